@@ -1,0 +1,57 @@
+"""kysera: database schema migrations for PostgreSQL, MySQL/MariaDB and SQLite.
+
+    from kysera import connect, sql
+    db = connect("sqlite:///app.db")
+    db.schema.create_table("users").add_column("id", "serial", lambda col: col.primary_key()).execute()
+
+Names are loaded on first use, so ``import kysera`` stays cheap for the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .database import Database, Result, connect
+    from .errors import (
+        BuilderError,
+        ConfigurationError,
+        ConnectionFailedError,
+        KyseraError,
+        MissingDriverError,
+        StatementError,
+        UnknownSchemeError,
+        UnsupportedError,
+    )
+    from .fragment import Sql, sql
+
+_EXPORTS = {
+    "connect": "database",
+    "Database": "database",
+    "Result": "database",
+    "sql": "fragment",
+    "Sql": "fragment",
+    "KyseraError": "errors",
+    "ConfigurationError": "errors",
+    "UnknownSchemeError": "errors",
+    "MissingDriverError": "errors",
+    "ConnectionFailedError": "errors",
+    "UnsupportedError": "errors",
+    "BuilderError": "errors",
+    "StatementError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kysera' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"kysera.{module}"), name)
+    globals()[name] = value
+    return value

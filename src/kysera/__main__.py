@@ -1,0 +1,3 @@
+from kysera.cli import main
+
+main()

@@ -1,0 +1,311 @@
+"""``Database``: one connection and its dialect; executes nodes, owns transactions and dry runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .compiled import CompiledQuery
+from .errors import KyseraError, StatementError
+from .fragment import Sql
+from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode
+from .url import DatabaseUrl, parse_url
+
+if TYPE_CHECKING:
+    from .dialects.base import Dialect, DriverConnection, Row
+    from .query.builders import DeleteBuilder, InsertBuilder, SelectBuilder, UpdateBuilder
+    from .query.expressions import Ref
+    from .schema.module import SchemaModule
+
+
+class Buildable(Protocol):
+    def to_node(self) -> OperationNode: ...
+
+
+Statement = Buildable | Sql | OperationNode | CompiledStatement | str
+
+
+class ConnectionLostError(StatementError):
+    """The connection to the server broke while a statement ran."""
+
+
+class NonTransactionalStatementError(KyseraError):
+    """A statement that cannot run in a transaction was executed inside one."""
+
+
+class Result:
+    """Rows (as dicts) and the affected row count of what ``execute`` ran."""
+
+    __slots__ = ("rowcount", "rows", "statements")
+
+    def __init__(self, rows: list[Row], rowcount: int, statements: list[CompiledStatement]) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self.statements = statements
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def first(self) -> Row | None:
+        return self.rows[0] if self.rows else None
+
+    def scalar(self) -> object:
+        row = self.first()
+        return next(iter(row.values())) if row else None
+
+    def __repr__(self) -> str:
+        return f"<Result rows={len(self.rows)} rowcount={self.rowcount}>"
+
+
+class Database:
+    """A connection to one database. Make it with :func:`kysera.connect`."""
+
+    def __init__(self, conn: DriverConnection, dialect: Dialect, url: DatabaseUrl) -> None:
+        self._conn = conn
+        self.dialect = dialect
+        self.url = url
+        self._depth = 0
+        self._savepoint_seq = 0
+        self._captured: list[CompiledStatement] | None = None
+        self._default_schema: str | None = None
+        #: called with each statement before it runs (or is captured)
+        self.listeners: list[Callable[[CompiledStatement], None]] = []
+        self.closed = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Database {self.url.redacted()} {self.dialect.version_text}>"
+
+    @property
+    def driver_connection(self) -> DriverConnection:
+        return self._conn
+
+    # ----------------------------------------------------------------- builders
+
+    @property
+    def schema(self) -> SchemaModule:
+        """The fluent DDL builders: ``db.schema.create_table("users")...``."""
+        from .schema.module import SchemaModule
+
+        return SchemaModule(self, self._default_schema)
+
+    def with_schema(self, schema: str) -> Database:
+        """A view of this database whose builders target ``schema`` by default."""
+        clone = object.__new__(Database)
+        clone.__dict__.update(self.__dict__)
+        clone._default_schema = schema
+        return clone
+
+    def ref(self, column: str) -> Ref:
+        """A column reference, e.g. ``.set({"email_new": db.ref("email")})``."""
+        from .query.expressions import Ref
+
+        return Ref(column)
+
+    def select_from(self, table: str) -> SelectBuilder:
+        from .query.builders import SelectBuilder
+
+        return SelectBuilder(self, self._table(table))
+
+    def insert_into(self, table: str) -> InsertBuilder:
+        from .query.builders import InsertBuilder
+
+        return InsertBuilder(self, self._table(table))
+
+    def update_table(self, table: str) -> UpdateBuilder:
+        from .query.builders import UpdateBuilder
+
+        return UpdateBuilder(self, self._table(table))
+
+    def delete_from(self, table: str) -> DeleteBuilder:
+        from .query.builders import DeleteBuilder
+
+        return DeleteBuilder(self, self._table(table))
+
+    def _table(self, table: str) -> IdentifierNode:
+        node = IdentifierNode.parse(table)
+        if node.schema is None and self._default_schema:
+            return IdentifierNode(node.name, self._default_schema)
+        return node
+
+    # ----------------------------------------------------------------- compile and run
+
+    def compile(self, statement: Statement) -> CompiledQuery:
+        """The statement(s) this engine would run for ``statement``, without running them."""
+        if isinstance(statement, CompiledStatement):
+            return CompiledQuery([statement])
+        node = self._to_node(statement)
+        return CompiledQuery(self.dialect.compiler(self).compile(node))
+
+    @staticmethod
+    def _to_node(statement: Statement) -> OperationNode:
+        if isinstance(statement, str):
+            return RawNode((statement,))
+        if isinstance(statement, Sql):
+            return statement.node
+        to_node = getattr(statement, "to_node", None)
+        if to_node is not None:
+            node: OperationNode = to_node()
+            return node
+        return statement  # type: ignore[return-value]
+
+    def execute(self, statement: Statement, params: Sequence[object] | None = None) -> Result:
+        """Run ``statement``: a builder, ``sql(...)``, an SQL string, or a compiled statement.
+
+        ``params`` only applies to a plain SQL string, with the driver's own placeholders.
+        Several statements compiled from one builder run atomically where the engine can.
+        """
+        if params is not None and isinstance(statement, str):
+            return self.run_compiled([CompiledStatement(statement, tuple(params), RawNode((statement,)))])
+        return self.run_compiled(self.compile(statement))
+
+    def run_compiled(self, statements: list[CompiledStatement]) -> Result:
+        atomic = (
+            len(statements) > 1
+            and self.dialect.transactional_ddl
+            and all(s.transactional for s in statements)
+        )
+        if atomic:
+            with self.transaction():
+                return self._run_all(statements)
+        return self._run_all(statements)
+
+    def _run_all(self, statements: list[CompiledStatement]) -> Result:
+        rows: list[Row] = []
+        count = 0
+        for stmt in statements:
+            rows, count = self._run_one(stmt)
+        return Result(rows, count, statements)
+
+    def _run_one(self, stmt: CompiledStatement) -> tuple[list[Row], int]:
+        for listener in self.listeners:
+            listener(stmt)
+        if self._captured is not None and not stmt.reads:
+            self._captured.append(stmt)
+            return [], 0
+        if not stmt.transactional and self._depth > 0 and self._captured is None:
+            raise NonTransactionalStatementError(
+                f"{_first_line(str(stmt))} cannot run inside a transaction on {self.dialect.display_name}; "
+                "run it in a migration with transaction = False"
+            )
+        return self._raw_run(stmt.sql, stmt.params or None, str(stmt))
+
+    def _raw_run(self, sql: str, params: Sequence[object] | None, shown: str) -> tuple[list[Row], int]:
+        if self.closed:
+            raise KyseraError("this Database is closed")
+        try:
+            return self._conn.run(sql, params)
+        except KyseraError:
+            raise
+        except Exception as exc:
+            if self._conn.is_connection_error(exc):
+                raise ConnectionLostError(shown, exc) from exc
+            raise StatementError(shown, exc) from exc
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Run a read query with the driver's placeholders; runs even during a dry run."""
+        rows, _ = self._raw_run(sql, params or None, sql)
+        return rows
+
+    # ----------------------------------------------------------------- transactions
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """A transaction; nested calls become savepoints. Rolls back on any exception."""
+        if self._depth == 0:
+            if self._captured is None:
+                self.dialect.begin(self._conn)
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                if self._captured is None:
+                    self._safe_rollback()
+                raise
+            self._depth = 0
+            if self._captured is None:
+                self.dialect.commit(self._conn)
+            return
+        self._savepoint_seq += 1
+        name = f"kysera_sp_{self._savepoint_seq}"
+        capturing = self._captured is not None
+        if not capturing:
+            self._raw_run(f"SAVEPOINT {name}", None, f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield self
+        except BaseException:
+            self._depth -= 1
+            if not capturing:
+                self._raw_run(f"ROLLBACK TO SAVEPOINT {name}", None, "ROLLBACK TO SAVEPOINT")
+                self._raw_run(f"RELEASE SAVEPOINT {name}", None, "RELEASE SAVEPOINT")
+            raise
+        self._depth -= 1
+        if not capturing:
+            self._raw_run(f"RELEASE SAVEPOINT {name}", None, f"RELEASE SAVEPOINT {name}")
+
+    def _safe_rollback(self) -> None:
+        try:
+            self.dialect.rollback(self._conn)
+        except Exception:  # the connection may be gone; the server rolls back for us then
+            pass
+
+    # ----------------------------------------------------------------- dry runs
+
+    @property
+    def capturing(self) -> bool:
+        return self._captured is not None
+
+    @contextmanager
+    def capture(self) -> Iterator[list[CompiledStatement]]:
+        """Record statements instead of running them; reads still run. Yields the record."""
+        previous = self._captured
+        record: list[CompiledStatement] = []
+        self._captured = record
+        try:
+            yield record
+        finally:
+            self._captured = previous
+
+    # ----------------------------------------------------------------- catalog helpers
+
+    def table_exists(self, table: str) -> bool:
+        from .dialects.catalog import table_exists
+
+        return table_exists(self, IdentifierNode.parse(table))
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return line if len(line) <= 120 else line[:117] + "..."
+
+
+def connect(url: str | DatabaseUrl, **_: Any) -> Database:
+    """Open a database from a URL: ``sqlite:///app.db``, ``postgresql://...``, ``mysql://...``."""
+    from .dialects import open_connection
+
+    parsed = url if isinstance(url, DatabaseUrl) else parse_url(url)
+    conn, dialect = open_connection(parsed)
+    return Database(conn, dialect, parsed)
+

@@ -1,0 +1,103 @@
+"""What every engine provides: a driver connection, capabilities, and a compiler.
+
+Dialect differences live only below this folder; nothing above it branches on an engine's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..url import DatabaseUrl
+    from .compiler import QueryCompiler, Reader
+
+
+Row = dict[str, object]
+
+
+class DriverConnection(Protocol):
+    """The small contract each engine's driver adapter fulfils.
+
+    Connections run in autocommit mode; transactions are opened with explicit statements by
+    :class:`kysera.database.Database`, so the project, not the driver, controls them.
+    """
+
+    def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
+        """Execute one statement; return its rows (as dicts, empty for none) and row count."""
+        ...
+
+    def close(self) -> None: ...
+
+    def server_version(self) -> tuple[int, ...]: ...
+
+    def server_version_text(self) -> str: ...
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        """True when ``error`` means the connection itself is gone (not a bad statement)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, as the runner and the builders need to know it."""
+
+    #: DDL is rolled back with the transaction (PostgreSQL, SQLite), not committed implicitly (MySQL)
+    transactional_ddl: bool
+    #: ``CREATE INDEX CONCURRENTLY`` (PostgreSQL)
+    concurrent_index: bool
+    #: partial indexes (``WHERE`` on an index)
+    partial_index: bool
+    #: identifiers longer than this are truncated or refused by the engine
+    max_identifier_length: int
+    #: ``ALTER TABLE`` can change a column's type, default, nullability and constraints in place
+    alter_column_in_place: bool
+    #: ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``
+    add_column_if_not_exists: bool
+    #: ``CREATE INDEX IF NOT EXISTS``
+    create_index_if_not_exists: bool
+    #: ``DROP INDEX IF EXISTS``
+    drop_index_if_exists: bool
+    #: schemas inside a database (PostgreSQL) as opposed to databases (MySQL) or none (SQLite)
+    schemas: bool
+
+
+class Dialect:
+    """One engine: its name, version, capabilities and compiler. Made by :func:`kysera.connect`."""
+
+    name: str = ""
+    display_name: str = ""
+    compiler_class: type[QueryCompiler]
+
+    def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
+        self.server_version = server_version
+        self.version_text = version_text
+
+    @property
+    def capabilities(self) -> Capabilities:
+        raise NotImplementedError
+
+    @property
+    def transactional_ddl(self) -> bool:
+        return self.capabilities.transactional_ddl
+
+    def compiler(self, reader: Reader | None = None) -> QueryCompiler:
+        return self.compiler_class(self, reader)
+
+    # transactions: the Database calls these for the outermost transaction only
+    def begin(self, conn: DriverConnection) -> None:
+        conn.run("BEGIN", None)
+
+    def commit(self, conn: DriverConnection) -> None:
+        conn.run("COMMIT", None)
+
+    def rollback(self, conn: DriverConnection) -> None:
+        conn.run("ROLLBACK", None)
+
+    def __repr__(self) -> str:
+        version = ".".join(str(p) for p in self.server_version) or "?"
+        return f"<{type(self).__name__} {self.display_name} {version}>"
+
+
+Opener = Callable[["DatabaseUrl"], tuple[DriverConnection, Dialect]]

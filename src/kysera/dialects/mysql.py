@@ -1,0 +1,461 @@
+"""MySQL and MariaDB: PyMySQL driver adapter, capabilities and compiler.
+
+DDL commits implicitly on these engines, so a migration cannot be rolled back as a whole.
+Changing a column's type or nullability needs ``MODIFY COLUMN`` with the column's whole
+definition, which the compiler reads from ``information_schema``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import BuilderError, ConnectionFailedError, MissingDriverError
+from ..nodes import (
+    AddColumnNode,
+    AddConstraintNode,
+    AlterColumnNode,
+    AlterTableNode,
+    ColumnDefinitionNode,
+    CompiledStatement,
+    ConstraintNode,
+    CreateIndexNode,
+    CreateTableNode,
+    DropConstraintNode,
+    DropDefaultNode,
+    DropIndexNode,
+    DropNotNullNode,
+    Expression,
+    ForeignKeyConstraintNode,
+    IdentifierNode,
+    InsertNode,
+    RawNode,
+    SelectNode,
+    SetDataTypeNode,
+    SetDefaultNode,
+    SetNotNullNode,
+    ValidateConstraintNode,
+)
+from .base import Capabilities, Dialect, DriverConnection, Row
+from .compiler import QueryCompiler, Writer
+
+if TYPE_CHECKING:
+    from ..url import DatabaseUrl
+
+_PLAIN_DEFAULT = re.compile(
+    r"^\s*(?:current_timestamp|now|localtime|localtimestamp|current_date|current_time)\s*(?:\(\s*\d*\s*\))?\s*$"
+    r"|^\s*(?:null|true|false|-?\d+(?:\.\d+)?)\s*$|^\s*'.*'\s*$",
+    re.I | re.S,
+)
+
+
+@dataclass(frozen=True)
+class _LiveColumn:
+    """A column as information_schema describes it, enough to write MODIFY COLUMN."""
+
+    type: str
+    nullable: bool
+    default: str | None  # SQL text of the default, or None for no default
+    extra: str
+    comment: str
+    charset: str | None
+    collation: str | None
+    generated: str | None
+
+
+class MysqlCompiler(QueryCompiler):
+    dialect_name = "mysql"
+    quote_char = "`"
+    placeholder = "%s"
+    type_aliases: ClassVar[dict[str, str]] = {
+        "uuid": "char(36)",
+        "jsonb": "json",
+        "bytea": "longblob",
+        "bytes": "longblob",
+        "timestamptz": "datetime(6)",
+        "double precision": "double",
+        "string": "varchar(255)",
+        "int4": "int",
+        "int8": "bigint",
+        "int2": "smallint",
+        "float8": "double",
+        "float4": "float",
+    }
+
+    @property
+    def is_mariadb(self) -> bool:
+        return "mariadb" in self.dialect.version_text.lower()
+
+    def string_literal(self, value: str) -> str:
+        if "\x00" in value:
+            raise BuilderError("a string literal cannot contain a NUL character")
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    # ----------------------------------------------------------------- columns
+
+    def column_type(self, col: ColumnDefinitionNode) -> str:
+        kind = self.serial_kind(col)
+        if kind is not None:
+            return {"serial": "INT", "bigserial": "BIGINT", "smallserial": "SMALLINT"}[kind]
+        return self.data_type(col.data_type)
+
+    def column_clauses(self, col: ColumnDefinitionNode, table: IdentifierNode | None) -> list[str]:
+        if self.serial_kind(col) is not None:
+            col = replace(col, not_null=True, auto_increment=True)
+        # InnoDB ignores inline REFERENCES: they become table-level FOREIGN KEY constraints
+        return super().column_clauses(replace(col, references=None), table)
+
+    def unsigned_clause(self) -> str:
+        return "UNSIGNED"
+
+    def virtual_keyword(self) -> str:
+        return " VIRTUAL"
+
+    def column_comment_clause(self, comment: str) -> str:
+        return "COMMENT " + self.string_literal(comment)
+
+    def default_sql(self, expr: Expression) -> str:
+        text = self.inline_sql(expr)
+        if isinstance(expr, RawNode) and not _PLAIN_DEFAULT.match(text):
+            return f"({text})"  # MySQL wants expression defaults in parentheses
+        return text
+
+    def inline_foreign_keys(self, table: IdentifierNode, columns: Sequence[ColumnDefinitionNode]) -> list[ConstraintNode]:
+        return [
+            ForeignKeyConstraintNode(f"{table.name}_{c.name}_fkey", (c.name,), c.references)
+            for c in columns
+            if c.references is not None
+        ]
+
+    def table_constraints(self, node: CreateTableNode) -> Sequence[ConstraintNode]:
+        return [*node.constraints, *self.inline_foreign_keys(node.table, node.columns)]
+
+    def drop_table_cascade(self) -> str:
+        raise self.unsupported(
+            "drop_table(...).cascade() (MySQL parses CASCADE and ignores it)",
+            "drop the foreign keys or tables that reference it first",
+        )
+
+    def ilike(self, op: str) -> str:
+        return op.replace("ilike", "like")  # the default collations compare case-insensitively
+
+    # ----------------------------------------------------------------- alter table
+
+    def compile_alter_table(self, node: AlterTableNode) -> list[CompiledStatement]:
+        self._pending: dict[str, _LiveColumn] = {}
+        return super().compile_alter_table(node)
+
+    def add_column_clause(self, node: AlterTableNode, action: AddColumnNode) -> str:
+        clause = "ADD COLUMN " + self.column_definition(action.column, node.table)
+        for fk in self.inline_foreign_keys(node.table, [action.column]):
+            clause += ", ADD " + self.constraint_definition(fk)
+        return clause
+
+    def add_column_if_not_exists_keyword(self) -> str:
+        if not self.is_mariadb:
+            raise self.unsupported("add_column(...).if_not_exists() on MySQL", "check information_schema first")
+        return "IF NOT EXISTS"
+
+    def alter_action(self, node: AlterTableNode, action: Any) -> list[str]:
+        if isinstance(action, AddConstraintNode) and action.not_valid:
+            raise self.unsupported("NOT VALID constraints", "add the constraint directly")
+        if isinstance(action, ValidateConstraintNode):
+            raise self.unsupported("validate_constraint()", "MySQL validates constraints when they are added")
+        return super().alter_action(node, action)
+
+    def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:
+        a = action.alteration
+        col = self.quote(action.column)
+        if isinstance(a, SetDefaultNode) and action.column not in self._pending:
+            return [f"ALTER COLUMN {col} SET DEFAULT {self.default_sql(a.default)}"]
+        if isinstance(a, DropDefaultNode) and action.column not in self._pending:
+            return [f"ALTER COLUMN {col} DROP DEFAULT"]
+        live = self._pending.get(action.column) or self._live_column(node.table, action.column)
+        if isinstance(a, SetDataTypeNode):
+            new_type = self.data_type(a.data_type)
+            live = replace(live, type=new_type, charset=None, collation=None)
+        elif isinstance(a, SetNotNullNode):
+            live = replace(live, nullable=False, default=None if live.default == "NULL" else live.default)
+        elif isinstance(a, DropNotNullNode):
+            live = replace(live, nullable=True)
+        elif isinstance(a, SetDefaultNode):
+            live = replace(live, default=self.default_sql(a.default))
+        elif isinstance(a, DropDefaultNode):
+            live = replace(live, default=None)
+        self._pending[action.column] = live
+        return [f"MODIFY COLUMN {col} {self._live_definition(live)}"]
+
+    def _live_definition(self, c: _LiveColumn) -> str:
+        parts = [c.type]
+        if c.charset and c.collation:
+            parts.append(f"CHARACTER SET {c.charset} COLLATE {c.collation}")
+        if c.generated:
+            stored = "STORED" if "stored" in c.extra.lower() or "persistent" in c.extra.lower() else "VIRTUAL"
+            parts.append(f"GENERATED ALWAYS AS ({c.generated}) {stored}")
+        else:
+            parts.append("NULL" if c.nullable else "NOT NULL")
+            if c.default is not None and not (c.default == "NULL" and not c.nullable):
+                parts.append("DEFAULT " + c.default)
+            extra = c.extra.lower()
+            if "auto_increment" in extra:
+                parts.append("AUTO_INCREMENT")
+            m = re.search(r"on update (\S+)", c.extra, re.I)
+            if m:
+                parts.append("ON UPDATE " + m.group(1))
+        if c.comment:
+            parts.append("COMMENT " + self.string_literal(c.comment))
+        return " ".join(parts)
+
+    def _need_reader(self, what: str) -> Any:
+        if self.reader is None:
+            raise self.unsupported(
+                f"{what} without a database connection",
+                "MySQL needs the column's current definition; compile it with a connected Database",
+            )
+        return self.reader
+
+    def _schema_expr(self, table: IdentifierNode) -> tuple[str, list[object]]:
+        if table.schema:
+            return "%s", [table.schema]
+        return "DATABASE()", []
+
+    def _live_column(self, table: IdentifierNode, column: str) -> _LiveColumn:
+        reader = self._need_reader("alter_column(...) on MySQL")
+        schema_sql, params = self._schema_expr(table)
+        rows = reader.fetch(
+            "SELECT COLUMN_TYPE AS t, IS_NULLABLE AS n, COLUMN_DEFAULT AS d, EXTRA AS e, "
+            "COLUMN_COMMENT AS c, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co, "
+            "GENERATION_EXPRESSION AS g FROM information_schema.COLUMNS "
+            f"WHERE TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+            [*params, table.name, column],
+        )
+        if not rows:
+            raise BuilderError(f"column {column!r} does not exist in table {table.name!r}")
+        r = rows[0]
+        extra = str(r["e"] or "")
+        raw_default = r["d"]
+        default: str | None
+        if raw_default is None:
+            default = None
+        elif self.is_mariadb:
+            default = str(raw_default)  # MariaDB stores the default as SQL text already
+        elif "default_generated" in extra.lower():
+            default = f"({raw_default})" if not _PLAIN_DEFAULT.match(str(raw_default)) else str(raw_default)
+        else:
+            default = self.string_literal(str(raw_default))
+        return _LiveColumn(
+            type=str(r["t"]),
+            nullable=str(r["n"]).upper() == "YES",
+            default=default,
+            extra=extra.replace("DEFAULT_GENERATED", "").strip(),
+            comment=str(r["c"] or ""),
+            charset=str(r["cs"]) if r["cs"] else None,
+            collation=str(r["co"]) if r["co"] else None,
+            generated=str(r["g"]) if r["g"] else None,
+        )
+
+    def drop_constraint_clause(self, node: AlterTableNode, action: DropConstraintNode) -> str:
+        kind = "UNKNOWN"
+        if self.reader is not None:
+            schema_sql, params = self._schema_expr(node.table)
+            rows = self.reader.fetch(
+                "SELECT CONSTRAINT_TYPE AS t FROM information_schema.TABLE_CONSTRAINTS "
+                f"WHERE CONSTRAINT_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND CONSTRAINT_NAME = %s",
+                [*params, node.table.name, action.name],
+            )
+            if rows:
+                kind = str(rows[0]["t"]).upper()
+            elif action.if_exists:
+                kind = "UNKNOWN"
+            else:
+                raise BuilderError(f"constraint {action.name!r} does not exist on table {node.table.name!r}")
+        name = self.quote(action.name)
+        if kind == "FOREIGN KEY":
+            return f"DROP FOREIGN KEY {name}"
+        if kind == "PRIMARY KEY":
+            return "DROP PRIMARY KEY"
+        if kind == "UNIQUE":
+            return f"DROP INDEX {name}"
+        if_exists = "IF EXISTS " if action.if_exists and self.is_mariadb else ""
+        return f"DROP CONSTRAINT {if_exists}{name}"
+
+    # ----------------------------------------------------------------- indexes
+
+    def compile_create_index(self, node: CreateIndexNode) -> CompiledStatement:
+        if node.table is None:
+            raise BuilderError(f"create_index({node.name.name!r}) needs .on(table)")
+        if node.where is not None:
+            raise self.unsupported(
+                "partial indexes (create_index(...).where(...))",
+                "index a generated column that is NULL outside the predicate, or index the whole column",
+            )
+        if node.include:
+            raise self.unsupported("index include([...])", "add the columns to the index key instead")
+        if node.nulls_not_distinct:
+            self.require_nulls_not_distinct()
+        w = Writer(self, inline=True).text("CREATE ")
+        if node.unique:
+            w.text("UNIQUE ")
+        w.text("INDEX ")
+        if node.if_not_exists:
+            if not self.is_mariadb:
+                raise self.unsupported("create_index(...).if_not_exists() on MySQL", "check information_schema.STATISTICS first")
+            w.text("IF NOT EXISTS ")
+        w.ident(node.name.name)
+        if node.using:
+            if node.using.lower() not in ("btree", "hash"):
+                raise self.unsupported(f"index method {node.using!r}", "use 'btree' or 'hash'")
+            w.text(f" USING {node.using.upper()}")
+        w.text(" ON ").table(node.table).text(f" ({self.index_columns(node)})")
+        # concurrently(): InnoDB builds secondary indexes online (in place, writes allowed)
+        return w.finish(node)
+
+    def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement:
+        table = node.table or self._index_table(node)
+        w = Writer(self, inline=True).text("DROP INDEX ")
+        if node.if_exists:
+            if not self.is_mariadb:
+                raise self.unsupported("drop_index(...).if_exists() on MySQL", "check information_schema.STATISTICS first")
+            w.text("IF EXISTS ")
+        if node.cascade:
+            raise self.unsupported("drop_index(...).cascade()")
+        w.ident(node.name.name).text(" ON ").table(table)
+        return w.finish(node)
+
+    def _index_table(self, node: DropIndexNode) -> IdentifierNode:
+        if self.reader is None:
+            raise BuilderError(f"drop_index({node.name.name!r}) on MySQL needs .on(table)")
+        schema_sql, params = self._schema_expr(node.name)
+        rows = self.reader.fetch(
+            "SELECT DISTINCT TABLE_NAME AS t FROM information_schema.STATISTICS "
+            f"WHERE TABLE_SCHEMA = {schema_sql} AND INDEX_NAME = %s",
+            [*params, node.name.name],
+        )
+        if len(rows) != 1:
+            raise BuilderError(
+                f"drop_index({node.name.name!r}) on MySQL needs .on(table)"
+                + (": no such index" if not rows else ": several tables have an index of that name")
+            )
+        return IdentifierNode(str(rows[0]["t"]), node.name.schema)
+
+    # ----------------------------------------------------------------- data
+
+    def insert_keyword(self, node: InsertNode) -> str:
+        return "INSERT IGNORE INTO " if node.ignore_conflicts else "INSERT INTO "
+
+    def insert_suffix(self, node: InsertNode) -> str:
+        return ""
+
+    def offset_clause(self, node: SelectNode) -> str:
+        prefix = "" if node.limit is not None else " LIMIT 18446744073709551615"
+        return f"{prefix} OFFSET {int(node.offset or 0)}"
+
+
+class MysqlDialect(Dialect):
+    name = "mysql"
+
+    def begin(self, conn: DriverConnection) -> None:
+        conn.run("START TRANSACTION", None)
+
+    display_name = "MySQL"
+    compiler_class = MysqlCompiler
+
+    def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
+        super().__init__(server_version, version_text)
+        if "mariadb" in version_text.lower():
+            self.display_name = "MariaDB"
+
+    @property
+    def is_mariadb(self) -> bool:
+        return self.display_name == "MariaDB"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            transactional_ddl=False,
+            concurrent_index=False,
+            partial_index=False,
+            max_identifier_length=64,
+            alter_column_in_place=True,
+            add_column_if_not_exists=self.is_mariadb,
+            create_index_if_not_exists=self.is_mariadb,
+            drop_index_if_exists=self.is_mariadb,
+            schemas=False,
+        )
+
+
+class PymysqlConnection:
+    def __init__(self, conn: Any, pymysql: Any) -> None:
+        self._conn = conn
+        self._pymysql = pymysql
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            self._version_text = str(cur.fetchone()[0])
+
+    def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
+        with self._conn.cursor() as cur:
+            count = cur.execute(sql, tuple(params) if params else None)
+            rows: list[Row] = []
+            if cur.description is not None:
+                names = [d[0] for d in cur.description]
+                rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            return rows, int(count)
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except Exception:  # already closed by the server
+            pass
+
+    def server_version(self) -> tuple[int, ...]:
+        m = re.match(r"(\d+)\.(\d+)\.(\d+)", self._version_text)
+        return tuple(int(p) for p in m.groups()) if m else ()
+
+    def server_version_text(self) -> str:
+        flavour = "MariaDB" if "mariadb" in self._version_text.lower() else "MySQL"
+        return f"{flavour} {self._version_text}"
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        if isinstance(error, self._pymysql.err.OperationalError | self._pymysql.err.InterfaceError):
+            code = error.args[0] if error.args else None
+            return code in (2006, 2013, 2014, 2055, 0, 1927, 4031) or not self._conn.open
+        return False
+
+
+def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
+    try:
+        import pymysql
+    except ImportError:
+        raise MissingDriverError(
+            f"{url.redacted()} needs the MySQL/MariaDB driver; install it with: pip install \"kysera[mysql]\""
+        ) from None
+    options = url.options
+    kwargs: dict[str, Any] = {
+        "host": url.host or "localhost",
+        "port": url.port or 3306,
+        "user": url.username or "root",
+        "password": url.password or "",
+        "charset": options.pop("charset", "utf8mb4"),
+        "autocommit": True,
+        "connect_timeout": int(options.pop("connect_timeout", "10")),
+    }
+    if url.database:
+        kwargs["database"] = url.database
+    if "unix_socket" in options:
+        kwargs["unix_socket"] = options.pop("unix_socket")
+    for key in ("ssl_ca", "ssl_cert", "ssl_key"):
+        if key in options:
+            kwargs.setdefault("ssl", {})[key.removeprefix("ssl_")] = options.pop(key)
+    try:
+        conn = pymysql.connect(**kwargs)
+    except pymysql.Error as exc:
+        reason = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        if url.password:
+            reason = reason.replace(url.password, "***")
+        raise ConnectionFailedError(
+            f"cannot connect to {url.scheme} at {url.describe()} as {kwargs['user']}: {reason}"
+        ) from None
+    adapter = PymysqlConnection(conn, pymysql)
+    return adapter, MysqlDialect(adapter.server_version(), adapter.server_version_text())

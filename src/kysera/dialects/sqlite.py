@@ -1,0 +1,235 @@
+"""SQLite: stdlib ``sqlite3`` adapter, capabilities and compiler.
+
+The connection runs with ``isolation_level=None`` and kysera issues ``BEGIN``/``COMMIT`` itself:
+Python's sqlite3 would otherwise commit around DDL behind the caller's back.
+
+Foreign keys are enforced (``PRAGMA foreign_keys=ON``) outside transactions. Inside a kysera
+transaction they are checked once, with ``PRAGMA foreign_key_check``, just before COMMIT: SQLite
+ignores ``PRAGMA foreign_keys`` inside a transaction, and the table rebuild that stands in for
+the ALTER TABLE forms SQLite lacks must drop and recreate tables that others reference. So, as
+with deferred constraints, a violation fails the COMMIT, and ON DELETE actions do not fire for
+statements inside a kysera transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from ..errors import BuilderError, ConnectionFailedError, KyseraError
+from ..nodes import (
+    AlterTableNode,
+    ColumnDefinitionNode,
+    CompiledStatement,
+    CreateIndexNode,
+    CreateTableNode,
+    IdentifierNode,
+    InsertNode,
+    PrimaryKeyConstraintNode,
+)
+from .base import Capabilities, Dialect, DriverConnection, Row
+from .compiler import QueryCompiler
+
+if TYPE_CHECKING:
+    from ..url import DatabaseUrl
+
+
+class SqliteCompiler(QueryCompiler):
+    dialect_name = "sqlite"
+    placeholder = "?"
+    type_aliases: ClassVar[dict[str, str]] = {
+        "uuid": "text",
+        "json": "text",
+        "jsonb": "text",
+        "timestamptz": "text",
+        "bytea": "blob",
+        "bytes": "blob",
+        "string": "text",
+    }
+
+    def column_type(self, col: ColumnDefinitionNode) -> str:
+        kind = self.serial_kind(col)
+        if kind is not None:
+            if not col.primary_key:
+                raise self.unsupported(
+                    f"'{kind}' on a column that is not the primary key",
+                    f"declare {col.name!r} with .primary_key(), or use 'integer'",
+                )
+            return "INTEGER"
+        return self.data_type(col.data_type)
+
+    def auto_increment_clause(self, col: ColumnDefinitionNode) -> str:
+        if not col.primary_key:
+            raise self.unsupported(
+                "auto_increment() on a column that is not the primary key",
+                "SQLite numbers only an INTEGER PRIMARY KEY column",
+            )
+        return "AUTOINCREMENT"
+
+    def column_clauses(self, col: ColumnDefinitionNode, table: IdentifierNode | None) -> list[str]:
+        if self.serial_kind(col) is not None and not col.auto_increment:
+            from dataclasses import replace
+
+            col = replace(col, auto_increment=True)
+        return super().column_clauses(col, table)
+
+    def table_constraints(self, node: CreateTableNode) -> Sequence[PrimaryKeyConstraintNode | object]:  # type: ignore[override]
+        for c in node.constraints:
+            if isinstance(c, PrimaryKeyConstraintNode):
+                for col in node.columns:
+                    if col.name in c.columns and self.serial_kind(col) is not None:
+                        raise self.unsupported(
+                            f"'{self.serial_kind(col)}' in a table-level primary key",
+                            f"use .primary_key() on column {col.name!r} instead",
+                        )
+        return node.constraints
+
+    def compile_alter_table(self, node: AlterTableNode) -> list[CompiledStatement]:
+        from .sqlite_alter import compile_sqlite_alter_table
+
+        return compile_sqlite_alter_table(self, node)
+
+    def compile_create_index(self, node: CreateIndexNode) -> CompiledStatement:
+        if node.using:
+            raise self.unsupported(f"index method using({node.using!r})", "SQLite has only B-tree indexes; drop .using()")
+        # concurrently(): SQLite has no online index build; the normal build is used
+        return super().compile_create_index(node)
+
+    def index_name(self, name: IdentifierNode, table: IdentifierNode | None) -> str:
+        schema = name.schema or (table.schema if table else None)
+        return self.table_name(IdentifierNode(name.name, schema))
+
+    def insert_keyword(self, node: InsertNode) -> str:
+        return "INSERT OR IGNORE INTO " if node.ignore_conflicts else "INSERT INTO "
+
+    def insert_suffix(self, node: InsertNode) -> str:
+        return ""
+
+    def for_update_clause(self) -> str:
+        return ""  # SQLite locks the whole database for writes
+
+    def offset_clause(self, node: object) -> str:
+        limit = getattr(node, "limit", None)
+        offset = int(getattr(node, "offset", 0) or 0)
+        return (" LIMIT -1" if limit is None else "") + f" OFFSET {offset}"
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+    display_name = "SQLite"
+    compiler_class = SqliteCompiler
+
+    def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
+        super().__init__(server_version, version_text)
+        self._restore_foreign_keys = False
+
+    def begin(self, conn: DriverConnection) -> None:
+        rows, _ = conn.run("PRAGMA foreign_keys", None)
+        self._restore_foreign_keys = bool(rows and next(iter(rows[0].values())))
+        if self._restore_foreign_keys:
+            conn.run("PRAGMA foreign_keys = OFF", None)
+        try:
+            conn.run("BEGIN IMMEDIATE", None)
+        except BaseException:
+            self._end(conn)
+            raise
+
+    def commit(self, conn: DriverConnection) -> None:
+        if self._restore_foreign_keys:
+            rows, _ = conn.run("PRAGMA foreign_key_check", None)
+            if rows:
+                self.rollback(conn)
+                shown = ", ".join(
+                    f"{r.get('table')} row {r.get('rowid')} -> {r.get('parent')}" for r in rows[:5]
+                )
+                raise ForeignKeyViolation(
+                    f"{len(rows)} row(s) break a foreign key ({shown}); the transaction was rolled back. "
+                    "Fix or delete those rows in the same migration"
+                )
+        try:
+            conn.run("COMMIT", None)
+        finally:
+            self._end(conn)
+
+    def rollback(self, conn: DriverConnection) -> None:
+        try:
+            conn.run("ROLLBACK", None)
+        finally:
+            self._end(conn)
+
+    def _end(self, conn: DriverConnection) -> None:
+        if self._restore_foreign_keys:
+            self._restore_foreign_keys = False
+            conn.run("PRAGMA foreign_keys = ON", None)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            transactional_ddl=True,
+            concurrent_index=False,
+            partial_index=True,
+            max_identifier_length=1_000_000,
+            alter_column_in_place=False,
+            add_column_if_not_exists=False,
+            create_index_if_not_exists=True,
+            drop_index_if_exists=True,
+            schemas=False,
+        )
+
+
+class SqliteConnection:
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+
+    @property
+    def raw(self) -> sqlite3.Connection:
+        return self._conn
+
+    def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
+        cur = self._conn.execute(sql, tuple(params) if params else ())
+        try:
+            rows: list[Row] = []
+            if cur.description is not None:
+                names = [d[0] for d in cur.description]
+                rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            return rows, cur.rowcount
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def server_version(self) -> tuple[int, ...]:
+        return tuple(sqlite3.sqlite_version_info)
+
+    def server_version_text(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    def is_connection_error(self, error: BaseException) -> bool:
+        return isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error)
+
+
+class ForeignKeyViolation(KyseraError):
+    """Rows that break a foreign key were found when the transaction was about to commit."""
+
+
+def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
+    path = url.database or ":memory:"
+    options = url.options
+    uri = path.startswith("file:") or bool(options)
+    target = path
+    if options and not path.startswith("file:"):
+        target = "file:" + path + "?" + "&".join(f"{k}={v}" for k, v in options.items())
+    try:
+        conn = sqlite3.connect(
+            target, isolation_level=None, uri=uri, timeout=30.0, check_same_thread=False
+        )
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise ConnectionFailedError(f"cannot open SQLite database {path!r}: {exc}") from None
+    if sqlite3.sqlite_version_info < (3, 25, 0):
+        raise BuilderError(f"kysera needs SQLite 3.25 or newer; this Python links {sqlite3.sqlite_version}")
+    adapter = SqliteConnection(conn, path)
+    return adapter, SqliteDialect(adapter.server_version(), adapter.server_version_text())

@@ -1,0 +1,67 @@
+"""Every error kysera raises on purpose.
+
+Each one is a :class:`KyseraError`: one sentence that names the thing that is wrong and says
+how to fix it. The CLI prints ``str(error)`` and exits with ``error.exit_code``; it shows a
+traceback only with ``-v``.
+"""
+
+from __future__ import annotations
+
+
+class KyseraError(Exception):
+    """Base class of every error kysera raises for a user mistake or a database refusal."""
+
+    #: process exit code the CLI uses for this error (2: usage or configuration, 1: a run failed)
+    exit_code: int = 1
+
+
+class ConfigurationError(KyseraError):
+    """A bad URL, a bad option, a bad config file."""
+
+    exit_code = 2
+
+
+class UnknownSchemeError(ConfigurationError):
+    """The database URL has a scheme kysera does not know."""
+
+
+class MissingDriverError(ConfigurationError):
+    """The URL needs a driver package that is not installed."""
+
+
+class ConnectionFailedError(KyseraError):
+    """The server could not be reached or refused the login."""
+
+
+class UnsupportedError(KyseraError):
+    """The engine cannot do what the builder was asked for."""
+
+    def __init__(self, operation: str, engine: str, alternative: str | None = None) -> None:
+        self.operation = operation
+        self.engine = engine
+        self.alternative = alternative
+        message = f"{operation} is not supported on {engine}"
+        if alternative:
+            message += f"; {alternative}"
+        super().__init__(message)
+
+
+class BuilderError(KyseraError):
+    """A schema or query builder was used in a way that cannot compile (e.g. ``on_delete`` before ``references``)."""
+
+    exit_code = 2
+
+
+class StatementError(KyseraError):
+    """The database rejected a statement. Carries the statement and the driver's error."""
+
+    def __init__(self, statement: str, cause: BaseException) -> None:
+        self.statement = statement
+        self.cause = cause
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(f"{reason}\n  in statement: {_shorten(statement)}")
+
+
+def _shorten(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,163 @@
+"""Raw SQL fragments: ``sql("... {} ...", value)``, ``sql.id``, ``sql.lit``, ``sql.ref``, ``sql.raw``.
+
+Placeholder syntax: each ``{}`` in the text takes the next positional argument. Write ``{{`` and
+``}}`` for literal braces, but only when there are arguments: text without arguments is taken
+verbatim, so ``sql("'{}'::jsonb")`` is the JSON literal it looks like.
+
+An argument that is itself a fragment (``sql.id("users")``, ``sql.lit("x")``, ``sql("now()")``)
+is spliced in. Any other value becomes a bound parameter in a data statement and an escaped
+literal inside DDL, which cannot take parameters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import BuilderError
+from .nodes import ColumnRefNode, IdentifierNode, LiteralNode, RawNode, ValueNode
+
+if TYPE_CHECKING:
+    from .database import Database, Result
+    from .nodes import CompiledStatement
+
+RawPart = str | ValueNode | LiteralNode | IdentifierNode | ColumnRefNode | RawNode
+
+
+class Sql:
+    """A raw SQL fragment. Use it as a statement, a default, a type, a check or an index predicate."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: RawNode) -> None:
+        self.node = node
+
+    def to_node(self) -> RawNode:
+        return self.node
+
+    def compile(self, db: Database) -> list[CompiledStatement]:
+        """The statement(s) as ``db``'s engine would receive them."""
+        return db.compile(self.node)
+
+    def execute(self, db: Database) -> Result:
+        """Run the fragment as a statement on ``db`` (several ``;``-separated statements are split)."""
+        return db.execute(self)
+
+    def __repr__(self) -> str:
+        return f"sql({_preview(self.node)!r})"
+
+
+def _preview(node: RawNode) -> str:
+    out: list[str] = []
+    for part in node.parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, RawNode):
+            out.append(_preview(part))
+        elif isinstance(part, IdentifierNode):
+            out.append(f'"{part.name}"')
+        elif isinstance(part, ColumnRefNode):
+            out.append(part.column)
+        else:
+            out.append("{}")
+    return "".join(out)
+
+
+def _to_part(value: object) -> RawPart:
+    if isinstance(value, Sql):
+        return value.node
+    if isinstance(value, RawNode | IdentifierNode | ColumnRefNode | LiteralNode | ValueNode):
+        return value
+    from .query.expressions import Ref  # local: the query layer imports this module
+
+    if isinstance(value, Ref):
+        return value.node
+    return ValueNode(value)
+
+
+def _parse(text: str, params: tuple[object, ...]) -> RawNode:
+    if not params:
+        return RawNode((text,))
+    parts: list[RawPart] = []
+    buf: list[str] = []
+    i, used, n = 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "{" and i + 1 < n and text[i + 1] == "{":
+            buf.append("{")
+            i += 2
+        elif ch == "}" and i + 1 < n and text[i + 1] == "}":
+            buf.append("}")
+            i += 2
+        elif ch == "{" and i + 1 < n and text[i + 1] == "}":
+            if used >= len(params):
+                raise BuilderError(
+                    f"sql(): the text has more {{}} placeholders than the {len(params)} argument(s) given"
+                )
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(_to_part(params[used]))
+            used += 1
+            i += 2
+        else:
+            buf.append(ch)
+            i += 1
+    if buf:
+        parts.append("".join(buf))
+    if used != len(params):
+        raise BuilderError(
+            f"sql(): {len(params)} argument(s) given but the text has {used} {{}} placeholder(s); "
+            "write {{ and }} for literal braces"
+        )
+    return RawNode(tuple(parts))
+
+
+class _SqlFactory:
+    """The ``sql`` object: call it for a fragment; its methods make special fragments."""
+
+    def __call__(self, text: str, *params: object) -> Sql:
+        if not isinstance(text, str):
+            raise BuilderError(f"sql() takes the SQL text as a string, not {type(text).__name__}")
+        return Sql(_parse(text, params))
+
+    def raw(self, text: str) -> Sql:
+        """Text used exactly as written: no placeholders are looked for."""
+        return Sql(RawNode((text,)))
+
+    def id(self, *names: str) -> Sql:
+        """A quoted identifier; ``sql.id("app", "users")`` is ``"app"."users"``."""
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise BuilderError("sql.id() needs one or more non-empty names")
+        if len(names) == 1:
+            return Sql(RawNode((IdentifierNode(names[0]),)))
+        *schema, name = names
+        return Sql(RawNode((IdentifierNode(name, ".".join(schema)),)))
+
+    def lit(self, value: object) -> Sql:
+        """A value rendered inline as an escaped literal, never as a parameter."""
+        return Sql(RawNode((LiteralNode(value),)))
+
+    def ref(self, column: str) -> Sql:
+        """A quoted column reference; ``"users.email"`` is qualified by its table."""
+        return Sql(RawNode((ColumnRefNode.parse(column),)))
+
+    def join(self, items: list[Sql] | tuple[Sql, ...], separator: str = ", ") -> Sql:
+        """Fragments joined by ``separator``."""
+        parts: list[RawPart] = []
+        for i, item in enumerate(items):
+            if i:
+                parts.append(separator)
+            parts.append(_to_part(item))
+        return Sql(RawNode(tuple(parts)))
+
+
+sql = _SqlFactory()
+
+
+def to_raw(value: object) -> RawNode:
+    """Coerce a fragment (``Sql``) to its node; anything else is a builder error."""
+    if isinstance(value, Sql):
+        return value.node
+    if isinstance(value, RawNode):
+        return value
+    raise BuilderError(f"expected a sql(...) fragment, got {type(value).__name__}: {value!r}")

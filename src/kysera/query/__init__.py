@@ -1,0 +1,1 @@
+"""Small data builders for data migrations: select, insert, update, delete."""

@@ -1,0 +1,127 @@
+"""``db.select_from``, ``db.insert_into``, ``db.update_table``, ``db.delete_from``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..errors import BuilderError
+from ..nodes import (
+    AndNode,
+    DeleteNode,
+    FilterNode,
+    IdentifierNode,
+    InsertNode,
+    OrderByNode,
+    SelectNode,
+    UpdateNode,
+)
+from ..schema.executable import Executable
+from .expressions import column_expression, filter_node, value_expression
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from ..dialects.base import Row
+
+
+def _and(current: FilterNode | None, new: FilterNode) -> FilterNode:
+    if current is None:
+        return new
+    if isinstance(current, AndNode):
+        return AndNode((*current.items, new))
+    return AndNode((current, new))
+
+
+class SelectBuilder(Executable[SelectNode]):
+    __slots__ = ()
+
+    def __init__(self, db: Database, table: IdentifierNode | SelectNode) -> None:
+        super().__init__(db, table if isinstance(table, SelectNode) else SelectNode(table))
+
+    def _with(self, **changes: object) -> SelectBuilder:
+        return SelectBuilder(self._db, replace(self._node, **changes))  # type: ignore[arg-type]
+
+    def select(self, columns: Sequence[object] | str) -> SelectBuilder:
+        if isinstance(columns, str):
+            columns = [columns]
+        return self._with(selections=(*self._node.selections, *(column_expression(c) for c in columns)))
+
+    def where(self, *args: object) -> SelectBuilder:
+        """Filters; several ``where`` calls are joined with AND."""
+        return self._with(where=_and(self._node.where, filter_node(*args)))
+
+    def order_by(self, column: object, direction: str = "asc") -> SelectBuilder:
+        if direction.lower() not in ("asc", "desc"):
+            raise BuilderError(f"order_by direction is 'asc' or 'desc', got {direction!r}")
+        item = OrderByNode(column_expression(column), direction.lower() == "desc")
+        return self._with(order_by=(*self._node.order_by, item))
+
+    def limit(self, count: int) -> SelectBuilder:
+        return self._with(limit=int(count))
+
+    def offset(self, count: int) -> SelectBuilder:
+        return self._with(offset=int(count))
+
+    def for_update(self) -> SelectBuilder:
+        return self._with(for_update=True)
+
+    def fetch_all(self) -> list[Row]:
+        """The matching rows as dicts (the same as ``execute().rows``)."""
+        return self.execute().rows
+
+    def fetch_one(self) -> Row | None:
+        return self.execute().first()
+
+
+class InsertBuilder(Executable[InsertNode]):
+    __slots__ = ()
+
+    def __init__(self, db: Database, table: IdentifierNode | InsertNode) -> None:
+        super().__init__(db, table if isinstance(table, InsertNode) else InsertNode(table, (), ()))
+
+    def values(self, rows: Mapping[str, object] | Sequence[Mapping[str, object]]) -> InsertBuilder:
+        """One row (a dict) or several (a list of dicts with the same keys)."""
+        batch = [rows] if isinstance(rows, Mapping) else list(rows)
+        if not batch:
+            raise BuilderError("values() needs at least one row")
+        columns = self._node.columns or tuple(batch[0].keys())
+        if not columns:
+            raise BuilderError("values() needs at least one column")
+        new_rows = []
+        for row in batch:
+            if set(row.keys()) != set(columns):
+                raise BuilderError(f"every row must have the columns {list(columns)}, got {list(row.keys())}")
+            new_rows.append(tuple(value_expression(row[c]) for c in columns))
+        return InsertBuilder(self._db, replace(self._node, columns=columns, rows=(*self._node.rows, *new_rows)))
+
+    def ignore_conflicts(self) -> InsertBuilder:
+        """Skip rows that violate a unique constraint (ON CONFLICT DO NOTHING / INSERT IGNORE)."""
+        return InsertBuilder(self._db, replace(self._node, ignore_conflicts=True))
+
+
+class UpdateBuilder(Executable[UpdateNode]):
+    __slots__ = ()
+
+    def __init__(self, db: Database, table: IdentifierNode | UpdateNode) -> None:
+        super().__init__(db, table if isinstance(table, UpdateNode) else UpdateNode(table, ()))
+
+    def set(self, values: Mapping[str, object]) -> UpdateBuilder:
+        """``set({"email_new": db.ref("email"), "status": "active"})``."""
+        if not isinstance(values, Mapping) or not values:
+            raise BuilderError("set() takes a non-empty dict of column -> value")
+        pairs = tuple((str(k), value_expression(v)) for k, v in values.items())
+        return UpdateBuilder(self._db, replace(self._node, assignments=(*self._node.assignments, *pairs)))
+
+    def where(self, *args: object) -> UpdateBuilder:
+        return UpdateBuilder(self._db, replace(self._node, where=_and(self._node.where, filter_node(*args))))
+
+
+class DeleteBuilder(Executable[DeleteNode]):
+    __slots__ = ()
+
+    def __init__(self, db: Database, table: IdentifierNode | DeleteNode) -> None:
+        super().__init__(db, table if isinstance(table, DeleteNode) else DeleteNode(table))
+
+    def where(self, *args: object) -> DeleteBuilder:
+        return DeleteBuilder(self._db, replace(self._node, where=_and(self._node.where, filter_node(*args))))

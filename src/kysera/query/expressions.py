@@ -1,0 +1,91 @@
+"""Column references and filters for the data builders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..errors import BuilderError
+from ..fragment import Sql
+from ..nodes import (
+    AndNode,
+    BinaryFilterNode,
+    ColumnRefNode,
+    Expression,
+    FilterNode,
+    IdentifierNode,
+    LiteralNode,
+    OrNode,
+    RawNode,
+    ValueNode,
+)
+
+
+class Ref:
+    """A column reference, from ``db.ref("email")``: the column's value, not a string."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, column: str) -> None:
+        if not isinstance(column, str) or not column:
+            raise BuilderError(f"ref() takes a column name, got {column!r}")
+        self.node = ColumnRefNode.parse(column)
+
+    def __repr__(self) -> str:
+        return f"ref({self.node.column!r})"
+
+
+def value_expression(value: object) -> Expression:
+    """A value in a data statement: a bound parameter, unless it is a ref or an SQL fragment."""
+    if isinstance(value, Ref):
+        return value.node
+    if isinstance(value, Sql):
+        return value.node
+    if isinstance(value, RawNode | ColumnRefNode | LiteralNode | IdentifierNode | ValueNode):
+        return value
+    return ValueNode(value)
+
+
+def column_expression(column: object) -> Expression:
+    """A selected or compared column: a name (``"users.email"``), a ref, or an SQL fragment."""
+    if isinstance(column, str):
+        return ColumnRefNode.parse(column)
+    if isinstance(column, Ref | Sql):
+        return column.node
+    raise BuilderError(f"expected a column name, db.ref(...) or sql(...), got {column!r}")
+
+
+def filter_node(*args: object) -> FilterNode:
+    """``where("col", "=", value)``, ``where(sql(...))`` or ``where({"col": value, ...})``."""
+    if len(args) == 1:
+        (only,) = args
+        if isinstance(only, Sql):
+            return only.node
+        if isinstance(only, dict):
+            items = tuple(filter_node(k, "=", v) for k, v in only.items())
+            if not items:
+                raise BuilderError("where({}) needs at least one column")
+            return items[0] if len(items) == 1 else AndNode(items)
+        if isinstance(only, AndNode | OrNode | BinaryFilterNode | RawNode):
+            return only
+        raise BuilderError(f"where() takes (column, operator, value), a dict or sql(...), got {only!r}")
+    if len(args) == 3:
+        column, op, value = args
+        if not isinstance(op, str):
+            raise BuilderError(f"the operator must be a string such as '=' or 'in', got {op!r}")
+        right: Expression | tuple[Expression, ...]
+        if op.strip().lower() in ("in", "not in"):
+            if isinstance(value, str) or not isinstance(value, Iterable):
+                raise BuilderError(f"{op!r} takes a list of values, got {value!r}")
+            right = tuple(value_expression(v) for v in value)
+        else:
+            right = value_expression(value)
+        return BinaryFilterNode(column_expression(column), op, right)
+    raise BuilderError("where() takes (column, operator, value), a dict or sql(...)")
+
+
+def and_(*filters: FilterNode) -> AndNode:
+    return AndNode(filters)
+
+
+def or_(*filters: FilterNode) -> OrNode:
+    return OrNode(filters)

@@ -1,0 +1,1 @@
+"""Fluent DDL builders (``db.schema``)."""

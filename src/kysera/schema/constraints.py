@@ -1,0 +1,85 @@
+"""Table-level constraints shared by ``create_table`` and ``alter_table``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from ..errors import BuilderError
+from ..fragment import Sql, to_raw
+from ..nodes import (
+    CheckConstraintNode,
+    ForeignKeyConstraintNode,
+    IdentifierNode,
+    PrimaryKeyConstraintNode,
+    RawNode,
+    ReferencesNode,
+    UniqueConstraintNode,
+)
+from .column import referential_action
+
+
+def column_names(columns: Sequence[str] | str, what: str) -> tuple[str, ...]:
+    if isinstance(columns, str):
+        columns = [columns]
+    names = tuple(columns)
+    if not names or not all(isinstance(c, str) and c for c in names):
+        raise BuilderError(f"{what} needs a non-empty list of column names, got {columns!r}")
+    return names
+
+
+class ForeignKeyBuilder:
+    """What the optional callback of ``add_foreign_key_constraint`` receives."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: ForeignKeyConstraintNode) -> None:
+        self.node = node
+
+    def _ref(self, **changes: object) -> ForeignKeyBuilder:
+        return ForeignKeyBuilder(replace(self.node, references=replace(self.node.references, **changes)))  # type: ignore[arg-type]
+
+    def on_delete(self, action: str) -> ForeignKeyBuilder:
+        return self._ref(on_delete=referential_action(action))
+
+    def on_update(self, action: str) -> ForeignKeyBuilder:
+        return self._ref(on_update=referential_action(action))
+
+    def deferrable(self) -> ForeignKeyBuilder:
+        return self._ref(deferrable=True)
+
+    def initially_deferred(self) -> ForeignKeyBuilder:
+        return self._ref(deferrable=True, initially_deferred=True)
+
+
+def foreign_key(
+    name: str | None,
+    columns: Sequence[str] | str,
+    table: str,
+    ref_columns: Sequence[str] | str,
+    build: Callable[[ForeignKeyBuilder], ForeignKeyBuilder] | None = None,
+) -> ForeignKeyConstraintNode:
+    cols = column_names(columns, "add_foreign_key_constraint")
+    refs = column_names(ref_columns, "add_foreign_key_constraint")
+    if len(cols) != len(refs):
+        raise BuilderError(f"foreign key {name!r} has {len(cols)} column(s) but references {len(refs)}")
+    node = ForeignKeyConstraintNode(name, cols, ReferencesNode(IdentifierNode.parse(table), refs))
+    if build is not None:
+        result = build(ForeignKeyBuilder(node))
+        if not isinstance(result, ForeignKeyBuilder):
+            raise BuilderError(f"the callback for foreign key {name!r} must return the builder")
+        node = result.node
+    return node
+
+
+def primary_key(name: str | None, columns: Sequence[str] | str) -> PrimaryKeyConstraintNode:
+    return PrimaryKeyConstraintNode(name, column_names(columns, "add_primary_key_constraint"))
+
+
+def unique(name: str | None, columns: Sequence[str] | str, nulls_not_distinct: bool = False) -> UniqueConstraintNode:
+    return UniqueConstraintNode(name, column_names(columns, "add_unique_constraint"), nulls_not_distinct)
+
+
+def check(name: str | None, expression: Sql | str) -> CheckConstraintNode:
+    node = RawNode((expression,)) if isinstance(expression, str) else to_raw(expression)
+    return CheckConstraintNode(name, node)

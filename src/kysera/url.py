@@ -1,0 +1,136 @@
+"""Database URLs: ``sqlite:///app.db``, ``postgresql://user@host/db``, ``mysql://root@host/db``.
+
+Three slashes after ``sqlite:`` make a path relative to the current folder, four an absolute
+path; ``sqlite:///:memory:`` (or ``sqlite://``) is an in-memory database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .errors import UnknownSchemeError
+
+#: scheme -> dialect name
+SCHEMES: dict[str, str] = {
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "postgresql+psycopg": "postgres",
+    "postgresql+psycopg3": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mysql+pymysql": "mysql",
+    "mariadb+pymysql": "mysql",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """A parsed database URL. ``str()`` never shows the password."""
+
+    scheme: str
+    dialect: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    host: str | None = None
+    port: int | None = None
+    database: str = ""
+    query: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def options(self) -> dict[str, str]:
+        return dict(self.query)
+
+    def with_database(self, database: str) -> DatabaseUrl:
+        return replace(self, database=database)
+
+    def redacted(self) -> str:
+        """The URL with the password replaced by ``***``."""
+        if self.dialect == "sqlite":
+            return f"sqlite:///{self.database}"
+        auth = ""
+        if self.username:
+            auth = self.username + (":***" if self.password else "") + "@"
+        host = self.host or ""
+        if host and ":" in host:
+            host = f"[{host}]"
+        port = f":{self.port}" if self.port else ""
+        query = "&".join(f"{k}={v}" for k, v in self.query if k != "password")
+        return f"{self.scheme}://{auth}{host}{port}/{self.database}" + (f"?{query}" if query else "")
+
+    def __str__(self) -> str:
+        return self.redacted()
+
+    def describe(self) -> str:
+        """``host:port/database`` for messages."""
+        if self.dialect == "sqlite":
+            return self.database
+        default_port = 5432 if self.dialect == "postgres" else 3306
+        return f"{self.host or 'localhost'}:{self.port or default_port}/{self.database}"
+
+
+def parse_url(url: str) -> DatabaseUrl:
+    """Parse ``url``; an unknown or missing scheme is an error that lists the known ones."""
+    if not isinstance(url, str) or not url.strip():
+        raise UnknownSchemeError(
+            "no database URL given; pass one such as sqlite:///app.db or postgresql://user@localhost/app"
+        )
+    url = url.strip()
+    scheme, sep, _ = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        if url.startswith("sqlite:"):
+            # sqlite:app.db, sqlite::memory:
+            rest = url[len("sqlite:") :]
+            return DatabaseUrl("sqlite", "sqlite", database=rest or ":memory:")
+        raise UnknownSchemeError(
+            f"'{_redact_raw(url)}' is not a database URL; it needs a scheme, one of: {known_schemes()}"
+        )
+    dialect = SCHEMES.get(scheme)
+    if dialect is None:
+        raise UnknownSchemeError(
+            f"unknown database URL scheme '{scheme}://'; use one of: {known_schemes()}"
+        )
+    if dialect == "sqlite":
+        rest = url[len(scheme) + 3 :]
+        path, _, query = rest.partition("?")
+        if path.startswith("/"):
+            path = path[1:]
+        return DatabaseUrl(
+            scheme, "sqlite", database=unquote(path) or ":memory:", query=tuple(parse_qsl(query))
+        )
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise UnknownSchemeError(f"bad port in database URL '{_redact_raw(url)}': {exc}") from None
+    return DatabaseUrl(
+        scheme=scheme,
+        dialect=dialect,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        host=parts.hostname,
+        port=port,
+        database=unquote(parts.path.lstrip("/")),
+        query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
+    )
+
+
+def known_schemes() -> str:
+    return "sqlite://, postgresql:// (postgres://), mysql:// (mariadb://)"
+
+
+def _redact_raw(url: str) -> str:
+    """Hide anything that looks like a password in a URL we could not parse."""
+    at = url.rfind("@")
+    if at == -1:
+        return url
+    head, tail = url[:at], url[at:]
+    scheme_end = head.find("://")
+    start = scheme_end + 3 if scheme_end != -1 else 0
+    colon = head.find(":", start)
+    if colon == -1:
+        return url
+    return head[: colon + 1] + "***" + tail

@@ -1,0 +1,14 @@
+from kysera import Database, sql
+
+
+def test_guide_users_table(db: Database) -> None:
+    (
+        db.schema.create_table("users")
+        .add_column("id", "serial", lambda col: col.primary_key())
+        .add_column("email", "varchar(255)", lambda col: col.not_null().unique())
+        .add_column("created_at", "timestamp", lambda col: col.not_null().default_to(sql("CURRENT_TIMESTAMP")))
+        .execute()
+    )
+    db.insert_into("users").values([{"email": "a@example.com"}, {"email": "b@example.com"}]).execute()
+    rows = db.select_from("users").select(["id", "email"]).order_by("id").fetch_all()
+    assert [r["id"] for r in rows] == [1, 2]
