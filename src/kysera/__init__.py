@@ -43,7 +43,21 @@ _EXPORTS = {
     "StatementError": "errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BuilderError",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "Database",
+    "KyseraError",
+    "MissingDriverError",
+    "Result",
+    "Sql",
+    "StatementError",
+    "UnknownSchemeError",
+    "UnsupportedError",
+    "connect",
+    "sql",
+]
 
 
 def __getattr__(name: str) -> Any:
