@@ -58,8 +58,16 @@ class StatementError(KyseraError):
     def __init__(self, statement: str, cause: BaseException) -> None:
         self.statement = statement
         self.cause = cause
-        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        super().__init__(f"{reason}\n  in statement: {_shorten(statement)}")
+        super().__init__(f"{driver_reason(cause)}\n  in statement: {_shorten(statement)}")
+
+
+def driver_reason(cause: BaseException) -> str:
+    """The database's own words for an error, on one line (PyMySQL packs a code and a text)."""
+    args = getattr(cause, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return f"{args[1]} (error {args[0]})"
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
 
 
 def _shorten(text: str, limit: int = 500) -> str:

@@ -1,0 +1,18 @@
+"""Create the users table."""
+
+from kysera import Database, sql
+
+
+def up(db: Database) -> None:
+    (
+        db.schema.create_table("users")
+        .add_column("id", "serial", lambda col: col.primary_key())
+        .add_column("email", "varchar(255)", lambda col: col.not_null().unique())
+        .add_column("name", "varchar(100)", lambda col: col.not_null())
+        .add_column("created_at", "timestamp", lambda col: col.not_null().default_to(sql("CURRENT_TIMESTAMP")))
+        .execute()
+    )
+
+
+def down(db: Database) -> None:
+    db.schema.drop_table("users").execute()
