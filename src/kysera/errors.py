@@ -63,7 +63,7 @@ class StatementError(KyseraError):
 
 def driver_reason(cause: BaseException) -> str:
     """The database's own words for an error, on one line (PyMySQL packs a code and a text)."""
-    args = getattr(cause, "args", ())
+    args: tuple[object, ...] = tuple(getattr(cause, "args", ()))
     if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return f"{args[1]} (error {args[0]})"
     text = str(cause).strip()

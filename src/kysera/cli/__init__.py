@@ -1,13 +1,13 @@
-"""The ``kysera`` command line."""
+"""The ``kysera`` command line: ``kysera init``, ``kysera migrate ...``, ``kysera db ...``.
+
+Built on click. Each command imports what it needs inside its function, so ``kysera --help``
+loads only click and these modules (see bench/startup.py).
+"""
 
 from __future__ import annotations
 
 
 def main() -> None:
-    import click
+    from .main import cli
 
-    @click.group()
-    def cli() -> None:
-        """kysera: database schema migrations."""
-
-    cli()
+    cli(prog_name="kysera")
