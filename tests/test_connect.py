@@ -1,0 +1,126 @@
+"""URLs, connection errors and the Database object."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kysera import Database, connect
+from kysera.errors import ConnectionFailedError, UnknownSchemeError
+from kysera.url import parse_url
+
+from .conftest import MYSQL_URL, PG_URL
+
+
+@pytest.mark.parametrize(
+    ("url", "dialect", "database"),
+    [
+        ("sqlite:///relative/app.db", "sqlite", "relative/app.db"),
+        ("sqlite:////abs/app.db", "sqlite", "/abs/app.db"),
+        ("sqlite:///:memory:", "sqlite", ":memory:"),
+        ("sqlite://", "sqlite", ":memory:"),
+        ("postgresql://app:p%40ss@db.example:5433/app?sslmode=require", "postgres", "app"),
+        ("postgres://app@localhost/app", "postgres", "app"),
+        ("postgresql+psycopg://app@localhost/app", "postgres", "app"),
+        ("mysql://root:secret@127.0.0.1:3306/app?charset=utf8mb4", "mysql", "app"),
+        ("mariadb://root@127.0.0.1/app", "mysql", "app"),
+        ("mysql+pymysql://root@127.0.0.1/app", "mysql", "app"),
+    ],
+)
+def test_parse_url(url: str, dialect: str, database: str) -> None:
+    parsed = parse_url(url)
+    assert (parsed.dialect, parsed.database) == (dialect, database)
+
+
+def test_password_and_options_pass_through_but_never_show() -> None:
+    parsed = parse_url("postgresql://app:p%40ss%3Aw0rd@db.example:5433/app?sslmode=require")
+    assert parsed.password == "p@ss:w0rd" and parsed.port == 5433
+    assert parsed.options == {"sslmode": "require"}
+    assert "w0rd" not in str(parsed) and "w0rd" not in repr(parsed)
+
+
+@pytest.mark.parametrize("url", ["oracle://scott@db/orcl", "app.db", "", "http://x"])
+def test_unknown_scheme_lists_the_known_ones(url: str) -> None:
+    with pytest.raises(UnknownSchemeError) as info:
+        connect(url)
+    assert "postgresql://" in str(info.value) and "sqlite://" in str(info.value)
+
+
+def test_wrong_mysql_password_names_server_not_password() -> None:
+    url = parse_url(MYSQL_URL)
+    bad = f"mysql://{url.username or 'root'}:s3cretpw@{url.host}:{url.port or 3306}/{url.database}"
+    try:
+        connect(MYSQL_URL).close()
+    except ConnectionFailedError:
+        pytest.skip("MariaDB not reachable")
+    with pytest.raises(ConnectionFailedError) as info:
+        connect(bad)
+    message = str(info.value)
+    assert "s3cretpw" not in message
+    assert f"{url.host}:{url.port or 3306}/{url.database}" in message
+    assert "denied" in message.lower()
+
+
+def test_unreachable_postgres_names_host_and_port() -> None:
+    with pytest.raises(ConnectionFailedError) as info:
+        connect("postgresql://postgres:hunter2@127.0.0.1:1/nowhere?connect_timeout=2")
+    message = str(info.value)
+    assert "127.0.0.1:1/nowhere" in message and "hunter2" not in message
+
+
+def test_missing_driver_says_how_to_install() -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from kysera import connect\n"
+        "from kysera.errors import MissingDriverError\n"
+        "try:\n"
+        f"    connect({PG_URL!r})\n"
+        "except MissingDriverError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert 'pip install "kysera[postgres]"' in out
+
+
+def test_database_describes_its_engine(db: Database) -> None:
+    assert db.dialect.name in ("sqlite", "postgres", "mysql")
+    assert db.dialect.server_version and db.dialect.version_text
+    assert db.dialect.transactional_ddl == (db.dialect.name != "mysql")
+
+
+def test_transactions_and_savepoints(db: Database) -> None:
+    db.schema.create_table("t").add_column("id", "integer", lambda c: c.primary_key()).execute()
+    with db.transaction():
+        db.insert_into("t").values({"id": 1}).execute()
+        with pytest.raises(RuntimeError), db.transaction():
+            db.insert_into("t").values({"id": 2}).execute()
+            raise RuntimeError("inner")
+    with pytest.raises(RuntimeError), db.transaction():
+        db.insert_into("t").values({"id": 3}).execute()
+        raise RuntimeError("outer")
+    assert [r["id"] for r in db.select_from("t").fetch_all()] == [1]
+
+
+def test_ddl_rolls_back_where_the_engine_allows(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.transaction():
+        db.schema.create_table("gone").add_column("id", "integer").execute()
+        raise RuntimeError
+    from kysera.dialects.catalog import list_tables
+
+    assert ("gone" in list_tables(db)) == (db.dialect.name == "mysql")
+
+
+def test_capture_records_instead_of_running(db: Database) -> None:
+    with db.capture() as captured:
+        db.schema.create_table("never").add_column("id", "integer").execute()
+        db.execute("SELECT 1 AS one")  # reads still run
+    assert len(captured) == 1 and "never" in captured[0].sql
+    assert not db.table_exists("never")
+
+
+def test_context_manager_closes(db_url: str) -> None:
+    with connect(db_url) as db:
+        assert db.execute("SELECT 1 AS one").scalar() == 1
+    assert db.closed
