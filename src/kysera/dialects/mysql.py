@@ -65,6 +65,11 @@ class _LiveColumn:
     generated: str | None
 
 
+def _marker(column: str) -> str:
+    """Stands for a column's final definition until the whole ALTER TABLE is compiled."""
+    return f"\x00modify:{column}\x00"
+
+
 class MysqlCompiler(QueryCompiler):
     dialect_name = "mysql"
     quote_char = "`"
@@ -144,8 +149,22 @@ class MysqlCompiler(QueryCompiler):
     # ----------------------------------------------------------------- alter table
 
     def compile_alter_table(self, node: AlterTableNode) -> list[CompiledStatement]:
+        # MySQL allows one change per column per statement: several alterations of one column
+        # are folded into a single MODIFY COLUMN carrying the final definition.
         self._pending: dict[str, _LiveColumn] = {}
-        return super().compile_alter_table(node)
+        counts: dict[str, int] = {}
+        for action in node.actions:
+            if isinstance(action, AlterColumnNode):
+                counts[action.column] = counts.get(action.column, 0) + 1
+        self._folded = {name for name, n in counts.items() if n > 1}
+        statements = super().compile_alter_table(node)
+        out = []
+        for stmt in statements:
+            text = stmt.sql
+            for name, live in self._pending.items():
+                text = text.replace(_marker(name), self._live_definition(live))
+            out.append(replace(stmt, sql=text, display=None))
+        return out
 
     def add_column_clause(self, node: AlterTableNode, action: AddColumnNode) -> str:
         clause = "ADD COLUMN " + self.column_definition(action.column, node.table)
@@ -168,10 +187,12 @@ class MysqlCompiler(QueryCompiler):
     def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:
         a = action.alteration
         col = self.quote(action.column)
-        if isinstance(a, SetDefaultNode) and action.column not in self._pending:
+        folded = action.column in self._folded
+        if isinstance(a, SetDefaultNode) and not folded:
             return [f"ALTER COLUMN {col} SET DEFAULT {self.default_sql(a.default)}"]
-        if isinstance(a, DropDefaultNode) and action.column not in self._pending:
+        if isinstance(a, DropDefaultNode) and not folded:
             return [f"ALTER COLUMN {col} DROP DEFAULT"]
+        first = action.column not in self._pending
         live = self._pending.get(action.column) or self._live_column(node.table, action.column)
         if isinstance(a, SetDataTypeNode):
             new_type = self.data_type(a.data_type)
@@ -185,7 +206,7 @@ class MysqlCompiler(QueryCompiler):
         elif isinstance(a, DropDefaultNode):
             live = replace(live, default=None)
         self._pending[action.column] = live
-        return [f"MODIFY COLUMN {col} {self._live_definition(live)}"]
+        return [f"MODIFY COLUMN {col} {_marker(action.column)}"] if first else []
 
     def _live_definition(self, c: _LiveColumn) -> str:
         parts = [c.type]

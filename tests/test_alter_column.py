@@ -1,0 +1,83 @@
+"""alter_column keeps the rest of a column's definition on every engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from kysera import Database, sql
+from kysera.errors import BuilderError
+
+from . import catalog
+
+
+def make(db: Database) -> None:
+    (
+        db.schema.create_table("items")
+        .add_column("id", "serial", lambda col: col.primary_key())
+        .add_column("label", "varchar(20)", lambda col: col.default_to("it's").comment("shown to users"))
+        .add_column("qty", "integer", lambda col: col.not_null().default_to(3))
+        .execute()
+    )
+    db.insert_into("items").values({"label": "a"}).execute()
+    db.insert_into("items").values({"qty": 5}).execute()
+
+
+def test_set_not_null_keeps_default(db: Database) -> None:
+    make(db)
+    db.schema.alter_table("items").alter_column("label", lambda col: col.set_not_null()).execute()
+    col = catalog.columns(db, "items")["label"]
+    assert not col.nullable and col.default is not None and "it" in col.default
+    db.insert_into("items").values({"qty": 1}).execute()
+    assert db.select_from("items").select(["label"]).order_by("id").fetch_all()[-1]["label"] == "it's"
+
+
+def test_type_change_keeps_not_null_and_default(db: Database) -> None:
+    make(db)
+    db.schema.alter_table("items").alter_column("qty", lambda col: col.set_data_type("bigint")).execute()
+    col = catalog.columns(db, "items")["qty"]
+    assert not col.nullable and col.default is not None and "3" in col.default
+    assert [r["qty"] for r in db.select_from("items").select(["qty"]).order_by("id").fetch_all()] == [3, 5]
+
+
+def test_several_changes_to_one_column(db: Database) -> None:
+    make(db)
+    (
+        db.schema.alter_table("items")
+        .alter_column("label", lambda col: col.set_data_type("varchar(50)").set_default("none").set_not_null())
+        .execute()
+    )
+    col = catalog.columns(db, "items")["label"]
+    assert col.type in ("character varying(50)", "varchar(50)")
+    assert not col.nullable and col.default is not None and "none" in col.default
+
+
+def test_drop_and_set_default(db: Database) -> None:
+    make(db)
+    db.schema.alter_table("items").alter_column("qty", lambda col: col.drop_default()).execute()
+    assert catalog.columns(db, "items")["qty"].default in (None, "NULL")
+    db.schema.alter_table("items").alter_column("qty", lambda col: col.set_default(sql("7"))).execute()
+    assert "7" in str(catalog.columns(db, "items")["qty"].default)
+
+
+def test_mysql_comment_survives_modify(db: Database) -> None:
+    if db.dialect.name != "mysql":
+        pytest.skip("column comments are inline on MySQL only")
+    make(db)
+    db.schema.alter_table("items").alter_column("label", lambda col: col.set_not_null()).execute()
+    row = db.fetch(
+        "SELECT COLUMN_COMMENT AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = 'items' AND COLUMN_NAME = 'label'"
+    )
+    assert row[0]["c"] == "shown to users"
+
+
+def test_unknown_column_is_a_clear_error(db: Database) -> None:
+    make(db)
+    builder = db.schema.alter_table("items").alter_column("nope", lambda col: col.set_not_null())
+    with pytest.raises(Exception, match="nope"):
+        builder.execute()
+
+
+def test_callback_must_return_a_change(db: Database) -> None:
+    with pytest.raises(BuilderError, match="must return"):
+        db.schema.alter_table("items").alter_column("qty", lambda col: None)  # type: ignore[arg-type,return-value]
