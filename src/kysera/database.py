@@ -34,31 +34,24 @@ class NonTransactionalStatementError(KyseraError):
     """A statement that cannot run in a transaction was executed inside one."""
 
 
-class Result:
-    """Rows (as dicts) and the affected row count of what ``execute`` ran."""
-
-    __slots__ = ("rowcount", "rows", "statements")
+class Result(list["Row"]):
+    """The rows (as dicts) that ``execute`` returned, with ``rowcount`` and the statements run."""
 
     def __init__(self, rows: list[Row], rowcount: int, statements: list[CompiledStatement]) -> None:
-        self.rows = rows
+        super().__init__(rows)
         self.rowcount = rowcount
         self.statements = statements
 
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
+    @property
+    def rows(self) -> list[Row]:
+        return list(self)
 
     def first(self) -> Row | None:
-        return self.rows[0] if self.rows else None
+        return self[0] if self else None
 
     def scalar(self) -> object:
         row = self.first()
         return next(iter(row.values())) if row else None
-
-    def __repr__(self) -> str:
-        return f"<Result rows={len(self.rows)} rowcount={self.rowcount}>"
 
 
 class Database:
