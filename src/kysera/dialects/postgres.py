@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ConnectionFailedError, MissingDriverError
 from ..nodes import (
+    AddColumnNode,
+    AlterTableNode,
     ColumnDefinitionNode,
     CompiledStatement,
     CreateIndexNode,
+    CreateTableNode,
     DropIndexNode,
     IdentifierNode,
+    OperationNode,
 )
 from . import raw_text
 from .base import Capabilities, Dialect, Row
@@ -73,7 +77,22 @@ class PostgresCompiler(QueryCompiler):
         return op
 
     def column_comment_clause(self, comment: str) -> str:
-        return ""
+        return ""  # PostgreSQL comments are separate statements: see _comments
+
+    def _comments(self, table: IdentifierNode, columns: Sequence[ColumnDefinitionNode], node: OperationNode) -> list[CompiledStatement]:
+        out = []
+        for col in columns:
+            if col.comment is not None:
+                w = Writer(self, inline=True).text("COMMENT ON COLUMN ").table(table).text(".").ident(col.name)
+                out.append(w.text(" IS " + self.literal(col.comment)).finish(node))
+        return out
+
+    def after_create_table(self, node: CreateTableNode) -> list[CompiledStatement]:
+        return self._comments(node.table, node.columns, node)
+
+    def compile_alter_table(self, node: AlterTableNode) -> list[CompiledStatement]:
+        added = [a.column for a in node.actions if isinstance(a, AddColumnNode)]
+        return [*super().compile_alter_table(node), *self._comments(node.table, added, node)]
 
     def raw_is_transactional(self, text: str) -> bool:
         return not is_non_transactional(text)
