@@ -1,0 +1,418 @@
+"""The safety analysis: reads a migration's statements (their nodes) and reports findings.
+
+It reads operation nodes, so it knows that an index is not built concurrently without parsing
+SQL; only raw ``sql(...)`` text is classified from its words (see :mod:`kysera.safety.raw`).
+What is risky depends on the engine, its version and, when connected, on live facts: a table
+created earlier in the same migration, or holding fewer rows than ``large_table_rows``, turns a
+blocking finding into information.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..dialects.base import Dialect
+from ..nodes import (
+    AddColumnNode,
+    AddConstraintNode,
+    AlterColumnNode,
+    AlterTableNode,
+    CheckConstraintNode,
+    CompiledStatement,
+    CreateIndexNode,
+    CreateTableNode,
+    DeleteNode,
+    DropColumnNode,
+    DropIndexNode,
+    DropNotNullNode,
+    DropTableNode,
+    ForeignKeyConstraintNode,
+    IdentifierNode,
+    OperationNode,
+    PrimaryKeyConstraintNode,
+    RawNode,
+    RenameColumnNode,
+    RenameTableNode,
+    SetDataTypeNode,
+    SetNotNullNode,
+    UniqueConstraintNode,
+    UpdateNode,
+)
+from . import raw
+from .facts import Facts, OfflineFacts
+from .findings import Category, Finding, Severity
+from .rules import RULES
+
+ALLOW_DIRECTIVE = re.compile(r"kysera:allow\s+([A-Za-z0-9_,\- ]+)", re.I)
+
+
+@dataclass(frozen=True)
+class SafetyOptions:
+    #: a table with at least this many rows is "large": blocking changes on it are errors
+    large_table_rows: int = 10_000
+    #: the runner sets a lock timeout for DDL (False: report KS502)
+    lock_timeout: bool = True
+    #: codes allowed everywhere (from configuration)
+    allow: frozenset[str] = field(default_factory=frozenset)
+
+
+_VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\(", re.I)
+
+
+class _Analysis:
+    def __init__(self, dialect: Dialect, facts: Facts, options: SafetyOptions, migration: str | None, transactional: bool, allow: set[str]) -> None:
+        self.dialect = dialect
+        self.engine = dialect.name
+        self.facts = facts
+        self.options = options
+        self.migration = migration
+        self.transactional = transactional and dialect.transactional_ddl
+        self.allow = allow | set(options.allow)
+        self.created: set[str] = set()
+        self.findings: list[Finding] = []
+        self.exclusive_held: str | None = None  # a table locked ACCESS EXCLUSIVE earlier in this transaction
+        self.has_ddl_on_existing = False
+
+    # --------------------------------------------------------------- helpers
+
+    def key(self, table: IdentifierNode) -> str:
+        return f"{table.schema}.{table.name}".lower() if table.schema else table.name.lower()
+
+    def size(self, table: IdentifierNode) -> str:
+        """new / empty / small / large / unknown."""
+        if self.key(table) in self.created:
+            return "new"
+        rows = self.facts.rows(table)
+        if rows is None:
+            return "unknown"
+        if rows == 0:
+            return "empty"
+        return "large" if rows >= self.options.large_table_rows else "small"
+
+    def severity(self, code: str, table: IdentifierNode | None) -> Severity:
+        rule = RULES[code]
+        size = self.size(table) if table is not None else "unknown"
+        cats = rule.categories
+        if Category.DATA_LOSS in cats:
+            return Severity.INFO if size in ("new", "empty") else Severity.ERROR
+        if Category.BLOCKING in cats:
+            if size in ("new", "empty", "small"):
+                return Severity.INFO
+            return Severity.WARNING if self.engine == "sqlite" else Severity.ERROR
+        if Category.MAY_FAIL in cats:
+            return Severity.INFO if size in ("new", "empty") else Severity.WARNING
+        if Category.BREAKS_RUNNING_CODE in cats:
+            return Severity.INFO if size == "new" else Severity.WARNING
+        if Category.NON_TRANSACTIONAL in cats:
+            return Severity.INFO
+        return Severity.WARNING
+
+    def add(self, code: str, stmt: CompiledStatement, table: IdentifierNode | None, detail: str, *,
+            severity: Severity | None = None, **names: str) -> None:
+        rule = RULES[code]
+        sev = severity or self.severity(code, table)
+        size = self.size(table) if table is not None else "unknown"
+        note = {
+            "new": " (the table is created in this migration, so nothing waits)",
+            "empty": " (the table is empty)",
+            "small": " (the table is small)",
+        }.get(size, "")
+        values = {"table": table.name if table else "", "table_q": self.dialect.compiler().table_name(table) if table else "", **names}
+        if "column" in names:
+            values.setdefault("column_q", self.dialect.compiler().quote(names["column"]))
+        if "constraint" in names:
+            values.setdefault("constraint_q", self.dialect.compiler().quote(names["constraint"]))
+        recipe = rule.recipe
+        for k, v in values.items():
+            recipe = recipe.replace("{" + k + "}", v)
+        recipe = recipe.replace("{{", "{").replace("}}", "}")
+        where = f"on {table.name}: " if table is not None else ""
+        self.findings.append(
+            Finding(
+                code=code,
+                name=rule.name,
+                categories=rule.categories,
+                severity=sev,
+                message=f"{where}{detail}{note}",
+                recipe=recipe if sev is not Severity.INFO else "",
+                migration=self.migration,
+                table=table.name if table else None,
+                statement=str(stmt),
+                suppressed=code in self.allow or code in _inline_allows(stmt),
+            )
+        )
+
+    @property
+    def pg(self) -> bool:
+        return self.engine == "postgres"
+
+    @property
+    def my(self) -> bool:
+        return self.engine == "mysql"
+
+    @property
+    def version(self) -> tuple[int, ...]:
+        return self.dialect.server_version
+
+    # --------------------------------------------------------------- statements
+
+    def statement(self, stmt: CompiledStatement) -> None:
+        node: OperationNode | raw.Classified | None = stmt.node
+        if node is None or isinstance(node, RawNode):
+            node = raw.classify(stmt.sql if not stmt.params else str(stmt))
+        if not stmt.transactional and self.transactional:
+            self.add("KS501", stmt, None, f"{_first_words(str(stmt))} cannot run inside a transaction; kysera runs this migration outside one")
+        if isinstance(node, CreateTableNode):
+            self.created.add(self.key(node.table))
+        elif isinstance(node, raw.Harmless):
+            if node.table:
+                self.created.add(node.table.lower())
+        elif isinstance(node, DropTableNode):
+            self.add("KS101", stmt, node.table, f"drops table {node.table.name} and every row in it")
+            self.exclusive(stmt, node.table)
+        elif isinstance(node, raw.Truncate):
+            for name in node.tables:
+                self.add("KS103", stmt, IdentifierNode.parse(name), f"deletes every row of {name}")
+        elif isinstance(node, raw.DropSchema):
+            self.add("KS105", stmt, None, f"drops schema/database {node.name}", severity=Severity.ERROR)
+        elif isinstance(node, raw.EnumChange):
+            self.add("KS305", stmt, None, f"changes type {node.type_name}: code that does not know the change may fail")
+        elif isinstance(node, DeleteNode):
+            if node.where is None:
+                self.add("KS104", stmt, node.table, f"deletes every row of {node.table.name}")
+        elif isinstance(node, UpdateNode):
+            self.update(stmt, node)
+        elif isinstance(node, CreateIndexNode):
+            self.create_index(stmt, node)
+        elif isinstance(node, DropIndexNode):
+            if self.pg and not node.concurrently:
+                table = node.table or IdentifierNode(node.name.name, node.name.schema)
+                self.add("KS202", stmt, node.table, f"DROP INDEX {node.name.name} takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait",
+                         severity=None if node.table else Severity.WARNING, index=node.name.name)
+                del table
+        elif isinstance(node, AlterTableNode):
+            self.alter_table(stmt, node)
+        elif isinstance(node, raw.Unknown):
+            self.add("KS901", stmt, None, f"{_first_words(node.text)}: kysera cannot tell what this statement locks or changes")
+
+    def exclusive(self, stmt: CompiledStatement, table: IdentifierNode) -> None:
+        """An ACCESS EXCLUSIVE lock (PostgreSQL) taken on an existing table in a transaction."""
+        if not (self.pg and self.transactional) or self.size(table) in ("new", "empty", "small"):
+            return
+        if self.exclusive_held and self.exclusive_held != self.key(table):
+            self.add("KS503", stmt, table,
+                     f"runs while the ACCESS EXCLUSIVE lock on {self.exclusive_held} from an earlier statement is still held; everything on both tables waits until COMMIT")
+        self.exclusive_held = self.exclusive_held or self.key(table)
+
+    def update(self, stmt: CompiledStatement, node: UpdateNode) -> None:
+        size = self.size(node.table)
+        if size not in ("large", "unknown"):
+            return
+        if self.transactional and self.has_ddl_on_existing:
+            self.add("KS504", stmt, node.table, f"updates {node.table.name} inside the same transaction as DDL: the DDL's locks are held until the whole update commits",
+                     severity=Severity.ERROR if size == "large" else Severity.WARNING)
+        else:
+            self.add("KS505", stmt, node.table, f"updates {'every row of ' if node.where is None else 'rows of '}{node.table.name} in one statement",
+                     severity=Severity.WARNING)
+
+    def create_index(self, stmt: CompiledStatement, node: CreateIndexNode) -> None:
+        if node.table is None or not self.pg or node.concurrently:
+            return  # MySQL/MariaDB build secondary indexes online; SQLite locks the file anyway
+        self.add("KS201", stmt, node.table,
+                 f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}: writes wait while the index builds",
+                 index=node.name.name or "idx")
+
+    # --------------------------------------------------------------- alter table
+
+    def alter_table(self, stmt: CompiledStatement, node: AlterTableNode) -> None:
+        t = node.table
+        existing = self.size(t) != "new"
+        if existing:
+            self.has_ddl_on_existing = True
+        rebuild_reasons: list[str] = []
+        for action in node.actions:
+            if isinstance(action, DropColumnNode):
+                self.add("KS102", stmt, t, f"drops column {action.column} and its data", column=action.column)
+            elif isinstance(action, RenameTableNode):
+                self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails")
+            elif isinstance(action, RenameColumnNode):
+                self.add("KS302", stmt, t, f"renames column {action.column} to {action.new_name}: code using {action.column} fails", column=action.column)
+            elif isinstance(action, AddColumnNode):
+                self.add_column(stmt, t, action, rebuild_reasons)
+            elif isinstance(action, AlterColumnNode):
+                self.alter_column(stmt, t, action, rebuild_reasons)
+            elif isinstance(action, AddConstraintNode):
+                self.add_constraint(stmt, t, action, rebuild_reasons)
+            else:
+                if self.engine == "sqlite" and type(action).__name__ in ("DropConstraintNode",):
+                    rebuild_reasons.append("drop a constraint")
+        if self.engine == "sqlite" and rebuild_reasons:
+            self.add("KS212", stmt, t, f"SQLite cannot {rebuild_reasons[0]} in place: the table is copied, dropped and renamed while SQLite's write lock is held")
+        if self.pg and existing and any(not isinstance(a, RenameTableNode | RenameColumnNode) for a in node.actions):
+            self.exclusive(stmt, t)
+        if not self.options.lock_timeout and existing and self.engine != "sqlite":
+            self.add("KS502", stmt, t, "runs ALTER TABLE without a lock timeout: if it waits for a lock, every query on the table queues behind it")
+
+    def add_column(self, stmt: CompiledStatement, t: IdentifierNode, action: AddColumnNode, rebuild: list[str]) -> None:
+        col = action.column
+        kind = (col.data_type.name.strip().lower() if isinstance(col.data_type.name, str) else "")
+        serial = kind in ("serial", "bigserial", "smallserial", "serial4", "serial8") or col.auto_increment or col.identity
+        if serial and self.engine != "sqlite":
+            self.add("KS208", stmt, t, f"adds auto-numbered column {col.name}: every row is rewritten under an exclusive lock", column=col.name)
+        elif col.generated is not None and col.stored:
+            if self.engine == "sqlite":
+                rebuild.append("add a STORED generated column")
+            else:
+                self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: every row is rewritten", column=col.name)
+        default_text = _text(col.default)
+        if col.default is not None and isinstance(col.default, RawNode):
+            volatile = bool(_VOLATILE.search(default_text))
+            if self.pg and (volatile or (self.version and self.version < (11,))):
+                self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
+            elif self.my and not _is_constant(default_text):
+                self.add("KS207", stmt, t, f"adds column {col.name} with expression default {default_text}: MySQL rebuilds the table", column=col.name)
+            elif self.engine == "sqlite" and not _is_constant(default_text):
+                rebuild.append("add a column with a non-constant default")
+        elif col.default is not None and self.pg and self.version and self.version < (11,):
+            self.add("KS207", stmt, t, f"adds column {col.name} with a default: PostgreSQL before 11 rewrites every row", column=col.name)
+        if col.not_null and col.default is None and not serial and col.generated is None and not col.primary_key:
+            detail = (f"adds NOT NULL column {col.name} without a default: "
+                      + ("MySQL fills existing rows with zero values" if self.my else "this fails on a table that has rows"))
+            self.add("KS303", stmt, t, detail, column=col.name)
+        if col.unique or col.primary_key:
+            if self.engine == "sqlite":
+                rebuild.append("add a UNIQUE or PRIMARY KEY column")
+            elif self.pg:
+                self.add("KS210", stmt, t, f"adds column {col.name} with a unique index built under an exclusive lock", constraint=f"{t.name}_{col.name}_key")
+
+    def alter_column(self, stmt: CompiledStatement, t: IdentifierNode, action: AlterColumnNode, rebuild: list[str]) -> None:
+        a = action.alteration
+        col = action.column
+        if isinstance(a, SetDataTypeNode):
+            new = a.data_type.name.strip().lower() if isinstance(a.data_type.name, str) else ""
+            old = self.facts.column_type(t, col)
+            change = _type_change(old, new)
+            if change == "narrowing":
+                self.add("KS106", stmt, t, f"narrows {col} from {old} to {new}: values that do not fit make it fail or are cut", column=col)
+            if self.engine == "sqlite":
+                rebuild.append(f"change the type of {col}")
+            elif change != "widening-free" or self.my:
+                how = ("MySQL copies the table (ALGORITHM=COPY): writes are blocked until it finishes" if self.my
+                       else "PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock")
+                if not (self.my and change == "widening-free"):
+                    self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col)
+        elif isinstance(a, SetNotNullNode):
+            if self.engine == "sqlite":
+                rebuild.append(f"set NOT NULL on {col}")
+                self.add("KS205", stmt, t, f"sets NOT NULL on {col}: fails if any row holds NULL", column=col, severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
+            elif self.pg:
+                self.add("KS205", stmt, t, f"sets NOT NULL on {col}: PostgreSQL scans every row under an ACCESS EXCLUSIVE lock (reads and writes wait)", column=col)
+            else:
+                self.add("KS205", stmt, t, f"sets NOT NULL on {col}: MySQL rebuilds the table in place and fails if any row holds NULL", column=col,
+                         severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
+        elif isinstance(a, DropNotNullNode):
+            self.add("KS304", stmt, t, f"allows NULL in {col}", column=col)
+            if self.engine == "sqlite":
+                rebuild.append(f"drop NOT NULL on {col}")
+        elif self.engine == "sqlite":
+            rebuild.append(f"change the default of {col}")
+
+    def add_constraint(self, stmt: CompiledStatement, t: IdentifierNode, action: AddConstraintNode, rebuild: list[str]) -> None:
+        c = action.constraint
+        name = c.name or "constraint"
+        if self.engine == "sqlite":
+            rebuild.append("add a constraint")
+            return
+        if isinstance(c, ForeignKeyConstraintNode):
+            if self.pg and not action.not_valid:
+                self.add("KS203", stmt, t, f"adds foreign key {name}: PostgreSQL checks every row of {t.name} while writes to {t.name} and {c.references.table.name} wait", constraint=name)
+            elif self.my:
+                self.add("KS203", stmt, t, f"adds foreign key {name}: MySQL copies {t.name} to check it (writes wait)", constraint=name)
+        elif isinstance(c, CheckConstraintNode):
+            if self.pg and not action.not_valid:
+                self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name)
+            elif self.my:
+                self.add("KS204", stmt, t, f"adds check {name}: MySQL blocks writes to {t.name} while it checks every row", constraint=name)
+        elif isinstance(c, UniqueConstraintNode):
+            if self.pg and not action.not_valid:  # not_valid here marks ADD ... USING INDEX from raw SQL
+                self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name)
+            elif self.my:
+                self.add("KS210", stmt, t, f"adds unique constraint {name}: fails if duplicates exist", constraint=name,
+                         severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
+        elif isinstance(c, PrimaryKeyConstraintNode) and not action.not_valid:
+            self.add("KS211", stmt, t, f"adds a primary key to {t.name}: its index is built (and NULLs checked) under an exclusive lock")
+
+
+def _text(expr: object) -> str:
+    if isinstance(expr, RawNode):
+        return "".join(p if isinstance(p, str) else "?" for p in expr.parts).strip()
+    return repr(expr)
+
+
+def _is_constant(text: str) -> bool:
+    t = text.strip().lower()
+    return bool(re.fullmatch(r"null|true|false|-?\d+(\.\d+)?|'([^']|'')*'", t))
+
+
+def _first_words(text: str) -> str:
+    words = " ".join(text.split()[:6])
+    return words + (" ..." if len(text.split()) > 6 else "")
+
+
+_VARCHAR = re.compile(r"^(?:varchar|character varying|nvarchar)\s*(?:\((\d+)\))?$")
+_INT_SIZE = {"smallint": 2, "int2": 2, "tinyint": 1, "mediumint": 3, "integer": 4, "int": 4, "int4": 4, "bigint": 8, "int8": 8}
+
+
+def _type_change(old: str | None, new: str) -> str:
+    """widening-free (no rewrite on PostgreSQL), narrowing, or other."""
+    if old is None:
+        return "other"
+    old_n = re.sub(r"\s+", " ", old.strip().lower())
+    old_n = re.sub(r"\((\d+)\) unsigned", r"(\1)", old_n)
+    new_n = re.sub(r"\s+", " ", new.strip().lower())
+    ov, nv = _VARCHAR.match(old_n), _VARCHAR.match(new_n)
+    if ov and (nv or new_n == "text"):
+        old_len = int(ov.group(1)) if ov.group(1) else None
+        new_len = int(nv.group(1)) if nv and nv.group(1) else None
+        if new_len is None:
+            return "widening-free"
+        if old_len is None or new_len < old_len:
+            return "narrowing"
+        return "widening-free"
+    if old_n == "text" and nv:
+        return "narrowing"
+    o_int = _INT_SIZE.get(re.sub(r"\(\d+\)", "", old_n))
+    n_int = _INT_SIZE.get(re.sub(r"\(\d+\)", "", new_n))
+    if o_int and n_int:
+        return "narrowing" if n_int < o_int else ("widening-free" if n_int == o_int else "other")
+    return "other"
+
+
+def _inline_allows(stmt: CompiledStatement) -> set[str]:
+    """``-- kysera:allow KS102`` written inside a raw statement's text."""
+    node = stmt.node
+    if not (node is None or isinstance(node, RawNode)):
+        return set()
+    found: set[str] = set()
+    for m in ALLOW_DIRECTIVE.finditer(stmt.sql):
+        found.update(code.strip().upper() for code in re.split(r"[,\s]+", m.group(1)) if code.strip())
+    return found
+
+
+def analyze(
+    statements: Sequence[CompiledStatement],
+    dialect: Dialect,
+    facts: Facts | None = None,
+    *,
+    migration: str | None = None,
+    transactional: bool = True,
+    allow: set[str] | frozenset[str] = frozenset(),
+    options: SafetyOptions | None = None,
+) -> list[Finding]:
+    """Findings for one migration's statements, in statement order."""
+    analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
+    for stmt in statements:
+        analysis.statement(stmt)
+    return analysis.findings

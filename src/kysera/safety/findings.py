@@ -1,0 +1,77 @@
+"""What the safety analysis reports: findings with a stable code, categories and a severity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+class Category(StrEnum):
+    DATA_LOSS = "data-loss"
+    BLOCKING = "blocking"
+    BREAKS_RUNNING_CODE = "breaks-running-code"
+    MAY_FAIL = "may-fail"
+    NON_TRANSACTIONAL = "non-transactional"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One risk found in one statement of one migration."""
+
+    code: str
+    name: str
+    categories: tuple[Category, ...]
+    severity: Severity
+    message: str
+    recipe: str = ""
+    migration: str | None = None
+    table: str | None = None
+    statement: str | None = None
+    suppressed: bool = False
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR and not self.suppressed
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "categories": [c.value for c in self.categories],
+            "severity": self.severity.value,
+            "migration": self.migration,
+            "table": self.table,
+            "statement": self.statement,
+            "message": self.message,
+            "recipe": self.recipe,
+            "suppressed": self.suppressed,
+        }
+
+    def render(self) -> str:
+        """Human text: what, where, why, and the recipe to paste."""
+        where = f"{self.migration}: " if self.migration else ""
+        head = f"{self.severity.value.upper()} {self.code} {self.name}: {where}{self.message}"
+        lines = [head + (" (allowed)" if self.suppressed else "")]
+        if self.statement:
+            lines.append(f"    statement: {_one_line(self.statement)}")
+        if self.recipe:
+            lines.append("    safe recipe:")
+            lines.extend("      " + line for line in self.recipe.strip().splitlines())
+        return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,454 @@
+"""Classify raw SQL text (from ``sql(...)`` or ``.sql`` files) into operation nodes, best effort.
+
+Only user-written text comes here; statements kysera compiled itself carry their nodes. A
+statement this module cannot read becomes :class:`Unknown`, which the analysis reports for a
+human to review instead of passing it silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..nodes import (
+    AddColumnNode,
+    AddConstraintNode,
+    AlterColumnNode,
+    AlterTableAction,
+    AlterTableNode,
+    CheckConstraintNode,
+    ColumnDefinitionNode,
+    CreateIndexNode,
+    DataTypeNode,
+    DeleteNode,
+    DropColumnNode,
+    DropConstraintNode,
+    DropDefaultNode,
+    DropIndexNode,
+    DropNotNullNode,
+    DropTableNode,
+    ForeignKeyConstraintNode,
+    IdentifierNode,
+    IndexColumnNode,
+    PrimaryKeyConstraintNode,
+    RawNode,
+    ReferencesNode,
+    RenameColumnNode,
+    RenameTableNode,
+    SetDataTypeNode,
+    SetDefaultNode,
+    SetNotNullNode,
+    UniqueConstraintNode,
+    UpdateNode,
+    ValidateConstraintNode,
+)
+
+_TOKEN = re.compile(
+    r"""\s+|--[^\n]*|/\*.*?\*/
+    |(?P<str>'(?:[^']|'')*')
+    |(?P<qid>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
+    |(?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
+    |(?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+    |(?P<num>\d+(?:\.\d+)?)
+    |(?P<sym>::|<>|!=|<=|>=|[(),;.=*+\-/<>%|&^~!?:\[\]{}])""",
+    re.S | re.X,
+)
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # word, qid, str, num, sym, dollar
+    text: str
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else self.text
+
+    @property
+    def name(self) -> str:
+        if self.kind == "qid":
+            q = self.text[0]
+            body = self.text[1:-1]
+            return body if q == "[" else body.replace(q + q, q)
+        return self.text
+
+
+def tokenize(text: str) -> list[Tok] | None:
+    out: list[Tok] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        kind = m.lastgroup
+        if kind is None or kind == "tag":
+            if m.group("dollar"):
+                out.append(Tok("dollar", m.group("dollar")))
+            continue
+        out.append(Tok(kind, m.group(kind)))
+    return out
+
+
+@dataclass(frozen=True)
+class Truncate:
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DropSchema:
+    name: str
+
+
+@dataclass(frozen=True)
+class EnumChange:
+    type_name: str
+
+
+@dataclass(frozen=True)
+class Harmless:
+    """A statement with no schema risk worth reporting (CREATE TABLE, INSERT, SET, SELECT, ...)."""
+
+    verb: str
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Unknown:
+    text: str
+
+
+Classified = (
+    AlterTableNode | CreateIndexNode | DropIndexNode | DropTableNode | UpdateNode | DeleteNode
+    | Truncate | DropSchema | EnumChange | Harmless | Unknown
+)
+
+_HARMLESS_FIRST = {
+    "INSERT", "SELECT", "SET", "SHOW", "EXPLAIN", "COMMENT", "GRANT", "REVOKE", "ANALYZE", "WITH",
+    "VALUES", "PRAGMA", "BEGIN", "COMMIT", "START", "DO", "CALL", "LOCK", "USE", "REFRESH",
+}  # fmt: skip
+_HARMLESS_CREATE = {"TABLE", "VIEW", "FUNCTION", "PROCEDURE", "TRIGGER", "EXTENSION", "TYPE", "SEQUENCE", "SCHEMA", "DOMAIN", "OR", "TEMP", "TEMPORARY", "MATERIALIZED", "DATABASE", "ROLE", "USER", "POLICY", "RULE", "AGGREGATE", "COLLATION"}
+
+
+def classify(text: str) -> Classified:
+    toks = tokenize(text)
+    if not toks:
+        return Unknown(text)
+    try:
+        return _classify(toks, text)
+    except (IndexError, ValueError):
+        return Unknown(text)
+
+
+def _words(toks: list[Tok], n: int) -> list[str]:
+    return [t.upper for t in toks[:n]]
+
+
+def _split_top(toks: list[Tok]) -> list[list[Tok]]:
+    parts: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t.text == "(":
+            depth += 1
+        elif t.text == ")":
+            depth -= 1
+        if t.text == "," and depth == 0:
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    return [p for p in parts if p]
+
+
+def _qualified(toks: list[Tok], i: int) -> tuple[IdentifierNode, int]:
+    first = toks[i].name
+    if i + 2 < len(toks) + 1 and i + 1 < len(toks) and toks[i + 1].text == ".":
+        return IdentifierNode(toks[i + 2].name, first), i + 3
+    return IdentifierNode(first), i + 1
+
+
+def _skip(toks: list[Tok], i: int, *words: str) -> int:
+    while i < len(toks) and toks[i].upper in words:
+        i += 1
+    return i
+
+
+def _text(toks: list[Tok]) -> str:
+    return " ".join(t.text for t in toks)
+
+
+def _paren_names(toks: list[Tok], i: int) -> tuple[tuple[str, ...], int]:
+    """``( a, b )`` starting at toks[i] == '(' -> names, index after ')'."""
+    depth, j = 0, i
+    names: list[str] = []
+    current: list[Tok] = []
+    while j < len(toks):
+        t = toks[j]
+        if t.text == "(":
+            depth += 1
+            if depth == 1:
+                j += 1
+                continue
+        elif t.text == ")":
+            depth -= 1
+            if depth == 0:
+                if current:
+                    names.append(" ".join(x.name for x in current))
+                return tuple(names), j + 1
+        if depth == 1 and t.text == ",":
+            names.append(" ".join(x.name for x in current))
+            current = []
+        else:
+            current.append(t)
+        j += 1
+    raise ValueError("unbalanced parentheses")
+
+
+def _classify(toks: list[Tok], text: str) -> Classified:
+    w = _words(toks, 8)
+    head = w[0]
+    if head == "CREATE":
+        i = 1
+        unique = False
+        if w[i] == "UNIQUE":
+            unique, i = True, i + 1
+        if toks[i].upper == "INDEX":
+            i += 1
+            concurrently = toks[i].upper == "CONCURRENTLY"
+            i = _skip(toks, i, "CONCURRENTLY")
+            if toks[i].upper == "IF":
+                i += 3
+            name = IdentifierNode("")
+            if toks[i].upper != "ON":
+                name, i = _qualified(toks, i)
+            if toks[i].upper != "ON":
+                raise ValueError("no ON")
+            i = _skip(toks, i + 1, "ONLY")
+            table, i = _qualified(toks, i)
+            where = None
+            for k in range(i, len(toks)):
+                if toks[k].upper == "WHERE":
+                    where = RawNode((_text(toks[k + 1 :]),))
+            return CreateIndexNode(name, table, (IndexColumnNode("?"),), unique, False, concurrently, where)
+        if toks[i].upper in _HARMLESS_CREATE:
+            created: str | None = None
+            if toks[i].upper == "TABLE":
+                j = i + 1
+                if toks[j].upper == "IF":
+                    j += 3
+                created = _qualified(toks, j)[0].name
+            return Harmless("CREATE " + toks[i].upper, created)
+        return Unknown(text)
+    if head == "DROP":
+        kind = w[1]
+        if kind == "INDEX":
+            i = 2
+            concurrently = toks[i].upper == "CONCURRENTLY"
+            i = _skip(toks, i, "CONCURRENTLY")
+            if_exists = toks[i].upper == "IF"
+            if if_exists:
+                i += 2
+            name, i = _qualified(toks, i)
+            on_table: IdentifierNode | None = None
+            if i < len(toks) and toks[i].upper == "ON":
+                on_table = _qualified(toks, i + 1)[0]
+            return DropIndexNode(name, on_table, if_exists, concurrently)
+        if kind == "TABLE":
+            i = 2
+            if_exists = toks[i].upper == "IF"
+            if if_exists:
+                i += 2
+            table, _ = _qualified(toks, i)
+            return DropTableNode(table, if_exists, any(t.upper == "CASCADE" for t in toks))
+        if kind in ("SCHEMA", "DATABASE"):
+            i = 4 if w[2] == "IF" else 2
+            return DropSchema(toks[i].name)
+        if kind in ("VIEW", "FUNCTION", "TRIGGER", "SEQUENCE", "TYPE", "EXTENSION", "MATERIALIZED", "PROCEDURE", "POLICY"):
+            return Harmless("DROP " + kind)
+        return Unknown(text)
+    if head == "TRUNCATE":
+        i = _skip(toks, 1, "TABLE", "ONLY")
+        names = [p[0].name for p in _split_top(toks[i:]) if p and p[0].upper not in ("CASCADE", "RESTART", "CONTINUE")]
+        return Truncate(tuple(names))
+    if head == "ALTER" and w[1] == "TABLE":
+        i = _skip(toks, 2, "ONLY")
+        if toks[i].upper == "IF":
+            i += 2
+        i = _skip(toks, i, "ONLY")
+        table, i = _qualified(toks, i)
+        actions = tuple(_alter_action(part) for part in _split_top(toks[i:]))
+        return AlterTableNode(table, actions)
+    if head == "ALTER" and w[1] == "TYPE":
+        return EnumChange(toks[2].name)
+    if head == "UPDATE":
+        i = _skip(toks, 1, "ONLY")
+        table, i = _qualified(toks, i)
+        where = None
+        for k in range(i, len(toks)):
+            if toks[k].upper == "WHERE":
+                where = RawNode((_text(toks[k + 1 :]),))
+                break
+        return UpdateNode(table, (), where)
+    if head == "DELETE":
+        i = _skip(toks, 1, "FROM", "ONLY")
+        table, i = _qualified(toks, i)
+        where = None
+        for k in range(i, len(toks)):
+            if toks[k].upper == "WHERE":
+                where = RawNode((_text(toks[k + 1 :]),))
+                break
+        return DeleteNode(table, where)
+    if head == "RENAME" and w[1] == "TABLE":  # MySQL
+        old, i = _qualified(toks, 2)
+        return AlterTableNode(old, (RenameTableNode(toks[i + 1].name),))
+    if head in _HARMLESS_FIRST:
+        return Harmless(head)
+    return Unknown(text)
+
+
+_COLUMN_STOP = {"NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK", "GENERATED",
+                "CONSTRAINT", "COLLATE", "AUTO_INCREMENT", "AUTOINCREMENT", "COMMENT", "AS", "FIRST", "AFTER", "ON"}  # fmt: skip
+
+
+def _column(toks: list[Tok]) -> ColumnDefinitionNode:
+    name = toks[0].name
+    i = 1
+    type_toks: list[Tok] = []
+    depth = 0
+    while i < len(toks) and (depth > 0 or toks[i].upper not in _COLUMN_STOP):
+        depth += toks[i].text == "("
+        depth -= toks[i].text == ")"
+        type_toks.append(toks[i])
+        i += 1
+    rest = [t.upper for t in toks[i:]]
+    default = None
+    if "DEFAULT" in rest:
+        k = rest.index("DEFAULT") + i + 1
+        end = k + 1
+        if toks[k].text == "(":
+            depth = 0
+            end = k
+            while end < len(toks):
+                depth += toks[end].text == "("
+                depth -= toks[end].text == ")"
+                end += 1
+                if depth == 0:
+                    break
+        elif end < len(toks) and toks[end].text == "(":  # now(), gen_random_uuid()
+            depth = 0
+            while end < len(toks):
+                depth += toks[end].text == "("
+                depth -= toks[end].text == ")"
+                end += 1
+                if depth == 0:
+                    break
+        elif end < len(toks) and toks[end].text == "::":
+            end += 2
+        default = RawNode((_text(toks[k:end]),))
+    type_text = _text(type_toks).replace(" ( ", "(").replace(" )", ")").replace(" , ", ",")
+    generated = "GENERATED" in rest and "IDENTITY" not in rest
+    return ColumnDefinitionNode(
+        name,
+        DataTypeNode(type_text or "?"),
+        primary_key="PRIMARY" in rest,
+        not_null=any(rest[k] == "NOT" and k + 1 < len(rest) and rest[k + 1] == "NULL" for k in range(len(rest))),
+        unique="UNIQUE" in rest,
+        auto_increment="AUTO_INCREMENT" in rest or "AUTOINCREMENT" in rest,
+        default=default,
+        generated=RawNode(("?",)) if generated else None,
+        stored=generated and "STORED" in rest,
+        identity="always" if "IDENTITY" in rest else None,
+    )
+
+
+def _constraint(toks: list[Tok]) -> AddConstraintNode:
+    i = 0
+    name = None
+    if toks[0].upper == "CONSTRAINT":
+        name, i = toks[1].name, 2
+    not_valid = any(toks[k].upper == "NOT" and k + 1 < len(toks) and toks[k + 1].upper == "VALID" for k in range(len(toks)))
+    kind = toks[i].upper
+    if kind == "FOREIGN":
+        cols, j = _paren_names(toks, i + 2)
+        ref, j = _qualified(toks, j + 1)
+        ref_cols: tuple[str, ...] = ()
+        if j < len(toks) and toks[j].text == "(":
+            ref_cols, j = _paren_names(toks, j)
+        return AddConstraintNode(ForeignKeyConstraintNode(name, cols, ReferencesNode(ref, ref_cols)), not_valid)
+    if kind == "CHECK":
+        return AddConstraintNode(CheckConstraintNode(name, RawNode((_text(toks[i + 1 :]),))), not_valid)
+    if kind == "UNIQUE":
+        using_index = any(t.upper == "USING" for t in toks) and not any(t.text == "(" for t in toks)
+        cols = () if using_index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
+        node = UniqueConstraintNode(name, cols)
+        return AddConstraintNode(node, not_valid=using_index)  # USING INDEX: no build, reuse not_valid as "cheap"
+    if kind == "PRIMARY":
+        using_index = any(t.upper == "USING" for t in toks) and not any(t.text == "(" for t in toks)
+        cols = () if using_index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
+        return AddConstraintNode(PrimaryKeyConstraintNode(name, cols), not_valid=using_index)
+    raise ValueError("unknown constraint")
+
+
+def _alter_action(toks: list[Tok]) -> AlterTableAction:
+    w = [t.upper for t in toks]
+    if w[0] == "ADD":
+        i = 1
+        if w[1] in ("CONSTRAINT", "FOREIGN", "CHECK", "UNIQUE", "PRIMARY"):
+            return _constraint(toks[1:])
+        if w[1] in ("INDEX", "KEY"):
+            raise ValueError("MySQL ADD INDEX")
+        i = _skip(toks, i, "COLUMN")
+        if toks[i].upper == "IF":
+            i += 3
+        return AddColumnNode(_column(toks[i:]))
+    if w[0] == "DROP":
+        if w[1] == "CONSTRAINT" or w[1] == "FOREIGN" or w[1] == "CHECK":
+            i = 2 if w[1] == "CONSTRAINT" else (3 if w[1] == "FOREIGN" else 2)
+            if toks[i].upper == "IF":
+                i += 2
+            return DropConstraintNode(toks[i].name)
+        if w[1] in ("INDEX", "KEY", "PRIMARY"):
+            raise ValueError("MySQL DROP INDEX")
+        i = _skip(toks, 1, "COLUMN")
+        if toks[i].upper == "IF":
+            i += 2
+        return DropColumnNode(toks[i].name)
+    if w[0] == "RENAME":
+        if w[1] == "TO" or w[1] == "AS":
+            return RenameTableNode(toks[2].name)
+        if w[1] == "CONSTRAINT":
+            raise ValueError("rename constraint")
+        i = _skip(toks, 1, "COLUMN")
+        return RenameColumnNode(toks[i].name, toks[i + 2].name)
+    if w[0] == "ALTER":
+        i = _skip(toks, 1, "COLUMN")
+        col = toks[i].name
+        rest = w[i + 1 :]
+        if rest[:1] == ["TYPE"] or rest[:3] == ["SET", "DATA", "TYPE"]:
+            k = i + 2 if rest[0] == "TYPE" else i + 4
+            type_toks = []
+            while k < len(toks) and toks[k].upper not in ("USING", "COLLATE"):
+                type_toks.append(toks[k])
+                k += 1
+            return AlterColumnNode(col, SetDataTypeNode(DataTypeNode(_text(type_toks).replace(" ( ", "(").replace(" )", ")").replace(" , ", ","))))
+        if rest[:3] == ["SET", "NOT", "NULL"]:
+            return AlterColumnNode(col, SetNotNullNode())
+        if rest[:3] == ["DROP", "NOT", "NULL"]:
+            return AlterColumnNode(col, DropNotNullNode())
+        if rest[:2] == ["SET", "DEFAULT"]:
+            return AlterColumnNode(col, SetDefaultNode(RawNode((_text(toks[i + 3 :]),))))
+        if rest[:2] == ["DROP", "DEFAULT"]:
+            return AlterColumnNode(col, DropDefaultNode())
+        raise ValueError("unknown ALTER COLUMN")
+    if w[0] in ("MODIFY", "CHANGE"):  # MySQL: a new full definition
+        i = _skip(toks, 1, "COLUMN")
+        if w[0] == "CHANGE":
+            old = toks[i].name
+            new_col = _column(toks[i + 1 :])
+            if new_col.name != old:
+                return RenameColumnNode(old, new_col.name)
+            return AlterColumnNode(old, SetDataTypeNode(new_col.data_type))
+        new_col = _column(toks[i:])
+        return AlterColumnNode(new_col.name, SetDataTypeNode(new_col.data_type))
+    if w[0] == "VALIDATE":
+        return ValidateConstraintNode(toks[2].name)
+    raise ValueError("unknown action")

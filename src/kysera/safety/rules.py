@@ -1,0 +1,161 @@
+"""The catalogue of rules: stable codes, names, categories and the safe recipe for each.
+
+Codes never change meaning. KS1xx lose data, KS2xx block reads or writes, KS3xx break code that
+is still running, KS4xx may fail on existing data, KS5xx are transaction and robustness matters,
+KS9xx need a human review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .findings import Category
+
+DL, BLK, BC, MF, NT, REV = (
+    Category.DATA_LOSS,
+    Category.BLOCKING,
+    Category.BREAKS_RUNNING_CODE,
+    Category.MAY_FAIL,
+    Category.NON_TRANSACTIONAL,
+    Category.REVIEW,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    categories: tuple[Category, ...]
+    summary: str
+    recipe: str
+
+
+_RULES = [
+    Rule("KS101", "drop-table", (DL, BC), "drops a table and every row in it",
+         """# Contract step, in its own migration, after a release that no longer reads or writes the table:
+# back it up first:  kysera db dump -o before-drop.sql
+db.schema.drop_table("{table}").execute()"""),
+    Rule("KS102", "drop-column", (DL, BC), "drops a column and its data",
+         """# 1. release code that no longer reads or writes "{column}"
+# 2. then, in a later migration:
+db.schema.alter_table("{table}").drop_column("{column}").execute()"""),
+    Rule("KS103", "truncate-table", (DL,), "deletes every row of the table",
+         """# delete only what you mean to, in batches, or name the tables explicitly:
+db.delete_from("{table}").where(...).execute()"""),
+    Rule("KS104", "delete-all-rows", (DL,), "deletes every row of the table (no WHERE)",
+         """db.delete_from("{table}").where("id", "in", ids).execute()   # say which rows"""),
+    Rule("KS105", "drop-schema", (DL,), "drops a whole schema or database", "# do not drop schemas or databases in migrations"),
+    Rule("KS106", "narrowing-type-change", (DL, MF), "narrows a column's type: values that do not fit fail or are cut",
+         """# expand / backfill / contract:
+db.schema.alter_table("{table}").add_column("{column}_new", "<new type>").execute()
+db.backfill("{table}", set={{"{column}_new": db.ref("{column}")}}, where=sql("{column}_new IS NULL"))
+# then switch the code to {column}_new, and drop {column} in a later migration"""),
+    Rule("KS201", "create-index-blocking", (BLK,), "builds an index while holding a lock that blocks writes",
+         """# PostgreSQL: build it concurrently, in a migration with `transaction = False`
+transaction = False
+
+def up(db):
+    db.schema.create_index("{index}").on("{table}").columns([...]).concurrently().execute()"""),
+    Rule("KS202", "drop-index-blocking", (BLK,), "drops an index under an ACCESS EXCLUSIVE lock (blocks reads and writes)",
+         """transaction = False
+
+def up(db):
+    db.schema.drop_index("{index}").concurrently().execute()"""),
+    Rule("KS203", "add-foreign-key-validating", (BLK, MF), "adds a foreign key and checks every existing row while both tables are locked",
+         """# PostgreSQL: add it NOT VALID (instant), validate in a separate migration (no write lock)
+sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} FOREIGN KEY (...) REFERENCES ... NOT VALID').execute(db)
+# next migration:
+db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()"""),
+    Rule("KS204", "add-check-validating", (BLK, MF), "adds a CHECK constraint and scans the whole table under a lock that blocks reads and writes",
+         """sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} CHECK (...) NOT VALID').execute(db)
+# next migration:
+db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()"""),
+    Rule("KS205", "set-not-null-scan", (BLK, MF, BC), "sets NOT NULL, scanning the whole table under a lock that blocks reads and writes",
+         """# PostgreSQL 12+: prove it with a validated CHECK first, then SET NOT NULL skips the scan
+sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS NOT NULL) NOT VALID').execute(db)
+db.schema.alter_table("{table}").validate_constraint("{column}_not_null").execute()
+db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()
+db.schema.alter_table("{table}").drop_constraint("{column}_not_null").execute()"""),
+    Rule("KS206", "change-column-type-rewrite", (BLK, BC), "changes a column's type, rewriting the table and its indexes under an exclusive lock",
+         """# expand / backfill / contract:
+db.schema.alter_table("{table}").add_column("{column}_new", "<new type>").execute()
+db.backfill("{table}", set={{"{column}_new": db.ref("{column}")}}, where=sql("{column}_new IS NULL"))
+# switch the code over, then drop "{column}" and rename "{column}_new" in later migrations"""),
+    Rule("KS207", "add-column-volatile-default", (BLK,), "adds a column whose default is computed per row, rewriting the whole table",
+         """db.schema.alter_table("{table}").add_column("{column}", "<type>").execute()          # nullable, instant
+db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_default(sql("<expr>"))).execute()
+db.backfill("{table}", set={{"{column}": sql("<expr>")}}, where=sql("{column} IS NULL"))"""),
+    Rule("KS208", "add-auto-increment-column", (BLK,), "adds a serial/identity column, rewriting the whole table",
+         """# create a new table with the column and copy rows in batches, or add a nullable
+# integer column with a sequence default and backfill it in batches"""),
+    Rule("KS209", "add-stored-generated-column", (BLK,), "adds a STORED generated column, rewriting the whole table",
+         """# add a plain column, fill new rows from the application or a trigger, and backfill:
+db.backfill("{table}", set={{"{column}": sql("<expression>")}}, where=sql("{column} IS NULL"))"""),
+    Rule("KS210", "add-unique-constraint", (BLK, MF), "adds a UNIQUE constraint, building its index under a lock that blocks reads and writes",
+         """# PostgreSQL: build the unique index concurrently (transaction = False), then attach it
+db.schema.create_index("{constraint}").on("{table}").columns([...]).unique().concurrently().execute()
+sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} UNIQUE USING INDEX {constraint_q}').execute(db)"""),
+    Rule("KS211", "add-primary-key", (BLK, MF), "adds a primary key, building its index (and checking NOT NULL) under an exclusive lock",
+         """# build a unique index concurrently, then:
+sql('ALTER TABLE {table_q} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX <index>').execute(db)"""),
+    Rule("KS212", "sqlite-table-rebuild", (BLK,), "rebuilds the table (copy, drop, rename) while holding SQLite's write lock",
+         """# fine for small tables; for a large one, schedule it when writers can wait,
+# or add a new nullable column instead of changing an existing one"""),
+    Rule("KS213", "mysql-table-copy", (BLK,), "makes MySQL copy the table (ALGORITHM=COPY): writes are blocked until it finishes",
+         """# for a large table use an online schema change tool (gh-ost, pt-online-schema-change),
+# or expand / backfill / contract with a new column"""),
+    Rule("KS301", "rename-table", (BC,), "renames a table: code still using the old name fails",
+         """# keep the table name and rename it in your code, or expand/contract through a view:
+sql('CREATE VIEW {table_q} AS SELECT * FROM <new name>').execute(db)   # old name keeps working"""),
+    Rule("KS302", "rename-column", (BC,), "renames a column: code still using the old name fails",
+         """# add the new column, write both, backfill, move reads, then drop the old column:
+db.schema.alter_table("{table}").add_column("<new name>", "<type>").execute()
+db.backfill("{table}", set={{"<new name>": db.ref("{column}")}}, where=sql("<new name> IS NULL"))"""),
+    Rule("KS303", "add-not-null-column-without-default", (MF, BC), "adds a NOT NULL column without a default: fails on a table with rows (MySQL fills zero values)",
+         """db.schema.alter_table("{table}").add_column("{column}", "<type>").execute()                  # nullable first
+db.backfill("{table}", set={{"{column}": <value>}}, where=sql("{column} IS NULL"))
+db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()
+# or give it a constant default: lambda col: col.not_null().default_to(<value>)"""),
+    Rule("KS304", "drop-not-null", (BC,), "allows NULL in a column: readers that assume a value may break", "# make sure every reader handles NULL before you deploy this"),
+    Rule("KS305", "enum-change", (BC,), "changes an enum type: running code may not know the new value",
+         """# add values at the end, and deploy code that understands a value before writing it"""),
+    Rule("KS501", "concurrently-in-transaction", (NT,), "runs a statement that cannot run inside a transaction",
+         """# kysera runs such a migration outside a transaction; say so explicitly to silence this:
+transaction = False"""),
+    Rule("KS502", "no-lock-timeout", (BLK,), "runs DDL without a lock timeout: a long wait for the lock queues every query behind it",
+         """# keep the runner's lock timeout on (the default), e.g. create_migration_runner(..., statement_lock_timeout=5)"""),
+    Rule("KS503", "several-blocking-statements-in-one-transaction", (BLK,), "holds an exclusive lock from an earlier statement while later statements run",
+         """# split the migration: one blocking change per migration keeps each lock short"""),
+    Rule("KS504", "backfill-in-ddl-transaction", (BLK,), "updates a large table inside the migration's DDL transaction: its locks are held until the whole update commits",
+         """db.backfill("{table}", set={{...}}, where=sql("... IS NULL"), batch_size=10_000)   # batched, outside the DDL transaction"""),
+    Rule("KS505", "large-update", (BLK,), "updates many rows in one statement: row locks are held until it commits, and replicas lag",
+         """db.backfill("{table}", set={{...}}, where=sql("... IS NULL"), batch_size=10_000)"""),
+    Rule("KS901", "unknown-statement", (REV,), "is raw SQL kysera could not classify: review it by hand", ""),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+
+def resolve_codes(codes: object, where: str) -> set[str]:
+    """Validate a suppression list (codes or names); an unknown one is an error naming it."""
+    from ..errors import ConfigurationError
+
+    if codes is True:
+        return set(RULES)
+    if codes is None or codes is False:
+        return set()
+    if isinstance(codes, str):
+        codes = [codes]
+    if not isinstance(codes, list | tuple | set | frozenset):
+        raise ConfigurationError(f"{where}: allow_unsafe must be True or a list of rule codes, got {codes!r}")
+    out: set[str] = set()
+    for raw in codes:
+        key = str(raw).strip()
+        rule = RULES.get(key.upper()) or RULES_BY_NAME.get(key.lower())
+        if rule is None:
+            raise ConfigurationError(
+                f"{where}: unknown safety rule {raw!r}; known codes are KS101..KS901 (see docs/safety.md)"
+            )
+        out.add(rule.code)
+    return out

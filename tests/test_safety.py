@@ -1,0 +1,201 @@
+"""The safety analysis: each rule with a positive and a negative case, on the engines it concerns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from kysera import Database, sql
+from kysera.errors import ConfigurationError
+from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
+from kysera.safety.raw import Harmless, Truncate, Unknown, classify
+
+OPTIONS = SafetyOptions(large_table_rows=5)
+
+
+def table_with_rows(db: Database, rows: int, name: str = "t") -> None:
+    (
+        db.schema.create_table(name)
+        .add_column("id", "serial", lambda c: c.primary_key())
+        .add_column("email", "varchar(100)")
+        .add_column("n", "integer")
+        .execute()
+    )
+    if rows:
+        db.insert_into(name).values([{"email": f"u{i}", "n": i} for i in range(rows)]).execute()
+
+
+def findings(db: Database, *builders: object, transactional: bool = True, allow: frozenset[str] = frozenset()) -> dict[str, Severity]:
+    statements = [s for b in builders for s in db.compile(b)]  # type: ignore[arg-type]
+    found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m",
+                    transactional=transactional, allow=allow, options=OPTIONS)
+    return {f.code: f.severity for f in found if not f.suppressed}
+
+
+Build = Callable[[Database], object]
+
+
+def test_drop_table_is_error_when_it_holds_rows(db: Database) -> None:
+    table_with_rows(db, 2)
+    assert findings(db, db.schema.drop_table("t")) == {"KS101": Severity.ERROR}
+
+
+def test_drop_table_of_empty_table_is_info(db: Database) -> None:
+    table_with_rows(db, 0)
+    assert findings(db, db.schema.drop_table("t")) == {"KS101": Severity.INFO}
+
+
+def test_table_created_in_same_migration_is_info(db: Database) -> None:
+    create = db.schema.create_table("fresh").add_column("id", "integer")
+    found = findings(db, create, db.schema.create_index("i").on("fresh").column("id"), db.schema.drop_table("fresh"))
+    assert all(s is Severity.INFO for s in found.values())
+
+
+def test_drop_column(db: Database) -> None:
+    table_with_rows(db, 2)
+    assert findings(db, db.schema.alter_table("t").drop_column("n"))["KS102"] is Severity.ERROR
+
+
+def test_create_index_blocking_only_on_postgres_large_tables(db: Database) -> None:
+    table_with_rows(db, 10)
+    found = findings(db, db.schema.create_index("i").on("t").column("n"))
+    if db.dialect.name == "postgres":
+        assert found == {"KS201": Severity.ERROR}
+        assert findings(db, db.schema.create_index("i").on("t").column("n").concurrently(), transactional=False) == {}
+    else:
+        assert found == {}  # InnoDB builds online; SQLite has no online build to recommend
+
+
+def test_small_table_turns_blocking_into_info(db: Database) -> None:
+    table_with_rows(db, 2)
+    found = findings(db, db.schema.create_index("i").on("t").column("n"))
+    assert found in ({"KS201": Severity.INFO}, {})
+
+
+def test_drop_index_blocking_on_postgres(db: Database) -> None:
+    if db.dialect.name != "postgres":
+        pytest.skip("PostgreSQL only")
+    table_with_rows(db, 10)
+    db.schema.create_index("i").on("t").column("n").execute()
+    assert findings(db, db.schema.drop_index("i").on("t")) == {"KS202": Severity.ERROR}
+    assert findings(db, db.schema.drop_index("i").on("t").concurrently(), transactional=False) == {}
+
+
+def test_foreign_key_and_check(db: Database) -> None:
+    table_with_rows(db, 10)
+    table_with_rows(db, 0, "p")
+    fk = findings(db, db.schema.alter_table("t").add_foreign_key_constraint("fk", ["n"], "p", ["id"]))
+    check = findings(db, db.schema.alter_table("t").add_check_constraint("positive", sql("n >= 0")))
+    if db.dialect.name == "sqlite":
+        assert fk == {"KS212": Severity.WARNING} and check == {"KS212": Severity.WARNING}
+    else:
+        assert fk == {"KS203": Severity.ERROR} and check == {"KS204": Severity.ERROR}
+    if db.dialect.name == "postgres":
+        not_valid = sql("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (n) REFERENCES p (id) NOT VALID")
+        assert findings(db, not_valid) == {}
+
+
+def test_set_not_null(db: Database) -> None:
+    table_with_rows(db, 10)
+    found = findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_not_null()))
+    expected = {"postgres": Severity.ERROR, "mysql": Severity.WARNING, "sqlite": Severity.WARNING}[db.dialect.name]
+    assert found["KS205"] is expected
+
+
+def test_type_changes(db: Database) -> None:
+    table_with_rows(db, 10)
+    to_bigint = findings(db, db.schema.alter_table("t").alter_column("n", lambda c: c.set_data_type("bigint")))
+    wider = findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_data_type("varchar(200)")))
+    narrower = findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_data_type("varchar(10)")))
+    assert narrower["KS106"] is Severity.ERROR
+    if db.dialect.name == "postgres":
+        assert to_bigint == {"KS206": Severity.ERROR}
+        assert wider == {}  # varchar(n) -> varchar(m > n) needs no rewrite
+    elif db.dialect.name == "mysql":
+        assert to_bigint == {"KS206": Severity.ERROR}
+    else:
+        assert to_bigint == {"KS212": Severity.WARNING}
+
+
+def test_add_columns(db: Database) -> None:
+    table_with_rows(db, 10)
+    nullable = findings(db, db.schema.alter_table("t").add_column("phone", "varchar(20)"))
+    assert nullable == {}
+    required = findings(db, db.schema.alter_table("t").add_column("x", "integer", lambda c: c.not_null()))
+    assert required["KS303"] is Severity.WARNING
+    with_default = findings(db, db.schema.alter_table("t").add_column("x", "integer", lambda c: c.not_null().default_to(0)))
+    assert "KS303" not in with_default
+    if db.dialect.name == "postgres":
+        volatile = findings(db, db.schema.alter_table("t").add_column("u", "uuid", lambda c: c.default_to(sql("gen_random_uuid()"))))
+        assert volatile == {"KS207": Severity.ERROR}
+        stable = findings(db, db.schema.alter_table("t").add_column("at", "timestamp", lambda c: c.default_to(sql("now()"))))
+        assert stable == {}
+        assert findings(db, db.schema.alter_table("t").add_column("seq", "bigserial"))["KS208"] is Severity.ERROR
+
+
+def test_renames_break_running_code(db: Database) -> None:
+    table_with_rows(db, 1)
+    assert findings(db, db.schema.alter_table("t").rename_column("n", "m")) == {"KS302": Severity.WARNING}
+    assert findings(db, db.schema.alter_table("t").rename_to("u")) == {"KS301": Severity.WARNING}
+
+
+def test_large_update_recommends_backfill(db: Database) -> None:
+    table_with_rows(db, 10)
+    update = db.update_table("t").set({"n": 0})
+    assert findings(db, update) == {"KS505": Severity.WARNING}
+    with_ddl = findings(db, db.schema.alter_table("t").add_column("x", "integer"), update)
+    expected = "KS504" if db.dialect.transactional_ddl else "KS505"
+    assert expected in with_ddl
+
+
+def test_unknown_raw_statement_is_reported_not_passed(db: Database) -> None:
+    assert findings(db, sql("FROBNICATE the database")) == {"KS901": Severity.WARNING}
+
+
+def test_concurrently_in_transaction_is_information(db: Database) -> None:
+    if db.dialect.name != "postgres":
+        pytest.skip("PostgreSQL only")
+    table_with_rows(db, 10)
+    assert findings(db, sql("CREATE INDEX CONCURRENTLY i ON t (n)")) == {"KS501": Severity.INFO}
+
+
+def test_suppression(db: Database) -> None:
+    table_with_rows(db, 2)
+    assert findings(db, db.schema.alter_table("t").drop_column("n"), allow=frozenset({"KS102"})) == {}
+    assert findings(db, sql("ALTER TABLE t DROP COLUMN n -- kysera:allow KS102")) == {}
+
+
+def test_offline_assumes_large_tables(db: Database) -> None:
+    statements = list(db.compile(db.schema.alter_table("t").drop_column("n")))
+    found = analyze(statements, db.dialect, OfflineFacts())
+    assert [(f.code, f.severity) for f in found] == [("KS102", Severity.ERROR)]
+
+
+def test_unknown_codes_in_suppressions_are_errors() -> None:
+    assert resolve_codes(["KS102", "drop-table"], "m") == {"KS102", "KS101"}
+    with pytest.raises(ConfigurationError, match="KS999"):
+        resolve_codes(["KS999"], "m")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("CREATE TABLE x (id int)", Harmless),
+        ("TRUNCATE TABLE a, b CASCADE", Truncate),
+        ("SELECT 1", Harmless),
+        ("FROBNICATE", Unknown),
+    ],
+)
+def test_raw_classification(text: str, kind: type) -> None:
+    assert isinstance(classify(text), kind)
+
+
+def test_raw_alter_table_becomes_nodes() -> None:
+    from kysera.nodes import AddColumnNode, AlterTableNode, DropColumnNode
+
+    node = classify('ALTER TABLE "Users" ADD COLUMN age integer NOT NULL DEFAULT 0, DROP COLUMN legacy')
+    assert isinstance(node, AlterTableNode) and node.table.name == "Users"
+    add, drop = node.actions
+    assert isinstance(add, AddColumnNode) and add.column.not_null and add.column.default is not None
+    assert isinstance(drop, DropColumnNode) and drop.column == "legacy"
