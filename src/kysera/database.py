@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,7 +13,9 @@ from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode
 from .url import DatabaseUrl, parse_url
 
 if TYPE_CHECKING:
+    from .backfill import BackfillProgress, BackfillResult
     from .dialects.base import Dialect, DriverConnection, Row
+    from .introspection.model import SchemaInfo, TableInfo
     from .query.builders import DeleteBuilder, InsertBuilder, SelectBuilder, UpdateBuilder
     from .query.expressions import Ref
     from .schema.module import SchemaModule
@@ -136,6 +138,28 @@ class Database:
         if node.schema is None and self._default_schema:
             return IdentifierNode(node.name, self._default_schema)
         return node
+
+    def backfill(
+        self,
+        table: str,
+        *,
+        set: Mapping[str, object],
+        where: object = None,
+        batch_size: int = 10_000,
+        key: str | None = None,
+        pause: float = 0.0,
+        progress: Callable[[BackfillProgress], None] | None = None,
+    ) -> BackfillResult:
+        """Update ``table`` in primary-key batches, each in its own short transaction.
+
+        ``db.backfill("users", set={"email_new": db.ref("email")}, where=sql("email_new IS NULL"))``.
+        Call it outside a transaction (a migration with ``transaction = False``); an idempotent
+        ``where`` makes a rerun after a crash resume where it stopped. Progress goes to the
+        ``kysera.backfill`` logger, and to stderr on a terminal.
+        """
+        from .backfill import backfill
+
+        return backfill(self, table, set=set, where=where, batch_size=batch_size, key=key, pause=pause, progress=progress)
 
     # ----------------------------------------------------------------- compile and run
 
@@ -287,6 +311,18 @@ class Database:
         from .dialects.catalog import table_exists
 
         return table_exists(self, IdentifierNode.parse(table))
+
+    def introspect(self, schema: str | None = None, *, exclude: Sequence[str] = ()) -> SchemaInfo:
+        """Tables, views, enums and sequences of ``schema`` (default: the current one)."""
+        from .introspection import introspect
+
+        return introspect(self, schema or self._default_schema, exclude=exclude)
+
+    def introspect_table(self, name: str) -> TableInfo | None:
+        """Columns, keys, indexes and constraints of one table; None when it does not exist."""
+        from .introspection import introspect_table
+
+        return introspect_table(self, name, None if "." in name else self._default_schema)
 
 
 def _first_line(text: str) -> str:

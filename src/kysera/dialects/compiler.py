@@ -627,6 +627,9 @@ class QueryCompiler:
         if op in ("is", "is not") or (isinstance(f.right, ValueNode) and f.right.value is None and op in ("=", "!=", "<>")):
             word = "IS" if op in ("is", "=") else "IS NOT"
             w.text(f" {word} ")
+            if isinstance(f.right, ValueNode) and (f.right.value is None or isinstance(f.right.value, bool)):
+                w.text(self.literal(f.right.value))  # IS takes NULL/TRUE/FALSE, never a parameter
+                return
         else:
             w.text(f" {op.upper()} ")
         self.write_expression(w, f.right)
