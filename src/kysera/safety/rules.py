@@ -159,3 +159,12 @@ def resolve_codes(codes: object, where: str) -> set[str]:
             )
         out.add(rule.code)
     return out
+
+
+def markdown_table() -> str:
+    """The rule catalogue as the markdown table in docs/safety.md (a test keeps them equal)."""
+    lines = ["| code | name | categories | what it means |", "|---|---|---|---|"]
+    for rule in _RULES:
+        cats = ", ".join(c.value for c in rule.categories)
+        lines.append(f"| `{rule.code}` | `{rule.name}` | {cats} | {rule.summary} |")
+    return "\n".join(lines)
