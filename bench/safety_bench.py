@@ -21,6 +21,7 @@ Needs psycopg (the `postgres` extra); the plot needs matplotlib (optional).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -255,7 +256,12 @@ def main() -> None:
         if args.only and change not in args.only:
             continue
         report[change] = {}
-        for variant, fn in (("naive", lambda: naive(db)), ("kysera", lambda: safe(db)), ("hand", lambda: hand(hand_conn))):
+        variants: list[tuple[str, Callable[[], None]]] = [
+            ("naive", functools.partial(naive, db)),
+            ("kysera", functools.partial(safe, db)),
+            ("hand", functools.partial(hand, hand_conn)),
+        ]
+        for variant, fn in variants:
             reset(db)
             report[change][variant] = measure(args.url, args.rows, args.writers, fn)
             r = report[change][variant]
@@ -265,10 +271,10 @@ def main() -> None:
     reset(db)
     summary = {c: {v: {k: x for k, x in r.items() if k != "series"} for v, r in vs.items()} for c, vs in report.items()}
     (RESULTS / f"safety-{args.rows}.json").write_text(json.dumps(summary, indent=2))
-    print(f"\n| change | variant | p50 ms | p99 ms | max ms | longest stall ms | ratio to hand (stall, p99) |\n|---|---|---|---|---|---|---|")
-    for change, variants in summary.items():
-        hand = variants["hand"]
-        for variant, r in variants.items():
+    print("\n| change | variant | p50 ms | p99 ms | max ms | longest stall ms | ratio to hand (stall, p99) |\n|---|---|---|---|---|---|---|")
+    for change, measured in summary.items():
+        hand = measured["hand"]
+        for variant, r in measured.items():
             ratio = ""
             if variant == "kysera":
                 ratio = f"{float(str(r['longest_stall_ms'])) / max(float(str(hand['longest_stall_ms'])), 0.001):.2f}x, {float(str(r['p99_ms'])) / max(float(str(hand['p99_ms'])), 0.001):.2f}x"

@@ -1,0 +1,249 @@
+"""kysera against Alembic, yoyo-migrations and a bare-driver floor, on the same workload.
+
+Migration i creates table t_i (three columns) and an index on it; its down drops the table. For
+N = 100 and 1000 (``--n``), on SQLite and PostgreSQL, each tool is run as whole processes, median
+of ``--runs`` runs, side by side in one run:
+
+- apply all N; roll back all N; ``status`` with N applied; cold start of ``--help`` and ``status``;
+  peak memory (max RSS of the apply process);
+- the floor: the same DDL and history inserts sent by a bare script on one connection, one
+  transaction per migration.
+
+Alembic and yoyo are installed into a side virtualenv (``--side-venv``, created when missing);
+they are never dependencies of kysera. Results print as a table with ratios, and go to
+bench/results/peers.json.
+
+    .venv/bin/python bench/peers_bench.py --n 100 --n 1000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+KYSERA = Path(sys.executable).with_name("kysera")
+PG_ADMIN = os.environ.get("KYSERA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_DB = "kysera_peer_bench"
+
+
+def sh(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Run a whole process; return (wall seconds, max RSS in KiB). Fails loudly on a non-zero exit."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}) in {cwd}:\n{out[-2000:]}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss
+
+
+# ----------------------------------------------------------------------------- projects
+
+def ddl(i: int) -> tuple[str, str, str]:
+    return (
+        f"CREATE TABLE t_{i} (id integer PRIMARY KEY, name varchar(100) NOT NULL, created_at timestamp)",
+        f"CREATE INDEX ix_t_{i}_name ON t_{i} (name)",
+        f"DROP TABLE t_{i}",
+    )
+
+
+def kysera_project(root: Path, n: int, url: str) -> tuple[list[str], ...]:
+    (root / "migrations").mkdir(parents=True)
+    (root / "kysera.toml").write_text(f'[database]\nurl = "{url}"\n\n[migrations]\ndirectory = "migrations"\n')
+    for i in range(1, n + 1):
+        (root / "migrations" / f"{i:05d}_t_{i}.py").write_text(
+            "from kysera import Database\n\n\n"
+            "def up(db: Database) -> None:\n"
+            f"    (db.schema.create_table('t_{i}')\n"
+            "        .add_column('id', 'integer', lambda c: c.primary_key())\n"
+            "        .add_column('name', 'varchar(100)', lambda c: c.not_null())\n"
+            "        .add_column('created_at', 'timestamp')\n"
+            "        .execute())\n"
+            f"    db.schema.create_index('ix_t_{i}_name').on('t_{i}').column('name').execute()\n\n\n"
+            "def down(db: Database) -> None:\n"
+            f"    db.schema.drop_table('t_{i}').execute()\n"
+        )
+    k = str(KYSERA)
+    return [k, "migrate", "up"], [k, "migrate", "down", "--all", "--yes"], [k, "migrate", "status"], [k, "--help"]
+
+
+def alembic_project(root: Path, n: int, url: str, venv: Path) -> tuple[list[str], ...]:
+    (root / "versions").mkdir(parents=True)
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+    (root / "alembic.ini").write_text(f"[alembic]\nscript_location = {root}\nsqlalchemy.url = {sa_url}\n")
+    (root / "env.py").write_text(
+        "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+        "config = context.config\n"
+        "connectable = engine_from_config(config.get_section(config.config_ini_section), prefix='sqlalchemy.', poolclass=pool.NullPool)\n"
+        "with connectable.connect() as connection:\n"
+        "    context.configure(connection=connection, target_metadata=None, transaction_per_migration=True)\n"
+        "    with context.begin_transaction():\n"
+        "        context.run_migrations()\n"
+    )
+    (root / "script.py.mako").write_text("")
+    for i in range(1, n + 1):
+        prev = f"'r{i - 1:05d}'" if i > 1 else "None"
+        (root / "versions" / f"r{i:05d}.py").write_text(
+            "from alembic import op\nimport sqlalchemy as sa\n"
+            f"revision = 'r{i:05d}'\ndown_revision = {prev}\nbranch_labels = None\ndepends_on = None\n\n"
+            "def upgrade():\n"
+            f"    op.create_table('t_{i}', sa.Column('id', sa.Integer, primary_key=True), "
+            "sa.Column('name', sa.String(100), nullable=False), sa.Column('created_at', sa.DateTime))\n"
+            f"    op.create_index('ix_t_{i}_name', 't_{i}', ['name'])\n\n"
+            "def downgrade():\n"
+            f"    op.drop_table('t_{i}')\n"
+        )
+    a = str(venv / "bin" / "alembic")
+    return [a, "upgrade", "head"], [a, "downgrade", "base"], [a, "current"], [a, "--help"]
+
+
+def yoyo_project(root: Path, n: int, url: str, venv: Path) -> tuple[list[str], ...]:
+    (root / "migrations").mkdir(parents=True)
+    for i in range(1, n + 1):
+        create, index, drop = ddl(i)
+        depends = f"__depends__ = {{'{i - 1:05d}_t_{i - 1}'}}\n" if i > 1 else ""
+        (root / "migrations" / f"{i:05d}_t_{i}.py").write_text(
+            f"from yoyo import step\n{depends}steps = [step({create!r}, {drop!r}), step({index!r})]\n"
+        )
+    y = str(venv / "bin" / "yoyo")
+    db = url
+    return (
+        [y, "apply", "--batch", "--database", db, "migrations"],
+        [y, "rollback", "--all", "--batch", "--database", db, "migrations"],
+        [y, "list", "--database", db, "migrations"],
+        [y, "--help"],
+    )
+
+
+FLOOR = '''
+import sys, time
+url, n, action = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if url.startswith("sqlite"):
+    import sqlite3
+    conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+    ph = "?"
+else:
+    import psycopg
+    conn = psycopg.connect(url, autocommit=True)
+    ph = "%s"
+conn.execute("CREATE TABLE IF NOT EXISTS floor_history (name varchar(255) PRIMARY KEY, applied_at varchar(40))")
+for i in (range(1, n + 1) if action == "up" else range(n, 0, -1)):
+    conn.execute("BEGIN")
+    if action == "up":
+        conn.execute(f"CREATE TABLE t_{i} (id integer PRIMARY KEY, name varchar(100) NOT NULL, created_at timestamp)")
+        conn.execute(f"CREATE INDEX ix_t_{i}_name ON t_{i} (name)")
+        conn.execute(f"INSERT INTO floor_history (name, applied_at) VALUES ({ph}, {ph})", (f"t_{i}", str(time.time())))
+    else:
+        conn.execute(f"DROP TABLE t_{i}")
+        conn.execute(f"DELETE FROM floor_history WHERE name = {ph}", (f"t_{i}",))
+    conn.execute("COMMIT")
+'''
+
+
+def floor_project(root: Path, n: int, url: str, venv: Path) -> tuple[list[str], ...]:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "floor.py").write_text(FLOOR)
+    py = str(venv / "bin" / "python")
+    return [py, "floor.py", url, str(n), "up"], [py, "floor.py", url, str(n), "down"], [], []
+
+
+# ----------------------------------------------------------------------------- databases
+
+def fresh_database(engine: str, root: Path) -> str:
+    if engine == "sqlite":
+        path = root / "bench.db"
+        if path.exists():
+            path.unlink()
+        return f"sqlite:///{path}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_DB}")
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    return f"{base}/{PG_DB}"
+
+
+def ensure_side_venv(venv: Path) -> None:
+    if (venv / "bin" / "alembic").exists() and (venv / "bin" / "yoyo").exists():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "alembic", "yoyo-migrations", "psycopg[binary]"], check=True)
+
+
+def bench_tool(tool: str, engine: str, n: int, runs: int, venv: Path) -> dict[str, float]:
+    samples: dict[str, list[float]] = {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
+            root = Path(tmp)
+            url = fresh_database(engine, root)
+            if tool == "kysera":
+                up, down, status, helpcmd = kysera_project(root, n, url)
+                cwd = root
+            elif tool == "alembic":
+                up, down, status, helpcmd = alembic_project(root, n, url, venv)
+                cwd = root
+            elif tool == "yoyo":
+                url = url.replace("postgresql://", "postgresql+psycopg://") if engine == "postgres" else url
+                up, down, status, helpcmd = yoyo_project(root, n, url, venv)
+                cwd = root
+            else:
+                up, down, status, helpcmd = floor_project(root, n, url, venv)
+                cwd = root
+            wall, rss = sh(up, cwd)
+            samples["apply"].append(wall)
+            samples["peak_mib"].append(rss / 1024)
+            if status:
+                samples["status"].append(min(sh(status, cwd)[0] for _ in range(3)))
+            if helpcmd:
+                samples["help"].append(min(sh(helpcmd, cwd)[0] for _ in range(3)))
+            samples["rollback"].append(sh(down, cwd)[0])
+    return {k: round(statistics.median(v), 3) for k, v in samples.items() if v}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, action="append")
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], action="append")
+    parser.add_argument("--tool", choices=["kysera", "alembic", "yoyo", "floor"], action="append")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--side-venv", type=Path, default=Path(tempfile.gettempdir()) / "kysera-peers-venv")
+    args = parser.parse_args()
+    ensure_side_venv(args.side_venv)
+    RESULTS.mkdir(exist_ok=True)
+    ns = args.n or [100, 1000]
+    engines = args.engine or ["sqlite", "postgres"]
+    tools = args.tool or ["kysera", "alembic", "yoyo", "floor"]
+    results: dict[str, dict[str, float]] = {}
+    for engine in engines:
+        for n in ns:
+            for tool in tools:
+                key = f"{engine}/{n}/{tool}"
+                results[key] = bench_tool(tool, engine, n, args.runs, args.side_venv)
+                print(key, results[key], flush=True)
+    (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
+    print("\n| engine | N | tool | apply s | x floor | rollback s | status s | --help s | peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for engine in engines:
+        for n in ns:
+            floor = results.get(f"{engine}/{n}/floor", {}).get("apply")
+            for tool in tools:
+                r = results[f"{engine}/{n}/{tool}"]
+                ratio = f"{r['apply'] / floor:.2f}" if floor else ""
+                print(f"| {engine} | {n} | {tool} | {r['apply']} | {ratio} | {r['rollback']} | {r.get('status', '')} | {r.get('help', '')} | {r['peak_mib']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
