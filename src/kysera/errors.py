@@ -73,3 +73,17 @@ def driver_reason(cause: BaseException) -> str:
 def _shorten(text: str, limit: int = 500) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class LockError(KyseraError):
+    """The migration lock could not be taken (other than by waiting too long)."""
+
+
+class LockTimeoutError(LockError):
+    """Another runner held the migration lock for longer than ``lock_timeout``."""
+
+    def __init__(self, message: str, *, target: str, waited: float, holder: str | None = None) -> None:
+        self.target = target
+        self.waited = waited
+        self.holder = holder
+        super().__init__(message)

@@ -1,0 +1,211 @@
+"""The history table (``kysera_migrations`` by default): which migrations ran, when, how.
+
+One row per migration that is applied, failed part-way, or is running right now:
+
+============== ============== =====================================================================
+column         type           meaning
+============== ============== =====================================================================
+id             serial (PK)    application order within a batch
+name           varchar(255)   the migration's name (unique)
+checksum       varchar(64)    sha256 of its file (or code) when it was applied or accepted
+state          varchar(16)    ``applied``, ``failed`` or ``running``
+direction      varchar(8)     for ``failed``/``running`` rows: ``up`` or ``down``
+batch          integer        one number per run of the runner; rollback goes by (batch, id)
+applied_at     datetime       when it was applied (UTC, second precision)
+duration_ms    integer        how long it took
+statement      text           for ``failed`` rows: the statement that failed
+error          text           for ``failed`` rows: the database's (or the code's) error
+============== ============== =====================================================================
+
+The table is made with kysera's own schema builder, so the types are the portable ones on every
+engine. It is created on the first real run, while the migration lock is held; ``status()`` and
+dry runs only read it and treat a missing table as an empty history.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import StatementError
+from ..nodes import IdentifierNode
+from .errors import MigrationStateError
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from ..dialects.base import Row
+
+APPLIED = "applied"
+FAILED = "failed"
+RUNNING = "running"
+
+COLUMNS = (
+    "id",
+    "name",
+    "checksum",
+    "state",
+    "direction",
+    "batch",
+    "applied_at",
+    "duration_ms",
+    "statement",
+    "error",
+)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    id: int
+    name: str
+    checksum: str | None
+    state: str
+    direction: str | None
+    batch: int
+    applied_at: _dt.datetime | None
+    duration_ms: int | None
+    statement: str | None
+    error: str | None
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (self.batch, self.id)
+
+
+def utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+
+
+def _timestamp_text(moment: _dt.datetime) -> str:
+    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _parse_time(value: object) -> _dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = _dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=_dt.UTC)
+    return moment.astimezone(_dt.UTC)
+
+
+def _int(value: object, default: int = 0) -> int:
+    if value is None:
+        return default
+    return int(str(value)) if not isinstance(value, int) else value
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class HistoryTable:
+    """Reads and writes the history table of one database."""
+
+    def __init__(self, db: Database, table_name: str) -> None:
+        self.db = db
+        self.name = table_name
+        self.node: IdentifierNode = db._table(table_name)
+
+    @property
+    def shown(self) -> str:
+        return f"{self.node.schema}.{self.node.name}" if self.node.schema else self.node.name
+
+    def exists(self) -> bool:
+        from ..dialects.catalog import table_exists
+
+        return table_exists(self.db, self.node)
+
+    def create(self) -> None:
+        """Create the table if it is not there (call it while holding the migration lock)."""
+        (
+            self.db.schema.create_table(self.name)
+            .if_not_exists()
+            .add_column("id", "serial", lambda col: col.primary_key())
+            .add_column("name", "varchar(255)", lambda col: col.not_null().unique())
+            .add_column("checksum", "varchar(64)")
+            .add_column("state", "varchar(16)", lambda col: col.not_null())
+            .add_column("direction", "varchar(8)")
+            .add_column("batch", "integer", lambda col: col.not_null())
+            .add_column("applied_at", "datetime", lambda col: col.not_null())
+            .add_column("duration_ms", "integer")
+            .add_column("statement", "text")
+            .add_column("error", "text")
+            .execute()
+        )
+
+    def read(self) -> list[HistoryRow]:
+        """Every row, in application order (batch, then id); empty when the table is missing."""
+        if not self.exists():
+            return []
+        try:
+            rows = (
+                self.db.select_from(self.name)
+                .select(list(COLUMNS))
+                .order_by("batch")
+                .order_by("id")
+                .fetch_all()
+            )
+        except StatementError as exc:
+            raise MigrationStateError(
+                f"table {self.shown} exists but is not a kysera history table ({exc.args[0].splitlines()[0]}); "
+                "use another table_name for kysera's history"
+            ) from exc
+        return [self._row(r) for r in rows]
+
+    @staticmethod
+    def _row(r: Row) -> HistoryRow:
+        return HistoryRow(
+            id=_int(r["id"]),
+            name=str(r["name"]),
+            checksum=_opt_str(r["checksum"]),
+            state=str(r["state"]),
+            direction=_opt_str(r["direction"]),
+            batch=_int(r["batch"]),
+            applied_at=_parse_time(r["applied_at"]),
+            duration_ms=_opt_int(r["duration_ms"]),
+            statement=_opt_str(r["statement"]),
+            error=_opt_str(r["error"]),
+        )
+
+    # ----------------------------------------------------------------- writes
+
+    def insert(
+        self,
+        name: str,
+        *,
+        checksum: str | None,
+        state: str,
+        batch: int,
+        duration_ms: int | None = None,
+        direction: str | None = None,
+    ) -> None:
+        self.db.insert_into(self.name).values(
+            {
+                "name": name,
+                "checksum": checksum,
+                "state": state,
+                "direction": direction,
+                "batch": batch,
+                "applied_at": _timestamp_text(utc_now()),
+                "duration_ms": duration_ms,
+            }
+        ).execute()
+
+    def update(self, name: str, **values: object) -> None:
+        if "applied_at" in values and isinstance(values["applied_at"], _dt.datetime):
+            values["applied_at"] = _timestamp_text(values["applied_at"])
+        self.db.update_table(self.name).set(values).where("name", "=", name).execute()
+
+    def delete(self, name: str) -> None:
+        self.db.delete_from(self.name).where("name", "=", name).execute()

@@ -1,0 +1,243 @@
+"""``load_migrations(directory)``: every ``.py`` and ``.sql`` migration of a folder, validated.
+
+A ``.py`` migration defines ``up(db)`` and optionally ``down(db)``, and may set the module
+attributes ``transaction = False`` (run outside a transaction), ``down_transaction`` and
+``description``. A ``.sql`` migration has ``-- migrate:up`` / ``-- migrate:down`` sections (see
+:mod:`kysera.migrations.sql_file`). The name of a migration is its file name without the
+extension; migrations are returned sorted by name.
+
+Files whose names start with ``_`` or ``.`` (helpers, editor files), ``__pycache__`` and other
+extensions are ignored. Every file is loaded and checked before anything runs: one problem in any
+file (a syntax error, an exception at import, no ``up``, a ``.sql`` file without sections, two
+files with the same name) raises :class:`MigrationLoadError` naming each bad file.
+
+Python files are imported by path under a private module name (``_kysera_migrations_<hash>.*``),
+so they never clash with, or replace, modules of the application. A migration can import a helper
+module that sits next to it (``_helpers.py``, ignored as a migration): at the top of the file with
+``import _helpers``, or anywhere with ``from . import _helpers``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import os
+import re
+import sys
+import types
+from pathlib import Path
+
+from .errors import MigrationDefinitionError, MigrationLoadError
+from .migration import Migration, file_checksum
+from .sql_file import SqlFileError, sql_migration
+
+EXTENSIONS = (".py", ".sql")
+
+
+def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
+    """The migrations in ``directory``, sorted by name; raises :class:`MigrationLoadError`."""
+    if not isinstance(directory, str | os.PathLike):
+        raise MigrationLoadError([f"load_migrations() takes the path of a folder, got {directory!r}"])
+    folder = Path(directory)
+    if not folder.exists():
+        raise MigrationLoadError(
+            [f"the migrations folder {folder} does not exist; create it (kysera migrate create NAME does) or point to the right folder"],
+            [folder],
+        )
+    if not folder.is_dir():
+        raise MigrationLoadError([f"{folder} is not a folder; point to the folder that holds the migration files"], [folder])
+    files = sorted(
+        (p for p in folder.iterdir() if is_migration_file(p)),
+        key=lambda p: (p.stem, p.suffix),
+    )
+    problems: list[str] = []
+    bad: list[Path] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        first = seen.get(path.stem)
+        if first is not None:
+            problems.append(
+                f"{first} and {path} are both migration {path.stem!r}; rename or delete one of them"
+            )
+            bad.append(path)
+        else:
+            seen[path.stem] = path
+    package = _private_package(folder)
+    migrations: list[Migration] = []
+    with _sibling_imports(folder):
+        for index, path in enumerate(files):
+            try:
+                if path.suffix == ".sql":
+                    migrations.append(_load_sql(path))
+                else:
+                    migrations.append(_load_python(path, package, index))
+            except _Problem as problem:
+                problems.append(str(problem))
+                bad.append(path)
+    if problems:
+        raise MigrationLoadError(problems, bad)
+    migrations.sort(key=lambda m: m.name)
+    return migrations
+
+
+def is_migration_file(path: Path) -> bool:
+    name = path.name
+    return (
+        not name.startswith(("_", "."))
+        and path.suffix in EXTENSIONS
+        and path.stem != ""
+        and path.is_file()
+    )
+
+
+class _Problem(Exception):
+    pass
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _Problem(f"{path} cannot be read: {exc.strerror or exc}") from None
+
+
+def _load_sql(path: Path) -> Migration:
+    data = _read(path)
+    try:
+        return sql_migration(path.stem, path, data)
+    except SqlFileError as exc:
+        raise _Problem(f"{path} {exc}") from None
+    except MigrationDefinitionError as exc:
+        raise _Problem(f"{path}: {exc}") from None
+
+
+def _private_package(folder: Path) -> types.ModuleType:
+    """A package named after the folder's path that holds the imported migration modules."""
+    resolved = str(folder.resolve())
+    name = "_kysera_migrations_" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
+    package = types.ModuleType(name, f"kysera migrations loaded from {resolved}")
+    package.__path__ = [resolved]
+    package.__package__ = name
+    package.__file__ = None
+    sys.modules[name] = package
+    return package
+
+
+class _sibling_imports:
+    """Put the folder on ``sys.path`` while its files are imported; forget its helpers afterwards.
+
+    The folder goes at the end of ``sys.path``, so a file in it never shadows a real module.
+    Helper modules of the folder (``_name``) are dropped from ``sys.modules`` again, so loading
+    another folder with a helper of the same name gets its own helper.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = str(folder.resolve())
+        self.before: set[str] = set()
+
+    def __enter__(self) -> None:
+        self.before = set(sys.modules)
+        sys.path.append(self.folder)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            sys.path.remove(self.folder)
+        except ValueError:
+            pass
+        prefix = self.folder + os.sep
+        for name in set(sys.modules) - self.before:
+            if name.startswith("_kysera_migrations_") or not name.startswith("_"):
+                continue
+            module = sys.modules.get(name)
+            origin = getattr(module, "__file__", None) or ""
+            if origin.startswith(prefix):
+                del sys.modules[name]
+
+
+def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
+    ident = re.sub(r"\W", "_", stem)
+    return f"{package.__name__}.m{index}_{ident}"
+
+
+def _load_python(path: Path, package: types.ModuleType, index: int) -> Migration:
+    data = _read(path)
+    name = _module_name(package, index, path.stem)
+    try:
+        code = compile(data, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f" on line {exc.lineno}" if exc.lineno else ""
+        fix = "fix the file"
+        if "codec" in str(exc.msg) or "UTF-8" in str(exc.msg):
+            fix = "save it as UTF-8, or declare its encoding on the first line (# -*- coding: latin-1 -*-)"
+        raise _Problem(f"{path} has a syntax error{where}: {exc.msg}; {fix}") from None
+    except ValueError as exc:  # e.g. source code with NUL bytes
+        raise _Problem(f"{path} cannot be compiled: {exc}; fix the file") from None
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:  # pragma: no cover - a .py path always gives a spec
+        raise _Problem(f"{path} cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except (Exception, SystemExit) as exc:
+        del sys.modules[name]
+        line = _failing_line(exc, str(path))
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise _Problem(
+            f"{path} raised {type(exc).__name__}{': ' + reason if reason else ''} while it was imported"
+            f"{line}; fix the file"
+        ) from None
+    return _migration_from_module(module, path, data)
+
+
+def _failing_line(exc: BaseException, filename: str) -> str:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" (line {line})" if line else ""
+
+
+def _migration_from_module(module: types.ModuleType, path: Path, data: bytes) -> Migration:
+    up = getattr(module, "up", None)
+    down = getattr(module, "down", None)
+    if up is None:
+        raise _Problem(f"{path} has no up(db) function; define 'def up(db): ...' (and 'def down(db): ...' to undo it)")
+    for label, fn in (("up", up), ("down", down)):
+        if fn is None:
+            continue
+        if not callable(fn):
+            raise _Problem(f"{path}: {label} is not a function; define 'def {label}(db): ...'")
+        problem = _signature_problem(fn)
+        if problem:
+            raise _Problem(f"{path}: {label}{problem}; define it as 'def {label}(db): ...'")
+    try:
+        return Migration(
+            path.stem,
+            up,
+            down,
+            transaction=getattr(module, "transaction", True),
+            down_transaction=getattr(module, "down_transaction", None),
+            description=getattr(module, "description", None),
+            checksum=file_checksum(data),
+            path=path,
+        )
+    except MigrationDefinitionError as exc:
+        raise _Problem(str(exc)) from None
+
+
+def _signature_problem(fn: object) -> str | None:
+    try:
+        signature = inspect.signature(fn)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(object())
+    except TypeError:
+        count = len(signature.parameters)
+        return f" takes {count} argument{'s' if count != 1 else ''}, but kysera calls it with one, the database"
+    return None

@@ -1,0 +1,168 @@
+"""``Migration``: a name, an ``up`` function, an optional ``down``, and how to run them."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .errors import MigrationDefinitionError
+
+if TYPE_CHECKING:
+    from ..database import Database
+
+Direction = Literal["up", "down"]
+MigrationFunction = Callable[["Database"], object]
+
+#: longest name the history table holds
+MAX_NAME_LENGTH = 255
+
+
+class Migration:
+    """One migration. ``up`` and ``down`` take the :class:`~kysera.Database` and change it.
+
+    ``Migration("001_users", up, down)``. The name is what the history table records; for a file
+    it is the file name without its extension. ``transaction=False`` runs the migration outside a
+    transaction (needed for PostgreSQL's ``CREATE INDEX CONCURRENTLY``); ``down_transaction``
+    sets that for ``down`` alone (default: the same as ``transaction``). ``checksum`` overrides
+    the fingerprint kysera records to notice edits (by default: sha256 of the source file for a
+    loaded file, of the functions' source code for a migration defined in code).
+    """
+
+    __slots__ = (
+        "_checksum",
+        "_sql",
+        "description",
+        "down",
+        "down_transaction",
+        "name",
+        "path",
+        "transaction",
+        "up",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        up: MigrationFunction,
+        down: MigrationFunction | None = None,
+        *,
+        transaction: bool = True,
+        description: str | None = None,
+        down_transaction: bool | None = None,
+        checksum: str | None = None,
+        path: str | Path | None = None,
+    ) -> None:
+        where = f" ({path})" if path is not None else ""
+        if not isinstance(name, str) or not name.strip():
+            raise MigrationDefinitionError(f"a migration needs a non-empty name, got {name!r}{where}")
+        if name != name.strip():
+            raise MigrationDefinitionError(f"migration name {name!r} has surrounding spaces; remove them")
+        if len(name) > MAX_NAME_LENGTH:
+            raise MigrationDefinitionError(
+                f"migration name {name[:40]!r}... is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"
+            )
+        if not callable(up):
+            raise MigrationDefinitionError(f"migration {name}{where}: up must be a function taking the database, got {up!r}")
+        if down is not None and not callable(down):
+            raise MigrationDefinitionError(
+                f"migration {name}{where}: down must be a function taking the database (or None), got {down!r}"
+            )
+        for label, fn in (("up", up), ("down", down)):
+            if fn is not None and inspect.iscoroutinefunction(fn):
+                raise MigrationDefinitionError(
+                    f"migration {name}{where}: {label} is an async function; kysera runs migrations "
+                    f"synchronously, so write 'def {label}(db)' instead of 'async def'"
+                )
+        if not isinstance(transaction, bool):
+            raise MigrationDefinitionError(f"migration {name}{where}: transaction must be True or False, got {transaction!r}")
+        if down_transaction is not None and not isinstance(down_transaction, bool):
+            raise MigrationDefinitionError(
+                f"migration {name}{where}: down_transaction must be True, False or None, got {down_transaction!r}"
+            )
+        if description is not None and not isinstance(description, str):
+            raise MigrationDefinitionError(f"migration {name}{where}: description must be a string, got {description!r}")
+        self.name = name
+        self.up = up
+        self.down = down
+        self.transaction = transaction
+        self.down_transaction = down_transaction
+        self.description = description
+        self.path = Path(path) if path is not None else None
+        self._checksum = checksum
+        #: the statements of a .sql migration, per direction (set by the loader)
+        self._sql: dict[str, list[str]] | None = None
+
+    def function(self, direction: Direction) -> MigrationFunction | None:
+        return self.up if direction == "up" else self.down
+
+    def uses_transaction(self, direction: Direction) -> bool:
+        """Whether this migration asks to run ``direction`` inside a transaction."""
+        if direction == "down" and self.down_transaction is not None:
+            return self.down_transaction
+        return self.transaction
+
+    def sql_statements(self, direction: Direction) -> list[str] | None:
+        """The statements of a ``.sql`` migration, or None for a Python migration."""
+        if self._sql is None:
+            return None
+        return self._sql.get(direction)
+
+    @property
+    def checksum(self) -> str:
+        """sha256 (hex) of the file, or of the up/down source code for a migration made in code."""
+        if self._checksum is None:
+            try:
+                self._checksum = file_checksum(self.path.read_bytes()) if self.path is not None else None
+            except OSError:
+                self._checksum = None
+            if self._checksum is None:
+                self._checksum = code_checksum(self.up, self.down)
+        return self._checksum
+
+    def __repr__(self) -> str:
+        return f"<Migration {self.name}>"
+
+
+def file_checksum(data: bytes) -> str:
+    """sha256 of a migration file, with Windows line endings counted as Unix ones."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def code_checksum(*functions: MigrationFunction | None) -> str:
+    digest = hashlib.sha256()
+    for fn in functions:
+        digest.update(b"\x00")
+        if fn is not None:
+            digest.update(_function_fingerprint(fn))
+    return digest.hexdigest()
+
+
+def _function_fingerprint(fn: MigrationFunction) -> bytes:
+    try:
+        return inspect.getsource(fn).replace("\r\n", "\n").encode()
+    except (OSError, TypeError):
+        pass
+    inner = getattr(fn, "func", None)  # functools.partial
+    if inner is not None and callable(inner):
+        return _function_fingerprint(inner) + repr(getattr(fn, "args", ())).encode()
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        call = getattr(type(fn), "__call__", None)  # noqa: B004 - a callable object's method
+        code = getattr(call, "__code__", None)
+    if code is None:  # something without Python code: its name is all that is stable
+        return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}".encode()
+    return _code_fingerprint(code)
+
+
+def _code_fingerprint(code: object) -> bytes:
+    parts: list[bytes] = [getattr(code, "co_code", b"")]
+    for const in getattr(code, "co_consts", ()):
+        if hasattr(const, "co_code"):
+            parts.append(_code_fingerprint(const))
+        else:
+            parts.append(repr(const).encode())
+    parts.append(repr(getattr(code, "co_names", ())).encode())
+    return b"\x01".join(parts)

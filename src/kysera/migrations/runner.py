@@ -1,0 +1,1028 @@
+"""``MigrationRunner``: applies and reverts migrations, one runner at a time, with a history.
+
+.. code-block:: python
+
+    from kysera import connect
+    from kysera.migrations import create_migration_runner, load_migrations
+
+    db = connect("sqlite:///app.db")
+    runner = create_migration_runner(db, load_migrations("migrations"))
+    runner.up()                      # every pending migration, in order
+    runner.status().pending          # []
+    runner.down(1)                   # the last one applied
+
+Every call that changes the database takes the migration lock (see :mod:`kysera.dialects.locks`),
+then reads the history, checks it (failed migrations waiting to be resolved, drifted checksums,
+out-of-order migrations, missing ``down`` functions, unknown names) and only then runs anything.
+Each migration runs in its own transaction together with its history row, where the engine
+allows (see ``docs/migrations.md``).
+
+A dry run (``dry_run=True``, on the runner or per call) runs the plan inside
+:meth:`Database.capture`: statements are recorded, per migration, instead of executed; reads still
+run. Nothing is written, not even the history table, and no lock is taken. Code that reads data
+to decide what to do, or that depends on what an earlier migration of the same plan would have
+created, cannot be dry-run faithfully: it sees the database as it is now.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
+
+from ..database import NonTransactionalStatementError
+from ..dialects import raw_text
+from ..errors import ConfigurationError, StatementError, driver_reason
+from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode
+from .errors import (
+    DriftError,
+    IrreversibleMigrationError,
+    MigrationDefinitionError,
+    MigrationError,
+    MigrationStateError,
+    NonTransactionalMigrationError,
+    OutOfOrderError,
+    UnknownMigrationError,
+    UnresolvedFailureError,
+)
+from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable
+from .migration import Direction, Migration
+from .results import MigrationInfo, MigrationResult, MigrationStatus, MigrationStep, State
+
+if TYPE_CHECKING:
+    from ..database import Database
+
+#: seconds a runner waits for another runner's lock before giving up
+DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_TABLE = "kysera_migrations"
+
+BeforeHook = Callable[[Migration, Direction], object]
+AfterHook = Callable[[Migration, Direction, float], object]
+ErrorHook = Callable[[Migration, Direction, BaseException], object]
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+Migrations = Sequence[Migration] | str | os.PathLike[str]
+
+
+class RunnerOptions(TypedDict, total=False):
+    """The keyword options of :func:`create_migration_runner` (and the one-liners)."""
+
+    use_transactions: bool
+    logger: Logger | None
+    dry_run: bool
+    table_name: str
+    lock_timeout: float | None
+    allow_out_of_order: bool
+    accept_changed: bool
+    before: BeforeHook | None
+    after: AfterHook | None
+    on_error: ErrorHook | None
+
+
+@dataclass
+class _State:
+    """The history as read under the lock."""
+
+    rows: list[HistoryRow]
+    table_exists: bool
+    by_name: dict[str, HistoryRow] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = {r.name: r for r in self.rows}
+
+    @property
+    def applied(self) -> list[HistoryRow]:
+        """Applied rows in application order (batch, then id)."""
+        return [r for r in self.rows if r.state == APPLIED]
+
+    @property
+    def unresolved(self) -> list[HistoryRow]:
+        return [r for r in self.rows if r.state in (FAILED, RUNNING)]
+
+    @property
+    def next_batch(self) -> int:
+        return max((r.batch for r in self.rows), default=0) + 1
+
+
+Plan = list[tuple[Migration, Direction]]
+
+
+class MigrationRunner:
+    """Runs ``migrations`` (in list order) against ``db``. Make it with :func:`create_migration_runner`.
+
+    Options:
+
+    - ``use_transactions`` (True): run each migration and its history row in one transaction.
+      A migration can opt out with ``transaction = False``.
+    - ``logger``: a :class:`logging.Logger` (default ``kysera.migrations``); never configured here.
+    - ``dry_run`` (False): the default for every call's ``dry_run``.
+    - ``table_name`` (``kysera_migrations``): the history table, optionally ``schema.table``.
+    - ``lock_timeout`` (120 seconds; None for the default): how long to wait for another runner.
+    - ``allow_out_of_order`` (False): run pending migrations that sort before applied ones.
+    - ``accept_changed`` (False): accept applied migrations whose code changed (their new
+      checksum is recorded) and tolerate ones whose code is gone, instead of refusing to run.
+    - hooks: ``before(migration, direction)``, ``after(migration, direction, seconds)``,
+      ``on_error(migration, direction, error)``; not called in dry runs.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        migrations: Sequence[Migration],
+        *,
+        use_transactions: bool = True,
+        logger: Logger | None = None,
+        dry_run: bool = False,
+        table_name: str = DEFAULT_TABLE,
+        lock_timeout: float | None = None,
+        allow_out_of_order: bool = False,
+        accept_changed: bool = False,
+        before: BeforeHook | None = None,
+        after: AfterHook | None = None,
+        on_error: ErrorHook | None = None,
+    ) -> None:
+        if isinstance(migrations, str | bytes) or not isinstance(migrations, Iterable):
+            raise MigrationDefinitionError(
+                f"migrations must be a list of Migration objects (or a folder for create_migration_runner), got {migrations!r}"
+            )
+        listed = list(migrations)
+        seen: set[str] = set()
+        for item in listed:
+            if not isinstance(item, Migration):
+                raise MigrationDefinitionError(
+                    f"every migration must be a kysera.migrations.Migration, got {item!r}; "
+                    "write Migration(name, up, down) or use load_migrations(folder)"
+                )
+            if item.name in seen:
+                raise MigrationDefinitionError(f"two migrations are named {item.name!r}; every name must be unique")
+            seen.add(item.name)
+        for flag, value in (
+            ("use_transactions", use_transactions),
+            ("dry_run", dry_run),
+            ("allow_out_of_order", allow_out_of_order),
+            ("accept_changed", accept_changed),
+        ):
+            if not isinstance(value, bool):
+                raise ConfigurationError(f"the runner option {flag} must be True or False, got {value!r}")
+        if not isinstance(table_name, str) or not table_name.strip() or table_name != table_name.strip():
+            raise ConfigurationError(f"table_name must be a non-empty table name without spaces around it, got {table_name!r}")
+        if lock_timeout is None:
+            lock_timeout = DEFAULT_LOCK_TIMEOUT
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float) or not lock_timeout >= 0:
+            raise ConfigurationError(f"lock_timeout must be a number of seconds, 0 or more, got {lock_timeout!r}")
+        if logger is not None and not isinstance(logger, logging.Logger | logging.LoggerAdapter):
+            raise ConfigurationError(f"logger must be a logging.Logger (e.g. logging.getLogger('app')), got {logger!r}")
+        for hook_name, hook in (("before", before), ("after", after), ("on_error", on_error)):
+            if hook is not None and not callable(hook):
+                raise ConfigurationError(f"the {hook_name} hook must be a function, got {hook!r}")
+        self.db = db
+        self.migrations: list[Migration] = listed
+        self.use_transactions = use_transactions
+        self.logger: Logger = logger if logger is not None else logging.getLogger("kysera.migrations")
+        self.dry_run = dry_run
+        self.table_name = table_name
+        self.lock_timeout = float(lock_timeout)
+        self.allow_out_of_order = allow_out_of_order
+        self.accept_changed = accept_changed
+        self.before = before
+        self.after = after
+        self.on_error = on_error
+        self.history = HistoryTable(db, table_name)
+        self._by_name = {m.name: m for m in listed}
+        self._position = {m.name: i for i, m in enumerate(listed)}
+
+    def __repr__(self) -> str:
+        return f"<MigrationRunner {len(self.migrations)} migrations, table {self.table_name}>"
+
+    # ================================================================= public API
+
+    def status(self) -> MigrationStatus:
+        """Where every migration stands. Reads only: takes no lock and creates nothing."""
+        exists = self.history.exists()
+        state = _State(self.history.read() if exists else [], exists)
+        return self._status(state)
+
+    def up(self, steps: int | None = None, *, dry_run: bool | None = None) -> MigrationResult:
+        """Apply pending migrations in order: all of them, or the next ``steps``."""
+        if steps is not None:
+            _check_steps(steps, "up")
+
+        def plan(state: _State) -> Plan:
+            pending = self._pending(state)
+            chosen = pending if steps is None else pending[:steps]
+            self._check_order(state, chosen)
+            return [(m, "up") for m in chosen]
+
+        return self._run("up", plan, dry_run)
+
+    def up_to(self, name: str, *, dry_run: bool | None = None) -> MigrationResult:
+        """Apply pending migrations up to and including ``name``."""
+        target = self._known(name)
+
+        def plan(state: _State) -> Plan:
+            limit = self._position[target.name]
+            chosen = [m for m in self._pending(state) if self._position[m.name] <= limit]
+            self._check_order(state, chosen)
+            if not chosen:
+                self.logger.info("%s is already applied; nothing to do", name)
+            return [(m, "up") for m in chosen]
+
+        return self._run("up", plan, dry_run)
+
+    def down(self, steps: int = 1, *, dry_run: bool | None = None) -> MigrationResult:
+        """Roll back the last ``steps`` applied migrations (1 or more), newest first."""
+        _check_steps(steps, "down", hint="use reset() to roll back everything")
+
+        def plan(state: _State) -> Plan:
+            rows = list(reversed(state.applied))[:steps]
+            return self._rollback_plan(rows)
+
+        return self._run("down", plan, dry_run)
+
+    def down_to(self, name: str, *, dry_run: bool | None = None) -> MigrationResult:
+        """Roll back every migration applied after ``name``; ``name`` itself stays applied."""
+        if name not in self._by_name and all(r.name != name for r in self._read_state().rows):
+            self._known(name)  # raises: neither the code nor the history knows it
+
+        def plan(state: _State) -> Plan:
+            row = state.by_name.get(name)
+            if row is None or row.state != APPLIED:
+                applied = [r.name for r in state.applied]
+                raise MigrationStateError(
+                    f"migration {name} is not applied, so down_to cannot stop at it; "
+                    + (f"the applied migrations are {_names(applied)}" if applied else "no migration is applied")
+                )
+            later = [r for r in state.applied if r.order > row.order]
+            return self._rollback_plan(list(reversed(later)))
+
+        return self._run("down", plan, dry_run)
+
+    def reset(self, *, dry_run: bool | None = None) -> MigrationResult:
+        """Roll back every applied migration, newest first."""
+        return self._run("down", lambda state: self._rollback_plan(list(reversed(state.applied))), dry_run)
+
+    def redo(self, *, dry_run: bool | None = None) -> MigrationResult:
+        """Roll back the last applied migration and apply it again (under one lock)."""
+
+        def plan(state: _State) -> Plan:
+            applied = state.applied
+            if not applied:
+                return []
+            steps = self._rollback_plan([applied[-1]])
+            return [*steps, (steps[0][0], "up")]
+
+        return self._run("redo", plan, dry_run)
+
+    def mark_applied(self, names: str | Iterable[str], *, dry_run: bool | None = None) -> list[str]:
+        """Record migrations as applied without running them (a baseline); returns the names marked.
+
+        ``names``: a list of names, one name, or ``"all"`` for every pending migration. Names
+        already applied are left alone. With ``dry_run`` nothing is written: the names that would
+        be marked are returned.
+        """
+        wanted: list[str] | None
+        if isinstance(names, str):
+            wanted = None if names == "all" else [names]
+        else:
+            listed = list(names) if isinstance(names, Iterable) else None
+            if listed is None or not all(isinstance(n, str) for n in listed):
+                raise ConfigurationError(f"mark_applied() takes migration names or 'all', got {names!r}")
+            wanted = listed
+        for name in wanted or []:
+            self._known(name)
+        dry = self.dry_run if dry_run is None else bool(dry_run)
+        with self._locked(dry):
+            state = self._read_state()
+            self._check_unresolved(state)
+            chosen = [
+                m
+                for m in self.migrations
+                if m.name not in state.by_name and (wanted is None or m.name in wanted)
+            ]
+            if chosen and not dry:
+                self._ensure_table(state)
+                batch = state.next_batch
+                for m in chosen:
+                    self.history.insert(m.name, checksum=m.checksum, state=APPLIED, batch=batch)
+                    self.logger.info("marked %s as applied (not run)", m.name)
+            return [m.name for m in chosen]
+
+    def resolve(self, name: str, applied: bool) -> None:
+        """Settle a migration that failed part-way (or was interrupted).
+
+        ``applied=True``: its changes are in place (you finished them by hand): it is recorded as
+        applied. ``applied=False``: its changes are not there (you undid them): it goes back to
+        pending (after a failed ``down``: it is recorded as rolled back).
+        """
+        if not isinstance(applied, bool):
+            raise ConfigurationError(f"resolve(): applied must be True or False, got {applied!r}")
+        with self._locked():
+            state = self._read_state()
+            row = state.by_name.get(name)
+            if row is None:
+                self._known(name)
+                raise MigrationStateError(
+                    f"migration {name} has no failed run to resolve (it is pending); resolve is only for failed migrations"
+                )
+            if row.state not in (FAILED, RUNNING):
+                raise MigrationStateError(
+                    f"migration {name} has not failed (it is {row.state}); resolve is only for failed migrations"
+                )
+            migration = self._by_name.get(name)
+            if applied:
+                self.history.update(
+                    name,
+                    state=APPLIED,
+                    direction=None,
+                    statement=None,
+                    error=None,
+                    checksum=migration.checksum if migration is not None else row.checksum,
+                )
+                self.logger.info("resolved %s: recorded as applied", name)
+            else:
+                self.history.delete(name)
+                self.logger.info(
+                    "resolved %s: recorded as %s", name, "rolled back" if row.direction == "down" else "not applied"
+                )
+
+    def accept(self, name: str) -> Literal["changed", "missing"]:
+        """Accept the drift of an applied migration.
+
+        Changed code: its new checksum is recorded. Missing code: it is removed from the history
+        (its changes stay in the database). Returns which of the two it was.
+        """
+        with self._locked():
+            state = self._read_state()
+            row = state.by_name.get(name)
+            if row is None or row.state != APPLIED:
+                if name not in self._by_name and row is None:
+                    self._known(name)
+                raise MigrationStateError(
+                    f"migration {name} is not applied; only an applied migration whose file changed or is gone can be accepted"
+                )
+            migration = self._by_name.get(name)
+            if migration is None:
+                self.history.delete(name)
+                self.logger.warning("forgot migration %s: its code is gone (its changes stay in the database)", name)
+                return "missing"
+            if row.checksum is None or row.checksum == migration.checksum:
+                raise MigrationStateError(
+                    f"migration {name} has not changed since it was applied; there is nothing to accept"
+                )
+            self.history.update(name, checksum=migration.checksum)
+            self.logger.warning("accepted the changed code of migration %s", name)
+            return "changed"
+
+    def plan(self, action: Literal["up", "down", "reset", "redo"] = "up", steps: int | None = None) -> MigrationResult:
+        """The dry run of ``action``: the migrations it would run, each with its compiled SQL."""
+        if action == "up":
+            return self.up(steps, dry_run=True)
+        if action == "down":
+            return self.down(1 if steps is None else steps, dry_run=True)
+        if action == "reset":
+            return self.reset(dry_run=True)
+        if action == "redo":
+            return self.redo(dry_run=True)
+        raise ConfigurationError(f"plan(): unknown action {action!r}; use 'up', 'down', 'reset' or 'redo'")
+
+    # ================================================================= planning
+
+    def _known(self, name: str) -> Migration:
+        found = self._by_name.get(name)
+        if found is None:
+            raise UnknownMigrationError(_unknown_message(name, [m.name for m in self.migrations]), name)
+        return found
+
+    def _pending(self, state: _State) -> list[Migration]:
+        return [m for m in self.migrations if m.name not in state.by_name]
+
+    def _newest_applied_position(self, state: _State) -> int:
+        return max((self._position[r.name] for r in state.applied if r.name in self._position), default=-1)
+
+    def _check_order(self, state: _State, chosen: list[Migration]) -> None:
+        if self.allow_out_of_order:
+            return
+        newest = self._newest_applied_position(state)
+        late = [m.name for m in chosen if self._position[m.name] < newest]
+        if late:
+            last = self.migrations[newest].name
+            raise OutOfOrderError(
+                f"pending migration{'s' if len(late) > 1 else ''} {_names(late)} sort{'' if len(late) > 1 else 's'} "
+                f"before {last}, which is already applied; rename {'them' if len(late) > 1 else 'it'} to sort after "
+                f"{last}, or run {'them' if len(late) > 1 else 'it'} anyway with allow_out_of_order=True",
+                late,
+            )
+
+    def _rollback_plan(self, rows: list[HistoryRow]) -> Plan:
+        plan: Plan = []
+        for row in rows:
+            migration = self._by_name.get(row.name)
+            if migration is None:
+                raise IrreversibleMigrationError(
+                    f"cannot roll back {row.name}: its code is gone; restore its file, or remove it from the "
+                    f"history with `kysera migrate accept {row.name}` (runner.accept) if its changes can stay",
+                    row.name,
+                )
+            if migration.down is None:
+                if migration.sql_statements("up") is not None:
+                    how = "add a '-- migrate:down' section with the SQL that reverts it"
+                else:
+                    how = "give it a down(db) function that reverts it"
+                raise IrreversibleMigrationError(
+                    f"cannot roll back {row.name}: it has no down migration; {how}. Nothing was rolled back",
+                    row.name,
+                )
+            plan.append((migration, "down"))
+        return plan
+
+    def _in_transaction(self, migration: Migration, direction: Direction) -> bool:
+        return self.use_transactions and migration.uses_transaction(direction)
+
+    def _precheck(self, plan: Plan) -> None:
+        """Problems visible before running: statements of .sql files that refuse a transaction."""
+        from .sql_file import compile_text
+
+        for migration, direction in plan:
+            texts = migration.sql_statements(direction)
+            if not texts or not self._in_transaction(migration, direction):
+                continue
+            for text in texts:
+                if not compile_text(self.db, text).transactional:
+                    raise NonTransactionalMigrationError(
+                        f"migration {migration.name} ({direction}) runs in a transaction, but "
+                        f"{_first_line(text)} cannot run inside one on {self.db.dialect.display_name}; "
+                        f"{_no_transaction_advice(migration, direction)}"
+                    )
+
+    # ================================================================= checks on the history
+
+    def _check_unresolved(self, state: _State) -> None:
+        rows = state.unresolved
+        if not rows:
+            return
+        parts = []
+        for row in rows:
+            if row.state == RUNNING:
+                parts.append(
+                    f"migration {row.name} was interrupted while running ({row.direction or 'up'}): "
+                    "the process that ran it stopped before it finished"
+                )
+            else:
+                detail = f" ({_first_line(row.error, 200)})" if row.error else ""
+                on = f" on {_first_line(row.statement)}" if row.statement else ""
+                parts.append(f"migration {row.name} failed ({row.direction or 'up'}){on}{detail}")
+        names = [r.name for r in rows]
+        first = names[0]
+        raise UnresolvedFailureError(
+            "; ".join(parts)
+            + (". They may be partly applied, so no migration runs until they are resolved" if len(rows) > 1
+               else ". It may be partly applied, so no migration runs until it is resolved")
+            + ": check the database, then run "
+            f"`kysera migrate resolve {first} --applied` if its changes are in place or "
+            f"`kysera migrate resolve {first} --rolled-back` if they are not "
+            f"(in code: runner.resolve({first!r}, applied=True|False))",
+            names,
+        )
+
+    def _drift(self, state: _State) -> tuple[list[str], list[str]]:
+        changed: list[str] = []
+        missing: list[str] = []
+        for row in state.applied:
+            migration = self._by_name.get(row.name)
+            if migration is None:
+                missing.append(row.name)
+            elif row.checksum is not None and row.checksum != migration.checksum:
+                changed.append(row.name)
+        return changed, missing
+
+    def _check_drift(self, state: _State) -> list[str]:
+        """Refuse drift (unless accept_changed); returns the changed names to accept."""
+        changed, missing = self._drift(state)
+        if not changed and not missing:
+            return []
+        if not self.accept_changed:
+            parts = []
+            if changed:
+                parts.append(f"applied migration{'s' if len(changed) > 1 else ''} {_names(changed)} changed since {'they were' if len(changed) > 1 else 'it was'} applied")
+            if missing:
+                parts.append(f"applied migration{'s' if len(missing) > 1 else ''} {_names(missing)} {'are' if len(missing) > 1 else 'is'} missing (the file or code is gone)")
+            first = (changed or missing)[0]
+            raise DriftError(
+                "; ".join(parts)
+                + f". Restore the original, or accept it with `kysera migrate accept {first}` "
+                f"(runner.accept({first!r}), or the runner option accept_changed=True)",
+                changed,
+                missing,
+            )
+        for name in missing:
+            self.logger.warning("applied migration %s is missing (its file or code is gone); going on", name)
+        return changed
+
+    def _accept_changed(self, changed: list[str], dry: bool) -> None:
+        for name in changed:
+            if dry:
+                self.logger.warning("applied migration %s changed since it was applied; going on", name)
+            else:
+                self.history.update(name, checksum=self._by_name[name].checksum)
+                self.logger.warning("applied migration %s changed since it was applied; recorded its new checksum", name)
+
+    # ================================================================= running
+
+    @contextmanager
+    def _locked(self, dry: bool = False) -> Iterator[None]:
+        if dry:
+            yield
+            return
+        from ..dialects.locks import migration_lock
+
+        lock = migration_lock(self.db, self.history.node)
+
+        def waiting(holder: str | None) -> None:
+            self.logger.info(
+                "waiting for the migration lock on %s (held by %s); giving up after %g s",
+                lock.description,
+                holder or "another process",
+                self.lock_timeout,
+            )
+
+        lock.acquire(self.lock_timeout, waiting)
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except Exception as exc:
+                self.logger.warning("could not release the migration lock (%s); it ends with the connection", exc)
+
+    def _read_state(self) -> _State:
+        exists = self.history.exists()
+        return _State(self.history.read() if exists else [], exists)
+
+    def _ensure_table(self, state: _State) -> None:
+        if not state.table_exists:
+            self.history.create()
+            state.table_exists = True
+            self.logger.debug("created the history table %s", self.history.shown)
+
+    def _run(self, action: str, planner: Callable[[_State], Plan], dry_run: bool | None) -> MigrationResult:
+        dry = self.dry_run if dry_run is None else bool(dry_run)
+        started = time.perf_counter()
+        result = MigrationResult(dry_run=dry)
+        try:
+            with self._locked(dry):
+                state = self._read_state()
+                self._check_unresolved(state)
+                changed = self._check_drift(state)
+                plan = planner(state)
+                self._precheck(plan)
+                self._accept_changed(changed, dry)
+                if action == "up":
+                    result.skipped = [m.name for m in self.migrations if m.name in state.by_name]
+                if not plan:
+                    self.logger.info(
+                        "no pending migrations" if action == "up" else "no migrations to roll back"
+                    )
+                elif not dry:
+                    self._ensure_table(state)
+                batch = state.next_batch
+                for migration, direction in plan:
+                    if dry:
+                        self._dry_step(migration, direction, result)
+                    else:
+                        self._step(migration, direction, batch, result)
+        finally:
+            result.duration = time.perf_counter() - started
+        return result
+
+    def _dry_step(self, migration: Migration, direction: Direction, result: MigrationResult) -> None:
+        in_tx = self._in_transaction(migration, direction)
+        step = MigrationStep(migration.name, direction, status="planned", transaction=in_tx)
+        fn = migration.function(direction)
+        assert fn is not None
+        started = time.perf_counter()
+        with self.db.capture() as captured:
+            try:
+                if in_tx:
+                    with self.db.transaction():
+                        fn(self.db)
+                else:
+                    fn(self.db)
+            except Exception as exc:
+                step.statements = list(captured)
+                step.status = "failed"
+                step.duration = time.perf_counter() - started
+                result.steps.append(step)
+                result.failed.append(migration.name)
+                statement = exc.statement if isinstance(exc, StatementError) else None
+                cause = exc.cause if isinstance(exc, StatementError) else exc
+                reason = driver_reason(cause) if isinstance(exc, StatementError) else f"{type(exc).__name__}: {driver_reason(exc)}"
+                message = f"migration {migration.name} failed ({direction}) in a dry run: {reason}"
+                if statement:
+                    message += f"\n  statement: {_shorten(statement)}"
+                message += (
+                    "\n  nothing was changed. A dry run cannot see what earlier migrations of the plan would "
+                    "have created, so code that reads the database may fail here and still work for real"
+                )
+                raise MigrationError(
+                    migration.name, direction, statement, cause, message=message, result=result
+                ) from exc
+        step.statements = list(captured)
+        step.duration = time.perf_counter() - started
+        result.steps.append(step)
+        blocked = next((s for s in step.statements if not s.transactional), None)
+        if in_tx and blocked is not None:
+            result.failed.append(migration.name)
+            step.status = "failed"
+            raise MigrationError(
+                migration.name,
+                direction,
+                str(blocked),
+                NonTransactionalStatementError(str(blocked)),
+                message=(
+                    f"migration {migration.name} ({direction}) runs in a transaction, but {_first_line(str(blocked))} "
+                    f"cannot run inside one on {self.db.dialect.display_name}; "
+                    f"{_no_transaction_advice(migration, direction)} (dry run: nothing was changed)"
+                ),
+                result=result,
+            )
+        result.executed.append(migration.name)
+        self.logger.info(
+            "dry run: %s %s would run %d statement(s)", direction, migration.name, len(step.statements)
+        )
+
+    def _step(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
+        in_tx = self._in_transaction(migration, direction)
+        atomic = in_tx and self.db.dialect.transactional_ddl
+        step = MigrationStep(migration.name, direction, transaction=in_tx)
+        fn = migration.function(direction)
+        assert fn is not None
+        if self.before is not None:
+            try:
+                self.before(migration, direction)
+            except Exception as exc:
+                step.status = "failed"
+                result.steps.append(step)
+                result.failed.append(migration.name)
+                raise MigrationError(
+                    migration.name,
+                    direction,
+                    None,
+                    exc,
+                    message=f"the before hook raised {type(exc).__name__}: {exc} for migration {migration.name} ({direction}); it did not run",
+                    result=result,
+                ) from exc
+        self.logger.debug("running %s %s", direction, migration.name)
+        if not atomic:
+            self._mark_running(migration, direction, batch)
+        statements = step.statements
+        listener = statements.append
+        self.db.listeners.append(listener)
+        started = time.perf_counter()
+        try:
+            if in_tx:
+                with self.db.transaction():
+                    fn(self.db)
+                    _remove(self.db.listeners, listener)
+                    self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
+            else:
+                fn(self.db)
+                _remove(self.db.listeners, listener)
+                self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
+        except Exception as exc:
+            _remove(self.db.listeners, listener)
+            step.duration = time.perf_counter() - started
+            step.status = "failed"
+            result.steps.append(step)
+            result.failed.append(migration.name)
+            self._failed(migration, direction, exc, step, in_tx, atomic, result)
+        finally:
+            _remove(self.db.listeners, listener)
+        step.duration = time.perf_counter() - started
+        result.steps.append(step)
+        result.executed.append(migration.name)
+        self.logger.info("migrated %s: %s in %.3f s", direction, migration.name, step.duration)
+        if self.after is not None:
+            try:
+                self.after(migration, direction, step.duration)
+            except Exception as exc:
+                raise MigrationError(
+                    migration.name,
+                    direction,
+                    None,
+                    exc,
+                    message=(
+                        f"migration {migration.name} ({direction}) succeeded, but the after hook raised "
+                        f"{type(exc).__name__}: {exc}; later migrations did not run"
+                    ),
+                    result=result,
+                    rolled_back=False,
+                ) from exc
+
+    # history bookkeeping around one step ----------------------------------------
+
+    def _mark_running(self, migration: Migration, direction: Direction, batch: int) -> None:
+        """Before a step that cannot roll back as a whole: a row that says it is under way."""
+        if direction == "up":
+            self.history.insert(
+                migration.name, checksum=migration.checksum, state=RUNNING, batch=batch, direction="up"
+            )
+        else:
+            self.history.update(migration.name, state=RUNNING, direction="down")
+
+    def _record_success(
+        self, migration: Migration, direction: Direction, batch: int, seconds: float, atomic: bool
+    ) -> None:
+        duration_ms = round(seconds * 1000)
+        if direction == "down":
+            self.history.delete(migration.name)
+        elif atomic:
+            self.history.insert(
+                migration.name, checksum=migration.checksum, state=APPLIED, batch=batch, duration_ms=duration_ms
+            )
+        else:
+            from .history import utc_now
+
+            self.history.update(
+                migration.name,
+                state=APPLIED,
+                direction=None,
+                batch=batch,
+                checksum=migration.checksum,
+                duration_ms=duration_ms,
+                applied_at=utc_now(),
+            )
+
+    def _failed(
+        self,
+        migration: Migration,
+        direction: Direction,
+        exc: Exception,
+        step: MigrationStep,
+        in_tx: bool,
+        atomic: bool,
+        result: MigrationResult,
+    ) -> NoReturn:
+        name = migration.name
+        from_statement = (
+            isinstance(exc, StatementError | NonTransactionalStatementError)
+            and bool(step.statements)
+            and (not isinstance(exc, StatementError) or exc.statement == str(step.statements[-1]))
+        )
+        failing = step.statements[-1] if from_statement else None
+        succeeded = step.statements[:-1] if from_statement else step.statements
+        if isinstance(exc, StatementError):
+            statement: str | None = exc.statement
+            cause: BaseException = exc.cause
+        else:
+            statement = str(failing) if failing is not None else None
+            cause = exc
+        if isinstance(exc, NonTransactionalStatementError):
+            reason = (
+                f"{_first_line(statement or '')} cannot run inside a transaction on {self.db.dialect.display_name}; "
+                f"{_no_transaction_advice(migration, direction)}"
+            )
+        elif isinstance(exc, StatementError):
+            reason = driver_reason(cause)
+        else:
+            reason = f"{type(cause).__name__}: {driver_reason(cause)}"
+        clean = atomic or _nothing_left(in_tx, succeeded, failing)
+        recorded = False
+        if not atomic:
+            try:
+                if clean:
+                    self._unmark(migration, direction)
+                else:
+                    self.history.update(
+                        name,
+                        state=FAILED,
+                        direction=direction,
+                        statement=statement,
+                        error=reason[:4000],
+                    )
+                    recorded = True
+            except Exception as record_exc:
+                recorded = True  # the "running" row stays; the next run reports it
+                self.logger.error("could not record the failure of %s in the history: %s", name, record_exc)
+        self.logger.error(
+            "migration %s (%s) failed: %s%s", name, direction, reason, f"\n  statement: {statement}" if statement else ""
+        )
+        if self.on_error is not None:
+            try:
+                self.on_error(migration, direction, exc)
+            except Exception as hook_exc:
+                self.logger.error("the on_error hook raised %s: %s", type(hook_exc).__name__, hook_exc)
+        message = f"migration {name} failed ({direction}): {reason}"
+        if statement:
+            message += f"\n  statement: {_shorten(statement)}"
+        if clean:
+            what = "it was rolled back, so none of its changes remain" if atomic or in_tx else "none of its changes were made"
+            message += (
+                f"\n  {what}; migrations before it stay {'applied' if direction == 'up' else 'rolled back'} "
+                "and later ones did not run. Fix it and run the migrations again"
+            )
+        else:
+            why = (
+                "it ran outside a transaction"
+                if not in_tx
+                else f"{self.db.dialect.display_name} commits DDL statements at once"
+            )
+            message += (
+                f"\n  it may be partly {'applied' if direction == 'up' else 'rolled back'} ({why}) and is recorded as failed "
+                f"in {self.history.shown}; no migration runs until it is resolved: check the database, then run "
+                f"`kysera migrate resolve {name} --applied` if its changes are in place or "
+                f"`kysera migrate resolve {name} --rolled-back` if they are not "
+                f"(in code: runner.resolve({name!r}, applied=True|False))"
+            )
+        raise MigrationError(
+            name,
+            direction,
+            statement,
+            cause,
+            message=message,
+            result=result,
+            rolled_back=clean,
+            recorded=recorded,
+        ) from exc
+
+    def _unmark(self, migration: Migration, direction: Direction) -> None:
+        if direction == "up":
+            self.history.delete(migration.name)
+        else:
+            self.history.update(migration.name, state=APPLIED, direction=None)
+
+    # ================================================================= status
+
+    def _status(self, state: _State) -> MigrationStatus:
+        newest = self._newest_applied_position(state)
+        infos: list[MigrationInfo] = []
+        for migration in self.migrations:
+            row = state.by_name.get(migration.name)
+            current = migration.checksum
+            if row is None:
+                infos.append(
+                    MigrationInfo(
+                        migration.name,
+                        "pending",
+                        current_checksum=current,
+                        description=migration.description,
+                        out_of_order=self._position[migration.name] < newest,
+                        has_down=migration.down is not None,
+                    )
+                )
+                continue
+            the_state: State
+            if row.state == FAILED:
+                the_state = "failed"
+            elif row.state == RUNNING:
+                the_state = "running"
+            elif row.checksum is not None and row.checksum != current:
+                the_state = "changed"
+            else:
+                the_state = "applied"
+            infos.append(_info(row, the_state, current, migration))
+        for row in state.rows:
+            if row.name not in self._by_name:
+                the_state = "missing" if row.state == APPLIED else ("running" if row.state == RUNNING else "failed")
+                infos.append(_info(row, the_state, None, None))
+        return MigrationStatus(
+            executed=[r.name for r in state.applied],
+            pending=[m.name for m in self.migrations if m.name not in state.by_name],
+            total=len(self.migrations),
+            migrations=infos,
+            table_exists=state.table_exists,
+        )
+
+
+# ===================================================================== helpers
+
+
+def _info(row: HistoryRow, state: State, current: str | None, migration: Migration | None) -> MigrationInfo:
+    return MigrationInfo(
+        row.name,
+        state,
+        applied_at=row.applied_at,
+        duration=row.duration_ms / 1000 if row.duration_ms is not None else None,
+        batch=row.batch,
+        checksum=row.checksum,
+        current_checksum=current,
+        description=migration.description if migration is not None else None,
+        direction=row.direction if row.state != APPLIED else None,
+        statement=row.statement,
+        error=row.error,
+        has_down=migration is not None and migration.down is not None,
+    )
+
+
+def _remove(listeners: list[Callable[[CompiledStatement], None]], listener: Callable[[CompiledStatement], None]) -> None:
+    try:
+        listeners.remove(listener)
+    except ValueError:
+        pass
+
+
+_DML_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _is_dml(statement: CompiledStatement) -> bool:
+    """A data change, which a transaction undoes on every engine (unlike DDL on MySQL)."""
+    if isinstance(statement.node, InsertNode | UpdateNode | DeleteNode):
+        return True
+    if statement.node is None or isinstance(statement.node, RawNode):
+        words = raw_text.leading_words(statement.sql, 1)
+        return bool(words) and words[0] in _DML_WORDS
+    return False
+
+
+def _nothing_left(
+    in_tx: bool, succeeded: list[CompiledStatement], failing: CompiledStatement | None
+) -> bool:
+    """After a failure outside an all-or-nothing transaction: did none of its changes stay?"""
+    if failing is not None and not failing.transactional:
+        return False  # e.g. a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind
+    writes = [s for s in succeeded if not s.reads]
+    if not writes:
+        return True
+    return in_tx and all(_is_dml(s) for s in writes) and (failing is None or failing.reads or _is_dml(failing))
+
+
+def _check_steps(steps: object, method: str, hint: str | None = None) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigurationError(
+            f"{method}(steps={steps!r}): steps must be a whole number, 1 or more" + (f"; {hint}" if hint else "")
+        )
+
+
+def _no_transaction_advice(migration: Migration, direction: Direction) -> str:
+    if migration.sql_statements(direction) is not None:
+        return (
+            f"add transaction:false to its '-- migrate:{direction}' line so that section runs outside a "
+            "transaction (best with that statement alone in the migration)"
+        )
+    if migration.path is not None:
+        return (
+            f"set 'transaction = False' in {migration.path.name} so it runs outside a transaction "
+            "(best with that statement alone in the migration)"
+        )
+    return "create it with Migration(..., transaction=False) so it runs outside a transaction"
+
+
+def _unknown_message(name: str, known: list[str]) -> str:
+    message = f"unknown migration {name!r}"
+    close = get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    if not known:
+        return message + "; there are no migrations"
+    return message + f" (known: {_names(known)})"
+
+
+def _names(names: list[str], limit: int = 8) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:3]) + f", ... ({len(names) - 6} more) ..., " + ", ".join(names[-3:])
+
+
+def _first_line(text: str | None, limit: int = 120) -> str:
+    stripped = (text or "").strip()
+    line = stripped.splitlines()[0] if stripped else ""
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
+
+
+def _shorten(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ===================================================================== entry points
+
+
+def create_migration_runner(
+    db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]
+) -> MigrationRunner:
+    """A :class:`MigrationRunner` for ``migrations``: a list of :class:`Migration` or a folder."""
+    if isinstance(migrations, str | os.PathLike):
+        from .loader import load_migrations
+
+        migrations = load_migrations(migrations)
+    return MigrationRunner(db, migrations, **options)
+
+
+def run_migrations(db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]) -> MigrationResult:
+    """Apply every pending migration: ``create_migration_runner(db, migrations, ...).up()``."""
+    return create_migration_runner(db, migrations, **options).up()
+
+
+def rollback_migrations(
+    db: Database, migrations: Migrations, steps: int = 1, **options: Unpack[RunnerOptions]
+) -> MigrationResult:
+    """Roll back the last ``steps`` migrations: ``create_migration_runner(...).down(steps)``."""
+    return create_migration_runner(db, migrations, **options).down(steps)
+
+
+def get_migration_status(db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]) -> MigrationStatus:
+    """``create_migration_runner(db, migrations, ...).status()``."""
+    return create_migration_runner(db, migrations, **options).status()

@@ -1,0 +1,165 @@
+"""``.sql`` migration files: ``-- migrate:up`` and ``-- migrate:down`` sections.
+
+.. code-block:: sql
+
+    -- migrate:up
+    CREATE TABLE users (id integer PRIMARY KEY, email varchar(255) NOT NULL);
+    -- migrate:down
+    DROP TABLE users;
+
+``-- migrate:up transaction:false`` (or on the down line) runs that section outside a
+transaction, e.g. for PostgreSQL's ``CREATE INDEX CONCURRENTLY``. Comments may come before the
+first section. Statements are split on ``;`` with quotes, comments and ``$$`` bodies respected.
+A missing or empty ``-- migrate:down`` section means the migration cannot be rolled back.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..dialects import raw_text
+from ..nodes import CompiledStatement, RawNode
+from .migration import Migration, file_checksum
+
+if TYPE_CHECKING:
+    from ..database import Database
+
+_MARKER = re.compile(r"^\s*--\s*migrate:\s*([A-Za-z_-]*)(.*)$", re.I)
+
+
+class SqlFileError(ValueError):
+    """A problem in a .sql migration; the loader names the file."""
+
+
+def parse_sql_sections(text: str) -> dict[str, tuple[str, bool]]:
+    """``{"up": (sql, transaction), "down": (...)}`` from the text of a .sql migration."""
+    sections: dict[str, tuple[list[str], bool, int]] = {}
+    current: list[str] | None = None
+    preamble: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _MARKER.match(line)
+        if match is None:
+            (current if current is not None else preamble).append(line)
+            continue
+        direction = match.group(1).lower()
+        if direction not in ("up", "down"):
+            raise SqlFileError(
+                f"line {number} has an unknown section '-- migrate:{match.group(1)}'; "
+                "use '-- migrate:up' and '-- migrate:down'"
+            )
+        if direction in sections:
+            raise SqlFileError(
+                f"line {number} starts a second '-- migrate:{direction}' section "
+                f"(the first is on line {sections[direction][2]}); keep one of each"
+            )
+        transaction = _options(match.group(2), number)
+        current = []
+        sections[direction] = (current, transaction, number)
+    if "up" not in sections:
+        raise SqlFileError(
+            "has no '-- migrate:up' line; put the SQL that applies the migration under '-- migrate:up' "
+            "and the SQL that reverts it under '-- migrate:down'"
+        )
+    if not raw_text.is_blank("\n".join(preamble)):
+        raise SqlFileError(
+            "has SQL before its first '-- migrate:' line; move it under '-- migrate:up' (only comments may come first)"
+        )
+    return {name: ("\n".join(lines), tx) for name, (lines, tx, _) in sections.items()}
+
+
+def _options(text: str, number: int) -> bool:
+    transaction = True
+    for word in text.split():
+        key, sep, value = word.partition(":")
+        if key.lower() == "transaction" and sep and value.lower() in ("false", "true"):
+            transaction = value.lower() == "true"
+        else:
+            raise SqlFileError(
+                f"line {number} has an unknown option {word!r}; the only option is transaction:false"
+            )
+    return transaction
+
+
+def sql_migration(name: str, path: Path, data: bytes) -> Migration:
+    """A :class:`Migration` from the bytes of a .sql file (raises :class:`SqlFileError`)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SqlFileError(f"is not UTF-8 text (byte {exc.start} is not valid UTF-8); save it as UTF-8") from None
+    sections = parse_sql_sections(text)
+    up_sql, up_tx = sections["up"]
+    up_statements = split_sql(up_sql)
+    down_statements: list[str] | None = None
+    down_tx: bool | None = None
+    if "down" in sections:
+        down_sql, down_tx = sections["down"]
+        down_statements = split_sql(down_sql) or None
+    migration = Migration(
+        name,
+        _runner(up_statements),
+        _runner(down_statements) if down_statements else None,
+        transaction=up_tx,
+        down_transaction=down_tx if down_tx is not None and down_tx != up_tx else None,
+        checksum=file_checksum(data),
+        path=path,
+    )
+    migration._sql = {"up": up_statements, "down": down_statements or []}
+    return migration
+
+
+def split_sql(text: str) -> list[str]:
+    """The statements of a section: split on ``;`` (quotes, comments, ``$$`` bodies respected),
+    without the comments that trail a statement's ``;``."""
+    return [_trim_tail(statement) for statement in raw_text.split_statements(text)]
+
+
+def _trim_tail(statement: str) -> str:
+    if "--" not in statement and "/*" not in statement:
+        return statement
+    import sqlparse  # lazy, as in raw_text
+    from sqlparse import tokens
+
+    parsed = sqlparse.parse(statement)
+    if len(parsed) != 1:
+        return statement
+    statement_node: Any = parsed[0]
+    flat = list(statement_node.flatten())
+    while flat and (
+        flat[-1].is_whitespace or flat[-1].ttype in tokens.Comment or flat[-1].match(tokens.Punctuation, ";")
+    ):
+        flat.pop()
+    trimmed = "".join(token.value for token in flat).strip()
+    return trimmed or statement
+
+
+def compile_text(db: Database, text: str) -> CompiledStatement:
+    """One statement of a .sql file as ``db``'s engine runs it (not split again, not parsed)."""
+    compiler = db.dialect.compiler(db)
+    return CompiledStatement(
+        sql=text,
+        node=RawNode((text,)),
+        transactional=compiler.raw_is_transactional(text),
+        reads=raw_text.is_read_only(text),
+    )
+
+
+def _runner(statements: list[str]) -> SqlStatements:
+    return SqlStatements(statements)
+
+
+class SqlStatements:
+    """The ``up`` or ``down`` function of a .sql migration: runs its statements in order."""
+
+    __slots__ = ("statements",)
+
+    def __init__(self, statements: list[str]) -> None:
+        self.statements = statements
+
+    def __call__(self, db: Database) -> None:
+        for text in self.statements:
+            db.run_compiled([compile_text(db, text)])
+
+    def __repr__(self) -> str:
+        return f"<SqlStatements {len(self.statements)} statement(s)>"

@@ -1,0 +1,192 @@
+"""One runner at a time: eight processes at once, a killed lock holder, a waiter that gives up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kysera import Database, connect
+from kysera.dialects.locks import migration_lock
+from kysera.errors import LockTimeoutError
+from kysera.migrations import MigrationError, UnresolvedFailureError, create_migration_runner
+
+from .util import failing_migration, table_migration, write
+
+WORKER = str(Path(__file__).with_name("worker.py"))
+COUNT = 12
+
+LOGGED = """
+import os
+import time
+
+from kysera import Database
+
+
+def up(db: Database) -> None:
+    db.schema.create_table("t_{i}").add_column("id", "integer").execute()
+    db.insert_into("applied_log").values({{"mig": "{name}", "pid": os.getpid()}}).execute()
+    time.sleep(0.01)
+
+
+def down(db: Database) -> None:
+    db.schema.drop_table("t_{i}").execute()
+"""
+
+
+def _spawn(url: str, folder: Path, go: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, WORKER, url, str(folder), str(go)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_eight_concurrent_runners_apply_each_migration_once(db_url: str, db: Database, tmp_path: Path) -> None:
+    db.schema.create_table("applied_log").add_column("mig", "varchar(50)").add_column("pid", "integer").execute()
+    folder = tmp_path / "migrations"
+    names = [f"{i:03d}_step" for i in range(1, COUNT + 1)]
+    for i, name in enumerate(names, start=1):
+        write(folder, f"{name}.py", LOGGED.format(i=i, name=name))
+    go = tmp_path / "go"
+    workers = [_spawn(db_url, folder, go) for _ in range(8)]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("go.ready.*"))) < len(workers):  # all connected: start them together
+        assert all(w.poll() is None for w in workers), [w.communicate() for w in workers if w.poll() is not None]
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.01)
+    go.write_text("go")
+    outputs = [w.communicate(timeout=120) for w in workers]
+
+    reports = []
+    for worker, (out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, f"worker failed: {out} {err}"
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    assert all(r["error"] is None for r in reports)
+    executed = [name for r in reports for name in r["executed"]]
+    assert sorted(executed) == names  # every migration ran in exactly one process...
+    logged = db.select_from("applied_log").select(["mig", "pid"]).fetch_all()
+    assert sorted(str(r["mig"]) for r in logged) == names  # ...and its body committed once
+    status = create_migration_runner(db, folder).status()
+    assert status.executed == names and status.pending == []
+
+
+HANGING = """
+import os
+import pathlib
+import time
+
+
+def up(db):
+    db.schema.create_table("t2").add_column("id", "integer").execute()
+    ready = os.environ.get("KYSERA_TEST_READY")
+    if ready:
+        pathlib.Path(ready).write_text("holding the lock, mid-migration")
+        time.sleep(60)
+    db.insert_into("t2").values({"id": 1}).execute()
+
+
+def down(db):
+    db.schema.drop_table("t2").execute()
+"""
+
+
+def test_killed_runner_frees_the_lock_and_keeps_history_consistent(
+    db_url: str, db: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    write(folder, "001_one.sql", "-- migrate:up\nCREATE TABLE t1 (id integer);\n-- migrate:down\nDROP TABLE t1;\n")
+    write(folder, "002_hang.py", HANGING)
+    write(folder, "003_three.sql", "-- migrate:up\nCREATE TABLE t3 (id integer);\n-- migrate:down\nDROP TABLE t3;\n")
+    go = tmp_path / "go"
+    go.write_text("go")
+    ready = tmp_path / "ready"
+    worker = _spawn(db_url, folder, go, {"KYSERA_TEST_READY": str(ready)})
+    deadline = time.monotonic() + 30
+    while not ready.exists():
+        assert worker.poll() is None, worker.communicate()
+        assert time.monotonic() < deadline, "the worker never reached the hanging migration"
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+    runner = create_migration_runner(db, folder, lock_timeout=10)
+    started = time.monotonic()
+    if db.dialect.transactional_ddl:
+        # the killed migration's transaction died with its connection: nothing of it remains
+        assert runner.status().executed == ["001_one"]
+        assert runner.up().executed == ["002_hang", "003_three"]
+    else:
+        # MySQL committed CREATE TABLE t2; the history says the migration was interrupted
+        info = runner.status().get("002_hang")
+        assert info is not None and info.state == "running"
+        with pytest.raises(UnresolvedFailureError, match="migration 002_hang was interrupted while running"):
+            runner.up()
+        db.schema.drop_table("t2").execute()
+        runner.resolve("002_hang", applied=False)
+        assert runner.up().executed == ["002_hang", "003_three"]
+    assert time.monotonic() - started < 8  # the lock was free: no waiting for a timeout
+    assert db.select_from("t2").select(["id"]).fetch_all() == [{"id": 1}]
+    assert runner.status().executed == ["001_one", "002_hang", "003_three"]
+
+
+def test_waiter_gives_up_after_lock_timeout(db_url: str, db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    holder = connect(db_url)
+    lock = migration_lock(holder, holder._table("kysera_migrations"))
+    lock.acquire(5)
+    try:
+        runner = create_migration_runner(db, [table_migration("001_a", "a")], lock_timeout=0.3)
+        with caplog.at_level(logging.INFO, logger="kysera.migrations"), pytest.raises(LockTimeoutError) as caught:
+            runner.up()
+        message = str(caught.value)
+        assert message.startswith("gave up waiting for the migration lock on ")
+        assert " after 0.3 s" in message or " after 0.4 s" in message
+        database = db.url.database if db.dialect.name != "sqlite" else os.path.abspath(db.url.database)
+        assert database in message
+        if db.dialect.name == "postgres":
+            assert "server process" in message
+        elif db.dialect.name == "mysql":
+            assert "connection" in message
+        else:
+            assert f"process {os.getpid()}" in message
+        assert caught.value.exit_code == 1
+        assert "waiting for the migration lock" in caplog.text
+        assert not db.table_exists("a") and not db.table_exists("kysera_migrations")
+
+        threading.Timer(0.3, lock.release).start()
+        patient = create_migration_runner(db, [table_migration("001_a", "a")], lock_timeout=10)
+        assert patient.up().executed == ["001_a"]
+    finally:
+        holder.close()
+
+
+def test_in_memory_sqlite_needs_no_lock() -> None:
+    db = connect("sqlite://")
+    try:
+        runner = create_migration_runner(db, [table_migration("001_a", "a")])
+        assert runner.up().executed == ["001_a"]
+    finally:
+        db.close()
+
+
+def test_lock_is_released_after_a_failure(db_url: str, db: Database) -> None:
+    runner = create_migration_runner(db, [failing_migration("001_bad", "bad")])
+    with pytest.raises(MigrationError):
+        runner.up()
+    other = connect(db_url)
+    try:
+        lock = migration_lock(other, other._table("kysera_migrations"))
+        assert lock.try_acquire(0.0)
+        lock.release()
+    finally:
+        other.close()

@@ -1,0 +1,198 @@
+"""Failures: rolled back where DDL is transactional, recorded and resolved where it is not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kysera import Database
+from kysera.migrations import (
+    Migration,
+    MigrationError,
+    NonTransactionalMigrationError,
+    UnresolvedFailureError,
+    create_migration_runner,
+)
+
+from .util import failing_migration, history_rows, table_migration, write
+
+
+def _migrations(second: Migration) -> list[Migration]:
+    return [table_migration("001_a", "a"), second, table_migration("003_c", "c")]
+
+
+def test_failure_in_the_middle(db: Database) -> None:
+    runner = create_migration_runner(db, _migrations(failing_migration("002_b", "b")))
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    error = caught.value
+    message = str(error)
+    assert error.name == "002_b" and error.direction == "up"
+    assert error.statement == "THIS IS NOT VALID SQL"
+    assert message.startswith("migration 002_b failed (up): ")
+    assert "statement: THIS IS NOT VALID SQL" in message
+    assert "syntax" in message.lower()  # the database's reason
+    assert error.exit_code == 1
+    assert error.result is not None
+    assert error.result.executed == ["001_a"] and error.result.failed == ["002_b"]
+    assert db.table_exists("a") and not db.table_exists("c")
+
+    if db.dialect.transactional_ddl:  # PostgreSQL, SQLite: the failed migration left nothing
+        assert error.rolled_back and not error.recorded
+        assert "it was rolled back, so none of its changes remain" in message
+        assert not db.table_exists("b")
+        status = runner.status()
+        assert status.executed == ["001_a"] and status.pending == ["002_b", "003_c"]
+        fixed = create_migration_runner(db, _migrations(table_migration("002_b", "b")))
+        assert fixed.up().executed == ["002_b", "003_c"]
+        return
+
+    # MySQL/MariaDB: CREATE TABLE b was committed at once; the failure is recorded
+    assert error.recorded and not error.rolled_back
+    assert db.table_exists("b")
+    assert "MariaDB commits DDL statements at once" in message or "MySQL commits DDL statements at once" in message
+    assert "kysera migrate resolve 002_b --applied" in message
+    assert "kysera migrate resolve 002_b --rolled-back" in message
+    info = runner.status().get("002_b")
+    assert info is not None and info.state == "failed" and info.direction == "up"
+    assert info.statement == "THIS IS NOT VALID SQL" and info.error and "syntax" in info.error.lower()
+    assert runner.status().failed == ["002_b"]
+
+    fixed = create_migration_runner(db, _migrations(table_migration("002_b", "b")))
+    attempts: list[Callable[[], object]] = [fixed.up, fixed.down, fixed.reset, lambda: fixed.up(dry_run=True)]
+    for attempt in attempts:
+        with pytest.raises(UnresolvedFailureError) as refused:
+            attempt()
+        assert "migration 002_b failed (up) on THIS IS NOT VALID SQL" in str(refused.value)
+        assert "kysera migrate resolve 002_b --applied" in str(refused.value)
+    db.schema.drop_table("b").execute()  # undo by hand
+    fixed.resolve("002_b", applied=False)
+    assert fixed.status().pending == ["002_b", "003_c"]
+    assert fixed.up().executed == ["002_b", "003_c"]
+
+
+def test_resolve_as_applied(db: Database) -> None:
+    runner = create_migration_runner(
+        db, _migrations(failing_migration("002_b", "b")), use_transactions=False
+    )
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    # outside a transaction every engine keeps CREATE TABLE b
+    assert caught.value.recorded and db.table_exists("b")
+    assert "it ran outside a transaction" in str(caught.value)
+    runner.resolve("002_b", applied=True)  # we finished it by hand
+    status = runner.status()
+    assert status.executed == ["001_a", "002_b"] and status.failed == []
+    assert runner.up().executed == ["003_c"]
+
+
+def test_failure_before_any_change_is_not_recorded(db: Database) -> None:
+    def up(db: Database) -> None:
+        db.execute("SELECT * FROM no_such_table")
+
+    runner = create_migration_runner(db, _migrations(Migration("002_b", up)), use_transactions=False)
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    assert caught.value.rolled_back and not caught.value.recorded
+    assert "none of its changes were made" in str(caught.value)
+    assert [r["name"] for r in history_rows(db)] == ["001_a"]
+
+
+def test_data_only_failure_rolls_back_on_every_engine(db: Database) -> None:
+    db.schema.create_table("log").add_column("n", "integer").execute()
+
+    def up(db: Database) -> None:
+        db.insert_into("log").values({"n": 1}).execute()
+        raise ValueError("computed the wrong thing")
+
+    runner = create_migration_runner(db, [Migration("001_data", up)])
+    with pytest.raises(MigrationError, match=r"migration 001_data failed \(up\): ValueError: computed the wrong thing") as caught:
+        runner.up()
+    assert caught.value.statement is None and caught.value.rolled_back
+    assert db.select_from("log").select(["n"]).fetch_all() == []
+    assert runner.status().pending == ["001_data"]
+
+
+def test_on_error_hook(db: Database) -> None:
+    seen: list[tuple[str, str, str]] = []
+    runner = create_migration_runner(
+        db,
+        _migrations(failing_migration("002_b", "b")),
+        on_error=lambda m, d, e: seen.append((m.name, d, type(e).__name__)),
+    )
+    with pytest.raises(MigrationError):
+        runner.up()
+    assert seen == [("002_b", "up", "StatementError")]
+
+
+def test_down_failure(db: Database) -> None:
+    def bad_down(db: Database) -> None:
+        db.execute("THIS IS NOT VALID SQL EITHER")
+
+    migrations = [table_migration("001_a", "a"), Migration("002_b", lambda db: None, bad_down)]
+    runner = create_migration_runner(db, migrations)
+    runner.up()
+    with pytest.raises(MigrationError, match=r"migration 002_b failed \(down\)") as caught:
+        runner.down()
+    assert caught.value.direction == "down" and caught.value.rolled_back
+    assert runner.status().executed == ["001_a", "002_b"]  # still applied
+
+
+# ----------------------------------------------------------------------------- non-transactional
+
+
+def _concurrent_index(db: Database) -> None:
+    db.schema.create_index("ix_a_label").on("a").column("label").concurrently().execute()
+
+
+def test_create_index_concurrently_needs_transaction_false(db: Database) -> None:
+    if not db.dialect.capabilities.concurrent_index:
+        pytest.skip("CONCURRENTLY is PostgreSQL's")
+    first = table_migration("001_a", "a")
+    runner = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index)])
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    message = str(caught.value)
+    assert "CREATE INDEX CONCURRENTLY" in message and "cannot run inside a transaction on PostgreSQL" in message
+    assert "Migration(..., transaction=False)" in message
+    assert caught.value.rolled_back and runner.status().pending == ["002_ix"]
+
+    def drop(db: Database) -> None:
+        db.schema.drop_index("ix_a_label").concurrently().execute()
+
+    fixed = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index, drop, transaction=False)])
+    assert fixed.up().executed == ["002_ix"]
+    assert db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
+    dry = fixed.down(dry_run=True)
+    assert dry.steps[0].transaction is False
+    assert "DROP INDEX CONCURRENTLY" in dry.sql()
+    assert fixed.down().executed == ["002_ix"]
+    assert not db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
+
+
+def test_sql_file_with_concurrently_is_checked_before_running(db: Database, tmp_path: Path) -> None:
+    if not db.dialect.capabilities.concurrent_index:
+        pytest.skip("CONCURRENTLY is PostgreSQL's")
+    write(tmp_path, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id integer PRIMARY KEY, label text);\n")
+    write(tmp_path, "002_ix.sql", "-- migrate:up\nCREATE INDEX CONCURRENTLY ix_a_label ON a (label);\n")
+    with pytest.raises(NonTransactionalMigrationError) as caught:
+        create_migration_runner(db, tmp_path).up()
+    assert "add transaction:false to its '-- migrate:up' line" in str(caught.value)
+    assert caught.value.exit_code == 2
+    assert not db.table_exists("a")  # nothing ran, not even 001_a
+    write(tmp_path, "002_ix.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY ix_a_label ON a (label);\n")
+    assert create_migration_runner(db, tmp_path).up().executed == ["001_a", "002_ix"]
+
+
+def test_interrupted_non_transactional_migration_is_reported(db: Database) -> None:
+    # a "running" row is what a runner that died mid-migration leaves behind
+    runner = create_migration_runner(db, [table_migration("001_a", "a")], use_transactions=False)
+    runner.up()
+    db.update_table("kysera_migrations").set({"state": "running", "direction": "up"}).execute()
+    with pytest.raises(UnresolvedFailureError, match="migration 001_a was interrupted while running"):
+        runner.down()
+    assert runner.status().get("001_a").state == "running"  # type: ignore[union-attr]
+    runner.resolve("001_a", applied=True)
+    assert runner.down().executed == ["001_a"]

@@ -1,0 +1,244 @@
+"""load_migrations: .py and .sql files, validation before anything runs, private imports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from kysera import connect
+from kysera.migrations import (
+    Migration,
+    MigrationDefinitionError,
+    MigrationLoadError,
+    create_migration_runner,
+    load_migrations,
+)
+from kysera.migrations.sql_file import parse_sql_sections, split_sql
+
+from .util import write
+
+GOOD_PY = """
+    from kysera import Database
+
+    description = "users table"
+
+    def up(db: Database) -> None:
+        db.schema.create_table("users").add_column("id", "integer", lambda c: c.primary_key()).execute()
+
+    def down(db: Database) -> None:
+        db.schema.drop_table("users").execute()
+"""
+
+GOOD_SQL = """
+    -- a header comment
+    -- migrate:up
+    CREATE TABLE posts (id integer PRIMARY KEY, body text);
+    -- migrate:down
+    DROP TABLE posts;
+"""
+
+
+def test_loads_py_and_sql_sorted_by_name(tmp_path: Path) -> None:
+    write(tmp_path, "002_posts.sql", GOOD_SQL)
+    write(tmp_path, "001_users.py", GOOD_PY)
+    write(tmp_path, "_helpers.py", "X = 1\n")
+    write(tmp_path, ".hidden.py", "syntax error here (\n")
+    write(tmp_path, "README.md", "not a migration\n")
+    write(tmp_path, "notes.txt", "nor this\n")
+    (tmp_path / "__pycache__").mkdir()
+    write(tmp_path / "__pycache__", "001_users.cpython-311.pyc", "junk")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "003_nested.py", "def up(db): pass\n")
+
+    migrations = load_migrations(tmp_path)
+
+    assert [m.name for m in migrations] == ["001_users", "002_posts"]
+    users, posts = migrations
+    assert users.description == "users table"
+    assert users.transaction is True and users.down is not None
+    assert posts.sql_statements("up") == ["CREATE TABLE posts (id integer PRIMARY KEY, body text)"]
+    assert posts.sql_statements("down") == ["DROP TABLE posts"]
+    assert len(users.checksum) == 64 and users.checksum != posts.checksum
+
+
+def test_python_modules_are_private(tmp_path: Path) -> None:
+    write(tmp_path, "json.py", "def up(db): pass\n")  # a name the standard library uses
+    write(tmp_path, "001_a.py", "def up(db): pass\n")
+    before = set(sys.modules)
+    migrations = load_migrations(tmp_path)
+    added = set(sys.modules) - before
+    assert {m.name for m in migrations} == {"json", "001_a"}
+    assert all(name.startswith("_kysera_migrations_") for name in added), added
+    import json
+
+    assert hasattr(json, "dumps")  # the real module is untouched
+
+
+def test_sibling_helper_modules(tmp_path: Path) -> None:
+    write(tmp_path, "_shared.py", "TABLE = 'from_helper'\n")
+    write(
+        tmp_path,
+        "001_abs.py",
+        """
+        import _shared
+
+        def up(db):
+            db.schema.create_table(_shared.TABLE).add_column("id", "integer").execute()
+        """,
+    )
+    write(
+        tmp_path,
+        "002_rel.py",
+        """
+        def up(db):
+            from . import _shared  # a relative import at run time works too
+            db.schema.create_table(_shared.TABLE + "_2").add_column("id", "integer").execute()
+        """,
+    )
+    migrations = load_migrations(tmp_path)
+    assert "_shared" not in sys.modules  # helpers are forgotten after loading
+    db = connect(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        create_migration_runner(db, migrations).up()
+        assert db.table_exists("from_helper") and db.table_exists("from_helper_2")
+    finally:
+        db.close()
+
+
+def test_module_options(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "001_idx.py",
+        """
+        transaction = False
+        def up(db): pass
+        """,
+    )
+    (migration,) = load_migrations(tmp_path)
+    assert migration.transaction is False and migration.down is None
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"001_bad.py": "def up(db):\n    return (\n"}, ["001_bad.py has a syntax error on line"]),
+        ({"001_boom.py": "raise RuntimeError('no config')\ndef up(db): pass\n"}, ["001_boom.py raised RuntimeError: no config while it was imported (line 1)"]),
+        ({"001_exit.py": "import sys\nsys.exit(3)\n"}, ["001_exit.py raised SystemExit"]),
+        ({"001_noup.py": "def down(db): pass\n"}, ["001_noup.py has no up(db) function"]),
+        ({"001_noargs.py": "def up(): pass\n"}, ["001_noargs.py: up takes 0 arguments, but kysera calls it with one"]),
+        ({"001_async.py": "async def up(db): pass\n"}, ["up is an async function"]),
+        ({"001_tx.py": "transaction = 'no'\ndef up(db): pass\n"}, ["transaction must be True or False"]),
+        ({"001_x.sql": "CREATE TABLE x (id int);\n"}, ["001_x.sql has no '-- migrate:up' line"]),
+        ({"001_x.sql": "-- migrate:upp\nSELECT 1;\n"}, ["unknown section '-- migrate:upp'"]),
+        ({"001_x.sql": "-- migrate:up transaction:maybe\nSELECT 1;\n"}, ["unknown option 'transaction:maybe'"]),
+        ({"001_x.sql": "-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n"}, ["second '-- migrate:up' section"]),
+        ({"001_x.sql": "DROP TABLE users;\n-- migrate:up\nSELECT 1;\n"}, ["has SQL before its first '-- migrate:' line"]),
+        (
+            {"001_a.py": "def up(db): pass\n", "001_a.sql": "-- migrate:up\nSELECT 1;\n"},
+            ["001_a.py and ", "001_a.sql are both migration '001_a'"],
+        ),
+    ],
+)
+def test_load_errors_name_the_file(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
+    write(tmp_path, "000_fine.py", "def up(db): pass\n")
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    with pytest.raises(MigrationLoadError) as caught:
+        load_migrations(tmp_path)
+    message = str(caught.value)
+    for part in expected:
+        assert part in message
+    assert caught.value.exit_code == 2
+    assert "000_fine" not in message
+
+
+def test_non_utf8_files(tmp_path: Path) -> None:
+    (tmp_path / "001_latin.py").write_bytes(b"NAME = 'caf\xe9'\ndef up(db): pass\n")
+    (tmp_path / "002_latin.sql").write_bytes(b"-- migrate:up\nSELECT 'caf\xe9';\n")
+    with pytest.raises(MigrationLoadError) as caught:
+        load_migrations(tmp_path)
+    assert len(caught.value.problems) == 2
+    assert "001_latin.py has a syntax error" in str(caught.value)
+    assert "save it as UTF-8, or declare its encoding" in str(caught.value)
+    assert "002_latin.sql is not UTF-8 text" in str(caught.value)
+
+
+def test_encoding_declaration_is_honoured(tmp_path: Path) -> None:
+    (tmp_path / "001_latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nNAME = 'caf\xe9'\ndef up(db): pass\n")
+    (migration,) = load_migrations(tmp_path)
+    assert migration.name == "001_latin"
+
+
+def test_every_problem_is_reported_before_anything_runs(tmp_path: Path) -> None:
+    write(tmp_path, "001_ok.py", GOOD_PY)
+    write(tmp_path, "002_bad.py", "def up(db) pass\n")
+    write(tmp_path, "003_bad.sql", "nothing\n")
+    db = connect(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with pytest.raises(MigrationLoadError) as caught:
+            create_migration_runner(db, tmp_path)
+        assert len(caught.value.problems) == 2
+        assert "2 migration files cannot be loaded" in str(caught.value)
+        assert not db.table_exists("users") and not db.table_exists("kysera_migrations")
+    finally:
+        db.close()
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(MigrationLoadError, match="does not exist"):
+        load_migrations(tmp_path / "nope")
+    write(tmp_path, "file.py", "")
+    with pytest.raises(MigrationLoadError, match="is not a folder"):
+        load_migrations(tmp_path / "file.py")
+
+
+def test_migration_objects_are_validated() -> None:
+    def up(db: object) -> None:
+        pass
+
+    with pytest.raises(MigrationDefinitionError, match="non-empty name"):
+        Migration("", up)
+    with pytest.raises(MigrationDefinitionError, match="up must be a function"):
+        Migration("001", "CREATE TABLE x")  # type: ignore[arg-type]
+    with pytest.raises(MigrationDefinitionError, match="limit is 255"):
+        Migration("x" * 300, up)
+    db = connect("sqlite://")
+    try:
+        with pytest.raises(MigrationDefinitionError, match="two migrations are named '001'"):
+            create_migration_runner(db, [Migration("001", up), Migration("001", up)])
+        with pytest.raises(MigrationDefinitionError, match=r"must be a kysera\.migrations\.Migration"):
+            create_migration_runner(db, [up])  # type: ignore[list-item]
+    finally:
+        db.close()
+
+
+def test_sql_sections_and_splitting() -> None:
+    sections = parse_sql_sections(
+        "-- comment\n-- migrate:up transaction:false\nSELECT 1;\n--migrate:down\nSELECT 2;\n"
+    )
+    assert sections == {"up": ("SELECT 1;", False), "down": ("SELECT 2;", True)}
+    text = """
+        INSERT INTO t VALUES ('a;b', 'it''s; fine'); -- trailing; comment
+        /* block; comment */ INSERT INTO t VALUES ("x;y", '--not a comment');
+        CREATE FUNCTION f() RETURNS trigger AS $$
+        BEGIN
+          NEW.x := 'semi;colon';  -- inside the body
+          RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql;
+        CREATE FUNCTION g() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql
+    """
+    statements = split_sql(text)
+    assert len(statements) == 4
+    assert statements[0] == "INSERT INTO t VALUES ('a;b', 'it''s; fine')"
+    assert statements[1].endswith("""VALUES ("x;y", '--not a comment')""")
+    assert "RETURN NEW;" in statements[2] and statements[2].endswith("$$ LANGUAGE plpgsql")
+    assert statements[3].endswith("$body$ LANGUAGE sql")
+
+
+def test_empty_down_section_means_no_down(tmp_path: Path) -> None:
+    write(tmp_path, "001_x.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n\n")
+    (migration,) = load_migrations(tmp_path)
+    assert migration.down is None

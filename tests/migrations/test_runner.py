@@ -1,0 +1,225 @@
+"""The runner on every engine: the guide's recipe, steps, targets, status, history, hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kysera import Database
+from kysera.errors import ConfigurationError
+from kysera.migrations import (
+    IrreversibleMigrationError,
+    Migration,
+    MigrationError,
+    MigrationStateError,
+    UnknownMigrationError,
+    create_migration_runner,
+    get_migration_status,
+    rollback_migrations,
+    run_migrations,
+)
+
+from .util import history_rows, table_migration, tables
+
+MIGRATIONS = [
+    table_migration("001_users", "users"),
+    table_migration("002_posts", "posts"),
+    table_migration("003_tags", "tags"),
+]
+
+
+def test_guide_recipe_up_status_reset(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS, use_transactions=True, logger=logging.getLogger("app"))
+    result = runner.up()
+    assert len(result.executed) > 0
+    assert result.executed == ["001_users", "002_posts", "003_tags"]
+    assert result.failed == [] and result.dry_run is False and result.duration >= 0
+    status = runner.status()
+    assert status.pending == []
+    runner.reset()
+    status_after_reset = runner.status()
+    assert len(status_after_reset.pending) == len(MIGRATIONS)
+    assert not any(db.table_exists(t) for t in ("users", "posts", "tags"))
+
+
+def test_run_migrations_one_liner_and_helpers(db: Database) -> None:
+    result = run_migrations(db, MIGRATIONS)
+    assert result.executed == [m.name for m in MIGRATIONS]
+    again = run_migrations(db, MIGRATIONS)
+    assert again.executed == [] and again.skipped == [m.name for m in MIGRATIONS]
+    assert rollback_migrations(db, MIGRATIONS, 2).executed == ["003_tags", "002_posts"]
+    assert get_migration_status(db, MIGRATIONS).executed == ["001_users"]
+
+
+def test_steps_and_targets(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS)
+    assert runner.up(1).executed == ["001_users"]
+    assert runner.up_to("003_tags").executed == ["002_posts", "003_tags"]
+    assert runner.up_to("002_posts").executed == []  # already applied: nothing to do
+    assert runner.down(2).executed == ["003_tags", "002_posts"]
+    assert runner.up(steps=5).executed == ["002_posts", "003_tags"]
+    assert runner.down_to("001_users").executed == ["003_tags", "002_posts"]
+    assert runner.status().executed == ["001_users"]  # the target stays applied
+    assert runner.down(10).executed == ["001_users"]
+    assert runner.down().executed == []  # nothing applied: nothing to do
+    assert tables(db) == ["kysera_migrations"]  # only the (now empty) history table is left
+    assert history_rows(db) == []
+
+
+def test_history_table_and_batches(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS)
+    runner.up(2)
+    runner.up()
+    rows = history_rows(db)
+    assert [(r["name"], r["state"], r["batch"]) for r in rows] == [
+        ("001_users", "applied", 1),
+        ("002_posts", "applied", 1),
+        ("003_tags", "applied", 2),
+    ]
+    info = runner.status().get("001_users")
+    assert info is not None and info.state == "applied" and info.batch == 1
+    assert info.applied_at is not None and info.applied_at.tzinfo is not None
+    assert abs((dt.datetime.now(dt.UTC) - info.applied_at).total_seconds()) < 120
+    assert info.duration is not None and info.duration >= 0
+    assert info.checksum == MIGRATIONS[0].checksum
+
+
+def test_rollback_follows_application_order_not_names(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS, allow_out_of_order=True)
+    runner.up_to("001_users")
+    runner.mark_applied(["003_tags"])  # applied (as a baseline) after 001, before 002
+    runner.up()
+    assert runner.status().executed == ["001_users", "003_tags", "002_posts"]
+    assert runner.down().executed == ["002_posts"]
+
+
+def test_status_and_dry_run_create_nothing(db: Database, tmp_path: Path) -> None:
+    runner = create_migration_runner(db, MIGRATIONS)
+    status = runner.status()
+    assert status.table_exists is False
+    assert status.pending == [m.name for m in MIGRATIONS] and status.executed == [] and status.total == 3
+    assert [m.state for m in status.migrations] == ["pending"] * 3
+    runner.up(dry_run=True)
+    assert tables(db) == []
+    if db.dialect.name == "sqlite":
+        assert not Path(db.url.database + ".kysera-lock").exists()
+
+
+def test_bad_arguments_are_errors_before_anything_runs(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS)
+    calls: list[Callable[[], object]] = [lambda: runner.down(0), lambda: runner.down(-1), lambda: runner.up(0)]
+    for call in calls:
+        with pytest.raises(ConfigurationError, match="steps must be a whole number, 1 or more") as caught:
+            call()
+        assert caught.value.exit_code == 2
+    with pytest.raises(UnknownMigrationError, match=r"unknown migration '002_post'; did you mean '002_posts'\?") as unknown:
+        runner.up_to("002_post")
+    assert "001_users, 002_posts, 003_tags" in str(unknown.value)
+    with pytest.raises(UnknownMigrationError, match="unknown migration 'nope'"):
+        runner.down_to("nope")
+    with pytest.raises(UnknownMigrationError):
+        runner.mark_applied(["nope"])
+    with pytest.raises(MigrationStateError, match="migration 002_posts is not applied, so down_to cannot stop at it"):
+        runner.down_to("002_posts")
+    with pytest.raises(ConfigurationError, match="lock_timeout"):
+        create_migration_runner(db, MIGRATIONS, lock_timeout=-1)
+    with pytest.raises(ConfigurationError, match="logger"):
+        create_migration_runner(db, MIGRATIONS, logger=print)  # type: ignore[arg-type]
+    assert tables(db) == []
+
+
+def test_missing_down_stops_the_rollback(db: Database) -> None:
+    migrations = [table_migration("001_a", "a"), table_migration("002_b", "b", down=False), table_migration("003_c", "c")]
+    runner = create_migration_runner(db, migrations)
+    runner.up()
+    with pytest.raises(IrreversibleMigrationError, match="cannot roll back 002_b: it has no down migration") as caught:
+        runner.down(2)
+    assert "give it a down(db) function" in str(caught.value)
+    # checked before anything ran: 003_c is still applied
+    assert runner.status().executed == ["001_a", "002_b", "003_c"]
+    assert db.table_exists("c")
+    assert runner.down(1).executed == ["003_c"]
+
+
+def test_redo_mark_applied_resolve_accept_guards(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS)
+    assert runner.redo().executed == []
+    runner.up(2)
+    result = runner.redo()
+    assert [(s.name, s.direction) for s in result.steps] == [("002_posts", "down"), ("002_posts", "up")]
+    assert runner.status().executed == ["001_users", "002_posts"]
+    with pytest.raises(ConfigurationError, match="mark_applied"):
+        runner.mark_applied(5)  # type: ignore[arg-type]
+    assert runner.mark_applied("all", dry_run=True) == ["003_tags"]
+    assert runner.status().pending == ["003_tags"]
+    assert runner.mark_applied("all") == ["003_tags"]
+    assert not db.table_exists("tags")  # marked, not run
+    assert runner.status().pending == []
+    assert runner.mark_applied("all") == []
+    with pytest.raises(MigrationStateError, match="migration 001_users has not failed"):
+        runner.resolve("001_users", applied=True)
+    with pytest.raises(MigrationStateError, match="has not changed since it was applied"):
+        runner.accept("001_users")
+
+
+def test_hooks_and_logging(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[tuple[object, ...]] = []
+    runner = create_migration_runner(
+        db,
+        MIGRATIONS[:2],
+        logger=logging.getLogger("app.migrations"),
+        before=lambda m, d: calls.append(("before", m.name, d)),
+        after=lambda m, d, seconds: calls.append(("after", m.name, d, seconds >= 0)),
+        on_error=lambda m, d, e: calls.append(("error", m.name, d)),
+    )
+    with caplog.at_level(logging.INFO, logger="app.migrations"):
+        runner.up()
+        runner.down()
+    assert calls == [
+        ("before", "001_users", "up"),
+        ("after", "001_users", "up", True),
+        ("before", "002_posts", "up"),
+        ("after", "002_posts", "up", True),
+        ("before", "002_posts", "down"),
+        ("after", "002_posts", "down", True),
+    ]
+    messages = [r.getMessage() for r in caplog.records if r.name == "app.migrations"]
+    assert any(m.startswith("migrated up: 001_users in ") and m.endswith(" s") for m in messages)
+    assert any(m.startswith("migrated down: 002_posts in ") for m in messages)
+    calls.clear()
+    runner.up(dry_run=True)
+    assert calls == []  # hooks do not fire in dry runs
+
+
+def test_before_hook_failure_stops_before_running(db: Database) -> None:
+    def refuse(migration: Migration, direction: str) -> None:
+        if migration.name == "002_posts":
+            raise RuntimeError("not today")
+
+    runner = create_migration_runner(db, MIGRATIONS, before=refuse)
+    with pytest.raises(MigrationError, match="the before hook raised RuntimeError: not today") as caught:
+        runner.up()
+    assert caught.value.result is not None and caught.value.result.executed == ["001_users"]
+    assert runner.status().executed == ["001_users"] and not db.table_exists("posts")
+
+
+def test_result_carries_the_statements(db: Database) -> None:
+    runner = create_migration_runner(db, MIGRATIONS[:1])
+    result = runner.up()
+    (statement,) = result.statements("001_users")
+    assert "CREATE TABLE" in statement.sql and "users" in statement.sql
+    assert result.as_dict()["steps"][0]["statements"] == [str(statement)]
+
+
+def test_schema_qualified_history_table(db: Database) -> None:
+    if db.dialect.name != "postgres":
+        pytest.skip("schemas inside a database are a PostgreSQL feature")
+    db.execute("CREATE SCHEMA ops")
+    runner = create_migration_runner(db, MIGRATIONS[:1], table_name="ops.history")
+    runner.up()
+    assert db.table_exists("ops.history") and not db.table_exists("kysera_migrations")
+    assert runner.status().executed == ["001_users"]

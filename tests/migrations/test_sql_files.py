@@ -1,0 +1,63 @@
+""".sql migrations on every engine: quotes, comments, semicolons in strings, $$ bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kysera import Database
+from kysera.migrations import create_migration_runner
+
+from .util import write
+
+PORTABLE = """
+-- 001: quotes and comments with semicolons
+-- migrate:up
+CREATE TABLE notes (id integer PRIMARY KEY, body varchar(200)); -- a trailing comment; with a semicolon
+/* a block comment; with a semicolon */
+INSERT INTO notes (id, body) VALUES (1, 'a;b'), (2, 'it''s; fine'), (3, '-- not a comment');
+INSERT INTO notes (id, body) VALUES (4, '/* not; a comment */');
+-- migrate:down
+DROP TABLE notes;
+"""
+
+PLPGSQL = """
+-- migrate:up
+CREATE TABLE audit (id serial PRIMARY KEY, note text NOT NULL);
+CREATE FUNCTION add_note() RETURNS trigger AS $$
+BEGIN
+  -- a comment; inside the body
+  NEW.note := NEW.note || '; checked';
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_note BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION add_note();
+CREATE FUNCTION answer() RETURNS integer AS $body$ SELECT 42; $body$ LANGUAGE sql;
+-- migrate:down
+DROP TABLE audit;
+DROP FUNCTION add_note();
+DROP FUNCTION answer();
+"""
+
+
+def test_quotes_and_comments(db: Database, tmp_path: Path) -> None:
+    write(tmp_path, "001_notes.sql", PORTABLE)
+    runner = create_migration_runner(db, tmp_path)
+    result = runner.up()
+    assert len(result.statements("001_notes")) == 3
+    rows = db.select_from("notes").select(["id", "body"]).order_by("id").fetch_all()
+    assert [r["body"] for r in rows] == ["a;b", "it's; fine", "-- not a comment", "/* not; a comment */"]
+    assert runner.down().executed == ["001_notes"]
+    assert not db.table_exists("notes")
+
+
+def test_dollar_quoted_bodies(db: Database, tmp_path: Path) -> None:
+    if db.dialect.name != "postgres":
+        return  # $$ bodies are PostgreSQL syntax
+    write(tmp_path, "001_audit.sql", PLPGSQL)
+    runner = create_migration_runner(db, tmp_path)
+    assert len(runner.up().statements("001_audit")) == 4
+    db.insert_into("audit").values({"note": "hello"}).execute()
+    assert db.select_from("audit").select(["note"]).fetch_all() == [{"note": "hello; checked"}]
+    assert db.fetch("SELECT answer() AS a") == [{"a": 42}]
+    runner.down()
+    assert not db.fetch("SELECT 1 FROM pg_proc WHERE proname IN ('add_note', 'answer')")
