@@ -1,0 +1,219 @@
+"""What every command shares: the global options, the error handler, opening the database.
+
+Only ``click`` and the standard library are imported at module level: ``kysera --help`` must not
+load the database layer, the runner or any driver. Everything heavier is imported inside the
+functions that need it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .output import Output
+
+if TYPE_CHECKING:
+    from ..config import ResolvedUrl, Settings
+    from ..database import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: exit codes besides 0 (docs/cli.md)
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class State:
+    """The global options, gathered from the root group and the command (the command's win)."""
+
+    url: str | None = None
+    config: str | None = None
+    env: str | None = None
+    verbose: int = 0
+    json: bool = False
+    _settings: Settings | None = None
+    _output: Output | None = None
+
+    @property
+    def out(self) -> Output:
+        if self._output is None:
+            self._output = Output(verbose=self.verbose, json_mode=self.json)
+        return self._output
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from ..config import load_settings
+
+            self._settings = load_settings(self.config, self.env)
+            if self._settings.path is not None:
+                self.out.detail(f"config: {self._settings.path}" + (f" [env.{self.env}]" if self.env else ""))
+        return self._settings
+
+    def resolve_url(self) -> ResolvedUrl:
+        from ..config import resolve_url
+
+        resolved = resolve_url(self.settings(), self.url)
+        if resolved.is_default:
+            self.out.note(
+                f"note: no database URL given; using {resolved.url.redacted()} "
+                "(pass --url, set DATABASE_URL, or set [database] url in kysera.toml)"
+            )
+        else:
+            self.out.detail(f"database: {resolved.url.redacted()} (from {resolved.source})")
+        return resolved
+
+    def connect(self, *, read_only: bool = False) -> Database:
+        """Open the database. ``read_only``: a SQLite file that does not exist yet is not
+        created; an empty in-memory database stands in for it (status, dry runs)."""
+        import os
+
+        from ..database import connect
+
+        url = self.resolve_url().url
+        path = url.database
+        if (
+            read_only
+            and url.dialect == "sqlite"
+            and path not in ("", ":memory:")
+            and not path.startswith("file:")
+            and not os.path.exists(path)
+        ):
+            self.out.detail(f"{path} does not exist yet: reading it as an empty database")
+            db = connect(url.with_database(":memory:"))
+            db.url = url
+            return db
+        return connect(url)
+
+
+def get_state() -> State:
+    ctx = click.get_current_context()
+    state = ctx.find_object(State)
+    if state is None:
+        state = ctx.ensure_object(State)
+    return state
+
+
+def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is None or value is False or value == 0:
+            return
+        state = ctx.find_object(State) or ctx.ensure_object(State)
+        if name == "verbose":
+            state.verbose += int(value)
+        else:
+            setattr(state, name, value)
+        state._output = None  # rebuilt with the new verbosity or mode
+
+    return callback
+
+
+def global_options(func: F) -> F:
+    """``--url``, ``--config``, ``--env`` and ``-v``: accepted by the root group and every command."""
+    options = [
+        click.option(
+            "--url",
+            metavar="URL",
+            expose_value=False,
+            callback=_store("url"),
+            help="Database URL (wins over KYSERA_DATABASE_URL, DATABASE_URL and the config file).",
+        ),
+        click.option(
+            "--config",
+            metavar="FILE",
+            expose_value=False,
+            callback=_store("config"),
+            help="Config file to use instead of the nearest kysera.toml / pyproject.toml.",
+        ),
+        click.option(
+            "--env",
+            metavar="NAME",
+            expose_value=False,
+            envvar="KYSERA_ENV",
+            callback=_store("env"),
+            help="Apply the config file's [env.NAME] section (default: $KYSERA_ENV).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_store("verbose"),
+            help="More detail; show tracebacks on errors.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def json_option(func: F) -> F:
+    return click.option(
+        "--json",
+        "json_mode",
+        is_flag=True,
+        expose_value=False,
+        callback=_store("json"),
+        help="Print machine-readable JSON on stdout.",
+    )(func)
+
+
+class KyseraGroup(click.Group):
+    """The root group: turns a :class:`KyseraError` into one message and its exit code."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        extra.setdefault("obj", State())  # shared by every command below, and by the error report
+        return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            code = report_error(exc, ctx)
+            raise click.exceptions.Exit(code) from None
+
+
+def report_error(exc: BaseException, ctx: click.Context) -> int:
+    from ..errors import KyseraError
+
+    state = ctx.find_object(State) or State()
+    out = state.out
+    if isinstance(exc, KyseraError):
+        message = str(exc)
+        code = exc.exit_code
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+        code = EXIT_FAILED
+    if state.verbose:
+        import traceback
+
+        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    out.error(message)
+    if not isinstance(exc, KyseraError) and not state.verbose:
+        out.note("(an unexpected error: run again with -v to see the traceback)")
+    if state.json:
+        out.json({"ok": False, "error": message, "error_type": type(exc).__name__, "exit_code": code})
+    return code
+
+
+def confirm_or_refuse(what: str, yes: bool, out: Output) -> None:
+    """Ask on a terminal; without one, refuse unless ``--yes`` was given (exit 2)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        out.error(
+            f"refusing to {what} without confirmation: stdin is not a terminal. "
+            "Pass --yes to confirm."
+        )
+        raise click.exceptions.Exit(EXIT_USAGE)
+    if not click.confirm(f"This will {what}. Continue?", default=False, err=True):
+        out.note("Cancelled; nothing was changed.")
+        raise click.exceptions.Exit(EXIT_FAILED)

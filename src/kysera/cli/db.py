@@ -1,0 +1,131 @@
+"""``kysera db dump`` and ``kysera db restore``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from .common import get_state, global_options, json_option
+from .output import format_duration, plural
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from ..dump import DumpResult
+
+
+@click.group()
+@global_options
+def db() -> None:
+    """Back up and restore the database."""
+
+
+def write_dump(database: Database, path: str, *, schema_only: bool = False, data_only: bool = False, native: bool = False) -> DumpResult:
+    """Dump into ``path`` through a temporary file, so a failed dump never leaves half a backup."""
+    import os
+    import tempfile
+
+    from ..dump import dump_database
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            result = dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    return result
+
+
+@db.command()
+@click.option("-o", "--output", required=True, metavar="FILE", help="File to write ('-' for stdout).")
+@click.option("--schema-only", is_flag=True, help="Tables, indexes, views... without rows.")
+@click.option("--data-only", is_flag=True, help="Rows only, for a database that has the schema.")
+@click.option("--native", is_flag=True, help="Use the engine's own tool: pg_dump, mariadb-dump or sqlite3.")
+@global_options
+@json_option
+def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
+    """Write the database (schema and data) to an SQL file that kysera db restore loads.
+
+    \b
+    kysera db dump -o backup-before-migration.sql
+    kysera migrate up
+    """
+    import sys
+    import time
+
+    if schema_only and data_only:
+        raise click.UsageError("--schema-only and --data-only cannot be used together; choose one")
+    state = get_state()
+    out = state.out
+    started = time.perf_counter()
+    with state.connect() as database:
+        if output == "-":
+            from ..dump import dump_database
+
+            result = dump_database(database, sys.stdout, schema_only=schema_only, data_only=data_only, native=native)
+        else:
+            result = write_dump(database, output, schema_only=schema_only, data_only=data_only, native=native)
+    seconds = time.perf_counter() - started
+    if state.json:
+        payload = {
+            "ok": True,
+            "path": output,
+            "engine": result.engine,
+            "content": result.content,
+            "native": result.native,
+            "tables": result.tables,
+            "rows": result.rows,
+            "duration": round(seconds, 6),
+        }
+        out.json(payload, err=output == "-")  # with -o -, stdout holds the dump itself
+        return
+    summary = (
+        f"Dumped {plural(len(result.tables), 'table')} ({plural(result.rows, 'row')}, {result.content}"
+        f"{', ' + 'native tool' if result.native else ''}) to {output if output != '-' else 'stdout'} "
+        f"in {format_duration(seconds)}."
+    )
+    if output == "-":
+        out.note(summary)
+    else:
+        out.line(summary)
+
+
+@db.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@global_options
+@json_option
+def restore(file: str) -> None:
+    """Load a dump made by kysera db dump into an empty database of the same engine."""
+    import os
+    import time
+    from pathlib import Path
+
+    from ..errors import ConfigurationError
+
+    if file != "-" and not os.path.isfile(file):
+        raise ConfigurationError(f"dump file {file!r} does not exist")
+    state = get_state()
+    started = time.perf_counter()
+    with state.connect() as database:
+        from ..dump import restore_database
+
+        if file == "-":
+            import sys
+
+            result = restore_database(database, sys.stdin)
+        else:
+            result = restore_database(database, Path(file))
+    seconds = time.perf_counter() - started
+    if state.json:
+        state.out.json(
+            {"ok": True, "path": file, "statements": result.statements, "content": result.content, "format": result.format, "duration": round(seconds, 6)}
+        )
+        return
+    state.out.line(f"Restored {file} ({plural(result.statements, 'statement')}) in {format_duration(seconds)}.")

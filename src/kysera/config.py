@@ -1,0 +1,277 @@
+"""Project configuration: ``kysera.toml`` or ``[tool.kysera]`` in ``pyproject.toml``.
+
+.. code-block:: toml
+
+    [database]
+    url = "${DATABASE_URL}"          # ${VAR} and ${VAR:-default} are expanded
+
+    [migrations]
+    directory = "migrations"          # relative to this file
+    table = "kysera_migrations"
+
+    [env.production]
+    database.url = "postgresql://app@db.internal/app"
+
+The file is found by walking up from the current folder: in each folder ``kysera.toml`` wins over
+a ``pyproject.toml`` that has a ``[tool.kysera]`` table. ``--config FILE`` names one directly.
+
+The database URL is taken from, in order: ``--url``, ``KYSERA_DATABASE_URL``, ``DATABASE_URL``,
+the config file (the ``--env`` section first), and finally ``sqlite:///kysera.db``.
+
+This module imports nothing heavy: ``tomllib`` only when a config file exists.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+from .url import DatabaseUrl, parse_url
+
+CONFIG_FILE = "kysera.toml"
+PYPROJECT = "pyproject.toml"
+DEFAULT_URL = "sqlite:///kysera.db"
+DEFAULT_DIRECTORY = "migrations"
+DEFAULT_TABLE = "kysera_migrations"
+#: environment variables that name the database, in order of precedence
+URL_VARIABLES = ("KYSERA_DATABASE_URL", "DATABASE_URL")
+
+#: the keys each section may hold, with their types
+_SECTIONS: dict[str, dict[str, type]] = {
+    "database": {"url": str},
+    "migrations": {"directory": str, "table": str, "lock_timeout": float},
+}
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The configuration one command runs with, after the file, ``--env`` and defaults."""
+
+    #: the config file read, or None when there is none
+    path: Path | None = None
+    #: folder that relative paths in the file are relative to (the current folder without a file)
+    root: Path = field(default_factory=Path.cwd)
+    #: the ``--env`` section applied, if any
+    env: str | None = None
+    #: ``[database] url`` after ``${VAR}`` expansion (None when the file gives none)
+    url: str | None = None
+    directory: Path = field(default_factory=lambda: Path.cwd() / DEFAULT_DIRECTORY)
+    table: str = DEFAULT_TABLE
+    #: seconds to wait for the migration lock; None keeps the runner's default
+    lock_timeout: float | None = None
+    #: the names of the ``[env.NAME]`` sections in the file
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolvedUrl:
+    """The database URL a command uses, and where it came from (for messages)."""
+
+    url: DatabaseUrl
+    source: str
+
+    @property
+    def is_default(self) -> bool:
+        return self.source == "default"
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``kysera.toml``, or ``pyproject.toml`` with ``[tool.kysera]``, from ``start`` up."""
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        own = candidate / CONFIG_FILE
+        if own.is_file():
+            return own
+        pyproject = candidate / PYPROJECT
+        if pyproject.is_file() and _mentions_kysera(pyproject):
+            return pyproject
+    return None
+
+
+def _mentions_kysera(pyproject: Path) -> bool:
+    # a cheap text test first, so a project without [tool.kysera] costs no TOML parse
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if "tool.kysera" not in text:
+        return False
+    tool = _read_toml(pyproject).get("tool")
+    return isinstance(tool, dict) and isinstance(tool.get("kysera"), dict)
+
+
+def load_settings(
+    config: str | os.PathLike[str] | None = None,
+    env: str | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read the config file (``config``, or the one found from ``cwd`` up) and apply ``env``."""
+    here = (cwd or Path.cwd()).resolve()
+    if config is not None:
+        path = Path(config)
+        if not path.is_absolute():
+            path = here / path
+        if not path.is_file():
+            raise ConfigurationError(f"config file {os.fspath(config)!r} does not exist")
+    else:
+        found = find_config(here)
+        if found is None:
+            if env is not None:
+                raise ConfigurationError(
+                    f"--env {env} needs a config file with an [env.{env}] section, but no "
+                    f"{CONFIG_FILE} (or pyproject.toml with [tool.kysera]) was found in "
+                    f"{here} or its parents; create one with: kysera init"
+                )
+            return Settings(root=here, directory=here / DEFAULT_DIRECTORY)
+        path = found
+    return settings_from_file(path.resolve(), env)
+
+
+def settings_from_file(path: Path, env: str | None = None) -> Settings:
+    data = _read_toml(path)
+    where = str(path)
+    if path.name == PYPROJECT:
+        tool = data.get("tool", {})
+        data = tool.get("kysera", {}) if isinstance(tool, dict) else {}
+        where = f"{path} [tool.kysera]"
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{where}: the kysera configuration must be a table")
+    _check_keys(data, ("database", "migrations", "env"), where)
+    base = _sections(data, where, "")
+    envs_raw = data.get("env", {})
+    if not isinstance(envs_raw, dict):
+        raise ConfigurationError(f"{where}: 'env' must be a table of [env.NAME] sections")
+    environments = tuple(sorted(envs_raw))
+    if env is not None:
+        if env not in envs_raw:
+            known = ", ".join(environments) if environments else "none are defined"
+            raise ConfigurationError(
+                f"unknown environment {env!r} in {where}; known environments: {known}"
+            )
+        section = envs_raw[env]
+        if not isinstance(section, dict):
+            raise ConfigurationError(f"{where}: [env.{env}] must be a table")
+        _check_keys(section, ("database", "migrations"), f"{where} [env.{env}]")
+        for name, values in _sections(section, f"{where} [env.{env}]", f"env.{env}.").items():
+            base[name] = {**base.get(name, {}), **values}
+    root = path.parent
+    database = base.get("database", {})
+    migrations = base.get("migrations", {})
+    url = _expand(database["url"], where, "database.url") if "url" in database else None
+    directory = Path(_expand(migrations.get("directory", DEFAULT_DIRECTORY), where, "migrations.directory"))
+    table = _expand(migrations.get("table", DEFAULT_TABLE), where, "migrations.table")
+    if not table.strip():
+        raise ConfigurationError(f"{where}: migrations.table must not be empty")
+    timeout = migrations.get("lock_timeout")
+    return Settings(
+        path=path,
+        root=root,
+        env=env,
+        url=url,
+        directory=directory if directory.is_absolute() else root / directory,
+        table=table,
+        lock_timeout=float(timeout) if timeout is not None else None,
+        environments=environments,
+    )
+
+
+def resolve_url(
+    settings: Settings,
+    cli_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ResolvedUrl:
+    """``--url``, then ``KYSERA_DATABASE_URL``, ``DATABASE_URL``, the config file, the default.
+
+    A relative SQLite path in the config file (or the default) is relative to the config file's
+    folder, so a command run from a subfolder opens the same database.
+    """
+    environ = os.environ if environ is None else environ
+    if cli_url:
+        return ResolvedUrl(parse_url(cli_url), "--url")
+    for variable in URL_VARIABLES:
+        value = environ.get(variable, "").strip()
+        if value:
+            return ResolvedUrl(parse_url(value), variable)
+    if settings.url:
+        where = str(settings.path) + (f" [env.{settings.env}]" if settings.env else "")
+        if not settings.url.strip():
+            raise ConfigurationError(f"{where}: database.url is empty")
+        return ResolvedUrl(_anchor(parse_url(settings.url), settings.root), where)
+    return ResolvedUrl(_anchor(parse_url(DEFAULT_URL), settings.root), "default")
+
+
+def _anchor(url: DatabaseUrl, root: Path) -> DatabaseUrl:
+    path = url.database
+    if url.dialect != "sqlite" or path in ("", ":memory:") or path.startswith("file:"):
+        return url
+    if os.path.isabs(path):
+        return url
+    return url.with_database(os.path.normpath(os.path.join(root, path)))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigurationError(
+                f"{where}: unknown key {key!r}; expected one of: {', '.join(allowed)}"
+            )
+
+
+def _sections(data: Mapping[str, Any], where: str, prefix: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, keys in _SECTIONS.items():
+        if name not in data:
+            continue
+        section = data[name]
+        if not isinstance(section, dict):
+            raise ConfigurationError(f"{where}: {prefix}{name} must be a table")
+        _check_keys(section, tuple(keys), f"{where} [{prefix}{name}]")
+        for key, value in section.items():
+            expected = keys[key]
+            ok = isinstance(value, expected) or (
+                expected is float and isinstance(value, int) and not isinstance(value, bool)
+            )
+            if not ok:
+                kind = "a number" if expected is float else "a string"
+                raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be {kind}, not {value!r}")
+        out[name] = dict(section)
+    return out
+
+
+def _expand(value: str, where: str, key: str) -> str:
+    """Replace ``${VAR}`` (and ``${VAR:-default}``) with the environment's values."""
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = os.environ.get(name)
+        if found is not None and (found or default is None):
+            return found
+        if default is not None:
+            return default
+        raise ConfigurationError(
+            f"{where}: {key} uses ${{{name}}}, but the environment variable {name} is not set; "
+            f"set it (export {name}=...) or give a default with ${{{name}:-...}}"
+        )
+
+    return _VAR.sub(replace, value)

@@ -1,0 +1,135 @@
+"""kysera.toml / pyproject.toml discovery, ${VAR} expansion, [env.NAME] sections, URL precedence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kysera.config import load_settings, resolve_url
+from kysera.errors import ConfigurationError
+
+
+def test_no_config_file_gives_defaults(tmp_path: Path) -> None:
+    settings = load_settings(cwd=tmp_path)
+    assert settings.path is None
+    assert settings.directory == tmp_path.resolve() / "migrations"
+    assert settings.table == "kysera_migrations"
+    resolved = resolve_url(settings, environ={})
+    assert resolved.is_default
+    assert resolved.url.database == str(tmp_path.resolve() / "kysera.db")
+
+
+def test_kysera_toml_found_from_a_subfolder(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text(
+        '[database]\nurl = "sqlite:///data/app.db"\n[migrations]\ndirectory = "db/migrations"\ntable = "history"\n'
+    )
+    sub = tmp_path / "src" / "deep"
+    sub.mkdir(parents=True)
+    settings = load_settings(cwd=sub)
+    assert settings.path == (tmp_path / "kysera.toml").resolve()
+    assert settings.directory == tmp_path.resolve() / "db" / "migrations"
+    assert settings.table == "history"
+    # a relative SQLite path in the file is relative to the file, wherever the command runs
+    assert resolve_url(settings, environ={}).url.database == str(tmp_path.resolve() / "data" / "app.db")
+
+
+def test_pyproject_tool_kysera(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.kysera.database]\nurl = "sqlite:///p.db"\n'
+        '[tool.kysera.migrations]\ntable = "t"\n'
+    )
+    settings = load_settings(cwd=tmp_path)
+    assert settings.path is not None and settings.path.name == "pyproject.toml"
+    assert settings.table == "t"
+    assert settings.url == "sqlite:///p.db"
+
+
+def test_pyproject_without_tool_kysera_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert load_settings(cwd=tmp_path).path is None
+
+
+def test_kysera_toml_wins_over_pyproject_in_the_same_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.kysera.migrations]\ntable = "from_pyproject"\n')
+    (tmp_path / "kysera.toml").write_text('[migrations]\ntable = "from_kysera_toml"\n')
+    assert load_settings(cwd=tmp_path).table == "from_kysera_toml"
+
+
+def test_variable_expansion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kysera.toml").write_text(
+        '[database]\nurl = "postgresql://${DB_USER}@${DB_HOST:-localhost}/app"\n'
+    )
+    monkeypatch.setenv("DB_USER", "alice")
+    monkeypatch.delenv("DB_HOST", raising=False)
+    assert load_settings(cwd=tmp_path).url == "postgresql://alice@localhost/app"
+
+
+def test_missing_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kysera.toml").write_text('[database]\nurl = "${KYSERA_TEST_NOT_SET}"\n')
+    monkeypatch.delenv("KYSERA_TEST_NOT_SET", raising=False)
+    with pytest.raises(ConfigurationError, match="KYSERA_TEST_NOT_SET") as info:
+        load_settings(cwd=tmp_path)
+    assert info.value.exit_code == 2
+
+
+def test_env_sections_override(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text(
+        '[database]\nurl = "sqlite:///dev.db"\n[migrations]\ntable = "h"\n'
+        '[env.production]\ndatabase.url = "postgresql://app@db/app"\n'
+        '[env.staging.migrations]\ntable = "staging_history"\n'
+    )
+    prod = load_settings(env="production", cwd=tmp_path)
+    assert prod.url == "postgresql://app@db/app"
+    assert prod.table == "h"
+    staging = load_settings(env="staging", cwd=tmp_path)
+    assert staging.url == "sqlite:///dev.db"
+    assert staging.table == "staging_history"
+    assert prod.environments == ("production", "staging")
+
+
+def test_unknown_env_lists_the_known_ones(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text('[env.production]\ndatabase.url = "sqlite:///x.db"\n[env.ci]\n')
+    with pytest.raises(ConfigurationError, match=r"unknown environment 'prod'.*ci, production"):
+        load_settings(env="prod", cwd=tmp_path)
+
+
+def test_env_without_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="--env production needs a config file"):
+        load_settings(env="production", cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[database\n", "not valid TOML"),
+        ("[databse]\nurl = 'x'\n", "unknown key 'databse'"),
+        ("[database]\nuri = 'x'\n", "unknown key 'uri'"),
+        ("[database]\nurl = 5\n", "database.url must be a string"),
+        ("[migrations]\ntable = ''\n", "must not be empty"),
+    ],
+)
+def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "kysera.toml").write_text(text)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(cwd=tmp_path)
+
+
+def test_explicit_config_path(tmp_path: Path) -> None:
+    other = tmp_path / "conf" / "other.toml"
+    other.parent.mkdir()
+    other.write_text('[migrations]\ndirectory = "m"\n')
+    settings = load_settings(config=other, cwd=tmp_path)
+    assert settings.directory == other.parent.resolve() / "m"
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_settings(config=tmp_path / "missing.toml", cwd=tmp_path)
+
+
+def test_url_precedence(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text('[database]\nurl = "sqlite:///file.db"\n')
+    settings = load_settings(cwd=tmp_path)
+    env = {"KYSERA_DATABASE_URL": "sqlite:///kysera_env.db", "DATABASE_URL": "sqlite:///database_url.db"}
+    assert resolve_url(settings, "sqlite:///cli.db", env).source == "--url"
+    assert resolve_url(settings, None, env).source == "KYSERA_DATABASE_URL"
+    assert resolve_url(settings, None, {"DATABASE_URL": "sqlite:///d.db"}).source == "DATABASE_URL"
+    assert resolve_url(settings, None, {}).url.database.endswith("file.db")

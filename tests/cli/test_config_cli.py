@@ -1,0 +1,74 @@
+"""URL precedence, --config and --env through the real command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import assert_clean_error, kysera, write_config
+
+
+def database(*args: str, env: dict[str, str | None] | None = None) -> tuple[str, str]:
+    result = kysera("migrate", "status", "--json", *args, env=env)
+    assert result.exit_code == 0, result.stderr
+    return str(json.loads(result.stdout)["database"]), result.stderr
+
+
+def test_url_precedence(tmp_path: Path) -> None:
+    here = Path.cwd()
+    write_config(here, "sqlite:///from_file.db")
+    (here / "migrations").mkdir()
+    env = {"KYSERA_DATABASE_URL": "sqlite:///kysera_env.db", "DATABASE_URL": "sqlite:///database_url.db"}
+    assert database("--url", "sqlite:///from_flag.db", env=env)[0].endswith("from_flag.db")
+    assert database(env=env)[0].endswith("kysera_env.db")
+    assert database(env={"DATABASE_URL": "sqlite:///database_url.db"})[0].endswith("database_url.db")
+    assert database()[0] == f"sqlite:///{here / 'from_file.db'}"
+    # the root group takes the global options too
+    result = kysera("--url", "sqlite:///root_flag.db", "migrate", "status", "--json")
+    assert json.loads(result.stdout)["database"].endswith("root_flag.db")
+
+
+def test_default_url_note(tmp_path: Path) -> None:
+    (Path.cwd() / "migrations").mkdir()
+    url, stderr = database()
+    assert url == f"sqlite:///{Path.cwd() / 'kysera.db'}"
+    assert "note: no database URL given; using sqlite:///" in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_env_sections() -> None:
+    here = Path.cwd()
+    write_config(
+        here,
+        "sqlite:///dev.db",
+        '\n[env.ci]\ndatabase.url = "sqlite:///ci.db"\n[env.ci.migrations]\ntable = "ci_history"\n',
+    )
+    (here / "migrations").mkdir()
+    assert database("--env", "ci")[0].endswith("/ci.db")
+    assert database(env={"KYSERA_ENV": "ci"})[0].endswith("/ci.db")
+    result = kysera("migrate", "status", "--json", "--env", "ci")
+    assert json.loads(result.stdout)["table"] == "ci_history"
+    assert_clean_error(kysera("migrate", "status", "--env", "prod"), 2, "unknown environment 'prod'", "ci")
+
+
+def test_explicit_config_and_pyproject(tmp_path: Path) -> None:
+    here = Path.cwd()
+    (here / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.kysera.database]\nurl = "sqlite:///py.db"\n'
+        '[tool.kysera.migrations]\ndirectory = "db/migrations"\n'
+    )
+    (here / "db" / "migrations").mkdir(parents=True)
+    assert database()[0].endswith("/py.db")
+    sub = here / "deeper"
+    sub.mkdir()
+    other = tmp_path / "elsewhere.toml"
+    other.write_text('[database]\nurl = "sqlite:///elsewhere.db"\n')
+    (tmp_path / "migrations").mkdir()
+    assert database("--config", str(other))[0] == f"sqlite:///{tmp_path / 'elsewhere.db'}"
+
+
+def test_no_colour_without_a_terminal_or_with_no_color() -> None:
+    (Path.cwd() / "migrations").mkdir()
+    for env in ({}, {"NO_COLOR": "1"}):
+        result = kysera("migrate", "status", env=env)  # type: ignore[arg-type]
+        assert "\x1b[" not in result.stdout + result.stderr

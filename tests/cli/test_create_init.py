@@ -1,0 +1,54 @@
+"""``kysera init`` and ``kysera migrate create``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .conftest import kysera
+
+
+def test_init_files() -> None:
+    result = kysera("init")
+    assert result.exit_code == 0, result.stderr
+    text = Path("kysera.toml").read_text()
+    assert 'url = "sqlite:///kysera.db"' in text and 'directory = "migrations"' in text
+    assert Path("migrations").is_dir()
+    import tomllib
+
+    assert tomllib.loads(text)["migrations"]["table"] == "kysera_migrations"
+
+
+def test_create_python_template() -> None:
+    kysera("init")
+    result = kysera("migrate", "create", "Add Users-Table!")
+    assert result.exit_code == 0, result.stderr
+    match = re.fullmatch(r"Created migrations/(\d{14})_add_users_table\.py\n", result.stdout)
+    assert match, result.stdout
+    text = Path(result.stdout.split()[-1]).read_text()
+    assert "from kysera import Database, sql" in text
+    assert "def up(db: Database) -> None:" in text and "def down(db: Database) -> None:" in text
+    assert "# db.schema.drop_table" in text
+    # the empty template is a valid migration that does nothing
+    assert kysera("migrate", "up").exit_code == 0
+    assert kysera("migrate", "down").exit_code == 0
+
+
+def test_create_sql_template_and_order() -> None:
+    kysera("init")
+    names = []
+    for name in ("first", "second", "third"):
+        result = kysera("migrate", "create", name, "--sql", "--json")
+        assert result.exit_code == 0
+        names.append(json.loads(result.stdout)["name"])
+    assert names == sorted(names) and len(set(n[:14] for n in names)) == 3  # one second apart at least
+    text = next(Path("migrations").glob("*_first.sql")).read_text()
+    assert "-- migrate:up" in text and "-- migrate:down" in text
+    assert kysera("migrate", "up").exit_code == 0
+
+
+def test_create_makes_the_folder_from_config() -> None:
+    Path("kysera.toml").write_text('[migrations]\ndirectory = "db/migrations"\n')
+    result = kysera("migrate", "create", "x")
+    assert result.exit_code == 0 and result.stdout.startswith("Created db/migrations/")

@@ -1,0 +1,74 @@
+"""``kysera db dump`` / ``kysera db restore`` and ``migrate up --backup``, on each engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kysera import connect
+
+from .conftest import assert_clean_error, kysera
+from .test_workflow import NAMES, project, status_json, tables
+
+
+def test_dump_restore_round_trip(db_url: str, tmp_path: Path) -> None:
+    project(db_url)
+    assert kysera("migrate", "up").exit_code == 0
+    backup = tmp_path / "backups" / "backup-before-migration.sql"
+    result = kysera("db", "dump", "-o", str(backup))
+    assert result.exit_code == 0, result.stderr
+    assert "Dumped" in result.stdout and backup.is_file()
+    assert list(backup.parent.iterdir()) == [backup]  # no temporary file left behind
+
+    # restore needs an empty database: empty this one, then load the dump back
+    with connect(db_url) as db:
+        from kysera.dialects.catalog import list_tables
+
+        for _ in range(3):
+            for table in list_tables(db):
+                try:
+                    db.schema.drop_table(table).execute()
+                except Exception:
+                    pass
+    assert tables(db_url) == set()
+    result = kysera("db", "restore", str(backup), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["statements"] > 0
+    assert {"users", "posts", "comments", "kysera_migrations"} <= tables(db_url)
+    assert status_json()["executed"] == NAMES
+    with connect(db_url) as db:
+        assert db.select_from("users").select(["email"]).fetch_all() == [{"email": "o'brien@example.com"}]
+
+
+def test_dump_flags(tmp_path: Path) -> None:
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera("migrate", "up").exit_code == 0
+    schema = tmp_path / "schema.sql"
+    assert kysera("db", "dump", "-o", str(schema), "--schema-only").exit_code == 0
+    assert "CREATE TABLE" in schema.read_text() and "o''brien" not in schema.read_text()
+    data = tmp_path / "data.sql"
+    result = kysera("db", "dump", "-o", str(data), "--data-only", "--json")
+    assert json.loads(result.stdout)["content"] == "data-only"
+    assert "o''brien" in data.read_text()
+    result = kysera("db", "dump", "-o", "-")
+    assert result.exit_code == 0 and "-- kysera dump:" in result.stdout and "Dumped" in result.stderr
+    assert_clean_error(kysera("db", "dump", "-o", "x.sql", "--schema-only", "--data-only"), 2, "cannot be used together")
+    assert_clean_error(kysera("db", "restore", "missing.sql"), 2, "does not exist")
+    # restore refuses a database that is not empty
+    result = kysera("db", "restore", str(schema))
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+
+
+def test_up_with_backup(db_url: str, tmp_path: Path) -> None:
+    project(db_url)
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    folder = tmp_path / "backups"
+    result = kysera("migrate", "up", "--backup", str(folder))
+    assert result.exit_code == 0, result.stderr
+    files = list(folder.glob("backup-*.sql"))
+    assert len(files) == 1 and "backup of" in result.stderr
+    text = files[0].read_text()
+    assert "users" in text and "comments" not in text  # taken before the pending migrations ran
+    # nothing pending: no backup
+    assert kysera("migrate", "up", "--backup", str(folder)).exit_code == 0
+    assert len(list(folder.glob("backup-*.sql"))) == 1

@@ -1,0 +1,148 @@
+"""Every user mistake gives one clear message, the right exit code, no traceback, and no change."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from kysera import connect
+
+from .conftest import assert_clean_error, kysera, kysera_process, write_config
+from .test_workflow import NAMES, project, status_json, tables
+
+
+def test_unknown_scheme(tmp_path: Path) -> None:
+    project("oracle://scott@localhost/x", count=1)
+    assert_clean_error(kysera("migrate", "status"), 2, "unknown database URL scheme 'oracle://'")
+    assert_clean_error(kysera("migrate", "up", "--url", "nonsense"), 2, "is not a database URL")
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    project("postgresql://postgres@127.0.0.1:1/test", count=1)
+    assert_clean_error(kysera("migrate", "up"), 1, "cannot connect to PostgreSQL at 127.0.0.1:1/test")
+
+
+@pytest.mark.mysql
+def test_wrong_password() -> None:
+    from tests.conftest import server_url
+
+    url = server_url("mysql").replace("root@", "root:wrong-secret@")
+    project(url, count=1)
+    result = kysera("migrate", "status")
+    assert_clean_error(result, 1, "cannot connect", "Access denied")
+    assert "wrong-secret" not in result.stderr
+
+
+def test_missing_migrations_folder(tmp_path: Path) -> None:
+    write_config(Path.cwd(), f"sqlite:///{tmp_path / 'x.db'}")
+    for args in (["up"], ["status"], ["sql", "--dialect", "sqlite"]):
+        assert_clean_error(kysera("migrate", *args), 2, "migrations folder", "does not exist")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("def up(db):\n    pass\n  oops\n", "syntax error"),
+        ("raise RuntimeError('boom')\n", "raised RuntimeError: boom while it was imported"),
+        ("def down(db):\n    pass\n", "has no up(db) function"),
+    ],
+)
+def test_unloadable_migration(db_url: str, body: str, message: str) -> None:
+    folder = project(db_url, count=1)
+    (folder / "20260109000000_bad.py").write_text(body)
+    result = kysera("migrate", "up")
+    assert_clean_error(result, 2, "20260109000000_bad.py", message)
+    assert tables(db_url) == set()
+
+
+def test_unknown_target(db_url: str) -> None:
+    project(db_url, count=2)
+    result = kysera("migrate", "up", "--to", "20260101000000_create_user")
+    assert_clean_error(result, 2, "unknown migration '20260101000000_create_user'", "did you mean")
+    assert_clean_error(kysera("migrate", "down", "--to", "nope"), 2, "unknown migration 'nope'")
+    assert tables(db_url) == set()
+
+
+def test_lock_timeout(db_url: str, engine: str) -> None:
+    """Another runner holds the lock: the command says what it waits for, then gives up."""
+    from kysera.dialects.locks import migration_lock
+
+    project(db_url, count=1)
+    Path("kysera.toml").write_text(Path("kysera.toml").read_text() + "\n[migrations]\nlock_timeout = 0.5\n")
+    holder = connect(db_url)
+    lock = migration_lock(holder, holder._table("kysera_migrations"))
+    lock.acquire(1)
+    try:
+        if engine == "sqlite":  # the file lock is per process: another process must wait
+            result = kysera_process("migrate", "up")
+            assert_clean_error(result, 1, "waiting for the migration lock")
+        else:
+            result_box: list[object] = []
+            thread = threading.Thread(target=lambda: result_box.append(kysera("migrate", "up")))
+            thread.start()
+            thread.join(60)
+            result = result_box[0]  # type: ignore[assignment]
+            assert_clean_error(result, 1, "waiting for the migration lock")  # type: ignore[arg-type]
+    finally:
+        lock.release()
+        holder.close()
+    assert "users" not in tables(db_url)
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
+    project("oracle://x@y/z", count=1)
+    result = kysera("migrate", "status", "-v")
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "unknown database URL scheme" in result.stderr
+
+
+def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
+    write_config(Path.cwd(), "postgresql://postgres@127.0.0.1:1/test")
+    Path("migrations").mkdir()
+    result = kysera_process("migrate", "status")
+    assert_clean_error(result, 1, "error: cannot connect to PostgreSQL")
+    assert result.stderr.count("\n") <= 2
+    assert kysera_process("migrate", "status", "-v").stderr.count("Traceback") == 1
+
+
+def test_json_errors(db_url: str) -> None:
+    project(db_url, count=1)
+    import json
+
+    result = kysera("migrate", "up", "--to", "nope", "--json")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and "unknown migration" in data["error"] and data["exit_code"] == 2
+
+
+def test_create_errors() -> None:
+    Path("migrations").mkdir()
+    assert_clean_error(kysera("migrate", "create", "--", "--!!--"), 2, "has no letters or digits")
+    assert kysera("migrate", "create", "Add Users").exit_code == 0
+    assert_clean_error(kysera("migrate", "create", "add_users"), 2, "already exists")
+    assert len(list(Path("migrations").iterdir())) == 1
+
+
+def test_bad_config_file() -> None:
+    Path("kysera.toml").write_text("[database]\nurl = '${KYSERA_TEST_UNSET_VAR}'\n")
+    assert_clean_error(kysera("migrate", "status"), 2, "KYSERA_TEST_UNSET_VAR")
+    Path("kysera.toml").write_text("[database\n")
+    assert_clean_error(kysera("migrate", "status"), 2, "not valid TOML")
+    assert_clean_error(kysera("migrate", "status", "--config", "nope.toml"), 2, "'nope.toml' does not exist")
+
+
+def test_init_refuses_to_overwrite() -> None:
+    assert kysera("init").exit_code == 0
+    assert_clean_error(kysera("init"), 2, "already exists")
+    assert kysera("init", "--force", "--url", "sqlite:///other.db").exit_code == 0
+    assert 'url = "sqlite:///other.db"' in Path("kysera.toml").read_text()
+    assert_clean_error(kysera("init", "--force", "--url", "bogus://x"), 2, "unknown database URL scheme")
+
+
+def test_status_does_not_create_a_sqlite_file(tmp_path: Path) -> None:
+    project(f"sqlite:///{tmp_path / 'later.db'}", count=2)
+    assert status_json()["pending"] == NAMES[:2]
+    assert kysera("migrate", "up", "--dry-run").exit_code == 0
+    assert not (tmp_path / "later.db").exists()

@@ -1,0 +1,80 @@
+"""``kysera migrate sql``: the script of a range of migrations, compiled with no database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kysera import connect
+
+from .conftest import assert_clean_error, kysera
+from .test_workflow import NAMES, project, status_json, tables
+
+EXPECTED = {
+    "postgres": ['CREATE TABLE "users" ("id" serial PRIMARY KEY', "BEGIN;", "COMMIT;"],
+    "mysql": ["CREATE TABLE `users` (`id` INT NOT NULL PRIMARY KEY AUTO_INCREMENT", "commits each DDL statement"],
+    "sqlite": ['CREATE TABLE "users" ("id" INTEGER PRIMARY KEY AUTOINCREMENT', "BEGIN;"],
+}
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_script_per_dialect(tmp_path: Path, dialect: str) -> None:
+    project(f"postgresql://nobody@127.0.0.1:1/{dialect}")  # never contacted
+    result = kysera("migrate", "sql", "--dialect", dialect)
+    assert result.exit_code == 0, result.stderr
+    script = result.stdout
+    for fragment in EXPECTED[dialect]:
+        assert fragment in script, (fragment, script)
+    for name in NAMES:
+        assert f"-- {name} (up)" in script
+    assert "o''brien@example.com" in script
+    assert "kysera_migrations" in script and f"'{NAMES[2]}'" in script
+
+    down = kysera("migrate", "sql", "--dialect", dialect, "--down", "--to", NAMES[0])
+    assert down.exit_code == 0, down.stderr
+    assert down.stdout.index(f"-- {NAMES[2]} (down)") < down.stdout.index(f"-- {NAMES[1]} (down)")
+    assert f"-- {NAMES[0]} (down)" not in down.stdout
+
+    ranged = kysera("migrate", "sql", "--dialect", dialect, "--from", NAMES[0], "--to", NAMES[1], "--no-history")
+    assert ranged.exit_code == 0
+    assert f"-- {NAMES[1]} (up)" in ranged.stdout
+    assert f"-- {NAMES[0]} (up)" not in ranged.stdout and f"-- {NAMES[2]} (up)" not in ranged.stdout
+    assert "INSERT INTO" not in ranged.stdout.split("-- " + NAMES[1])[1].replace("o''brien", "")
+
+
+def test_dialect_from_the_configured_url(tmp_path: Path) -> None:
+    project(f"sqlite:///{tmp_path / 'never.db'}", count=1)
+    result = kysera("migrate", "sql")
+    assert result.exit_code == 0 and "for SQLite" in result.stdout
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_script_applies_and_records_history(db_url: str, engine: str) -> None:
+    """What a DBA gets runs as is, and afterwards kysera sees the migrations as applied."""
+    project(db_url)
+    script = kysera("migrate", "sql", "--dialect", engine).stdout
+    from kysera.dump import split_script
+
+    with connect(db_url) as db:
+        for statement in split_script(script, db.dialect.name):
+            db.execute(statement.text)
+    assert {"users", "posts", "comments"} <= tables(db_url)
+    assert status_json()["executed"] == NAMES
+    assert kysera("migrate", "status", "--check").exit_code == 0
+    assert kysera("migrate", "down", "--steps", "3").exit_code == 0
+
+
+def test_offline_errors(tmp_path: Path) -> None:
+    folder = project("sqlite:///x.db", count=1)
+    assert_clean_error(kysera("migrate", "sql", "--dialect", "oracle"), 2, "'oracle' is not one of")
+    assert_clean_error(kysera("migrate", "sql", "--dialect", "sqlite", "--to", "nope"), 2, "unknown migration 'nope'")
+    (folder / "20260109000000_reads.py").write_text(
+        "def up(db):\n    if not db.table_exists('users'):\n        db.execute('CREATE TABLE x (id integer)')\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "postgres")
+    assert_clean_error(result, 2, "20260109000000_reads (up) cannot be compiled offline", "kysera migrate up --dry-run")
+    result = kysera("migrate", "sql", "--dialect", "postgres", "--down", "--no-history")
+    assert_clean_error(result, 1, "no down migration")
+    Path("kysera.toml").unlink()
+    assert_clean_error(kysera("migrate", "sql"), 2, "pass --dialect")

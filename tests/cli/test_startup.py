@@ -1,0 +1,76 @@
+"""Fast start: what ``kysera --help`` and ``kysera migrate status`` import, and a terminal prompt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import KYSERA, kysera_process
+from .test_workflow import project
+
+
+def imported(args: list[str]) -> set[str]:
+    code = f"import sys; sys.argv = {['kysera', *args]!r}; from kysera.cli import main; main()"
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=False
+    )
+    return {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+
+
+HEAVY = ("psycopg", "pymysql", "rich", "sqlparse")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    modules = imported(["--help"])
+    assert "click" in modules
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}
+    assert not {m for m in modules if m.startswith(("kysera.database", "kysera.migrations", "kysera.dialects"))}
+    assert "tomllib" not in modules
+
+
+def test_status_on_sqlite_imports_no_driver(tmp_path: Path) -> None:
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera_process("migrate", "up").returncode == 0
+    modules = imported(["migrate", "status"])
+    assert "kysera.migrations.runner" in modules
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_confirmation_prompt_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, reset asks; 'n' changes nothing, 'y' goes ahead."""
+    import pty
+
+    project(f"sqlite:///{tmp_path / 'app.db'}", count=1)
+    assert kysera_process("migrate", "up").returncode == 0
+
+    def answer(reply: bytes) -> tuple[int, str]:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: kysera on the terminal
+            os.execv(KYSERA, [KYSERA, "migrate", "reset"])
+        output = b""
+        sent = False
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not sent and b"Continue?" in output:
+                os.write(fd, reply + b"\n")
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+    code, text = answer(b"n")
+    assert code == 1 and "roll back every applied migration (1 migration)" in text and "nothing was changed" in text
+    assert "applied" in kysera_process("migrate", "status").stdout
+    code, text = answer(b"y")
+    assert code == 0 and "Rolled back 1 migration" in text

@@ -1,0 +1,322 @@
+"""The guide's CLI workflow and the migrate commands' flags, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kysera import connect
+
+from .conftest import assert_clean_error, kysera, kysera_process, write_config
+
+USERS = '''\
+from kysera import Database, sql
+
+
+def up(db: Database) -> None:
+    (
+        db.schema.create_table("users")
+        .add_column("id", "serial", lambda col: col.primary_key())
+        .add_column("email", "varchar(255)", lambda col: col.not_null().unique())
+        .add_column("created_at", "timestamp", lambda col: col.not_null().default_to(sql("CURRENT_TIMESTAMP")))
+        .execute()
+    )
+    db.insert_into("users").values({"email": "o'brien@example.com"}).execute()
+
+
+def down(db: Database) -> None:
+    db.schema.drop_table("users").execute()
+'''
+
+POSTS = '''\
+from kysera import Database
+
+
+def up(db: Database) -> None:
+    (
+        db.schema.create_table("posts")
+        .add_column("id", "serial", lambda col: col.primary_key())
+        .add_column("title", "varchar(255)", lambda col: col.not_null())
+        .execute()
+    )
+    db.schema.create_index("idx_posts_title").on("posts").column("title").execute()
+
+
+def down(db: Database) -> None:
+    db.schema.drop_table("posts").execute()
+'''
+
+COMMENTS_SQL = """\
+-- migrate:up
+CREATE TABLE comments (id integer PRIMARY KEY, body varchar(200));
+-- migrate:down
+DROP TABLE comments;
+"""
+
+NAMES = ["20260101000000_create_users", "20260102000000_create_posts", "20260103000000_create_comments"]
+
+
+def project(url: str, count: int = 3) -> Path:
+    """kysera.toml pointing at ``url`` and ``count`` migrations, in the current folder."""
+    here = Path.cwd()
+    write_config(here, url)
+    folder = here / "migrations"
+    folder.mkdir(exist_ok=True)
+    for name, body in list(zip(NAMES, (USERS, POSTS, COMMENTS_SQL), strict=True))[:count]:
+        (folder / f"{name}.{'sql' if body is COMMENTS_SQL else 'py'}").write_text(body)
+    return folder
+
+
+def tables(url: str) -> set[str]:
+    from kysera.dialects.catalog import list_tables
+
+    with connect(url) as db:
+        return set(list_tables(db))
+
+
+def status_json(*extra: str) -> dict[str, object]:
+    result = kysera("migrate", "status", "--json", *extra)
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_guide_workflow(db_url: str) -> None:
+    """init -> create -> up -> status -> down --steps 1 -> status, as the user's guide shows it."""
+    result = kysera("init", "--url", db_url)
+    assert result.exit_code == 0, result.stderr
+    assert Path("kysera.toml").is_file() and Path("migrations").is_dir()
+    result = kysera("migrate", "create", "add_users_table")
+    assert result.exit_code == 0, result.stderr
+    path = Path(result.stdout.split()[-1])
+    assert path.parent.name == "migrations" and path.name.endswith("_add_users_table.py")
+    path.write_text(USERS)
+    kysera("migrate", "create", "create posts")
+    posts = sorted(Path("migrations").glob("*_create_posts.py"))[0]
+    posts.write_text(POSTS)
+
+    result = kysera("migrate", "up")
+    assert result.exit_code == 0, result.stderr
+    assert "applied" in result.stdout and "Applied 2 migrations" in result.stdout
+    assert {"users", "posts", "kysera_migrations"} <= tables(db_url)
+
+    result = kysera("migrate", "status")
+    assert result.exit_code == 0
+    assert path.stem in result.stdout and "2 applied, 0 pending" in result.stdout
+
+    result = kysera("migrate", "down", "--steps", "1")
+    assert result.exit_code == 0, result.stderr
+    assert f"reverted  {posts.stem}" in result.stdout
+    assert "posts" not in tables(db_url) and "users" in tables(db_url)
+
+    data = status_json()
+    assert data["executed"] == [path.stem]
+    assert data["pending"] == [posts.stem]
+    assert data["total"] == 2
+
+
+def test_up_dry_run_changes_nothing(db_url: str) -> None:
+    project(db_url)
+    result = kysera("migrate", "up", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    script = result.stdout
+    for name in NAMES:
+        assert f"-- {name} (up)" in script
+    assert "o''brien@example.com" in script  # parameters rendered inline, quoted
+    assert "CREATE TABLE comments (id integer PRIMARY KEY, body varchar(200));" in script
+    assert script.index(NAMES[0]) < script.index(NAMES[1]) < script.index(NAMES[2])
+    assert tables(db_url) == set()  # not even the history table
+
+    kysera("migrate", "up", "--steps", "1")
+    before = tables(db_url)
+    result = kysera("migrate", "down", "--dry-run", "--all")
+    assert result.exit_code == 0, result.stderr
+    assert f"-- {NAMES[0]} (down)" in result.stdout and "DROP TABLE" in result.stdout
+    assert tables(db_url) == before
+    assert status_json()["executed"] == [NAMES[0]]
+
+
+def test_steps_and_to(db_url: str) -> None:
+    project(db_url)
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    assert status_json()["executed"] == NAMES[:1]
+    assert kysera("migrate", "up", "--to", NAMES[1]).exit_code == 0
+    assert status_json()["executed"] == NAMES[:2]
+    assert kysera("migrate", "up").exit_code == 0
+    assert kysera("migrate", "down", "--to", NAMES[0]).exit_code == 0
+    assert status_json()["executed"] == NAMES[:1]
+    result = kysera("migrate", "up", "--json")
+    data = json.loads(result.stdout)
+    assert data["executed"] == NAMES[1:] and data["ok"] is True
+    result = kysera("migrate", "down", "--steps", "2", "--json")
+    assert json.loads(result.stdout)["executed"] == [NAMES[2], NAMES[1]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["up", "--steps", "0"], "0 is not in the range x>=1"),
+        (["up", "--steps", "-2"], "x>=1"),
+        (["down", "--steps", "abc"], "is not a valid integer"),
+        (["up", "--steps", "1", "--to", NAMES[0]], "--steps and --to cannot be used together"),
+        (["down", "--all", "--steps", "1"], "cannot be used together"),
+        (["resolve", NAMES[0]], "--applied or --rolled-back"),
+        (["mark-applied"], "--all"),
+    ],
+)
+def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    project(f"sqlite:///{tmp_path / 'u.db'}")
+    result = kysera("migrate", *args)
+    assert_clean_error(result, 2, message)
+    assert not (tmp_path / "u.db").exists()
+
+
+def test_status_check(db_url: str) -> None:
+    folder = project(db_url, count=2)
+    result = kysera("migrate", "status", "--check")
+    assert_clean_error(result, 1, "check failed: 2 pending")
+    assert kysera("migrate", "up").exit_code == 0
+    assert kysera("migrate", "status", "--check").exit_code == 0
+    # an applied migration edited afterwards
+    path = folder / f"{NAMES[1]}.py"
+    path.write_text(path.read_text() + "\n# edited\n")
+    result = kysera("migrate", "status", "--check", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["changed"] == [NAMES[1]]
+    assert {m["name"]: m["state"] for m in data["migrations"]}[NAMES[1]] == "changed"  # type: ignore[index]
+    first = data["migrations"][0]  # type: ignore[index]
+    assert {"name", "state", "applied_at"} <= set(first) and first["applied_at"]
+
+
+def test_drift_refused_then_accepted(db_url: str) -> None:
+    folder = project(db_url, count=2)
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    path = folder / f"{NAMES[0]}.py"
+    path.write_text(path.read_text() + "\n# edited\n")
+    result = kysera("migrate", "up")
+    assert_clean_error(result, 1, "changed since", f"kysera migrate accept {NAMES[0]}")
+    assert "posts" not in tables(db_url)
+    result = kysera("migrate", "accept", NAMES[0])
+    assert result.exit_code == 0, result.stderr
+    assert "Accepted" in result.stdout
+    assert kysera("migrate", "up").exit_code == 0
+    assert "posts" in tables(db_url)
+
+
+def test_redo(db_url: str) -> None:
+    project(db_url, count=2)
+    assert kysera("migrate", "up").exit_code == 0
+    result = kysera("migrate", "redo")
+    assert result.exit_code == 0, result.stderr
+    assert f"reverted  {NAMES[1]}" in result.stdout and f"applied   {NAMES[1]}" in result.stdout
+    assert status_json()["executed"] == NAMES[:2]
+
+
+def test_confirmation_refused_without_a_terminal(db_url: str) -> None:
+    project(db_url, count=2)
+    assert kysera("migrate", "up").exit_code == 0
+    before = tables(db_url)
+    for args in (["down", "--all"], ["reset"], ["fresh"]):
+        result = kysera("migrate", *args)
+        assert_clean_error(result, 2, "without confirmation", "--yes")
+        assert tables(db_url) == before
+        assert status_json()["executed"] == NAMES[:2]
+    result = kysera("migrate", "down", "--all", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert status_json()["executed"] == []
+
+
+def test_reset_and_fresh(db_url: str) -> None:
+    project(db_url)
+    assert kysera("migrate", "up").exit_code == 0
+    result = kysera("migrate", "reset", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "Rolled back 3 migrations" in result.stdout
+    assert tables(db_url) == {"kysera_migrations"}
+
+    assert kysera("migrate", "up").exit_code == 0
+    with connect(db_url) as db:  # a table no migration knows about, referencing one that does
+        db.execute("CREATE TABLE stray (id integer PRIMARY KEY, user_id integer REFERENCES users(id))")
+    result = kysera("migrate", "fresh", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "Dropped 5 tables" in result.stdout and "Applied 3 migrations" in result.stdout
+    assert "stray" not in tables(db_url)
+    assert status_json()["executed"] == NAMES
+
+
+def test_mark_applied(db_url: str) -> None:
+    project(db_url)
+    result = kysera("migrate", "mark-applied", "--to", NAMES[1])
+    assert result.exit_code == 0, result.stderr
+    assert status_json()["executed"] == NAMES[:2]
+    assert tables(db_url) == {"kysera_migrations"}  # nothing ran
+    result = kysera("migrate", "mark-applied", "--all", "--json")
+    assert json.loads(result.stdout)["marked"] == [NAMES[2]]
+    result = kysera("migrate", "mark-applied", NAMES[0])
+    assert "already applied" in result.stdout
+    assert_clean_error(kysera("migrate", "mark-applied", "nope"), 2, "unknown migration 'nope'")
+
+
+FAILING_OUTSIDE_TX = '''\
+from kysera import Database
+
+transaction = False
+
+
+def up(db: Database) -> None:
+    db.schema.create_table("half").add_column("id", "integer").execute()
+    db.execute("CREATE TABLE broken (")
+
+
+def down(db: Database) -> None:
+    db.schema.drop_table("half").execute()
+'''
+
+
+def test_failed_migration_then_resolve(db_url: str) -> None:
+    folder = project(db_url, count=1)
+    (folder / "20260105000000_half.py").write_text(FAILING_OUTSIDE_TX)
+    result = kysera("migrate", "up")
+    assert_clean_error(result, 1, "migration 20260105000000_half failed (up)", "kysera migrate resolve 20260105000000_half")
+    assert f"applied   {NAMES[0]}" in result.stdout and "FAILED" in result.stdout
+    assert "half" in tables(db_url)
+    result = kysera("migrate", "status", "--check")
+    assert result.exit_code == 1 and "failed" in result.stdout
+    assert_clean_error(kysera("migrate", "up"), 1, "resolve")
+    with connect(db_url) as db:
+        db.schema.drop_table("half").execute()
+    result = kysera("migrate", "resolve", "20260105000000_half", "--rolled-back")
+    assert result.exit_code == 0, result.stderr
+    assert status_json()["pending"] == ["20260105000000_half"]
+
+
+def test_failed_transactional_migration_leaves_nothing(db_url: str) -> None:
+    folder = project(db_url, count=1)
+    (folder / "20260105000000_bad.sql").write_text(
+        "-- migrate:up\nINSERT INTO users (email) VALUES ('x@example.com');\nINSERT INTO nowhere VALUES (1);\n-- migrate:down\n"
+    )
+    result = kysera("migrate", "up")
+    assert_clean_error(result, 1, "migration 20260105000000_bad failed (up)", "nowhere")
+    assert status_json()["executed"] == [NAMES[0]]
+    with connect(db_url) as db:
+        assert db.select_from("users").select(["email"]).fetch_all() == [{"email": "o'brien@example.com"}]
+
+
+def test_subprocess_workflow_sqlite(tmp_path: Path) -> None:
+    """The installed console script, as a user runs it."""
+    work = Path.cwd()
+    assert kysera_process("init", cwd=work).returncode == 0
+    created = kysera_process("migrate", "create", "Add Users-Table", cwd=work)
+    assert created.returncode == 0 and created.stdout.startswith("Created migrations/")
+    Path(work / created.stdout.split()[-1]).write_text(USERS)
+    run = kysera_process("migrate", "up", cwd=work)
+    assert run.returncode == 0, run.stderr
+    assert "Applied 1 migration " in run.stdout and "\x1b[" not in run.stdout
+    status = kysera_process("migrate", "status", "--json", cwd=work)
+    assert json.loads(status.stdout)["pending"] == []
+    down = kysera_process("migrate", "down", cwd=work)
+    assert down.returncode == 0 and "Rolled back 1 migration" in down.stdout
+    assert (work / "kysera.db").exists()
