@@ -11,7 +11,6 @@ from kysera import Database
 from kysera.migrations import (
     Migration,
     MigrationError,
-    NonTransactionalMigrationError,
     UnresolvedFailureError,
     create_migration_runner,
 )
@@ -147,43 +146,40 @@ def _concurrent_index(db: Database) -> None:
     db.schema.create_index("ix_a_label").on("a").column("label").concurrently().execute()
 
 
-def test_create_index_concurrently_needs_transaction_false(db: Database) -> None:
+def test_create_index_concurrently_runs_outside_a_transaction_by_itself(db: Database) -> None:
     if not db.dialect.capabilities.concurrent_index:
         pytest.skip("CONCURRENTLY is PostgreSQL's")
     first = table_migration("001_a", "a")
-    runner = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index)])
-    with pytest.raises(MigrationError) as caught:
-        runner.up()
-    message = str(caught.value)
-    assert "CREATE INDEX CONCURRENTLY" in message and "cannot run inside a transaction on PostgreSQL" in message
-    assert "Migration(..., transaction=False)" in message
-    assert caught.value.rolled_back and runner.status().pending == ["002_ix"]
 
     def drop(db: Database) -> None:
         db.schema.drop_index("ix_a_label").concurrently().execute()
 
-    fixed = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index, drop, transaction=False)])
-    assert fixed.up().executed == ["002_ix"]
+    runner = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index, drop)])
+    result = runner.up()
+    assert result.executed == ["001_a", "002_ix"]
+    assert [s.transaction for s in result.steps] == [True, False]  # no transaction = False needed
+    assert not [f for f in result.findings if f.is_error]
     assert db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
+    # down is not inspected in advance: its CONCURRENTLY needs down_transaction=False, and says so
+    with pytest.raises(MigrationError) as caught:
+        runner.down()
+    message = str(caught.value)
+    assert "DROP INDEX CONCURRENTLY" in message and "cannot run inside a transaction on PostgreSQL" in message
+    fixed = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index, drop, down_transaction=False)])
     dry = fixed.down(dry_run=True)
-    assert dry.steps[0].transaction is False
-    assert "DROP INDEX CONCURRENTLY" in dry.sql()
+    assert dry.steps[0].transaction is False and "DROP INDEX CONCURRENTLY" in dry.sql()
     assert fixed.down().executed == ["002_ix"]
     assert not db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
 
 
-def test_sql_file_with_concurrently_is_checked_before_running(db: Database, tmp_path: Path) -> None:
+def test_sql_file_with_concurrently_runs_outside_a_transaction(db: Database, tmp_path: Path) -> None:
     if not db.dialect.capabilities.concurrent_index:
         pytest.skip("CONCURRENTLY is PostgreSQL's")
     write(tmp_path, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id integer PRIMARY KEY, label text);\n")
     write(tmp_path, "002_ix.sql", "-- migrate:up\nCREATE INDEX CONCURRENTLY ix_a_label ON a (label);\n")
-    with pytest.raises(NonTransactionalMigrationError) as caught:
-        create_migration_runner(db, tmp_path).up()
-    assert "add transaction:false to its '-- migrate:up' line" in str(caught.value)
-    assert caught.value.exit_code == 2
-    assert not db.table_exists("a")  # nothing ran, not even 001_a
-    write(tmp_path, "002_ix.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY ix_a_label ON a (label);\n")
-    assert create_migration_runner(db, tmp_path).up().executed == ["001_a", "002_ix"]
+    result = create_migration_runner(db, tmp_path).up()
+    assert result.executed == ["001_a", "002_ix"] and result.steps[1].transaction is False
+    assert db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
 
 
 def test_interrupted_non_transactional_migration_is_reported(db: Database) -> None:

@@ -223,6 +223,7 @@ def _migration_from_module(module: types.ModuleType, path: Path, data: bytes) ->
             transaction=getattr(module, "transaction", True),
             down_transaction=getattr(module, "down_transaction", None),
             description=getattr(module, "description", None),
+            allow_unsafe=getattr(module, "allow_unsafe", ()),
             checksum=file_checksum(data),
             path=path,
         )

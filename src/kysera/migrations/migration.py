@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -34,6 +34,7 @@ class Migration:
     __slots__ = (
         "_checksum",
         "_sql",
+        "allow_unsafe",
         "description",
         "down",
         "down_transaction",
@@ -54,6 +55,7 @@ class Migration:
         down_transaction: bool | None = None,
         checksum: str | None = None,
         path: str | Path | None = None,
+        allow_unsafe: bool | Iterable[str] = (),
     ) -> None:
         where = f" ({path})" if path is not None else ""
         if not isinstance(name, str) or not name.strip():
@@ -84,6 +86,18 @@ class Migration:
             )
         if description is not None and not isinstance(description, str):
             raise MigrationDefinitionError(f"migration {name}{where}: description must be a string, got {description!r}")
+        from ..errors import ConfigurationError
+        from ..safety.rules import resolve_codes
+
+        try:
+            codes = resolve_codes(
+                allow_unsafe if allow_unsafe is True or isinstance(allow_unsafe, str) else list(allow_unsafe or ()),
+                f"migration {name}{where}",
+            )
+        except ConfigurationError as exc:
+            raise MigrationDefinitionError(str(exc)) from None
+        #: safety rule codes acknowledged for this migration (``allow_unsafe = ["KS102"]``; True: all)
+        self.allow_unsafe: frozenset[str] = frozenset(codes)
         self.name = name
         self.up = up
         self.down = down

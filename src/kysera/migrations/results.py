@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..nodes import CompiledStatement
 from .migration import Direction
+
+if TYPE_CHECKING:
+    from ..safety import Finding
 
 #: the state of one migration in :class:`MigrationStatus`
 State = Literal["applied", "pending", "failed", "running", "changed", "missing"]
@@ -60,6 +63,8 @@ class MigrationResult:
     duration: float = 0.0
     dry_run: bool = False
     steps: list[MigrationStep] = field(default_factory=list)
+    #: safety findings of the pending migrations (see docs/safety.md), when the gate ran
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def plan(self) -> list[MigrationStep]:
@@ -86,6 +91,7 @@ class MigrationResult:
             "duration": round(self.duration, 6),
             "dry_run": self.dry_run,
             "steps": [step.as_dict() for step in self.steps],
+            "findings": [f.to_dict() for f in self.findings],
         }
 
 

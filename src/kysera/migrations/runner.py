@@ -66,6 +66,10 @@ AfterHook = Callable[[Migration, Direction, float], object]
 ErrorHook = Callable[[Migration, Direction, BaseException], object]
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 Migrations = Sequence[Migration] | str | os.PathLike[str]
+Safety = Literal["error", "warn", "off"]
+SAFETY_MODES = ("error", "warn", "off")
+#: seconds a DDL statement may wait for a table lock before it is retried (PostgreSQL, MySQL)
+DEFAULT_STATEMENT_LOCK_TIMEOUT = 5.0
 
 
 class RunnerOptions(TypedDict, total=False):
@@ -81,6 +85,13 @@ class RunnerOptions(TypedDict, total=False):
     before: BeforeHook | None
     after: AfterHook | None
     on_error: ErrorHook | None
+    safety: Safety
+    safety_allow: Iterable[str]
+    safety_start_after: str | None
+    large_table_rows: int
+    statement_lock_timeout: float | None
+    statement_timeout: float | None
+    lock_retries: int
 
 
 @dataclass
@@ -127,6 +138,16 @@ class MigrationRunner:
       checksum is recorded) and tolerate ones whose code is gone, instead of refusing to run.
     - hooks: ``before(migration, direction)``, ``after(migration, direction, seconds)``,
       ``on_error(migration, direction, error)``; not called in dry runs.
+    - ``safety`` (``"error"``): before ``up`` runs anything, the pending migrations are dry-run and
+      analysed (docs/safety.md); ``"error"`` refuses to start on an unacknowledged error-level
+      finding, ``"warn"`` logs the findings and runs, ``"off"`` skips the analysis.
+      ``safety_allow``: rule codes acknowledged everywhere; ``safety_start_after``: migrations
+      named up to and including this one are not judged (a baseline); ``large_table_rows``
+      (10,000): from this many rows a blocking change is an error.
+    - ``statement_lock_timeout`` (5 s; None: off): how long one statement may wait for a table
+      lock (PostgreSQL ``lock_timeout``, MySQL ``lock_wait_timeout``); a migration that timed out
+      and rolled back cleanly is retried ``lock_retries`` times (3) with backoff.
+      ``statement_timeout`` (off): PostgreSQL's limit on one statement's run time.
     """
 
     def __init__(
@@ -144,7 +165,34 @@ class MigrationRunner:
         before: BeforeHook | None = None,
         after: AfterHook | None = None,
         on_error: ErrorHook | None = None,
+        safety: Safety = "error",
+        safety_allow: Iterable[str] = (),
+        safety_start_after: str | None = None,
+        large_table_rows: int = 10_000,
+        statement_lock_timeout: float | None = DEFAULT_STATEMENT_LOCK_TIMEOUT,
+        statement_timeout: float | None = None,
+        lock_retries: int = 3,
     ) -> None:
+        from ..safety import resolve_codes
+
+        if safety not in SAFETY_MODES:
+            raise ConfigurationError(f"safety must be one of {', '.join(SAFETY_MODES)}, got {safety!r}")
+        for label, value in (("statement_lock_timeout", statement_lock_timeout), ("statement_timeout", statement_timeout)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+                raise ConfigurationError(f"{label} must be a number of seconds or None, got {value!r}")
+        if isinstance(lock_retries, bool) or not isinstance(lock_retries, int) or lock_retries < 0:
+            raise ConfigurationError(f"lock_retries must be a whole number, 0 or more, got {lock_retries!r}")
+        if isinstance(large_table_rows, bool) or not isinstance(large_table_rows, int) or large_table_rows < 1:
+            raise ConfigurationError(f"large_table_rows must be a positive whole number, got {large_table_rows!r}")
+        self.safety: Safety = safety
+        self.safety_allow: frozenset[str] = frozenset(resolve_codes(list(safety_allow), "safety_allow"))
+        self.safety_start_after = safety_start_after
+        self.large_table_rows = large_table_rows
+        self.statement_lock_timeout = statement_lock_timeout or None
+        self.statement_timeout = statement_timeout or None
+        self.lock_retries = lock_retries
+        #: migrations the gate found must run outside a transaction (PostgreSQL CONCURRENTLY)
+        self._outside: set[str] = set()
         if isinstance(migrations, str | bytes) or not isinstance(migrations, Iterable):
             raise MigrationDefinitionError(
                 f"migrations must be a list of Migration objects (or a folder for create_migration_runner), got {migrations!r}"
@@ -440,6 +488,8 @@ class MigrationRunner:
         return plan
 
     def _in_transaction(self, migration: Migration, direction: Direction) -> bool:
+        if direction == "up" and migration.name in self._outside:
+            return False
         return self.use_transactions and migration.uses_transaction(direction)
 
     def _precheck(self, plan: Plan) -> None:
@@ -452,6 +502,9 @@ class MigrationRunner:
                 continue
             for text in texts:
                 if not compile_text(self.db, text).transactional:
+                    if direction == "up":
+                        self._outside.add(migration.name)
+                        break
                     raise NonTransactionalMigrationError(
                         f"migration {migration.name} ({direction}) runs in a transaction, but "
                         f"{_first_line(text)} cannot run inside one on {self.db.dialect.display_name}; "
@@ -579,6 +632,7 @@ class MigrationRunner:
                 changed = self._check_drift(state)
                 plan = planner(state)
                 self._precheck(plan)
+                self._gate(plan, dry, result)
                 self._accept_changed(changed, dry)
                 if action == "up":
                     result.skipped = [m.name for m in self.migrations if m.name in state.by_name]
@@ -593,10 +647,79 @@ class MigrationRunner:
                     if dry:
                         self._dry_step(migration, direction, result)
                     else:
-                        self._step(migration, direction, batch, result)
+                        self._step_with_retries(migration, direction, batch, result)
         finally:
             result.duration = time.perf_counter() - started
         return result
+
+    def _gate(self, plan: Plan, dry: bool, result: MigrationResult) -> None:
+        """Dry-run and analyse the plan's ``up`` steps; refuse on unacknowledged errors."""
+        from .gate import UnsafeMigrationError, inspect_plan
+
+        judge = self.safety != "off"
+        if not any(d == "up" for _, d in plan) or not (judge or self.db.dialect.capabilities.concurrent_index):
+            return
+        report = inspect_plan(self, plan, judge)
+        self._outside |= report.outside_transaction
+        result.findings = report.findings
+        for name in report.unanalysed:
+            self.logger.info("safety: %s could not be dry-run in advance (it reads what earlier migrations create)", name)
+        for finding in report.findings:
+            if finding.suppressed or finding.severity.value == "info":
+                self.logger.debug("safety: %s", finding.render())
+            elif not (finding.is_error and self.safety == "error"):
+                self.logger.warning("safety: %s", finding.render())
+        if report.errors and self.safety == "error" and not dry:
+            raise UnsafeMigrationError(report.errors)
+
+    def _step_with_retries(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
+        """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
+        from ..dialects.online import is_lock_timeout, lock_timeouts
+
+        attempt = 0
+        while True:
+            try:
+                with lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout), self._invalid_index_cleanup():
+                    self._step(migration, direction, batch, result)
+                return
+            except MigrationError as exc:
+                if not (exc.rolled_back and exc.cause is not None and is_lock_timeout(self.db, exc.cause)) or attempt >= self.lock_retries:
+                    raise
+                attempt += 1
+                if result.steps and result.steps[-1].name == migration.name:
+                    result.steps.pop()
+                if result.failed and result.failed[-1] == migration.name:
+                    result.failed.pop()
+                wait = min(30.0, 0.5 * 2 ** (attempt - 1))
+                self.logger.warning(
+                    "%s %s waited too long for a lock (%s); it was rolled back, retrying in %.1f s (%d of %d)",
+                    direction, migration.name, _first_line(str(exc.cause)), wait, attempt, self.lock_retries,
+                )
+                time.sleep(wait)
+
+    @contextmanager
+    def _invalid_index_cleanup(self) -> Iterator[None]:
+        """PostgreSQL: before a concurrent index build, drop an INVALID index a failed build left."""
+        if not self.db.dialect.capabilities.concurrent_index:
+            yield
+            return
+        from ..dialects.online import drop_invalid_index
+        from ..nodes import CreateIndexNode
+        from ..safety.raw import classify
+
+        def listener(statement: CompiledStatement) -> None:
+            node: object = statement.node
+            if node is None or isinstance(node, RawNode):
+                node = classify(statement.sql) if "CONCURRENTLY" in statement.sql.upper() else None
+            if isinstance(node, CreateIndexNode) and node.concurrently and node.name.name:
+                if drop_invalid_index(self.db, node.name.name, node.name.schema):
+                    self.logger.warning("dropped the INVALID index %s left by an earlier failed build", node.name.name)
+
+        self.db.listeners.append(listener)
+        try:
+            yield
+        finally:
+            _remove(self.db.listeners, listener)
 
     def _dry_step(self, migration: Migration, direction: Direction, result: MigrationResult) -> None:
         in_tx = self._in_transaction(migration, direction)

@@ -104,9 +104,20 @@ def sql_migration(name: str, path: Path, data: bytes) -> Migration:
         down_transaction=down_tx if down_tx is not None and down_tx != up_tx else None,
         checksum=file_checksum(data),
         path=path,
+        allow_unsafe=sql_allow_directives(text),
     )
     migration._sql = {"up": up_statements, "down": down_statements or []}
     return migration
+
+
+def sql_allow_directives(text: str) -> list[str]:
+    """Safety codes acknowledged in a .sql file: ``-- kysera:allow KS102, KS201`` anywhere in it."""
+    from ..safety.analyzer import ALLOW_DIRECTIVE
+
+    codes: list[str] = []
+    for match in ALLOW_DIRECTIVE.finditer(text):
+        codes.extend(c for c in re.split(r"[,\s]+", match.group(1)) if c)
+    return codes
 
 
 def split_sql(text: str) -> list[str]:

@@ -410,9 +410,16 @@ def analyze(
     transactional: bool = True,
     allow: set[str] | frozenset[str] = frozenset(),
     options: SafetyOptions | None = None,
+    created: set[str] | None = None,
 ) -> list[Finding]:
-    """Findings for one migration's statements, in statement order."""
+    """Findings for one migration's statements, in statement order.
+
+    ``created`` carries the tables created by earlier migrations of the same plan (it is updated),
+    so an index on a table made a migration earlier is not judged as if the table were old.
+    """
     analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
+    if created is not None:
+        analysis.created = created
     for stmt in statements:
         analysis.statement(stmt)
     return analysis.findings

@@ -1,0 +1,78 @@
+"""Engine knowledge for running DDL next to live traffic: lock timeouts, retries, invalid indexes.
+
+The runner sets a short lock timeout around each migration, so a statement that cannot get its
+lock fails fast instead of queueing every other query behind it, and retries it with backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from ..nodes import IdentifierNode
+
+if TYPE_CHECKING:
+    from ..database import Database
+
+
+def is_lock_timeout(db: Database, error: BaseException) -> bool:
+    """True when ``error`` means "gave up waiting for a lock" on this engine."""
+    name = db.dialect.name
+    if name == "postgres":
+        return getattr(error, "sqlstate", None) == "55P03"  # lock_not_available
+    if name == "mysql":
+        args: tuple[object, ...] = tuple(getattr(error, "args", ()))
+        return bool(args) and args[0] in (1205, 3572)  # lock wait timeout, NOWAIT
+    return "database is locked" in str(error)
+
+
+@contextmanager
+def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: float | None) -> Iterator[None]:
+    """Session timeouts for the statements of one migration; the previous values come back after."""
+    name = db.dialect.name
+    if name == "postgres" and (lock_timeout or statement_timeout):
+        if lock_timeout:
+            db.fetch(f"SET lock_timeout = '{int(lock_timeout * 1000)}ms'")
+        if statement_timeout:
+            db.fetch(f"SET statement_timeout = '{int(statement_timeout * 1000)}ms'")
+        try:
+            yield
+        finally:
+            try:
+                db.fetch("RESET lock_timeout")
+                db.fetch("RESET statement_timeout")
+            except Exception:  # the connection may be gone; the settings die with it
+                pass
+        return
+    if name == "mysql" and lock_timeout:
+        rows = db.fetch("SELECT @@SESSION.lock_wait_timeout AS v")
+        previous = int(str(rows[0]["v"])) if rows else 31536000
+        db.fetch(f"SET SESSION lock_wait_timeout = {max(1, round(lock_timeout))}")
+        try:
+            yield
+        finally:
+            try:
+                db.fetch(f"SET SESSION lock_wait_timeout = {previous}")
+            except Exception:
+                pass
+        return
+    yield
+
+
+def drop_invalid_index(db: Database, index: str, schema: str | None) -> bool:
+    """PostgreSQL: drop an INVALID index left by a failed concurrent build, so the build can be retried."""
+    if db.dialect.name != "postgres" or db.capturing:
+        return False
+    rows = db.fetch(
+        "SELECT 1 AS x FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %s AND NOT i.indisvalid AND n.nspname = "
+        + ("%s" if schema else "current_schema()"),
+        [index, schema] if schema else [index],
+    )
+    if not rows:
+        return False
+    target = db.dialect.compiler().table_name(IdentifierNode(index, schema))
+    concurrently = "" if db.in_transaction else "CONCURRENTLY "
+    db.fetch(f"DROP INDEX {concurrently}IF EXISTS {target}")
+    return True

@@ -1,0 +1,91 @@
+"""The safety gate: before ``up`` runs anything, every pending migration is dry-run and analysed.
+
+An error-level finding that the migration does not acknowledge (``allow_unsafe``, a
+``-- kysera:allow`` comment, the runner's ``safety_allow``) stops the run before anything
+changes. The same dry run tells which migrations hold statements that cannot run inside a
+transaction (PostgreSQL's ``CONCURRENTLY``); the runner runs those outside one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..safety import Finding, LiveFacts, SafetyOptions, analyze
+from .errors import MigrationStateError
+
+if TYPE_CHECKING:
+    from .migration import Direction, Migration
+    from .runner import MigrationRunner
+
+
+class UnsafeMigrationError(MigrationStateError):
+    """A pending migration has an error-level safety finding that nobody acknowledged."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        names = sorted({f.migration or "?" for f in findings})
+        body = "\n\n".join(f.render() for f in findings)
+        codes = ", ".join(sorted({f.code for f in findings}))
+        super().__init__(
+            f"refusing to run: {len(findings)} unsafe change(s) in {', '.join(names)}; nothing was changed.\n\n{body}\n\n"
+            f"Use the safe recipe, or acknowledge the risk in the migration with allow_unsafe = [{', '.join(repr(c) for c in sorted({f.code for f in findings}))}] "
+            f"(SQL files: -- kysera:allow {codes}), or run with --allow-unsafe (safety='warn')"
+        )
+
+
+@dataclass
+class GateReport:
+    findings: list[Finding] = field(default_factory=list)
+    #: migrations whose statements cannot run in a transaction: the runner runs them outside one
+    outside_transaction: set[str] = field(default_factory=set)
+    #: migrations that could not be dry-run in advance (they read what earlier ones create)
+    unanalysed: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+
+def inspect_plan(runner: MigrationRunner, plan: list[tuple[Migration, Direction]], judge: bool) -> GateReport:
+    """Dry-run the ``up`` steps of ``plan``; with ``judge``, analyse their statements too."""
+    db = runner.db
+    report = GateReport()
+    options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
+    facts = LiveFacts(db, options.large_table_rows)
+    created: set[str] = set()
+    for migration, direction in plan:
+        if direction != "up":
+            continue
+        fn = migration.function(direction)
+        if fn is None:
+            continue
+        in_tx = runner.use_transactions and migration.uses_transaction(direction)
+        with db.capture() as captured:
+            try:
+                if in_tx:
+                    with db.transaction():
+                        fn(db)
+                else:
+                    fn(db)
+            except Exception:
+                report.unanalysed.append(migration.name)
+                continue
+        outside = in_tx and any(not s.transactional for s in captured)
+        if outside:
+            report.outside_transaction.add(migration.name)
+        if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
+            continue
+        report.findings.extend(
+            analyze(
+                list(captured),
+                db.dialect,
+                facts,
+                migration=migration.name,
+                transactional=in_tx and not outside,
+                allow=migration.allow_unsafe | runner.safety_allow,
+                options=options,
+                created=created,
+            )
+        )
+    return report
