@@ -45,7 +45,17 @@ URL_VARIABLES = ("KYSERA_DATABASE_URL", "DATABASE_URL")
 _SECTIONS: dict[str, dict[str, type]] = {
     "database": {"url": str},
     "migrations": {"directory": str, "table": str, "lock_timeout": float},
+    "safety": {
+        "mode": str,
+        "allow": list,
+        "start_after": str,
+        "large_table_rows": int,
+        "statement_lock_timeout": float,
+        "statement_timeout": float,
+        "lock_retries": int,
+    },
 }
+SAFETY_MODES = ("error", "warn", "off")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -67,6 +77,8 @@ class Settings:
     lock_timeout: float | None = None
     #: the names of the ``[env.NAME]`` sections in the file
     environments: tuple[str, ...] = ()
+    #: ``[safety]``: the runner's safety options (mode, allow, start_after, ...), as given
+    safety: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,7 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
         where = f"{path} [tool.kysera]"
     if not isinstance(data, dict):
         raise ConfigurationError(f"{where}: the kysera configuration must be a table")
-    _check_keys(data, ("database", "migrations", "env"), where)
+    _check_keys(data, ("database", "migrations", "safety", "env"), where)
     base = _sections(data, where, "")
     envs_raw = data.get("env", {})
     if not isinstance(envs_raw, dict):
@@ -157,7 +169,7 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
         section = envs_raw[env]
         if not isinstance(section, dict):
             raise ConfigurationError(f"{where}: [env.{env}] must be a table")
-        _check_keys(section, ("database", "migrations"), f"{where} [env.{env}]")
+        _check_keys(section, ("database", "migrations", "safety"), f"{where} [env.{env}]")
         for name, values in _sections(section, f"{where} [env.{env}]", f"env.{env}.").items():
             base[name] = {**base.get(name, {}), **values}
     root = path.parent
@@ -169,6 +181,7 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
     if not table.strip():
         raise ConfigurationError(f"{where}: migrations.table must not be empty")
     timeout = migrations.get("lock_timeout")
+    safety = _safety(base.get("safety", {}), where)
     return Settings(
         path=path,
         root=root,
@@ -178,7 +191,27 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
         table=table,
         lock_timeout=float(timeout) if timeout is not None else None,
         environments=environments,
+        safety=safety,
     )
+
+
+def _safety(section: dict[str, Any], where: str) -> dict[str, Any]:
+    """``[safety]`` as runner options; unknown rule codes and modes are errors naming them."""
+    from .safety.rules import resolve_codes
+
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if key == "mode":
+            if value not in SAFETY_MODES:
+                raise ConfigurationError(f"{where}: safety.mode must be one of {', '.join(SAFETY_MODES)}, not {value!r}")
+            out["safety"] = value
+        elif key == "allow":
+            out["safety_allow"] = sorted(resolve_codes(value, f"{where} [safety] allow"))
+        elif key == "start_after":
+            out["safety_start_after"] = value
+        else:
+            out[key] = value
+    return out
 
 
 def resolve_url(
@@ -253,7 +286,7 @@ def _sections(data: Mapping[str, Any], where: str, prefix: str) -> dict[str, dic
                 expected is float and isinstance(value, int) and not isinstance(value, bool)
             )
             if not ok:
-                kind = "a number" if expected is float else "a string"
+                kind = {float: "a number", int: "a whole number", list: "a list"}.get(expected, "a string")
                 raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be {kind}, not {value!r}")
         out[name] = dict(section)
     return out

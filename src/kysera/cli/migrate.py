@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import logging
 
     from ..migrations import Migration, MigrationResult, MigrationStatus
+    from ..safety import Finding
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,7 +120,7 @@ def _yes_option(func: F) -> F:
 class Session:
     """A command's database connection and runner; prints each migration as it finishes."""
 
-    def __init__(self, state: State, *, read_only: bool = False) -> None:
+    def __init__(self, state: State, *, read_only: bool = False, allow_unsafe: bool = False) -> None:
         from ..migrations import create_migration_runner, load_migrations
 
         self.state = state
@@ -139,6 +140,7 @@ class Session:
                 before=self._before,
                 after=self._after,
                 on_error=self._on_error,
+                **{**settings.safety, **({"safety": "warn"} if allow_unsafe else {})},
             )
         except BaseException:
             self.db.close()
@@ -204,6 +206,17 @@ def _print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
     out.raw(f"\n-- dry run: {plural(count, 'migration')} would run; nothing was changed")
 
 
+def _print_findings(out: Output, findings: list[Finding], *, show_info: bool = False) -> None:
+    """Safety findings on stderr (for a dry run) as '-- ' comments, so stdout stays a script."""
+    if out.json_mode:
+        return
+    for finding in findings:
+        if finding.severity.value == "info" and not show_info and not out.verbose:
+            continue
+        for line in finding.render().splitlines():
+            out.note(line)
+
+
 def _summary(out: Output, result: MigrationResult, done: str, nothing: str) -> None:
     if out.json_mode:
         out.json({"ok": True, **result.as_dict()})
@@ -233,16 +246,22 @@ def _check_exclusive(**given: object) -> None:
     type=click.Path(file_okay=False),
     help="First dump the database into DIR (when something is pending).",
 )
+@click.option(
+    "--allow-unsafe",
+    is_flag=True,
+    help="Run even when the safety analysis finds an unsafe change (the findings are printed).",
+)
 @global_options
 @json_option
-def up(steps: int | None, target: str | None, dry_run: bool, backup: str | None) -> None:
-    """Apply pending migrations (all of them by default)."""
+def up(steps: int | None, target: str | None, dry_run: bool, backup: str | None, allow_unsafe: bool) -> None:
+    """Apply pending migrations (all of them by default), after checking they are safe."""
     _check_exclusive(steps=steps, to=target)
     state = get_state()
-    with Session(state, read_only=dry_run) as session:
+    with Session(state, read_only=dry_run, allow_unsafe=allow_unsafe) as session:
         runner = session.runner
         if dry_run:
             result = runner.up_to(target, dry_run=True) if target else runner.up(steps, dry_run=True)
+            _print_findings(state.out, result.findings)
             _print_dry_run(state.out, result, "no pending migrations")
             return
         if backup:
@@ -581,6 +600,86 @@ def mark_applied(names: tuple[str, ...], everything: bool, target: str | None) -
         if marked
         else "Nothing to mark: those migrations are already applied."
     )
+
+
+# ----------------------------------------------------------------------------- lint
+
+
+@migrate.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgres", "mysql", "mariadb", "sqlite"], case_sensitive=False),
+    help="Lint offline for this engine: no database, every existing table is assumed large.",
+)
+@click.option("--all", "everything", is_flag=True, help="Lint every migration, not only the pending ones.")
+@global_options
+@json_option
+def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
+    """Report what the pending migrations (or FILES) would lock, rewrite or lose.
+
+    Exits 1 when a finding is an error that no migration acknowledges (docs/safety.md).
+
+    \b
+    kysera migrate lint
+    kysera migrate lint --dialect postgres migrations/20261128100000_add_index.py
+    """
+    from ..migrations import create_migration_runner, load_migrations
+    from ..migrations.gate import inspect_plan
+    from ..safety import OfflineFacts
+
+    state = get_state()
+    settings = state.settings()
+    if files:
+        chosen_paths = {Path(f).resolve() for f in files}
+        migrations: list[Migration] = []
+        for folder in sorted({p.parent for p in chosen_paths}):
+            migrations.extend(m for m in load_migrations(folder) if m.path is not None and m.path.resolve() in chosen_paths)
+    else:
+        migrations = load_migrations(settings.directory)
+    if dialect is not None:
+        from . import offline
+
+        db = offline.offline_database(dialect)
+        facts = OfflineFacts()
+    else:
+        db = state.connect(read_only=True)
+        facts = None
+    try:
+        runner = create_migration_runner(db, migrations, table_name=settings.table, **settings.safety)
+        if dialect is None and not files and not everything:
+            pending = set(runner.status().pending)
+            migrations = [m for m in migrations if m.name in pending]
+        report = inspect_plan(runner, [(m, "up") for m in migrations], True, facts)
+    finally:
+        db.close()
+    errors = report.errors
+    out = state.out
+    if out.json_mode:
+        out.json(
+            {
+                "ok": not errors,
+                "migrations": [m.name for m in migrations],
+                "findings": [f.to_dict() for f in report.findings],
+                "errors": len(errors),
+                "unanalysed": report.unanalysed,
+            }
+        )
+    else:
+        shown = [f for f in report.findings if f.severity.value != "info" or out.verbose]
+        for finding in shown:
+            out.line(finding.render())
+            out.line()
+        for name in report.unanalysed:
+            out.warn(f"{name} could not be analysed: it reads the database, or what an earlier migration creates")
+        warnings = sum(1 for f in report.findings if f.severity.value == "warning" and not f.suppressed)
+        allowed = sum(1 for f in report.findings if f.suppressed)
+        out.line(
+            f"{plural(len(migrations), 'migration')} checked: {plural(len(errors), 'error')}, "
+            f"{plural(warnings, 'warning')}" + (f", {allowed} allowed" if allowed else "")
+        )
+    if errors:
+        raise SystemExit(EXIT_FAILED)
 
 
 # ----------------------------------------------------------------------------- sql (offline)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..safety import Finding, LiveFacts, SafetyOptions, analyze
+from ..safety import Facts, Finding, LiveFacts, SafetyOptions, analyze
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
@@ -47,12 +47,18 @@ class GateReport:
         return [f for f in self.findings if f.is_error]
 
 
-def inspect_plan(runner: MigrationRunner, plan: list[tuple[Migration, Direction]], judge: bool) -> GateReport:
-    """Dry-run the ``up`` steps of ``plan``; with ``judge``, analyse their statements too."""
+def inspect_plan(
+    runner: MigrationRunner, plan: list[tuple[Migration, Direction]], judge: bool, facts: Facts | None = None
+) -> GateReport:
+    """Dry-run the ``up`` steps of ``plan``; with ``judge``, analyse their statements too.
+
+    ``facts`` defaults to the live database; ``OfflineFacts()`` assumes every table is large.
+    """
     db = runner.db
     report = GateReport()
     options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
-    facts = LiveFacts(db, options.large_table_rows)
+    if facts is None:
+        facts = LiveFacts(db, options.large_table_rows)
     created: set[str] = set()
     for migration, direction in plan:
         if direction != "up":

@@ -659,7 +659,11 @@ class MigrationRunner:
         judge = self.safety != "off"
         if not any(d == "up" for _, d in plan) or not (judge or self.db.dialect.capabilities.concurrent_index):
             return
-        report = inspect_plan(self, plan, judge)
+        from ..dialects.online import lock_timeouts
+
+        # the dry run reads the catalog and counts rows: never queue behind someone else's lock
+        with lock_timeouts(self.db, self.statement_lock_timeout, None):
+            report = inspect_plan(self, plan, judge)
         self._outside |= report.outside_transaction
         result.findings = report.findings
         for name in report.unanalysed:
@@ -711,9 +715,13 @@ class MigrationRunner:
             node: object = statement.node
             if node is None or isinstance(node, RawNode):
                 node = classify(statement.sql) if "CONCURRENTLY" in statement.sql.upper() else None
-            if isinstance(node, CreateIndexNode) and node.concurrently and node.name.name:
-                if drop_invalid_index(self.db, node.name.name, node.name.schema):
-                    self.logger.warning("dropped the INVALID index %s left by an earlier failed build", node.name.name)
+            if (
+                isinstance(node, CreateIndexNode)
+                and node.concurrently
+                and node.name.name
+                and drop_invalid_index(self.db, node.name.name, node.name.schema)
+            ):
+                self.logger.warning("dropped the INVALID index %s left by an earlier failed build", node.name.name)
 
         self.db.listeners.append(listener)
         try:

@@ -118,7 +118,7 @@ class _Analysis:
             "new": " (the table is created in this migration, so nothing waits)",
             "empty": " (the table is empty)",
             "small": " (the table is small)",
-        }.get(size, "")
+        }.get(size, "") if sev is Severity.INFO else ""
         values = {"table": table.name if table else "", "table_q": self.dialect.compiler().table_name(table) if table else "", **names}
         if "column" in names:
             values.setdefault("column_q", self.dialect.compiler().quote(names["column"]))

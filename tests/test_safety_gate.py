@@ -1,0 +1,184 @@
+"""The safety gate in the runner, lock timeouts with retries, and INVALID index cleanup."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kysera import Database, connect
+from kysera.migrations import Migration, MigrationError, create_migration_runner, load_migrations
+from kysera.migrations.errors import MigrationDefinitionError
+from kysera.migrations.gate import UnsafeMigrationError
+
+from . import catalog
+
+
+def filled_table(db: Database, rows: int = 10) -> None:
+    (
+        db.schema.create_table("t")
+        .add_column("id", "serial", lambda c: c.primary_key())
+        .add_column("n", "integer")
+        .execute()
+    )
+    db.insert_into("t").values([{"n": i} for i in range(rows)]).execute()
+
+
+def drop_n(db: Database) -> None:
+    db.schema.alter_table("t").drop_column("n").execute()
+
+
+def test_gate_refuses_and_changes_nothing(db: Database) -> None:
+    filled_table(db)
+    runner = create_migration_runner(db, [Migration("001_drop", drop_n)], large_table_rows=5)
+    with pytest.raises(UnsafeMigrationError) as caught:
+        runner.up()
+    message = str(caught.value)
+    assert "KS102" in message and "001_drop" in message and "nothing was changed" in message
+    assert "allow_unsafe" in message
+    assert "n" in catalog.columns(db, "t")
+    assert not db.table_exists("kysera_migrations")  # not even the history table
+    assert caught.value.exit_code == 1
+
+
+def test_acknowledged_findings_run(db: Database) -> None:
+    filled_table(db)
+    allowed = Migration("001_drop", drop_n, allow_unsafe=["KS102"])
+    assert create_migration_runner(db, [allowed]).up().executed == ["001_drop"]
+    assert "n" not in catalog.columns(db, "t")
+
+
+def test_warn_mode_logs_and_runs(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    filled_table(db)
+    runner = create_migration_runner(db, [Migration("001_drop", drop_n)], safety="warn")
+    with caplog.at_level(logging.WARNING, logger="kysera.migrations"):
+        assert runner.up().executed == ["001_drop"]
+    assert "KS102" in caplog.text
+
+
+def test_runner_wide_allow_and_baseline(db: Database) -> None:
+    filled_table(db)
+    assert create_migration_runner(db, [Migration("001_drop", drop_n)], safety_allow=["drop-column"]).up().executed
+    db.schema.alter_table("t").add_column("n", "integer").execute()
+    second = Migration("002_drop", drop_n)
+    runner = create_migration_runner(db, [Migration("001_drop", drop_n), second], safety_start_after="002_drop")
+    assert runner.up().executed == ["002_drop"]
+
+
+def test_sql_file_allow_directive(db: Database, tmp_path: Path) -> None:
+    filled_table(db)
+    (tmp_path / "001_drop.sql").write_text("-- kysera:allow KS102\n-- migrate:up\nALTER TABLE t DROP COLUMN n;\n")
+    assert create_migration_runner(db, load_migrations(tmp_path)).up().executed == ["001_drop"]
+
+
+def test_unknown_codes_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(MigrationDefinitionError, match="KS777"):
+        Migration("001_x", drop_n, allow_unsafe=["KS777"])
+    (tmp_path / "001_x.py").write_text("allow_unsafe = ['nope']\ndef up(db):\n    pass\n")
+    with pytest.raises(Exception, match="nope"):
+        load_migrations(tmp_path)
+
+
+def test_same_migration_table_and_small_tables_are_not_blocked(db: Database) -> None:
+    def create_and_index(db: Database) -> None:
+        db.schema.create_table("fresh").add_column("id", "integer").add_column("v", "integer").execute()
+        db.schema.create_index("ix_fresh_v").on("fresh").column("v").execute()
+        db.schema.alter_table("fresh").alter_column("v", lambda c: c.set_not_null()).execute()
+
+    filled_table(db, rows=2)
+
+    def small(db: Database) -> None:
+        db.schema.create_index("ix_t_n").on("t").column("n").execute()
+        db.schema.alter_table("t").alter_column("n", lambda c: c.set_data_type("bigint")).execute()
+
+    runner = create_migration_runner(db, [Migration("001", create_and_index), Migration("002", small)], large_table_rows=5)
+    assert runner.up().executed == ["001", "002"]
+
+
+def test_dry_run_reports_findings_without_refusing(db: Database) -> None:
+    filled_table(db)
+    result = create_migration_runner(db, [Migration("001_drop", drop_n)], large_table_rows=5).up(dry_run=True)
+    assert [f.code for f in result.findings] == ["KS102"]
+    assert "n" in catalog.columns(db, "t")
+
+
+# ----------------------------------------------------------------------------- lock timeouts
+
+
+def _hold_lock(url: str, engine: str) -> Database:
+    other = connect(url)
+    if engine == "postgres":
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+    else:
+        other.execute("START TRANSACTION")
+        other.execute("SELECT * FROM t")  # holds a metadata lock that ALTER TABLE must wait for
+    return other
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_lock_timeout_then_retry_succeeds(db_url: str, db: Database, engine: str, caplog: pytest.LogCaptureFixture) -> None:
+    filled_table(db, rows=1)
+    other = _hold_lock(db_url, engine)
+
+    def release() -> None:
+        time.sleep(2.2)  # after the first attempt timed out (the gate may wait 1 s, the step 1 s)
+        other.execute("ROLLBACK")
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+
+    def add_column(db: Database) -> None:
+        db.schema.alter_table("t").add_column("extra", "integer").execute()
+
+    runner = create_migration_runner(db, [Migration("001_add", add_column)], statement_lock_timeout=1, lock_retries=3)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="kysera.migrations"):
+        assert runner.up().executed == ["001_add"]
+    releaser.join()
+    other.close()
+    assert "retrying" in caplog.text and time.monotonic() - started < 15
+    assert "extra" in catalog.columns(db, "t")
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str) -> None:
+    filled_table(db, rows=1)
+    other = _hold_lock(db_url, engine)
+
+    def add_column(db: Database) -> None:
+        db.schema.alter_table("t").add_column("extra", "integer").execute()
+
+    runner = create_migration_runner(db, [Migration("001_add", add_column)], statement_lock_timeout=1, lock_retries=1)
+    try:
+        with pytest.raises(MigrationError) as caught:
+            runner.up()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "lock" in str(caught.value).lower()
+    assert caught.value.rolled_back
+    assert "extra" not in catalog.columns(db, "t")
+    assert runner.status().pending == ["001_add"]
+
+
+@pytest.mark.parametrize("engine", ["postgres"])
+def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database, engine: str) -> None:
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY, email text)")
+    db.insert_into("t").values([{"id": 1, "email": "a"}, {"id": 2, "email": "a"}]).execute()
+    with pytest.raises(Exception, match="(?i)duplicate|unique"):
+        db.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_t_email ON t (email)")
+    assert db.fetch("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t_email' AND NOT i.indisvalid")
+    db.delete_from("t").where("id", "=", 2).execute()
+
+    def build(db: Database) -> None:
+        db.schema.create_index("ix_t_email").on("t").column("email").unique().concurrently().execute()
+
+    assert create_migration_runner(db, [Migration("001_ix", build)]).up().executed == ["001_ix"]
+    valid = db.fetch("SELECT i.indisvalid AS v FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t_email'")
+    assert valid == [{"v": True}]
+
+
