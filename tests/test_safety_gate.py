@@ -169,7 +169,7 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
 def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database, engine: str) -> None:
     db.execute("CREATE TABLE t (id integer PRIMARY KEY, email text)")
     db.insert_into("t").values([{"id": 1, "email": "a"}, {"id": 2, "email": "a"}]).execute()
-    with pytest.raises(Exception, match="(?i)duplicate|unique"):
+    with pytest.raises(Exception, match=r"(?i)duplicate|unique"):
         db.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_t_email ON t (email)")
     assert db.fetch("SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t_email' AND NOT i.indisvalid")
     db.delete_from("t").where("id", "=", 2).execute()

@@ -68,10 +68,22 @@ Expression = ValueNode | LiteralNode | RawNode | ColumnRefNode | IdentifierNode
 
 
 @dataclass(frozen=True, slots=True)
-class DataTypeNode:
-    """A column type as written by the user (``"varchar(255)"``), or raw SQL."""
+class EnumTypeNode:
+    """A portable enum (``enum_type("mood", ["happy", "sad"])``).
 
-    name: str | RawNode
+    PostgreSQL: the named type made by ``create_type``; MySQL: ``enum('happy','sad')``;
+    SQLite: ``text`` with a ``CHECK (col IN (...))``.
+    """
+
+    name: IdentifierNode
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DataTypeNode:
+    """A column type as written by the user (``"varchar(255)"``), raw SQL, or a portable enum."""
+
+    name: str | RawNode | EnumTypeNode
 
 
 ReferentialAction = Literal["cascade", "set null", "restrict", "no action", "set default"]
@@ -155,9 +167,11 @@ class CreateTableNode:
     constraints: tuple[ConstraintNode, ...] = ()
     if_not_exists: bool = False
     temporary: bool = False
-    as_select: RawNode | None = None
+    as_select: QueryNode | None = None
     modify_front: RawNode | None = None
     modify_end: RawNode | None = None
+    comment: str | None = None
+    on_commit: Literal["preserve rows", "delete rows", "drop"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +204,27 @@ class RenameColumnNode:
 @dataclass(frozen=True, slots=True)
 class RenameTableNode:
     new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetSchemaNode:
+    """Move the table to another schema (PostgreSQL) or database (MySQL)."""
+
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyColumnNode:
+    """MySQL's ``MODIFY COLUMN``: the column's whole new definition."""
+
+    column: ColumnDefinitionNode
+
+
+@dataclass(frozen=True, slots=True)
+class TableCommentNode:
+    """Set (or, with None, remove) the table's comment."""
+
+    comment: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,15 +280,25 @@ class ValidateConstraintNode:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class RenameConstraintNode:
+    name: str
+    new_name: str
+
+
 AlterTableAction = (
     AddColumnNode
     | DropColumnNode
     | RenameColumnNode
     | RenameTableNode
+    | SetSchemaNode
     | AlterColumnNode
+    | ModifyColumnNode
     | AddConstraintNode
     | DropConstraintNode
     | ValidateConstraintNode
+    | RenameConstraintNode
+    | TableCommentNode
 )
 
 
@@ -294,6 +339,139 @@ class DropIndexNode:
     table: IdentifierNode | None = None
     if_exists: bool = False
     concurrently: bool = False
+    cascade: bool = False
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True, slots=True)
+class CreateViewNode:
+    name: IdentifierNode
+    query: QueryNode | None = None
+    columns: tuple[str, ...] = ()
+    or_replace: bool = False
+    if_not_exists: bool = False
+    temporary: bool = False
+    materialized: bool = False
+    with_no_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropViewNode:
+    name: IdentifierNode
+    if_exists: bool = False
+    cascade: bool = False
+    materialized: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshMaterializedViewNode:
+    name: IdentifierNode
+    concurrently: bool = False
+    with_no_data: bool = False
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSchemaNode:
+    name: str
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropSchemaNode:
+    name: str
+    if_exists: bool = False
+    cascade: bool = False
+
+
+# --------------------------------------------------------------------------- types (enums)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTypeNode:
+    name: IdentifierNode
+    values: tuple[str, ...] | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AddEnumValueNode:
+    value: str
+    before: str | None = None
+    after: str | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RenameEnumValueNode:
+    value: str
+    new_value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenameTypeNode:
+    new_name: str
+
+
+AlterTypeAction = AddEnumValueNode | RenameEnumValueNode | RenameTypeNode
+
+
+@dataclass(frozen=True, slots=True)
+class AlterTypeNode:
+    name: IdentifierNode
+    actions: tuple[AlterTypeAction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DropTypeNode:
+    name: IdentifierNode
+    if_exists: bool = False
+    cascade: bool = False
+
+
+# --------------------------------------------------------------------------- sequences
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceOptionsNode:
+    """Options shared by CREATE and ALTER SEQUENCE; None leaves an option as it is."""
+
+    increment_by: int | None = None
+    start_with: int | None = None
+    min_value: int | None = None
+    no_min_value: bool = False
+    max_value: int | None = None
+    no_max_value: bool = False
+    cache: int | None = None
+    cycle: bool | None = None
+    #: ``"table.column"`` (a column reference), ``"none"``, or None for unset
+    owned_by: ColumnRefNode | Literal["none"] | None = None
+    restart: bool = False
+    restart_with: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSequenceNode:
+    name: IdentifierNode
+    options: SequenceOptionsNode = SequenceOptionsNode()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlterSequenceNode:
+    name: IdentifierNode
+    options: SequenceOptionsNode = SequenceOptionsNode()
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropSequenceNode:
+    name: IdentifierNode
+    if_exists: bool = False
     cascade: bool = False
 
 
@@ -363,8 +541,27 @@ class DeleteNode:
 # --------------------------------------------------------------------------- the union
 
 
-DdlNode = CreateTableNode | DropTableNode | AlterTableNode | CreateIndexNode | DropIndexNode
+DdlNode = (
+    CreateTableNode
+    | DropTableNode
+    | AlterTableNode
+    | CreateIndexNode
+    | DropIndexNode
+    | CreateViewNode
+    | DropViewNode
+    | RefreshMaterializedViewNode
+    | CreateSchemaNode
+    | DropSchemaNode
+    | CreateTypeNode
+    | AlterTypeNode
+    | DropTypeNode
+    | CreateSequenceNode
+    | AlterSequenceNode
+    | DropSequenceNode
+)
 DataNode = SelectNode | InsertNode | UpdateNode | DeleteNode
+#: the query of ``CREATE TABLE ... AS`` and ``CREATE VIEW ... AS``: a select builder's node or raw SQL
+QueryNode = SelectNode | RawNode
 OperationNode = DdlNode | DataNode | RawNode
 
 

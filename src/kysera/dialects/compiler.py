@@ -20,9 +20,12 @@ from ..errors import BuilderError, UnsupportedError
 from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
+    AddEnumValueNode,
     AlterColumnNode,
+    AlterSequenceNode,
     AlterTableAction,
     AlterTableNode,
+    AlterTypeNode,
     AndNode,
     BinaryFilterNode,
     CheckConstraintNode,
@@ -31,7 +34,11 @@ from ..nodes import (
     CompiledStatement,
     ConstraintNode,
     CreateIndexNode,
+    CreateSchemaNode,
+    CreateSequenceNode,
     CreateTableNode,
+    CreateTypeNode,
+    CreateViewNode,
     DataTypeNode,
     DeleteNode,
     DropColumnNode,
@@ -39,30 +46,43 @@ from ..nodes import (
     DropDefaultNode,
     DropIndexNode,
     DropNotNullNode,
+    DropSchemaNode,
+    DropSequenceNode,
     DropTableNode,
+    DropTypeNode,
+    DropViewNode,
+    EnumTypeNode,
     Expression,
     FilterNode,
     ForeignKeyConstraintNode,
     IdentifierNode,
     InsertNode,
     LiteralNode,
+    ModifyColumnNode,
     OperationNode,
     OrNode,
     PrimaryKeyConstraintNode,
+    QueryNode,
     RawNode,
     ReferencesNode,
+    RefreshMaterializedViewNode,
     RenameColumnNode,
+    RenameConstraintNode,
+    RenameEnumValueNode,
     RenameTableNode,
     SelectNode,
     SetDataTypeNode,
     SetDefaultNode,
     SetNotNullNode,
+    SetSchemaNode,
+    TableCommentNode,
     UniqueConstraintNode,
     UpdateNode,
     ValidateConstraintNode,
     ValueNode,
 )
-from . import raw_text
+from . import raw_text, support
+from .support import EngineKey, Support
 
 if TYPE_CHECKING:
     from .base import Dialect, Row
@@ -213,7 +233,7 @@ class QueryCompiler:
     # ----------------------------------------------------------------- entry point
 
     def compile(self, node: OperationNode) -> list[CompiledStatement]:
-        """``node`` as the statement(s) this engine runs, in order."""
+        """``node`` as the statement(s) this engine runs, in order (none for what it ignores)."""
         if isinstance(node, RawNode):
             return self.compile_raw_statement(node)
         if isinstance(node, CreateTableNode):
@@ -228,6 +248,26 @@ class QueryCompiler:
             return [self.compile_create_index(node)]
         if isinstance(node, DropIndexNode):
             return [self.compile_drop_index(node)]
+        if isinstance(node, CreateViewNode):
+            return self.compile_create_view(node)
+        if isinstance(node, DropViewNode):
+            return [self.compile_drop_view(node)]
+        if isinstance(node, RefreshMaterializedViewNode):
+            return [self.compile_refresh_materialized_view(node)]
+        if isinstance(node, CreateSchemaNode):
+            return [self.compile_create_schema(node)]
+        if isinstance(node, DropSchemaNode):
+            return [self.compile_drop_schema(node)]
+        if isinstance(node, CreateTypeNode):
+            return self.compile_create_type(node)
+        if isinstance(node, AlterTypeNode):
+            return self.compile_alter_type(node)
+        if isinstance(node, DropTypeNode):
+            return self.compile_drop_type(node)
+        if isinstance(node, CreateSequenceNode | AlterSequenceNode):
+            return [self.compile_sequence(node)]
+        if isinstance(node, DropSequenceNode):
+            return [self.compile_drop_sequence(node)]
         if isinstance(node, SelectNode):
             return [self.compile_select(node)]
         if isinstance(node, InsertNode):
@@ -240,6 +280,27 @@ class QueryCompiler:
 
     def unsupported(self, operation: str, alternative: str | None = None) -> UnsupportedError:
         return UnsupportedError(operation, self.dialect.display_name, alternative)
+
+    # ----------------------------------------------------------------- engine limits
+
+    @property
+    def engine_key(self) -> EngineKey:
+        """This engine's column in the support table (MySQL and MariaDB differ)."""
+        return support.engine_of(self.dialect)
+
+    def require(self, feature: str, *, value: str | None = None) -> Support:
+        """The support table's answer for this engine and version; UnsupportedError when it has none."""
+        return support.require(
+            feature,
+            self.engine_key,
+            self.dialect.server_version,
+            display=self.dialect.display_name,
+            value=value,
+        )
+
+    def emits(self, feature: str) -> bool:
+        """:meth:`require`, and False when this engine accepts the feature by doing nothing."""
+        return self.require(feature).level != "ignored"
 
     # ----------------------------------------------------------------- raw
 
@@ -294,9 +355,19 @@ class QueryCompiler:
         self.write_expression(w, expr)
         return w.finish(None).sql
 
+    def write_query(self, w: Writer, query: QueryNode) -> None:
+        """The query of CREATE TABLE ... AS / CREATE VIEW ... AS (values inline in DDL writers)."""
+        if isinstance(query, SelectNode):
+            self.write_select(w, query)
+        else:
+            self.write_raw(w, query)
+
     # ----------------------------------------------------------------- types
 
     def data_type(self, node: DataTypeNode) -> str:
+        if isinstance(node.name, EnumTypeNode):
+            self.require("enum_column")
+            return self.enum_data_type(node.name)
         if isinstance(node.name, RawNode):
             return self.inline_sql(node.name)
         text = node.name.strip()
@@ -309,6 +380,13 @@ class QueryCompiler:
         if alias is not None:
             return alias + args if "(" not in alias else alias
         return text
+
+    def enum_data_type(self, node: EnumTypeNode) -> str:
+        """A portable enum as a column type: the named type (PostgreSQL)."""
+        return self.table_name(node.name)
+
+    def enum_values(self, values: Sequence[str]) -> str:
+        return ", ".join(self.string_literal(v) for v in values)
 
     @staticmethod
     def serial_kind(col: ColumnDefinitionNode) -> str | None:
@@ -332,43 +410,54 @@ class QueryCompiler:
         return " ".join(p for p in parts if p)
 
     def add_column_if_not_exists_keyword(self) -> str:
+        self.require("add_column_if_not_exists")
         return "IF NOT EXISTS"
 
     def column_type(self, col: ColumnDefinitionNode) -> str:
         return self.data_type(col.data_type)
 
     def column_clauses(self, col: ColumnDefinitionNode, table: IdentifierNode | None) -> list[str]:
+        """Clauses after the type, always in this order: unsigned, collate, modify_front,
+        generated, identity, default, not null, unique, primary key, auto-increment, comment,
+        references, check, modify_end."""
         out: list[str] = []
         if col.unsigned:
-            out.append(self.unsigned_clause())
+            self.require("unsigned")
+            out.append("UNSIGNED")
         if col.collate:
+            self.require("collate")
             out.append(f"COLLATE {self.quote(col.collate)}")
         if col.modify_front is not None:
             out.append(self.inline_sql(col.modify_front))
         if col.generated is not None:
-            out.append(f"GENERATED ALWAYS AS ({self.inline_sql(col.generated)})" + (" STORED" if col.stored else self.virtual_keyword()))
+            self.require("generated_stored" if col.stored else "generated_virtual")
+            keyword = " STORED" if col.stored else self.virtual_keyword()
+            out.append(f"GENERATED ALWAYS AS ({self.inline_sql(col.generated)}){keyword}")
         if col.identity is not None:
-            out.append(self.identity_clause(col.identity))
+            self.require("identity")
+            out.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
         if col.default is not None:
             out.append("DEFAULT " + self.default_sql(col.default))
         if col.not_null:
             out.append("NOT NULL")
         if col.unique:
-            out.append("UNIQUE" + (" NULLS NOT DISTINCT" if col.nulls_not_distinct else ""))
             if col.nulls_not_distinct:
-                self.require_nulls_not_distinct()
+                self.require("nulls_not_distinct")
+            out.append("UNIQUE" + (" NULLS NOT DISTINCT" if col.nulls_not_distinct else ""))
+        elif col.nulls_not_distinct:
+            raise BuilderError(f"nulls_not_distinct() on column {col.name!r} needs unique()")
         if col.primary_key:
             out.append("PRIMARY KEY")
         if col.auto_increment:
+            self.require("auto_increment")
             out.append(self.auto_increment_clause(col))
+        if col.comment is not None and self.emits("column_comment"):
+            out.append(self.column_comment_clause(col.comment))
         if col.references is not None:
             out.append(self.references_clause(col.references))
         if col.check is not None:
+            self.require("check")
             out.append(f"CHECK ({self.inline_sql(col.check)})")
-        if col.comment is not None:
-            comment = self.column_comment_clause(col.comment)
-            if comment:
-                out.append(comment)
         if col.modify_end is not None:
             out.append(self.inline_sql(col.modify_end))
         return out
@@ -376,32 +465,30 @@ class QueryCompiler:
     def virtual_keyword(self) -> str:
         return ""
 
-    def unsigned_clause(self) -> str:
-        raise self.unsupported("unsigned()", "use a check constraint such as check(sql('col >= 0'))")
-
-    def identity_clause(self, kind: str) -> str:
-        raise self.unsupported(f"generated {kind} as identity", "use the portable type 'serial'")
-
     def auto_increment_clause(self, col: ColumnDefinitionNode) -> str:
         return "AUTO_INCREMENT"
 
     def column_comment_clause(self, comment: str) -> str:
+        """An inline column comment (MySQL); "" where comments are separate statements."""
         return ""
-
-    def require_nulls_not_distinct(self) -> None:
-        raise self.unsupported("nulls not distinct", "use a partial unique index or a unique expression index")
 
     def default_sql(self, expr: Expression) -> str:
         return self.inline_sql(expr)
 
+    def reference_table(self, table: IdentifierNode) -> str:
+        return self.table_name(table)
+
     def references_clause(self, ref: ReferencesNode) -> str:
+        if "set default" in (ref.on_delete, ref.on_update):
+            self.require("fk_set_default")
         cols = ", ".join(self.quote(c) for c in ref.columns)
-        out = f"REFERENCES {self.table_name(ref.table)} ({cols})"
+        out = f"REFERENCES {self.reference_table(ref.table)} ({cols})"
         if ref.on_delete:
             out += f" ON DELETE {ref.on_delete.upper()}"
         if ref.on_update:
             out += f" ON UPDATE {ref.on_update.upper()}"
         if ref.deferrable:
+            self.require("deferrable")
             out += " DEFERRABLE" + (" INITIALLY DEFERRED" if ref.initially_deferred else "")
         return out
 
@@ -411,10 +498,11 @@ class QueryCompiler:
             return prefix + f"PRIMARY KEY ({self.column_list(c.columns)})"
         if isinstance(c, UniqueConstraintNode):
             if c.nulls_not_distinct:
-                self.require_nulls_not_distinct()
+                self.require("nulls_not_distinct")
             nnd = " NULLS NOT DISTINCT" if c.nulls_not_distinct else ""
             return prefix + f"UNIQUE{nnd} ({self.column_list(c.columns)})"
         if isinstance(c, CheckConstraintNode):
+            self.require("check")
             return prefix + f"CHECK ({self.inline_sql(c.expression)})"
         if isinstance(c, ForeignKeyConstraintNode):
             return prefix + f"FOREIGN KEY ({self.column_list(c.columns)}) " + self.references_clause(c.references)
@@ -426,6 +514,19 @@ class QueryCompiler:
     # ----------------------------------------------------------------- create / drop table
 
     def compile_create_table(self, node: CreateTableNode) -> list[CompiledStatement]:
+        name = node.table.name
+        if node.temporary and node.table.schema:
+            self.require("temporary_table_in_schema")
+        if node.on_commit is not None:
+            self.require("on_commit")
+            if not node.temporary:
+                raise BuilderError(f"create_table({name!r}).on_commit(...) needs temporary()")
+        for col in node.columns:
+            if col.if_not_exists:
+                raise BuilderError(
+                    f"if_not_exists() on column {col.name!r} applies to alter_table(...).add_column; "
+                    "use create_table(...).if_not_exists() for the table"
+                )
         w = Writer(self, inline=True)
         w.text("CREATE ")
         if node.modify_front is not None:
@@ -437,24 +538,47 @@ class QueryCompiler:
             w.text("IF NOT EXISTS ")
         w.table(node.table)
         if node.as_select is not None:
-            w.text(" AS ")
-            self.write_raw(w, node.as_select)
-            return [w.finish(node)]
-        if not node.columns and not node.constraints:
-            raise BuilderError(f"create_table({node.table.name!r}) has no columns")
-        body = [self.column_definition(c, node.table) for c in node.columns]
-        body.extend(self.constraint_definition(c) for c in self.table_constraints(node))
-        w.text(" (" + ", ".join(body) + ")")
+            if node.columns or node.constraints:
+                raise BuilderError(
+                    f"create_table({name!r}).as_(...) takes its columns from the query; "
+                    "drop add_column(...) and the constraints, or add them afterwards with alter_table"
+                )
+        elif not node.columns and not node.constraints:
+            raise BuilderError(f"create_table({name!r}) has no columns")
+        else:
+            self.check_auto_numbering(node.columns, node.constraints)
+            body = [self.column_definition(c, node.table) for c in node.columns]
+            body.extend(self.constraint_definition(c) for c in self.table_constraints(node))
+            w.text(" (" + ", ".join(body) + ")")
         end = self.create_table_suffix(node)
         if end:
             w.text(" " + end)
+        if node.as_select is not None:
+            w.text(" AS ")
+            self.write_query(w, node.as_select)
         return [w.finish(node), *self.after_create_table(node)]
+
+    def check_auto_numbering(
+        self, columns: Sequence[ColumnDefinitionNode], constraints: Sequence[ConstraintNode]
+    ) -> None:
+        """Refuse auto-numbered columns the engine cannot number (see MySQL, SQLite)."""
 
     def table_constraints(self, node: CreateTableNode) -> Sequence[ConstraintNode]:
         return node.constraints
 
     def create_table_suffix(self, node: CreateTableNode) -> str:
-        return self.inline_sql(node.modify_end) if node.modify_end is not None else ""
+        parts: list[str] = []
+        if node.on_commit is not None:
+            parts.append(f"ON COMMIT {node.on_commit.upper()}")
+        if node.comment is not None and self.emits("table_comment"):
+            parts.append(self.table_comment_clause(node.comment))
+        if node.modify_end is not None:
+            parts.append(self.inline_sql(node.modify_end))
+        return " ".join(p for p in parts if p)
+
+    def table_comment_clause(self, comment: str | None) -> str:
+        """An inline table comment (MySQL); "" where comments are separate statements."""
+        return ""
 
     def after_create_table(self, node: CreateTableNode) -> list[CompiledStatement]:
         return []
@@ -465,42 +589,85 @@ class QueryCompiler:
             w.text("IF EXISTS ")
         w.table(node.table)
         if node.cascade:
-            w.text(self.drop_table_cascade())
+            self.require("drop_table_cascade")
+            w.text(" CASCADE")
         return w.finish(node)
-
-    def drop_table_cascade(self) -> str:
-        raise self.unsupported(
-            "drop_table(...).cascade()", "drop the tables or foreign keys that reference it first"
-        )
 
     # ----------------------------------------------------------------- alter table
 
     def compile_alter_table(self, node: AlterTableNode) -> list[CompiledStatement]:
-        """Default: consecutive combinable actions share one ALTER TABLE; renames stand alone."""
+        """Consecutive combinable actions share one ALTER TABLE; renames stand alone.
+
+        Statements after a ``rename_to`` or ``set_schema`` address the table by its new name.
+        """
         out: list[CompiledStatement] = []
         batch: list[str] = []
+        self._table_now = node.table
 
         def flush() -> None:
             if batch:
-                w = Writer(self, inline=True).text("ALTER TABLE ").table(node.table).text(" " + ", ".join(batch))
+                w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(" " + ", ".join(batch))
                 out.append(w.finish(node))
                 batch.clear()
 
         for action in node.actions:
-            if self.action_stands_alone(action):
+            statements = self.alter_statements(node, action)
+            if statements is not None:
+                flush()
+                out.extend(statements)
+            elif self.action_stands_alone(action):
                 flush()
                 for clause in self.alter_action(node, action):
-                    w = Writer(self, inline=True).text("ALTER TABLE ").table(node.table).text(" " + clause)
+                    w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(" " + clause)
                     out.append(w.finish(node))
             else:
                 batch.extend(self.alter_action(node, action))
+            if isinstance(action, RenameTableNode):
+                flush()
+                self._table_now = IdentifierNode(action.new_name, self._table_now.schema)
+            elif isinstance(action, SetSchemaNode):
+                flush()
+                self._table_now = IdentifierNode(self._table_now.name, action.schema)
         flush()
         return out
 
+    def current_table(self, node: AlterTableNode) -> IdentifierNode:
+        """The table's name at this point of an alter_table (after earlier renames)."""
+        now: IdentifierNode | None = getattr(self, "_table_now", None)
+        return now or node.table
+
+    def alter_statements(self, node: AlterTableNode, action: AlterTableAction) -> list[CompiledStatement] | None:
+        """Whole statements for an action that is not an ALTER TABLE clause here; None otherwise."""
+        if isinstance(action, TableCommentNode) and not self.emits("table_comment"):
+            return []
+        return None
+
     def action_stands_alone(self, action: AlterTableAction) -> bool:
-        return isinstance(action, RenameColumnNode | RenameTableNode)
+        return isinstance(action, RenameColumnNode | RenameTableNode | SetSchemaNode | RenameConstraintNode)
+
+    def require_action(self, action: AlterTableAction) -> None:
+        """Raise UnsupportedError when this engine cannot do ``action`` (before any SQL is written)."""
+        if isinstance(action, DropColumnNode) and action.if_exists:
+            self.require("drop_column_if_exists")
+        elif isinstance(action, AddColumnNode) and action.column.if_not_exists:
+            self.require("add_column_if_not_exists")
+        elif isinstance(action, RenameTableNode):
+            self.require("rename_table")
+        elif isinstance(action, SetSchemaNode):
+            self.require("set_schema")
+        elif isinstance(action, ModifyColumnNode):
+            self.require("modify_column")
+        elif (isinstance(action, AddConstraintNode) and action.not_valid) or isinstance(action, ValidateConstraintNode):
+            self.require("not_valid")
+        elif isinstance(action, DropConstraintNode) and action.cascade:
+            self.require("drop_constraint_cascade")
+        elif isinstance(action, RenameConstraintNode):
+            self.require("rename_constraint")
+        elif isinstance(action, TableCommentNode):
+            self.require("table_comment")
 
     def alter_action(self, node: AlterTableNode, action: AlterTableAction) -> list[str]:
+        self.require_action(action)
         if isinstance(action, AddColumnNode):
             return [self.add_column_clause(node, action)]
         if isinstance(action, DropColumnNode):
@@ -508,19 +675,38 @@ class QueryCompiler:
         if isinstance(action, RenameColumnNode):
             return [f"RENAME COLUMN {self.quote(action.column)} TO {self.quote(action.new_name)}"]
         if isinstance(action, RenameTableNode):
-            return [f"RENAME TO {self.quote(action.new_name)}"]
+            return [f"RENAME TO {self.rename_target(self.current_table(node), action.new_name)}"]
+        if isinstance(action, SetSchemaNode):
+            return [self.set_schema_clause(self.current_table(node), action.schema)]
         if isinstance(action, AlterColumnNode):
             return self.alter_column_clauses(node, action)
+        if isinstance(action, ModifyColumnNode):
+            return [self.modify_column_clause(node, action)]
         if isinstance(action, AddConstraintNode):
             return ["ADD " + self.constraint_definition(action.constraint) + (" NOT VALID" if action.not_valid else "")]
         if isinstance(action, DropConstraintNode):
             return [self.drop_constraint_clause(node, action)]
         if isinstance(action, ValidateConstraintNode):
             return [f"VALIDATE CONSTRAINT {self.quote(action.name)}"]
+        if isinstance(action, RenameConstraintNode):
+            return [f"RENAME CONSTRAINT {self.quote(action.name)} TO {self.quote(action.new_name)}"]
+        if isinstance(action, TableCommentNode):
+            return [self.table_comment_clause(action.comment)]
         raise BuilderError(f"unknown alter table action {action!r}")  # pragma: no cover
 
+    def rename_target(self, table: IdentifierNode, new_name: str) -> str:
+        """The new name in ``RENAME TO``: unqualified, it stays in the table's schema."""
+        return self.quote(new_name)
+
+    def set_schema_clause(self, table: IdentifierNode, schema: str) -> str:
+        return f"SET SCHEMA {self.quote(schema)}"
+
     def add_column_clause(self, node: AlterTableNode, action: AddColumnNode) -> str:
+        self.check_auto_numbering([action.column], _added_constraints(node))
         return "ADD COLUMN " + self.column_definition(action.column, node.table)
+
+    def modify_column_clause(self, node: AlterTableNode, action: ModifyColumnNode) -> str:
+        return "MODIFY COLUMN " + self.column_definition(action.column, node.table)
 
     def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:
         col = self.quote(action.column)
@@ -545,7 +731,11 @@ class QueryCompiler:
     # ----------------------------------------------------------------- indexes
 
     def index_column(self, col: str | RawNode, descending: bool) -> str:
-        text = self.quote(col) if isinstance(col, str) else "(" + self.inline_sql(col) + ")"
+        if isinstance(col, RawNode):
+            self.require("expression_index")
+            text = "(" + self.inline_sql(col) + ")"
+        else:
+            text = self.quote(col)
         return text + (" DESC" if descending else "")
 
     def index_columns(self, node: CreateIndexNode) -> str:
@@ -553,38 +743,298 @@ class QueryCompiler:
             raise BuilderError(f"create_index({node.name.name!r}) needs .column(...) or .columns([...])")
         return ", ".join(self.index_column(c.column, c.descending) for c in node.columns)
 
+    #: MySQL writes ``USING method`` before ``ON table``; the others after it
+    using_before_on: ClassVar[bool] = False
+
+    def index_method(self, method: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", method):
+            raise BuilderError(f"invalid index method {method!r}")
+        self.require("index_using", value=method)
+        return method
+
     def compile_create_index(self, node: CreateIndexNode) -> CompiledStatement:
         if node.table is None:
             raise BuilderError(f"create_index({node.name.name!r}) needs .on(table)")
+        concurrently = node.concurrently and self.require("create_index_concurrently").level == "yes"
         w = Writer(self, inline=True).text("CREATE ")
         if node.unique:
             w.text("UNIQUE ")
         w.text("INDEX ")
+        if concurrently:
+            w.text("CONCURRENTLY ")
         if node.if_not_exists:
+            self.require("create_index_if_not_exists")
             w.text("IF NOT EXISTS ")
         w.text(self.index_name(node.name, node.table))
-        w.text(" ON ").table(node.table)
-        if node.using:
-            raise self.unsupported(f"index method using({node.using!r})")
+        using = f" USING {self.index_method(node.using)}" if node.using else ""
+        if self.using_before_on:
+            w.text(using)
+        w.text(" ON " + self.index_table(node.table))
+        if not self.using_before_on:
+            w.text(using)
         w.text(f" ({self.index_columns(node)})")
         if node.include:
-            raise self.unsupported("index include([...])", "add the columns to the index key instead")
+            self.require("index_include")
+            w.text(f" INCLUDE ({self.column_list(node.include)})")
         if node.nulls_not_distinct:
-            self.require_nulls_not_distinct()
+            self.require("nulls_not_distinct")
+            w.text(" NULLS NOT DISTINCT")
         if node.where is not None:
+            self.require("partial_index")
             w.text(" WHERE " + self.inline_sql(node.where))
-        return w.finish(node)
+        return w.finish(node, transactional=not concurrently)
 
     def index_name(self, name: IdentifierNode, table: IdentifierNode | None) -> str:
+        """The index's name in CREATE INDEX (it lives in its table's schema)."""
         return self.quote(name.name)
 
+    def index_table(self, table: IdentifierNode) -> str:
+        return self.table_name(table)
+
     def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement:
+        concurrently = node.concurrently and self.require("drop_index_concurrently").level == "yes"
         w = Writer(self, inline=True).text("DROP INDEX ")
+        if concurrently:
+            w.text("CONCURRENTLY ")
+        if node.if_exists:
+            self.require("drop_index_if_exists")
+            w.text("IF EXISTS ")
+        schema = node.name.schema or (node.table.schema if node.table else None)
+        w.table(IdentifierNode(node.name.name, schema))
+        if node.cascade:
+            self.require("drop_index_cascade")
+            w.text(" CASCADE")
+        return w.finish(node, transactional=not concurrently)
+
+    # ----------------------------------------------------------------- views
+
+    def compile_create_view(self, node: CreateViewNode) -> list[CompiledStatement]:
+        label = f"create_view({node.name.name!r})"
+        if node.query is None:
+            raise BuilderError(f"{label} needs .as_(select)")
+        self.require("create_view")
+        if node.or_replace and node.if_not_exists:
+            raise BuilderError(f"{label} takes or_replace() or if_not_exists(), not both")
+        if node.materialized:
+            self.require("materialized_view")
+            if node.or_replace:
+                raise BuilderError(
+                    f"{label}: a materialized view cannot be replaced in place; "
+                    "drop it first with drop_view(name).materialized().if_exists()"
+                )
+            if node.temporary:
+                raise BuilderError(f"{label}: a materialized view cannot be temporary")
+        elif node.with_no_data:
+            raise BuilderError(f"{label}.with_no_data() needs materialized()")
+        if node.temporary:
+            self.require("temporary_view")
+            if node.name.schema:
+                self.require("temporary_table_in_schema")
+        if node.if_not_exists and not node.materialized:
+            self.require("view_if_not_exists")
+        out: list[CompiledStatement] = []
+        replace_keyword = ""
+        if node.or_replace:
+            if self.require("view_or_replace").level == "emulated":
+                drop = DropViewNode(node.name, if_exists=True)
+                out.append(self.compile_drop_view(drop))
+            else:
+                replace_keyword = "OR REPLACE "
+        w = Writer(self, inline=True).text("CREATE " + replace_keyword)
+        if node.temporary:
+            w.text("TEMPORARY ")
+        if node.materialized:
+            w.text("MATERIALIZED ")
+        w.text("VIEW ")
+        if node.if_not_exists:
+            w.text("IF NOT EXISTS ")
+        w.table(node.name)
+        if node.columns:
+            w.text(f" ({self.column_list(node.columns)})")
+        w.text(" AS ")
+        self.write_query(w, node.query)
+        if node.with_no_data:
+            w.text(" WITH NO DATA")
+        out.append(w.finish(node))
+        return out
+
+    def compile_drop_view(self, node: DropViewNode) -> CompiledStatement:
+        w = Writer(self, inline=True).text("DROP ")
+        if node.materialized:
+            self.require("materialized_view")
+            w.text("MATERIALIZED ")
+        w.text("VIEW ")
         if node.if_exists:
             w.text("IF EXISTS ")
-        w.text(self.table_name(node.name))
+        w.table(node.name)
         if node.cascade:
-            raise self.unsupported("drop_index(...).cascade()")
+            self.require("drop_view_cascade")
+            w.text(" CASCADE")
+        return w.finish(node)
+
+    def compile_refresh_materialized_view(self, node: RefreshMaterializedViewNode) -> CompiledStatement:
+        if node.concurrently:
+            self.require("refresh_concurrently")
+        self.require("materialized_view")
+        w = Writer(self, inline=True).text("REFRESH MATERIALIZED VIEW ")
+        if node.concurrently:
+            if node.with_no_data:
+                raise BuilderError(
+                    f"refresh_materialized_view({node.name.name!r}) takes concurrently() or with_no_data(), not both"
+                )
+            w.text("CONCURRENTLY ")
+        w.table(node.name)
+        if node.with_no_data:
+            w.text(" WITH NO DATA")
+        return w.finish(node)
+
+    # ----------------------------------------------------------------- schemas
+
+    #: what a schema is called in CREATE/DROP (MySQL: DATABASE)
+    schema_keyword: ClassVar[str] = "SCHEMA"
+
+    def compile_create_schema(self, node: CreateSchemaNode) -> CompiledStatement:
+        self.require("create_schema")
+        w = Writer(self, inline=True).text(f"CREATE {self.schema_keyword} ")
+        if node.if_not_exists:
+            w.text("IF NOT EXISTS ")
+        return w.ident(node.name).finish(node)
+
+    def compile_drop_schema(self, node: DropSchemaNode) -> CompiledStatement:
+        if node.cascade:
+            self.require("drop_schema_cascade")
+        self.require("create_schema")
+        w = Writer(self, inline=True).text(f"DROP {self.schema_keyword} ")
+        if node.if_exists:
+            w.text("IF EXISTS ")
+        w.ident(node.name)
+        if node.cascade:
+            w.text(self.drop_schema_cascade_keyword())
+        return w.finish(node)
+
+    def drop_schema_cascade_keyword(self) -> str:
+        return " CASCADE"
+
+    # ----------------------------------------------------------------- types (enums)
+
+    def compile_create_type(self, node: CreateTypeNode) -> list[CompiledStatement]:
+        if node.values is None:
+            raise BuilderError(f"create_type({node.name.name!r}) needs .as_enum([...])")
+        if not self.emits("create_type"):
+            return []
+        w = Writer(self, inline=True).text("CREATE TYPE ").table(node.name)
+        w.text(f" AS ENUM ({self.enum_values(node.values)})")
+        stmt = w.finish(node)
+        if node.if_not_exists:
+            self.require("create_type_if_not_exists")
+            # PostgreSQL has no CREATE TYPE IF NOT EXISTS: ignore the duplicate in a DO block
+            body = stmt.sql
+            tag = "$kysera$"
+            while tag in body:
+                tag = tag[:-1] + "_$"
+            sql_text = f"DO {tag} BEGIN {body}; EXCEPTION WHEN duplicate_object THEN NULL; END {tag}"
+            stmt = CompiledStatement(sql=sql_text, node=node)
+        return [stmt]
+
+    def compile_alter_type(self, node: AlterTypeNode) -> list[CompiledStatement]:
+        if not node.actions:
+            raise BuilderError(f"alter_type({node.name.name!r}) has no actions")
+        out: list[CompiledStatement] = []
+        name = node.name
+        for action in node.actions:
+            w = Writer(self, inline=True).text("ALTER TYPE ").table(name)
+            if isinstance(action, AddEnumValueNode):
+                self.require("alter_type_add_value")
+                w.text(" ADD VALUE ")
+                if action.if_not_exists:
+                    w.text("IF NOT EXISTS ")
+                w.text(self.string_literal(action.value))
+                if action.before is not None:
+                    w.text(" BEFORE " + self.string_literal(action.before))
+                elif action.after is not None:
+                    w.text(" AFTER " + self.string_literal(action.after))
+                out.append(w.finish(node, transactional=self.add_enum_value_is_transactional()))
+            elif isinstance(action, RenameEnumValueNode):
+                self.require("alter_type_rename_value")
+                w.text(f" RENAME VALUE {self.string_literal(action.value)} TO {self.string_literal(action.new_value)}")
+                out.append(w.finish(node))
+            else:
+                if self.emits("alter_type_rename"):
+                    out.append(w.text(" RENAME TO " + self.quote(action.new_name)).finish(node))
+                name = IdentifierNode(action.new_name, name.schema)
+        return out
+
+    def add_enum_value_is_transactional(self) -> bool:
+        return True
+
+    def compile_drop_type(self, node: DropTypeNode) -> list[CompiledStatement]:
+        if not self.emits("create_type"):
+            return []
+        w = Writer(self, inline=True).text("DROP TYPE ")
+        if node.if_exists:
+            w.text("IF EXISTS ")
+        w.table(node.name)
+        if node.cascade:
+            w.text(" CASCADE")
+        return [w.finish(node)]
+
+    # ----------------------------------------------------------------- sequences
+
+    #: how this engine writes "no cycle" (MariaDB: NOCYCLE)
+    no_cycle_keyword: ClassVar[str] = "NO CYCLE"
+
+    def compile_sequence(self, node: CreateSequenceNode | AlterSequenceNode) -> CompiledStatement:
+        if node.options.owned_by is not None:
+            self.require("sequence_owned_by")
+        self.require("sequence")
+        creating = isinstance(node, CreateSequenceNode)
+        w = Writer(self, inline=True).text("CREATE SEQUENCE " if creating else "ALTER SEQUENCE ")
+        if (node.if_not_exists if isinstance(node, CreateSequenceNode) else node.if_exists):
+            w.text("IF NOT EXISTS " if creating else "IF EXISTS ")
+        w.table(node.name)
+        o = node.options
+        clauses: list[str] = []
+        if o.increment_by is not None:
+            clauses.append(f"INCREMENT BY {int(o.increment_by)}")
+        if o.min_value is not None:
+            clauses.append(f"MINVALUE {int(o.min_value)}")
+        elif o.no_min_value:
+            clauses.append("NO MINVALUE")
+        if o.max_value is not None:
+            clauses.append(f"MAXVALUE {int(o.max_value)}")
+        elif o.no_max_value:
+            clauses.append("NO MAXVALUE")
+        if o.start_with is not None:
+            clauses.append(f"START WITH {int(o.start_with)}")
+        if o.restart_with is not None:
+            clauses.append(f"RESTART WITH {int(o.restart_with)}")
+        elif o.restart:
+            clauses.append("RESTART")
+        if o.cache is not None:
+            clauses.append(f"CACHE {int(o.cache)}")
+        if o.cycle is not None:
+            clauses.append("CYCLE" if o.cycle else self.no_cycle_keyword)
+        if o.owned_by is not None:
+            if o.owned_by == "none":
+                clauses.append("OWNED BY NONE")
+            else:
+                clauses.append("OWNED BY " + self.inline_sql(o.owned_by))
+        if not creating and not clauses:
+            raise BuilderError(f"alter_sequence({node.name.name!r}) has no changes")
+        if clauses:
+            w.text(" " + " ".join(clauses))
+        return w.finish(node)
+
+    def compile_drop_sequence(self, node: DropSequenceNode) -> CompiledStatement:
+        if node.cascade:
+            self.require("drop_sequence_cascade")
+        self.require("sequence")
+        w = Writer(self, inline=True).text("DROP SEQUENCE ")
+        if node.if_exists:
+            w.text("IF EXISTS ")
+        w.table(node.name)
+        if node.cascade:
+            w.text(" CASCADE")
         return w.finish(node)
 
     # ----------------------------------------------------------------- data statements
@@ -638,7 +1088,12 @@ class QueryCompiler:
         return op.replace("ilike", "like")
 
     def compile_select(self, node: SelectNode) -> CompiledStatement:
-        w = Writer(self, inline=False).text("SELECT ")
+        w = Writer(self, inline=False)
+        self.write_select(w, node)
+        return w.finish(node, reads=True)
+
+    def write_select(self, w: Writer, node: SelectNode) -> None:
+        w.text("SELECT ")
         if not node.selections:
             w.text("*")
         for i, expr in enumerate(node.selections):
@@ -663,7 +1118,6 @@ class QueryCompiler:
             w.text(self.offset_clause(node))
         if node.for_update:
             w.text(self.for_update_clause())
-        return w.finish(node, reads=True)
 
     def offset_clause(self, node: SelectNode) -> str:
         return f" OFFSET {int(node.offset or 0)}"
@@ -712,3 +1166,8 @@ class QueryCompiler:
             w.text(" WHERE ")
             self.write_filter(w, node.where)
         return w.finish(node)
+
+
+def _added_constraints(node: AlterTableNode) -> list[ConstraintNode]:
+    """The constraints an alter_table call adds (to know whether a new column is a key)."""
+    return [a.constraint for a in node.actions if isinstance(a, AddConstraintNode)]

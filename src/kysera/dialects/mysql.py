@@ -17,29 +17,34 @@ from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
     AlterColumnNode,
+    AlterTableAction,
     AlterTableNode,
     ColumnDefinitionNode,
     CompiledStatement,
     ConstraintNode,
-    CreateIndexNode,
     CreateTableNode,
     DropConstraintNode,
     DropDefaultNode,
     DropIndexNode,
     DropNotNullNode,
+    DropSchemaNode,
+    EnumTypeNode,
     Expression,
     ForeignKeyConstraintNode,
     IdentifierNode,
     InsertNode,
+    ModifyColumnNode,
+    PrimaryKeyConstraintNode,
     RawNode,
     SelectNode,
     SetDataTypeNode,
     SetDefaultNode,
     SetNotNullNode,
-    ValidateConstraintNode,
+    UniqueConstraintNode,
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer
+from .support import engine_of, supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -110,16 +115,35 @@ class MysqlCompiler(QueryCompiler):
         if self.serial_kind(col) is not None:
             col = replace(col, not_null=True, auto_increment=True)
         # InnoDB ignores inline REFERENCES: they become table-level FOREIGN KEY constraints
+        if col.references is not None:
+            self.require("inline_references")
         return super().column_clauses(replace(col, references=None), table)
 
-    def unsigned_clause(self) -> str:
-        return "UNSIGNED"
+    def enum_data_type(self, node: EnumTypeNode) -> str:
+        return f"enum({self.enum_values(node.values)})"
 
     def virtual_keyword(self) -> str:
         return " VIRTUAL"
 
     def column_comment_clause(self, comment: str) -> str:
         return "COMMENT " + self.string_literal(comment)
+
+    def table_comment_clause(self, comment: str | None) -> str:
+        return "COMMENT = " + self.string_literal(comment or "")
+
+    def check_auto_numbering(
+        self, columns: Sequence[ColumnDefinitionNode], constraints: Sequence[ConstraintNode]
+    ) -> None:
+        # MySQL numbers only a column that leads an index: the primary key or a unique key
+        leading = {
+            c.columns[0]
+            for c in constraints
+            if isinstance(c, PrimaryKeyConstraintNode | UniqueConstraintNode) and c.columns
+        }
+        for col in columns:
+            numbered = col.auto_increment or self.serial_kind(col) is not None
+            if numbered and not (col.primary_key or col.unique or col.name in leading):
+                self.require("auto_increment_without_key")
 
     def default_sql(self, expr: Expression) -> str:
         text = self.inline_sql(expr)
@@ -136,12 +160,6 @@ class MysqlCompiler(QueryCompiler):
 
     def table_constraints(self, node: CreateTableNode) -> Sequence[ConstraintNode]:
         return [*node.constraints, *self.inline_foreign_keys(node.table, node.columns)]
-
-    def drop_table_cascade(self) -> str:
-        raise self.unsupported(
-            "drop_table(...).cascade() (MySQL parses CASCADE and ignores it)",
-            "drop the foreign keys or tables that reference it first",
-        )
 
     def ilike(self, op: str) -> str:
         return op.replace("ilike", "like")  # the default collations compare case-insensitively
@@ -166,23 +184,28 @@ class MysqlCompiler(QueryCompiler):
             out.append(replace(stmt, sql=text, display=None))
         return out
 
-    def add_column_clause(self, node: AlterTableNode, action: AddColumnNode) -> str:
-        clause = "ADD COLUMN " + self.column_definition(action.column, node.table)
-        for fk in self.inline_foreign_keys(node.table, [action.column]):
+    def _with_foreign_keys(self, clause: str, node: AlterTableNode, col: ColumnDefinitionNode) -> str:
+        for fk in self.inline_foreign_keys(node.table, [col]):
             clause += ", ADD " + self.constraint_definition(fk)
         return clause
 
-    def add_column_if_not_exists_keyword(self) -> str:
-        if not self.is_mariadb:
-            raise self.unsupported("add_column(...).if_not_exists() on MySQL", "check information_schema first")
-        return "IF NOT EXISTS"
+    def add_column_clause(self, node: AlterTableNode, action: AddColumnNode) -> str:
+        return self._with_foreign_keys(super().add_column_clause(node, action), node, action.column)
 
-    def alter_action(self, node: AlterTableNode, action: Any) -> list[str]:
-        if isinstance(action, AddConstraintNode) and action.not_valid:
-            raise self.unsupported("NOT VALID constraints", "add the constraint directly")
-        if isinstance(action, ValidateConstraintNode):
-            raise self.unsupported("validate_constraint()", "MySQL validates constraints when they are added")
-        return super().alter_action(node, action)
+    def modify_column_clause(self, node: AlterTableNode, action: ModifyColumnNode) -> str:
+        self.check_auto_numbering([action.column], [a.constraint for a in node.actions if isinstance(a, AddConstraintNode)])
+        return self._with_foreign_keys(super().modify_column_clause(node, action), node, action.column)
+
+    def rename_target(self, table: IdentifierNode, new_name: str) -> str:
+        # unqualified, MySQL would move the table into the connection's current database
+        return self.table_name(IdentifierNode(new_name, table.schema))
+
+    def set_schema_clause(self, table: IdentifierNode, schema: str) -> str:
+        return "RENAME TO " + self.table_name(IdentifierNode(table.name, schema))
+
+    def alter_action(self, node: AlterTableNode, action: AlterTableAction) -> list[str]:
+        # a drop_constraint(if_exists=True) of a constraint that is not there compiles to nothing
+        return [clause for clause in super().alter_action(node, action) if clause]
 
     def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:
         a = action.alteration
@@ -278,6 +301,8 @@ class MysqlCompiler(QueryCompiler):
         )
 
     def drop_constraint_clause(self, node: AlterTableNode, action: DropConstraintNode) -> str:
+        """By the constraint's kind: DROP FOREIGN KEY, DROP PRIMARY KEY, DROP INDEX (unique) or
+        DROP CONSTRAINT (check); "" for an if_exists of a constraint that is not there."""
         kind = "UNKNOWN"
         if self.reader is not None:
             schema_sql, params = self._schema_expr(node.table)
@@ -289,63 +314,41 @@ class MysqlCompiler(QueryCompiler):
             if rows:
                 kind = str(rows[0]["t"]).upper()
             elif action.if_exists:
-                kind = "UNKNOWN"
+                return ""
             else:
                 raise BuilderError(f"constraint {action.name!r} does not exist on table {node.table.name!r}")
         name = self.quote(action.name)
+        if_exists = "IF EXISTS " if action.if_exists and self.is_mariadb else ""
         if kind == "FOREIGN KEY":
-            return f"DROP FOREIGN KEY {name}"
+            return f"DROP FOREIGN KEY {if_exists}{name}"
         if kind == "PRIMARY KEY":
             return "DROP PRIMARY KEY"
         if kind == "UNIQUE":
-            return f"DROP INDEX {name}"
-        if_exists = "IF EXISTS " if action.if_exists and self.is_mariadb else ""
+            return f"DROP INDEX {if_exists}{name}"
         return f"DROP CONSTRAINT {if_exists}{name}"
 
     # ----------------------------------------------------------------- indexes
 
-    def compile_create_index(self, node: CreateIndexNode) -> CompiledStatement:
-        if node.table is None:
-            raise BuilderError(f"create_index({node.name.name!r}) needs .on(table)")
-        if node.where is not None:
-            raise self.unsupported(
-                "partial indexes (create_index(...).where(...))",
-                "index a generated column that is NULL outside the predicate, or index the whole column",
-            )
-        if node.include:
-            raise self.unsupported("index include([...])", "add the columns to the index key instead")
-        if node.nulls_not_distinct:
-            self.require_nulls_not_distinct()
-        w = Writer(self, inline=True).text("CREATE ")
-        if node.unique:
-            w.text("UNIQUE ")
-        w.text("INDEX ")
-        if node.if_not_exists:
-            if not self.is_mariadb:
-                raise self.unsupported("create_index(...).if_not_exists() on MySQL", "check information_schema.STATISTICS first")
-            w.text("IF NOT EXISTS ")
-        w.ident(node.name.name)
-        if node.using:
-            if node.using.lower() not in ("btree", "hash"):
-                raise self.unsupported(f"index method {node.using!r}", "use 'btree' or 'hash'")
-            w.text(f" USING {node.using.upper()}")
-        w.text(" ON ").table(node.table).text(f" ({self.index_columns(node)})")
-        # concurrently(): InnoDB builds secondary indexes online (in place, writes allowed)
-        return w.finish(node)
+    using_before_on = True
+
+    def index_method(self, method: str) -> str:
+        return super().index_method(method).upper()
 
     def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement:
-        table = node.table or self._index_table(node)
+        if node.concurrently:
+            self.require("drop_index_concurrently")
+        if node.cascade:
+            self.require("drop_index_cascade")
         w = Writer(self, inline=True).text("DROP INDEX ")
         if node.if_exists:
-            if not self.is_mariadb:
-                raise self.unsupported("drop_index(...).if_exists() on MySQL", "check information_schema.STATISTICS first")
+            self.require("drop_index_if_exists")
             w.text("IF EXISTS ")
-        if node.cascade:
-            raise self.unsupported("drop_index(...).cascade()")
+        table = node.table or self._index_table(node)
         w.ident(node.name.name).text(" ON ").table(table)
         return w.finish(node)
 
     def _index_table(self, node: DropIndexNode) -> IdentifierNode:
+        self.require("drop_index_without_table")
         if self.reader is None:
             raise BuilderError(f"drop_index({node.name.name!r}) on MySQL needs .on(table)")
         schema_sql, params = self._schema_expr(node.name)
@@ -360,6 +363,27 @@ class MysqlCompiler(QueryCompiler):
                 + (": no such index" if not rows else ": several tables have an index of that name")
             )
         return IdentifierNode(str(rows[0]["t"]), node.name.schema)
+
+    # ----------------------------------------------------------------- schemas (databases), sequences
+
+    schema_keyword = "DATABASE"
+    no_cycle_keyword = "NOCYCLE"
+
+    def drop_schema_cascade_keyword(self) -> str:
+        return ""  # DROP DATABASE always drops what the database holds
+
+    def compile_drop_schema(self, node: DropSchemaNode) -> CompiledStatement:
+        if not node.cascade and self.reader is not None:
+            rows = self.reader.fetch(
+                "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", [node.name]
+            )
+            count = int(str(rows[0]["n"])) if rows else 0
+            if count:
+                raise BuilderError(
+                    f"database {node.name!r} holds {count} table(s) and {self.dialect.display_name}'s DROP DATABASE "
+                    "would drop them all; add .cascade() to drop it with its tables"
+                )
+        return super().compile_drop_schema(node)
 
     # ----------------------------------------------------------------- data
 
@@ -392,17 +416,20 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
+    def _supports(self, feature: str) -> bool:
+        return supports(feature, engine_of(self), self.server_version)
+
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(
             transactional_ddl=False,
             concurrent_index=False,
-            partial_index=False,
+            partial_index=self._supports("partial_index"),
             max_identifier_length=64,
             alter_column_in_place=True,
-            add_column_if_not_exists=self.is_mariadb,
-            create_index_if_not_exists=self.is_mariadb,
-            drop_index_if_exists=self.is_mariadb,
+            add_column_if_not_exists=self._supports("add_column_if_not_exists"),
+            create_index_if_not_exists=self._supports("create_index_if_not_exists"),
+            drop_index_if_exists=self._supports("drop_index_if_exists"),
             schemas=False,
         )
 

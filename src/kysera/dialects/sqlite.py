@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BuilderError, ConnectionFailedError, KyseraError
@@ -22,14 +23,16 @@ from ..nodes import (
     AlterTableNode,
     ColumnDefinitionNode,
     CompiledStatement,
-    CreateIndexNode,
     CreateTableNode,
+    EnumTypeNode,
     IdentifierNode,
     InsertNode,
     PrimaryKeyConstraintNode,
+    TableCommentNode,
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler
+from .support import supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -48,57 +51,80 @@ class SqliteCompiler(QueryCompiler):
         "string": "text",
     }
 
+    # ----------------------------------------------------------------- columns
+
     def column_type(self, col: ColumnDefinitionNode) -> str:
         kind = self.serial_kind(col)
         if kind is not None:
             if not col.primary_key:
-                raise self.unsupported(
-                    f"'{kind}' on a column that is not the primary key",
-                    f"declare {col.name!r} with .primary_key(), or use 'integer'",
-                )
+                self.require("auto_increment_without_key")
             return "INTEGER"
+        if isinstance(col.data_type.name, EnumTypeNode):
+            # SQLite has no enum: a text column that only takes the values
+            values = self.enum_values(col.data_type.name.values)
+            return f"{self.data_type(col.data_type)} CHECK ({self.quote(col.name)} IN ({values}))"
         return self.data_type(col.data_type)
+
+    def enum_data_type(self, node: EnumTypeNode) -> str:
+        return "text"
 
     def auto_increment_clause(self, col: ColumnDefinitionNode) -> str:
         if not col.primary_key:
-            raise self.unsupported(
-                "auto_increment() on a column that is not the primary key",
-                "SQLite numbers only an INTEGER PRIMARY KEY column",
-            )
+            self.require("auto_increment_without_key")
         return "AUTOINCREMENT"
 
     def column_clauses(self, col: ColumnDefinitionNode, table: IdentifierNode | None) -> list[str]:
         if self.serial_kind(col) is not None and not col.auto_increment:
-            from dataclasses import replace
-
             col = replace(col, auto_increment=True)
         return super().column_clauses(col, table)
 
-    def table_constraints(self, node: CreateTableNode) -> Sequence[PrimaryKeyConstraintNode | object]:  # type: ignore[override]
+    def reference_table(self, table: IdentifierNode) -> str:
+        # a foreign key names a table of the same database, unqualified (SQLite refuses "db"."t")
+        return self.quote(table.name)
+
+    # ----------------------------------------------------------------- tables
+
+    def compile_create_table(self, node: CreateTableNode) -> list[CompiledStatement]:
+        return super().compile_create_table(self._inline_serial_primary_key(node))
+
+    def _inline_serial_primary_key(self, node: CreateTableNode) -> CreateTableNode:
+        """A one-column table-level primary key on a serial column becomes the column's own
+        PRIMARY KEY: only there can SQLite number it (INTEGER PRIMARY KEY AUTOINCREMENT)."""
+        serial = {c.name for c in node.columns if self.serial_kind(c) is not None or c.auto_increment}
+        constraints = []
+        columns = node.columns
         for c in node.constraints:
-            if isinstance(c, PrimaryKeyConstraintNode):
-                for col in node.columns:
-                    if col.name in c.columns and self.serial_kind(col) is not None:
-                        raise self.unsupported(
-                            f"'{self.serial_kind(col)}' in a table-level primary key",
-                            f"use .primary_key() on column {col.name!r} instead",
-                        )
-        return node.constraints
+            if isinstance(c, PrimaryKeyConstraintNode) and serial & set(c.columns):
+                if len(c.columns) != 1:
+                    self.require("auto_increment_without_key")
+                (name,) = c.columns
+                columns = tuple(replace(col, primary_key=True) if col.name == name else col for col in columns)
+                continue
+            constraints.append(c)
+        return replace(node, columns=columns, constraints=tuple(constraints))
 
     def compile_alter_table(self, node: AlterTableNode) -> list[CompiledStatement]:
         from .sqlite_alter import compile_sqlite_alter_table
 
-        return compile_sqlite_alter_table(self, node)
+        for action in node.actions:
+            self.require_action(action)
+        # table comments are not stored on SQLite: nothing to do for them
+        actions = tuple(a for a in node.actions if not isinstance(a, TableCommentNode))
+        if not actions:
+            return []
+        return compile_sqlite_alter_table(self, replace(node, actions=actions))
 
-    def compile_create_index(self, node: CreateIndexNode) -> CompiledStatement:
-        if node.using:
-            raise self.unsupported(f"index method using({node.using!r})", "SQLite has only B-tree indexes; drop .using()")
-        # concurrently(): SQLite has no online index build; the normal build is used
-        return super().compile_create_index(node)
+    # ----------------------------------------------------------------- indexes
 
     def index_name(self, name: IdentifierNode, table: IdentifierNode | None) -> str:
+        # SQLite puts the schema on the index's name and refuses it on the table
         schema = name.schema or (table.schema if table else None)
         return self.table_name(IdentifierNode(name.name, schema))
+
+    def index_table(self, table: IdentifierNode) -> str:
+        return self.quote(table.name)
+
+    # ----------------------------------------------------------------- data
 
     def insert_keyword(self, node: InsertNode) -> str:
         return "INSERT OR IGNORE INTO " if node.ignore_conflicts else "INSERT INTO "
@@ -119,6 +145,9 @@ class SqliteDialect(Dialect):
     name = "sqlite"
     display_name = "SQLite"
     compiler_class = SqliteCompiler
+
+    def _supports(self, feature: str) -> bool:
+        return supports(feature, "sqlite", self.server_version)
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         super().__init__(server_version, version_text)
@@ -168,12 +197,12 @@ class SqliteDialect(Dialect):
         return Capabilities(
             transactional_ddl=True,
             concurrent_index=False,
-            partial_index=True,
+            partial_index=self._supports("partial_index"),
             max_identifier_length=1_000_000,
             alter_column_in_place=False,
-            add_column_if_not_exists=False,
-            create_index_if_not_exists=True,
-            drop_index_if_exists=True,
+            add_column_if_not_exists=self._supports("add_column_if_not_exists"),
+            create_index_if_not_exists=self._supports("create_index_if_not_exists"),
+            drop_index_if_exists=self._supports("drop_index_if_exists"),
             schemas=False,
         )
 

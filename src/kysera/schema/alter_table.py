@@ -19,17 +19,21 @@ from ..nodes import (
     DropDefaultNode,
     DropNotNullNode,
     ForeignKeyConstraintNode,
+    ModifyColumnNode,
     RawNode,
     RenameColumnNode,
+    RenameConstraintNode,
     RenameTableNode,
     SetDataTypeNode,
     SetDefaultNode,
     SetNotNullNode,
+    SetSchemaNode,
+    TableCommentNode,
     ValidateConstraintNode,
 )
 from . import constraints as c
 from .column import ColumnCallback, build_column, data_type_node, default_node, referential_action
-from .executable import Executable
+from .executable import Executable, name_of
 
 
 class AlterColumnBuilder:
@@ -69,16 +73,36 @@ class AlterTableBuilder(Executable[AlterTableNode]):
         return AlterTableBuilder(self._db, replace(self._node, actions=(*self._node.actions, *actions)))
 
     def add_column(self, name: str, data_type: object, build: ColumnCallback = None) -> AlterTableBuilder:
-        return self._add(AddColumnNode(build_column(name, data_type, build)))
+        return self._add(AddColumnNode(build_column(name, data_type, build, self._schema)))
 
     def drop_column(self, name: str, *, if_exists: bool = False) -> AlterTableBuilder:
-        return self._add(DropColumnNode(name, if_exists))
+        return self._add(DropColumnNode(name_of(name, "a column name"), if_exists))
 
     def rename_column(self, name: str, new_name: str) -> AlterTableBuilder:
-        return self._add(RenameColumnNode(name, new_name))
+        return self._add(RenameColumnNode(name_of(name, "a column name"), name_of(new_name, "the new column name")))
 
     def rename_to(self, new_name: str) -> AlterTableBuilder:
-        return self._add(RenameTableNode(new_name))
+        """Rename the table; it stays in its schema (later actions of this call use the new name)."""
+        return self._add(RenameTableNode(name_of(new_name, "the new table name")))
+
+    def set_schema(self, schema: str) -> AlterTableBuilder:
+        """Move the table to another schema (PostgreSQL) or database (MySQL: ``RENAME TO db.table``)."""
+        return self._add(SetSchemaNode(name_of(schema, "a schema name")))
+
+    def modify_column(self, name: str, data_type: object, build: ColumnCallback = None) -> AlterTableBuilder:
+        """MySQL's ``MODIFY COLUMN``: the column's whole new definition (what is not restated is
+        dropped: default, NOT NULL, comment). Elsewhere use :meth:`alter_column`."""
+        return self._add(ModifyColumnNode(build_column(name, data_type, build, self._schema)))
+
+    def comment(self, text: str | None) -> AlterTableBuilder:
+        """Set (None: remove) the table's comment; SQLite stores none, so nothing is emitted there."""
+        if text is not None and not isinstance(text, str):
+            raise BuilderError(f"comment() takes a string or None, got {text!r}")
+        return self._add(TableCommentNode(text))
+
+    def rename_constraint(self, name: str, new_name: str) -> AlterTableBuilder:
+        """PostgreSQL only; elsewhere drop the constraint and add it again."""
+        return self._add(RenameConstraintNode(name_of(name, "a constraint name"), name_of(new_name, "the new constraint name")))
 
     def alter_column(self, name: str, build: Callable[[AlterColumnBuilder], AlterColumnBuilder]) -> AlterTableBuilder:
         """``alter_column("name", lambda col: col.set_data_type("varchar(200)"))``."""
@@ -97,9 +121,12 @@ class AlterTableBuilder(Executable[AlterTableNode]):
     ) -> AlterTableBuilder:
         return self._add(AddConstraintNode(c.unique(name, columns, nulls_not_distinct)))
 
-    def add_check_constraint(self, name: str, expression: Sql | str | RawNode) -> AlterTableBuilder:
+    def add_check_constraint(
+        self, name: str, expression: Sql | str | RawNode, *, not_valid: bool = False
+    ) -> AlterTableBuilder:
+        """``not_valid=True`` skips checking existing rows (PostgreSQL; run validate_constraint later)."""
         expr = expression if isinstance(expression, Sql | str) else Sql(expression)
-        return self._add(AddConstraintNode(c.check(name, expr)))
+        return self._add(AddConstraintNode(c.check(name, expr), not_valid))
 
     def add_foreign_key_constraint(
         self,
@@ -108,9 +135,15 @@ class AlterTableBuilder(Executable[AlterTableNode]):
         table: str,
         ref_columns: Sequence[str] | str,
         build: Callable[[c.ForeignKeyBuilder], c.ForeignKeyBuilder] | None = None,
+        *,
+        not_valid: bool = False,
     ) -> AlterTableBuilder:
-        """A foreign key; chain ``.on_delete(...)`` / ``.on_update(...)`` right after it."""
-        return self._add(AddConstraintNode(c.foreign_key(name, columns, table, ref_columns, build)))
+        """A foreign key; chain ``.on_delete(...)`` / ``.on_update(...)`` / ``.deferrable()`` right after it.
+
+        ``not_valid=True`` skips checking existing rows (PostgreSQL; run validate_constraint later).
+        """
+        fk = c.foreign_key(name, columns, table, ref_columns, build, self._schema)
+        return self._add(AddConstraintNode(fk, not_valid))
 
     def _replace_last_fk(self, method: str, **changes: object) -> AlterTableBuilder:
         last = self._node.actions[-1] if self._node.actions else None
@@ -127,8 +160,14 @@ class AlterTableBuilder(Executable[AlterTableNode]):
     def on_update(self, action: str) -> AlterTableBuilder:
         return self._replace_last_fk("on_update", on_update=referential_action(action))
 
+    def deferrable(self) -> AlterTableBuilder:
+        return self._replace_last_fk("deferrable", deferrable=True)
+
+    def initially_deferred(self) -> AlterTableBuilder:
+        return self._replace_last_fk("initially_deferred", deferrable=True, initially_deferred=True)
+
     def drop_constraint(self, name: str, *, if_exists: bool = False, cascade: bool = False) -> AlterTableBuilder:
-        return self._add(DropConstraintNode(name, if_exists, cascade))
+        return self._add(DropConstraintNode(name_of(name, "a constraint name"), if_exists, cascade))
 
     def validate_constraint(self, name: str) -> AlterTableBuilder:
         """Validate a constraint added with ``not_valid`` (PostgreSQL)."""

@@ -12,6 +12,7 @@ from ..nodes import (
     REFERENTIAL_ACTIONS,
     ColumnDefinitionNode,
     DataTypeNode,
+    EnumTypeNode,
     Expression,
     IdentifierNode,
     LiteralNode,
@@ -28,7 +29,51 @@ def data_type_node(data_type: object) -> DataTypeNode:
         return DataTypeNode(data_type)
     if isinstance(data_type, Sql | RawNode):
         return DataTypeNode(to_raw(data_type))
-    raise BuilderError(f"a column type is a string such as 'varchar(255)' or sql(...), not {data_type!r}")
+    if isinstance(data_type, EnumTypeNode):
+        return DataTypeNode(data_type)
+    raise BuilderError(
+        f"a column type is a string such as 'varchar(255)', sql(...) or enum_type(...), not {data_type!r}"
+    )
+
+
+def enum_values(values: object, what: str) -> tuple[str, ...]:
+    """Enum labels: a non-empty list of distinct, non-empty strings."""
+    if isinstance(values, str) or not isinstance(values, list | tuple):
+        raise BuilderError(f"{what} takes a list of strings, got {values!r}")
+    out = tuple(values)
+    if not out or not all(isinstance(v, str) and v for v in out):
+        raise BuilderError(f"{what} needs a non-empty list of non-empty strings, got {values!r}")
+    if len(set(out)) != len(out):
+        raise BuilderError(f"{what} lists a value twice: {list(out)!r}")
+    return out
+
+
+def enum_type(name: str, values: list[str] | tuple[str, ...]) -> EnumTypeNode:
+    """A portable enum column type: the named type on PostgreSQL (made by
+    ``db.schema.create_type(name).as_enum(values)``), ``enum(...)`` on MySQL, and ``text`` with a
+    ``CHECK (col IN (...))`` on SQLite. ``"app.mood"`` names a type in schema ``app``."""
+    if not isinstance(name, str) or not name:
+        raise BuilderError(f"an enum type name must be a non-empty string, got {name!r}")
+    return EnumTypeNode(IdentifierNode.parse(name), enum_values(values, f"enum_type({name!r})"))
+
+
+def qualify(node: IdentifierNode, schema: str | None) -> IdentifierNode:
+    """``node`` in ``schema`` when it names none (``db.with_schema``)."""
+    if schema and node.schema is None:
+        return IdentifierNode(node.name, schema)
+    return node
+
+
+def qualify_column(col: ColumnDefinitionNode, schema: str | None) -> ColumnDefinitionNode:
+    """The column's foreign key target and enum type in ``schema`` when they name none."""
+    if not schema:
+        return col
+    if col.references is not None:
+        col = replace(col, references=replace(col.references, table=qualify(col.references.table, schema)))
+    if isinstance(col.data_type.name, EnumTypeNode):
+        enum = col.data_type.name
+        col = replace(col, data_type=DataTypeNode(replace(enum, name=qualify(enum.name, schema))))
+    return col
 
 
 def default_node(value: object) -> Expression:
@@ -103,6 +148,15 @@ class ColumnBuilder:
     def on_update(self, action: str) -> ColumnBuilder:
         return self._with(references=replace(self._reference("on_update"), on_update=referential_action(action)))
 
+    def deferrable(self) -> ColumnBuilder:
+        """The foreign key is checked at COMMIT when the transaction asks for it (PostgreSQL, SQLite)."""
+        return self._with(references=replace(self._reference("deferrable"), deferrable=True))
+
+    def initially_deferred(self) -> ColumnBuilder:
+        """The foreign key is checked at COMMIT (PostgreSQL, SQLite)."""
+        ref = self._reference("initially_deferred")
+        return self._with(references=replace(ref, deferrable=True, initially_deferred=True))
+
     def check(self, expression: Sql | str) -> ColumnBuilder:
         """A CHECK constraint: ``check(sql("age >= 0"))`` (a plain string is taken as SQL)."""
         node = RawNode((expression,)) if isinstance(expression, str) else to_raw(expression)
@@ -113,6 +167,7 @@ class ColumnBuilder:
         return self._with(generated=node)
 
     def stored(self) -> ColumnBuilder:
+        """The generated value is computed on write and stored (the default is virtual)."""
         if self.node.generated is None:
             raise BuilderError(f"stored() must follow generated_always_as(...) on column {self.node.name!r}")
         return self._with(stored=True)
@@ -124,28 +179,38 @@ class ColumnBuilder:
         return self._with(identity="by default")
 
     def unsigned(self) -> ColumnBuilder:
+        """MySQL/MariaDB only; elsewhere use ``check(sql("col >= 0"))``."""
         return self._with(unsigned=True)
 
     def collate(self, collation: str) -> ColumnBuilder:
+        """The column's collation, by this engine's name (``"C"``, ``utf8mb4_bin``, ``NOCASE``)."""
+        if not isinstance(collation, str) or not collation:
+            raise BuilderError(f"collate() takes a collation name, got {collation!r}")
         return self._with(collate=collation)
 
     def comment(self, text: str) -> ColumnBuilder:
+        """A comment stored with the column (not stored on SQLite)."""
+        if not isinstance(text, str):
+            raise BuilderError(f"comment() takes a string, got {text!r}")
         return self._with(comment=text)
 
     def if_not_exists(self) -> ColumnBuilder:
+        """For ``alter_table(...).add_column``: do nothing when the column exists."""
         return self._with(if_not_exists=True)
 
     def modify_front(self, fragment: Sql) -> ColumnBuilder:
+        """Raw SQL right after the type (and unsigned/collate)."""
         return self._with(modify_front=to_raw(fragment))
 
     def modify_end(self, fragment: Sql) -> ColumnBuilder:
+        """Raw SQL at the end of the column definition."""
         return self._with(modify_end=to_raw(fragment))
 
 
 ColumnCallback = Callable[[ColumnBuilder], ColumnBuilder] | None
 
 
-def build_column(name: str, data_type: object, build: ColumnCallback) -> ColumnDefinitionNode:
+def build_column(name: str, data_type: object, build: ColumnCallback, schema: str | None = None) -> ColumnDefinitionNode:
     if not isinstance(name, str) or not name:
         raise BuilderError(f"a column name must be a non-empty string, got {name!r}")
     builder = ColumnBuilder(ColumnDefinitionNode(name, data_type_node(data_type)))
@@ -156,4 +221,4 @@ def build_column(name: str, data_type: object, build: ColumnCallback) -> ColumnD
                 f"the callback for column {name!r} must return the builder, e.g. lambda col: col.not_null()"
             )
         builder = result
-    return builder.node
+    return qualify_column(builder.node, schema)

@@ -16,7 +16,7 @@ from ..nodes import (
     ReferencesNode,
     UniqueConstraintNode,
 )
-from .column import referential_action
+from .column import qualify, referential_action
 
 
 def column_names(columns: Sequence[str] | str, what: str) -> tuple[str, ...]:
@@ -58,12 +58,15 @@ def foreign_key(
     table: str,
     ref_columns: Sequence[str] | str,
     build: Callable[[ForeignKeyBuilder], ForeignKeyBuilder] | None = None,
+    schema: str | None = None,
 ) -> ForeignKeyConstraintNode:
+    if not isinstance(table, str) or not table:
+        raise BuilderError(f"add_foreign_key_constraint needs the referenced table's name, got {table!r}")
     cols = column_names(columns, "add_foreign_key_constraint")
     refs = column_names(ref_columns, "add_foreign_key_constraint")
     if len(cols) != len(refs):
         raise BuilderError(f"foreign key {name!r} has {len(cols)} column(s) but references {len(refs)}")
-    node = ForeignKeyConstraintNode(name, cols, ReferencesNode(IdentifierNode.parse(table), refs))
+    node = ForeignKeyConstraintNode(name, cols, ReferencesNode(qualify(IdentifierNode.parse(table), schema), refs))
     if build is not None:
         result = build(ForeignKeyBuilder(node))
         if not isinstance(result, ForeignKeyBuilder):

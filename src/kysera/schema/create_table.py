@@ -7,10 +7,18 @@ from dataclasses import replace
 
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
-from ..nodes import ConstraintNode, CreateTableNode, DropTableNode, ForeignKeyConstraintNode
+from ..nodes import (
+    ConstraintNode,
+    CreateTableNode,
+    DropTableNode,
+    ForeignKeyConstraintNode,
+    IdentifierNode,
+)
 from . import constraints as c
 from .column import ColumnCallback, build_column, referential_action
-from .executable import Executable
+from .executable import Executable, query_node
+
+ON_COMMIT_ACTIONS = ("preserve rows", "delete rows", "drop")
 
 
 class CreateTableBuilder(Executable[CreateTableNode]):
@@ -25,25 +33,47 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         """A column: ``add_column("email", "varchar(255)", lambda col: col.not_null().unique())``."""
         if any(col.name == name for col in self._node.columns):
             raise BuilderError(f"column {name!r} is added twice to table {self._node.table.name!r}")
-        column = build_column(name, data_type, build)
+        column = build_column(name, data_type, build, self._schema)
         return self._with(replace(self._node, columns=(*self._node.columns, column)))
 
     def if_not_exists(self) -> CreateTableBuilder:
         return self._with(replace(self._node, if_not_exists=True))
 
     def temporary(self) -> CreateTableBuilder:
-        return self._with(replace(self._node, temporary=True))
+        """A temporary table; it lives in the session's temporary schema, so ``db.with_schema``
+        does not apply to it."""
+        table = self._node.table
+        if self._schema and table.schema == self._schema:
+            table = IdentifierNode(table.name)
+        return self._with(replace(self._node, temporary=True, table=table))
 
-    def as_(self, select: Sql) -> CreateTableBuilder:
-        """``CREATE TABLE ... AS <select>``."""
-        node = getattr(select, "to_select_raw", None)
-        raw = node() if node is not None else to_raw(select)
-        return self._with(replace(self._node, as_select=raw))
+    def on_commit(self, action: str) -> CreateTableBuilder:
+        """What a temporary table does at COMMIT: ``"preserve rows"``, ``"delete rows"`` or ``"drop"`` (PostgreSQL)."""
+        normal = " ".join(str(action).lower().split())
+        if normal not in ON_COMMIT_ACTIONS:
+            raise BuilderError(f"on_commit() takes one of {', '.join(ON_COMMIT_ACTIONS)}; got {action!r}")
+        return self._with(replace(self._node, on_commit=normal))  # type: ignore[arg-type]
+
+    def as_(self, query: object) -> CreateTableBuilder:
+        """``CREATE TABLE ... AS <query>``: ``db.select_from(...)...`` or ``sql(...)``.
+
+        Values in the query are written inline as escaped literals, as everywhere in DDL.
+        """
+        return self._with(replace(self._node, as_select=query_node(query, "create_table(...).as_()")))
+
+    def comment(self, text: str | None) -> CreateTableBuilder:
+        """A comment stored with the table: PostgreSQL ``COMMENT ON TABLE``, MySQL ``COMMENT=``;
+        SQLite stores no comments and nothing is emitted there."""
+        if text is not None and not isinstance(text, str):
+            raise BuilderError(f"comment() takes a string, got {text!r}")
+        return self._with(replace(self._node, comment=text))
 
     def modify_front(self, fragment: Sql) -> CreateTableBuilder:
+        """Raw SQL between ``CREATE`` and ``TABLE`` (e.g. ``sql("UNLOGGED")``)."""
         return self._with(replace(self._node, modify_front=to_raw(fragment)))
 
     def modify_end(self, fragment: Sql) -> CreateTableBuilder:
+        """Raw SQL after the column list (e.g. ``sql("STRICT")``, ``sql("ENGINE = InnoDB")``)."""
         return self._with(replace(self._node, modify_end=to_raw(fragment)))
 
     def _add(self, constraint: ConstraintNode) -> CreateTableBuilder:
@@ -68,25 +98,31 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         ref_columns: Sequence[str] | str,
         build: Callable[[c.ForeignKeyBuilder], c.ForeignKeyBuilder] | None = None,
     ) -> CreateTableBuilder:
-        return self._add(c.foreign_key(name, columns, table, ref_columns, build))
+        """A foreign key; chain ``.on_delete(...)`` / ``.on_update(...)`` / ``.deferrable()`` right after it."""
+        return self._add(c.foreign_key(name, columns, table, ref_columns, build, self._schema))
 
-    def _last_fk(self, method: str) -> ForeignKeyConstraintNode:
+    def _last_fk(self, method: str, **changes: object) -> CreateTableBuilder:
         last = self._node.constraints[-1] if self._node.constraints else None
         if not isinstance(last, ForeignKeyConstraintNode):
             raise BuilderError(f"{method}() must follow add_foreign_key_constraint(...)")
-        return last
+        fk = replace(last, references=replace(last.references, **changes))  # type: ignore[arg-type]
+        return self._with(replace(self._node, constraints=(*self._node.constraints[:-1], fk)))
 
     def on_delete(self, action: str) -> CreateTableBuilder:
         """ON DELETE for the foreign key added just before."""
-        fk = self._last_fk("on_delete")
-        fk = replace(fk, references=replace(fk.references, on_delete=referential_action(action)))
-        return self._with(replace(self._node, constraints=(*self._node.constraints[:-1], fk)))
+        return self._last_fk("on_delete", on_delete=referential_action(action))
 
     def on_update(self, action: str) -> CreateTableBuilder:
         """ON UPDATE for the foreign key added just before."""
-        fk = self._last_fk("on_update")
-        fk = replace(fk, references=replace(fk.references, on_update=referential_action(action)))
-        return self._with(replace(self._node, constraints=(*self._node.constraints[:-1], fk)))
+        return self._last_fk("on_update", on_update=referential_action(action))
+
+    def deferrable(self) -> CreateTableBuilder:
+        """DEFERRABLE for the foreign key added just before (PostgreSQL, SQLite)."""
+        return self._last_fk("deferrable", deferrable=True)
+
+    def initially_deferred(self) -> CreateTableBuilder:
+        """DEFERRABLE INITIALLY DEFERRED for the foreign key added just before (PostgreSQL, SQLite)."""
+        return self._last_fk("initially_deferred", deferrable=True, initially_deferred=True)
 
 
 class DropTableBuilder(Executable[DropTableNode]):
@@ -98,3 +134,4 @@ class DropTableBuilder(Executable[DropTableNode]):
     def cascade(self) -> DropTableBuilder:
         """Also drop what depends on the table (PostgreSQL only)."""
         return DropTableBuilder(self._db, replace(self._node, cascade=True))
+

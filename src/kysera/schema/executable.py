@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from ..nodes import OperationNode
+from ..errors import BuilderError
+from ..fragment import Sql
+from ..nodes import OperationNode, QueryNode, RawNode, SelectNode
 
 if TYPE_CHECKING:
     from ..compiled import CompiledQuery
@@ -33,5 +35,34 @@ class Executable(Generic[N]):
         """Compile and run the statement(s)."""
         return self._db.execute(self._node)
 
+    @property
+    def _schema(self) -> str | None:
+        """The schema of ``db.with_schema(...)``, which unqualified names are put in."""
+        return self._db._default_schema
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._node!r}>"
+
+
+def query_node(query: object, what: str) -> QueryNode:
+    """The query of ``as_(...)``: ``db.select_from(...)`` (a builder), ``sql(...)`` or SQL text."""
+    if isinstance(query, str):
+        if not query.strip():
+            raise BuilderError(f"{what} needs a query, got an empty string")
+        return RawNode((query,))
+    if isinstance(query, Sql):
+        return query.node
+    if isinstance(query, RawNode | SelectNode):
+        return query
+    to_node = getattr(query, "to_node", None)
+    if callable(to_node):
+        node = to_node()
+        if isinstance(node, SelectNode | RawNode):
+            return node
+    raise BuilderError(f"{what} takes db.select_from(...), sql(...) or SQL text, got {query!r}")
+
+
+def name_of(name: object, what: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise BuilderError(f"{what} must be a non-empty string, got {name!r}")
+    return name
