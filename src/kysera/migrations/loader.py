@@ -160,11 +160,27 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
     return f"{package.__name__}.m{index}_{ident}"
 
 
+def _code(path: Path, name: str, data: bytes) -> types.CodeType:
+    """The file's code object, from the bytecode cache (``__pycache__``) when it is current.
+
+    Importing 100 migrations for ``kysera migrate status`` costs a compile each without it.
+    """
+    from importlib.machinery import SourceFileLoader
+
+    try:
+        code = SourceFileLoader(name, str(path)).get_code(name)
+    except (ImportError, OSError, EOFError):
+        code = None
+    if code is None:
+        return compile(data, str(path), "exec", dont_inherit=True)
+    return code
+
+
 def _load_python(path: Path, package: types.ModuleType, index: int) -> Migration:
     data = _read(path)
     name = _module_name(package, index, path.stem)
     try:
-        code = compile(data, str(path), "exec", dont_inherit=True)
+        code = _code(path, name, data)
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno else ""
         fix = "fix the file"

@@ -86,16 +86,18 @@ class Migration:
             )
         if description is not None and not isinstance(description, str):
             raise MigrationDefinitionError(f"migration {name}{where}: description must be a string, got {description!r}")
-        from ..errors import ConfigurationError
-        from ..safety.rules import resolve_codes
+        codes: set[str] = set()
+        if allow_unsafe:
+            from ..errors import ConfigurationError
+            from ..safety.rules import resolve_codes
 
-        try:
-            codes = resolve_codes(
-                allow_unsafe if allow_unsafe is True or isinstance(allow_unsafe, str) else list(allow_unsafe or ()),
-                f"migration {name}{where}",
-            )
-        except ConfigurationError as exc:
-            raise MigrationDefinitionError(str(exc)) from None
+            try:
+                codes = resolve_codes(
+                    allow_unsafe if allow_unsafe is True or isinstance(allow_unsafe, str) else list(allow_unsafe),
+                    f"migration {name}{where}",
+                )
+            except ConfigurationError as exc:
+                raise MigrationDefinitionError(str(exc)) from None
         #: safety rule codes acknowledged for this migration (``allow_unsafe = ["KS102"]``; True: all)
         self.allow_unsafe: frozenset[str] = frozenset(codes)
         self.name = name
