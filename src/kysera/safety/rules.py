@@ -51,16 +51,10 @@ db.schema.alter_table("{table}").add_column("{column}_new", "<new type>").execut
 db.backfill("{table}", set={{"{column}_new": db.ref("{column}")}}, where=sql("{column}_new IS NULL"))
 # then switch the code to {column}_new, and drop {column} in a later migration"""),
     Rule("KS201", "create-index-blocking", (BLK,), "builds an index while holding a lock that blocks writes",
-         """# PostgreSQL: build it concurrently, in a migration with `transaction = False`
-transaction = False
-
-def up(db):
-    db.schema.create_index("{index}").on("{table}").columns([...]).concurrently().execute()"""),
+         """# PostgreSQL: build it concurrently (kysera runs the migration outside a transaction)
+db.schema.create_index("{index}").on("{table}").columns([...]).concurrently().execute()"""),
     Rule("KS202", "drop-index-blocking", (BLK,), "drops an index under an ACCESS EXCLUSIVE lock (blocks reads and writes)",
-         """transaction = False
-
-def up(db):
-    db.schema.drop_index("{index}").concurrently().execute()"""),
+         """db.schema.drop_index("{index}").concurrently().execute()   # outside a transaction, by itself"""),
     Rule("KS203", "add-foreign-key-validating", (BLK, MF), "adds a foreign key and checks every existing row while both tables are locked",
          """# PostgreSQL: add it NOT VALID (instant), validate in a separate migration (no write lock)
 sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} FOREIGN KEY (...) REFERENCES ... NOT VALID').execute(db)
@@ -120,7 +114,7 @@ db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_no
     Rule("KS305", "enum-change", (BC,), "changes an enum type: running code may not know the new value",
          """# add values at the end, and deploy code that understands a value before writing it"""),
     Rule("KS501", "concurrently-in-transaction", (NT,), "runs a statement that cannot run inside a transaction",
-         """# kysera runs such a migration outside a transaction; say so explicitly to silence this:
+         """# kysera runs such a migration outside a transaction by itself; say so explicitly with:
 transaction = False"""),
     Rule("KS502", "no-lock-timeout", (BLK,), "runs DDL without a lock timeout: a long wait for the lock queues every query behind it",
          """# keep the runner's lock timeout on (the default), e.g. create_migration_runner(..., statement_lock_timeout=5)"""),
