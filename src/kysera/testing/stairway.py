@@ -1,0 +1,134 @@
+"""The stairway check: for each migration in order, up, down, up again.
+
+After each ``down`` the schema (by introspection) must equal the schema before that migration's
+``up``; any difference is reported as readable lines (table, column, index, constraint). It also
+reports migrations without ``down``, and ups that fail the second time (they were not undone).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import KyseraError
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from ..introspection import SchemaInfo
+    from ..migrations import Migration
+    from ..url import DatabaseUrl
+
+
+@dataclass(frozen=True)
+class StairwayProblem:
+    migration: str
+    kind: str  # "no-down" | "down-differs" | "failed"
+    details: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        head = {
+            "no-down": f"{self.migration}: has no down migration, so it cannot be rolled back",
+            "down-differs": f"{self.migration}: down does not restore the schema its up started from",
+            "failed": f"{self.migration}: failed",
+        }[self.kind]
+        return "\n".join([head, *(f"    {line}" for line in self.details)])
+
+
+@dataclass
+class StairwayReport:
+    checked: list[str] = field(default_factory=list)
+    problems: list[StairwayProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not [p for p in self.problems if p.kind != "no-down"]
+
+    def render(self) -> str:
+        lines = [p.render() for p in self.problems]
+        status = "ok" if self.ok else "FAILED"
+        lines.append(
+            f"stairway {status}: {len(self.checked)} migration(s) checked (up, down, up), "
+            f"{sum(p.kind == 'down-differs' for p in self.problems)} down(s) that do not undo their up, "
+            f"{sum(p.kind == 'failed' for p in self.problems)} failure(s), "
+            f"{sum(p.kind == 'no-down' for p in self.problems)} without down"
+        )
+        return "\n".join(lines)
+
+
+class NotScratchError(KyseraError):
+    """The stairway check refuses to run on a database that already has migrations applied."""
+
+    exit_code = 2
+
+
+def check_migrations(
+    target: str | DatabaseUrl | Database | None,
+    migrations: str | os.PathLike[str] | Sequence[Migration],
+    *,
+    table_name: str = "kysera_migrations",
+) -> StairwayReport:
+    """Run the stairway over ``migrations`` on ``target`` and return what went wrong.
+
+    ``target`` is a Database or a URL; a URL gets a scratch database next to it (created and
+    dropped here), and None a temporary SQLite file. A Database is used as it is: it must have
+    no migrations applied, since the check rolls every migration back.
+    """
+    from ..database import Database
+
+    if isinstance(target, Database):
+        return _run(target, migrations, table_name)
+    from .scratch import scratch_database
+
+    with scratch_database(target) as db:
+        return _run(db, migrations, table_name)
+
+
+def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration], table_name: str) -> StairwayReport:
+    from ..migrations import MigrationError, create_migration_runner, load_migrations
+
+    listed = load_migrations(migrations) if isinstance(migrations, str | os.PathLike) else list(migrations)
+    runner = create_migration_runner(db, listed, table_name=table_name, safety="off")
+    if runner.status().executed:
+        raise NotScratchError(
+            f"{db.url.redacted()} already has migrations applied; the stairway check rolls every migration "
+            "back and forth, so run it on a scratch database (pass a server URL and kysera makes one)"
+        )
+    report = StairwayReport()
+    for migration in listed:
+        report.checked.append(migration.name)
+        before = _schema(db, table_name)
+        try:
+            runner.up_to(migration.name)
+        except MigrationError as exc:
+            report.problems.append(StairwayProblem(migration.name, "failed", (f"up: {exc}",)))
+            break
+        if migration.down is None:
+            report.problems.append(StairwayProblem(migration.name, "no-down"))
+            continue
+        try:
+            runner.down(1)
+        except MigrationError as exc:
+            report.problems.append(StairwayProblem(migration.name, "failed", (f"down: {exc}",)))
+            break
+        differences = before.diff(_schema(db, table_name))
+        if differences:
+            report.problems.append(StairwayProblem(migration.name, "down-differs", tuple(differences)))
+        try:
+            runner.up_to(migration.name)
+        except MigrationError as exc:
+            report.problems.append(StairwayProblem(migration.name, "failed", (f"up again after down: {exc}",)))
+            break
+    return report
+
+
+def _schema(db: Database, table_name: str) -> SchemaInfo:
+    """The schema without kysera's history table (and the sequence behind its id)."""
+    from dataclasses import replace
+
+    from ..introspection import introspect
+
+    info = introspect(db, exclude=(table_name,))
+    own = table_name.rpartition(".")[2] + "_"
+    return replace(info, sequences=tuple(s for s in info.sequences if not s.startswith(own)))

@@ -1,0 +1,94 @@
+"""kysera.testing: the stairway check, scratch databases and the pytest plugin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kysera import Database, connect
+from kysera.migrations import Migration
+from kysera.testing import check_migrations, scratch_database
+from kysera.testing.stairway import NotScratchError
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "blog"
+
+
+def create_t(db: Database) -> None:
+    db.schema.create_table("t").add_column("id", "integer", lambda c: c.primary_key()).add_column("v", "integer").execute()
+
+
+def drop_t(db: Database) -> None:
+    db.schema.drop_table("t").execute()
+
+
+def add_index(db: Database) -> None:
+    db.schema.create_index("ix_t_v").on("t").column("v").execute()
+
+
+def forget_index(db: Database) -> None:
+    # a down that does not undo its up exactly: the index goes, but a stray table stays
+    db.schema.drop_index("ix_t_v").on("t").execute()
+    db.schema.create_table("stray").add_column("id", "integer").execute()
+
+
+def create_u(db: Database) -> None:
+    db.schema.create_table("u").add_column("id", "integer").execute()
+
+
+def target(engine: str, db_url: str) -> str | None:
+    return None if engine == "sqlite" else db_url
+
+
+def test_stairway_passes_on_good_migrations(engine: str, db_url: str) -> None:
+    report = check_migrations(target(engine, db_url), [Migration("001_t", create_t, drop_t)])
+    assert report.ok and report.checked == ["001_t"], report.render()
+
+
+def test_stairway_names_what_a_down_leaves_behind(engine: str, db_url: str) -> None:
+    migrations = [Migration("001_t", create_t, drop_t), Migration("002_ix", add_index, forget_index), Migration("003_x", create_u)]
+    report = check_migrations(target(engine, db_url), migrations)
+    assert not report.ok
+    kinds = [(p.migration, p.kind) for p in report.problems]
+    assert ("002_ix", "down-differs") in kinds and ("003_x", "no-down") in kinds
+    details = next(p.details for p in report.problems if p.migration == "002_ix")
+    assert any("stray" in line for line in details)
+    assert "002_ix: down does not restore" in report.render()
+
+
+def test_stairway_refuses_a_database_with_history(db: Database) -> None:
+    from kysera.migrations import create_migration_runner
+
+    migrations = [Migration("001_t", create_t, drop_t)]
+    create_migration_runner(db, migrations).up()
+    with pytest.raises(NotScratchError, match="scratch"):
+        check_migrations(db, migrations)
+
+
+def test_scratch_database_is_created_and_dropped(engine: str, db_url: str) -> None:
+    with scratch_database(target(engine, db_url)) as db:
+        create_t(db)
+        name = db.url.database
+    if engine != "sqlite":
+        with connect(db_url) as admin:
+            sql = "SELECT 1 AS x FROM pg_database WHERE datname = %s" if engine == "postgres" else "SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s"
+            assert admin.fetch(sql, [name]) == []
+
+
+def test_the_example_project_tests_pass_with_the_plugin(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests")],
+        cwd=EXAMPLE, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout
+
+
+def test_migrate_test_command(tmp_path: Path) -> None:
+    kysera = Path(sys.executable).with_name("kysera")
+    run = subprocess.run([str(kysera), "migrate", "test"], cwd=EXAMPLE, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "stairway ok" in run.stdout
+    assert not (EXAMPLE / "blog.db").exists()  # the configured database was not touched
