@@ -23,6 +23,7 @@ from .nodes import (
     IdentifierNode,
     OrderByNode,
     SelectNode,
+    UpdateNode,
     ValueNode,
 )
 from .query.expressions import filter_node, value_expression
@@ -101,6 +102,7 @@ def backfill(
     last: object = None
     done = batches = 0
     tty = sys.stderr.isatty() and progress is None
+    quoted_pk = db.dialect.compiler().quote(pk)
     while True:
         page = SelectNode(
             ident,
@@ -109,19 +111,22 @@ def backfill(
             order_by=(OrderByNode(ColumnRefNode(pk)),),
             limit=batch_size,
         )
-        keys = [row[pk] for row in db.execute(page)]
-        if not keys:
+        # only the batch's bounds travel back, not its keys
+        inner = db.compile(page)[0]
+        bounds = db.execute(
+            f"SELECT min({quoted_pk}) AS low, max({quoted_pk}) AS high, count(*) AS n FROM ({inner.sql}) AS page",
+            list(inner.params),
+        ).first()
+        if bounds is None or not bounds["n"]:
             break
-        low, high = keys[0], keys[-1]
+        low, high, size = bounds["low"], bounds["high"], int(str(bounds["n"]))
         batch_filter = _and(
             condition,
             AndNode((BinaryFilterNode(ColumnRefNode(pk), ">=", ValueNode(low)), BinaryFilterNode(ColumnRefNode(pk), "<=", ValueNode(high)))),
         )
-        from .nodes import UpdateNode
-
-        with db.transaction():
-            result = db.execute(UpdateNode(ident, assignments, batch_filter))
-        done += result.rowcount if result.rowcount >= 0 else len(keys)
+        # one statement, committed on its own (autocommit): row locks last one batch
+        result = db.execute(UpdateNode(ident, assignments, batch_filter))
+        done += result.rowcount if result.rowcount >= 0 else size
         batches += 1
         last = high
         report = BackfillProgress(ident.name, done, batches, total, time.monotonic() - started)
@@ -130,7 +135,7 @@ def backfill(
             progress(report)
         elif tty:
             print("\r" + report.describe(), end="", file=sys.stderr, flush=True)
-        if len(keys) < batch_size:
+        if size < batch_size:
             break
         if pause:
             time.sleep(pause)
