@@ -706,6 +706,7 @@ class QueryCompiler:
         return "ADD COLUMN " + self.column_definition(action.column, node.table)
 
     def modify_column_clause(self, node: AlterTableNode, action: ModifyColumnNode) -> str:
+        self.check_auto_numbering([action.column], _added_constraints(node))
         return "MODIFY COLUMN " + self.column_definition(action.column, node.table)
 
     def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import BuilderError, ConnectionFailedError, MissingDriverError
 from ..nodes import (
     AddColumnNode,
-    AddConstraintNode,
     AlterColumnNode,
     AlterTableAction,
     AlterTableNode,
@@ -44,7 +43,7 @@ from ..nodes import (
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer
-from .support import engine_of, supports
+from .support import dialect_supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -193,7 +192,6 @@ class MysqlCompiler(QueryCompiler):
         return self._with_foreign_keys(super().add_column_clause(node, action), node, action.column)
 
     def modify_column_clause(self, node: AlterTableNode, action: ModifyColumnNode) -> str:
-        self.check_auto_numbering([action.column], [a.constraint for a in node.actions if isinstance(a, AddConstraintNode)])
         return self._with_foreign_keys(super().modify_column_clause(node, action), node, action.column)
 
     def rename_target(self, table: IdentifierNode, new_name: str) -> str:
@@ -416,20 +414,17 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
-    def _supports(self, feature: str) -> bool:
-        return supports(feature, engine_of(self), self.server_version)
-
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(
             transactional_ddl=False,
             concurrent_index=False,
-            partial_index=self._supports("partial_index"),
+            partial_index=dialect_supports(self, "partial_index"),
             max_identifier_length=64,
             alter_column_in_place=True,
-            add_column_if_not_exists=self._supports("add_column_if_not_exists"),
-            create_index_if_not_exists=self._supports("create_index_if_not_exists"),
-            drop_index_if_exists=self._supports("drop_index_if_exists"),
+            add_column_if_not_exists=dialect_supports(self, "add_column_if_not_exists"),
+            create_index_if_not_exists=dialect_supports(self, "create_index_if_not_exists"),
+            drop_index_if_exists=dialect_supports(self, "drop_index_if_exists"),
             schemas=False,
         )
 

@@ -21,7 +21,7 @@ from ..nodes import (
 from . import raw_text
 from .base import Capabilities, Dialect, Row
 from .compiler import QueryCompiler, Writer
-from .support import supports
+from .support import dialect_supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -128,20 +128,17 @@ class PostgresDialect(Dialect):
     display_name = "PostgreSQL"
     compiler_class = PostgresCompiler
 
-    def _supports(self, feature: str) -> bool:
-        return supports(feature, "postgres", self.server_version)
-
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(
             transactional_ddl=True,
             concurrent_index=True,
-            partial_index=self._supports("partial_index"),
+            partial_index=dialect_supports(self, "partial_index"),
             max_identifier_length=63,
             alter_column_in_place=True,
-            add_column_if_not_exists=self._supports("add_column_if_not_exists"),
-            create_index_if_not_exists=self._supports("create_index_if_not_exists"),
-            drop_index_if_exists=self._supports("drop_index_if_exists"),
+            add_column_if_not_exists=dialect_supports(self, "add_column_if_not_exists"),
+            create_index_if_not_exists=dialect_supports(self, "create_index_if_not_exists"),
+            drop_index_if_exists=dialect_supports(self, "drop_index_if_exists"),
             schemas=True,
         )
 

@@ -32,7 +32,7 @@ from ..nodes import (
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler
-from .support import supports
+from .support import dialect_supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -146,9 +146,6 @@ class SqliteDialect(Dialect):
     display_name = "SQLite"
     compiler_class = SqliteCompiler
 
-    def _supports(self, feature: str) -> bool:
-        return supports(feature, "sqlite", self.server_version)
-
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         super().__init__(server_version, version_text)
         self._restore_foreign_keys = False
@@ -197,12 +194,12 @@ class SqliteDialect(Dialect):
         return Capabilities(
             transactional_ddl=True,
             concurrent_index=False,
-            partial_index=self._supports("partial_index"),
+            partial_index=dialect_supports(self, "partial_index"),
             max_identifier_length=1_000_000,
             alter_column_in_place=False,
-            add_column_if_not_exists=self._supports("add_column_if_not_exists"),
-            create_index_if_not_exists=self._supports("create_index_if_not_exists"),
-            drop_index_if_exists=self._supports("drop_index_if_exists"),
+            add_column_if_not_exists=dialect_supports(self, "add_column_if_not_exists"),
+            create_index_if_not_exists=dialect_supports(self, "create_index_if_not_exists"),
+            drop_index_if_exists=dialect_supports(self, "drop_index_if_exists"),
             schemas=False,
         )
 

@@ -129,9 +129,9 @@ class DropTableBuilder(Executable[DropTableNode]):
     __slots__ = ()
 
     def if_exists(self) -> DropTableBuilder:
-        return DropTableBuilder(self._db, replace(self._node, if_exists=True))
+        return self._changed(if_exists=True)
 
     def cascade(self) -> DropTableBuilder:
         """Also drop what depends on the table (PostgreSQL only)."""
-        return DropTableBuilder(self._db, replace(self._node, cascade=True))
+        return self._changed(cascade=True)
 

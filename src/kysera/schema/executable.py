@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 from ..errors import BuilderError
 from ..fragment import Sql
@@ -34,6 +35,10 @@ class Executable(Generic[N]):
     def execute(self) -> Result:
         """Compile and run the statement(s)."""
         return self._db.execute(self._node)
+
+    def _changed(self, **changes: object) -> Self:
+        """A new builder of this kind around the node with ``changes`` (the builders are immutable)."""
+        return type(self)(self._db, replace(self._node, **changes))  # type: ignore[arg-type]
 
     @property
     def _schema(self) -> str | None:

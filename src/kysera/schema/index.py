@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
@@ -25,70 +24,64 @@ def _index_column(column: str | Sql) -> IndexColumnNode:
 class CreateIndexBuilder(Executable[CreateIndexNode]):
     __slots__ = ()
 
-    def _with(self, **changes: object) -> CreateIndexBuilder:
-        return CreateIndexBuilder(self._db, replace(self._node, **changes))  # type: ignore[arg-type]
-
     def on(self, table: str) -> CreateIndexBuilder:
-        return self._with(table=self._db._table(table))
+        return self._changed(table=self._db._table(table))
 
     def column(self, column: str | Sql) -> CreateIndexBuilder:
         """One column (``"created_at desc"`` sorts descending) or an expression ``sql("lower(email)")``."""
-        return self._with(columns=(*self._node.columns, _index_column(column)))
+        return self._changed(columns=(*self._node.columns, _index_column(column)))
 
     def columns(self, columns: Sequence[str | Sql]) -> CreateIndexBuilder:
         if isinstance(columns, str):
             raise BuilderError("columns() takes a list; use column() for one")
-        return self._with(columns=(*self._node.columns, *(_index_column(c) for c in columns)))
+        return self._changed(columns=(*self._node.columns, *(_index_column(c) for c in columns)))
 
     def expression(self, expression: Sql) -> CreateIndexBuilder:
         return self.column(expression)
 
     def unique(self) -> CreateIndexBuilder:
-        return self._with(unique=True)
+        return self._changed(unique=True)
 
     def if_not_exists(self) -> CreateIndexBuilder:
-        return self._with(if_not_exists=True)
+        return self._changed(if_not_exists=True)
 
     def concurrently(self) -> CreateIndexBuilder:
         """Build without blocking writes: PostgreSQL's CONCURRENTLY (outside a transaction).
 
         MySQL/MariaDB build secondary indexes online already; SQLite has no online build.
         """
-        return self._with(concurrently=True)
+        return self._changed(concurrently=True)
 
     def where(self, predicate: Sql | str) -> CreateIndexBuilder:
         """A partial index (PostgreSQL, SQLite): ``where(sql("status = {}", "active"))``."""
         node: RawNode = RawNode((predicate,)) if isinstance(predicate, str) else to_raw(predicate)
-        return self._with(where=node)
+        return self._changed(where=node)
 
     def using(self, method: str) -> CreateIndexBuilder:
-        return self._with(using=method)
+        return self._changed(using=method)
 
     def include(self, columns: Sequence[str]) -> CreateIndexBuilder:
-        return self._with(include=tuple(columns))
+        return self._changed(include=tuple(columns))
 
     def nulls_not_distinct(self) -> CreateIndexBuilder:
-        return self._with(nulls_not_distinct=True)
+        return self._changed(nulls_not_distinct=True)
 
 
 class DropIndexBuilder(Executable[DropIndexNode]):
     __slots__ = ()
 
-    def _with(self, **changes: object) -> DropIndexBuilder:
-        return DropIndexBuilder(self._db, replace(self._node, **changes))  # type: ignore[arg-type]
-
     def on(self, table: str) -> DropIndexBuilder:
         """The index's table: MySQL needs it; the other engines accept and ignore it."""
-        return self._with(table=self._db._table(table))
+        return self._changed(table=self._db._table(table))
 
     def if_exists(self) -> DropIndexBuilder:
-        return self._with(if_exists=True)
+        return self._changed(if_exists=True)
 
     def concurrently(self) -> DropIndexBuilder:
-        return self._with(concurrently=True)
+        return self._changed(concurrently=True)
 
     def cascade(self) -> DropIndexBuilder:
-        return self._with(cascade=True)
+        return self._changed(cascade=True)
 
 
 def index_name(name: str, default_schema: str | None) -> IdentifierNode:
