@@ -45,8 +45,10 @@ def test_any_identifier_and_value_round_trip(db: Database, table: str, column: s
         rows = db.select_from(table).select([column]).order_by("id").fetch_all()
         assert [r[column] for r in rows] == [default, value]
         # the literal is also safe inside raw sql() as a bound value and as sql.lit in DDL
-        found = db.execute(sql("SELECT {} AS v FROM {} WHERE {} = {}", sql.id(column), sql.id(table), sql.id(column), value))
-        assert found.scalar() == value
+        # MariaDB's default collation compares some characters beyond the BMP as equal, so the row
+        # is found by its key, with the value itself bound as a parameter in the same statement
+        found = db.execute(sql("SELECT {} AS v, {} AS p FROM {} WHERE {} = {}", sql.id(column), value, sql.id(table), sql.id("id"), 2))
+        assert found.first() == {"v": value, "p": value}
     finally:
         db.schema.drop_table(table).execute()
 
