@@ -87,7 +87,7 @@ def is_migration_file(path: Path) -> bool:
         not name.startswith(("_", "."))
         and path.suffix in EXTENSIONS
         and path.stem != ""
-        and path.is_file()
+        and not path.is_dir()  # a dangling link or unreadable file is reported, not skipped
     )
 
 
