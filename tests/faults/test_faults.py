@@ -61,7 +61,7 @@ def assert_history_matches_catalog(db: Database, count: int) -> None:
     for i in range(1, count + 1):
         name = f"{i:05d}_t_{i}"
         recorded = rows.get(name) == "applied"
-        assert recorded == (f"t_{i}" in tables), f"{name}: recorded={rows.get(name)} table={'t_%d' % i in tables}"
+        assert recorded == (f"t_{i}" in tables), f"{name}: recorded={rows.get(name)} table={f't_{i}' in tables}"
 
 
 def test_sixteen_concurrent_deploys_apply_each_migration_once(db_url: str, tmp_path: Path) -> None:
