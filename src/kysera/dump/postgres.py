@@ -1,0 +1,456 @@
+"""PostgreSQL dump: DDL rebuilt from pg_catalog with the server's own printers, data as INSERTs.
+
+Order: enum types, sequences, tables (with primary key, unique, exclusion and valid CHECK
+constraints), sequence ownership, comments, data (through a server-side cursor, in a REPEATABLE
+READ READ ONLY snapshot, every value read as text so that any type survives), sequence
+positions, indexes, foreign keys (after the data, so cycles need nothing special), views.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, TextIO
+
+from ..errors import KyseraError
+from ..introspection.postgres import current_schema, read_enums
+from .common import (
+    DumpError,
+    DumpResult,
+    InsertWriter,
+    Options,
+    cyclic_edges,
+    dependency_order,
+    insert_head,
+    section,
+    statement,
+)
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from ..dialects.base import Row
+    from ..dialects.compiler import QueryCompiler
+
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_EXTENSION = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass "
+    "AND x.objid = c.oid AND x.deptype = 'e')"
+)
+CURSOR = "kysera_dump_cursor"
+
+
+@contextmanager
+def snapshot(db: Database) -> Iterator[str]:
+    """A consistent, read-only view of the database for the whole dump; yields the schema."""
+    outer = db.in_transaction
+    with db.transaction():
+        if not outer:
+            db.fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        schema = current_schema(db)
+        for setting, value in (
+            ("search_path", _quote_ident(schema) + ", pg_catalog"),
+            ("DateStyle", "ISO, YMD"),
+            ("IntervalStyle", "postgres"),
+            ("extra_float_digits", "3"),
+            ("bytea_output", "hex"),
+            ("TimeZone", "UTC"),
+        ):
+            db.fetch("SELECT set_config(%s, %s, true)", [setting, value])
+        yield schema
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> list[Row]:
+    rows = db.fetch(
+        "SELECT c.oid, c.relname AS name, c.relkind::text AS kind, c.relpersistence::text AS persistence, "
+        "c.relispartition AS is_partition, obj_description(c.oid, 'pg_class') AS comment "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND {_NOT_EXTENSION} ORDER BY c.relname",
+        [schema],
+    )
+    out = [r for r in rows if str(r["name"]) not in exclude]
+    for r in out:
+        if str(r["kind"]) == "p" or r["is_partition"]:
+            raise DumpError(
+                f"table {r['name']} is partitioned (or a partition), which kysera's own dump does not "
+                "handle; dump with native=True (pg_dump) instead"
+            )
+    return out
+
+
+def _columns(db: Database, oid: object) -> list[Row]:
+    return db.fetch(
+        "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, "
+        "pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity::text AS identity, "
+        "a.attgenerated::text AS generated, col_description(a.attrelid, a.attnum) AS comment, "
+        "t.typcategory::text AS category, t.typname AS typname, "
+        "CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN "
+        "  (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) "
+        "   ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END "
+        "   FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace "
+        "   WHERE co.oid = a.attcollation) END AS collation "
+        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        [oid],
+    )
+
+
+def _sequences(db: Database, schema: str) -> list[Row]:
+    return db.fetch(
+        "SELECT c.oid, c.relname AS name, format_type(s.seqtypid, NULL) AS type, s.seqstart AS start, "
+        "s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcache AS cache, "
+        "s.seqcycle AS cycle, dep.deptype::text AS deptype, tc.relname AS owner_table, "
+        "a.attname AS owner_column "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_sequence s ON s.seqrelid = c.oid "
+        "LEFT JOIN pg_depend dep ON dep.classid = 'pg_class'::regclass AND dep.objid = c.oid "
+        "  AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i') "
+        "LEFT JOIN pg_class tc ON tc.oid = dep.refobjid "
+        "LEFT JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid "
+        f"WHERE n.nspname = %s AND {_NOT_EXTENSION} ORDER BY c.relname",
+        [schema],
+    )
+
+
+def _sequence_options(seq: Row, with_type: bool) -> str:
+    parts = [f"AS {seq['type']}"] if with_type else []
+    parts += [
+        f"START WITH {seq['start']}",
+        f"INCREMENT BY {seq['increment']}",
+        f"MINVALUE {seq['min']}",
+        f"MAXVALUE {seq['max']}",
+        f"CACHE {seq['cache']}",
+        "CYCLE" if seq["cycle"] else "NO CYCLE",
+    ]
+    return " ".join(parts)
+
+
+def _constraints(db: Database, oid: object) -> list[Row]:
+    return db.fetch(
+        "SELECT con.conname AS name, con.contype::text AS kind, pg_get_constraintdef(con.oid) AS def, "
+        "con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS deferred, "
+        "fc.relname AS ref_table, fn.nspname AS ref_schema "
+        "FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid "
+        "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace "
+        "WHERE con.conrelid = %s AND con.contype IN ('p', 'u', 'x', 'c', 'f') AND con.conislocal "
+        "ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END, "
+        "con.conname",
+        [oid],
+    )
+
+
+def _indexes(db: Database, oid: object) -> list[Row]:
+    return db.fetch(
+        "SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def, i.indisvalid AS valid, "
+        "quote_ident(n.nspname) AS qschema, quote_ident(c.relname) AS qtable "
+        "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+        "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE i.indrelid = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint con "
+        "  WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) "
+        "ORDER BY ic.relname",
+        [oid],
+    )
+
+
+def _index_sql(q: QueryCompiler, table: str, idx: Row) -> str:
+    """pg_get_indexdef always names the table with its schema; point it at the bare name."""
+    text = str(idx["def"])
+    for on in (f" ON ONLY {idx['qschema']}.{idx['qtable']} ", f" ON {idx['qschema']}.{idx['qtable']} "):
+        pos = text.find(on)
+        if pos >= 0:
+            only = " ONLY" if on.startswith(" ON ONLY") else ""
+            return text[:pos] + f" ON{only} {q.quote(table)} " + text[pos + len(on) :]
+    return text
+
+
+def _views(db: Database, schema: str, exclude: tuple[str, ...]) -> list[Row]:
+    views = db.fetch(
+        "SELECT c.oid, c.relname AS name, c.relkind::text AS kind, pg_get_viewdef(c.oid, false) AS def, "
+        "c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname = %s AND c.relkind IN ('v', 'm') AND {_NOT_EXTENSION} ORDER BY c.relname",
+        [schema],
+    )
+    views = [v for v in views if str(v["name"]) not in exclude]
+    deps: dict[str, set[str]] = {}
+    for r in db.fetch(
+        "SELECT DISTINCT v.relname AS view, d.relname AS dep FROM pg_rewrite r "
+        "JOIN pg_class v ON v.oid = r.ev_class "
+        "JOIN pg_depend x ON x.classid = 'pg_rewrite'::regclass AND x.objid = r.oid "
+        "JOIN pg_class d ON d.oid = x.refobjid AND d.oid <> v.oid "
+        "JOIN pg_namespace n ON n.oid = v.relnamespace "
+        "WHERE n.nspname = %s AND v.relkind IN ('v', 'm')",
+        [schema],
+    ):
+        deps.setdefault(str(r["view"]), set()).add(str(r["dep"]))
+    by_name = {str(v["name"]): v for v in views}
+    order = dependency_order(list(by_name), lambda n: deps.get(n, set()))
+    return [by_name[n] for n in order]
+
+
+def _extensions(db: Database, schema: str) -> list[Row]:
+    return db.fetch(
+        "SELECT e.extname AS name, n.nspname AS schema FROM pg_extension e "
+        "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.extname"
+    )
+
+
+_BARE_NUMBERS = {"int2", "int4", "int8", "numeric", "oid"}
+
+
+def _literal(q: QueryCompiler, text: object, category: str, typname: str) -> str:
+    """A value the server printed as text, as a literal the column's input function reads back.
+
+    Integers and numerics go bare; floats stay quoted (a bare ``-0`` would lose its sign); a
+    string with a line break becomes an ``E''`` string, so that no newline translation on the
+    way to or from the file can change it.
+    """
+    if text is None:
+        return "NULL"
+    value = str(text)
+    if category == "B":
+        return "TRUE" if value == "true" else "FALSE"
+    if typname in _BARE_NUMBERS and _NUMBER.fullmatch(value):
+        return value
+    if "\n" in value or "\r" in value:
+        escaped = value.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n").replace("\r", "\\r")
+        return f"E'{escaped}'"
+    return q.string_literal(value)
+
+
+def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
+    q = db.dialect.compiler(db)
+    with snapshot(db) as schema:
+        tables = _tables(db, schema, opts.exclude)
+        names = [str(t["name"]) for t in tables]
+        info = {str(t["name"]): t for t in tables}
+        columns = {n: _columns(db, info[n]["oid"]) for n in names}
+        constraints = {n: _constraints(db, info[n]["oid"]) for n in names}
+        sequences = _sequences(db, schema)
+        identity_seq = {
+            (str(s["owner_table"]), str(s["owner_column"])): s for s in sequences if s["deptype"] == "i"
+        }
+        fk_edges: dict[str, set[str]] = {n: set() for n in names}
+        for n in names:
+            for con in constraints[n]:
+                if con["kind"] == "f" and con["ref_schema"] == schema and str(con["ref_table"]) in info:
+                    fk_edges[n].add(str(con["ref_table"]))
+        order = dependency_order(names, lambda n: fk_edges.get(n, set()))
+        result.tables = order
+
+        _note_left_out(db, out, schema)
+        for setting in (
+            "SET client_encoding = 'UTF8'",
+            "SET standard_conforming_strings = on",
+            "SET check_function_bodies = false",
+            "SET client_min_messages = warning",
+        ):
+            statement(out, setting)
+        statement(out, "BEGIN")
+
+        if opts.schema:
+            exts = _extensions(db, schema)
+            if exts:
+                section(out, "extensions")
+                for e in exts:
+                    where = "" if e["schema"] == schema else f" WITH SCHEMA {q.quote(str(e['schema']))}"
+                    statement(out, f"CREATE EXTENSION IF NOT EXISTS {q.quote(str(e['name']))}{where}")
+            enums = read_enums(db, schema)
+            if enums:
+                section(out, "enum types")
+                for name, labels in enums.items():
+                    statement(out, f"CREATE TYPE {q.quote(name)} AS ENUM ({', '.join(q.string_literal(x) for x in labels)})")
+            plain_seqs = [s for s in sequences if s["deptype"] != "i" and str(s["name"]) not in opts.exclude]
+            if plain_seqs:
+                section(out, "sequences")
+                for s in plain_seqs:
+                    statement(out, f"CREATE SEQUENCE {q.quote(str(s['name']))} {_sequence_options(s, True)}")
+            for name in order:
+                section(out, f"table {name}")
+                statement(out, _create_table(q, name, info[name], columns[name], constraints[name], identity_seq))
+                comment = info[name]["comment"]
+                if comment is not None:
+                    statement(out, f"COMMENT ON TABLE {q.quote(name)} IS {q.string_literal(str(comment))}")
+                for col in columns[name]:
+                    if col["comment"] is not None:
+                        statement(
+                            out,
+                            f"COMMENT ON COLUMN {q.quote(name)}.{q.quote(str(col['name']))} IS "
+                            f"{q.string_literal(str(col['comment']))}",
+                        )
+            owned = [s for s in plain_seqs if s["deptype"] == "a" and str(s["owner_table"]) in info]
+            for s in owned:
+                statement(
+                    out,
+                    f"ALTER SEQUENCE {q.quote(str(s['name']))} OWNED BY "
+                    f"{q.quote(str(s['owner_table']))}.{q.quote(str(s['owner_column']))}",
+                )
+
+        deferred: list[tuple[str, str]] = []
+        if opts.data:
+            if not opts.schema:
+                # the target has the foreign keys already: rows of tables that reference each
+                # other (or themselves) are checked at the end instead of row by row
+                cycles = cyclic_edges(order, fk_edges)
+                for n in order:
+                    for con in constraints[n]:
+                        if con["kind"] == "f" and not con["deferrable"] and (n, str(con["ref_table"])) in cycles:
+                            deferred.append((n, str(con["name"])))
+                if deferred:
+                    section(out, "foreign keys between these tables are checked after all rows are in")
+                    for t, c in deferred:
+                        statement(out, f"ALTER TABLE {q.quote(t)} ALTER CONSTRAINT {q.quote(c)} DEFERRABLE INITIALLY DEFERRED")
+            for name in order:
+                result.rows += _dump_rows(db, q, out, name, columns[name], constraints[name], opts)
+            if deferred:
+                section(out, "check the deferred foreign keys, then make them immediate again")
+                statement(out, "SET CONSTRAINTS ALL IMMEDIATE")
+                for t, c in deferred:
+                    statement(out, f"ALTER TABLE {q.quote(t)} ALTER CONSTRAINT {q.quote(c)} NOT DEFERRABLE")
+
+        seq_rows = [s for s in sequences if str(s["name"]) not in opts.exclude and (
+            s["deptype"] is None or str(s["owner_table"]) in info)]
+        if seq_rows and opts.data:
+            section(out, "sequence positions")
+            for s in seq_rows:
+                pos = db.fetch(f"SELECT last_value, is_called FROM {q.quote(str(s['name']))}")[0]
+                statement(
+                    out,
+                    f"SELECT pg_catalog.setval({q.string_literal(q.quote(str(s['name'])))}, {pos['last_value']}, "
+                    f"{'true' if pos['is_called'] else 'false'})",
+                )
+
+        if opts.schema:
+            index_lines: list[str] = []
+            for name in order:
+                for idx in _indexes(db, info[name]["oid"]):
+                    if not idx["valid"]:
+                        index_lines.append(f"-- index {idx['name']} is left out: it is invalid (a failed CREATE INDEX CONCURRENTLY)")
+                        continue
+                    index_lines.append(_index_sql(q, name, idx) + ";")
+            if index_lines:
+                section(out, "indexes")
+                out.write("\n".join(index_lines) + "\n")
+            later = [
+                (n, con) for n in order for con in constraints[n]
+                if con["kind"] == "f" or (con["kind"] == "c" and not con["validated"])
+            ]
+            if later:
+                section(out, "foreign keys (and NOT VALID checks), added after the data")
+                for n, con in later:
+                    statement(out, f"ALTER TABLE {q.quote(n)} ADD CONSTRAINT {q.quote(str(con['name']))} {con['def']}")
+            views = _views(db, schema, opts.exclude)
+            if views:
+                section(out, "views")
+                for v in views:
+                    _write_view(db, q, out, v)
+        statement(out, "COMMIT")
+
+
+def _note_left_out(db: Database, out: TextIO, schema: str) -> None:
+    """Say in the script what is in the schema but not in the dump."""
+    row = db.fetch(
+        "SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "        WHERE n.nspname = %s AND NOT EXISTS (SELECT 1 FROM pg_depend x "
+        "        WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'e')) AS routines, "
+        "(SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal) AS triggers",
+        [schema, schema],
+    )[0]
+    routines, triggers = int(str(row["routines"])), int(str(row["triggers"]))
+    if routines or triggers:
+        out.write(
+            f"-- NOTE: {routines} function(s)/procedure(s) and {triggers} trigger(s) of schema {schema} are not "
+            "in this dump; dump with --native (pg_dump) to keep them\n\n"
+        )
+
+
+def _create_table(
+    q: QueryCompiler,
+    name: str,
+    table: Row,
+    columns: list[Row],
+    constraints: list[Row],
+    identity_seq: dict[tuple[str, str], Row],
+) -> str:
+    lines: list[str] = []
+    for col in columns:
+        parts = [q.quote(str(col["name"])), str(col["type"])]
+        if col["collation"]:
+            parts.append(f"COLLATE {col['collation']}")
+        if col["generated"] == "s":
+            parts.append(f"GENERATED ALWAYS AS ({col['dflt']}) STORED")
+        elif col["identity"] in ("a", "d"):
+            kind = "ALWAYS" if col["identity"] == "a" else "BY DEFAULT"
+            seq = identity_seq.get((name, str(col["name"])))
+            opts = ""
+            if seq is not None:
+                opts = f" (SEQUENCE NAME {q.quote(str(seq['name']))} {_sequence_options(seq, False)})"
+            parts.append(f"GENERATED {kind} AS IDENTITY{opts}")
+        elif col["dflt"] is not None:
+            parts.append(f"DEFAULT {col['dflt']}")
+        if col["not_null"]:
+            parts.append("NOT NULL")
+        lines.append("    " + " ".join(parts))
+    for con in constraints:
+        if con["kind"] in ("p", "u", "x") or (con["kind"] == "c" and con["validated"]):
+            lines.append(f"    CONSTRAINT {q.quote(str(con['name']))} {con['def']}")
+    unlogged = "UNLOGGED " if table["persistence"] == "u" else ""
+    return f"CREATE {unlogged}TABLE {q.quote(name)} (\n" + ",\n".join(lines) + "\n)"
+
+
+def _dump_rows(
+    db: Database, q: QueryCompiler, out: TextIO, name: str, columns: list[Row], constraints: list[Row], opts: Options
+) -> int:
+    cols = [c for c in columns if c["generated"] != "s"]
+    if not cols:
+        return 0
+    select = ", ".join(f"{q.quote(str(c['name']))}::text AS c{i}" for i, c in enumerate(cols))
+    order_by = ""
+    for con in constraints:
+        if con["kind"] == "p":
+            m = re.match(r"PRIMARY KEY \((.*)\)", str(con["def"]))
+            if m:
+                order_by = f" ORDER BY {m.group(1)}"
+    overriding = " OVERRIDING SYSTEM VALUE" if any(c["identity"] == "a" for c in cols) else ""
+    writer = InsertWriter(out, insert_head(q, name, [str(c["name"]) for c in cols], overriding), opts.batch_rows)
+    kinds = [(str(c["category"]), str(c["typname"])) for c in cols]
+    keys = [f"c{i}" for i in range(len(cols))]
+    section(out, f"data of {name}")
+    db.fetch(f"DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT {select} FROM {q.quote(name)}{order_by}")
+    try:
+        while True:
+            rows = db.fetch(f"FETCH FORWARD {int(opts.page_rows)} FROM {CURSOR}")
+            for row in rows:
+                writer.add(_literal(q, row[k], cat, typ) for k, (cat, typ) in zip(keys, kinds, strict=True))
+            if len(rows) < opts.page_rows:
+                break
+    except BaseException:
+        with suppress(KyseraError):  # the transaction may be aborted already
+            db.fetch(f"CLOSE {CURSOR}")
+        raise
+    db.fetch(f"CLOSE {CURSOR}")
+    writer.flush()
+    return writer.rows
+
+
+def _write_view(db: Database, q: QueryCompiler, out: TextIO, view: Row) -> None:
+    name = str(view["name"])
+    definition = str(view["def"] or "").strip().rstrip(";")
+    raw_options = view["options"]
+    options = [str(o) for o in raw_options] if isinstance(raw_options, list) else []
+    check = next((o.split("=", 1)[1] for o in options if o.startswith("check_option=")), None)
+    options = [o for o in options if not o.startswith("check_option=")]
+    with_opts = f" WITH ({', '.join(options)})" if options else ""
+    if view["kind"] == "m":
+        statement(out, f"CREATE MATERIALIZED VIEW {q.quote(name)}{with_opts} AS\n{definition}\nWITH DATA")
+        for idx in _indexes(db, view["oid"]):
+            if idx["valid"]:
+                statement(out, _index_sql(q, name, idx))
+        return
+    tail = f"\nWITH {check.upper()} CHECK OPTION" if check else ""
+    statement(out, f"CREATE VIEW {q.quote(name)}{with_opts} AS\n{definition}{tail}")

@@ -1,0 +1,279 @@
+"""Load a dump into an empty database of the same engine, statement by statement.
+
+PostgreSQL and SQLite load the whole script in one transaction (so a failure leaves the
+database as it was); MySQL/MariaDB commit DDL implicitly, so a failure there leaves a partly
+restored database. Session settings the script changes (``SET ...``) are put back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from ..errors import KyseraError, StatementError
+from ..nodes import CompiledStatement, RawNode
+from .common import CONTENT_DATA, END_MARKER, read_marker
+from .split import Statement, split_script
+
+if TYPE_CHECKING:
+    from ..database import Database
+
+_CHUNK = 1 << 20
+_HEAD = 8192
+_ENGINES = {"postgres": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
+
+
+class RestoreError(KyseraError):
+    """A dump cannot be restored here, or one of its statements failed."""
+
+
+class NotEmptyError(RestoreError):
+    """The target database already has tables; restore only loads into an empty one."""
+
+    exit_code = 2
+
+
+@dataclass
+class RestoreResult:
+    """What :func:`kysera.dump.restore_database` ran."""
+
+    statements: int
+    #: ``schema+data``, ``schema-only`` or ``data-only`` for kysera dumps, None for other scripts
+    content: str | None
+    #: ``kysera``, ``pg_dump``, ``mariadb-dump``, ``sqlite3`` for kysera dumps, None otherwise
+    format: str | None
+
+
+def _open(source: str | os.PathLike[str] | IO[str]) -> tuple[Iterator[str], str, str | None]:
+    """Chunks of the script, a name for messages, and the script's end when it can be read
+    before the script runs (text and files; not a pipe)."""
+    if hasattr(source, "read"):
+        stream: IO[str] = source  # type: ignore[assignment]
+        return iter(lambda: stream.read(_CHUNK), ""), getattr(stream, "name", "the dump"), None
+    if isinstance(source, str) and ("\n" in source or ";" in source):
+        text = source
+        chunks = [text[i : i + _CHUNK] for i in range(0, len(text), _CHUNK)]
+        return iter(chunks), "the dump", text[-512:]
+    path = os.fspath(source)
+    if not os.path.isfile(path):
+        raise RestoreError(f"dump file {path} does not exist; pass the path of a file written by kysera db dump")
+    with open(path, "rb") as raw:
+        raw.seek(max(0, os.path.getsize(path) - 512))
+        end = raw.read().decode("utf-8", "replace")
+
+    def read() -> Iterator[str]:
+        with open(path, encoding="utf-8", newline="") as f:
+            while chunk := f.read(_CHUNK):
+                yield chunk
+
+    return read(), path, end
+
+
+def _check_engine(db: Database, fields: dict[str, str], name: str) -> None:
+    engine = fields.get("engine")
+    if engine and engine != db.dialect.name:
+        raise RestoreError(
+            f"{name} is a {_ENGINES.get(engine, engine)} dump and this database is {db.dialect.display_name}; "
+            f"restore it into a {_ENGINES.get(engine, engine)} database"
+        )
+
+
+def existing_objects(db: Database, all_schemas: bool = True) -> list[str]:
+    """Tables, views and sequences (and PostgreSQL types) the database has, by name.
+
+    On PostgreSQL ``all_schemas=False`` looks at the current schema only (what a kysera dump
+    fills); a pg_dump file fills every schema.
+    """
+    engine = db.dialect.name
+    if engine == "sqlite":
+        rows = db.fetch(
+            "SELECT type || ' ' || name AS name FROM sqlite_master "
+            "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name"
+        )
+    elif engine == "postgres":
+        rows = db.fetch(
+            "SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' "
+            "WHEN 'S' THEN 'sequence ' ELSE 'table ' END || "
+            "CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END || c.relname AS name "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
+            + ("" if all_schemas else "AND n.nspname = current_schema() ")
+            + "AND n.nspname NOT LIKE 'pg\\_temp%' AND NOT EXISTS (SELECT 1 FROM pg_depend x "
+            "WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.deptype IN ('e', 'a', 'i')) "
+            "UNION ALL SELECT 'type ' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typtype IN ('e', 'd') AND n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend x "
+            "WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e') "
+            "ORDER BY 1"
+        )
+    else:
+        rows = db.fetch(
+            "SELECT CONCAT(CASE TABLE_TYPE WHEN 'VIEW' THEN 'view ' WHEN 'SEQUENCE' THEN 'sequence ' "
+            "ELSE 'table ' END, TABLE_NAME) AS name FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
+        )
+    return [str(r["name"]) for r in rows]
+
+
+def _check_target(db: Database, content: str | None, kysera_format: bool) -> None:
+    if content == CONTENT_DATA:
+        from ..dialects.catalog import list_tables
+
+        tables = list_tables(db)
+        if not tables:
+            raise NotEmptyError(
+                "this is a data-only dump and the database has no tables; create the schema first "
+                "(run the migrations, or restore a schema-only dump), then restore the data"
+            )
+        q = db.dialect.compiler(db)
+        for table in tables:
+            if db.fetch(f"SELECT 1 AS x FROM {q.quote(table)} LIMIT 1"):
+                raise NotEmptyError(
+                    f"table {table} already has rows; a data-only dump loads into empty tables, "
+                    f"so empty it (or restore into a fresh database) first"
+                )
+        return
+    found = existing_objects(db, all_schemas=not kysera_format)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise NotEmptyError(
+            f"the database is not empty: it has {found[0]}{more}; restore into an empty database "
+            "(create a new one, or drop everything in this one first)"
+        )
+
+
+def _is_transaction_control(st: Statement) -> bool:
+    w = st.words
+    if not w:
+        return False
+    if w[0] in ("BEGIN", "COMMIT", "END"):
+        return all(x in ("TRANSACTION", "WORK", "DEFERRED", "IMMEDIATE", "EXCLUSIVE") for x in w[1:])
+    return w[:2] == ("START", "TRANSACTION")
+
+
+def _pg_settings(db: Database) -> dict[str, str]:
+    rows = db.fetch(
+        "SELECT name, current_setting(name) AS value FROM pg_settings WHERE context IN ('user', 'superuser')"
+    )
+    return {str(r["name"]): str(r["value"]) for r in rows}
+
+
+_MYSQL_SESSION = (
+    "foreign_key_checks", "unique_checks", "sql_mode", "time_zone", "character_set_client",
+    "character_set_results", "collation_connection", "sql_notes", "autocommit",
+)  # fmt: skip
+
+
+def _mysql_settings(db: Database) -> dict[str, object]:
+    cols = ", ".join(f"@@SESSION.{v} AS {v}" for v in _MYSQL_SESSION)
+    return dict(db.fetch(f"SELECT {cols}")[0])
+
+
+def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> RestoreResult:
+    """Load ``source`` (a path, the script's text, or an open text file) into ``db``.
+
+    ``db`` must be empty (no tables, views or sequences); for a data-only dump its tables must
+    exist and be empty. Refuses a dump made from another engine and, for kysera's own dumps, a
+    file that was cut short.
+    """
+    chunks, name, end = _open(source)
+    head = ""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= _HEAD:
+            break
+    fields = read_marker(head[:_HEAD])
+    _check_engine(db, fields, name)
+    if fields and end is not None and not end.rstrip().endswith(END_MARKER):
+        raise RestoreError(f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored")
+    content = fields.get("content")
+    _check_target(db, content, fields.get("format") == "kysera")
+
+    def script() -> Iterator[str]:
+        yield head
+        yield from chunks
+
+    engine = db.dialect.name
+    tail = _Tail()
+    statements = split_script(tail.watch(script()), engine)
+    count = 0
+    if engine == "mysql":
+        saved_mysql = _mysql_settings(db)
+        try:
+            count = _run(db, statements, wrap=False)
+        except RestoreError as exc:
+            raise RestoreError(
+                f"{exc}\n  MySQL/MariaDB commit each DDL statement, so the database is partly restored; "
+                "drop and recreate it before trying again"
+            ) from exc
+        finally:
+            _restore_mysql_settings(db, saved_mysql)
+        if fields and not tail.ends_with(END_MARKER):
+            raise RestoreError(f"{name} ends early (no '{END_MARKER}' line): the file is truncated and the database is partly restored")
+    else:
+        saved_pg = _pg_settings(db) if engine == "postgres" else {}
+        try:
+            with db.transaction():
+                count = _run(db, statements, wrap=True)
+                if fields and not tail.ends_with(END_MARKER):
+                    raise RestoreError(
+                        f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored"
+                    )
+        finally:
+            if saved_pg:
+                _restore_pg_settings(db, saved_pg)
+    return RestoreResult(statements=count, content=content, format=fields.get("format"))
+
+
+def _run(db: Database, statements: Iterator[Statement], wrap: bool) -> int:
+    count = 0
+    try:
+        for st in statements:
+            if wrap and _is_transaction_control(st):
+                continue
+            db.run_compiled([CompiledStatement(sql=st.text, node=RawNode((st.text,)))])
+            count += 1
+    except StatementError as exc:
+        raise RestoreError(f"restore stopped at the statement on line {st.line}: {exc}") from exc
+    except KyseraError as exc:
+        if isinstance(exc, RestoreError):
+            raise
+        raise RestoreError(str(exc)) from exc
+    return count
+
+
+def _restore_pg_settings(db: Database, saved: dict[str, str]) -> None:
+    try:
+        now = _pg_settings(db)
+        for key, value in saved.items():
+            if now.get(key) != value:
+                db.fetch("SELECT set_config(%s, %s, false)", [key, value])
+    except KyseraError:
+        pass  # a broken connection: nothing left to put back
+
+
+def _restore_mysql_settings(db: Database, saved: dict[str, object]) -> None:
+    try:
+        now = _mysql_settings(db)
+        for key, value in saved.items():
+            if now.get(key) != value:
+                db.fetch(f"SET SESSION {key} = %s", [value])
+    except KyseraError:
+        pass
+
+
+class _Tail:
+    """Remembers the last few hundred characters of a stream of chunks."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def watch(self, chunks: Iterator[str]) -> Iterator[str]:
+        for chunk in chunks:
+            self.text = (self.text + chunk)[-512:]
+            yield chunk
+
+    def ends_with(self, marker: str) -> bool:
+        return self.text.rstrip().endswith(marker)

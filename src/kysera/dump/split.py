@@ -1,0 +1,229 @@
+"""Split an SQL script into statements, as each engine's own client would, reading it in chunks.
+
+Quotes follow the engine's rules: backslash escapes in MySQL strings and in PostgreSQL ``E''``
+strings, none in standard strings; ``$tag$`` bodies on PostgreSQL; ``[names]`` on SQLite.
+Semicolons inside parentheses or inside a trigger's ``BEGIN ... END`` do not end a statement;
+MySQL's ``DELIMITER`` lines and psql's ``\\restrict`` lines are understood.
+
+(``kysera.dialects.raw_text.split_statements``, built on sqlparse, is fine for hand-written
+migrations but treats a backslash before a closing quote as an escape on every engine, so a
+dumped value such as ``'C:\\'`` would swallow the statements after it.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..errors import KyseraError
+
+
+class ScriptError(KyseraError):
+    """The script holds something a database driver cannot run (a client-side command)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    text: str
+    #: the first words, upper case, comments skipped
+    words: tuple[str, ...]
+    #: 1-based line where the statement starts in the script
+    line: int
+
+
+_QUOTES = {
+    "postgres": r"""(?P<estr>[eE]'(?:[^'\\]|\\.|'')*'?)|(?P<str>'(?:[^']|'')*'?)|(?P<ident>"(?:[^"]|"")*"?)""",
+    "mysql": r"""(?P<str>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)|(?P<ident>`(?:[^`]|``)*`?)""",
+    "sqlite": r"""(?P<str>'(?:[^']|'')*'?)|(?P<ident>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?)""",
+}
+
+_COMMENTS = {
+    "postgres": r"(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))",
+    "mysql": r"(?P<xcomment>/\*[!M].*?(?:\*/|\Z))|(?P<comment>--(?=[ \t\r\n]|\Z)[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))",
+    "sqlite": r"(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))",
+}
+
+_NEXT_WORD = re.compile(r"\s*([A-Za-z_]+)")
+_BLOCK_OWNERS = {"TRIGGER", "FUNCTION", "PROCEDURE", "EVENT"}
+_CHUNK = 1 << 20
+
+
+def _pattern(dialect: str, delimiter: str) -> re.Pattern[str]:
+    dollar = r"|(?P<dollar>\$(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?\$)" if dialect == "postgres" else ""
+    meta = r"|(?P<meta>(?<![^\n])[ \t]*\\[^\n]*)" if dialect == "postgres" else ""
+    return re.compile(
+        _COMMENTS[dialect]
+        + "|"
+        + _QUOTES[dialect]
+        + dollar
+        + meta
+        + f"|(?P<delim>{re.escape(delimiter)})"
+        + r"|(?P<open>\()|(?P<close>\))"
+        + r"|(?P<word>[^\W\d][\w$]*)",
+        re.S,
+    )
+
+
+def _chunks_of(source: str | Iterable[str]) -> Iterator[str]:
+    if isinstance(source, str):
+        for i in range(0, len(source), _CHUNK):
+            yield source[i : i + _CHUNK]
+    else:
+        yield from source
+
+
+def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statement]:
+    """The statements of ``source`` (text, or an iterable of text chunks such as an open file)."""
+    chunks = _chunks_of(source)
+    delimiter = ";"
+    pattern = _pattern(dialect, delimiter)
+    buf = ""
+    eof = False
+    pos = 0  # where scanning continues
+    start = 0  # where the current statement starts
+    line = 1  # line number of ``start`` in the whole script
+    depth = 0
+    block = 0
+    cases = 0
+    words: list[str] = []
+    skip_case = False
+    content = False
+    content_at = 0  # where the statement's first non-comment text starts
+    m_start = -1  # where the delimiter that ends the statement starts
+    last_end = 0
+
+    def more() -> bool:
+        nonlocal buf, eof
+        chunk = next(chunks, None)
+        if chunk is None:
+            eof = True
+            return False
+        buf += chunk
+        return True
+
+    def reset(at: int) -> None:
+        nonlocal start, depth, block, cases, words, content, last_end, line, skip_case
+        line += buf.count("\n", start, at)
+        start = at
+        last_end = at
+        depth = block = cases = 0
+        words = []
+        skip_case = False
+        content = False
+
+    def mark(at: int) -> None:
+        nonlocal content, content_at
+        if not content:
+            content = True
+            content_at = at
+
+    def peek_word(at: int) -> str:
+        """The word after ``at`` (upper case), or ""."""
+        while True:
+            w = _NEXT_WORD.match(buf, at)
+            if w is not None and w.end() >= len(buf) and not eof and more():
+                continue
+            return w.group(1).upper() if w else ""
+
+    def found() -> Statement:
+        text = buf[content_at:m_start].strip() if m_start >= 0 else buf[content_at:].strip()
+        return Statement(text, tuple(words), line + buf.count("\n", start, content_at))
+
+    more()
+    while True:
+        m = pattern.search(buf, pos)
+        if m is None or (m.end() >= len(buf) and not eof):
+            if not eof and more():
+                continue
+            eof = True
+            if m is None:
+                break
+        kind = m.lastgroup or ""
+        gap = buf[last_end : m.start()]
+        if gap.strip():
+            mark(last_end + len(gap) - len(gap.lstrip()))
+        if kind == "dollar":
+            mark(m.start())
+            close = buf.find(m.group(), m.end())
+            while close < 0 and not eof:
+                more()
+                close = buf.find(m.group(), m.end())
+            pos = last_end = (close + len(m.group())) if close >= 0 else len(buf)
+            continue
+        if kind == "meta":
+            command = m.group().strip()
+            if not content:
+                if command.startswith(("\\restrict", "\\unrestrict")):
+                    pos = m.end()
+                    reset(pos)
+                    continue
+                raise ScriptError(
+                    f"line {line + buf.count(chr(10), start, m.start())}: the psql command {command.split()[0]} "
+                    "cannot run through a database driver; remove it, or restore this file with psql"
+                )
+            pos = last_end = m.end()
+            continue
+        pos = last_end = m.end()
+        if kind == "comment":
+            continue
+        if kind == "delim":
+            if depth > 0 or block > 0:
+                continue
+            if content:
+                m_start = m.start()
+                yield found()
+            reset(m.end())
+            if start > _CHUNK:
+                buf = buf[start:]
+                pos -= start
+                last_end -= start
+                start = 0
+            continue
+        mark(m.start())
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(0, depth - 1)
+        elif kind == "word":
+            word = m.group().upper()
+            if not words and word == "DELIMITER" and dialect == "mysql":
+                eol = buf.find("\n", m.end())
+                while eol < 0 and not eof:
+                    more()
+                    eol = buf.find("\n", m.end())
+                end = len(buf) if eol < 0 else eol
+                new = buf[m.end() : end].strip().split()
+                if not new:
+                    raise ScriptError(f"line {line}: DELIMITER needs a delimiter after it")
+                delimiter = new[0]
+                pattern = _pattern(dialect, delimiter)
+                pos = end
+                reset(end)
+                continue
+            if len(words) < 8:
+                words.append(word)
+            if depth == 0 and _in_routine(words):
+                if word == "BEGIN":
+                    block += 1
+                elif word == "CASE":
+                    if skip_case:
+                        skip_case = False
+                    else:
+                        cases += 1
+                elif word == "END":
+                    after = peek_word(m.end())
+                    if after in ("IF", "LOOP", "WHILE", "REPEAT", "FOR"):
+                        pass  # END IF ...: closes a statement inside the body, not the body
+                    elif cases > 0:
+                        cases -= 1
+                        skip_case = after == "CASE"  # MySQL's END CASE
+                    elif block > 0:
+                        block -= 1
+    m_start = -1
+    if content and buf[content_at:].strip():
+        yield found()
+
+
+def _in_routine(words: list[str]) -> bool:
+    return bool(words) and words[0] == "CREATE" and any(w in _BLOCK_OWNERS for w in words[1:6])

@@ -1,0 +1,284 @@
+"""What introspection returns: frozen descriptions of tables, columns, indexes and constraints.
+
+Every engine's reader fills the same dataclasses; the values keep the engine's own spelling
+(``character varying(255)`` on PostgreSQL, ``varchar(255)`` on MySQL/MariaDB and SQLite), so two
+descriptions are comparable when they come from the same engine. :meth:`SchemaInfo.diff` lists
+the differences between two descriptions in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """One column, in the order the table declares it."""
+
+    name: str
+    #: the engine's spelling of the type, lower case: ``character varying(255)``, ``int(11)``
+    data_type: str
+    nullable: bool
+    #: the default as SQL text (``'active'::text``, ``current_timestamp()``), None for none
+    default: str | None = None
+    #: serial, identity, AUTO_INCREMENT, or SQLite's INTEGER PRIMARY KEY AUTOINCREMENT
+    auto_increment: bool = False
+    #: the expression of a generated (computed) column
+    generated: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexInfo:
+    name: str
+    #: column names in key order; expressions as SQL text
+    columns: tuple[str, ...]
+    unique: bool = False
+    #: the index that implements the primary key
+    primary: bool = False
+    #: the WHERE of a partial index (PostgreSQL, SQLite)
+    predicate: str | None = None
+    #: access method, lower case (btree, hash, gin, gist, fulltext ...); None on SQLite
+    method: str | None = None
+    #: False for a PostgreSQL index whose CREATE INDEX CONCURRENTLY failed (indisvalid)
+    valid: bool = True
+    #: the engine's own CREATE INDEX text when it keeps one (PostgreSQL, SQLite)
+    definition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKeyInfo:
+    #: None for an unnamed SQLite foreign key
+    name: str | None
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    #: lower case: 'cascade', 'set null', 'restrict', 'no action', 'set default'
+    on_delete: str = "no action"
+    on_update: str = "no action"
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueConstraintInfo:
+    #: None for an unnamed SQLite constraint
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConstraintInfo:
+    #: None for an unnamed SQLite constraint
+    name: str | None
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    name: str
+    #: PostgreSQL schema, MySQL database, ``main`` on SQLite
+    schema: str | None
+    columns: tuple[ColumnInfo, ...]
+    primary_key: tuple[str, ...] = ()
+    indexes: tuple[IndexInfo, ...] = ()
+    foreign_keys: tuple[ForeignKeyInfo, ...] = ()
+    unique_constraints: tuple[UniqueConstraintInfo, ...] = ()
+    check_constraints: tuple[CheckConstraintInfo, ...] = ()
+    #: the planner's estimate (PostgreSQL reltuples, MySQL TABLE_ROWS, SQLite sqlite_stat1)
+    estimated_rows: int | None = field(default=None, compare=False)
+
+    def column(self, name: str) -> ColumnInfo | None:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        return None
+
+    def index(self, name: str) -> IndexInfo | None:
+        for idx in self.indexes:
+            if idx.name == name:
+                return idx
+        return None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def diff(self, other: TableInfo) -> list[str]:
+        """How ``other`` differs from this table, one sentence per difference."""
+        return _table_diff(self, other)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewInfo:
+    name: str
+    #: the SELECT of the view as the engine prints it
+    definition: str
+    materialized: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaInfo:
+    """Everything introspection found in one schema (PostgreSQL) or database (MySQL, SQLite)."""
+
+    tables: dict[str, TableInfo]
+    views: dict[str, ViewInfo] = field(default_factory=dict)
+    #: PostgreSQL enum types: name -> labels in order
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sequences: tuple[str, ...] = ()
+
+    def table(self, name: str) -> TableInfo | None:
+        return self.tables.get(name)
+
+    def diff(self, other: SchemaInfo) -> list[str]:
+        """What changed from this schema to ``other``, one readable sentence per difference.
+
+        An empty list means the two are the same (row estimates are ignored). Meant for tests
+        that check a migration's down undoes its up.
+        """
+        out: list[str] = []
+        for name in sorted(set(self.tables) | set(other.tables)):
+            before, after = self.tables.get(name), other.tables.get(name)
+            if before is None:
+                out.append(f"table {name} added")
+            elif after is None:
+                out.append(f"table {name} removed")
+            else:
+                out.extend(_table_diff(before, after))
+        for name in sorted(set(self.views) | set(other.views)):
+            v1, v2 = self.views.get(name), other.views.get(name)
+            kind = "materialized view" if (v1 or v2) and (v1 or v2).materialized else "view"  # type: ignore[union-attr]
+            if v1 is None:
+                out.append(f"{kind} {name} added")
+            elif v2 is None:
+                out.append(f"{kind} {name} removed")
+            elif _norm_ws(v1.definition) != _norm_ws(v2.definition) or v1.materialized != v2.materialized:
+                out.append(f"{kind} {name} definition changed")
+        for name in sorted(set(self.enums) | set(other.enums)):
+            e1, e2 = self.enums.get(name), other.enums.get(name)
+            if e1 is None:
+                out.append(f"enum type {name} added")
+            elif e2 is None:
+                out.append(f"enum type {name} removed")
+            elif e1 != e2:
+                out.append(f"enum type {name} labels changed: {_labels(e1)} -> {_labels(e2)}")
+        for seq in sorted(set(other.sequences) - set(self.sequences)):
+            out.append(f"sequence {seq} added")
+        for seq in sorted(set(self.sequences) - set(other.sequences)):
+            out.append(f"sequence {seq} removed")
+        return out
+
+
+def _labels(labels: Iterable[str]) -> str:
+    return "(" + ", ".join(repr(x) for x in labels) + ")"
+
+
+def _norm_ws(text: str | None) -> str | None:
+    return " ".join(text.split()) if text is not None else None
+
+
+def _named(name: str | None) -> str:
+    return f"{name} " if name else ""
+
+
+def _cols(columns: Iterable[str]) -> str:
+    return "(" + ", ".join(columns) + ")"
+
+
+def _table_diff(a: TableInfo, b: TableInfo) -> list[str]:
+    t = b.name
+    out: list[str] = []
+    cols_a = {c.name: c for c in a.columns}
+    cols_b = {c.name: c for c in b.columns}
+    for name in [c.name for c in b.columns if c.name not in cols_a]:
+        out.append(f"column {t}.{name} added")
+    for name in [c.name for c in a.columns if c.name not in cols_b]:
+        out.append(f"column {t}.{name} removed")
+    for name, ca in cols_a.items():
+        cb = cols_b.get(name)
+        if cb is None:
+            continue
+        where = f"column {t}.{name}"
+        if ca.data_type != cb.data_type:
+            out.append(f"{where} type changed: {ca.data_type} -> {cb.data_type}")
+        if ca.nullable != cb.nullable:
+            out.append(f"{where} " + ("became nullable" if cb.nullable else "became NOT NULL"))
+        if ca.default != cb.default:
+            out.append(f"{where} default changed: {ca.default or 'none'} -> {cb.default or 'none'}")
+        if ca.auto_increment != cb.auto_increment:
+            out.append(f"{where} " + ("became auto-increment" if cb.auto_increment else "is no longer auto-increment"))
+        if _norm_ws(ca.generated) != _norm_ws(cb.generated):
+            out.append(f"{where} generated expression changed: {ca.generated or 'none'} -> {cb.generated or 'none'}")
+        if ca.comment != cb.comment:
+            out.append(f"{where} comment changed")
+    order_a = [c for c in a.column_names if c in cols_b]
+    order_b = [c for c in b.column_names if c in cols_a]
+    if order_a != order_b:
+        out.append(f"table {t} column order changed: {_cols(order_a)} -> {_cols(order_b)}")
+    if a.primary_key != b.primary_key:
+        out.append(f"table {t} primary key changed: {_cols(a.primary_key) if a.primary_key else 'none'} -> "
+                   f"{_cols(b.primary_key) if b.primary_key else 'none'}")
+
+    idx_a = {i.name: i for i in a.indexes}
+    idx_b = {i.name: i for i in b.indexes}
+    for name in sorted(set(idx_a) | set(idx_b)):
+        ia, ib = idx_a.get(name), idx_b.get(name)
+        if ia is None and ib is not None:
+            out.append(f"index {name} on {t} {_cols(ib.columns)} added")
+        elif ib is None and ia is not None:
+            out.append(f"index {name} on {t} {_cols(ia.columns)} removed")
+        elif ia is not None and ib is not None:
+            changes = []
+            if ia.columns != ib.columns:
+                changes.append(f"columns {_cols(ia.columns)} -> {_cols(ib.columns)}")
+            if ia.unique != ib.unique:
+                changes.append("became unique" if ib.unique else "is no longer unique")
+            if _norm_ws(ia.predicate) != _norm_ws(ib.predicate):
+                changes.append(f"predicate {ia.predicate or 'none'} -> {ib.predicate or 'none'}")
+            if ia.method != ib.method:
+                changes.append(f"method {ia.method} -> {ib.method}")
+            if ia.valid != ib.valid:
+                changes.append("became valid" if ib.valid else "became invalid")
+            if not changes and ia.definition and ib.definition and _norm_ws(ia.definition) != _norm_ws(ib.definition):
+                changes.append("definition changed")
+            if changes:
+                out.append(f"index {name} on {t} changed: " + "; ".join(changes))
+
+    def fk_key(fk: ForeignKeyInfo) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        return (fk.columns, fk.ref_table, fk.ref_columns)
+
+    fk_a = {fk_key(f): f for f in a.foreign_keys}
+    fk_b = {fk_key(f): f for f in b.foreign_keys}
+    for key in sorted(set(fk_a) | set(fk_b)):
+        fa, fb = fk_a.get(key), fk_b.get(key)
+        shown = f"foreign key {t}{_cols(key[0])} -> {key[1]}{_cols(key[2])}"
+        if fa is None:
+            out.append(f"{shown} added")
+        elif fb is None:
+            out.append(f"{shown} removed")
+        else:
+            if fa.on_delete != fb.on_delete:
+                out.append(f"{shown} on delete changed: {fa.on_delete} -> {fb.on_delete}")
+            if fa.on_update != fb.on_update:
+                out.append(f"{shown} on update changed: {fa.on_update} -> {fb.on_update}")
+            if fa.name and fb.name and fa.name != fb.name:
+                out.append(f"{shown} renamed: {fa.name} -> {fb.name}")
+
+    uq_a = {u.columns: u for u in a.unique_constraints}
+    uq_b = {u.columns: u for u in b.unique_constraints}
+    for ukey in sorted(set(uq_a) | set(uq_b)):
+        if ukey not in uq_a:
+            out.append(f"unique constraint {_named(uq_b[ukey].name)}on {t}{_cols(ukey)} added")
+        elif ukey not in uq_b:
+            out.append(f"unique constraint {_named(uq_a[ukey].name)}on {t}{_cols(ukey)} removed")
+
+    ck_a = {(c.name or _norm_ws(c.expression) or ""): c for c in a.check_constraints}
+    ck_b = {(c.name or _norm_ws(c.expression) or ""): c for c in b.check_constraints}
+    for ckey in sorted(set(ck_a) | set(ck_b)):
+        ka, kb = ck_a.get(ckey), ck_b.get(ckey)
+        if ka is None and kb is not None:
+            out.append(f"check constraint {_named(kb.name)}on {t} added: {kb.expression}")
+        elif kb is None and ka is not None:
+            out.append(f"check constraint {_named(ka.name)}on {t} removed: {ka.expression}")
+        elif ka is not None and kb is not None and _norm_ws(ka.expression) != _norm_ws(kb.expression):
+            out.append(f"check constraint {_named(ka.name)}on {t} changed: {ka.expression} -> {kb.expression}")
+    return out

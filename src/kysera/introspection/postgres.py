@@ -1,0 +1,235 @@
+"""PostgreSQL: read ``pg_catalog`` with the server's own printers (format_type, pg_get_expr ...)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .model import (
+    CheckConstraintInfo,
+    ColumnInfo,
+    ForeignKeyInfo,
+    IndexInfo,
+    SchemaInfo,
+    TableInfo,
+    UniqueConstraintInfo,
+    ViewInfo,
+)
+
+if TYPE_CHECKING:
+    from ..database import Database
+    from ..dialects.base import Row
+
+ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+
+_REL = (
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT EXISTS "
+    "(SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')"
+)
+
+COLUMNS_SQL = f"""
+SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS data_type,
+       a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       a.attidentity::text AS identity, a.attgenerated::text AS generated,
+       col_description(c.oid, a.attnum) AS comment,
+       EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+               WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
+                 AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i')) AS owns_sequence
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+{_REL} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped {{filter}}
+ORDER BY c.relname, a.attnum
+"""
+
+CONSTRAINTS_SQL = f"""
+SELECT c.relname AS table_name, con.conname AS name, con.contype::text AS kind,
+       con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
+       fc.relname AS ref_table, fn.nspname AS ref_schema,
+       pg_get_expr(con.conbin, con.conrelid, true) AS check_expr,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+{_REL} AND c.relkind IN ('r', 'p') AND con.contype IN ('p', 'u', 'f', 'c') {{filter}}
+ORDER BY c.relname, con.conname
+"""
+
+INDEXES_SQL = f"""
+SELECT c.relname AS table_name, ic.relname AS name, i.indisunique AS is_unique,
+       i.indisprimary AS is_primary, i.indisvalid AS is_valid, am.amname AS method,
+       pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+       pg_get_indexdef(i.indexrelid) AS definition,
+       ARRAY(SELECT CASE WHEN i.indkey[k.n - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k.n, true)
+                         ELSE (SELECT a.attname::text FROM pg_attribute a
+                               WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n - 1]) END
+             FROM generate_series(1, i.indnkeyatts) AS k(n) ORDER BY k.n) AS columns
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_am am ON am.oid = ic.relam
+{_REL} AND c.relkind IN ('r', 'p') {{filter}}
+ORDER BY c.relname, ic.relname
+"""
+
+TABLES_SQL = f"""
+SELECT c.relname AS name, c.reltuples AS reltuples
+FROM pg_class c {_REL} AND c.relkind IN ('r', 'p') {{filter}}
+ORDER BY c.relname
+"""
+
+
+def current_schema(db: Database) -> str:
+    rows = db.fetch("SELECT current_schema() AS s")
+    schema = rows[0]["s"] if rows else None
+    return str(schema) if schema else "public"
+
+
+def _strs(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def _group(rows: list[Row]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {}
+    for r in rows:
+        out.setdefault(str(r["table_name"]), []).append(r)
+    return out
+
+
+def _data_type(text: str) -> str:
+    return text if '"' in text else text.lower()
+
+
+def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str, ...]) -> dict[str, TableInfo]:
+    flt = "AND c.relname = %s" if only is not None else ""
+    params: list[object] = [schema, *([only] if only is not None else [])]
+    tables = db.fetch(TABLES_SQL.format(filter=flt), params)
+    columns = _group(db.fetch(COLUMNS_SQL.format(filter=flt), params))
+    constraints = _group(db.fetch(CONSTRAINTS_SQL.format(filter=flt), params))
+    indexes = _group(db.fetch(INDEXES_SQL.format(filter=flt), params))
+    out: dict[str, TableInfo] = {}
+    for t in tables:
+        name = str(t["name"])
+        if name in exclude:
+            continue
+        cols: list[ColumnInfo] = []
+        for c in columns.get(name, []):
+            generated = str(c["generated"] or "") == "s"
+            default = c["default_expr"]
+            identity = str(c["identity"] or "") in ("a", "d")
+            serial = bool(c["owns_sequence"]) and str(default or "").startswith("nextval(")
+            cols.append(
+                ColumnInfo(
+                    name=str(c["name"]),
+                    data_type=_data_type(str(c["data_type"])),
+                    nullable=not c["not_null"],
+                    default=None if generated or default is None else str(default),
+                    auto_increment=identity or serial,
+                    generated=str(default) if generated and default is not None else None,
+                    comment=str(c["comment"]) if c["comment"] is not None else None,
+                )
+            )
+        primary_key: tuple[str, ...] = ()
+        fks: list[ForeignKeyInfo] = []
+        uniques: list[UniqueConstraintInfo] = []
+        checks: list[CheckConstraintInfo] = []
+        for k in constraints.get(name, []):
+            kind = str(k["kind"])
+            if kind == "p":
+                primary_key = _strs(k["columns"])
+            elif kind == "u":
+                uniques.append(UniqueConstraintInfo(str(k["name"]), _strs(k["columns"])))
+            elif kind == "c":
+                checks.append(CheckConstraintInfo(str(k["name"]), str(k["check_expr"])))
+            elif kind == "f":
+                ref = str(k["ref_table"])
+                if k["ref_schema"] is not None and str(k["ref_schema"]) != schema:
+                    ref = f"{k['ref_schema']}.{ref}"
+                fks.append(
+                    ForeignKeyInfo(
+                        name=str(k["name"]),
+                        columns=_strs(k["columns"]),
+                        ref_table=ref,
+                        ref_columns=_strs(k["ref_columns"]),
+                        on_delete=ACTIONS.get(str(k["on_delete"]), "no action"),
+                        on_update=ACTIONS.get(str(k["on_update"]), "no action"),
+                    )
+                )
+        idx = tuple(
+            IndexInfo(
+                name=str(i["name"]),
+                columns=_strs(i["columns"]),
+                unique=bool(i["is_unique"]),
+                primary=bool(i["is_primary"]),
+                predicate=str(i["predicate"]) if i["predicate"] is not None else None,
+                method=str(i["method"]).lower(),
+                valid=bool(i["is_valid"]),
+                definition=str(i["definition"]),
+            )
+            for i in indexes.get(name, [])
+        )
+        estimate = float(str(t["reltuples"])) if t["reltuples"] is not None else -1.0
+        out[name] = TableInfo(
+            name=name,
+            schema=schema,
+            columns=tuple(cols),
+            primary_key=primary_key,
+            indexes=idx,
+            foreign_keys=tuple(fks),
+            unique_constraints=tuple(uniques),
+            check_constraints=tuple(checks),
+            estimated_rows=None if estimate < 0 else round(estimate),
+        )
+    return out
+
+
+def read_views(db: Database, schema: str) -> dict[str, ViewInfo]:
+    rows = db.fetch(
+        f"SELECT c.relname AS name, c.relkind::text AS kind, pg_get_viewdef(c.oid, true) AS definition "
+        f"FROM pg_class c {_REL} AND c.relkind IN ('v', 'm') ORDER BY c.relname",
+        [schema],
+    )
+    return {
+        str(r["name"]): ViewInfo(str(r["name"]), str(r["definition"] or "").strip(), str(r["kind"]) == "m")
+        for r in rows
+    }
+
+
+def read_enums(db: Database, schema: str) -> dict[str, tuple[str, ...]]:
+    rows = db.fetch(
+        "SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels "
+        "FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = %s AND NOT EXISTS "
+        "(SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e') "
+        "GROUP BY t.typname ORDER BY t.typname",
+        [schema],
+    )
+    return {str(r["name"]): _strs(r["labels"]) for r in rows}
+
+
+def read_sequences(db: Database, schema: str) -> tuple[str, ...]:
+    rows = db.fetch(f"SELECT c.relname AS name FROM pg_class c {_REL} AND c.relkind = 'S' ORDER BY c.relname", [schema])
+    return tuple(str(r["name"]) for r in rows)
+
+
+def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> SchemaInfo:
+    schema = schema or current_schema(db)
+    views = {k: v for k, v in read_views(db, schema).items() if k not in exclude}
+    return SchemaInfo(
+        tables=read_tables(db, schema, None, exclude),
+        views=views,
+        enums=read_enums(db, schema),
+        sequences=read_sequences(db, schema),
+    )
+
+
+def read_table(db: Database, name: str, schema: str | None) -> TableInfo | None:
+    schema = schema or current_schema(db)
+    return read_tables(db, schema, name, ()).get(name)
