@@ -50,7 +50,12 @@ class ServerDatabase:
     def reset(self) -> None:
         if self.engine == "postgres":
             with connect(self.url) as db:
-                db.execute("DROP SCHEMA public CASCADE")
+                schemas = db.fetch(
+                    "SELECT nspname AS name FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                    "AND nspname <> 'information_schema'"
+                )
+                for row in schemas:  # every schema a test made, not just public
+                    db.execute(f'DROP SCHEMA "{row["name"]}" CASCADE')
                 db.execute("CREATE SCHEMA public")
         else:
             self._recreate()

@@ -139,7 +139,7 @@ class Writer:
         for part in self._parts:
             if isinstance(part, _Param):
                 sql_parts.append(self.compiler.placeholder)
-                shown.append(self.compiler.literal(part.value))
+                shown.append(self.compiler.display_value(part.value))
             else:
                 sql_parts.append(part.replace("%", "%%") if escape else part)
                 shown.append(part)
@@ -202,6 +202,13 @@ class QueryCompiler:
     def bool_literal(self, value: bool) -> str:
         return "TRUE" if value else "FALSE"
 
+    def display_value(self, value: object) -> str:
+        """A bound value as a human reads it in a dry run; values no literal can spell stay bound."""
+        try:
+            return self.literal(value)
+        except BuilderError:
+            return f"/* bound: {value!r} */"
+
     def literal(self, value: object) -> str:
         """``value`` as an escaped SQL literal of this engine."""
         if value is None:
@@ -217,7 +224,7 @@ class QueryCompiler:
         if isinstance(value, decimal.Decimal):
             if not value.is_finite():
                 raise BuilderError(f"{value!r} cannot be written as an SQL literal")
-            return str(value)
+            return format(value, "f")  # never an exponent, which some engines read as a float
         if isinstance(value, str):
             return self.string_literal(value)
         if isinstance(value, bytes | bytearray | memoryview):

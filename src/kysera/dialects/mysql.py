@@ -97,6 +97,14 @@ class MysqlCompiler(QueryCompiler):
     def is_mariadb(self) -> bool:
         return "mariadb" in self.dialect.version_text.lower()
 
+    def literal(self, value: object) -> str:
+        import datetime as _dt
+
+        if isinstance(value, _dt.datetime) and value.tzinfo is not None:
+            # MySQL/MariaDB datetime literals take no offset: write the instant in UTC
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return super().literal(value)
+
     def string_literal(self, value: str) -> str:
         if "\x00" in value:
             raise BuilderError("a string literal cannot contain a NUL character")

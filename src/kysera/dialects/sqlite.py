@@ -13,6 +13,7 @@ statements inside a kysera transaction.
 
 from __future__ import annotations
 
+import decimal
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
@@ -248,6 +249,7 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     target = path
     if options and not path.startswith("file:"):
         target = "file:" + path + "?" + "&".join(f"{k}={v}" for k, v in options.items())
+    sqlite3.register_adapter(decimal.Decimal, str)  # exact text; SQLite's NUMERIC affinity converts it
     try:
         conn = sqlite3.connect(
             target, isolation_level=None, uri=uri, timeout=30.0, check_same_thread=False
