@@ -102,7 +102,7 @@ class MysqlCompiler(QueryCompiler):
 
         if isinstance(value, _dt.datetime) and value.tzinfo is not None:
             # MySQL/MariaDB datetime literals take no offset: write the instant in UTC
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return super().literal(value)
 
     def string_literal(self, value: str) -> str:
