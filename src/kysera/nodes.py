@@ -6,14 +6,126 @@ runner, the dry run and the safety analysis read them. Nothing here knows about 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
+
+T = TypeVar("T")
+
+
+class FrozenNodeError(AttributeError):
+    """Nodes are immutable: make a changed copy with :func:`replace`."""
+
+
+class Node:
+    """Base of every operation node: immutable, compared and hashed by its fields.
+
+    The ``@node`` decorator below stands in for ``@dataclass(frozen=True)``: it records the
+    fields and their defaults once, and every node shares one ``__init__``. Generating code for
+    each of sixty dataclasses cost ~20 ms at import, a fifth of ``kysera migrate status``.
+    """
+
+    __node_fields__: ClassVar[tuple[str, ...]] = ()
+    __node_defaults__: ClassVar[dict[str, object]] = {}
+    __node_compare__: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        names = self.__node_fields__
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes {len(names)} arguments, {len(args)} given")
+        values = dict(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key in values or key not in names:
+                raise TypeError(f"{type(self).__name__}() got an unexpected or repeated argument {key!r}")
+            values[key] = value
+        setter = object.__setattr__
+        defaults = self.__node_defaults__
+        for name in names:
+            if name in values:
+                setter(self, name, values[name])
+            elif name in defaults:
+                setter(self, name, defaults[name])
+            else:
+                raise TypeError(f"{type(self).__name__}() is missing the argument {name!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenNodeError(f"{type(self).__name__} is immutable; use kysera.nodes.replace()")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenNodeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__node_compare__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._key()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__node_fields__)
+        return f"{type(self).__name__}({inner})"
+
+
+class _NoCompare:
+    """A default that is left out of equality (``display`` of a compiled statement)."""
+
+    __slots__ = ("default",)
+
+    def __init__(self, default: object) -> None:
+        self.default = default
+
+
+def field(*, default: Any = None, compare: bool = True) -> Any:
+    return default if compare else _NoCompare(default)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def node(cls: type[T]) -> type[T]:
+    """Make ``cls`` (a subclass of :class:`Node`) a frozen node with its annotated fields."""
+    names: list[str] = []
+    defaults: dict[str, object] = {}
+    compare: list[str] = []
+    for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063 - own fields only, no inspect import
+        names.append(name)
+        value = cls.__dict__.get(name, _MISSING)
+        if isinstance(value, _NoCompare):
+            defaults[name] = value.default
+            delattr(cls, name)
+        else:
+            compare.append(name)
+            if value is not _MISSING:
+                defaults[name] = value
+                delattr(cls, name)
+    cls.__node_fields__ = tuple(names)  # type: ignore[attr-defined]
+    cls.__node_defaults__ = defaults  # type: ignore[attr-defined]
+    cls.__node_compare__ = tuple(compare)  # type: ignore[attr-defined]
+    setattr(cls, "__match_args__", tuple(names))  # noqa: B010
+    return cls
+
+
+_MISSING = object()
+
+
+def replace(obj: T, /, **changes: Any) -> T:
+    """A copy of ``obj`` with ``changes``; works for nodes and for ordinary dataclasses."""
+    names: tuple[str, ...] | None = getattr(type(obj), "__node_fields__", None)
+    if names is None:
+        import dataclasses
+
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    unknown = set(changes) - set(names)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field(s) {', '.join(sorted(unknown))}")
+    values = {name: changes[name] if name in changes else getattr(obj, name) for name in names}
+    return type(obj)(**values)
 
 # --------------------------------------------------------------------------- fragments
 
 
-@dataclass(frozen=True, slots=True)
-class IdentifierNode:
+@node
+class IdentifierNode(Node):
     """A name, quoted for the engine when compiled. ``schema`` qualifies tables and types."""
 
     name: str
@@ -28,29 +140,29 @@ class IdentifierNode:
         return IdentifierNode(dotted)
 
 
-@dataclass(frozen=True, slots=True)
-class ValueNode:
+@node
+class ValueNode(Node):
     """A value: a bound parameter in data statements, an escaped literal in DDL."""
 
     value: object
 
 
-@dataclass(frozen=True, slots=True)
-class LiteralNode:
+@node
+class LiteralNode(Node):
     """A value always rendered inline as an escaped literal (``sql.lit``)."""
 
     value: object
 
 
-@dataclass(frozen=True, slots=True)
-class RawNode:
+@node
+class RawNode(Node):
     """Raw SQL text with interleaved parts: text, values, identifiers, literals, nested raw."""
 
     parts: tuple[str | ValueNode | LiteralNode | IdentifierNode | ColumnRefNode | RawNode, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnRefNode:
+@node
+class ColumnRefNode(Node):
     """A column reference (``db.ref("email")`` or ``"users.email"``)."""
 
     column: str
@@ -67,8 +179,8 @@ class ColumnRefNode:
 Expression = ValueNode | LiteralNode | RawNode | ColumnRefNode | IdentifierNode
 
 
-@dataclass(frozen=True, slots=True)
-class EnumTypeNode:
+@node
+class EnumTypeNode(Node):
     """A portable enum (``enum_type("mood", ["happy", "sad"])``).
 
     PostgreSQL: the named type made by ``create_type``; MySQL: ``enum('happy','sad')``;
@@ -79,8 +191,8 @@ class EnumTypeNode:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class DataTypeNode:
+@node
+class DataTypeNode(Node):
     """A column type as written by the user (``"varchar(255)"``), raw SQL, or a portable enum."""
 
     name: str | RawNode | EnumTypeNode
@@ -90,8 +202,8 @@ ReferentialAction = Literal["cascade", "set null", "restrict", "no action", "set
 REFERENTIAL_ACTIONS: tuple[str, ...] = ("cascade", "set null", "restrict", "no action", "set default")
 
 
-@dataclass(frozen=True, slots=True)
-class ReferencesNode:
+@node
+class ReferencesNode(Node):
     table: IdentifierNode
     columns: tuple[str, ...]
     on_delete: str | None = None
@@ -100,8 +212,8 @@ class ReferencesNode:
     initially_deferred: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnDefinitionNode:
+@node
+class ColumnDefinitionNode(Node):
     name: str
     data_type: DataTypeNode
     primary_key: bool = False
@@ -126,27 +238,27 @@ class ColumnDefinitionNode:
 # --------------------------------------------------------------------------- constraints
 
 
-@dataclass(frozen=True, slots=True)
-class PrimaryKeyConstraintNode:
+@node
+class PrimaryKeyConstraintNode(Node):
     name: str | None
     columns: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class UniqueConstraintNode:
+@node
+class UniqueConstraintNode(Node):
     name: str | None
     columns: tuple[str, ...]
     nulls_not_distinct: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CheckConstraintNode:
+@node
+class CheckConstraintNode(Node):
     name: str | None
     expression: RawNode
 
 
-@dataclass(frozen=True, slots=True)
-class ForeignKeyConstraintNode:
+@node
+class ForeignKeyConstraintNode(Node):
     name: str | None
     columns: tuple[str, ...]
     references: ReferencesNode
@@ -160,8 +272,8 @@ ConstraintNode = (
 # --------------------------------------------------------------------------- tables
 
 
-@dataclass(frozen=True, slots=True)
-class CreateTableNode:
+@node
+class CreateTableNode(Node):
     table: IdentifierNode
     columns: tuple[ColumnDefinitionNode, ...] = ()
     constraints: tuple[ConstraintNode, ...] = ()
@@ -174,8 +286,8 @@ class CreateTableNode:
     on_commit: Literal["preserve rows", "delete rows", "drop"] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DropTableNode:
+@node
+class DropTableNode(Node):
     table: IdentifierNode
     if_exists: bool = False
     cascade: bool = False
@@ -184,104 +296,104 @@ class DropTableNode:
 # alter table actions -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class AddColumnNode:
+@node
+class AddColumnNode(Node):
     column: ColumnDefinitionNode
 
 
-@dataclass(frozen=True, slots=True)
-class DropColumnNode:
+@node
+class DropColumnNode(Node):
     column: str
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RenameColumnNode:
+@node
+class RenameColumnNode(Node):
     column: str
     new_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class RenameTableNode:
+@node
+class RenameTableNode(Node):
     new_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class SetSchemaNode:
+@node
+class SetSchemaNode(Node):
     """Move the table to another schema (PostgreSQL) or database (MySQL)."""
 
     schema: str
 
 
-@dataclass(frozen=True, slots=True)
-class ModifyColumnNode:
+@node
+class ModifyColumnNode(Node):
     """MySQL's ``MODIFY COLUMN``: the column's whole new definition."""
 
     column: ColumnDefinitionNode
 
 
-@dataclass(frozen=True, slots=True)
-class TableCommentNode:
+@node
+class TableCommentNode(Node):
     """Set (or, with None, remove) the table's comment."""
 
     comment: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class SetDataTypeNode:
+@node
+class SetDataTypeNode(Node):
     data_type: DataTypeNode
     using: RawNode | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SetDefaultNode:
+@node
+class SetDefaultNode(Node):
     default: Expression
 
 
-@dataclass(frozen=True, slots=True)
-class DropDefaultNode:
+@node
+class DropDefaultNode(Node):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class SetNotNullNode:
+@node
+class SetNotNullNode(Node):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class DropNotNullNode:
+@node
+class DropNotNullNode(Node):
     pass
 
 
 ColumnAlteration = SetDataTypeNode | SetDefaultNode | DropDefaultNode | SetNotNullNode | DropNotNullNode
 
 
-@dataclass(frozen=True, slots=True)
-class AlterColumnNode:
+@node
+class AlterColumnNode(Node):
     column: str
     alteration: ColumnAlteration
 
 
-@dataclass(frozen=True, slots=True)
-class AddConstraintNode:
+@node
+class AddConstraintNode(Node):
     constraint: ConstraintNode
     not_valid: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DropConstraintNode:
+@node
+class DropConstraintNode(Node):
     name: str
     if_exists: bool = False
     cascade: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ValidateConstraintNode:
+@node
+class ValidateConstraintNode(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class RenameConstraintNode:
+@node
+class RenameConstraintNode(Node):
     name: str
     new_name: str
 
@@ -302,8 +414,8 @@ AlterTableAction = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AlterTableNode:
+@node
+class AlterTableNode(Node):
     table: IdentifierNode
     actions: tuple[AlterTableAction, ...] = ()
 
@@ -311,16 +423,16 @@ class AlterTableNode:
 # --------------------------------------------------------------------------- indexes
 
 
-@dataclass(frozen=True, slots=True)
-class IndexColumnNode:
+@node
+class IndexColumnNode(Node):
     """One entry of an index's column list: a column (optionally descending) or an expression."""
 
     column: str | RawNode
     descending: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CreateIndexNode:
+@node
+class CreateIndexNode(Node):
     name: IdentifierNode
     table: IdentifierNode | None = None
     columns: tuple[IndexColumnNode, ...] = ()
@@ -333,8 +445,8 @@ class CreateIndexNode:
     nulls_not_distinct: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DropIndexNode:
+@node
+class DropIndexNode(Node):
     name: IdentifierNode
     table: IdentifierNode | None = None
     if_exists: bool = False
@@ -345,8 +457,8 @@ class DropIndexNode:
 # --------------------------------------------------------------------------- views
 
 
-@dataclass(frozen=True, slots=True)
-class CreateViewNode:
+@node
+class CreateViewNode(Node):
     name: IdentifierNode
     query: QueryNode | None = None
     columns: tuple[str, ...] = ()
@@ -357,16 +469,16 @@ class CreateViewNode:
     with_no_data: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DropViewNode:
+@node
+class DropViewNode(Node):
     name: IdentifierNode
     if_exists: bool = False
     cascade: bool = False
     materialized: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RefreshMaterializedViewNode:
+@node
+class RefreshMaterializedViewNode(Node):
     name: IdentifierNode
     concurrently: bool = False
     with_no_data: bool = False
@@ -375,14 +487,14 @@ class RefreshMaterializedViewNode:
 # --------------------------------------------------------------------------- schemas
 
 
-@dataclass(frozen=True, slots=True)
-class CreateSchemaNode:
+@node
+class CreateSchemaNode(Node):
     name: str
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DropSchemaNode:
+@node
+class DropSchemaNode(Node):
     name: str
     if_exists: bool = False
     cascade: bool = False
@@ -391,43 +503,43 @@ class DropSchemaNode:
 # --------------------------------------------------------------------------- types (enums)
 
 
-@dataclass(frozen=True, slots=True)
-class CreateTypeNode:
+@node
+class CreateTypeNode(Node):
     name: IdentifierNode
     values: tuple[str, ...] | None = None
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AddEnumValueNode:
+@node
+class AddEnumValueNode(Node):
     value: str
     before: str | None = None
     after: str | None = None
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RenameEnumValueNode:
+@node
+class RenameEnumValueNode(Node):
     value: str
     new_value: str
 
 
-@dataclass(frozen=True, slots=True)
-class RenameTypeNode:
+@node
+class RenameTypeNode(Node):
     new_name: str
 
 
 AlterTypeAction = AddEnumValueNode | RenameEnumValueNode | RenameTypeNode
 
 
-@dataclass(frozen=True, slots=True)
-class AlterTypeNode:
+@node
+class AlterTypeNode(Node):
     name: IdentifierNode
     actions: tuple[AlterTypeAction, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DropTypeNode:
+@node
+class DropTypeNode(Node):
     name: IdentifierNode
     if_exists: bool = False
     cascade: bool = False
@@ -436,8 +548,8 @@ class DropTypeNode:
 # --------------------------------------------------------------------------- sequences
 
 
-@dataclass(frozen=True, slots=True)
-class SequenceOptionsNode:
+@node
+class SequenceOptionsNode(Node):
     """Options shared by CREATE and ALTER SEQUENCE; None leaves an option as it is."""
 
     increment_by: int | None = None
@@ -454,22 +566,22 @@ class SequenceOptionsNode:
     restart_with: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CreateSequenceNode:
+@node
+class CreateSequenceNode(Node):
     name: IdentifierNode
     options: SequenceOptionsNode = SequenceOptionsNode()
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AlterSequenceNode:
+@node
+class AlterSequenceNode(Node):
     name: IdentifierNode
     options: SequenceOptionsNode = SequenceOptionsNode()
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DropSequenceNode:
+@node
+class DropSequenceNode(Node):
     name: IdentifierNode
     if_exists: bool = False
     cascade: bool = False
@@ -478,8 +590,8 @@ class DropSequenceNode:
 # --------------------------------------------------------------------------- data statements
 
 
-@dataclass(frozen=True, slots=True)
-class BinaryFilterNode:
+@node
+class BinaryFilterNode(Node):
     """``left op right``; ``op`` is one of the whitelisted comparison operators."""
 
     left: Expression
@@ -487,27 +599,27 @@ class BinaryFilterNode:
     right: Expression | tuple[Expression, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AndNode:
+@node
+class AndNode(Node):
     items: tuple[FilterNode, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class OrNode:
+@node
+class OrNode(Node):
     items: tuple[FilterNode, ...]
 
 
 FilterNode = BinaryFilterNode | AndNode | OrNode | RawNode
 
 
-@dataclass(frozen=True, slots=True)
-class OrderByNode:
+@node
+class OrderByNode(Node):
     expression: Expression
     descending: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SelectNode:
+@node
+class SelectNode(Node):
     table: IdentifierNode
     selections: tuple[Expression, ...] = ()
     where: FilterNode | None = None
@@ -517,23 +629,23 @@ class SelectNode:
     for_update: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class InsertNode:
+@node
+class InsertNode(Node):
     table: IdentifierNode
     columns: tuple[str, ...]
     rows: tuple[tuple[Expression, ...], ...]
     ignore_conflicts: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateNode:
+@node
+class UpdateNode(Node):
     table: IdentifierNode
     assignments: tuple[tuple[str, Expression], ...]
     where: FilterNode | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteNode:
+@node
+class DeleteNode(Node):
     table: IdentifierNode
     where: FilterNode | None = None
 
@@ -565,8 +677,8 @@ QueryNode = SelectNode | RawNode
 OperationNode = DdlNode | DataNode | RawNode
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledStatement:
+@node
+class CompiledStatement(Node):
     """One statement ready for the driver, with the node it came from.
 
     ``params`` is empty for DDL (values are inlined as literals). ``transactional`` is False for

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import BuilderError, ConnectionFailedError, MissingDriverError
@@ -40,6 +40,7 @@ from ..nodes import (
     SetDefaultNode,
     SetNotNullNode,
     UniqueConstraintNode,
+    replace,
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer

@@ -16,7 +16,6 @@ from __future__ import annotations
 import decimal
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BuilderError, ConnectionFailedError, KyseraError
@@ -30,6 +29,7 @@ from ..nodes import (
     InsertNode,
     PrimaryKeyConstraintNode,
     TableCommentNode,
+    replace,
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler

@@ -35,7 +35,7 @@ reader (a connected Database), and refuses to compile without one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import BuilderError
@@ -68,6 +68,7 @@ from ..nodes import (
     UniqueConstraintNode,
     ValidateConstraintNode,
     ValueNode,
+    replace,
 )
 from .compiler import Writer
 from .sqlite_table_sql import (

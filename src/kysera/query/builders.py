@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import BuilderError
@@ -16,6 +15,7 @@ from ..nodes import (
     OrderByNode,
     SelectNode,
     UpdateNode,
+    replace,
 )
 from ..schema.executable import Executable
 from .expressions import column_expression, filter_node, value_expression
@@ -40,7 +40,7 @@ class SelectBuilder(Executable[SelectNode]):
         super().__init__(db, table if isinstance(table, SelectNode) else SelectNode(table))
 
     def _with(self, **changes: object) -> SelectBuilder:
-        return SelectBuilder(self._db, replace(self._node, **changes))  # type: ignore[arg-type]
+        return SelectBuilder(self._db, replace(self._node, **changes))
 
     def select(self, columns: Sequence[object] | str) -> SelectBuilder:
         if isinstance(columns, str):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
@@ -30,6 +29,7 @@ from ..nodes import (
     SetSchemaNode,
     TableCommentNode,
     ValidateConstraintNode,
+    replace,
 )
 from . import constraints as c
 from .column import ColumnCallback, build_column, data_type_node, default_node, referential_action
@@ -150,7 +150,7 @@ class AlterTableBuilder(Executable[AlterTableNode]):
         if not (isinstance(last, AddConstraintNode) and isinstance(last.constraint, ForeignKeyConstraintNode)):
             raise BuilderError(f"{method}() must follow add_foreign_key_constraint(...)")
         fk = last.constraint
-        fk = replace(fk, references=replace(fk.references, **changes))  # type: ignore[arg-type]
+        fk = replace(fk, references=replace(fk.references, **changes))
         actions = (*self._node.actions[:-1], replace(last, constraint=fk))
         return AlterTableBuilder(self._db, replace(self._node, actions=actions))
 

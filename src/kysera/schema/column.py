@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from ..errors import BuilderError
@@ -19,6 +18,7 @@ from ..nodes import (
     RawNode,
     ReferencesNode,
     ValueNode,
+    replace,
 )
 
 

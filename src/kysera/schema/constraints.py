@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
@@ -15,6 +14,7 @@ from ..nodes import (
     RawNode,
     ReferencesNode,
     UniqueConstraintNode,
+    replace,
 )
 from .column import qualify, referential_action
 
@@ -37,7 +37,7 @@ class ForeignKeyBuilder:
         self.node = node
 
     def _ref(self, **changes: object) -> ForeignKeyBuilder:
-        return ForeignKeyBuilder(replace(self.node, references=replace(self.node.references, **changes)))  # type: ignore[arg-type]
+        return ForeignKeyBuilder(replace(self.node, references=replace(self.node.references, **changes)))
 
     def on_delete(self, action: str) -> ForeignKeyBuilder:
         return self._ref(on_delete=referential_action(action))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
@@ -13,6 +12,7 @@ from ..nodes import (
     DropTableNode,
     ForeignKeyConstraintNode,
     IdentifierNode,
+    replace,
 )
 from . import constraints as c
 from .column import ColumnCallback, build_column, referential_action
@@ -52,7 +52,7 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         normal = " ".join(str(action).lower().split())
         if normal not in ON_COMMIT_ACTIONS:
             raise BuilderError(f"on_commit() takes one of {', '.join(ON_COMMIT_ACTIONS)}; got {action!r}")
-        return self._with(replace(self._node, on_commit=normal))  # type: ignore[arg-type]
+        return self._with(replace(self._node, on_commit=normal))
 
     def as_(self, query: object) -> CreateTableBuilder:
         """``CREATE TABLE ... AS <query>``: ``db.select_from(...)...`` or ``sql(...)``.
@@ -105,7 +105,7 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         last = self._node.constraints[-1] if self._node.constraints else None
         if not isinstance(last, ForeignKeyConstraintNode):
             raise BuilderError(f"{method}() must follow add_foreign_key_constraint(...)")
-        fk = replace(last, references=replace(last.references, **changes))  # type: ignore[arg-type]
+        fk = replace(last, references=replace(last.references, **changes))
         return self._with(replace(self._node, constraints=(*self._node.constraints[:-1], fk)))
 
     def on_delete(self, action: str) -> CreateTableBuilder:

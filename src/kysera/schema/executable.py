@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 from ..errors import BuilderError
 from ..fragment import Sql
-from ..nodes import OperationNode, QueryNode, RawNode, SelectNode
+from ..nodes import OperationNode, QueryNode, RawNode, SelectNode, replace
 
 if TYPE_CHECKING:
     from ..compiled import CompiledQuery
@@ -38,7 +37,7 @@ class Executable(Generic[N]):
 
     def _changed(self, **changes: object) -> Self:
         """A new builder of this kind around the node with ``changes`` (the builders are immutable)."""
-        return type(self)(self._db, replace(self._node, **changes))  # type: ignore[arg-type]
+        return type(self)(self._db, replace(self._node, **changes))
 
     @property
     def _schema(self) -> str | None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Generic, Self, TypeVar
 
 from ..errors import BuilderError
-from ..nodes import AlterSequenceNode, ColumnRefNode, CreateSequenceNode, DropSequenceNode
+from ..nodes import AlterSequenceNode, ColumnRefNode, CreateSequenceNode, DropSequenceNode, replace
 from .column import parse_reference, qualify
 from .executable import Executable
 
@@ -25,7 +24,7 @@ class _SequenceOptions(Executable[S], Generic[S]):
     __slots__ = ()
 
     def _opt(self, **changes: object) -> Self:
-        return self._changed(options=replace(self._node.options, **changes))  # type: ignore[arg-type]
+        return self._changed(options=replace(self._node.options, **changes))
 
     def increment_by(self, n: int) -> Self:
         if _int(n, "increment_by") == 0:
