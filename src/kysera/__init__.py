@@ -9,9 +9,11 @@ Names are loaded on first use, so ``import kysera`` stays cheap for the CLI.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .database import Database, Result, connect
@@ -60,12 +62,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kysera' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"kysera.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

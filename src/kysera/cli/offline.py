@@ -137,15 +137,10 @@ def compile_parts(
                 f"cannot write the rollback of {migration.name}: it has no down migration", migration.name
             )
         in_tx = migration.uses_transaction(direction)
-        with db.capture() as captured:
-            try:
-                if in_tx:
-                    with db.transaction():
-                        fn(db)
-                else:
-                    fn(db)
-            except OfflineError as exc:
-                raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
+        try:
+            captured = migration.capture(db, direction, in_transaction=in_tx)
+        except OfflineError as exc:
+            raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
         recorded: list[CompiledStatement] = []
         if history is not None:
             with db.capture() as bookkeeping:

@@ -63,20 +63,12 @@ def inspect_plan(
     for migration, direction in plan:
         if direction != "up":
             continue
-        fn = migration.function(direction)
-        if fn is None:
-            continue
         in_tx = runner.use_transactions and migration.uses_transaction(direction)
-        with db.capture() as captured:
-            try:
-                if in_tx:
-                    with db.transaction():
-                        fn(db)
-                else:
-                    fn(db)
-            except Exception:
-                report.unanalysed.append(migration.name)
-                continue
+        try:
+            captured = migration.capture(db, direction, in_transaction=in_tx)
+        except Exception:
+            report.unanalysed.append(migration.name)
+            continue
         outside = in_tx and any(not s.transactional for s in captured)
         if outside:
             report.outside_transaction.add(migration.name)

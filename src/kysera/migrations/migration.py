@@ -12,6 +12,7 @@ from .errors import MigrationDefinitionError
 
 if TYPE_CHECKING:
     from ..database import Database
+    from ..nodes import CompiledStatement
 
 Direction = Literal["up", "down"]
 MigrationFunction = Callable[["Database"], object]
@@ -113,6 +114,29 @@ class Migration:
 
     def function(self, direction: Direction) -> MigrationFunction | None:
         return self.up if direction == "up" else self.down
+
+    def capture(
+        self, db: Database, direction: Direction, *, in_transaction: bool, into: list[CompiledStatement] | None = None
+    ) -> list[CompiledStatement]:
+        """Run ``direction`` with :meth:`Database.capture`: the statements it would run, unrun.
+
+        Reads still run. Exceptions propagate; the statements captured before one are in
+        ``into`` (when given). Used by dry runs, the safety gate and ``kysera migrate sql``.
+        """
+        record = into if into is not None else []
+        fn = self.function(direction)
+        if fn is None:
+            return record
+        with db.capture() as captured:
+            try:
+                if in_transaction:
+                    with db.transaction():
+                        fn(db)
+                else:
+                    fn(db)
+            finally:
+                record.extend(captured)
+        return record
 
     def uses_transaction(self, direction: Direction) -> bool:
         """Whether this migration asks to run ``direction`` inside a transaction."""

@@ -732,36 +732,27 @@ class MigrationRunner:
     def _dry_step(self, migration: Migration, direction: Direction, result: MigrationResult) -> None:
         in_tx = self._in_transaction(migration, direction)
         step = MigrationStep(migration.name, direction, status="planned", transaction=in_tx)
-        fn = migration.function(direction)
-        assert fn is not None
         started = time.perf_counter()
-        with self.db.capture() as captured:
-            try:
-                if in_tx:
-                    with self.db.transaction():
-                        fn(self.db)
-                else:
-                    fn(self.db)
-            except Exception as exc:
-                step.statements = list(captured)
-                step.status = "failed"
-                step.duration = time.perf_counter() - started
-                result.steps.append(step)
-                result.failed.append(migration.name)
-                statement = exc.statement if isinstance(exc, StatementError) else None
-                cause = exc.cause if isinstance(exc, StatementError) else exc
-                reason = driver_reason(cause) if isinstance(exc, StatementError) else f"{type(exc).__name__}: {driver_reason(exc)}"
-                message = f"migration {migration.name} failed ({direction}) in a dry run: {reason}"
-                if statement:
-                    message += f"\n  statement: {_shorten(statement)}"
-                message += (
-                    "\n  nothing was changed. A dry run cannot see what earlier migrations of the plan would "
-                    "have created, so code that reads the database may fail here and still work for real"
-                )
-                raise MigrationError(
-                    migration.name, direction, statement, cause, message=message, result=result
-                ) from exc
-        step.statements = list(captured)
+        try:
+            migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
+        except Exception as exc:
+            step.status = "failed"
+            step.duration = time.perf_counter() - started
+            result.steps.append(step)
+            result.failed.append(migration.name)
+            statement = exc.statement if isinstance(exc, StatementError) else None
+            cause = exc.cause if isinstance(exc, StatementError) else exc
+            reason = driver_reason(cause) if isinstance(exc, StatementError) else f"{type(exc).__name__}: {driver_reason(exc)}"
+            message = f"migration {migration.name} failed ({direction}) in a dry run: {reason}"
+            if statement:
+                message += f"\n  statement: {_shorten(statement)}"
+            message += (
+                "\n  nothing was changed. A dry run cannot see what earlier migrations of the plan would "
+                "have created, so code that reads the database may fail here and still work for real"
+            )
+            raise MigrationError(
+                migration.name, direction, statement, cause, message=message, result=result
+            ) from exc
         step.duration = time.perf_counter() - started
         result.steps.append(step)
         blocked = next((s for s in step.statements if not s.transactional), None)

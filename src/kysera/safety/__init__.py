@@ -8,7 +8,9 @@ Names load on first use, so code that only needs the rule catalogue stays cheap 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .analyzer import SafetyOptions, analyze
@@ -45,12 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kysera.safety' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"kysera.safety.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

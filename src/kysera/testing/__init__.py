@@ -10,7 +10,9 @@ With kysera installed, pytest also gets the fixtures ``kysera_db``, ``kysera_mig
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .scratch import scratch_database
@@ -26,12 +28,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kysera.testing' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"kysera.testing.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -1,0 +1,21 @@
+"""Lazy package exports: names load on first use, so importing a package stays cheap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+
+def lazy_exports(package: str, exports: dict[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``package.<exports[name]>`` when ``name`` is first used."""
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(f"{package}.{module}"), name)
+        namespace[name] = value  # the next lookup finds it without this function
+        return value
+
+    return __getattr__
