@@ -197,8 +197,6 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
 
 def _safety(section: dict[str, Any], where: str) -> dict[str, Any]:
     """``[safety]`` as runner options; unknown rule codes and modes are errors naming them."""
-    from .safety.rules import resolve_codes
-
     out: dict[str, Any] = {}
     for key, value in section.items():
         if key == "mode":
@@ -206,6 +204,8 @@ def _safety(section: dict[str, Any], where: str) -> dict[str, Any]:
                 raise ConfigurationError(f"{where}: safety.mode must be one of {', '.join(SAFETY_MODES)}, not {value!r}")
             out["safety"] = value
         elif key == "allow":
+            from .safety.rules import resolve_codes
+
             out["safety_allow"] = sorted(resolve_codes(value, f"{where} [safety] allow"))
         elif key == "start_after":
             out["safety_start_after"] = value

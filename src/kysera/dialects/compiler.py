@@ -8,11 +8,8 @@ values in data statements are bound parameters.
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
-import json
 import math
 import re
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -221,19 +218,25 @@ class QueryCompiler:
             if math.isnan(value) or math.isinf(value):
                 raise BuilderError(f"{value!r} cannot be written as an SQL literal")
             return repr(value)
-        if isinstance(value, decimal.Decimal):
-            if not value.is_finite():
-                raise BuilderError(f"{value!r} cannot be written as an SQL literal")
-            return format(value, "f")  # never an exponent, which some engines read as a float
         if isinstance(value, str):
             return self.string_literal(value)
         if isinstance(value, bytes | bytearray | memoryview):
             return self.bytes_literal(bytes(value))
         if isinstance(value, _dt.datetime | _dt.date | _dt.time):
             return self.string_literal(value.isoformat(sep=" ") if isinstance(value, _dt.datetime) else value.isoformat())
+        # rarer types: their modules load only when such a value shows up
+        import decimal
+        import uuid
+
+        if isinstance(value, decimal.Decimal):
+            if not value.is_finite():
+                raise BuilderError(f"{value!r} cannot be written as an SQL literal")
+            return format(value, "f")  # never an exponent, which some engines read as a float
         if isinstance(value, uuid.UUID):
             return self.string_literal(str(value))
         if isinstance(value, dict | list):
+            import json
+
             return self.string_literal(json.dumps(value, separators=(",", ":")))
         raise BuilderError(f"cannot write a {type(value).__name__} as an SQL literal: {value!r}")
 

@@ -20,7 +20,6 @@ module that sits next to it (``_helpers.py``, ignored as a migration): at the to
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import inspect
 import os
 import re
@@ -189,10 +188,13 @@ def _load_python(path: Path, package: types.ModuleType, index: int) -> Migration
         raise _Problem(f"{path} has a syntax error{where}: {exc.msg}; {fix}") from None
     except ValueError as exc:  # e.g. source code with NUL bytes
         raise _Problem(f"{path} cannot be compiled: {exc}; fix the file") from None
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None:  # pragma: no cover - a .py path always gives a spec
-        raise _Problem(f"{path} cannot be imported")
-    module = importlib.util.module_from_spec(spec)
+    from importlib.machinery import ModuleSpec, SourceFileLoader
+
+    spec = ModuleSpec(name, SourceFileLoader(name, str(path)), origin=str(path))
+    spec.has_location = True
+    module = types.ModuleType(name)
+    module.__spec__ = spec
+    module.__loader__ = spec.loader
     module.__file__ = str(path)
     sys.modules[name] = module
     try:
