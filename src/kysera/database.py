@@ -221,6 +221,8 @@ class Database:
                 f"{_first_line(str(stmt))} cannot run inside a transaction on {self.dialect.display_name}; "
                 "run it in a migration with transaction = False"
             )
+        if self._depth:
+            self.dialect.note_statement(stmt)
         return self._raw_run(stmt.sql, stmt.params or None, str(stmt))
 
     def _raw_run(self, sql: str, params: Sequence[object] | None, shown: str) -> tuple[list[Row], int]:

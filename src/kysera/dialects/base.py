@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ..nodes import CompiledStatement
     from ..url import DatabaseUrl
     from .compiler import QueryCompiler, Reader
 
@@ -94,6 +95,9 @@ class Dialect:
 
     def rollback(self, conn: DriverConnection) -> None:
         conn.run("ROLLBACK", None)
+
+    def note_statement(self, statement: CompiledStatement) -> None:
+        """Called for each statement run inside a transaction (SQLite tracks what to check at COMMIT)."""
 
     def __repr__(self) -> str:
         version = ".".join(str(p) for p in self.server_version) or "?"

@@ -23,6 +23,7 @@ from ..nodes import (
     AlterTableNode,
     ColumnDefinitionNode,
     CompiledStatement,
+    CreateIndexNode,
     CreateTableNode,
     EnumTypeNode,
     IdentifierNode,
@@ -150,6 +151,8 @@ class SqliteDialect(Dialect):
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         super().__init__(server_version, version_text)
         self._restore_foreign_keys = False
+        # what COMMIT must check: None nothing, a set of tables (rows inserted), or "all"
+        self._check: set[str] | str | None = None
 
     def begin(self, conn: DriverConnection) -> None:
         rows, _ = conn.run("PRAGMA foreign_keys", None)
@@ -162,9 +165,34 @@ class SqliteDialect(Dialect):
             self._end(conn)
             raise
 
+    def note_statement(self, statement: CompiledStatement) -> None:
+        """Which foreign keys a statement can break; creating tables and indexes breaks none."""
+        if not self._restore_foreign_keys or self._check == "all":
+            return
+        node = statement.node
+        if isinstance(node, CreateTableNode | CreateIndexNode) or statement.reads:
+            return
+        if isinstance(node, InsertNode) and node.table.schema is None:
+            checked = self._check if isinstance(self._check, set) else set()
+            checked.add(node.table.name)  # new rows can only break their own table's keys
+            self._check = checked
+            return
+        self._check = "all"  # updates, deletes, drops, rebuilds, raw SQL: check every table
+
+    def _violations(self, conn: DriverConnection) -> list[Row]:
+        if self._check is None:
+            return []
+        if self._check == "all":
+            return conn.run("PRAGMA foreign_key_check", None)[0]
+        rows: list[Row] = []
+        for table in sorted(self._check):
+            quoted = '"' + table.replace('"', '""') + '"'
+            rows.extend(conn.run(f"PRAGMA foreign_key_check({quoted})", None)[0])
+        return rows
+
     def commit(self, conn: DriverConnection) -> None:
         if self._restore_foreign_keys:
-            rows, _ = conn.run("PRAGMA foreign_key_check", None)
+            rows = self._violations(conn)
             if rows:
                 self.rollback(conn)
                 shown = ", ".join(
@@ -186,6 +214,7 @@ class SqliteDialect(Dialect):
             self._end(conn)
 
     def _end(self, conn: DriverConnection) -> None:
+        self._check = None
         if self._restore_foreign_keys:
             self._restore_foreign_keys = False
             conn.run("PRAGMA foreign_keys = ON", None)

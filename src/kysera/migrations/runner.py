@@ -622,11 +622,15 @@ class MigrationRunner:
             self.logger.debug("created the history table %s", self.history.shown)
 
     def _run(self, action: str, planner: Callable[[_State], Plan], dry_run: bool | None) -> MigrationResult:
+        from ..dialects.online import lock_timeouts
+
         dry = self.dry_run if dry_run is None else bool(dry_run)
         started = time.perf_counter()
         result = MigrationResult(dry_run=dry)
         try:
-            with self._locked(dry):
+            with self._locked(dry), lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout):
+                # session timeouts for the whole run: the gate's catalog reads and every statement
+                # fail fast instead of queueing behind someone else's lock
                 state = self._read_state()
                 self._check_unresolved(state)
                 changed = self._check_drift(state)
@@ -659,11 +663,7 @@ class MigrationRunner:
         judge = self.safety != "off"
         if not any(d == "up" for _, d in plan) or not (judge or self.db.dialect.capabilities.concurrent_index):
             return
-        from ..dialects.online import lock_timeouts
-
-        # the dry run reads the catalog and counts rows: never queue behind someone else's lock
-        with lock_timeouts(self.db, self.statement_lock_timeout, None):
-            report = inspect_plan(self, plan, judge)
+        report = inspect_plan(self, plan, judge)
         self._outside |= report.outside_transaction
         result.findings = report.findings
         for name in report.unanalysed:
@@ -678,12 +678,12 @@ class MigrationRunner:
 
     def _step_with_retries(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
         """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
-        from ..dialects.online import is_lock_timeout, lock_timeouts
+        from ..dialects.online import is_lock_timeout
 
         attempt = 0
         while True:
             try:
-                with lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout), self._invalid_index_cleanup():
+                with self._invalid_index_cleanup():
                     self._step(migration, direction, batch, result)
                 return
             except MigrationError as exc:
