@@ -14,6 +14,7 @@ and a table to stdout (paste it into bench/README.md).
 
     .venv/bin/python bench/safety_bench.py --rows 1000000
     .venv/bin/python bench/safety_bench.py --rows 10000000 --writers 4
+    .venv/bin/python bench/safety_bench.py --rows 1000000 --repeat 3     # medians of 3
 
 Needs psycopg (the `postgres` extra); the plot needs matplotlib (optional).
 """
@@ -204,6 +205,18 @@ def measure(url: str, rows: int, writers: int, run: Callable[[], None]) -> dict[
     }
 
 
+def combine(runs: list[dict[str, object]]) -> dict[str, object]:
+    """Medians over repeated measurements; the first run's series is kept for the plot."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for key in ("duration_s", "p50_ms", "p99_ms", "max_ms", "longest_stall_ms"):
+        values = [float(str(r[key])) for r in runs if r[key] is not None]
+        out[key] = round(statistics.median(values), 3) if values else None
+    out["runs"] = len(runs)
+    return out
+
+
 def longest_stall(series: list[tuple[float, float]], start: float, end: float) -> float:
     """The longest single statement that was running at any point during the change."""
     worst = 0.0
@@ -245,6 +258,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--url", default=URL)
     parser.add_argument("--only", choices=sorted(CHANGES), action="append")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each variant N times; report medians")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     db = connect(args.url)
@@ -262,8 +276,11 @@ def main() -> None:
             ("hand", functools.partial(hand, hand_conn)),
         ]
         for variant, fn in variants:
-            reset(db)
-            report[change][variant] = measure(args.url, args.rows, args.writers, fn)
+            runs = []
+            for _ in range(max(1, args.repeat)):
+                reset(db)
+                runs.append(measure(args.url, args.rows, args.writers, fn))
+            report[change][variant] = combine(runs)
             r = report[change][variant]
             print(f"{change:9} {variant:7} took {r['duration_s']:>7}s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  "
                   f"max {r['max_ms']} ms  longest stall {r['longest_stall_ms']} ms", flush=True)
