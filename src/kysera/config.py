@@ -55,7 +55,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "lock_retries": int,
     },
 }
-SAFETY_MODES = ("error", "warn", "off")
+SAFETY_MODES = ("error", "warn", "off", "auto")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .compiled import CompiledQuery
 from .errors import KyseraError, StatementError
 from .fragment import Sql
-from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode
+from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
 from .url import DatabaseUrl, parse_url
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ class Database:
         self._default_schema: str | None = None
         #: called with each statement before it runs (or is captured)
         self.listeners: list[Callable[[CompiledStatement], None]] = []
+        #: replaces a node by safer ones before it compiles (the runner's safety="auto"); None: as is
+        self.rewriter: Callable[[OperationNode], list[OperationNode] | None] | None = None
         self.closed = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -168,7 +170,14 @@ class Database:
         if isinstance(statement, CompiledStatement):
             return CompiledQuery([statement])
         node = self._to_node(statement)
-        return CompiledQuery(self.dialect.compiler(self).compile(node))
+        compiler = self.dialect.compiler(self)
+        rewritten = self.rewriter(node) if self.rewriter is not None else None
+        if rewritten is None:
+            return CompiledQuery(compiler.compile(node))
+        # each rewritten statement commits on its own: that is what makes the rewrite safe
+        return CompiledQuery(
+            replace(s, transactional=False) for each in rewritten for s in compiler.compile(each)
+        )
 
     @staticmethod
     def _to_node(statement: Statement) -> OperationNode:

@@ -121,7 +121,7 @@ def _yes_option(func: F) -> F:
 class Session:
     """A command's database connection and runner; prints each migration as it finishes."""
 
-    def __init__(self, state: State, *, read_only: bool = False, allow_unsafe: bool = False) -> None:
+    def __init__(self, state: State, *, read_only: bool = False, safety: str | None = None) -> None:
         from ..migrations import create_migration_runner, load_migrations
 
         self.state = state
@@ -141,7 +141,7 @@ class Session:
                 before=self._before,
                 after=self._after,
                 on_error=self._on_error,
-                **{**settings.safety, **({"safety": "warn"} if allow_unsafe else {})},
+                **{**settings.safety, **({"safety": safety} if safety else {})},
             )
         except BaseException:
             self.db.close()
@@ -252,13 +252,21 @@ def _check_exclusive(**given: object) -> None:
     is_flag=True,
     help="Run even when the safety analysis finds an unsafe change (the findings are printed).",
 )
+@click.option(
+    "--safety",
+    type=click.Choice(["error", "warn", "off", "auto"]),
+    help="Safety mode (default: [safety] mode, else error); auto runs safe recipes instead of refusing.",
+)
 @global_options
 @json_option
-def up(steps: int | None, target: str | None, dry_run: bool, backup: str | None, allow_unsafe: bool) -> None:
+def up(
+    steps: int | None, target: str | None, dry_run: bool, backup: str | None, allow_unsafe: bool, safety: str | None
+) -> None:
     """Apply pending migrations (all of them by default), after checking they are safe."""
     _check_exclusive(steps=steps, to=target)
     state = get_state()
-    with Session(state, read_only=dry_run, allow_unsafe=allow_unsafe) as session:
+    mode = "warn" if allow_unsafe else safety
+    with Session(state, read_only=dry_run, safety=mode) as session:
         runner = session.runner
         if dry_run:
             result = runner.up_to(target, dry_run=True) if target else runner.up(steps, dry_run=True)

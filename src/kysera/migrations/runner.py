@@ -56,6 +56,8 @@ from .results import MigrationInfo, MigrationResult, MigrationStatus, MigrationS
 
 if TYPE_CHECKING:
     from ..database import Database
+    from ..safety import Finding
+    from ..safety.autofix import Rewriter
 
 #: seconds a runner waits for another runner's lock before giving up
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -66,8 +68,8 @@ AfterHook = Callable[[Migration, Direction, float], object]
 ErrorHook = Callable[[Migration, Direction, BaseException], object]
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 Migrations = Sequence[Migration] | str | os.PathLike[str]
-Safety = Literal["error", "warn", "off"]
-SAFETY_MODES = ("error", "warn", "off")
+Safety = Literal["error", "warn", "off", "auto"]
+SAFETY_MODES = ("error", "warn", "off", "auto")
 #: seconds a DDL statement may wait for a table lock before it is retried (PostgreSQL, MySQL)
 DEFAULT_STATEMENT_LOCK_TIMEOUT = 5.0
 
@@ -140,7 +142,10 @@ class MigrationRunner:
       ``on_error(migration, direction, error)``; not called in dry runs.
     - ``safety`` (``"error"``): before ``up`` runs anything, the pending migrations are dry-run and
       analysed (docs/safety.md); ``"error"`` refuses to start on an unacknowledged error-level
-      finding, ``"warn"`` logs the findings and runs, ``"off"`` skips the analysis.
+      finding, ``"warn"`` logs the findings and runs, ``"off"`` skips the analysis, and
+      ``"auto"`` runs the safe equivalent where one exists (concurrent index builds, NOT VALID
+      then VALIDATE, SET NOT NULL through a validated CHECK; see kysera.safety.autofix) and
+      refuses the rest like ``"error"``.
       ``safety_allow``: rule codes acknowledged everywhere; ``safety_start_after``: migrations
       named up to and including this one are not judged (a baseline); ``large_table_rows``
       (10,000): from this many rows a blocking change is an error.
@@ -193,6 +198,8 @@ class MigrationRunner:
         self.lock_retries = lock_retries
         #: migrations the gate found must run outside a transaction (PostgreSQL CONCURRENTLY)
         self._outside: set[str] = set()
+        #: safety="auto": the node rewriter of each migration that gets a safe rewrite
+        self._rewriters: dict[str, Rewriter] = {}
         if isinstance(migrations, str | bytes) or not isinstance(migrations, Iterable):
             raise MigrationDefinitionError(
                 f"migrations must be a list of Migration objects (or a folder for create_migration_runner), got {migrations!r}"
@@ -666,15 +673,53 @@ class MigrationRunner:
         report = inspect_plan(self, plan, judge)
         self._outside |= report.outside_transaction
         result.findings = report.findings
+        if self.safety == "auto":
+            self._plan_rewrites(report.findings)
         for name in report.unanalysed:
             self.logger.info("safety: %s could not be dry-run in advance (it reads what earlier migrations create)", name)
         for finding in report.findings:
             if finding.suppressed or finding.severity.value == "info":
                 self.logger.debug("safety: %s", finding.render())
-            elif not (finding.is_error and self.safety == "error"):
+            elif self.safety == "auto" and self._fixed(finding):
+                self.logger.info("safety: %s %s will run its safe recipe instead", finding.code, finding.name)
+            elif not (finding.is_error and self.safety in ("error", "auto")):
                 self.logger.warning("safety: %s", finding.render())
-        if report.errors and self.safety == "error" and not dry:
-            raise UnsafeMigrationError(report.errors)
+        errors = [f for f in report.errors if not self._fixed(f)]
+        if errors and self.safety in ("error", "auto") and not dry:
+            raise UnsafeMigrationError(errors)
+
+    def _plan_rewrites(self, findings: list[Finding]) -> None:
+        from ..safety.autofix import Rewriter
+
+        by_migration: dict[str, list[Finding]] = {}
+        for finding in findings:
+            if finding.migration:
+                by_migration.setdefault(finding.migration, []).append(finding)
+        for name, found in by_migration.items():
+            rewriter = Rewriter(found)
+            if rewriter:
+                self._rewriters[name] = rewriter
+                self._outside.add(name)  # each rewritten statement commits on its own
+
+    def _fixed(self, finding: Finding) -> bool:
+        from ..safety.autofix import FIXABLE
+
+        return finding.migration in self._rewriters and finding.code in FIXABLE
+
+    @contextmanager
+    def _rewriting(self, migration: Migration, direction: Direction) -> Iterator[None]:
+        rewriter = self._rewriters.get(migration.name) if direction == "up" else None
+        if rewriter is None:
+            yield
+            return
+        self.db.rewriter = rewriter
+        try:
+            yield
+        finally:
+            self.db.rewriter = None
+            for change in rewriter.applied:
+                self.logger.info("safety auto-fix in %s: %s", migration.name, change)
+            rewriter.applied.clear()
 
     def _step_with_retries(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
         """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
@@ -683,7 +728,7 @@ class MigrationRunner:
         attempt = 0
         while True:
             try:
-                with self._invalid_index_cleanup():
+                with self._invalid_index_cleanup(), self._rewriting(migration, direction):
                     self._step(migration, direction, batch, result)
                 return
             except MigrationError as exc:
@@ -734,7 +779,8 @@ class MigrationRunner:
         step = MigrationStep(migration.name, direction, status="planned", transaction=in_tx)
         started = time.perf_counter()
         try:
-            migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
+            with self._rewriting(migration, direction):
+                migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
         except Exception as exc:
             step.status = "failed"
             step.duration = time.perf_counter() - started
