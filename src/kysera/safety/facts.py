@@ -12,6 +12,7 @@ from ..nodes import IdentifierNode
 
 if TYPE_CHECKING:
     from ..database import Database
+    from ..introspection import TableInfo
 
 
 class Facts(Protocol):
@@ -39,6 +40,7 @@ class LiveFacts:
         self._db = db
         self._threshold = max(1, threshold)
         self._rows: dict[tuple[str | None, str], int | None] = {}
+        self._tables: dict[tuple[str | None, str], TableInfo | None] = {}
 
     def rows(self, table: IdentifierNode) -> int | None:
         key = (table.schema, table.name)
@@ -57,28 +59,16 @@ class LiveFacts:
         return int(str(rows[0]["n"])) if rows else None
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None:
-        name = self._db.dialect.name
-        try:
-            if name == "sqlite":
-                quoted = self._db.dialect.compiler().quote(table.name)
-                for r in self._db.fetch(f"PRAGMA table_info({quoted})"):
-                    if r["name"] == column:
-                        return str(r["type"]).lower()
-                return None
-            if name == "postgres":
-                rows = self._db.fetch(
-                    "SELECT format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a "
-                    "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.relname = %s AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped "
-                    "AND n.nspname = " + ("%s" if table.schema else "current_schema()"),
-                    [table.name, column, *([table.schema] if table.schema else [])],
-                )
-            else:
-                rows = self._db.fetch(
-                    "SELECT COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_NAME = %s AND COLUMN_NAME = %s "
-                    "AND TABLE_SCHEMA = " + ("%s" if table.schema else "DATABASE()"),
-                    [table.name, column, *([table.schema] if table.schema else [])],
-                )
-        except Exception:
+        """The column's current type, as introspection spells it (lower case)."""
+        key = (table.schema, table.name)
+        if key not in self._tables:
+            name = table.name if table.schema is None else f"{table.schema}.{table.name}"
+            try:
+                self._tables[key] = self._db.introspect_table(name)
+            except Exception:  # a table created earlier in the same plan, an odd catalog: unknown
+                self._tables[key] = None
+        info = self._tables[key]
+        if info is None:
             return None
-        return str(rows[0]["t"]).lower() if rows else None
+        found = next((c for c in info.columns if c.name == column), None)
+        return found.data_type if found is not None else None
