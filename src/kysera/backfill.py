@@ -153,9 +153,11 @@ def _and(a: FilterNode | None, b: FilterNode | None) -> FilterNode | None:
 
 
 def _single_key(db: Database, table: IdentifierNode) -> str:
-    from .dialects.catalog import primary_key_columns
-
-    cols = primary_key_columns(db, table)
+    name = table.name if table.schema is None else f"{table.schema}.{table.name}"
+    info = db.introspect_table(name)
+    if info is None:
+        raise BuilderError(f"backfill({table.name!r}): there is no such table")
+    cols = list(info.primary_key)
     if len(cols) != 1:
         raise BuilderError(
             f"backfill({table.name!r}) walks the table by its primary key, and "
