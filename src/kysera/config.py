@@ -26,9 +26,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .errors import ConfigurationError
 from .url import DatabaseUrl, parse_url
@@ -59,30 +59,29 @@ SAFETY_MODES = ("error", "warn", "off", "auto")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The configuration one command runs with, after the file, ``--env`` and defaults."""
 
+    #: folder that relative paths in the file are relative to (the current folder without a file)
+    root: Path
+    #: the migrations folder (absolute)
+    directory: Path
     #: the config file read, or None when there is none
     path: Path | None = None
-    #: folder that relative paths in the file are relative to (the current folder without a file)
-    root: Path = field(default_factory=Path.cwd)
     #: the ``--env`` section applied, if any
     env: str | None = None
     #: ``[database] url`` after ``${VAR}`` expansion (None when the file gives none)
     url: str | None = None
-    directory: Path = field(default_factory=lambda: Path.cwd() / DEFAULT_DIRECTORY)
     table: str = DEFAULT_TABLE
     #: seconds to wait for the migration lock; None keeps the runner's default
     lock_timeout: float | None = None
     #: the names of the ``[env.NAME]`` sections in the file
     environments: tuple[str, ...] = ()
     #: ``[safety]``: the runner's safety options (mode, allow, start_after, ...), as given
-    safety: dict[str, Any] = field(default_factory=dict)
+    safety: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class ResolvedUrl:
+class ResolvedUrl(NamedTuple):
     """The database URL a command uses, and where it came from (for messages)."""
 
     url: DatabaseUrl

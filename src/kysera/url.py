@@ -6,7 +6,7 @@ path; ``sqlite:///:memory:`` (or ``sqlite://``) is an in-memory database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .errors import UnknownSchemeError
@@ -26,25 +26,30 @@ SCHEMES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class DatabaseUrl:
-    """A parsed database URL. ``str()`` never shows the password."""
+class DatabaseUrl(NamedTuple):
+    """A parsed database URL. Neither ``str()`` nor ``repr()`` shows the password.
+
+    An immutable value (a named tuple: the CLI parses one on every start).
+    """
 
     scheme: str
     dialect: str
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None
     host: str | None = None
     port: int | None = None
     database: str = ""
     query: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({self.redacted()!r})"
 
     @property
     def options(self) -> dict[str, str]:
         return dict(self.query)
 
     def with_database(self, database: str) -> DatabaseUrl:
-        return replace(self, database=database)
+        return self._replace(database=database)
 
     def redacted(self) -> str:
         """The URL with the password replaced by ``***``."""

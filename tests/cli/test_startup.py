@@ -36,8 +36,11 @@ def test_status_on_sqlite_imports_no_driver(tmp_path: Path) -> None:
     project(f"sqlite:///{tmp_path / 'app.db'}")
     assert kysera_process("migrate", "up").returncode == 0
     modules = imported(["migrate", "status"])
-    assert "kysera.migrations.runner" in modules
+    assert "kysera.migrations.status" in modules
     assert not {m for m in modules if m.split(".")[0] in HEAVY}
+    # status only reads: neither the runner nor the safety analysis nor the engine-limit table
+    assert not {m for m in modules if m.startswith(("kysera.migrations.runner", "kysera.safety", "kysera.dialects.support"))}
+    assert "logging" not in modules
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -27,17 +26,17 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-@dataclass
 class State:
     """The global options, gathered from the root group and the command (the command's win)."""
 
-    url: str | None = None
-    config: str | None = None
-    env: str | None = None
-    verbose: int = 0
-    json: bool = False
-    _settings: Settings | None = None
-    _output: Output | None = None
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self.config: str | None = None
+        self.env: str | None = None
+        self.verbose = 0
+        self.json = False
+        self._settings: Settings | None = None
+        self._output: Output | None = None
 
     @property
     def out(self) -> Output:
@@ -74,6 +73,8 @@ class State:
 
         from ..database import connect
 
+        if not read_only:
+            work_begins()
         url = self.resolve_url().url
         path = url.database
         if (
@@ -88,6 +89,13 @@ class State:
             db.url = url
             return db
         return connect(url)
+
+
+def work_begins() -> None:
+    """Start-up is over: turn the cyclic garbage collector back on (``main`` turned it off)."""
+    import gc
+
+    gc.enable()
 
 
 def get_state() -> State:
@@ -162,7 +170,36 @@ def json_option(func: F) -> F:
     )(func)
 
 
-class KyseraGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use: ``lazy_commands`` maps each command
+    name to ``"module:function"`` in ``lazy_package``. Running one command imports one module."""
+
+    def __init__(
+        self,
+        *args: Any,
+        lazy_commands: dict[str, str] | None = None,
+        lazy_package: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+        self.lazy_package = lazy_package
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy_commands.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        from importlib import import_module
+
+        module, _, function = target.partition(":")
+        command: click.Command = getattr(import_module(f"{self.lazy_package}.{module}"), function)
+        return command
+
+
+class KyseraGroup(LazyGroup):
     """The root group: turns a :class:`KyseraError` into one message and its exit code."""
 
     def make_context(

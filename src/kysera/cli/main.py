@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import click
 
 from .. import __version__
 from .common import KyseraGroup, global_options
 
-#: command name -> module (in this package) that defines it under the same name
-COMMANDS = {"init": "init", "migrate": "migrate", "db": "db"}
+#: command name -> "module:function" in this package
+COMMANDS = {"init": "init:init", "migrate": "migrate:migrate", "db": "db:db"}
 
 
-class LazyGroup(KyseraGroup):
-    """Imports a command's module on first use, so ``kysera migrate ...`` never loads ``db``."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMANDS.get(cmd_name)
-        if module is None:
-            return None
-        command: click.Command = getattr(import_module(f"{__package__}.{module}"), cmd_name)
-        return command
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=KyseraGroup,
+    lazy_commands=COMMANDS,
+    lazy_package=__package__,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", prog_name="kysera", message="%(prog)s %(version)s")
 @global_options
 def cli() -> None:

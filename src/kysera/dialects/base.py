@@ -6,8 +6,7 @@ Dialect differences live only below this folder; nothing above it branches on an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from ..nodes import CompiledStatement
@@ -40,8 +39,7 @@ class DriverConnection(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """What an engine can do, as the runner and the builders need to know it."""
 
     #: DDL is rolled back with the transaction (PostgreSQL, SQLite), not committed implicitly (MySQL)

@@ -78,11 +78,11 @@ from ..nodes import (
     ValidateConstraintNode,
     ValueNode,
 )
-from . import raw_text, support
-from .support import EngineKey, Support
+from . import raw_text
 
 if TYPE_CHECKING:
     from .base import Dialect, Row
+    from .support import EngineKey, Support
 
 
 class Reader(Protocol):
@@ -296,10 +296,14 @@ class QueryCompiler:
     @property
     def engine_key(self) -> EngineKey:
         """This engine's column in the support table (MySQL and MariaDB differ)."""
+        from . import support  # the table loads when a builder first asks it something
+
         return support.engine_of(self.dialect)
 
     def require(self, feature: str, *, value: str | None = None) -> Support:
         """The support table's answer for this engine and version; UnsupportedError when it has none."""
+        from . import support
+
         return support.require(
             feature,
             self.engine_key,

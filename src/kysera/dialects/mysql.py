@@ -44,7 +44,6 @@ from ..nodes import (
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer
-from .support import dialect_supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -425,6 +424,8 @@ class MysqlDialect(Dialect):
 
     @property
     def capabilities(self) -> Capabilities:
+        from .support import dialect_supports
+
         return Capabilities(
             transactional_ddl=False,
             concurrent_index=False,

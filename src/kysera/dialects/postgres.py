@@ -21,7 +21,6 @@ from ..nodes import (
 from . import raw_text
 from .base import Capabilities, Dialect, Row
 from .compiler import QueryCompiler, Writer
-from .support import dialect_supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -130,6 +129,8 @@ class PostgresDialect(Dialect):
 
     @property
     def capabilities(self) -> Capabilities:
+        from .support import dialect_supports
+
         return Capabilities(
             transactional_ddl=True,
             concurrent_index=True,

@@ -34,7 +34,6 @@ from ..nodes import (
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler
-from .support import dialect_supports
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -221,6 +220,8 @@ class SqliteDialect(Dialect):
 
     @property
     def capabilities(self) -> Capabilities:
+        from .support import dialect_supports
+
         return Capabilities(
             transactional_ddl=True,
             concurrent_index=False,

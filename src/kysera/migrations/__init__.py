@@ -17,38 +17,78 @@ See ``docs/migrations.md``.
 
 from __future__ import annotations
 
-import logging
+from typing import TYPE_CHECKING
 
-from .errors import (
-    DriftError,
-    IrreversibleMigrationError,
-    LockError,
-    LockTimeoutError,
-    MigrationDefinitionError,
-    MigrationError,
-    MigrationLoadError,
-    MigrationStateError,
-    NonTransactionalMigrationError,
-    OutOfOrderError,
-    UnknownMigrationError,
-    UnresolvedFailureError,
-)
-from .loader import load_migrations
-from .migration import Direction, Migration
-from .results import MigrationInfo, MigrationResult, MigrationStatus, MigrationStep
-from .runner import (
-    DEFAULT_LOCK_TIMEOUT,
-    DEFAULT_TABLE,
-    MigrationRunner,
-    RunnerOptions,
-    create_migration_runner,
-    get_migration_status,
-    rollback_migrations,
-    run_migrations,
-)
+from .._lazy import lazy_exports
 
-# a library's logger: silent unless the application configures logging (the runner never does)
-logging.getLogger("kysera.migrations").addHandler(logging.NullHandler())
+if TYPE_CHECKING:
+    from .errors import (
+        DriftError,
+        IrreversibleMigrationError,
+        LockError,
+        LockTimeoutError,
+        MigrationDefinitionError,
+        MigrationError,
+        MigrationLoadError,
+        MigrationStateError,
+        NonTransactionalMigrationError,
+        OutOfOrderError,
+        UnknownMigrationError,
+        UnresolvedFailureError,
+    )
+    from .loader import load_migrations
+    from .migration import Direction, Migration
+    from .results import MigrationResult, MigrationStep
+    from .runner import (
+        DEFAULT_LOCK_TIMEOUT,
+        DEFAULT_TABLE,
+        MigrationRunner,
+        RunnerOptions,
+        create_migration_runner,
+        get_migration_status,
+        rollback_migrations,
+        run_migrations,
+    )
+    from .status import MigrationInfo, MigrationStatus
+
+# names load on first use: ``kysera migrate status`` needs the loader, not the runner
+_EXPORTS = {
+    **dict.fromkeys(
+        [
+            "DriftError",
+            "IrreversibleMigrationError",
+            "LockError",
+            "LockTimeoutError",
+            "MigrationDefinitionError",
+            "MigrationError",
+            "MigrationLoadError",
+            "MigrationStateError",
+            "NonTransactionalMigrationError",
+            "OutOfOrderError",
+            "UnknownMigrationError",
+            "UnresolvedFailureError",
+        ],
+        "errors",
+    ),
+    "load_migrations": "loader",
+    "Direction": "migration",
+    "Migration": "migration",
+    **dict.fromkeys(["MigrationResult", "MigrationStep"], "results"),
+    **dict.fromkeys(["MigrationInfo", "MigrationStatus"], "status"),
+    **dict.fromkeys(
+        [
+            "DEFAULT_LOCK_TIMEOUT",
+            "DEFAULT_TABLE",
+            "MigrationRunner",
+            "RunnerOptions",
+            "create_migration_runner",
+            "get_migration_status",
+            "rollback_migrations",
+            "run_migrations",
+        ],
+        "runner",
+    ),
+}
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -79,3 +119,5 @@ __all__ = [
     "rollback_migrations",
     "run_migrations",
 ]
+
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

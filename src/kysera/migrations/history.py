@@ -25,8 +25,7 @@ dry runs only read it and treat a missing table as an empty history.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import StatementError
 from ..nodes import IdentifierNode
@@ -54,8 +53,9 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
+    """One row of the history table (a tuple: status reads a hundred of them at start-up)."""
+
     id: int
     name: str
     checksum: str | None
@@ -146,8 +146,10 @@ class HistoryTable:
 
     def read(self) -> list[HistoryRow]:
         """Every row, in application order (batch, then id); empty when the table is missing."""
-        if not self.exists():
-            return []
+        return self.read_existing() if self.exists() else []
+
+    def read_existing(self) -> list[HistoryRow]:
+        """:meth:`read` for a table known to exist."""
         try:
             rows = (
                 self.db.select_from(self.name)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections.abc import Callable, Iterable
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .errors import MigrationDefinitionError
 
@@ -166,13 +166,40 @@ class Migration:
         return f"<Migration {self.name}>"
 
 
+def sha256(data: bytes = b"") -> Hash:
+    """A sha256 hash object: CPython's own implementation when it has one.
+
+    ``hashlib`` loads OpenSSL first, which costs more than hashing a hundred migration files
+    (``kysera migrate status`` does that on every start); the digests are the same.
+    """
+    global _SHA256
+    if _SHA256 is None:
+        for module in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
+            try:
+                _SHA256 = import_module(module).sha256
+                break
+            except (ImportError, AttributeError):
+                continue
+        else:
+            from hashlib import sha256 as _SHA256
+    return _SHA256(data)  # type: ignore[no-any-return]
+
+
+class Hash(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+    def hexdigest(self) -> str: ...
+
+
+_SHA256: Any = None
+
+
 def file_checksum(data: bytes) -> str:
     """sha256 of a migration file, with Windows line endings counted as Unix ones."""
-    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+    return sha256(data.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def code_checksum(*functions: MigrationFunction | None) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     for fn in functions:
         digest.update(b"\x00")
         if fn is not None:

@@ -1,8 +1,10 @@
-"""What the runner returns: :class:`MigrationResult` for runs, :class:`MigrationStatus` for status."""
+"""What the runner returns for a run (``up``, ``down``, ...): :class:`MigrationResult`.
+
+What ``status()`` returns is in :mod:`kysera.migrations.status`.
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -11,10 +13,6 @@ from .migration import Direction
 
 if TYPE_CHECKING:
     from ..safety import Finding
-
-#: the state of one migration in :class:`MigrationStatus`
-State = Literal["applied", "pending", "failed", "running", "changed", "missing"]
-
 
 @dataclass
 class MigrationStep:
@@ -92,101 +90,4 @@ class MigrationResult:
             "dry_run": self.dry_run,
             "steps": [step.as_dict() for step in self.steps],
             "findings": [f.to_dict() for f in self.findings],
-        }
-
-
-@dataclass(frozen=True)
-class MigrationInfo:
-    """One migration as :meth:`MigrationRunner.status` sees it.
-
-    ``state``: ``applied``; ``pending``; ``failed`` (failed part-way, must be resolved);
-    ``running`` (being applied now, or interrupted: its process died); ``changed`` (applied, but
-    its file or code changed since); ``missing`` (applied, but its file or code is gone).
-    ``checksum`` is the one recorded in the history, ``current_checksum`` the code's now.
-    ``out_of_order`` marks a pending migration that sorts before the newest applied one.
-    """
-
-    name: str
-    state: State
-    applied_at: _dt.datetime | None = None
-    duration: float | None = None
-    batch: int | None = None
-    checksum: str | None = None
-    current_checksum: str | None = None
-    description: str | None = None
-    direction: str | None = None
-    statement: str | None = None
-    error: str | None = None
-    out_of_order: bool = False
-    has_down: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "state": self.state,
-            "applied_at": self.applied_at.isoformat() if self.applied_at else None,
-            "duration": self.duration,
-            "batch": self.batch,
-            "checksum": self.checksum,
-            "current_checksum": self.current_checksum,
-            "description": self.description,
-            "direction": self.direction,
-            "statement": self.statement,
-            "error": self.error,
-            "out_of_order": self.out_of_order,
-            "has_down": self.has_down,
-        }
-
-
-@dataclass(frozen=True)
-class MigrationStatus:
-    """``executed``: applied names in application order (including ``changed`` and ``missing``
-    ones); ``pending``: names not applied, in order; ``total``: how many migrations the runner
-    has; ``migrations``: a :class:`MigrationInfo` per migration (the runner's, then any in the
-    history that the runner does not have)."""
-
-    executed: list[str]
-    pending: list[str]
-    total: int
-    migrations: list[MigrationInfo]
-    table_exists: bool = True
-
-    def _named(self, *states: str) -> list[str]:
-        return [m.name for m in self.migrations if m.state in states]
-
-    @property
-    def failed(self) -> list[str]:
-        """Migrations that failed part-way or were interrupted (``failed`` and ``running``)."""
-        return self._named("failed", "running")
-
-    @property
-    def changed(self) -> list[str]:
-        return self._named("changed")
-
-    @property
-    def missing(self) -> list[str]:
-        return self._named("missing")
-
-    @property
-    def out_of_order(self) -> list[str]:
-        return [m.name for m in self.migrations if m.out_of_order]
-
-    @property
-    def current(self) -> str | None:
-        """The most recently applied migration, or None."""
-        return self.executed[-1] if self.executed else None
-
-    def get(self, name: str) -> MigrationInfo | None:
-        return next((m for m in self.migrations if m.name == name), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "executed": list(self.executed),
-            "pending": list(self.pending),
-            "failed": self.failed,
-            "changed": self.changed,
-            "missing": self.missing,
-            "total": self.total,
-            "table_exists": self.table_exists,
-            "migrations": [m.as_dict() for m in self.migrations],
         }

@@ -52,12 +52,16 @@ from .errors import (
 )
 from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable
 from .migration import Direction, Migration
-from .results import MigrationInfo, MigrationResult, MigrationStatus, MigrationStep, State
+from .results import MigrationResult, MigrationStep
+from .status import MigrationStatus, newest_applied_position, read_status
 
 if TYPE_CHECKING:
     from ..database import Database
     from ..safety import Finding
     from ..safety.autofix import Rewriter
+
+# a library's logger: silent unless the application configures logging (the runner never does)
+logging.getLogger("kysera.migrations").addHandler(logging.NullHandler())
 
 #: seconds a runner waits for another runner's lock before giving up
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -257,9 +261,7 @@ class MigrationRunner:
 
     def status(self) -> MigrationStatus:
         """Where every migration stands. Reads only: takes no lock and creates nothing."""
-        exists = self.history.exists()
-        state = _State(self.history.read() if exists else [], exists)
-        return self._status(state)
+        return read_status(self.history, self.migrations)
 
     def up(self, steps: int | None = None, *, dry_run: bool | None = None) -> MigrationResult:
         """Apply pending migrations in order: all of them, or the next ``steps``."""
@@ -456,7 +458,7 @@ class MigrationRunner:
         return [m for m in self.migrations if m.name not in state.by_name]
 
     def _newest_applied_position(self, state: _State) -> int:
-        return max((self._position[r.name] for r in state.applied if r.name in self._position), default=-1)
+        return newest_applied_position(state.rows, self._position)
 
     def _check_order(self, state: _State, chosen: list[Migration]) -> None:
         if self.allow_out_of_order:
@@ -620,7 +622,7 @@ class MigrationRunner:
 
     def _read_state(self) -> _State:
         exists = self.history.exists()
-        return _State(self.history.read() if exists else [], exists)
+        return _State(self.history.read_existing() if exists else [], exists)
 
     def _ensure_table(self, state: _State) -> None:
         if not state.table_exists:
@@ -1024,65 +1026,8 @@ class MigrationRunner:
 
     # ================================================================= status
 
-    def _status(self, state: _State) -> MigrationStatus:
-        newest = self._newest_applied_position(state)
-        infos: list[MigrationInfo] = []
-        for migration in self.migrations:
-            row = state.by_name.get(migration.name)
-            current = migration.checksum
-            if row is None:
-                infos.append(
-                    MigrationInfo(
-                        migration.name,
-                        "pending",
-                        current_checksum=current,
-                        description=migration.description,
-                        out_of_order=self._position[migration.name] < newest,
-                        has_down=migration.down is not None,
-                    )
-                )
-                continue
-            the_state: State
-            if row.state == FAILED:
-                the_state = "failed"
-            elif row.state == RUNNING:
-                the_state = "running"
-            elif row.checksum is not None and row.checksum != current:
-                the_state = "changed"
-            else:
-                the_state = "applied"
-            infos.append(_info(row, the_state, current, migration))
-        for row in state.rows:
-            if row.name not in self._by_name:
-                the_state = "missing" if row.state == APPLIED else ("running" if row.state == RUNNING else "failed")
-                infos.append(_info(row, the_state, None, None))
-        return MigrationStatus(
-            executed=[r.name for r in state.applied],
-            pending=[m.name for m in self.migrations if m.name not in state.by_name],
-            total=len(self.migrations),
-            migrations=infos,
-            table_exists=state.table_exists,
-        )
-
 
 # ===================================================================== helpers
-
-
-def _info(row: HistoryRow, state: State, current: str | None, migration: Migration | None) -> MigrationInfo:
-    return MigrationInfo(
-        row.name,
-        state,
-        applied_at=row.applied_at,
-        duration=row.duration_ms / 1000 if row.duration_ms is not None else None,
-        batch=row.batch,
-        checksum=row.checksum,
-        current_checksum=current,
-        description=migration.description if migration is not None else None,
-        direction=row.direction if row.state != APPLIED else None,
-        statement=row.statement,
-        error=row.error,
-        has_down=migration is not None and migration.down is not None,
-    )
 
 
 def _remove(listeners: list[Callable[[CompiledStatement], None]], listener: Callable[[CompiledStatement], None]) -> None:

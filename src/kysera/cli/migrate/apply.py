@@ -1,0 +1,250 @@
+"""``kysera migrate up``, ``down``, ``redo``, ``reset`` and ``fresh``: the commands that run migrations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..common import (
+    confirm_or_refuse,
+    get_state,
+    global_options,
+    json_option,
+)
+from ..output import format_duration, plural
+from .session import (
+    Session,
+    check_exclusive,
+    dry_run_option,
+    print_dry_run,
+    print_findings,
+    print_summary,
+    steps_option,
+    yes_option,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.command()
+@steps_option(None, "Apply only the next N pending migrations.")
+@click.option(
+    "--to", "target", metavar="NAME", help="Apply pending migrations up to and including NAME."
+)
+@dry_run_option
+@click.option(
+    "--backup",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="First dump the database into DIR (when something is pending).",
+)
+@click.option(
+    "--allow-unsafe",
+    is_flag=True,
+    help="Run even when the safety analysis finds an unsafe change (the findings are printed).",
+)
+@click.option(
+    "--safety",
+    type=click.Choice(["error", "warn", "off", "auto"]),
+    help="Safety mode (default: [safety] mode, else error); auto runs safe recipes instead of refusing.",
+)
+@global_options
+@json_option
+def up(
+    steps: int | None,
+    target: str | None,
+    dry_run: bool,
+    backup: str | None,
+    allow_unsafe: bool,
+    safety: str | None,
+) -> None:
+    """Apply pending migrations (all of them by default), after checking they are safe."""
+    check_exclusive(steps=steps, to=target)
+    state = get_state()
+    mode = "warn" if allow_unsafe else safety
+    with Session(state, read_only=dry_run, safety=mode) as session:
+        runner = session.runner
+        if dry_run:
+            result = (
+                runner.up_to(target, dry_run=True) if target else runner.up(steps, dry_run=True)
+            )
+            print_findings(state.out, result.findings)
+            print_dry_run(state.out, result, "no pending migrations")
+            return
+        if backup:
+            _backup(session, backup)
+        result = runner.up_to(target) if target else runner.up(steps)
+        print_summary(state.out, result, "Applied", "Nothing to apply: no pending migrations.")
+
+
+def _backup(session: Session, folder: str) -> None:
+    import datetime
+    import os
+
+    from ..db import write_dump
+
+    if not session.runner.status().pending:
+        session.out.detail("no pending migrations: no backup taken")
+        return
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
+    path = os.path.join(folder, f"backup-{stamp}.sql")
+    result = write_dump(session.db, path)
+    session.out.note(f"backup of {plural(len(result.tables), 'table')} written to {path}")
+
+
+@click.command()
+@steps_option(None, "Roll back the last N applied migrations (default 1).")
+@click.option(
+    "--to",
+    "target",
+    metavar="NAME",
+    help="Roll back every migration applied after NAME (NAME stays).",
+)
+@click.option("--all", "everything", is_flag=True, help="Roll back every applied migration.")
+@dry_run_option
+@yes_option
+@global_options
+@json_option
+def down(steps: int | None, target: str | None, everything: bool, dry_run: bool, yes: bool) -> None:
+    """Roll back applied migrations, newest first (the last one by default)."""
+    check_exclusive(steps=steps, to=target, all=everything)
+    state = get_state()
+    with Session(state, read_only=dry_run) as session:
+        runner = session.runner
+        if dry_run:
+            if everything:
+                result = runner.reset(dry_run=True)
+            elif target:
+                result = runner.down_to(target, dry_run=True)
+            else:
+                result = runner.down(steps or 1, dry_run=True)
+            print_dry_run(state.out, result, "no applied migrations")
+            return
+        if everything:
+            _confirm_rollback_all(session, yes, "roll back every applied migration")
+            result = runner.reset()
+        elif target:
+            result = runner.down_to(target)
+        else:
+            result = runner.down(steps or 1)
+        print_summary(
+            state.out, result, "Rolled back", "Nothing to roll back: no applied migrations."
+        )
+
+
+def _confirm_rollback_all(session: Session, yes: bool, what: str) -> None:
+    applied = session.runner.status().executed
+    if not applied:
+        return  # nothing to lose: no question to ask
+    where = session.db.url.redacted()
+    confirm_or_refuse(f"{what} ({plural(len(applied), 'migration')}) on {where}", yes, session.out)
+
+
+@click.command()
+@dry_run_option
+@global_options
+@json_option
+def redo(dry_run: bool) -> None:
+    """Roll back the last applied migration and apply it again."""
+    state = get_state()
+    with Session(state, read_only=dry_run) as session:
+        result = session.runner.redo(dry_run=dry_run)
+        if dry_run:
+            print_dry_run(state.out, result, "no applied migrations")
+            return
+        if state.out.json_mode:
+            state.out.json({"ok": True, **result.as_dict()})
+        elif not result.executed:
+            state.out.line("Nothing to redo: no applied migrations.")
+        else:
+            state.out.line(f"Redid {result.executed[0]} in {format_duration(result.duration)}.")
+
+
+@click.command()
+@dry_run_option
+@yes_option
+@global_options
+@json_option
+def reset(dry_run: bool, yes: bool) -> None:
+    """Roll back every applied migration."""
+    state = get_state()
+    with Session(state, read_only=dry_run) as session:
+        if dry_run:
+            print_dry_run(state.out, session.runner.reset(dry_run=True), "no applied migrations")
+            return
+        _confirm_rollback_all(session, yes, "roll back every applied migration")
+        result = session.runner.reset()
+        print_summary(
+            state.out, result, "Rolled back", "Nothing to roll back: no applied migrations."
+        )
+
+
+@click.command()
+@yes_option
+@global_options
+@json_option
+def fresh(yes: bool) -> None:
+    """Drop every table of the database (not only kysera's), then apply every migration."""
+    state = get_state()
+    out = state.out
+    with Session(state) as session:
+        from ...dialects.catalog import list_tables
+
+        db = session.db
+        tables = list_tables(db)
+        if tables:
+            confirm_or_refuse(
+                f"DROP all {plural(len(tables), 'table')} of {db.url.redacted()} ({_short_list(tables)})",
+                yes,
+                out,
+            )
+            _drop_tables(session, tables)
+            out.line(f"Dropped {plural(len(tables), 'table')}.")
+        result = session.runner.up()
+        print_summary(out, result, "Applied", "Nothing to apply: there are no migrations.")
+
+
+def _short_list(names: list[str], limit: int = 6) -> str:
+    return (
+        ", ".join(names)
+        if len(names) <= limit
+        else ", ".join(names[:limit]) + f", ... ({len(names) - limit} more)"
+    )
+
+
+def _drop_tables(session: Session, tables: list[str]) -> None:
+    """Drop ``tables`` under the migration lock; where foreign keys decide the order, retry."""
+    from ...dialects.locks import migration_lock
+    from ...errors import StatementError, UnsupportedError
+
+    db = session.db
+    lock = migration_lock(db, session.runner.history.node)
+    lock.acquire(
+        session.runner.lock_timeout,
+        lambda holder: session.out.note(
+            f"waiting for the migration lock on {lock.description} (held by {holder or 'another process'}) ..."
+        ),
+    )
+    try:
+        remaining = list(tables)
+        while remaining:
+            failures: list[StatementError] = []
+            for table in list(remaining):
+                builder = db.schema.drop_table(table).if_exists()
+                try:
+                    statement = builder.cascade().compile()
+                except UnsupportedError:
+                    statement = builder.compile()
+                try:
+                    db.run_compiled(statement)
+                except StatementError as exc:  # referenced by a table not dropped yet
+                    failures.append(exc)
+                    continue
+                remaining.remove(table)
+                session.out.detail(f"dropped {table}")
+            if failures and len(failures) == len(remaining):
+                raise failures[0]
+    finally:
+        lock.release()

@@ -1,0 +1,110 @@
+"""``kysera migrate lint``: the safety analysis of pending migrations (or of given files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..common import (
+    EXIT_FAILED,
+    get_state,
+    global_options,
+    json_option,
+    work_begins,
+)
+from ..output import plural
+
+if TYPE_CHECKING:
+    from ...migrations import Migration
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgres", "mysql", "mariadb", "sqlite"], case_sensitive=False),
+    help="Lint offline for this engine: no database, every existing table is assumed large.",
+)
+@click.option(
+    "--all", "everything", is_flag=True, help="Lint every migration, not only the pending ones."
+)
+@global_options
+@json_option
+def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
+    """Report what the pending migrations (or FILES) would lock, rewrite or lose.
+
+    Exits 1 when a finding is an error that no migration acknowledges (docs/safety.md).
+
+    \b
+    kysera migrate lint
+    kysera migrate lint --dialect postgres migrations/20261128100000_add_index.py
+    """
+    from ...migrations import create_migration_runner, load_migrations
+    from ...migrations.gate import inspect_plan
+    from ...safety import OfflineFacts
+
+    state = get_state()
+    settings = state.settings()
+    if files:
+        chosen_paths = {Path(f).resolve() for f in files}
+        migrations: list[Migration] = []
+        for folder in sorted({p.parent for p in chosen_paths}):
+            migrations.extend(
+                m
+                for m in load_migrations(folder)
+                if m.path is not None and m.path.resolve() in chosen_paths
+            )
+    else:
+        migrations = load_migrations(settings.directory)
+    if dialect is not None:
+        from .. import offline
+
+        db = offline.offline_database(dialect)
+        facts = OfflineFacts()
+    else:
+        db = state.connect(read_only=True)
+        facts = None
+    work_begins()
+    try:
+        runner = create_migration_runner(
+            db, migrations, table_name=settings.table, **settings.safety
+        )
+        if dialect is None and not files and not everything:
+            pending = set(runner.status().pending)
+            migrations = [m for m in migrations if m.name in pending]
+        report = inspect_plan(runner, [(m, "up") for m in migrations], True, facts)
+    finally:
+        db.close()
+    errors = report.errors
+    out = state.out
+    if out.json_mode:
+        out.json(
+            {
+                "ok": not errors,
+                "migrations": [m.name for m in migrations],
+                "findings": [f.to_dict() for f in report.findings],
+                "errors": len(errors),
+                "unanalysed": report.unanalysed,
+            }
+        )
+    else:
+        shown = [f for f in report.findings if f.severity.value != "info" or out.verbose]
+        for finding in shown:
+            out.line(finding.render())
+            out.line()
+        for name in report.unanalysed:
+            out.warn(
+                f"{name} could not be analysed: it reads the database, or what an earlier migration creates"
+            )
+        warnings = sum(
+            1 for f in report.findings if f.severity.value == "warning" and not f.suppressed
+        )
+        allowed = sum(1 for f in report.findings if f.suppressed)
+        out.line(
+            f"{plural(len(migrations), 'migration')} checked: {plural(len(errors), 'error')}, "
+            f"{plural(warnings, 'warning')}" + (f", {allowed} allowed" if allowed else "")
+        )
+    if errors:
+        raise SystemExit(EXIT_FAILED)

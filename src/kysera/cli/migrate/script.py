@@ -1,0 +1,79 @@
+"""``kysera migrate sql``: the SQL script of migrations, compiled offline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..common import (
+    State,
+    get_state,
+    global_options,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.command("sql")
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgres", "mysql", "mariadb", "sqlite"], case_sensitive=False),
+    help="Engine to write SQL for (default: the configured database URL's engine).",
+)
+@click.option(
+    "--from",
+    "from_name",
+    metavar="NAME",
+    help="Up: the migration already applied (excluded). Down: the newest to roll back.",
+)
+@click.option(
+    "--to",
+    "to_name",
+    metavar="NAME",
+    help="Up: the last migration to apply. Down: the migration that stays applied (excluded).",
+)
+@click.option("--down", is_flag=True, help="Write the rollback script, newest first.")
+@click.option(
+    "--no-history", is_flag=True, help="Leave out the statements that update the history table."
+)
+@global_options
+def sql(
+    dialect: str | None, from_name: str | None, to_name: str | None, down: bool, no_history: bool
+) -> None:
+    """Print the SQL script of migrations, compiled offline (no database needed).
+
+    \b
+    kysera migrate sql --dialect postgres > migrate.sql
+    kysera migrate sql --from 20260101000000_a --to 20260301000000_c
+    kysera migrate sql --down --to 20260101000000_a
+    """
+    from ...migrations import load_migrations
+    from .. import offline
+
+    state = get_state()
+    settings = state.settings()
+    if dialect is None:
+        dialect = _configured_dialect(state)
+    migrations = load_migrations(settings.directory)
+    chosen = offline.select_range(migrations, from_name, to_name, down)
+    db = offline.offline_database(dialect)
+    table = None if no_history else settings.table
+    parts = offline.compile_parts(db, chosen, down, table)
+    setup = offline.history_setup(db, table) if table is not None and not down and parts else []
+    state.out.raw(offline.render_script(db, parts, down, setup, table))
+
+
+def _configured_dialect(state: State) -> str:
+    import os
+
+    from ...config import URL_VARIABLES, resolve_url
+    from ...errors import ConfigurationError
+
+    settings = state.settings()
+    if not (state.url or settings.url or any(os.environ.get(v) for v in URL_VARIABLES)):
+        raise ConfigurationError(
+            "no database URL is configured to take the engine from; pass --dialect postgres, mysql or sqlite"
+        )
+    return resolve_url(settings, state.url).url.dialect

@@ -1,0 +1,174 @@
+"""What the migrate commands share: options, the runner session, and how results are printed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..common import (
+    State,
+    work_begins,
+)
+from ..output import Output, format_duration, plural
+
+if TYPE_CHECKING:
+    import logging
+
+    from ...migrations import Migration, MigrationResult
+    from ...safety import Finding
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def steps_option(default: int | None, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--steps", type=click.IntRange(min=1), default=default, metavar="N", help=help_text
+    )
+
+
+def dry_run_option(func: F) -> F:
+    return click.option(
+        "--dry-run", is_flag=True, help="Print the SQL that would run, as a script; change nothing."
+    )(func)
+
+
+def yes_option(func: F) -> F:
+    return click.option(
+        "--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
+    )(func)
+
+
+class Session:
+    """A command's database connection and runner; prints each migration as it finishes."""
+
+    def __init__(self, state: State, *, read_only: bool = False, safety: str | None = None) -> None:
+        from ...migrations import create_migration_runner
+
+        work_begins()
+        self.state = state
+        self.out = state.out
+        settings = state.settings()
+        self.settings = settings
+        self.migrations = load_project_migrations(state)
+        self.db = state.connect(read_only=read_only)
+        try:
+            self.runner = create_migration_runner(
+                self.db,
+                self.migrations,
+                table_name=settings.table,
+                lock_timeout=settings.lock_timeout,
+                logger=_runner_logger(self.out),
+                before=self._before,
+                after=self._after,
+                on_error=self._on_error,
+                **{**settings.safety, **({"safety": safety} if safety else {})},
+            )
+        except BaseException:
+            self.db.close()
+            raise
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+
+    # live progress, one line per migration (hooks are not called in dry runs)
+    def _before(self, migration: Migration, direction: str) -> None:
+        self.out.detail(
+            f"{'applying' if direction == 'up' else 'rolling back'} {migration.name} ..."
+        )
+
+    def _after(self, migration: Migration, direction: str, seconds: float) -> None:
+        verb = "applied " if direction == "up" else "reverted"
+        colour = "green" if direction == "up" else "yellow"
+        self.out.line(
+            f"{self.out.style(verb, fg=colour)}  {migration.name}  ({format_duration(seconds)})"
+        )
+
+    def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
+        self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
+
+
+def load_project_migrations(state: State) -> list[Migration]:
+    """The project's migrations (every file checked: one bad file stops the command)."""
+    from ...migrations.loader import load_migrations
+
+    directory = state.settings().directory
+    migrations = load_migrations(directory)
+    state.out.detail(f"migrations: {len(migrations)} in {directory}")
+    return migrations
+
+
+def _runner_logger(out: Output) -> logging.Logger:
+    """The runner's log: warnings always, lock waits always, the rest with -v (debug with -vv)."""
+    import logging
+
+    logger = logging.getLogger("kysera.cli.runner")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+
+    class ToOutput(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if record.levelno >= logging.ERROR:
+                out.detail(message)  # the error itself is reported once, by the command
+            elif record.levelno >= logging.WARNING:
+                out.warn(message)
+            elif record.levelno >= logging.INFO:
+                if message.startswith("waiting for"):
+                    out.note(message + " ...")
+                elif not message.startswith(("migrated ", "dry run: ")):  # printed by the command
+                    out.detail(message)
+            elif out.verbose > 1:
+                out.detail(message)
+
+    logger.addHandler(ToOutput())
+    return logger
+
+
+def print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
+    if out.json_mode:
+        out.json({"ok": True, **result.as_dict()})
+        return
+    if not result.steps:
+        out.raw(f"-- dry run: {what}; nothing would run")
+        return
+    out.raw(result.sql())
+    count = len(result.steps)
+    out.raw(f"\n-- dry run: {plural(count, 'migration')} would run; nothing was changed")
+
+
+def print_findings(out: Output, findings: list[Finding], *, show_info: bool = False) -> None:
+    """Safety findings on stderr (for a dry run) as '-- ' comments, so stdout stays a script."""
+    if out.json_mode:
+        return
+    for finding in findings:
+        if finding.severity.value == "info" and not show_info and not out.verbose:
+            continue
+        for line in finding.render().splitlines():
+            out.note(line)
+
+
+def print_summary(out: Output, result: MigrationResult, done: str, nothing: str) -> None:
+    if out.json_mode:
+        out.json({"ok": True, **result.as_dict()})
+        return
+    if not result.executed:
+        out.line(nothing)
+        return
+    out.line(
+        f"{done} {plural(len(result.executed), 'migration')} in {format_duration(result.duration)}."
+    )
+
+
+def check_exclusive(**given: object) -> None:
+    used = [
+        f"--{name.replace('_', '-')}" for name, value in given.items() if value not in (None, False)
+    ]
+    if len(used) > 1:
+        raise click.UsageError(f"{' and '.join(used)} cannot be used together; choose one")

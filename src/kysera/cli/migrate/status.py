@@ -1,0 +1,134 @@
+"""``kysera migrate status``: reads only, so it loads neither the runner nor the safety analysis."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..common import (
+    EXIT_FAILED,
+    get_state,
+    global_options,
+    json_option,
+)
+from ..output import Output, format_duration, plural, render_table
+from .session import load_project_migrations
+
+if TYPE_CHECKING:
+    from ...migrations import MigrationStatus
+
+_STATE_COLOURS = {
+    "applied": "green",
+    "pending": "yellow",
+    "changed": "magenta",
+    "missing": "magenta",
+    "failed": "red",
+    "running": "red",
+}
+
+
+@click.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when any migration is pending, changed, missing or failed (a CI gate).",
+)
+@global_options
+@json_option
+def status(check: bool) -> None:
+    """Show which migrations are applied, pending, changed or failed."""
+    # reads only, so it needs neither the runner nor its safety analysis (a fast start)
+    from ...migrations.history import HistoryTable
+    from ...migrations.status import read_status
+
+    state = get_state()
+    out = state.out
+    settings = state.settings()
+    migrations = load_project_migrations(state)
+    db = state.connect(read_only=True)
+    try:
+        result = read_status(HistoryTable(db, settings.table), migrations)
+        where = db.url.redacted()
+    finally:
+        db.close()
+    problems = {
+        "pending": len(result.pending),
+        "changed": len(result.changed),
+        "missing": len(result.missing),
+        "failed": len(result.failed),
+    }
+    if out.json_mode:
+        out.json(
+            {
+                **result.as_dict(),
+                "database": where,
+                "table": settings.table,
+                "directory": str(settings.directory),
+            }
+        )
+    else:
+        _print_status(out, result, where, settings.table, bool(state.verbose))
+    if check and any(problems.values()):
+        found = ", ".join(f"{count} {name}" for name, count in problems.items() if count)
+        out.note(f"check failed: {found}")
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def _print_status(
+    out: Output, status: MigrationStatus, where: str, table: str, verbose: bool
+) -> None:
+    out.line(f"Database {where}, history table {table}")
+    if not status.migrations:
+        out.line("No migrations yet: create one with kysera migrate create NAME")
+        return
+    headers = ["Migration", "State", "Applied at (UTC)", "Duration"]
+    if verbose:
+        headers += ["Batch", "Checksum"]
+    rows = []
+    for info in status.migrations:
+        label = info.state + (" (out of order)" if info.out_of_order else "")
+        row = [
+            info.name,
+            label,
+            info.applied_at.strftime("%Y-%m-%d %H:%M:%S") if info.applied_at else "",
+            format_duration(info.duration),
+        ]
+        if verbose:
+            row += [str(info.batch) if info.batch is not None else "", (info.checksum or "")[:12]]
+        rows.append(row)
+
+    def styler(column: int, value: str, padded: str) -> str:
+        if column != 1:
+            return padded
+        return out.style(padded, fg=_STATE_COLOURS.get(value.split(" ")[0], "white"))
+
+    out.line()
+    out.line(render_table(headers, rows, styler))
+    out.line()
+    counts = [f"{len(status.executed)} applied", f"{len(status.pending)} pending"]
+    counts += [
+        f"{len(names)} {label}"
+        for label, names in (
+            ("changed", status.changed),
+            ("missing", status.missing),
+            ("failed", status.failed),
+        )
+        if names
+    ]
+    out.line(f"{plural(len(status.migrations), 'migration')}: {', '.join(counts)}")
+    for info in status.migrations:
+        if info.state in ("failed", "running"):
+            out.line(
+                f"  {info.name} {info.state} ({info.direction or 'up'})"
+                + (f": {info.error.splitlines()[0]}" if info.error else "")
+                + f"\n    resolve it: kysera migrate resolve {info.name} --applied|--rolled-back"
+            )
+        elif info.state == "changed":
+            out.line(
+                f"  {info.name} changed since it was applied; restore it, or: kysera migrate accept {info.name}"
+            )
+        elif info.state == "missing":
+            out.line(
+                f"  {info.name} is applied but its file is gone; restore it, or: kysera migrate accept {info.name}"
+            )
