@@ -98,15 +98,19 @@ class Database:
     @property
     def schema(self) -> SchemaModule:
         """The fluent DDL builders: ``db.schema.create_table("users")...``."""
-        from .schema.module import SchemaModule
+        module = self.__dict__.get("_schema_module")
+        if module is None:  # made once: migrations reach for db.schema in every statement
+            from .schema.module import SchemaModule
 
-        return SchemaModule(self, self._default_schema)
+            module = self._schema_module = SchemaModule(self, self._default_schema)
+        return module
 
     def with_schema(self, schema: str) -> Database:
         """A view of this database whose builders target ``schema`` by default."""
         clone = object.__new__(Database)
         clone.__dict__.update(self.__dict__)
         clone._default_schema = schema
+        clone.__dict__.pop("_schema_module", None)
         return clone
 
     def ref(self, column: str) -> Ref:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ConnectionFailedError, MissingDriverError
@@ -127,7 +128,7 @@ class PostgresDialect(Dialect):
     display_name = "PostgreSQL"
     compiler_class = PostgresCompiler
 
-    @property
+    @cached_property
     def capabilities(self) -> Capabilities:
         from .support import dialect_supports
 

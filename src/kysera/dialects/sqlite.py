@@ -16,6 +16,7 @@ from __future__ import annotations
 import decimal
 import sqlite3
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BuilderError, ConnectionFailedError, KyseraError
@@ -218,7 +219,7 @@ class SqliteDialect(Dialect):
             self._restore_foreign_keys = False
             conn.run("PRAGMA foreign_keys = ON", None)
 
-    @property
+    @cached_property
     def capabilities(self) -> Capabilities:
         from .support import dialect_supports
 

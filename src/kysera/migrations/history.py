@@ -28,7 +28,7 @@ import datetime as _dt
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import StatementError
-from ..nodes import IdentifierNode
+from ..nodes import CompiledStatement, IdentifierNode, replace
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 APPLIED = "applied"
 FAILED = "failed"
 RUNNING = "running"
+
+#: the columns :meth:`HistoryTable.insert` writes, in the order it binds them
+INSERT_COLUMNS = ("name", "checksum", "state", "direction", "batch", "applied_at", "duration_ms")
 
 COLUMNS = (
     "id",
@@ -116,6 +119,7 @@ class HistoryTable:
         self.db = db
         self.name = table_name
         self.node: IdentifierNode = db._table(table_name)
+        self._insert: CompiledStatement | None = None
 
     @property
     def shown(self) -> str:
@@ -192,17 +196,19 @@ class HistoryTable:
         duration_ms: int | None = None,
         direction: str | None = None,
     ) -> None:
-        self.db.insert_into(self.name).values(
-            {
-                "name": name,
-                "checksum": checksum,
-                "state": state,
-                "direction": direction,
-                "batch": batch,
-                "applied_at": _timestamp_text(utc_now()),
-                "duration_ms": duration_ms,
-            }
-        ).execute()
+        values = (name, checksum, state, direction, batch, _timestamp_text(utc_now()), duration_ms)
+        if self._insert is not None and not self.db.capturing:
+            # compiled once from the builder; later inserts only bind their values (a run of a
+            # thousand migrations would otherwise compile the same INSERT a thousand times).
+            # Scripts and dry runs (capturing) compile each one, to show its values inline.
+            self.db.run_compiled([replace(self._insert, params=values, display=None)])
+            return
+        compiled = self.db.compile(
+            self.db.insert_into(self.name).values(dict(zip(INSERT_COLUMNS, values, strict=True)))
+        )
+        if len(compiled) == 1 and compiled[0].params == values:  # one statement, values bound in order
+            self._insert = compiled[0]
+        self.db.run_compiled(compiled)
 
     def update(self, name: str, **values: object) -> None:
         if "applied_at" in values and isinstance(values["applied_at"], _dt.datetime):
