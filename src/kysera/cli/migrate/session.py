@@ -108,7 +108,8 @@ def _runner_logger(out: Output) -> logging.Logger:
 
     logger = logging.getLogger("kysera.cli.runner")
     logger.propagate = False
-    logger.setLevel(logging.DEBUG)
+    # debug records are only made when they will be shown (-vv): a run logs a few per migration
+    logger.setLevel(logging.DEBUG if out.verbose > 1 else logging.INFO)
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
 
