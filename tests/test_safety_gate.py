@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kysera import Database, connect
+from kysera import Database, connect, sql
 from kysera.migrations import Migration, MigrationError, create_migration_runner, load_migrations
 from kysera.migrations.errors import MigrationDefinitionError
 from kysera.migrations.gate import UnsafeMigrationError
@@ -182,3 +182,17 @@ def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database,
     assert valid == [{"v": True}]
 
 
+@pytest.mark.parametrize("engine", ["mysql"])
+def test_auto_mode_on_mysql_refuses_instead_of_rewriting(db: Database) -> None:
+    """NOT VALID is PostgreSQL's: on MySQL auto mode has no rewrite, and says so before running."""
+    db.execute("CREATE TABLE parents (id integer PRIMARY KEY)")
+    db.execute("CREATE TABLE events (id integer PRIMARY KEY, parent_id integer)")
+    db.execute("INSERT INTO parents VALUES (1)")
+    db.execute(sql("INSERT INTO events VALUES " + ", ".join(f"({i}, 1)" for i in range(1, 31))))
+
+    def add_fk(db: Database) -> None:
+        db.schema.alter_table("events").add_foreign_key_constraint("fk_events_parent", ["parent_id"], "parents", ["id"]).execute()
+
+    runner = create_migration_runner(db, [Migration("001_fk", add_fk)], large_table_rows=10, safety="auto")
+    with pytest.raises(UnsafeMigrationError, match="KS203"):
+        runner.up()

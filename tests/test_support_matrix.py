@@ -282,6 +282,24 @@ PROBES: dict[str, Probe] = {
     "drop_index_cascade": Probe(lambda db: db.schema.drop_index("ix_a").on("t").cascade(), t_with_index),
     "drop_index_concurrently": Probe(lambda db: db.schema.drop_index("ix_a").on("t").concurrently(), t_with_index),
     "drop_index_without_table": Probe(lambda db: db.schema.drop_index("ix_a"), t_with_index),
+    # online DDL (MySQL's ALGORITHM / LOCK clauses)
+    "ddl_algorithm": Probe(lambda db: db.schema.create_index("ix").on("t").column("a").algorithm("inplace"), table_t),
+    "ddl_algorithm_instant": Probe(
+        lambda db: db.schema.alter_table("t").add_column("c", "integer").algorithm("instant"), table_t
+    ),
+    "ddl_algorithm_nocopy": Probe(
+        lambda db: db.schema.alter_table("t").add_column("c", "integer").algorithm("nocopy"), table_t
+    ),
+    "index_algorithm_instant": Probe(
+        lambda db: db.schema.create_index("ix").on("t").column("a").algorithm("instant"), table_t
+    ),
+    "ddl_lock": Probe(lambda db: db.schema.create_index("ix").on("t").column("a").lock("none"), table_t),
+    "instant_with_lock": Probe(
+        lambda db: db.schema.alter_table("t").add_column("c", "integer").algorithm("instant").lock("none"), table_t
+    ),
+    "drop_index_online_clauses": Probe(
+        lambda db: db.schema.drop_index("ix_a").on("t").algorithm("inplace").lock("none"), t_with_index
+    ),
     # views
     "create_view": Probe(lambda db: db.schema.create_view("v").columns(["x"]).as_(select_a(db)), table_t),
     "view_or_replace": Probe(lambda db: db.schema.create_view("v").or_replace().as_(select_a(db)), t_with_view),
@@ -392,6 +410,8 @@ def test_offline_compile_agrees_with_the_table(feature: str, engine: EngineKey) 
         ("mysql", (8, 0, 12), "expression_index"),
         ("mysql", (8, 0, 15), "check"),
         ("mariadb", (10, 2, 0), "sequence"),
+        ("mysql", (8, 0, 11), "ddl_algorithm_instant"),
+        ("mariadb", (10, 2, 44), "ddl_algorithm_nocopy"),
         ("sqlite", (3, 30, 1), "generated_stored"),
     ],
 )
@@ -451,6 +471,9 @@ def test_live_engines_do_what_the_table_says(feature: str, probe_db: Database) -
         # what the engine ignores is not in the SQL it was sent
         ignored_words = {"table_comment": "COMMENT", "column_comment": "COMMENT", "create_index_concurrently": "CONCURRENTLY",
                          "drop_index_concurrently": "CONCURRENTLY", "create_type": "TYPE",
-                         "create_type_if_not_exists": "TYPE", "alter_type_rename": "TYPE"}
+                         "create_type_if_not_exists": "TYPE", "alter_type_rename": "TYPE",
+                         "ddl_algorithm": "ALGORITHM", "ddl_algorithm_instant": "ALGORITHM",
+                         "ddl_algorithm_nocopy": "ALGORITHM", "index_algorithm_instant": "ALGORITHM",
+                         "ddl_lock": "LOCK", "instant_with_lock": "ALGORITHM", "drop_index_online_clauses": "ALGORITHM"}
         word = ignored_words[feature]
         assert not any(re.search(rf"\b{word}\b", s.sql) for s in result.statements)

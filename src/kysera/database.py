@@ -71,6 +71,8 @@ class Database:
         self.listeners: list[Callable[[CompiledStatement], None]] = []
         #: replaces a node by safer ones before it compiles (the runner's safety="auto"); None: as is
         self.rewriter: Callable[[OperationNode], list[OperationNode] | None] | None = None
+        #: completes a node before it compiles (the runner's online DDL clauses on MySQL); None: as is
+        self.adjuster: Callable[[OperationNode], OperationNode] | None = None
         self.closed = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -174,6 +176,8 @@ class Database:
         if isinstance(statement, CompiledStatement):
             return CompiledQuery([statement])
         node = self._to_node(statement)
+        if self.adjuster is not None:
+            node = self.adjuster(node)
         compiler = self.dialect.compiler(self)
         rewritten = self.rewriter(node) if self.rewriter is not None else None
         if rewritten is None:
@@ -236,7 +240,15 @@ class Database:
             )
         if self._depth:
             self.dialect.note_statement(stmt)
-        return self._raw_run(stmt.sql, stmt.params or None, str(stmt))
+        try:
+            return self._raw_run(stmt.sql, stmt.params or None, str(stmt))
+        except ConnectionLostError:
+            raise
+        except StatementError as exc:
+            clearer = self.dialect.explain_error(stmt, exc.cause)
+            if clearer is None:
+                raise
+            raise StatementError(exc.statement, clearer) from exc.cause
 
     def _raw_run(self, sql: str, params: Sequence[object] | None, shown: str) -> tuple[list[Row], int]:
         if self.closed:

@@ -26,25 +26,28 @@ class Node:
     __node_fields__: ClassVar[tuple[str, ...]] = ()
     __node_defaults__: ClassVar[dict[str, object]] = {}
     __node_compare__: ClassVar[tuple[str, ...]] = ()
+    __node_field_set__: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        names = self.__node_fields__
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes {len(names)} arguments, {len(args)} given")
-        values = dict(zip(names, args, strict=False))
-        for key, value in kwargs.items():
-            if key in values or key not in names:
-                raise TypeError(f"{type(self).__name__}() got an unexpected or repeated argument {key!r}")
-            values[key] = value
-        setter = object.__setattr__
-        defaults = self.__node_defaults__
-        for name in names:
-            if name in values:
-                setter(self, name, values[name])
-            elif name in defaults:
-                setter(self, name, defaults[name])
-            else:
-                raise TypeError(f"{type(self).__name__}() is missing the argument {name!r}")
+        # Builders make dozens of nodes per statement: fill the instance dict with C-level
+        # updates (defaults, then positional, then keyword arguments) and check the count.
+        cls = type(self)
+        names = cls.__node_fields__
+        given = len(args)
+        if given > len(names):
+            raise TypeError(f"{cls.__name__}() takes {len(names)} arguments, {given} given")
+        values = self.__dict__
+        values.update(cls.__node_defaults__)
+        if given:
+            values.update(zip(names, args, strict=False))
+        if kwargs:
+            if not kwargs.keys() <= cls.__node_field_set__ or (given and any(k in names[:given] for k in kwargs)):
+                bad = next(k for k in kwargs if k not in cls.__node_field_set__ or k in names[:given])
+                raise TypeError(f"{cls.__name__}() got an unexpected or repeated argument {bad!r}")
+            values.update(kwargs)
+        if len(values) != len(names):
+            missing = next(name for name in names if name not in values)
+            raise TypeError(f"{cls.__name__}() is missing the argument {missing!r}")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenNodeError(f"{type(self).__name__} is immutable; use kysera.nodes.replace()")
@@ -101,6 +104,7 @@ def node(cls: type[T]) -> type[T]:
     cls.__node_fields__ = tuple(names)  # type: ignore[attr-defined]
     cls.__node_defaults__ = defaults  # type: ignore[attr-defined]
     cls.__node_compare__ = tuple(compare)  # type: ignore[attr-defined]
+    cls.__node_field_set__ = frozenset(names)  # type: ignore[attr-defined]
     setattr(cls, "__match_args__", tuple(names))  # noqa: B010
     return cls
 
@@ -115,11 +119,15 @@ def replace(obj: T, /, **changes: Any) -> T:
         import dataclasses
 
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
-    unknown = set(changes) - set(names)
-    if unknown:
-        raise TypeError(f"{type(obj).__name__} has no field(s) {', '.join(sorted(unknown))}")
-    values = {name: changes[name] if name in changes else getattr(obj, name) for name in names}
-    return type(obj)(**values)
+    cls = type(obj)
+    if not changes.keys() <= cls.__node_field_set__:  # type: ignore[attr-defined]
+        unknown = sorted(set(changes) - set(names))
+        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(unknown)}")
+    copy = cls.__new__(cls)
+    copy.__dict__.update(obj.__dict__)  # a node's fields are its whole instance dict
+    copy.__dict__.update(changes)
+    return copy
+
 
 # --------------------------------------------------------------------------- fragments
 
@@ -414,10 +422,22 @@ AlterTableAction = (
 )
 
 
+#: MySQL/MariaDB's ``ALGORITHM=`` values (``nocopy``: MariaDB only), as the builders take them
+DDL_ALGORITHMS: tuple[str, ...] = ("instant", "inplace", "nocopy", "copy", "default")
+#: MySQL/MariaDB's ``LOCK=`` values
+DDL_LOCKS: tuple[str, ...] = ("none", "shared", "exclusive", "default")
+
+
 @node
 class AlterTableNode(Node):
+    """``algorithm`` / ``lock``: MySQL's online DDL clauses (None: not given; ignored elsewhere);
+    ``online_auto`` marks clauses the runner added, not the user (for the message of a refusal)."""
+
     table: IdentifierNode
     actions: tuple[AlterTableAction, ...] = ()
+    algorithm: str | None = None
+    lock: str | None = None
+    online_auto: bool = field(default=False, compare=False)
 
 
 # --------------------------------------------------------------------------- indexes
@@ -443,6 +463,9 @@ class CreateIndexNode(Node):
     using: str | None = None
     include: tuple[str, ...] = ()
     nulls_not_distinct: bool = False
+    algorithm: str | None = None
+    lock: str | None = None
+    online_auto: bool = field(default=False, compare=False)
 
 
 @node
@@ -452,6 +475,9 @@ class DropIndexNode(Node):
     if_exists: bool = False
     concurrently: bool = False
     cascade: bool = False
+    algorithm: str | None = None
+    lock: str | None = None
+    online_auto: bool = field(default=False, compare=False)
 
 
 # --------------------------------------------------------------------------- views

@@ -97,6 +97,10 @@ class Dialect:
     def note_statement(self, statement: CompiledStatement) -> None:
         """Called for each statement run inside a transaction (SQLite tracks what to check at COMMIT)."""
 
+    def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
+        """A clearer cause for ``error``, raised by ``statement`` (MySQL's refused ALGORITHM/LOCK); None: as is."""
+        return None
+
     def __repr__(self) -> str:
         version = ".".join(str(p) for p in self.server_version) or "?"
         return f"<{type(self).__name__} {self.display_name} {version}>"

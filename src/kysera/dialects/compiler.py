@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ..errors import BuilderError, UnsupportedError
 from ..nodes import (
+    DDL_ALGORITHMS,
+    DDL_LOCKS,
     AddColumnNode,
     AddConstraintNode,
     AddEnumValueNode,
@@ -130,7 +132,14 @@ class Writer:
         self, node: OperationNode | None, *, transactional: bool = True, reads: bool = False
     ) -> CompiledStatement:
         params = tuple(p.value for p in self._parts if isinstance(p, _Param))
-        escape = bool(params) and self.compiler.placeholder == "%s"
+        if not params:  # DDL and most raw SQL: the text is what people read, too
+            return CompiledStatement(
+                sql="".join(self._parts),  # type: ignore[arg-type]
+                node=node,
+                transactional=transactional,
+                reads=reads,
+            )
+        escape = self.compiler.placeholder == "%s"
         sql_parts: list[str] = []
         shown: list[str] = []
         for part in self._parts:
@@ -617,10 +626,13 @@ class QueryCompiler:
         out: list[CompiledStatement] = []
         batch: list[str] = []
         self._table_now = node.table
+        # MySQL's ALGORITHM= / LOCK=: on every ALTER TABLE statement the call compiles to
+        options = self.online_options(node)
 
         def flush() -> None:
             if batch:
-                w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(" " + ", ".join(batch))
+                text = " " + ", ".join([*batch, *options])
+                w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(text)
                 out.append(w.finish(node))
                 batch.clear()
 
@@ -632,7 +644,8 @@ class QueryCompiler:
             elif self.action_stands_alone(action):
                 flush()
                 for clause in self.alter_action(node, action):
-                    w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(" " + clause)
+                    text = " " + ", ".join([clause, *options])
+                    w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(text)
                     out.append(w.finish(node))
             else:
                 batch.extend(self.alter_action(node, action))
@@ -643,6 +656,31 @@ class QueryCompiler:
                 flush()
                 self._table_now = IdentifierNode(self._table_now.name, action.schema)
         flush()
+        return out
+
+    def online_options(self, node: AlterTableNode | CreateIndexNode | DropIndexNode) -> list[str]:
+        """``["ALGORITHM=INSTANT", "LOCK=NONE"]``: MySQL's online DDL clauses of ``node``, checked
+        against the support table; [] when none are given or the engine ignores them."""
+        algorithm, lock = node.algorithm, node.lock
+        if algorithm is None and lock is None:
+            return []
+        if algorithm is not None and algorithm not in DDL_ALGORITHMS:
+            raise BuilderError(f"unknown ALGORITHM {algorithm!r}; use one of {', '.join(DDL_ALGORITHMS)}")
+        if lock is not None and lock not in DDL_LOCKS:
+            raise BuilderError(f"unknown LOCK {lock!r}; use one of {', '.join(DDL_LOCKS)}")
+        out: list[str] = []
+        if algorithm is not None:
+            if algorithm == "instant":
+                self.require("ddl_algorithm_instant" if isinstance(node, AlterTableNode) else "index_algorithm_instant")
+            elif algorithm == "nocopy":
+                self.require("ddl_algorithm_nocopy")
+            if self.emits("ddl_algorithm"):
+                out.append(f"ALGORITHM={algorithm.upper()}")
+        if lock is not None:
+            if algorithm == "instant" and lock != "default":
+                self.require("instant_with_lock")
+            if self.emits("ddl_lock"):
+                out.append(f"LOCK={lock.upper()}")
         return out
 
     def current_table(self, node: AlterTableNode) -> IdentifierNode:
@@ -797,6 +835,9 @@ class QueryCompiler:
         if node.where is not None:
             self.require("partial_index")
             w.text(" WHERE " + self.inline_sql(node.where))
+        options = self.online_options(node)
+        if options:
+            w.text(" " + " ".join(options))
         return w.finish(node, transactional=not concurrently)
 
     def index_name(self, name: IdentifierNode, table: IdentifierNode | None) -> str:
@@ -819,6 +860,9 @@ class QueryCompiler:
         if node.cascade:
             self.require("drop_index_cascade")
             w.text(" CASCADE")
+        options = self.online_options(node)
+        if options:
+            w.text(" " + " ".join(options))
         return w.finish(node, transactional=not concurrently)
 
     # ----------------------------------------------------------------- views

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import BuilderError, ConnectionFailedError, MissingDriverError
@@ -345,12 +346,22 @@ class MysqlCompiler(QueryCompiler):
             self.require("drop_index_concurrently")
         if node.cascade:
             self.require("drop_index_cascade")
-        w = Writer(self, inline=True).text("DROP INDEX ")
         if node.if_exists:
             self.require("drop_index_if_exists")
-            w.text("IF EXISTS ")
         table = node.table or self._index_table(node)
+        options = self.online_options(node)
+        if options and self.require("drop_index_online_clauses").level == "emulated":
+            # MariaDB's DROP INDEX takes no ALGORITHM/LOCK; its ALTER TABLE form does the same
+            w = Writer(self, inline=True).text("ALTER TABLE ").table(table).text(" DROP INDEX ")
+            if node.if_exists:
+                w.text("IF EXISTS ")
+            return w.ident(node.name.name).text(", " + ", ".join(options)).finish(node)
+        w = Writer(self, inline=True).text("DROP INDEX ")
+        if node.if_exists:
+            w.text("IF EXISTS ")
         w.ident(node.name.name).text(" ON ").table(table)
+        if options:
+            w.text(" " + " ".join(options))
         return w.finish(node)
 
     def _index_table(self, node: DropIndexNode) -> IdentifierNode:
@@ -422,7 +433,12 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
-    @property
+    def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
+        from .mysql_online import explain_refusal
+
+        return explain_refusal(self, statement, error)
+
+    @cached_property
     def capabilities(self) -> Capabilities:
         from .support import dialect_supports
 

@@ -100,6 +100,9 @@ _NO_SEQUENCES = "use an auto-numbered column (the portable type 'serial')"
 _MAT_VIEW = "materialized views exist only on PostgreSQL: create a table with create_table(name).as_(select) and refill it"
 _SQLITE_REBUILD = "SQLite's table rebuild (create, copy, drop, rename)"
 _MYSQL_MODIFY = "MODIFY COLUMN with the column's current definition, read from information_schema"
+_NO_ALGORITHM_PG = "PostgreSQL has no ALGORITHM clause; nothing is emitted (for indexes use concurrently())"
+_NO_ONLINE_SQLITE = "SQLite has no online DDL; nothing is emitted"
+_INPLACE_INSTEAD = "use algorithm(\"inplace\") with lock(\"none\")"
 
 FEATURES_LIST: tuple[Feature, ...] = (
     # ---------------------------------------------------------------- tables
@@ -322,6 +325,61 @@ FEATURES_LIST: tuple[Feature, ...] = (
     Feature(
         "drop_index_without_table", "Indexes", "drop_index(name) without .on(table)",
         yes(), *_same(emulated("the index's table is looked up in information_schema")), yes(),
+    ),
+    # ---------------------------------------------------------------- online DDL (MySQL's ALGORITHM / LOCK)
+    Feature(
+        "ddl_algorithm", "Online DDL",
+        "ALGORITHM clause (alter_table(name).algorithm(value), create_index(name).algorithm(value), drop_index(name).algorithm(value))",
+        ignored(_NO_ALGORITHM_PG),
+        *_same(yes("the server refuses a change it cannot do with that algorithm instead of falling back")),
+        ignored(_NO_ONLINE_SQLITE),
+    ),
+    Feature(
+        "ddl_algorithm_instant", "Online DDL", "alter_table(name).algorithm(\"instant\")",
+        ignored(_NO_ALGORITHM_PG),
+        yes("add column (at any position from 8.0.29), drop column (8.0.29+), rename column (8.0.28+), "
+            "set or drop a default, rename table", since=(8, 0, 12), before=_INPLACE_INSTEAD),
+        yes("add column (at any position from 10.4), drop column (10.4+), rename column, set or drop a default, "
+            "rename table, comments, drop a foreign key or check", since=(10, 3, 2), before=_INPLACE_INSTEAD),
+        ignored(_NO_ONLINE_SQLITE),
+    ),
+    Feature(
+        "ddl_algorithm_nocopy", "Online DDL", "algorithm(\"nocopy\")",
+        ignored(_NO_ALGORITHM_PG),
+        no("MySQL has no NOCOPY: use algorithm(\"instant\"), or algorithm(\"inplace\") with lock(\"none\") "
+           "(INPLACE may rebuild the table, but writes continue)"),
+        yes(since=(10, 3, 2), before=_INPLACE_INSTEAD),
+        ignored(_NO_ONLINE_SQLITE),
+    ),
+    Feature(
+        "index_algorithm_instant", "Online DDL", "create_index(name).algorithm(\"instant\"), drop_index(name).algorithm(\"instant\")",
+        ignored(_NO_ALGORITHM_PG),
+        no("use algorithm(\"inplace\"): InnoDB builds and drops indexes in place (writes continue), never instantly, "
+           "and MySQL's CREATE/DROP INDEX take no INSTANT"),
+        no("use algorithm(\"nocopy\") or algorithm(\"inplace\"): InnoDB builds and drops indexes in place "
+           "(writes continue), never instantly"),
+        ignored(_NO_ONLINE_SQLITE),
+    ),
+    Feature(
+        "ddl_lock", "Online DDL",
+        "LOCK clause (alter_table(name).lock(value), create_index(name).lock(value), drop_index(name).lock(value))",
+        ignored("PostgreSQL has no LOCK clause; nothing is emitted"),
+        *_same(yes("lock(\"none\"): the server refuses a change that would block reads or writes")),
+        ignored(_NO_ONLINE_SQLITE),
+    ),
+    Feature(
+        "instant_with_lock", "Online DDL", "alter_table(name).algorithm(\"instant\").lock(value)",
+        ignored(_NO_ALGORITHM_PG),
+        no("drop .lock(...): MySQL takes only LOCK=DEFAULT with ALGORITHM=INSTANT, which blocks nothing anyway"),
+        yes(),
+        ignored(_NO_ONLINE_SQLITE),
+    ),
+    Feature(
+        "drop_index_online_clauses", "Online DDL", "drop_index(name).on(table).algorithm(value).lock(value)",
+        ignored(_NO_ALGORITHM_PG),
+        yes("DROP INDEX ... ALGORITHM=... LOCK=..."),
+        emulated("ALTER TABLE table DROP INDEX name, ALGORITHM=..., LOCK=... (MariaDB's DROP INDEX takes neither clause)"),
+        ignored(_NO_ONLINE_SQLITE),
     ),
     # ---------------------------------------------------------------- views
     Feature(

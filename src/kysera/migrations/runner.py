@@ -698,21 +698,33 @@ class MigrationRunner:
             if finding.migration:
                 by_migration.setdefault(finding.migration, []).append(finding)
         for name, found in by_migration.items():
-            rewriter = Rewriter(found)
+            rewriter = Rewriter(found, engine=self.db.dialect.name)
             if rewriter:
                 self._rewriters[name] = rewriter
                 self._outside.add(name)  # each rewritten statement commits on its own
 
     def _fixed(self, finding: Finding) -> bool:
+        """Whether safety="auto" runs a safe rewrite of the statement ``finding`` is about: a
+        rewritable code is not enough (raw SQL, or a node the rewriter does not handle, runs as written)."""
         from ..safety.autofix import FIXABLE
 
-        return finding.migration in self._rewriters and finding.code in FIXABLE
+        rewriter = self._rewriters.get(finding.migration or "")
+        node = finding.extra.get("node")
+        return (
+            rewriter is not None
+            and finding.code in FIXABLE
+            and node is not None
+            and rewriter.rewrites(node)  # type: ignore[arg-type]
+        )
 
     @contextmanager
     def _rewriting(self, migration: Migration, direction: Direction) -> Iterator[None]:
+        from ..dialects.mysql_online import online_clauses
+
         rewriter = self._rewriters.get(migration.name) if direction == "up" else None
         if rewriter is None:
-            yield
+            with online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow):
+                yield
             return
         self.db.rewriter = rewriter
         try:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..dialects.base import Dialect
+from ..dialects.mysql_online import Method, Verdict, describe, node_verdicts
 from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
@@ -141,6 +142,8 @@ class _Analysis:
                 table=table.name if table else None,
                 statement=str(stmt),
                 suppressed=code in self.allow or code in _inline_allows(stmt),
+                # the node the statement came from: safety="auto" rewrites nodes, not text
+                extra={"node": stmt.node},
             )
         )
 
@@ -156,12 +159,25 @@ class _Analysis:
     def version(self) -> tuple[int, ...]:
         return self.dialect.server_version
 
+    def how(self, method: Verdict | Method | None) -> str:
+        """MySQL/MariaDB: how InnoDB does a change (instantly, in place, blocking, by copying the table)."""
+        verdict = Verdict(method) if isinstance(method, str) else method
+        return describe(verdict, self.dialect.display_name) if verdict is not None else ""
+
     # --------------------------------------------------------------- statements
 
     def statement(self, stmt: CompiledStatement) -> None:
         node: OperationNode | raw.Classified | None = stmt.node
         if node is None or isinstance(node, RawNode):
             node = raw.classify(stmt.sql if not stmt.params else str(stmt))
+        if (
+            self.my
+            and isinstance(node, AlterTableNode | CreateIndexNode | DropIndexNode)
+            and node.algorithm == "copy"
+            and node.table is not None
+        ):
+            self.add("KS213", stmt, node.table,
+                     f"asks for ALGORITHM=COPY: {self.dialect.display_name} copies {node.table.name} and blocks writes until it finishes")
         if not stmt.transactional and self.transactional:
             self.add("KS501", stmt, None, f"{_first_words(str(stmt))} cannot run inside a transaction; kysera runs this migration outside one")
         if isinstance(node, CreateTableNode):
@@ -232,15 +248,19 @@ class _Analysis:
         if existing:
             self.has_ddl_on_existing = True
         rebuild_reasons: list[str] = []
-        for action in node.actions:
+        # MySQL/MariaDB: how InnoDB does each action, from the same table the runner's clauses use
+        verdicts: list[Verdict | None] = list(node_verdicts(node, self.dialect)) if self.my else [None] * len(node.actions)
+        for action, verdict in zip(node.actions, verdicts, strict=True):
+            how = self.how(verdict)
+            how = f"; {how}" if how else ""
             if isinstance(action, DropColumnNode):
-                self.add("KS102", stmt, t, f"drops column {action.column} and its data", column=action.column)
+                self.add("KS102", stmt, t, f"drops column {action.column} and its data{how}", column=action.column)
             elif isinstance(action, RenameTableNode):
-                self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails")
+                self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails{how}")
             elif isinstance(action, RenameColumnNode):
-                self.add("KS302", stmt, t, f"renames column {action.column} to {action.new_name}: code using {action.column} fails", column=action.column)
+                self.add("KS302", stmt, t, f"renames column {action.column} to {action.new_name}: code using {action.column} fails{how}", column=action.column)
             elif isinstance(action, AddColumnNode):
-                self.add_column(stmt, t, action, rebuild_reasons)
+                self.add_column(stmt, t, action, rebuild_reasons, verdict)
             elif isinstance(action, AlterColumnNode):
                 self.alter_column(stmt, t, action, rebuild_reasons)
             elif isinstance(action, AddConstraintNode):
@@ -255,24 +275,29 @@ class _Analysis:
         if not self.options.lock_timeout and existing and self.engine != "sqlite":
             self.add("KS502", stmt, t, "runs ALTER TABLE without a lock timeout: if it waits for a lock, every query on the table queues behind it")
 
-    def add_column(self, stmt: CompiledStatement, t: IdentifierNode, action: AddColumnNode, rebuild: list[str]) -> None:
+    def add_column(self, stmt: CompiledStatement, t: IdentifierNode, action: AddColumnNode, rebuild: list[str],
+                   verdict: Verdict | None = None) -> None:
         col = action.column
         kind = (col.data_type.name.strip().lower() if isinstance(col.data_type.name, str) else "")
         serial = kind in ("serial", "bigserial", "smallserial", "serial4", "serial8") or col.auto_increment or col.identity
         if serial and self.engine != "sqlite":
-            self.add("KS208", stmt, t, f"adds auto-numbered column {col.name}: every row is rewritten under an exclusive lock", column=col.name)
+            how = self.how("locking") if self.my else "every row is rewritten under an exclusive lock"
+            self.add("KS208", stmt, t, f"adds auto-numbered column {col.name}: {how}", column=col.name)
         elif col.generated is not None and col.stored:
             if self.engine == "sqlite":
                 rebuild.append("add a STORED generated column")
             else:
-                self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: every row is rewritten", column=col.name)
+                how = self.how("copy") if self.my else "every row is rewritten"
+                self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: {how}", column=col.name)
         default_text = _text(col.default)
         if col.default is not None and isinstance(col.default, RawNode):
             volatile = bool(_VOLATILE.search(default_text))
             if self.pg and (volatile or (self.version and self.version < (11,))):
                 self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
-            elif self.my and not _is_constant(default_text):
-                self.add("KS207", stmt, t, f"adds column {col.name} with expression default {default_text}: MySQL rebuilds the table", column=col.name)
+            elif self.my and not _is_constant(default_text) and not (verdict is not None and verdict.method == "instant"):
+                how = (self.how(verdict) if verdict is not None and verdict.method == "copy" else
+                       f"{self.dialect.display_name} cannot add it instantly and rebuilds the table, in place or by copying it")
+                self.add("KS207", stmt, t, f"adds column {col.name} with expression default {default_text}: {how}", column=col.name)
             elif self.engine == "sqlite" and not _is_constant(default_text):
                 rebuild.append("add a column with a non-constant default")
         elif col.default is not None and self.pg and self.version and self.version < (11,):
@@ -281,6 +306,8 @@ class _Analysis:
             detail = (f"adds NOT NULL column {col.name} without a default: "
                       + ("MySQL fills existing rows with zero values" if self.my else "this fails on a table that has rows"))
             self.add("KS303", stmt, t, detail, column=col.name)
+        if self.my and col.references is not None:
+            self.add("KS213", stmt, t, f"adds column {col.name} with a foreign key: {self.how('copy')}", column=col.name)
         if col.unique or col.primary_key:
             if self.engine == "sqlite":
                 rebuild.append("add a UNIQUE or PRIMARY KEY column")
@@ -299,7 +326,7 @@ class _Analysis:
             if self.engine == "sqlite":
                 rebuild.append(f"change the type of {col}")
             elif change != "widening-free" or self.my:
-                how = ("MySQL copies the table (ALGORITHM=COPY): writes are blocked until it finishes" if self.my
+                how = (self.how("copy") if self.my
                        else "PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock")
                 if not (self.my and change == "widening-free"):
                     self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col)
@@ -310,7 +337,7 @@ class _Analysis:
             elif self.pg:
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}: PostgreSQL scans every row under an ACCESS EXCLUSIVE lock (reads and writes wait)", column=col)
             else:
-                self.add("KS205", stmt, t, f"sets NOT NULL on {col}: MySQL rebuilds the table in place and fails if any row holds NULL", column=col,
+                self.add("KS205", stmt, t, f"sets NOT NULL on {col}: {self.how('inplace')}, and it fails if any row holds NULL", column=col,
                          severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
         elif isinstance(a, DropNotNullNode):
             self.add("KS304", stmt, t, f"allows NULL in {col}", column=col)
@@ -329,17 +356,17 @@ class _Analysis:
             if self.pg and not action.not_valid:
                 self.add("KS203", stmt, t, f"adds foreign key {name}: PostgreSQL checks every row of {t.name} while writes to {t.name} and {c.references.table.name} wait", constraint=name)
             elif self.my:
-                self.add("KS203", stmt, t, f"adds foreign key {name}: MySQL copies {t.name} to check it (writes wait)", constraint=name)
+                self.add("KS203", stmt, t, f"adds foreign key {name}, checking every row: {self.how('copy')}", constraint=name)
         elif isinstance(c, CheckConstraintNode):
             if self.pg and not action.not_valid:
                 self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name)
             elif self.my:
-                self.add("KS204", stmt, t, f"adds check {name}: MySQL blocks writes to {t.name} while it checks every row", constraint=name)
+                self.add("KS204", stmt, t, f"adds check {name}, checking every row: {self.how('copy')}", constraint=name)
         elif isinstance(c, UniqueConstraintNode):
             if self.pg and not action.not_valid:  # not_valid here marks ADD ... USING INDEX from raw SQL
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name)
             elif self.my:
-                self.add("KS210", stmt, t, f"adds unique constraint {name}: fails if duplicates exist", constraint=name,
+                self.add("KS210", stmt, t, f"adds unique constraint {name}: fails if duplicates exist; {self.how('inplace')}", constraint=name,
                          severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
         elif isinstance(c, PrimaryKeyConstraintNode) and not action.not_valid:
             self.add("KS211", stmt, t, f"adds a primary key to {t.name}: its index is built (and NULLs checked) under an exclusive lock")

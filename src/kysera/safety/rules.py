@@ -97,7 +97,9 @@ sql('ALTER TABLE {table_q} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX <
 # or add a new nullable column instead of changing an existing one"""),
     Rule("KS213", "mysql-table-copy", (BLK,), "makes MySQL copy the table (ALGORITHM=COPY): writes are blocked until it finishes",
          """# for a large table use an online schema change tool (gh-ost, pt-online-schema-change),
-# or expand / backfill / contract with a new column"""),
+# or expand / backfill / contract with a new column; to let MySQL copy the table in a quiet
+# period, acknowledge it in the migration (kysera then adds no ALGORITHM/LOCK clause to it):
+allow_unsafe = ["KS213"]"""),
     Rule("KS301", "rename-table", (BC,), "renames a table: code still using the old name fails",
          """# keep the table name and rename it in your code, or expand/contract through a view:
 sql('CREATE VIEW {table_q} AS SELECT * FROM <new name>').execute(db)   # old name keeps working"""),

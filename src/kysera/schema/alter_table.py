@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
 from ..nodes import (
+    DDL_ALGORITHMS,
+    DDL_LOCKS,
     AddColumnNode,
     AddConstraintNode,
     AlterColumnNode,
@@ -33,7 +35,7 @@ from ..nodes import (
 )
 from . import constraints as c
 from .column import ColumnCallback, build_column, data_type_node, default_node, referential_action
-from .executable import Executable, name_of
+from .executable import Executable, ddl_option, name_of
 
 
 class AlterColumnBuilder:
@@ -172,3 +174,14 @@ class AlterTableBuilder(Executable[AlterTableNode]):
     def validate_constraint(self, name: str) -> AlterTableBuilder:
         """Validate a constraint added with ``not_valid`` (PostgreSQL)."""
         return self._add(ValidateConstraintNode(name))
+
+    def algorithm(self, value: str) -> AlterTableBuilder:
+        """MySQL/MariaDB's ``ALGORITHM=`` clause on every ALTER TABLE statement of this call:
+        ``"instant"``, ``"inplace"``, ``"nocopy"`` (MariaDB), ``"copy"`` or ``"default"``. The server
+        refuses the change rather than doing it another way. Ignored on PostgreSQL and SQLite."""
+        return AlterTableBuilder(self._db, replace(self._node, algorithm=ddl_option(value, DDL_ALGORITHMS, "algorithm")))
+
+    def lock(self, value: str) -> AlterTableBuilder:
+        """MySQL/MariaDB's ``LOCK=`` clause: ``"none"`` (reads and writes continue, or the server
+        refuses), ``"shared"``, ``"exclusive"`` or ``"default"``. Ignored on PostgreSQL and SQLite."""
+        return AlterTableBuilder(self._db, replace(self._node, lock=ddl_option(value, DDL_LOCKS, "lock")))

@@ -70,3 +70,12 @@ def name_of(name: object, what: str) -> str:
     if not isinstance(name, str) or not name:
         raise BuilderError(f"{what} must be a non-empty string, got {name!r}")
     return name
+
+
+def ddl_option(value: object, allowed: tuple[str, ...], method: str) -> str:
+    """A value of ``.algorithm(...)`` / ``.lock(...)``, lower case; BuilderError naming the allowed ones."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in allowed:
+        choices = ", ".join(f'"{a}"' for a in allowed)
+        raise BuilderError(f"{method}() takes one of {choices}, got {value!r}")
+    return text

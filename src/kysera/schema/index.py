@@ -6,8 +6,16 @@ from collections.abc import Sequence
 
 from ..errors import BuilderError
 from ..fragment import Sql, to_raw
-from ..nodes import CreateIndexNode, DropIndexNode, IdentifierNode, IndexColumnNode, RawNode
-from .executable import Executable
+from ..nodes import (
+    DDL_ALGORITHMS,
+    DDL_LOCKS,
+    CreateIndexNode,
+    DropIndexNode,
+    IdentifierNode,
+    IndexColumnNode,
+    RawNode,
+)
+from .executable import Executable, ddl_option
 
 
 def _index_column(column: str | Sql) -> IndexColumnNode:
@@ -66,6 +74,16 @@ class CreateIndexBuilder(Executable[CreateIndexNode]):
     def nulls_not_distinct(self) -> CreateIndexBuilder:
         return self._changed(nulls_not_distinct=True)
 
+    def algorithm(self, value: str) -> CreateIndexBuilder:
+        """MySQL/MariaDB's ``ALGORITHM=`` clause: ``"inplace"`` (writes continue), ``"nocopy"``
+        (MariaDB), ``"copy"`` or ``"default"``; no index is built instantly. Ignored on PostgreSQL
+        (use ``concurrently()``) and SQLite."""
+        return self._changed(algorithm=ddl_option(value, DDL_ALGORITHMS, "algorithm"))
+
+    def lock(self, value: str) -> CreateIndexBuilder:
+        """MySQL/MariaDB's ``LOCK=`` clause: ``"none"``, ``"shared"``, ``"exclusive"`` or ``"default"``."""
+        return self._changed(lock=ddl_option(value, DDL_LOCKS, "lock"))
+
 
 class DropIndexBuilder(Executable[DropIndexNode]):
     __slots__ = ()
@@ -82,6 +100,15 @@ class DropIndexBuilder(Executable[DropIndexNode]):
 
     def cascade(self) -> DropIndexBuilder:
         return self._changed(cascade=True)
+
+    def algorithm(self, value: str) -> DropIndexBuilder:
+        """MySQL/MariaDB's ``ALGORITHM=`` clause (MariaDB: as ``ALTER TABLE ... DROP INDEX``);
+        ignored on PostgreSQL and SQLite."""
+        return self._changed(algorithm=ddl_option(value, DDL_ALGORITHMS, "algorithm"))
+
+    def lock(self, value: str) -> DropIndexBuilder:
+        """MySQL/MariaDB's ``LOCK=`` clause; ignored on PostgreSQL and SQLite."""
+        return self._changed(lock=ddl_option(value, DDL_LOCKS, "lock"))
 
 
 def index_name(name: str, default_schema: str | None) -> IdentifierNode:
