@@ -57,6 +57,16 @@ def test_drop_column(db: Database) -> None:
     assert findings(db, db.schema.alter_table("t").drop_column("n"))["KS102"] is Severity.ERROR
 
 
+def test_one_change_compiled_to_several_statements_is_judged_once(db: Database) -> None:
+    """A rename splits an ALTER TABLE (and SQLite rebuilds it): still one finding per action."""
+    table_with_rows(db, 2)
+    change = db.schema.alter_table("t").drop_column("n").rename_column("email", "mail")
+    statements = list(db.compile(change))
+    found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
+    assert [f.code for f in found].count("KS102") == 1
+    assert [f.code for f in found].count("KS302") == 1
+
+
 def test_create_index_blocking_only_on_postgres_large_tables(db: Database) -> None:
     table_with_rows(db, 10)
     found = findings(db, db.schema.create_index("i").on("t").column("n"))

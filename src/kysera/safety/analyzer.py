@@ -447,6 +447,12 @@ def analyze(
     analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
     if created is not None:
         analysis.created = created
+    previous: object = None
     for stmt in statements:
+        # one builder call can compile to several statements (a split ALTER TABLE, SQLite's
+        # rebuild): they share the node, which is judged once
+        if stmt.node is not None and stmt.node is previous:
+            continue
+        previous = stmt.node
         analysis.statement(stmt)
     return analysis.findings
