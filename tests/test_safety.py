@@ -106,6 +106,20 @@ def test_foreign_key_and_check(db: Database) -> None:
         assert findings(db, not_valid) == {}
 
 
+def test_column_added_with_a_foreign_key_or_check(db: Database) -> None:
+    """Inline references/check on add_column validate every row too (PostgreSQL), like the constraints."""
+    table_with_rows(db, 10)
+    table_with_rows(db, 0, "p")
+    fk = findings(db, db.schema.alter_table("t").add_column("p_id", "integer", lambda c: c.references("p.id")))
+    check = findings(db, db.schema.alter_table("t").add_column("m", "integer", lambda c: c.check(sql("m >= 0"))))
+    if db.dialect.name == "postgres":
+        assert fk == {"KS203": Severity.ERROR} and check == {"KS204": Severity.ERROR}
+    elif db.dialect.name == "mysql":
+        assert "KS213" in fk and "KS204" not in check
+    else:
+        assert "KS203" not in fk and "KS204" not in check
+
+
 def test_set_not_null(db: Database) -> None:
     table_with_rows(db, 10)
     found = findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_not_null()))

@@ -308,6 +308,15 @@ class _Analysis:
             self.add("KS303", stmt, t, detail, column=col.name)
         if self.my and col.references is not None:
             self.add("KS213", stmt, t, f"adds column {col.name} with a foreign key: {self.how('copy')}", column=col.name)
+        if self.pg and col.references is not None:
+            parent = col.references.table.name
+            self.add("KS203", stmt, t, f"adds column {col.name} with a foreign key: PostgreSQL checks every row of {t.name} "
+                     f"while writes to {t.name} and {parent} wait (add the column, then the key NOT VALID, then validate it)",
+                     column=col.name, constraint=f"{t.name}_{col.name}_fkey")
+        if self.pg and col.check is not None:
+            self.add("KS204", stmt, t, f"adds column {col.name} with a CHECK: PostgreSQL scans {t.name} under an ACCESS "
+                     "EXCLUSIVE lock (add the column, then the check NOT VALID, then validate it)",
+                     column=col.name, constraint=f"{t.name}_{col.name}_check")
         if col.unique or col.primary_key:
             if self.engine == "sqlite":
                 rebuild.append("add a UNIQUE or PRIMARY KEY column")
