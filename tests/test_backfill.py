@@ -51,7 +51,7 @@ def test_backfill_resumes_after_a_crash(db: Database) -> None:
 
 def test_backfill_refuses_to_run_inside_a_transaction(db: Database) -> None:
     users(db, 3)
-    with pytest.raises(BackfillInTransactionError, match="transaction = False"), db.transaction():
+    with pytest.raises(BackfillInTransactionError, match=r"outside db\.transaction"), db.transaction():
         db.backfill("users", set={"email_new": "x"})
 
 
@@ -61,3 +61,60 @@ def test_backfill_needs_a_single_column_key(db: Database) -> None:
         db.backfill("nokey", set={"a": 1})
     db.insert_into("nokey").values({"a": 1}).execute()
     assert db.backfill("nokey", set={"a": 2}, key="a").rows == 1
+
+
+# ----------------------------------------------------------------- in migrations
+
+
+def add_and_backfill(db: Database) -> None:
+    """The guide's "migrate data" step as one ordinary (transactional) migration."""
+    db.schema.alter_table("users").add_column("email_lower", "varchar(100)").execute()
+    db.backfill("users", set={"email_lower": sql("lower(email)")}, where=sql("email_lower IS NULL"), batch_size=7)
+
+
+def only_backfill(db: Database) -> None:
+    db.backfill("users", set={"email_new": db.ref("email")}, where=sql("email_new IS NULL"), batch_size=5)
+
+
+def test_a_migration_that_backfills_runs_outside_a_transaction(db: Database) -> None:
+    from kysera.migrations import Migration, create_migration_runner
+
+    users(db, 20)
+    for safety in ("error", "off"):  # finding what must run outside a transaction is not a safety option
+        runner = create_migration_runner(db, [Migration("001_lower", add_and_backfill, lambda d: None)], safety=safety)
+        plan = runner.up(dry_run=True)
+        assert plan.steps[0].transaction is False
+        assert "UPDATE" in plan.sql() and plan.sql().count("UPDATE") == 1  # the backfill, shown once
+        info = db.introspect_table("users")
+        assert info is not None and "email_lower" not in {c.name for c in info.columns}  # a dry run changes nothing
+    result = runner.up()
+    assert result.executed == ["001_lower"] and result.steps[0].transaction is False
+    assert db.select_from("users").where("email_lower", "is", None).fetch_all() == []
+    assert db.fetch("SELECT count(*) AS n FROM users WHERE email_lower = lower(email)")[0]["n"] == 20
+
+
+def test_an_interrupted_backfill_migration_runs_again_on_the_next_up(db: Database) -> None:
+    """The process died mid-backfill: its history row says running; the next up resumes it."""
+    from kysera.migrations import Migration, create_migration_runner
+
+    users(db, 23)
+    runner = create_migration_runner(db, [Migration("001_copy", only_backfill)])
+    runner.up(dry_run=True)  # the history table does not exist yet: make it as a real run would
+    runner.history.create()
+    runner.history.insert("001_copy", checksum=runner.migrations[0].checksum, state="running", batch=1, direction="up")
+    db.backfill("users", set={"email_new": db.ref("email")}, where=sql("email_new IS NULL AND id <= 10"), batch_size=5)
+    result = runner.up()
+    assert result.executed == ["001_copy"]
+    assert runner.status().migrations[0].state == "applied"
+    assert db.select_from("users").where("email_new", "is", None).fetch_all() == []
+
+
+def test_an_interrupted_migration_that_also_changes_the_schema_waits_for_resolve(db: Database) -> None:
+    from kysera.migrations import Migration, UnresolvedFailureError, create_migration_runner
+
+    users(db, 5)
+    runner = create_migration_runner(db, [Migration("001_lower", add_and_backfill)])
+    runner.history.create()
+    runner.history.insert("001_lower", checksum=runner.migrations[0].checksum, state="running", batch=1, direction="up")
+    with pytest.raises(UnresolvedFailureError, match="resolve 001_lower"):
+        runner.up()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .errors import BuilderError, KyseraError
 from .nodes import (
     AndNode,
+    BackfillNode,
     BinaryFilterNode,
     ColumnRefNode,
     FilterNode,
@@ -25,11 +26,13 @@ from .nodes import (
     SelectNode,
     UpdateNode,
     ValueNode,
+    replace,
 )
 from .query.expressions import filter_node, value_expression
 
 if TYPE_CHECKING:
     from .database import Database
+    from .nodes import Expression
 
 log = logging.getLogger("kysera.backfill")
 
@@ -79,24 +82,33 @@ def backfill(
     where: object = None,
     batch_size: int = 10_000,
     key: str | None = None,
-    pause: float = 0.0,
+    pause: float | None = None,
     progress: Callable[[BackfillProgress], None] | None = None,
 ) -> BackfillResult:
     if not isinstance(set, Mapping) or not set:
         raise BuilderError("backfill() needs set={column: value, ...}")
-    if batch_size < 1:
-        raise BuilderError(f"backfill() batch_size must be at least 1, got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise BuilderError(f"backfill() batch_size must be a whole number, at least 1, got {batch_size!r}")
     if db.in_transaction and not db.capturing:
         raise BackfillInTransactionError(
             f"db.backfill({table!r}) commits one transaction per batch and cannot run inside a transaction; "
-            "put it in its own migration with `transaction = False`"
+            "call it from a migration (kysera runs such a migration outside a transaction) or outside db.transaction()"
         )
+    if pause is None:
+        # SQLite has one writer at a time: without a gap between batches, a waiting writer's
+        # busy handler keeps sleeping and the backfill takes the lock again first
+        pause = SQLITE_PAUSE if db.dialect.name == "sqlite" else 0.0
     ident = db._table(table)
-    pk = key or _single_key(db, ident)
     condition: FilterNode | None = None
     if where is not None:
         condition = filter_node(*where) if isinstance(where, tuple) else filter_node(where)
     assignments = tuple((str(c), value_expression(v)) for c, v in set.items())
+    if db.capturing:
+        # a dry run records the backfill as one step and reads nothing: the table or the
+        # columns may be created by the same migration, which a dry run does not run
+        _record(db, ident, assignments, condition, key or _key_if_known(db, ident), batch_size)
+        return BackfillResult(ident.name, 0, 0, 0.0)
+    pk = key or _single_key(db, ident)
     total = _count(db, ident, condition)
     started = time.monotonic()
     last: object = None
@@ -112,20 +124,17 @@ def backfill(
             limit=batch_size,
         )
         # only the batch's bounds travel back, not its keys
-        inner = db.compile(page)[0]
-        bounds = db.execute(
+        [inner] = db.compile(page)
+        rows = db.fetch(
             f"SELECT min({quoted_pk}) AS low, max({quoted_pk}) AS high, count(*) AS n FROM ({inner.sql}) AS page",
             list(inner.params),
-        ).first()
+        )
+        bounds = rows[0] if rows else None
         if bounds is None or not bounds["n"]:
             break
         low, high, size = bounds["low"], bounds["high"], int(str(bounds["n"]))
-        batch_filter = _and(
-            condition,
-            AndNode((BinaryFilterNode(ColumnRefNode(pk), ">=", ValueNode(low)), BinaryFilterNode(ColumnRefNode(pk), "<=", ValueNode(high)))),
-        )
         # one statement, committed on its own (autocommit): row locks last one batch
-        result = db.execute(UpdateNode(ident, assignments, batch_filter))
+        result = db.execute(UpdateNode(ident, assignments, _batch(condition, pk, low, high)))
         done += result.rowcount if result.rowcount >= 0 else size
         batches += 1
         last = high
@@ -142,6 +151,39 @@ def backfill(
     if tty and batches:
         print(file=sys.stderr)
     return BackfillResult(ident.name, done, batches, time.monotonic() - started)
+
+
+#: seconds between two batches on SQLite (other engines: none), so other writers get their turn
+SQLITE_PAUSE = 0.002
+
+
+def _batch(condition: FilterNode | None, pk: str, low: object, high: object) -> FilterNode:
+    between = AndNode((BinaryFilterNode(ColumnRefNode(pk), ">=", ValueNode(low)), BinaryFilterNode(ColumnRefNode(pk), "<=", ValueNode(high))))
+    return _and(condition, between) or between
+
+
+def _record(
+    db: Database,
+    table: IdentifierNode,
+    assignments: tuple[tuple[str, Expression], ...],
+    condition: FilterNode | None,
+    pk: str | None,
+    batch_size: int,
+) -> None:
+    """What a dry run (and the safety gate) sees: one :class:`BackfillNode`, shown as the UPDATE
+    its batches make, and marked as running outside a transaction (each batch commits)."""
+    [shown] = db.compile(UpdateNode(table, assignments, condition))
+    node = BackfillNode(table, assignments, condition, pk or "", batch_size)
+    by = f" by {db.dialect.compiler().quote(pk)}" if pk else " by the primary key"
+    note = f"-- db.backfill: in batches of {batch_size} rows{by}, each committed on its own\n"
+    db.run_compiled([replace(shown, node=node, transactional=False, display=note + str(shown))])
+
+
+def _key_if_known(db: Database, table: IdentifierNode) -> str | None:
+    try:
+        return _single_key(db, table)
+    except KyseraError:
+        return None  # the table is made by the same migration (or has no single key: the real run says so)
 
 
 def _and(a: FilterNode | None, b: FilterNode | None) -> FilterNode | None:

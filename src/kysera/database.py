@@ -155,15 +155,17 @@ class Database:
         where: object = None,
         batch_size: int = 10_000,
         key: str | None = None,
-        pause: float = 0.0,
+        pause: float | None = None,
         progress: Callable[[BackfillProgress], None] | None = None,
     ) -> BackfillResult:
         """Update ``table`` in primary-key batches, each in its own short transaction.
 
         ``db.backfill("users", set={"email_new": db.ref("email")}, where=sql("email_new IS NULL"))``.
-        Call it outside a transaction (a migration with ``transaction = False``); an idempotent
-        ``where`` makes a rerun after a crash resume where it stopped. Progress goes to the
-        ``kysera.backfill`` logger, and to stderr on a terminal.
+        It cannot run inside a transaction: the runner runs a migration that calls it outside one
+        (its dry run finds the backfill). A ``where`` that excludes rows already done makes it
+        idempotent: after a crash the next run resumes where it stopped. ``pause`` seconds between
+        batches (default: none, 2 ms on SQLite, so other writers get the lock). Progress goes to
+        the ``kysera.backfill`` logger, and to stderr on a terminal.
         """
         from .backfill import backfill
 

@@ -671,6 +671,19 @@ class UpdateNode(Node):
 
 
 @node
+class BackfillNode(Node):
+    """``db.backfill(...)``: an UPDATE run in primary-key batches of ``batch_size``, each batch
+    committed on its own. A dry run records it (with the first batch's UPDATE as its SQL); the
+    real run executes plain :class:`UpdateNode` batches."""
+
+    table: IdentifierNode
+    assignments: tuple[tuple[str, Expression], ...]
+    where: FilterNode | None
+    key: str
+    batch_size: int
+
+
+@node
 class DeleteNode(Node):
     table: IdentifierNode
     where: FilterNode | None = None
@@ -697,7 +710,7 @@ DdlNode = (
     | AlterSequenceNode
     | DropSequenceNode
 )
-DataNode = SelectNode | InsertNode | UpdateNode | DeleteNode
+DataNode = SelectNode | InsertNode | UpdateNode | DeleteNode | BackfillNode
 #: the query of ``CREATE TABLE ... AS`` and ``CREATE VIEW ... AS``: a select builder's node or raw SQL
 QueryNode = SelectNode | RawNode
 OperationNode = DdlNode | DataNode | RawNode

@@ -522,6 +522,37 @@ class MigrationRunner:
 
     # ================================================================= checks on the history
 
+    def _resume_interrupted_backfills(self, state: _State, dry: bool) -> None:
+        """A migration that was interrupted while it ran, and whose only writes are backfills
+        with a ``where`` (so each skips the rows it already did), simply runs again.
+
+        Its history row says ``running``; the process that wrote it is gone (this runner holds
+        the lock). Anything else that was interrupted still waits for ``resolve``.
+        """
+        for row in [r for r in state.rows if r.state == RUNNING and (r.direction or "up") == "up"]:
+            migration = self._by_name.get(row.name)
+            if migration is None or not self._only_resumable_backfills(migration):
+                continue
+            self.logger.warning(
+                "migration %s was interrupted during its backfill; it only backfills, skipping rows already "
+                "done, so it runs again",
+                row.name,
+            )
+            if not dry:
+                self.history.delete(row.name)
+            state.rows.remove(row)
+            state.by_name.pop(row.name, None)
+
+    def _only_resumable_backfills(self, migration: Migration) -> bool:
+        from ..nodes import BackfillNode
+
+        try:
+            captured = migration.capture(self.db, "up", in_transaction=False)
+        except Exception:
+            return False
+        writes = [s for s in captured if not s.reads]
+        return bool(writes) and all(isinstance(s.node, BackfillNode) and s.node.where is not None for s in writes)
+
     def _check_unresolved(self, state: _State) -> None:
         rows = state.unresolved
         if not rows:
@@ -641,6 +672,8 @@ class MigrationRunner:
                 # session timeouts for the whole run: the gate's catalog reads and every statement
                 # fail fast instead of queueing behind someone else's lock
                 state = self._read_state()
+                if action == "up":
+                    self._resume_interrupted_backfills(state, dry)
                 self._check_unresolved(state)
                 changed = self._check_drift(state)
                 plan = planner(state)
@@ -670,8 +703,10 @@ class MigrationRunner:
         from .gate import UnsafeMigrationError, inspect_plan
 
         judge = self.safety != "off"
-        if not any(d == "up" for _, d in plan) or not (judge or self.db.dialect.capabilities.concurrent_index):
+        if not any(d == "up" for _, d in plan):
             return
+        # even with safety="off" the dry run finds what must run outside a transaction
+        # (CONCURRENTLY, db.backfill)
         report = inspect_plan(self, plan, judge)
         self._outside |= report.outside_transaction
         result.findings = report.findings

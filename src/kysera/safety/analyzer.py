@@ -20,6 +20,7 @@ from ..nodes import (
     AddConstraintNode,
     AlterColumnNode,
     AlterTableNode,
+    BackfillNode,
     CheckConstraintNode,
     CompiledStatement,
     CreateIndexNode,
@@ -178,6 +179,8 @@ class _Analysis:
         ):
             self.add("KS213", stmt, node.table,
                      f"asks for ALGORITHM=COPY: {self.dialect.display_name} copies {node.table.name} and blocks writes until it finishes")
+        if isinstance(node, BackfillNode):
+            return  # the safe form of a large update: batches that commit on their own
         if not stmt.transactional and self.transactional:
             self.add("KS501", stmt, None, f"{_first_words(str(stmt))} cannot run inside a transaction; kysera runs this migration outside one")
         if isinstance(node, CreateTableNode):

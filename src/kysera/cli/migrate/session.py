@@ -129,7 +129,30 @@ def _runner_logger(out: Output) -> logging.Logger:
                 out.detail(message)
 
     logger.addHandler(ToOutput())
+    _show_backfill_progress(out)
     return logger
+
+
+def _show_backfill_progress(out: Output) -> None:
+    """``db.backfill`` progress (rows done, rate, time left) with -v when stderr is no terminal
+    (a CI log); on a terminal the backfill draws its own progress line."""
+    import logging
+    import sys
+
+    backfill_log = logging.getLogger("kysera.backfill")
+    for handler in [h for h in backfill_log.handlers if getattr(h, "kysera_cli", False)]:
+        backfill_log.removeHandler(handler)
+    if sys.stderr.isatty() or not out.verbose:
+        return
+
+    class Progress(logging.Handler):
+        kysera_cli = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            out.detail(record.getMessage())
+
+    backfill_log.setLevel(logging.INFO)
+    backfill_log.addHandler(Progress())
 
 
 def print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
