@@ -149,8 +149,11 @@ def test_connection_dropped_mid_migration(db_url: str, db: Database, tmp_path: P
         "def up(db):\n"
         "    db.schema.create_table('second').add_column('id', 'integer').execute()\n"
         "    if not db.capturing:\n"
-        f"        pathlib.Path({str(marker)!r}).write_text(str(db.execute({pid_query!r}).scalar()))\n"
-        "        time.sleep(30)\n"
+        f"        marker = pathlib.Path({str(marker)!r})\n"
+        f"        marker.write_text(str(db.execute({pid_query!r}).scalar()))\n"
+        "        deadline = time.monotonic() + 30\n"
+        "        while marker.exists() and time.monotonic() < deadline:  # until the test has killed the connection\n"
+        "            time.sleep(0.05)\n"
         "    db.insert_into('second').values({'id': 1}).execute()\n\n\n"
         "def down(db):\n"
         "    db.schema.drop_table('second').execute()\n"
@@ -165,6 +168,7 @@ def test_connection_dropped_mid_migration(db_url: str, db: Database, tmp_path: P
         db.execute("SELECT pg_terminate_backend(%s)", [pid])
     else:
         db.execute(f"KILL {pid}")
+    marker.unlink()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
     assert "Traceback" not in err and "002_dropped" in err
