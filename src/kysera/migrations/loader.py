@@ -28,7 +28,6 @@ from pathlib import Path
 
 from .errors import MigrationDefinitionError, MigrationLoadError
 from .migration import Migration, file_checksum, sha256
-from .sql_file import SqlFileError, sql_migration
 
 EXTENSIONS = (".py", ".sql")
 
@@ -101,6 +100,8 @@ def _read(path: Path) -> bytes:
 
 
 def _load_sql(path: Path) -> Migration:
+    from .sql_file import SqlFileError, sql_migration  # only folders with .sql files need it
+
     data = _read(path)
     try:
         return sql_migration(path.stem, path, data)
