@@ -77,3 +77,23 @@ def test_confirmation_prompt_on_a_terminal(tmp_path: Path) -> None:
     assert "applied" in kysera_process("migrate", "status").stdout
     code, text = answer(b"y")
     assert code == 0 and "Rolled back 1 migration" in text
+
+
+def test_status_process_output_and_exit_codes(tmp_path: Path) -> None:
+    """status ends its process without the interpreter's teardown: its output and exit code
+    must still be whole (a pipe, --json, --check)."""
+    import json
+
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera_process("migrate", "up", "--steps", "2").returncode == 0
+    shown = kysera_process("migrate", "status", "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert len(data["executed"]) == 2 and len(data["pending"]) == 1
+    checked = kysera_process("migrate", "status", "--check")
+    assert checked.returncode == 1 and "1 pending" in checked.stdout + checked.stderr
+    assert checked.stdout.rstrip().endswith("1 pending")
+    piped = subprocess.run(
+        f"{KYSERA} migrate status | head -1", shell=True, capture_output=True, text=True, check=False
+    )
+    assert piped.stdout.startswith("Database") and "Error" not in piped.stderr and "error" not in piped.stderr

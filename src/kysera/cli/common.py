@@ -211,8 +211,8 @@ class KyseraGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, BrokenPipeError):
+            raise  # a closed pipe (kysera migrate status | head) is not an error to report
         except Exception as exc:
             code = report_error(exc, ctx)
             raise click.exceptions.Exit(code) from None
