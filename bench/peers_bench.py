@@ -2,7 +2,7 @@
 
 Migration i creates table t_i (three columns) and an index on it; its down drops the table. For
 N = 100 and 1000 (``--n``), on SQLite and PostgreSQL, each tool is run as whole processes, median
-of ``--runs`` runs, side by side in one run:
+of ``--runs`` rounds, side by side (each round runs every tool once):
 
 - apply all N; roll back all N; ``status`` with N applied; cold start of ``--help`` and ``status``;
   peak memory (max RSS of the apply process);
@@ -183,8 +183,10 @@ def ensure_side_venv(venv: Path) -> None:
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "alembic", "yoyo-migrations", "psycopg[binary]"], check=True)
 
 
-def bench_tool(tool: str, engine: str, n: int, runs: int, venv: Path) -> dict[str, float]:
-    samples: dict[str, list[float]] = {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []}
+def bench_tool(tool: str, engine: str, n: int, runs: int, venv: Path, samples: dict[str, list[float]] | None = None) -> dict[str, float]:
+    """Run ``tool``'s workload ``runs`` times; add to ``samples`` and return their medians."""
+    if samples is None:
+        samples = {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []}
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
             root = Path(tmp)
@@ -229,10 +231,16 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     for engine in engines:
         for n in ns:
+            # side by side: each round runs every tool once, so a machine that gets busier or
+            # quieter during the benchmark affects all tools alike
+            samples: dict[str, dict[str, list[float]]] = {
+                tool: {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []} for tool in tools
+            }
+            for _ in range(args.runs):
+                for tool in tools:
+                    results[f"{engine}/{n}/{tool}"] = bench_tool(tool, engine, n, 1, args.side_venv, samples[tool])
             for tool in tools:
-                key = f"{engine}/{n}/{tool}"
-                results[key] = bench_tool(tool, engine, n, args.runs, args.side_venv)
-                print(key, results[key], flush=True)
+                print(f"{engine}/{n}/{tool}", results[f"{engine}/{n}/{tool}"], flush=True)
     (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
     print("\n| engine | N | tool | apply s | x floor | rollback s | status s | --help s | peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -5,7 +5,7 @@ One row per migration that is applied, failed part-way, or is running right now:
 ============== ============== =====================================================================
 column         type           meaning
 ============== ============== =====================================================================
-id             serial (PK)    application order within a batch
+id             serial (PK)    application order within a batch (SQLite: INTEGER PRIMARY KEY)
 name           varchar(255)   the migration's name (unique)
 checksum       varchar(64)    sha256 of its file (or code) when it was applied or accepted
 state          varchar(16)    ``applied``, ``failed`` or ``running``
@@ -132,10 +132,13 @@ class HistoryTable:
 
     def create(self) -> None:
         """Create the table if it is not there (call it while holding the migration lock)."""
+        # SQLite: a plain INTEGER PRIMARY KEY numbers rows by itself; AUTOINCREMENT would also
+        # write sqlite_sequence at every migration's commit, for ids no order needs
+        key = "integer" if self.db.dialect.name == "sqlite" else "serial"
         (
             self.db.schema.create_table(self.name)
             .if_not_exists()
-            .add_column("id", "serial", lambda col: col.primary_key())
+            .add_column("id", key, lambda col: col.primary_key())
             .add_column("name", "varchar(255)", lambda col: col.not_null().unique())
             .add_column("checksum", "varchar(64)")
             .add_column("state", "varchar(16)", lambda col: col.not_null())
