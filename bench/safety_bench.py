@@ -24,13 +24,14 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import multiprocessing
 import os
 import random
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -40,47 +41,64 @@ URL = os.environ.get("KYSERA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:543
 RESULTS = Path(__file__).parent / "results"
 
 
+def _writer_loop(url: str, max_id: int, ready: Any, stop: Any, out: Any) -> None:
+    """One writer process: insert and update in a loop, timing every statement, until ``stop``."""
+    conn = psycopg.connect(url, autocommit=True)
+    rng = random.Random()
+    local: list[tuple[float, float]] = []
+    ready.release()
+    try:
+        while not stop.is_set():
+            t0 = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
+            conn.execute("INSERT INTO bench_events (user_id, payload, status) VALUES (%s, 'w', 'new')", (rng.randint(1, 1000),))
+            t1 = time.perf_counter()
+            conn.execute("UPDATE bench_events SET payload = 'u' WHERE id = %s", (rng.randint(1, max_id),))
+            t2 = time.perf_counter()
+            local.append((t0, t1 - t0))
+            local.append((t1, t2 - t1))
+    finally:
+        conn.close()
+        out.send(local)
+        out.close()
+
+
 class Writers:
-    """N connections inserting and updating in a loop; every statement is timed."""
+    """N connections inserting and updating in a loop, every statement timed.
+
+    Each writer is a process of its own, as an application's writers are: in threads of this
+    process they would also wait for the GIL whenever the migration code runs Python, and that
+    wait would be counted as a database stall.
+    """
 
     def __init__(self, url: str, count: int, max_id: int) -> None:
-        self.url = url
+        self.url = url.replace("postgresql+psycopg", "postgresql")
         self.count = count
         self.max_id = max_id
         self.samples: list[tuple[float, float]] = []  # (start time, latency seconds)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def _loop(self) -> None:
-        conn = psycopg.connect(self.url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
-        rng = random.Random()
-        local: list[tuple[float, float]] = []
-        try:
-            while not self._stop.is_set():
-                t0 = time.perf_counter()
-                conn.execute("INSERT INTO bench_events (user_id, payload, status) VALUES (%s, 'w', 'new')", (rng.randint(1, 1000),))
-                t1 = time.perf_counter()
-                conn.execute("UPDATE bench_events SET payload = 'u' WHERE id = %s", (rng.randint(1, self.max_id),))
-                t2 = time.perf_counter()
-                local.append((t0, t1 - t0))
-                local.append((t1, t2 - t1))
-        finally:
-            conn.close()
-            with self._lock:
-                self.samples.extend(local)
+        context = multiprocessing.get_context("spawn")
+        self._ready = context.Semaphore(0)
+        self._stop = context.Event()
+        self._context = context
+        self._workers: list[tuple[Any, Any]] = []
 
     def __enter__(self) -> Writers:
         for _ in range(self.count):
-            t = threading.Thread(target=self._loop, daemon=True)
-            t.start()
-            self._threads.append(t)
+            receive, send = self._context.Pipe(duplex=False)
+            process = self._context.Process(
+                target=_writer_loop, args=(self.url, self.max_id, self._ready, self._stop, send), daemon=True
+            )
+            process.start()
+            send.close()
+            self._workers.append((process, receive))
+        for _ in range(self.count):
+            self._ready.acquire()  # every writer is connected and writing
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        for t in self._threads:
-            t.join()
+        for process, receive in self._workers:
+            self.samples.extend(receive.recv())
+            process.join()
 
 
 def setup(db: Database, rows: int) -> None:
