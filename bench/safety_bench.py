@@ -125,6 +125,7 @@ def reset(db: Database) -> None:
     db.execute("ALTER TABLE bench_events ALTER COLUMN status DROP NOT NULL")
     db.execute("UPDATE bench_events SET status_new = NULL WHERE status_new IS NOT NULL")
     db.execute("VACUUM bench_events")
+    db.execute("CHECKPOINT")  # each variant starts without the previous one's dirty pages to write
 
 
 # ---------------------------------------------------------------------------- the changes
@@ -293,12 +294,16 @@ def main() -> None:
             ("kysera", functools.partial(safe, db)),
             ("hand", functools.partial(hand, hand_conn)),
         ]
-        for variant, fn in variants:
-            runs = []
-            for _ in range(max(1, args.repeat)):
+        # rounds of the three variants, the order rotating each round: a variant never always
+        # follows the same one (e.g. the naive run's background I/O)
+        runs: dict[str, list[dict[str, object]]] = {name: [] for name, _ in variants}
+        for round_number in range(max(1, args.repeat)):
+            shift = round_number % len(variants)
+            for variant, fn in variants[shift:] + variants[:shift]:
                 reset(db)
-                runs.append(measure(args.url, args.rows, args.writers, fn))
-            report[change][variant] = combine(runs)
+                runs[variant].append(measure(args.url, args.rows, args.writers, fn))
+        for variant, _ in variants:
+            report[change][variant] = combine(runs[variant])
             r = report[change][variant]
             print(f"{change:9} {variant:7} took {r['duration_s']:>7}s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  "
                   f"max {r['max_ms']} ms  longest stall {r['longest_stall_ms']} ms", flush=True)
