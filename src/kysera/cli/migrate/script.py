@@ -10,6 +10,7 @@ from ..common import (
     State,
     get_state,
     global_options,
+    work_begins,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def sql(
     from ...migrations import load_migrations
     from .. import offline
 
+    work_begins()  # a long run: the collector back on
     state = get_state()
     settings = state.settings()
     if dialect is None:

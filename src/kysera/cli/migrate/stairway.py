@@ -11,6 +11,7 @@ from ..common import (
     get_state,
     global_options,
     json_option,
+    work_begins,
 )
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def test_command() -> None:
     from ...config import URL_VARIABLES, resolve_url
     from ...testing.stairway import check_migrations
 
+    work_begins()  # a long run: the collector back on
     state = get_state()
     settings = state.settings()
     url: DatabaseUrl | None = None
