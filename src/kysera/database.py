@@ -36,6 +36,18 @@ class NonTransactionalStatementError(KyseraError):
     """A statement that cannot run in a transaction was executed inside one."""
 
 
+class Capture(list[CompiledStatement]):
+    """The statements :meth:`Database.capture` recorded, and whether they are the whole story.
+
+    ``replayable`` stays True while the captured code only built statements: it read nothing
+    from the database, asked whether it was being captured (``db.capturing``), and no
+    transaction block ended with an exception (which would have undone part of the record).
+    Running the record then does what running the code again would do.
+    """
+
+    replayable: bool = True
+
+
 class Result(list["Row"]):
     """The rows (as dicts) that ``execute`` returned, with ``rowcount`` and the statements run."""
 
@@ -65,7 +77,7 @@ class Database:
         self.url = url
         self._depth = 0
         self._savepoint_seq = 0
-        self._captured: list[CompiledStatement] | None = None
+        self._captured: Capture | None = None
         self._default_schema: str | None = None
         #: called with each statement before it runs (or is captured)
         self.listeners: list[Callable[[CompiledStatement], None]] = []
@@ -255,6 +267,10 @@ class Database:
     def _raw_run(self, sql: str, params: Sequence[object] | None, shown: str) -> tuple[list[Row], int]:
         if self.closed:
             raise KyseraError("this Database is closed")
+        if self._captured is not None:
+            self._captured.replayable = False  # the captured code read the database
+        elif not self._depth and self.dialect.keeping_session:
+            self.dialect.before_autocommit(self._conn)
         try:
             return self._conn.run(sql, params)
         except KyseraError:
@@ -288,6 +304,8 @@ class Database:
                 self._depth = 0
                 if self._captured is None:
                     self._safe_rollback()
+                else:
+                    self._captured.replayable = False
                 raise
             self._depth = 0
             if self._captured is None:
@@ -303,13 +321,26 @@ class Database:
             yield self
         except BaseException:
             self._depth -= 1
-            if not capturing:
+            if self._captured is not None:
+                self._captured.replayable = False  # the real run would roll part of it back
+            else:
                 self._raw_run(f"ROLLBACK TO SAVEPOINT {name}", None, "ROLLBACK TO SAVEPOINT")
                 self._raw_run(f"RELEASE SAVEPOINT {name}", None, "RELEASE SAVEPOINT")
             raise
         self._depth -= 1
         if not capturing:
             self._raw_run(f"RELEASE SAVEPOINT {name}", None, f"RELEASE SAVEPOINT {name}")
+
+    @contextmanager
+    def keep_session(self) -> Iterator[None]:
+        """Many transactions in a row: settings a transaction changes may stay between them.
+
+        The runner wraps a migration run in it; on SQLite, foreign keys then stay switched off
+        between the migrations' transactions (each still checks them before COMMIT) instead of
+        two PRAGMAs around each. Statements outside a transaction see the usual settings.
+        """
+        with self.dialect.keep_session(self._conn):
+            yield
 
     def _safe_rollback(self) -> None:
         try:
@@ -321,18 +352,33 @@ class Database:
 
     @property
     def capturing(self) -> bool:
-        return self._captured is not None
+        """Whether statements are being recorded instead of run (a dry run).
+
+        Code that asks may behave differently when captured, so its capture is not replayable.
+        """
+        if self._captured is None:
+            return False
+        self._captured.replayable = False
+        return True
 
     @contextmanager
-    def capture(self) -> Iterator[list[CompiledStatement]]:
+    def capture(self) -> Iterator[Capture]:
         """Record statements instead of running them; reads still run. Yields the record."""
         previous = self._captured
-        record: list[CompiledStatement] = []
+        record = Capture()
         self._captured = record
         try:
             yield record
         finally:
             self._captured = previous
+
+    def replay(self, statements: Sequence[CompiledStatement]) -> None:
+        """Run statements a :meth:`capture` recorded, in order, as the captured code ran them.
+
+        Meant for a replayable :class:`Capture`, inside the transaction the code ran in.
+        """
+        for statement in statements:
+            self._run_one(statement)
 
     # ----------------------------------------------------------------- catalog helpers
 

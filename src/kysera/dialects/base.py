@@ -5,7 +5,8 @@ Dialect differences live only below this folder; nothing above it branches on an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -96,6 +97,20 @@ class Dialect:
 
     def note_statement(self, statement: CompiledStatement) -> None:
         """Called for each statement run inside a transaction (SQLite tracks what to check at COMMIT)."""
+
+    #: True while :meth:`keep_session` holds: the Database then calls :meth:`before_autocommit`
+    #: before each statement it runs outside a transaction
+    keeping_session: bool = False
+
+    @contextmanager
+    def keep_session(self, conn: DriverConnection) -> Iterator[None]:
+        """Many transactions in a row (a migration run): a session setting that each transaction
+        changes for its duration may stay changed between them, and is put back at the end or
+        before a statement outside a transaction (:meth:`before_autocommit`)."""
+        yield
+
+    def before_autocommit(self, conn: DriverConnection) -> None:
+        """Inside :meth:`keep_session`: put session settings back before a statement outside a transaction."""
 
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         """A clearer cause for ``error``, raised by ``statement`` (MySQL's refused ALGORITHM/LOCK); None: as is."""

@@ -166,6 +166,16 @@ _ALLOWED_OPS = {
     "in", "not in", "is", "is not",
 }  # fmt: skip
 
+#: type name (as written) -> its portable auto-numbered kind, or None; grows with the spellings met
+_SERIAL_KINDS: dict[str, str | None] = {
+    "serial": "serial",
+    "serial4": "serial",
+    "bigserial": "bigserial",
+    "serial8": "bigserial",
+    "smallserial": "smallserial",
+    "serial2": "smallserial",
+}
+
 _TYPE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\(.*\))?\s*$")
 
 
@@ -414,11 +424,15 @@ class QueryCompiler:
     @staticmethod
     def serial_kind(col: ColumnDefinitionNode) -> str | None:
         """``"serial"`` / ``"bigserial"`` when the column uses a portable auto-numbered type."""
-        if isinstance(col.data_type.name, str):
-            name = col.data_type.name.strip().lower()
-            if name in ("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"):
-                return {"serial4": "serial", "serial8": "bigserial", "serial2": "smallserial"}.get(name, name)
-        return None
+        name = col.data_type.name
+        if not isinstance(name, str):
+            return None
+        kind = _SERIAL_KINDS.get(name)
+        if kind is None and name not in _SERIAL_KINDS:
+            kind = _SERIAL_KINDS.get(name.strip().lower())
+            if len(_SERIAL_KINDS) < 1024:  # type names repeat: remember each spelling's answer
+                _SERIAL_KINDS[name] = kind
+        return kind
 
     # ----------------------------------------------------------------- columns and constraints
 

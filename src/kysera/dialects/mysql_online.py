@@ -439,6 +439,11 @@ class OnlineClauses:
         return replace(node, algorithm=algorithm, lock=lock, online_auto=True)
 
 
+def needs_online_clauses(db: Database, safety: str, allow: Collection[str]) -> bool:
+    """Whether :func:`online_clauses` adds anything for a migration."""
+    return db.dialect.name == "mysql" and safety != "off" and "KS213" not in allow and db.adjuster is None
+
+
 @contextmanager
 def online_clauses(db: Database, safety: str, allow: Collection[str]) -> Iterator[None]:
     """While a migration runs: the automatic online clauses on MySQL/MariaDB.
@@ -446,7 +451,7 @@ def online_clauses(db: Database, safety: str, allow: Collection[str]) -> Iterato
     Nothing with ``safety="off"``, or when the migration acknowledges ``KS213`` (it accepts that
     MySQL copies a table), or on other engines.
     """
-    if db.dialect.name != "mysql" or safety == "off" or "KS213" in allow or db.adjuster is not None:
+    if not needs_online_clauses(db, safety, allow):
         yield
         return
     db.adjuster = OnlineClauses(db)

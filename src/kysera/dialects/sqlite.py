@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import decimal
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
@@ -92,6 +93,8 @@ class SqliteCompiler(QueryCompiler):
     def _inline_serial_primary_key(self, node: CreateTableNode) -> CreateTableNode:
         """A one-column table-level primary key on a serial column becomes the column's own
         PRIMARY KEY: only there can SQLite number it (INTEGER PRIMARY KEY AUTOINCREMENT)."""
+        if not any(isinstance(c, PrimaryKeyConstraintNode) for c in node.constraints):
+            return node
         serial = {c.name for c in node.columns if self.serial_kind(c) is not None or c.auto_increment}
         constraints = []
         columns = node.columns
@@ -150,15 +153,31 @@ class SqliteDialect(Dialect):
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         super().__init__(server_version, version_text)
-        self._restore_foreign_keys = False
+        # the connection enforces foreign keys, so this transaction checks them at COMMIT
+        self._checking = False
         # what COMMIT must check: None nothing, a set of tables (rows inserted), or "all"
         self._check: set[str] | str | None = None
+        # PRAGMA foreign_keys is OFF on a transaction's behalf though no transaction is open
+        # (keep_session: it stays off between the transactions of a migration run)
+        self._fk_off = False
+        # the connection's own foreign_keys setting, remembered while keep_session holds
+        self._enforced: bool | None = None
 
     def begin(self, conn: DriverConnection) -> None:
-        rows, _ = conn.run("PRAGMA foreign_keys", None)
-        self._restore_foreign_keys = bool(rows and next(iter(rows[0].values())))
-        if self._restore_foreign_keys:
+        if self._fk_off:
+            enforced = True  # turned off by us, so it is on for everyone else
+        elif self._enforced is not None:
+            enforced = self._enforced
+        else:
+            rows, _ = conn.run("PRAGMA foreign_keys", None)
+            enforced = bool(rows and next(iter(rows[0].values())))
+            if self.keeping_session:
+                self._enforced = enforced
+        self._checking = enforced
+        if enforced and not self._fk_off:
+            # SQLite ignores this pragma inside a transaction, and table rebuilds need it off
             conn.run("PRAGMA foreign_keys = OFF", None)
+        self._fk_off = False
         try:
             conn.run("BEGIN IMMEDIATE", None)
         except BaseException:
@@ -167,7 +186,7 @@ class SqliteDialect(Dialect):
 
     def note_statement(self, statement: CompiledStatement) -> None:
         """Which foreign keys a statement can break; creating tables and indexes breaks none."""
-        if not self._restore_foreign_keys or self._check == "all":
+        if not self._checking or self._check == "all":
             return
         node = statement.node
         if isinstance(node, CreateTableNode | CreateIndexNode) or statement.reads:
@@ -191,7 +210,7 @@ class SqliteDialect(Dialect):
         return rows
 
     def commit(self, conn: DriverConnection) -> None:
-        if self._restore_foreign_keys:
+        if self._checking:
             rows = self._violations(conn)
             if rows:
                 self.rollback(conn)
@@ -215,8 +234,32 @@ class SqliteDialect(Dialect):
 
     def _end(self, conn: DriverConnection) -> None:
         self._check = None
-        if self._restore_foreign_keys:
-            self._restore_foreign_keys = False
+        if self._checking:
+            self._checking = False
+            if self.keeping_session:
+                self._fk_off = True  # the next transaction wants it off too
+            else:
+                conn.run("PRAGMA foreign_keys = ON", None)
+
+    @contextmanager
+    def keep_session(self, conn: DriverConnection) -> Iterator[None]:
+        """Foreign keys stay off between transactions, instead of two PRAGMAs around each one."""
+        if self.keeping_session:
+            yield
+            return
+        self.keeping_session = True
+        try:
+            yield
+        finally:
+            self.keeping_session = False
+            self._enforced = None
+            self.before_autocommit(conn)
+
+    def before_autocommit(self, conn: DriverConnection) -> None:
+        # a statement outside a transaction sees the connection's own setting, which it may change
+        self._enforced = None
+        if self._fk_off:
+            self._fk_off = False
             conn.run("PRAGMA foreign_keys = ON", None)
 
     @cached_property

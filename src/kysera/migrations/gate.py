@@ -15,6 +15,7 @@ from ..safety import Facts, Finding, LiveFacts, SafetyOptions, analyze
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
+    from ..nodes import CompiledStatement
     from .migration import Direction, Migration
     from .runner import MigrationRunner
 
@@ -41,6 +42,9 @@ class GateReport:
     outside_transaction: set[str] = field(default_factory=set)
     #: migrations that could not be dry-run in advance (they read what earlier ones create)
     unanalysed: list[str] = field(default_factory=list)
+    #: migrations whose dry run built its statements without touching the database (see
+    #: :class:`~kysera.database.Capture`): running those statements is running the migration
+    replays: dict[str, list[CompiledStatement]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -72,6 +76,8 @@ def inspect_plan(
         outside = in_tx and any(not s.transactional for s in captured)
         if outside:
             report.outside_transaction.add(migration.name)
+        elif in_tx and captured.replayable:
+            report.replays[migration.name] = captured
         if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
             continue
         report.findings.extend(

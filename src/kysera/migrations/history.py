@@ -25,6 +25,7 @@ dry runs only read it and treat a missing table as an empty history.
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import StatementError
@@ -81,6 +82,11 @@ def utc_now() -> _dt.datetime:
 
 def _timestamp_text(moment: _dt.datetime) -> str:
     return moment.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _now_text() -> str:
+    """``_timestamp_text(utc_now())``, at a fraction of the cost (one history row per migration)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
 
 def _parse_time(value: object) -> _dt.datetime | None:
@@ -199,7 +205,7 @@ class HistoryTable:
         duration_ms: int | None = None,
         direction: str | None = None,
     ) -> None:
-        values = (name, checksum, state, direction, batch, _timestamp_text(utc_now()), duration_ms)
+        values = (name, checksum, state, direction, batch, _now_text(), duration_ms)
         if self._insert is not None and not self.db.capturing:
             # compiled once from the builder; later inserts only bind their values (a run of a
             # thousand migrations would otherwise compile the same INSERT a thousand times).

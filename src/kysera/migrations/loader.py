@@ -44,10 +44,7 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
         )
     if not folder.is_dir():
         raise MigrationLoadError([f"{folder} is not a folder; point to the folder that holds the migration files"], [folder])
-    files = sorted(
-        (p for p in folder.iterdir() if is_migration_file(p)),
-        key=lambda p: (p.stem, p.suffix),
-    )
+    files = sorted(_migration_files(folder), key=lambda p: (p.stem, p.suffix))
     problems: list[str] = []
     bad: list[Path] = []
     seen: dict[str, Path] = {}
@@ -78,14 +75,23 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
     return migrations
 
 
-def is_migration_file(path: Path) -> bool:
-    name = path.name
-    return (
-        not name.startswith(("_", "."))
-        and path.suffix in EXTENSIONS
-        and path.stem != ""
-        and not path.is_dir()  # a dangling link or unreadable file is reported, not skipped
-    )
+def _migration_files(folder: Path) -> list[Path]:
+    """The migration files of ``folder``: ``.py`` and ``.sql`` files whose names do not start with
+    ``_`` or ``.``; from one directory listing (no stat per file)."""
+    found: list[Path] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            stem, dot, suffix = name.rpartition(".")
+            if (
+                dot
+                and stem
+                and f".{suffix}" in EXTENSIONS
+                and not name.startswith(("_", "."))
+                and not entry.is_dir()  # a dangling link or unreadable file is reported, not skipped
+            ):
+                found.append(folder / name)
+    return found
 
 
 class _Problem(Exception):

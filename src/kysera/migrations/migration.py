@@ -6,12 +6,13 @@ import inspect
 from collections.abc import Callable, Iterable
 from importlib import import_module
 from pathlib import Path
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .errors import MigrationDefinitionError
 
 if TYPE_CHECKING:
-    from ..database import Database
+    from ..database import Capture, Database
     from ..nodes import CompiledStatement
 
 Direction = Literal["up", "down"]
@@ -74,7 +75,7 @@ class Migration:
                 f"migration {name}{where}: down must be a function taking the database (or None), got {down!r}"
             )
         for label, fn in (("up", up), ("down", down)):
-            if fn is not None and inspect.iscoroutinefunction(fn):
+            if fn is not None and _is_async(fn):
                 raise MigrationDefinitionError(
                     f"migration {name}{where}: {label} is an async function; kysera runs migrations "
                     f"synchronously, so write 'def {label}(db)' instead of 'async def'"
@@ -107,7 +108,7 @@ class Migration:
         self.transaction = transaction
         self.down_transaction = down_transaction
         self.description = description
-        self.path = Path(path) if path is not None else None
+        self.path = path if isinstance(path, Path) or path is None else Path(path)
         self._checksum = checksum
         #: the statements of a .sql migration, per direction (set by the loader)
         self._sql: dict[str, list[str]] | None = None
@@ -117,16 +118,17 @@ class Migration:
 
     def capture(
         self, db: Database, direction: Direction, *, in_transaction: bool, into: list[CompiledStatement] | None = None
-    ) -> list[CompiledStatement]:
+    ) -> Capture:
         """Run ``direction`` with :meth:`Database.capture`: the statements it would run, unrun.
 
         Reads still run. Exceptions propagate; the statements captured before one are in
         ``into`` (when given). Used by dry runs, the safety gate and ``kysera migrate sql``.
         """
-        record = into if into is not None else []
         fn = self.function(direction)
         if fn is None:
-            return record
+            from ..database import Capture
+
+            return Capture()
         with db.capture() as captured:
             try:
                 if in_transaction:
@@ -135,8 +137,9 @@ class Migration:
                 else:
                     fn(db)
             finally:
-                record.extend(captured)
-        return record
+                if into is not None:
+                    into.extend(captured)
+        return captured
 
     def uses_transaction(self, direction: Direction) -> bool:
         """Whether this migration asks to run ``direction`` inside a transaction."""
@@ -164,6 +167,12 @@ class Migration:
 
     def __repr__(self) -> str:
         return f"<Migration {self.name}>"
+
+
+def _is_async(fn: object) -> bool:
+    if type(fn) is FunctionType:  # the usual case, checked without inspect's unwrapping
+        return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
+    return inspect.iscoroutinefunction(fn)
 
 
 def sha256(data: bytes = b"") -> Hash:

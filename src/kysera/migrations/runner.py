@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
-from ..database import NonTransactionalStatementError
+from ..database import ConnectionLostError, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..errors import ConfigurationError, StatementError, driver_reason
 from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode
@@ -204,6 +204,8 @@ class MigrationRunner:
         self._outside: set[str] = set()
         #: safety="auto": the node rewriter of each migration that gets a safe rewrite
         self._rewriters: dict[str, Rewriter] = {}
+        #: the gate's statements of each migration whose dry run touched nothing (see _replay)
+        self._replays: dict[str, list[CompiledStatement]] = {}
         if isinstance(migrations, str | bytes) or not isinstance(migrations, Iterable):
             raise MigrationDefinitionError(
                 f"migrations must be a list of Migration objects (or a folder for create_migration_runner), got {migrations!r}"
@@ -668,7 +670,11 @@ class MigrationRunner:
         started = time.perf_counter()
         result = MigrationResult(dry_run=dry)
         try:
-            with self._locked(dry), lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout):
+            with (
+                self._locked(dry),
+                lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout),
+                self.db.keep_session(),
+            ):
                 # session timeouts for the whole run: the gate's catalog reads and every statement
                 # fail fast instead of queueing behind someone else's lock
                 state = self._read_state()
@@ -678,6 +684,7 @@ class MigrationRunner:
                 changed = self._check_drift(state)
                 plan = planner(state)
                 self._precheck(plan)
+                self._replays = {}
                 self._gate(plan, dry, result)
                 self._accept_changed(changed, dry)
                 if action == "up":
@@ -709,6 +716,7 @@ class MigrationRunner:
         # (CONCURRENTLY, db.backfill)
         report = inspect_plan(self, plan, judge)
         self._outside |= report.outside_transaction
+        self._replays = report.replays
         result.findings = report.findings
         if self.safety == "auto":
             self._plan_rewrites(report.findings)
@@ -772,13 +780,23 @@ class MigrationRunner:
 
     def _step_with_retries(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
         """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
+        from ..dialects.mysql_online import needs_online_clauses
         from ..dialects.online import is_lock_timeout
 
         attempt = 0
+        # most steps need neither wrapper: skip making them (a run may have thousands of steps)
+        plain = (
+            not self.db.dialect.capabilities.concurrent_index
+            and (direction == "down" or migration.name not in self._rewriters)
+            and not needs_online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow)
+        )
         while True:
             try:
-                with self._invalid_index_cleanup(), self._rewriting(migration, direction):
+                if plain:
                     self._step(migration, direction, batch, result)
+                else:
+                    with self._invalid_index_cleanup(), self._rewriting(migration, direction):
+                        self._step(migration, direction, batch, result)
                 return
             except MigrationError as exc:
                 if not (exc.rolled_back and exc.cause is not None and is_lock_timeout(self.db, exc.cause)) or attempt >= self.lock_retries:
@@ -898,17 +916,19 @@ class MigrationRunner:
         statements = step.statements
         listener = statements.append
         self.db.listeners.append(listener)
+        replay = self._replays.pop(migration.name, None) if direction == "up" and atomic else None
         started = time.perf_counter()
         try:
-            if in_tx:
-                with self.db.transaction():
+            if replay is None or not self._replay(replay, migration, batch, started, step):
+                if in_tx:
+                    with self.db.transaction():
+                        fn(self.db)
+                        _remove(self.db.listeners, listener)
+                        self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
+                else:
                     fn(self.db)
                     _remove(self.db.listeners, listener)
                     self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
-            else:
-                fn(self.db)
-                _remove(self.db.listeners, listener)
-                self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
         except Exception as exc:
             _remove(self.db.listeners, listener)
             step.duration = time.perf_counter() - started
@@ -938,6 +958,46 @@ class MigrationRunner:
                     result=result,
                     rolled_back=False,
                 ) from exc
+
+    def _replay(
+        self, replay: list[CompiledStatement], migration: Migration, batch: int, started: float, step: MigrationStep
+    ) -> bool:
+        """Run the statements the gate captured for ``migration`` instead of calling its ``up`` again.
+
+        Only for a migration whose dry run built its statements without touching the database
+        (:class:`~kysera.database.Capture`), in an all-or-nothing transaction, with nothing that
+        changes how nodes compile (auto-fix, MySQL's online clauses). When a statement fails,
+        the transaction rolls back and False says to run the code itself, which then handles
+        or reports the failure as it always would: the result is the same as running ``up``,
+        without building and compiling every statement a second time.
+        """
+        from ..dialects.online import is_lock_timeout
+
+        if self.db.rewriter is not None or self.db.adjuster is not None:
+            return False
+        replayed = False
+        try:
+            with self.db.transaction():
+                self.db.replay(replay)
+                replayed = True
+                _remove(self.db.listeners, step.statements.append)
+                self._record_success(migration, "up", batch, time.perf_counter() - started, True)
+        except ConnectionLostError:
+            raise
+        except Exception as exc:
+            cause = exc.cause if isinstance(exc, StatementError) else exc
+            if replayed or is_lock_timeout(self.db, cause):
+                raise  # not something the migration's code could have handled: report it
+            step.statements.clear()
+            if step.statements.append not in self.db.listeners:
+                self.db.listeners.append(step.statements.append)
+            self.logger.debug(
+                "%s: a statement of its dry run failed (%s); running its up() to handle or report that",
+                migration.name,
+                _first_line(str(exc)),
+            )
+            return False
+        return True
 
     # history bookkeeping around one step ----------------------------------------
 

@@ -106,12 +106,19 @@ def _runner_logger(out: Output) -> logging.Logger:
     """The runner's log: warnings always, lock waits always, the rest with -v (debug with -vv)."""
     import logging
 
-    logger = logging.getLogger("kysera.cli.runner")
+    class RunnerLog(logging.Logger):
+        """Makes records only for what will be shown: a run logs a few per migration, and a
+        record costs more than the statements of a small migration."""
+
+        def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+            text = str(msg)
+            if text.startswith("waiting for") or (out.verbose and not text.startswith(_PRINTED_BY_COMMAND)):
+                super().info(msg, *args, **kwargs)
+
+    logger = RunnerLog("kysera.cli.runner")
     logger.propagate = False
-    # debug records are only made when they will be shown (-vv): a run logs a few per migration
+    # debug records are only made when they will be shown (-vv)
     logger.setLevel(logging.DEBUG if out.verbose > 1 else logging.INFO)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
 
     class ToOutput(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -123,7 +130,7 @@ def _runner_logger(out: Output) -> logging.Logger:
             elif record.levelno >= logging.INFO:
                 if message.startswith("waiting for"):
                     out.note(message + " ...")
-                elif not message.startswith(("migrated ", "dry run: ")):  # printed by the command
+                elif not message.startswith(_PRINTED_BY_COMMAND):
                     out.detail(message)
             elif out.verbose > 1:
                 out.detail(message)
@@ -131,6 +138,10 @@ def _runner_logger(out: Output) -> logging.Logger:
     logger.addHandler(ToOutput())
     _show_backfill_progress(out)
     return logger
+
+
+#: the runner's INFO lines that the command prints itself, in its summary
+_PRINTED_BY_COMMAND = ("migrated ", "dry run: ")
 
 
 def _show_backfill_progress(out: Output) -> None:

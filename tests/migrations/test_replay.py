@@ -1,0 +1,218 @@
+"""The gate's dry run stands in for a second call of ``up`` only when that changes nothing.
+
+Before ``up`` runs anything, the safety gate dry-runs every pending migration. A migration whose
+dry run built its statements without touching the database then runs those statements instead of
+building them again (on engines with transactional DDL). These tests pin down that a migration
+behaves exactly as if its code had run for real, whatever it does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kysera import Database, sql
+from kysera.errors import StatementError
+from kysera.migrations import Migration, MigrationError, create_migration_runner
+
+from .util import history_rows, tables
+
+
+def _create(db: Database, table: str) -> None:
+    db.schema.create_table(table).add_column("id", "integer", lambda c: c.primary_key()).execute()
+
+
+def test_a_plain_migration_runs_the_statements_its_dry_run_built(db: Database) -> None:
+    calls: list[str] = []
+
+    def up(db: Database) -> None:
+        calls.append("up")
+        _create(db, "plain")
+        db.schema.create_index("plain_id").on("plain").column("id").execute()
+
+    result = create_migration_runner(db, [Migration("001_plain", up)]).up()
+
+    assert "plain" in tables(db)
+    assert [r["name"] for r in history_rows(db)] == ["001_plain"]
+    # the dry run of the gate, then the real run: once when its statements are replayed
+    assert len(calls) == (1 if db.dialect.transactional_ddl else 2)
+    if db.dialect.transactional_ddl:  # (MySQL's real run adds its online clauses)
+        built = db.schema.create_table("plain").add_column("id", "integer", lambda c: c.primary_key())
+        expected = [*db.compile(built), *db.compile(db.schema.create_index("plain_id").on("plain").column("id"))]
+        assert [s.sql for s in result.steps[0].statements] == [s.sql for s in expected]
+
+
+def test_a_migration_that_reads_sees_what_earlier_ones_of_the_run_made(db: Database) -> None:
+    def second(db: Database) -> None:
+        # in the dry run "first" does not exist yet; for real it does
+        _create(db, "seen" if db.table_exists("first") else "not_seen")
+
+    runner = create_migration_runner(
+        db, [Migration("001_first", lambda db: _create(db, "first")), Migration("002_second", second)]
+    )
+    runner.up()
+
+    assert "seen" in tables(db)
+    assert "not_seen" not in tables(db)
+
+
+def test_a_failure_the_migration_handles_stays_handled(db: Database) -> None:
+    def up(db: Database) -> None:
+        try:
+            with db.transaction():
+                db.execute("INSERT INTO no_such_table (id) VALUES (1)")
+        except StatementError:
+            pass  # optional data: fine when the table is not there
+        _create(db, "after_handled")
+
+    create_migration_runner(db, [Migration("001_handles", up)]).up()
+
+    assert "after_handled" in tables(db)
+    assert [r["state"] for r in history_rows(db)] == ["applied"]
+
+
+def test_a_failure_the_migration_does_not_handle_is_reported_once(db: Database) -> None:
+    def up(db: Database) -> None:
+        _create(db, "before_failure")
+        db.execute(sql("INSERT INTO no_such_table (id) VALUES (1)"))
+
+    with pytest.raises(MigrationError) as caught:
+        create_migration_runner(db, [Migration("001_fails", up)]).up()
+
+    assert "no_such_table" in str(caught.value)
+    assert caught.value.statement is not None and "no_such_table" in caught.value.statement
+    if db.dialect.transactional_ddl:
+        assert "before_failure" not in tables(db)
+        assert history_rows(db) == []
+
+
+def test_a_block_that_raises_inside_a_migration_is_undone(db: Database) -> None:
+    if not db.dialect.transactional_ddl:
+        pytest.skip("MySQL commits DDL at once, so a savepoint cannot undo a CREATE TABLE")
+
+    def up(db: Database) -> None:
+        try:
+            with db.transaction():
+                _create(db, "undone")
+                raise ValueError("changed my mind")
+        except ValueError:
+            pass
+        _create(db, "kept")
+
+    create_migration_runner(db, [Migration("001_savepoint", up)]).up()
+
+    assert "kept" in tables(db)
+    assert "undone" not in tables(db)
+
+
+def test_code_that_asks_whether_it_is_a_dry_run_runs_for_real(db: Database) -> None:
+    sent: list[str] = []
+
+    def up(db: Database) -> None:
+        _create(db, "notified")
+        if not db.capturing:
+            sent.append("email")  # a side effect outside the database, once
+
+    create_migration_runner(db, [Migration("001_notify", up)]).up()
+
+    assert sent == ["email"]
+    assert "notified" in tables(db)
+
+
+def test_a_value_the_code_computes_is_written_once(db: Database) -> None:
+    import itertools
+
+    counter = itertools.count(1)
+
+    def up(db: Database) -> None:
+        _create(db, "seeded")
+        db.insert_into("seeded").values({"id": next(counter)}).execute()
+
+    create_migration_runner(db, [Migration("001_seed", up)]).up()
+
+    rows = db.select_from("seeded").select(["id"]).fetch_all()
+    # one row, from whichever run of the code wrote it
+    assert len(rows) == 1
+
+
+# ----------------------------------------------------------------------------- SQLite foreign keys
+
+
+def test_sqlite_foreign_keys_are_on_again_after_a_run(tmp_path: object) -> None:
+    from kysera import connect
+
+    db = connect(f"sqlite:///{tmp_path}/fk.db")
+    migrations = [Migration(f"00{i}_t{i}", lambda db, i=i: _create(db, f"t{i}")) for i in range(1, 4)]
+    create_migration_runner(db, migrations).up()
+
+    assert db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
+    db.close()
+
+
+def _parent_and_child(db: Database) -> None:
+    _create(db, "parent")
+    (
+        db.schema.create_table("child")
+        .add_column("id", "integer", lambda c: c.primary_key())
+        .add_column("parent_id", "integer", lambda c: c.references("parent.id"))
+        .execute()
+    )
+
+
+def test_sqlite_a_migration_outside_a_transaction_in_a_run_has_foreign_keys_enforced(tmp_path: object) -> None:
+    from kysera import connect
+
+    db = connect(f"sqlite:///{tmp_path}/fk.db")
+
+    def orphan(db: Database) -> None:
+        db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()
+
+    migrations = [
+        Migration("001_tables", _parent_and_child),
+        Migration("002_t", lambda db: _create(db, "t")),
+        Migration("003_orphan", orphan, transaction=False),
+    ]
+    with pytest.raises(MigrationError) as caught:
+        create_migration_runner(db, migrations).up()
+
+    assert "FOREIGN KEY" in str(caught.value)
+    assert db.select_from("child").select(["id"]).fetch_all() == []
+    db.close()
+
+
+def test_sqlite_a_migration_in_a_run_still_checks_foreign_keys_at_commit(tmp_path: object) -> None:
+    from kysera import connect
+
+    db = connect(f"sqlite:///{tmp_path}/fk.db")
+
+    def orphan(db: Database) -> None:
+        db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()
+
+    migrations = [
+        Migration("001_tables", _parent_and_child),
+        Migration("002_t", lambda db: _create(db, "t")),
+        Migration("003_orphan", orphan),
+    ]
+    with pytest.raises(MigrationError) as caught:
+        create_migration_runner(db, migrations).up()
+
+    assert "break a foreign key" in str(caught.value)
+    assert db.select_from("child").select(["id"]).fetch_all() == []
+    assert [r["name"] for r in history_rows(db)] == ["001_tables", "002_t"]
+    db.close()
+
+
+def test_sqlite_a_migration_that_turns_foreign_keys_off_keeps_them_off(tmp_path: object) -> None:
+    from kysera import connect
+
+    db = connect(f"sqlite:///{tmp_path}/fk.db")
+    migrations = [
+        Migration("001_t", lambda db: _create(db, "t")),
+        Migration("002_off", lambda db: db.execute("PRAGMA foreign_keys = OFF"), transaction=False),
+        Migration("003_tables", _parent_and_child),
+        Migration("004_orphan", lambda db: db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()),
+    ]
+    create_migration_runner(db, migrations).up()
+
+    assert db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 0
+    assert len(db.select_from("child").select(["id"]).fetch_all()) == 1
+    db.close()
