@@ -92,9 +92,15 @@ class State:
 
 
 def work_begins() -> None:
-    """Start-up is over: turn the cyclic garbage collector back on (``main`` turned it off)."""
+    """Start-up is over: turn the cyclic garbage collector back on (``main`` turned it off).
+
+    What start-up made (modules, the loaded migrations) lives as long as the process, so it is
+    frozen first: later collections only look at what the work itself allocates.
+    """
     import gc
 
+    if not gc.isenabled():
+        gc.freeze()
     gc.enable()
 
 

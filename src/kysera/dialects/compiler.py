@@ -166,6 +166,9 @@ _ALLOWED_OPS = {
     "in", "not in", "is", "is not",
 }  # fmt: skip
 
+#: (type name as written, id of a compiler's type_aliases) -> the type as that engine writes it
+_TYPE_TEXT: dict[tuple[str, int], str] = {}
+
 #: type name (as written) -> its portable auto-numbered kind, or None; grows with the spellings met
 _SERIAL_KINDS: dict[str, str | None] = {
     "serial": "serial",
@@ -403,15 +406,21 @@ class QueryCompiler:
             return self.enum_data_type(node.name)
         if isinstance(node.name, RawNode):
             return self.inline_sql(node.name)
+        aliases = self.type_aliases
+        known = _TYPE_TEXT.get((node.name, id(aliases)))
+        if known is not None:
+            return known
         text = node.name.strip()
         m = _TYPE_RE.match(text)
         if not m:
             raise BuilderError(f"invalid column data type {node.name!r}")
         base = " ".join(m.group(1).lower().split())
         args = m.group(2) or ""
-        alias = self.type_aliases.get(base)
+        alias = aliases.get(base)
         if alias is not None:
-            return alias + args if "(" not in alias else alias
+            text = alias + args if "(" not in alias else alias
+        if len(_TYPE_TEXT) < 4096:  # type names repeat across a project's columns
+            _TYPE_TEXT[node.name, id(aliases)] = text
         return text
 
     def enum_data_type(self, node: EnumTypeNode) -> str:

@@ -210,7 +210,7 @@ class HistoryTable:
             # compiled once from the builder; later inserts only bind their values (a run of a
             # thousand migrations would otherwise compile the same INSERT a thousand times).
             # Scripts and dry runs (capturing) compile each one, to show its values inline.
-            self.db.run_compiled([replace(self._insert, params=values, display=None)])
+            self.db.replay([replace(self._insert, params=values, display=None)])
             return
         compiled = self.db.compile(
             self.db.insert_into(self.name).values(dict(zip(INSERT_COLUMNS, values, strict=True)))

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
 from ..database import ConnectionLostError, NonTransactionalStatementError
 from ..dialects import raw_text
+from ..dialects.mysql_online import needs_online_clauses, online_clauses
+from ..dialects.online import is_lock_timeout, lock_timeouts
 from ..errors import ConfigurationError, StatementError, driver_reason
 from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode
 from .errors import (
@@ -664,8 +666,6 @@ class MigrationRunner:
             self.logger.debug("created the history table %s", self.history.shown)
 
     def _run(self, action: str, planner: Callable[[_State], Plan], dry_run: bool | None) -> MigrationResult:
-        from ..dialects.online import lock_timeouts
-
         dry = self.dry_run if dry_run is None else bool(dry_run)
         started = time.perf_counter()
         result = MigrationResult(dry_run=dry)
@@ -762,8 +762,6 @@ class MigrationRunner:
 
     @contextmanager
     def _rewriting(self, migration: Migration, direction: Direction) -> Iterator[None]:
-        from ..dialects.mysql_online import online_clauses
-
         rewriter = self._rewriters.get(migration.name) if direction == "up" else None
         if rewriter is None:
             with online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow):
@@ -780,9 +778,6 @@ class MigrationRunner:
 
     def _step_with_retries(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
         """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
-        from ..dialects.mysql_online import needs_online_clauses
-        from ..dialects.online import is_lock_timeout
-
         attempt = 0
         # most steps need neither wrapper: skip making them (a run may have thousands of steps)
         plain = (
@@ -971,8 +966,6 @@ class MigrationRunner:
         or reports the failure as it always would: the result is the same as running ``up``,
         without building and compiling every statement a second time.
         """
-        from ..dialects.online import is_lock_timeout
-
         if self.db.rewriter is not None or self.db.adjuster is not None:
             return False
         replayed = False

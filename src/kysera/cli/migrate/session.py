@@ -46,12 +46,12 @@ class Session:
     def __init__(self, state: State, *, read_only: bool = False, safety: str | None = None) -> None:
         from ...migrations import create_migration_runner
 
-        work_begins()
         self.state = state
         self.out = state.out
         settings = state.settings()
         self.settings = settings
         self.migrations = load_project_migrations(state)
+        work_begins()  # after loading: the migrations are frozen with the rest of start-up
         self.db = state.connect(read_only=read_only)
         try:
             self.runner = create_migration_runner(
