@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from ..nodes import CompiledStatement
+    from ..nodes import CompiledStatement, IdentifierNode
     from ..url import DatabaseUrl
     from .compiler import QueryCompiler, Reader
 
@@ -97,6 +97,10 @@ class Dialect:
 
     def note_statement(self, statement: CompiledStatement) -> None:
         """Called for each statement run inside a transaction (SQLite tracks what to check at COMMIT)."""
+
+    def note_no_foreign_keys(self, table: IdentifierNode) -> None:
+        """``table`` declares no foreign keys (kysera's history table): rows inserted into it
+        cannot break one, so a transaction need not check them (SQLite)."""
 
     #: True while :meth:`keep_session` holds: the Database then calls :meth:`before_autocommit`
     #: before each statement it runs outside a transaction

@@ -14,7 +14,6 @@ the database, how long it waited and, where the engine can tell, who holds the l
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import LockError, LockTimeoutError
+from ..hashing import sha256
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -103,7 +103,7 @@ class PostgresAdvisoryLock(MigrationLock):
         row = db.fetch("SELECT current_database() AS d, current_schema() AS s")[0]
         database = str(row["d"])
         schema = table.schema or str(row["s"] or "public")
-        digest = hashlib.sha256(_key_text(database, schema, table.name).encode()).digest()
+        digest = sha256(_key_text(database, schema, table.name).encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self.description = f"PostgreSQL database {database!r} (advisory lock {self.key} for {schema}.{table.name})"
 
@@ -139,7 +139,7 @@ class MysqlNamedLock(MigrationLock):
         database = table.schema or str(db.fetch("SELECT DATABASE() AS d")[0]["d"] or "")
         name = _key_text(database, table.name)
         if len(name) > 64:  # GET_LOCK names are at most 64 characters
-            name = "kysera-migrations:" + hashlib.sha256(name.encode()).hexdigest()[:40]
+            name = "kysera-migrations:" + sha256(name.encode()).hexdigest()[:40]
         self.name = name
         self.description = f"{db.dialect.display_name} database {database!r} (GET_LOCK {name!r})"
 

@@ -162,6 +162,8 @@ class SqliteDialect(Dialect):
         self._fk_off = False
         # the connection's own foreign_keys setting, remembered while keep_session holds
         self._enforced: bool | None = None
+        # tables of the main schema that declare no foreign keys (note_no_foreign_keys)
+        self._no_foreign_keys: set[str] = set()
 
     def begin(self, conn: DriverConnection) -> None:
         if self._fk_off:
@@ -192,11 +194,17 @@ class SqliteDialect(Dialect):
         if isinstance(node, CreateTableNode | CreateIndexNode) or statement.reads:
             return
         if isinstance(node, InsertNode) and node.table.schema is None:
+            if node.table.name in self._no_foreign_keys:
+                return
             checked = self._check if isinstance(self._check, set) else set()
             checked.add(node.table.name)  # new rows can only break their own table's keys
             self._check = checked
             return
         self._check = "all"  # updates, deletes, drops, rebuilds, raw SQL: check every table
+
+    def note_no_foreign_keys(self, table: IdentifierNode) -> None:
+        if table.schema is None:
+            self._no_foreign_keys.add(table.name)
 
     def _violations(self, conn: DriverConnection) -> list[Row]:
         if self._check is None:

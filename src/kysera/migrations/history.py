@@ -126,6 +126,7 @@ class HistoryTable:
         self.name = table_name
         self.node: IdentifierNode = db._table(table_name)
         self._insert: CompiledStatement | None = None
+        db.dialect.note_no_foreign_keys(self.node)  # its rows reference nothing
 
     @property
     def shown(self) -> str:

@@ -26,8 +26,9 @@ import sys
 import types
 from pathlib import Path
 
+from ..hashing import sha256
 from .errors import MigrationDefinitionError, MigrationLoadError
-from .migration import Migration, file_checksum, sha256
+from .migration import Migration, file_checksum
 
 EXTENSIONS = (".py", ".sql")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from importlib import import_module
 from pathlib import Path
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
+from ..hashing import sha256
 from .errors import MigrationDefinitionError
 
 if TYPE_CHECKING:
@@ -173,33 +173,6 @@ def _is_async(fn: object) -> bool:
     if type(fn) is FunctionType:  # the usual case, checked without inspect's unwrapping
         return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
     return inspect.iscoroutinefunction(fn)
-
-
-def sha256(data: bytes = b"") -> Hash:
-    """A sha256 hash object: CPython's own implementation when it has one.
-
-    ``hashlib`` loads OpenSSL first, which costs more than hashing a hundred migration files
-    (``kysera migrate status`` does that on every start); the digests are the same.
-    """
-    global _SHA256
-    if _SHA256 is None:
-        for module in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
-            try:
-                _SHA256 = import_module(module).sha256
-                break
-            except (ImportError, AttributeError):
-                continue
-        else:
-            from hashlib import sha256 as _SHA256
-    return _SHA256(data)  # type: ignore[no-any-return]
-
-
-class Hash(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-    def hexdigest(self) -> str: ...
-
-
-_SHA256: Any = None
 
 
 def file_checksum(data: bytes) -> str:

@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
 from ..database import ConnectionLostError, NonTransactionalStatementError
@@ -507,12 +506,12 @@ class MigrationRunner:
 
     def _precheck(self, plan: Plan) -> None:
         """Problems visible before running: statements of .sql files that refuse a transaction."""
-        from .sql_file import compile_text
-
         for migration, direction in plan:
             texts = migration.sql_statements(direction)
             if not texts or not self._in_transaction(migration, direction):
                 continue
+            from .sql_file import compile_text
+
             for text in texts:
                 if not compile_text(self.db, text).transactional:
                     if direction == "up":
@@ -1184,6 +1183,8 @@ def _no_transaction_advice(migration: Migration, direction: Direction) -> str:
 
 
 def _unknown_message(name: str, known: list[str]) -> str:
+    from difflib import get_close_matches
+
     message = f"unknown migration {name!r}"
     close = get_close_matches(name, known, n=1, cutoff=0.6)
     if close:

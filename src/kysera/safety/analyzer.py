@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..dialects.base import Dialect
 from ..dialects.mysql_online import Method, Verdict, describe, node_verdicts
@@ -42,10 +43,12 @@ from ..nodes import (
     UniqueConstraintNode,
     UpdateNode,
 )
-from . import raw
 from .facts import Facts, OfflineFacts
 from .findings import Category, Finding, Severity
 from .rules import RULES
+
+if TYPE_CHECKING:
+    from . import raw
 
 ALLOW_DIRECTIVE = re.compile(r"kysera:allow\s+([A-Za-z0-9_,\- ]+)", re.I)
 
@@ -169,7 +172,10 @@ class _Analysis:
 
     def statement(self, stmt: CompiledStatement) -> None:
         node: OperationNode | raw.Classified | None = stmt.node
-        if node is None or isinstance(node, RawNode):
+        from_text = node is None or isinstance(node, RawNode)
+        if from_text:
+            from . import raw  # only raw SQL text needs the classifier
+
             node = raw.classify(stmt.sql if not stmt.params else str(stmt))
         if (
             self.my
@@ -183,21 +189,13 @@ class _Analysis:
             return  # the safe form of a large update: batches that commit on their own
         if not stmt.transactional and self.transactional:
             self.add("KS501", stmt, None, f"{_first_words(str(stmt))} cannot run inside a transaction; kysera runs this migration outside one")
+        if from_text and self.text_statement(stmt, node):
+            return
         if isinstance(node, CreateTableNode):
             self.created.add(self.key(node.table))
-        elif isinstance(node, raw.Harmless):
-            if node.table:
-                self.created.add(node.table.lower())
         elif isinstance(node, DropTableNode):
             self.add("KS101", stmt, node.table, f"drops table {node.table.name} and every row in it")
             self.exclusive(stmt, node.table)
-        elif isinstance(node, raw.Truncate):
-            for name in node.tables:
-                self.add("KS103", stmt, IdentifierNode.parse(name), f"deletes every row of {name}")
-        elif isinstance(node, raw.DropSchema):
-            self.add("KS105", stmt, None, f"drops schema/database {node.name}", severity=Severity.ERROR)
-        elif isinstance(node, raw.EnumChange):
-            self.add("KS305", stmt, None, f"changes type {node.type_name}: code that does not know the change may fail")
         elif isinstance(node, DeleteNode):
             if node.where is None:
                 self.add("KS104", stmt, node.table, f"deletes every row of {node.table.name}")
@@ -213,8 +211,26 @@ class _Analysis:
                 del table
         elif isinstance(node, AlterTableNode):
             self.alter_table(stmt, node)
+
+    def text_statement(self, stmt: CompiledStatement, node: object) -> bool:
+        """The kinds only raw SQL text is classified as; False for the rest (operation nodes)."""
+        from . import raw
+
+        if isinstance(node, raw.Harmless):
+            if node.table:
+                self.created.add(node.table.lower())
+        elif isinstance(node, raw.Truncate):
+            for name in node.tables:
+                self.add("KS103", stmt, IdentifierNode.parse(name), f"deletes every row of {name}")
+        elif isinstance(node, raw.DropSchema):
+            self.add("KS105", stmt, None, f"drops schema/database {node.name}", severity=Severity.ERROR)
+        elif isinstance(node, raw.EnumChange):
+            self.add("KS305", stmt, None, f"changes type {node.type_name}: code that does not know the change may fail")
         elif isinstance(node, raw.Unknown):
             self.add("KS901", stmt, None, f"{_first_words(node.text)}: kysera cannot tell what this statement locks or changes")
+        else:
+            return False
+        return True
 
     def exclusive(self, stmt: CompiledStatement, table: IdentifierNode) -> None:
         """An ACCESS EXCLUSIVE lock (PostgreSQL) taken on an existing table in a transaction."""
