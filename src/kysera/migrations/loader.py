@@ -19,7 +19,6 @@ module that sits next to it (``_helpers.py``, ignored as a migration): at the to
 
 from __future__ import annotations
 
-import marshal
 import os
 import re
 import sys
@@ -27,6 +26,7 @@ import types
 from pathlib import Path
 
 from ..hashing import sha256
+from .code_cache import CodeCache
 from .errors import MigrationDefinitionError, MigrationLoadError
 from .migration import Migration, file_checksum
 
@@ -59,6 +59,7 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
         else:
             seen[path.stem] = path
     package = _private_package(folder)
+    cache = CodeCache(folder)
     migrations: list[Migration] = []
     with _sibling_imports(folder):
         for index, path in enumerate(files):
@@ -66,10 +67,11 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
                 if path.suffix == ".sql":
                     migrations.append(_load_sql(path))
                 else:
-                    migrations.append(_load_python(path, package, index))
+                    migrations.append(_load_python(path, package, index, cache))
             except _Problem as problem:
                 problems.append(str(problem))
                 bad.append(path)
+    cache.save()
     if problems:
         raise MigrationLoadError(problems, bad)
     migrations.sort(key=lambda m: m.name)
@@ -166,58 +168,15 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
     return f"{package.__name__}.m{index}_{ident}"
 
 
-def _code(path: Path, data: bytes) -> types.CodeType:
-    """The file's code object: from its bytecode cache (``__pycache__``) when that is current,
-    else compiled from ``data`` and cached, as ``import`` does.
-
-    ``kysera migrate status`` loads every migration; without the cache it compiles each one.
-    The cache is the standard timestamp ``.pyc`` that ``import`` itself reads and writes.
-    """
-    from importlib.util import MAGIC_NUMBER, cache_from_source
-
+def _load_python(path: Path, package: types.ModuleType, index: int, cache: CodeCache) -> Migration:
     try:
-        stat = path.stat()
-        cache = cache_from_source(str(path))
-    except (OSError, NotImplementedError, ValueError):
-        return compile(data, str(path), "exec", dont_inherit=True)
-    header = MAGIC_NUMBER + bytes(4) + _u32(int(stat.st_mtime)) + _u32(stat.st_size)
-    try:
-        with open(cache, "rb") as file:
-            cached = file.read()
-        if cached[:16] == header:
-            return marshal.loads(memoryview(cached)[16:])  # type: ignore[no-any-return]
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # no cache, or a broken one: compile
-    code = compile(data, str(path), "exec", dont_inherit=True)
-    if not sys.dont_write_bytecode and stat.st_size == len(data):
-        _write_cache(cache, header + marshal.dumps(code))
-    return code
-
-
-def _u32(value: int) -> bytes:
-    return (value & 0xFFFFFFFF).to_bytes(4, "little")
-
-
-def _write_cache(cache: str, blob: bytes) -> None:
-    """Write the ``.pyc`` next to the source, atomically; a read-only folder just means no cache."""
-    temporary = f"{cache}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
-        with open(temporary, "wb") as file:
-            file.write(blob)
-        os.replace(temporary, cache)
-    except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-
-
-def _load_python(path: Path, package: types.ModuleType, index: int) -> Migration:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise _Problem(f"{path} cannot be read: {exc.strerror or exc}") from None
     data = _read(path)
     name = _module_name(package, index, path.stem)
     try:
-        code = _code(path, data)
+        code = cache.code(path, data, stat)
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno else ""
         fix = "fix the file"

@@ -1,0 +1,132 @@
+"""The loader's bytecode cache: one file per folder, never stale, never in the way."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from kysera import connect
+from kysera.migrations import create_migration_runner, load_migrations
+
+from .util import tables, write
+
+
+def _migration(table: str) -> str:
+    return f"""
+        def up(db):
+            db.schema.create_table("{table}").add_column("id", "integer").execute()
+    """
+
+
+@pytest.fixture(autouse=True)
+def _bytecode_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
+def _cache_files(folder: Path) -> list[str]:
+    cache = folder / "__pycache__"
+    return sorted(p.name for p in cache.iterdir()) if cache.exists() else []
+
+
+def _applied_tables(folder: Path, tmp_path: Path) -> list[str]:
+    db = connect(f"sqlite:///{tmp_path / 'check.db'}")
+    try:
+        create_migration_runner(db, load_migrations(folder)).up()
+        return sorted(t for t in tables(db) if t != "kysera_migrations")
+    finally:
+        db.close()
+        os.unlink(tmp_path / "check.db")
+
+
+def test_one_cache_file_for_the_whole_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    for i in range(5):
+        write(folder, f"00{i}_t{i}.py", _migration(f"t{i}"))
+
+    load_migrations(folder)
+
+    assert _cache_files(folder) == [f"kysera-migrations.{sys.implementation.cache_tag}.bin"]
+
+
+def test_an_edited_file_runs_its_new_code(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    path = write(folder, "001_first.py", _migration("before"))
+    load_migrations(folder)  # cached
+    stat = path.stat()
+
+    write(folder, "001_first.py", _migration("after_edit"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # even within the same second
+
+    assert _applied_tables(folder, tmp_path) == ["after_edit"]
+
+
+def test_added_and_deleted_files_are_followed(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    write(folder, "001_a.py", _migration("a"))
+    gone = write(folder, "002_b.py", _migration("b"))
+    load_migrations(folder)
+
+    gone.unlink()
+    write(folder, "003_c.py", _migration("c"))
+
+    assert [m.name for m in load_migrations(folder)] == ["001_a", "003_c"]
+    assert _applied_tables(folder, tmp_path) == ["a", "c"]
+
+
+def test_a_damaged_cache_is_ignored_and_rewritten(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    write(folder, "001_a.py", _migration("a"))
+    load_migrations(folder)
+    cache = folder / "__pycache__" / _cache_files(folder)[0]
+    cache.write_bytes(cache.read_bytes()[:40])
+
+    assert _applied_tables(folder, tmp_path) == ["a"]
+    assert len(cache.read_bytes()) > 40
+
+
+def test_the_checksum_comes_from_the_source_not_the_cache(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    path = write(folder, "001_a.py", _migration("a"))
+    first = load_migrations(folder)[0].checksum
+    stat = path.stat()
+
+    # same size and modification time: the cache cannot tell, the checksum can
+    write(folder, "001_a.py", _migration("b"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    assert load_migrations(folder)[0].checksum != first
+
+
+def test_no_cache_without_permission_to_write_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    folder = tmp_path / "migrations"
+    write(folder, "001_a.py", _migration("a"))
+
+    assert [m.name for m in load_migrations(folder)] == ["001_a"]
+    assert _cache_files(folder) == []
+
+
+def test_a_folder_where_the_cache_cannot_be_written_still_loads(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    write(folder, "001_a.py", _migration("a"))
+    (folder / "__pycache__").write_text("a file where the cache folder would go")
+
+    assert [m.name for m in load_migrations(folder)] == ["001_a"]
+    assert _applied_tables(folder, tmp_path) == ["a"]
+
+
+def test_a_syntax_error_is_reported_even_after_the_file_was_cached(tmp_path: Path) -> None:
+    from kysera.migrations import MigrationLoadError
+
+    folder = tmp_path / "migrations"
+    path = write(folder, "001_a.py", _migration("a"))
+    load_migrations(folder)
+    stat = path.stat()
+    path.write_text("def up(db)\n    pass\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+    with pytest.raises(MigrationLoadError, match="syntax error"):
+        load_migrations(folder)
