@@ -130,3 +130,53 @@ def test_a_syntax_error_is_reported_even_after_the_file_was_cached(tmp_path: Pat
 
     with pytest.raises(MigrationLoadError, match="syntax error"):
         load_migrations(folder)
+
+
+# ----------------------------------------------------------------------------- compiled on two processors
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Compile in two processes from 4 files on (instead of 200), and count the forks."""
+    from kysera.migrations import code_cache
+
+    forks: list[int] = []
+    real = code_cache._compile_in_two
+
+    def counted(files: list[tuple[Path, bytes]]) -> dict[str, object]:
+        forks.append(len(files))
+        return real(files)  # type: ignore[return-value]
+
+    monkeypatch.setattr(code_cache, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(code_cache, "_compile_in_two", counted)
+    if not code_cache._can_fork():
+        pytest.skip("compiling in two processes needs Linux, two processors and no other thread")
+    return forks
+
+
+def test_many_new_files_compile_in_two_processes_and_run(tmp_path: Path, parallel: list[int]) -> None:
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+
+    assert _applied_tables(folder, tmp_path) == [f"t{i}" for i in range(10)]
+    assert parallel == [10]
+    parallel.clear()
+    assert [m.name for m in load_migrations(folder)][:2] == ["000_t0", "001_t1"]
+    assert parallel == []  # all cached now: nothing to compile
+
+
+def test_syntax_errors_in_either_half_are_reported(tmp_path: Path, parallel: list[int]) -> None:
+    from kysera.migrations import MigrationLoadError
+
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", "def up(db)\n    pass\n" if i in (1, 8) else _migration(f"t{i}"))
+
+    with pytest.raises(MigrationLoadError) as caught:
+        load_migrations(folder)
+
+    text = str(caught.value)
+    assert "001_t1.py has a syntax error on line 1" in text
+    assert "008_t8.py has a syntax error on line 1" in text
+    assert parallel == [10]

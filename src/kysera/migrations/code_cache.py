@@ -37,6 +37,8 @@ class CodeCache:
         self._old: dict[str, Entry] = self._read()
         self._new: dict[str, Entry] = {}
         self._compiled = False
+        #: code compiled ahead by :meth:`prepare`, by file name
+        self._ready: dict[str, types.CodeType] = {}
 
     def _read(self) -> dict[str, Entry]:
         if self.path is None:
@@ -54,14 +56,27 @@ class CodeCache:
             return {}  # a damaged cache is a missing one
         return entries if folder == self.folder and isinstance(entries, dict) else {}
 
+    def _cached(self, name: str, stat: os.stat_result) -> types.CodeType | None:
+        entry = self._old.get(name)
+        if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+            return entry[2]
+        return None
+
+    def prepare(self, files: list[tuple[Path, bytes, os.stat_result]]) -> None:
+        """Compile ahead the files the cache does not hold: on two processors when there are many
+        (a first run, a fresh checkout in CI), since compiling is most of what loading costs then."""
+        missing = [(path, data) for path, data, stat in files if self._cached(path.name, stat) is None]
+        if len(missing) >= PARALLEL_FROM and _can_fork():
+            self._ready.update(_compile_in_two(missing))
+
     def code(self, path: Path, data: bytes, stat: os.stat_result) -> types.CodeType:
         """The code of ``path``, whose contents are ``data`` (read after ``stat`` was taken)."""
         name = path.name
-        entry = self._old.get(name)
-        if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
-            code = entry[2]
-        else:
-            code = compile(data, str(path), "exec", dont_inherit=True)  # SyntaxError propagates
+        code = self._cached(name, stat)
+        if code is None:
+            code = self._ready.pop(name, None)
+            if code is None:
+                code = compile(data, str(path), "exec", dont_inherit=True)  # SyntaxError propagates
             self._compiled = True
         if stat.st_size == len(data):  # not rewritten between the stat and the read
             self._new[name] = (stat.st_mtime_ns, stat.st_size, code)
@@ -86,3 +101,72 @@ class CodeCache:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+#: from this many files to compile, half of them compile in a second process
+PARALLEL_FROM = 200
+
+
+def _can_fork() -> bool:
+    """Fork only where it is safe and useful: Linux, two processors, and no other thread (a
+    thread holding a lock at fork time would leave the child stuck on it)."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    try:
+        processors = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        processors = os.cpu_count() or 1
+    import threading
+
+    return processors >= 2 and threading.active_count() == 1
+
+
+def _compile_in_two(files: list[tuple[Path, bytes]]) -> dict[str, types.CodeType]:
+    """Compile ``files``: the second half in a forked child that sends the code back through a
+    pipe. Whatever the child could not compile (or a child that failed) is left out: the caller
+    compiles those itself, and reports their errors."""
+    half = len(files) // 2
+    theirs = files[half:]
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return {}
+    if pid == 0:  # the child: compile, send, and leave without running any of the parent's cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            blob = marshal.dumps([_try_compile(path, data) for path, data in theirs])
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(blob)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    status = 1
+    # closing the pipe early (an interrupt) makes the child's write fail, so it always ends
+    with os.fdopen(read_end, "rb") as pipe:
+        try:
+            ready = {path.name: code for path, data in files[:half] if (code := _try_compile(path, data)) is not None}
+            blob = pipe.read()
+        finally:
+            pipe.close()
+            _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return ready
+    try:
+        codes = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        return ready
+    if isinstance(codes, list) and len(codes) == len(theirs):
+        ready.update((path.name, code) for (path, _), code in zip(theirs, codes, strict=True) if code is not None)
+    return ready
+
+
+def _try_compile(path: Path, data: bytes) -> types.CodeType | None:
+    try:
+        return compile(data, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None  # compiled again by the loader, which reports the error

@@ -60,14 +60,25 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
             seen[path.stem] = path
     package = _private_package(folder)
     cache = CodeCache(folder)
+    sources: dict[Path, tuple[bytes, os.stat_result] | _Problem] = {}
+    for path in files:
+        if path.suffix == ".py":
+            try:
+                sources[path] = _read_python(path)
+            except _Problem as problem:
+                sources[path] = problem
+    cache.prepare([(path, *got) for path, got in sources.items() if not isinstance(got, _Problem)])
     migrations: list[Migration] = []
     with _sibling_imports(folder):
         for index, path in enumerate(files):
             try:
                 if path.suffix == ".sql":
                     migrations.append(_load_sql(path))
-                else:
-                    migrations.append(_load_python(path, package, index, cache))
+                    continue
+                got = sources[path]
+                if isinstance(got, _Problem):
+                    raise got
+                migrations.append(_load_python(path, package, index, cache, *got))
             except _Problem as problem:
                 problems.append(str(problem))
                 bad.append(path)
@@ -168,12 +179,18 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
     return f"{package.__name__}.m{index}_{ident}"
 
 
-def _load_python(path: Path, package: types.ModuleType, index: int, cache: CodeCache) -> Migration:
+def _read_python(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's contents, and its status taken before they were read (for the code cache)."""
     try:
         stat = os.stat(path)
     except OSError as exc:
         raise _Problem(f"{path} cannot be read: {exc.strerror or exc}") from None
-    data = _read(path)
+    return _read(path), stat
+
+
+def _load_python(
+    path: Path, package: types.ModuleType, index: int, cache: CodeCache, data: bytes, stat: os.stat_result
+) -> Migration:
     name = _module_name(package, index, path.stem)
     try:
         code = cache.code(path, data, stat)
