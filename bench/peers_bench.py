@@ -5,7 +5,8 @@ N = 100 and 1000 (``--n``), on SQLite and PostgreSQL, each tool is run as whole 
 of ``--runs`` rounds, side by side (each round runs every tool once):
 
 - apply all N; roll back all N; ``status`` with N applied; cold start of ``--help`` and ``status``;
-  peak memory (max RSS of the apply process);
+  peak memory (max RSS of the apply process); apply as a multiple of the floor, from the medians
+  and as the median of each round's own ratio ("paired", which cancels the machine's drift);
 - the floor: the same DDL and history inserts sent by a bare script on one connection, one
   transaction per migration.
 
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -36,16 +38,24 @@ PG_DB = "kysera_peer_bench"
 
 
 def sh(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Run a whole process; return (wall seconds, max RSS in KiB). Fails loudly on a non-zero exit."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({code}) in {cwd}:\n{out[-2000:]}\n{err[-2000:]}")
+    """Run a whole process; return (wall seconds, max RSS in KiB). Fails loudly on a non-zero exit.
+
+    Output goes to temporary files, not pipes: nobody reads a pipe while the process runs, and a
+    tool that logs more than a pipe holds (64 KiB: a thousand migrations' lines) would block.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out.seek(0)
+            err.seek(0)
+            raise SystemExit(
+                f"{' '.join(cmd)} failed ({proc.returncode}) in {cwd}:\n"
+                f"{out.read().decode()[-2000:]}\n{err.read().decode()[-2000:]}"
+            )
     return wall, usage.ru_maxrss
 
 
@@ -240,7 +250,7 @@ def main() -> None:
     ns = args.n or [100, 1000]
     engines = args.engine or ["sqlite", "postgres"]
     tools = args.tool or ["kysera", "alembic", "yoyo", "floor"]
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
     for engine in engines:
         for n in ns:
             # side by side: each round runs every tool once (see bench_round), so a machine that
@@ -251,18 +261,28 @@ def main() -> None:
             for turn in range(args.runs):
                 bench_round(tools, engine, n, args.side_venv, samples, turn)
             for tool in tools:
-                results[f"{engine}/{n}/{tool}"] = {k: round(statistics.median(v), 3) for k, v in samples[tool].items() if v}
-                print(f"{engine}/{n}/{tool}", results[f"{engine}/{n}/{tool}"], flush=True)
+                result: dict[str, object] = {k: round(statistics.median(v), 3) for k, v in samples[tool].items() if v}
+                result["apply_runs"] = [round(v, 3) for v in samples[tool]["apply"]]
+                if "floor" in samples and tool != "floor":
+                    # the same round's floor: drift of the machine between rounds cancels out
+                    paired = [a / f for a, f in zip(samples[tool]["apply"], samples["floor"]["apply"], strict=True)]
+                    result["apply_x_floor_paired"] = round(statistics.median(paired), 3)
+                results[f"{engine}/{n}/{tool}"] = result
+                print(f"{engine}/{n}/{tool}", result, flush=True)
     (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
-    print("\n| engine | N | tool | apply s | x floor | rollback s | status s | --help s | peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| engine | N | tool | apply s | x floor | x floor, paired | rollback s | status s | --help s | peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for engine in engines:
         for n in ns:
             floor = results.get(f"{engine}/{n}/floor", {}).get("apply")
             for tool in tools:
                 r = results[f"{engine}/{n}/{tool}"]
                 ratio = f"{r['apply'] / floor:.2f}" if floor else ""
-                print(f"| {engine} | {n} | {tool} | {r['apply']} | {ratio} | {r['rollback']} | {r.get('status', '')} | {r.get('help', '')} | {r['peak_mib']:.0f} |")
+                shown_paired = f"{r['apply_x_floor_paired']:.2f}" if "apply_x_floor_paired" in r else ""
+                print(
+                    f"| {engine} | {n} | {tool} | {r['apply']} | {ratio} | {shown_paired} | {r['rollback']} | "
+                    f"{r.get('status', '')} | {r.get('help', '')} | {r['peak_mib']:.0f} |"
+                )
 
 
 if __name__ == "__main__":
