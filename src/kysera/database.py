@@ -291,45 +291,13 @@ class Database:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """A transaction; nested calls become savepoints. Rolls back on any exception."""
-        if self._depth == 0:
-            if self._captured is None:
-                self.dialect.begin(self._conn)
-            self._depth = 1
-            try:
-                yield self
-            except BaseException:
-                self._depth = 0
-                if self._captured is None:
-                    self._safe_rollback()
-                else:
-                    self._captured.replayable = False
-                raise
-            self._depth = 0
-            if self._captured is None:
-                self.dialect.commit(self._conn)
-            return
-        self._savepoint_seq += 1
-        name = f"kysera_sp_{self._savepoint_seq}"
-        capturing = self._captured is not None
-        if not capturing:
-            self._raw_run(f"SAVEPOINT {name}", None, f"SAVEPOINT {name}")
-        self._depth += 1
-        try:
-            yield self
-        except BaseException:
-            self._depth -= 1
-            if self._captured is not None:
-                self._captured.replayable = False  # the real run would roll part of it back
-            else:
-                self._raw_run(f"ROLLBACK TO SAVEPOINT {name}", None, "ROLLBACK TO SAVEPOINT")
-                self._raw_run(f"RELEASE SAVEPOINT {name}", None, "RELEASE SAVEPOINT")
-            raise
-        self._depth -= 1
-        if not capturing:
-            self._raw_run(f"RELEASE SAVEPOINT {name}", None, f"RELEASE SAVEPOINT {name}")
+    def transaction(self) -> Transaction:
+        """A transaction; nested calls become savepoints. Rolls back on any exception.
+
+        ``with db.transaction():`` (or ``as db``). A class rather than a generator: a migration run
+        opens one per migration, and a dry run one more.
+        """
+        return Transaction(self)
 
     @contextmanager
     def keep_session(self) -> Iterator[None]:
@@ -398,6 +366,58 @@ class Database:
         from .introspection import introspect_table
 
         return introspect_table(self, name, None if "." in name else self._default_schema)
+
+
+class Transaction:
+    """What :meth:`Database.transaction` returns: the outermost transaction, or a savepoint
+    inside one. While statements are captured (a dry run), nothing is sent to the server."""
+
+    __slots__ = ("_db", "_savepoint")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        #: None for the outermost transaction; a savepoint's name ("" when captured: none is made)
+        self._savepoint: str | None = None
+
+    def __enter__(self) -> Database:
+        db = self._db
+        if db._depth == 0:
+            if db._captured is None:
+                db.dialect.begin(db._conn)
+            db._depth = 1
+            return db
+        db._savepoint_seq += 1
+        name = f"kysera_sp_{db._savepoint_seq}"
+        if db._captured is None:
+            db._raw_run(f"SAVEPOINT {name}", None, f"SAVEPOINT {name}")
+            self._savepoint = name
+        else:
+            self._savepoint = ""
+        db._depth += 1
+        return db
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        db = self._db
+        name = self._savepoint
+        if name is None:  # the outermost transaction
+            db._depth = 0
+            if exc_type is not None:
+                if db._captured is None:
+                    db._safe_rollback()
+                else:
+                    db._captured.replayable = False
+            elif db._captured is None:
+                db.dialect.commit(db._conn)
+            return
+        db._depth -= 1
+        if exc_type is not None:
+            if db._captured is not None:
+                db._captured.replayable = False  # the real run would roll part of it back
+            elif name:
+                db._raw_run(f"ROLLBACK TO SAVEPOINT {name}", None, "ROLLBACK TO SAVEPOINT")
+                db._raw_run(f"RELEASE SAVEPOINT {name}", None, "RELEASE SAVEPOINT")
+        elif name:
+            db._raw_run(f"RELEASE SAVEPOINT {name}", None, f"RELEASE SAVEPOINT {name}")
 
 
 def _first_line(text: str) -> str:

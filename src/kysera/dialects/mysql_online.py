@@ -66,6 +66,7 @@ from ..nodes import (
     ValueNode,
     replace,
 )
+from .online import needs_online_clauses
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -437,11 +438,6 @@ class OnlineClauses:
             return node
         algorithm, lock = form
         return replace(node, algorithm=algorithm, lock=lock, online_auto=True)
-
-
-def needs_online_clauses(db: Database, safety: str, allow: Collection[str]) -> bool:
-    """Whether :func:`online_clauses` adds anything for a migration."""
-    return db.dialect.name == "mysql" and safety != "off" and "KS213" not in allow and db.adjuster is None
 
 
 @contextmanager

@@ -6,7 +6,7 @@ lock fails fast instead of queueing every other query behind it, and retries it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -76,3 +76,10 @@ def drop_invalid_index(db: Database, index: str, schema: str | None) -> bool:
     concurrently = "" if db.in_transaction else "CONCURRENTLY "
     db.fetch(f"DROP INDEX {concurrently}IF EXISTS {target}")
     return True
+
+
+def needs_online_clauses(db: Database, safety: str, allow: Collection[str]) -> bool:
+    """Whether a migration gets MySQL's automatic ``ALGORITHM=``/``LOCK=`` clauses
+    (:func:`kysera.dialects.mysql_online.online_clauses`): on MySQL/MariaDB with safety on,
+    unless it acknowledges ``KS213`` (it accepts that MySQL copies a table)."""
+    return db.dialect.name == "mysql" and safety != "off" and "KS213" not in allow and db.adjuster is None

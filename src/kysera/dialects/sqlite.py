@@ -298,12 +298,12 @@ class SqliteConnection:
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         cur = self._conn.execute(sql, tuple(params) if params else ())
+        description = cur.description
+        if description is None:  # DDL, writes, transaction control: no rows to read
+            return [], cur.rowcount
         try:
-            rows: list[Row] = []
-            if cur.description is not None:
-                names = [d[0] for d in cur.description]
-                rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-            return rows, cur.rowcount
+            names = [d[0] for d in description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()], cur.rowcount
         finally:
             cur.close()
 

@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
 from ..database import ConnectionLostError, NonTransactionalStatementError
 from ..dialects import raw_text
-from ..dialects.mysql_online import needs_online_clauses, online_clauses
-from ..dialects.online import is_lock_timeout, lock_timeouts
+from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
 from ..errors import ConfigurationError, StatementError, driver_reason
 from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode
 from .errors import (
@@ -761,6 +760,8 @@ class MigrationRunner:
 
     @contextmanager
     def _rewriting(self, migration: Migration, direction: Direction) -> Iterator[None]:
+        from ..dialects.mysql_online import online_clauses
+
         rewriter = self._rewriters.get(migration.name) if direction == "up" else None
         if rewriter is None:
             with online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow):

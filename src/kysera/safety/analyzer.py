@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..dialects.base import Dialect
-from ..dialects.mysql_online import Method, Verdict, describe, node_verdicts
 from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
@@ -48,6 +47,7 @@ from .findings import Category, Finding, Severity
 from .rules import RULES
 
 if TYPE_CHECKING:
+    from ..dialects.mysql_online import Method, Verdict
     from . import raw
 
 ALLOW_DIRECTIVE = re.compile(r"kysera:allow\s+([A-Za-z0-9_,\- ]+)", re.I)
@@ -165,8 +165,12 @@ class _Analysis:
 
     def how(self, method: Verdict | Method | None) -> str:
         """MySQL/MariaDB: how InnoDB does a change (instantly, in place, blocking, by copying the table)."""
+        if method is None:
+            return ""
+        from ..dialects.mysql_online import Verdict, describe  # MySQL's rules load for MySQL only
+
         verdict = Verdict(method) if isinstance(method, str) else method
-        return describe(verdict, self.dialect.display_name) if verdict is not None else ""
+        return describe(verdict, self.dialect.display_name)
 
     # --------------------------------------------------------------- statements
 
@@ -268,7 +272,11 @@ class _Analysis:
             self.has_ddl_on_existing = True
         rebuild_reasons: list[str] = []
         # MySQL/MariaDB: how InnoDB does each action, from the same table the runner's clauses use
-        verdicts: list[Verdict | None] = list(node_verdicts(node, self.dialect)) if self.my else [None] * len(node.actions)
+        verdicts: list[Verdict | None] = [None] * len(node.actions)
+        if self.my:
+            from ..dialects.mysql_online import node_verdicts
+
+            verdicts = list(node_verdicts(node, self.dialect))
         for action, verdict in zip(node.actions, verdicts, strict=True):
             how = self.how(verdict)
             how = f"; {how}" if how else ""

@@ -31,8 +31,9 @@ class CreateTableBuilder(Executable[CreateTableNode]):
 
     def add_column(self, name: str, data_type: object, build: ColumnCallback = None) -> CreateTableBuilder:
         """A column: ``add_column("email", "varchar(255)", lambda col: col.not_null().unique())``."""
-        if any(col.name == name for col in self._node.columns):
-            raise BuilderError(f"column {name!r} is added twice to table {self._node.table.name!r}")
+        for col in self._node.columns:
+            if col.name == name:
+                raise BuilderError(f"column {name!r} is added twice to table {self._node.table.name!r}")
         column = build_column(name, data_type, build, self._schema)
         return self._with(replace(self._node, columns=(*self._node.columns, column)))
 
