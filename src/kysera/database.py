@@ -255,7 +255,7 @@ class Database:
         if self._depth:
             self.dialect.note_statement(stmt)
         try:
-            return self._raw_run(stmt.sql, stmt.params or None, str(stmt))
+            return self._raw_run(stmt.sql, stmt.params or None, stmt)
         except ConnectionLostError:
             raise
         except StatementError as exc:
@@ -264,7 +264,10 @@ class Database:
                 raise
             raise StatementError(exc.statement, clearer) from exc.cause
 
-    def _raw_run(self, sql: str, params: Sequence[object] | None, shown: str) -> tuple[list[Row], int]:
+    def _raw_run(
+        self, sql: str, params: Sequence[object] | None, shown: str | CompiledStatement
+    ) -> tuple[list[Row], int]:
+        """Run ``sql``; errors name ``shown`` (a statement renders its values only then)."""
         if self.closed:
             raise KyseraError("this Database is closed")
         if self._captured is not None:
@@ -277,8 +280,8 @@ class Database:
             raise
         except Exception as exc:
             if self._conn.is_connection_error(exc):
-                raise ConnectionLostError(shown, exc) from exc
-            raise StatementError(shown, exc) from exc
+                raise ConnectionLostError(str(shown), exc) from exc
+            raise StatementError(str(shown), exc) from exc
 
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Run a read query with the driver's placeholders; runs even during a dry run."""

@@ -453,7 +453,7 @@ class QueryCompiler:
         parts.append(self.quote(col.name))
         parts.append(self.column_type(col))
         parts.extend(self.column_clauses(col, table))
-        return " ".join(p for p in parts if p)
+        return " ".join(filter(None, parts))
 
     def add_column_if_not_exists_keyword(self) -> str:
         self.require("add_column_if_not_exists")
@@ -620,7 +620,7 @@ class QueryCompiler:
             parts.append(self.table_comment_clause(node.comment))
         if node.modify_end is not None:
             parts.append(self.inline_sql(node.modify_end))
-        return " ".join(p for p in parts if p)
+        return " ".join(filter(None, parts))
 
     def table_comment_clause(self, comment: str | None) -> str:
         """An inline table comment (MySQL); "" where comments are separate statements."""
