@@ -40,8 +40,9 @@ class Capture(list[CompiledStatement]):
     """The statements :meth:`Database.capture` recorded, and whether they are the whole story.
 
     ``replayable`` stays True while the captured code only built statements: it read nothing
-    from the database, asked whether it was being captured (``db.capturing``), and no
-    transaction block ended with an exception (which would have undone part of the record).
+    from the database, did not ask whether it was being captured (``db.capturing``) nor reach
+    for the driver's connection, and no transaction block ended with an exception (which would
+    have undone part of the record).
     Running the record then does what running the code again would do.
     """
 
@@ -105,6 +106,9 @@ class Database:
 
     @property
     def driver_connection(self) -> DriverConnection:
+        """The driver's connection, under kysera's adapter. What runs on it bypasses dry runs."""
+        if self._captured is not None:
+            self._captured.replayable = False  # the captured code talks to the server itself
         return self._conn
 
     # ----------------------------------------------------------------- builders

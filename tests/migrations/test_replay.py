@@ -216,3 +216,17 @@ def test_sqlite_a_migration_that_turns_foreign_keys_off_keeps_them_off(tmp_path:
     assert db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 0
     assert len(db.select_from("child").select(["id"]).fetch_all()) == 1
     db.close()
+
+
+def test_code_that_uses_the_driver_connection_runs_for_real(db: Database) -> None:
+    calls: list[str] = []
+
+    def up(db: Database) -> None:
+        calls.append("up")
+        db.driver_connection.run("SELECT 1 AS one", None)  # past kysera: no dry run sees it
+        _create(db, "built")
+
+    create_migration_runner(db, [Migration("001_direct", up)]).up()
+
+    assert "built" in tables(db)
+    assert len(calls) == 2  # the dry run, then up() itself: its statements are not replayed
