@@ -40,22 +40,33 @@ PG_DB = "kysera_peer_bench"
 def sh(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run a whole process; return (wall seconds, max RSS in KiB). Fails loudly on a non-zero exit.
 
-    Output goes to temporary files, not pipes: nobody reads a pipe while the process runs, and a
-    tool that logs more than a pipe holds (64 KiB: a thousand migrations' lines) would block.
+    Output goes to pipes that threads drain as it comes, as a terminal would take it. Not to
+    files: a tool that prints a line per migration would then write to the disk that its own
+    commits fsync (and the journal flushes those writes with every commit). Not to unread pipes:
+    a tool that logs more than a pipe holds (64 KiB, a thousand migrations' lines) would block.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            out.seek(0)
-            err.seek(0)
-            raise SystemExit(
-                f"{' '.join(cmd)} failed ({proc.returncode}) in {cwd}:\n"
-                f"{out.read().decode()[-2000:]}\n{err.read().decode()[-2000:]}"
-            )
+    import threading
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    output: dict[str, bytes] = {}
+
+    def drain(name: str, stream: Any) -> None:
+        output[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(name, stream)) for name, stream in (("out", proc.stdout), ("err", proc.stderr))]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    for reader in readers:
+        reader.join()
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
+        out = output.get("out", b"").decode(errors="replace")
+        err = output.get("err", b"").decode(errors="replace")
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}) in {cwd}:\n{out[-2000:]}\n{err[-2000:]}")
     return wall, usage.ru_maxrss
 
 
@@ -207,14 +218,18 @@ def make_project(tool: str, engine: str, n: int, root: Path, venv: Path) -> tupl
     return floor_project(root, n, url, venv)
 
 
-def bench_round(tools: list[str], engine: str, n: int, venv: Path, samples: dict[str, dict[str, list[float]]], turn: int) -> None:
+def bench_round(
+    tools: list[str], engine: str, n: int, venv: Path, samples: dict[str, dict[str, list[float]]], turn: int, settle: float
+) -> None:
     """One round: every tool's project is written first, then each tool runs (in an order that
     rotates from round to round), so that no tool runs right after writing its own files.
 
     Writing a thousand migration files leaves the machine's disk busy for seconds (even after a
     sync), which slows every fsync: measured here, a run of the floor is up to 40% slower right
     after the generator wrote a project. Written all together and flushed before any tool runs,
-    that cost falls on every tool alike instead of only on the tools with many files.
+    that cost falls on every tool alike instead of only on the tools with many files. Then the
+    round waits ``settle`` seconds: right after thousands of files were written (and the last
+    round's deleted), every fsync is slower for a while, and the first tool to run would pay.
     """
     with tempfile.TemporaryDirectory(prefix="bench-round-") as tmp:
         commands = {}
@@ -223,6 +238,7 @@ def bench_round(tools: list[str], engine: str, n: int, venv: Path, samples: dict
             root.mkdir()
             commands[tool] = (root, make_project(tool, engine, n, root, venv))
         os.sync()
+        time.sleep(settle)
         order = tools[turn % len(tools):] + tools[: turn % len(tools)]
         for tool in order:
             root, (up, down, status, helpcmd) = commands[tool]
@@ -243,6 +259,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgres"], action="append")
     parser.add_argument("--tool", choices=["kysera", "alembic", "yoyo", "floor"], action="append")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after writing the projects")
     parser.add_argument("--side-venv", type=Path, default=Path(tempfile.gettempdir()) / "kysera-peers-venv")
     args = parser.parse_args()
     ensure_side_venv(args.side_venv)
@@ -259,7 +276,7 @@ def main() -> None:
                 tool: {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []} for tool in tools
             }
             for turn in range(args.runs):
-                bench_round(tools, engine, n, args.side_venv, samples, turn)
+                bench_round(tools, engine, n, args.side_venv, samples, turn, args.settle)
             for tool in tools:
                 result: dict[str, object] = {k: round(statistics.median(v), 3) for k, v in samples[tool].items() if v}
                 result["apply_runs"] = [round(v, 3) for v in samples[tool]["apply"]]
