@@ -261,7 +261,10 @@ class SqliteDialect(Dialect):
         finally:
             self.keeping_session = False
             self._enforced = None
-            self.before_autocommit(conn)
+            try:
+                self.before_autocommit(conn)
+            except Exception:  # a broken connection: keep the error that broke it, not this one
+                self._fk_off = False
 
     def before_autocommit(self, conn: DriverConnection) -> None:
         # a statement outside a transaction sees the connection's own setting, which it may change
