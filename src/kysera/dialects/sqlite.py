@@ -157,29 +157,25 @@ class SqliteDialect(Dialect):
         self._checking = False
         # what COMMIT must check: None nothing, a set of tables (rows inserted), or "all"
         self._check: set[str] | str | None = None
-        # PRAGMA foreign_keys is OFF on a transaction's behalf though no transaction is open
-        # (keep_session: it stays off between the transactions of a migration run)
-        self._fk_off = False
-        # the connection's own foreign_keys setting, remembered while keep_session holds
+        # while keep_session holds: the connection's own foreign_keys setting, read at the first
+        # transaction. Remembered as on, it means the pragma is off on the transactions' behalf
+        # (set by the first, left so by the others) until before_autocommit turns it back on.
         self._enforced: bool | None = None
         # tables of the main schema that declare no foreign keys (note_no_foreign_keys)
         self._no_foreign_keys: set[str] = set()
 
     def begin(self, conn: DriverConnection) -> None:
-        if self._fk_off:
-            enforced = True  # turned off by us, so it is on for everyone else
-        elif self._enforced is not None:
-            enforced = self._enforced
-        else:
+        enforced = self._enforced
+        already_off = bool(enforced)
+        if enforced is None:
             rows, _ = conn.run("PRAGMA foreign_keys", None)
             enforced = bool(rows and next(iter(rows[0].values())))
             if self.keeping_session:
                 self._enforced = enforced
         self._checking = enforced
-        if enforced and not self._fk_off:
+        if enforced and not already_off:
             # SQLite ignores this pragma inside a transaction, and table rebuilds need it off
             conn.run("PRAGMA foreign_keys = OFF", None)
-        self._fk_off = False
         try:
             conn.run("BEGIN IMMEDIATE", None)
         except BaseException:
@@ -244,9 +240,7 @@ class SqliteDialect(Dialect):
         self._check = None
         if self._checking:
             self._checking = False
-            if self.keeping_session:
-                self._fk_off = True  # the next transaction wants it off too
-            else:
+            if not (self.keeping_session and self._enforced):  # else the next transaction wants it off too
                 conn.run("PRAGMA foreign_keys = ON", None)
 
     @contextmanager
@@ -260,17 +254,16 @@ class SqliteDialect(Dialect):
             yield
         finally:
             self.keeping_session = False
-            self._enforced = None
             try:
                 self.before_autocommit(conn)
             except Exception:  # a broken connection: keep the error that broke it, not this one
-                self._fk_off = False
+                self._enforced = None
 
     def before_autocommit(self, conn: DriverConnection) -> None:
         # a statement outside a transaction sees the connection's own setting, which it may change
+        off = bool(self._enforced)
         self._enforced = None
-        if self._fk_off:
-            self._fk_off = False
+        if off:
             conn.run("PRAGMA foreign_keys = ON", None)
 
     @cached_property
