@@ -76,7 +76,7 @@ class CodeCache:
         if code is None:
             code = self._ready.pop(name, None)
             if code is None:
-                code = compile(data, str(path), "exec", dont_inherit=True)  # SyntaxError propagates
+                code = _compile(path, data)  # SyntaxError propagates
             self._compiled = True
         if stat.st_size == len(data):  # not rewritten between the stat and the read
             self._new[name] = (stat.st_mtime_ns, stat.st_size, code)
@@ -165,8 +165,12 @@ def _compile_in_two(files: list[tuple[Path, bytes]]) -> dict[str, types.CodeType
     return ready
 
 
+def _compile(path: Path, data: bytes) -> types.CodeType:
+    return compile(data, str(path), "exec", dont_inherit=True)
+
+
 def _try_compile(path: Path, data: bytes) -> types.CodeType | None:
     try:
-        return compile(data, str(path), "exec", dont_inherit=True)
+        return _compile(path, data)
     except (SyntaxError, ValueError):
         return None  # compiled again by the loader, which reports the error

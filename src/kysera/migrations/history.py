@@ -80,13 +80,17 @@ def utc_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0)
 
 
+#: how applied_at is written (UTC), the same on every engine
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
 def _timestamp_text(moment: _dt.datetime) -> str:
-    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(_dt.UTC).strftime(_TIMESTAMP_FORMAT)
 
 
 def _now_text() -> str:
     """``_timestamp_text(utc_now())``, at a fraction of the cost (one history row per migration)."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    return time.strftime(_TIMESTAMP_FORMAT, time.gmtime())
 
 
 def _parse_time(value: object) -> _dt.datetime | None:

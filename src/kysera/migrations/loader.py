@@ -116,7 +116,11 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise _Problem(f"{path} cannot be read: {exc.strerror or exc}") from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: OSError) -> _Problem:
+    return _Problem(f"{path} cannot be read: {exc.strerror or exc}")
 
 
 def _load_sql(path: Path) -> Migration:
@@ -184,7 +188,7 @@ def _read_python(path: Path) -> tuple[bytes, os.stat_result]:
     try:
         stat = os.stat(path)
     except OSError as exc:
-        raise _Problem(f"{path} cannot be read: {exc.strerror or exc}") from None
+        raise _unreadable(path, exc) from None
     return _read(path), stat
 
 

@@ -112,7 +112,7 @@ def _runner_logger(out: Output) -> logging.Logger:
 
         def info(self, msg: object, *args: object, **kwargs: Any) -> None:
             text = str(msg)
-            if text.startswith("waiting for") or (out.verbose and not text.startswith(_PRINTED_BY_COMMAND)):
+            if text.startswith(_LOCK_WAIT) or (out.verbose and not text.startswith(_PRINTED_BY_COMMAND)):
                 super().info(msg, *args, **kwargs)
 
     logger = RunnerLog("kysera.cli.runner")
@@ -127,10 +127,10 @@ def _runner_logger(out: Output) -> logging.Logger:
                 out.detail(message)  # the error itself is reported once, by the command
             elif record.levelno >= logging.WARNING:
                 out.warn(message)
-            elif record.levelno >= logging.INFO:
-                if message.startswith("waiting for"):
+            elif record.levelno >= logging.INFO:  # only what RunnerLog.info let through
+                if message.startswith(_LOCK_WAIT):
                     out.note(message + " ...")
-                elif not message.startswith(_PRINTED_BY_COMMAND):
+                else:
                     out.detail(message)
             elif out.verbose > 1:
                 out.detail(message)
@@ -142,6 +142,8 @@ def _runner_logger(out: Output) -> logging.Logger:
 
 #: the runner's INFO lines that the command prints itself, in its summary
 _PRINTED_BY_COMMAND = ("migrated ", "dry run: ")
+#: the runner's INFO line about waiting for another runner's lock: shown even without -v
+_LOCK_WAIT = "waiting for"
 
 
 def _show_backfill_progress(out: Output) -> None:
