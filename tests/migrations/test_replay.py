@@ -8,9 +8,12 @@ behaves exactly as if its code had run for real, whatever it does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-from kysera import Database, sql
+from kysera import Database, connect, sql
 from kysera.errors import StatementError
 from kysera.migrations import Migration, MigrationError, create_migration_runner
 
@@ -137,15 +140,20 @@ def test_a_value_the_code_computes_is_written_once(db: Database) -> None:
 # ----------------------------------------------------------------------------- SQLite foreign keys
 
 
-def test_sqlite_foreign_keys_are_on_again_after_a_run(tmp_path: object) -> None:
-    from kysera import connect
-
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     db = connect(f"sqlite:///{tmp_path}/fk.db")
-    migrations = [Migration(f"00{i}_t{i}", lambda db, i=i: _create(db, f"t{i}")) for i in range(1, 4)]
-    create_migration_runner(db, migrations).up()
+    try:
+        yield db
+    finally:
+        db.close()
 
-    assert db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
-    db.close()
+
+def test_sqlite_foreign_keys_are_on_again_after_a_run(sqlite_db: Database) -> None:
+    migrations = [Migration(f"00{i}_t{i}", lambda db, i=i: _create(db, f"t{i}")) for i in range(1, 4)]
+    create_migration_runner(sqlite_db, migrations).up()
+
+    assert sqlite_db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
 
 
 def _parent_and_child(db: Database) -> None:
@@ -158,64 +166,42 @@ def _parent_and_child(db: Database) -> None:
     )
 
 
-def test_sqlite_a_migration_outside_a_transaction_in_a_run_has_foreign_keys_enforced(tmp_path: object) -> None:
-    from kysera import connect
+def _orphan(db: Database) -> None:
+    db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()
 
-    db = connect(f"sqlite:///{tmp_path}/fk.db")
 
-    def orphan(db: Database) -> None:
-        db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()
+def _tables_then(last: Migration) -> list[Migration]:
+    return [Migration("001_tables", _parent_and_child), Migration("002_t", lambda db: _create(db, "t")), last]
 
-    migrations = [
-        Migration("001_tables", _parent_and_child),
-        Migration("002_t", lambda db: _create(db, "t")),
-        Migration("003_orphan", orphan, transaction=False),
-    ]
+
+def test_sqlite_a_migration_outside_a_transaction_in_a_run_has_foreign_keys_enforced(sqlite_db: Database) -> None:
     with pytest.raises(MigrationError) as caught:
-        create_migration_runner(db, migrations).up()
+        create_migration_runner(sqlite_db, _tables_then(Migration("003_orphan", _orphan, transaction=False))).up()
 
     assert "FOREIGN KEY" in str(caught.value)
-    assert db.select_from("child").select(["id"]).fetch_all() == []
-    db.close()
+    assert sqlite_db.select_from("child").select(["id"]).fetch_all() == []
 
 
-def test_sqlite_a_migration_in_a_run_still_checks_foreign_keys_at_commit(tmp_path: object) -> None:
-    from kysera import connect
-
-    db = connect(f"sqlite:///{tmp_path}/fk.db")
-
-    def orphan(db: Database) -> None:
-        db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()
-
-    migrations = [
-        Migration("001_tables", _parent_and_child),
-        Migration("002_t", lambda db: _create(db, "t")),
-        Migration("003_orphan", orphan),
-    ]
+def test_sqlite_a_migration_in_a_run_still_checks_foreign_keys_at_commit(sqlite_db: Database) -> None:
     with pytest.raises(MigrationError) as caught:
-        create_migration_runner(db, migrations).up()
+        create_migration_runner(sqlite_db, _tables_then(Migration("003_orphan", _orphan))).up()
 
     assert "break a foreign key" in str(caught.value)
-    assert db.select_from("child").select(["id"]).fetch_all() == []
-    assert [r["name"] for r in history_rows(db)] == ["001_tables", "002_t"]
-    db.close()
+    assert sqlite_db.select_from("child").select(["id"]).fetch_all() == []
+    assert [r["name"] for r in history_rows(sqlite_db)] == ["001_tables", "002_t"]
 
 
-def test_sqlite_a_migration_that_turns_foreign_keys_off_keeps_them_off(tmp_path: object) -> None:
-    from kysera import connect
-
-    db = connect(f"sqlite:///{tmp_path}/fk.db")
+def test_sqlite_a_migration_that_turns_foreign_keys_off_keeps_them_off(sqlite_db: Database) -> None:
     migrations = [
         Migration("001_t", lambda db: _create(db, "t")),
         Migration("002_off", lambda db: db.execute("PRAGMA foreign_keys = OFF"), transaction=False),
         Migration("003_tables", _parent_and_child),
-        Migration("004_orphan", lambda db: db.insert_into("child").values({"id": 1, "parent_id": 99}).execute()),
+        Migration("004_orphan", _orphan),
     ]
-    create_migration_runner(db, migrations).up()
+    create_migration_runner(sqlite_db, migrations).up()
 
-    assert db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 0
-    assert len(db.select_from("child").select(["id"]).fetch_all()) == 1
-    db.close()
+    assert sqlite_db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 0
+    assert len(sqlite_db.select_from("child").select(["id"]).fetch_all()) == 1
 
 
 def test_code_that_uses_the_driver_connection_runs_for_real(db: Database) -> None:
