@@ -43,6 +43,26 @@ def test_script_per_dialect(tmp_path: Path, dialect: str) -> None:
     assert "INSERT INTO" not in ranged.stdout.split("-- " + NAMES[1])[1].replace("o''brien", "")
 
 
+@pytest.mark.parametrize("dialect", ["mysql", "mariadb"])
+def test_mysql_scripts_carry_the_online_clauses_up_adds(tmp_path: Path, dialect: str) -> None:
+    """The script runs what ``kysera migrate up`` runs: each index build held to its online form,
+    unless safety is off or the migration accepts a table copy (KS213)."""
+    folder = project("sqlite:///never.db", count=2)
+    clause = "CREATE INDEX `idx_posts_title` ON `posts` (`title`) ALGORITHM=INPLACE LOCK=NONE;"
+
+    script = kysera("migrate", "sql", "--dialect", dialect).stdout
+    assert clause in script
+    assert "-- ALGORITHM=/LOCK= clauses" in script
+
+    plain = kysera("migrate", "sql", "--dialect", dialect, "--safety", "off").stdout
+    assert "ALGORITHM" not in plain and "CREATE INDEX `idx_posts_title` ON `posts` (`title`);" in plain
+
+    posts = folder / f"{NAMES[1]}.py"
+    posts.write_text('allow_unsafe = ["KS213"]\n' + posts.read_text())
+    assert "ALGORITHM" not in kysera("migrate", "sql", "--dialect", dialect).stdout
+    assert kysera("migrate", "sql", "--dialect", "postgres").stdout.count("ALGORITHM") == 0
+
+
 def test_dialect_from_the_configured_url(tmp_path: Path) -> None:
     project(f"sqlite:///{tmp_path / 'never.db'}", count=1)
     result = kysera("migrate", "sql")

@@ -117,9 +117,20 @@ def select_range(
 
 
 def compile_parts(
-    db: Database, migrations: list[Migration], down: bool, table: str | None
+    db: Database,
+    migrations: list[Migration],
+    down: bool,
+    table: str | None,
+    safety: str = "error",
+    allow: frozenset[str] = frozenset(),
 ) -> list[ScriptPart]:
-    """Run each migration's up (or down) against ``db`` while capturing its statements."""
+    """Run each migration's up (or down) against ``db`` while capturing its statements.
+
+    As ``kysera migrate up`` would with ``safety`` (and the codes in ``allow`` acknowledged),
+    MySQL/MariaDB DDL gets the ``ALGORITHM=``/``LOCK=`` clause of its online form; offline,
+    every table counts as a plain one (no FULLTEXT index, not compressed).
+    """
+    from ..dialects.mysql_online import online_clauses
     from ..migrations import IrreversibleMigrationError
 
     direction: Direction = "down" if down else "up"
@@ -138,7 +149,8 @@ def compile_parts(
             )
         in_tx = migration.uses_transaction(direction)
         try:
-            captured = migration.capture(db, direction, in_transaction=in_tx)
+            with online_clauses(db, safety, migration.allow_unsafe | allow, live=False):
+                captured = migration.capture(db, direction, in_transaction=in_tx)
         except OfflineError as exc:
             raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
         recorded: list[CompiledStatement] = []
@@ -180,6 +192,11 @@ def render_script(
     transactional = db.dialect.transactional_ddl
     if not transactional:
         lines.append(f"-- {db.dialect.display_name} commits each DDL statement at once: a failure part-way leaves the earlier ones applied.")
+    if any(getattr(s.node, "online_auto", False) for part in parts for s in part.statements):
+        lines.append(
+            "-- ALGORITHM=/LOCK= clauses (added as kysera migrate up adds them) hold each change to its online form,"
+            " assuming plain tables: the server refuses a change it would have to copy or block the table for."
+        )
     if setup:
         lines += ["", "-- history table"] + [f"{s};" for s in setup]
     for part in parts:

@@ -423,17 +423,19 @@ def describe(verdict: Verdict, engine_name: str) -> str:
 
 class OnlineClauses:
     """``Database.adjuster`` during a migration: gives each DDL node without ``algorithm``/``lock``
-    the online form this server has for it (see :func:`online_form`)."""
+    the online form this server has for it (see :func:`online_form`). With ``live=False`` (a
+    script written offline) nothing is read: every table counts as a plain one."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, live: bool = True) -> None:
         self.db = db
+        self.reader: Reader | None = db if live else None
 
     def __call__(self, node: OperationNode) -> OperationNode:
         if not isinstance(node, AlterTableNode | CreateIndexNode | DropIndexNode):
             return node
         if node.algorithm is not None or node.lock is not None:
             return node  # the migration's own clauses win
-        form = online_form(node, self.db.dialect, self.db)
+        form = online_form(node, self.db.dialect, self.reader)
         if form is None:
             return node
         algorithm, lock = form
@@ -441,8 +443,9 @@ class OnlineClauses:
 
 
 @contextmanager
-def online_clauses(db: Database, safety: str, allow: Collection[str]) -> Iterator[None]:
-    """While a migration runs: the automatic online clauses on MySQL/MariaDB.
+def online_clauses(db: Database, safety: str, allow: Collection[str], *, live: bool = True) -> Iterator[None]:
+    """While a migration runs (or is compiled into a script, ``live=False``): the automatic
+    online clauses on MySQL/MariaDB.
 
     Nothing with ``safety="off"``, or when the migration acknowledges ``KS213`` (it accepts that
     MySQL copies a table), or on other engines.
@@ -450,7 +453,7 @@ def online_clauses(db: Database, safety: str, allow: Collection[str]) -> Iterato
     if not needs_online_clauses(db, safety, allow):
         yield
         return
-    db.adjuster = OnlineClauses(db)
+    db.adjuster = OnlineClauses(db, live=live)
     try:
         yield
     finally:

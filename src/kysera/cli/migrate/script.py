@@ -39,9 +39,20 @@ if TYPE_CHECKING:
 @click.option(
     "--no-history", is_flag=True, help="Leave out the statements that update the history table."
 )
+@click.option(
+    "--safety",
+    type=click.Choice(["error", "warn", "off", "auto"]),
+    help="Safety mode the script follows (default: [safety] mode, else error); off leaves out "
+    "MySQL's automatic ALGORITHM=/LOCK= clauses.",
+)
 @global_options
 def sql(
-    dialect: str | None, from_name: str | None, to_name: str | None, down: bool, no_history: bool
+    dialect: str | None,
+    from_name: str | None,
+    to_name: str | None,
+    down: bool,
+    no_history: bool,
+    safety: str | None,
 ) -> None:
     """Print the SQL script of migrations, compiled offline (no database needed).
 
@@ -62,7 +73,9 @@ def sql(
     chosen = offline.select_range(migrations, from_name, to_name, down)
     db = offline.offline_database(dialect)
     table = None if no_history else settings.table
-    parts = offline.compile_parts(db, chosen, down, table)
+    mode = safety or settings.safety.get("safety", "error")
+    allow = frozenset(settings.safety.get("safety_allow", ()))
+    parts = offline.compile_parts(db, chosen, down, table, mode, allow)
     setup = offline.history_setup(db, table) if table is not None and not down and parts else []
     state.out.raw(offline.render_script(db, parts, down, setup, table))
 
