@@ -21,7 +21,7 @@ def imported(args: list[str]) -> set[str]:
     return {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
 
 
-HEAVY = ("psycopg", "pymysql", "rich", "sqlparse")
+HEAVY = ("psycopg", "pymysql", "rich")
 
 
 def test_help_imports_nothing_heavy() -> None:

@@ -58,8 +58,8 @@ def test_loads_py_and_sql_sorted_by_name(tmp_path: Path) -> None:
     users, posts = migrations
     assert users.description == "users table"
     assert users.transaction is True and users.down is not None
-    assert posts.sql_statements("up") == ["CREATE TABLE posts (id integer PRIMARY KEY, body text)"]
-    assert posts.sql_statements("down") == ["DROP TABLE posts"]
+    assert posts.sql_statements("up", "sqlite") == ["CREATE TABLE posts (id integer PRIMARY KEY, body text)"]
+    assert posts.sql_statements("down", "sqlite") == ["DROP TABLE posts"]
     assert len(users.checksum) == 64 and users.checksum != posts.checksum
 
 
@@ -230,7 +230,7 @@ def test_sql_sections_and_splitting() -> None:
         $$ LANGUAGE plpgsql;
         CREATE FUNCTION g() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql
     """
-    statements = split_sql(text)
+    statements = split_sql(text, "postgres")
     assert len(statements) == 4
     assert statements[0] == "INSERT INTO t VALUES ('a;b', 'it''s; fine')"
     assert statements[1].endswith("""VALUES ("x;y", '--not a comment')""")

@@ -61,3 +61,54 @@ def test_dollar_quoted_bodies(db: Database, tmp_path: Path) -> None:
     assert db.fetch("SELECT answer() AS a") == [{"a": 42}]
     runner.down()
     assert not db.fetch("SELECT 1 FROM pg_proc WHERE proname IN ('add_note', 'answer')")
+
+
+def _path_literal(db: Database) -> str:
+    """The string C:\\ as this engine spells it: MySQL reads a backslash as an escape."""
+    return "'C:\\\\'" if db.dialect.name == "mysql" else "'C:\\'"
+
+
+def test_a_string_that_ends_in_a_backslash_ends_where_the_engine_says(db: Database, tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "001_paths.sql",
+        "-- migrate:up\nCREATE TABLE paths (p varchar(20));\n"
+        f"INSERT INTO paths (p) VALUES ({_path_literal(db)}); INSERT INTO paths (p) VALUES ('D:');\n"
+        "-- migrate:down\nDROP TABLE paths;\n",
+    )
+    result = create_migration_runner(db, tmp_path).up()
+
+    assert len(result.statements("001_paths")) == 3
+    assert sorted(r["p"] for r in db.select_from("paths").select(["p"]).fetch_all()) == ["C:\\", "D:"]
+
+
+def test_raw_sql_text_is_split_as_the_engine_reads_it(db: Database) -> None:
+    from kysera import sql
+
+    db.execute("CREATE TABLE paths (p varchar(20))")
+    try:
+        result = db.execute(
+            sql(f"INSERT INTO paths (p) VALUES ({_path_literal(db)}); -- kysera:allow KS901\nINSERT INTO paths (p) VALUES ('D:')")
+        )
+        assert result.statements[0].sql.endswith("; -- kysera:allow KS901")  # the comment stays with it
+        assert sorted(r["p"] for r in db.select_from("paths").select(["p"]).fetch_all()) == ["C:\\", "D:"]
+    finally:
+        db.execute("DROP TABLE paths")
+
+
+def test_mysql_delimiter_lines_in_sql_files(db: Database, tmp_path: Path) -> None:
+    if db.dialect.name != "mysql":
+        return  # DELIMITER is MySQL's client syntax
+    write(
+        tmp_path,
+        "001_proc.sql",
+        "-- migrate:up\nCREATE TABLE calls (n int);\nDELIMITER $$\n"
+        "CREATE PROCEDURE add_calls() BEGIN INSERT INTO calls VALUES (1); INSERT INTO calls VALUES (2); END$$\n"
+        "DELIMITER ;\nCALL add_calls();\n"
+        "-- migrate:down\nDROP PROCEDURE add_calls;\nDROP TABLE calls;\n",
+    )
+    runner = create_migration_runner(db, tmp_path)
+
+    assert len(runner.up().statements("001_proc")) == 3
+    assert db.fetch("SELECT COUNT(*) AS n FROM calls") == [{"n": 2}]
+    assert runner.down().executed == ["001_proc"]

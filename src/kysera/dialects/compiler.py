@@ -341,7 +341,7 @@ class QueryCompiler:
     # ----------------------------------------------------------------- raw
 
     def compile_raw_statement(self, node: RawNode) -> list[CompiledStatement]:
-        texts = raw_text.split_if_plain(node)
+        texts = raw_text.split_if_plain(node, self.dialect.name)
         if texts is not None:
             return [
                 CompiledStatement(

@@ -29,29 +29,53 @@ def plain_text(node: RawNode) -> str:
     return "".join(p if isinstance(p, str) else "?" for p in node.parts)
 
 
-def split_statements(text: str) -> list[str]:
-    """Split ``text`` into statements, respecting quotes, comments and ``$$`` bodies."""
+def split_statements(text: str, dialect: str, *, trailing_comments: bool = True) -> list[str]:
+    """Split ``text`` into statements as ``dialect``'s server reads it: quotes (with backslash
+    escapes on MySQL only), comments, ``$$`` bodies and trigger bodies respected.
+
+    Where each statement ends comes from :func:`kysera.dump.split.split_script`. A statement keeps
+    the comments before it; with ``trailing_comments``, a comment on the line after its ``;``
+    stays with it too, ``;`` included (``ALTER TABLE ...; -- kysera:allow KS102``). The final
+    ``;`` is dropped otherwise.
+    """
     body = text.strip()
     if ";" not in body.rstrip(";"):
         return [] if is_blank(body) else [_drop_trailing_semicolon(body)]
-    import sqlparse  # lazy: only raw multi-statement text needs it
+    from ..dump.split import split_script  # light: re and dataclasses
 
-    out = []
-    for chunk in sqlparse.split(body):
-        if not is_blank(chunk):
-            out.append(_drop_trailing_semicolon(chunk.strip()))
+    out: list[str] = []
+    cut = 0  # where the text not yet given to a statement starts
+    for statement in split_script(body, dialect):
+        start, end = statement.offset, statement.offset + len(statement.text)
+        lead = cut
+        for token in _BETWEEN.finditer(body, cut, start):  # blanks, comments, and ;
+            if token.group(1) is None:
+                lead = token.end()  # a comment before a ; belongs to no statement
+        tail = _TAIL.match(body, end) if trailing_comments else None
+        if tail is not None and tail.group(1) and (tail.group(1)[0] != "#" or dialect == "mysql"):
+            out.append(body[lead : tail.end()].strip())
+            cut = tail.end()
+        else:
+            out.append(body[lead:end].strip())
+            cut = end
     return out
+
+
+#: the text between two statements: blanks and comments (group 1), or a ; (or a MySQL DELIMITER line)
+_BETWEEN = re.compile(r"(\s+|--[^\n]*|#[^\n]*|/\*.*?(?:\*/|\Z))|[^\s]", re.S)
+#: the ``;`` after a statement, and a comment on the same line after it
+_TAIL = re.compile(r"[ \t]*;[ \t]*(--[^\n]*|#[^\n]*|/\*[^\n]*?\*/)?")
 
 
 def _drop_trailing_semicolon(text: str) -> str:
     return text[:-1].rstrip() if text.endswith(";") else text
 
 
-def split_if_plain(node: RawNode) -> list[str] | None:
+def split_if_plain(node: RawNode, dialect: str) -> list[str] | None:
     """The statements of a fragment that is plain text; None when it has values or names in it."""
     if not all(isinstance(p, str) for p in node.parts):
         return None
-    return split_statements("".join(p for p in node.parts if isinstance(p, str)))
+    return split_statements("".join(p for p in node.parts if isinstance(p, str)), dialect)
 
 
 def is_read_only(text: str) -> bool:

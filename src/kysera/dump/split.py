@@ -5,9 +5,9 @@ strings, none in standard strings; ``$tag$`` bodies on PostgreSQL; ``[names]`` o
 Semicolons inside parentheses or inside a trigger's ``BEGIN ... END`` do not end a statement;
 MySQL's ``DELIMITER`` lines and psql's ``\\restrict`` lines are understood.
 
-(``kysera.dialects.raw_text.split_statements``, built on sqlparse, is fine for hand-written
-migrations but treats a backslash before a closing quote as an escape on every engine, so a
-dumped value such as ``'C:\\'`` would swallow the statements after it.)
+The same rules split raw SQL text in migrations (``sql("...")`` and ``.sql`` files, see
+:func:`kysera.dialects.raw_text.split_statements`): a value such as ``'C:\\'`` ends its string on
+PostgreSQL and SQLite, and escapes the quote on MySQL, as each server reads it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class Statement:
     words: tuple[str, ...]
     #: 1-based line where the statement starts in the script
     line: int
+    #: where ``text`` starts in the script (characters from its beginning)
+    offset: int = 0
 
 
 _QUOTES = {
@@ -52,6 +54,8 @@ _CHUNK = 1 << 20
 def _pattern(dialect: str, delimiter: str) -> re.Pattern[str]:
     dollar = r"|(?P<dollar>\$(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?\$)" if dialect == "postgres" else ""
     meta = r"|(?P<meta>(?<![^\n])[ \t]*\\[^\n]*)" if dialect == "postgres" else ""
+    # a word ends where a delimiter made of word characters begins (END$$ with DELIMITER $$)
+    rest = rf"(?:(?!{re.escape(delimiter)})[\w$])*" if re.search(r"[\w$]", delimiter) else r"[\w$]*"
     return re.compile(
         _COMMENTS[dialect]
         + "|"
@@ -60,7 +64,7 @@ def _pattern(dialect: str, delimiter: str) -> re.Pattern[str]:
         + meta
         + f"|(?P<delim>{re.escape(delimiter)})"
         + r"|(?P<open>\()|(?P<close>\))"
-        + r"|(?P<word>[^\W\d][\w$]*)",
+        + r"|(?P<word>[^\W\d]" + rest + ")",
         re.S,
     )
 
@@ -92,6 +96,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
     content_at = 0  # where the statement's first non-comment text starts
     m_start = -1  # where the delimiter that ends the statement starts
     last_end = 0
+    dropped = 0  # characters of the script before ``buf`` (read and done with)
 
     def more() -> bool:
         nonlocal buf, eof
@@ -128,7 +133,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
 
     def found() -> Statement:
         text = buf[content_at:m_start].strip() if m_start >= 0 else buf[content_at:].strip()
-        return Statement(text, tuple(words), line + buf.count("\n", start, content_at))
+        return Statement(text, tuple(words), line + buf.count("\n", start, content_at), dropped + content_at)
 
     more()
     while True:
@@ -175,6 +180,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
                 yield found()
             reset(m.end())
             if start > _CHUNK:
+                dropped += start
                 buf = buf[start:]
                 pos -= start
                 last_end -= start

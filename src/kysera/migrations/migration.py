@@ -110,8 +110,8 @@ class Migration:
         self.description = description
         self.path = path if isinstance(path, Path) or path is None else Path(path)
         self._checksum = checksum
-        #: the statements of a .sql migration, per direction (set by the loader)
-        self._sql: dict[str, list[str]] | None = None
+        #: the SQL text of a .sql migration, per direction (set by the loader)
+        self._sql: dict[str, str] | None = None
 
     def function(self, direction: Direction) -> MigrationFunction | None:
         return self.up if direction == "up" else self.down
@@ -147,11 +147,19 @@ class Migration:
             return self.down_transaction
         return self.transaction
 
-    def sql_statements(self, direction: Direction) -> list[str] | None:
-        """The statements of a ``.sql`` migration, or None for a Python migration."""
+    @property
+    def is_sql_file(self) -> bool:
+        """Whether this is a ``.sql`` migration (its sections are SQL text, not functions)."""
+        return self._sql is not None
+
+    def sql_statements(self, direction: Direction, dialect: str) -> list[str] | None:
+        """The statements of a ``.sql`` migration's section, split as ``dialect`` reads them
+        ("postgres", "mysql", "sqlite"); None for a Python migration."""
         if self._sql is None:
             return None
-        return self._sql.get(direction)
+        from .sql_file import split_sql
+
+        return split_sql(self._sql.get(direction, ""), dialect)
 
     @property
     def checksum(self) -> str:

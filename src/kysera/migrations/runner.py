@@ -487,7 +487,7 @@ class MigrationRunner:
                     row.name,
                 )
             if migration.down is None:
-                if migration.sql_statements("up") is not None:
+                if migration.is_sql_file:
                     how = "add a '-- migrate:down' section with the SQL that reverts it"
                 else:
                     how = "give it a down(db) function that reverts it"
@@ -506,7 +506,7 @@ class MigrationRunner:
     def _precheck(self, plan: Plan) -> None:
         """Problems visible before running: statements of .sql files that refuse a transaction."""
         for migration, direction in plan:
-            texts = migration.sql_statements(direction)
+            texts = migration.sql_statements(direction, self.db.dialect.name)
             if not texts or not self._in_transaction(migration, direction):
                 continue
             from .sql_file import compile_text
@@ -1170,7 +1170,7 @@ def _check_steps(steps: object, method: str, hint: str | None = None) -> None:
 
 
 def _no_transaction_advice(migration: Migration, direction: Direction) -> str:
-    if migration.sql_statements(direction) is not None:
+    if migration.is_sql_file:
         return (
             f"add transaction:false to its '-- migrate:{direction}' line so that section runs outside a "
             "transaction (best with that statement alone in the migration)"

@@ -9,7 +9,8 @@
 
 ``-- migrate:up transaction:false`` (or on the down line) runs that section outside a
 transaction, e.g. for PostgreSQL's ``CREATE INDEX CONCURRENTLY``. Comments may come before the
-first section. Statements are split on ``;`` with quotes, comments and ``$$`` bodies respected.
+first section. Statements are split on ``;`` when they run, as the engine reads them: quotes,
+comments, ``$$`` bodies and trigger bodies respected.
 A missing or empty ``-- migrate:down`` section means the migration cannot be rolled back.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..dialects import raw_text
 from ..nodes import CompiledStatement, RawNode
@@ -90,23 +91,19 @@ def sql_migration(name: str, path: Path, data: bytes) -> Migration:
         raise SqlFileError(f"is not UTF-8 text (byte {exc.start} is not valid UTF-8); save it as UTF-8") from None
     sections = parse_sql_sections(text)
     up_sql, up_tx = sections["up"]
-    up_statements = split_sql(up_sql)
-    down_statements: list[str] | None = None
-    down_tx: bool | None = None
-    if "down" in sections:
-        down_sql, down_tx = sections["down"]
-        down_statements = split_sql(down_sql) or None
+    down_sql, down_tx = sections.get("down", ("", None))
+    reversible = not raw_text.is_blank(down_sql)
     migration = Migration(
         name,
-        _runner(up_statements),
-        _runner(down_statements) if down_statements else None,
+        SqlStatements(up_sql),
+        SqlStatements(down_sql) if reversible else None,
         transaction=up_tx,
         down_transaction=down_tx if down_tx is not None and down_tx != up_tx else None,
         checksum=file_checksum(data),
         path=path,
         allow_unsafe=sql_allow_directives(text),
     )
-    migration._sql = {"up": up_statements, "down": down_statements or []}
+    migration._sql = {"up": up_sql, "down": down_sql if reversible else ""}
     return migration
 
 
@@ -122,29 +119,10 @@ def sql_allow_directives(text: str) -> list[str]:
     return codes
 
 
-def split_sql(text: str) -> list[str]:
-    """The statements of a section: split on ``;`` (quotes, comments, ``$$`` bodies respected),
-    without the comments that trail a statement's ``;``."""
-    return [_trim_tail(statement) for statement in raw_text.split_statements(text)]
-
-
-def _trim_tail(statement: str) -> str:
-    if "--" not in statement and "/*" not in statement:
-        return statement
-    import sqlparse  # lazy, as in raw_text
-    from sqlparse import tokens
-
-    parsed = sqlparse.parse(statement)
-    if len(parsed) != 1:
-        return statement
-    statement_node: Any = parsed[0]
-    flat = list(statement_node.flatten())
-    while flat and (
-        flat[-1].is_whitespace or flat[-1].ttype in tokens.Comment or flat[-1].match(tokens.Punctuation, ";")
-    ):
-        flat.pop()
-    trimmed = "".join(token.value for token in flat).strip()
-    return trimmed or statement
+def split_sql(text: str, dialect: str) -> list[str]:
+    """The statements of a section, split as ``dialect``'s server reads it (quotes, comments,
+    ``$$`` and trigger bodies respected), without the comments that trail a statement's ``;``."""
+    return raw_text.split_statements(text, dialect, trailing_comments=False)
 
 
 def compile_text(db: Database, text: str) -> CompiledStatement:
@@ -158,21 +136,21 @@ def compile_text(db: Database, text: str) -> CompiledStatement:
     )
 
 
-def _runner(statements: list[str]) -> SqlStatements:
-    return SqlStatements(statements)
-
-
 class SqlStatements:
-    """The ``up`` or ``down`` function of a .sql migration: runs its statements in order."""
+    """The ``up`` or ``down`` function of a .sql migration: runs the statements of its section.
 
-    __slots__ = ("statements",)
+    The section is split when it runs, once the engine is known: whether ``'C:\\'`` ends a string
+    depends on it (MySQL reads the backslash as an escape, PostgreSQL and SQLite do not).
+    """
 
-    def __init__(self, statements: list[str]) -> None:
-        self.statements = statements
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def __call__(self, db: Database) -> None:
-        for text in self.statements:
-            db.run_compiled([compile_text(db, text)])
+        for statement in split_sql(self.text, db.dialect.name):
+            db.run_compiled([compile_text(db, statement)])
 
     def __repr__(self) -> str:
-        return f"<SqlStatements {len(self.statements)} statement(s)>"
+        return f"<SqlStatements {len(self.text)} characters>"
