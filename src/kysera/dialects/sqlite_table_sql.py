@@ -8,6 +8,10 @@ was written, so this reads any valid SQLite spelling: quoted identifiers (``"x"`
 
 Parts that are not edited keep their original text, comments included. Text is never executed
 here; the parser only splits it.
+
+Introspection and dumps read the same text with it (:func:`read_create_table`,
+:func:`parse_create_index`, :func:`view_select`) for what the pragmas do not tell: constraint
+names, CHECK and generated-column expressions, index expressions and partial-index predicates.
 """
 
 from __future__ import annotations
@@ -627,3 +631,64 @@ def qualify_object_name(sql: str, kind: str, schema: str, quote: Quote) -> str:
     tokens.insert(i + 1, Token("punct", ".", "", "."))
     tokens[i + 2] = Token(tok.kind, tok.text, "", tok.value)
     return render(tokens)
+
+
+# --------------------------------------------------------------------------- readers (introspection, dumps)
+
+
+def read_create_table(sql: str) -> TableDef:
+    """:func:`parse_create_table` for readers that only want what the pragmas do not tell
+    (constraint names, CHECK and generated expressions, WITHOUT ROWID): a table it cannot take
+    apart (a virtual table) reads as one with no parts instead of raising."""
+    try:
+        return parse_create_table(sql)
+    except SqlParseError:
+        return TableDef([], [])
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDef:
+    """What a CREATE INDEX adds to ``pragma_index_xinfo``: each key part's text (a plain column as
+    its name; ASC/DESC and COLLATE removed) and the WHERE of a partial index."""
+
+    keys: list[str]
+    predicate: str | None
+
+
+def parse_create_index(sql: str) -> IndexDef:
+    try:
+        tokens = index_column_tokens(tokenize(sql))
+        if not tokens or not tokens[0].is_punct("("):
+            return IndexDef([], None)
+        close = matching_paren(tokens, 0)
+    except SqlParseError:
+        return IndexDef([], None)
+    keys: list[str] = []
+    for part in split_top_level(tokens[1:close]):
+        while part and part[-1].upper in ("ASC", "DESC"):
+            part = part[:-1]
+        collate = next((i for i, t in enumerate(part) if t.upper == "COLLATE"), None)
+        if collate is not None:
+            part = part[:collate]
+        while len(part) > 2 and part[0].is_punct("(") and matching_paren(part, 0) == len(part) - 1:
+            part = part[1:-1]  # (lower(email)) -> lower(email)
+        keys.append(part[0].value if len(part) == 1 and part[0].is_name else render(part))
+    rest = tokens[close + 1 :]
+    return IndexDef(keys, render(rest[1:]) if rest and rest[0].upper == "WHERE" else None)
+
+
+def view_select(sql: str) -> str:
+    """The SELECT of ``CREATE VIEW name [(cols)] AS select``, as written."""
+    try:
+        tokens = tokenize(sql)
+    except SqlParseError:
+        return sql
+    depth = 0
+    for i, tok in enumerate(tokens):
+        if tok.is_punct("("):
+            depth += 1
+        elif tok.is_punct(")"):
+            depth -= 1
+        elif depth == 0 and tok.upper == "AS":
+            return render(tokens[i + 1 :]).rstrip(";").strip()
+    return sql

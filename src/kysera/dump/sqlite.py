@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from ..introspection.sqlite_sql import parse_create_table
+from ..dialects.sqlite_table_sql import read_create_table
 from .common import (
     DumpError,
     DumpResult,
@@ -133,7 +133,7 @@ def _dump_rows(db: Database, q: QueryCompiler, out: TextIO, table: str, sql: str
     if not written:
         return 0
     lowered = {n.lower() for n in written}
-    if parse_create_table(sql).without_rowid:
+    if read_create_table(sql).without_rowid:
         key = [str(c["name"]) for c in sorted(info, key=lambda c: int(str(c["pk"]))) if int(str(c["pk"])) > 0]
         key_exprs = [q.quote(k) for k in key]
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import sqlite_sql as p
+from ..dialects import sqlite_table_sql as p
 from .model import (
     CheckConstraintInfo,
     ColumnInfo,
@@ -47,7 +47,8 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
     found = db.fetch("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [name])
     if not found or name.lower().startswith("sqlite_"):
         return None
-    parsed = p.parse_create_table(str(found[0]["sql"] or ""))
+    parsed = p.read_create_table(str(found[0]["sql"] or ""))
+    definitions = {c.name: c for c in parsed.columns}
     if estimates is None:
         estimates = _row_estimates(db)
 
@@ -62,13 +63,13 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
             continue
         col_name = str(r["name"])
         data_type = str(r["type"] or "").lower()
-        definition = parsed.columns.get(col_name, [])
-        generated = p.column_generated(definition) if hidden in (2, 3) else None
+        definition = definitions.get(col_name)
+        clauses = definition.clauses if definition is not None else []
+        generated = next((p.render(c.expression()) for c in clauses if c.kind == "generated"), None)
         auto = (
-            parsed.autoincrement
-            and primary_key == (col_name,)
+            primary_key == (col_name,)
             and data_type == "integer"
-            and any(t.upper == "AUTOINCREMENT" for t in definition)
+            and any(t.upper == "AUTOINCREMENT" for c in clauses for t in c.tokens)
         )
         default = r["dflt_value"]
         columns.append(
@@ -82,17 +83,14 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
                 ),
                 default=str(default) if default is not None else None,
                 auto_increment=auto,
-                generated=generated,
+                generated=generated if hidden in (2, 3) else None,
             )
         )
-        for ck_name, expr in p.column_checks(definition):
-            checks.append(CheckConstraintInfo(ck_name, expr))
+        checks.extend(CheckConstraintInfo(c.name, p.render(c.expression())) for c in clauses if c.kind == "check")
 
     uniques: list[UniqueConstraintInfo] = []
     named_uniques = {
-        p.column_list(toks): cname
-        for cname, kind, toks in parsed.constraints
-        if kind == "UNIQUE" and cname is not None
+        tuple(c.columns()): c.name for c in parsed.constraints if c.kind == "unique" and c.name is not None
     }
     indexes: list[IndexInfo] = []
     index_sql = {
@@ -133,13 +131,12 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
             uniques.append(UniqueConstraintInfo(named_uniques.get(tuple(cols)), tuple(cols)))
     indexes.sort(key=lambda i: i.name)
 
-    for cname, kind, toks in parsed.constraints:
-        if kind == "CHECK" and toks and toks[0].text == "(":
-            body, _ = p.paren_body(toks, 0)
-            checks.append(CheckConstraintInfo(cname, p.render(body)))
-
-    fk_names = [cname for cname, kind, _ in parsed.constraints if kind == "FOREIGN"]
-    fk_defs = [p.column_list(toks) for _, kind, toks in parsed.constraints if kind == "FOREIGN"]
+    checks.extend(
+        CheckConstraintInfo(c.name, p.render(c.expression())) for c in parsed.constraints if c.kind == "check"
+    )
+    foreign = [c for c in parsed.constraints if c.kind == "foreign"]
+    fk_names = [c.name for c in foreign]
+    fk_defs = [tuple(c.columns()) for c in foreign]
     fks: dict[int, list[dict[str, object]]] = {}
     for r in db.fetch("SELECT * FROM pragma_foreign_key_list(?) ORDER BY id, seq", [name]):
         fks.setdefault(int(str(r["id"])), []).append(r)
