@@ -233,6 +233,7 @@ def test_sql_sections_and_splitting() -> None:
     statements = split_sql(text, "postgres")
     assert len(statements) == 4
     assert statements[0] == "INSERT INTO t VALUES ('a;b', 'it''s; fine')"
+    assert statements[1].startswith("/* block; comment */ INSERT")  # the trailing comment went with the first
     assert statements[1].endswith("""VALUES ("x;y", '--not a comment')""")
     assert "RETURN NEW;" in statements[2] and statements[2].endswith("$$ LANGUAGE plpgsql")
     assert statements[3].endswith("$body$ LANGUAGE sql")

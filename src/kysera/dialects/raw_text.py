@@ -34,9 +34,9 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
     escapes on MySQL only), comments, ``$$`` bodies and trigger bodies respected.
 
     Where each statement ends comes from :func:`kysera.dump.split.split_script`. A statement keeps
-    the comments before it; with ``trailing_comments``, a comment on the line after its ``;``
-    stays with it too, ``;`` included (``ALTER TABLE ...; -- kysera:allow KS102``). The final
-    ``;`` is dropped otherwise.
+    the comments before it; a comment after its ``;`` on the same line stays with it too, ``;``
+    included (``ALTER TABLE ...; -- kysera:allow KS102``), or is dropped without
+    ``trailing_comments``. The final ``;`` is dropped otherwise.
     """
     body = text.strip()
     if ";" not in body.rstrip(";"):
@@ -51,9 +51,10 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
         for token in _BETWEEN.finditer(body, cut, start):  # blanks, comments, and ;
             if token.group(1) is None:
                 lead = token.end()  # a comment before a ; belongs to no statement
-        tail = _TAIL.match(body, end) if trailing_comments else None
+        tail = _TAIL.match(body, end)
         if tail is not None and tail.group(1) and (tail.group(1)[0] != "#" or dialect == "mysql"):
-            out.append(body[lead : tail.end()].strip())
+            # a comment on the statement's own line: kept with it, or dropped; never the next one's
+            out.append(body[lead : tail.end() if trailing_comments else end].strip())
             cut = tail.end()
         else:
             out.append(body[lead:end].strip())
