@@ -11,8 +11,8 @@ of ``--runs`` rounds, side by side (each round runs every tool once):
   transaction per migration.
 
 Alembic and yoyo are installed into a side virtualenv (``--side-venv``, created when missing);
-they are never dependencies of kysera. Results print as a table with ratios, and go to
-bench/results/peers.json.
+they are never dependencies of kysera. Results print as a table with ratios, go to
+bench/results/peers.json, and the table goes into bench/README.md (``--no-readme`` to leave it).
 
     .venv/bin/python bench/peers_bench.py --n 100 --n 1000 --runs 3
 """
@@ -261,6 +261,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after writing the projects")
     parser.add_argument("--side-venv", type=Path, default=Path(tempfile.gettempdir()) / "kysera-peers-venv")
+    parser.add_argument("--no-readme", action="store_true", help="do not write the table into bench/README.md")
     args = parser.parse_args()
     ensure_side_venv(args.side_venv)
     RESULTS.mkdir(exist_ok=True)
@@ -287,8 +288,18 @@ def main() -> None:
                 results[f"{engine}/{n}/{tool}"] = result
                 print(f"{engine}/{n}/{tool}", result, flush=True)
     (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
-    print("\n| engine | N | tool | apply s | x floor | x floor, paired | rollback s | status s | --help s | peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    table = ratio_table(results, engines, ns, tools)
+    print("\n" + "\n".join(table))
+    if not args.no_readme:
+        write_readme(table, args.runs)
+        print(f"\nwritten into {README}")
+
+
+def ratio_table(results: dict[str, dict[str, Any]], engines: list[str], ns: list[int], tools: list[str]) -> list[str]:
+    lines = [
+        "| engine | N | tool | apply s | x floor | x floor, paired | rollback s | status s | `--help` s | peak MiB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for engine in engines:
         for n in ns:
             floor = results.get(f"{engine}/{n}/floor", {}).get("apply")
@@ -296,10 +307,36 @@ def main() -> None:
                 r = results[f"{engine}/{n}/{tool}"]
                 ratio = f"{r['apply'] / floor:.2f}" if floor else ""
                 shown_paired = f"{r['apply_x_floor_paired']:.2f}" if "apply_x_floor_paired" in r else ""
-                print(
+                lines.append(
                     f"| {engine} | {n} | {tool} | {r['apply']} | {ratio} | {shown_paired} | {r['rollback']} | "
                     f"{r.get('status', '')} | {r.get('help', '')} | {r['peak_mib']:.0f} |"
                 )
+    return lines
+
+
+README = HERE / "README.md"
+START, END = "<!-- peers-latest:start -->", "<!-- peers-latest:end -->"
+
+
+def write_readme(table: list[str], runs: int) -> None:
+    """Put the table of this run in bench/README.md, between its markers (or at the end)."""
+    import platform
+    import sqlite3
+
+    stamp = time.strftime("%Y-%m-%d", time.gmtime())
+    head = (
+        f"Latest run of this script ({stamp}, median of {runs} rounds, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}):"
+    )
+    block = "\n".join([START, "", head, "", *table, "", END])
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, _, rest = text.partition(START)
+        _, _, after = rest.partition(END)
+        text = before + block + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    README.write_text(text)
 
 
 if __name__ == "__main__":
