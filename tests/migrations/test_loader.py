@@ -237,6 +237,12 @@ def test_sql_sections_and_splitting() -> None:
     assert statements[1].endswith("""VALUES ("x;y", '--not a comment')""")
     assert "RETURN NEW;" in statements[2] and statements[2].endswith("$$ LANGUAGE plpgsql")
     assert statements[3].endswith("$body$ LANGUAGE sql")
+    # MySQL's DELIMITER lines end statements and are not statements themselves
+    procedure = "DELIMITER //\nCREATE PROCEDURE p() SELECT 1//\nDELIMITER ;\nCALL p();"
+    assert split_sql(procedure, "mysql") == ["CREATE PROCEDURE p() SELECT 1", "CALL p()"]
+    assert split_sql("DELIMITER //\nCREATE PROCEDURE p() SELECT 1//\nDELIMITER ;", "mysql") == [
+        "CREATE PROCEDURE p() SELECT 1"
+    ]
 
 
 def test_empty_down_section_means_no_down(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
     ``trailing_comments``. The final ``;`` is dropped otherwise.
     """
     body = text.strip()
-    if ";" not in body.rstrip(";"):
+    if ";" not in body.rstrip(";") and not (dialect == "mysql" and "delimiter" in body.lower()):
         return [] if is_blank(body) else [_drop_trailing_semicolon(body)]
     from ..dump.split import split_script  # light: re and dataclasses
 
