@@ -35,7 +35,6 @@ class Migration:
 
     __slots__ = (
         "_checksum",
-        "_sql",
         "allow_unsafe",
         "description",
         "down",
@@ -110,8 +109,6 @@ class Migration:
         self.description = description
         self.path = path if isinstance(path, Path) or path is None else Path(path)
         self._checksum = checksum
-        #: the SQL text of a .sql migration, per direction (set by the loader)
-        self._sql: dict[str, str] | None = None
 
     def function(self, direction: Direction) -> MigrationFunction | None:
         return self.up if direction == "up" else self.down
@@ -150,16 +147,19 @@ class Migration:
     @property
     def is_sql_file(self) -> bool:
         """Whether this is a ``.sql`` migration (its sections are SQL text, not functions)."""
-        return self._sql is not None
+        from .sql_file import SqlStatements
+
+        return isinstance(self.up, SqlStatements)
 
     def sql_statements(self, direction: Direction, dialect: str) -> list[str] | None:
         """The statements of a ``.sql`` migration's section, split as ``dialect`` reads them
         ("postgres", "mysql", "sqlite"); None for a Python migration."""
-        if self._sql is None:
-            return None
-        from .sql_file import split_sql
+        from .sql_file import SqlStatements
 
-        return split_sql(self._sql.get(direction, ""), dialect)
+        if not isinstance(self.up, SqlStatements):
+            return None
+        section = self.function(direction)
+        return section.statements(dialect) if isinstance(section, SqlStatements) else []
 
     @property
     def checksum(self) -> str:

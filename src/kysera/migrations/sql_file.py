@@ -92,19 +92,16 @@ def sql_migration(name: str, path: Path, data: bytes) -> Migration:
     sections = parse_sql_sections(text)
     up_sql, up_tx = sections["up"]
     down_sql, down_tx = sections.get("down", ("", None))
-    reversible = not raw_text.is_blank(down_sql)
-    migration = Migration(
+    return Migration(
         name,
         SqlStatements(up_sql),
-        SqlStatements(down_sql) if reversible else None,
+        SqlStatements(down_sql) if not raw_text.is_blank(down_sql) else None,
         transaction=up_tx,
         down_transaction=down_tx if down_tx is not None and down_tx != up_tx else None,
         checksum=file_checksum(data),
         path=path,
         allow_unsafe=sql_allow_directives(text),
     )
-    migration._sql = {"up": up_sql, "down": down_sql if reversible else ""}
-    return migration
 
 
 def sql_allow_directives(text: str) -> list[str]:
@@ -148,8 +145,11 @@ class SqlStatements:
     def __init__(self, text: str) -> None:
         self.text = text
 
+    def statements(self, dialect: str) -> list[str]:
+        return split_sql(self.text, dialect)
+
     def __call__(self, db: Database) -> None:
-        for statement in split_sql(self.text, db.dialect.name):
+        for statement in self.statements(db.dialect.name):
             db.run_compiled([compile_text(db, statement)])
 
     def __repr__(self) -> str:
