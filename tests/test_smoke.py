@@ -12,3 +12,12 @@ def test_guide_users_table(db: Database) -> None:
     db.insert_into("users").values([{"email": "a@example.com"}, {"email": "b@example.com"}]).execute()
     rows = db.select_from("users").select(["id", "email"]).order_by("id").fetch_all()
     assert [r["id"] for r in rows] == [1, 2]
+
+
+def test_the_top_level_names_import() -> None:
+    import kysera
+    from kysera.schema import enum_type
+
+    assert kysera.enum_type is enum_type
+    for name in kysera.__all__:
+        assert getattr(kysera, name) is not None, name

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         UnsupportedError,
     )
     from .fragment import Sql, sql
+    from .schema.column import enum_type
 
 _EXPORTS = {
     "connect": "database",
@@ -43,6 +44,7 @@ _EXPORTS = {
     "UnsupportedError": "errors",
     "BuilderError": "errors",
     "StatementError": "errors",
+    "enum_type": "schema.column",
 }
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "UnknownSchemeError",
     "UnsupportedError",
     "connect",
+    "enum_type",
     "sql",
 ]
 
