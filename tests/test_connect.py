@@ -124,3 +124,18 @@ def test_context_manager_closes(db_url: str) -> None:
     with connect(db_url) as db:
         assert db.execute("SELECT 1 AS one").scalar() == 1
     assert db.closed
+
+
+def test_sqlite_dates_are_iso_text_without_deprecation_warnings() -> None:
+    """Python 3.12 deprecated sqlite3's own date adapters; kysera writes the same text itself."""
+    import datetime
+    import warnings
+
+    from kysera import connect
+
+    with connect("sqlite://") as db, warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        db.execute("CREATE TABLE t (d date, ts timestamp)")
+        at = datetime.datetime(2026, 11, 29, 8, 30, 1, 5, tzinfo=datetime.UTC)
+        db.insert_into("t").values({"d": datetime.date(2026, 11, 29), "ts": at}).execute()
+        assert db.fetch("SELECT d, ts FROM t") == [{"d": "2026-11-29", "ts": "2026-11-29 08:30:01.000005+00:00"}]

@@ -13,6 +13,7 @@ statements inside a kysera transaction.
 
 from __future__ import annotations
 
+import datetime as _dt
 import decimal
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -316,6 +317,10 @@ class SqliteConnection:
         return isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error)
 
 
+def _datetime_text(value: _dt.datetime) -> str:
+    return value.isoformat(" ")
+
+
 class ForeignKeyViolation(KyseraError):
     """Rows that break a foreign key were found when the transaction was about to commit."""
 
@@ -328,6 +333,10 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     if options and not path.startswith("file:"):
         target = "file:" + path + "?" + "&".join(f"{k}={v}" for k, v in options.items())
     sqlite3.register_adapter(decimal.Decimal, str)  # exact text; SQLite's NUMERIC affinity converts it
+    # the text sqlite3's own date and datetime adapters write, without their DeprecationWarning
+    # (Python 3.12+): '2026-11-29' and '2026-11-29 08:30:00[.ffffff][+00:00]'
+    sqlite3.register_adapter(_dt.date, _dt.date.isoformat)
+    sqlite3.register_adapter(_dt.datetime, _datetime_text)
     try:
         conn = sqlite3.connect(
             target, isolation_level=None, uri=uri, timeout=30.0, check_same_thread=False

@@ -200,8 +200,8 @@ def code_checksum(*functions: MigrationFunction | None) -> str:
 def _function_fingerprint(fn: MigrationFunction) -> bytes:
     try:
         return inspect.getsource(fn).replace("\r\n", "\n").encode()
-    except (OSError, TypeError):
-        pass
+    except Exception:  # no source file (OSError), not Python (TypeError), a file name that is not
+        pass  # the code's own, so tokenizing it fails (TokenError, SyntaxError on Python 3.13)
     inner = getattr(fn, "func", None)  # functools.partial
     if inner is not None and callable(inner):
         return _function_fingerprint(inner) + repr(getattr(fn, "args", ())).encode()
