@@ -35,6 +35,16 @@ def test_create_python_template() -> None:
     assert kysera("migrate", "down").exit_code == 0
 
 
+def test_create_names_with_accents_spaces_and_symbols() -> None:
+    kysera("init")
+    for name, expected in (("ajouter café", "ajouter_cafe"), ("Größe ändern", "grosse_andern"), ("naïve  --  idea", "naive_idea")):
+        result = kysera("migrate", "create", name, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["name"].endswith("_" + expected), (name, result.stdout)
+    result = kysera("migrate", "create", "日本語")  # nothing left in ASCII: say so
+    assert result.exit_code == 2 and "no letters or digits" in result.stderr
+
+
 def test_create_sql_template_and_order() -> None:
     kysera("init")
     names = []

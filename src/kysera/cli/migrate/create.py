@@ -21,8 +21,12 @@ _MIGRATION_FILE = re.compile(r"^(\d+)_(.+)\.(py|sql)$")
 
 
 def sanitize_name(name: str) -> str:
-    """Lower case, runs of anything but letters and digits become one underscore."""
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    """Lower case ASCII, accents dropped ("café" -> "cafe"), and runs of anything but letters
+    and digits become one underscore: a name every file system and shell takes as it is."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name.casefold())  # casefold: "ß" -> "ss"
+    return re.sub(r"[^a-z0-9]+", "_", folded.encode("ascii", "ignore").decode()).strip("_")
 
 
 @click.command()
@@ -38,8 +42,8 @@ def sanitize_name(name: str) -> str:
 def create(name: str, as_sql: bool) -> None:
     """Create migrations/YYYYMMDDHHMMSS_NAME.py (UTC timestamp) with up() and down().
 
-    NAME is lower-cased and everything but letters and digits becomes an underscore:
-    "Add Users-Table" gives add_users_table.
+    NAME is lower-cased, accents are dropped and everything but letters and digits becomes an
+    underscore: "Add Users-Table" gives add_users_table, "ajouter café" ajouter_cafe.
     """
     import datetime
     import os
