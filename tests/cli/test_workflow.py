@@ -147,6 +147,11 @@ def test_steps_and_to(db_url: str) -> None:
     assert kysera("migrate", "up").exit_code == 0
     assert kysera("migrate", "down", "--to", NAMES[0]).exit_code == 0
     assert status_json()["executed"] == NAMES[:1]
+    # a target that is where the database already is: nothing to do, and the message says why
+    again = kysera("migrate", "up", "--to", NAMES[0])
+    assert again.exit_code == 0 and f"Nothing to apply: {NAMES[0]} is applied already." in again.stdout
+    again = kysera("migrate", "down", "--to", NAMES[0])
+    assert again.exit_code == 0 and f"Nothing to roll back: no migration was applied after {NAMES[0]}." in again.stdout
     result = kysera("migrate", "up", "--json")
     data = json.loads(result.stdout)
     assert data["executed"] == NAMES[1:] and data["ok"] is True

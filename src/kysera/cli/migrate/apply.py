@@ -71,12 +71,13 @@ def up(
                 runner.up_to(target, dry_run=True) if target else runner.up(steps, dry_run=True)
             )
             print_findings(state.out, result.findings)
-            print_dry_run(state.out, result, "no pending migrations")
+            print_dry_run(state.out, result, f"{target} is applied already" if target else "no pending migrations")
             return
         if backup:
             _backup(session, backup)
         result = runner.up_to(target) if target else runner.up(steps)
-        print_summary(state.out, result, "Applied", "Nothing to apply: no pending migrations.")
+        nothing = f"{target} is applied already" if target else "no pending migrations"
+        print_summary(state.out, result, "Applied", f"Nothing to apply: {nothing}.")
 
 
 def _backup(session: Session, folder: str) -> None:
@@ -120,7 +121,7 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool,
                 result = runner.down_to(target, dry_run=True)
             else:
                 result = runner.down(steps or 1, dry_run=True)
-            print_dry_run(state.out, result, "no applied migrations")
+            print_dry_run(state.out, result, _none_to_roll_back(target))
             return
         if everything:
             _confirm_rollback_all(session, yes, "roll back every applied migration")
@@ -129,9 +130,11 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool,
             result = runner.down_to(target)
         else:
             result = runner.down(steps or 1)
-        print_summary(
-            state.out, result, "Rolled back", "Nothing to roll back: no applied migrations."
-        )
+        print_summary(state.out, result, "Rolled back", f"Nothing to roll back: {_none_to_roll_back(target)}.")
+
+
+def _none_to_roll_back(target: str | None) -> str:
+    return f"no migration was applied after {target}" if target else "no applied migrations"
 
 
 def _confirm_rollback_all(session: Session, yes: bool, what: str) -> None:
