@@ -140,13 +140,18 @@ class SqlStatements:
     depends on it (MySQL reads the backslash as an escape, PostgreSQL and SQLite do not).
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("_split", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        #: the statements as last split, and for which engine: a run splits once, not once for
+        #: the transaction check, once for the safety gate's dry run and once to run them
+        self._split: tuple[str, tuple[str, ...]] | None = None
 
     def statements(self, dialect: str) -> list[str]:
-        return split_sql(self.text, dialect)
+        if self._split is None or self._split[0] != dialect:
+            self._split = (dialect, tuple(split_sql(self.text, dialect)))
+        return list(self._split[1])
 
     def __call__(self, db: Database) -> None:
         for statement in self.statements(db.dialect.name):
