@@ -30,7 +30,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
@@ -915,12 +915,7 @@ class MigrationRunner:
         started = time.perf_counter()
         try:
             if replay is None or not self._replay(replay, migration, batch, started, step):
-                if in_tx:
-                    with self.db.transaction():
-                        fn(self.db)
-                        _remove(self.db.listeners, listener)
-                        self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
-                else:
+                with self.db.transaction() if in_tx else nullcontext():
                     fn(self.db)
                     _remove(self.db.listeners, listener)
                     self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
