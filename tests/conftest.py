@@ -126,6 +126,16 @@ def db(db_url: str) -> Iterator[Database]:
         database.close()
 
 
+@pytest.fixture
+def sqlite_db(tmp_path: os.PathLike[str]) -> Iterator[Database]:
+    """A connected, empty SQLite database file, for tests about SQLite alone."""
+    database = connect(f"sqlite:///{os.path.join(os.fspath(tmp_path), 'sqlite.db')}")
+    try:
+        yield database
+    finally:
+        database.close()
+
+
 def server_url(engine: str) -> str:
     """For tests that need a server URL of one engine without the engine parametrisation."""
     server = _server(engine)

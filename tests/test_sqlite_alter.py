@@ -7,7 +7,7 @@ table_xinfo, foreign_key_list, index_list, sqlite_master) and by the data.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -42,13 +42,9 @@ from kysera.nodes import (
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def db(sqlite_db: Database) -> Database:
     """Overrides the engine-parametrised fixture: these tests are SQLite only."""
-    database = connect(f"sqlite:///{tmp_path / 'alter.db'}")
-    try:
-        yield database
-    finally:
-        database.close()
+    return sqlite_db
 
 
 # --------------------------------------------------------------------------- helpers

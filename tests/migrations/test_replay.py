@@ -8,12 +8,9 @@ behaves exactly as if its code had run for real, whatever it does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from kysera import Database, connect, sql
+from kysera import Database, sql
 from kysera.errors import StatementError
 from kysera.migrations import Migration, MigrationError, create_migration_runner
 
@@ -138,15 +135,6 @@ def test_a_value_the_code_computes_is_written_once(db: Database) -> None:
 
 
 # ----------------------------------------------------------------------------- SQLite foreign keys
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = connect(f"sqlite:///{tmp_path}/fk.db")
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 def test_sqlite_foreign_keys_are_on_again_after_a_run(sqlite_db: Database) -> None:
