@@ -141,14 +141,14 @@ def parallel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from kysera.migrations import code_cache
 
     forks: list[int] = []
-    real = code_cache._compile_in_two
+    real = code_cache._start_helper
 
-    def counted(files: list[tuple[Path, bytes]]) -> dict[str, object]:
+    def counted(files: list[tuple[Path, bytes]]) -> object:
         forks.append(len(files))
-        return real(files)  # type: ignore[return-value]
+        return real(files)
 
     monkeypatch.setattr(code_cache, "PARALLEL_FROM", 4)
-    monkeypatch.setattr(code_cache, "_compile_in_two", counted)
+    monkeypatch.setattr(code_cache, "_start_helper", counted)
     if not code_cache._can_fork():
         pytest.skip("compiling in two processes needs Linux, two processors and no other thread")
     return forks

@@ -45,54 +45,55 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
         )
     if not folder.is_dir():
         raise MigrationLoadError([f"{folder} is not a folder; point to the folder that holds the migration files"], [folder])
-    files = sorted(_migration_files(folder), key=lambda p: (p.stem, p.suffix))
+    files = _migration_files(folder)
     problems: list[str] = []
     bad: list[Path] = []
     seen: dict[str, Path] = {}
-    for path in files:
-        first = seen.get(path.stem)
+    for stem, path in files:
+        first = seen.get(stem)
         if first is not None:
-            problems.append(
-                f"{first} and {path} are both migration {path.stem!r}; rename or delete one of them"
-            )
+            problems.append(f"{first} and {path} are both migration {stem!r}; rename or delete one of them")
             bad.append(path)
         else:
-            seen[path.stem] = path
+            seen[stem] = path
     package = _private_package(folder)
     cache = CodeCache(folder)
     sources: dict[Path, tuple[bytes, os.stat_result] | _Problem] = {}
-    for path in files:
+    for _, path in files:
         if path.suffix == ".py":
             try:
                 sources[path] = _read_python(path)
             except _Problem as problem:
                 sources[path] = problem
-    cache.prepare([(path, *got) for path, got in sources.items() if not isinstance(got, _Problem)])
     migrations: list[Migration] = []
-    with _sibling_imports(folder):
-        for index, path in enumerate(files):
-            try:
-                if path.suffix == ".sql":
-                    migrations.append(_load_sql(path))
-                    continue
-                got = sources[path]
-                if isinstance(got, _Problem):
-                    raise got
-                migrations.append(_load_python(path, package, index, cache, *got))
-            except _Problem as problem:
-                problems.append(str(problem))
-                bad.append(path)
+    try:
+        cache.prepare([(path, *got) for path, got in sources.items() if not isinstance(got, _Problem)])
+        with _sibling_imports(folder):
+            for index, (stem, path) in enumerate(files):
+                try:
+                    got = sources.get(path)
+                    if got is None:
+                        migrations.append(_load_sql(stem, path))
+                        continue
+                    if isinstance(got, _Problem):
+                        raise got
+                    migrations.append(_load_python(stem, path, package, index, cache, *got))
+                except _Problem as problem:
+                    problems.append(str(problem))
+                    bad.append(path)
+    finally:
+        cache.close()
     cache.save()
     if problems:
         raise MigrationLoadError(problems, bad)
-    migrations.sort(key=lambda m: m.name)
-    return migrations
+    return migrations  # in name order already: the files were
 
 
-def _migration_files(folder: Path) -> list[Path]:
-    """The migration files of ``folder``: ``.py`` and ``.sql`` files whose names do not start with
-    ``_`` or ``.``; from one directory listing (no stat per file)."""
-    found: list[Path] = []
+def _migration_files(folder: Path) -> list[tuple[str, Path]]:
+    """The migration files of ``folder`` as (name, path), sorted by name then extension:
+    ``.py`` and ``.sql`` files whose names do not start with ``_`` or ``.``; from one directory
+    listing (no stat per file)."""
+    found: list[tuple[str, str, str]] = []
     with os.scandir(folder) as entries:
         for entry in entries:
             name = entry.name
@@ -104,8 +105,9 @@ def _migration_files(folder: Path) -> list[Path]:
                 and not name.startswith(("_", "."))
                 and not entry.is_dir()  # a dangling link or unreadable file is reported, not skipped
             ):
-                found.append(folder / name)
-    return found
+                found.append((stem, suffix, name))
+    found.sort()
+    return [(stem, folder / name) for stem, _, name in found]
 
 
 class _Problem(Exception):
@@ -123,12 +125,12 @@ def _unreadable(path: Path, exc: OSError) -> _Problem:
     return _Problem(f"{path} cannot be read: {exc.strerror or exc}")
 
 
-def _load_sql(path: Path) -> Migration:
+def _load_sql(stem: str, path: Path) -> Migration:
     from .sql_file import SqlFileError, sql_migration  # only folders with .sql files need it
 
     data = _read(path)
     try:
-        return sql_migration(path.stem, path, data)
+        return sql_migration(stem, path, data)
     except SqlFileError as exc:
         raise _Problem(f"{path} {exc}") from None
     except MigrationDefinitionError as exc:
@@ -178,24 +180,35 @@ class _sibling_imports:
                 del sys.modules[name]
 
 
+_NOT_IDENTIFIER = re.compile(r"\W")
+
+
 def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
-    ident = re.sub(r"\W", "_", stem)
-    return f"{package.__name__}.m{index}_{ident}"
+    return f"{package.__name__}.m{index}_{_NOT_IDENTIFIER.sub('_', stem)}"
 
 
 def _read_python(path: Path) -> tuple[bytes, os.stat_result]:
     """The file's contents, and its status taken before they were read (for the code cache)."""
     try:
-        stat = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise _unreadable(path, exc) from None
-    return _read(path), stat
+    try:
+        stat = os.fstat(fd)
+        chunks = [os.read(fd, stat.st_size + 1)]
+        while chunks[-1]:  # the file grew since fstat, or is not a regular file
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks), stat
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        os.close(fd)
 
 
 def _load_python(
-    path: Path, package: types.ModuleType, index: int, cache: CodeCache, data: bytes, stat: os.stat_result
+    stem: str, path: Path, package: types.ModuleType, index: int, cache: CodeCache, data: bytes, stat: os.stat_result
 ) -> Migration:
-    name = _module_name(package, index, path.stem)
+    name = _module_name(package, index, stem)
     try:
         code = cache.code(path, data, stat)
     except SyntaxError as exc:
@@ -208,24 +221,25 @@ def _load_python(
         raise _Problem(f"{path} cannot be compiled: {exc}; fix the file") from None
     from importlib.machinery import ModuleSpec, SourceFileLoader
 
-    spec = ModuleSpec(name, SourceFileLoader(name, str(path)), origin=str(path))
+    filename = str(path)
+    spec = ModuleSpec(name, SourceFileLoader(name, filename), origin=filename)
     spec.has_location = True
     module = types.ModuleType(name)
     module.__spec__ = spec
     module.__loader__ = spec.loader
-    module.__file__ = str(path)
+    module.__file__ = filename
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
     except (Exception, SystemExit) as exc:
         del sys.modules[name]
-        line = _failing_line(exc, str(path))
+        line = _failing_line(exc, filename)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise _Problem(
             f"{path} raised {type(exc).__name__}{': ' + reason if reason else ''} while it was imported"
             f"{line}; fix the file"
         ) from None
-    return _migration_from_module(module, path, data)
+    return _migration_from_module(stem, module, path, data)
 
 
 def _failing_line(exc: BaseException, filename: str) -> str:
@@ -238,9 +252,10 @@ def _failing_line(exc: BaseException, filename: str) -> str:
     return f" (line {line})" if line else ""
 
 
-def _migration_from_module(module: types.ModuleType, path: Path, data: bytes) -> Migration:
-    up = getattr(module, "up", None)
-    down = getattr(module, "down", None)
+def _migration_from_module(stem: str, module: types.ModuleType, path: Path, data: bytes) -> Migration:
+    names = module.__dict__  # what the file defined; looked up without AttributeErrors
+    up = names.get("up")
+    down = names.get("down")
     if up is None:
         raise _Problem(f"{path} has no up(db) function; define 'def up(db): ...' (and 'def down(db): ...' to undo it)")
     for label, fn in (("up", up), ("down", down)):
@@ -253,13 +268,13 @@ def _migration_from_module(module: types.ModuleType, path: Path, data: bytes) ->
             raise _Problem(f"{path}: {label}{problem}; define it as 'def {label}(db): ...'")
     try:
         return Migration(
-            path.stem,
+            stem,
             up,
             down,
-            transaction=getattr(module, "transaction", True),
-            down_transaction=getattr(module, "down_transaction", None),
-            description=getattr(module, "description", None),
-            allow_unsafe=getattr(module, "allow_unsafe", ()),
+            transaction=names.get("transaction", True),
+            down_transaction=names.get("down_transaction"),
+            description=names.get("description"),
+            allow_unsafe=names.get("allow_unsafe", ()),
             checksum=file_checksum(data),
             path=path,
         )
