@@ -97,3 +97,21 @@ def test_status_process_output_and_exit_codes(tmp_path: Path) -> None:
         f"{KYSERA} migrate status | head -1", shell=True, capture_output=True, text=True, check=False
     )
     assert piped.stdout.startswith("Database") and "Error" not in piped.stderr and "error" not in piped.stderr
+
+
+def test_up_ends_without_teardown_but_runs_what_a_migration_left_behind(tmp_path: Path) -> None:
+    """Commands end their process without the interpreter's teardown. What a migration left to
+    happen at exit still happens: its atexit function runs, its unfinished thread finishes."""
+    project(f"sqlite:///{tmp_path / 'app.db'}", count=1)
+    done = tmp_path / "atexit.txt"
+    joined = tmp_path / "thread.txt"
+    (Path.cwd() / "migrations" / "002_side_effects.py").write_text(
+        "import atexit, threading, time\n\n\n"
+        "def up(db):\n"
+        f"    atexit.register(lambda: open({str(done)!r}, 'w').write('ran'))\n"
+        f"    threading.Thread(target=lambda: (time.sleep(0.3), open({str(joined)!r}, 'w').write('done'))).start()\n"
+    )
+    result = kysera_process("migrate", "up")
+    assert result.returncode == 0, result.stderr
+    assert done.read_text() == "ran"
+    assert joined.read_text() == "done"

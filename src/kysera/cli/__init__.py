@@ -6,10 +6,6 @@ loads only click and these modules (see bench/startup.py).
 
 from __future__ import annotations
 
-#: set by a read-only command when it is done (``migrate status``): nothing is left to clean up
-#: but the interpreter itself, so :func:`main` ends the process at once
-read_only_done = False
-
 
 def main() -> None:
     import gc
@@ -23,7 +19,7 @@ def main() -> None:
     try:
         cli(prog_name="kysera")
     except SystemExit as exc:
-        if read_only_done and (exc.code is None or isinstance(exc.code, int)):
+        if exc.code is None or isinstance(exc.code, int):
             _exit_now(exc.code or 0)
         raise
     except BrokenPipeError:
@@ -36,11 +32,21 @@ def main() -> None:
 
 
 def _exit_now(code: int) -> None:
-    """Skip the interpreter's teardown (a final collection over every object, then each module):
-    a fifth of ``kysera migrate status``. Only after a command that wrote nothing but its output."""
+    """End the process without the interpreter's teardown: a final collection over every object,
+    then each module, which is a fifth of ``kysera migrate status`` and ~10 ms after applying a
+    thousand migrations. A command has closed its connection and files by the time it exits; what
+    a normal exit still does that anyone could see is done here: ``atexit`` functions (a
+    migration's own, logging's flush) run and the output is flushed. With another thread still
+    running (started by a migration), the process exits the usual way, which waits for it."""
     import os
     import sys
 
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        raise SystemExit(code)
+    import atexit
+
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ... import cli as cli_package
 from ..common import (
     EXIT_FAILED,
     get_state,
@@ -53,8 +52,6 @@ def status(check: bool) -> None:
         where = db.url.redacted()
     finally:
         db.close()
-    # from here on only output: the process may end without the interpreter's teardown
-    cli_package.read_only_done = True
     problems = {
         "pending": len(result.pending),
         "changed": len(result.changed),
