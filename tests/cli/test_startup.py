@@ -115,3 +115,14 @@ def test_up_ends_without_teardown_but_runs_what_a_migration_left_behind(tmp_path
     assert result.returncode == 0, result.stderr
     assert done.read_text() == "ran"
     assert joined.read_text() == "done"
+
+
+def test_the_command_line_writes_the_code_cache_as_it_ends(tmp_path: Path) -> None:
+    """The CLI holds the migrations' code cache back until its work is done (so that writing it
+    does not slow the first commits), and still writes it, for status and for the next run."""
+    folder = project(f"sqlite:///{tmp_path / 'app.db'}")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result = subprocess.run([KYSERA, "migrate", "up"], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    cached = list((folder / "__pycache__").glob("kysera-migrations.*.bin"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 0

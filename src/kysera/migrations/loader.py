@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 from ..hashing import sha256
@@ -33,8 +34,15 @@ from .migration import Migration, file_checksum
 EXTENSIONS = (".py", ".sql")
 
 
-def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
-    """The migrations in ``directory``, sorted by name; raises :class:`MigrationLoadError`."""
+def load_migrations(
+    directory: str | os.PathLike[str], *, meanwhile: Callable[[], object] | None = None
+) -> list[Migration]:
+    """The migrations in ``directory``, sorted by name; raises :class:`MigrationLoadError`.
+
+    ``meanwhile`` is called once, as soon as the files are compiling: when there are many new
+    ones, a second process compiles part of them and work that does not need the migrations
+    (the command line imports what it runs next) overlaps with that.
+    """
     if not isinstance(directory, str | os.PathLike):
         raise MigrationLoadError([f"load_migrations() takes the path of a folder, got {directory!r}"])
     folder = Path(directory)
@@ -68,6 +76,8 @@ def load_migrations(directory: str | os.PathLike[str]) -> list[Migration]:
     migrations: list[Migration] = []
     try:
         cache.prepare([(path, *got) for path, got in sources.items() if not isinstance(got, _Problem)])
+        if meanwhile is not None:
+            meanwhile()
         with _sibling_imports(folder):
             for index, (stem, path) in enumerate(files):
                 try:

@@ -50,7 +50,7 @@ class Session:
         self.out = state.out
         settings = state.settings()
         self.settings = settings
-        self.migrations = load_project_migrations(state)
+        self.migrations = load_project_migrations(state, meanwhile=lambda: _import_run_modules(state))
         work_begins()  # after loading: the migrations are frozen with the rest of start-up
         self.db = state.connect(read_only=read_only)
         try:
@@ -92,14 +92,53 @@ class Session:
         self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
 
 
-def load_project_migrations(state: State) -> list[Migration]:
+def load_project_migrations(state: State, meanwhile: Callable[[], object] | None = None) -> list[Migration]:
     """The project's migrations (every file checked: one bad file stops the command)."""
+    from ...migrations.code_cache import defer_saves
     from ...migrations.loader import load_migrations
 
+    defer_saves()  # the cache of a first run is written as the command ends, not before its commits
     directory = state.settings().directory
-    migrations = load_migrations(directory)
+    migrations = load_migrations(directory, meanwhile=meanwhile)
     state.out.detail(f"migrations: {len(migrations)} in {directory}")
     return migrations
+
+
+#: what a run imports after loading the migrations, besides the engine's module and driver
+_RUN_MODULES = (
+    "kysera.database",
+    "kysera.migrations.runner",
+    "kysera.migrations.gate",
+    "kysera.safety.analyzer",
+    "kysera.safety.rules",
+    "kysera.schema.module",
+    "kysera.dialects.support",
+)
+_ENGINE_MODULES = {
+    "sqlite": ("kysera.dialects.sqlite",),
+    "postgres": ("kysera.dialects.postgres", "psycopg"),
+    "mysql": ("kysera.dialects.mysql", "pymysql"),
+}
+
+
+def _import_run_modules(state: State) -> None:
+    """Import what the run needs next while the migration files compile (on a first run, in a
+    second process: see :func:`~kysera.migrations.load_migrations`); those imports are a good
+    part of a command's start-up, and a database driver is the largest. Whatever fails here
+    (no URL, a driver not installed) is left for the command to report where it needs it."""
+    import importlib
+
+    from ...config import resolve_url
+
+    try:
+        engine = resolve_url(state.settings(), state.url).url.dialect  # quietly: connect() notes it
+    except Exception:
+        engine = None
+    for name in (*_RUN_MODULES, *_ENGINE_MODULES.get(engine or "", ())):
+        try:
+            importlib.import_module(name)
+        except Exception:  # reported by the command, where it needs the module
+            continue
 
 
 def _runner_logger(out: Output) -> logging.Logger:
