@@ -35,13 +35,18 @@ EXTENSIONS = (".py", ".sql")
 
 
 def load_migrations(
-    directory: str | os.PathLike[str], *, meanwhile: Callable[[], object] | None = None
+    directory: str | os.PathLike[str],
+    *,
+    meanwhile: Callable[[], object] | None = None,
+    cache_later: bool = False,
 ) -> list[Migration]:
     """The migrations in ``directory``, sorted by name; raises :class:`MigrationLoadError`.
 
     ``meanwhile`` is called once, as soon as the files are compiling: when there are many new
     ones, a second process compiles part of them and work that does not need the migrations
-    (the command line imports what it runs next) overlaps with that.
+    (the command line imports what it runs next) overlaps with that. ``cache_later`` puts off
+    writing the folder's code cache until ``kysera.migrations.code_cache.save_deferred()`` (or
+    the end of the process): the command line runs the migrations first.
     """
     if not isinstance(directory, str | os.PathLike):
         raise MigrationLoadError([f"load_migrations() takes the path of a folder, got {directory!r}"])
@@ -93,7 +98,7 @@ def load_migrations(
                     bad.append(path)
     finally:
         cache.close()
-    cache.save()
+    cache.save(later=cache_later)
     if problems:
         raise MigrationLoadError(problems, bad)
     return migrations  # in name order already: the files were

@@ -50,7 +50,10 @@ class Session:
         self.out = state.out
         settings = state.settings()
         self.settings = settings
-        self.migrations = load_project_migrations(state, meanwhile=lambda: _import_run_modules(state))
+        # the code cache of a first run is written when the session ends, after its commits
+        self.migrations = load_project_migrations(
+            state, meanwhile=lambda: _import_run_modules(state), cache_later=True
+        )
         work_begins()  # after loading: the migrations are frozen with the rest of start-up
         self.db = state.connect(read_only=read_only)
         try:
@@ -73,7 +76,10 @@ class Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        from ...migrations.code_cache import save_deferred
+
         self.db.close()
+        save_deferred()
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
@@ -92,14 +98,14 @@ class Session:
         self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
 
 
-def load_project_migrations(state: State, meanwhile: Callable[[], object] | None = None) -> list[Migration]:
+def load_project_migrations(
+    state: State, meanwhile: Callable[[], object] | None = None, *, cache_later: bool = False
+) -> list[Migration]:
     """The project's migrations (every file checked: one bad file stops the command)."""
-    from ...migrations.code_cache import defer_saves
     from ...migrations.loader import load_migrations
 
-    defer_saves()  # the cache of a first run is written as the command ends, not before its commits
     directory = state.settings().directory
-    migrations = load_migrations(directory, meanwhile=meanwhile)
+    migrations = load_migrations(directory, meanwhile=meanwhile, cache_later=cache_later)
     state.out.detail(f"migrations: {len(migrations)} in {directory}")
     return migrations
 
