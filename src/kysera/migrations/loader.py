@@ -87,7 +87,7 @@ def load_migrations(
             for index, (stem, path) in enumerate(files):
                 try:
                     got = sources.get(path)
-                    if got is None:
+                    if got is None:  # not read ahead: a .sql file
                         migrations.append(_load_sql(stem, path))
                         continue
                     if isinstance(got, _Problem):

@@ -64,7 +64,7 @@ def up(
     check_exclusive(steps=steps, to=target)
     state = get_state()
     mode = "warn" if allow_unsafe else safety
-    with Session(state, read_only=dry_run, safety=mode) as session:
+    with Session(state, read_only=dry_run, safety=mode, applies=True) as session:
         runner = session.runner
         if dry_run:
             result = (
@@ -152,7 +152,7 @@ def _confirm_rollback_all(session: Session, yes: bool, what: str) -> None:
 def redo(dry_run: bool) -> None:
     """Roll back the last applied migration and apply it again."""
     state = get_state()
-    with Session(state, read_only=dry_run) as session:
+    with Session(state, read_only=dry_run, applies=True) as session:
         result = session.runner.redo(dry_run=dry_run)
         if dry_run:
             print_dry_run(state.out, result, "no applied migrations")
@@ -192,7 +192,7 @@ def fresh(yes: bool) -> None:
     """Drop every table of the database (not only kysera's), then apply every migration."""
     state = get_state()
     out = state.out
-    with Session(state) as session:
+    with Session(state, applies=True) as session:
         from ...dialects.catalog import list_tables
 
         db = session.db

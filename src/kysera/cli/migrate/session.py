@@ -41,9 +41,14 @@ def yes_option(func: F) -> F:
 
 
 class Session:
-    """A command's database connection and runner; prints each migration as it finishes."""
+    """A command's database connection and runner; prints each migration as it finishes.
 
-    def __init__(self, state: State, *, read_only: bool = False, safety: str | None = None) -> None:
+    ``applies``: the command applies migrations (up, redo, fresh), so the safety gate runs.
+    """
+
+    def __init__(
+        self, state: State, *, read_only: bool = False, safety: str | None = None, applies: bool = False
+    ) -> None:
         from ...migrations import create_migration_runner
 
         self.state = state
@@ -52,7 +57,7 @@ class Session:
         self.settings = settings
         # the code cache of a first run is written when the session ends, after its commits
         self.migrations = load_project_migrations(
-            state, meanwhile=lambda: _import_run_modules(state), cache_later=True
+            state, meanwhile=lambda: _import_run_modules(state, applies), cache_later=True
         )
         work_begins()  # after loading: the migrations are frozen with the rest of start-up
         self.db = state.connect(read_only=read_only)
@@ -115,11 +120,11 @@ _RUN_MODULES = (
     "kysera.database",
     "kysera.migrations.runner",
     "kysera.migrations.gate",
-    "kysera.safety.analyzer",
-    "kysera.safety.rules",
     "kysera.schema.module",
     "kysera.dialects.support",
 )
+#: and what applying migrations adds: the safety analysis of the gate
+_APPLY_MODULES = ("kysera.safety.analyzer", "kysera.safety.rules")
 _ENGINE_MODULES = {
     "sqlite": ("kysera.dialects.sqlite",),
     "postgres": ("kysera.dialects.postgres", "psycopg"),
@@ -127,7 +132,7 @@ _ENGINE_MODULES = {
 }
 
 
-def _import_run_modules(state: State) -> None:
+def _import_run_modules(state: State, applies: bool) -> None:
     """Import what the run needs next while the migration files compile (on a first run, in a
     second process: see :func:`~kysera.migrations.load_migrations`); those imports are a good
     part of a command's start-up, and a database driver is the largest. Whatever fails here
@@ -140,7 +145,8 @@ def _import_run_modules(state: State) -> None:
         engine = resolve_url(state.settings(), state.url).url.dialect  # quietly: connect() notes it
     except Exception:
         engine = None
-    for name in (*_RUN_MODULES, *_ENGINE_MODULES.get(engine or "", ())):
+    extra = _APPLY_MODULES if applies else ()
+    for name in (*_RUN_MODULES, *extra, *_ENGINE_MODULES.get(engine or "", ())):
         try:
             importlib.import_module(name)
         except Exception:  # reported by the command, where it needs the module
