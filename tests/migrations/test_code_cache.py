@@ -180,3 +180,47 @@ def test_syntax_errors_in_either_half_are_reported(tmp_path: Path, parallel: lis
     assert "001_t1.py has a syntax error on line 1" in text
     assert "008_t8.py has a syntax error on line 1" in text
     assert parallel == [10]
+
+
+def test_the_helper_is_waited_for_when_loading_stops_early(
+    tmp_path: Path, parallel: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work done meanwhile that fails ends the load, and the helper process is reaped with it."""
+    from kysera.migrations import code_cache
+
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    started: list[int] = []
+    start = code_cache._start_helper
+
+    def recorded(files: list[tuple[Path, bytes]]) -> object:
+        helper = start(files)
+        if helper is not None:
+            started.append(helper.pid)
+        return helper
+
+    monkeypatch.setattr(code_cache, "_start_helper", recorded)
+
+    def fail() -> None:
+        raise RuntimeError("meanwhile failed")
+
+    with pytest.raises(RuntimeError, match="meanwhile failed"):
+        load_migrations(folder, meanwhile=fail)
+    assert len(started) == 1
+    with pytest.raises(ChildProcessError):  # reaped already: not a zombie left to wait for
+        os.waitpid(started[0], os.WNOHANG)
+
+
+def test_meanwhile_runs_once_and_the_cache_can_wait(tmp_path: Path) -> None:
+    from kysera.migrations.code_cache import save_deferred
+
+    folder = tmp_path / "migrations"
+    write(folder, "001_a.py", _migration("a"))
+    calls: list[int] = []
+
+    assert [m.name for m in load_migrations(folder, meanwhile=lambda: calls.append(1), cache_later=True)] == ["001_a"]
+    assert calls == [1]
+    assert _cache_files(folder) == []  # not yet
+    save_deferred()
+    assert _cache_files(folder) == [f"kysera-migrations.{sys.implementation.cache_tag}.bin"]
