@@ -9,6 +9,15 @@ if TYPE_CHECKING:
     from .base import Dialect, DriverConnection
 
 
+#: the modules a connection to each engine imports: kysera's own and the driver's (the command
+#: line imports them early, while the migration files compile)
+ENGINE_MODULES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("kysera.dialects.sqlite",),
+    "postgres": ("kysera.dialects.postgres", "psycopg"),
+    "mysql": ("kysera.dialects.mysql", "pymysql"),
+}
+
+
 def open_connection(url: DatabaseUrl) -> tuple[DriverConnection, Dialect]:
     """Open a driver connection for ``url`` and describe its engine."""
     if url.dialect == "sqlite":

@@ -125,11 +125,6 @@ _RUN_MODULES = (
 )
 #: and what applying migrations adds: the safety analysis of the gate
 _APPLY_MODULES = ("kysera.safety.analyzer", "kysera.safety.rules")
-_ENGINE_MODULES = {
-    "sqlite": ("kysera.dialects.sqlite",),
-    "postgres": ("kysera.dialects.postgres", "psycopg"),
-    "mysql": ("kysera.dialects.mysql", "pymysql"),
-}
 
 
 def _import_run_modules(state: State, applies: bool) -> None:
@@ -140,13 +135,14 @@ def _import_run_modules(state: State, applies: bool) -> None:
     import importlib
 
     from ...config import resolve_url
+    from ...dialects import ENGINE_MODULES
 
     try:
         engine = resolve_url(state.settings(), state.url).url.dialect  # quietly: connect() notes it
     except Exception:
         engine = None
     extra = _APPLY_MODULES if applies else ()
-    for name in (*_RUN_MODULES, *extra, *_ENGINE_MODULES.get(engine or "", ())):
+    for name in (*_RUN_MODULES, *extra, *ENGINE_MODULES.get(engine or "", ())):
         try:
             importlib.import_module(name)
         except Exception:  # reported by the command, where it needs the module
