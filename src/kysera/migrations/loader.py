@@ -75,7 +75,7 @@ def load_migrations(
     for _, path in files:
         if path.suffix == ".py":
             try:
-                sources[path] = _read_python(path)
+                sources[path] = _read_file(path)
             except _Problem as problem:
                 sources[path] = problem
     migrations: list[Migration] = []
@@ -129,13 +129,6 @@ class _Problem(Exception):
     pass
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise _unreadable(path, exc) from None
-
-
 def _unreadable(path: Path, exc: OSError) -> _Problem:
     return _Problem(f"{path} cannot be read: {exc.strerror or exc}")
 
@@ -143,7 +136,7 @@ def _unreadable(path: Path, exc: OSError) -> _Problem:
 def _load_sql(stem: str, path: Path) -> Migration:
     from .sql_file import SqlFileError, sql_migration  # only folders with .sql files need it
 
-    data = _read(path)
+    data, _ = _read_file(path)
     try:
         return sql_migration(stem, path, data)
     except SqlFileError as exc:
@@ -202,7 +195,7 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
     return f"{package.__name__}.m{index}_{_NOT_IDENTIFIER.sub('_', stem)}"
 
 
-def _read_python(path: Path) -> tuple[bytes, os.stat_result]:
+def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
     """The file's contents, and its status taken before they were read (for the code cache)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
