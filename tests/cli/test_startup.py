@@ -126,3 +126,44 @@ def test_the_command_line_writes_the_code_cache_as_it_ends(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     cached = list((folder / "__pycache__").glob("kysera-migrations.*.bin"))
     assert len(cached) == 1 and cached[0].stat().st_size > 0
+
+
+def test_the_command_line_compiles_a_new_folder_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kysera migrate up`` starts compiling the folder the config names before it imports the
+    rest of itself; the loader of that folder takes the work over. Other forms load as usual."""
+    from kysera.cli import _compile_ahead
+    from kysera.cli.common import State
+    from kysera.cli.migrate.session import load_project_migrations
+    from kysera.migrations import code_cache
+
+    folder = project(f"sqlite:///{tmp_path / 'app.db'}", count=2)
+    monkeypatch.setattr(code_cache, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    if not code_cache._can_fork():
+        pytest.skip("compiling in two processes needs Linux, two processors and no other thread")
+    try:
+        for args in (["migrate", "create", "x"], ["migrate", "up", "--config", "kysera.toml"], ["db", "dump"]):
+            _compile_ahead(args)
+            assert code_cache._early is None, args
+        _compile_ahead(["migrate", "up", "-v"])
+        assert code_cache._early is not None and code_cache._early.folder == str(folder)
+        result = kysera_process("migrate", "status")  # another process: this one's helper is untouched
+        assert result.returncode == 0, result.stderr
+
+        assert [m.name for m in load_project_migrations(State())] == [p.stem for p in sorted(folder.glob("*.py"))]
+        assert code_cache._early is None  # taken over by the loader of that folder
+    finally:
+        code_cache._drop_early()
+
+
+def test_up_on_many_new_migrations(tmp_path: Path) -> None:
+    """A first run over more files than one process compiles alone, through the command line."""
+    folder = project(f"sqlite:///{tmp_path / 'app.db'}", count=0)
+    for i in range(250):
+        (folder / f"{i:04d}_t{i}.py").write_text(f"def up(db):\n    db.schema.create_table('t{i}').add_column('id', 'integer').execute()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result = subprocess.run([KYSERA, "migrate", "up"], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Applied 250 migrations" in result.stdout
+    status = subprocess.run([KYSERA, "migrate", "status"], capture_output=True, text=True, env=env, check=False)
+    assert "250 applied, 0 pending" in status.stdout

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,3 +226,92 @@ def test_meanwhile_runs_once_and_the_cache_can_wait(tmp_path: Path) -> None:
     assert _cache_files(folder) == []  # not yet
     save_deferred()
     assert _cache_files(folder) == [f"kysera-migrations.{sys.implementation.cache_tag}.bin"]
+
+
+# ----------------------------------------------------------------------------- compiled ahead of loading
+
+
+@pytest.fixture
+def ahead(parallel: list[int]) -> Iterator[Any]:
+    """compile_ahead from 4 files on; whatever helper a test leaves is stopped afterwards."""
+    from kysera.migrations import code_cache
+
+    yield code_cache
+    code_cache._drop_early()
+
+
+def test_compiled_ahead_the_folder_loads_without_a_second_helper(
+    tmp_path: Path, parallel: list[int], ahead: Any
+) -> None:
+    from kysera.migrations.loader import compile_ahead
+
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+
+    compile_ahead(folder)
+    pid = ahead._early.pid
+
+    assert _applied_tables(folder, tmp_path) == [f"t{i}" for i in range(10)]
+    assert parallel == []  # the helper started ahead did the work
+    assert ahead._early is None
+    with pytest.raises(ChildProcessError):  # taken over and reaped
+        os.waitpid(pid, os.WNOHANG)
+    assert _cache_files(folder) == [f"kysera-migrations.{sys.implementation.cache_tag}.bin"]
+    compile_ahead(folder)
+    assert ahead._early is None  # the cache is current: nothing to compile ahead
+
+
+def test_a_file_changed_after_it_was_compiled_ahead_runs_its_new_code(
+    tmp_path: Path, parallel: list[int], ahead: Any
+) -> None:
+    import time
+
+    from kysera.migrations.loader import compile_ahead
+
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    compile_ahead(folder)
+    time.sleep(0.5)  # the helper has compiled every file by now
+    write(folder, "009_t9.py", _migration("t9_edited"))
+
+    assert _applied_tables(folder, tmp_path) == [f"t{i}" for i in range(9)] + ["t9_edited"]
+
+
+def test_a_helper_started_ahead_for_another_folder_is_stopped_at_exit(
+    tmp_path: Path, parallel: list[int], ahead: Any
+) -> None:
+    from kysera.migrations.loader import compile_ahead
+
+    for name in ("one", "two"):
+        for i in range(10):
+            write(tmp_path / name, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    compile_ahead(tmp_path / "one")
+    pid = ahead._early.pid
+
+    assert [m.name for m in load_migrations(tmp_path / "two")][-1] == "009_t9"
+    assert parallel == [10]  # its own helper: the other one is not for this folder
+    ahead._drop_early()  # what atexit runs
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_another_file_in_the_folder_starts_a_helper_once(
+    tmp_path: Path, parallel: list[int], ahead: Any
+) -> None:
+    from kysera.migrations.loader import compile_ahead
+
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    load_migrations(folder)
+    (folder / "README.md").write_text("notes\n")
+    (cache,) = (folder / "__pycache__").iterdir()
+    os.utime(cache, ns=(cache.stat().st_atime_ns, folder.stat().st_mtime_ns - 10**9))  # written before README.md
+
+    compile_ahead(folder)
+    assert ahead._early is not None  # the folder changed after the cache was written
+    load_migrations(folder)
+    compile_ahead(folder)
+    assert ahead._early is None  # nothing to compile: the cache was marked current

@@ -14,6 +14,9 @@ def main() -> None:
     # garbage: the cyclic collector would only slow it down. Commands that go on to do real work
     # turn it back on (State.connect, Session); status and --help end first.
     gc.disable()
+    import sys
+
+    _compile_ahead(sys.argv[1:])
     from .main import cli
 
     try:
@@ -29,6 +32,32 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(1) from None
+
+
+#: the commands that load the project's migrations folder (every file)
+_LOADING = frozenset({"up", "down", "redo", "reset", "fresh", "status", "resolve", "accept", "mark-applied"})
+
+
+def _compile_ahead(args: list[str]) -> None:
+    """For ``kysera migrate up`` and the other commands that load the migrations folder: start
+    compiling its files in a second process before the rest of the command line is imported,
+    when many of them need it (a first run, a fresh checkout in CI). Measured on a thousand
+    new SQLite migrations: about 50 ms of a 0.95 s run. Only for the plain forms, where the folder
+    is the one the default config names; with ``--config`` or ``--env`` the folder loads as
+    usual. Quiet: a broken config is reported by the command itself."""
+    if len(args) < 2 or args[0] != "migrate" or args[1] not in _LOADING:
+        return
+    if any(arg.partition("=")[0] in ("--config", "--env", "--help", "-h") for arg in args):
+        return
+    import os
+
+    try:
+        from ..config import load_settings
+        from ..migrations.loader import compile_ahead
+
+        compile_ahead(load_settings(None, os.environ.get("KYSERA_ENV") or None).directory)
+    except Exception:  # the command reports it, where it reads the config
+        return
 
 
 def _exit_now(code: int) -> None:

@@ -17,6 +17,7 @@ import mmap
 import os
 import sys
 import types
+from collections.abc import Callable
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
@@ -33,13 +34,14 @@ class CodeCache:
         # code objects remember the path they were compiled from (tracebacks, error lines): the
         # cache holds for the folder as spelled when it was written
         self.folder = str(folder)
-        tag = sys.implementation.cache_tag
-        self.path = os.path.join(self.folder, "__pycache__", f"kysera-migrations.{tag}.bin") if tag else None
+        self.path = _cache_path(self.folder)
         self._old: dict[str, Entry] = self._read()
         self._new: dict[str, Entry] = {}
         self._compiled = False
         #: the process compiling part of the files, started by :meth:`prepare`
         self._helper: _Helper | None = None
+        #: the helper was started by :func:`compile_ahead`, so the cache looked stale
+        self._ahead = False
 
     def _read(self) -> dict[str, Entry]:
         if self.path is None:
@@ -68,8 +70,13 @@ class CodeCache:
         loaded. When there are many (a first run, a fresh checkout in CI), a forked second process
         compiles them from the last one backwards while this one compiles and runs them from the
         first on, since compiling is most of what loading costs then; they meet where the work
-        of each ends, whatever else this process does meanwhile."""
-        missing = [(path, data) for path, data, stat in files if self._cached(path.name, stat) is None]
+        of each ends, whatever else this process does meanwhile. A helper that
+        :func:`compile_ahead` started for this folder, earlier in the process, is taken over."""
+        self._helper = _take_early(self.folder)
+        if self._helper is not None:
+            self._ahead = True
+            return
+        missing = [(path, data, stat) for path, data, stat in files if self._cached(path.name, stat) is None]
         if len(missing) >= PARALLEL_FROM and _can_fork():
             self._helper = _start_helper(missing)
 
@@ -80,7 +87,10 @@ class CodeCache:
         if code is None:
             helper = self._helper
             if helper is not None and not helper.claim(name):
-                code = helper.collect().pop(name, None)
+                # compiled by the helper from the file as it was then: the same file still?
+                entry = helper.collect().get(name)
+                if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+                    code = entry[2]
             if code is None:
                 code = _compile(path, data)  # SyntaxError propagates
             self._compiled = True
@@ -89,9 +99,10 @@ class CodeCache:
         return code
 
     def close(self) -> None:
-        """Wait for the helper process, if one was started (loading stopped early, say)."""
+        """Stop and reap the helper process, if one was started: what it has not sent by now
+        (loading stopped early, or every file was found compiled) is not needed."""
         if self._helper is not None:
-            self._helper.collect()
+            self._helper.stop()
             self._helper = None
 
     def save(self, *, later: bool = False) -> None:
@@ -108,6 +119,13 @@ class CodeCache:
         if self.path is None or sys.dont_write_bytecode:
             return
         if not self._compiled and self._new.keys() == self._old.keys():
+            if self._ahead:
+                # the folder changed, but not its migrations (another file added, say): mark the
+                # cache current, or every later command would start a helper for nothing
+                try:
+                    os.utime(self.path)
+                except OSError:
+                    pass
             return
         if later:
             if not _deferred:
@@ -133,6 +151,11 @@ class CodeCache:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+def _cache_path(folder: str) -> str | None:
+    tag = sys.implementation.cache_tag
+    return os.path.join(folder, "__pycache__", f"kysera-migrations.{tag}.bin") if tag else None
 
 
 #: caches whose writing was put off (``save(later=True)``)
@@ -171,15 +194,18 @@ class _Helper:
     through a pipe. Each process marks a file in a shared byte map before compiling it, and the
     child stops at the first file already marked; :meth:`collect` waits for the child the first
     time this process meets a file the child took. Should both take the same file at the same
-    instant, it is compiled twice, which is harmless."""
+    instant, it is compiled twice, which is harmless. The child sends each file's modification
+    time and size with its code, as the cache keeps them: code compiled from a file that has
+    changed since is not used."""
 
-    def __init__(self, pid: int, pipe: int, files: list[tuple[Path, bytes]], marks: mmap.mmap) -> None:
+    def __init__(self, pid: int, pipe: int, names: list[str], marks: mmap.mmap, folder: str) -> None:
         self.pid = pid
         self.pipe = pipe
-        self.files = files
+        self.names = names
         self.marks = marks
-        self.position = {path.name: i for i, (path, _) in enumerate(files)}
-        self._done: dict[str, types.CodeType] | None = None
+        self.folder = folder
+        self.position = {name: i for i, name in enumerate(names)}
+        self._done: dict[str, Entry] | None = None
 
     def claim(self, name: str) -> bool:
         """Take ``name`` to compile here: False when the child has taken it already."""
@@ -193,7 +219,7 @@ class _Helper:
         self.marks[i] = _OURS
         return True
 
-    def collect(self) -> dict[str, types.CodeType]:
+    def collect(self) -> dict[str, Entry]:
         """The code the child compiled, by file name. Whatever it could not compile (or all of
         it, when the child failed) is missing: the caller compiles those and reports errors."""
         if self._done is not None:
@@ -215,15 +241,28 @@ class _Helper:
         except (EOFError, ValueError, TypeError):
             return self._done
         if isinstance(compiled, list):
-            for i, code in compiled:
-                if code is not None:
-                    self._done[self.files[i][0].name] = code
+            for i, mtime_ns, size, code in compiled:
+                self._done[self.names[i]] = (mtime_ns, size, code)
         return self._done
 
+    def stop(self) -> None:
+        """End the child without its work (nobody will use it), and reap it."""
+        if self._done is None:
+            import signal
 
-def _start_helper(files: list[tuple[Path, bytes]]) -> _Helper | None:
-    """Fork the child that compiles ``files`` from the last one backwards; None if it cannot."""
-    marks = mmap.mmap(-1, len(files))  # anonymous and shared with the child
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.collect()
+
+
+Compiled = tuple[int, int, int, types.CodeType]  # the file's index, mtime_ns, size, code
+
+
+def _fork_helper(names: list[str], folder: str, compile_one: Callable[[int], Compiled | None]) -> _Helper | None:
+    """Fork the child that runs ``compile_one`` on the files from the last one backwards."""
+    marks = mmap.mmap(-1, len(names))  # anonymous and shared with the child
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -236,12 +275,14 @@ def _start_helper(files: list[tuple[Path, bytes]]) -> _Helper | None:
         status = 1
         try:
             os.close(read_end)
-            compiled: list[tuple[int, types.CodeType | None]] = []
-            for i in range(len(files) - 1, -1, -1):
+            compiled: list[Compiled] = []
+            for i in range(len(names) - 1, -1, -1):
                 if marks[i] != _FREE:
                     break  # the parent got here: the rest is its own
                 marks[i] = _HELPERS
-                compiled.append((i, _try_compile(*files[i])))
+                got = compile_one(i)
+                if got is not None:
+                    compiled.append(got)
             blob = marshal.dumps(compiled)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(blob)
@@ -249,7 +290,90 @@ def _start_helper(files: list[tuple[Path, bytes]]) -> _Helper | None:
         finally:
             os._exit(status)
     os.close(write_end)
-    return _Helper(pid, read_end, files, marks)
+    return _Helper(pid, read_end, names, marks, folder)
+
+
+def _start_helper(files: list[tuple[Path, bytes, os.stat_result]]) -> _Helper | None:
+    """Fork the child that compiles ``files`` (read already) from the last one backwards."""
+
+    def compile_one(i: int) -> Compiled | None:
+        path, data, stat = files[i]
+        code = _try_compile(path, data)
+        return None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)
+
+    return _fork_helper([path.name for path, _, _ in files], "", compile_one)
+
+
+# ----------------------------------------------------------------------------- ahead of loading
+
+#: the helper :func:`compile_ahead` started, until a :class:`CodeCache` of its folder takes it
+_early: _Helper | None = None
+
+
+def compile_ahead(
+    folder: Path, paths: list[Path], read: Callable[[Path], tuple[bytes, os.stat_result]]
+) -> None:
+    """Start compiling the Python migrations ``paths`` of ``folder`` (in load order) in a
+    second process now, when many of them will need it; ``read(path)`` gives a file's
+    contents and status. The :class:`CodeCache` of ``folder`` takes the helper over when the
+    folder is loaded; a helper nobody took is stopped as the process ends.
+
+    The command line calls this before it imports anything else (click, the database layer),
+    which costs a first run about as long as compiling a few hundred files: the helper
+    compiles meanwhile. Whether the cache is stale is judged from two modification times
+    (the cache file's and the folder's, which changes when a file is added, removed or saved
+    by renaming): a folder whose cache looks current gets no helper, and a file edited in
+    place since then is compiled as the folder loads.
+    """
+    global _early
+    if _early is not None or len(paths) < PARALLEL_FROM or not _can_fork():
+        return
+    cache_path = _cache_path(str(folder))
+    if cache_path is not None:
+        try:
+            if os.stat(cache_path).st_mtime_ns >= os.stat(folder).st_mtime_ns:
+                return  # looks current: nothing, or next to nothing, to compile
+        except OSError:
+            pass
+    old: list[dict[str, Entry]] = []
+
+    def compile_one(i: int) -> Compiled | None:
+        path = paths[i]
+        try:
+            data, stat = read(path)
+        except Exception:
+            return None  # the loader reports it
+        if not old:
+            old.append(CodeCache(folder)._old)
+        entry = old[0].get(path.name)
+        if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+            return None  # cached: the loader finds it there
+        code = _try_compile(path, data)
+        if code is None or stat.st_size != len(data):
+            return None
+        return (i, stat.st_mtime_ns, stat.st_size, code)
+
+    _early = _fork_helper([path.name for path in paths], str(folder), compile_one)
+    if _early is not None:
+        import atexit
+
+        atexit.register(_drop_early)
+
+
+def _take_early(folder: str) -> _Helper | None:
+    global _early
+    helper = _early
+    if helper is None or helper.folder != folder:
+        return None
+    _early = None
+    return helper
+
+
+def _drop_early() -> None:
+    global _early
+    helper, _early = _early, None
+    if helper is not None:
+        helper.stop()
 
 
 def _compile(path: Path, data: bytes) -> types.CodeType:

@@ -104,6 +104,22 @@ def load_migrations(
     return migrations  # in name order already: the files were
 
 
+def compile_ahead(directory: str | os.PathLike[str]) -> None:
+    """Start compiling the folder's Python migrations in a second process, ahead of
+    :func:`load_migrations`, when there are many and its code cache looks stale; loading the
+    folder later in the process uses that work. Best effort and quiet: whatever is wrong with
+    the folder is reported by :func:`load_migrations`. The command line calls it first thing.
+    """
+    from . import code_cache
+
+    folder = Path(directory)
+    try:
+        files = _migration_files(folder)
+    except OSError:
+        return
+    code_cache.compile_ahead(folder, [path for _, path in files if path.suffix == ".py"], _read_file)
+
+
 def _migration_files(folder: Path) -> list[tuple[str, Path]]:
     """The migration files of ``folder`` as (name, path), sorted by name then extension:
     ``.py`` and ``.sql`` files whose names do not start with ``_`` or ``.``; from one directory
