@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from kysera.cli.main import cli
+from kysera.cli import cli
 
 KYSERA = str(Path(sys.executable).with_name("kysera"))
 

@@ -167,3 +167,17 @@ def test_up_on_many_new_migrations(tmp_path: Path) -> None:
     assert "Applied 250 migrations" in result.stdout
     status = subprocess.run([KYSERA, "migrate", "status"], capture_output=True, text=True, env=env, check=False)
     assert "250 applied, 0 pending" in status.stdout
+
+
+def test_the_entry_point_and_the_group_can_be_imported_from_the_package() -> None:
+    """``kysera.cli:main`` (the console script) stays the function after the command line has
+    been imported in the same process, and ``kysera.cli.cli`` is the click group."""
+    code = (
+        "import click; from kysera.cli import main; import kysera.cli.app\n"
+        "from kysera.cli import main as again, cli\n"
+        "assert again is main and callable(main), again\n"
+        "assert isinstance(cli, click.Group) and cli.name == 'cli', cli\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "ok", run.stderr

@@ -17,7 +17,7 @@ def main() -> None:
     import sys
 
     _compile_ahead(sys.argv[1:])
-    from .main import cli
+    from .app import cli
 
     try:
         cli(prog_name="kysera")
@@ -58,6 +58,16 @@ def _compile_ahead(args: list[str]) -> None:
         compile_ahead(load_settings(None, os.environ.get("KYSERA_ENV") or None).directory)
     except Exception:  # the command reports it, where it reads the config
         return
+
+
+def __getattr__(name: str) -> object:
+    """``from kysera.cli import cli``: the click group (for ``click.testing.CliRunner``), imported
+    on first use so that importing this package stays cheap."""
+    if name == "cli":
+        from .app import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _exit_now(code: int) -> None:
