@@ -60,10 +60,7 @@ class CodeCache:
         return entries if folder == self.folder and isinstance(entries, dict) else {}
 
     def _cached(self, name: str, stat: os.stat_result) -> types.CodeType | None:
-        entry = self._old.get(name)
-        if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
-            return entry[2]
-        return None
+        return _code_for(self._old.get(name), stat)
 
     def prepare(self, files: list[tuple[Path, bytes, os.stat_result]]) -> None:
         """Get ready to compile the files the cache does not hold, given in the order they will be
@@ -88,9 +85,7 @@ class CodeCache:
             helper = self._helper
             if helper is not None and not helper.claim(name):
                 # compiled by the helper from the file as it was then: the same file still?
-                entry = helper.collect().get(name)
-                if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
-                    code = entry[2]
+                code = _code_for(helper.collect().get(name), stat)
             if code is None:
                 code = _compile(path, data)  # SyntaxError propagates
             self._compiled = True
@@ -151,6 +146,14 @@ class CodeCache:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+def _code_for(entry: Entry | None, stat: os.stat_result) -> types.CodeType | None:
+    """The code of ``entry`` if it was compiled from the file that ``stat`` describes (the same
+    modification time and size, as a ``.pyc`` checks), else None."""
+    if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+        return entry[2]
+    return None
 
 
 def _cache_path(folder: str) -> str | None:
@@ -335,7 +338,7 @@ def compile_ahead(
                 return  # looks current: nothing, or next to nothing, to compile
         except OSError:
             pass
-    old: list[dict[str, Entry]] = []
+    cache: list[CodeCache] = []  # read by the child, once, when it starts compiling
 
     def compile_one(i: int) -> Compiled | None:
         path = paths[i]
@@ -343,10 +346,9 @@ def compile_ahead(
             data, stat = read(path)
         except Exception:
             return None  # the loader reports it
-        if not old:
-            old.append(CodeCache(folder)._old)
-        entry = old[0].get(path.name)
-        if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+        if not cache:
+            cache.append(CodeCache(folder))
+        if cache[0]._cached(path.name, stat) is not None:
             return None  # cached: the loader finds it there
         code = _try_compile(path, data)
         if code is None or stat.st_size != len(data):
