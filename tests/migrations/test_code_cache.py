@@ -12,6 +12,7 @@ import pytest
 
 from kysera import connect
 from kysera.migrations import create_migration_runner, load_migrations
+from kysera.migrations.loader import compile_ahead
 
 from .util import tables, write
 
@@ -26,6 +27,13 @@ def _migration(table: str) -> str:
 @pytest.fixture(autouse=True)
 def _bytecode_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
+def _ten_tables(folder: Path) -> Path:
+    """``folder`` with ten migrations, 000_t0.py (creates t0) to 009_t9.py."""
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    return folder
 
 
 def _cache_files(folder: Path) -> list[str]:
@@ -157,9 +165,7 @@ def parallel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_many_new_files_compile_in_two_processes_and_run(tmp_path: Path, parallel: list[int]) -> None:
-    folder = tmp_path / "migrations"
-    for i in range(10):
-        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    folder = _ten_tables(tmp_path / "migrations")
 
     assert _applied_tables(folder, tmp_path) == [f"t{i}" for i in range(10)]
     assert parallel == [10]
@@ -190,9 +196,7 @@ def test_the_helper_is_waited_for_when_loading_stops_early(
     """Work done meanwhile that fails ends the load, and the helper process is reaped with it."""
     from kysera.migrations import code_cache
 
-    folder = tmp_path / "migrations"
-    for i in range(10):
-        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    folder = _ten_tables(tmp_path / "migrations")
     started: list[int] = []
     start = code_cache._start_helper
 
@@ -243,11 +247,7 @@ def ahead(parallel: list[int]) -> Iterator[Any]:
 def test_compiled_ahead_the_folder_loads_without_a_second_helper(
     tmp_path: Path, parallel: list[int], ahead: Any
 ) -> None:
-    from kysera.migrations.loader import compile_ahead
-
-    folder = tmp_path / "migrations"
-    for i in range(10):
-        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    folder = _ten_tables(tmp_path / "migrations")
 
     compile_ahead(folder)
     pid = ahead._early.pid
@@ -267,11 +267,7 @@ def test_a_file_changed_after_it_was_compiled_ahead_runs_its_new_code(
 ) -> None:
     import time
 
-    from kysera.migrations.loader import compile_ahead
-
-    folder = tmp_path / "migrations"
-    for i in range(10):
-        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    folder = _ten_tables(tmp_path / "migrations")
     compile_ahead(folder)
     time.sleep(0.5)  # the helper has compiled every file by now
     write(folder, "009_t9.py", _migration("t9_edited"))
@@ -282,11 +278,8 @@ def test_a_file_changed_after_it_was_compiled_ahead_runs_its_new_code(
 def test_a_helper_started_ahead_for_another_folder_is_stopped_at_exit(
     tmp_path: Path, parallel: list[int], ahead: Any
 ) -> None:
-    from kysera.migrations.loader import compile_ahead
-
     for name in ("one", "two"):
-        for i in range(10):
-            write(tmp_path / name, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+        _ten_tables(tmp_path / name)
     compile_ahead(tmp_path / "one")
     pid = ahead._early.pid
 
@@ -300,11 +293,7 @@ def test_a_helper_started_ahead_for_another_folder_is_stopped_at_exit(
 def test_another_file_in_the_folder_starts_a_helper_once(
     tmp_path: Path, parallel: list[int], ahead: Any
 ) -> None:
-    from kysera.migrations.loader import compile_ahead
-
-    folder = tmp_path / "migrations"
-    for i in range(10):
-        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    folder = _ten_tables(tmp_path / "migrations")
     load_migrations(folder)
     (folder / "README.md").write_text("notes\n")
     (cache,) = (folder / "__pycache__").iterdir()
