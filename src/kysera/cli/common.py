@@ -229,6 +229,7 @@ def report_error(exc: BaseException, ctx: click.Context) -> int:
 
     state = ctx.find_object(State) or State()
     out = state.out
+    out.end_progress()  # the lines of what ran come before the error
     if isinstance(exc, KyseraError):
         message = str(exc)
         code = exc.exit_code

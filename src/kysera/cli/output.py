@@ -42,6 +42,10 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
+#: how long a progress line may wait to be written with the lines that follow it (seconds)
+PROGRESS_DELAY = 0.05
+
+
 class Output:
     """One command's printer."""
 
@@ -50,6 +54,32 @@ class Output:
         self.json_mode = json_mode
         self.color = color_wanted(sys.stdout)
         self.err_color = color_wanted(sys.stderr)
+        self._progress: ProgressLines | None = None
+
+    # ------------------------------------------------------------------ progress
+
+    def progress(self, text: str) -> None:
+        """A progress line on stdout (one per migration run). It is written within
+        :data:`PROGRESS_DELAY` seconds, together with the lines that follow it meanwhile,
+        rather than at once: a thousand fast migrations make a few writes instead of a thousand
+        (each of which wakes whoever reads the output: a terminal, a CI log). Anything else this
+        printer writes goes out after the progress lines before it. Suppressed in JSON mode."""
+        if self.json_mode:
+            return
+        lines = self._progress
+        if lines is None:
+            lines = self._progress = ProgressLines(lambda text: click.echo(text, color=self.color))
+        lines.add(text)
+
+    def end_progress(self) -> None:
+        """Write the pending progress lines now and stop the thread that writes them."""
+        lines, self._progress = self._progress, None
+        if lines is not None:
+            lines.close()
+
+    def _settle(self) -> None:
+        if self._progress is not None:
+            self._progress.flush()
 
     # ------------------------------------------------------------------ styling
 
@@ -62,14 +92,17 @@ class Output:
 
     def line(self, text: str = "") -> None:
         """A line of the command's result (stdout). Suppressed in JSON mode."""
+        self._settle()
         if not self.json_mode:
             click.echo(text, color=self.color)
 
     def raw(self, text: str) -> None:
         """Text for stdout whatever the mode (SQL scripts)."""
+        self._settle()
         click.echo(text, color=False, nl=not text.endswith("\n"))
 
     def json(self, payload: object, *, err: bool = False) -> None:
+        self._settle()
         import json
 
         click.echo(json.dumps(payload, indent=2, default=_json_default, ensure_ascii=False), err=err)
@@ -78,18 +111,89 @@ class Output:
 
     def note(self, text: str) -> None:
         """A remark that is not the result: a fallback taken, a wait, a hint (stderr)."""
+        self._settle()
         click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
 
     def warn(self, text: str) -> None:
+        self._settle()
         click.echo(self.style("warning: ", err=True, fg="yellow", bold=True) + text, err=True, color=self.err_color)
 
     def detail(self, text: str) -> None:
         """Shown with ``-v`` only (stderr)."""
         if self.verbose:
+            self._settle()
             click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
 
     def error(self, text: str) -> None:
+        self._settle()
         click.echo(self.style("error: ", err=True, fg="red", bold=True) + text, err=True, color=self.err_color)
+
+
+class ProgressLines:
+    """Lines that a thread writes with ``write`` a short while after the first of them arrives
+    (:data:`PROGRESS_DELAY`), so that lines produced in quick succession go out in one write.
+    Every write happens under one lock, so :meth:`flush` (from the printer's own thread, before
+    it writes anything else) keeps the order. A write that fails (the reader went away) is
+    raised again, in the printer's thread, by the next :meth:`flush` or :meth:`close`."""
+
+    def __init__(self, write: Callable[[str], None], delay: float | None = None) -> None:
+        import threading
+
+        self._write = write
+        self._delay = PROGRESS_DELAY if delay is None else delay
+        self._lock = threading.Lock()
+        self._lines: list[str] = []
+        self._due = threading.Event()
+        self._stop = threading.Event()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kysera-progress", daemon=True)
+        self._thread.start()
+
+    def add(self, line: str) -> None:
+        self._raise_error()
+        with self._lock:
+            self._lines.append(line)
+            if len(self._lines) == 1:
+                self._due.set()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._write_pending()
+        self._raise_error()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+        self._stop.set()
+        self._due.set()
+        self._thread.join()
+        self.flush()
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            if self._stop.wait(self._delay):  # closing: close() writes what is left
+                return
+            with self._lock:
+                if self._closing:
+                    return
+                try:
+                    self._write_pending()
+                except BaseException as exc:  # handed to the printer's thread
+                    self._error = exc
+                    return
+
+    def _write_pending(self) -> None:
+        self._due.clear()
+        lines, self._lines = self._lines, []
+        if lines:
+            self._write("\n".join(lines))
+
+    def _raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
 
 def render_table(

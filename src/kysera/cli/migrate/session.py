@@ -53,6 +53,7 @@ class Session:
 
         self.state = state
         self.out = state.out
+        self._verbs: dict[str, str] = {}  # "applied " / "reverted", styled once
         settings = state.settings()
         self.settings = settings
         # the code cache of a first run is written when the session ends, after its commits
@@ -83,8 +84,11 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         from ...migrations.code_cache import save_deferred
 
-        self.db.close()
-        save_deferred()
+        try:
+            self.out.end_progress()
+        finally:
+            self.db.close()
+            save_deferred()
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
@@ -93,11 +97,11 @@ class Session:
         )
 
     def _after(self, migration: Migration, direction: str, seconds: float) -> None:
-        verb = "applied " if direction == "up" else "reverted"
-        colour = "green" if direction == "up" else "yellow"
-        self.out.line(
-            f"{self.out.style(verb, fg=colour)}  {migration.name}  ({format_duration(seconds)})"
-        )
+        verb = self._verbs.get(direction)
+        if verb is None:
+            colour = "green" if direction == "up" else "yellow"
+            verb = self._verbs[direction] = self.out.style("applied " if direction == "up" else "reverted", fg=colour)
+        self.out.progress(f"{verb}  {migration.name}  ({format_duration(seconds)})")
 
     def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
         self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")

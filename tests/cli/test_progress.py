@@ -1,0 +1,92 @@
+"""The per-migration progress lines: written in batches by a thread, never out of order, never lost."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kysera.cli.output import ProgressLines
+
+from .conftest import kysera_process, write_config
+
+
+def test_lines_written_together_in_order() -> None:
+    written: list[str] = []
+    lines = ProgressLines(written.append, delay=0.05)
+    for i in range(100):
+        lines.add(f"line {i}")
+    deadline = time.monotonic() + 5
+    while not written and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines.close()
+    text = "\n".join(written)
+    assert text.splitlines() == [f"line {i}" for i in range(100)]
+    assert len(written) < 10  # batched, not one write per line
+
+
+def test_flush_writes_pending_lines_before_anything_else() -> None:
+    written: list[str] = []
+    lines = ProgressLines(written.append, delay=60)  # the thread would wait a minute
+    lines.add("applied a")
+    lines.add("applied b")
+    lines.flush()
+    written.append("summary")
+    lines.close()
+    assert written == ["applied a\napplied b", "summary"]
+
+
+def test_close_does_not_wait_for_the_delay() -> None:
+    lines = ProgressLines(lambda text: None, delay=60)
+    lines.add("applied a")
+    time.sleep(0.05)  # the thread is waiting out its delay now
+    started = time.monotonic()
+    lines.close()
+    assert time.monotonic() - started < 5
+    assert not any(t.name == "kysera-progress" for t in threading.enumerate())
+
+
+def test_a_failed_write_is_raised_in_the_callers_thread() -> None:
+    def broken(text: str) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    lines = ProgressLines(broken, delay=0.01)
+    lines.add("applied a")
+    deadline = time.monotonic() + 5
+    with pytest.raises(BrokenPipeError):
+        while time.monotonic() < deadline:
+            lines.add("applied b")  # raises once the thread's write failed
+            time.sleep(0.01)
+    lines._lines.clear()
+    lines.close()
+
+
+def _project(folder: Path, count: int, failing: int | None = None) -> None:
+    write_config(folder, f"sqlite:///{folder / 'app.db'}")
+    migrations = folder / "migrations"
+    migrations.mkdir()
+    for i in range(1, count + 1):
+        body = "    raise RuntimeError('boom')\n" if i == failing else f"    db.schema.create_table('t{i}').add_column('id', 'integer').execute()\n"
+        (migrations / f"{i:03d}_t{i}.py").write_text(f"def up(db):\n{body}\n\ndef down(db):\n    pass\n")
+
+
+def test_every_line_before_the_summary(tmp_path: Path) -> None:
+    _project(tmp_path, 60)
+    result = kysera_process("migrate", "up", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines[:-1]] == [f"{i:03d}_t{i}" for i in range(1, 61)]
+    assert all(line.startswith("applied ") for line in lines[:-1])
+    assert lines[-1].startswith("Applied 60 migrations in ")
+
+
+def test_lines_of_what_ran_come_before_the_failure(tmp_path: Path) -> None:
+    _project(tmp_path, 30, failing=30)
+    result = kysera_process("migrate", "up", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == [f"{i:03d}_t{i}" for i in range(1, 31)]
+    assert lines[-1].startswith("FAILED ")
+    assert "030_t30" in result.stderr and "boom" in result.stderr
