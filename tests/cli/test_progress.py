@@ -90,3 +90,20 @@ def test_lines_of_what_ran_come_before_the_failure(tmp_path: Path) -> None:
     assert [line.split()[1] for line in lines] == [f"{i:03d}_t{i}" for i in range(1, 31)]
     assert lines[-1].startswith("FAILED ")
     assert "030_t30" in result.stderr and "boom" in result.stderr
+
+
+def test_lines_still_pending_at_exit_are_written() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from kysera.cli.output import Output\n"
+        "from kysera.cli import _exit_now\n"
+        "out = Output()\n"
+        "out.progress('applied a')\n"
+        "out.progress('applied b')\n"
+        "_exit_now(0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["applied a", "applied b"]

@@ -80,6 +80,12 @@ def _exit_now(code: int) -> None:
     import os
     import sys
 
+    output = sys.modules.get("kysera.cli.output")
+    if output is not None:
+        try:
+            output.end_all_progress()
+        except OSError:  # the reader went away: what is left cannot be shown
+            pass
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         raise SystemExit(code)

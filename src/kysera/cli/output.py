@@ -149,6 +149,7 @@ class ProgressLines:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="kysera-progress", daemon=True)
         self._thread.start()
+        _open_progress.append(self)
 
     def add(self, line: str) -> None:
         self._raise_error()
@@ -163,6 +164,8 @@ class ProgressLines:
         self._raise_error()
 
     def close(self) -> None:
+        if self in _open_progress:
+            _open_progress.remove(self)
         with self._lock:
             self._closing = True
         self._stop.set()
@@ -194,6 +197,16 @@ class ProgressLines:
         error, self._error = self._error, None
         if error is not None:
             raise error
+
+
+#: the progress writers not closed yet
+_open_progress: list[ProgressLines] = []
+
+
+def end_all_progress() -> None:
+    """Write every pending progress line and stop the threads (the process is about to end)."""
+    while _open_progress:
+        _open_progress[-1].close()
 
 
 def render_table(
