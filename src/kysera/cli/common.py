@@ -229,7 +229,10 @@ def report_error(exc: BaseException, ctx: click.Context) -> int:
 
     state = ctx.find_object(State) or State()
     out = state.out
-    out.end_progress()  # the lines of what ran come before the error
+    try:
+        out.end_progress()  # the lines of what ran come before the error
+    except OSError:  # stdout's reader went away; stderr may still show the error
+        pass
     if isinstance(exc, KyseraError):
         message = str(exc)
         code = exc.exit_code
