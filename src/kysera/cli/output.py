@@ -144,8 +144,7 @@ class ProgressLines:
         self._lock = threading.Lock()
         self._lines: list[str] = []
         self._due = threading.Event()
-        self._stop = threading.Event()
-        self._closing = False
+        self._stop = threading.Event()  # set (under the lock) when closing
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="kysera-progress", daemon=True)
         self._thread.start()
@@ -167,8 +166,7 @@ class ProgressLines:
         if self in _open_progress:
             _open_progress.remove(self)
         with self._lock:
-            self._closing = True
-        self._stop.set()
+            self._stop.set()
         self._due.set()
         self._thread.join()
         self.flush()
@@ -179,7 +177,7 @@ class ProgressLines:
             if self._stop.wait(self._delay):  # closing: close() writes what is left
                 return
             with self._lock:
-                if self._closing:
+                if self._stop.is_set():
                     return
                 try:
                     self._write_pending()

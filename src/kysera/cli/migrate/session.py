@@ -53,7 +53,6 @@ class Session:
 
         self.state = state
         self.out = state.out
-        self._verbs: dict[str, str] = {}  # "applied " / "reverted", styled once
         settings = state.settings()
         self.settings = settings
         # the code cache of a first run is written when the session ends, after its commits
@@ -97,11 +96,9 @@ class Session:
         )
 
     def _after(self, migration: Migration, direction: str, seconds: float) -> None:
-        verb = self._verbs.get(direction)
-        if verb is None:
-            colour = "green" if direction == "up" else "yellow"
-            verb = self._verbs[direction] = self.out.style("applied " if direction == "up" else "reverted", fg=colour)
-        self.out.progress(f"{verb}  {migration.name}  ({format_duration(seconds)})")
+        verb = "applied " if direction == "up" else "reverted"
+        colour = "green" if direction == "up" else "yellow"
+        self.out.progress(f"{self.out.style(verb, fg=colour)}  {migration.name}  ({format_duration(seconds)})")
 
     def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
         self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
