@@ -134,3 +134,27 @@ def test_reader_going_away_stops_the_run_and_says_so(tmp_path: Path) -> None:
     status = kysera_process("migrate", "status", cwd=tmp_path)
     assert status.returncode == 0
     assert "pending" in status.stdout.splitlines()[-1]
+
+
+def test_a_closed_stdout_does_not_hide_the_runs_own_error() -> None:
+    from kysera import connect
+    from kysera.cli.migrate.session import Session
+    from kysera.cli.output import Output
+
+    class ClosedStdout(Output):
+        def end_progress(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    def session() -> Session:
+        made = Session.__new__(Session)
+        made.out = ClosedStdout()
+        made.db = connect("sqlite:///:memory:")
+        return made
+
+    failed = session()
+    failed.__exit__(RuntimeError, RuntimeError("boom"), None)  # the run's error propagates instead
+    assert failed.db.closed
+    succeeded = session()
+    with pytest.raises(BrokenPipeError):
+        succeeded.__exit__(None, None, None)
+    assert succeeded.db.closed

@@ -80,11 +80,15 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         from ...migrations.code_cache import save_deferred
 
         try:
             self.out.end_progress()
+        except OSError:
+            # stdout's reader went away: that is the error to report only when the run had none
+            if exc_type is None:
+                raise
         finally:
             self.db.close()
             save_deferred()
