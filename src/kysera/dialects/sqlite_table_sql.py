@@ -278,8 +278,31 @@ TABLE_CONSTRAINT_KEYWORDS = frozenset(("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK
 _CONFLICT_ACTIONS = frozenset(("ROLLBACK", "ABORT", "FAIL", "IGNORE", "REPLACE"))
 
 
+class _Parenthesised:
+    """A clause or table constraint: ``tokens``, and ``body``, the index of the first token after
+    ``CONSTRAINT name``. Its expression is what its first parentheses hold."""
+
+    __slots__ = ()
+    tokens: list[Token]
+    body: int
+
+    def expression(self) -> list[Token]:
+        """The tokens inside the first parentheses (CHECK / GENERATED / DEFAULT (...)); [] if none."""
+        for i in range(self.body, len(self.tokens)):
+            if self.tokens[i].is_punct("("):
+                return self.tokens[i + 1 : matching_paren(self.tokens, i)]
+        return []
+
+    def expression_offset(self) -> int:
+        """The index of the first token inside the first parentheses (the length when there are none)."""
+        for i in range(self.body, len(self.tokens)):
+            if self.tokens[i].is_punct("("):
+                return i + 1
+        return len(self.tokens)
+
+
 @dataclass(slots=True)
-class Clause:
+class Clause(_Parenthesised):
     """One column constraint, e.g. ``CONSTRAINT nn NOT NULL`` or ``DEFAULT (1 + 2)``.
 
     ``kind`` is primary, notnull, null, unique, check, default, collate, references or
@@ -294,19 +317,6 @@ class Clause:
     @property
     def text(self) -> str:
         return render(self.tokens)
-
-    def expression(self) -> list[Token]:
-        """The tokens inside the parentheses of CHECK / GENERATED / DEFAULT (...); [] otherwise."""
-        for i in range(self.body, len(self.tokens)):
-            if self.tokens[i].is_punct("("):
-                return self.tokens[i + 1 : matching_paren(self.tokens, i)]
-        return []
-
-    def expression_offset(self) -> int:
-        for i in range(self.body, len(self.tokens)):
-            if self.tokens[i].is_punct("("):
-                return i + 1
-        return len(self.tokens)
 
 
 @dataclass(slots=True)
@@ -352,7 +362,7 @@ class ColumnDef:
 
 
 @dataclass(slots=True)
-class TableConstraint:
+class TableConstraint(_Parenthesised):
     """A table constraint; ``kind`` is primary, unique, check or foreign."""
 
     kind: str
@@ -377,18 +387,6 @@ class TableConstraint:
             inner = self.expression()
             return [inner[i].value for i in column_refs(inner)]
         return [self.tokens[i].value for i in self.column_list()]
-
-    def expression(self) -> list[Token]:
-        for i in range(self.body, len(self.tokens)):
-            if self.tokens[i].is_punct("("):
-                return self.tokens[i + 1 : matching_paren(self.tokens, i)]
-        return []
-
-    def expression_offset(self) -> int:
-        for i in range(self.body, len(self.tokens)):
-            if self.tokens[i].is_punct("("):
-                return i + 1
-        return len(self.tokens)
 
 
 @dataclass(slots=True)
