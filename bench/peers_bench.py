@@ -261,7 +261,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after writing the projects")
     parser.add_argument("--side-venv", type=Path, default=Path(tempfile.gettempdir()) / "kysera-peers-venv")
-    parser.add_argument("--no-readme", action="store_true", help="do not write the table into bench/README.md")
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="print the table only: leave bench/README.md and bench/results/peers.json as they are",
+    )
     args = parser.parse_args()
     ensure_side_venv(args.side_venv)
     RESULTS.mkdir(exist_ok=True)
@@ -287,10 +291,10 @@ def main() -> None:
                     result["apply_x_floor_paired"] = round(statistics.median(paired), 3)
                 results[f"{engine}/{n}/{tool}"] = result
                 print(f"{engine}/{n}/{tool}", result, flush=True)
-    (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
     table = ratio_table(results, engines, ns, tools)
     print("\n" + "\n".join(table))
-    if not args.no_readme:
+    if not args.no_readme:  # a partial run must not replace the saved results of a whole one
+        (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
         write_readme(table, args.runs)
         print(f"\nwritten into {README}")
 
