@@ -138,6 +138,31 @@ def test_up_dry_run_changes_nothing(db_url: str) -> None:
     assert status_json()["executed"] == [NAMES[0]]
 
 
+WIDEN_EMAIL = """\
+from kysera import Database
+
+
+def up(db: Database) -> None:
+    db.schema.alter_table("users").alter_column("email", lambda col: col.set_data_type("varchar(300)")).execute()
+
+
+def down(db: Database) -> None:
+    db.schema.alter_table("users").alter_column("email", lambda col: col.set_data_type("varchar(255)")).execute()
+"""
+
+
+def test_sqlite_dry_run_of_a_change_to_a_table_the_plan_creates(tmp_path: Path) -> None:
+    """The guide's "use dry run first" on the default engine: changing a column's type rebuilds
+    the table on SQLite, which the dry run can show although the table does not exist yet."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    folder = project(url, count=1)
+    (folder / "20260104000000_widen_email.py").write_text(WIDEN_EMAIL)
+    result = kysera("migrate", "up", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "-- 20260104000000_widen_email (up)" in result.stdout and "varchar(300)" in result.stdout
+    assert tables(url) == set()
+
+
 def test_steps_and_to(db_url: str) -> None:
     project(db_url)
     assert kysera("migrate", "up", "--steps", "1").exit_code == 0

@@ -73,12 +73,89 @@ def test_dry_run_of_rollbacks(db: Database) -> None:
 
 def test_dry_run_failure_changes_nothing(db: Database, tmp_path: Path) -> None:
     def needs_users(db: Database) -> None:
-        db.select_from("users").select(["id"]).fetch_all()  # users exists only after 001 really ran
+        db.select_from("users").select(["id"]).fetch_all()  # users exists only after 001 ran
 
     runner = create_migration_runner(db, [MIGRATIONS[0], Migration("002_read", needs_users)])
+    if db.dialect.name == "sqlite":  # the dry run rehearses 001, so 002 finds users
+        assert runner.up(dry_run=True).executed == ["001_users", "002_read"]
+        assert list_tables(db) == []
+        return
     with pytest.raises(MigrationError) as caught:
         runner.up(dry_run=True)
     assert "in a dry run" in str(caught.value) and "nothing was changed" in str(caught.value)
+    assert "in this migration or an earlier one" in str(caught.value)
     assert caught.value.result is not None and caught.value.result.dry_run
     assert caught.value.result.executed == ["001_users"]
     assert list_tables(db) == []
+
+
+# SQLite: a dry run also runs what it records, in a transaction it rolls back -------------------
+
+
+def _guide_plan() -> list[Migration]:
+    """The guide's steps: a table, a column type change (a table rebuild on SQLite), a new column
+    filled and made NOT NULL in one migration."""
+
+    def users(db: Database) -> None:
+        db.schema.create_table("users").add_column("id", "integer", lambda c: c.primary_key()).add_column(
+            "name", "varchar(100)", lambda c: c.not_null()
+        ).execute()
+        db.insert_into("users").values({"id": 1, "name": "ada"}).execute()
+
+    def widen(db: Database) -> None:
+        db.schema.alter_table("users").alter_column("name", lambda c: c.set_data_type("varchar(200)")).execute()
+
+    def narrow(db: Database) -> None:
+        db.schema.alter_table("users").alter_column("name", lambda c: c.set_data_type("varchar(100)")).execute()
+
+    def email(db: Database) -> None:
+        db.schema.alter_table("users").add_column("email", "varchar(255)").execute()
+        db.update_table("users").set({"email": "a@example.com"}).execute()
+        db.schema.alter_table("users").alter_column("email", lambda c: c.set_not_null()).execute()
+
+    def no_email(db: Database) -> None:
+        db.schema.alter_table("users").drop_column("email").execute()
+
+    return [
+        Migration("001_users", users, lambda db: db.schema.drop_table("users").execute()),
+        Migration("002_widen_name", widen, narrow),
+        Migration("003_email", email, no_email, allow_unsafe=["KS102"]),
+    ]
+
+
+def test_sqlite_dry_run_sees_what_earlier_statements_made(sqlite_db: Database) -> None:
+    runner = create_migration_runner(sqlite_db, _guide_plan())
+    result = runner.up(dry_run=True)
+    assert result.executed == ["001_users", "002_widen_name", "003_email"]
+    assert 'varchar(200)' in result.sql() and "_kysera_new_users" in result.sql()  # the rebuild
+    assert list_tables(sqlite_db) == []  # rolled back: not even the history table
+
+    runner.up()
+    before = _catalog(sqlite_db)
+    for plan in (runner.reset(dry_run=True), runner.down(2, dry_run=True), runner.redo(dry_run=True)):
+        assert plan.steps and all(step.statements for step in plan.steps)
+    assert _catalog(sqlite_db) == before
+    assert sqlite_db.introspect_table("users") is not None
+
+
+def test_sqlite_dry_run_finds_what_only_the_database_finds(sqlite_db: Database) -> None:
+    def duplicate(db: Database) -> None:
+        db.insert_into("users").values({"id": 1, "name": "again"}).execute()
+
+    runner = create_migration_runner(sqlite_db, [*_guide_plan()[:1], Migration("002_duplicate", duplicate)])
+    with pytest.raises(MigrationError) as caught:
+        runner.up(dry_run=True)
+    message = str(caught.value)
+    assert "002_duplicate failed (up) in a dry run" in message and "UNIQUE" in message
+    assert "rolled it back" in message
+    assert list_tables(sqlite_db) == []
+
+
+def test_sqlite_dry_run_records_but_does_not_run_a_migration_outside_a_transaction(sqlite_db: Database) -> None:
+    def vacuum(db: Database) -> None:
+        db.execute("VACUUM")  # SQLite refuses it inside a transaction; the real run has none
+
+    runner = create_migration_runner(sqlite_db, [*_guide_plan()[:1], Migration("002_vacuum", vacuum, transaction=False)])
+    result = runner.up(dry_run=True)
+    assert [s.sql for s in result.statements("002_vacuum")] == ["VACUUM"]
+    assert list_tables(sqlite_db) == []

@@ -19,9 +19,11 @@ allows (see ``docs/migrations.md``).
 
 A dry run (``dry_run=True``, on the runner or per call) runs the plan inside
 :meth:`Database.capture`: statements are recorded, per migration, instead of executed; reads still
-run. Nothing is written, not even the history table, and no lock is taken. Code that reads data
-to decide what to do, or that depends on what an earlier migration of the same plan would have
-created, cannot be dry-run faithfully: it sees the database as it is now.
+run. Nothing is written, not even the history table, and no lock is taken. On SQLite it is also a
+:meth:`Database.rehearsal`: what it records runs too, in one transaction rolled back at the end.
+Elsewhere, code that reads data to decide what to do, or that depends on what an earlier
+statement of the same plan would have created, cannot be dry-run faithfully: it sees the
+database as it is now.
 """
 
 from __future__ import annotations
@@ -202,6 +204,8 @@ class MigrationRunner:
         self.lock_retries = lock_retries
         #: migrations the gate found must run outside a transaction (PostgreSQL CONCURRENTLY)
         self._outside: set[str] = set()
+        #: the current dry run also runs its statements and rolls them back (Database.rehearsal)
+        self._rehearsed = False
         #: safety="auto": the node rewriter of each migration that gets a safe rewrite
         self._rewriters: dict[str, Rewriter] = {}
         #: the gate's statements of each migration whose dry run touched nothing (see _replay)
@@ -694,11 +698,12 @@ class MigrationRunner:
                 elif not dry:
                     self._ensure_table(state)
                 batch = state.next_batch
-                for migration, direction in plan:
-                    if dry:
-                        self._dry_step(migration, direction, result)
-                    else:
-                        self._step_with_retries(migration, direction, batch, result)
+                with self.db.rehearsal() if dry else nullcontext(False) as self._rehearsed:
+                    for migration, direction in plan:
+                        if dry:
+                            self._dry_step(migration, direction, result)
+                        else:
+                            self._step_with_retries(migration, direction, batch, result)
         finally:
             result.duration = time.perf_counter() - started
         return result
@@ -854,10 +859,14 @@ class MigrationRunner:
             message = f"migration {migration.name} failed ({direction}) in a dry run: {reason}"
             if statement:
                 message += f"\n  statement: {_shorten(statement)}"
-            message += (
-                "\n  nothing was changed. A dry run cannot see what earlier migrations of the plan would "
-                "have created, so code that reads the database may fail here and still work for real"
-            )
+            if self._rehearsed:
+                message += "\n  nothing was changed: the dry run ran the plan in a transaction and rolled it back"
+            else:
+                message += (
+                    "\n  nothing was changed. A dry run only records statements, so code that needs what "
+                    "earlier statements of the plan would have made (in this migration or an earlier one) "
+                    "may fail here and still work for real"
+                )
             raise MigrationError(
                 migration.name, direction, statement, cause, message=message, result=result
             ) from exc
