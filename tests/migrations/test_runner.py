@@ -127,9 +127,40 @@ def test_bad_arguments_are_errors_before_anything_runs(db: Database) -> None:
         runner.down_to("002_posts")
     with pytest.raises(ConfigurationError, match="lock_timeout"):
         create_migration_runner(db, MIGRATIONS, lock_timeout=-1)
-    with pytest.raises(ConfigurationError, match="logger"):
-        create_migration_runner(db, MIGRATIONS, logger=print)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"logger must be a logging\.Logger .*, an object with info/warning/error methods, or a function"):
+        create_migration_runner(db, MIGRATIONS, logger="console")  # type: ignore[arg-type]
     assert tables(db) == []
+
+
+def test_logger_can_be_print_or_any_object_with_logging_methods(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    """The guide's ``logger: console``: print, or a structlog/loguru-style object, works as well
+    as a logging.Logger; each gets the formatted messages of its levels."""
+    runner = create_migration_runner(db, MIGRATIONS[:1], logger=print)
+    runner.up()
+    assert "migrated up: 001_users in " in capsys.readouterr().out
+
+    class Console:
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, str]] = []
+
+        def debug(self, message: str) -> None:
+            self.seen.append(("debug", message))
+
+        def info(self, message: str) -> None:
+            self.seen.append(("info", message))
+
+        def warning(self, message: str) -> None:
+            self.seen.append(("warning", message))
+
+        def error(self, message: str) -> None:
+            self.seen.append(("error", message))
+
+    console = Console()
+    create_migration_runner(db, MIGRATIONS[:2], logger=console).up()
+    assert ("info", next(m for level, m in console.seen if level == "info")) in console.seen
+    assert any(level == "info" and m.startswith("migrated up: 002_posts in ") for level, m in console.seen)
+    assert any(level == "debug" for level, _ in console.seen)  # it has debug(): it gets the detail
+    assert "%s" not in " ".join(m for _, m in console.seen)  # already formatted
 
 
 def test_missing_down_stops_the_rollback(db: Database) -> None:

@@ -53,6 +53,7 @@ from .errors import (
     UnresolvedFailureError,
 )
 from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable
+from .log_target import Logger, LogTarget, as_logger
 from .migration import Direction, Migration
 from .results import MigrationResult, MigrationStep
 from .status import MigrationStatus, newest_applied_position, read_status
@@ -72,7 +73,6 @@ DEFAULT_TABLE = "kysera_migrations"
 BeforeHook = Callable[[Migration, Direction], object]
 AfterHook = Callable[[Migration, Direction, float], object]
 ErrorHook = Callable[[Migration, Direction, BaseException], object]
-Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 Migrations = Sequence[Migration] | str | os.PathLike[str]
 Safety = Literal["error", "warn", "off", "auto"]
 SAFETY_MODES = ("error", "warn", "off", "auto")
@@ -84,7 +84,7 @@ class RunnerOptions(TypedDict, total=False):
     """The keyword options of :func:`create_migration_runner` (and the one-liners)."""
 
     use_transactions: bool
-    logger: Logger | None
+    logger: LogTarget | None
     dry_run: bool
     table_name: str
     lock_timeout: float | None
@@ -137,7 +137,9 @@ class MigrationRunner:
 
     - ``use_transactions`` (True): run each migration and its history row in one transaction.
       A migration can opt out with ``transaction = False``.
-    - ``logger``: a :class:`logging.Logger` (default ``kysera.migrations``); never configured here.
+    - ``logger``: a :class:`logging.Logger` (default ``kysera.migrations``; never configured
+      here), an object with ``info``/``warning``/``error`` methods, or a function such as
+      ``print`` (see :mod:`kysera.migrations.log_target`).
     - ``dry_run`` (False): the default for every call's ``dry_run``.
     - ``table_name`` (``kysera_migrations``): the history table, optionally ``schema.table``.
     - ``lock_timeout`` (120 seconds; None for the default): how long to wait for another runner.
@@ -167,7 +169,7 @@ class MigrationRunner:
         migrations: Sequence[Migration],
         *,
         use_transactions: bool = True,
-        logger: Logger | None = None,
+        logger: LogTarget | None = None,
         dry_run: bool = False,
         table_name: str = DEFAULT_TABLE,
         lock_timeout: float | None = None,
@@ -239,15 +241,14 @@ class MigrationRunner:
             lock_timeout = DEFAULT_LOCK_TIMEOUT
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float) or not lock_timeout >= 0:
             raise ConfigurationError(f"lock_timeout must be a number of seconds, 0 or more, got {lock_timeout!r}")
-        if logger is not None and not isinstance(logger, logging.Logger | logging.LoggerAdapter):
-            raise ConfigurationError(f"logger must be a logging.Logger (e.g. logging.getLogger('app')), got {logger!r}")
+        usable_logger = as_logger(logger)
         for hook_name, hook in (("before", before), ("after", after), ("on_error", on_error)):
             if hook is not None and not callable(hook):
                 raise ConfigurationError(f"the {hook_name} hook must be a function, got {hook!r}")
         self.db = db
         self.migrations: list[Migration] = listed
         self.use_transactions = use_transactions
-        self.logger: Logger = logger if logger is not None else logging.getLogger("kysera.migrations")
+        self.logger: Logger = usable_logger if usable_logger is not None else logging.getLogger("kysera.migrations")
         self.dry_run = dry_run
         self.table_name = table_name
         self.lock_timeout = float(lock_timeout)

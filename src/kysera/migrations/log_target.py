@@ -1,0 +1,76 @@
+"""What the runner's ``logger=`` option accepts, turned into a :class:`logging.Logger`.
+
+- a :class:`logging.Logger` or :class:`logging.LoggerAdapter`: used as it is, never configured;
+- an object with ``info``, ``warning`` and ``error`` methods that take one message (structlog's
+  and loguru's loggers, a console-like object): each message goes to the method of its level,
+  already formatted (``debug`` too, when the object has one);
+- a function of one string, such as ``print``: it gets every message from INFO up.
+
+The runner itself only ever talks to a :class:`logging.Logger`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from ..errors import ConfigurationError
+
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+
+
+@runtime_checkable
+class LoggerLike(Protocol):
+    """Any object with these methods, each called with one formatted message."""
+
+    def info(self, message: str, /) -> object: ...
+
+    def warning(self, message: str, /) -> object: ...
+
+    def error(self, message: str, /) -> object: ...
+
+
+LogTarget = Logger | LoggerLike | Callable[[str], object]
+
+_METHODS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error"}
+
+
+class _Forward(logging.Handler):
+    """Hands each record's message to the method of its level (or to the function the user gave)."""
+
+    def __init__(self, target: object) -> None:
+        super().__init__()
+        self.calls: dict[int, Callable[[str], object]] = {}
+        for level, method in _METHODS.items():
+            found = getattr(target, method, None) if isinstance(target, LoggerLike) else target
+            if callable(found):
+                self.calls[level] = found
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = max((lv for lv in self.calls if lv <= record.levelno), default=None)
+        if level is None:
+            return
+        try:
+            self.calls[level](record.getMessage())
+        except Exception:
+            self.handleError(record)
+
+
+def as_logger(target: object, name: str = "kysera.migrations") -> Logger | None:
+    """``target`` as a logger the runner can use (None stays None); raises ConfigurationError."""
+    if target is None or isinstance(target, logging.Logger | logging.LoggerAdapter):
+        return target
+    if not isinstance(target, LoggerLike) and not callable(target):
+        raise ConfigurationError(
+            "logger must be a logging.Logger (e.g. logging.getLogger('app')), an object with "
+            f"info/warning/error methods, or a function such as print; got {target!r}"
+        )
+    logger = logging.Logger(name)  # its own: not in logging's registry, never configured globally
+    # a function sees what a console would show; a logger object gets debug detail when it has debug()
+    forward = _Forward(target)
+    has_debug = isinstance(target, LoggerLike) and logging.DEBUG in forward.calls
+    logger.setLevel(logging.DEBUG if has_debug else logging.INFO)
+    logger.propagate = False
+    logger.addHandler(forward)
+    return logger
