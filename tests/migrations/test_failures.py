@@ -160,26 +160,35 @@ def test_create_index_concurrently_runs_outside_a_transaction_by_itself(db: Data
     assert [s.transaction for s in result.steps] == [True, False]  # no transaction = False needed
     assert not [f for f in result.findings if f.is_error]
     assert db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
-    # down is not inspected in advance: its CONCURRENTLY needs down_transaction=False, and says so
-    with pytest.raises(MigrationError) as caught:
-        runner.down()
-    message = str(caught.value)
-    assert "DROP INDEX CONCURRENTLY" in message and "cannot run inside a transaction on PostgreSQL" in message
-    fixed = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index, drop, down_transaction=False)])
-    dry = fixed.down(dry_run=True)
+    # down too: its dry run shows the DROP INDEX CONCURRENTLY, so it runs outside a transaction
+    dry = runner.down(dry_run=True)
     assert dry.steps[0].transaction is False and "DROP INDEX CONCURRENTLY" in dry.sql()
-    assert fixed.down().executed == ["002_ix"]
+    result = runner.down()
+    assert result.executed == ["002_ix"] and result.steps[0].transaction is False
     assert not db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
+    assert runner.status().pending == ["002_ix"]  # its history row went with it
+    redo = create_migration_runner(db, [first, Migration("002_ix", _concurrent_index, drop)])
+    redo.up()
+    assert [(s.direction, s.transaction) for s in redo.redo().steps] == [("down", False), ("up", False)]
 
 
 def test_sql_file_with_concurrently_runs_outside_a_transaction(db: Database, tmp_path: Path) -> None:
     if not db.dialect.capabilities.concurrent_index:
         pytest.skip("CONCURRENTLY is PostgreSQL's")
     write(tmp_path, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id integer PRIMARY KEY, label text);\n")
-    write(tmp_path, "002_ix.sql", "-- migrate:up\nCREATE INDEX CONCURRENTLY ix_a_label ON a (label);\n")
-    result = create_migration_runner(db, tmp_path).up()
+    write(
+        tmp_path,
+        "002_ix.sql",
+        "-- migrate:up\nCREATE INDEX CONCURRENTLY ix_a_label ON a (label);\n"
+        "-- migrate:down\nDROP INDEX CONCURRENTLY ix_a_label;\n",
+    )
+    runner = create_migration_runner(db, tmp_path)
+    result = runner.up()
     assert result.executed == ["001_a", "002_ix"] and result.steps[1].transaction is False
     assert db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
+    result = runner.down()
+    assert result.executed == ["002_ix"] and result.steps[0].transaction is False
+    assert not db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
 
 
 def test_interrupted_non_transactional_migration_is_reported(db: Database) -> None:

@@ -25,7 +25,6 @@ __all__ = [
     "MigrationError",
     "MigrationLoadError",
     "MigrationStateError",
-    "NonTransactionalMigrationError",
     "OutOfOrderError",
     "UnknownMigrationError",
     "UnresolvedFailureError",
@@ -57,10 +56,6 @@ class UnknownMigrationError(ConfigurationError):
     def __init__(self, message: str, name: str) -> None:
         self.name = name
         super().__init__(message)
-
-
-class NonTransactionalMigrationError(MigrationDefinitionError):
-    """A migration that runs in a transaction contains a statement that cannot."""
 
 
 class MigrationStateError(KyseraError):

@@ -47,7 +47,6 @@ from .errors import (
     MigrationDefinitionError,
     MigrationError,
     MigrationStateError,
-    NonTransactionalMigrationError,
     OutOfOrderError,
     UnknownMigrationError,
     UnresolvedFailureError,
@@ -205,7 +204,9 @@ class MigrationRunner:
         self.statement_timeout = statement_timeout or None
         self.lock_retries = lock_retries
         #: migrations the gate found must run outside a transaction (PostgreSQL CONCURRENTLY)
-        self._outside: set[str] = set()
+        #: the steps that run outside a transaction although their migration asks for one: their
+        #: statements cannot run inside one (CONCURRENTLY, db.backfill), or auto-fix rewrote them
+        self._outside: set[tuple[str, Direction]] = set()
         #: the current dry run also runs its statements and rolls them back (Database.rehearsal)
         self._rehearsed = False
         #: safety="auto": the node rewriter of each migration that gets a safe rewrite
@@ -504,28 +505,30 @@ class MigrationRunner:
         return plan
 
     def _in_transaction(self, migration: Migration, direction: Direction) -> bool:
-        if direction == "up" and migration.name in self._outside:
+        if (migration.name, direction) in self._outside:
             return False
         return self.use_transactions and migration.uses_transaction(direction)
 
     def _precheck(self, plan: Plan) -> None:
-        """Problems visible before running: statements of .sql files that refuse a transaction."""
+        """Steps whose statements cannot run inside a transaction (PostgreSQL's CONCURRENTLY) run
+        outside one: found in a .sql file's text, or in a dry run of a Python ``down`` (the gate
+        dry-runs every ``up``)."""
         for migration, direction in plan:
-            texts = migration.sql_statements(direction, self.db.dialect.name)
-            if not texts or not self._in_transaction(migration, direction):
+            if not self._in_transaction(migration, direction):
                 continue
-            from .sql_file import compile_text
+            texts = migration.sql_statements(direction, self.db.dialect.name)
+            if texts is not None:
+                from .sql_file import compile_text
 
-            for text in texts:
-                if not compile_text(self.db, text).transactional:
-                    if direction == "up":
-                        self._outside.add(migration.name)
-                        break
-                    raise NonTransactionalMigrationError(
-                        f"migration {migration.name} ({direction}) runs in a transaction, but "
-                        f"{_first_line(text)} cannot run inside one on {self.db.dialect.display_name}; "
-                        f"{_no_transaction_advice(migration, direction)}"
-                    )
+                if any(not compile_text(self.db, text).transactional for text in texts):
+                    self._outside.add((migration.name, direction))
+            elif direction == "down" and self.db.dialect.capabilities.concurrent_index:
+                try:
+                    captured = migration.capture(self.db, direction, in_transaction=True)
+                except Exception:
+                    continue  # it needs the database as earlier steps leave it: it runs as it asks
+                if any(not s.transactional for s in captured):
+                    self._outside.add((migration.name, direction))
 
     # ================================================================= checks on the history
 
@@ -719,7 +722,7 @@ class MigrationRunner:
         # even with safety="off" the dry run finds what must run outside a transaction
         # (CONCURRENTLY, db.backfill)
         report = inspect_plan(self, plan, judge)
-        self._outside |= report.outside_transaction
+        self._outside |= {(name, "up") for name in report.outside_transaction}
         self._replays = report.replays
         result.findings = report.findings
         if self.safety == "auto":
@@ -748,7 +751,7 @@ class MigrationRunner:
             rewriter = Rewriter(found, engine=self.db.dialect.name)
             if rewriter:
                 self._rewriters[name] = rewriter
-                self._outside.add(name)  # each rewritten statement commits on its own
+                self._outside.add((name, "up"))  # each rewritten statement commits on its own
 
     def _fixed(self, finding: Finding) -> bool:
         """Whether safety="auto" runs a safe rewrite of the statement ``finding`` is about: a
@@ -1095,10 +1098,12 @@ class MigrationRunner:
             message += f"\n  statement: {_shorten(statement)}"
         if clean:
             what = "it was rolled back, so none of its changes remain" if atomic or in_tx else "none of its changes were made"
-            message += (
-                f"\n  {what}; migrations before it stay {'applied' if direction == 'up' else 'rolled back'} "
-                "and later ones did not run. Fix it and run the migrations again"
+            done = (
+                "the migrations applied before it stay applied"
+                if direction == "up"
+                else "the migrations rolled back before it stay rolled back"
             )
+            message += f"\n  {what}; {done} and later ones did not run. Fix it and run the migrations again"
         else:
             why = (
                 "it ran outside a transaction"
