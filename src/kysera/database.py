@@ -256,10 +256,7 @@ class Database:
                 self._rehearse(stmt)  # in the transaction of a migration that runs in one
             return [], 0
         if not stmt.transactional and self._depth > 0 and self._captured is None:
-            raise NonTransactionalStatementError(
-                f"{_first_line(str(stmt))} cannot run inside a transaction on {self.dialect.display_name}; "
-                "run it in a migration with transaction = False"
-            )
+            raise self._not_here(stmt)
         if self._depth:
             self.dialect.note_statement(stmt)
         try:
@@ -271,6 +268,42 @@ class Database:
             if clearer is None:
                 raise
             raise StatementError(exc.statement, clearer) from exc.cause
+
+    def _not_here(self, stmt: CompiledStatement) -> NonTransactionalStatementError:
+        return NonTransactionalStatementError(
+            f"{_first_line(str(stmt))} cannot run inside a transaction on {self.dialect.display_name}; "
+            "run it in a migration with transaction = False"
+        )
+
+    def _in_transaction_plainly(self) -> bool:
+        """Inside a transaction, nothing captured, nobody listening: statements need nothing but
+        their checks, so a migration's replay takes :meth:`_run_in_transaction` (a run of many
+        migrations spends its time between commits there)."""
+        return self._depth > 0 and self._captured is None and not self.listeners and not self.closed
+
+    def _run_in_transaction(self, stmt: CompiledStatement, params: Sequence[object] | None) -> None:
+        """What :meth:`_run_one` does for ``stmt`` (with ``params``) when
+        :meth:`_in_transaction_plainly`: the same checks, errors and foreign-key notes."""
+        if not stmt.transactional:
+            raise self._not_here(stmt)
+        self.dialect.note_statement(stmt)
+        try:
+            self._conn.run(stmt.sql, params)
+        except KyseraError:
+            raise
+        except Exception as exc:
+            if self._conn.is_connection_error(exc):
+                raise ConnectionLostError(str(stmt), exc) from exc
+            clearer = self.dialect.explain_error(stmt, exc)
+            raise StatementError(str(stmt), exc if clearer is None else clearer) from exc
+
+    def run_bound(self, stmt: CompiledStatement, params: Sequence[object]) -> None:
+        """Run ``stmt``, compiled with placeholders, with ``params`` instead of its own (the
+        history table's INSERT, compiled once per run)."""
+        if self._in_transaction_plainly():
+            self._run_in_transaction(stmt, params)
+        else:
+            self._run_one(replace(stmt, params=tuple(params), display=None))
 
     def _raw_run(
         self, sql: str, params: Sequence[object] | None, shown: str | CompiledStatement
@@ -389,6 +422,10 @@ class Database:
 
         Meant for a replayable :class:`Capture`, inside the transaction the code ran in.
         """
+        if self._in_transaction_plainly():
+            for statement in statements:
+                self._run_in_transaction(statement, statement.params or None)
+            return
         for statement in statements:
             self._run_one(statement)
 

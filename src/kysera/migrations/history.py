@@ -29,7 +29,7 @@ import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import StatementError
-from ..nodes import CompiledStatement, IdentifierNode, replace
+from ..nodes import CompiledStatement, IdentifierNode
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ class HistoryTable:
             # compiled once from the builder; later inserts only bind their values (a run of a
             # thousand migrations would otherwise compile the same INSERT a thousand times).
             # Scripts and dry runs (capturing) compile each one, to show its values inline.
-            self.db.replay([replace(self._insert, params=values, display=None)])
+            self.db.run_bound(self._insert, values)
             return
         compiled = self.db.compile(
             self.db.insert_into(self.name).values(dict(zip(INSERT_COLUMNS, values, strict=True)))

@@ -792,7 +792,10 @@ class MigrationRunner:
         plain = (
             not self.db.dialect.capabilities.concurrent_index
             and (direction == "down" or migration.name not in self._rewriters)
-            and not needs_online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow)
+            and (
+                self.db.dialect.name != "mysql"
+                or not needs_online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow)
+            )
         )
         while True:
             try:
@@ -921,13 +924,12 @@ class MigrationRunner:
         self.logger.debug("running %s %s", direction, migration.name)
         if not atomic:
             self._mark_running(migration, direction, batch)
-        statements = step.statements
-        listener = statements.append
-        self.db.listeners.append(listener)
+        listener = step.statements.append  # what the code runs, as it runs it
         replay = self._replays.pop(migration.name, None) if direction == "up" and atomic else None
         started = time.perf_counter()
         try:
             if replay is None or not self._replay(replay, migration, batch, started, step):
+                self.db.listeners.append(listener)
                 with self.db.transaction() if in_tx else nullcontext():
                     fn(self.db)
                     _remove(self.db.listeners, listener)
@@ -981,7 +983,7 @@ class MigrationRunner:
             with self.db.transaction():
                 self.db.replay(replay)
                 replayed = True
-                _remove(self.db.listeners, step.statements.append)
+                step.statements.extend(replay)
                 self._record_success(migration, "up", batch, time.perf_counter() - started, True)
         except ConnectionLostError:
             raise
@@ -989,9 +991,6 @@ class MigrationRunner:
             cause = exc.cause if isinstance(exc, StatementError) else exc
             if replayed or is_lock_timeout(self.db, cause):
                 raise  # not something the migration's code could have handled: report it
-            step.statements.clear()
-            if step.statements.append not in self.db.listeners:
-                self.db.listeners.append(step.statements.append)
             self.logger.debug(
                 "%s: a statement of its dry run failed (%s); running its up() to handle or report that",
                 migration.name,

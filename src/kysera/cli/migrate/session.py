@@ -68,7 +68,7 @@ class Session:
                 table_name=settings.table,
                 lock_timeout=settings.lock_timeout,
                 logger=_runner_logger(self.out),
-                before=self._before,
+                before=self._before if self.out.verbose else None,  # it only prints with -v
                 after=self._after,
                 on_error=self._on_error,
                 **{**settings.safety, **({"safety": safety} if safety else {})},
