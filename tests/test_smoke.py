@@ -21,3 +21,10 @@ def test_the_top_level_names_import() -> None:
     assert kysera.enum_type is enum_type
     for name in kysera.__all__:
         assert getattr(kysera, name) is not None, name
+
+
+def test_a_fragment_shows_its_text_values_and_literals() -> None:
+    assert repr(sql("SELECT {} AS n", 5)) == "sql('SELECT {} AS n', 5)"
+    assert repr(sql.lit("it's")) == "sql(\"'it''s'\")"
+    assert repr(sql.ref("users.email")) == "sql('users.email')"
+    assert repr(sql("a {} b {}", sql.lit(3), "x")) == "sql('a 3 b {}', 'x')"

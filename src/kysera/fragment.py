@@ -43,22 +43,31 @@ class Sql:
         return db.execute(self)
 
     def __repr__(self) -> str:
-        return f"sql({_preview(self.node)!r})"
+        values: list[object] = []
+        text = _preview(self.node, values)
+        return f"sql({', '.join([repr(text), *map(repr, values)])})"
 
 
-def _preview(node: RawNode) -> str:
+def _preview(node: RawNode, values: list[object]) -> str:
+    """The fragment's text with ``{}`` where a value is bound (collected into ``values``);
+    names and inline literals as they will read, engine aside."""
     out: list[str] = []
     for part in node.parts:
         if isinstance(part, str):
             out.append(part)
         elif isinstance(part, RawNode):
-            out.append(_preview(part))
+            out.append(_preview(part, values))
         elif isinstance(part, IdentifierNode):
-            out.append(f'"{part.name}"')
+            out.append(f'"{part.schema}"."{part.name}"' if part.schema else f'"{part.name}"')
         elif isinstance(part, ColumnRefNode):
-            out.append(part.column)
+            out.append(f"{part.table}.{part.column}" if part.table else part.column)
+        elif isinstance(part, LiteralNode):
+            value = part.value
+            out.append("'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(value))
         else:
             out.append("{}")
+            if isinstance(part, ValueNode):
+                values.append(part.value)
     return "".join(out)
 
 
