@@ -253,7 +253,7 @@ class Database:
         if self._captured is not None and not stmt.reads:
             self._captured.append(stmt)
             if self._rehearsing and stmt.transactional and self._depth > 1:
-                self._rehearse(stmt)  # in the transaction of a migration that runs in one
+                self._send(stmt, stmt.params or None)  # in the transaction of a migration that runs in one
             return [], 0
         if not stmt.transactional and self._depth > 0 and self._captured is None:
             raise self._not_here(stmt)
@@ -287,6 +287,10 @@ class Database:
         if not stmt.transactional:
             raise self._not_here(stmt)
         self.dialect.note_statement(stmt)
+        self._send(stmt, params)
+
+    def _send(self, stmt: CompiledStatement, params: Sequence[object] | None) -> None:
+        """Run ``stmt`` with ``params`` on the driver; its errors name the statement."""
         try:
             self._conn.run(stmt.sql, params)
         except KyseraError:
@@ -386,17 +390,18 @@ class Database:
 
     @contextmanager
     def rehearsal(self) -> Iterator[bool]:
-        """For a dry run on SQLite: what :meth:`capture` records inside a migration's transaction
-        also runs, in one transaction that is rolled back at the end. Later code then finds
-        what earlier statements made (the table an ``alter_column`` rebuilds, the column a
-        ``set_not_null`` changes), and errors only the database finds are found; nothing stays.
-        Yields whether it rehearses: elsewhere (another engine, or already in a transaction or
-        a capture) it does nothing, and a dry run only records, as before.
+        """For a dry run, on an engine that ``rehearses_dry_runs`` (SQLite): what :meth:`capture`
+        records inside a migration's transaction also runs, in one transaction that is rolled
+        back at the end. Later code then finds what earlier statements made (the table an
+        ``alter_column`` rebuilds, the column a ``set_not_null`` changes), and errors only the
+        database finds are found; nothing stays. Yields whether it rehearses: elsewhere (another
+        engine, or already in a transaction or a capture) it does nothing, and a dry run only
+        records.
 
         Statements of a migration that runs outside a transaction are recorded, not run. On
         SQLite this holds the database's write lock while it lasts.
         """
-        if self.dialect.name != "sqlite" or self._depth or self._captured is not None or self.closed:
+        if not self.dialect.rehearses_dry_runs or self._depth or self._captured is not None or self.closed:
             yield False
             return
         self.dialect.begin(self._conn)
@@ -408,14 +413,6 @@ class Database:
             self._rehearsing = False
             self._depth = 0
             self._safe_rollback()
-
-    def _rehearse(self, stmt: CompiledStatement) -> None:
-        try:
-            self._conn.run(stmt.sql, stmt.params or None)
-        except Exception as exc:
-            if self._conn.is_connection_error(exc):
-                raise ConnectionLostError(str(stmt), exc) from exc
-            raise StatementError(str(stmt), exc) from exc
 
     def replay(self, statements: Sequence[CompiledStatement]) -> None:
         """Run statements a :meth:`capture` recorded, in order, as the captured code ran them.

@@ -69,6 +69,10 @@ class Dialect:
     name: str = ""
     display_name: str = ""
     compiler_class: type[QueryCompiler]
+    #: a dry run may also run what it records, in a transaction it rolls back
+    #: (:meth:`kysera.Database.rehearsal`): an engine with transactional DDL whose dry runs need
+    #: it (SQLite rebuilds a table from its definition) and cost nobody else a lock
+    rehearses_dry_runs: bool = False
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         self.server_version = server_version

@@ -151,6 +151,7 @@ class SqliteDialect(Dialect):
     name = "sqlite"
     display_name = "SQLite"
     compiler_class = SqliteCompiler
+    rehearses_dry_runs = True
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         super().__init__(server_version, version_text)
