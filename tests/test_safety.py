@@ -209,6 +209,10 @@ def test_unknown_codes_in_suppressions_are_errors() -> None:
         ("TRUNCATE TABLE a, b CASCADE", Truncate),
         ("SELECT 1", Harmless),
         ("FROBNICATE", Unknown),
+        ("CREATE TABLE café (id int)", Harmless),  # a name in any script
+        ("DROP TABLE users # a MySQL comment", Unknown),  # what the lexer does not read stays unread
+        ("TRUNCATE users; -- 'unterminated", Truncate),
+        ("TRUNCATE 'users", Unknown),  # an unterminated string
     ],
 )
 def test_raw_classification(text: str, kind: type) -> None:
@@ -223,3 +227,29 @@ def test_raw_alter_table_becomes_nodes() -> None:
     add, drop = node.actions
     assert isinstance(add, AddColumnNode) and add.column.not_null and add.column.default is not None
     assert isinstance(drop, DropColumnNode) and drop.column == "legacy"
+
+
+def test_raw_statements_read_postgres_spellings() -> None:
+    from kysera.nodes import AlterColumnNode, AlterTableNode, SetDataTypeNode, SetDefaultNode
+
+    def alteration(text: str) -> object:
+        node = classify(text)
+        assert isinstance(node, AlterTableNode) and isinstance(node.actions[0], AlterColumnNode)
+        return node.actions[0].alteration
+
+    assert isinstance(alteration("ALTER TABLE t ALTER COLUMN c TYPE text USING c::text"), SetDataTypeNode)
+    text = "ALTER TABLE t ALTER COLUMN c SET DEFAULT $body$it's; -- not a comment$body$"
+    assert isinstance(alteration(text), SetDefaultNode)
+
+
+def test_the_lexer_keeps_text_and_reads_dollar_quotes_only_when_asked() -> None:
+    from kysera.dialects.sql_lexer import SqlParseError, render, tokenize
+
+    text = "SELECT $a$ it's $a$, x::int -- done\n"
+    tokens = tokenize(text, dollar_quotes=True)
+    assert [t.kind for t in tokens] == ["word", "string", "punct", "word", "punct", "word"]
+    assert tokens[1].value == " it's " and tokens[4].text == "::"
+    assert render(tokens) == text.split(" --")[0]
+    assert [t.kind for t in tokenize("SELECT $a")] == ["word", "variable"]  # SQLite's parameters
+    with pytest.raises(SqlParseError, match="unterminated dollar-quoted string"):
+        tokenize("SELECT $a$ never closed", dollar_quotes=True)

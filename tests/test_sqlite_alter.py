@@ -15,15 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kysera import Database, connect, sql
+from kysera.dialects.sql_lexer import render, tokenize
 from kysera.dialects.sqlite import SqliteCompiler, SqliteDialect
 from kysera.dialects.sqlite_alter import compile_sqlite_alter_table
-from kysera.dialects.sqlite_table_sql import (
-    fold,
-    parse_create_table,
-    qualify_object_name,
-    render,
-    tokenize,
-)
+from kysera.dialects.sqlite_table_sql import fold, parse_create_table, qualify_object_name
 from kysera.errors import BuilderError, KyseraError, StatementError, UnsupportedError
 from kysera.nodes import (
     AddColumnNode,

@@ -71,13 +71,12 @@ from ..nodes import (
     replace,
 )
 from .compiler import Writer
+from .sql_lexer import SqlParseError, Token, render, tokenize
 from .sqlite_table_sql import (
     Clause,
     ColumnDef,
-    SqlParseError,
     TableConstraint,
     TableDef,
-    Token,
     column_refs,
     fold,
     index_column_tokens,
@@ -89,9 +88,7 @@ from .sqlite_table_sql import (
     qualify_object_name,
     references_parts,
     rename_refs,
-    render,
     split_top_level,
-    tokenize,
     uses_name,
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..dialects import sqlite_table_sql as p
+from ..dialects.sql_lexer import render
 from .model import (
     CheckConstraintInfo,
     ColumnInfo,
@@ -65,7 +66,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
         data_type = str(r["type"] or "").lower()
         definition = definitions.get(col_name)
         clauses = definition.clauses if definition is not None else []
-        generated = next((p.render(c.expression()) for c in clauses if c.kind == "generated"), None)
+        generated = next((render(c.expression()) for c in clauses if c.kind == "generated"), None)
         auto = (
             primary_key == (col_name,)
             and data_type == "integer"
@@ -86,7 +87,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
                 generated=generated if hidden in (2, 3) else None,
             )
         )
-        checks.extend(CheckConstraintInfo(c.name, p.render(c.expression())) for c in clauses if c.kind == "check")
+        checks.extend(CheckConstraintInfo(c.name, render(c.expression())) for c in clauses if c.kind == "check")
 
     uniques: list[UniqueConstraintInfo] = []
     named_uniques = {
@@ -132,7 +133,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
     indexes.sort(key=lambda i: i.name)
 
     checks.extend(
-        CheckConstraintInfo(c.name, p.render(c.expression())) for c in parsed.constraints if c.kind == "check"
+        CheckConstraintInfo(c.name, render(c.expression())) for c in parsed.constraints if c.kind == "check"
     )
     foreign = [c for c in parsed.constraints if c.kind == "foreign"]
     fk_names = [c.name for c in foreign]

@@ -7,9 +7,10 @@ human to review instead of passing it silently.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from ..dialects.sql_lexer import SqlParseError
+from ..dialects.sql_lexer import tokenize as lex
 from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
@@ -43,21 +44,10 @@ from ..nodes import (
     ValidateConstraintNode,
 )
 
-_TOKEN = re.compile(
-    r"""\s+|--[^\n]*|/\*.*?\*/
-    |(?P<str>'(?:[^']|'')*')
-    |(?P<qid>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
-    |(?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
-    |(?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-    |(?P<num>\d+(?:\.\d+)?)
-    |(?P<sym>::|<>|!=|<=|>=|[(),;.=*+\-/<>%|&^~!?:\[\]{}])""",
-    re.S | re.X,
-)
-
 
 @dataclass(frozen=True)
 class Tok:
-    kind: str  # word, qid, str, num, sym, dollar
+    kind: str  # word, qid, str, num, sym
     text: str
 
     @property
@@ -73,20 +63,26 @@ class Tok:
         return self.text
 
 
+#: the lexer's kinds as this module names them (only words and quoted names behave apart)
+_KINDS = {"word": "word", "quoted": "qid", "string": "str", "blob": "str", "number": "num", "punct": "sym", "variable": "sym"}
+#: the characters of operators and punctuation a statement of ours may hold; anything else
+#: (``#`` comments, ``@`` variables, ``\\``) leaves the text unread
+_SYMBOLS = frozenset("(),;.=*+-/<>%|&^~!?:[]{}")
+
+
 def tokenize(text: str) -> list[Tok] | None:
+    """``text`` as tokens (:func:`kysera.dialects.sql_lexer.tokenize`, PostgreSQL's dollar
+    quotes included); None when it cannot be read."""
+    try:
+        tokens = lex(text, dollar_quotes=True)
+    except SqlParseError:
+        return None
     out: list[Tok] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
+    for token in tokens:
+        kind = _KINDS[token.kind]
+        if kind == "sym" and not _SYMBOLS.issuperset(token.text[:1] if token.kind == "variable" else token.text):
             return None
-        pos = m.end()
-        kind = m.lastgroup
-        if kind is None or kind == "tag":
-            if m.group("dollar"):
-                out.append(Tok("dollar", m.group("dollar")))
-            continue
-        out.append(Tok(kind, m.group(kind)))
+        out.append(Tok(kind, token.text))
     return out
 
 
