@@ -72,3 +72,15 @@ def test_up_with_backup(db_url: str, tmp_path: Path) -> None:
     # nothing pending: no backup
     assert kysera("migrate", "up", "--backup", str(folder)).exit_code == 0
     assert len(list(folder.glob("backup-*.sql"))) == 1
+
+
+def test_backups_in_the_same_second_never_replace_each_other(tmp_path: Path) -> None:
+    """Two databases backed up into one folder, as fast as the CLI goes: two files."""
+    folder = tmp_path / "backups"
+    project(f"sqlite:///{tmp_path / 'one.db'}", count=1)
+    for name in ("one", "two", "three"):  # each new database has the migration pending
+        result = kysera("migrate", "up", "--backup", str(folder), "--url", f"sqlite:///{tmp_path / name}.db")
+        assert result.exit_code == 0, result.stderr
+    files = sorted(folder.glob("backup-*.sql"))
+    assert len(files) == 3 and all(f.read_text() for f in files)
+    assert not list(folder.glob(".kysera-dump-*"))

@@ -90,9 +90,30 @@ def _backup(session: Session, folder: str) -> None:
         session.out.detail("no pending migrations: no backup taken")
         return
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
-    path = os.path.join(folder, f"backup-{stamp}.sql")
-    result = write_dump(session.db, path)
+    os.makedirs(folder, exist_ok=True)
+    path = _new_file(os.path.join(folder, f"backup-{stamp}"), ".sql")
+    try:
+        result = write_dump(session.db, path)
+    except BaseException:
+        os.unlink(path)  # the name it had taken, still empty
+        raise
     session.out.note(f"backup of {plural(len(result.tables), 'table')} written to {path}")
+
+
+def _new_file(stem: str, suffix: str) -> str:
+    """Create, empty, the first of ``stem + suffix``, ``stem-2 + suffix``... that does not exist
+    yet, and return its path: two runs in the same second (or two databases backed up into one
+    folder) never write over each other's backup."""
+    import os
+
+    for n in range(1, 10_000):
+        path = f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{stem}{suffix} and 9,998 numbered variants exist already")
 
 
 @click.command()
