@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from kysera import Database, connect, sql
+from kysera.dialects.catalog import list_tables
+from kysera.errors import ConfigurationError
 from kysera.migrations import Migration, MigrationError, create_migration_runner, load_migrations
 from kysera.migrations.errors import MigrationDefinitionError
 from kysera.migrations.gate import UnsafeMigrationError
@@ -66,6 +68,17 @@ def test_runner_wide_allow_and_baseline(db: Database) -> None:
     second = Migration("002_drop", drop_n)
     runner = create_migration_runner(db, [Migration("001_drop", drop_n), second], safety_start_after="002_drop")
     assert runner.up().executed == ["002_drop"]
+
+
+def test_a_misspelt_baseline_is_refused_not_a_silent_pass(db: Database) -> None:
+    """A baseline that names no migration would stop judging everything that sorts before it."""
+    filled_table(db)
+    runner = create_migration_runner(db, [Migration("001_drop", drop_n)], safety_start_after="2099_typo")
+    with pytest.raises(ConfigurationError, match=r"start_after.*unknown migration '2099_typo'") as caught:
+        runner.up()
+    assert caught.value.exit_code == 2
+    assert db.introspect_table("t") is not None and "n" in [c.name for c in db.introspect_table("t").columns]  # type: ignore[union-attr]
+    assert "kysera_migrations" not in list_tables(db)
 
 
 def test_sql_file_allow_directive(db: Database, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import ConfigurationError
 from ..safety import Facts, Finding, LiveFacts, SafetyOptions, analyze
 from .errors import MigrationStateError
 
@@ -60,6 +61,15 @@ def inspect_plan(
     """
     db = runner.db
     report = GateReport()
+    baseline = runner.safety_start_after
+    if judge and baseline is not None and not any(m.name == baseline for m in runner.migrations):
+        from .runner import _unknown_message
+
+        # a misspelt baseline would silently stop judging every migration that sorts before it
+        raise ConfigurationError(
+            f"safety_start_after ([safety] start_after in the config): {_unknown_message(baseline, [m.name for m in runner.migrations])}; "
+            "name the newest migration that should not be judged"
+        )
     options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
     if facts is None:
         facts = LiveFacts(db, options.large_table_rows)
