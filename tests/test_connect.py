@@ -112,6 +112,22 @@ def test_ddl_rolls_back_where_the_engine_allows(db: Database) -> None:
     assert ("gone" in list_tables(db)) == (db.dialect.name == "mysql")
 
 
+def test_ddl_inside_a_savepoint_keeps_the_blocks_own_error(db: Database) -> None:
+    """MySQL commits at a DDL statement, and the savepoint goes with the transaction: the error
+    the block raised is still the one the caller sees, and a block that succeeds succeeds."""
+    db.schema.create_table("t").add_column("id", "integer").execute()
+    with pytest.raises(RuntimeError, match="mine") as caught, db.transaction():
+        db.insert_into("t").values({"id": 1}).execute()
+        with db.transaction():
+            db.schema.create_table("inner_t").add_column("id", "integer").execute()
+            raise RuntimeError("mine")
+    if db.dialect.name == "mysql":
+        assert "committed at a DDL statement" in "\n".join(caught.value.__notes__)
+    with db.transaction(), db.transaction():
+        db.schema.create_table("inner_ok").add_column("id", "integer").execute()
+    assert db.table_exists("inner_ok")
+
+
 def test_capture_records_instead_of_running(db: Database) -> None:
     with db.capture() as captured:
         db.schema.create_table("never").add_column("id", "integer").execute()

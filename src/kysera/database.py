@@ -488,14 +488,26 @@ class Transaction:
                 db.dialect.commit(db._conn)
             return
         db._depth -= 1
-        if exc_type is not None:
-            if db._captured is not None:
+        if db._captured is not None:
+            if exc_type is not None:
                 db._captured.replayable = False  # the real run would roll part of it back
-            elif name:
+            return
+        if not name:
+            return
+        try:
+            if exc_type is not None:
                 db._raw_run(f"ROLLBACK TO SAVEPOINT {name}", None, "ROLLBACK TO SAVEPOINT")
-                db._raw_run(f"RELEASE SAVEPOINT {name}", None, "RELEASE SAVEPOINT")
-        elif name:
             db._raw_run(f"RELEASE SAVEPOINT {name}", None, f"RELEASE SAVEPOINT {name}")
+        except StatementError as error:
+            if not db.dialect.savepoint_gone(error.cause):
+                raise
+            # a DDL statement in the block committed the transaction, and the savepoint with it:
+            # nothing is left to release, or to roll back; the block's own error stays the error
+            if exc is not None:
+                exc.add_note(
+                    f"note: the block could not be rolled back to its savepoint: {db.dialect.display_name} "
+                    "committed at a DDL statement inside it, so what ran before the error stays"
+                )
 
 
 def _first_line(text: str) -> str:

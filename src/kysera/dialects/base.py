@@ -120,6 +120,11 @@ class Dialect:
     def before_autocommit(self, conn: DriverConnection) -> None:
         """Inside :meth:`keep_session`: put session settings back before a statement outside a transaction."""
 
+    def savepoint_gone(self, error: BaseException) -> bool:
+        """Whether ``error`` says a savepoint no longer exists because a statement committed the
+        transaction it belonged to (MySQL commits at every DDL statement)."""
+        return False
+
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         """A clearer cause for ``error``, raised by ``statement`` (MySQL's refused ALGORITHM/LOCK); None: as is."""
         return None

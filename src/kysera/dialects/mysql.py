@@ -433,6 +433,9 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
+    def savepoint_gone(self, error: BaseException) -> bool:
+        return bool(error.args) and error.args[0] == 1305  # ER_SP_DOES_NOT_EXIST: "SAVEPOINT ... does not exist"
+
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         from .mysql_online import explain_refusal
 
