@@ -71,6 +71,36 @@ def test_mysql_comment_survives_modify(db: Database) -> None:
     assert row[0]["c"] == "shown to users"
 
 
+def test_mysql_type_change_keeps_charset_and_collation(db: Database) -> None:
+    if db.dialect.name != "mysql":
+        pytest.skip("MODIFY COLUMN restates the whole column on MySQL only")
+    (
+        db.schema.create_table("co")
+        .add_column("n", "varchar(30)", lambda col: col.collate("utf8mb4_bin").not_null())
+        .add_column("l", "varchar(30)", lambda col: col.collate("latin1_bin"))
+        .add_column("k", "varchar(30)")
+        .execute()
+    )
+
+    def charsets() -> dict[str, tuple[object, object]]:
+        rows = db.fetch(
+            "SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'co'"
+        )
+        return {str(r["name"]): (r["cs"], r["co"]) for r in rows}
+
+    before = charsets()
+    table = db.schema.alter_table("co")
+    for column in ("n", "l"):
+        table = table.alter_column(column, lambda col: col.set_data_type("varchar(60)"))
+    table.execute()
+    after = charsets()
+    assert after["n"] == before["n"] == ("utf8mb4", "utf8mb4_bin")
+    assert after["l"] == before["l"] == ("latin1", "latin1_bin")
+    db.schema.alter_table("co").alter_column("k", lambda col: col.set_data_type("integer")).execute()
+    assert charsets()["k"] == (None, None)  # a number has no character set
+
+
 def test_unknown_column_is_a_clear_error(db: Database) -> None:
     make(db)
     builder = db.schema.alter_table("items").alter_column("nope", lambda col: col.set_not_null())

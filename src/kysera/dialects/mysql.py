@@ -70,6 +70,17 @@ class _LiveColumn:
     generated: str | None
 
 
+_TEXT_TYPES = re.compile(r"\s*(national\s+)?(var)?char|\s*(tiny|medium|long)?text\b|\s*(enum|set)\s*\(", re.I)
+
+
+def _keeps_charset(new_type: str) -> bool:
+    """Whether a column that becomes ``new_type`` keeps its character set and collation: text
+    stays text in the collation it had (only the type was asked to change), unless the new
+    type spells its own ``CHARACTER SET`` or ``COLLATE``."""
+    lowered = new_type.lower()
+    return bool(_TEXT_TYPES.match(new_type)) and "character set" not in lowered and "charset" not in lowered and "collate" not in lowered
+
+
 def _marker(column: str) -> str:
     """Stands for a column's final definition until the whole ALTER TABLE is compiled."""
     return f"\x00modify:{column}\x00"
@@ -226,7 +237,9 @@ class MysqlCompiler(QueryCompiler):
         live = self._pending.get(action.column) or self._live_column(node.table, action.column)
         if isinstance(a, SetDataTypeNode):
             new_type = self.data_type(a.data_type)
-            live = replace(live, type=new_type, charset=None, collation=None)
+            if not _keeps_charset(new_type):  # a number, a date...; or the new type names its own
+                live = replace(live, charset=None, collation=None)
+            live = replace(live, type=new_type)
         elif isinstance(a, SetNotNullNode):
             live = replace(live, nullable=False, default=None if live.default == "NULL" else live.default)
         elif isinstance(a, DropNotNullNode):
