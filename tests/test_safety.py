@@ -253,3 +253,13 @@ def test_the_lexer_keeps_text_and_reads_dollar_quotes_only_when_asked() -> None:
     assert [t.kind for t in tokenize("SELECT $a")] == ["word", "variable"]  # SQLite's parameters
     with pytest.raises(SqlParseError, match="unterminated dollar-quoted string"):
         tokenize("SELECT $a$ never closed", dollar_quotes=True)
+
+
+def test_enum_changes_from_the_builder_are_found_as_in_raw_sql(db: Database) -> None:
+    if db.dialect.name != "postgres":
+        pytest.skip("enum types of their own are PostgreSQL's")
+    db.schema.create_type("mood").as_enum(["happy", "sad"]).execute()
+    raw = findings(db, sql("ALTER TYPE mood ADD VALUE 'meh'"))
+    assert raw == {"KS305": raw["KS305"]}
+    assert findings(db, db.schema.alter_type("mood").add_value("meh")) == raw
+    assert findings(db, db.schema.alter_type("mood").rename_value("sad", "blue")) == raw

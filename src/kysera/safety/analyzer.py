@@ -20,6 +20,7 @@ from ..nodes import (
     AddConstraintNode,
     AlterColumnNode,
     AlterTableNode,
+    AlterTypeNode,
     BackfillNode,
     CheckConstraintNode,
     CompiledStatement,
@@ -215,6 +216,8 @@ class _Analysis:
                 del table
         elif isinstance(node, AlterTableNode):
             self.alter_table(stmt, node)
+        elif isinstance(node, AlterTypeNode):  # as ALTER TYPE in raw SQL: values added or renamed, the type renamed
+            self.add("KS305", stmt, None, f"changes type {node.name.name}: code that does not know the change may fail")
 
     def text_statement(self, stmt: CompiledStatement, node: object) -> bool:
         """The kinds only raw SQL text is classified as; False for the rest (operation nodes)."""
