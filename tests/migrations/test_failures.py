@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kysera import Database
+from kysera import Database, sql
 from kysera.migrations import (
     Migration,
     MigrationError,
@@ -112,6 +112,24 @@ def test_data_only_failure_rolls_back_on_every_engine(db: Database) -> None:
     assert caught.value.statement is None and caught.value.rolled_back
     assert db.select_from("log").select(["n"]).fetch_all() == []
     assert runner.status().pending == ["001_data"]
+
+
+def test_a_statement_the_server_cannot_parse_leaves_a_data_migration_rolled_back(db: Database) -> None:
+    """MySQL commits at a DDL statement, but a statement it cannot even parse never ran: the rows
+    the migration wrote before it are rolled back, and it is not recorded as failed."""
+    db.schema.create_table("log").add_column("n", "integer").execute()
+
+    def up(db: Database) -> None:
+        db.insert_into("log").values({"n": 1}).execute()
+        sql("THIS IS NOT SQL").execute(db)
+
+    runner = create_migration_runner(db, [Migration("001_data", up)])
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    assert caught.value.rolled_back and not caught.value.recorded
+    assert "THIS IS NOT SQL" in (caught.value.statement or "")
+    assert db.select_from("log").select(["n"]).fetch_all() == []
+    assert runner.status().pending == ["001_data"] and runner.status().failed == []
 
 
 def test_on_error_hook(db: Database) -> None:

@@ -120,6 +120,11 @@ class Dialect:
     def before_autocommit(self, conn: DriverConnection) -> None:
         """Inside :meth:`keep_session`: put session settings back before a statement outside a transaction."""
 
+    def refused_unrun(self, error: BaseException) -> bool:
+        """Whether ``error`` says the server refused a statement before running any of it (a
+        syntax error): it changed nothing, and made no implicit commit either."""
+        return False
+
     def savepoint_gone(self, error: BaseException) -> bool:
         """Whether ``error`` says a savepoint no longer exists because a statement committed the
         transaction it belonged to (MySQL commits at every DDL statement)."""

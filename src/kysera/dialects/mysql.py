@@ -446,6 +446,9 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
+    def refused_unrun(self, error: BaseException) -> bool:
+        return bool(error.args) and error.args[0] == 1064  # ER_PARSE_ERROR: parsed, never executed
+
     def savepoint_gone(self, error: BaseException) -> bool:
         return bool(error.args) and error.args[0] == 1305  # ER_SP_DOES_NOT_EXIST: "SAVEPOINT ... does not exist"
 

@@ -1066,7 +1066,8 @@ class MigrationRunner:
             reason = driver_reason(cause)
         else:
             reason = f"{type(cause).__name__}: {driver_reason(cause)}"
-        clean = atomic or _nothing_left(in_tx, succeeded, failing)
+        unrun = isinstance(exc, StatementError) and self.db.dialect.refused_unrun(cause)
+        clean = atomic or _nothing_left(in_tx, succeeded, failing, unrun)
         recorded = False
         if not atomic:
             try:
@@ -1160,15 +1161,18 @@ def _is_dml(statement: CompiledStatement) -> bool:
 
 
 def _nothing_left(
-    in_tx: bool, succeeded: list[CompiledStatement], failing: CompiledStatement | None
+    in_tx: bool, succeeded: list[CompiledStatement], failing: CompiledStatement | None, unrun: bool = False
 ) -> bool:
-    """After a failure outside an all-or-nothing transaction: did none of its changes stay?"""
-    if failing is not None and not failing.transactional:
+    """After a failure outside an all-or-nothing transaction: did none of its changes stay?
+
+    ``unrun``: the server refused the failing statement before running it (a syntax error), so
+    it committed nothing, even if it was DDL."""
+    if failing is not None and not failing.transactional and not unrun:
         return False  # e.g. a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind
     writes = [s for s in succeeded if not s.reads]
     if not writes:
         return True
-    return in_tx and all(_is_dml(s) for s in writes) and (failing is None or failing.reads or _is_dml(failing))
+    return in_tx and all(_is_dml(s) for s in writes) and (failing is None or unrun or failing.reads or _is_dml(failing))
 
 
 def _check_steps(steps: object, method: str, hint: str | None = None) -> None:
