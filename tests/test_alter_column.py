@@ -111,3 +111,28 @@ def test_unknown_column_is_a_clear_error(db: Database) -> None:
 def test_callback_must_return_a_change(db: Database) -> None:
     with pytest.raises(BuilderError, match="must return"):
         db.schema.alter_table("items").alter_column("qty", lambda col: None)  # type: ignore[arg-type,return-value]
+
+
+def test_changes_to_a_column_the_same_call_adds_are_folded_into_it(db: Database) -> None:
+    """Chained as written, no engine could run these: the change is part of the new column."""
+    make(db)
+    (
+        db.schema.alter_table("items")
+        .add_column("big", "integer")
+        .alter_column("big", lambda col: col.set_data_type("bigint"))
+        .add_column("flag", "integer", lambda col: col.default_to(0))
+        .alter_column("flag", lambda col: col.set_not_null())
+        .add_column("tmp", "varchar(10)")
+        .rename_column("tmp", "kept")
+        .execute()
+    )
+    columns = catalog.columns(db, "items")
+    assert columns["big"].type.startswith("bigint")
+    assert not columns["flag"].nullable and "kept" in columns and "tmp" not in columns
+    assert [r["flag"] for r in db.select_from("items").select(["flag"]).fetch_all()] == [0, 0]
+
+
+def test_changes_to_a_column_the_same_call_drops_are_dropped_with_it(db: Database) -> None:
+    make(db)
+    db.schema.alter_table("items").alter_column("label", lambda col: col.set_not_null()).drop_column("label").execute()
+    assert "label" not in catalog.columns(db, "items")

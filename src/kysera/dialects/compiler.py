@@ -275,7 +275,9 @@ class QueryCompiler:
         if isinstance(node, AlterTableNode):
             if not node.actions:
                 raise BuilderError(f"alter_table({node.table.name!r}) has no actions")
-            return self.compile_alter_table(node)
+            from .alter_folding import fold_column_changes
+
+            return self.compile_alter_table(fold_column_changes(node))
         if isinstance(node, CreateIndexNode):
             return [self.compile_create_index(node)]
         if isinstance(node, DropIndexNode):
