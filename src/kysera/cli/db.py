@@ -81,15 +81,16 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
             "content": result.content,
             "native": result.native,
             "tables": result.tables,
-            "rows": result.rows,
+            "rows": None if result.native else result.rows,
             "duration": round(seconds, 6),
         }
         out.json(payload, err=output == "-")  # with -o -, stdout holds the dump itself
         return
+    # the engine's own tool does not say how many rows it wrote
+    rows = "rows not counted by the native tool" if result.native else plural(result.rows, "row")
     summary = (
-        f"Dumped {plural(len(result.tables), 'table')} ({plural(result.rows, 'row')}, {result.content}"
-        f"{', ' + 'native tool' if result.native else ''}) to {output if output != '-' else 'stdout'} "
-        f"in {format_duration(seconds)}."
+        f"Dumped {plural(len(result.tables), 'table')} ({rows}, {result.content}) "
+        f"to {output if output != '-' else 'stdout'} in {format_duration(seconds)}."
     )
     if output == "-":
         out.note(summary)
