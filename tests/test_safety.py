@@ -263,3 +263,18 @@ def test_enum_changes_from_the_builder_are_found_as_in_raw_sql(db: Database) -> 
     assert raw == {"KS305": raw["KS305"]}
     assert findings(db, db.schema.alter_type("mood").add_value("meh")) == raw
     assert findings(db, db.schema.alter_type("mood").rename_value("sad", "blue")) == raw
+
+
+def test_recipes_name_what_the_analysis_knows_and_fit_the_engine(db: Database) -> None:
+    table_with_rows(db, 10)
+    statements = [s for b in (db.schema.create_index("ix_t_email").unique().on("t").columns(["email", "n"]),
+                              db.schema.alter_table("t").alter_column("n", lambda c: c.set_not_null()))
+                  for s in db.compile(b)]
+    found = {f.code: f for f in analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)}
+    if db.dialect.name == "postgres":
+        recipe = found["KS201"].recipe
+        assert '.unique().on("t").columns([\'email\', \'n\']).concurrently()' in recipe and "[...]" not in recipe
+        assert "NOT VALID" in found["KS205"].recipe
+    elif "KS205" in found:  # MySQL and SQLite: no PostgreSQL-only steps in the recipe
+        assert "NOT VALID" not in found["KS205"].recipe and "validate_constraint" not in found["KS205"].recipe
+        assert 'db.backfill("t"' in found["KS205"].recipe and "IS NULL')" in found["KS205"].recipe

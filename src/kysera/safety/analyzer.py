@@ -130,7 +130,7 @@ class _Analysis:
             values.setdefault("column_q", self.dialect.compiler().quote(names["column"]))
         if "constraint" in names:
             values.setdefault("constraint_q", self.dialect.compiler().quote(names["constraint"]))
-        recipe = rule.recipe
+        recipe = rule.recipe_for(self.dialect.name)
         for k, v in values.items():
             recipe = recipe.replace("{" + k + "}", v)
         recipe = recipe.replace("{{", "{").replace("}}", "}")
@@ -262,9 +262,11 @@ class _Analysis:
     def create_index(self, stmt: CompiledStatement, node: CreateIndexNode) -> None:
         if node.table is None or not self.pg or node.concurrently:
             return  # MySQL/MariaDB build secondary indexes online; SQLite locks the file anyway
+        names = [c.column for c in node.columns if isinstance(c.column, str) and not c.descending]
         self.add("KS201", stmt, node.table,
                  f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}: writes wait while the index builds",
-                 index=node.name.name or "idx")
+                 index=node.name.name or "idx", unique=".unique()" if node.unique else "",
+                 columns=repr(names) if len(names) == len(node.columns) else "[...]")
 
     # --------------------------------------------------------------- alter table
 

@@ -28,6 +28,11 @@ class Rule:
     categories: tuple[Category, ...]
     summary: str
     recipe: str
+    #: the recipe on engines where another one applies, by dialect name ("mysql", "sqlite")
+    recipes: tuple[tuple[str, str], ...] = ()
+
+    def recipe_for(self, engine: str) -> str:
+        return dict(self.recipes).get(engine, self.recipe)
 
 
 _RULES = [
@@ -52,7 +57,7 @@ db.backfill("{table}", set={{"{column}_new": db.ref("{column}")}}, where=sql("{c
 # then switch the code to {column}_new, and drop {column} in a later migration"""),
     Rule("KS201", "create-index-blocking", (BLK,), "builds an index while holding a lock that blocks writes",
          """# PostgreSQL: build it concurrently (kysera runs the migration outside a transaction)
-db.schema.create_index("{index}").on("{table}").columns([...]).concurrently().execute()"""),
+db.schema.create_index("{index}"){unique}.on("{table}").columns({columns}).concurrently().execute()"""),
     Rule("KS202", "drop-index-blocking", (BLK,), "drops an index under an ACCESS EXCLUSIVE lock (blocks reads and writes)",
          """db.schema.drop_index("{index}").concurrently().execute()   # outside a transaction, by itself"""),
     Rule("KS203", "add-foreign-key-validating", (BLK, MF), "adds a foreign key and checks every existing row while both tables are locked",
@@ -69,7 +74,16 @@ db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()""
 sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS NOT NULL) NOT VALID').execute(db)
 db.schema.alter_table("{table}").validate_constraint("{column}_not_null").execute()
 db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()
-db.schema.alter_table("{table}").drop_constraint("{column}_not_null").execute()"""),
+db.schema.alter_table("{table}").drop_constraint("{column}_not_null").execute()""",
+         recipes=(
+             ("mysql", """# fill the NULLs first, in batches that commit on their own (a migration of its own):
+db.backfill("{table}", set={{"{column}": "<value for missing data>"}}, where=sql('{column_q} IS NULL'))
+# then set NOT NULL: kysera adds ALGORITHM=INPLACE, LOCK=NONE, so writes go on while the table is rebuilt
+db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()"""),
+             ("sqlite", """# SQLite rebuilds the table for this: fill the NULLs first, then run it when writers can wait
+db.backfill("{table}", set={{"{column}": "<value for missing data>"}}, where=sql('{column_q} IS NULL'))
+db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()"""),
+         )),
     Rule("KS206", "change-column-type-rewrite", (BLK, BC), "changes a column's type, rewriting the table and its indexes under an exclusive lock",
          """# expand / backfill / contract:
 db.schema.alter_table("{table}").add_column("{column}_new", "<new type>").execute()
