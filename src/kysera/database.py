@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .compiled import CompiledQuery
 from .errors import KyseraError, StatementError
 from .fragment import Sql
-from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
+from .nodes import (
+    ColumnDefinitionNode,
+    CompiledStatement,
+    IdentifierNode,
+    OperationNode,
+    RawNode,
+    replace,
+)
 from .url import DatabaseUrl, parse_url
 
 if TYPE_CHECKING:
@@ -81,6 +88,8 @@ class Database:
         self._captured: Capture | None = None
         #: inside rehearsal(): captured statements also run, in a transaction rolled back at the end
         self._rehearsing = False
+        #: inside planning(): every statement captured so far, for planned_column()
+        self._planned: list[CompiledStatement] | None = None
         self._default_schema: str | None = None
         #: called with each statement before it runs (or is captured)
         self.listeners: list[Callable[[CompiledStatement], None]] = []
@@ -252,6 +261,8 @@ class Database:
             listener(stmt)
         if self._captured is not None and not stmt.reads:
             self._captured.append(stmt)
+            if self._planned is not None:
+                self._planned.append(stmt)
             if self._rehearsing and stmt.transactional and self._depth > 1:
                 self._send(stmt, stmt.params or None)  # in the transaction of a migration that runs in one
             return [], 0
@@ -387,6 +398,27 @@ class Database:
             yield record
         finally:
             self._captured = previous
+
+    @contextmanager
+    def planning(self) -> Iterator[None]:
+        """Keep what every :meth:`capture` records until the end of the block (a dry run of a
+        whole plan), so that compilers that read the catalog see what earlier recorded
+        statements would create (:meth:`planned_column`)."""
+        previous, self._planned = self._planned, []
+        try:
+            yield
+        finally:
+            self._planned = previous
+
+    def planned_column(self, table: IdentifierNode, column: str) -> ColumnDefinitionNode | str | None:
+        """Inside :meth:`planning`: ``column`` of ``table`` as the statements recorded so far
+        would leave it, where they create it; its name in the catalog, where they rename it;
+        None otherwise."""
+        if not self._planned:
+            return None
+        from .planned_schema import planned_column
+
+        return planned_column(self._planned, table, column)
 
     @contextmanager
     def rehearsal(self) -> Iterator[bool]:

@@ -138,6 +138,21 @@ def test_sqlite_dry_run_sees_what_earlier_statements_made(sqlite_db: Database) -
     assert sqlite_db.introspect_table("users") is not None
 
 
+def test_dry_run_of_changes_to_what_the_plan_creates(db: Database) -> None:
+    """Every engine: a type change of a column an earlier migration creates, and NOT NULL on a
+    column the same migration adds in an earlier call. MySQL restates the column in MODIFY
+    COLUMN from what the recorded statements would create; SQLite rehearses them."""
+    runner = create_migration_runner(db, _guide_plan())
+    result = runner.up(dry_run=True)
+    assert result.executed == ["001_users", "002_widen_name", "003_email"]
+    assert "varchar(200)" in result.sql()
+    if db.dialect.name == "mysql":
+        assert "MODIFY COLUMN `email` varchar(255) NOT NULL" in result.sql()
+    assert list_tables(db) == []
+    runner.up()
+    assert runner.redo(dry_run=True).steps and runner.reset(dry_run=True).steps
+
+
 def test_sqlite_dry_run_finds_what_only_the_database_finds(sqlite_db: Database) -> None:
     def duplicate(db: Database) -> None:
         db.insert_into("users").values({"id": 1, "name": "again"}).execute()

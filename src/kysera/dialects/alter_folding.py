@@ -29,7 +29,7 @@ def fold_column_changes(node: n.AlterTableNode) -> n.AlterTableNode:
                 out[at] = n.replace(add, column=n.replace(add.column, name=action.new_name))
                 added[action.new_name] = added.pop(action.column)
                 continue
-            folded = _folded(add.column, action.alteration)
+            folded = folded_column(add.column, action.alteration)
             if folded is not None:
                 out[at] = n.replace(add, column=folded)
                 continue
@@ -54,7 +54,9 @@ def _names_a_column(action: n.AlterTableAction) -> bool:
     return isinstance(action, n.AddConstraintNode | n.ModifyColumnNode)
 
 
-def _folded(column: n.ColumnDefinitionNode, change: n.ColumnAlteration) -> n.ColumnDefinitionNode | None:
+def folded_column(column: n.ColumnDefinitionNode, change: n.ColumnAlteration) -> n.ColumnDefinitionNode | None:
+    """``column`` with ``change`` written into its definition; None for a change that cannot be
+    (a type change with USING, dropping NOT NULL from a primary key)."""
     if isinstance(change, n.SetDataTypeNode):
         return n.replace(column, data_type=change.data_type) if change.using is None else None
     if isinstance(change, n.SetNotNullNode):

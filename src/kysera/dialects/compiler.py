@@ -92,6 +92,12 @@ class Reader(Protocol):
 
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
 
+    def planned_column(self, table: IdentifierNode, column: str) -> ColumnDefinitionNode | str | None:
+        """In a dry run: the column as the statements recorded so far would leave it, where they
+        created it (the catalog does not have it yet); its name in the catalog, where they only
+        renamed it; None otherwise."""
+        ...
+
 
 class _Param:
     __slots__ = ("value",)

@@ -255,6 +255,8 @@ class MysqlCompiler(QueryCompiler):
         parts = [c.type]
         if c.charset and c.collation:
             parts.append(f"CHARACTER SET {c.charset} COLLATE {c.collation}")
+        elif c.collation:
+            parts.append(f"COLLATE {self.quote(c.collation)}")
         if c.generated:
             stored = "STORED" if "stored" in c.extra.lower() or "persistent" in c.extra.lower() else "VIRTUAL"
             parts.append(f"GENERATED ALWAYS AS ({c.generated}) {stored}")
@@ -296,7 +298,12 @@ class MysqlCompiler(QueryCompiler):
             [*params, table.name, column],
         )
         if not rows:
-            raise BuilderError(f"column {column!r} does not exist in table {table.name!r}")
+            planned = reader.planned_column(table, column)  # a dry run: made by an earlier statement
+            if planned is None or planned == column:
+                raise BuilderError(f"column {column!r} does not exist in table {table.name!r}")
+            if isinstance(planned, str):  # renamed by an earlier statement: the catalog has the old name
+                return self._live_column(table, planned)
+            return self._planned_live(planned)
         r = rows[0]
         extra = str(r["e"] or "")
         raw_default = r["d"]
@@ -318,6 +325,23 @@ class MysqlCompiler(QueryCompiler):
             charset=str(r["cs"]) if r["cs"] else None,
             collation=str(r["co"]) if r["co"] else None,
             generated=str(r["g"]) if r["g"] else None,
+        )
+
+    def _planned_live(self, col: ColumnDefinitionNode) -> _LiveColumn:
+        """``col``, as a statement of this plan would create it, described as the catalog would."""
+        serial = self.serial_kind(col) is not None
+        return _LiveColumn(
+            type=self.column_type(col) + (" unsigned" if col.unsigned else ""),
+            nullable=not (col.not_null or col.primary_key or serial),
+            default=self.default_sql(col.default) if col.default is not None else None,
+            extra=" ".join(
+                [*(["auto_increment"] if col.auto_increment or serial else []),
+                 *(["STORED GENERATED"] if col.generated is not None and col.stored else [])]
+            ),
+            comment=col.comment or "",
+            charset=None,
+            collation=col.collate,
+            generated=self.inline_sql(col.generated) if col.generated is not None else None,
         )
 
     def drop_constraint_clause(self, node: AlterTableNode, action: DropConstraintNode) -> str:

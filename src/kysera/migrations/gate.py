@@ -74,6 +74,21 @@ def inspect_plan(
     if facts is None:
         facts = LiveFacts(db, options.large_table_rows)
     created: set[str] = set()
+    with db.planning():  # a later migration's statements may change what an earlier one creates
+        _inspect(runner, plan, judge, facts, options, report, created)
+    return report
+
+
+def _inspect(
+    runner: MigrationRunner,
+    plan: list[tuple[Migration, Direction]],
+    judge: bool,
+    facts: Facts,
+    options: SafetyOptions,
+    report: GateReport,
+    created: set[str],
+) -> None:
+    db = runner.db
     for migration, direction in plan:
         if direction != "up":
             continue
@@ -102,4 +117,3 @@ def inspect_plan(
                 created=created,
             )
         )
-    return report

@@ -702,7 +702,10 @@ class MigrationRunner:
                 elif not dry:
                     self._ensure_table(state)
                 batch = state.next_batch
-                with self.db.rehearsal() if dry else nullcontext(False) as self._rehearsed:
+                with (
+                    self.db.rehearsal() if dry else nullcontext(False) as self._rehearsed,
+                    self.db.planning() if dry else nullcontext(),
+                ):
                     for migration, direction in plan:
                         if dry:
                             self._dry_step(migration, direction, result)
