@@ -460,6 +460,12 @@ class Database:
 
     # ----------------------------------------------------------------- catalog helpers
 
+    @property
+    def session_id(self) -> int | None:
+        """The server's id for this connection (PostgreSQL's backend pid, MySQL's connection
+        id); None on SQLite."""
+        return self._conn.session_id()
+
     def table_exists(self, table: str) -> bool:
         from .dialects.catalog import table_exists
 

@@ -146,9 +146,13 @@ def test_a_closed_stdout_does_not_hide_the_runs_own_error() -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
     def session() -> Session:
+        from kysera.cli.watchdog import Watchdog
+
         made = Session.__new__(Session)
         made.out = ClosedStdout()
         made.db = connect("sqlite:///:memory:")
+        made._peer = None
+        made._watchdog = Watchdog(made.out.aside, lambda: None)
         return made
 
     failed = session()

@@ -58,6 +58,9 @@ class OfflineConnection:
     def is_connection_error(self, error: BaseException) -> bool:
         return False
 
+    def session_id(self) -> int | None:
+        return None  # no server
+
 
 def offline_database(dialect_name: str) -> Database:
     from ..database import Database

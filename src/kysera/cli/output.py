@@ -114,6 +114,11 @@ class Output:
         self._settle()
         click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
 
+    def aside(self, text: str) -> None:
+        """A note from another thread (stderr), written at once: it neither waits for nor writes
+        the pending progress lines, whose errors belong to the command's own thread."""
+        click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
+
     def warn(self, text: str) -> None:
         self._settle()
         click.echo(self.style("warning: ", err=True, fg="yellow", bold=True) + text, err=True, color=self.err_color)

@@ -39,6 +39,11 @@ class DriverConnection(Protocol):
         """True when ``error`` means the connection itself is gone (not a bad statement)."""
         ...
 
+    def session_id(self) -> int | None:
+        """The server's id for this connection (PostgreSQL's backend pid, MySQL's connection
+        id), known without a query; None where there is no server."""
+        ...
+
 
 class Capabilities(NamedTuple):
     """What an engine can do, as the runner and the builders need to know it."""
@@ -124,6 +129,12 @@ class Dialect:
         """Whether ``error`` says the server refused a statement before running any of it (a
         syntax error): it changed nothing, and made no implicit commit either."""
         return False
+
+    def describe_session(self, reader: Reader, session: int) -> str | None:
+        """What the server says session ``session`` is doing, read through another connection
+        (``reader``): its statement, and the lock it waits for and who holds it. None where the
+        engine cannot tell."""
+        return None
 
     def savepoint_gone(self, error: BaseException) -> bool:
         """Whether ``error`` says a savepoint no longer exists because a statement committed the

@@ -48,6 +48,7 @@ from .compiler import QueryCompiler, Writer
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
+    from .compiler import Reader
 
 _PLAIN_DEFAULT = re.compile(
     r"^\s*(?:current_timestamp|now|localtime|localtimestamp|current_date|current_time)\s*(?:\(\s*\d*\s*\))?\s*$"
@@ -473,6 +474,17 @@ class MysqlDialect(Dialect):
     def refused_unrun(self, error: BaseException) -> bool:
         return bool(error.args) and error.args[0] == 1064  # ER_PARSE_ERROR: parsed, never executed
 
+    def describe_session(self, reader: Reader, session: int) -> str | None:
+        rows = reader.fetch(
+            "SELECT STATE AS state, LEFT(INFO, 120) AS query FROM information_schema.PROCESSLIST WHERE ID = %s",
+            [session],
+        )
+        if not rows:
+            return None
+        query = " ".join(str(rows[0]["query"] or "").split())
+        state = str(rows[0]["state"] or "")
+        return f"{query}; {state.lower()}" if "lock" in state.lower() else query
+
     def savepoint_gone(self, error: BaseException) -> bool:
         return bool(error.args) and error.args[0] == 1305  # ER_SP_DOES_NOT_EXIST: "SAVEPOINT ... does not exist"
 
@@ -505,6 +517,9 @@ class PymysqlConnection:
         with conn.cursor() as cur:
             cur.execute("SELECT VERSION()")
             self._version_text = str(cur.fetchone()[0])
+
+    def session_id(self) -> int | None:
+        return int(self._conn.thread_id())
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         with self._conn.cursor() as cur:

@@ -25,6 +25,7 @@ from .compiler import QueryCompiler, Writer
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
+    from .compiler import Reader
 
 
 class PostgresCompiler(QueryCompiler):
@@ -144,6 +145,27 @@ class PostgresDialect(Dialect):
             schemas=True,
         )
 
+    def describe_session(self, reader: Reader, session: int) -> str | None:
+        rows = reader.fetch(
+            "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, wait_event_type AS wait, "
+            "wait_event AS event, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity WHERE pid = %s",
+            [session],
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        text = str(row["query"] or "")
+        blockers = list(row["blockers"] or [])  # type: ignore[call-overload]
+        if row["wait"] == "Lock":
+            held = reader.fetch(
+                "SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) AS query FROM pg_stat_activity "
+                "WHERE pid = ANY(%s) ORDER BY pid",
+                [blockers],
+            )
+            by = "; ".join(f"pid {h['pid']} ({h['query']})" for h in held) or "another session"
+            text += f"; waiting for a {row['event']} lock held by {by}"
+        return text
+
 
 class PsycopgConnection:
     """psycopg 3 in autocommit mode; kysera issues BEGIN/COMMIT itself."""
@@ -151,6 +173,9 @@ class PsycopgConnection:
     def __init__(self, conn: Any, psycopg: Any) -> None:
         self._conn = conn
         self._psycopg = psycopg
+
+    def session_id(self) -> int | None:
+        return int(self._conn.info.backend_pid)
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         with self._conn.cursor() as cur:

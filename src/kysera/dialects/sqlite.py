@@ -308,6 +308,9 @@ class SqliteConnection:
     def close(self) -> None:
         self._conn.close()
 
+    def session_id(self) -> int | None:
+        return None  # no server
+
     def server_version(self) -> tuple[int, ...]:
         return tuple(sqlite3.sqlite_version_info)
 

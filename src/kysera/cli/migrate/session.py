@@ -16,6 +16,7 @@ from ..output import Output, format_duration, plural
 if TYPE_CHECKING:
     import logging
 
+    from ...database import Database
     from ...migrations import Migration, MigrationResult
     from ...safety import Finding
 
@@ -61,6 +62,12 @@ class Session:
         )
         work_begins()  # after loading: the migrations are frozen with the rest of start-up
         self.db = state.connect(read_only=read_only)
+        from .. import watchdog
+
+        self._peer: Database | None = None  # the watchdog's own connection, opened when needed
+        self._watchdog = watchdog.Watchdog(
+            self.out.aside, self._describe, first=watchdog.FIRST_NOTE, every=watchdog.EVERY
+        )
         try:
             self.runner = create_migration_runner(
                 self.db,
@@ -68,7 +75,7 @@ class Session:
                 table_name=settings.table,
                 lock_timeout=settings.lock_timeout,
                 logger=_runner_logger(self.out),
-                before=self._before if self.out.verbose else None,  # it only prints with -v
+                before=self._before,
                 after=self._after,
                 on_error=self._on_error,
                 **{**settings.safety, **({"safety": safety} if safety else {})},
@@ -84,27 +91,43 @@ class Session:
         from ...migrations.code_cache import save_deferred
 
         try:
+            self._watchdog.close()
             self.out.end_progress()
         except OSError:
             # stdout's reader went away: that is the error to report only when the run had none
             if exc_type is None:
                 raise
         finally:
+            if self._peer is not None:
+                self._peer.close()
             self.db.close()
             save_deferred()
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
-        self.out.detail(
-            f"{'applying' if direction == 'up' else 'rolling back'} {migration.name} ..."
-        )
+        self._watchdog.started(migration.name)
+        if self.out.verbose:
+            self.out.detail(f"{'applying' if direction == 'up' else 'rolling back'} {migration.name} ...")
+
+    def _describe(self) -> str | None:
+        """What the migration's session is doing, as the server tells it (the watchdog's thread)."""
+        session = self.db.session_id
+        if session is None:
+            return None
+        if self._peer is None:
+            from ...database import connect
+
+            self._peer = connect(self.db.url)
+        return self.db.dialect.describe_session(self._peer, session)
 
     def _after(self, migration: Migration, direction: str, seconds: float) -> None:
+        self._watchdog.finished()
         verb = "applied " if direction == "up" else "reverted"
         colour = "green" if direction == "up" else "yellow"
         self.out.progress(f"{self.out.style(verb, fg=colour)}  {migration.name}  ({format_duration(seconds)})")
 
     def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
+        self._watchdog.finished()
         self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
 
 
