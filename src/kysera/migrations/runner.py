@@ -1106,7 +1106,13 @@ class MigrationRunner:
                 if direction == "up"
                 else "the migrations rolled back before it stay rolled back"
             )
-            message += f"\n  {what}; {done} and later ones did not run. Fix it and run the migrations again"
+            fix = (
+                "Another session held a lock it needed for longer than statement_lock_timeout: run the "
+                "migrations again when that session is done, or raise [safety] statement_lock_timeout"
+                if is_lock_timeout(self.db, cause)
+                else "Fix it and run the migrations again"
+            )
+            message += f"\n  {what}; {done} and later ones did not run. {fix}"
         else:
             why = (
                 "it ran outside a transaction"
