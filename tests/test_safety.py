@@ -67,14 +67,16 @@ def test_one_change_compiled_to_several_statements_is_judged_once(db: Database) 
     assert [f.code for f in found].count("KS302") == 1
 
 
-def test_create_index_blocking_only_on_postgres_large_tables(db: Database) -> None:
+def test_create_index_blocks_writers_on_large_tables_except_on_mysql(db: Database) -> None:
     table_with_rows(db, 10)
     found = findings(db, db.schema.create_index("i").on("t").column("n"))
     if db.dialect.name == "postgres":
         assert found == {"KS201": Severity.ERROR}
         assert findings(db, db.schema.create_index("i").on("t").column("n").concurrently(), transactional=False) == {}
+    elif db.dialect.name == "sqlite":
+        assert found == {"KS201": Severity.WARNING}  # every writer waits; nothing to do but schedule it
     else:
-        assert found == {}  # InnoDB builds online; SQLite has no online build to recommend
+        assert found == {}  # InnoDB builds online
 
 
 def test_small_table_turns_blocking_into_info(db: Database) -> None:
@@ -278,3 +280,13 @@ def test_recipes_name_what_the_analysis_knows_and_fit_the_engine(db: Database) -
     elif "KS205" in found:  # MySQL and SQLite: no PostgreSQL-only steps in the recipe
         assert "NOT VALID" not in found["KS205"].recipe and "validate_constraint" not in found["KS205"].recipe
         assert 'db.backfill("t"' in found["KS205"].recipe and "IS NULL')" in found["KS205"].recipe
+
+
+def test_offline_an_update_in_a_ddl_transaction_counts_as_on_a_large_table(db: Database) -> None:
+    table_with_rows(db, 1)
+    statements = [s for b in (db.schema.alter_table("t").add_column("k", "integer"), db.update_table("t").set({"k": 1}))
+                  for s in db.compile(b)]
+    found = {f.code: f.severity for f in analyze(statements, db.dialect, OfflineFacts(), migration="m", transactional=True)}
+    assert found.get("KS504") in (Severity.ERROR, None)
+    if db.dialect.transactional_ddl:
+        assert found["KS504"] is Severity.ERROR

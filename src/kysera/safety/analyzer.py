@@ -253,15 +253,21 @@ class _Analysis:
         if size not in ("large", "unknown"):
             return
         if self.transactional and self.has_ddl_on_existing:
+            large = size == "large" or (size == "unknown" and isinstance(self.facts, OfflineFacts))  # offline: assume large
             self.add("KS504", stmt, node.table, f"updates {node.table.name} inside the same transaction as DDL: the DDL's locks are held until the whole update commits",
-                     severity=Severity.ERROR if size == "large" else Severity.WARNING)
+                     severity=Severity.ERROR if large else Severity.WARNING)
         else:
             self.add("KS505", stmt, node.table, f"updates {'every row of ' if node.where is None else 'rows of '}{node.table.name} in one statement",
                      severity=Severity.WARNING)
 
     def create_index(self, stmt: CompiledStatement, node: CreateIndexNode) -> None:
-        if node.table is None or not self.pg or node.concurrently:
-            return  # MySQL/MariaDB build secondary indexes online; SQLite locks the file anyway
+        if node.table is None or node.concurrently or self.my:
+            return  # MySQL/MariaDB build secondary indexes online
+        if self.engine == "sqlite":
+            self.add("KS201", stmt, node.table,
+                     f"CREATE INDEX {node.name.name} holds the database's write lock while it reads all of {node.table.name}: every writer waits",
+                     index=node.name.name or "idx")
+            return
         names = [c.column for c in node.columns if isinstance(c.column, str) and not c.descending]
         self.add("KS201", stmt, node.table,
                  f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}: writes wait while the index builds",

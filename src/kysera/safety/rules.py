@@ -57,7 +57,8 @@ db.backfill("{table}", set={{"{column}_new": db.ref("{column}")}}, where=sql("{c
 # then switch the code to {column}_new, and drop {column} in a later migration"""),
     Rule("KS201", "create-index-blocking", (BLK,), "builds an index while holding a lock that blocks writes",
          """# PostgreSQL: build it concurrently (kysera runs the migration outside a transaction)
-db.schema.create_index("{index}"){unique}.on("{table}").columns({columns}).concurrently().execute()"""),
+db.schema.create_index("{index}"){unique}.on("{table}").columns({columns}).concurrently().execute()""",
+         recipes=(("sqlite", """# SQLite builds no index concurrently: run it, in a migration of its own, when writers can wait"""),)),
     Rule("KS202", "drop-index-blocking", (BLK,), "drops an index under an ACCESS EXCLUSIVE lock (blocks reads and writes)",
          """db.schema.drop_index("{index}").concurrently().execute()   # outside a transaction, by itself"""),
     Rule("KS203", "add-foreign-key-validating", (BLK, MF), "adds a foreign key and checks every existing row while both tables are locked",
