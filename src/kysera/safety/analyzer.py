@@ -264,6 +264,8 @@ class _Analysis:
         if node.table is None or node.concurrently or self.my:
             return  # MySQL/MariaDB build secondary indexes online
         if self.engine == "sqlite":
+            if self.size(node.table) in ("new", "empty", "small"):
+                return  # nobody waits long: not worth a note per index
             self.add("KS201", stmt, node.table,
                      f"CREATE INDEX {node.name.name} holds the database's write lock while it reads all of {node.table.name}: every writer waits",
                      index=node.name.name or "idx")
