@@ -290,3 +290,29 @@ def test_offline_an_update_in_a_ddl_transaction_counts_as_on_a_large_table(db: D
     assert found.get("KS504") in (Severity.ERROR, None)
     if db.dialect.transactional_ddl:
         assert found["KS504"] is Severity.ERROR
+
+
+def test_foreign_key_and_check_recipes_run_as_pasted(db: Database) -> None:
+    """The recipes are kysera code: pasted as they are (a migration each), they do the change."""
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite adds constraints by rebuilding the table: KS212, not these recipes")
+    table_with_rows(db, 10)
+    table_with_rows(db, 0, "p")
+    db.update_table("t").set({"n": None}).execute()  # every row satisfies the key and the check
+    statements = [s for b in (db.schema.alter_table("t").add_foreign_key_constraint("fk_t_p", ["n"], "p", ["id"]),
+                              db.schema.alter_table("t").add_check_constraint("ck_t_n", sql("n >= 0")))
+                  for s in db.compile(b)]
+    found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
+    recipes = {f.code: f.recipe for f in found}
+    assert "['n'], \"p\", ['id']" in recipes["KS203"] and "sql('n >= 0')" in recipes["KS204"]
+    for code in ("KS203", "KS204"):
+        exec(recipes[code], {"db": db, "sql": sql})  # the recipe as the user pastes it
+    if db.dialect.name == "postgres":
+        rows = db.fetch("SELECT conname, convalidated FROM pg_constraint WHERE conname IN ('fk_t_p', 'ck_t_n') ORDER BY conname")
+        assert rows == [{"conname": "ck_t_n", "convalidated": True}, {"conname": "fk_t_p", "convalidated": True}]
+    else:
+        rows = db.fetch(
+            "SELECT CONSTRAINT_NAME AS name FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = 't' AND CONSTRAINT_NAME IN ('fk_t_p', 'ck_t_n') ORDER BY CONSTRAINT_NAME"
+        )
+        assert [r["name"] for r in rows] == ["ck_t_n", "fk_t_p"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from ..dialects.base import Dialect
 from ..nodes import (
@@ -36,6 +36,7 @@ from ..nodes import (
     OperationNode,
     PrimaryKeyConstraintNode,
     RawNode,
+    ReferencesNode,
     RenameColumnNode,
     RenameTableNode,
     SetDataTypeNode,
@@ -352,11 +353,11 @@ class _Analysis:
             parent = col.references.table.name
             self.add("KS203", stmt, t, f"adds column {col.name} with a foreign key: PostgreSQL checks every row of {t.name} "
                      f"while writes to {t.name} and {parent} wait (add the column, then the key NOT VALID, then validate it)",
-                     column=col.name, constraint=f"{t.name}_{col.name}_fkey")
+                     column=col.name, constraint=f"{t.name}_{col.name}_fkey", **_fk_names([col.name], col.references))
         if self.pg and col.check is not None:
             self.add("KS204", stmt, t, f"adds column {col.name} with a CHECK: PostgreSQL scans {t.name} under an ACCESS "
                      "EXCLUSIVE lock (add the column, then the check NOT VALID, then validate it)",
-                     column=col.name, constraint=f"{t.name}_{col.name}_check")
+                     column=col.name, constraint=f"{t.name}_{col.name}_check", check=self.check_text(col.check))
         if col.unique or col.primary_key:
             if self.engine == "sqlite":
                 rebuild.append("add a UNIQUE or PRIMARY KEY column")
@@ -395,6 +396,13 @@ class _Analysis:
         elif self.engine == "sqlite":
             rebuild.append(f"change the default of {col}")
 
+    def check_text(self, expression: RawNode) -> str:
+        """A CHECK's expression as a Python literal for a recipe's ``sql(...)``."""
+        try:
+            return repr(self.dialect.compiler().inline_sql(expression))
+        except Exception:  # a fragment that needs the database to compile: the reader fills it in
+            return "'...'"
+
     def add_constraint(self, stmt: CompiledStatement, t: IdentifierNode, action: AddConstraintNode, rebuild: list[str]) -> None:
         c = action.constraint
         name = c.name or "constraint"
@@ -402,15 +410,18 @@ class _Analysis:
             rebuild.append("add a constraint")
             return
         if isinstance(c, ForeignKeyConstraintNode):
+            fk = _fk_names(list(c.columns), c.references)
             if self.pg and not action.not_valid:
-                self.add("KS203", stmt, t, f"adds foreign key {name}: PostgreSQL checks every row of {t.name} while writes to {t.name} and {c.references.table.name} wait", constraint=name)
+                self.add("KS203", stmt, t, f"adds foreign key {name}: PostgreSQL checks every row of {t.name} while writes to {t.name} and {c.references.table.name} wait", constraint=name, **fk)
             elif self.my:
-                self.add("KS203", stmt, t, f"adds foreign key {name}, checking every row: {self.how('copy')}", constraint=name)
+                self.add("KS203", stmt, t, f"adds foreign key {name}, checking every row: {self.how('copy')}", constraint=name, **fk)
         elif isinstance(c, CheckConstraintNode):
             if self.pg and not action.not_valid:
-                self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name)
+                self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name,
+                         check=self.check_text(c.expression))
             elif self.my:
-                self.add("KS204", stmt, t, f"adds check {name}, checking every row: {self.how('copy')}", constraint=name)
+                self.add("KS204", stmt, t, f"adds check {name}, checking every row: {self.how('copy')}", constraint=name,
+                         check=self.check_text(c.expression))
         elif isinstance(c, UniqueConstraintNode):
             if self.pg and not action.not_valid:  # not_valid here marks ADD ... USING INDEX from raw SQL
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name)
@@ -505,3 +516,14 @@ def analyze(
         previous = stmt.node
         analysis.statement(stmt)
     return analysis.findings
+
+
+def _fk_names(columns: list[str], references: ReferencesNode) -> FkNames:
+    """What a foreign-key recipe needs: the key's columns, and the table and columns it references."""
+    return FkNames(fk_columns=repr(columns), ref_table=references.table.name, ref_columns=repr(list(references.columns)))
+
+
+class FkNames(TypedDict):
+    fk_columns: str
+    ref_table: str
+    ref_columns: str

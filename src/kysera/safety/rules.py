@@ -63,13 +63,20 @@ db.schema.create_index("{index}"){unique}.on("{table}").columns({columns}).concu
          """db.schema.drop_index("{index}").concurrently().execute()   # outside a transaction, by itself"""),
     Rule("KS203", "add-foreign-key-validating", (BLK, MF), "adds a foreign key and checks every existing row while both tables are locked",
          """# PostgreSQL: add it NOT VALID (instant), validate in a separate migration (no write lock)
-sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} FOREIGN KEY (...) REFERENCES ... NOT VALID').execute(db)
+db.schema.alter_table("{table}").add_foreign_key_constraint("{constraint}", {fk_columns}, "{ref_table}", {ref_columns}, not_valid=True).execute()
 # next migration:
-db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()"""),
+db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()""",
+         recipes=(("mysql", """# MySQL has no NOT VALID: it checks every row, and writers wait while it does;
+# add it in a migration of its own, when writers can wait
+db.schema.alter_table("{table}").add_foreign_key_constraint("{constraint}", {fk_columns}, "{ref_table}", {ref_columns}).execute()"""),)),
     Rule("KS204", "add-check-validating", (BLK, MF), "adds a CHECK constraint and scans the whole table under a lock that blocks reads and writes",
-         """sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} CHECK (...) NOT VALID').execute(db)
+         """# PostgreSQL: add it NOT VALID (instant), validate in a separate migration (no write lock)
+db.schema.alter_table("{table}").add_check_constraint("{constraint}", sql({check}), not_valid=True).execute()
 # next migration:
-db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()"""),
+db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()""",
+         recipes=(("mysql", """# MySQL has no NOT VALID: it checks every row, and writers wait while it does;
+# add it in a migration of its own, when writers can wait
+db.schema.alter_table("{table}").add_check_constraint("{constraint}", sql({check})).execute()"""),)),
     Rule("KS205", "set-not-null-scan", (BLK, MF, BC), "sets NOT NULL, scanning the whole table under a lock that blocks reads and writes",
          """# PostgreSQL 12+: prove it with a validated CHECK first, then SET NOT NULL skips the scan
 sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS NOT NULL) NOT VALID').execute(db)
