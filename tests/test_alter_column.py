@@ -136,3 +136,23 @@ def test_changes_to_a_column_the_same_call_drops_are_dropped_with_it(db: Databas
     make(db)
     db.schema.alter_table("items").alter_column("label", lambda col: col.set_not_null()).drop_column("label").execute()
     assert "label" not in catalog.columns(db, "items")
+
+
+@pytest.mark.parametrize(
+    ("chain", "kept", "value"),
+    [
+        # the rows that exist get the default the column is added with; later changes are for new rows
+        (lambda t: t.add_column("c", "integer", lambda col: col.not_null().default_to(0)).alter_column("c", lambda col: col.drop_default()), True, 0),
+        (lambda t: t.add_column("c", "integer", lambda col: col.default_to(1)).alter_column("c", lambda col: col.set_default(2)), True, 1),
+        (lambda t: t.add_column("c", "integer").drop_column("c"), False, None),
+    ],
+)
+def test_a_column_added_and_changed_in_one_call_behaves_as_the_steps_do(
+    db: Database, chain: object, kept: bool, value: object
+) -> None:
+    make(db)
+    chain(db.schema.alter_table("items")).execute()  # type: ignore[operator]
+    columns = catalog.columns(db, "items")
+    assert ("c" in columns) is kept
+    if kept:
+        assert {r["c"] for r in db.select_from("items").select(["c"]).fetch_all()} == {value}

@@ -4,9 +4,10 @@
 asks for one new ``bigint`` column. Written as it was chained, no engine runs it: PostgreSQL
 performs the type change before it adds any column, and MySQL writes ``MODIFY COLUMN`` from the
 column's current definition, which does not exist yet. So before a dialect compiles the node,
-each such change becomes part of the added column (its type, NOT NULL, default), and a rename
-of it renames what is added. Alterations of a column that the same call then drops are dropped
-with it. What is left runs in the order it was chained.
+such a change becomes part of the added column (its type, NOT NULL), and a rename of it renames
+what is added. A default is not folded (the one the column is added with fills the rows that
+exist); the compiler starts a new statement for it instead. Alterations of a column that the
+same call then drops are dropped with it. What is left runs in the order it was chained.
 """
 
 from __future__ import annotations
@@ -63,8 +64,25 @@ def folded_column(column: n.ColumnDefinitionNode, change: n.ColumnAlteration) ->
         return n.replace(column, not_null=True)
     if isinstance(change, n.DropNotNullNode):
         return None if column.primary_key else n.replace(column, not_null=False)
-    if isinstance(change, n.SetDefaultNode):
-        return n.replace(column, default=change.default)
-    if isinstance(change, n.DropDefaultNode):
-        return n.replace(column, default=None)
+    # a default is not folded: the one the column is added with fills the existing rows, and a
+    # later set_default or drop_default changes only what new rows get
     return None
+
+
+def split_where_columns_meet(actions: tuple[n.AlterTableAction, ...]) -> list[tuple[n.AlterTableAction, ...]]:
+    """``actions`` cut into runs that each can be one ALTER TABLE (or one SQLite rebuild): a new
+    run starts at an action that changes, drops or renames a column an earlier action of the
+    run adds or renames to. Engines apply a statement's parts in an order of their own (and a
+    rebuild copies rows once), so such a change would meet no column, or the wrong rows."""
+    runs: list[list[n.AlterTableAction]] = [[]]
+    introduced: set[str] = set()
+    for action in actions:
+        if isinstance(action, n.AlterColumnNode | n.DropColumnNode | n.RenameColumnNode) and action.column in introduced:
+            runs.append([])
+            introduced.clear()
+        if isinstance(action, n.AddColumnNode):
+            introduced.add(action.column.name)
+        elif isinstance(action, n.RenameColumnNode):
+            introduced.add(action.new_name)
+        runs[-1].append(action)
+    return [tuple(run) for run in runs if run]

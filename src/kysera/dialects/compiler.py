@@ -667,7 +667,13 @@ class QueryCompiler:
                 out.append(w.finish(node))
                 batch.clear()
 
+        from .alter_folding import split_where_columns_meet
+
+        runs = split_where_columns_meet(node.actions)
         for action in node.actions:
+            if runs and action is runs[0][0]:  # a run starts: what came before is a statement
+                flush()
+                runs.pop(0)
             statements = self.alter_statements(node, action)
             if statements is not None:
                 flush()

@@ -547,6 +547,10 @@ class Plan:
         column.definition = parse_column(tokenize(text))
         column.definition.source = text
         no_default = node.default is None or _is_null_literal(node.default)
+        if not no_default and node.generated is None and node.default is not None:
+            # the rows that exist get the default the column is added with, as a plain ADD COLUMN
+            # gives them, whatever later actions of this call do to the default
+            column.select = self.compiler.default_sql(node.default)
         if node.not_null and node.generated is None and no_default and not column.definition.find("primary"):
             self.guards.append(
                 (
