@@ -263,8 +263,8 @@ class Database:
             self._captured.append(stmt)
             if self._planned is not None:
                 self._planned.append(stmt)
-            if self._rehearsing and stmt.transactional and self._depth > 1:
-                self._send(stmt, stmt.params or None)  # in the transaction of a migration that runs in one
+            if self._rehearsing:
+                self._rehearse(stmt)
             return [], 0
         if not stmt.transactional and self._depth > 0 and self._captured is None:
             raise self._not_here(stmt)
@@ -430,8 +430,9 @@ class Database:
         engine, or already in a transaction or a capture) it does nothing, and a dry run only
         records.
 
-        Statements of a migration that runs outside a transaction are recorded, not run. On
-        SQLite this holds the database's write lock while it lasts.
+        Statements of a migration that runs outside a transaction are rehearsed as far as a
+        transaction allows (what refuses one, such as VACUUM, is only recorded). On SQLite this
+        holds the database's write lock while it lasts.
         """
         if not self.dialect.rehearses_dry_runs or self._depth or self._captured is not None or self.closed:
             yield False
@@ -445,6 +446,22 @@ class Database:
             self._rehearsing = False
             self._depth = 0
             self._safe_rollback()
+
+    def _rehearse(self, stmt: CompiledStatement) -> None:
+        if stmt.transactional and self._depth > 1:  # in the transaction of a migration that has one
+            self._send(stmt, stmt.params or None)
+            return
+        # a migration that runs outside a transaction (a backfill's batches commit on their own):
+        # rehearsed as far as a transaction allows, so later migrations find what it made
+        try:
+            self._send(stmt, stmt.params or None)
+        except StatementError:
+            pass  # e.g. VACUUM, which refuses a transaction: recorded, not rehearsed
+
+    def rehearsal_problem(self) -> str | None:
+        """In a :meth:`rehearsal`: what the engine would refuse at COMMIT of what ran so far
+        (SQLite's foreign keys); None when nothing."""
+        return self.dialect.commit_problem(self._conn) if self._rehearsing else None
 
     def replay(self, statements: Sequence[CompiledStatement]) -> None:
         """Run statements a :meth:`capture` recorded, in order, as the captured code ran them.

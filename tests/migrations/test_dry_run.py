@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kysera import Database
+from kysera import Database, sql
 from kysera.dialects.catalog import list_tables
 from kysera.migrations import Migration, MigrationError, create_migration_runner
 
@@ -174,3 +174,35 @@ def test_sqlite_dry_run_records_but_does_not_run_a_migration_outside_a_transacti
     result = runner.up(dry_run=True)
     assert [s.sql for s in result.statements("002_vacuum")] == ["VACUUM"]
     assert list_tables(sqlite_db) == []
+
+
+def test_sqlite_dry_run_refuses_what_commit_would_refuse(sqlite_db: Database) -> None:
+    sqlite_db.schema.create_table("parent").add_column("id", "integer", lambda c: c.primary_key()).execute()
+    sqlite_db.schema.create_table("child").add_column("pid", "integer", lambda c: c.references("parent.id")).execute()
+    sqlite_db.insert_into("parent").values({"id": 1}).execute()
+    sqlite_db.insert_into("child").values({"pid": 1}).execute()
+    orphan = Migration("001_orphan", lambda db: db.delete_from("parent").where("id", "=", 1).execute())
+    runner = create_migration_runner(sqlite_db, [orphan], safety="off")
+    with pytest.raises(MigrationError, match=r"001_orphan failed \(up\) in a dry run: 1 row\(s\) break a foreign key"):
+        runner.up(dry_run=True)
+    with pytest.raises(MigrationError, match="break a foreign key"):
+        runner.up()
+    assert sqlite_db.select_from("parent").select(["id"]).fetch_all() == [{"id": 1}]
+
+
+def test_sqlite_dry_run_rehearses_a_backfill_that_a_later_migration_needs(sqlite_db: Database) -> None:
+    """The KS205 recipe on SQLite: fill the NULLs (a backfill, outside a transaction), then set NOT NULL."""
+    sqlite_db.schema.create_table("users").add_column("id", "integer", lambda c: c.primary_key()).execute()
+    sqlite_db.insert_into("users").values([{"id": 1}, {"id": 2}]).execute()
+
+    def fill(db: Database) -> None:
+        db.schema.alter_table("users").add_column("email", "text").execute()
+        db.backfill("users", set={"email": "x"}, where=sql("email IS NULL"))
+
+    def not_null(db: Database) -> None:
+        db.schema.alter_table("users").alter_column("email", lambda c: c.set_not_null()).execute()
+
+    runner = create_migration_runner(sqlite_db, [Migration("001_fill", fill), Migration("002_not_null", not_null)])
+    assert runner.up(dry_run=True).executed == ["001_fill", "002_not_null"]
+    assert "email" not in [c.name for c in sqlite_db.introspect_table("users").columns]  # type: ignore[union-attr]
+    assert runner.up().executed == ["001_fill", "002_not_null"]

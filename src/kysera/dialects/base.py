@@ -125,6 +125,11 @@ class Dialect:
     def before_autocommit(self, conn: DriverConnection) -> None:
         """Inside :meth:`keep_session`: put session settings back before a statement outside a transaction."""
 
+    def commit_problem(self, conn: DriverConnection) -> str | None:
+        """What COMMIT would refuse in the open transaction (SQLite's foreign keys, checked at
+        COMMIT); None when nothing. Changes nothing."""
+        return None
+
     def refused_unrun(self, error: BaseException) -> bool:
         """Whether ``error`` says the server refused a statement before running any of it (a
         syntax error): it changed nothing, and made no implicit commit either."""

@@ -220,17 +220,20 @@ class SqliteDialect(Dialect):
             rows = self._violations(conn)
             if rows:
                 self.rollback(conn)
-                shown = ", ".join(
-                    f"{r.get('table')} row {r.get('rowid')} -> {r.get('parent')}" for r in rows[:5]
-                )
                 raise ForeignKeyViolation(
-                    f"{len(rows)} row(s) break a foreign key ({shown}); the transaction was rolled back. "
+                    f"{_broken_keys(rows)}; the transaction was rolled back. "
                     "Fix or delete those rows in the same migration"
                 )
         try:
             conn.run("COMMIT", None)
         finally:
             self._end(conn)
+
+    def commit_problem(self, conn: DriverConnection) -> str | None:
+        if not self._checking:
+            return None
+        rows = conn.run("PRAGMA foreign_key_check", None)[0]  # every table: a rehearsal notes nothing
+        return f"{_broken_keys(rows)}, which SQLite refuses at COMMIT" if rows else None
 
     def rollback(self, conn: DriverConnection) -> None:
         try:
@@ -319,6 +322,11 @@ class SqliteConnection:
 
     def is_connection_error(self, error: BaseException) -> bool:
         return isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error)
+
+
+def _broken_keys(rows: list[Row]) -> str:
+    shown = ", ".join(f"{r.get('table')} row {r.get('rowid')} -> {r.get('parent')}" for r in rows[:5])
+    return f"{len(rows)} row(s) break a foreign key ({shown})"
 
 
 def _datetime_text(value: _dt.datetime) -> str:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 from ..database import ConnectionLostError, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
-from ..errors import ConfigurationError, StatementError, driver_reason
+from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
 from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode
 from .errors import (
     DriftError,
@@ -882,6 +882,21 @@ class MigrationRunner:
             ) from exc
         step.duration = time.perf_counter() - started
         result.steps.append(step)
+        problem = self.db.rehearsal_problem()
+        if problem is not None:
+            result.failed.append(migration.name)
+            step.status = "failed"
+            raise MigrationError(
+                migration.name,
+                direction,
+                None,
+                KyseraError(problem),
+                message=(
+                    f"migration {migration.name} failed ({direction}) in a dry run: {problem}\n"
+                    "  nothing was changed: the dry run ran the plan in a transaction and rolled it back"
+                ),
+                result=result,
+            )
         blocked = next((s for s in step.statements if not s.transactional), None)
         if in_tx and blocked is not None:
             result.failed.append(migration.name)
