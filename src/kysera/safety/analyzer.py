@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from ..dialects.mysql_online import Method, Verdict
     from . import raw
 
+#: a column name a recipe can spell as a plain string (not an expression, not a placeholder)
+_NAME = re.compile(r"[^\W\d]\w*")
 ALLOW_DIRECTIVE = re.compile(r"kysera:allow\s+([A-Za-z0-9_,\- ]+)", re.I)
 
 
@@ -271,11 +273,12 @@ class _Analysis:
                      f"CREATE INDEX {node.name.name} holds the database's write lock while it reads all of {node.table.name}: every writer waits",
                      index=node.name.name or "idx")
             return
-        names = [c.column for c in node.columns if isinstance(c.column, str) and not c.descending]
+        names = [f"{c.column} desc" if c.descending else c.column
+                 for c in node.columns if isinstance(c.column, str) and _NAME.fullmatch(c.column)]
         self.add("KS201", stmt, node.table,
                  f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}: writes wait while the index builds",
                  index=node.name.name or "idx", unique=".unique()" if node.unique else "",
-                 columns=repr(names) if len(names) == len(node.columns) else "[...]")
+                 columns=repr(names) if names and len(names) == len(node.columns) else "<the index's columns>")
 
     # --------------------------------------------------------------- alter table
 
