@@ -206,3 +206,18 @@ def test_sqlite_dry_run_rehearses_a_backfill_that_a_later_migration_needs(sqlite
     assert runner.up(dry_run=True).executed == ["001_fill", "002_not_null"]
     assert "email" not in [c.name for c in sqlite_db.introspect_table("users").columns]  # type: ignore[union-attr]
     assert runner.up().executed == ["001_fill", "002_not_null"]
+
+
+def test_a_select_in_a_sql_file_runs_once_for_real_and_never_in_a_dry_run(db: Database, tmp_path: Path) -> None:
+    """Nothing reads a .sql file's results: its SELECT is there for what it does (nextval)."""
+    if db.dialect.name != "postgres":
+        pytest.skip("sequences with nextval() are PostgreSQL's")
+    db.execute("CREATE SEQUENCE s")
+    (tmp_path / "001_tick.sql").write_text("-- migrate:up\nSELECT nextval('s');\n-- migrate:down\nSELECT 1;\n")
+    from kysera.migrations import load_migrations
+
+    runner = create_migration_runner(db, load_migrations(tmp_path))
+    runner.up(dry_run=True)
+    assert db.fetch("SELECT last_value, is_called FROM s") == [{"last_value": 1, "is_called": False}]
+    runner.up()  # the safety gate's dry run, then the real run
+    assert db.fetch("SELECT last_value, is_called FROM s") == [{"last_value": 1, "is_called": True}]

@@ -123,14 +123,13 @@ def split_sql(text: str, dialect: str) -> list[str]:
 
 
 def compile_text(db: Database, text: str) -> CompiledStatement:
-    """One statement of a .sql file as ``db``'s engine runs it (not split again, not parsed)."""
+    """One statement of a .sql file as ``db``'s engine runs it (not split again, not parsed).
+
+    Never a read that a dry run would run: nothing uses a .sql file's results, so a ``SELECT``
+    there is there for what it does (``SELECT nextval(...)``, a function that writes).
+    """
     compiler = db.dialect.compiler(db)
-    return CompiledStatement(
-        sql=text,
-        node=RawNode((text,)),
-        transactional=compiler.raw_is_transactional(text),
-        reads=raw_text.is_read_only(text),
-    )
+    return CompiledStatement(sql=text, node=RawNode((text,)), transactional=compiler.raw_is_transactional(text))
 
 
 class SqlStatements:
