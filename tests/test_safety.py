@@ -9,7 +9,7 @@ import pytest
 from kysera import Database, sql
 from kysera.errors import ConfigurationError
 from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
-from kysera.safety.raw import Harmless, Truncate, Unknown, classify
+from kysera.safety.raw import DropTables, Harmless, Truncate, Unknown, classify
 
 OPTIONS = SafetyOptions(large_table_rows=5)
 
@@ -215,6 +215,9 @@ def test_unknown_codes_in_suppressions_are_errors() -> None:
         ("DROP TABLE users # a MySQL comment", Unknown),  # what the lexer does not read stays unread
         ("TRUNCATE users; -- 'unterminated", Truncate),
         ("TRUNCATE 'users", Unknown),  # an unterminated string
+        ("DO $$ BEGIN DROP TABLE audit_log; END $$", Unknown),  # code: a human reviews it
+        ("CALL archive_everything()", Unknown),
+        ("DROP TABLE IF EXISTS a, b CASCADE", DropTables),
     ],
 )
 def test_raw_classification(text: str, kind: type) -> None:
@@ -316,3 +319,10 @@ def test_foreign_key_and_check_recipes_run_as_pasted(db: Database) -> None:
             "AND TABLE_NAME = 't' AND CONSTRAINT_NAME IN ('fk_t_p', 'ck_t_n') ORDER BY CONSTRAINT_NAME"
         )
         assert [r["name"] for r in rows] == ["ck_t_n", "fk_t_p"]
+
+
+def test_every_table_of_a_multi_table_drop_is_judged(db: Database) -> None:
+    table_with_rows(db, 3)
+    table_with_rows(db, 3, "u")
+    found = analyze(list(db.compile(sql("DROP TABLE t, u"))), db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
+    assert sorted((f.code, f.table) for f in found) == [("KS101", "t"), ("KS101", "u")]

@@ -232,6 +232,9 @@ class _Analysis:
         elif isinstance(node, raw.Truncate):
             for name in node.tables:
                 self.add("KS103", stmt, IdentifierNode.parse(name), f"deletes every row of {name}")
+        elif isinstance(node, raw.DropTables):
+            for table in node.tables:
+                self.add("KS101", stmt, table, f"drops table {table.name} and every row in it")
         elif isinstance(node, raw.DropSchema):
             self.add("KS105", stmt, None, f"drops schema/database {node.name}", severity=Severity.ERROR)
         elif isinstance(node, raw.EnumChange):

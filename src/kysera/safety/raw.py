@@ -97,6 +97,13 @@ class DropSchema:
 
 
 @dataclass(frozen=True)
+class DropTables:
+    """``DROP TABLE a, b``: several tables in one statement."""
+
+    tables: tuple[IdentifierNode, ...]
+
+
+@dataclass(frozen=True)
 class EnumChange:
     type_name: str
 
@@ -116,12 +123,12 @@ class Unknown:
 
 Classified = (
     AlterTableNode | CreateIndexNode | DropIndexNode | DropTableNode | UpdateNode | DeleteNode
-    | Truncate | DropSchema | EnumChange | Harmless | Unknown
+    | Truncate | DropTables | DropSchema | EnumChange | Harmless | Unknown
 )
 
 _HARMLESS_FIRST = {
     "INSERT", "SELECT", "SET", "SHOW", "EXPLAIN", "COMMENT", "GRANT", "REVOKE", "ANALYZE", "WITH",
-    "VALUES", "PRAGMA", "BEGIN", "COMMIT", "START", "DO", "CALL", "LOCK", "USE", "REFRESH",
+    "VALUES", "PRAGMA", "BEGIN", "COMMIT", "START", "LOCK", "USE", "REFRESH",
 }  # fmt: skip
 _HARMLESS_CREATE = {"TABLE", "VIEW", "FUNCTION", "PROCEDURE", "TRIGGER", "EXTENSION", "TYPE", "SEQUENCE", "SCHEMA", "DOMAIN", "OR", "TEMP", "TEMPORARY", "MATERIALIZED", "DATABASE", "ROLE", "USER", "POLICY", "RULE", "AGGREGATE", "COLLATION"}
 
@@ -253,8 +260,11 @@ def _classify(toks: list[Tok], text: str) -> Classified:
             if_exists = toks[i].upper == "IF"
             if if_exists:
                 i += 2
-            table, _ = _qualified(toks, i)
-            return DropTableNode(table, if_exists, any(t.upper == "CASCADE" for t in toks))
+            cascade = any(t.upper == "CASCADE" for t in toks)
+            tables = [_qualified(part, 0)[0] for part in _split_top(toks[i:]) if part and part[0].upper not in ("CASCADE", "RESTRICT")]
+            if len(tables) > 1:
+                return DropTables(tuple(tables))
+            return DropTableNode(tables[0], if_exists, cascade)
         if kind in ("SCHEMA", "DATABASE"):
             i = 4 if w[2] == "IF" else 2
             return DropSchema(toks[i].name)
