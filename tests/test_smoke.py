@@ -28,3 +28,9 @@ def test_a_fragment_shows_its_text_values_and_literals() -> None:
     assert repr(sql.lit("it's")) == "sql(\"'it''s'\")"
     assert repr(sql.ref("users.email")) == "sql('users.email')"
     assert repr(sql("a {} b {}", sql.lit(3), "x")) == "sql('a 3 b {}', 'x')"
+
+
+def test_a_fragment_repr_reads_back_as_the_same_fragment() -> None:
+    original = sql("SELECT {} AS j, '{{}}' AS lit", 1)
+    assert repr(original) == "sql(\"SELECT {} AS j, '{{}}' AS lit\", 1)"
+    assert repr(eval(repr(original), {"sql": sql})) == repr(original)

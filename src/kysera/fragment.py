@@ -54,7 +54,7 @@ def _preview(node: RawNode, values: list[object]) -> str:
     out: list[str] = []
     for part in node.parts:
         if isinstance(part, str):
-            out.append(part)
+            out.append(part.replace("{", "{{").replace("}", "}}"))  # as sql() would read it back
         elif isinstance(part, RawNode):
             out.append(_preview(part, values))
         elif isinstance(part, IdentifierNode):

@@ -157,6 +157,8 @@ def test_logger_can_be_print_or_any_object_with_logging_methods(db: Database, ca
 
     console = Console()
     create_migration_runner(db, MIGRATIONS[:2], logger=console).up()
+    with pytest.raises(ConfigurationError, match="a function of one message"):
+        create_migration_runner(db, MIGRATIONS, logger=lambda: None)
     assert ("info", next(m for level, m in console.seen if level == "info")) in console.seen
     assert any(level == "info" and m.startswith("migrated up: 002_posts in ") for level, m in console.seen)
     assert any(level == "debug" for level, _ in console.seen)  # it has debug(): it gets the detail

@@ -61,10 +61,10 @@ def as_logger(target: object, name: str = "kysera.migrations") -> Logger | None:
     """``target`` as a logger the runner can use (None stays None); raises ConfigurationError."""
     if target is None or isinstance(target, logging.Logger | logging.LoggerAdapter):
         return target
-    if not isinstance(target, LoggerLike) and not callable(target):
+    if not isinstance(target, LoggerLike) and not (callable(target) and _takes_one_message(target)):
         raise ConfigurationError(
             "logger must be a logging.Logger (e.g. logging.getLogger('app')), an object with "
-            f"info/warning/error methods, or a function such as print; got {target!r}"
+            f"info/warning/error methods, or a function of one message such as print; got {target!r}"
         )
     logger = logging.Logger(name)  # its own: not in logging's registry, never configured globally
     # a function sees what a console would show; a logger object gets debug detail when it has debug()
@@ -74,3 +74,15 @@ def as_logger(target: object, name: str = "kysera.migrations") -> Logger | None:
     logger.propagate = False
     logger.addHandler(forward)
     return logger
+
+
+def _takes_one_message(function: Callable[..., object]) -> bool:
+    import inspect
+
+    try:
+        inspect.signature(function).bind("message")
+    except TypeError:
+        return False
+    except ValueError:  # a builtin without a signature: assume it can
+        return True
+    return True
