@@ -326,3 +326,12 @@ def test_every_table_of_a_multi_table_drop_is_judged(db: Database) -> None:
     table_with_rows(db, 3, "u")
     found = analyze(list(db.compile(sql("DROP TABLE t, u"))), db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
     assert sorted((f.code, f.table) for f in found) == [("KS101", "t"), ("KS101", "u")]
+
+
+def test_mysql_hash_comments_are_comments_there() -> None:
+    from kysera.nodes import DeleteNode
+
+    assert isinstance(classify("# note\nCREATE TABLE x (id int)", "mysql"), Harmless)
+    node = classify("DELETE FROM t WHERE id = 1 # the one", "mysql")
+    assert isinstance(node, DeleteNode) and node.where is not None
+    assert isinstance(classify("DROP TABLE t # c", "postgres"), Unknown)  # not a comment there

@@ -59,11 +59,12 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_$" or ord(ch) >= 0x80
 
 
-def tokenize(sql: str, *, dollar_quotes: bool = False) -> list[Token]:
+def tokenize(sql: str, *, dollar_quotes: bool = False, hash_comments: bool = False) -> list[Token]:
     """``sql`` as tokens; whitespace and comments are kept in the next token's ``ws``.
 
     ``dollar_quotes``: read PostgreSQL's ``$tag$ ... $tag$`` as one string token (elsewhere
-    ``$name`` is a parameter). Raises :class:`SqlParseError` on an unterminated quote.
+    ``$name`` is a parameter). ``hash_comments``: ``#`` starts a comment to the end of the line,
+    as on MySQL. Raises :class:`SqlParseError` on an unterminated quote.
     """
     tokens: list[Token] = []
     i, n = 0, len(sql)
@@ -73,7 +74,7 @@ def tokenize(sql: str, *, dollar_quotes: bool = False) -> list[Token]:
         if ch in _WS:
             i += 1
             continue
-        if sql.startswith("--", i):
+        if sql.startswith("--", i) or (hash_comments and ch == "#"):
             end = sql.find("\n", i)
             i = n if end < 0 else end
             continue

@@ -184,7 +184,7 @@ class _Analysis:
         if from_text:
             from . import raw  # only raw SQL text needs the classifier
 
-            node = raw.classify(stmt.sql if not stmt.params else str(stmt))
+            node = raw.classify(stmt.sql if not stmt.params else str(stmt), self.dialect.name)
         if (
             self.my
             and isinstance(node, AlterTableNode | CreateIndexNode | DropIndexNode)

@@ -70,11 +70,12 @@ _KINDS = {"word": "word", "quoted": "qid", "string": "str", "blob": "str", "numb
 _SYMBOLS = frozenset("(),;.=*+-/<>%|&^~!?:[]{}")
 
 
-def tokenize(text: str) -> list[Tok] | None:
-    """``text`` as tokens (:func:`kysera.dialects.sql_lexer.tokenize`, PostgreSQL's dollar
-    quotes included); None when it cannot be read."""
+def tokenize(text: str, dialect: str | None = None) -> list[Tok] | None:
+    """``text`` as tokens (:func:`kysera.dialects.sql_lexer.tokenize`) as ``dialect`` reads it
+    (PostgreSQL's dollar quotes, MySQL's ``#`` comments; None: both ways that do not clash);
+    None when it cannot be read."""
     try:
-        tokens = lex(text, dollar_quotes=True)
+        tokens = lex(text, dollar_quotes=dialect != "mysql", hash_comments=dialect == "mysql")
     except SqlParseError:
         return None
     out: list[Tok] = []
@@ -133,8 +134,8 @@ _HARMLESS_FIRST = {
 _HARMLESS_CREATE = {"TABLE", "VIEW", "FUNCTION", "PROCEDURE", "TRIGGER", "EXTENSION", "TYPE", "SEQUENCE", "SCHEMA", "DOMAIN", "OR", "TEMP", "TEMPORARY", "MATERIALIZED", "DATABASE", "ROLE", "USER", "POLICY", "RULE", "AGGREGATE", "COLLATION"}
 
 
-def classify(text: str) -> Classified:
-    toks = tokenize(text)
+def classify(text: str, dialect: str | None = None) -> Classified:
+    toks = tokenize(text, dialect)
     if not toks:
         return Unknown(text)
     try:
