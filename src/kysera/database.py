@@ -10,7 +10,6 @@ from .compiled import CompiledQuery
 from .errors import KyseraError, StatementError
 from .fragment import Sql
 from .nodes import (
-    ColumnDefinitionNode,
     CompiledStatement,
     IdentifierNode,
     OperationNode,
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from .backfill import BackfillProgress, BackfillResult
     from .dialects.base import Dialect, DriverConnection, Row
     from .introspection.model import SchemaInfo, TableInfo
+    from .planned_schema import PlannedColumn
     from .query.builders import DeleteBuilder, InsertBuilder, SelectBuilder, UpdateBuilder
     from .query.expressions import Ref
     from .schema.module import SchemaModule
@@ -410,10 +410,9 @@ class Database:
         finally:
             self._planned = previous
 
-    def planned_column(self, table: IdentifierNode, column: str) -> ColumnDefinitionNode | str | None:
+    def planned_column(self, table: IdentifierNode, column: str) -> PlannedColumn | None:
         """Inside :meth:`planning`: ``column`` of ``table`` as the statements recorded so far
-        would leave it, where they create it; its name in the catalog, where they rename it;
-        None otherwise."""
+        would leave it, where they touch it; None otherwise."""
         if not self._planned:
             return None
         from .planned_schema import planned_column

@@ -1,59 +1,89 @@
-"""The columns a dry run's recorded statements would create, for compilers that read the catalog.
+"""The columns as a dry run's recorded statements would leave them, for compilers that read the catalog.
 
 A dry run records statements instead of running them, so the catalog never shows what they
-create. Most statements compile without the catalog; MySQL's ``MODIFY COLUMN`` does not (it
-restates the column's whole definition). When a later migration of the plan, or a later call
-of the same migration, changes a column that an earlier recorded statement creates, the
-compiler asks :func:`planned_column`: the column's definition replayed from the recorded nodes
-(``create_table``, ``add_column``, ``modify_column``, ``alter_column``, ``rename_column``,
-``drop_column``, ``drop_table``), in order.
+change. Most statements compile without the catalog; MySQL's ``MODIFY COLUMN`` does not (it
+restates the column's whole definition). When a migration of the plan changes a column that an
+earlier recorded statement created, added, renamed, retyped or gave a default, the compiler
+asks :func:`planned_column`: the column replayed from the recorded nodes (``create_table``,
+``add_column``, ``modify_column``, ``alter_column``, ``rename_column``, ``drop_column``,
+``rename_to``, ``drop_table``), in order, as a definition the plan made or as the catalog's
+column (under the names the catalog knows) with the changes the plan makes to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from . import nodes as n
 from .dialects.alter_folding import folded_column
 
 
-def planned_column(
-    statements: Iterable[n.CompiledStatement], table: n.IdentifierNode, column: str
-) -> n.ColumnDefinitionNode | str | None:
-    """``column`` of ``table`` as ``statements`` leave it, if they create it; the name it has in
-    the catalog, if they only rename an existing column to it; else None."""
-    columns: dict[str, n.ColumnDefinitionNode | str] = {}
+@dataclass
+class PlannedColumn:
+    """One column as the recorded statements leave it."""
+
+    #: its definition, when a recorded statement made it; None: it is the catalog's column
+    made: n.ColumnDefinitionNode | None
+    #: where the catalog has it (the names before the plan renames them)
+    catalog_table: n.IdentifierNode
+    catalog_column: str
+    #: changes to apply, in order, on top of that
+    changes: list[n.ColumnAlteration] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    catalog: n.IdentifierNode
+    columns: dict[str, PlannedColumn] = field(default_factory=dict)
+
+
+def planned_column(statements: Iterable[n.CompiledStatement], table: n.IdentifierNode, column: str) -> PlannedColumn | None:
+    """``column`` of ``table`` as ``statements`` leave it, when they touch it; else None."""
+    tables: dict[tuple[str | None, str], _Table] = {}
     seen: set[int] = set()  # one node compiles to several statements: replay it once
     for statement in statements:
         node = statement.node
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, n.CreateTableNode) and _same(node.table, table):
-            columns = {c.name: c for c in node.columns}
-        elif isinstance(node, n.DropTableNode) and _same(node.table, table):
-            columns = {}
-        elif isinstance(node, n.AlterTableNode) and _same(node.table, table):
+        if isinstance(node, n.CreateTableNode):
+            made = _Table(node.table)
+            made.columns = {c.name: PlannedColumn(c, node.table, c.name) for c in node.columns}
+            tables[_key(node.table)] = made
+        elif isinstance(node, n.DropTableNode):
+            tables.pop(_key(node.table), None)
+        elif isinstance(node, n.AlterTableNode):
+            state = tables.setdefault(_key(node.table), _Table(node.table))
             for action in node.actions:
-                _apply(action, columns)
-    return columns.get(column)
+                if isinstance(action, n.RenameTableNode):
+                    tables.pop(_key(node.table), None)
+                    tables[(node.table.schema or None, action.new_name)] = state
+                else:
+                    _apply(action, state)
+    found = tables.get(_key(table))
+    return found.columns.get(column) if found is not None else None
 
 
-def _apply(action: n.AlterTableAction, columns: dict[str, n.ColumnDefinitionNode | str]) -> None:
+def _apply(action: n.AlterTableAction, table: _Table) -> None:
+    columns = table.columns
     if isinstance(action, n.AddColumnNode | n.ModifyColumnNode):
-        columns[action.column.name] = action.column
+        columns[action.column.name] = PlannedColumn(action.column, table.catalog, action.column.name)
     elif isinstance(action, n.DropColumnNode):
         columns.pop(action.column, None)
     elif isinstance(action, n.RenameColumnNode):
-        # a column the plan made keeps its definition; one of the catalog's is known by its old name
-        before = columns.pop(action.column, action.column)
-        columns[action.new_name] = before if isinstance(before, str) else n.replace(before, name=action.new_name)
+        moved = columns.pop(action.column, None) or PlannedColumn(None, table.catalog, action.column)
+        if moved.made is not None:
+            moved.made = n.replace(moved.made, name=action.new_name)
+        columns[action.new_name] = moved
     elif isinstance(action, n.AlterColumnNode):
-        known = columns.get(action.column)
-        changed = folded_column(known, action.alteration) if isinstance(known, n.ColumnDefinitionNode) else None
-        if changed is not None:
-            columns[action.column] = changed
+        planned = columns.setdefault(action.column, PlannedColumn(None, table.catalog, action.column))
+        folded = folded_column(planned.made, action.alteration) if planned.made is not None and not planned.changes else None
+        if folded is not None:
+            planned.made = folded
+        else:
+            planned.changes.append(action.alteration)
 
 
-def _same(a: n.IdentifierNode, b: n.IdentifierNode) -> bool:
-    return a.name == b.name and (a.schema or None) == (b.schema or None)
+def _key(table: n.IdentifierNode) -> tuple[str | None, str]:
+    return (table.schema or None, table.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,29 @@ def test_a_select_in_a_sql_file_runs_once_for_real_and_never_in_a_dry_run(db: Da
     assert db.fetch("SELECT last_value, is_called FROM s") == [{"last_value": 1, "is_called": False}]
     runner.up()  # the safety gate's dry run, then the real run
     assert db.fetch("SELECT last_value, is_called FROM s") == [{"last_value": 1, "is_called": True}]
+
+
+def test_mysql_dry_run_restates_columns_as_earlier_migrations_leave_them(db: Database) -> None:
+    """MODIFY COLUMN restates a whole column: in a dry run, as the plan's earlier statements
+    leave it (a dropped default, NOT NULL, a renamed table), not as the catalog has it now."""
+    if db.dialect.name != "mysql":
+        pytest.skip("only MySQL restates columns from the catalog")
+    db.schema.create_table("t7").add_column("id", "integer").add_column("age", "smallint", lambda c: c.default_to(3)).add_column("nm", "varchar(10)").execute()
+
+    def b(db: Database) -> None:
+        db.schema.alter_table("t7").alter_column("age", lambda c: c.drop_default()).execute()
+        db.schema.alter_table("t7").alter_column("nm", lambda c: c.set_not_null()).execute()
+
+    def c(db: Database) -> None:
+        (db.schema.alter_table("t7").alter_column("age", lambda c: c.set_data_type("integer"))
+         .alter_column("nm", lambda c: c.set_data_type("varchar(20)")).execute())
+        db.schema.alter_table("t7").rename_to("t7b").execute()
+        db.schema.alter_table("t7b").alter_column("nm", lambda c: c.set_data_type("varchar(30)")).execute()
+
+    runner = create_migration_runner(db, [Migration("001_b", b), Migration("002_c", c)])
+    planned = [s.sql for s in runner.up(dry_run=True).statements("002_c")]
+    assert "MODIFY COLUMN `age` integer NULL," in planned[0] and "DEFAULT 3" not in planned[0]
+    assert re.search(r"MODIFY COLUMN `nm` varchar\(20\)[^,]* NOT NULL", planned[0])
+    assert re.search(r"MODIFY COLUMN `nm` varchar\(30\)[^,]* NOT NULL", planned[2])
+    runner.up()
+    assert "t7b" in list_tables(db)

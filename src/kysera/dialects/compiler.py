@@ -83,6 +83,7 @@ from ..nodes import (
 from . import raw_text
 
 if TYPE_CHECKING:
+    from ..planned_schema import PlannedColumn
     from .base import Dialect, Row
     from .support import EngineKey, Support
 
@@ -92,10 +93,9 @@ class Reader(Protocol):
 
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
 
-    def planned_column(self, table: IdentifierNode, column: str) -> ColumnDefinitionNode | str | None:
+    def planned_column(self, table: IdentifierNode, column: str) -> PlannedColumn | None:
         """In a dry run: the column as the statements recorded so far would leave it, where they
-        created it (the catalog does not have it yet); its name in the catalog, where they only
-        renamed it; None otherwise."""
+        touch it (the catalog does not show that yet); None otherwise."""
         ...
 
 

@@ -19,6 +19,7 @@ from ..nodes import (
     AlterColumnNode,
     AlterTableAction,
     AlterTableNode,
+    ColumnAlteration,
     ColumnDefinitionNode,
     CompiledStatement,
     ConstraintNode,
@@ -236,21 +237,23 @@ class MysqlCompiler(QueryCompiler):
             return [f"ALTER COLUMN {col} DROP DEFAULT"]
         first = action.column not in self._pending
         live = self._pending.get(action.column) or self._live_column(node.table, action.column)
+        self._pending[action.column] = self._changed(live, a)
+        return [f"MODIFY COLUMN {col} {_marker(action.column)}"] if first else []
+
+    def _changed(self, live: _LiveColumn, a: ColumnAlteration) -> _LiveColumn:
+        """``live`` after ``a``."""
         if isinstance(a, SetDataTypeNode):
             new_type = self.data_type(a.data_type)
             if not _keeps_charset(new_type):  # a number, a date...; or the new type names its own
                 live = replace(live, charset=None, collation=None)
-            live = replace(live, type=new_type)
-        elif isinstance(a, SetNotNullNode):
-            live = replace(live, nullable=False, default=None if live.default == "NULL" else live.default)
-        elif isinstance(a, DropNotNullNode):
-            live = replace(live, nullable=True)
-        elif isinstance(a, SetDefaultNode):
-            live = replace(live, default=self.default_sql(a.default))
-        elif isinstance(a, DropDefaultNode):
-            live = replace(live, default=None)
-        self._pending[action.column] = live
-        return [f"MODIFY COLUMN {col} {_marker(action.column)}"] if first else []
+            return replace(live, type=new_type)
+        if isinstance(a, SetNotNullNode):
+            return replace(live, nullable=False, default=None if live.default == "NULL" else live.default)
+        if isinstance(a, DropNotNullNode):
+            return replace(live, nullable=True)
+        if isinstance(a, SetDefaultNode):
+            return replace(live, default=self.default_sql(a.default))
+        return replace(live, default=None)  # DropDefaultNode
 
     def _live_definition(self, c: _LiveColumn) -> str:
         parts = [c.type]
@@ -289,6 +292,23 @@ class MysqlCompiler(QueryCompiler):
         return "DATABASE()", []
 
     def _live_column(self, table: IdentifierNode, column: str) -> _LiveColumn:
+        """The column as it is when this statement runs: the catalog's, or, in a dry run, as
+        the statements recorded before it leave it (:mod:`kysera.planned_schema`)."""
+        reader = self._need_reader("alter_column(...) on MySQL")
+        planned = reader.planned_column(table, column)
+        if planned is None:
+            found = self._catalog_column(table, column)
+        elif planned.made is not None:
+            found = self._planned_live(planned.made)
+        else:
+            found = self._catalog_column(planned.catalog_table, planned.catalog_column)
+        if found is None:
+            raise BuilderError(f"column {column!r} does not exist in table {table.name!r}")
+        for change in planned.changes if planned is not None else ():
+            found = self._changed(found, change)
+        return found
+
+    def _catalog_column(self, table: IdentifierNode, column: str) -> _LiveColumn | None:
         reader = self._need_reader("alter_column(...) on MySQL")
         schema_sql, params = self._schema_expr(table)
         rows = reader.fetch(
@@ -299,12 +319,7 @@ class MysqlCompiler(QueryCompiler):
             [*params, table.name, column],
         )
         if not rows:
-            planned = reader.planned_column(table, column)  # a dry run: made by an earlier statement
-            if planned is None or planned == column:
-                raise BuilderError(f"column {column!r} does not exist in table {table.name!r}")
-            if isinstance(planned, str):  # renamed by an earlier statement: the catalog has the old name
-                return self._live_column(table, planned)
-            return self._planned_live(planned)
+            return None
         r = rows[0]
         extra = str(r["e"] or "")
         raw_default = r["d"]
