@@ -98,3 +98,14 @@ def test_offline_errors(tmp_path: Path) -> None:
     assert_clean_error(result, 1, "no down migration")
     Path("kysera.toml").unlink()
     assert_clean_error(kysera("migrate", "sql"), 2, "pass --dialect")
+
+
+def test_mysql_script_restates_a_column_an_earlier_migration_makes(tmp_path: Path) -> None:
+    """Offline, MySQL's MODIFY COLUMN of a column the script itself creates needs no database."""
+    folder = project("sqlite:///x.db", count=1)  # 20260101000000_create_users: users.email varchar(255)
+    (folder / "20260110000000_widen.py").write_text(
+        "def up(db):\n    db.schema.alter_table('users').alter_column('email', lambda c: c.set_data_type('varchar(300)')).execute()\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "mysql")
+    assert result.exit_code == 0, result.stderr
+    assert "MODIFY COLUMN `email` varchar(300) NOT NULL" in result.stdout
