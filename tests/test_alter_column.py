@@ -156,3 +156,12 @@ def test_a_column_added_and_changed_in_one_call_behaves_as_the_steps_do(
     assert ("c" in columns) is kept
     if kept:
         assert {r["c"] for r in db.select_from("items").select(["c"]).fetch_all()} == {value}
+
+
+def test_a_column_renamed_and_then_retyped_in_one_call(db: Database) -> None:
+    make(db)
+    (db.schema.alter_table("items").rename_column("label", "title")
+     .alter_column("title", lambda col: col.set_data_type("varchar(40)")).execute())
+    columns = catalog.columns(db, "items")
+    assert "label" not in columns and columns["title"].type.startswith(("varchar(40)", "character varying(40)"))
+    assert {r["title"] for r in db.select_from("items").select(["title"]).fetch_all()} == {"a", "it's"}

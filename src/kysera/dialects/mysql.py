@@ -37,6 +37,7 @@ from ..nodes import (
     ModifyColumnNode,
     PrimaryKeyConstraintNode,
     RawNode,
+    RenameColumnNode,
     SelectNode,
     SetDataTypeNode,
     SetDefaultNode,
@@ -196,6 +197,11 @@ class MysqlCompiler(QueryCompiler):
             if isinstance(action, AlterColumnNode):
                 counts[action.column] = counts.get(action.column, 0) + 1
         self._folded = {name for name, n in counts.items() if n > 1}
+        # a column renamed earlier in this call: the catalog knows it by its old name
+        self._catalog_name: dict[str, str] = {}
+        for action in node.actions:
+            if isinstance(action, RenameColumnNode):
+                self._catalog_name[action.new_name] = self._catalog_name.pop(action.column, action.column)
         statements = super().compile_alter_table(node)
         out = []
         for stmt in statements:
@@ -236,7 +242,9 @@ class MysqlCompiler(QueryCompiler):
         if isinstance(a, DropDefaultNode) and not folded:
             return [f"ALTER COLUMN {col} DROP DEFAULT"]
         first = action.column not in self._pending
-        live = self._pending.get(action.column) or self._live_column(node.table, action.column)
+        live = self._pending.get(action.column) or self._live_column(
+            node.table, self._catalog_name.get(action.column, action.column)
+        )
         self._pending[action.column] = self._changed(live, a)
         return [f"MODIFY COLUMN {col} {_marker(action.column)}"] if first else []
 
