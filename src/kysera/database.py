@@ -449,13 +449,14 @@ class Database:
     def _rehearse(self, stmt: CompiledStatement) -> None:
         if stmt.transactional and self._depth > 1:  # in the transaction of a migration that has one
             self._send(stmt, stmt.params or None)
-            return
-        # a migration that runs outside a transaction (a backfill's batches commit on their own):
-        # rehearsed as far as a transaction allows, so later migrations find what it made
-        try:
-            self._send(stmt, stmt.params or None)
-        except StatementError:
-            pass  # e.g. VACUUM, which refuses a transaction: recorded, not rehearsed
+        else:
+            # a migration that runs outside a transaction (a backfill's batches commit on their
+            # own): rehearsed as far as a transaction allows, so later migrations find what it made
+            try:
+                self._send(stmt, stmt.params or None)
+            except StatementError:
+                return  # e.g. VACUUM, which refuses a transaction: recorded, not rehearsed
+        self.dialect.note_statement(stmt)  # which foreign keys rehearsal_problem() checks
 
     def rehearsal_problem(self) -> str | None:
         """In a :meth:`rehearsal`: what the engine would refuse at COMMIT of what ran so far

@@ -232,7 +232,8 @@ class SqliteDialect(Dialect):
     def commit_problem(self, conn: DriverConnection) -> str | None:
         if not self._checking:
             return None
-        rows = conn.run("PRAGMA foreign_key_check", None)[0]  # every table: a rehearsal notes nothing
+        rows = self._violations(conn)  # the tables the statements noted since the last call
+        self._check = None
         return f"{_broken_keys(rows)}, which SQLite refuses at COMMIT" if rows else None
 
     def rollback(self, conn: DriverConnection) -> None:
