@@ -9,20 +9,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .compiled import CompiledQuery
 from .errors import KyseraError, StatementError
 from .fragment import Sql
-from .nodes import (
-    CompiledStatement,
-    IdentifierNode,
-    OperationNode,
-    RawNode,
-    replace,
-)
+from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
 from .url import DatabaseUrl, parse_url
 
 if TYPE_CHECKING:
     from .backfill import BackfillProgress, BackfillResult
     from .dialects.base import Dialect, DriverConnection, Row
     from .introspection.model import SchemaInfo, TableInfo
-    from .planned_schema import PlannedColumn
+    from .planned_schema import PlannedColumn, PlannedSchema
     from .query.builders import DeleteBuilder, InsertBuilder, SelectBuilder, UpdateBuilder
     from .query.expressions import Ref
     from .schema.module import SchemaModule
@@ -88,8 +82,8 @@ class Database:
         self._captured: Capture | None = None
         #: inside rehearsal(): captured statements also run, in a transaction rolled back at the end
         self._rehearsing = False
-        #: inside planning(): every statement captured so far, for planned_column()
-        self._planned: list[CompiledStatement] | None = None
+        #: inside planning(): what the captures recorded so far, for planned_column()
+        self._planned: PlannedSchema | None = None
         self._default_schema: str | None = None
         #: called with each statement before it runs (or is captured)
         self.listeners: list[Callable[[CompiledStatement], None]] = []
@@ -262,7 +256,7 @@ class Database:
         if self._captured is not None and not stmt.reads:
             self._captured.append(stmt)
             if self._planned is not None:
-                self._planned.append(stmt)
+                self._planned.add(stmt)
             if self._rehearsing:
                 self._rehearse(stmt)
             return [], 0
@@ -404,7 +398,9 @@ class Database:
         """Keep what every :meth:`capture` records until the end of the block (a dry run of a
         whole plan), so that compilers that read the catalog see what earlier recorded
         statements would create (:meth:`planned_column`)."""
-        previous, self._planned = self._planned, []
+        from .planned_schema import PlannedSchema
+
+        previous, self._planned = self._planned, PlannedSchema()
         try:
             yield
         finally:
@@ -413,11 +409,7 @@ class Database:
     def planned_column(self, table: IdentifierNode, column: str) -> PlannedColumn | None:
         """Inside :meth:`planning`: ``column`` of ``table`` as the statements recorded so far
         would leave it, where they touch it; None otherwise."""
-        if not self._planned:
-            return None
-        from .planned_schema import planned_column
-
-        return planned_column(self._planned, table, column)
+        return self._planned.column(table, column) if self._planned is not None else None
 
     @contextmanager
     def rehearsal(self) -> Iterator[bool]:

@@ -4,7 +4,7 @@ A dry run records statements instead of running them, so the catalog never shows
 change. Most statements compile without the catalog; MySQL's ``MODIFY COLUMN`` does not (it
 restates the column's whole definition). When a migration of the plan changes a column that an
 earlier recorded statement created, added, renamed, retyped or gave a default, the compiler
-asks :func:`planned_column`: the column replayed from the recorded nodes (``create_table``,
+asks :class:`PlannedSchema`: the column replayed from the recorded nodes (``create_table``,
 ``add_column``, ``modify_column``, ``alter_column``, ``rename_column``, ``drop_column``,
 ``rename_to``, ``drop_table``), in order, as a definition the plan made or as the catalog's
 column (under the names the catalog knows) with the changes the plan makes to it.
@@ -12,7 +12,6 @@ column (under the names the catalog knows) with the changes the plan makes to it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import nodes as n
@@ -38,15 +37,36 @@ class _Table:
     columns: dict[str, PlannedColumn] = field(default_factory=dict)
 
 
-def planned_column(statements: Iterable[n.CompiledStatement], table: n.IdentifierNode, column: str) -> PlannedColumn | None:
-    """``column`` of ``table`` as ``statements`` leave it, when they touch it; else None."""
-    tables: dict[tuple[str | None, str], _Table] = {}
-    seen: set[int] = set()  # one node compiles to several statements: replay it once
-    for statement in statements:
-        node = statement.node
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
+class PlannedSchema:
+    """What a dry run has recorded so far, replayed as columns when a compiler asks.
+
+    :meth:`add` only keeps the statement (the safety gate records thousands before any
+    ``MODIFY COLUMN`` asks); :meth:`column` replays those not replayed yet, so each statement is
+    replayed once however often the compiler asks.
+    """
+
+    def __init__(self) -> None:
+        self._statements: list[n.CompiledStatement] = []
+        self._replayed = 0
+        self._tables: dict[tuple[str | None, str], _Table] = {}
+        self._last: object = None  # one node compiles to several statements: replay it once
+
+    def add(self, statement: n.CompiledStatement) -> None:
+        self._statements.append(statement)
+
+    def column(self, table: n.IdentifierNode, column: str) -> PlannedColumn | None:
+        """``column`` of ``table`` as the recorded statements leave it, when they touch it."""
+        for statement in self._statements[self._replayed :]:
+            self._replay(statement.node)
+        self._replayed = len(self._statements)
+        found = self._tables.get(_key(table))
+        return found.columns.get(column) if found is not None else None
+
+    def _replay(self, node: object) -> None:
+        if node is None or node is self._last:
+            return
+        self._last = node
+        tables = self._tables
         if isinstance(node, n.CreateTableNode):
             made = _Table(node.table)
             made.columns = {c.name: PlannedColumn(c, node.table, c.name) for c in node.columns}
@@ -61,8 +81,6 @@ def planned_column(statements: Iterable[n.CompiledStatement], table: n.Identifie
                     tables[(node.table.schema or None, action.new_name)] = state
                 else:
                     _apply(action, state)
-    found = tables.get(_key(table))
-    return found.columns.get(column) if found is not None else None
 
 
 def _apply(action: n.AlterTableAction, table: _Table) -> None:
