@@ -24,7 +24,6 @@ from ..errors import KyseraError
 if TYPE_CHECKING:
     from ..database import Database
     from ..migrations import Direction, Migration
-    from ..migrations.history import HistoryTable
     from ..nodes import CompiledStatement
 
 
@@ -134,6 +133,8 @@ def compile_parts(
     MySQL/MariaDB DDL gets the ``ALGORITHM=``/``LOCK=`` clause of its online form; offline,
     every table counts as a plain one (no FULLTEXT index, not compressed).
     """
+    from ..dialects.mysql_online import online_clauses
+    from ..migrations import IrreversibleMigrationError
 
     direction: Direction = "down" if down else "up"
     batch = int(_dt.datetime.now(_dt.UTC).timestamp() // 60)
@@ -145,44 +146,27 @@ def compile_parts(
     parts: list[ScriptPart] = []
     with db.planning():  # MySQL restates a column an earlier migration makes from that migration
         for migration in migrations:
-            parts.append(_script_part(db, migration, direction, down, safety, allow, history, batch))
+            fn = migration.function(direction)
+            if fn is None:
+                raise IrreversibleMigrationError(
+                    f"cannot write the rollback of {migration.name}: it has no down migration", migration.name
+                )
+            in_tx = migration.uses_transaction(direction)
+            try:
+                with online_clauses(db, safety, migration.allow_unsafe | allow, live=False):
+                    captured = migration.capture(db, direction, in_transaction=in_tx)
+            except OfflineError as exc:
+                raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
+            recorded: list[CompiledStatement] = []
+            if history is not None:
+                with db.capture() as bookkeeping:
+                    if down:
+                        history.delete(migration.name)
+                    else:
+                        history.insert(migration.name, checksum=migration.checksum, state="applied", batch=batch)
+                recorded = list(bookkeeping)
+            parts.append(ScriptPart(migration, list(captured), in_tx, recorded))
     return parts
-
-
-def _script_part(
-    db: Database,
-    migration: Migration,
-    direction: Direction,
-    down: bool,
-    safety: str,
-    allow: frozenset[str],
-    history: HistoryTable | None,
-    batch: int,
-) -> ScriptPart:
-    """One migration's statements (and its history row's), captured."""
-    from ..dialects.mysql_online import online_clauses
-    from ..migrations import IrreversibleMigrationError
-
-    fn = migration.function(direction)
-    if fn is None:
-        raise IrreversibleMigrationError(
-            f"cannot write the rollback of {migration.name}: it has no down migration", migration.name
-        )
-    in_tx = migration.uses_transaction(direction)
-    try:
-        with online_clauses(db, safety, migration.allow_unsafe | allow, live=False):
-            captured = migration.capture(db, direction, in_transaction=in_tx)
-    except OfflineError as exc:
-        raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
-    recorded: list[CompiledStatement] = []
-    if history is not None:
-        with db.capture() as bookkeeping:
-            if down:
-                history.delete(migration.name)
-            else:
-                history.insert(migration.name, checksum=migration.checksum, state="applied", batch=batch)
-        recorded = list(bookkeeping)
-    return ScriptPart(migration, list(captured), in_tx, recorded)
 
 
 def history_setup(db: Database, table: str) -> list[CompiledStatement]:

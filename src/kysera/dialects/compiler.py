@@ -669,29 +669,27 @@ class QueryCompiler:
 
         from .alter_folding import split_where_columns_meet
 
-        runs = split_where_columns_meet(node.actions)
-        for action in node.actions:
-            if runs and action is runs[0][0]:  # a run starts: what came before is a statement
-                flush()
-                runs.pop(0)
-            statements = self.alter_statements(node, action)
-            if statements is not None:
-                flush()
-                out.extend(statements)
-            elif self.action_stands_alone(action):
-                flush()
-                for clause in self.alter_action(node, action):
-                    text = " " + ", ".join([clause, *options])
-                    w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(text)
-                    out.append(w.finish(node))
-            else:
-                batch.extend(self.alter_action(node, action))
-            if isinstance(action, RenameTableNode):
-                flush()
-                self._table_now = IdentifierNode(action.new_name, self._table_now.schema)
-            elif isinstance(action, SetSchemaNode):
-                flush()
-                self._table_now = IdentifierNode(self._table_now.name, action.schema)
+        for run in split_where_columns_meet(node.actions):
+            flush()  # a change to a column the run before added starts a statement of its own
+            for action in run:
+                statements = self.alter_statements(node, action)
+                if statements is not None:
+                    flush()
+                    out.extend(statements)
+                elif self.action_stands_alone(action):
+                    flush()
+                    for clause in self.alter_action(node, action):
+                        text = " " + ", ".join([clause, *options])
+                        w = Writer(self, inline=True).text("ALTER TABLE ").table(self._table_now).text(text)
+                        out.append(w.finish(node))
+                else:
+                    batch.extend(self.alter_action(node, action))
+                if isinstance(action, RenameTableNode):
+                    flush()
+                    self._table_now = IdentifierNode(action.new_name, self._table_now.schema)
+                elif isinstance(action, SetSchemaNode):
+                    flush()
+                    self._table_now = IdentifierNode(self._table_now.name, action.schema)
         flush()
         return out
 

@@ -75,45 +75,32 @@ def inspect_plan(
         facts = LiveFacts(db, options.large_table_rows)
     created: set[str] = set()
     with db.planning():  # a later migration's statements may change what an earlier one creates
-        _inspect(runner, plan, judge, facts, options, report, created)
-    return report
-
-
-def _inspect(
-    runner: MigrationRunner,
-    plan: list[tuple[Migration, Direction]],
-    judge: bool,
-    facts: Facts,
-    options: SafetyOptions,
-    report: GateReport,
-    created: set[str],
-) -> None:
-    db = runner.db
-    for migration, direction in plan:
-        if direction != "up":
-            continue
-        in_tx = runner.use_transactions and migration.uses_transaction(direction)
-        try:
-            captured = migration.capture(db, direction, in_transaction=in_tx)
-        except Exception:
-            report.unanalysed.append(migration.name)
-            continue
-        outside = in_tx and any(not s.transactional for s in captured)
-        if outside:
-            report.outside_transaction.add(migration.name)
-        elif in_tx and captured.replayable:
-            report.replays[migration.name] = captured
-        if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
-            continue
-        report.findings.extend(
-            analyze(
-                list(captured),
-                db.dialect,
-                facts,
-                migration=migration.name,
-                transactional=in_tx and not outside,
-                allow=migration.allow_unsafe | runner.safety_allow,
-                options=options,
-                created=created,
+        for migration, direction in plan:
+            if direction != "up":
+                continue
+            in_tx = runner.use_transactions and migration.uses_transaction(direction)
+            try:
+                captured = migration.capture(db, direction, in_transaction=in_tx)
+            except Exception:
+                report.unanalysed.append(migration.name)
+                continue
+            outside = in_tx and any(not s.transactional for s in captured)
+            if outside:
+                report.outside_transaction.add(migration.name)
+            elif in_tx and captured.replayable:
+                report.replays[migration.name] = captured
+            if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
+                continue
+            report.findings.extend(
+                analyze(
+                    list(captured),
+                    db.dialect,
+                    facts,
+                    migration=migration.name,
+                    transactional=in_tx and not outside,
+                    allow=migration.allow_unsafe | runner.safety_allow,
+                    options=options,
+                    created=created,
+                )
             )
-        )
+    return report
