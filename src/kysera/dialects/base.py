@@ -127,7 +127,7 @@ class Dialect:
 
     def commit_problem(self, conn: DriverConnection) -> str | None:
         """What COMMIT would refuse in the open transaction (SQLite's foreign keys, checked at
-        COMMIT); None when nothing. Changes nothing."""
+        COMMIT) since the last call; None when nothing. Changes no data."""
         return None
 
     def refused_unrun(self, error: BaseException) -> bool:
