@@ -397,7 +397,11 @@ class Database:
     def planning(self) -> Iterator[None]:
         """Keep what every :meth:`capture` records until the end of the block (a dry run of a
         whole plan), so that compilers that read the catalog see what earlier recorded
-        statements would create (:meth:`planned_column`)."""
+        statements would create (:meth:`planned_column`). Only where a compiler asks
+        (``Dialect.reads_planned_columns``: MySQL); elsewhere nothing is kept."""
+        if not self.dialect.reads_planned_columns:
+            yield
+            return
         from .planned_schema import PlannedSchema
 
         previous, self._planned = self._planned, PlannedSchema()

@@ -78,6 +78,9 @@ class Dialect:
     #: (:meth:`kysera.Database.rehearsal`): an engine with transactional DDL whose dry runs need
     #: it (SQLite rebuilds a table from its definition) and cost nobody else a lock
     rehearses_dry_runs: bool = False
+    #: its compiler asks :meth:`kysera.Database.planned_column` (MySQL's ``MODIFY COLUMN``
+    #: restates the whole column), so a dry run of a plan keeps what it records for it
+    reads_planned_columns: bool = False
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         self.server_version = server_version

@@ -484,6 +484,7 @@ class MysqlDialect(Dialect):
 
     display_name = "MySQL"
     compiler_class = MysqlCompiler
+    reads_planned_columns = True
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         super().__init__(server_version, version_text)

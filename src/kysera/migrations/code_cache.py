@@ -62,9 +62,9 @@ class CodeCache:
     def _cached(self, name: str, stat: os.stat_result) -> types.CodeType | None:
         return _code_for(self._old.get(name), stat)
 
-    def prepare(self, files: list[tuple[Path, bytes, os.stat_result]]) -> None:
+    def prepare(self, files: list[tuple[str, str, bytes, os.stat_result]]) -> None:
         """Get ready to compile the files the cache does not hold, given in the order they will be
-        loaded. When there are many (a first run, a fresh checkout in CI), a forked second process
+        loaded, as (file name, path, contents, status). When there are many (a first run, a fresh checkout in CI), a forked second process
         compiles them from the last one backwards while this one compiles and runs them from the
         first on, since compiling is most of what loading costs then; they meet where the work
         of each ends, whatever else this process does meanwhile. A helper that
@@ -73,13 +73,13 @@ class CodeCache:
         if self._helper is not None:
             self._ahead = True
             return
-        missing = [(path, data, stat) for path, data, stat in files if self._cached(path.name, stat) is None]
+        missing = [file for file in files if self._cached(file[0], file[3]) is None]
         if len(missing) >= PARALLEL_FROM and _can_fork():
             self._helper = _start_helper(missing)
 
-    def code(self, path: Path, data: bytes, stat: os.stat_result) -> types.CodeType:
-        """The code of ``path``, whose contents are ``data`` (read after ``stat`` was taken)."""
-        name = path.name
+    def code(self, name: str, path: str, data: bytes, stat: os.stat_result) -> types.CodeType:
+        """The code of the file ``name`` at ``path``, whose contents are ``data`` (read after
+        ``stat`` was taken)."""
         code = self._cached(name, stat)
         if code is None:
             helper = self._helper
@@ -296,15 +296,16 @@ def _fork_helper(names: list[str], folder: str, compile_one: Callable[[int], Com
     return _Helper(pid, read_end, names, marks, folder)
 
 
-def _start_helper(files: list[tuple[Path, bytes, os.stat_result]]) -> _Helper | None:
-    """Fork the child that compiles ``files`` (read already) from the last one backwards."""
+def _start_helper(files: list[tuple[str, str, bytes, os.stat_result]]) -> _Helper | None:
+    """Fork the child that compiles ``files`` (name, path, contents, status; read already)
+    from the last one backwards."""
 
     def compile_one(i: int) -> Compiled | None:
-        path, data, stat = files[i]
+        _, path, data, stat = files[i]
         code = _try_compile(path, data)
         return None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)
 
-    return _fork_helper([path.name for path, _, _ in files], "", compile_one)
+    return _fork_helper([name for name, _, _, _ in files], "", compile_one)
 
 
 # ----------------------------------------------------------------------------- ahead of loading
@@ -314,9 +315,9 @@ _early: _Helper | None = None
 
 
 def compile_ahead(
-    folder: Path, paths: list[Path], read: Callable[[Path], tuple[bytes, os.stat_result]]
+    folder: Path, files: list[tuple[str, str]], read: Callable[[str], tuple[bytes, os.stat_result]]
 ) -> None:
-    """Start compiling the Python migrations ``paths`` of ``folder`` (in load order) in a
+    """Start compiling the Python migrations ``files`` (name, path) of ``folder``, in load order, in a
     second process now, when many of them will need it; ``read(path)`` gives a file's
     contents and status. The :class:`CodeCache` of ``folder`` takes the helper over when the
     folder is loaded; a helper nobody took is stopped as the process ends.
@@ -329,7 +330,7 @@ def compile_ahead(
     place since then is compiled as the folder loads.
     """
     global _early
-    if _early is not None or len(paths) < PARALLEL_FROM or not _can_fork():
+    if _early is not None or len(files) < PARALLEL_FROM or not _can_fork():
         return
     cache_path = _cache_path(str(folder))
     if cache_path is not None:
@@ -341,21 +342,21 @@ def compile_ahead(
     cache: list[CodeCache] = []  # read by the child, once, when it starts compiling
 
     def compile_one(i: int) -> Compiled | None:
-        path = paths[i]
+        name, path = files[i]
         try:
             data, stat = read(path)
         except Exception:
             return None  # the loader reports it
         if not cache:
             cache.append(CodeCache(folder))
-        if cache[0]._cached(path.name, stat) is not None:
+        if cache[0]._cached(name, stat) is not None:
             return None  # cached: the loader finds it there
         code = _try_compile(path, data)
         if code is None or stat.st_size != len(data):
             return None
         return (i, stat.st_mtime_ns, stat.st_size, code)
 
-    _early = _fork_helper([path.name for path in paths], str(folder), compile_one)
+    _early = _fork_helper([name for name, _ in files], str(folder), compile_one)
     if _early is not None:
         import atexit
 
@@ -378,11 +379,11 @@ def _drop_early() -> None:
         helper.stop()
 
 
-def _compile(path: Path, data: bytes) -> types.CodeType:
-    return compile(data, str(path), "exec", dont_inherit=True)
+def _compile(path: str, data: bytes) -> types.CodeType:
+    return compile(data, path, "exec", dont_inherit=True)
 
 
-def _try_compile(path: Path, data: bytes) -> types.CodeType | None:
+def _try_compile(path: str, data: bytes) -> types.CodeType | None:
     try:
         return _compile(path, data)
     except (SyntaxError, ValueError):

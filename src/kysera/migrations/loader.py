@@ -60,9 +60,9 @@ def load_migrations(
         raise MigrationLoadError([f"{folder} is not a folder; point to the folder that holds the migration files"], [folder])
     files = _migration_files(folder)
     problems: list[str] = []
-    bad: list[Path] = []
-    seen: dict[str, Path] = {}
-    for stem, path in files:
+    bad: list[str] = []
+    seen: dict[str, str] = {}
+    for stem, _, path in files:
         first = seen.get(stem)
         if first is not None:
             problems.append(f"{first} and {path} are both migration {stem!r}; rename or delete one of them")
@@ -71,28 +71,31 @@ def load_migrations(
             seen[stem] = path
     package = _private_package(folder)
     cache = CodeCache(folder)
-    sources: dict[Path, tuple[bytes, os.stat_result] | _Problem] = {}
-    for _, path in files:
-        if path.suffix == ".py":
+    # by file name; paths stay strings here (a thousand Path objects cost more than the rest of this)
+    sources: dict[str, tuple[bytes, os.stat_result] | _Problem] = {}
+    for _, name, path in files:
+        if name.endswith(".py"):
             try:
-                sources[path] = _read_file(path)
+                sources[name] = _read_file(path)
             except _Problem as problem:
-                sources[path] = problem
+                sources[name] = problem
     migrations: list[Migration] = []
     try:
-        cache.prepare([(path, *got) for path, got in sources.items() if not isinstance(got, _Problem)])
+        cache.prepare(
+            [(name, path, *read) for _, name, path in files if not isinstance(read := sources.get(name, _NOT_READ), _Problem)]
+        )
         if meanwhile is not None:
             meanwhile()
         with _sibling_imports(folder):
-            for index, (stem, path) in enumerate(files):
+            for index, (stem, name, path) in enumerate(files):
                 try:
-                    got = sources.get(path)
+                    got = sources.get(name)
                     if got is None:  # not read ahead: a .sql file
                         migrations.append(_load_sql(stem, path))
                         continue
                     if isinstance(got, _Problem):
                         raise got
-                    migrations.append(_load_python(stem, path, package, index, cache, *got))
+                    migrations.append(_load_python(stem, name, path, package, index, cache, *got))
                 except _Problem as problem:
                     problems.append(str(problem))
                     bad.append(path)
@@ -100,7 +103,7 @@ def load_migrations(
         cache.close()
     cache.save(later=cache_later)
     if problems:
-        raise MigrationLoadError(problems, bad)
+        raise MigrationLoadError(problems, [Path(path) for path in bad])
     return migrations  # in name order already: the files were
 
 
@@ -117,13 +120,14 @@ def compile_ahead(directory: str | os.PathLike[str]) -> None:
         files = _migration_files(folder)
     except OSError:
         return
-    code_cache.compile_ahead(folder, [path for _, path in files if path.suffix == ".py"], _read_file)
+    code_cache.compile_ahead(folder, [(name, path) for _, name, path in files if name.endswith(".py")], _read_file)
 
 
-def _migration_files(folder: Path) -> list[tuple[str, Path]]:
-    """The migration files of ``folder`` as (name, path), sorted by name then extension:
-    ``.py`` and ``.sql`` files whose names do not start with ``_`` or ``.``; from one directory
-    listing (no stat per file)."""
+def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
+    """The migration files of ``folder`` as (migration name, file name, path), sorted by name
+    then extension: ``.py`` and ``.sql`` files whose names do not start with ``_`` or ``.``;
+    from one directory listing (no stat per file). Each path is spelled as ``folder / name``
+    would be."""
     found: list[tuple[str, str, str]] = []
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -138,18 +142,22 @@ def _migration_files(folder: Path) -> list[tuple[str, Path]]:
             ):
                 found.append((stem, suffix, name))
     found.sort()
-    return [(stem, folder / name) for stem, _, name in found]
+    prefix = str(folder / "_")[:-1]  # "" for Path("."), as pathlib spells its children
+    return [(stem, name, prefix + name) for stem, _, name in found]
 
 
 class _Problem(Exception):
     pass
 
 
-def _unreadable(path: Path, exc: OSError) -> _Problem:
+_NOT_READ = _Problem()  # a .sql file: its contents are read as it loads
+
+
+def _unreadable(path: str, exc: OSError) -> _Problem:
     return _Problem(f"{path} cannot be read: {exc.strerror or exc}")
 
 
-def _load_sql(stem: str, path: Path) -> Migration:
+def _load_sql(stem: str, path: str) -> Migration:
     from .sql_file import SqlFileError, sql_migration  # only folders with .sql files need it
 
     data, _ = _read_file(path)
@@ -211,7 +219,7 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
     return f"{package.__name__}.m{index}_{_NOT_IDENTIFIER.sub('_', stem)}"
 
 
-def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
+def _read_file(path: str) -> tuple[bytes, os.stat_result]:
     """The file's contents, and its status taken before they were read (for the code cache)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
@@ -230,11 +238,18 @@ def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
 
 
 def _load_python(
-    stem: str, path: Path, package: types.ModuleType, index: int, cache: CodeCache, data: bytes, stat: os.stat_result
+    stem: str,
+    file_name: str,
+    path: str,
+    package: types.ModuleType,
+    index: int,
+    cache: CodeCache,
+    data: bytes,
+    stat: os.stat_result,
 ) -> Migration:
     name = _module_name(package, index, stem)
     try:
-        code = cache.code(path, data, stat)
+        code = cache.code(file_name, path, data, stat)
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno else ""
         fix = "fix the file"
@@ -245,7 +260,7 @@ def _load_python(
         raise _Problem(f"{path} cannot be compiled: {exc}; fix the file") from None
     from importlib.machinery import ModuleSpec, SourceFileLoader
 
-    filename = str(path)
+    filename = path
     spec = ModuleSpec(name, SourceFileLoader(name, filename), origin=filename)
     spec.has_location = True
     module = types.ModuleType(name)
@@ -276,7 +291,7 @@ def _failing_line(exc: BaseException, filename: str) -> str:
     return f" (line {line})" if line else ""
 
 
-def _migration_from_module(stem: str, module: types.ModuleType, path: Path, data: bytes) -> Migration:
+def _migration_from_module(stem: str, module: types.ModuleType, path: str, data: bytes) -> Migration:
     names = module.__dict__  # what the file defined; looked up without AttributeErrors
     up = names.get("up")
     down = names.get("down")

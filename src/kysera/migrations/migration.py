@@ -35,12 +35,12 @@ class Migration:
 
     __slots__ = (
         "_checksum",
+        "_path",
         "allow_unsafe",
         "description",
         "down",
         "down_transaction",
         "name",
-        "path",
         "transaction",
         "up",
     )
@@ -107,8 +107,17 @@ class Migration:
         self.transaction = transaction
         self.down_transaction = down_transaction
         self.description = description
-        self.path = path if isinstance(path, Path) or path is None else Path(path)
+        self._path = path  # made a Path when asked: a thousand loaded files need none
         self._checksum = checksum
+
+    @property
+    def path(self) -> Path | None:
+        """The file this migration was loaded from; None for one defined in code."""
+        path = self._path
+        if path is None or isinstance(path, Path):
+            return path
+        self._path = path = Path(path)
+        return path
 
     def function(self, direction: Direction) -> MigrationFunction | None:
         return self.up if direction == "up" else self.down

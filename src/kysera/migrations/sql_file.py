@@ -83,7 +83,7 @@ def _options(text: str, number: int) -> bool:
     return transaction
 
 
-def sql_migration(name: str, path: Path, data: bytes) -> Migration:
+def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
     """A :class:`Migration` from the bytes of a .sql file (raises :class:`SqlFileError`)."""
     try:
         text = data.decode("utf-8-sig")
