@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FunctionType
@@ -186,9 +185,16 @@ class Migration:
         return f"<Migration {self.name}>"
 
 
+#: the code flag of an ``async def`` function (``inspect.CO_COROUTINE``; ``inspect`` loads only
+#: when needed: it costs a loaded folder a few milliseconds)
+_CO_COROUTINE = 0x80
+
+
 def _is_async(fn: object) -> bool:
     if type(fn) is FunctionType:  # the usual case, checked without inspect's unwrapping
-        return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
+        return bool(fn.__code__.co_flags & _CO_COROUTINE)
+    import inspect
+
     return inspect.iscoroutinefunction(fn)
 
 
@@ -207,6 +213,8 @@ def code_checksum(*functions: MigrationFunction | None) -> str:
 
 
 def _function_fingerprint(fn: MigrationFunction) -> bytes:
+    import inspect
+
     try:
         return inspect.getsource(fn).replace("\r\n", "\n").encode()
     except Exception:  # no source file (OSError), not Python (TypeError), a file name that is not
