@@ -606,7 +606,8 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         if url.password:
             reason = reason.replace(url.password, "***")
         raise ConnectionFailedError(
-            f"cannot connect to {url.scheme} at {url.describe()} as {kwargs['user']}: {reason}"
+            f"cannot connect to {'MariaDB' if url.scheme == 'mariadb' else 'MySQL'} at {url.describe()} "
+            f"as {kwargs['user']}: {reason}"
         ) from None
     adapter = PymysqlConnection(conn, pymysql)
     return adapter, MysqlDialect(adapter.server_version(), adapter.server_version_text())
