@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kysera import Database, connect
-from kysera.dialects.locks import migration_lock
+from kysera.dialects.locks import FileLock, migration_lock
 from kysera.errors import LockTimeoutError
 from kysera.migrations import MigrationError, UnresolvedFailureError, create_migration_runner
 
@@ -79,6 +79,8 @@ def test_eight_concurrent_runners_apply_each_migration_once(db_url: str, db: Dat
     assert sorted(str(r["mig"]) for r in logged) == names  # ...and its body committed once
     status = create_migration_runner(db, folder).status()
     assert status.executed == names and status.pending == []
+    if db.dialect.name == "sqlite":  # the last holder removed the lock file as it let go
+        assert not Path(db.url.database + ".kysera-lock").exists()
 
 
 HANGING = """
@@ -138,6 +140,28 @@ def test_killed_runner_frees_the_lock_and_keeps_history_consistent(
     assert time.monotonic() - started < 8  # the lock was free: no waiting for a timeout
     assert db.select_from("t2").select(["id"]).fetch_all() == [{"id": 1}]
     assert runner.status().executed == ["001_one", "002_hang", "003_three"]
+    if db.dialect.name == "sqlite":  # the killed holder's lock file was taken over, then removed
+        assert not Path(db.url.database + ".kysera-lock").exists()
+
+
+def test_sqlite_lock_file_goes_away_without_ever_splitting_the_lock(tmp_path: Path) -> None:
+    """The holder removes the lock file as it lets go. A waiter that opened the old file before
+    that must not count a lock on it (the file is gone: a newcomer locks a new one)."""
+    path = str(tmp_path / "app.db.kysera-lock")
+    first, waiter, newcomer = (FileLock(path, "app.db") for _ in range(3))
+    assert first.try_acquire(0)
+    assert Path(path).read_text().strip() == f"pid {os.getpid()}"
+    assert not waiter.try_acquire(0)  # busy; the waiter keeps the old file open
+    first.release()
+    assert not Path(path).exists()
+    assert newcomer.try_acquire(0)  # a new file at the same path
+    assert not waiter.try_acquire(0)  # its lock on the removed file would be worthless: it sees the new one
+    newcomer.release()
+    assert waiter.try_acquire(0)
+    assert Path(path).exists()
+    waiter.release()
+    assert not Path(path).exists()
+    waiter.release()  # a second release is harmless
 
 
 def test_waiter_gives_up_after_lock_timeout(db_url: str, db: Database, caplog: pytest.LogCaptureFixture) -> None:

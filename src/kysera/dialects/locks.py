@@ -5,8 +5,11 @@
 - MySQL/MariaDB: ``GET_LOCK(name, timeout)`` with its result checked; the name holds the database
   and table. The server drops it when the connection ends.
 - SQLite: an exclusive OS file lock (``flock``) on ``<database file>.kysera-lock``, polled. The
-  kernel drops it when the process ends. The lock file itself stays (deleting it would let two
-  processes lock two different files). An in-memory database has no lock: nothing else can see it.
+  kernel drops it when the process ends. The holder removes the file as it lets go, so nothing is
+  left next to the database; a waiter that then gets the lock on the removed file sees that the
+  path no longer leads to it and locks the file now there instead, so two processes never hold
+  locks on two different files at once. (A killed holder leaves the file; the next run takes it
+  over and removes it.) An in-memory database has no lock: nothing else can see it.
 
 A waiter polls until ``timeout`` seconds have passed, then raises :class:`LockTimeoutError` naming
 the database, how long it waited and, where the engine can tell, who holds the lock.
@@ -180,6 +183,7 @@ class FileLock(MigrationLock):
         self.path = lock_path
         self.description = description
         self._fd: int | None = None
+        self._held = False
 
     def _open(self) -> int:
         if self._fd is None:
@@ -195,9 +199,18 @@ class FileLock(MigrationLock):
     def try_acquire(self, wait: float) -> bool:
         if wait > 0:
             time.sleep(wait)
-        fd = self._open()
-        if not _try_lock_file(fd):
-            return False
+        while True:
+            fd = self._open()
+            if not _try_lock_file(fd):
+                return False
+            if _still_at(fd, self.path):
+                break
+            # the holder before us removed this file as it let go (after we had opened it): a
+            # lock on it keeps nobody out, so lock the file at the path now, made anew if need be
+            self._fd = None
+            _unlock_file(fd)
+            os.close(fd)
+        self._held = True
         try:  # say who holds it, for waiters' messages
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
@@ -207,10 +220,16 @@ class FileLock(MigrationLock):
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
+        held, self._held = self._held, False
         if fd is None:
             return
         try:
-            _unlock_file(fd)
+            if held:
+                try:
+                    os.unlink(self.path)  # still locked: whoever locks this file next finds it gone
+                except OSError:
+                    pass  # e.g. Windows, where an open file cannot be removed: it stays, harmless
+                _unlock_file(fd)
         finally:
             os.close(fd)
 
@@ -250,6 +269,14 @@ else:
 
     def _unlock_file(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _still_at(fd: int, path: str) -> bool:
+    """Whether ``path`` still leads to the open file ``fd``."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 def sqlite_file_path(database: str) -> str | None:
