@@ -198,6 +198,14 @@ def fresh_database(engine: str, root: Path, tool: str) -> str:
     return f"{base}/{name}"
 
 
+def drop_databases(tools: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        for tool in tools:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}_{tool} WITH (FORCE)")
+
+
 def ensure_side_venv(venv: Path) -> None:
     if (venv / "bin" / "alembic").exists() and (venv / "bin" / "yoyo").exists():
         return
@@ -282,6 +290,8 @@ def main() -> None:
             }
             for turn in range(args.runs):
                 bench_round(tools, engine, n, args.side_venv, samples, turn, args.settle)
+            if engine == "postgres":
+                drop_databases(tools)  # the rounds' databases: none is left on the server
             for tool in tools:
                 result: dict[str, object] = {k: round(statistics.median(v), 3) for k, v in samples[tool].items() if v}
                 result["apply_runs"] = [round(v, 3) for v in samples[tool]["apply"]]
