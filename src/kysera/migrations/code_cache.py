@@ -63,11 +63,12 @@ class CodeCache:
         return _code_for(self._old.get(name), stat)
 
     def prepare(self, files: list[tuple[str, str, bytes, os.stat_result]]) -> None:
-        """Get ready to compile the files the cache does not hold, given in the order they will be
-        loaded, as (file name, path, contents, status). When there are many (a first run, a fresh checkout in CI), a forked second process
-        compiles them from the last one backwards while this one compiles and runs them from the
-        first on, since compiling is most of what loading costs then; they meet where the work
-        of each ends, whatever else this process does meanwhile. A helper that
+        """Get ready to compile the files the cache does not hold, given as (file name, path,
+        contents, status) in the order they will be loaded. When there are many (a first run, a
+        fresh checkout in CI), a forked second process compiles them from the last one backwards
+        while this one compiles and runs them from the first on, since compiling is most of what
+        loading costs then; they meet where the work of each ends, whatever else this process
+        does meanwhile. A helper that
         :func:`compile_ahead` started for this folder, earlier in the process, is taken over."""
         self._helper = _take_early(self.folder)
         if self._helper is not None:
@@ -317,8 +318,8 @@ _early: _Helper | None = None
 def compile_ahead(
     folder: Path, files: list[tuple[str, str]], read: Callable[[str], tuple[bytes, os.stat_result]]
 ) -> None:
-    """Start compiling the Python migrations ``files`` (name, path) of ``folder``, in load order, in a
-    second process now, when many of them will need it; ``read(path)`` gives a file's
+    """Start compiling the Python migrations ``files`` (file name, path) of ``folder``, in load
+    order, in a second process now, when many of them will need it; ``read(path)`` gives a file's
     contents and status. The :class:`CodeCache` of ``folder`` takes the helper over when the
     folder is loaded; a helper nobody took is stopped as the process ends.
 

@@ -71,19 +71,18 @@ def load_migrations(
             seen[stem] = path
     package = _private_package(folder)
     cache = CodeCache(folder)
-    # by file name; paths stay strings here (a thousand Path objects cost more than the rest of this)
-    sources: dict[str, tuple[bytes, os.stat_result] | _Problem] = {}
+    # file name -> (path, contents, status); paths stay strings while a folder loads (a thousand
+    # Path objects, built, hashed and asked for their name, cost more than the rest of this)
+    sources: dict[str, tuple[str, bytes, os.stat_result] | _Problem] = {}
     for _, name, path in files:
         if name.endswith(".py"):
             try:
-                sources[name] = _read_file(path)
+                sources[name] = (path, *_read_file(path))
             except _Problem as problem:
                 sources[name] = problem
     migrations: list[Migration] = []
     try:
-        cache.prepare(
-            [(name, path, *read) for _, name, path in files if not isinstance(read := sources.get(name, _NOT_READ), _Problem)]
-        )
+        cache.prepare([(name, *got) for name, got in sources.items() if not isinstance(got, _Problem)])
         if meanwhile is not None:
             meanwhile()
         with _sibling_imports(folder):
@@ -95,7 +94,7 @@ def load_migrations(
                         continue
                     if isinstance(got, _Problem):
                         raise got
-                    migrations.append(_load_python(stem, name, path, package, index, cache, *got))
+                    migrations.append(_load_python(stem, name, package, index, cache, *got))
                 except _Problem as problem:
                     problems.append(str(problem))
                     bad.append(path)
@@ -148,9 +147,6 @@ def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
 
 class _Problem(Exception):
     pass
-
-
-_NOT_READ = _Problem()  # a .sql file: its contents are read as it loads
 
 
 def _unreadable(path: str, exc: OSError) -> _Problem:
@@ -240,10 +236,10 @@ def _read_file(path: str) -> tuple[bytes, os.stat_result]:
 def _load_python(
     stem: str,
     file_name: str,
-    path: str,
     package: types.ModuleType,
     index: int,
     cache: CodeCache,
+    path: str,
     data: bytes,
     stat: os.stat_result,
 ) -> Migration:
@@ -260,19 +256,18 @@ def _load_python(
         raise _Problem(f"{path} cannot be compiled: {exc}; fix the file") from None
     from importlib.machinery import ModuleSpec, SourceFileLoader
 
-    filename = path
-    spec = ModuleSpec(name, SourceFileLoader(name, filename), origin=filename)
+    spec = ModuleSpec(name, SourceFileLoader(name, path), origin=path)
     spec.has_location = True
     module = types.ModuleType(name)
     module.__spec__ = spec
     module.__loader__ = spec.loader
-    module.__file__ = filename
+    module.__file__ = path
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
     except (Exception, SystemExit) as exc:
         del sys.modules[name]
-        line = _failing_line(exc, filename)
+        line = _failing_line(exc, path)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise _Problem(
             f"{path} raised {type(exc).__name__}{': ' + reason if reason else ''} while it was imported"
