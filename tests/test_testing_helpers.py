@@ -58,6 +58,17 @@ def test_stairway_names_what_a_down_leaves_behind(engine: str, db_url: str) -> N
     assert "002_ix: down does not restore" in report.render()
 
 
+def test_stairway_reports_a_missing_down_past_a_failure(engine: str, db_url: str) -> None:
+    """The check stops at the first failure (what follows builds on it), but a migration without
+    a down is plain to see in its file: it is reported whether or not the check reached it."""
+    migrations = [Migration("001_t", create_t), Migration("002_t_again", create_t, drop_t), Migration("003_u", create_u)]
+    report = check_migrations(target(engine, db_url), migrations)
+    kinds = [(p.migration, p.kind) for p in report.problems]
+    assert kinds == [("001_t", "no-down"), ("002_t_again", "failed"), ("003_u", "no-down")], report.render()
+    assert report.checked == ["001_t", "002_t_again"] and report.not_reached == ["003_u"]
+    assert "2 without down, 1 not reached after the failure" in report.render()
+
+
 def test_stairway_refuses_a_database_with_history(db: Database) -> None:
     from kysera.migrations import create_migration_runner
 

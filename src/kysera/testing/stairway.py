@@ -40,6 +40,8 @@ class StairwayProblem:
 class StairwayReport:
     checked: list[str] = field(default_factory=list)
     problems: list[StairwayProblem] = field(default_factory=list)
+    #: the migrations after a failure, which the check did not reach (each builds on the ones before)
+    not_reached: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -53,6 +55,7 @@ class StairwayReport:
             f"{sum(p.kind == 'down-differs' for p in self.problems)} down(s) that do not undo their up, "
             f"{sum(p.kind == 'failed' for p in self.problems)} failure(s), "
             f"{sum(p.kind == 'no-down' for p in self.problems)} without down"
+            + (f", {len(self.not_reached)} not reached after the failure" if self.not_reached else "")
         )
         return "\n".join(lines)
 
@@ -120,6 +123,11 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         except MigrationError as exc:
             report.problems.append(StairwayProblem(migration.name, "failed", (f"up again after down: {exc}",)))
             break
+    # past a failure nothing more can run, but a missing down is plain to see in the file itself
+    for migration in listed[len(report.checked) :]:
+        report.not_reached.append(migration.name)
+        if migration.down is None:
+            report.problems.append(StairwayProblem(migration.name, "no-down"))
     return report
 
 

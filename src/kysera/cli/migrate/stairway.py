@@ -48,6 +48,7 @@ def test_command() -> None:
             {
                 "ok": report.ok,
                 "checked": report.checked,
+                "not_reached": report.not_reached,
                 "problems": [
                     {"migration": p.migration, "kind": p.kind, "details": list(p.details)}
                     for p in report.problems
