@@ -207,9 +207,7 @@ class FileLock(MigrationLock):
                 break
             # the holder before us removed this file as it let go (after we had opened it): a
             # lock on it keeps nobody out, so lock the file at the path now, made anew if need be
-            self._fd = None
-            _unlock_file(fd)
-            os.close(fd)
+            self.release()  # not held yet: closes the file (which drops the lock) and removes nothing
         self._held = True
         try:  # say who holds it, for waiters' messages
             os.ftruncate(fd, 0)

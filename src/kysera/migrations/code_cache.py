@@ -74,7 +74,7 @@ class CodeCache:
         if self._helper is not None:
             self._ahead = True
             return
-        missing = [file for file in files if self._cached(file[0], file[3]) is None]
+        missing = [(name, path, data, stat) for name, path, data, stat in files if self._cached(name, stat) is None]
         if len(missing) >= PARALLEL_FROM and _can_fork():
             self._helper = _start_helper(missing)
 
