@@ -1,0 +1,189 @@
+"""Where ``kysera migrate up`` spends its time, phase by phase, next to the floor.
+
+    .venv/bin/python bench/phases.py [--n 1000] [--runs 9] [--dir /dev/shm] [--valgrind]
+
+Builds the workload of ``bench/peers_bench.py`` (migration *i* creates ``t_i`` and an index on
+it) in a temporary folder, on tmpfs when there is one (no fsync then hides the CPU), and runs
+``kysera migrate up`` on a new SQLite database in a child process that marks these moments:
+
+- ``imported``: the interpreter, ``kysera.cli`` and the modules the run patches are imported;
+- ``loaded``: the migrations folder is loaded (the rest of the command line imports meanwhile);
+- ``gated``: the safety gate is done (every pending migration built, compiled and analysed);
+- ``applied``: the last migration is committed;
+- ``exited``: the command is about to end the process.
+
+The floor of ``peers_bench.py`` (the same DDL and history rows from a bare script) runs alongside.
+
+By default it prints wall-clock medians of ``--runs`` rounds, after one round that writes the
+folder's code cache (as every later run of the real command finds it). ``--valgrind`` counts the
+instructions instead (``valgrind --tool=cachegrind``: one run per phase, each stopping the child
+at the end of that phase): exact to a few parts in a million from run to run, so a change of 2%
+shows, where wall-clock medians on a shared machine move by 20%. It takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from peers_bench import FLOOR, kysera_project  # noqa: E402 - the same workload, from its one definition
+
+PHASES = ("imported", "loaded", "gated", "applied", "exited")
+
+#: runs in the child: wraps the functions at the phase boundaries, then runs the command line
+CHILD = r"""
+import os, sys, time
+started = time.perf_counter()
+stop = sys.argv[1]
+marks = {}
+
+def mark(phase):
+    marks[phase] = (time.perf_counter() - started) * 1000
+    if phase == stop:
+        os._exit(0)
+
+import kysera.cli as cli
+import kysera.migrations.gate as gate
+import kysera.migrations.loader as loader
+import kysera.migrations.runner as runner
+
+def wrap(owner, name, phase):
+    inner = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        result = inner(*args, **kwargs)
+        mark(phase)
+        return result
+    setattr(owner, name, wrapper)
+
+wrap(loader, "load_migrations", "loaded")
+wrap(gate, "inspect_plan", "gated")
+wrap(runner.MigrationRunner, "_run", "applied")
+exit_now = cli._exit_now
+
+def end(code):
+    mark("exited")
+    os.write(2, ("PHASES " + " ".join(f"{k}={v:.3f}" for k, v in marks.items()) + "\n").encode())
+    exit_now(code)
+
+cli._exit_now = end
+mark("imported")
+sys.argv = ["kysera", "migrate", "up"]
+cli.main()
+"""
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user runs it: kysera's own .pyc files are used
+    return env
+
+
+def run_kysera(project: Path, stop: str, valgrind: bool) -> tuple[dict[str, float], int | None]:
+    (project / "bench.db").unlink(missing_ok=True)
+    cmd = [sys.executable, "-c", CHILD, stop]
+    if valgrind:
+        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd]
+    proc = subprocess.run(cmd, cwd=project, env=child_env(), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"kysera migrate up failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    marks: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        if line.startswith("PHASES "):
+            marks = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
+    return marks, instructions(proc.stderr) if valgrind else None
+
+
+def run_floor(project: Path, valgrind: bool) -> tuple[float, int | None]:
+    (project / "floor.db").unlink(missing_ok=True)
+    cmd = [sys.executable, "floor.py", f"sqlite:///{project / 'floor.db'}", str(count_migrations(project)), "up"]
+    if valgrind:
+        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=project, env=child_env(), capture_output=True, text=True, check=True)
+    return (time.perf_counter() - started) * 1000, instructions(proc.stderr) if valgrind else None
+
+
+def instructions(valgrind_output: str) -> int:
+    for line in valgrind_output.splitlines():
+        if "I   refs:" in line or "I refs:" in line:
+            return int(line.rsplit(":", 1)[1].strip().replace(",", ""))
+    raise SystemExit(f"no instruction count in valgrind's output:\n{valgrind_output[-2000:]}")
+
+
+def count_migrations(project: Path) -> int:
+    return sum(1 for _ in (project / "migrations").glob("*.py"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="migrations in the workload")
+    parser.add_argument("--runs", type=int, default=9, help="rounds for the wall-clock medians")
+    default_dir = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    parser.add_argument("--dir", default=default_dir, help="where the project goes (default: tmpfs when there is one)")
+    parser.add_argument("--valgrind", action="store_true", help="count instructions per phase instead of timing")
+    args = parser.parse_args()
+    if args.valgrind and shutil.which("valgrind") is None:
+        raise SystemExit("--valgrind needs valgrind on the PATH (Debian: apt-get install valgrind)")
+    with tempfile.TemporaryDirectory(prefix="kysera-phases-", dir=args.dir) as tmp:
+        project = Path(tmp) / "project"
+        kysera_project(project, args.n, f"sqlite:///{project / 'bench.db'}")
+        (project / "floor.py").write_text(FLOOR)
+        run_kysera(project, "never", False)  # writes the folder's code cache, as a first run does
+        if args.valgrind:
+            report_instructions(project)
+        else:
+            report_times(project, args.runs)
+
+
+def report_times(project: Path, runs: int) -> None:
+    samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    floor: list[float] = []
+    for _ in range(runs):
+        marks, _ = run_kysera(project, "never", False)
+        for phase in PHASES:
+            samples[phase].append(marks[phase])
+        floor.append(run_floor(project, False)[0])
+    print(f"kysera migrate up, {count_migrations(project)} new migrations, medians of {runs} rounds (ms since the child started):")
+    previous = 0.0
+    for phase in PHASES:
+        at = statistics.median(samples[phase])
+        print(f"  {phase:<9} {at:8.1f}   (+{at - previous:.1f})")
+        previous = at
+    print(f"  the floor, whole process: {statistics.median(floor):.1f} ms")
+    print(json.dumps({"kysera": samples, "floor": floor}), file=sys.stderr)
+
+
+def report_instructions(project: Path) -> None:
+    bare = instructions(
+        subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable, "-c", "pass"],
+            capture_output=True, text=True, check=True,
+        ).stderr
+    )
+    print(f"instructions (millions), {count_migrations(project)} new migrations:")
+    print(f"  python -c pass           {bare / 1e6:8.1f}")
+    previous = 0
+    for phase in PHASES:
+        _, count = run_kysera(project, phase, True)
+        assert count is not None
+        print(f"  kysera up to {phase:<9}  {count / 1e6:8.1f}   (+{(count - previous) / 1e6:.1f})")
+        previous = count
+    _, floor = run_floor(project, True)
+    assert floor is not None
+    print(f"  the floor, whole process {floor / 1e6:8.1f}")
+    print(f"  kysera / floor           {previous / floor:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
