@@ -114,6 +114,8 @@ class Writer:
         #: True inside DDL: values become literals instead of parameters
         self.inline = inline
         self._parts: list[str | _Param] = []
+        #: whether a bound parameter was written (DDL has none: its text is the whole statement)
+        self._bound = False
 
     def text(self, s: str) -> Writer:
         self._parts.append(s)
@@ -132,19 +134,15 @@ class Writer:
             self._parts.append(self.compiler.literal(value))
         else:
             self._parts.append(_Param(value))
+            self._bound = True
         return self
 
     def finish(
         self, node: OperationNode | None, *, transactional: bool = True, reads: bool = False
     ) -> CompiledStatement:
+        if not self._bound:  # DDL and most raw SQL: the text is what people read, too
+            return CompiledStatement("".join(self._parts), (), node, transactional, reads)  # type: ignore[arg-type]
         params = tuple(p.value for p in self._parts if isinstance(p, _Param))
-        if not params:  # DDL and most raw SQL: the text is what people read, too
-            return CompiledStatement(
-                sql="".join(self._parts),  # type: ignore[arg-type]
-                node=node,
-                transactional=transactional,
-                reads=reads,
-            )
         escape = self.compiler.placeholder == "%s"
         sql_parts: list[str] = []
         shown: list[str] = []

@@ -94,7 +94,7 @@ class SqliteCompiler(QueryCompiler):
     def _inline_serial_primary_key(self, node: CreateTableNode) -> CreateTableNode:
         """A one-column table-level primary key on a serial column becomes the column's own
         PRIMARY KEY: only there can SQLite number it (INTEGER PRIMARY KEY AUTOINCREMENT)."""
-        if not any(isinstance(c, PrimaryKeyConstraintNode) for c in node.constraints):
+        if not node.constraints or not any(isinstance(c, PrimaryKeyConstraintNode) for c in node.constraints):
             return node
         serial = {c.name for c in node.columns if self.serial_kind(c) is not None or c.auto_increment}
         constraints = []
