@@ -198,9 +198,9 @@ class Database:
         """The statement(s) this engine would run for ``statement``, without running them."""
         if isinstance(statement, CompiledStatement):
             return CompiledQuery([statement])
-        return self.compile_node(self._to_node(statement))
+        return self._compile_node(self._to_node(statement))
 
-    def compile_node(self, node: OperationNode) -> CompiledQuery:
+    def _compile_node(self, node: OperationNode) -> CompiledQuery:
         """:meth:`compile` for an operation node (what every builder holds)."""
         if self.adjuster is not None:
             node = self.adjuster(node)

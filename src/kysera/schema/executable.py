@@ -29,12 +29,12 @@ class Executable(Generic[N]):
 
     def compile(self) -> CompiledQuery:
         """The SQL this engine would run, as one or more statements; nothing is executed."""
-        return self._db.compile_node(self._node)
+        return self._db._compile_node(self._node)
 
     def execute(self) -> Result:
         """Compile and run the statement(s)."""
         db = self._db
-        return db.run_compiled(db.compile_node(self._node))
+        return db.run_compiled(db._compile_node(self._node))
 
     def _changed(self, **changes: object) -> Self:
         """A new builder of this kind around the node with ``changes`` (the builders are immutable)."""
