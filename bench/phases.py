@@ -17,7 +17,7 @@ The floor of ``peers_bench.py`` (the same DDL and history rows from a bare scrip
 By default it prints wall-clock medians of ``--runs`` rounds, after one round that writes the
 folder's code cache (as every later run of the real command finds it). ``--valgrind`` counts the
 instructions instead (``valgrind --tool=cachegrind``: one run per phase, each stopping the child
-at the end of that phase): exact to a few parts in a million from run to run, so a change of 2%
+at the end of that phase): the same to within 0.05% from run to run, so a change of 2%
 shows, where wall-clock medians on a shared machine move by 20%. It takes a minute or two.
 """
 
