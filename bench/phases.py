@@ -38,8 +38,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from peers_bench import FLOOR, kysera_project  # noqa: E402 - the same workload, from its one definition
+from startup import bench_env  # noqa: E402 - a user's environment: no kysera variables, .pyc files used
 
 PHASES = ("imported", "loaded", "gated", "applied", "exited")
+
+#: runs a command counting the instructions it executes (the count is printed on stderr)
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 
 #: runs in the child: wraps the functions at the phase boundaries, then runs the command line
 CHILD = r"""
@@ -83,18 +87,12 @@ cli.main()
 """
 
 
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user runs it: kysera's own .pyc files are used
-    return env
-
-
 def run_kysera(project: Path, stop: str, valgrind: bool) -> tuple[dict[str, float], int | None]:
     (project / "bench.db").unlink(missing_ok=True)
     cmd = [sys.executable, "-c", CHILD, stop]
     if valgrind:
-        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd]
-    proc = subprocess.run(cmd, cwd=project, env=child_env(), capture_output=True, text=True, check=False)
+        cmd = [*VALGRIND, *cmd]
+    proc = subprocess.run(cmd, cwd=project, env=bench_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"kysera migrate up failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     marks: dict[str, float] = {}
@@ -108,9 +106,9 @@ def run_floor(project: Path, valgrind: bool) -> tuple[float, int | None]:
     (project / "floor.db").unlink(missing_ok=True)
     cmd = [sys.executable, "floor.py", f"sqlite:///{project / 'floor.db'}", str(count_migrations(project)), "up"]
     if valgrind:
-        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd]
+        cmd = [*VALGRIND, *cmd]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=project, env=child_env(), capture_output=True, text=True, check=True)
+    proc = subprocess.run(cmd, cwd=project, env=bench_env(), capture_output=True, text=True, check=True)
     return (time.perf_counter() - started) * 1000, instructions(proc.stderr) if valgrind else None
 
 
@@ -167,7 +165,7 @@ def report_times(project: Path, runs: int) -> None:
 def report_instructions(project: Path) -> None:
     bare = instructions(
         subprocess.run(
-            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable, "-c", "pass"],
+            [*VALGRIND, sys.executable, "-c", "pass"],
             capture_output=True, text=True, check=True,
         ).stderr
     )
