@@ -87,8 +87,10 @@ cli.main()
 """
 
 
-def run_kysera(project: Path, stop: str, valgrind: bool) -> tuple[dict[str, float], int | None]:
+def run_kysera(project: Path, stop: str, valgrind: bool, cold: bool = False) -> tuple[dict[str, float], int | None]:
     (project / "bench.db").unlink(missing_ok=True)
+    if cold:  # a first run: the folder's code cache is not written yet
+        shutil.rmtree(project / "migrations" / "__pycache__", ignore_errors=True)
     cmd = [sys.executable, "-c", CHILD, stop]
     if valgrind:
         cmd = [*VALGRIND, *cmd]
@@ -130,6 +132,11 @@ def main() -> None:
     default_dir = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
     parser.add_argument("--dir", default=default_dir, help="where the project goes (default: tmpfs when there is one)")
     parser.add_argument("--valgrind", action="store_true", help="count instructions per phase instead of timing")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="every run is a first run, without the folder's code cache (as in peers_bench.py, whose rounds write new projects)",
+    )
     args = parser.parse_args()
     if args.valgrind and shutil.which("valgrind") is None:
         raise SystemExit("--valgrind needs valgrind on the PATH (Debian: apt-get install valgrind)")
@@ -139,20 +146,21 @@ def main() -> None:
         (project / "floor.py").write_text(FLOOR)
         run_kysera(project, "never", False)  # writes the folder's code cache, as a first run does
         if args.valgrind:
-            report_instructions(project)
+            report_instructions(project, args.cold)
         else:
-            report_times(project, args.runs)
+            report_times(project, args.runs, args.cold)
 
 
-def report_times(project: Path, runs: int) -> None:
+def report_times(project: Path, runs: int, cold: bool) -> None:
     samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
     floor: list[float] = []
     for _ in range(runs):
-        marks, _ = run_kysera(project, "never", False)
+        marks, _ = run_kysera(project, "never", False, cold)
         for phase in PHASES:
             samples[phase].append(marks[phase])
         floor.append(run_floor(project, False)[0])
-    print(f"kysera migrate up, {count_migrations(project)} new migrations, medians of {runs} rounds (ms since the child started):")
+    first = ", first runs (no code cache)" if cold else ""
+    print(f"kysera migrate up, {count_migrations(project)} new migrations{first}, medians of {runs} rounds (ms since the child started):")
     previous = 0.0
     for phase in PHASES:
         at = statistics.median(samples[phase])
@@ -162,7 +170,7 @@ def report_times(project: Path, runs: int) -> None:
     print(json.dumps({"kysera": samples, "floor": floor}), file=sys.stderr)
 
 
-def report_instructions(project: Path) -> None:
+def report_instructions(project: Path, cold: bool) -> None:
     bare = instructions(
         subprocess.run(
             [*VALGRIND, sys.executable, "-c", "pass"],
@@ -173,7 +181,7 @@ def report_instructions(project: Path) -> None:
     print(f"  python -c pass           {bare / 1e6:8.1f}")
     previous = 0
     for phase in PHASES:
-        _, count = run_kysera(project, phase, True)
+        _, count = run_kysera(project, phase, True, cold)
         assert count is not None
         print(f"  kysera up to {phase:<9}  {count / 1e6:8.1f}   (+{(count - previous) / 1e6:.1f})")
         previous = count

@@ -14,11 +14,17 @@ from .test_workflow import project
 
 
 def imported(args: list[str]) -> set[str]:
-    code = f"import sys; sys.argv = {['kysera', *args]!r}; from kysera.cli import main; main()"
-    run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=False
+    """The modules loaded by the end of ``kysera *args``: ``sys.modules`` as the process exits
+    (``-X importtime`` would miss what ``importlib.import_module`` loads, as lazy names do)."""
+    code = (
+        "import atexit, sys; "
+        "atexit.register(lambda: print('MODULES', *sorted(sys.modules), file=sys.stderr)); "
+        f"sys.argv = {['kysera', *args]!r}; from kysera.cli import main; main()"
     )
-    return {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    lines = [line for line in run.stderr.splitlines() if line.startswith("MODULES ")]
+    assert lines, run.stderr
+    return set(lines[-1].split()[1:])
 
 
 HEAVY = ("psycopg", "pymysql", "rich")
@@ -41,6 +47,27 @@ def test_status_on_sqlite_imports_no_driver(tmp_path: Path) -> None:
     # status only reads: neither the runner nor the safety analysis nor the engine-limit table
     assert not {m for m in modules if m.startswith(("kysera.migrations.runner", "kysera.safety", "kysera.dialects.support"))}
     assert "logging" not in modules
+
+
+def test_up_loads_only_what_applying_python_migrations_needs(tmp_path: Path) -> None:
+    """Applying needs neither the status report, nor the .sql file reader (no .sql migrations),
+    nor the rule catalogue (no finding), nor the builders the migrations do not use."""
+    project(f"sqlite:///{tmp_path / 'app.db'}", count=2)  # two Python migrations
+    modules = imported(["migrate", "up"])
+    assert {"kysera.migrations.runner", "kysera.safety.analyzer", "kysera.schema.create_table"} <= modules
+    unneeded = {
+        "kysera.migrations.status",
+        "kysera.migrations.sql_file",
+        "kysera.safety.rules",
+        "kysera.schema.view",
+        "kysera.schema.sequence",
+    }
+    assert not modules & unneeded
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "app.db") as conn:  # and the run did apply them
+        (count,) = conn.execute("SELECT count(*) FROM kysera_migrations WHERE state = 'applied'").fetchone()
+    assert count == 2
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")

@@ -33,6 +33,8 @@ from ..nodes import CompiledStatement, IdentifierNode
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..database import Database
     from ..dialects.base import Row
 
@@ -74,6 +76,13 @@ class HistoryRow(NamedTuple):
     @property
     def order(self) -> tuple[int, int]:
         return (self.batch, self.id)
+
+
+def newest_applied_position(rows: Sequence[HistoryRow], position: dict[str, int]) -> int:
+    """The list position of the newest applied migration that the code has, or -1."""
+    return max(
+        (position[r.name] for r in rows if r.state == APPLIED and r.name in position), default=-1
+    )
 
 
 def utc_now() -> _dt.datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FunctionType
@@ -13,6 +14,7 @@ from .errors import MigrationDefinitionError
 if TYPE_CHECKING:
     from ..database import Capture, Database
     from ..nodes import CompiledStatement
+    from .sql_file import SqlStatements
 
 Direction = Literal["up", "down"]
 MigrationFunction = Callable[["Database"], object]
@@ -155,19 +157,17 @@ class Migration:
     @property
     def is_sql_file(self) -> bool:
         """Whether this is a ``.sql`` migration (its sections are SQL text, not functions)."""
-        from .sql_file import SqlStatements
-
-        return isinstance(self.up, SqlStatements)
+        kind = _sql_statements_type()
+        return kind is not None and isinstance(self.up, kind)
 
     def sql_statements(self, direction: Direction, dialect: str) -> list[str] | None:
         """The statements of a ``.sql`` migration's section, split as ``dialect`` reads them
         ("postgres", "mysql", "sqlite"); None for a Python migration."""
-        from .sql_file import SqlStatements
-
-        if not isinstance(self.up, SqlStatements):
+        kind = _sql_statements_type()
+        if kind is None or not isinstance(self.up, kind):
             return None
         section = self.function(direction)
-        return section.statements(dialect) if isinstance(section, SqlStatements) else []
+        return section.statements(dialect) if isinstance(section, kind) else []
 
     @property
     def checksum(self) -> str:
@@ -183,6 +183,14 @@ class Migration:
 
     def __repr__(self) -> str:
         return f"<Migration {self.name}>"
+
+
+def _sql_statements_type() -> type[SqlStatements] | None:
+    """:class:`~kysera.migrations.sql_file.SqlStatements`, or None when that module is not
+    imported: then no ``.sql`` migration exists (the loader imports it for the first one), and
+    a folder of Python files never loads it."""
+    module = sys.modules.get("kysera.migrations.sql_file")
+    return None if module is None else module.SqlStatements
 
 
 #: the code flag of an ``async def`` function (``inspect.CO_COROUTINE``; ``inspect`` loads only

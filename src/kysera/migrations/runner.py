@@ -51,16 +51,16 @@ from .errors import (
     UnknownMigrationError,
     UnresolvedFailureError,
 )
-from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable
+from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable, newest_applied_position
 from .log_target import Logger, LogTarget, as_logger
 from .migration import Direction, Migration
 from .results import MigrationResult, MigrationStep
-from .status import MigrationStatus, newest_applied_position, read_status
 
 if TYPE_CHECKING:
     from ..database import Database
     from ..safety import Finding
     from ..safety.autofix import Rewriter
+    from .status import MigrationStatus
 
 # a library's logger: silent unless the application configures logging (the runner never does)
 logging.getLogger("kysera.migrations").addHandler(logging.NullHandler())
@@ -185,8 +185,6 @@ class MigrationRunner:
         statement_timeout: float | None = None,
         lock_retries: int = 3,
     ) -> None:
-        from ..safety import resolve_codes
-
         if safety not in SAFETY_MODES:
             raise ConfigurationError(f"safety must be one of {', '.join(SAFETY_MODES)}, got {safety!r}")
         for label, value in (("statement_lock_timeout", statement_lock_timeout), ("statement_timeout", statement_timeout)):
@@ -197,7 +195,13 @@ class MigrationRunner:
         if isinstance(large_table_rows, bool) or not isinstance(large_table_rows, int) or large_table_rows < 1:
             raise ConfigurationError(f"large_table_rows must be a positive whole number, got {large_table_rows!r}")
         self.safety: Safety = safety
-        self.safety_allow: frozenset[str] = frozenset(resolve_codes(list(safety_allow), "safety_allow"))
+        allow = list(safety_allow)
+        if allow:  # validated against the rule catalogue, which loads only then
+            from ..safety.rules import resolve_codes
+
+            self.safety_allow: frozenset[str] = frozenset(resolve_codes(allow, "safety_allow"))
+        else:
+            self.safety_allow = frozenset()
         self.safety_start_after = safety_start_after
         self.large_table_rows = large_table_rows
         self.statement_lock_timeout = statement_lock_timeout or None
@@ -269,6 +273,8 @@ class MigrationRunner:
 
     def status(self) -> MigrationStatus:
         """Where every migration stands. Reads only: takes no lock and creates nothing."""
+        from .status import read_status  # not needed to apply: up and down leave it unloaded
+
         return read_status(self.history, self.migrations)
 
     def up(self, steps: int | None = None, *, dry_run: bool | None = None) -> MigrationResult:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable
+from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable, newest_applied_position
 
 if TYPE_CHECKING:
     from .migration import Migration
@@ -176,13 +176,6 @@ def migration_status(
         total=len(migrations),
         migrations=infos,
         table_exists=table_exists,
-    )
-
-
-def newest_applied_position(rows: Sequence[HistoryRow], position: dict[str, int]) -> int:
-    """The list position of the newest applied migration that the code has, or -1."""
-    return max(
-        (position[r.name] for r in rows if r.state == APPLIED and r.name in position), default=-1
     )
 
 

@@ -46,7 +46,6 @@ from ..nodes import (
 )
 from .facts import Facts, OfflineFacts
 from .findings import Category, Finding, Severity
-from .rules import RULES
 
 if TYPE_CHECKING:
     from ..dialects.mysql_online import Method, Verdict
@@ -101,6 +100,8 @@ class _Analysis:
         return "large" if rows >= self.options.large_table_rows else "small"
 
     def severity(self, code: str, table: IdentifierNode | None) -> Severity:
+        from .rules import RULES  # the catalogue loads with the first finding: most runs have none
+
         rule = RULES[code]
         size = self.size(table) if table is not None else "unknown"
         cats = rule.categories
@@ -120,6 +121,8 @@ class _Analysis:
 
     def add(self, code: str, stmt: CompiledStatement, table: IdentifierNode | None, detail: str, *,
             severity: Severity | None = None, **names: str) -> None:
+        from .rules import RULES
+
         rule = RULES[code]
         sev = severity or self.severity(code, table)
         size = self.size(table) if table is not None else "unknown"

@@ -25,18 +25,18 @@ from ..nodes import (
     IdentifierNode,
     RefreshMaterializedViewNode,
 )
-from .alter_table import AlterTableBuilder
 from .column import qualify
 from .create_table import CreateTableBuilder, DropTableBuilder
 from .executable import name_of
 from .index import CreateIndexBuilder, DropIndexBuilder, index_name
-from .schemas import CreateSchemaBuilder, DropSchemaBuilder
-from .sequence import AlterSequenceBuilder, CreateSequenceBuilder, DropSequenceBuilder
-from .types import AlterTypeBuilder, CreateTypeBuilder, DropTypeBuilder
-from .view import CreateViewBuilder, DropViewBuilder, RefreshMaterializedViewBuilder
 
 if TYPE_CHECKING:
     from ..database import Database
+    from .alter_table import AlterTableBuilder
+    from .schemas import CreateSchemaBuilder, DropSchemaBuilder
+    from .sequence import AlterSequenceBuilder, CreateSequenceBuilder, DropSequenceBuilder
+    from .types import AlterTypeBuilder, CreateTypeBuilder, DropTypeBuilder
+    from .view import CreateViewBuilder, DropViewBuilder, RefreshMaterializedViewBuilder
 
 
 class SchemaModule:
@@ -69,6 +69,8 @@ class SchemaModule:
         return CreateTableBuilder(self._db, CreateTableNode(self._table(name)))
 
     def alter_table(self, name: str) -> AlterTableBuilder:
+        from .alter_table import AlterTableBuilder
+
         return AlterTableBuilder(self._db, AlterTableNode(self._table(name)))
 
     def drop_table(self, name: str) -> DropTableBuilder:
@@ -88,22 +90,32 @@ class SchemaModule:
 
     def create_view(self, name: str) -> CreateViewBuilder:
         """``create_view("active_users").as_(db.select_from("users").where("active", "=", True))``."""
+        from .view import CreateViewBuilder
+
         return CreateViewBuilder(self._db, CreateViewNode(self._name(name, "a view name")))
 
     def drop_view(self, name: str) -> DropViewBuilder:
+        from .view import DropViewBuilder
+
         return DropViewBuilder(self._db, DropViewNode(self._name(name, "a view name")))
 
     def refresh_materialized_view(self, name: str) -> RefreshMaterializedViewBuilder:
         """Recompute a materialized view's rows (PostgreSQL)."""
+        from .view import RefreshMaterializedViewBuilder
+
         return RefreshMaterializedViewBuilder(self._db, RefreshMaterializedViewNode(self._name(name, "a view name")))
 
     # ----------------------------------------------------------------- schemas
 
     def create_schema(self, name: str) -> CreateSchemaBuilder:
         """A PostgreSQL schema; a database on MySQL/MariaDB; on SQLite attach a database file instead."""
+        from .schemas import CreateSchemaBuilder
+
         return CreateSchemaBuilder(self._db, CreateSchemaNode(name_of(name, "a schema name")))
 
     def drop_schema(self, name: str) -> DropSchemaBuilder:
+        from .schemas import DropSchemaBuilder
+
         return DropSchemaBuilder(self._db, DropSchemaNode(name_of(name, "a schema name")))
 
     # ----------------------------------------------------------------- types
@@ -112,15 +124,21 @@ class SchemaModule:
         """``create_type("mood").as_enum(["happy", "sad"])``, or ``create_type(enum_type(...))``.
 
         PostgreSQL creates the type; MySQL and SQLite need none (nothing is emitted)."""
+        from .types import CreateTypeBuilder
+
         if isinstance(name, EnumTypeNode):
             return CreateTypeBuilder(self._db, CreateTypeNode(qualify(name.name, self._schema), name.values))
         return CreateTypeBuilder(self._db, CreateTypeNode(self._name(name, "a type name")))
 
     def alter_type(self, name: str | EnumTypeNode) -> AlterTypeBuilder:
+        from .types import AlterTypeBuilder
+
         ident = qualify(name.name, self._schema) if isinstance(name, EnumTypeNode) else self._name(name, "a type name")
         return AlterTypeBuilder(self._db, AlterTypeNode(ident))
 
     def drop_type(self, name: str | EnumTypeNode) -> DropTypeBuilder:
+        from .types import DropTypeBuilder
+
         ident = qualify(name.name, self._schema) if isinstance(name, EnumTypeNode) else self._name(name, "a type name")
         return DropTypeBuilder(self._db, DropTypeNode(ident))
 
@@ -128,10 +146,16 @@ class SchemaModule:
 
     def create_sequence(self, name: str) -> CreateSequenceBuilder:
         """PostgreSQL and MariaDB 10.3+: ``create_sequence("order_no").start_with(1000).increment_by(10)``."""
+        from .sequence import CreateSequenceBuilder
+
         return CreateSequenceBuilder(self._db, CreateSequenceNode(self._name(name, "a sequence name")))
 
     def alter_sequence(self, name: str) -> AlterSequenceBuilder:
+        from .sequence import AlterSequenceBuilder
+
         return AlterSequenceBuilder(self._db, AlterSequenceNode(self._name(name, "a sequence name")))
 
     def drop_sequence(self, name: str) -> DropSequenceBuilder:
+        from .sequence import DropSequenceBuilder
+
         return DropSequenceBuilder(self._db, DropSequenceNode(self._name(name, "a sequence name")))

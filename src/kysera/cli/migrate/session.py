@@ -151,8 +151,9 @@ _RUN_MODULES = (
     "kysera.schema.module",
     "kysera.dialects.support",
 )
-#: and what applying migrations adds: the safety analysis of the gate
-_APPLY_MODULES = ("kysera.safety.analyzer", "kysera.safety.rules")
+#: and what applying migrations adds: the safety analysis of the gate (its rule catalogue loads
+#: with the first finding, which most runs never make)
+_APPLY_MODULES = ("kysera.safety.analyzer",)
 
 
 def _import_run_modules(state: State, applies: bool) -> None:
