@@ -66,14 +66,15 @@ class State:
             self.out.detail(f"database: {resolved.url.redacted()} (from {resolved.source})")
         return resolved
 
-    def connect(self, *, read_only: bool = False) -> Database:
+    def connect(self, *, read_only: bool = False, start_work: bool = True) -> Database:
         """Open the database. ``read_only``: a SQLite file that does not exist yet is not
-        created; an empty in-memory database stands in for it (status, dry runs)."""
+        created; an empty in-memory database stands in for it (status, dry runs).
+        ``start_work``: a command that writes ends its start-up here (see :func:`work_begins`)."""
         import os
 
         from ..database import connect
 
-        if not read_only:
+        if start_work and not read_only:
             work_begins()
         url = self.resolve_url().url
         path = url.database

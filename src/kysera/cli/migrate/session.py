@@ -60,8 +60,14 @@ class Session:
         self.migrations = load_project_migrations(
             state, meanwhile=lambda: _import_run_modules(state, applies), cache_later=True
         )
-        work_begins()  # after loading: the migrations are frozen with the rest of start-up
-        self.db = state.connect(read_only=read_only)
+        # Start-up is over once the migrations are loaded: they are frozen with the rest of it.
+        # A command that applies them dry-runs every pending one first (the safety gate) and
+        # keeps the statements for the run: that is start-up too, so the collector comes back
+        # with the first migration (or never, when nothing runs).
+        self._collector_off = applies
+        if not applies:
+            work_begins()
+        self.db = state.connect(read_only=read_only, start_work=not applies)
         from .. import watchdog
 
         self._peer: Database | None = None  # the watchdog's own connection, opened when needed
@@ -105,6 +111,9 @@ class Session:
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
+        if self._collector_off:
+            self._collector_off = False
+            work_begins()
         self._watchdog.started(migration.name)
         if self.out.verbose:
             self.out.detail(f"{'applying' if direction == 'up' else 'rolling back'} {migration.name} ...")
