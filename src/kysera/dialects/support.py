@@ -11,8 +11,7 @@ from it by :func:`render_markdown` (``python -m kysera.dialects.support`` prints
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ..errors import UnsupportedError
 
@@ -30,8 +29,7 @@ ENGINE_NAMES: dict[EngineKey, str] = {
 Level = Literal["yes", "emulated", "ignored", "no"]
 
 
-@dataclass(frozen=True)
-class Support:
+class Support(NamedTuple):
     """How one engine handles one feature.
 
     ``text`` is the nearest alternative (``no``), how kysera does it (``emulated``), why nothing is
@@ -67,8 +65,7 @@ def no(alternative: str) -> Support:
     return Support("no", alternative)
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(NamedTuple):
     name: str
     section: str
     #: how the user asks for it, as written in the docs and in error messages
@@ -77,13 +74,14 @@ class Feature:
     mysql: Support
     mariadb: Support
     sqlite: Support
-    #: the operation is a description, not code (the docs do not set it in backticks)
+    #: the operation is a description, not code (the docs do not set it in backticks); see
+    #: :attr:`in_prose`, which also recognises one from its spelling
     prose: bool = False
 
-    def __post_init__(self) -> None:
+    @property
+    def in_prose(self) -> bool:
         # "sequences (create_sequence(name), ...)": a description with the calls in parentheses
-        if re.match(r"^[A-Za-z][A-Za-z ]* \(", self.operation) and not self.prose:
-            object.__setattr__(self, "prose", True)
+        return self.prose or re.match(r"^[A-Za-z][A-Za-z ]* \(", self.operation) is not None
 
     def on(self, engine: EngineKey) -> Support:
         found: Support = getattr(self, engine)
@@ -587,7 +585,7 @@ def render_markdown() -> str:
             lines.append("| operation | " + " | ".join(ENGINE_NAMES[e] for e in ENGINES) + " |")
             lines.append("|---" * (len(ENGINES) + 1) + "|")
         op = f.operation.replace("|", "\\|")
-        lines.append(f"| {op if f.prose else f'`{op}`'} | " + " | ".join(_cell(f.on(e)) for e in ENGINES) + " |")
+        lines.append(f"| {op if f.in_prose else f'`{op}`'} | " + " | ".join(_cell(f.on(e)) for e in ENGINES) + " |")
     return "\n".join(lines) + "\n"
 
 
