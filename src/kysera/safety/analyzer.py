@@ -51,9 +51,12 @@ if TYPE_CHECKING:
     from ..dialects.mysql_online import Method, Verdict
     from . import raw
 
+# Patterns are compiled on first use (through re's cache): most runs never need them, and
+# compiling them all at import cost more than the rest of this module.
 #: a column name a recipe can spell as a plain string (not an expression, not a placeholder)
-_NAME = re.compile(r"[^\W\d]\w*")
-ALLOW_DIRECTIVE = re.compile(r"kysera:allow\s+([A-Za-z0-9_,\- ]+)", re.I)
+_NAME = r"[^\W\d]\w*"
+#: ``-- kysera:allow KS102, KS201`` in SQL text (match it ignoring case)
+ALLOW_DIRECTIVE = r"kysera:allow\s+([A-Za-z0-9_,\- ]+)"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ class SafetyOptions:
     allow: frozenset[str] = field(default_factory=frozenset)
 
 
-_VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\(", re.I)
+#: a default computed per row (match it ignoring case)
+_VOLATILE = r"\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\("
 
 
 class _Analysis:
@@ -280,7 +284,7 @@ class _Analysis:
                      index=node.name.name or "idx")
             return
         names = [f"{c.column} desc" if c.descending else c.column
-                 for c in node.columns if isinstance(c.column, str) and _NAME.fullmatch(c.column)]
+                 for c in node.columns if isinstance(c.column, str) and re.fullmatch(_NAME, c.column)]
         self.add("KS201", stmt, node.table,
                  f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}: writes wait while the index builds",
                  index=node.name.name or "idx", unique=".unique()" if node.unique else "",
@@ -341,7 +345,7 @@ class _Analysis:
                 self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: {how}", column=col.name)
         default_text = _text(col.default)
         if col.default is not None and isinstance(col.default, RawNode):
-            volatile = bool(_VOLATILE.search(default_text))
+            volatile = re.search(_VOLATILE, default_text, re.I) is not None
             if self.pg and (volatile or (self.version and self.version < (11,))):
                 self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
             elif self.my and not _is_constant(default_text) and not (verdict is not None and verdict.method == "instant"):
@@ -457,7 +461,7 @@ def _first_words(text: str) -> str:
     return words + (" ..." if len(text.split()) > 6 else "")
 
 
-_VARCHAR = re.compile(r"^(?:varchar|character varying|nvarchar)\s*(?:\((\d+)\))?$")
+_VARCHAR = r"^(?:varchar|character varying|nvarchar)\s*(?:\((\d+)\))?$"
 _INT_SIZE = {"smallint": 2, "int2": 2, "tinyint": 1, "mediumint": 3, "integer": 4, "int": 4, "int4": 4, "bigint": 8, "int8": 8}
 
 
@@ -468,7 +472,7 @@ def _type_change(old: str | None, new: str) -> str:
     old_n = re.sub(r"\s+", " ", old.strip().lower())
     old_n = re.sub(r"\((\d+)\) unsigned", r"(\1)", old_n)
     new_n = re.sub(r"\s+", " ", new.strip().lower())
-    ov, nv = _VARCHAR.match(old_n), _VARCHAR.match(new_n)
+    ov, nv = re.match(_VARCHAR, old_n), re.match(_VARCHAR, new_n)
     if ov and (nv or new_n == "text"):
         old_len = int(ov.group(1)) if ov.group(1) else None
         new_len = int(nv.group(1)) if nv and nv.group(1) else None
@@ -492,7 +496,7 @@ def _inline_allows(stmt: CompiledStatement) -> set[str]:
     if not (node is None or isinstance(node, RawNode)):
         return set()
     found: set[str] = set()
-    for m in ALLOW_DIRECTIVE.finditer(stmt.sql):
+    for m in re.finditer(ALLOW_DIRECTIVE, stmt.sql, re.I):
         found.update(code.strip().upper() for code in re.split(r"[,\s]+", m.group(1)) if code.strip())
     return found
 
