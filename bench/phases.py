@@ -1,6 +1,6 @@
 """Where ``kysera migrate up`` spends its time, phase by phase, next to the floor.
 
-    .venv/bin/python bench/phases.py [--n 1000] [--runs 9] [--dir /dev/shm] [--valgrind]
+    .venv/bin/python bench/phases.py [--n 1000] [--runs 9] [--dir /dev/shm] [--cold] [--valgrind]
 
 Builds the workload of ``bench/peers_bench.py`` (migration *i* creates ``t_i`` and an index on
 it) in a temporary folder, on tmpfs when there is one (no fsync then hides the CPU), and runs
@@ -15,10 +15,15 @@ it) in a temporary folder, on tmpfs when there is one (no fsync then hides the C
 The floor of ``peers_bench.py`` (the same DDL and history rows from a bare script) runs alongside.
 
 By default it prints wall-clock medians of ``--runs`` rounds, after one round that writes the
-folder's code cache (as every later run of the real command finds it). ``--valgrind`` counts the
+folder's code cache (as every later run of the real command finds it); ``--cold`` deletes that
+cache before each run, as in ``peers_bench.py``, whose rounds write new projects (the files then
+compile, a forked child doing most of it, and the cache is written at the end; on a project
+folder in tmpfs there is no disk for that to wait on). ``--valgrind`` counts the
 instructions instead (``valgrind --tool=cachegrind``: one run per phase, each stopping the child
 at the end of that phase): the same to within 0.05% from run to run, so a change of 2%
 shows, where wall-clock medians on a shared machine move by 20%. It takes a minute or two.
+It counts only the parent process, so with ``--cold`` its figures depend on how the work fell
+between the parent and the compiling child: use wall-clock times for first runs.
 """
 
 from __future__ import annotations
