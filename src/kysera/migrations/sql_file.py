@@ -111,7 +111,7 @@ def sql_allow_directives(text: str) -> list[str]:
     from ..safety.analyzer import ALLOW_DIRECTIVE
 
     codes: list[str] = []
-    for match in re.finditer(ALLOW_DIRECTIVE, text, re.I):
+    for match in re.finditer(ALLOW_DIRECTIVE, text):
         codes.extend(c for c in re.split(r"[,\s]+", match.group(1)) if c)
     return codes
 
