@@ -190,7 +190,7 @@ def fresh_database(engine: str, root: Path, tool: str) -> str:
         return f"sqlite:///{path}"
     import psycopg
 
-    name = f"{PG_DB}_{tool}"
+    name = _pg_database(tool)
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
@@ -203,7 +203,12 @@ def drop_databases(tools: list[str]) -> None:
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         for tool in tools:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}_{tool} WITH (FORCE)")
+            conn.execute(f"DROP DATABASE IF EXISTS {_pg_database(tool)} WITH (FORCE)")
+
+
+def _pg_database(tool: str) -> str:
+    """The PostgreSQL database a tool's rounds use (made new for each run, dropped at the end)."""
+    return f"{PG_DB}_{tool}"
 
 
 def ensure_side_venv(venv: Path) -> None:
