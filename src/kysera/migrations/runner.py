@@ -948,25 +948,26 @@ class MigrationRunner:
         self.logger.debug("running %s %s", direction, migration.name)
         if not atomic:
             self._mark_running(migration, direction, batch)
-        listener = step.statements.append  # what the code runs, as it runs it
         replay = self._replays.pop(migration.name, None) if direction == "up" and atomic else None
         started = time.perf_counter()
         try:
             if replay is None or not self._replay(replay, migration, batch, started, step):
-                self.db.listeners.append(listener)
-                with self.db.transaction() if in_tx else nullcontext():
-                    fn(self.db)
-                    _remove(self.db.listeners, listener)
-                    self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
+                listeners = self.db.listeners
+                listener = step.statements.append  # what the code runs, as it runs it
+                listeners.append(listener)
+                try:
+                    with self.db.transaction() if in_tx else nullcontext():
+                        fn(self.db)
+                        _remove(listeners, listener)  # the history row is not the migration's
+                        self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
+                finally:
+                    _remove(listeners, listener)
         except Exception as exc:
-            _remove(self.db.listeners, listener)
             step.duration = time.perf_counter() - started
             step.status = "failed"
             result.steps.append(step)
             result.failed.append(migration.name)
             self._failed(migration, direction, exc, step, in_tx, atomic, result)
-        finally:
-            _remove(self.db.listeners, listener)
         step.duration = time.perf_counter() - started
         result.steps.append(step)
         result.executed.append(migration.name)
@@ -1171,10 +1172,8 @@ class MigrationRunner:
 
 
 def _remove(listeners: list[Callable[[CompiledStatement], None]], listener: Callable[[CompiledStatement], None]) -> None:
-    try:
+    if listener in listeners:
         listeners.remove(listener)
-    except ValueError:
-        pass
 
 
 _DML_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
