@@ -155,3 +155,29 @@ def test_sqlite_dates_are_iso_text_without_deprecation_warnings() -> None:
         at = datetime.datetime(2026, 11, 29, 8, 30, 1, 5, tzinfo=datetime.UTC)
         db.insert_into("t").values({"d": datetime.date(2026, 11, 29), "ts": at}).execute()
         assert db.fetch("SELECT d, ts FROM t") == [{"d": "2026-11-29", "ts": "2026-11-29 08:30:01.000005+00:00"}]
+
+
+@pytest.mark.parametrize("imported_first", [True, False])
+def test_sqlite_binds_decimals_as_exact_text(imported_first: bool) -> None:
+    """Decimals are bound as their text (SQLite's NUMERIC affinity converts it), also on a
+    connection opened before ``decimal`` was imported (kysera imports it only when it is)."""
+    code = (
+        "import sys\n"
+        + ("import decimal\n" if imported_first else "")
+        + "from kysera import connect\n"
+        "db = connect('sqlite://')\n"
+        "assert 'decimal' in sys.modules or not " + repr(imported_first) + "\n"
+        "import decimal\n"
+        "db.execute('CREATE TABLE t (price numeric, label text)')\n"
+        "db.insert_into('t').values({'price': decimal.Decimal('12.50'), 'label': decimal.Decimal('0.1')}).execute()\n"
+        "db.execute('INSERT INTO t VALUES (?, ?)', [decimal.Decimal('3'), 'x'])\n"
+        "print(db.fetch('SELECT price, label FROM t ORDER BY price'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[{'price': 3, 'label': 'x'}, {'price': 12.5, 'label': '0.1'}]"
+
+
+def test_sqlite_connection_does_not_import_decimal() -> None:
+    code = "import sys\nfrom kysera import connect\nconnect('sqlite://').execute('SELECT 1')\nprint('decimal' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -14,8 +14,8 @@ statements inside a kysera transaction.
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -299,7 +299,12 @@ class SqliteConnection:
         return self._conn
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
-        cur = self._conn.execute(sql, tuple(params) if params else ())
+        try:
+            cur = self._conn.execute(sql, tuple(params) if params else ())
+        except sqlite3.ProgrammingError:
+            if not params or not _adapt_decimals():
+                raise
+            cur = self._conn.execute(sql, tuple(params))  # a Decimal, bound now that it can be
         description = cur.description
         if description is None:  # DDL, writes, transaction control: no rows to read
             return [], cur.rowcount
@@ -325,6 +330,23 @@ class SqliteConnection:
         return isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error)
 
 
+def _adapt_decimals() -> bool:
+    """Bind ``decimal.Decimal`` values as their exact text (SQLite's NUMERIC affinity converts
+    it); True when that was set up just now. Only once ``decimal`` is imported: a value of that
+    type cannot exist before, and importing it costs a command's start-up 2-3 ms. A connection
+    opened earlier calls this again when binding a parameter fails."""
+    global _decimals_adapted
+    module = sys.modules.get("decimal")
+    if _decimals_adapted or module is None:
+        return False
+    sqlite3.register_adapter(module.Decimal, str)
+    _decimals_adapted = True
+    return True
+
+
+_decimals_adapted = False
+
+
 def _broken_keys(rows: list[Row]) -> str:
     shown = ", ".join(f"{r.get('table')} row {r.get('rowid')} -> {r.get('parent')}" for r in rows[:5])
     return f"{len(rows)} row(s) break a foreign key ({shown})"
@@ -345,7 +367,7 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     target = path
     if options and not path.startswith("file:"):
         target = "file:" + path + "?" + "&".join(f"{k}={v}" for k, v in options.items())
-    sqlite3.register_adapter(decimal.Decimal, str)  # exact text; SQLite's NUMERIC affinity converts it
+    _adapt_decimals()
     # the text sqlite3's own date and datetime adapters write, without their DeprecationWarning
     # (Python 3.12+): '2026-11-29' and '2026-11-29 08:30:00[.ffffff][+00:00]'
     sqlite3.register_adapter(_dt.date, _dt.date.isoformat)
