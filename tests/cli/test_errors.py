@@ -146,3 +146,10 @@ def test_status_does_not_create_a_sqlite_file(tmp_path: Path) -> None:
     assert status_json()["pending"] == NAMES[:2]
     assert kysera("migrate", "up", "--dry-run").exit_code == 0
     assert not (tmp_path / "later.db").exists()
+
+
+def test_unknown_command_suggests_the_nearest() -> None:
+    assert_clean_error(kysera("migrate", "upp"), 2, "No such command 'upp'; did you mean 'up'?")
+    assert_clean_error(kysera("migrate", "stauts"), 2, "did you mean 'status'?")
+    assert_clean_error(kysera("dbb"), 2, "did you mean 'db'?")
+    assert_clean_error(kysera("migrate", "zzz"), 2, "No such command 'zzz'; the commands are ", "status")
