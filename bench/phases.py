@@ -1,6 +1,7 @@
 """Where ``kysera migrate up`` spends its time, phase by phase, next to the floor.
 
     .venv/bin/python bench/phases.py [--n 1000] [--runs 9] [--dir /dev/shm] [--cold] [--valgrind]
+    .venv/bin/python bench/phases.py --fresh [--settle 10] [--runs 9]
 
 Builds the workload of ``bench/peers_bench.py`` (migration *i* creates ``t_i`` and an index on
 it) in a temporary folder, on tmpfs when there is one (no fsync then hides the CPU), and runs
@@ -24,6 +25,12 @@ at the end of that phase): the same to within 0.05% from run to run, so a change
 shows, where wall-clock medians on a shared machine move by 20%. It takes a minute or two.
 It counts only the parent process, so with ``--cold`` its figures depend on how the work fell
 between the parent and the compiling child: use wall-clock times for first runs.
+
+``--fresh`` runs as ``peers_bench.py`` does: every round writes a new project on disk (the system's
+temporary folder unless ``--dir`` says otherwise), flushes the disk, waits ``--settle`` seconds,
+then runs kysera (a first run) and the floor, in turns. Start-up is CPU work, and right after a
+quiet spell it runs about a third slower than back to back (session 12 in ``bench/README.md``):
+this mode shows the phases at that price, next to the ratio of the whole processes.
 """
 
 from __future__ import annotations
@@ -134,18 +141,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="migrations in the workload")
     parser.add_argument("--runs", type=int, default=9, help="rounds for the wall-clock medians")
-    default_dir = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
-    parser.add_argument("--dir", default=default_dir, help="where the project goes (default: tmpfs when there is one)")
+    tmpfs = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    parser.add_argument(
+        "--dir", default=None, help="where the project goes (default: tmpfs when there is one; with --fresh, the disk)"
+    )
     parser.add_argument("--valgrind", action="store_true", help="count instructions per phase instead of timing")
     parser.add_argument(
         "--cold",
         action="store_true",
         help="every run is a first run, without the folder's code cache (as in peers_bench.py, whose rounds write new projects)",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="a new project on disk for every round, flushed and left --settle seconds before the runs (as in peers_bench.py)",
+    )
+    parser.add_argument("--settle", type=float, default=10.0, help="with --fresh: seconds of quiet before each round's runs")
     args = parser.parse_args()
     if args.valgrind and shutil.which("valgrind") is None:
         raise SystemExit("--valgrind needs valgrind on the PATH (Debian: apt-get install valgrind)")
-    with tempfile.TemporaryDirectory(prefix="kysera-phases-", dir=args.dir) as tmp:
+    if args.fresh:
+        if args.valgrind:
+            raise SystemExit("--fresh measures time; it does not go with --valgrind")
+        report_fresh(args.n, args.runs, args.dir or tempfile.gettempdir(), args.settle)
+        return
+    with tempfile.TemporaryDirectory(prefix="kysera-phases-", dir=args.dir or tmpfs) as tmp:
         project = Path(tmp) / "project"
         kysera_project(project, args.n, f"sqlite:///{project / 'bench.db'}")
         (project / "floor.py").write_text(FLOOR)
@@ -154,6 +174,40 @@ def main() -> None:
             report_instructions(project, args.cold)
         else:
             report_times(project, args.runs, args.cold)
+
+
+def report_fresh(n: int, runs: int, where: str, settle: float) -> None:
+    """Rounds of ``peers_bench.py``'s kind: a new project, a flush, ``settle`` seconds of quiet,
+    then kysera (a first run) and the floor, whichever went second last time going first."""
+    samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    kysera: list[float] = []
+    floor: list[float] = []
+    for turn in range(runs):
+        with tempfile.TemporaryDirectory(prefix="kysera-phases-", dir=where) as tmp:
+            project = Path(tmp) / "project"
+            kysera_project(project, n, f"sqlite:///{project / 'bench.db'}")
+            (project / "floor.py").write_text(FLOOR)
+            os.sync()
+            time.sleep(settle)
+            for tool in (("kysera", "floor") if turn % 2 == 0 else ("floor", "kysera")):
+                if tool == "floor":
+                    floor.append(run_floor(project, False)[0])
+                    continue
+                started = time.perf_counter()
+                marks, _ = run_kysera(project, "never", False, cold=True)
+                kysera.append((time.perf_counter() - started) * 1000)
+                for phase in PHASES:
+                    samples[phase].append(marks[phase])
+    print(f"kysera migrate up, {n} new migrations, a new project per round after {settle:g} s of quiet, medians of {runs} rounds:")
+    previous = 0.0
+    for phase in PHASES:
+        at = statistics.median(samples[phase])
+        print(f"  {phase:<9} {at:8.1f}   (+{at - previous:.1f})")
+        previous = at
+    paired = statistics.median(k / f for k, f in zip(kysera, floor, strict=True))
+    print(f"  whole processes: kysera {statistics.median(kysera):.1f} ms, the floor {statistics.median(floor):.1f} ms")
+    print(f"  kysera / floor: {statistics.median(kysera) / statistics.median(floor):.2f} by medians, {paired:.2f} paired")
+    print(json.dumps({"kysera": samples, "kysera_ms": kysera, "floor": floor}), file=sys.stderr)
 
 
 def report_times(project: Path, runs: int, cold: bool) -> None:
