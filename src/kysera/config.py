@@ -265,8 +265,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in data:
         if key not in allowed:
+            head, dot, rest = key.partition(".")
+            hint = (
+                f" (a quoted key is one name: write {head}.{rest} = ... without the quotes)"
+                if dot and head in allowed
+                else ""
+            )
             raise ConfigurationError(
-                f"{where}: unknown key {key!r}; expected one of: {', '.join(allowed)}"
+                f"{where}: unknown key {key!r}; expected one of: {', '.join(allowed)}{hint}"
             )
 
 

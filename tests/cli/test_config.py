@@ -115,6 +115,12 @@ def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
         load_settings(cwd=tmp_path)
 
 
+def test_quoted_dotted_key_says_to_drop_the_quotes(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text('[env.prod]\n"database.url" = "sqlite:///x.db"\n')
+    with pytest.raises(ConfigurationError, match=r"unknown key 'database.url'.*write database.url = \.\.\. without the quotes"):
+        load_settings(env="prod", cwd=tmp_path)
+
+
 def test_explicit_config_path(tmp_path: Path) -> None:
     other = tmp_path / "conf" / "other.toml"
     other.parent.mkdir()
