@@ -159,17 +159,22 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
     if not isinstance(envs_raw, dict):
         raise ConfigurationError(f"{where}: 'env' must be a table of [env.NAME] sections")
     environments = tuple(sorted(envs_raw))
+    # every [env.NAME] section is checked, not only the one in use: a mistake in the production
+    # section shows up in every command, not first in the deploy that names it (its ${VAR}s
+    # are only read when it is used)
+    overrides: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, section in envs_raw.items():
+        if not isinstance(section, dict):
+            raise ConfigurationError(f"{where}: [env.{name}] must be a table")
+        _check_keys(section, ("database", "migrations", "safety"), f"{where} [env.{name}]")
+        overrides[name] = _sections(section, f"{where} [env.{name}]", f"env.{name}.")
     if env is not None:
         if env not in envs_raw:
             known = ", ".join(environments) if environments else "none are defined"
             raise ConfigurationError(
                 f"unknown environment {env!r} in {where}; known environments: {known}"
             )
-        section = envs_raw[env]
-        if not isinstance(section, dict):
-            raise ConfigurationError(f"{where}: [env.{env}] must be a table")
-        _check_keys(section, ("database", "migrations", "safety"), f"{where} [env.{env}]")
-        for name, values in _sections(section, f"{where} [env.{env}]", f"env.{env}.").items():
+        for name, values in overrides[env].items():
             base[name] = {**base.get(name, {}), **values}
     root = path.parent
     database = base.get("database", {})

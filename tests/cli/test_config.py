@@ -121,6 +121,23 @@ def test_quoted_dotted_key_says_to_drop_the_quotes(tmp_path: Path) -> None:
         load_settings(env="prod", cwd=tmp_path)
 
 
+def test_every_env_section_is_checked_but_only_the_used_one_expanded(tmp_path: Path) -> None:
+    """A mistake in [env.production] shows without --env production; its ${VAR}s need not be set."""
+    (tmp_path / "kysera.toml").write_text(
+        '[database]\nurl = "sqlite:///dev.db"\n'
+        '[env.production.database]\nurl = "${KYSERA_TEST_UNSET_PRODUCTION_URL}"\n'
+    )
+    assert load_settings(cwd=tmp_path).url == "sqlite:///dev.db"
+    with pytest.raises(ConfigurationError, match="KYSERA_TEST_UNSET_PRODUCTION_URL"):
+        load_settings(env="production", cwd=tmp_path)
+    (tmp_path / "kysera.toml").write_text('[database]\nurl = "sqlite:///dev.db"\n[env.production.databse]\nurl = "x"\n')
+    with pytest.raises(ConfigurationError, match=r"\[env.production\]: unknown key 'databse'"):
+        load_settings(cwd=tmp_path)
+    (tmp_path / "kysera.toml").write_text('[env.production.migrations]\nlock_timeout = "soon"\n')
+    with pytest.raises(ConfigurationError, match=r"env\.production\.migrations\.lock_timeout must be a number"):
+        load_settings(cwd=tmp_path)
+
+
 def test_explicit_config_path(tmp_path: Path) -> None:
     other = tmp_path / "conf" / "other.toml"
     other.parent.mkdir()
