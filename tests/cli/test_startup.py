@@ -209,3 +209,19 @@ def test_the_entry_point_and_the_group_can_be_imported_from_the_package() -> Non
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_only_the_console_command_keeps_its_objects_until_exit(tmp_path: Path) -> None:
+    """``kysera`` (the process) skips freeing what a run built, since it ends with os._exit; the
+    same commands run in-process, as by click's CliRunner, keep nothing: no memory grows."""
+    import kysera.cli as package
+
+    from .conftest import kysera
+
+    project(f"sqlite:///{tmp_path / 'app.db'}", count=3)
+    assert kysera("migrate", "up").exit_code == 0
+    assert kysera("migrate", "down", "--steps", "1").exit_code == 0
+    assert package._kept is None
+    done = kysera_process("migrate", "up")
+    assert done.returncode == 0, done.stderr
+    assert "Applied 1 migration" in done.stdout

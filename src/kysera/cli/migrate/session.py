@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .. import keep_until_exit
 from ..common import (
     State,
     work_begins,
@@ -108,6 +109,7 @@ class Session:
                 self._peer.close()
             self.db.close()
             save_deferred()
+            keep_until_exit(self)  # the runner and its migrations: freed by the process's end
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
@@ -254,6 +256,7 @@ def _show_backfill_progress(out: Output) -> None:
 
 
 def print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
+    keep_until_exit(result)
     if out.json_mode:
         out.json({"ok": True, **result.as_dict()})
         return
@@ -277,6 +280,7 @@ def print_findings(out: Output, findings: list[Finding], *, show_info: bool = Fa
 
 
 def print_summary(out: Output, result: MigrationResult, done: str, nothing: str) -> None:
+    keep_until_exit(result)  # every statement run, with its nodes: freed by the process's end
     if out.json_mode:
         out.json({"ok": True, **result.as_dict()})
         return
