@@ -174,6 +174,36 @@ def test_many_new_files_compile_in_two_processes_and_run(tmp_path: Path, paralle
     assert parallel == []  # all cached now: nothing to compile
 
 
+def test_the_helpers_code_is_cached_as_it_arrived_and_not_compiled_again(
+    tmp_path: Path, parallel: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache file keeps the compiling child's code as the child sent it (not marshalled a
+    second time), next to the parent's own; the next load compiles nothing."""
+    import marshal
+
+    from kysera.migrations import code_cache
+
+    folder = tmp_path / "migrations"
+    for i in range(300):
+        write(folder, f"{i:03d}_t{i}.py", _migration(f"t{i}"))
+    load_migrations(folder)
+    assert parallel == [300]
+    (name,) = _cache_files(folder)
+    blob = (folder / "__pycache__" / name).read_bytes()
+    _, own, parts = marshal.loads(blob[len(code_cache._FORMAT) :])
+    from_child = [names[i] for names, part in parts for i, *_ in marshal.loads(part)]
+    assert from_child, "the child compiled part of 300 files"
+    assert sorted({*own, *from_child}) == sorted(f"{i:03d}_t{i}.py" for i in range(300))
+
+    def never(path: str, data: bytes) -> object:
+        raise AssertionError(f"{path} compiled again")
+
+    monkeypatch.setattr(code_cache, "_compile", never)
+    loaded = load_migrations(folder)
+    assert len(loaded) == 300
+    assert parallel == [300]  # no second helper either
+
+
 def test_syntax_errors_in_either_half_are_reported(tmp_path: Path, parallel: list[int]) -> None:
     from kysera.migrations import MigrationLoadError
 

@@ -22,9 +22,13 @@ from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 #: changes whenever the layout below changes
-_FORMAT = b"KYSERA-CODE-1\n" + MAGIC_NUMBER
+_FORMAT = b"KYSERA-CODE-2\n" + MAGIC_NUMBER
 
 Entry = tuple[int, int, types.CodeType]  # mtime_ns, size, code
+#: what a compiling child sent, as it sent it: the file names it was given, and the marshalled
+#: list of (index into those names, mtime_ns, size, code) it compiled. The cache file holds such
+#: parts as they are, so a first run does not marshal that code a second time to write it.
+Part = tuple[list[str], bytes]
 
 
 class CodeCache:
@@ -42,6 +46,9 @@ class CodeCache:
         self._helper: _Helper | None = None
         #: the helper was started by :func:`compile_ahead`, so the cache looked stale
         self._ahead = False
+        #: the helper's code as it sent it, and the files whose code in ``_new`` came from it
+        self._part: Part | None = None
+        self._from_part: set[str] = set()
 
     def _read(self) -> dict[str, Entry]:
         if self.path is None:
@@ -54,10 +61,17 @@ class CodeCache:
         if not blob.startswith(_FORMAT):
             return {}
         try:
-            folder, entries = marshal.loads(memoryview(blob)[len(_FORMAT) :])
-        except (EOFError, ValueError, TypeError):
+            folder, entries, parts = marshal.loads(memoryview(blob)[len(_FORMAT) :])
+            if folder != self.folder or not isinstance(entries, dict):
+                return {}
+            merged: dict[str, Entry] = {}
+            for names, part in parts:
+                for i, mtime_ns, size, code in marshal.loads(part):
+                    merged[names[i]] = (mtime_ns, size, code)
+        except (EOFError, ValueError, TypeError, IndexError):
             return {}  # a damaged cache is a missing one
-        return entries if folder == self.folder and isinstance(entries, dict) else {}
+        merged.update(entries)  # the parent's own entries are the newer ones
+        return merged
 
     def _cached(self, name: str, stat: os.stat_result) -> types.CodeType | None:
         return _code_for(self._old.get(name), stat)
@@ -84,12 +98,18 @@ class CodeCache:
         code = self._cached(name, stat)
         if code is None:
             helper = self._helper
+            from_part = False
             if helper is not None and not helper.claim(name):
                 # compiled by the helper from the file as it was then: the same file still?
                 code = _code_for(helper.collect().get(name), stat)
+                from_part = code is not None
             if code is None:
                 code = _compile(path, data)  # SyntaxError propagates
             self._compiled = True
+            if from_part:
+                self._from_part.add(name)
+            else:
+                self._from_part.discard(name)
         if stat.st_size == len(data):  # not rewritten between the stat and the read
             self._new[name] = (stat.st_mtime_ns, stat.st_size, code)
         return code
@@ -99,6 +119,7 @@ class CodeCache:
         (loading stopped early, or every file was found compiled) is not needed."""
         if self._helper is not None:
             self._helper.stop()
+            self._part = self._helper.part
             self._helper = None
 
     def save(self, *, later: bool = False) -> None:
@@ -135,7 +156,12 @@ class CodeCache:
 
     def _write(self) -> None:
         assert self.path is not None
-        blob = _FORMAT + marshal.dumps((self.folder, self._new))
+        own, parts = self._new, []
+        if self._part is not None and self._from_part:
+            # the helper's code goes in as it arrived; the rest is this process's own
+            own = {name: entry for name, entry in self._new.items() if name not in self._from_part}
+            parts = [self._part]
+        blob = _FORMAT + marshal.dumps((self.folder, own, parts))
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
@@ -210,6 +236,8 @@ class _Helper:
         self.folder = folder
         self.position = {name: i for i, name in enumerate(names)}
         self._done: dict[str, Entry] | None = None
+        #: what the child sent, for the cache file (:data:`Part`); None until it sent it whole
+        self.part: Part | None = None
 
     def claim(self, name: str) -> bool:
         """Take ``name`` to compile here: False when the child has taken it already."""
@@ -247,6 +275,7 @@ class _Helper:
         if isinstance(compiled, list):
             for i, mtime_ns, size, code in compiled:
                 self._done[self.names[i]] = (mtime_ns, size, code)
+            self.part = (self.names, blob)
         return self._done
 
     def stop(self) -> None:
