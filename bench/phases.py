@@ -176,6 +176,15 @@ def main() -> None:
             report_times(project, args.runs, args.cold)
 
 
+def print_phase_medians(samples: dict[str, list[float]]) -> None:
+    """Each phase's median moment, and how long after the previous one it came."""
+    previous = 0.0
+    for phase in PHASES:
+        at = statistics.median(samples[phase])
+        print(f"  {phase:<9} {at:8.1f}   (+{at - previous:.1f})")
+        previous = at
+
+
 def report_fresh(n: int, runs: int, where: str, settle: float) -> None:
     """Rounds of ``peers_bench.py``'s kind: a new project, a flush, ``settle`` seconds of quiet,
     then kysera (a first run) and the floor, whichever went second last time going first."""
@@ -199,11 +208,7 @@ def report_fresh(n: int, runs: int, where: str, settle: float) -> None:
                 for phase in PHASES:
                     samples[phase].append(marks[phase])
     print(f"kysera migrate up, {n} new migrations, a new project per round after {settle:g} s of quiet, medians of {runs} rounds:")
-    previous = 0.0
-    for phase in PHASES:
-        at = statistics.median(samples[phase])
-        print(f"  {phase:<9} {at:8.1f}   (+{at - previous:.1f})")
-        previous = at
+    print_phase_medians(samples)
     paired = statistics.median(k / f for k, f in zip(kysera, floor, strict=True))
     print(f"  whole processes: kysera {statistics.median(kysera):.1f} ms, the floor {statistics.median(floor):.1f} ms")
     print(f"  kysera / floor: {statistics.median(kysera) / statistics.median(floor):.2f} by medians, {paired:.2f} paired")
@@ -220,11 +225,7 @@ def report_times(project: Path, runs: int, cold: bool) -> None:
         floor.append(run_floor(project, False)[0])
     first = ", first runs (no code cache)" if cold else ""
     print(f"kysera migrate up, {count_migrations(project)} new migrations{first}, medians of {runs} rounds (ms since the child started):")
-    previous = 0.0
-    for phase in PHASES:
-        at = statistics.median(samples[phase])
-        print(f"  {phase:<9} {at:8.1f}   (+{at - previous:.1f})")
-        previous = at
+    print_phase_medians(samples)
     print(f"  the floor, whole process: {statistics.median(floor):.1f} ms")
     print(json.dumps({"kysera": samples, "floor": floor}), file=sys.stderr)
 
