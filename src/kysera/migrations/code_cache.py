@@ -335,6 +335,8 @@ def _start_helper(files: list[tuple[str, str, bytes, os.stat_result]]) -> _Helpe
 
     def compile_one(i: int) -> Compiled | None:
         _, path, data, stat = files[i]
+        if stat.st_size != len(data):
+            return None  # rewritten between the stat and the read: the loader compiles it
         code = _try_compile(path, data)
         return None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)
 
