@@ -60,6 +60,7 @@ def test_a_migration_waiting_for_a_lock_names_who_holds_it(
     results: list[Result] = []
     worker = threading.Thread(target=lambda: results.append(kysera("migrate", "up")))
     holder = connect(db_url)
+    holder_id = holder.session_id
     try:
         with holder.transaction():
             holder.execute("SELECT * FROM blk")  # holds a lock the ALTER TABLE waits for
@@ -71,3 +72,7 @@ def test_a_migration_waiting_for_a_lock_names_who_holds_it(
     assert results and results[0].exit_code == 0, results and results[0].stderr
     stderr = results[0].stderr
     assert "001_alter is still running" in stderr and "ALTER TABLE" in stderr and "lock" in stderr
+    if engine == "postgres":
+        assert f"held by pid {holder_id} (SELECT * FROM blk)" in stderr, stderr
+    else:  # MariaDB names the sessions whose open transactions can hold a metadata lock
+        assert f"open transactions that may hold it: id {holder_id} (idle, its transaction open for" in stderr, stderr

@@ -506,8 +506,18 @@ class MysqlDialect(Dialect):
         if not rows:
             return None
         query = " ".join(str(rows[0]["query"] or "").split())
-        state = str(rows[0]["state"] or "")
-        return f"{query}; {state.lower()}" if "lock" in state.lower() else query
+        state = str(rows[0]["state"] or "").lower()
+        text = f"{query}; {state}" if "lock" in state else query
+        try:
+            if "metadata lock" in state:
+                # which session holds a metadata lock, MariaDB says only with a plugin loaded; a
+                # session that holds one has a transaction open (or LOCK TABLES): name those
+                held = reader.fetch(_OPEN_TRANSACTIONS, [session])
+                return f"{text}; open transactions that may hold it: {_sessions(held)}" if held else text
+            held = reader.fetch(_ROW_LOCK_HOLDERS, [session])
+        except Exception:  # a server without these tables (MySQL 8 moved the lock waits): say less
+            return text
+        return f"{query}; waiting for a row lock held by {_sessions(held)}" if held else text
 
     def savepoint_gone(self, error: BaseException) -> bool:
         return bool(error.args) and error.args[0] == 1305  # ER_SP_DOES_NOT_EXIST: "SAVEPOINT ... does not exist"
@@ -532,6 +542,33 @@ class MysqlDialect(Dialect):
             drop_index_if_exists=dialect_supports(self, "drop_index_if_exists"),
             schemas=False,
         )
+
+
+#: the other sessions with a transaction open, oldest first (MySQL/MariaDB's information_schema)
+_OPEN_TRANSACTIONS = (
+    "SELECT t.trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS age, "
+    "p.COMMAND AS command, LEFT(p.INFO, 80) AS query FROM information_schema.INNODB_TRX t "
+    "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+    "WHERE t.trx_mysql_thread_id <> %s ORDER BY t.trx_started LIMIT 3"
+)
+#: the sessions whose row locks a session waits for (InnoDB; MariaDB and MySQL 5.7)
+_ROW_LOCK_HOLDERS = (
+    "SELECT b.trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, b.trx_started, NOW()) AS age, "
+    "p.COMMAND AS command, LEFT(p.INFO, 80) AS query FROM information_schema.INNODB_TRX r "
+    "JOIN information_schema.INNODB_LOCK_WAITS w ON w.requesting_trx_id = r.trx_id "
+    "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+    "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id "
+    "WHERE r.trx_mysql_thread_id = %s ORDER BY b.trx_started LIMIT 3"
+)
+
+
+def _sessions(rows: list[Row]) -> str:
+    """``id 42 (idle, its transaction open for 30 s)`` for each session row."""
+    def one(row: Row) -> str:
+        doing = "idle" if row["command"] == "Sleep" else " ".join(str(row["query"] or "").split()) or str(row["command"])
+        return f"id {row['id']} ({doing}, its transaction open for {row['age']} s)"
+
+    return "; ".join(one(row) for row in rows)
 
 
 class PymysqlConnection:
