@@ -5,8 +5,8 @@ statement to finish. The command line would otherwise say nothing until it ends.
 :data:`FIRST_NOTE` seconds the watchdog writes ``001_x is still running (5 s): <statement>; waiting
 for a relation lock held by pid 4242 (<its statement>)``, then again every :data:`EVERY` seconds.
 What the statement is and what it waits for come from the server (PostgreSQL's
-``pg_stat_activity``, MySQL's process list), read through a second connection that is opened
-only then; SQLite has no server to ask, so its note names the migration and the time.
+``pg_stat_activity``, MySQL's process list and InnoDB's transactions), read through a second
+connection that is opened only then; SQLite has no server to ask, so its note names the migration and the time.
 
 One thread per command, started with the first migration; each migration only records its name
 and start time.
