@@ -565,7 +565,7 @@ _ROW_LOCK_HOLDERS = (
 def _sessions(rows: list[Row]) -> str:
     """``id 42 (idle, its transaction open for 30 s)`` for each session row."""
     def one(row: Row) -> str:
-        doing = "idle" if row["command"] == "Sleep" else " ".join(str(row["query"] or "").split()) or str(row["command"])
+        doing = "idle" if row["command"] == "Sleep" else " ".join(str(row["query"] or "").split()) or "busy"
         return f"id {row['id']} ({doing}, its transaction open for {row['age']} s)"
 
     return "; ".join(one(row) for row in rows)
