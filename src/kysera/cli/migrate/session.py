@@ -68,7 +68,7 @@ class Session:
         self._collector_off = applies
         if not applies:
             work_begins()
-        self.db = state.connect(read_only=read_only, start_work=not applies)
+        self.db = state.connect(read_only=read_only, start_work=False)  # decided just above
         from .. import watchdog
 
         self._peer: Database | None = None  # the watchdog's own connection, opened when needed
