@@ -70,8 +70,8 @@ class SafetyOptions:
     allow: frozenset[str] = field(default_factory=frozenset)
 
 
-#: a default computed per row (match it ignoring case)
-_VOLATILE = r"\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\("
+#: a default computed per row, in any case (the flag is in the pattern, as in ALLOW_DIRECTIVE)
+_VOLATILE = r"(?i)\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\("
 
 
 class _Analysis:
@@ -346,7 +346,7 @@ class _Analysis:
                 self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: {how}", column=col.name)
         default_text = _text(col.default)
         if col.default is not None and isinstance(col.default, RawNode):
-            volatile = re.search(_VOLATILE, default_text, re.I) is not None
+            volatile = re.search(_VOLATILE, default_text) is not None
             if self.pg and (volatile or (self.version and self.version < (11,))):
                 self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
             elif self.my and not _is_constant(default_text) and not (verdict is not None and verdict.method == "instant"):
