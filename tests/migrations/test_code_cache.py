@@ -305,6 +305,88 @@ def test_a_file_changed_after_it_was_compiled_ahead_runs_its_new_code(
     assert _applied_tables(folder, tmp_path) == [f"t{i}" for i in range(9)] + ["t9_edited"]
 
 
+def test_files_the_helper_read_ahead_are_not_read_again(
+    tmp_path: Path, parallel: list[int], ahead: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper of compile_ahead sends each file's checksum with its code: the loader reads
+    none of the files it took, and the checksums are those of the sources."""
+    import time
+
+    from kysera.migrations import loader
+    from kysera.migrations.migration import file_checksum
+
+    folder = _ten_tables(tmp_path / "migrations")
+    compile_ahead(folder)
+    time.sleep(0.5)  # the helper has read every file by now
+    read_here: list[str] = []
+    real = loader._read_file
+
+    def counted(path: str) -> tuple[bytes, os.stat_result]:
+        read_here.append(path)
+        return real(path)
+
+    monkeypatch.setattr(loader, "_read_file", counted)
+    loaded = load_migrations(folder)
+
+    assert read_here == []
+    assert [m.checksum for m in loaded] == [file_checksum((folder / f"{i:03d}_t{i}.py").read_bytes()) for i in range(10)]
+    assert _applied_tables(folder, tmp_path) == [f"t{i}" for i in range(10)]
+
+
+def test_cached_files_the_helper_read_ahead_come_from_the_cache(
+    tmp_path: Path, parallel: list[int], ahead: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new file makes the cache look stale: the helper compiles it, finds the others cached
+    and sends their checksums; the loader reads no file and compiles nothing more."""
+    import time
+
+    from kysera.migrations import code_cache, loader
+    from kysera.migrations.migration import file_checksum
+
+    folder = _ten_tables(tmp_path / "migrations")
+    load_migrations(folder)
+    (cache,) = (folder / "__pycache__").iterdir()
+    write(folder, "010_t10.py", _migration("t10"))
+    os.utime(cache, ns=(cache.stat().st_atime_ns, folder.stat().st_mtime_ns - 10**9))  # before the new file
+    compile_ahead(folder)
+    assert ahead._early is not None
+    time.sleep(0.5)
+    read_here: list[str] = []
+    real = loader._read_file
+
+    def counted(path: str) -> tuple[bytes, os.stat_result]:
+        read_here.append(path)
+        return real(path)
+
+    def never(path: str, data: bytes) -> object:
+        raise AssertionError(f"{path} compiled in this process")
+
+    monkeypatch.setattr(loader, "_read_file", counted)
+    monkeypatch.setattr(code_cache, "_compile", never)
+    loaded = load_migrations(folder)
+
+    assert read_here == []
+    assert [m.name for m in loaded][-1] == "010_t10"
+    assert [m.checksum for m in loaded] == [file_checksum((folder / f"{i:03d}_t{i}.py").read_bytes()) for i in range(11)]
+
+
+def test_syntax_errors_are_reported_from_files_read_ahead(tmp_path: Path, parallel: list[int], ahead: Any) -> None:
+    import time
+
+    from kysera.migrations import MigrationLoadError
+
+    folder = tmp_path / "migrations"
+    for i in range(10):
+        write(folder, f"{i:03d}_t{i}.py", "def up(db)\n    pass\n" if i in (1, 8) else _migration(f"t{i}"))
+    compile_ahead(folder)
+    time.sleep(0.5)
+
+    with pytest.raises(MigrationLoadError) as caught:
+        load_migrations(folder)
+    assert "001_t1.py has a syntax error on line 1" in str(caught.value)
+    assert "008_t8.py has a syntax error on line 1" in str(caught.value)
+
+
 def test_a_helper_started_ahead_for_another_folder_is_stopped_at_exit(
     tmp_path: Path, parallel: list[int], ahead: Any
 ) -> None:

@@ -76,21 +76,55 @@ class CodeCache:
     def _cached(self, name: str, stat: os.stat_result) -> types.CodeType | None:
         return _code_for(self._old.get(name), stat)
 
+    def take_ahead(self) -> bool:
+        """Take over the helper that :func:`compile_ahead` started for this folder earlier in the
+        process, if there is one. That helper reads the files it takes itself: the loader then
+        asks :meth:`read_ahead` for each file before reading it, and needs no :meth:`prepare`."""
+        self._helper = _take_early(self.folder)
+        self._ahead = self._helper is not None
+        return self._ahead
+
     def prepare(self, files: list[tuple[str, str, bytes, os.stat_result]]) -> None:
         """Get ready to compile the files the cache does not hold, given as (file name, path,
         contents, status) in the order they will be loaded. When there are many (a first run, a
         fresh checkout in CI), a forked second process compiles them from the last one backwards
         while this one compiles and runs them from the first on, since compiling is most of what
         loading costs then; they meet where the work of each ends, whatever else this process
-        does meanwhile. A helper that
-        :func:`compile_ahead` started for this folder, earlier in the process, is taken over."""
-        self._helper = _take_early(self.folder)
-        if self._helper is not None:
-            self._ahead = True
-            return
+        does meanwhile."""
         missing = [(name, path, data, stat) for name, path, data, stat in files if self._cached(name, stat) is None]
         if len(missing) >= PARALLEL_FROM and _can_fork():
             self._helper = _start_helper(missing)
+
+    def read_ahead(self, name: str, path: str) -> tuple[types.CodeType, str] | None:
+        """With the helper of :meth:`take_ahead`: the code and the checksum of the file ``name``
+        at ``path`` as the helper read it, when the helper took that file (compiled it, or found
+        it cached) and the file still has the modification time and size it had then (a stat,
+        as the cache checks a file). None when this process is to read the file and ask
+        :meth:`code`: the helper has not got to it, could not read or compile it (the loader
+        reports why), or the file changed since."""
+        helper = self._helper
+        if helper is None or helper.claim(name):
+            return None
+        seen = helper.collect_read().get(name)
+        if seen is None:
+            return None
+        mtime_ns, size, checksum = seen
+        try:
+            now = os.stat(path)
+        except OSError:
+            return None
+        if now.st_mtime_ns != mtime_ns or now.st_size != size:
+            return None
+        code = _code_at(helper.collect().get(name), mtime_ns, size)
+        if code is not None:
+            self._compiled = True
+            self._from_part.add(name)
+        else:
+            code = _code_at(self._old.get(name), mtime_ns, size)
+            if code is None:
+                return None  # it did not compile: compiled here, which reports the error
+        self._new[name] = (mtime_ns, size, code)
+        return code, checksum
 
     def code(self, name: str, path: str, data: bytes, stat: os.stat_result) -> types.CodeType:
         """The code of the file ``name`` at ``path``, whose contents are ``data`` (read after
@@ -178,7 +212,11 @@ class CodeCache:
 def _code_for(entry: Entry | None, stat: os.stat_result) -> types.CodeType | None:
     """The code of ``entry`` if it was compiled from the file that ``stat`` describes (the same
     modification time and size, as a ``.pyc`` checks), else None."""
-    if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
+    return _code_at(entry, stat.st_mtime_ns, stat.st_size)
+
+
+def _code_at(entry: Entry | None, mtime_ns: int, size: int) -> types.CodeType | None:
+    if entry is not None and entry[0] == mtime_ns and entry[1] == size:
         return entry[2]
     return None
 
@@ -221,7 +259,8 @@ def _can_fork() -> bool:
 
 class _Helper:
     """A forked child that compiles files from the last one backwards and sends their code back
-    through a pipe. Each process marks a file in a shared byte map before compiling it, and the
+    through a pipe (with, from the helper of :func:`compile_ahead`, the checksum of each file it
+    read, so that this process need not read those files). Each process marks a file in a shared byte map before compiling it, and the
     child stops at the first file already marked; :meth:`collect` waits for the child the first
     time this process meets a file the child took. Should both take the same file at the same
     instant, it is compiled twice, which is harmless. The child sends each file's modification
@@ -236,13 +275,15 @@ class _Helper:
         self.folder = folder
         self.position = {name: i for i, name in enumerate(names)}
         self._done: dict[str, Entry] | None = None
+        #: the files the child read: modification time, size and checksum, by file name
+        self._read: dict[str, tuple[int, int, str]] = {}
         #: what the child sent, for the cache file (:data:`Part`); None until it sent it whole
         self.part: Part | None = None
 
     def claim(self, name: str) -> bool:
         """Take ``name`` to compile here: False when the child has taken it already."""
         if self._done is not None:  # the child is done: what it compiled is all it will
-            return name not in self._done
+            return name not in self._done and name not in self._read
         i = self.position.get(name)
         if i is None:
             return True
@@ -269,14 +310,23 @@ class _Helper:
         if status != 0:
             return self._done
         try:
-            compiled = marshal.loads(blob)
+            part, read = marshal.loads(blob)
+            compiled = marshal.loads(part)
         except (EOFError, ValueError, TypeError):
             return self._done
-        if isinstance(compiled, list):
-            for i, mtime_ns, size, code in compiled:
-                self._done[self.names[i]] = (mtime_ns, size, code)
-            self.part = (self.names, blob)
+        names = self.names
+        for i, mtime_ns, size, code in compiled:
+            self._done[names[i]] = (mtime_ns, size, code)
+        for i, mtime_ns, size, checksum in read:
+            self._read[names[i]] = (mtime_ns, size, checksum)
+        self.part = (names, part)
         return self._done
+
+    def collect_read(self) -> dict[str, tuple[int, int, str]]:
+        """What the child read, by file name: modification time, size and checksum (waits for
+        the child, like :meth:`collect`)."""
+        self.collect()
+        return self._read
 
     def stop(self) -> None:
         """End the child without its work (nobody will use it), and reap it."""
@@ -291,9 +341,13 @@ class _Helper:
 
 
 Compiled = tuple[int, int, int, types.CodeType]  # the file's index, mtime_ns, size, code
+#: a file the child read whole: its index, mtime_ns, size and checksum
+Read = tuple[int, int, int, str]
 
 
-def _fork_helper(names: list[str], folder: str, compile_one: Callable[[int], Compiled | None]) -> _Helper | None:
+def _fork_helper(
+    names: list[str], folder: str, compile_one: Callable[[int], tuple[Compiled | None, Read | None]]
+) -> _Helper | None:
     """Fork the child that runs ``compile_one`` on the files from the last one backwards."""
     marks = mmap.mmap(-1, len(names))  # anonymous and shared with the child
     read_end, write_end = os.pipe()
@@ -309,6 +363,7 @@ def _fork_helper(names: list[str], folder: str, compile_one: Callable[[int], Com
         try:
             os.close(read_end)
             compiled: list[Compiled] = []
+            read: list[Read] = []
             for i in range(len(names) - 1, -1, -1):
                 # stop where the parent gets to, or a little before: sending what the child
                 # compiled takes about a sixteenth of the time compiling it took, and the
@@ -316,10 +371,13 @@ def _fork_helper(names: list[str], folder: str, compile_one: Callable[[int], Com
                 if marks[i] != _FREE or marks[max(i - len(compiled) // 16, 0)] != _FREE:
                     break  # the rest is the parent's
                 marks[i] = _HELPERS
-                got = compile_one(i)
-                if got is not None:
-                    compiled.append(got)
-            blob = marshal.dumps(compiled)
+                code, seen = compile_one(i)
+                if code is not None:
+                    compiled.append(code)
+                if seen is not None:
+                    read.append(seen)
+            # the code apart, marshalled once: the cache file keeps it as it is (see Part)
+            blob = marshal.dumps((marshal.dumps(compiled), read))
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(blob)
             status = 0
@@ -333,12 +391,12 @@ def _start_helper(files: list[tuple[str, str, bytes, os.stat_result]]) -> _Helpe
     """Fork the child that compiles ``files`` (name, path, contents, status; read already)
     from the last one backwards."""
 
-    def compile_one(i: int) -> Compiled | None:
+    def compile_one(i: int) -> tuple[Compiled | None, Read | None]:
         _, path, data, stat = files[i]
         if stat.st_size != len(data):
-            return None  # rewritten between the stat and the read: the loader compiles it
+            return None, None  # rewritten between the stat and the read: the loader compiles it
         code = _try_compile(path, data)
-        return None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)
+        return (None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)), None
 
     return _fork_helper([name for name, _, _, _ in files], "", compile_one)
 
@@ -350,12 +408,20 @@ _early: _Helper | None = None
 
 
 def compile_ahead(
-    folder: Path, files: list[tuple[str, str]], read: Callable[[str], tuple[bytes, os.stat_result]]
+    folder: Path,
+    files: list[tuple[str, str]],
+    read: Callable[[str], tuple[bytes, os.stat_result]],
+    checksum: Callable[[bytes], str],
 ) -> None:
     """Start compiling the Python migrations ``files`` (file name, path) of ``folder``, in load
     order, in a second process now, when many of them will need it; ``read(path)`` gives a file's
-    contents and status. The :class:`CodeCache` of ``folder`` takes the helper over when the
-    folder is loaded; a helper nobody took is stopped as the process ends.
+    contents and status, ``checksum(contents)`` its checksum. The :class:`CodeCache` of ``folder``
+    takes the helper over when the folder is loaded (:meth:`CodeCache.take_ahead`); a helper
+    nobody took is stopped as the process ends.
+
+    The helper sends the checksum of every file it read, cached or not, with the code it
+    compiled: the loader does not read those files again. Code and checksum come from the same
+    read, so they always describe the same contents.
 
     The command line calls this before it imports anything else (click, the database layer),
     which costs a first run about as long as compiling a few hundred files: the helper
@@ -376,20 +442,21 @@ def compile_ahead(
             pass
     cache: list[CodeCache] = []  # read by the child, once, when it starts compiling
 
-    def compile_one(i: int) -> Compiled | None:
+    def compile_one(i: int) -> tuple[Compiled | None, Read | None]:
         name, path = files[i]
         try:
             data, stat = read(path)
         except Exception:
-            return None  # the loader reports it
+            return None, None  # the loader reads it, and reports what is wrong
+        if stat.st_size != len(data):
+            return None, None  # rewritten between the stat and the read: the loader reads it
+        seen = (i, stat.st_mtime_ns, stat.st_size, checksum(data))
         if not cache:
             cache.append(CodeCache(folder))
         if cache[0]._cached(name, stat) is not None:
-            return None  # cached: the loader finds it there
+            return None, seen  # cached: the loader finds its code there
         code = _try_compile(path, data)
-        if code is None or stat.st_size != len(data):
-            return None
-        return (i, stat.st_mtime_ns, stat.st_size, code)
+        return (None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)), seen
 
     _early = _fork_helper([name for name, _ in files], str(folder), compile_one)
     if _early is not None:

@@ -24,6 +24,7 @@ import re
 import sys
 import types
 from collections.abc import Callable
+from importlib.machinery import ModuleSpec, SourceFileLoader
 from pathlib import Path
 
 from ..hashing import sha256
@@ -74,27 +75,39 @@ def load_migrations(
     # file name -> (path, contents, status); paths stay strings while a folder loads (a thousand
     # Path objects, built, hashed and asked for their name, cost more than the rest of this)
     sources: dict[str, tuple[str, bytes, os.stat_result] | _Problem] = {}
-    for _, name, path in files:
-        if name.endswith(".py"):
-            try:
-                sources[name] = (path, *_read_file(path))
-            except _Problem as problem:
-                sources[name] = problem
+    # a helper that compile_ahead started reads the files it takes itself: only the others are
+    # read here, as they load (see CodeCache.read_ahead); else every file is read first, so that
+    # a helper can start with the contents of the files the cache does not hold
+    ahead = cache.take_ahead()
+    if not ahead:
+        for _, name, path in files:
+            if name.endswith(".py"):
+                try:
+                    sources[name] = (path, *_read_file(path))
+                except _Problem as problem:
+                    sources[name] = problem
     migrations: list[Migration] = []
     try:
-        cache.prepare([(name, *got) for name, got in sources.items() if not isinstance(got, _Problem)])
+        if not ahead:
+            cache.prepare([(name, *got) for name, got in sources.items() if not isinstance(got, _Problem)])
         if meanwhile is not None:
             meanwhile()
         with _sibling_imports(folder):
             for index, (stem, name, path) in enumerate(files):
                 try:
-                    got = sources.get(name)
-                    if got is None:  # not read ahead: a .sql file
+                    if not name.endswith(".py"):
                         migrations.append(_load_sql(stem, path))
                         continue
-                    if isinstance(got, _Problem):
-                        raise got
-                    migrations.append(_load_python(stem, name, package, index, cache, *got))
+                    read = cache.read_ahead(name, path) if ahead else None
+                    if read is not None:
+                        code, checksum = read
+                    else:
+                        got = sources.get(name) or (path, *_read_file(path))
+                        if isinstance(got, _Problem):
+                            raise got
+                        _, data, stat = got
+                        code, checksum = _compiled(cache, name, path, data, stat), file_checksum(data)
+                    migrations.append(_run_module(stem, package, index, path, code, checksum))
                 except _Problem as problem:
                     problems.append(str(problem))
                     bad.append(path)
@@ -119,7 +132,9 @@ def compile_ahead(directory: str | os.PathLike[str]) -> None:
         files = _migration_files(folder)
     except OSError:
         return
-    code_cache.compile_ahead(folder, [(name, path) for _, name, path in files if name.endswith(".py")], _read_file)
+    code_cache.compile_ahead(
+        folder, [(name, path) for _, name, path in files if name.endswith(".py")], _read_file, file_checksum
+    )
 
 
 def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
@@ -233,19 +248,10 @@ def _read_file(path: str) -> tuple[bytes, os.stat_result]:
         os.close(fd)
 
 
-def _load_python(
-    stem: str,
-    file_name: str,
-    package: types.ModuleType,
-    index: int,
-    cache: CodeCache,
-    path: str,
-    data: bytes,
-    stat: os.stat_result,
-) -> Migration:
-    name = _module_name(package, index, stem)
+def _compiled(cache: CodeCache, file_name: str, path: str, data: bytes, stat: os.stat_result) -> types.CodeType:
+    """The code of a migration file, from the cache or compiled; a _Problem when it does not compile."""
     try:
-        code = cache.code(file_name, path, data, stat)
+        return cache.code(file_name, path, data, stat)
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno else ""
         fix = "fix the file"
@@ -254,8 +260,13 @@ def _load_python(
         raise _Problem(f"{path} has a syntax error{where}: {exc.msg}; {fix}") from None
     except ValueError as exc:  # e.g. source code with NUL bytes
         raise _Problem(f"{path} cannot be compiled: {exc}; fix the file") from None
-    from importlib.machinery import ModuleSpec, SourceFileLoader
 
+
+def _run_module(
+    stem: str, package: types.ModuleType, index: int, path: str, code: types.CodeType, checksum: str
+) -> Migration:
+    """Run the code of a migration file as a module of ``package``; its Migration."""
+    name = _module_name(package, index, stem)
     spec = ModuleSpec(name, SourceFileLoader(name, path), origin=path)
     spec.has_location = True
     module = types.ModuleType(name)
@@ -273,7 +284,7 @@ def _load_python(
             f"{path} raised {type(exc).__name__}{': ' + reason if reason else ''} while it was imported"
             f"{line}; fix the file"
         ) from None
-    return _migration_from_module(stem, module, path, data)
+    return _migration_from_module(stem, module, path, checksum)
 
 
 def _failing_line(exc: BaseException, filename: str) -> str:
@@ -286,7 +297,7 @@ def _failing_line(exc: BaseException, filename: str) -> str:
     return f" (line {line})" if line else ""
 
 
-def _migration_from_module(stem: str, module: types.ModuleType, path: str, data: bytes) -> Migration:
+def _migration_from_module(stem: str, module: types.ModuleType, path: str, checksum: str) -> Migration:
     names = module.__dict__  # what the file defined; looked up without AttributeErrors
     up = names.get("up")
     down = names.get("down")
@@ -309,7 +320,7 @@ def _migration_from_module(stem: str, module: types.ModuleType, path: str, data:
             down_transaction=names.get("down_transaction"),
             description=names.get("description"),
             allow_unsafe=names.get("allow_unsafe", ()),
-            checksum=file_checksum(data),
+            checksum=checksum,
             path=path,
         )
     except MigrationDefinitionError as exc:
