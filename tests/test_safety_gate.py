@@ -115,7 +115,87 @@ def test_dry_run_reports_findings_without_refusing(db: Database) -> None:
     filled_table(db)
     result = create_migration_runner(db, [Migration("001_drop", drop_n)], large_table_rows=5).up(dry_run=True)
     assert [f.code for f in result.findings] == ["KS102"]
+    assert [f.code for f in result.refused] == ["KS102"]  # what the real run would refuse
     assert "n" in catalog.columns(db, "t")
+
+
+# ----------------------------------------------------------------------------- checked right before they run
+
+
+def _expand(db: Database) -> None:
+    db.schema.alter_table("t").add_column("n2", "integer").execute()
+
+
+def _backfill(db: Database) -> None:
+    db.update_table("t").set({"n2": db.ref("n")}).execute()
+
+
+def _contract(db: Database) -> None:
+    """Uses the column the expand step adds: it cannot be dry-run before that step ran (the
+    SQLite rebuild and MySQL's planned columns read the table as it is)."""
+    db.schema.alter_table("t").alter_column("n2", lambda c: c.set_not_null()).drop_column("n").execute()
+
+
+def _guide_steps(contract: Migration | None = None) -> list[Migration]:
+    return [Migration("002_expand", _expand), Migration("003_backfill", _backfill), contract or Migration("004_contract", _contract)]
+
+
+def test_a_migration_that_needs_the_earlier_ones_is_checked_before_it_runs(db: Database) -> None:
+    """The guide's expand / backfill / contract in one run: the contract step drops a column
+    with data. It is judged once the steps before it ran, and refused before it changes anything."""
+    filled_table(db)
+    runner = create_migration_runner(db, _guide_steps())
+    with pytest.raises(UnsafeMigrationError) as caught:
+        runner.up()
+    message = str(caught.value)
+    assert "KS102" in message and "004_contract" in message
+    if db.dialect.name != "sqlite":
+        # its ALTER TABLE compiles without the table as it is (MySQL follows what the plan's
+        # earlier statements add): judged with the others, up front
+        assert caught.value.applied == [] and "nothing was changed" in message
+        assert runner.status().pending == ["002_expand", "003_backfill", "004_contract"]
+        return
+    assert "002_expand, 003_backfill" in message and "did not run" in message
+    assert caught.value.applied == ["002_expand", "003_backfill"]
+    assert {"n", "n2"} <= set(catalog.columns(db, "t"))  # the contract step changed nothing
+    assert runner.status().pending == ["004_contract"]
+
+
+def test_the_dry_run_says_what_the_later_check_would_refuse(db: Database) -> None:
+    filled_table(db)
+    result = create_migration_runner(db, _guide_steps()).up(dry_run=True)
+    assert [f.code for f in result.refused] == ["KS102"]
+    assert result.refused[0].migration == "004_contract"
+    assert "n2" not in catalog.columns(db, "t")
+
+
+def test_an_acknowledged_contract_step_runs(db: Database) -> None:
+    filled_table(db)
+    contract = Migration("004_contract", _contract, allow_unsafe=["KS102"])
+    assert create_migration_runner(db, _guide_steps(contract)).up().executed == ["002_expand", "003_backfill", "004_contract"]
+    assert "n" not in catalog.columns(db, "t")
+
+
+def test_a_migration_that_cannot_be_dry_run_has_each_statement_judged(db: Database) -> None:
+    """Code that reads what its own statements make cannot be dry-run at all: each statement is
+    judged as it is about to run, and the first unacknowledged error stops the migration."""
+    filled_table(db)
+
+    def reads_its_own_table(db: Database) -> None:
+        db.schema.create_table("scratch").add_column("id", "integer").execute()
+        db.select_from("scratch").select(["id"]).fetch_all()  # fails in a dry run: no such table yet
+        drop_n(db)
+
+    runner = create_migration_runner(db, [Migration("005_mixed", reads_its_own_table)])
+    with pytest.raises(MigrationError, match=r"(?s)safety check refused its next statement.*KS102 drop-column") as caught:
+        runner.up()
+    assert "allow_unsafe = ['KS102']" in str(caught.value)
+    assert "n" in catalog.columns(db, "t")
+    if db.dialect.transactional_ddl:
+        assert "scratch" not in list_tables(db)  # rolled back with the rest of the migration
+        assert runner.status().pending == ["005_mixed"]
+    else:  # MySQL committed the CREATE TABLE: recorded as failed, to resolve
+        assert "resolve" in str(caught.value) and runner.status().failed == ["005_mixed"]
 
 
 # ----------------------------------------------------------------------------- lock timeouts

@@ -350,3 +350,66 @@ def test_subprocess_workflow_sqlite(tmp_path: Path) -> None:
     down = kysera_process("migrate", "down", cwd=work)
     assert down.returncode == 0 and "Rolled back 1 migration" in down.stdout
     assert (work / "kysera.db").exists()
+
+
+# ----------------------------------------------------------------------------- the guide's safe pattern
+
+EXPAND_BACKFILL_CONTRACT = {
+    "20260201000000_users.py": """\
+        def up(db):
+            db.schema.create_table("users").add_column("id", "integer", lambda c: c.primary_key()).add_column("email", "varchar(255)").execute()
+            db.insert_into("users").values([{"id": 1, "email": "a@example.com"}, {"id": 2, "email": "b@example.com"}]).execute()
+        """,
+    "20260202000000_expand.py": """\
+        def up(db):
+            db.schema.alter_table("users").add_column("email_new", "varchar(255)").execute()
+        """,
+    "20260203000000_backfill.py": """\
+        def up(db):
+            db.update_table("users").set({"email_new": db.ref("email")}).execute()
+        """,
+    "20260204000000_contract.py": """\
+        {allow}
+        def up(db):
+            db.schema.alter_table("users").alter_column("email_new", lambda c: c.set_not_null()).drop_column("email").execute()
+        """,
+}
+
+
+def test_the_guides_contract_step_is_judged_even_in_one_run_with_the_steps_before_it(db_url: str) -> None:
+    """Expand, backfill and contract pending together: the contract step drops a column that
+    holds data. The dry run says the real run would refuse it (exit 1), the real run refuses
+    it before it changes anything, and acknowledging the loss lets it run."""
+    import textwrap
+
+    write_config(Path.cwd(), db_url)
+    folder = Path.cwd() / "migrations"
+    folder.mkdir()
+    first, *rest = EXPAND_BACKFILL_CONTRACT.items()
+    (folder / first[0]).write_text(textwrap.dedent(first[1]))
+    assert kysera("migrate", "up").exit_code == 0
+    for name, text in rest:
+        (folder / name).write_text(textwrap.dedent(text.replace("{allow}", "")))
+
+    result = kysera("migrate", "up", "--dry-run")
+    assert result.exit_code == 1, result.stderr
+    assert "the real run would refuse to run: 1 unsafe change in 20260204000000_contract (KS102" in result.stdout
+    assert result.stderr.count("KS102 drop-column") == 1  # each finding once
+    dry_json = json.loads(kysera("migrate", "up", "--dry-run", "--json").stdout)
+    assert dry_json["ok"] is False and [f["code"] for f in dry_json["refused"]] == ["KS102"]
+
+    result = kysera("migrate", "up")
+    assert_clean_error(result, 1, "refusing to run", "KS102", "20260204000000_contract", 'allow_unsafe = ["KS102"]')
+    with connect(db_url) as db:
+        users = db.introspect_table("users")
+        assert users is not None and "email" in [c.name for c in users.columns]
+    pending = status_json()["pending"]
+    if db_url.startswith("sqlite"):  # the rebuild reads the table: judged once expand and backfill ran
+        assert pending == ["20260204000000_contract"]
+    else:  # judged with the others, before anything ran
+        assert pending == [name.removesuffix(".py") for name, _ in rest]
+
+    (folder / rest[-1][0]).write_text(textwrap.dedent(rest[-1][1].replace("{allow}", "allow_unsafe = [\"KS102\"]")))
+    result = kysera("migrate", "up")
+    assert result.exit_code == 0, result.stderr
+    assert status_json()["pending"] == []

@@ -18,39 +18,58 @@ if TYPE_CHECKING:
     from ..nodes import CompiledStatement
     from ..safety import Finding
     from .migration import Direction, Migration
+    from .results import MigrationResult
     from .runner import MigrationRunner
 
 
 class UnsafeMigrationError(MigrationStateError):
-    """A pending migration has an error-level safety finding that nobody acknowledged."""
+    """A pending migration has an error-level safety finding that nobody acknowledged.
 
-    def __init__(self, findings: list[Finding]) -> None:
+    ``applied``: the migrations this run applied before the refusal (a migration that could only
+    be checked once the migrations before it had run); ``result`` is the run's result then.
+    """
+
+    def __init__(self, findings: list[Finding], applied: list[str] | None = None, result: MigrationResult | None = None) -> None:
         self.findings = findings
+        self.applied = list(applied or [])
+        self.result = result
         names = sorted({f.migration or "?" for f in findings})
-        body = "\n\n".join(f.render() for f in findings)
         codes = ", ".join(sorted({f.code for f in findings}))
-        super().__init__(
-            f"refusing to run: {len(findings)} unsafe change(s) in {', '.join(names)}; nothing was changed.\n\n{body}\n\n"
-            f"Use the safe recipe, or acknowledge the risk in the migration with allow_unsafe = [{', '.join(repr(c) for c in sorted({f.code for f in findings}))}] "
+        #: the findings and how to go on, without what was or was not changed
+        self.advice = "\n\n".join(f.render() for f in findings) + (
+            f"\n\nUse the safe recipe, or acknowledge the risk in the migration with allow_unsafe = [{', '.join(repr(c) for c in sorted({f.code for f in findings}))}] "
             f"(SQL files: -- kysera:allow {codes}), or run with --allow-unsafe (safety='warn')"
         )
+        if self.applied:
+            count = len(self.applied)
+            done = (
+                f"{', '.join(names)} could only be checked once the {count} migration{'s' if count != 1 else ''} "
+                f"before it in this run had been applied ({', '.join(self.applied)}): those stay applied, "
+                f"{', '.join(names)} and later ones did not run"
+            )
+        else:
+            done = "nothing was changed"
+        super().__init__(f"refusing to run: {len(findings)} unsafe change(s) in {', '.join(names)}; {done}.\n\n{self.advice}")
 
 
 class GateReport:
     """What the gate found. A plain class: defining a dataclass costs each ``migrate up`` about a
     millisecond at import."""
 
-    __slots__ = ("findings", "outside_transaction", "replays", "unanalysed")
+    __slots__ = ("created", "findings", "outside_transaction", "replays", "unanalysed")
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         #: migrations whose statements cannot run in a transaction: the runner runs them outside one
         self.outside_transaction: set[str] = set()
-        #: migrations that could not be dry-run in advance (they read what earlier ones create)
+        #: migrations that could not be dry-run in advance (they use what earlier ones create):
+        #: the runner checks each of them right before it runs (see :func:`inspect_migration`)
         self.unanalysed: list[str] = []
         #: migrations whose dry run built its statements without touching the database (see
         #: :class:`~kysera.database.Capture`): running those statements is running the migration
         self.replays: dict[str, list[CompiledStatement]] = {}
+        #: the tables the plan's migrations create, so far
+        self.created: set[str] = set()
 
     @property
     def errors(self) -> list[Finding]:
@@ -78,34 +97,58 @@ def inspect_plan(
     options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
     if facts is None:
         facts = LiveFacts(db, options.large_table_rows)
-    created: set[str] = set()
     with db.planning():  # a later migration's statements may change what an earlier one creates
         for migration, direction in plan:
             if direction != "up":
                 continue
             in_tx = runner.use_transactions and migration.uses_transaction(direction)
-            try:
-                captured = migration.capture(db, direction, in_transaction=in_tx)
-            except Exception:
-                report.unanalysed.append(migration.name)
-                continue
-            outside = in_tx and any(not s.transactional for s in captured)
-            if outside:
-                report.outside_transaction.add(migration.name)
-            elif in_tx and captured.replayable:
-                report.replays[migration.name] = captured
-            if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
-                continue
-            report.findings.extend(
-                analyze(
-                    list(captured),
-                    db.dialect,
-                    facts,
-                    migration=migration.name,
-                    transactional=in_tx and not outside,
-                    allow=migration.allow_unsafe | runner.safety_allow,
-                    options=options,
-                    created=created,
-                )
-            )
+            inspect_migration(runner, migration, in_tx, judge, facts, options, report)
     return report
+
+
+def inspect_migration(
+    runner: MigrationRunner,
+    migration: Migration,
+    in_tx: bool,
+    judge: bool,
+    facts: Facts | None,
+    options: SafetyOptions | None,
+    report: GateReport,
+) -> bool:
+    """Dry-run the ``up`` of one migration into ``report`` (and, with ``judge``, analyse it);
+    False when it cannot be dry-run (it is then listed in ``report.unanalysed``).
+
+    The runner also calls it right before a migration the gate could not dry-run in advance:
+    the migrations before it have run by then, so its dry run usually works, and its findings
+    stop the run before it changes anything.
+    """
+    db = runner.db
+    if options is None:
+        options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
+    if facts is None:
+        facts = LiveFacts(db, options.large_table_rows)
+    try:
+        captured = migration.capture(db, "up", in_transaction=in_tx)
+    except Exception:
+        report.unanalysed.append(migration.name)
+        return False
+    outside = in_tx and any(not s.transactional for s in captured)
+    if outside:
+        report.outside_transaction.add(migration.name)
+    elif in_tx and captured.replayable:
+        report.replays[migration.name] = captured
+    if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
+        return True
+    report.findings.extend(
+        analyze(
+            list(captured),
+            db.dialect,
+            facts,
+            migration=migration.name,
+            transactional=in_tx and not outside,
+            allow=migration.allow_unsafe | runner.safety_allow,
+            options=options,
+            created=report.created,
+        )
+    )
+    return True

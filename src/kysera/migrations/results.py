@@ -63,6 +63,9 @@ class MigrationResult:
     steps: list[MigrationStep] = field(default_factory=list)
     #: safety findings of the pending migrations (see docs/safety.md), when the gate ran
     findings: list[Finding] = field(default_factory=list)
+    #: in a dry run: the findings for which the real run would refuse to run (they are errors
+    #: nobody acknowledged); empty when it would go ahead
+    refused: list[Finding] = field(default_factory=list)
 
     @property
     def plan(self) -> list[MigrationStep]:
@@ -90,4 +93,5 @@ class MigrationResult:
             "dry_run": self.dry_run,
             "steps": [step.as_dict() for step in self.steps],
             "findings": [f.to_dict() for f in self.findings],
+            "refused": [f.to_dict() for f in self.refused],
         }

@@ -40,7 +40,7 @@ from ..database import ConnectionLostError, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
-from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode
+from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode, replace
 from .errors import (
     DriftError,
     IrreversibleMigrationError,
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from ..database import Database
     from ..safety import Finding
     from ..safety.autofix import Rewriter
+    from .gate import GateReport
     from .status import MigrationStatus
 
 # a library's logger: silent unless the application configures logging (the runner never does)
@@ -217,6 +218,9 @@ class MigrationRunner:
         self._rewriters: dict[str, Rewriter] = {}
         #: the gate's statements of each migration whose dry run touched nothing (see _replay)
         self._replays: dict[str, list[CompiledStatement]] = {}
+        #: what the gate found for the current run: the migrations it could not dry-run in
+        #: advance are checked right before they run (see _check_now)
+        self._report: GateReport | None = None
         if isinstance(migrations, str | bytes) or not isinstance(migrations, Iterable):
             raise MigrationDefinitionError(
                 f"migrations must be a list of Migration objects (or a folder for create_migration_runner), got {migrations!r}"
@@ -723,31 +727,121 @@ class MigrationRunner:
 
     def _gate(self, plan: Plan, dry: bool, result: MigrationResult) -> None:
         """Dry-run and analyse the plan's ``up`` steps; refuse on unacknowledged errors."""
-        from .gate import UnsafeMigrationError, inspect_plan
+        from .gate import inspect_plan
 
-        judge = self.safety != "off"
+        self._report = None
         if not any(d == "up" for _, d in plan):
             return
         # even with safety="off" the dry run finds what must run outside a transaction
         # (CONCURRENTLY, db.backfill)
-        report = inspect_plan(self, plan, judge)
+        report = inspect_plan(self, plan, self.safety != "off")
+        self._report = report
         self._outside |= {(name, "up") for name in report.outside_transaction}
         self._replays = report.replays
-        result.findings = report.findings
-        if self.safety == "auto":
-            self._plan_rewrites(report.findings)
         for name in report.unanalysed:
-            self.logger.info("safety: %s could not be dry-run in advance (it reads what earlier migrations create)", name)
-        for finding in report.findings:
+            self.logger.info(
+                "safety: %s could not be dry-run in advance (it uses what earlier migrations create); "
+                "it is checked right before it runs",
+                name,
+            )
+        self._judge(report.findings, dry, result)
+
+    def _judge(self, findings: list[Finding], dry: bool, result: MigrationResult, applied: list[str] | None = None) -> None:
+        """Add ``findings`` to ``result``, say what they mean, and refuse (a dry run: record
+        in ``result.refused``) when one is an error nobody acknowledged and the mode refuses."""
+        from .gate import UnsafeMigrationError
+
+        if self.safety == "auto":
+            self._plan_rewrites(findings)
+            findings = [replace(f, fixed=True) if self._fixed(f) else f for f in findings]
+        result.findings.extend(findings)
+        for finding in findings:
             if finding.suppressed or finding.severity.value == "info":
                 self.logger.debug("safety: %s", finding.render())
-            elif self.safety == "auto" and self._fixed(finding):
+            elif finding.fixed:
                 self.logger.info("safety: %s %s will run its safe recipe instead", finding.code, finding.name)
+            elif dry:
+                self.logger.debug("safety: %s", finding.render())  # a dry run returns them: its caller shows them
             elif not (finding.is_error and self.safety in ("error", "auto")):
                 self.logger.warning("safety: %s", finding.render())
-        errors = [f for f in report.errors if not self._fixed(f)]
-        if errors and self.safety in ("error", "auto") and not dry:
-            raise UnsafeMigrationError(errors)
+        errors = [f for f in findings if f.is_error]
+        if not errors or self.safety not in ("error", "auto"):
+            return
+        if dry:
+            result.refused.extend(errors)
+            return
+        raise UnsafeMigrationError(errors, applied, result)
+
+    def _check_now(self, migration: Migration, result: MigrationResult) -> bool:
+        """Before running a migration the gate could not dry-run in advance (it uses what earlier
+        migrations of the run create): dry-run and judge it now, with those migrations applied.
+        Raises :class:`UnsafeMigrationError` before it changes anything; False when it still
+        cannot be dry-run: it then runs with each statement judged before it is sent."""
+        from .gate import inspect_migration
+
+        report = self._report
+        if report is None or migration.name not in report.unanalysed:
+            return True
+        report.unanalysed.remove(migration.name)
+        in_tx = self.use_transactions and migration.uses_transaction("up")
+        findings = len(report.findings)
+        judge = self.safety != "off"
+        with self.db.planning():
+            if not inspect_migration(self, migration, in_tx, judge, None, None, report):
+                self.logger.info("safety: %s cannot be dry-run; each of its statements is judged before it runs", migration.name)
+                return False
+        if migration.name in report.outside_transaction:
+            self._outside.add((migration.name, "up"))
+        if migration.name in report.replays:
+            self._replays[migration.name] = report.replays.pop(migration.name)
+        self._judge(report.findings[findings:], False, result, applied=list(result.executed))
+        return True
+
+    def _judge_dry_step(
+        self, migration: Migration, direction: Direction, step: MigrationStep, in_tx: bool, result: MigrationResult
+    ) -> None:
+        """In a dry run: judge a migration the gate could not dry-run in advance, now that the
+        dry run got to it (on SQLite it ran the migrations before it, see Database.rehearsal)."""
+        report = self._report
+        if direction != "up" or report is None or migration.name not in report.unanalysed or self.safety == "off":
+            return
+        from ..safety import LiveFacts, SafetyOptions, analyze
+
+        report.unanalysed.remove(migration.name)
+        options = SafetyOptions(large_table_rows=self.large_table_rows, lock_timeout=bool(self.statement_lock_timeout))
+        found = analyze(
+            step.statements, self.db.dialect, LiveFacts(self.db, options.large_table_rows), migration=migration.name,
+            transactional=in_tx, allow=migration.allow_unsafe | self.safety_allow, options=options,
+            created=report.created,
+        )
+        self._judge(found, True, result)
+
+    @contextmanager
+    def _judging_each_statement(self, migration: Migration, in_tx: bool, result: MigrationResult) -> Iterator[None]:
+        """Judge each statement of ``migration`` as it is about to run (a migration that cannot be
+        dry-run even right before it runs): an unacknowledged error stops it before that statement."""
+        from ..safety import LiveFacts, SafetyOptions, analyze
+
+        report = self._report
+        created = report.created if report is not None else set()
+        options = SafetyOptions(large_table_rows=self.large_table_rows, lock_timeout=bool(self.statement_lock_timeout))
+        facts = LiveFacts(self.db, options.large_table_rows)
+        allow = migration.allow_unsafe | self.safety_allow
+        applied = list(result.executed)
+
+        def judge(statement: CompiledStatement) -> None:
+            found = analyze(
+                [statement], self.db.dialect, facts, migration=migration.name, transactional=in_tx,
+                allow=allow, options=options, created=created,
+            )
+            self._judge(found, False, result, applied)
+
+        listeners = self.db.listeners
+        listeners.insert(0, judge)  # before the step's own listener records the statement as run
+        try:
+            yield
+        finally:
+            _remove(listeners, judge)
 
     def _plan_rewrites(self, findings: list[Finding]) -> None:
         from ..safety.autofix import Rewriter
@@ -797,6 +891,8 @@ class MigrationRunner:
     def _step_with_retries(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
         """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
         attempt = 0
+        # before the wrappers are chosen: judged now, it may get a safe rewrite (safety="auto")
+        checked = direction == "down" or self._check_now(migration, result)
         # most steps need neither wrapper: skip making them (a run may have thousands of steps)
         plain = (
             not self.db.dialect.capabilities.concurrent_index
@@ -809,10 +905,10 @@ class MigrationRunner:
         while True:
             try:
                 if plain:
-                    self._step(migration, direction, batch, result)
+                    self._step(migration, direction, batch, result, checked)
                 else:
                     with self._invalid_index_cleanup(), self._rewriting(migration, direction):
-                        self._step(migration, direction, batch, result)
+                        self._step(migration, direction, batch, result, checked)
                 return
             except MigrationError as exc:
                 if not (exc.rolled_back and exc.cause is not None and is_lock_timeout(self.db, exc.cause)) or attempt >= self.lock_retries:
@@ -888,6 +984,7 @@ class MigrationRunner:
             ) from exc
         step.duration = time.perf_counter() - started
         result.steps.append(step)
+        self._judge_dry_step(migration, direction, step, in_tx, result)
         problem = self.db.rehearsal_problem()
         if problem is not None:
             result.failed.append(migration.name)
@@ -924,7 +1021,11 @@ class MigrationRunner:
             "dry run: %s %s would run %d statement(s)", direction, migration.name, len(step.statements)
         )
 
-    def _step(self, migration: Migration, direction: Direction, batch: int, result: MigrationResult) -> None:
+    def _step(
+        self, migration: Migration, direction: Direction, batch: int, result: MigrationResult, checked: bool = True
+    ) -> None:
+        """Run one step. ``checked``: False for a migration that could not be dry-run even right
+        before it ran (see :meth:`_check_now`); each of its statements is judged as it runs."""
         in_tx = self._in_transaction(migration, direction)
         atomic = in_tx and self.db.dialect.transactional_ddl
         step = MigrationStep(migration.name, direction, transaction=in_tx)
@@ -956,7 +1057,10 @@ class MigrationRunner:
                 listener = step.statements.append  # what the code runs, as it runs it
                 listeners.append(listener)
                 try:
-                    with self.db.transaction() if in_tx else nullcontext():
+                    with (
+                        self.db.transaction() if in_tx else nullcontext(),
+                        nullcontext() if checked else self._judging_each_statement(migration, in_tx, result),
+                    ):
                         fn(self.db)
                         _remove(listeners, listener)  # the history row is not the migration's
                         self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
@@ -1082,7 +1186,11 @@ class MigrationRunner:
         else:
             statement = str(failing) if failing is not None else None
             cause = exc
-        if isinstance(exc, NonTransactionalStatementError):
+        from .gate import UnsafeMigrationError
+
+        if isinstance(exc, UnsafeMigrationError):  # judged statement by statement (_judging_each_statement)
+            reason = f"the safety check refused its next statement as it was about to run:\n\n{exc.advice}\n"
+        elif isinstance(exc, NonTransactionalStatementError):
             reason = (
                 f"{_first_line(statement or '')} cannot run inside a transaction on {self.db.dialect.display_name}; "
                 f"{_no_transaction_advice(migration, direction)}"

@@ -40,10 +40,12 @@ class Finding:
     statement: str | None = None
     suppressed: bool = False
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+    #: safety="auto" runs the safe recipe instead of the statement, so it is no error
+    fixed: bool = False
 
     @property
     def is_error(self) -> bool:
-        return self.severity is Severity.ERROR and not self.suppressed
+        return self.severity is Severity.ERROR and not self.suppressed and not self.fixed
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -57,13 +59,14 @@ class Finding:
             "message": self.message,
             "recipe": self.recipe,
             "suppressed": self.suppressed,
+            "fixed": self.fixed,
         }
 
     def render(self) -> str:
         """Human text: what, where, why, and the recipe to paste."""
         where = f"{self.migration}: " if self.migration else ""
         head = f"{self.severity.value.upper()} {self.code} {self.name}: {where}{self.message}"
-        lines = [head + (" (allowed)" if self.suppressed else "")]
+        lines = [head + (" (allowed)" if self.suppressed else "") + (" (safety=auto runs the safe recipe instead)" if self.fixed else "")]
         if self.statement:
             lines.append(f"    statement: {_one_line(self.statement)}")
         if self.recipe:

@@ -38,11 +38,13 @@ class Rule:
 _RULES = [
     Rule("KS101", "drop-table", (DL, BC), "drops a table and every row in it",
          """# Contract step, in its own migration, after a release that no longer reads or writes the table:
-# back it up first:  kysera db dump -o before-drop.sql
+# back it up first (kysera db dump -o before-drop.sql), then acknowledge the loss in that migration:
+allow_unsafe = ["KS101"]
 db.schema.drop_table("{table}").execute()"""),
     Rule("KS102", "drop-column", (DL, BC), "drops a column and its data",
-         """# 1. release code that no longer reads or writes "{column}"
-# 2. then, in a later migration:
+         """# the contract step: once a release no longer reads or writes "{column}" (its data moved, or
+# is not needed), drop it in its own migration that acknowledges the loss:
+allow_unsafe = ["KS102"]
 db.schema.alter_table("{table}").drop_column("{column}").execute()"""),
     Rule("KS103", "truncate-table", (DL,), "deletes every row of the table",
          """# delete only what you mean to, in batches, or name the tables explicitly:
@@ -128,7 +130,9 @@ sql('CREATE VIEW {table_q} AS SELECT * FROM <new name>').execute(db)   # old nam
     Rule("KS302", "rename-column", (BC,), "renames a column: code still using the old name fails",
          """# add the new column, write both, backfill, move reads, then drop the old column:
 db.schema.alter_table("{table}").add_column("<new name>", "<type>").execute()
-db.backfill("{table}", set={{"<new name>": db.ref("{column}")}}, where=sql("<new name> IS NULL"))"""),
+db.backfill("{table}", set={{"<new name>": db.ref("{column}")}}, where=sql("<new name> IS NULL"))
+# renaming as the last step of such a move, once no code uses either name? acknowledge it:
+allow_unsafe = ["KS302"]"""),
     Rule("KS303", "add-not-null-column-without-default", (MF, BC), "adds a NOT NULL column without a default: fails on a table with rows (MySQL fills zero values)",
          """db.schema.alter_table("{table}").add_column("{column}", "<type>").execute()                  # nullable first
 db.backfill("{table}", set={{"{column}": <value>}}, where=sql("{column} IS NULL"))

@@ -9,6 +9,7 @@ import click
 
 from .. import keep_until_exit
 from ..common import (
+    EXIT_FAILED,
     State,
     work_begins,
 )
@@ -256,16 +257,27 @@ def _show_backfill_progress(out: Output) -> None:
 
 
 def print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
+    """The plan of a dry run on stdout; exits with EXIT_FAILED when the real run would refuse it
+    (``result.refused``: unacknowledged unsafe changes), as the real run would."""
     keep_until_exit(result)
     if out.json_mode:
-        out.json({"ok": True, **result.as_dict()})
-        return
-    if not result.steps:
+        out.json({"ok": not result.refused, **result.as_dict()})
+    elif not result.steps:
         out.raw(f"-- dry run: {what}; nothing would run")
-        return
-    out.raw(result.sql())
-    count = len(result.steps)
-    out.raw(f"\n-- dry run: {plural(count, 'migration')} would run; nothing was changed")
+    else:
+        out.raw(result.sql())
+        count = len(result.steps)
+        if result.refused:
+            names = sorted({f.migration or "?" for f in result.refused})
+            codes = sorted({f.code for f in result.refused})
+            out.raw(
+                f"\n-- dry run: the real run would refuse to run: {plural(len(result.refused), 'unsafe change')} "
+                f"in {', '.join(names)} ({', '.join(codes)}, see above); nothing was changed"
+            )
+        else:
+            out.raw(f"\n-- dry run: {plural(count, 'migration')} would run; nothing was changed")
+    if result.refused:
+        raise SystemExit(EXIT_FAILED)
 
 
 def print_findings(out: Output, findings: list[Finding], *, show_info: bool = False) -> None:
