@@ -84,3 +84,33 @@ def test_backups_in_the_same_second_never_replace_each_other(tmp_path: Path) -> 
     files = sorted(folder.glob("backup-*.sql"))
     assert len(files) == 3 and all(f.read_text() for f in files)
     assert not list(folder.glob(".kysera-dump-*"))
+
+
+def test_dump_output_paths_that_cannot_take_a_dump_are_refused_first(tmp_path: Path) -> None:
+    """A folder, or a path through a file: one clear line, exit 2, nothing written."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    project(url)
+    assert kysera("migrate", "up").exit_code == 0
+    (tmp_path / "backups").mkdir()
+
+    assert_clean_error(kysera("db", "dump", "-o", str(tmp_path / "backups")), 2, "is a folder", "backup.sql")
+    assert_clean_error(kysera("db", "dump", "-o", str(tmp_path / "app.db" / "x.sql")), 2, "is a file, not a folder")
+    assert_clean_error(kysera("db", "dump", "-o", str(tmp_path / "app.db" / "a" / "x.sql")), 2, "is a file, not a folder")
+    assert list((tmp_path / "backups").iterdir()) == []
+    # a folder that does not exist yet is made, and the command says so
+    result = kysera("db", "dump", "-o", str(tmp_path / "new" / "deeper" / "x.sql"))
+    assert result.exit_code == 0 and "is created" in result.stderr
+    assert (tmp_path / "new" / "deeper" / "x.sql").is_file()
+
+
+def test_dump_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path: Path) -> None:
+    import stat
+
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera("migrate", "up").exit_code == 0
+    result = kysera("db", "dump", "-o", "/dev/null")
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+    if Path("/dev/full").exists():
+        assert_clean_error(kysera("db", "dump", "-o", "/dev/full"), 1, "cannot write the dump to /dev/full")
+        assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)

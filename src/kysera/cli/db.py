@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import ConfigurationError, KyseraError
 from .common import get_state, global_options, json_option
 from .output import format_duration, plural
 
@@ -20,26 +21,58 @@ def db() -> None:
     """Back up and restore the database."""
 
 
-def write_dump(database: Database, path: str, *, schema_only: bool = False, data_only: bool = False, native: bool = False) -> DumpResult:
-    """Dump into ``path`` through a temporary file, so a failed dump never leaves half a backup."""
+def check_dump_path(path: str) -> str | None:
+    """Refuse, before anything runs, an ``-o`` that cannot take a dump: a folder, or a path
+    through a file. ConfigurationError (exit 2) naming the fix. Returns the folder to create
+    for it when that does not exist yet (None when it does)."""
     import os
+
+    if os.path.isdir(path):
+        raise ConfigurationError(
+            f"-o {path}: that is a folder; give the dump a file name, e.g. -o {os.path.join(path, 'backup.sql')}"
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    parent = folder
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ConfigurationError(f"-o {path}: {parent} is a file, not a folder; write the dump elsewhere")
+    return None if parent == folder else folder
+
+
+def write_dump(database: Database, path: str, *, schema_only: bool = False, data_only: bool = False, native: bool = False) -> DumpResult:
+    """Dump into ``path`` through a temporary file next to it, renamed over it once complete, so a
+    failed dump never leaves half a backup. Something at ``path`` that is not a regular file (a
+    device such as /dev/null, a pipe) is written to directly, never replaced."""
+    import os
+    import stat
     import tempfile
 
     from ..dump import dump_database
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
+    check_dump_path(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            result = dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
-        os.replace(temporary, path)
-    except BaseException:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+            special = not stat.S_ISREG(os.stat(path).st_mode)
+        except FileNotFoundError:
+            special = False
+        if special:
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                return dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
+        fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=os.path.dirname(os.path.abspath(path)))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                result = dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
+            os.replace(temporary, path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+    except OSError as exc:  # the file system's answer (no space, no permission): not a crash
+        raise KyseraError(f"cannot write the dump to {path}: {exc.strerror or exc}") from None
     return result
 
 
@@ -64,6 +97,9 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
         raise click.UsageError("--schema-only and --data-only cannot be used together; choose one")
     state = get_state()
     out = state.out
+    # before connecting: a path that cannot take the dump is known without the database
+    if output != "-" and check_dump_path(output) is not None:
+        out.note(f"the folder of {output} does not exist yet: it is created")
     started = time.perf_counter()
     with state.connect() as database:
         if output == "-":
