@@ -219,3 +219,19 @@ def test_interrupted_non_transactional_migration_is_reported(db: Database) -> No
     assert runner.status().get("001_a").state == "running"  # type: ignore[union-attr]
     runner.resolve("001_a", applied=True)
     assert runner.down().executed == ["001_a"]
+
+
+def test_not_null_on_a_column_holding_nulls_says_which_column_and_the_fix(db: Database) -> None:
+    """Every engine refuses it; the error names the column and its table (MariaDB's own words,
+    'Data truncated for column', do not say why)."""
+    db.schema.create_table("people").add_column("id", "integer", lambda c: c.primary_key()).add_column("email", "varchar(255)").execute()
+    db.insert_into("people").values([{"id": 1, "email": "a@example.com"}, {"id": 2, "email": None}]).execute()
+
+    def not_null(db: Database) -> None:
+        db.schema.alter_table("people").alter_column("email", lambda c: c.set_not_null()).execute()
+
+    with pytest.raises(MigrationError) as caught:
+        create_migration_runner(db, [Migration("001_not_null", not_null)], safety="warn").up()
+    message = str(caught.value).lower()
+    assert "null values" in message and "email" in message and "people" in message
+    assert "data truncated" not in message

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import BuilderError, ConnectionFailedError, MissingDriverError
+from ..errors import BuilderError, ConnectionFailedError, KyseraError, MissingDriverError
 from ..nodes import (
     AddColumnNode,
     AlterColumnNode,
@@ -525,7 +525,7 @@ class MysqlDialect(Dialect):
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         from .mysql_online import explain_refusal
 
-        return explain_refusal(self, statement, error)
+        return explain_refusal(self, statement, error) or _null_values_left(statement, error)
 
     @cached_property
     def capabilities(self) -> Capabilities:
@@ -542,6 +542,37 @@ class MysqlDialect(Dialect):
             drop_index_if_exists=dialect_supports(self, "drop_index_if_exists"),
             schemas=False,
         )
+
+
+#: what the server says when a column made NOT NULL still holds NULLs: 1265 "Data truncated for
+#: column 'x' at row n" (MariaDB, MySQL without strict mode), 1138 "Invalid use of NULL value"
+_NULLS_LEFT = (1265, 1138)
+
+
+def _null_values_left(statement: CompiledStatement, error: BaseException) -> BaseException | None:
+    """The error of a NOT NULL change refused because rows hold NULL, said as SQLite's and
+    PostgreSQL's are: which column, and the fix. None for any other error."""
+    node = statement.node
+    args: tuple[object, ...] = tuple(getattr(error, "args", ()))
+    if not isinstance(node, AlterTableNode) or not args or args[0] not in _NULLS_LEFT:
+        return None
+    made_not_null = [
+        a.column if isinstance(a, AlterColumnNode) else a.column.name
+        for a in node.actions
+        if (isinstance(a, AlterColumnNode) and isinstance(a.alteration, SetNotNullNode))
+        or (isinstance(a, ModifyColumnNode) and a.column.not_null)
+    ]
+    text = str(args[1]) if len(args) > 1 else ""
+    named = re.search(r"column '([^']+)'(?: at row (\d+))?", text)
+    column = named.group(1) if named else (made_not_null[0] if len(made_not_null) == 1 else None)
+    if column is None or column not in made_not_null:
+        return None
+    row = f" (row {named.group(2)} is one)" if named and named.group(2) else ""
+    return KyseraError(
+        f"column '{column}' of table '{node.table.name}' has NULL values{row}, so it cannot be made NOT NULL; "
+        f"update those rows first, e.g. db.backfill(\"{node.table.name}\", set={{\"{column}\": <value>}}, "
+        f"where=sql('`{column}` IS NULL')) in an earlier migration"
+    )
 
 
 #: the other sessions with a transaction open, oldest first (MySQL/MariaDB's information_schema)
