@@ -6,8 +6,9 @@ restates the column's whole definition). When a migration of the plan changes a 
 earlier recorded statement created, added, renamed, retyped or gave a default, the compiler
 asks :class:`PlannedSchema`: the column replayed from the recorded nodes (``create_table``,
 ``add_column``, ``modify_column``, ``alter_column``, ``rename_column``, ``drop_column``,
-``rename_to``, ``drop_table``), in order, as a definition the plan made or as the catalog's
-column (under the names the catalog knows) with the changes the plan makes to it.
+``rename_to``, ``drop_table``, and the renames and drops of raw ``ALTER TABLE``/``DROP TABLE``
+text), in order, as a definition the plan made or as the catalog's column (under the names the
+catalog knows) with the changes the plan makes to it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class PlannedSchema:
     def column(self, table: n.IdentifierNode, column: str) -> PlannedColumn | None:
         """``column`` of ``table`` as the recorded statements leave it, when they touch it."""
         for statement in self._statements[self._replayed :]:
-            self._replay(statement.node)
+            node = statement.node
+            self._replay(_from_raw(statement.sql) if isinstance(node, n.RawNode) else node)
         self._replayed = len(self._statements)
         found = self._tables.get(_key(table))
         return found.columns.get(column) if found is not None else None
@@ -101,6 +103,25 @@ def _apply(action: n.AlterTableAction, table: _Table) -> None:
             planned.made = folded
         else:
             planned.changes.append(action.alteration)
+
+
+#: what raw SQL can say that the plan follows: names only (a raw column definition is not
+#: read back into one, so a raw ADD or MODIFY COLUMN leaves the column to the catalog)
+_RAW_FOLLOWED = (n.RenameColumnNode, n.DropColumnNode, n.RenameTableNode)
+
+
+def _from_raw(text: str) -> object:
+    """The part of a raw statement (``sql("ALTER TABLE users RENAME COLUMN a TO b")``) the plan
+    follows, as a node; None for anything else."""
+    from .safety.raw import classify
+
+    found = classify(text, "mysql")
+    if isinstance(found, n.DropTableNode):
+        return found
+    if isinstance(found, n.AlterTableNode):
+        kept = tuple(a for a in found.actions if isinstance(a, _RAW_FOLLOWED))
+        return n.replace(found, actions=kept) if kept else None
+    return None
 
 
 def _key(table: n.IdentifierNode) -> tuple[str | None, str]:

@@ -248,3 +248,21 @@ def test_mysql_dry_run_restates_columns_as_earlier_migrations_leave_them(db: Dat
     assert re.search(r"MODIFY COLUMN `nm` varchar\(30\)[^,]* NOT NULL", planned[2])
     runner.up()
     assert "t7b" in list_tables(db)
+
+
+def test_mysql_dry_run_follows_a_raw_rename(db: Database) -> None:
+    """The guide's contract step undone: a raw RENAME COLUMN, then a change to the column under
+    its new name. The dry run restates the column the raw statement renamed."""
+    if db.dialect.name != "mysql":
+        pytest.skip("only MySQL restates columns from the catalog")
+    db.schema.create_table("u8").add_column("id", "integer").add_column("email", "varchar(255)", lambda c: c.not_null()).execute()
+
+    def down_like(db: Database) -> None:
+        sql("ALTER TABLE u8 RENAME COLUMN email TO email_old").execute(db)
+        db.schema.alter_table("u8").alter_column("email_old", lambda c: c.drop_not_null()).execute()
+
+    runner = create_migration_runner(db, [Migration("001_rename", down_like)])
+    planned = [s.sql for s in runner.up(dry_run=True).statements("001_rename")]
+    assert re.search(r"MODIFY COLUMN `email_old` varchar\(255\)[^,]* NULL", planned[1])
+    runner.up()
+    assert db.introspect_table("u8") is not None
