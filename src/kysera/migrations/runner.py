@@ -777,11 +777,11 @@ class MigrationRunner:
         migrations of the run create): dry-run and judge it now, with those migrations applied.
         Raises :class:`UnsafeMigrationError` before it changes anything; False when it still
         cannot be dry-run: it then runs with each statement judged before it is sent."""
-        from .gate import inspect_migration
-
         report = self._report
         if report is None or migration.name not in report.unanalysed:
             return True
+        from .gate import inspect_migration
+
         report.unanalysed.remove(migration.name)
         in_tx = self.use_transactions and migration.uses_transaction("up")
         findings = len(report.findings)
@@ -892,7 +892,8 @@ class MigrationRunner:
         """One step with the session lock timeouts; a clean lock-timeout failure is retried with backoff."""
         attempt = 0
         # before the wrappers are chosen: judged now, it may get a safe rewrite (safety="auto")
-        checked = direction == "down" or self._check_now(migration, result)
+        report = self._report
+        checked = direction == "down" or report is None or not report.unanalysed or self._check_now(migration, result)
         # most steps need neither wrapper: skip making them (a run may have thousands of steps)
         plain = (
             not self.db.dialect.capabilities.concurrent_index
