@@ -94,17 +94,23 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         for finding in shown:
             out.line(finding.render())
             out.line()
+        later = "kysera migrate up judges it right before it runs"
+        if db.dialect.rehearses_dry_runs and dialect is None:
+            later += " (kysera migrate up --dry-run shows its findings now)"
         for name in report.unanalysed:
             out.warn(
-                f"{name} could not be analysed: it reads the database, or what an earlier migration creates"
+                f"{name} could not be analysed without running what comes before it: it reads the "
+                f"database, or what an earlier migration creates; {later}"
             )
         warnings = sum(
             1 for f in report.findings if f.severity.value == "warning" and not f.suppressed
         )
         allowed = sum(1 for f in report.findings if f.suppressed)
+        checked = len(migrations) - len(report.unanalysed)
         out.line(
-            f"{plural(len(migrations), 'migration')} checked: {plural(len(errors), 'error')}, "
+            f"{plural(checked, 'migration')} checked: {plural(len(errors), 'error')}, "
             f"{plural(warnings, 'warning')}" + (f", {allowed} allowed" if allowed else "")
+            + (f"; {len(report.unanalysed)} not analysed (above)" if report.unanalysed else "")
         )
     if errors:
         raise SystemExit(EXIT_FAILED)

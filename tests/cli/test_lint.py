@@ -1,0 +1,85 @@
+"""``kysera migrate lint``: the safety analysis of pending migrations, without running them."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from kysera import connect
+
+from .conftest import kysera, write_config
+
+USERS = """\
+    def up(db):
+        db.schema.create_table("users").add_column("id", "integer", lambda c: c.primary_key()).add_column("legacy", "text").execute()
+        db.insert_into("users").values([{"id": 1, "legacy": "keep me"}]).execute()
+    """
+DROP_LEGACY = """\
+    {allow}
+    def up(db):
+        db.schema.alter_table("users").drop_column("legacy").execute()
+    """
+INDEX = """\
+    def up(db):
+        db.schema.create_index("ix_users_legacy").on("users").column("legacy").execute()
+    """
+
+
+def _project(db_url: str) -> Path:
+    write_config(Path.cwd(), db_url)
+    folder = Path.cwd() / "migrations"
+    folder.mkdir()
+    (folder / "20260301000000_users.py").write_text(textwrap.dedent(USERS))
+    assert kysera("migrate", "up").exit_code == 0
+    return folder
+
+
+def test_lint_reports_an_unacknowledged_error_and_exits_1_without_running_anything(db_url: str) -> None:
+    folder = _project(db_url)
+    (folder / "20260302000000_drop_legacy.py").write_text(textwrap.dedent(DROP_LEGACY.replace("{allow}", "")))
+
+    result = kysera("migrate", "lint")
+    assert result.exit_code == 1, result.stderr
+    assert "ERROR KS102 drop-column: 20260302000000_drop_legacy" in result.stdout
+    assert "1 migration checked: 1 error" in result.stdout
+    data = json.loads(kysera("migrate", "lint", "--json").stdout)
+    assert data["ok"] is False and data["errors"] == 1 and data["migrations"] == ["20260302000000_drop_legacy"]
+    with connect(db_url) as db:
+        users = db.introspect_table("users")
+        assert users is not None and "legacy" in [c.name for c in users.columns]  # nothing ran
+
+    (folder / "20260302000000_drop_legacy.py").write_text(textwrap.dedent(DROP_LEGACY.replace("{allow}", 'allow_unsafe = ["KS102"]')))
+    result = kysera("migrate", "lint")
+    assert result.exit_code == 0, result.stderr
+    assert "(allowed)" in result.stdout and "1 allowed" in result.stdout
+
+
+def test_lint_offline_assumes_every_table_is_large(tmp_path: Path) -> None:
+    """--dialect lints without a database: an index on an existing table blocks writes on PostgreSQL."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    path = folder / "20260303000000_index.py"
+    path.write_text(textwrap.dedent(INDEX))
+    result = kysera("migrate", "lint", "--dialect", "postgres", str(path))
+    assert result.exit_code == 1, result.stderr
+    assert "KS201 create-index-blocking" in result.stdout and "concurrently()" in result.stdout
+    assert kysera("migrate", "lint", "--dialect", "mysql", str(path)).exit_code == 0  # InnoDB builds it online
+
+
+def test_lint_says_which_migrations_it_could_not_analyse(tmp_path: Path) -> None:
+    """A contract step that uses what the expand step adds cannot be dry-run before that step:
+    lint says so, and that the run judges it right before it runs."""
+    _project(f"sqlite:///{tmp_path / 'app.db'}")
+    folder = Path.cwd() / "migrations"
+    (folder / "20260302000000_expand.py").write_text(
+        'def up(db):\n    db.schema.alter_table("users").add_column("legacy2", "text").execute()\n'
+    )
+    (folder / "20260303000000_contract.py").write_text(
+        'def up(db):\n    db.schema.alter_table("users").alter_column("legacy2", lambda c: c.set_not_null()).drop_column("legacy").execute()\n'
+    )
+    result = kysera("migrate", "lint")
+    assert result.exit_code == 0, result.stderr
+    assert "20260303000000_contract could not be analysed" in result.stderr
+    assert "judges it right before it runs" in result.stderr
+    assert "1 migration checked: 0 errors, 0 warnings; 1 not analysed" in result.stdout
