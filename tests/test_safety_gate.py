@@ -198,6 +198,22 @@ def test_a_migration_that_cannot_be_dry_run_has_each_statement_judged(db: Databa
         assert "resolve" in str(caught.value) and runner.status().failed == ["005_mixed"]
 
 
+def test_code_that_catches_the_refusal_of_a_statement_does_not_get_past_it(db: Database) -> None:
+    filled_table(db)
+
+    def swallows_errors(db: Database) -> None:
+        db.select_from("not_there").select(["id"]).fetch_all() if db.capturing else None  # cannot be dry-run
+        try:
+            drop_n(db)
+        except Exception:
+            pass  # a migration that ignores a failing statement
+
+    runner = create_migration_runner(db, [Migration("006_swallows", swallows_errors)])
+    with pytest.raises(MigrationError, match="KS102"):
+        runner.up()
+    assert "n" in catalog.columns(db, "t")
+
+
 # ----------------------------------------------------------------------------- lock timeouts
 
 

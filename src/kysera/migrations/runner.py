@@ -828,13 +828,18 @@ class MigrationRunner:
         facts = LiveFacts(self.db, options.large_table_rows)
         allow = migration.allow_unsafe | self.safety_allow
         applied = list(result.executed)
+        refused: list[Exception] = []
 
         def judge(statement: CompiledStatement) -> None:
             found = analyze(
                 [statement], self.db.dialect, facts, migration=migration.name, transactional=in_tx,
                 allow=allow, options=options, created=created,
             )
-            self._judge(found, False, result, applied)
+            try:
+                self._judge(found, False, result, applied)
+            except Exception as exc:
+                refused.append(exc)
+                raise
 
         listeners = self.db.listeners
         listeners.insert(0, judge)  # before the step's own listener records the statement as run
@@ -842,6 +847,8 @@ class MigrationRunner:
             yield
         finally:
             _remove(listeners, judge)
+        if refused:  # the migration's code caught the refusal: it still stops the migration
+            raise refused[0]
 
     def _plan_rewrites(self, findings: list[Finding]) -> None:
         from ..safety.autofix import Rewriter
@@ -1058,11 +1065,9 @@ class MigrationRunner:
                 listener = step.statements.append  # what the code runs, as it runs it
                 listeners.append(listener)
                 try:
-                    with (
-                        self.db.transaction() if in_tx else nullcontext(),
-                        nullcontext() if checked else self._judging_each_statement(migration, in_tx, result),
-                    ):
-                        fn(self.db)
+                    with self.db.transaction() if in_tx else nullcontext():
+                        with nullcontext() if checked else self._judging_each_statement(migration, in_tx, result):
+                            fn(self.db)
                         _remove(listeners, listener)  # the history row is not the migration's
                         self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
                 finally:
