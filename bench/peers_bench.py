@@ -31,6 +31,14 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# every tool runs in a user's environment: no kysera variables, and bytecode caching on. An
+# inherited PYTHONDONTWRITEBYTECODE (set in some workplaces) makes each run of a tool recompile
+# those of its modules whose .pyc is missing or stale, without writing it: for an editable
+# install whose sources just changed, tens of ms on every run of that tool alone.
+from startup import bench_env  # noqa: E402
+
 RESULTS = HERE / "results"
 KYSERA = Path(sys.executable).with_name("kysera")
 PG_ADMIN = os.environ.get("KYSERA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -48,7 +56,7 @@ def sh(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[fl
     import threading
 
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**bench_env(), **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     output: dict[str, bytes] = {}
 
     def drain(name: str, stream: Any) -> None:
@@ -266,6 +274,10 @@ def bench_round(
             got["rollback"].append(sh(down, root)[0])
 
 
+def _new_samples(tools: list[str]) -> dict[str, dict[str, list[float]]]:
+    return {tool: {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []} for tool in tools}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append")
@@ -286,13 +298,17 @@ def main() -> None:
     engines = args.engine or ["sqlite", "postgres"]
     tools = args.tool or ["kysera", "alembic", "yoyo", "floor"]
     results: dict[str, dict[str, Any]] = {}
+    warmed = False
     for engine in engines:
         for n in ns:
             # side by side: each round runs every tool once (see bench_round), so a machine that
             # gets busier or quieter during the benchmark affects all tools alike
-            samples: dict[str, dict[str, list[float]]] = {
-                tool: {"apply": [], "rollback": [], "status": [], "help": [], "peak_mib": []} for tool in tools
-            }
+            samples = _new_samples(tools)
+            if not warmed:
+                # one round first, not counted: each tool writes its own bytecode cache (.pyc), as
+                # on a user's machine after its first run (an editable install has none yet)
+                warmed = True
+                bench_round(tools, engine, min(ns), args.side_venv, _new_samples(tools), 0, 0.0)
             for turn in range(args.runs):
                 bench_round(tools, engine, n, args.side_venv, samples, turn, args.settle)
             if engine == "postgres":
