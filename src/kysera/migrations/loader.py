@@ -75,20 +75,19 @@ def load_migrations(
     # file name -> (path, contents, status); paths stay strings while a folder loads (a thousand
     # Path objects, built, hashed and asked for their name, cost more than the rest of this)
     sources: dict[str, tuple[str, bytes, os.stat_result] | _Problem] = {}
-    # a helper that compile_ahead started reads the files it takes itself: only the others are
-    # read here, as they load (see CodeCache.read_ahead); else every file is read first, so that
-    # a helper can start with the contents of the files the cache does not hold
-    ahead = cache.take_ahead()
-    if not ahead:
-        for _, name, path in files:
-            if name.endswith(".py"):
-                try:
-                    sources[name] = (path, *_read_file(path))
-                except _Problem as problem:
-                    sources[name] = problem
     migrations: list[Migration] = []
     try:
+        # a helper that compile_ahead started reads the files it takes itself: only the others
+        # are read here, as they load (see CodeCache.read_ahead); else every file is read first,
+        # so that a helper can start with the contents of the files the cache does not hold
+        ahead = cache.take_ahead()
         if not ahead:
+            for _, name, path in files:
+                if name.endswith(".py"):
+                    try:
+                        sources[name] = (path, *_read_file(path))
+                    except _Problem as problem:
+                        sources[name] = problem
             cache.prepare([(name, *got) for name, got in sources.items() if not isinstance(got, _Problem)])
         if meanwhile is not None:
             meanwhile()
