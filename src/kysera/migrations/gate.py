@@ -15,6 +15,8 @@ from ..safety import Facts, LiveFacts, SafetyOptions, analyze
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..nodes import CompiledStatement
     from ..safety import Finding
     from .migration import Direction, Migration
@@ -94,7 +96,7 @@ def inspect_plan(
             f"safety_start_after ([safety] start_after in the config): {_unknown_message(baseline, [m.name for m in runner.migrations])}; "
             "name the newest migration that should not be judged"
         )
-    options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
+    options = safety_options(runner)
     if facts is None:
         facts = LiveFacts(db, options.large_table_rows)
     with db.planning():  # a later migration's statements may change what an earlier one creates
@@ -122,13 +124,8 @@ def inspect_migration(
     the migrations before it have run by then, so its dry run usually works, and its findings
     stop the run before it changes anything.
     """
-    db = runner.db
-    if options is None:
-        options = SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
-    if facts is None:
-        facts = LiveFacts(db, options.large_table_rows)
     try:
-        captured = migration.capture(db, "up", in_transaction=in_tx)
+        captured = migration.capture(runner.db, "up", in_transaction=in_tx)
     except Exception:
         report.unanalysed.append(migration.name)
         return False
@@ -140,15 +137,42 @@ def inspect_migration(
     if not judge or (runner.safety_start_after is not None and migration.name <= runner.safety_start_after):
         return True
     report.findings.extend(
-        analyze(
-            list(captured),
-            db.dialect,
-            facts,
-            migration=migration.name,
-            transactional=in_tx and not outside,
-            allow=migration.allow_unsafe | runner.safety_allow,
-            options=options,
-            created=report.created,
+        judge_statements(
+            runner, migration, captured, transactional=in_tx and not outside, created=report.created, facts=facts, options=options
         )
     )
     return True
+
+
+def safety_options(runner: MigrationRunner) -> SafetyOptions:
+    """The analysis settings of ``runner`` (large tables, whether it sets lock timeouts)."""
+    return SafetyOptions(large_table_rows=runner.large_table_rows, lock_timeout=bool(runner.statement_lock_timeout))
+
+
+def judge_statements(
+    runner: MigrationRunner,
+    migration: Migration,
+    statements: Sequence[CompiledStatement],
+    *,
+    transactional: bool,
+    created: set[str],
+    facts: Facts | None = None,
+    options: SafetyOptions | None = None,
+) -> list[Finding]:
+    """The findings for ``statements`` of ``migration`` under ``runner``'s settings and
+    acknowledgements; ``facts`` default to the live database. ``created`` carries the tables
+    the plan creates (see :func:`~kysera.safety.analyze`)."""
+    if options is None:
+        options = safety_options(runner)
+    if facts is None:
+        facts = LiveFacts(runner.db, options.large_table_rows)
+    return analyze(
+        list(statements),
+        runner.db.dialect,
+        facts,
+        migration=migration.name,
+        transactional=transactional,
+        allow=migration.allow_unsafe | runner.safety_allow,
+        options=options,
+        created=created,
+    )

@@ -805,35 +805,29 @@ class MigrationRunner:
         report = self._report
         if direction != "up" or report is None or migration.name not in report.unanalysed or self.safety == "off":
             return
-        from ..safety import LiveFacts, SafetyOptions, analyze
+        from .gate import judge_statements
 
         report.unanalysed.remove(migration.name)
-        options = SafetyOptions(large_table_rows=self.large_table_rows, lock_timeout=bool(self.statement_lock_timeout))
-        found = analyze(
-            step.statements, self.db.dialect, LiveFacts(self.db, options.large_table_rows), migration=migration.name,
-            transactional=in_tx, allow=migration.allow_unsafe | self.safety_allow, options=options,
-            created=report.created,
-        )
+        found = judge_statements(self, migration, step.statements, transactional=in_tx, created=report.created)
         self._judge(found, True, result)
 
     @contextmanager
     def _judging_each_statement(self, migration: Migration, in_tx: bool, result: MigrationResult) -> Iterator[None]:
         """Judge each statement of ``migration`` as it is about to run (a migration that cannot be
         dry-run even right before it runs): an unacknowledged error stops it before that statement."""
-        from ..safety import LiveFacts, SafetyOptions, analyze
+        from ..safety import LiveFacts
+        from .gate import judge_statements, safety_options
 
         report = self._report
         created = report.created if report is not None else set()
-        options = SafetyOptions(large_table_rows=self.large_table_rows, lock_timeout=bool(self.statement_lock_timeout))
-        facts = LiveFacts(self.db, options.large_table_rows)
-        allow = migration.allow_unsafe | self.safety_allow
+        options = safety_options(self)
+        facts = LiveFacts(self.db, options.large_table_rows)  # one for the whole migration
         applied = list(result.executed)
         refused: list[Exception] = []
 
         def judge(statement: CompiledStatement) -> None:
-            found = analyze(
-                [statement], self.db.dialect, facts, migration=migration.name, transactional=in_tx,
-                allow=allow, options=options, created=created,
+            found = judge_statements(
+                self, migration, [statement], transactional=in_tx, created=created, facts=facts, options=options
             )
             try:
                 self._judge(found, False, result, applied)
