@@ -51,8 +51,9 @@ def write_dump(database: Database, path: str, *, schema_only: bool = False, data
     from ..dump import dump_database
 
     check_dump_path(path)
+    folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
         try:
             special = not stat.S_ISREG(os.stat(path).st_mode)
         except FileNotFoundError:
@@ -60,7 +61,7 @@ def write_dump(database: Database, path: str, *, schema_only: bool = False, data
         if special:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 return dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
-        fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=os.path.dirname(os.path.abspath(path)))
+        fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 result = dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
