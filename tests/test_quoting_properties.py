@@ -73,3 +73,26 @@ def test_weird_names_and_injection_default(db: Database) -> None:
 @pytest.mark.parametrize("text", ["", "{}", "'{}'::jsonb", "50%", "a;b", "$$x$$"])
 def test_sql_fragment_without_arguments_is_verbatim(text: str) -> None:
     assert sql(text).node.parts == (text,)
+
+
+BACKSLASHED = ["a\\b'", "\\'); DROP TABLE victim; --", "C:\\temp\\new", "\\", "it's"]
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"], indirect=True)
+def test_literals_hold_under_the_servers_other_string_mode(db: Database) -> None:
+    """PostgreSQL with standard_conforming_strings off (a database or role can set it), MySQL with
+    NO_BACKSLASH_ESCAPES: a backslash in a DDL default neither ends the literal nor doubles."""
+    if db.dialect.name == "postgres":
+        db.execute("SET standard_conforming_strings = off")
+    else:
+        db.execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+    db.schema.create_table("victim").add_column("id", "integer").execute()
+    table = db.schema.create_table("lit").add_column("id", "integer", lambda col: col.primary_key())
+    for i, value in enumerate(BACKSLASHED):
+        table = table.add_column(f"c{i}", "varchar(100)", lambda col, value=value: col.default_to(value))
+    table.add_column("b", "varbinary(10)" if db.dialect.name == "mysql" else "bytea", lambda col: col.default_to(b"\\x'")).execute()
+    db.insert_into("lit").values({"id": 1}).execute()
+    row = db.select_from("lit").fetch_all()[0]
+    assert [row[f"c{i}"] for i in range(len(BACKSLASHED))] == BACKSLASHED
+    assert bytes(row["b"]) == b"\\x'"
+    assert "victim" in catalog.tables(db)

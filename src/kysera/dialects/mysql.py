@@ -8,7 +8,7 @@ definition, which the compiler reads from ``information_schema``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -123,6 +123,8 @@ class MysqlCompiler(QueryCompiler):
     def string_literal(self, value: str) -> str:
         if "\x00" in value:
             raise BuilderError("a string literal cannot contain a NUL character")
+        if "\\" in value and isinstance(self.dialect, MysqlDialect) and not self.dialect.backslash_escapes:
+            return "'" + value.replace("'", "''") + "'"  # sql_mode NO_BACKSLASH_ESCAPES: a backslash is itself
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
     # ----------------------------------------------------------------- columns
@@ -490,6 +492,14 @@ class MysqlDialect(Dialect):
         super().__init__(server_version, version_text)
         if "mariadb" in version_text.lower():
             self.display_name = "MariaDB"
+        #: the session's server status flags, as the last reply said (set by :func:`open_mysql`)
+        self.server_status: Callable[[], int] | None = None
+
+    @property
+    def backslash_escapes(self) -> bool:
+        """False while the session's ``sql_mode`` has ``NO_BACKSLASH_ESCAPES``: a backslash in a
+        string literal is then an ordinary character, and literals are written accordingly."""
+        return self.server_status is None or not self.server_status() & _NO_BACKSLASH_ESCAPES
 
     @property
     def is_mariadb(self) -> bool:
@@ -574,6 +584,9 @@ def _null_values_left(statement: CompiledStatement, error: BaseException) -> Bas
         f"where=sql('`{column}` IS NULL')) in an earlier migration"
     )
 
+
+#: SERVER_STATUS_NO_BACKSLASH_ESCAPES: the server's flag for that ``sql_mode``, sent with every reply
+_NO_BACKSLASH_ESCAPES = 512
 
 #: the other sessions with a transaction open, oldest first (MySQL/MariaDB's information_schema)
 _OPEN_TRANSACTIONS = (
@@ -678,4 +691,6 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
             f"as {kwargs['user']}: {reason}"
         ) from None
     adapter = PymysqlConnection(conn, pymysql)
-    return adapter, MysqlDialect(adapter.server_version(), adapter.server_version_text())
+    dialect = MysqlDialect(adapter.server_version(), adapter.server_version_text())
+    dialect.server_status = lambda: int(conn.server_status)  # every reply updates it, SET sql_mode's too
+    return adapter, dialect
