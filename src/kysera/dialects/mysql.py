@@ -692,5 +692,5 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         ) from None
     adapter = PymysqlConnection(conn, pymysql)
     dialect = MysqlDialect(adapter.server_version(), adapter.server_version_text())
-    dialect.server_status = lambda: int(conn.server_status)  # every reply updates it, SET sql_mode's too
+    dialect.server_status = lambda: int(getattr(conn, "server_status", 0))  # every reply updates it, SET sql_mode's too
     return adapter, dialect
