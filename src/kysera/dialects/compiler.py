@@ -183,7 +183,37 @@ _SERIAL_KINDS: dict[str, str | None] = {
     "serial2": "smallserial",
 }
 
-_TYPE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\(.*\))?\s*$")
+#: the pieces a column type is written with: words, "quoted" names, numbers, '...' strings (enum
+#: labels), ( ) [ ] , . and spaces; a semicolon, a comment or an operator is no part of a type
+_TYPE_TOKEN = re.compile(r"""\s+|[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+"|-?\d+(?:\.\d+)?|'(?:[^']|'')*'|[(),.\[\]]""")
+#: the one form a portable alias translates: a name, then at most one list of arguments
+_ALIAS_FORM = re.compile(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\([^()]*\))?")
+
+
+def check_type_text(text: str) -> None:
+    """Refuse a type string that is not a type: ``integer[]``, ``timestamp(3) with time zone``,
+    ``decimal(10,2) unsigned``, ``enum('a','b')`` and ``public.mood`` pass; ``numeric(1)); DROP
+    TABLE x; --`` does not (the builders write a type string into DDL as it is)."""
+    depth = brackets = pos = 0
+    first = True
+    while pos < len(text):
+        m = _TYPE_TOKEN.match(text, pos)
+        token = m.group() if m else ""
+        if not token or (first and not (token[0].isalpha() or token[0] in '_"')):
+            break
+        first = False
+        depth += (token == "(") - (token == ")")
+        brackets += (token == "[") - (token == "]")
+        if depth < 0 or brackets < 0:
+            break
+        pos = m.end() if m else pos
+    else:
+        if not first and depth == 0 and brackets == 0:
+            return
+    raise BuilderError(
+        f"invalid column data type {text!r}: a type is a name with optional arguments, such as 'varchar(255)', "
+        "'numeric(10, 2)', 'integer[]' or 'timestamp(3) with time zone'; write anything else with sql(...)"
+    )
 
 
 class QueryCompiler:
@@ -194,6 +224,10 @@ class QueryCompiler:
     placeholder: ClassVar[str] = "%s"
     #: portable type name (lower case, without arguments) -> this engine's type
     type_aliases: ClassVar[dict[str, str]] = {}
+    #: the same name written with arguments -> this engine's type: ``{}`` takes the arguments, a
+    #: name without ``{}`` drops them (display widths), None refuses them. A name not listed here
+    #: keeps its arguments after its alias, unless the alias has arguments of its own
+    type_aliases_with_arguments: ClassVar[dict[str, str | None]] = {}
 
     def __init__(self, dialect: Dialect, reader: Reader | None = None) -> None:
         self.dialect = dialect
@@ -417,17 +451,31 @@ class QueryCompiler:
         if known is not None:
             return known
         text = node.name.strip()
-        m = _TYPE_RE.match(text)
-        if not m:
-            raise BuilderError(f"invalid column data type {node.name!r}")
-        base = " ".join(m.group(1).lower().split())
-        args = m.group(2) or ""
-        alias = aliases.get(base)
-        if alias is not None:
-            text = alias + args if "(" not in alias else alias
+        check_type_text(text)
+        m = _ALIAS_FORM.fullmatch(text)
+        if m is not None:
+            base = " ".join(m.group(1).lower().split())
+            alias = aliases.get(base)
+            if alias is not None:
+                text = self.alias_with_arguments(node.name, base, alias, m.group(2) or "")
         if len(_TYPE_TEXT) < 4096:  # type names repeat across a project's columns
             _TYPE_TEXT[node.name, id(aliases)] = text
         return text
+
+    def alias_with_arguments(self, written: str, base: str, alias: str, args: str) -> str:
+        """This engine's type for the portable name ``base`` written with ``args`` (``"(100)"``)."""
+        if not args:
+            return alias
+        if base in self.type_aliases_with_arguments:
+            template = self.type_aliases_with_arguments[base]
+        else:
+            template = None if "(" in alias else alias + "{}"
+        if template is None:
+            raise BuilderError(
+                f"column type {written!r}: {base!r} becomes {alias!r} on {self.dialect.display_name or self.dialect_name}, "
+                "which takes no arguments; write it without them, or use the engine's own type name"
+            )
+        return template.format(args) if "{}" in template else template
 
     def enum_data_type(self, node: EnumTypeNode) -> str:
         """A portable enum as a column type: the named type (PostgreSQL)."""

@@ -107,6 +107,13 @@ class MysqlCompiler(QueryCompiler):
         "float8": "double",
         "float4": "float",
     }
+    type_aliases_with_arguments: ClassVar[dict[str, str | None]] = {
+        "string": "varchar{}",
+        "timestamptz": "datetime{}",
+        "bytes": "varbinary{}",
+        "bytea": "varbinary{}",
+        "uuid": None,
+    }
 
     @property
     def is_mariadb(self) -> bool:

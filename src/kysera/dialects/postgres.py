@@ -42,6 +42,16 @@ class PostgresCompiler(QueryCompiler):
         "int": "integer",
         "string": "text",
     }
+    type_aliases_with_arguments: ClassVar[dict[str, str | None]] = {
+        "string": "varchar{}",
+        "float": "float{}",  # float(p): real or double precision by the precision asked
+        "double": None,  # MySQL's double(m, d): numeric(m, d) is PostgreSQL's exact counterpart
+        "int": "integer",  # display widths mean nothing to PostgreSQL
+        "tinyint": "smallint",
+        "bytes": "bytea",
+        "blob": "bytea",
+        "binary": "bytea",
+    }
 
     def string_literal(self, value: str) -> str:
         if "\x00" in value:
