@@ -1039,3 +1039,13 @@ def test_several_alterations_make_one_rebuild(db: Database) -> None:
     assert [(r["id"], r["about"]) for r in rows(db, "users")] == [(1, "none"), (2, "none"), (3, "none")]
     assert "ix_age" in master_names(db, "index")
     assert_clean(db)
+
+
+@pytest.mark.parametrize("expression", ["datetime('now')", "1 + 1", "random()", "lower('ABC')", "CURRENT_TIMESTAMP", "-1", "(2)"])
+def test_create_table_takes_any_expression_default(sqlite_db: Database, expression: str) -> None:
+    """SQLite takes an expression default only in parentheses; create_table adds them as alter_table does."""
+    sqlite_db.schema.create_table("t").add_column("id", "integer", lambda c: c.primary_key()).add_column(
+        "x", "text", lambda c: c.default_to(sql(expression))
+    ).execute()
+    sqlite_db.insert_into("t").values({"id": 1}).execute()
+    assert sqlite_db.select_from("t").select(["x"]).fetch_all()[0]["x"] is not None

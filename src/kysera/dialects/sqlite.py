@@ -29,9 +29,11 @@ from ..nodes import (
     CreateIndexNode,
     CreateTableNode,
     EnumTypeNode,
+    Expression,
     IdentifierNode,
     InsertNode,
     PrimaryKeyConstraintNode,
+    RawNode,
     TableCommentNode,
     replace,
 )
@@ -71,6 +73,26 @@ class SqliteCompiler(QueryCompiler):
 
     def enum_data_type(self, node: EnumTypeNode) -> str:
         return "text"
+
+    def default_sql(self, expr: Expression) -> str:
+        """DEFAULT takes a literal, a signed number, CURRENT_TIMESTAMP and friends as they are, and
+        any other expression only in parentheses: ``sql("datetime('now')")`` gets them here."""
+        text = self.inline_sql(expr)
+        if not isinstance(expr, RawNode):
+            return text
+        from .sql_lexer import SqlParseError, tokenize
+        from .sqlite_table_sql import matching_paren
+
+        try:
+            tokens = tokenize(text)
+        except SqlParseError:
+            return text  # SQLite will say what is wrong with it
+        if not tokens:
+            return text
+        simple = len(tokens) == 1 and tokens[0].kind in ("number", "string", "blob", "word")
+        signed = len(tokens) == 2 and tokens[0].text in ("+", "-") and tokens[1].kind == "number"
+        wrapped = tokens[0].is_punct("(") and matching_paren(tokens, 0) == len(tokens) - 1
+        return text if simple or signed or wrapped else f"({text})"
 
     def auto_increment_clause(self, col: ColumnDefinitionNode) -> str:
         if not col.primary_key:

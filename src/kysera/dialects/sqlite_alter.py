@@ -53,7 +53,6 @@ from ..nodes import (
     DropConstraintNode,
     DropDefaultNode,
     DropNotNullNode,
-    Expression,
     ForeignKeyConstraintNode,
     IdentifierNode,
     LiteralNode,
@@ -522,8 +521,6 @@ class Plan:
                 "pick another name or use .if_not_exists()"
             )
         node = replace(node, if_not_exists=False)
-        if node.default is not None:
-            node = replace(node, default=default_expression(self.compiler, node.default))
         if node.primary_key and self.has_primary_key():
             raise BuilderError(
                 f"table {self.table!r} already has a primary key, so column {node.name!r} cannot be one; "
@@ -684,7 +681,7 @@ class Plan:
                 raise BuilderError(
                     f"column {col.current!r} of table {self.table!r} is generated and cannot have a default"
                 )
-            clause = _clause("default", "DEFAULT " + self.compiler.default_sql(default_expression(self.compiler, a.default)))
+            clause = _clause("default", "DEFAULT " + self.compiler.default_sql(a.default))
             at = next((i for i, c in enumerate(d.clauses) if c.kind == "default"), len(d.clauses))
             d.clauses = [c for c in d.clauses[:at] if c.kind != "default"] + [clause] + [
                 c for c in d.clauses[at:] if c.kind != "default"
@@ -956,25 +953,6 @@ def _detach(tokens: list[Token]) -> list[Token]:
     if tokens:
         tokens[0] = Token(tokens[0].kind, tokens[0].text, "", tokens[0].value)
     return tokens
-
-
-def default_expression(compiler: SqliteCompiler, expr: Expression) -> Expression:
-    """``expr`` in parentheses when SQLite needs them: DEFAULT takes a literal, a signed number,
-    CURRENT_TIMESTAMP and friends as they are, and any other expression only in (...)."""
-    if not isinstance(expr, RawNode):
-        return expr
-    try:
-        tokens = tokenize(compiler.inline_sql(expr))
-    except SqlParseError:
-        return expr
-    if not tokens:
-        return expr
-    simple = len(tokens) == 1 and tokens[0].kind in ("number", "string", "blob", "word")
-    signed = len(tokens) == 2 and tokens[0].text in ("+", "-") and tokens[1].kind == "number"
-    wrapped = tokens[0].is_punct("(") and matching_paren(tokens, 0) == len(tokens) - 1
-    if simple or signed or wrapped:
-        return expr
-    return RawNode(("(", expr, ")"))
 
 
 def _is_enum_check(clause: Clause, column: str) -> bool:
