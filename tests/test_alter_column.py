@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kysera import Database, sql
-from kysera.errors import BuilderError
+from kysera.errors import BuilderError, KyseraError
 
 from . import catalog
 
@@ -165,3 +165,37 @@ def test_a_column_renamed_and_then_retyped_in_one_call(db: Database) -> None:
     columns = catalog.columns(db, "items")
     assert "label" not in columns and columns["title"].type.startswith(("varchar(40)", "character varying(40)"))
     assert {r["title"] for r in db.select_from("items").select(["title"]).fetch_all()} == {"a", "it's"}
+
+
+def test_a_columns_own_check_survives_every_change(db: Database) -> None:
+    """A json column (MariaDB: a longtext with a json_valid CHECK) and a column CHECK still refuse
+    bad values after alter_column; MariaDB's MODIFY COLUMN drops a column CHECK it is not told again."""
+    (
+        db.schema.create_table("docs")
+        .add_column("id", "integer", lambda col: col.primary_key())
+        .add_column("body", "json")
+        .add_column("name", "varchar(20)", lambda col: col.check(sql("name <> ''")))
+        .execute()
+    )
+    db.schema.alter_table("docs").alter_column("body", lambda col: col.set_not_null()).execute()
+    db.schema.alter_table("docs").alter_column("name", lambda col: col.set_data_type("varchar(40)")).execute()
+    db.schema.alter_table("docs").alter_column("name", lambda col: col.set_not_null()).execute()
+    db.insert_into("docs").values({"id": 1, "body": "{}", "name": "ok"}).execute()
+    with pytest.raises(KyseraError):
+        db.insert_into("docs").values({"id": 2, "body": "{}", "name": ""}).execute()
+    if db.dialect.name != "sqlite":  # SQLite's json is text without a check
+        with pytest.raises(KyseraError):
+            db.insert_into("docs").values({"id": 3, "body": "not json", "name": "x"}).execute()
+
+
+def test_mariadb_invisible_column_stays_invisible(db: Database) -> None:
+    if db.dialect.name != "mysql":
+        pytest.skip("INVISIBLE columns are MySQL/MariaDB's")
+    make(db)
+    db.execute("ALTER TABLE items ADD COLUMN hidden int INVISIBLE")
+    db.schema.alter_table("items").alter_column("hidden", lambda col: col.set_data_type("bigint")).execute()
+    row = db.fetch(
+        "SELECT EXTRA AS e FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = 'items' AND COLUMN_NAME = 'hidden'"
+    )
+    assert "INVISIBLE" in str(row[0]["e"]).upper()

@@ -71,6 +71,8 @@ class _LiveColumn:
     charset: str | None
     collation: str | None
     generated: str | None
+    #: MariaDB: the column's own CHECK (json's ``json_valid``), which MODIFY COLUMN drops unless restated
+    check: str | None = None
 
 
 _TEXT_TYPES = re.compile(r"\s*(national\s+)?(var)?char|\s*(tiny|medium|long)?text\b|\s*(enum|set)\s*\(", re.I)
@@ -291,8 +293,12 @@ class MysqlCompiler(QueryCompiler):
             m = re.search(r"on update (\S+)", c.extra, re.I)
             if m:
                 parts.append("ON UPDATE " + m.group(1))
+        if re.search(r"\binvisible\b", c.extra, re.I):
+            parts.append("INVISIBLE")
         if c.comment:
             parts.append("COMMENT " + self.string_literal(c.comment))
+        if c.check:
+            parts.append(f"CHECK ({c.check})")
         return " ".join(parts)
 
     def _need_reader(self, what: str) -> Any:
@@ -328,11 +334,19 @@ class MysqlCompiler(QueryCompiler):
     def _catalog_column(self, table: IdentifierNode, column: str) -> _LiveColumn | None:
         reader = self._need_reader("alter_column(...) on MySQL")
         schema_sql, params = self._schema_expr(table)
+        check = "NULL"
+        if self.is_mariadb:
+            # a column's own CHECK is named after the column (LEVEL says so from 10.5.10 on)
+            level = " AND k.LEVEL = 'Column'" if self.dialect.server_version >= (10, 5, 10) else ""
+            check = (
+                "(SELECT k.CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = "
+                f"x.TABLE_SCHEMA AND k.TABLE_NAME = x.TABLE_NAME AND k.CONSTRAINT_NAME = x.COLUMN_NAME{level} LIMIT 1)"
+            )
         rows = reader.fetch(
             "SELECT COLUMN_TYPE AS t, IS_NULLABLE AS n, COLUMN_DEFAULT AS d, EXTRA AS e, "
             "COLUMN_COMMENT AS c, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co, "
-            "GENERATION_EXPRESSION AS g FROM information_schema.COLUMNS "
-            f"WHERE TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+            f"GENERATION_EXPRESSION AS g, {check} AS k FROM information_schema.COLUMNS x "
+            f"WHERE x.TABLE_SCHEMA = {schema_sql} AND x.TABLE_NAME = %s AND x.COLUMN_NAME = %s",
             [*params, table.name, column],
         )
         if not rows:
@@ -358,6 +372,7 @@ class MysqlCompiler(QueryCompiler):
             charset=str(r["cs"]) if r["cs"] else None,
             collation=str(r["co"]) if r["co"] else None,
             generated=str(r["g"]) if r["g"] else None,
+            check=str(r["k"]) if r["k"] else None,
         )
 
     def _planned_live(self, col: ColumnDefinitionNode) -> _LiveColumn:
@@ -375,6 +390,7 @@ class MysqlCompiler(QueryCompiler):
             charset=None,
             collation=col.collate,
             generated=self.inline_sql(col.generated) if col.generated is not None else None,
+            check=self.inline_sql(col.check) if col.check is not None and self.is_mariadb else None,
         )
 
     def drop_constraint_clause(self, node: AlterTableNode, action: DropConstraintNode) -> str:
