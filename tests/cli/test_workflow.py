@@ -277,6 +277,42 @@ def test_reset_and_fresh(db_url: str) -> None:
     assert status_json()["executed"] == NAMES
 
 
+OBJECTS = """\
+from kysera import Database, enum_type, sql
+
+
+def up(db: Database) -> None:
+    db.schema.create_view("v_users").as_(db.select_from("users")).execute()
+    if db.dialect.name == "postgres":
+        db.schema.create_type("mood").as_enum(["ok", "meh"]).execute()
+        db.schema.create_sequence("ticket_no").execute()
+        db.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+        db.execute("CREATE DOMAIN positive AS integer CHECK (VALUE > 0)")
+        db.schema.create_view("mv_users").materialized().as_(db.select_from("users")).execute()
+    elif db.dialect.name == "mysql":
+        db.schema.create_sequence("ticket_no").execute()
+        db.execute("CREATE PROCEDURE noop() BEGIN END")
+        db.execute("CREATE FUNCTION one() RETURNS integer DETERMINISTIC RETURN 1")
+"""
+
+
+def test_fresh_drops_what_migrations_made_besides_tables(db_url: str) -> None:
+    """Views, enum types, sequences, domains and routines would make the migrations that create
+    them fail on the way back up; fresh drops them too, and says what it dropped."""
+    folder = project(db_url)
+    (folder / "20260104000000_objects.py").write_text(OBJECTS)
+    assert kysera("migrate", "up").exit_code == 0
+    result = kysera("migrate", "fresh", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "Applied 4 migrations" in result.stdout
+    assert "1 view" in result.stdout or "2 views" in result.stdout
+    if "postgresql" in db_url:
+        assert all(kind in result.stdout for kind in ("materialized view", "1 type", "1 sequence", "1 function", "1 domain"))
+    elif "mysql" in db_url:
+        assert all(kind in result.stdout for kind in ("1 sequence", "1 procedure", "1 function"))
+    assert status_json()["executed"] == [*NAMES, "20260104000000_objects"]
+
+
 def test_mark_applied(db_url: str) -> None:
     project(db_url)
     result = kysera("migrate", "mark-applied", "--to", NAMES[1])

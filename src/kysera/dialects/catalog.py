@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..nodes import IdentifierNode
 
@@ -54,3 +54,64 @@ def table_exists(db: Database, table: IdentifierNode) -> bool:
         )
     return bool(rows)
 
+
+
+class SchemaObject(NamedTuple):
+    """Something ``kysera migrate fresh`` drops: its kind as a person says it, its name, the statement."""
+
+    kind: str
+    name: str
+    drop: str
+
+
+#: PostgreSQL: what the current schema holds besides tables, none of it an extension's (pg_depend
+#: 'e') and no sequence that a column owns ('a': serial, 'i': identity); in the order to drop it
+_PG_OBJECTS = """
+SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'sequence' END AS kind,
+       c.relname AS name, NULL AS signature, CASE c.relkind WHEN 'S' THEN 3 ELSE 1 END AS pass
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm', 'S')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, t.typname, NULL, 4
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r', 'c')
+  AND (t.typtype <> 'c' OR (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid) = 'c')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+       p.proname, p.oid::regprocedure::text, 2
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p', 'a')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+ORDER BY pass, kind, name
+"""
+
+
+def objects_besides_tables(db: Database) -> list[SchemaObject]:
+    """Views, sequences, types and routines of the current schema that the migrations may have
+    made: what dropping every table leaves behind. Views come first; on PostgreSQL the tables'
+    ``CASCADE`` has dropped most of them, so the caller drops tables first there and asks again."""
+    name = db.dialect.name
+    compiler = db.dialect.compiler()
+    q = compiler.quote
+    if name == "sqlite":
+        rows = db.fetch("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name")
+        return [SchemaObject("view", str(r["name"]), f"DROP VIEW IF EXISTS {q(str(r['name']))}") for r in rows]
+    if name == "postgres":
+        out = []
+        for r in db.fetch(_PG_OBJECTS):
+            kind, obj = str(r["kind"]), str(r["name"])
+            target = str(r["signature"]) if r["signature"] else q(obj)
+            out.append(SchemaObject(kind, obj, f"DROP {kind.upper()} IF EXISTS {target} CASCADE"))
+        return out
+    rows = db.fetch(
+        "SELECT CASE TABLE_TYPE WHEN 'VIEW' THEN 'view' ELSE 'sequence' END AS kind, TABLE_NAME AS name "
+        "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('VIEW', 'SEQUENCE') "
+        "UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES "
+        "WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1 DESC, 2"
+    )
+    return [
+        SchemaObject(str(r["kind"]), str(r["name"]), f"DROP {str(r['kind']).upper()} IF EXISTS {q(str(r['name']))}")
+        for r in rows
+    ]

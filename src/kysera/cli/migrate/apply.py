@@ -25,7 +25,7 @@ from .session import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from ...dialects.catalog import SchemaObject
 
 
 @click.command()
@@ -210,24 +210,33 @@ def reset(dry_run: bool, yes: bool) -> None:
 @global_options
 @json_option
 def fresh(yes: bool) -> None:
-    """Drop every table of the database (not only kysera's), then apply every migration."""
+    """Drop every table, view, sequence, type and routine of the database's current schema (not
+    only kysera's), then apply every migration."""
     state = get_state()
     out = state.out
     with Session(state, applies=True) as session:
-        from ...dialects.catalog import list_tables
+        from ...dialects.catalog import list_tables, objects_besides_tables
 
         db = session.db
         tables = list_tables(db)
-        if tables:
+        others = objects_besides_tables(db)
+        if tables or others:
+            counts = [plural(len(tables), "table")] if tables else []
+            for kind in dict.fromkeys(o.kind for o in others):
+                counts.append(plural(sum(o.kind == kind for o in others), kind))
             confirm_or_refuse(
-                f"DROP all {plural(len(tables), 'table')} of {db.url.redacted()} ({_short_list(tables)})",
+                f"DROP all {_and(counts)} of {db.url.redacted()} ({_short_list([*tables, *(o.name for o in others)])})",
                 yes,
                 out,
             )
-            _drop_tables(session, tables)
-            out.line(f"Dropped {plural(len(tables), 'table')}.")
+            _drop_everything(session, tables, others)
+            out.line(f"Dropped {_and(counts)}.")
         result = session.runner.up()
         print_summary(out, result, "Applied", "Nothing to apply: there are no migrations.")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _short_list(names: list[str], limit: int = 6) -> str:
@@ -238,8 +247,9 @@ def _short_list(names: list[str], limit: int = 6) -> str:
     )
 
 
-def _drop_tables(session: Session, tables: list[str]) -> None:
-    """Drop ``tables`` under the migration lock; where foreign keys decide the order, retry."""
+def _drop_everything(session: Session, tables: list[str], others: list[SchemaObject]) -> None:
+    """Drop views and routines, then ``tables``, then sequences and types, under the migration
+    lock; where foreign keys decide the order of the tables, retry."""
     from ...dialects.locks import migration_lock
     from ...errors import StatementError, UnsupportedError
 
@@ -251,7 +261,11 @@ def _drop_tables(session: Session, tables: list[str]) -> None:
             f"waiting for the migration lock on {lock.description} (held by {holder or 'another process'}) ..."
         ),
     )
+    last = ("sequence", "type", "domain")  # what tables' columns may use: after the tables
     try:
+        for obj in [o for o in others if o.kind not in last]:
+            db.execute(obj.drop)
+            session.out.detail(f"dropped {obj.kind} {obj.name}")
         remaining = list(tables)
         while remaining:
             failures: list[StatementError] = []
@@ -270,5 +284,8 @@ def _drop_tables(session: Session, tables: list[str]) -> None:
                 session.out.detail(f"dropped {table}")
             if failures and len(failures) == len(remaining):
                 raise failures[0]
+        for obj in [o for o in others if o.kind in last]:
+            db.execute(obj.drop)
+            session.out.detail(f"dropped {obj.kind} {obj.name}")
     finally:
         lock.release()
