@@ -8,6 +8,8 @@
     [migrations]
     directory = "migrations"          # relative to this file
     table = "kysera_migrations"
+    lock_timeout = 60                 # seconds to wait for another run's lock
+    allow_out_of_order = false        # true: run a pending migration that sorts before applied ones
 
     [env.production]
     database.url = "postgresql://app@db.internal/app"
@@ -44,7 +46,7 @@ URL_VARIABLES = ("KYSERA_DATABASE_URL", "DATABASE_URL")
 #: the keys each section may hold, with their types
 _SECTIONS: dict[str, dict[str, type]] = {
     "database": {"url": str},
-    "migrations": {"directory": str, "table": str, "lock_timeout": float},
+    "migrations": {"directory": str, "table": str, "lock_timeout": float, "allow_out_of_order": bool},
     "safety": {
         "mode": str,
         "allow": list,
@@ -75,6 +77,8 @@ class Settings(NamedTuple):
     table: str = DEFAULT_TABLE
     #: seconds to wait for the migration lock; None keeps the runner's default
     lock_timeout: float | None = None
+    #: ``[migrations] allow_out_of_order``: run pending migrations that sort before applied ones
+    allow_out_of_order: bool = False
     #: the names of the ``[env.NAME]`` sections in the file
     environments: tuple[str, ...] = ()
     #: ``[safety]``: the runner's safety options (mode, allow, start_after, ...), as given
@@ -194,6 +198,7 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
         directory=directory if directory.is_absolute() else root / directory,
         table=table,
         lock_timeout=float(timeout) if timeout is not None else None,
+        allow_out_of_order=bool(migrations.get("allow_out_of_order", False)),
         environments=environments,
         safety=safety,
     )
@@ -292,12 +297,17 @@ def _sections(data: Mapping[str, Any], where: str, prefix: str) -> dict[str, dic
         _check_keys(section, tuple(keys), f"{where} [{prefix}{name}]")
         for key, value in section.items():
             expected = keys[key]
-            ok = isinstance(value, expected) or (
-                expected is float and isinstance(value, int) and not isinstance(value, bool)
+            number = expected in (float, int)
+            ok = (isinstance(value, expected) or (expected is float and isinstance(value, int))) and not (
+                number and isinstance(value, bool)
             )
             if not ok:
-                kind = {float: "a number", int: "a whole number", list: "a list"}.get(expected, "a string")
+                kind = {float: "a number", int: "a whole number", list: "a list", bool: "true or false"}.get(
+                    expected, "a string"
+                )
                 raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be {kind}, not {value!r}")
+            if number and value < 0:  # seconds, retries, rows: none of them can be negative
+                raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be 0 or more, not {value!r}")
         out[name] = dict(section)
     return out
 

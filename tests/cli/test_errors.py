@@ -153,3 +153,27 @@ def test_unknown_command_suggests_the_nearest() -> None:
     assert_clean_error(kysera("migrate", "stauts"), 2, "did you mean 'status'?")
     assert_clean_error(kysera("dbb"), 2, "did you mean 'db'?")
     assert_clean_error(kysera("migrate", "zzz"), 2, "No such command 'zzz'; the commands are ", "status")
+
+
+def test_resolve_takes_one_answer(db_url: str) -> None:
+    project(db_url, count=1)
+    assert_clean_error(kysera("migrate", "resolve", NAMES[0], "--applied", "--rolled-back"), 2, "not both")
+    assert_clean_error(kysera("migrate", "resolve", NAMES[0]), 2, "--applied or --rolled-back")
+
+
+def test_out_of_order_names_the_cli_flag_and_the_flag_works(db_url: str) -> None:
+    folder = project(db_url, count=2)
+    assert kysera("migrate", "up").exit_code == 0
+    body = (folder / f"{NAMES[1]}.py").read_text()
+    (folder / "20260101120000_late.py").write_text(body.replace('"posts"', '"late_posts"').replace("idx_posts", "idx_late"))
+    assert_clean_error(kysera("migrate", "up"), 1, "20260101120000_late", "--allow-out-of-order")
+    result = kysera("migrate", "up", "--allow-out-of-order")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "late_posts" in tables(db_url)
+
+
+def test_config_numbers_cannot_be_negative() -> None:
+    Path("kysera.toml").write_text("[migrations]\nlock_timeout = -5\n")
+    assert_clean_error(kysera("migrate", "status"), 2, "kysera.toml", "migrations.lock_timeout must be 0 or more")
+    Path("kysera.toml").write_text("[migrations]\nallow_out_of_order = 'yes'\n")
+    assert_clean_error(kysera("migrate", "status"), 2, "allow_out_of_order must be true or false")

@@ -70,7 +70,7 @@ class MigrationLock:
         raise LockTimeoutError(
             f"gave up waiting for the migration lock on {self.description} after {waited:.1f} s "
             f"({who}; another kysera run is migrating this database): let it finish and try again, "
-            "or wait longer with a bigger lock_timeout",
+            "or wait longer with a bigger lock_timeout (seconds; [migrations] lock_timeout in kysera.toml)",
             target=self.description,
             waited=waited,
             holder=holder,

@@ -488,7 +488,8 @@ class MigrationRunner:
             raise OutOfOrderError(
                 f"pending migration{'s' if len(late) > 1 else ''} {_names(late)} sort{'' if len(late) > 1 else 's'} "
                 f"before {last}, which is already applied; rename {'them' if len(late) > 1 else 'it'} to sort after "
-                f"{last}, or run {'them' if len(late) > 1 else 'it'} anyway with allow_out_of_order=True",
+                f"{last}, or run {'them' if len(late) > 1 else 'it'} anyway with allow_out_of_order=True "
+                "(kysera migrate up --allow-out-of-order, or [migrations] allow_out_of_order = true)",
                 late,
             )
 

@@ -50,6 +50,11 @@ if TYPE_CHECKING:
     type=click.Choice(["error", "warn", "off", "auto"]),
     help="Safety mode (default: [safety] mode, else error); auto runs safe recipes instead of refusing.",
 )
+@click.option(
+    "--allow-out-of-order",
+    is_flag=True,
+    help="Also run pending migrations that sort before applied ones (a branch merged late).",
+)
 @global_options
 @json_option
 def up(
@@ -59,12 +64,15 @@ def up(
     backup: str | None,
     allow_unsafe: bool,
     safety: str | None,
+    allow_out_of_order: bool,
 ) -> None:
     """Apply pending migrations (all of them by default), after checking they are safe."""
     check_exclusive(steps=steps, to=target)
     state = get_state()
     mode = "warn" if allow_unsafe else safety
-    with Session(state, read_only=dry_run, safety=mode, applies=True) as session:
+    with Session(
+        state, read_only=dry_run, safety=mode, applies=True, allow_out_of_order=allow_out_of_order
+    ) as session:
         runner = session.runner
         if dry_run:
             result = (

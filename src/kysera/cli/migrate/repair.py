@@ -20,29 +20,21 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("name")
-@click.option(
-    "--applied",
-    "applied",
-    flag_value=True,
-    default=None,
-    help="Its changes are in place: record it as applied.",
-)
-@click.option(
-    "--rolled-back",
-    "applied",
-    flag_value=False,
-    help="Its changes are not there: record it as not applied.",
-)
+@click.option("--applied", is_flag=True, help="Its changes are in place: record it as applied.")
+@click.option("--rolled-back", is_flag=True, help="Its changes are not there: record it as not applied.")
 @global_options
 @json_option
-def resolve(name: str, applied: bool | None) -> None:
+def resolve(name: str, applied: bool, rolled_back: bool) -> None:
     """Settle a migration that failed part-way (outside a transaction).
 
     Check the database first, then say what is true: --applied when its changes are in place
     (you finished them by hand), --rolled-back when they are not (you undid them).
     """
-    if applied is None:
-        raise click.UsageError("say what is true of the database: --applied or --rolled-back")
+    if applied == rolled_back:
+        raise click.UsageError(
+            "say what is true of the database: --applied or --rolled-back"
+            + (", not both" if applied else "")
+        )
     state = get_state()
     with Session(state) as session:
         session.runner.resolve(name, applied)

@@ -50,7 +50,13 @@ class Session:
     """
 
     def __init__(
-        self, state: State, *, read_only: bool = False, safety: str | None = None, applies: bool = False
+        self,
+        state: State,
+        *,
+        read_only: bool = False,
+        safety: str | None = None,
+        applies: bool = False,
+        allow_out_of_order: bool = False,
     ) -> None:
         from ...migrations import create_migration_runner
 
@@ -82,6 +88,7 @@ class Session:
                 self.migrations,
                 table_name=settings.table,
                 lock_timeout=settings.lock_timeout,
+                allow_out_of_order=allow_out_of_order or settings.allow_out_of_order,
                 logger=_runner_logger(self.out),
                 before=self._before,
                 after=self._after,
