@@ -120,7 +120,8 @@ def test_out_of_order(db: Database) -> None:
         runner.up()
     assert str(caught.value) == (
         "pending migration 002_b sorts before 003_c, which is already applied; rename it to sort after "
-        "003_c, or run it anyway with allow_out_of_order=True"
+        "003_c, or run it anyway with allow_out_of_order=True "
+        "(kysera migrate up --allow-out-of-order, or [migrations] allow_out_of_order = true)"
     )
     assert caught.value.names == ["002_b"]
     with pytest.raises(OutOfOrderError):
