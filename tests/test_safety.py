@@ -9,7 +9,7 @@ import pytest
 from kysera import Database, sql
 from kysera.errors import ConfigurationError
 from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
-from kysera.safety.raw import DropTables, Harmless, Truncate, Unknown, classify
+from kysera.safety.raw import DropCascade, DropTables, Harmless, Truncate, Unknown, classify
 
 OPTIONS = SafetyOptions(large_table_rows=5)
 
@@ -218,6 +218,11 @@ def test_unknown_codes_in_suppressions_are_errors() -> None:
         ("DO $$ BEGIN DROP TABLE audit_log; END $$", Unknown),  # code: a human reviews it
         ("CALL archive_everything()", Unknown),
         ("DROP TABLE IF EXISTS a, b CASCADE", DropTables),
+        ("DROP TYPE IF EXISTS mood CASCADE", DropCascade),
+        ("DROP DOMAIN positive CASCADE", DropCascade),
+        ("DROP EXTENSION hstore CASCADE", DropCascade),
+        ("DROP TYPE mood", Harmless),  # fails while a column uses it
+        ("LOCK TABLE users IN ACCESS EXCLUSIVE MODE", Unknown),  # blocks everyone: a human reviews it
     ],
 )
 def test_raw_classification(text: str, kind: type) -> None:
@@ -335,3 +340,17 @@ def test_mysql_hash_comments_are_comments_there() -> None:
     node = classify("DELETE FROM t WHERE id = 1 # the one", "mysql")
     assert isinstance(node, DeleteNode) and node.where is not None
     assert isinstance(classify("DROP TABLE t # c", "postgres"), Unknown)  # not a comment there
+
+
+def test_dropping_a_schema_or_a_type_with_what_depends_on_it_is_data_loss(db: Database) -> None:
+    """The builder's drop_schema(...).cascade() (MySQL: any drop_schema, a DROP DATABASE) and
+    drop_type(...).cascade() take tables or columns with them, as the same raw SQL does."""
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite has neither schemas to drop nor types")
+    schema = db.schema.drop_schema("other").cascade() if db.dialect.name == "postgres" else db.schema.drop_schema("other")
+    assert findings(db, schema) == {"KS105": Severity.ERROR}
+    if db.dialect.name == "postgres":
+        assert findings(db, db.schema.drop_schema("other")) == {}  # fails unless the schema is empty
+        assert findings(db, db.schema.drop_type("mood").cascade()) == {"KS107": Severity.ERROR}
+        assert findings(db, db.schema.drop_type("mood")) == {}
+        assert findings(db, sql("DROP TYPE mood CASCADE")) == {"KS107": Severity.ERROR}

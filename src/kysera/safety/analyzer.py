@@ -30,7 +30,9 @@ from ..nodes import (
     DropColumnNode,
     DropIndexNode,
     DropNotNullNode,
+    DropSchemaNode,
     DropTableNode,
+    DropTypeNode,
     ForeignKeyConstraintNode,
     IdentifierNode,
     OperationNode,
@@ -227,6 +229,13 @@ class _Analysis:
                 del table
         elif isinstance(node, AlterTableNode):
             self.alter_table(stmt, node)
+        elif isinstance(node, DropSchemaNode):
+            if node.cascade or self.my:  # MySQL's DROP DATABASE takes every table with it
+                self.add("KS105", stmt, None, f"drops schema/database {node.name} and everything in it", severity=Severity.ERROR)
+        elif isinstance(node, DropTypeNode):
+            if node.cascade:
+                self.add("KS107", stmt, None, f"drops type {node.name.name} with CASCADE: the columns that use it are dropped too",
+                         severity=Severity.ERROR)
         elif isinstance(node, AlterTypeNode):  # as ALTER TYPE in raw SQL: values added or renamed, the type renamed
             self.add("KS305", stmt, None, f"changes type {node.name.name}: code that does not know the change may fail")
 
@@ -245,6 +254,9 @@ class _Analysis:
                 self.add("KS101", stmt, table, f"drops table {table.name} and every row in it")
         elif isinstance(node, raw.DropSchema):
             self.add("KS105", stmt, None, f"drops schema/database {node.name}", severity=Severity.ERROR)
+        elif isinstance(node, raw.DropCascade):
+            self.add("KS107", stmt, None, f"drops {node.kind} {node.name} with CASCADE: the columns that use it are dropped too",
+                     severity=Severity.ERROR)
         elif isinstance(node, raw.EnumChange):
             self.add("KS305", stmt, None, f"changes type {node.type_name}: code that does not know the change may fail")
         elif isinstance(node, raw.Unknown):

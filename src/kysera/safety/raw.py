@@ -98,6 +98,14 @@ class DropSchema:
 
 
 @dataclass(frozen=True)
+class DropCascade:
+    """``DROP TYPE|DOMAIN|EXTENSION ... CASCADE`` (PostgreSQL): the columns that use it go too."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
 class DropTables:
     """``DROP TABLE a, b``: several tables in one statement."""
 
@@ -124,12 +132,12 @@ class Unknown:
 
 Classified = (
     AlterTableNode | CreateIndexNode | DropIndexNode | DropTableNode | UpdateNode | DeleteNode
-    | Truncate | DropTables | DropSchema | EnumChange | Harmless | Unknown
+    | Truncate | DropTables | DropSchema | DropCascade | EnumChange | Harmless | Unknown
 )
 
 _HARMLESS_FIRST = {
     "INSERT", "SELECT", "SET", "SHOW", "EXPLAIN", "COMMENT", "GRANT", "REVOKE", "ANALYZE", "WITH",
-    "VALUES", "PRAGMA", "BEGIN", "COMMIT", "START", "LOCK", "USE", "REFRESH",
+    "VALUES", "PRAGMA", "BEGIN", "COMMIT", "START", "USE", "REFRESH",
 }  # fmt: skip
 _HARMLESS_CREATE = {"TABLE", "VIEW", "FUNCTION", "PROCEDURE", "TRIGGER", "EXTENSION", "TYPE", "SEQUENCE", "SCHEMA", "DOMAIN", "OR", "TEMP", "TEMPORARY", "MATERIALIZED", "DATABASE", "ROLE", "USER", "POLICY", "RULE", "AGGREGATE", "COLLATION"}
 
@@ -269,7 +277,10 @@ def _classify(toks: list[Tok], text: str) -> Classified:
         if kind in ("SCHEMA", "DATABASE"):
             i = 4 if w[2] == "IF" else 2
             return DropSchema(toks[i].name)
-        if kind in ("VIEW", "FUNCTION", "TRIGGER", "SEQUENCE", "TYPE", "EXTENSION", "MATERIALIZED", "PROCEDURE", "POLICY"):
+        if kind in ("TYPE", "DOMAIN", "EXTENSION") and any(t.upper == "CASCADE" for t in toks):
+            i = 4 if w[2] == "IF" else 2
+            return DropCascade(kind.lower(), toks[i].name)
+        if kind in ("VIEW", "FUNCTION", "TRIGGER", "SEQUENCE", "TYPE", "DOMAIN", "EXTENSION", "MATERIALIZED", "PROCEDURE", "POLICY"):
             return Harmless("DROP " + kind)
         return Unknown(text)
     if head == "TRUNCATE":

@@ -57,6 +57,10 @@ db.delete_from("{table}").where(...).execute()"""),
 db.schema.alter_table("{table}").add_column("{column}_new", "<new type>").execute()
 db.backfill("{table}", set={{"{column}_new": db.ref("{column}")}}, where=sql("{column}_new IS NULL"))
 # then switch the code to {column}_new, and drop {column} in a later migration"""),
+    Rule("KS107", "drop-cascade", (DL,), "drops a type, domain or extension with CASCADE: every column that uses it goes too, with its data",
+         """# move or drop the columns that use it first (each drop acknowledged on its own), then drop it
+# without CASCADE, which fails instead of dropping a column nobody named:
+db.schema.drop_type("<name>").execute()"""),
     Rule("KS201", "create-index-blocking", (BLK,), "builds an index while holding a lock that blocks writes",
          """# PostgreSQL: build it concurrently (kysera runs the migration outside a transaction)
 db.schema.create_index("{index}"){unique}.on("{table}").columns({columns}).concurrently().execute()""",
