@@ -354,3 +354,22 @@ def test_dropping_a_schema_or_a_type_with_what_depends_on_it_is_data_loss(db: Da
         assert findings(db, db.schema.drop_type("mood").cascade()) == {"KS107": Severity.ERROR}
         assert findings(db, db.schema.drop_type("mood")) == {}
         assert findings(db, sql("DROP TYPE mood CASCADE")) == {"KS107": Severity.ERROR}
+
+
+def test_the_set_not_null_recipe_passes_on_postgres(db: Database) -> None:
+    """KS205's recipe: a CHECK (col IS NOT NULL) added NOT VALID, validated, then SET NOT NULL,
+    which PostgreSQL 12+ does without a scan: not refused, in one migration or after an earlier one."""
+    if db.dialect.name != "postgres":
+        pytest.skip("the recipe is PostgreSQL's")
+    table_with_rows(db, 10_000)
+    db.execute("UPDATE t SET email = 'x'")
+    add = sql('ALTER TABLE "t" ADD CONSTRAINT email_not_null CHECK ("email" IS NOT NULL) NOT VALID')
+    validate = db.schema.alter_table("t").validate_constraint("email_not_null")
+    set_not_null = db.schema.alter_table("t").alter_column("email", lambda col: col.set_not_null())
+    drop = db.schema.alter_table("t").drop_constraint("email_not_null")
+    assert findings(db, set_not_null)["KS205"] is Severity.ERROR  # no proof: a scan under the lock
+    assert findings(db, add, validate, set_not_null, drop)["KS205"] is Severity.INFO
+    assert findings(db, add, set_not_null)["KS205"] is Severity.ERROR  # added, never validated
+    add.execute(db)
+    validate.execute()
+    assert findings(db, set_not_null, drop)["KS205"] is Severity.INFO  # proven by the catalog

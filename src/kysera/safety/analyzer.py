@@ -45,8 +45,9 @@ from ..nodes import (
     SetNotNullNode,
     UniqueConstraintNode,
     UpdateNode,
+    ValidateConstraintNode,
 )
-from .facts import Facts, OfflineFacts
+from .facts import Facts, OfflineFacts, not_null_check_column
 from .findings import Category, Finding, Severity
 
 if TYPE_CHECKING:
@@ -89,6 +90,8 @@ class _Analysis:
         self.findings: list[Finding] = []
         self.exclusive_held: str | None = None  # a table locked ACCESS EXCLUSIVE earlier in this transaction
         self.has_ddl_on_existing = False
+        #: (table key, constraint) -> [column, validated]: CHECK (col IS NOT NULL) added by this migration
+        self.not_null_checks: dict[tuple[str, str], list[object]] = {}
 
     # --------------------------------------------------------------- helpers
 
@@ -332,6 +335,10 @@ class _Analysis:
                 self.alter_column(stmt, t, action, rebuild_reasons)
             elif isinstance(action, AddConstraintNode):
                 self.add_constraint(stmt, t, action, rebuild_reasons)
+            elif isinstance(action, ValidateConstraintNode):
+                proof = self.not_null_checks.get((self.key(t), action.name))
+                if proof is not None:
+                    proof[1] = True
             else:
                 if self.engine == "sqlite" and type(action).__name__ in ("DropConstraintNode",):
                     rebuild_reasons.append("drop a constraint")
@@ -410,6 +417,9 @@ class _Analysis:
             if self.engine == "sqlite":
                 rebuild.append(f"set NOT NULL on {col}")
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}: fails if any row holds NULL", column=col, severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
+            elif self.pg and self.proven_not_null(t, col):
+                self.add("KS205", stmt, t, f"sets NOT NULL on {col}: a validated CHECK ({col} IS NOT NULL) proves it, so PostgreSQL skips the scan",
+                         column=col, severity=Severity.INFO)
             elif self.pg:
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}: PostgreSQL scans every row under an ACCESS EXCLUSIVE lock (reads and writes wait)", column=col)
             else:
@@ -421,6 +431,16 @@ class _Analysis:
                 rebuild.append(f"drop NOT NULL on {col}")
         elif self.engine == "sqlite":
             rebuild.append(f"change the default of {col}")
+
+    def proven_not_null(self, t: IdentifierNode, col: str) -> bool:
+        """PostgreSQL 12+ skips SET NOT NULL's scan when a validated CHECK (col IS NOT NULL) holds:
+        one this migration added and validated, or one the table already has."""
+        if self.dialect.server_version and self.dialect.server_version < (12,):
+            return False
+        key = self.key(t)
+        if any(k[0] == key and proof[0] == col and proof[1] for k, proof in self.not_null_checks.items()):
+            return True
+        return self.size(t) != "new" and self.facts.proves_not_null(t, col)
 
     def check_text(self, expression: RawNode) -> str:
         """A CHECK's expression as a Python literal for a recipe's ``sql(...)``."""
@@ -442,6 +462,9 @@ class _Analysis:
             elif self.my:
                 self.add("KS203", stmt, t, f"adds foreign key {name}, checking every row: {self.how('copy')}", constraint=name, **fk)
         elif isinstance(c, CheckConstraintNode):
+            column = not_null_check_column(self.dialect.compiler().inline_sql(c.expression)) if c.name else None
+            if column is not None and c.name:
+                self.not_null_checks[self.key(t), c.name] = [column, not action.not_valid]
             if self.pg and not action.not_valid:
                 self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name,
                          check=self.check_text(c.expression))

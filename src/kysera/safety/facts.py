@@ -22,6 +22,10 @@ class Facts(Protocol):
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None: ...
 
+    def proves_not_null(self, table: IdentifierNode, column: str) -> bool:
+        """Whether a validated CHECK (column IS NOT NULL) holds on the table (PostgreSQL)."""
+        ...
+
 
 class OfflineFacts:
     """Knows nothing: every table may be large."""
@@ -31,6 +35,22 @@ class OfflineFacts:
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None:
         return None
+
+    def proves_not_null(self, table: IdentifierNode, column: str) -> bool:
+        return False
+
+
+def not_null_check_column(expression: str) -> str | None:
+    """The column of a CHECK that says ``col IS NOT NULL`` and nothing else, else None."""
+    import re
+
+    m = re.fullmatch(r'[\s(]*("(?:[^"]|"")+"|`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_$]*)\s+IS\s+NOT\s+NULL[\s)]*', expression, re.I)
+    if m is None:
+        return None
+    name = m.group(1)
+    if name[0] in '"`':
+        return name[1:-1].replace(name[0] * 2, name[0])
+    return name.lower()  # PostgreSQL folds an unquoted name to lower case
 
 
 class LiveFacts:
@@ -72,3 +92,16 @@ class LiveFacts:
             return None
         found = next((c for c in info.columns if c.name == column), None)
         return found.data_type if found is not None else None
+
+    def proves_not_null(self, table: IdentifierNode, column: str) -> bool:
+        if self._db.dialect.name != "postgres":
+            return False
+        try:
+            rows = self._db.fetch(
+                "SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint "
+                "WHERE conrelid = to_regclass(%s) AND contype = 'c' AND convalidated",
+                [self._db.dialect.compiler().table_name(table)],
+            )
+        except Exception:  # a table this plan creates: nothing proven
+            return False
+        return any(not_null_check_column(str(r["d"]).removeprefix("CHECK")) == column for r in rows)

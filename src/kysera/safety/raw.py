@@ -393,7 +393,10 @@ def _constraint(toks: list[Tok]) -> AddConstraintNode:
             ref_cols, j = _paren_names(toks, j)
         return AddConstraintNode(ForeignKeyConstraintNode(name, cols, ReferencesNode(ref, ref_cols)), not_valid)
     if kind == "CHECK":
-        return AddConstraintNode(CheckConstraintNode(name, RawNode((_text(toks[i + 1 :]),))), not_valid)
+        body = toks[i + 1 :]
+        if not_valid and len(body) >= 2 and [t.upper for t in body[-2:]] == ["NOT", "VALID"]:
+            body = body[:-2]  # the expression alone, as the builder's node holds it
+        return AddConstraintNode(CheckConstraintNode(name, RawNode((_text(body),))), not_valid)
     if kind == "UNIQUE":
         using_index = any(t.upper == "USING" for t in toks) and not any(t.text == "(" for t in toks)
         cols = () if using_index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
