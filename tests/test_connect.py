@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from kysera import Database, connect
-from kysera.errors import ConnectionFailedError, UnknownSchemeError
+from kysera.errors import ConnectionFailedError, InvalidUrlError, UnknownSchemeError
 from kysera.url import parse_url
 
 from .conftest import MYSQL_URL, PG_URL
@@ -46,6 +46,22 @@ def test_unknown_scheme_lists_the_known_ones(url: str) -> None:
     with pytest.raises(UnknownSchemeError) as info:
         connect(url)
     assert "postgresql://" in str(info.value) and "sqlite://" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("sqlite:///", "names no database file"),
+        ("postgresql://postgres@[::1:5432/x", "bad host"),
+        ("postgresql://h:99999/x", "bad port"),
+        (MYSQL_URL + "?bogus=1", "unknown option bogus"),
+        (MYSQL_URL + "?charset=bogus", "charset 'bogus'"),
+        (MYSQL_URL + "?connect_timeout=soon", "connect_timeout"),
+    ],
+)
+def test_malformed_urls_are_refused_before_connecting(url: str, fragment: str) -> None:
+    with pytest.raises(InvalidUrlError, match=fragment.replace("[", r"\[")):
+        connect(url)
 
 
 def test_wrong_mysql_password_names_server_not_password() -> None:

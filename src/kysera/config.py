@@ -235,17 +235,36 @@ def resolve_url(
     """
     environ = os.environ if environ is None else environ
     if cli_url:
-        return ResolvedUrl(parse_url(cli_url), "--url")
+        return _named(cli_url, "--url")
     for variable in URL_VARIABLES:
         value = environ.get(variable, "").strip()
         if value:
-            return ResolvedUrl(parse_url(value), variable)
+            return _named(value, variable)
     if settings.url:
         where = str(settings.path) + (f" [env.{settings.env}]" if settings.env else "")
         if not settings.url.strip():
             raise ConfigurationError(f"{where}: database.url is empty")
-        return ResolvedUrl(_anchor(parse_url(settings.url), settings.root), where)
+        resolved = _named(settings.url, where)
+        return resolved._replace(url=_anchor(resolved.url, settings.root))
     return ResolvedUrl(_anchor(parse_url(DEFAULT_URL), settings.root), "default")
+
+
+def _named(text: str, source: str) -> ResolvedUrl:
+    """``text`` parsed; an error says where the URL came from. A server URL must name the
+    database: without one, the drivers pick a default (PostgreSQL: the user's name) that the
+    migrations were not meant for."""
+    try:
+        url = parse_url(text)
+    except ConfigurationError as exc:
+        raise type(exc)(f"{exc} (the URL comes from {source})") from None
+    if url.dialect != "sqlite" and not url.database:
+        from .errors import InvalidUrlError
+
+        raise InvalidUrlError(
+            f"the database URL {url.redacted()} (from {source}) names no database; add it as the path, "
+            f"e.g. {url.scheme}://{url.username + '@' if url.username else ''}{url.host or 'localhost'}/app"
+        )
+    return ResolvedUrl(url, source)
 
 
 def _anchor(url: DatabaseUrl, root: Path) -> DatabaseUrl:

@@ -25,6 +25,10 @@ class UnknownSchemeError(ConfigurationError):
     """The database URL has a scheme kysera does not know."""
 
 
+class InvalidUrlError(ConfigurationError):
+    """The database URL is malformed: a bad port or host, no file or database, an unknown option."""
+
+
 class MissingDriverError(ConfigurationError):
     """The URL needs a driver package that is not installed."""
 

@@ -1,7 +1,8 @@
 """Database URLs: ``sqlite:///app.db``, ``postgresql://user@host/db``, ``mysql://root@host/db``.
 
 Three slashes after ``sqlite:`` make a path relative to the current folder, four an absolute
-path; ``sqlite:///:memory:`` (or ``sqlite://``) is an in-memory database.
+path; ``sqlite:///:memory:`` (or ``sqlite://``) is an in-memory database. ``sqlite:///`` with
+nothing after it names no file and is refused, as are a bad port or host.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .errors import UnknownSchemeError
+from .errors import InvalidUrlError, UnknownSchemeError
 
 #: scheme -> dialect name
 SCHEMES: dict[str, str] = {
@@ -101,22 +102,31 @@ def parse_url(url: str) -> DatabaseUrl:
     if dialect == "sqlite":
         rest = url[len(scheme) + 3 :]
         path, _, query = rest.partition("?")
+        if path == "/":
+            raise InvalidUrlError(
+                f"'{url}' names no database file; write sqlite:///app.db (relative to the current folder), "
+                "sqlite:////abs/path/app.db, or sqlite:///:memory: for a database that lasts as long as the connection"
+            )
         if path.startswith("/"):
             path = path[1:]
         return DatabaseUrl(
             scheme, "sqlite", database=unquote(path) or ":memory:", query=tuple(parse_qsl(query))
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # an unclosed [ of an IPv6 address
+        raise InvalidUrlError(f"bad host in database URL '{_redact_raw(url)}': {exc}") from None
     try:
         port = parts.port
     except ValueError as exc:
-        raise UnknownSchemeError(f"bad port in database URL '{_redact_raw(url)}': {exc}") from None
+        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': {exc}") from None
     return DatabaseUrl(
         scheme=scheme,
         dialect=dialect,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
-        host=parts.hostname,
+        host=hostname,
         port=port,
         database=unquote(parts.path.lstrip("/")),
         query=tuple(parse_qsl(parts.query, keep_blank_values=True)),

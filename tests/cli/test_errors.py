@@ -177,3 +177,16 @@ def test_config_numbers_cannot_be_negative() -> None:
     assert_clean_error(kysera("migrate", "status"), 2, "kysera.toml", "migrations.lock_timeout must be 0 or more")
     Path("kysera.toml").write_text("[migrations]\nallow_out_of_order = 'yes'\n")
     assert_clean_error(kysera("migrate", "status"), 2, "allow_out_of_order must be true or false")
+
+
+@pytest.mark.parametrize("url", ["postgresql://", "mysql:///", "postgresql://postgres@127.0.0.1"])
+def test_a_server_url_must_name_its_database(url: str) -> None:
+    """Without one the driver picks a default (PostgreSQL: the user's name): never migrate that."""
+    Path("migrations").mkdir()
+    assert_clean_error(kysera("migrate", "up", "--url", url), 2, "names no database", "from --url")
+
+
+def test_url_errors_say_where_the_url_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("migrations").mkdir()
+    monkeypatch.setenv("DATABASE_URL", "postgress://x/y")
+    assert_clean_error(kysera("migrate", "status"), 2, "unknown database URL scheme", "from DATABASE_URL")

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import BuilderError, ConnectionFailedError, KyseraError, MissingDriverError
+from ..errors import (
+    BuilderError,
+    ConnectionFailedError,
+    InvalidUrlError,
+    KyseraError,
+    MissingDriverError,
+)
 from ..nodes import (
     AddColumnNode,
     AlterColumnNode,
@@ -679,6 +685,13 @@ class PymysqlConnection:
         return False
 
 
+def _seconds(text: str, url: DatabaseUrl) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidUrlError(f"{url.redacted()}: connect_timeout must be a whole number of seconds, not {text!r}") from None
+
+
 def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     try:
         import pymysql
@@ -694,7 +707,7 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         "password": url.password or "",
         "charset": options.pop("charset", "utf8mb4"),
         "autocommit": True,
-        "connect_timeout": int(options.pop("connect_timeout", "10")),
+        "connect_timeout": _seconds(options.pop("connect_timeout", "10"), url),
     }
     if url.database:
         kwargs["database"] = url.database
@@ -703,6 +716,13 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     for key in ("ssl_ca", "ssl_cert", "ssl_key"):
         if key in options:
             kwargs.setdefault("ssl", {})[key.removeprefix("ssl_")] = options.pop(key)
+    if options:
+        raise InvalidUrlError(
+            f"{url.redacted()}: unknown option{'s' if len(options) > 1 else ''} {', '.join(sorted(options))}; "
+            "a MySQL/MariaDB URL takes charset, connect_timeout, unix_socket, ssl_ca, ssl_cert and ssl_key"
+        )
+    if not kwargs["connect_timeout"] > 0:
+        raise InvalidUrlError(f"{url.redacted()}: connect_timeout must be a number of seconds above 0")
     try:
         conn = pymysql.connect(**kwargs)
     except pymysql.Error as exc:
@@ -712,6 +732,10 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         raise ConnectionFailedError(
             f"cannot connect to {'MariaDB' if url.scheme == 'mariadb' else 'MySQL'} at {url.describe()} "
             f"as {kwargs['user']}: {reason}"
+        ) from None
+    except (LookupError, AttributeError):  # PyMySQL on a character set it does not know
+        raise InvalidUrlError(
+            f"{url.redacted()}: charset {kwargs['charset']!r} is not a character set PyMySQL knows; leave it out for utf8mb4"
         ) from None
     adapter = PymysqlConnection(conn, pymysql)
     dialect = MysqlDialect(adapter.server_version(), adapter.server_version_text())
