@@ -334,7 +334,9 @@ class Database:
         except Exception as exc:
             if self._conn.is_connection_error(exc):
                 raise ConnectionLostError(str(shown), exc) from exc
-            raise StatementError(str(shown), exc) from exc
+            statement = shown if isinstance(shown, CompiledStatement) else CompiledStatement(shown)
+            clearer = self.dialect.explain_error(statement, exc)
+            raise StatementError(str(shown), exc if clearer is None else clearer) from exc
 
     def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Run a read query with the driver's placeholders; runs even during a dry run."""

@@ -190,3 +190,25 @@ def test_url_errors_say_where_the_url_came_from(monkeypatch: pytest.MonkeyPatch)
     Path("migrations").mkdir()
     monkeypatch.setenv("DATABASE_URL", "postgress://x/y")
     assert_clean_error(kysera("migrate", "status"), 2, "unknown database URL scheme", "from DATABASE_URL")
+
+
+def test_a_file_that_is_not_a_sqlite_database_is_named() -> None:
+    Path("migrations").mkdir()
+    Path("junk.db").write_text("junk")
+    assert_clean_error(kysera("migrate", "status", "--url", "sqlite:///junk.db"), 1, "junk.db is not a SQLite database")
+
+
+def test_a_sqlite_database_locked_by_another_connection_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    import kysera.dialects.sqlite as sqlite_dialect
+
+    monkeypatch.setattr(sqlite_dialect, "BUSY_TIMEOUT", 0.2)
+    Path("migrations").mkdir()
+    holder = sqlite3.connect("held.db", isolation_level=None)
+    holder.execute("CREATE TABLE x (a integer)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert_clean_error(kysera("migrate", "status", "--url", "sqlite:///held.db"), 1, "held.db is locked", "another connection")
+    finally:
+        holder.close()

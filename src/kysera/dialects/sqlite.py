@@ -187,6 +187,24 @@ class SqliteDialect(Dialect):
         self._enforced: bool | None = None
         # tables of the main schema that declare no foreign keys (note_no_foreign_keys)
         self._no_foreign_keys: set[str] = set()
+        #: the database file, for messages (set by open_sqlite)
+        self.path = ""
+
+    def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
+        """A locked database and a file that is not one, said with the file and what to do."""
+        if not isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
+            return None
+        text = str(error)
+        where = self.path or "the database"
+        if text.startswith("database is locked"):
+            return KyseraError(
+                f"the SQLite database {where} is locked: another connection has held its write lock for "
+                f"{BUSY_TIMEOUT:g} s (a transaction left open in another process, or a tool such as a database "
+                "browser); end that transaction or close that connection, then run again"
+            )
+        if text.startswith("file is not a database"):
+            return KyseraError(f"{where} is not a SQLite database; check the URL, or move the file out of the way")
+        return None
 
     def begin(self, conn: DriverConnection) -> None:
         enforced = self._enforced
@@ -382,6 +400,10 @@ class ForeignKeyViolation(KyseraError):
     """Rows that break a foreign key were found when the transaction was about to commit."""
 
 
+#: seconds a statement waits for another connection's write lock before SQLite gives up
+BUSY_TIMEOUT = 30.0
+
+
 def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     path = url.database or ":memory:"
     options = url.options
@@ -396,7 +418,7 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     sqlite3.register_adapter(_dt.datetime, _datetime_text)
     try:
         conn = sqlite3.connect(
-            target, isolation_level=None, uri=uri, timeout=30.0, check_same_thread=False
+            target, isolation_level=None, uri=uri, timeout=BUSY_TIMEOUT, check_same_thread=False
         )
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
@@ -404,4 +426,6 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     if sqlite3.sqlite_version_info < (3, 25, 0):
         raise BuilderError(f"kysera needs SQLite 3.25 or newer; this Python links {sqlite3.sqlite_version}")
     adapter = SqliteConnection(conn, path)
-    return adapter, SqliteDialect(adapter.server_version(), adapter.server_version_text())
+    dialect = SqliteDialect(adapter.server_version(), adapter.server_version_text())
+    dialect.path = path
+    return adapter, dialect
