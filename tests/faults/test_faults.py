@@ -184,6 +184,10 @@ def test_connection_dropped_mid_migration(db_url: str, db: Database, tmp_path: P
 # ----------------------------------------------------------------------------- bad inputs
 
 
+FIFO = "\0fifo"  # write a named pipe in the file's place
+LOOP = "\0loop"  # write a symlink to the other file of the pair (a loop)
+
+
 def bad_inputs(tmp: Path) -> list[tuple[str, list[str], dict[str, bytes | str | None]]]:
     """(label, extra CLI args, files to write into migrations/ (None: a dangling symlink))."""
     latin = "NAME = 'caf\xe9'\ndef up(db):\n    pass\n".encode("latin-1")  # Latin-1 text, no coding line
@@ -209,6 +213,15 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str], dict[str, bytes | str | 
         ("unknown target", ["migrate", "up", "--to", "999_nope"], {"001_x.sql": "-- migrate:up\nCREATE TABLE y (id integer);\n"}),
         ("zero steps", ["migrate", "down", "--steps", "0"], {}),
         ("unknown safety code", [], {"001_x.py": "allow_unsafe = ['KS000']\ndef up(db):\n    pass\n"}),
+        ("allow_unsafe not a list", [], {"001_x.py": "allow_unsafe = 1\ndef up(db):\n    pass\n"}),
+        ("up calls sys.exit", [], {"001_x.py": "import sys\ndef up(db):\n    db.schema.create_table('half').add_column('id', 'integer').execute()\n    sys.exit(3)\n"}),
+        ("a pipe for a file", [], {"001_x.sql": FIFO}),
+        ("a loop of links", [], {"001_a.py": LOOP, "001_b.py": LOOP}),
+        ("server URL without a database", ["--url", "postgresql://postgres@127.0.0.1"], {}),
+        ("sqlite URL without a file", ["--url", "sqlite:///"], {}),
+        ("unclosed IPv6 host", ["--url", "postgresql://u@[::1:5432/x"], {}),
+        ("unknown MySQL option", ["--url", "mysql://root@127.0.0.1/test?bogus=1"], {}),
+        ("unknown MySQL charset", ["--url", "mysql://root@127.0.0.1/test?charset=bogus"], {}),
     ]
 
 
@@ -222,6 +235,10 @@ def test_bad_inputs_give_one_clear_message_and_change_nothing(db_url: str, db: D
             target = folder / name
             if content is None:
                 target.symlink_to(folder / "does-not-exist.py")
+            elif content == FIFO:
+                os.mkfifo(target)
+            elif content == LOOP:
+                target.symlink_to(folder / ("001_b.py" if name == "001_a.py" else "001_a.py"))
             elif isinstance(content, bytes):
                 target.write_bytes(content)
             else:
@@ -234,7 +251,7 @@ def test_bad_inputs_give_one_clear_message_and_change_nothing(db_url: str, db: D
         assert run.stderr.strip(), label
         assert "secret" not in run.stderr and "wrong-password" not in run.stderr, (label, run.stderr)
         tables = set(list_tables(db)) - {"kysera_migrations"}
-        if db.dialect.transactional_ddl or label not in ("up raises", "invalid SQL"):
+        if db.dialect.transactional_ddl or label not in ("up raises", "invalid SQL", "up calls sys.exit"):
             assert not tables, (label, tables)  # nothing left behind
         else:
             # MySQL committed the DDL before the failure: the migration is recorded as failed,

@@ -26,6 +26,7 @@ import types
 from collections.abc import Callable
 from importlib.machinery import ModuleSpec, SourceFileLoader
 from pathlib import Path
+from stat import S_ISREG
 
 from ..hashing import sha256
 from .code_cache import CodeCache
@@ -146,17 +147,19 @@ def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
         for entry in entries:
             name = entry.name
             stem, dot, suffix = name.rpartition(".")
-            if (
-                dot
-                and stem
-                and f".{suffix}" in EXTENSIONS
-                and not name.startswith(("_", "."))
-                and not entry.is_dir()  # a dangling link or unreadable file is reported, not skipped
-            ):
+            if dot and stem and f".{suffix}" in EXTENSIONS and not name.startswith(("_", ".")) and not _is_dir(entry):
                 found.append((stem, suffix, name))
     found.sort()
     prefix = str(folder / "_")[:-1]  # "" for Path("."), as pathlib spells its children
     return [(stem, name, prefix + name) for stem, _, name in found]
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """A dangling link, a loop of links or an unreadable file is not skipped: reading it reports it."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 class _Problem(Exception):
@@ -232,11 +235,14 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
 def _read_file(path: str) -> tuple[bytes, os.stat_result]:
     """The file's contents, and its status taken before they were read (for the code cache)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise _unreadable(path, exc) from None
     try:
         stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            raise _Problem(f"{path} is not a regular file (a pipe, a socket or a device); a migration is a file")
         chunks = [os.read(fd, stat.st_size + 1)]
         while chunks[-1]:  # the file grew since fstat, or is not a regular file
             chunks.append(os.read(fd, 1 << 16))

@@ -95,7 +95,7 @@ class Migration:
 
             try:
                 codes = resolve_codes(
-                    allow_unsafe if allow_unsafe is True or isinstance(allow_unsafe, str) else list(allow_unsafe),
+                    list(allow_unsafe) if isinstance(allow_unsafe, Iterable) and not isinstance(allow_unsafe, str) else allow_unsafe,
                     f"migration {name}{where}",
                 )
             except ConfigurationError as exc:
@@ -140,9 +140,9 @@ class Migration:
             try:
                 if in_transaction:
                     with db.transaction():
-                        fn(db)
+                        call(fn, db)
                 else:
-                    fn(db)
+                    call(fn, db)
             finally:
                 if into is not None:
                     into.extend(captured)
@@ -248,3 +248,14 @@ def _code_fingerprint(code: object) -> bytes:
             parts.append(repr(const).encode())
     parts.append(repr(getattr(code, "co_names", ())).encode())
     return b"\x01".join(parts)
+
+
+def call(fn: MigrationFunction, db: Database) -> None:
+    """Run a migration's ``up`` or ``down``. Its ``sys.exit()`` is a failure of that migration,
+    not the end of the whole command without a word."""
+    try:
+        fn(db)
+    except SystemExit as exc:
+        raise RuntimeError(
+            f"it called sys.exit({exc.code!r}); a migration reports a failure by raising an exception"
+        ) from None

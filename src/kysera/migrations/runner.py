@@ -53,7 +53,7 @@ from .errors import (
 )
 from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable, newest_applied_position
 from .log_target import Logger, LogTarget, as_logger
-from .migration import Direction, Migration
+from .migration import Direction, Migration, call
 from .results import MigrationResult, MigrationStep
 
 if TYPE_CHECKING:
@@ -1062,7 +1062,7 @@ class MigrationRunner:
                 try:
                     with self.db.transaction() if in_tx else nullcontext():
                         with nullcontext() if checked else self._judging_each_statement(migration, in_tx, result):
-                            fn(self.db)
+                            call(fn, self.db)
                         _remove(listeners, listener)  # the history row is not the migration's
                         self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
                 finally:
