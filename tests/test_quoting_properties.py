@@ -96,3 +96,16 @@ def test_literals_hold_under_the_servers_other_string_mode(db: Database) -> None
     assert [row[f"c{i}"] for i in range(len(BACKSLASHED))] == BACKSLASHED
     assert bytes(row["b"]) == b"\\x'"
     assert "victim" in catalog.tables(db)
+
+
+def test_values_in_raw_ddl_are_literals_and_fragments_with_values_split(db: Database) -> None:
+    """DDL takes no parameters: sql("... DEFAULT {}", v) writes v as an escaped literal; a fragment
+    of several statements with values is split like one without, each statement keeping its values."""
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY, v varchar(20))")
+    sql("ALTER TABLE t ADD COLUMN q varchar(20) DEFAULT {}", "it's; --").execute(db)
+    (statement,) = sql("CREATE TABLE z (a varchar(9) DEFAULT {})", "x").compile(db)
+    assert statement.params == () and "'x'" in statement.sql
+    sql("INSERT INTO t (id, v) VALUES ({}, ';'); UPDATE t SET v = {} WHERE id = {}", 10, "a;b", 10).execute(db)
+    sql("INSERT INTO t (id, v) VALUES ({}, 'x'); INSERT INTO t (id, v) VALUES ({}, 'y')", 11, 12).execute(db)
+    rows = db.select_from("t").select(["id", "v", "q"]).order_by("id").fetch_all()
+    assert [(r["id"], r["v"], r["q"]) for r in rows] == [(10, "a;b", "it's; --"), (11, "x", "it's; --"), (12, "y", "it's; --")]

@@ -109,3 +109,17 @@ def test_mysql_script_restates_a_column_an_earlier_migration_makes(tmp_path: Pat
     result = kysera("migrate", "sql", "--dialect", "mysql")
     assert result.exit_code == 0, result.stderr
     assert "MODIFY COLUMN `email` varchar(300) NOT NULL" in result.stdout
+
+
+def test_a_concurrent_index_build_is_written_outside_a_transaction(tmp_path: Path) -> None:
+    """CREATE INDEX CONCURRENTLY cannot run in a transaction block: migrate up runs such a
+    migration outside one without being told, and so does the script, or psql -f fails."""
+    folder = project("postgresql://nobody@127.0.0.1:1/app", count=2)
+    (folder / "20260104000000_concurrently.py").write_text(
+        "def up(db):\n    db.schema.create_index('ix_posts_id').on('posts').column('id').concurrently().execute()\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "postgres")
+    assert result.exit_code == 0, result.stderr
+    part = result.stdout.split("-- 20260104000000_concurrently (up)")[1]
+    assert part.startswith(" outside a transaction")
+    assert "CREATE INDEX CONCURRENTLY" in part and "BEGIN;" not in part

@@ -157,6 +157,8 @@ def compile_parts(
                     captured = migration.capture(db, direction, in_transaction=in_tx)
             except OfflineError as exc:
                 raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
+            if in_tx and any(not s.transactional for s in captured):
+                in_tx = False  # CREATE INDEX CONCURRENTLY and the like: migrate up runs it outside one too
             recorded: list[CompiledStatement] = []
             if history is not None:
                 with db.capture() as bookkeeping:

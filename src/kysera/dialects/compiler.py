@@ -392,10 +392,16 @@ class QueryCompiler:
                 )
                 for t in texts
             ]
-        w = Writer(self, inline=False)
-        self.write_raw(w, node)
-        text = raw_text.plain_text(node)
-        return [w.finish(node, transactional=self.raw_is_transactional(text), reads=raw_text.is_read_only(text))]
+        statements = raw_text.split_fragment(node, self.dialect.name)
+        out = []
+        for one in statements:
+            text = raw_text.plain_text(one)
+            # DDL cannot take parameters: its values are written as escaped literals
+            w = Writer(self, inline=raw_text.is_ddl(text))
+            self.write_raw(w, one)
+            shown = node if len(statements) == 1 else one
+            out.append(w.finish(shown, transactional=self.raw_is_transactional(text), reads=raw_text.is_read_only(text)))
+        return out
 
     def raw_is_transactional(self, text: str) -> bool:
         return True

@@ -72,6 +72,39 @@ def _drop_trailing_semicolon(text: str) -> str:
     return text[:-1].rstrip() if text.endswith(";") else text
 
 
+#: stands for a fragment's i-th non-text part while its text is split (private-use characters)
+_MARK = re.compile("\ue000(\\d+)\ue001")
+
+
+def split_fragment(node: RawNode, dialect: str) -> list[RawNode]:
+    """The statements of a fragment with values or names in it, each a fragment of its own: the
+    text is split as :func:`split_statements` splits plain text, the parts staying where they were."""
+    parts = node.parts
+    marked = "".join(p if isinstance(p, str) else f"\ue000{i}\ue001" for i, p in enumerate(parts))
+    out: list[RawNode] = []
+    for text in split_statements(marked, dialect):
+        pieces: list[object] = []
+        at = 0
+        for m in _MARK.finditer(text):
+            if m.start() > at:
+                pieces.append(text[at : m.start()])
+            pieces.append(parts[int(m.group(1))])
+            at = m.end()
+        if at < len(text):
+            pieces.append(text[at:])
+        out.append(RawNode(tuple(pieces)))  # type: ignore[arg-type]
+    return out
+
+
+#: a statement that defines things: DDL takes no bound parameters, so values go in as literals
+_DDL_FIRST = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "TRUNCATE", "RENAME", "GRANT", "REVOKE"})
+
+
+def is_ddl(text: str) -> bool:
+    words = leading_words(text, 1)
+    return bool(words) and words[0] in _DDL_FIRST
+
+
 def split_if_plain(node: RawNode, dialect: str) -> list[str] | None:
     """The statements of a fragment that is plain text; None when it has values or names in it."""
     if not all(isinstance(p, str) for p in node.parts):
