@@ -83,3 +83,19 @@ def test_lint_says_which_migrations_it_could_not_analyse(tmp_path: Path) -> None
     assert "20260303000000_contract could not be analysed" in result.stderr
     assert "judges it right before it runs" in result.stderr
     assert "1 migration checked: 0 errors, 0 warnings; 1 not analysed" in result.stdout
+
+
+def test_lint_fails_a_migration_the_engine_cannot_run(db_url: str) -> None:
+    """bigserial without a primary key is refused by SQLite and MariaDB whatever runs before it:
+    an error naming the migration, not 'not analysed'."""
+    folder = _project(db_url)
+    (folder / "20260302000000_counter.py").write_text(
+        'def up(db):\n    db.schema.alter_table("users").add_column("seq", "bigserial").execute()\n'
+    )
+    result = kysera("migrate", "lint")
+    if "postgresql" in db_url:
+        assert result.exit_code == 0, result.stdout + result.stderr
+        return
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "ERROR 20260302000000_counter cannot run on" in result.stdout
+    assert "1 error" in result.stdout and "not analysed" not in result.stdout

@@ -58,7 +58,7 @@ class GateReport:
     """What the gate found. A plain class: defining a dataclass costs each ``migrate up`` about a
     millisecond at import."""
 
-    __slots__ = ("created", "findings", "outside_transaction", "replays", "unanalysed")
+    __slots__ = ("created", "findings", "outside_transaction", "replays", "unanalysed", "why")
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -67,6 +67,8 @@ class GateReport:
         #: migrations that could not be dry-run in advance (they use what earlier ones create):
         #: the runner checks each of them right before it runs (see :func:`inspect_migration`)
         self.unanalysed: list[str] = []
+        #: why each of them could not be dry-run: the error its code raised
+        self.why: dict[str, Exception] = {}
         #: migrations whose dry run built its statements without touching the database (see
         #: :class:`~kysera.database.Capture`): running those statements is running the migration
         self.replays: dict[str, list[CompiledStatement]] = {}
@@ -126,8 +128,9 @@ def inspect_migration(
     """
     try:
         captured = migration.capture(runner.db, "up", in_transaction=in_tx)
-    except Exception:
+    except Exception as exc:
         report.unanalysed.append(migration.name)
+        report.why[migration.name] = exc
         return False
     outside = in_tx and any(not s.transactional for s in captured)
     if outside:

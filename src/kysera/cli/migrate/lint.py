@@ -77,6 +77,15 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         report = inspect_plan(runner, [(m, "up") for m in migrations], True, facts)
     finally:
         db.close()
+    from ...errors import UnsupportedError
+
+    # what this engine cannot do at all fails the real run whatever runs before it: an error here
+    # (offline, a MySQL column change needs the catalog, so it is only "not analysed")
+    cannot = {
+        name: exc for name, exc in report.why.items()
+        if isinstance(exc, UnsupportedError) and not (dialect is not None and "without a database connection" in str(exc))
+    }
+    unanalysed = [name for name in report.unanalysed if name not in cannot]
     errors = report.errors
     out = state.out
     if out.json_mode:
@@ -85,8 +94,9 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
                 "ok": not errors,
                 "migrations": [m.name for m in migrations],
                 "findings": [f.to_dict() for f in report.findings],
-                "errors": len(errors),
-                "unanalysed": report.unanalysed,
+                "errors": len(errors) + len(cannot),
+                "cannot_run": {name: str(exc) for name, exc in cannot.items()},
+                "unanalysed": unanalysed,
             }
         )
     else:
@@ -97,7 +107,10 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         later = "kysera migrate up judges it right before it runs"
         if db.dialect.rehearses_dry_runs and dialect is None:
             later += " (kysera migrate up --dry-run shows its findings now)"
-        for name in report.unanalysed:
+        for name, exc in cannot.items():
+            out.line(f"ERROR {name} cannot run on {db.dialect.display_name}: {exc}")
+            out.line()
+        for name in unanalysed:
             out.warn(
                 f"{name} could not be analysed without running what comes before it: it reads the "
                 f"database, or what an earlier migration creates; {later}"
@@ -106,11 +119,11 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
             1 for f in report.findings if f.severity.value == "warning" and not f.suppressed
         )
         allowed = sum(1 for f in report.findings if f.suppressed)
-        checked = len(migrations) - len(report.unanalysed)
+        checked = len(migrations) - len(unanalysed)
         out.line(
-            f"{plural(checked, 'migration')} checked: {plural(len(errors), 'error')}, "
+            f"{plural(checked, 'migration')} checked: {plural(len(errors) + len(cannot), 'error')}, "
             f"{plural(warnings, 'warning')}" + (f", {allowed} allowed" if allowed else "")
-            + (f"; {len(report.unanalysed)} not analysed (above)" if report.unanalysed else "")
+            + (f"; {len(unanalysed)} not analysed (above)" if unanalysed else "")
         )
-    if errors:
+    if errors or cannot:
         raise SystemExit(EXIT_FAILED)
