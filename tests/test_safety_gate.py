@@ -306,3 +306,32 @@ def test_auto_mode_on_mysql_refuses_instead_of_rewriting(db: Database) -> None:
     runner = create_migration_runner(db, [Migration("001_fk", add_fk)], large_table_rows=10, safety="auto")
     with pytest.raises(UnsafeMigrationError, match="KS203"):
         runner.up()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "-- migrate:up\n-- kysera:allow KS102\nSELECT 1;\nALTER TABLE t DROP COLUMN n;\n",  # above another statement
+        "-- migrate:up\nALTER TABLE t DROP COLUMN n;\n-- migrate:down\n-- kysera:allow KS102\nSELECT 1;\n",  # in the down section
+        "-- migrate:up\nINSERT INTO t (n) VALUES ('-- kysera:allow KS102');\nALTER TABLE t DROP COLUMN n;\n",  # quoted text
+        "-- migrate:up\nSELECT 1; -- kysera:allow KS102\nALTER TABLE t DROP COLUMN n;\n",  # after another statement
+    ],
+)
+def test_sql_file_allow_directive_is_local_to_its_statement(db: Database, tmp_path: Path, body: str) -> None:
+    filled_table(db)
+    (tmp_path / "001_drop.sql").write_text(body)
+    with pytest.raises(UnsafeMigrationError, match="KS102"):
+        create_migration_runner(db, load_migrations(tmp_path)).up()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "-- migrate:up\n-- kysera:allow KS102\nALTER TABLE t DROP COLUMN n;\n",
+        "-- migrate:up\nSELECT 1;\nALTER TABLE t DROP COLUMN n; -- kysera:allow KS102\n",
+    ],
+)
+def test_sql_file_allow_directive_on_its_statement(db: Database, tmp_path: Path, body: str) -> None:
+    filled_table(db)
+    (tmp_path / "001_drop.sql").write_text(body)
+    assert create_migration_runner(db, load_migrations(tmp_path)).up().executed == ["001_drop"]

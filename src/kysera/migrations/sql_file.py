@@ -100,26 +100,46 @@ def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
         down_transaction=down_tx if down_tx is not None and down_tx != up_tx else None,
         checksum=file_checksum(data),
         path=path,
-        allow_unsafe=sql_allow_directives(text),
+        allow_unsafe=preamble_allows(text),
     )
 
 
-def sql_allow_directives(text: str) -> list[str]:
-    """Safety codes acknowledged in a .sql file: ``-- kysera:allow KS102, KS201`` anywhere in it."""
-    if "kysera:allow" not in text.lower():
+def preamble_allows(text: str) -> list[str]:
+    """Codes acknowledged for the whole migration: ``-- kysera:allow KS102`` in the comments
+    before its first ``-- migrate:`` line, as ``allow_unsafe = [...]`` in a Python migration.
+    One inside a section belongs to its statement only (see :func:`split_sql`)."""
+    lowered = text.lower()
+    if "kysera:allow" not in lowered or lowered.index("kysera:allow") > lowered.find("migrate:"):
         return []  # most files: no need to load the safety analysis
     from ..safety.analyzer import ALLOW_DIRECTIVE
 
+    preamble: list[str] = []
+    for line in text.splitlines():
+        if _MARKER.match(line):
+            break
+        preamble.append(line)
     codes: list[str] = []
-    for match in re.finditer(ALLOW_DIRECTIVE, text):
+    for match in re.finditer(ALLOW_DIRECTIVE, "\n".join(preamble)):
         codes.extend(c for c in re.split(r"[,\s]+", match.group(1)) if c)
     return codes
 
 
 def split_sql(text: str, dialect: str) -> list[str]:
     """The statements of a section, split as ``dialect``'s server reads it (quotes, comments,
-    ``$$`` and trigger bodies respected), without the comments that trail a statement's ``;``."""
-    return raw_text.split_statements(text, dialect, trailing_comments=False)
+    ``$$`` and trigger bodies respected), without the comments that trail a statement's ``;``.
+
+    A ``-- kysera:allow KS102`` acknowledgement belongs to its statement: written before it, it is
+    part of its text already; written after its ``;`` on the same line, it is moved in front of it,
+    so that the safety analysis reads it with that statement and no other.
+    """
+    bare = raw_text.split_statements(text, dialect, trailing_comments=False)
+    if "kysera:allow" not in text.lower():
+        return bare  # most files
+    out: list[str] = []
+    for statement, with_tail in zip(bare, raw_text.split_statements(text, dialect), strict=True):
+        tail = with_tail[len(statement) :].lstrip(" \t;")
+        out.append(f"{tail}\n{statement}" if "kysera:allow" in tail.lower() else statement)
+    return out
 
 
 def compile_text(db: Database, text: str) -> CompiledStatement:

@@ -61,6 +61,8 @@ _NAME = r"[^\W\d]\w*"
 #: ``-- kysera:allow KS102, KS201`` in SQL text, in any case (the flag is in the pattern, so
 #: every module that matches it matches alike)
 ALLOW_DIRECTIVE = r"(?i)kysera:allow\s+([A-Za-z0-9_,\- ]+)"
+#: a comment (group 1: -- ..., group 2: /* ... */) or quoted text, which is skipped
+_COMMENT_OR_QUOTED = re.compile(r"--([^\n]*)|/\*(.*?)\*/|'(?:[^'\\]|''|\\.)*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\$\$.*?\$\$", re.S)
 
 
 @dataclass(frozen=True)
@@ -532,7 +534,9 @@ def _inline_allows(stmt: CompiledStatement) -> set[str]:
     if not (node is None or isinstance(node, RawNode)):
         return set()
     found: set[str] = set()
-    for m in re.finditer(ALLOW_DIRECTIVE, stmt.sql):
+    # in comments only: quoted text is not an acknowledgement, whatever it says
+    comments = " ".join(m.group(1) or m.group(2) or "" for m in _COMMENT_OR_QUOTED.finditer(stmt.sql))
+    for m in re.finditer(ALLOW_DIRECTIVE, comments):
         found.update(code.strip().upper() for code in re.split(r"[,\s]+", m.group(1)) if code.strip())
     return found
 
