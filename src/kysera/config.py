@@ -132,6 +132,10 @@ def load_settings(
         path = Path(config)
         if not path.is_absolute():
             path = here / path
+        if path.is_dir():
+            raise ConfigurationError(
+                f"config file {os.fspath(config)!r} is a folder; name the file (e.g. {os.fspath(Path(config) / CONFIG_FILE)!r})"
+            )
         if not path.is_file():
             raise ConfigurationError(f"config file {os.fspath(config)!r} does not exist")
     else:

@@ -212,3 +212,23 @@ def test_a_sqlite_database_locked_by_another_connection_is_named(monkeypatch: py
         assert_clean_error(kysera("migrate", "status", "--url", "sqlite:///held.db"), 1, "held.db is locked", "another connection")
     finally:
         holder.close()
+
+
+def test_create_refuses_a_name_too_long_for_a_file() -> None:
+    Path("migrations").mkdir()
+    assert_clean_error(kysera("migrate", "create", "x" * 300), 2, "300 characters long", "200 at most")
+    assert not list(Path("migrations").iterdir())
+
+
+def test_config_option_naming_a_folder() -> None:
+    Path("conf").mkdir()
+    assert_clean_error(kysera("migrate", "status", "--config", "conf"), 2, "is a folder", "kysera.toml")
+
+
+def test_history_table_in_a_schema_that_does_not_exist(db_url: str, engine: str) -> None:
+    if engine == "sqlite":
+        pytest.skip("SQLite has no schemas to create")
+    project(db_url, count=1)
+    Path("kysera.toml").write_text(Path("kysera.toml").read_text() + '\n[migrations]\ntable = "nosuchschema.hist"\n')
+    assert_clean_error(kysera("migrate", "up"), 2, "schema 'nosuchschema', which does not exist", "create_schema")
+    assert "users" not in tables(db_url)

@@ -155,6 +155,29 @@ class HistoryTable:
         # SQLite: a plain INTEGER PRIMARY KEY numbers rows by itself; AUTOINCREMENT would also
         # write sqlite_sequence at every migration's commit, for ids no order needs
         key = "integer" if self.db.dialect.name == "sqlite" else "serial"
+        try:
+            self._create(key)
+        except StatementError:
+            schema = self.node.schema
+            if schema and not self._schema_exists(schema):
+                from ..errors import ConfigurationError
+
+                raise ConfigurationError(
+                    f"the history table {self.shown} is in schema {schema!r}, which does not exist: create it first "
+                    f"(db.schema.create_schema({schema!r})), or name a table in an existing schema "
+                    "(table_name=..., [migrations] table in kysera.toml)"
+                ) from None
+            raise
+
+    def _schema_exists(self, schema: str) -> bool:
+        dialect = self.db.dialect.name
+        if dialect == "postgres":
+            return bool(self.db.fetch("SELECT 1 AS x FROM pg_namespace WHERE nspname = %s", [schema]))
+        if dialect == "mysql":
+            return bool(self.db.fetch("SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", [schema]))
+        return True  # SQLite: an attached database name; its own error says enough
+
+    def _create(self, key: str) -> None:
         (
             self.db.schema.create_table(self.name)
             .if_not_exists()

@@ -29,6 +29,11 @@ def sanitize_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", folded.encode("ascii", "ignore").decode()).strip("_")
 
 
+#: the longest name create takes: with its timestamp, a file name (255 bytes on most file systems)
+#: and the history table's name column (255 characters) have room to spare
+MAX_NAME = 200
+
+
 @click.command()
 @click.argument("name")
 @click.option(
@@ -55,6 +60,12 @@ def create(name: str, as_sql: bool) -> None:
     if not safe:
         raise click.BadParameter(
             f"{name!r} has no letters or digits to name a migration with; use e.g. add_users_table",
+            param_hint="NAME",
+        )
+    if len(safe) > MAX_NAME:
+        raise click.BadParameter(
+            f"the name is {len(safe)} characters long once cleaned; keep it to {MAX_NAME} at most "
+            "(it becomes a file name and a row of the history table)",
             param_hint="NAME",
         )
     directory = state.settings().directory
