@@ -35,6 +35,8 @@ class State:
         self.env: str | None = None
         self.verbose = 0
         self.json = False
+        #: --json was on the command line (seen before parsing: usage errors answer in JSON too)
+        self.json_asked = False
         self._settings: Settings | None = None
         self._output: Output | None = None
 
@@ -226,11 +228,22 @@ class KyseraGroup(LazyGroup):
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
         extra.setdefault("obj", State())  # shared by every command below, and by the error report
+        # a usage error may come before the --json option is parsed: remember whether it was given
+        extra["obj"].json_asked = "--json" in args
         return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            state = ctx.find_object(State)
+            if state is not None and state.json_asked:
+                import json
+
+                click.echo(
+                    json.dumps({"ok": False, "error": exc.format_message(), "error_type": "UsageError", "exit_code": exc.exit_code})
+                )
+            raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, BrokenPipeError):
             raise  # a closed pipe (kysera migrate status | head) is not an error to report
         except Exception as exc:
