@@ -115,7 +115,7 @@ def test_json_errors(db_url: str) -> None:
     assert result.exit_code == 2
     data = json.loads(result.stdout)
     assert data["ok"] is False and "unknown migration" in data["error"] and data["exit_code"] == 2
-    for usage in (["migrate", "up", "--steps", "0", "--json"], ["--json", "migrate", "upp"]):
+    for usage in (["migrate", "up", "--steps", "0", "--json"], ["migrate", "upp", "--json"]):
         result = kysera(*usage)  # a usage error, found while the command line is parsed
         assert result.exit_code == 2
         data = json.loads(result.stdout)
