@@ -114,3 +114,12 @@ def test_dump_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path: Path) ->
     if Path("/dev/full").exists():
         assert_clean_error(kysera("db", "dump", "-o", "/dev/full"), 1, "cannot write the dump to /dev/full")
         assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)
+
+
+def test_a_refused_restore_leaves_no_sqlite_file_behind(tmp_path: Path) -> None:
+    dump = tmp_path / "pg.sql"
+    dump.write_text("-- kysera dump: engine=postgres; content=schema+data; format=kysera\nCREATE TABLE t (id integer);\n")
+    target = tmp_path / "new.db"
+    result = kysera("db", "restore", str(dump), "--url", f"sqlite:///{target}")
+    assert result.exit_code != 0
+    assert not target.exists()

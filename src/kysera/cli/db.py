@@ -151,15 +151,25 @@ def restore(file: str) -> None:
         raise ConfigurationError(f"dump file {file!r} does not exist")
     state = get_state()
     started = time.perf_counter()
-    with state.connect() as database:
-        from ..dump import restore_database
+    from ..config import resolve_url
 
-        if file == "-":
-            import sys
+    url = resolve_url(state.settings(), state.url).url
+    new_file = url.dialect == "sqlite" and url.database not in ("", ":memory:") and not os.path.exists(url.database)
+    try:
+        with state.connect() as database:
+            from ..dump import restore_database
 
-            result = restore_database(database, sys.stdin)
-        else:
-            result = restore_database(database, Path(file))
+            if file == "-":
+                import sys
+
+                result = restore_database(database, sys.stdin)
+            else:
+                result = restore_database(database, Path(file))
+    except BaseException:
+        # a refused restore leaves no trace: not even the empty SQLite file connecting made
+        if new_file and os.path.isfile(url.database) and os.path.getsize(url.database) == 0:
+            os.unlink(url.database)
+        raise
     seconds = time.perf_counter() - started
     if state.json:
         state.out.json(
