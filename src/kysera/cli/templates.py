@@ -32,8 +32,11 @@ SQL = """\
 -- Created {created} UTC by kysera migrate create.
 
 -- migrate:up
+-- CREATE TABLE users (id integer PRIMARY KEY, email varchar(255) NOT NULL);
 
 
 -- migrate:down
+-- DROP TABLE users;
+-- (left without SQL, this migration cannot be rolled back)
 
 """

@@ -505,7 +505,7 @@ class MigrationRunner:
                 )
             if migration.down is None:
                 if migration.is_sql_file:
-                    how = "add a '-- migrate:down' section with the SQL that reverts it"
+                    how = "write the SQL that reverts it under its '-- migrate:down' line (a section that is empty or missing means it cannot be rolled back)"
                 else:
                     how = "give it a down(db) function that reverts it"
                 raise IrreversibleMigrationError(
