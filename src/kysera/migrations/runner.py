@@ -266,6 +266,8 @@ class MigrationRunner:
         self.before = before
         self.after = after
         self.on_error = on_error
+        #: retries left for the step under way when a lock timeout rolls it back
+        self._attempts_left = 0
         self.history = HistoryTable(db, table_name)
         self._by_name = {m.name: m for m in listed}
         self._position = {m.name: i for i, m in enumerate(listed)}
@@ -906,6 +908,7 @@ class MigrationRunner:
             )
         )
         while True:
+            self._attempts_left = self.lock_retries - attempt
             try:
                 if plain:
                     self._step(migration, direction, batch, result, checked)
@@ -1219,10 +1222,14 @@ class MigrationRunner:
             except Exception as record_exc:
                 recorded = True  # the "running" row stays; the next run reports it
                 self.logger.error("could not record the failure of %s in the history: %s", name, record_exc)
-        self.logger.error(
-            "migration %s (%s) failed: %s%s", name, direction, reason, f"\n  statement: {statement}" if statement else ""
-        )
-        if self.on_error is not None:
+        # a lock timeout that rolled back cleanly is tried again (_step_with_retries says so): a
+        # failure only if it is the last attempt
+        retried = clean and self._attempts_left > 0 and cause is not None and is_lock_timeout(self.db, cause)
+        if not retried:
+            self.logger.error(
+                "migration %s (%s) failed: %s%s", name, direction, reason, f"\n  statement: {statement}" if statement else ""
+            )
+        if self.on_error is not None and not retried:
             try:
                 self.on_error(migration, direction, exc)
             except Exception as hook_exc:
