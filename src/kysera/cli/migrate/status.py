@@ -119,10 +119,20 @@ def _print_status(
     out.line(f"{plural(len(status.migrations), 'migration')}: {', '.join(counts)}")
     for info in status.migrations:
         if info.state in ("failed", "running"):
+            resolve = f"kysera migrate resolve {info.name} --applied|--rolled-back"
+            if info.state == "running" and (info.direction or "up") == "up":
+                # interrupted: migrate up runs again a migration that only backfills (each batch
+                # skips the rows done); anything else needs a person to look first
+                advice = (
+                    "if it only backfills (db.backfill with a where), kysera migrate up resumes it; "
+                    f"otherwise check what it changed, then: {resolve}"
+                )
+            else:
+                advice = f"resolve it: {resolve}"
             out.line(
-                f"  {info.name} {info.state} ({info.direction or 'up'})"
+                f"  {info.name} {'interrupted' if info.state == 'running' else info.state} ({info.direction or 'up'})"
                 + (f": {info.error.splitlines()[0]}" if info.error else "")
-                + f"\n    resolve it: kysera migrate resolve {info.name} --applied|--rolled-back"
+                + f"\n    {advice}"
             )
         elif info.state == "changed":
             out.line(
