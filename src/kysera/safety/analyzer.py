@@ -23,6 +23,7 @@ from ..nodes import (
     AlterTypeNode,
     BackfillNode,
     CheckConstraintNode,
+    ColumnRefNode,
     CompiledStatement,
     CreateIndexNode,
     CreateTableNode,
@@ -46,6 +47,7 @@ from ..nodes import (
     UniqueConstraintNode,
     UpdateNode,
     ValidateConstraintNode,
+    ValueNode,
 )
 from .facts import Facts, OfflineFacts, not_null_check_column
 from .findings import Category, Finding, Severity
@@ -283,13 +285,32 @@ class _Analysis:
         size = self.size(node.table)
         if size not in ("large", "unknown"):
             return
+        recipe = self.backfill_arguments(node)
         if self.transactional and self.has_ddl_on_existing:
             large = size == "large" or (size == "unknown" and isinstance(self.facts, OfflineFacts))  # offline: assume large
             self.add("KS504", stmt, node.table, f"updates {node.table.name} inside the same transaction as DDL: the DDL's locks are held until the whole update commits",
-                     severity=Severity.ERROR if large else Severity.WARNING)
+                     severity=Severity.ERROR if large else Severity.WARNING, **recipe)
         else:
             self.add("KS505", stmt, node.table, f"updates {'every row of ' if node.where is None else 'rows of '}{node.table.name} in one statement",
-                     severity=Severity.WARNING)
+                     severity=Severity.WARNING, **recipe)
+
+    def backfill_arguments(self, node: UpdateNode) -> dict[str, str]:
+        """The ``set=`` and ``where=`` of the db.backfill call that does what ``node`` does, as
+        Python: the values it sets, and a where that skips the rows done (the first column NULL)."""
+        compiler = self.dialect.compiler()
+        items = []
+        for column, value in node.assignments:
+            if isinstance(value, ValueNode):
+                shown = repr(value.value)
+            elif isinstance(value, ColumnRefNode) and value.table is None:
+                shown = f"db.ref({value.column!r})"
+            elif isinstance(value, RawNode) and all(isinstance(p, str) for p in value.parts):
+                shown = f"sql({''.join(p for p in value.parts if isinstance(p, str))!r})"
+            else:
+                shown = "..."
+            items.append(f"{column!r}: {shown}")
+        first = node.assignments[0][0] if node.assignments else "..."
+        return {"set": "{" + ", ".join(items) + "}", "skip_done": repr(f"{compiler.quote(first)} IS NULL")}
 
     def create_index(self, stmt: CompiledStatement, node: CreateIndexNode) -> None:
         if node.table is None or node.concurrently or self.my:

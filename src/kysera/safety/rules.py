@@ -73,7 +73,8 @@ db.schema.alter_table("{table}").add_foreign_key_constraint("{constraint}", {fk_
 # next migration:
 db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()""",
          recipes=(("mysql", """# MySQL has no NOT VALID: it checks every row, and writers wait while it does;
-# add it in a migration of its own, when writers can wait
+# add it in a migration of its own, run when writers can wait, that acknowledges it:
+allow_unsafe = ["KS203"]
 db.schema.alter_table("{table}").add_foreign_key_constraint("{constraint}", {fk_columns}, "{ref_table}", {ref_columns}).execute()"""),)),
     Rule("KS204", "add-check-validating", (BLK, MF), "adds a CHECK constraint and scans the whole table under a lock that blocks reads and writes",
          """# PostgreSQL: add it NOT VALID (instant), validate in a separate migration (no write lock)
@@ -81,7 +82,8 @@ db.schema.alter_table("{table}").add_check_constraint("{constraint}", sql({check
 # next migration:
 db.schema.alter_table("{table}").validate_constraint("{constraint}").execute()""",
          recipes=(("mysql", """# MySQL has no NOT VALID: it checks every row, and writers wait while it does;
-# add it in a migration of its own, when writers can wait
+# add it in a migration of its own, run when writers can wait, that acknowledges it:
+allow_unsafe = ["KS204"]
 db.schema.alter_table("{table}").add_check_constraint("{constraint}", sql({check})).execute()"""),)),
     Rule("KS205", "set-not-null-scan", (BLK, MF, BC), "sets NOT NULL, scanning the whole table under a lock that blocks reads and writes",
          """# PostgreSQL 12+: prove it with a validated CHECK first, then SET NOT NULL skips the scan
@@ -153,9 +155,10 @@ transaction = False"""),
     Rule("KS503", "several-blocking-statements-in-one-transaction", (BLK,), "holds an exclusive lock from an earlier statement while later statements run",
          """# split the migration: one blocking change per migration keeps each lock short"""),
     Rule("KS504", "backfill-in-ddl-transaction", (BLK,), "updates a large table inside the migration's DDL transaction: its locks are held until the whole update commits",
-         """db.backfill("{table}", set={{...}}, where=sql("... IS NULL"), batch_size=10_000)   # batched, outside the DDL transaction"""),
+         """db.backfill("{table}", set={set}, where=sql({skip_done}), batch_size=10_000)   # batched, outside the DDL transaction"""),
     Rule("KS505", "large-update", (BLK,), "updates many rows in one statement: row locks are held until it commits, and replicas lag",
-         """db.backfill("{table}", set={{...}}, where=sql("... IS NULL"), batch_size=10_000)"""),
+         """# batches that commit on their own; the where skips the rows done, so a rerun resumes
+db.backfill("{table}", set={set}, where=sql({skip_done}), batch_size=10_000)"""),
     Rule("KS901", "unknown-statement", (REV,), "is raw SQL kysera could not classify: review it by hand", ""),
 ]
 
