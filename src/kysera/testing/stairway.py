@@ -17,7 +17,7 @@ from ..errors import KyseraError
 if TYPE_CHECKING:
     from ..database import Database
     from ..introspection import SchemaInfo
-    from ..migrations import Migration
+    from ..migrations import Migration, MigrationError
     from ..url import DatabaseUrl
 
 
@@ -105,7 +105,7 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         try:
             runner.up_to(migration.name)
         except MigrationError as exc:
-            report.problems.append(StairwayProblem(migration.name, "failed", (f"up: {exc}",)))
+            report.problems.append(StairwayProblem(migration.name, "failed", _failure("up", exc)))
             break
         if migration.down is None:
             report.problems.append(StairwayProblem(migration.name, "no-down"))
@@ -113,7 +113,7 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         try:
             runner.down(1)
         except MigrationError as exc:
-            report.problems.append(StairwayProblem(migration.name, "failed", (f"down: {exc}",)))
+            report.problems.append(StairwayProblem(migration.name, "failed", _failure("down", exc)))
             break
         differences = before.diff(_schema(db, table_name))
         if differences:
@@ -121,7 +121,7 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         try:
             runner.up_to(migration.name)
         except MigrationError as exc:
-            report.problems.append(StairwayProblem(migration.name, "failed", (f"up again after down: {exc}",)))
+            report.problems.append(StairwayProblem(migration.name, "failed", _failure("up again after down", exc)))
             break
     # past a failure nothing more can run, but a missing down is plain to see in the file itself
     for migration in listed[len(report.checked) :]:
@@ -129,6 +129,17 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         if migration.down is None:
             report.problems.append(StairwayProblem(migration.name, "no-down"))
     return report
+
+
+def _failure(what: str, exc: MigrationError) -> tuple[str, ...]:
+    """What failed, without the runner's advice on putting the history right: the scratch
+    database it would apply to is dropped when the check ends."""
+    from ..errors import driver_reason
+
+    reason = driver_reason(exc.cause)
+    if exc.statement:  # the database refused a statement: its words, then the statement
+        return (f"{what}: {reason}", f"statement: {exc.statement}")
+    return (f"{what}: {type(exc.cause).__name__}: {reason}",)  # the migration's code raised
 
 
 def _schema(db: Database, table_name: str) -> SchemaInfo:
