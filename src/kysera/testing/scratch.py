@@ -16,8 +16,9 @@ from ..url import DatabaseUrl, parse_url
 def scratch_database(url: str | DatabaseUrl | None = None) -> Iterator[Database]:
     """A new, empty database next to ``url`` (default: a temporary SQLite file), dropped afterwards.
 
-    For PostgreSQL and MySQL/MariaDB, ``url`` names a server and a database to connect to while
-    creating and dropping ``kysera_scratch_<random>``; the user needs the right to create databases.
+    For PostgreSQL and MySQL/MariaDB, ``url`` names the server on which ``kysera_scratch_<random>``
+    is created and dropped (the database it names need not exist); the user needs the right to
+    create databases.
     """
     server = parse_url(url) if isinstance(url, str) else url
     if server is None or server.dialect == "sqlite":
@@ -44,5 +45,19 @@ def _quote(url: DatabaseUrl, name: str) -> str:
 
 
 def _admin(url: DatabaseUrl, statement: str) -> None:
+    """Run ``statement`` on the server of ``url``. The database ``url`` names need not exist
+    (a project's configured one, before its first deploy): MySQL/MariaDB connect to none, and
+    PostgreSQL to that one only when its ``postgres`` maintenance database does not answer."""
+    from ..errors import ConnectionFailedError
+
+    if url.dialect == "mysql":
+        url = url.with_database("")
+    elif url.database != "postgres":
+        try:
+            with connect(url.with_database("postgres")) as admin:
+                admin.execute(statement)
+            return
+        except ConnectionFailedError:
+            pass
     with connect(url) as admin:
         admin.execute(statement)
