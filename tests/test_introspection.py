@@ -286,6 +286,17 @@ def test_diff_reports_changes(db: Database, engine: str) -> None:
     assert "table tags removed" in after.diff(before)
 
 
+def test_diff_sees_an_index_turn_descending(db: Database, engine: str) -> None:
+    """MySQL/MariaDB keep no index text: the sort order comes from the catalog's COLLATION."""
+    db.schema.create_table("t").add_column("a", "integer").add_column("b", "integer").execute()
+    db.schema.create_index("ib").on("t").column("b").execute()
+    before = db.introspect()
+    db.schema.drop_index("ib").on("t").execute()
+    db.schema.create_index("ib").on("t").column("b desc").execute()
+    changes = before.diff(db.introspect())
+    assert len(changes) == 1 and changes[0].startswith("index ib on t changed"), changes
+
+
 def test_diff_column_changes() -> None:
     from kysera.introspection import ColumnInfo, IndexInfo
 

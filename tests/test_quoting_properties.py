@@ -109,3 +109,32 @@ def test_values_in_raw_ddl_are_literals_and_fragments_with_values_split(db: Data
     sql("INSERT INTO t (id, v) VALUES ({}, 'x'); INSERT INTO t (id, v) VALUES ({}, 'y')", 11, 12).execute(db)
     rows = db.select_from("t").select(["id", "v", "q"]).order_by("id").fetch_all()
     assert [(r["id"], r["v"], r["q"]) for r in rows] == [(10, "a;b", "it's; --"), (11, "x", "it's; --"), (12, "y", "it's; --")]
+
+
+def test_names_too_long_for_the_engine_are_refused_before_the_server(db: Database) -> None:
+    """PostgreSQL keeps 63 bytes of a name and cuts the rest silently; MySQL refuses past 64."""
+    from kysera.errors import BuilderError
+
+    if db.dialect.name == "sqlite":
+        db.schema.create_table("t" * 100).add_column("id", "integer").execute()  # SQLite has no limit
+        return
+    limit = 63 if db.dialect.name == "postgres" else 64
+    db.schema.create_table("t" * limit).add_column("id", "integer", lambda c: c.primary_key()).execute()
+    with pytest.raises(BuilderError, match="use a shorter name"):
+        db.schema.create_table("t" * (limit + 1)).add_column("id", "integer").execute()
+    if db.dialect.name == "postgres":
+        with pytest.raises(BuilderError, match="bytes"):  # 32 two-byte characters: 64 bytes
+            db.schema.create_table("é" * 32).add_column("id", "integer").execute()
+    # a foreign key name kysera makes up from two long names fits the engine (MySQL: table_col_fkey)
+    parent, child, column = "p" * 45, "c" * 45, "x" * 35
+    db.schema.create_table(parent).add_column("id", "integer", lambda c: c.primary_key()).execute()
+    db.schema.create_table(child).add_column(column, "integer", lambda c: c.references(f"{parent}.id")).execute()
+    assert child in catalog.tables(db)
+
+
+def test_a_table_name_with_a_dot_through_sql_id(db: Database) -> None:
+    db.schema.create_table(sql.id("a.b")).add_column("id", "integer", lambda c: c.primary_key()).execute()
+    db.schema.alter_table(sql.id("a.b")).add_column("x", "varchar(10)").execute()
+    assert "a.b" in catalog.tables(db)
+    db.schema.drop_table(sql.id("a.b")).execute()
+    assert "a.b" not in catalog.tables(db)

@@ -240,8 +240,23 @@ class QueryCompiler:
             raise BuilderError(f"an identifier must be a non-empty string, got {name!r}")
         if "\x00" in name:
             raise BuilderError(f"an identifier cannot contain a NUL character: {name!r}")
+        if len(name) > self.name_limit[0]:
+            self._check_length(name)
         q = self.quote_char
         return q + name.replace(q, q + q) + q
+
+    #: the longest identifier the engine keeps: (characters that surely fit, the limit, its unit)
+    name_limit: ClassVar[tuple[int, int, str]] = (1 << 30, 1 << 30, "characters")
+
+    def _check_length(self, name: str) -> None:
+        _, limit, unit = self.name_limit
+        size = len(name.encode("utf-8")) if unit == "bytes" else len(name)
+        if size > limit:
+            raise BuilderError(
+                f"identifier {name[:40]!r}... is {size} {unit} long; {self.dialect.display_name or self.dialect_name} "
+                f"keeps at most {limit}" + (" and would silently cut it" if self.dialect_name == "postgres" else "")
+                + ": use a shorter name"
+            )
 
     def table_name(self, node: IdentifierNode) -> str:
         if node.schema:

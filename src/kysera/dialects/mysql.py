@@ -100,6 +100,7 @@ def _marker(column: str) -> str:
 class MysqlCompiler(QueryCompiler):
     dialect_name = "mysql"
     quote_char = "`"
+    name_limit: ClassVar[tuple[int, int, str]] = (64, 64, "characters")
     placeholder = "%s"
     type_aliases: ClassVar[dict[str, str]] = {
         "uuid": "char(36)",
@@ -192,7 +193,7 @@ class MysqlCompiler(QueryCompiler):
 
     def inline_foreign_keys(self, table: IdentifierNode, columns: Sequence[ColumnDefinitionNode]) -> list[ConstraintNode]:
         return [
-            ForeignKeyConstraintNode(f"{table.name}_{c.name}_fkey", (c.name,), c.references)
+            ForeignKeyConstraintNode(_fit_name(f"{table.name}_{c.name}_fkey"), (c.name,), c.references)
             for c in columns
             if c.references is not None
         ]
@@ -683,6 +684,16 @@ class PymysqlConnection:
             code = error.args[0] if error.args else None
             return code in (2006, 2013, 2014, 2055, 0, 1927, 4031) or not self._conn.open
         return False
+
+
+def _fit_name(name: str, limit: int = 64) -> str:
+    """A name kysera makes up (a foreign key's), cut to the engine's limit with a hash of the
+    whole, so that two long names stay two names."""
+    if len(name) <= limit:
+        return name
+    from ..hashing import sha256
+
+    return name[: limit - 9] + "_" + sha256(name.encode("utf-8")).hexdigest()[:8]
 
 
 def _seconds(text: str, url: DatabaseUrl) -> int:

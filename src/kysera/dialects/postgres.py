@@ -42,6 +42,8 @@ class PostgresCompiler(QueryCompiler):
         "int": "integer",
         "string": "text",
     }
+    #: NAMEDATALEN - 1: 63 bytes (a name of up to 15 characters is surely shorter)
+    name_limit: ClassVar[tuple[int, int, str]] = (15, 63, "bytes")
     type_aliases_with_arguments: ClassVar[dict[str, str | None]] = {
         "string": "varchar{}",
         "float": "float{}",  # float(p): real or double precision by the precision asked

@@ -45,6 +45,9 @@ class IndexInfo:
     valid: bool = True
     #: the engine's own CREATE INDEX text when it keeps one (PostgreSQL, SQLite)
     definition: str | None = None
+    #: per column, whether it is sorted descending; () when the engine keeps no text to read
+    #: that from otherwise (MySQL/MariaDB fill it in; elsewhere ``definition`` shows it)
+    descending: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,8 @@ def _table_diff(a: TableInfo, b: TableInfo) -> list[str]:
                 changes.append(f"method {ia.method} -> {ib.method}")
             if ia.valid != ib.valid:
                 changes.append("became valid" if ib.valid else "became invalid")
+            if ia.descending and ib.descending and ia.descending != ib.descending:
+                changes.append(f"sort order {_order(ia)} -> {_order(ib)}")
             if not changes and ia.definition and ib.definition and _norm_ws(ia.definition) != _norm_ws(ib.definition):
                 changes.append("definition changed")
             if changes:
@@ -282,3 +287,7 @@ def _table_diff(a: TableInfo, b: TableInfo) -> list[str]:
         elif ka is not None and kb is not None and _norm_ws(ka.expression) != _norm_ws(kb.expression):
             out.append(f"check constraint {_named(ka.name)}on {t} changed: {ka.expression} -> {kb.expression}")
     return out
+
+
+def _order(index: IndexInfo) -> str:
+    return "(" + ", ".join(f"{c} {'desc' if d else 'asc'}" for c, d in zip(index.columns, index.descending, strict=False)) + ")"

@@ -91,7 +91,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     stats = _group(
         db.fetch(
             "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, NON_UNIQUE AS non_unique, "
-            "SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, INDEX_TYPE AS method"
+            "SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, INDEX_TYPE AS method, COLLATION AS sort"
             + (", EXPRESSION AS expr" if has_expression else ", NULL AS expr")
             + f" FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s{flt} "
             "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
@@ -160,6 +160,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                     method=str(parts[0]["method"]).lower() if parts[0]["method"] else None,
                     valid=True,
                     definition=None,
+                    descending=tuple(p["sort"] == "D" for p in parts),
                 )
             )
         uniques: dict[str, list[str]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import BuilderError
+from ..fragment import Sql
 from ..nodes import (
     AlterSequenceNode,
     AlterTableNode,
@@ -57,23 +58,29 @@ class SchemaModule:
         sequences) are in ``schema``: a PostgreSQL schema, a MySQL database, an attached SQLite database."""
         return SchemaModule(self._db.with_schema(name_of(schema, "a schema name")), schema)
 
-    def _name(self, name: str, what: str) -> IdentifierNode:
+    def _name(self, name: str | Sql, what: str) -> IdentifierNode:
+        """``"users"``, ``"app.users"`` (schema ``app``), or ``sql.id("a.b")`` for a name with a dot in it."""
+        if isinstance(name, Sql):
+            parts = name.node.parts
+            if len(parts) == 1 and isinstance(parts[0], IdentifierNode):
+                return qualify(parts[0], self._schema)
+            raise BuilderError(f"{what} must be a string or sql.id(...), got {name!r}")
         return qualify(IdentifierNode.parse(name_of(name, what)), self._schema)
 
-    def _table(self, name: str) -> IdentifierNode:
+    def _table(self, name: str | Sql) -> IdentifierNode:
         return self._name(name, "a table name")
 
     # ----------------------------------------------------------------- tables and indexes
 
-    def create_table(self, name: str) -> CreateTableBuilder:
+    def create_table(self, name: str | Sql) -> CreateTableBuilder:
         return CreateTableBuilder(self._db, CreateTableNode(self._table(name)))
 
-    def alter_table(self, name: str) -> AlterTableBuilder:
+    def alter_table(self, name: str | Sql) -> AlterTableBuilder:
         from .alter_table import AlterTableBuilder
 
         return AlterTableBuilder(self._db, AlterTableNode(self._table(name)))
 
-    def drop_table(self, name: str) -> DropTableBuilder:
+    def drop_table(self, name: str | Sql) -> DropTableBuilder:
         return DropTableBuilder(self._db, DropTableNode(self._table(name)))
 
     def create_index(self, name: str) -> CreateIndexBuilder:
@@ -88,18 +95,18 @@ class SchemaModule:
 
     # ----------------------------------------------------------------- views
 
-    def create_view(self, name: str) -> CreateViewBuilder:
+    def create_view(self, name: str | Sql) -> CreateViewBuilder:
         """``create_view("active_users").as_(db.select_from("users").where("active", "=", True))``."""
         from .view import CreateViewBuilder
 
         return CreateViewBuilder(self._db, CreateViewNode(self._name(name, "a view name")))
 
-    def drop_view(self, name: str) -> DropViewBuilder:
+    def drop_view(self, name: str | Sql) -> DropViewBuilder:
         from .view import DropViewBuilder
 
         return DropViewBuilder(self._db, DropViewNode(self._name(name, "a view name")))
 
-    def refresh_materialized_view(self, name: str) -> RefreshMaterializedViewBuilder:
+    def refresh_materialized_view(self, name: str | Sql) -> RefreshMaterializedViewBuilder:
         """Recompute a materialized view's rows (PostgreSQL)."""
         from .view import RefreshMaterializedViewBuilder
 
@@ -144,18 +151,18 @@ class SchemaModule:
 
     # ----------------------------------------------------------------- sequences
 
-    def create_sequence(self, name: str) -> CreateSequenceBuilder:
+    def create_sequence(self, name: str | Sql) -> CreateSequenceBuilder:
         """PostgreSQL and MariaDB 10.3+: ``create_sequence("order_no").start_with(1000).increment_by(10)``."""
         from .sequence import CreateSequenceBuilder
 
         return CreateSequenceBuilder(self._db, CreateSequenceNode(self._name(name, "a sequence name")))
 
-    def alter_sequence(self, name: str) -> AlterSequenceBuilder:
+    def alter_sequence(self, name: str | Sql) -> AlterSequenceBuilder:
         from .sequence import AlterSequenceBuilder
 
         return AlterSequenceBuilder(self._db, AlterSequenceNode(self._name(name, "a sequence name")))
 
-    def drop_sequence(self, name: str) -> DropSequenceBuilder:
+    def drop_sequence(self, name: str | Sql) -> DropSequenceBuilder:
         from .sequence import DropSequenceBuilder
 
         return DropSequenceBuilder(self._db, DropSequenceNode(self._name(name, "a sequence name")))
