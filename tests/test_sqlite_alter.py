@@ -1049,3 +1049,15 @@ def test_create_table_takes_any_expression_default(sqlite_db: Database, expressi
     ).execute()
     sqlite_db.insert_into("t").values({"id": 1}).execute()
     assert sqlite_db.select_from("t").select(["x"]).fetch_all()[0]["x"] is not None
+
+
+def test_an_index_on_a_misspelt_column_fails_instead_of_indexing_a_constant(sqlite_db: Database) -> None:
+    """SQLite reads "nmae" that names no column as the string 'nmae': the index would be on a
+    constant, and every later rebuild of the table would fail on it."""
+    sqlite_db.schema.create_table("t").add_column("name", "text").execute()
+    with pytest.raises(StatementError, match="no such column: nmae"):
+        sqlite_db.schema.create_index("ix_typo").on("t").column("nmae").execute()
+    sqlite_db.schema.create_index("ix_ok").on("t").column("name desc").execute()
+    sqlite_db.schema.alter_table("t").rename_column("name", "full_name").execute()
+    info = sqlite_db.introspect_table("t")
+    assert info is not None and [i.columns for i in info.indexes] == [("full_name",)]

@@ -74,6 +74,14 @@ class SqliteCompiler(QueryCompiler):
     def enum_data_type(self, node: EnumTypeNode) -> str:
         return "text"
 
+    def index_column(self, col: str | RawNode, descending: bool) -> str:
+        if isinstance(col, RawNode):
+            return super().index_column(col, descending)
+        # in backticks: SQLite reads a double-quoted name that matches no column as a string, so
+        # a misspelt column in "..." would make an index on a constant; `...` is always a name
+        self.quote(col)  # the checks every identifier gets
+        return "`" + col.replace("`", "``") + "`" + (" DESC" if descending else "")
+
     def default_sql(self, expr: Expression) -> str:
         """DEFAULT takes a literal, a signed number, CURRENT_TIMESTAMP and friends as they are, and
         any other expression only in parentheses: ``sql("datetime('now')")`` gets them here."""
