@@ -199,3 +199,14 @@ def test_mariadb_invisible_column_stays_invisible(db: Database) -> None:
         "AND TABLE_NAME = 'items' AND COLUMN_NAME = 'hidden'"
     )
     assert "INVISIBLE" in str(row[0]["e"]).upper()
+
+
+def test_a_default_beyond_the_basic_plane_survives_a_change(db: Database) -> None:
+    """MariaDB's catalog shows defaults in utf8mb3 (an emoji reads as '?'): MODIFY COLUMN must
+    restate the value the column really has, or every later row gets 'ok?'."""
+    db.schema.create_table("t").add_column("id", "integer", lambda col: col.primary_key()).add_column(
+        "v", "varchar(20)", lambda col: col.default_to("ok😀?")
+    ).execute()
+    db.schema.alter_table("t").alter_column("v", lambda col: col.set_not_null()).execute()
+    db.insert_into("t").values({"id": 1}).execute()
+    assert db.select_from("t").select(["v"]).fetch_all() == [{"v": "ok😀?"}]

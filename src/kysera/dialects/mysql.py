@@ -366,6 +366,8 @@ class MysqlCompiler(QueryCompiler):
             default = None
         elif self.is_mariadb:
             default = str(raw_default)  # MariaDB stores the default as SQL text already
+            if default.startswith("'") and "?" in default:
+                default = self._exact_string_default(table, column) or default
         elif "default_generated" in extra.lower():
             default = f"({raw_default})" if not _PLAIN_DEFAULT.match(str(raw_default)) else str(raw_default)
         else:
@@ -381,6 +383,20 @@ class MysqlCompiler(QueryCompiler):
             generated=str(r["g"]) if r["g"] else None,
             check=str(r["k"]) if r["k"] else None,
         )
+
+    def _exact_string_default(self, table: IdentifierNode, column: str) -> str | None:
+        """MariaDB's catalog shows a default in utf8mb3, so a character beyond it (an emoji) reads
+        as '?'; the column keeps the real value, which DEFAULT() gives (no row needed)."""
+        assert self.reader is not None
+        try:
+            rows = self.reader.fetch(
+                f"SELECT DEFAULT(t.{self.quote(column)}) AS d FROM (SELECT 1) AS one "
+                f"LEFT JOIN {self.table_name(table)} AS t ON 1 = 0"
+            )
+        except Exception:
+            return None
+        value = rows[0]["d"] if rows else None
+        return self.string_literal(value) if isinstance(value, str) else None
 
     def _planned_live(self, col: ColumnDefinitionNode) -> _LiveColumn:
         """``col``, as a statement of this plan would create it, described as the catalog would."""
