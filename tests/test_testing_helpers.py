@@ -107,3 +107,21 @@ def test_migrate_test_command(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "stairway ok" in run.stdout
     assert not (EXAMPLE / "blog.db").exists()  # the configured database was not touched
+
+
+def test_stairway_a_renamed_indexed_column_renamed_back_is_the_same_index(engine: str, db_url: str) -> None:
+    """SQLite rewrites the index's text when a column is renamed (`email` comes back as "email"):
+    the same index, quoted otherwise, is no difference."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("t").add_column("email", "varchar(100)").execute()
+        db.schema.create_index("ix_email").on("t").column("email").execute()
+
+    def rename(db: Database) -> None:
+        db.schema.alter_table("t").rename_column("email", "mail").execute()
+
+    def rename_back(db: Database) -> None:
+        db.schema.alter_table("t").rename_column("mail", "email").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_t), Migration("002_r", rename, rename_back)])
+    assert report.ok, report.render()

@@ -33,6 +33,8 @@ NOT_TYPES = [
     "varchar(10",
     "int)",
     "int::text",
+    "int, DROP COLUMN keep",  # a comma outside parentheses starts another clause
+    "enum('x\\'', ')",  # MySQL reads \' as a quote inside the label
 ]
 
 

@@ -185,7 +185,7 @@ _SERIAL_KINDS: dict[str, str | None] = {
 
 #: the pieces a column type is written with: words, "quoted" names, numbers, '...' strings (enum
 #: labels), ( ) [ ] , . and spaces; a semicolon, a comment or an operator is no part of a type
-_TYPE_TOKEN = re.compile(r"""\s+|[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+"|-?\d+(?:\.\d+)?|'(?:[^']|'')*'|[(),.\[\]]""")
+_TYPE_TOKEN = re.compile(r"""\s+|[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+"|-?\d+(?:\.\d+)?|'(?:[^'\\]|'')*'|[(),.\[\]]""")
 #: the one form a portable alias translates: a name, then at most one list of arguments
 _ALIAS_FORM = re.compile(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\([^()]*\))?")
 
@@ -193,7 +193,9 @@ _ALIAS_FORM = re.compile(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\([^()]*\))?")
 def check_type_text(text: str) -> None:
     """Refuse a type string that is not a type: ``integer[]``, ``timestamp(3) with time zone``,
     ``decimal(10,2) unsigned``, ``enum('a','b')`` and ``public.mood`` pass; ``numeric(1)); DROP
-    TABLE x; --`` does not (the builders write a type string into DDL as it is)."""
+    TABLE x; --``, ``int, DROP COLUMN keep`` and a label with a backslash (an escape on MySQL, not
+    elsewhere: use enum_type() for such labels) do not. The builders write a type string into DDL
+    as it is."""
     depth = brackets = pos = 0
     first = True
     while pos < len(text):
@@ -204,8 +206,8 @@ def check_type_text(text: str) -> None:
         first = False
         depth += (token == "(") - (token == ")")
         brackets += (token == "[") - (token == "]")
-        if depth < 0 or brackets < 0:
-            break
+        if depth < 0 or brackets < 0 or (token == "," and depth == 0):
+            break  # a comma outside parentheses would end the column and start another clause
         pos = m.end() if m else pos
     else:
         if not first and depth == 0 and brackets == 0:

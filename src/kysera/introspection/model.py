@@ -8,6 +8,7 @@ the differences between two descriptions in words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -179,6 +180,22 @@ def _norm_ws(text: str | None) -> str | None:
     return " ".join(text.split()) if text is not None else None
 
 
+#: a quoted identifier in an engine's own index text: "x", `x` or [x]
+_QUOTED_NAME = re.compile(r'"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]')
+
+
+def _same_definition(a: str, b: str) -> bool:
+    """Index texts that differ only in how names are quoted are the same index: SQLite rewrites
+    `email` as "email" when it renames a column back, and kysera writes index columns in backticks."""
+    if _norm_ws(a) == _norm_ws(b):
+        return True
+
+    def plain(text: str) -> str | None:
+        return _norm_ws(_QUOTED_NAME.sub(lambda m: next(g for g in m.groups() if g is not None), text))
+
+    return plain(a) == plain(b)
+
+
 def _named(name: str | None) -> str:
     return f"{name} " if name else ""
 
@@ -243,7 +260,7 @@ def _table_diff(a: TableInfo, b: TableInfo) -> list[str]:
                 changes.append("became valid" if ib.valid else "became invalid")
             if ia.descending and ib.descending and ia.descending != ib.descending:
                 changes.append(f"sort order {_order(ia)} -> {_order(ib)}")
-            if not changes and ia.definition and ib.definition and _norm_ws(ia.definition) != _norm_ws(ib.definition):
+            if not changes and ia.definition and ib.definition and not _same_definition(ia.definition, ib.definition):
                 changes.append("definition changed")
             if changes:
                 out.append(f"index {name} on {t} changed: " + "; ".join(changes))
