@@ -449,3 +449,47 @@ def test_the_guides_contract_step_is_judged_even_in_one_run_with_the_steps_befor
     result = kysera("migrate", "up")
     assert result.exit_code == 0, result.stderr
     assert status_json()["pending"] == []
+
+
+def test_fresh_on_postgres_keeps_range_types_whole_and_refuses_to_reach_other_schemas(db_url: str, engine: str) -> None:
+    if engine != "postgres":
+        pytest.skip("range types and CASCADE into other schemas are PostgreSQL's")
+    project(db_url, count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    with connect(db_url) as db:
+        db.execute("CREATE TYPE floatrange AS RANGE (subtype = float8)")  # and its multirange, constructors
+    result = kysera("migrate", "fresh", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    with connect(db_url) as db:
+        db.execute("CREATE TYPE mood2 AS ENUM ('ok')")
+        db.execute("CREATE SCHEMA other")
+        db.execute("CREATE TABLE other.people (m mood2)")
+        db.execute("INSERT INTO other.people VALUES ('ok')")
+    result = kysera("migrate", "fresh", "--yes")
+    assert result.exit_code == 1 and "other.people" in result.stderr and "nothing was dropped" in result.stderr
+    with connect(db_url) as db:
+        assert db.fetch("SELECT m::text AS m FROM other.people") == [{"m": "ok"}]
+        assert "users" in tables(db_url)
+
+
+def test_fresh_drops_a_history_table_kept_in_another_schema(db_url: str, engine: str) -> None:
+    if engine == "sqlite":
+        pytest.skip("SQLite keeps it in the same file")
+    with connect(db_url) as db:
+        if engine == "postgres":
+            db.execute("CREATE SCHEMA hist")
+            table = "hist.kysera_migrations"
+        else:
+            table = db.url.database + "_hist.kysera_migrations"
+            db.execute(f"CREATE DATABASE IF NOT EXISTS `{db.url.database}_hist`")
+    try:
+        project(db_url, count=2)
+        Path("kysera.toml").write_text(Path("kysera.toml").read_text() + f'\n[migrations]\ntable = "{table}"\n')
+        assert kysera("migrate", "up").exit_code == 0
+        result = kysera("migrate", "fresh", "--yes")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        assert "Applied 2 migrations" in result.stdout
+    finally:
+        if engine == "mysql":
+            with connect(db_url) as db:
+                db.execute(f"DROP DATABASE IF EXISTS `{db.url.database}_hist`")

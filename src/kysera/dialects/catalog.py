@@ -82,8 +82,8 @@ UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
        p.proname, p.oid::regprocedure::text, 2
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p', 'a')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p', 'a', 'w')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
 ORDER BY pass, kind, name
 """
 
@@ -109,9 +109,33 @@ def objects_besides_tables(db: Database) -> list[SchemaObject]:
         "SELECT CASE TABLE_TYPE WHEN 'VIEW' THEN 'view' ELSE 'sequence' END AS kind, TABLE_NAME AS name "
         "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('VIEW', 'SEQUENCE') "
         "UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES "
-        "WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1 DESC, 2"
+        "WHERE ROUTINE_SCHEMA = DATABASE() "
+        "UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() "
+        "ORDER BY 1 DESC, 2"
     )
     return [
         SchemaObject(str(r["kind"]), str(r["name"]), f"DROP {str(r['kind']).upper()} IF EXISTS {q(str(r['name']))}")
         for r in rows
     ]
+
+
+#: PostgreSQL: objects of other schemas that depend on this schema's (a column of a type from here,
+#: a view or a foreign key on a table from here), which dropping this schema's with CASCADE would
+#: take with them
+_PG_OUTSIDE_DEPENDENTS = """
+SELECT DISTINCT d.type || ' ' || d.identity || ' (uses ' || r.type || ' ' || r.identity || ')' AS what
+FROM pg_depend dep
+CROSS JOIN LATERAL pg_identify_object(dep.classid, dep.objid, dep.objsubid) d
+CROSS JOIN LATERAL pg_identify_object(dep.refclassid, dep.refobjid, 0) r
+WHERE dep.deptype = 'n' AND r.schema = current_schema()
+  AND d.schema IS NOT NULL AND d.schema <> current_schema() AND left(d.schema, 3) <> 'pg_'
+ORDER BY 1 LIMIT 10
+"""
+
+
+def outside_dependents(db: Database) -> list[str]:
+    """What other schemas hold that depends on the current schema's objects (PostgreSQL; empty
+    elsewhere, where a drop takes nothing of another database with it)."""
+    if db.dialect.name != "postgres":
+        return []
+    return [str(r["what"]) for r in db.fetch(_PG_OUTSIDE_DEPENDENTS)]

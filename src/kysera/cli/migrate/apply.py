@@ -25,6 +25,7 @@ from .session import (
 )
 
 if TYPE_CHECKING:
+    from ...database import Database
     from ...dialects.catalog import SchemaObject
 
 
@@ -223,10 +224,20 @@ def fresh(yes: bool) -> None:
     state = get_state()
     out = state.out
     with Session(state, applies=True) as session:
-        from ...dialects.catalog import list_tables, objects_besides_tables
+        from ...dialects.catalog import list_tables, objects_besides_tables, outside_dependents
+        from ...errors import KyseraError
 
         db = session.db
+        outside = outside_dependents(db)
+        if outside:
+            raise KyseraError(
+                "fresh drops this schema's objects with CASCADE, which would also drop what other schemas "
+                f"build on them: {'; '.join(outside)}. Drop or change those first; nothing was dropped"
+            )
         tables = list_tables(db)
+        history = session.runner.history
+        if history.node.schema and history.node.schema != _current_schema(db) and history.exists():
+            tables.append(history.shown)  # kysera's own table, kept in another schema: it goes too
         others = objects_besides_tables(db)
         if tables or others:
             counts = [plural(len(tables), "table")] if tables else []
@@ -241,6 +252,11 @@ def fresh(yes: bool) -> None:
             out.line(f"Dropped {_and(counts)}.")
         result = session.runner.up()
         print_summary(out, result, "Applied", "Nothing to apply: there are no migrations.")
+
+
+def _current_schema(db: Database) -> str | None:
+    query = {"postgres": "SELECT current_schema() AS s", "mysql": "SELECT DATABASE() AS s"}.get(db.dialect.name)
+    return str(db.fetch(query)[0]["s"]) if query else "main"
 
 
 def _and(items: list[str]) -> str:
