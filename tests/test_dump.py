@@ -632,3 +632,17 @@ def test_unsupported_objects_are_refused_clearly(db: Database, engine: str) -> N
         pytest.skip("what the dump leaves out on MySQL (routines, events) is noted in the script, not refused")
     with pytest.raises(DumpError, match=match):
         dump_database(db, io.StringIO())
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_dump_with_standard_conforming_strings_off(db: Database, target: Database) -> None:
+    """The server writes defaults and view text for the session's setting; the dump says it is on."""
+    db.execute("SET standard_conforming_strings = off")
+    db.schema.create_table("t").add_column("id", "integer", lambda c: c.primary_key()).add_column(
+        "p", "text", lambda c: c.default_to("C:\\dir")
+    ).execute()
+    db.schema.create_view("v").as_(sql("SELECT {} AS lit", "C:\\dir")).execute()
+    restore_database(target, dump_text(db))
+    target.insert_into("t").values({"id": 1}).execute()
+    assert target.fetch("SELECT p FROM t") == [{"p": "C:\\dir"}]
+    assert target.fetch("SELECT lit FROM v") == [{"lit": "C:\\dir"}]

@@ -55,6 +55,8 @@ def snapshot(db: Database) -> Iterator[str]:
             ("extra_float_digits", "3"),
             ("bytea_output", "hex"),
             ("TimeZone", "UTC"),
+            # the server writes defaults and view text for this setting; the dump's header sets it on
+            ("standard_conforming_strings", "on"),
         ):
             db.fetch("SELECT set_config(%s, %s, true)", [setting, value])
         yield schema
