@@ -210,3 +210,24 @@ def test_a_default_beyond_the_basic_plane_survives_a_change(db: Database) -> Non
     db.schema.alter_table("t").alter_column("v", lambda col: col.set_not_null()).execute()
     db.insert_into("t").values({"id": 1}).execute()
     assert db.select_from("t").select(["v"]).fetch_all() == [{"v": "ok😀?"}]
+
+
+def test_mysql_restates_the_catalogs_literals_for_no_backslash_escapes(db: Database) -> None:
+    """information_schema writes string literals with backslash escapes; a session with
+    NO_BACKSLASH_ESCAPES reads them otherwise, so MODIFY COLUMN restates their values."""
+    if db.dialect.name != "mysql":
+        pytest.skip("sql_mode is MySQL's")
+    (
+        db.schema.create_table("nbe")
+        .add_column("id", "integer", lambda col: col.primary_key())
+        .add_column("p", "varchar(20)", lambda col: col.default_to("C:\\dir"))
+        .add_column("e", sql("enum('a\\'b', 'x')"))
+        .add_column("g", "varchar(40)", lambda col: col.generated_always_as(sql("concat('a\\'b', p)")))
+        .execute()
+    )
+    db.execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+    db.schema.alter_table("nbe").alter_column("p", lambda col: col.set_not_null()).execute()
+    db.schema.alter_table("nbe").alter_column("e", lambda col: col.set_default("x")).execute()
+    db.schema.alter_table("nbe").alter_column("g", lambda col: col.set_data_type("varchar(50)")).execute()
+    db.insert_into("nbe").values({"id": 1, "e": "a'b"}).execute()
+    assert db.fetch("SELECT p, e, g FROM nbe") == [{"p": "C:\\dir", "e": "a'b", "g": "a'bC:\\dir"}]

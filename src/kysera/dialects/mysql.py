@@ -372,17 +372,26 @@ class MysqlCompiler(QueryCompiler):
             default = f"({raw_default})" if not _PLAIN_DEFAULT.match(str(raw_default)) else str(raw_default)
         else:
             default = self.string_literal(str(raw_default))
+        text = self._catalog_text
         return _LiveColumn(
-            type=str(r["t"]),
+            type=text(str(r["t"])),
             nullable=str(r["n"]).upper() == "YES",
-            default=default,
+            default=text(default) if default is not None else None,
             extra=extra.replace("DEFAULT_GENERATED", "").strip(),
             comment=str(r["c"] or ""),
             charset=str(r["cs"]) if r["cs"] else None,
             collation=str(r["co"]) if r["co"] else None,
-            generated=str(r["g"]) if r["g"] else None,
-            check=str(r["k"]) if r["k"] else None,
+            generated=text(str(r["g"])) if r["g"] else None,
+            check=text(str(r["k"])) if r["k"] else None,
         )
+
+    def _catalog_text(self, sql_text: str) -> str:
+        """SQL text from information_schema (a default, an enum's labels, an expression), made
+        right for this session: the server writes its string literals with backslash escapes,
+        which a session in NO_BACKSLASH_ESCAPES reads as backslashes."""
+        if "\\" not in sql_text or not isinstance(self.dialect, MysqlDialect) or self.dialect.backslash_escapes:
+            return sql_text
+        return _QUOTED.sub(lambda m: self.string_literal(_unescape(m.group(1))), sql_text)
 
     def _exact_string_default(self, table: IdentifierNode, column: str) -> str | None:
         """MariaDB's catalog shows a default in utf8mb3, so a character beyond it (an emoji) reads
@@ -700,6 +709,18 @@ class PymysqlConnection:
             code = error.args[0] if error.args else None
             return code in (2006, 2013, 2014, 2055, 0, 1927, 4031) or not self._conn.open
         return False
+
+
+#: a '...' literal as the server writes it: backslash escapes and doubled quotes inside
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.|'')*)'", re.S)
+_ESCAPES = {"0": "\x00", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
+
+
+def _unescape(body: str) -> str:
+    """The value of a MySQL string literal's body written with backslash escapes."""
+    return re.sub(
+        r"\\(.)|''", lambda m: "'" if m.group(1) is None else _ESCAPES.get(m.group(1), m.group(1)), body, flags=re.S
+    )
 
 
 def _fit_name(name: str, limit: int = 64) -> str:
