@@ -138,3 +138,21 @@ def test_a_table_name_with_a_dot_through_sql_id(db: Database) -> None:
     assert "a.b" in catalog.tables(db)
     db.schema.drop_table(sql.id("a.b")).execute()
     assert "a.b" not in catalog.tables(db)
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        lambda: sql("CREATE TABLE a (x integer) -- {}\n", "z\n; DROP TABLE victim; --"),
+        lambda: sql("CREATE TABLE a (x integer) /* {} */", "*/ DROP TABLE victim; /*"),
+        lambda: sql("SELECT '{}' AS x", "y"),
+    ],
+)
+def test_a_placeholder_in_a_comment_or_quotes_is_refused(db: Database, fragment: object) -> None:
+    """A value there is no value: a newline in it would end a -- comment and run what follows."""
+    from kysera.errors import BuilderError
+
+    db.schema.create_table("victim").add_column("id", "integer").execute()
+    with pytest.raises(BuilderError, match="inside a comment or quoted text"):
+        fragment().execute(db)  # type: ignore[operator]
+    assert "victim" in catalog.tables(db) and "a" not in catalog.tables(db)

@@ -81,6 +81,7 @@ def split_fragment(node: RawNode, dialect: str) -> list[RawNode]:
     text is split as :func:`split_statements` splits plain text, the parts staying where they were."""
     parts = node.parts
     marked = "".join(p if isinstance(p, str) else f"\ue000{i}\ue001" for i, p in enumerate(parts))
+    _check_places(marked, parts, dialect)
     out: list[RawNode] = []
     for text in split_statements(marked, dialect):
         pieces: list[object] = []
@@ -94,6 +95,41 @@ def split_fragment(node: RawNode, dialect: str) -> list[RawNode]:
             pieces.append(text[at:])
         out.append(RawNode(tuple(pieces)))  # type: ignore[arg-type]
     return out
+
+
+#: comments, quoted text and $$ bodies, as each engine reads them
+_REGIONS = {
+    "postgres": re.compile(
+        r"--[^\n]*|/\*.*?\*/|[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\""
+        r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$).*?(?P=dollar)",
+        re.S,
+    ),
+    "mysql": re.compile(r"--[^\n]*|#[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`", re.S),
+    "sqlite": re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]", re.S),
+}
+
+
+def _check_places(marked: str, parts: tuple[object, ...], dialect: str) -> None:
+    """A ``{}`` inside a comment or quoted text is never a value or a name there (a value with a
+    newline would even end a ``--`` comment and run what follows); inside a ``$$`` body, a value
+    cannot be bound: :func:`sql.lit` writes it into the body."""
+    from ..errors import BuilderError
+    from ..nodes import ValueNode
+
+    for region in _REGIONS.get(dialect, _REGIONS["sqlite"]).finditer(marked):
+        inside = [parts[int(i)] for i in _MARK.findall(region.group())]
+        if not inside:
+            continue
+        if region.groupdict().get("dollar"):
+            if any(isinstance(p, ValueNode) for p in inside):
+                raise BuilderError(
+                    "a {} value inside a $$ body cannot be bound; write it into the body with sql.lit(value)"
+                )
+            continue
+        raise BuilderError(
+            "a {} placeholder is inside a comment or quoted text, where it would not be a value or a name; "
+            "put it where an expression goes (sql(\"... = {}\", value)), not in '...' or after --"
+        )
 
 
 #: a statement that defines things: DDL takes no bound parameters, so values go in as literals
