@@ -493,3 +493,20 @@ def test_fresh_drops_a_history_table_kept_in_another_schema(db_url: str, engine:
         if engine == "mysql":
             with connect(db_url) as db:
                 db.execute(f"DROP DATABASE IF EXISTS `{db.url.database}_hist`")
+
+
+def test_redo_judges_the_up_before_it_rolls_anything_back(db_url: str) -> None:
+    """redo = down + up: an up the safety check refuses is refused before the down runs."""
+    folder = project(db_url, count=1)  # users, with a row
+    (folder / "20260105000000_drop_email.py").write_text(
+        "def up(db):\n    db.schema.alter_table('users').drop_column('email').execute()\n\n"
+        "def down(db):\n    db.schema.alter_table('users').add_column('email', 'varchar(255)').execute()\n"
+    )
+    assert kysera("migrate", "up", "--allow-unsafe").exit_code == 0
+    result = kysera("migrate", "redo")
+    assert result.exit_code == 1 and "KS102" in result.stdout + result.stderr
+    assert "nothing was changed" in result.stderr
+    assert status_json()["executed"] == [NAMES[0], "20260105000000_drop_email"]
+    result = kysera("migrate", "redo", "--allow-unsafe")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert status_json()["executed"] == [NAMES[0], "20260105000000_drop_email"]

@@ -8,6 +8,7 @@ transaction (PostgreSQL's ``CONCURRENTLY``); the runner runs those outside one.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError
@@ -101,11 +102,21 @@ def inspect_plan(
     options = safety_options(runner)
     if facts is None:
         facts = LiveFacts(db, options.large_table_rows)
-    with db.planning():  # a later migration's statements may change what an earlier one creates
+    # redo: an up that comes after a down is judged as the down leaves the database, so the run
+    # can refuse before it rolls anything back. SQLite runs the downs in a transaction rolled back
+    # at the end (a rehearsal); elsewhere they are recorded, which MySQL's planned columns follow.
+    first_down = next((i for i, (_, d) in enumerate(plan) if d == "down"), None)
+    downs_first = first_down is not None and any(d == "up" for _, d in plan[first_down:])
+    with db.rehearsal() if downs_first else nullcontext(False), db.planning():
         for migration, direction in plan:
-            if direction != "up":
-                continue
             in_tx = runner.use_transactions and migration.uses_transaction(direction)
+            if direction != "up":
+                if downs_first:
+                    try:
+                        migration.capture(runner.db, direction, in_transaction=in_tx)
+                    except Exception:  # what it does is judged no better than without this step
+                        pass
+                continue
             inspect_migration(runner, migration, in_tx, judge, facts, options, report)
     return report
 

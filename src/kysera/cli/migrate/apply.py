@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -29,6 +30,20 @@ if TYPE_CHECKING:
     from ...dialects.catalog import SchemaObject
 
 
+def safety_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--allow-unsafe and --safety, for the commands that apply migrations."""
+    command = click.option(
+        "--safety",
+        type=click.Choice(["error", "warn", "off", "auto"]),
+        help="Safety mode (default: [safety] mode, else error); auto runs safe recipes instead of refusing.",
+    )(command)
+    return click.option(
+        "--allow-unsafe",
+        is_flag=True,
+        help="Run even when the safety analysis finds an unsafe change (the findings are printed).",
+    )(command)
+
+
 @click.command()
 @steps_option(None, "Apply only the next N pending migrations.")
 @click.option(
@@ -41,16 +56,7 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False),
     help="First dump the database into DIR (when something is pending).",
 )
-@click.option(
-    "--allow-unsafe",
-    is_flag=True,
-    help="Run even when the safety analysis finds an unsafe change (the findings are printed).",
-)
-@click.option(
-    "--safety",
-    type=click.Choice(["error", "warn", "off", "auto"]),
-    help="Safety mode (default: [safety] mode, else error); auto runs safe recipes instead of refusing.",
-)
+@safety_options
 @click.option(
     "--allow-out-of-order",
     is_flag=True,
@@ -177,12 +183,13 @@ def _confirm_rollback_all(session: Session, yes: bool, what: str) -> None:
 
 @click.command()
 @dry_run_option
+@safety_options
 @global_options
 @json_option
-def redo(dry_run: bool) -> None:
-    """Roll back the last applied migration and apply it again."""
+def redo(dry_run: bool, allow_unsafe: bool, safety: str | None) -> None:
+    """Roll back the last applied migration and apply it again, after checking it is safe."""
     state = get_state()
-    with Session(state, read_only=dry_run, applies=True) as session:
+    with Session(state, read_only=dry_run, applies=True, safety="warn" if allow_unsafe else safety) as session:
         result = session.runner.redo(dry_run=dry_run)
         if dry_run:
             print_dry_run(state.out, result, "no applied migrations")
@@ -216,14 +223,15 @@ def reset(dry_run: bool, yes: bool) -> None:
 
 @click.command()
 @yes_option
+@safety_options
 @global_options
 @json_option
-def fresh(yes: bool) -> None:
+def fresh(yes: bool, allow_unsafe: bool, safety: str | None) -> None:
     """Drop every table, view, sequence, type and routine of the database's current schema (not
     only kysera's), then apply every migration."""
     state = get_state()
     out = state.out
-    with Session(state, applies=True) as session:
+    with Session(state, applies=True, safety="warn" if allow_unsafe else safety) as session:
         from ...dialects.catalog import list_tables, objects_besides_tables, outside_dependents
         from ...errors import KyseraError
 
