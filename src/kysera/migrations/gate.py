@@ -118,7 +118,40 @@ def inspect_plan(
                         pass
                 continue
             inspect_migration(runner, migration, in_tx, judge, facts, options, report)
+    if report.unanalysed and not downs_first and db.dialect.rehearses_dry_runs:
+        _inspect_rehearsed(runner, plan, judge, facts, options, report)
     return report
+
+
+def _inspect_rehearsed(
+    runner: MigrationRunner,
+    plan: list[tuple[Migration, Direction]],
+    judge: bool,
+    facts: Facts,
+    options: SafetyOptions,
+    report: GateReport,
+) -> None:
+    """SQLite: the migrations that could not be dry-run alone (they change what an earlier one of
+    the plan makes) are dry-run again after the plan's earlier statements ran, in a transaction
+    rolled back at the end, as ``up --dry-run`` does: the run refuses before it applies anything."""
+    later = set(report.unanalysed)
+    db = runner.db
+    with db.rehearsal() as rehearsing, db.planning():
+        if not rehearsing:
+            return
+        report.unanalysed = []
+        for migration, direction in plan:
+            if direction != "up":
+                continue
+            in_tx = runner.use_transactions and migration.uses_transaction(direction)
+            if migration.name in later:
+                inspect_migration(runner, migration, in_tx, judge, facts, options, report)
+                report.replays.pop(migration.name, None)  # compiled in the rehearsal: the run compiles it again
+            else:
+                try:
+                    migration.capture(db, "up", in_transaction=in_tx)  # runs, for those after it
+                except Exception:
+                    pass
 
 
 def inspect_migration(
