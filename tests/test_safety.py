@@ -336,6 +336,13 @@ def test_every_table_of_a_multi_table_drop_is_judged(db: Database) -> None:
     assert sorted((f.code, f.table) for f in found) == [("KS101", "t"), ("KS101", "u")]
 
 
+def test_mysql_backslash_escapes_are_read_there() -> None:
+    """'it\\'s' is one string on MySQL (no 'unknown statement'), 'C:\\' one on PostgreSQL."""
+    assert isinstance(classify("INSERT INTO posts VALUES (3, 'it\\'s')", "mysql"), Harmless)
+    assert not isinstance(classify("UPDATE posts SET body = 'a\\'b' WHERE id = 1", "mysql"), Unknown)
+    assert isinstance(classify("INSERT INTO paths VALUES ('C:\\')", "postgres"), Harmless)
+
+
 def test_mysql_hash_comments_are_comments_there() -> None:
     from kysera.nodes import DeleteNode
 

@@ -59,11 +59,14 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_$" or ord(ch) >= 0x80
 
 
-def tokenize(sql: str, *, dollar_quotes: bool = False, hash_comments: bool = False) -> list[Token]:
+def tokenize(
+    sql: str, *, dollar_quotes: bool = False, hash_comments: bool = False, backslash_escapes: bool = False
+) -> list[Token]:
     """``sql`` as tokens; whitespace and comments are kept in the next token's ``ws``.
 
     ``dollar_quotes``: read PostgreSQL's ``$tag$ ... $tag$`` as one string token (elsewhere
     ``$name`` is a parameter). ``hash_comments``: ``#`` starts a comment to the end of the line,
+    as on MySQL. ``backslash_escapes``: a backslash escapes the next character in quoted text,
     as on MySQL. Raises :class:`SqlParseError` on an unterminated quote.
     """
     tokens: list[Token] = []
@@ -85,11 +88,11 @@ def tokenize(sql: str, *, dollar_quotes: bool = False, hash_comments: bool = Fal
         ws = sql[ws_start:i]
         start = i
         if ch == "'":
-            i = _end_of_quoted(sql, i, "'", "string")
+            i = _end_of_quoted(sql, i, "'", "string", backslash_escapes)
             tokens.append(Token("string", sql[start:i], ws, sql[start + 1 : i - 1].replace("''", "'")))
         elif ch in _QUOTES:
             close = _QUOTES[ch]
-            i = _end_of_quoted(sql, i, close, "identifier")
+            i = _end_of_quoted(sql, i, close, "identifier", backslash_escapes and close == '"')
             inner = sql[start + 1 : i - 1]
             if close != "]":
                 inner = inner.replace(close + close, close)
@@ -132,11 +135,17 @@ def _dollar_tag(sql: str, i: int) -> str | None:
     return sql[i : j + 1] if j < len(sql) and sql[j] == "$" else None
 
 
-def _end_of_quoted(sql: str, i: int, close: str, what: str) -> int:
-    """Index just past the quoted run that starts at ``i``; a doubled ``close`` escapes it."""
+def _end_of_quoted(sql: str, i: int, close: str, what: str, backslash: bool = False) -> int:
+    """Index just past the quoted run that starts at ``i``; a doubled ``close`` escapes it (and,
+    with ``backslash``, a backslash escapes the character after it)."""
     j = i + 1
     while True:
         k = sql.find(close, j)
+        if backslash and k >= 0:
+            escape = sql.find("\\", j, k)
+            if escape >= 0:
+                j = escape + 2
+                continue
         if k < 0:
             raise SqlParseError(f"unterminated {what} starting at {sql[i : i + 20]!r}")
         if close != "]" and sql.startswith(close + close, k):
