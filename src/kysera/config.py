@@ -239,21 +239,21 @@ def resolve_url(
     """
     environ = os.environ if environ is None else environ
     if cli_url:
-        return _named(cli_url, "--url")
+        return parse_named_url(cli_url, "--url")
     for variable in URL_VARIABLES:
         value = environ.get(variable, "").strip()
         if value:
-            return _named(value, variable)
+            return parse_named_url(value, variable)
     if settings.url:
         where = str(settings.path) + (f" [env.{settings.env}]" if settings.env else "")
         if not settings.url.strip():
             raise ConfigurationError(f"{where}: database.url is empty")
-        resolved = _named(settings.url, where)
+        resolved = parse_named_url(settings.url, where)
         return resolved._replace(url=_anchor(resolved.url, settings.root))
     return ResolvedUrl(_anchor(parse_url(DEFAULT_URL), settings.root), "default")
 
 
-def _named(text: str, source: str) -> ResolvedUrl:
+def parse_named_url(text: str, source: str) -> ResolvedUrl:
     """``text`` parsed; an error says where the URL came from. A server URL must name the
     database: without one, the drivers pick a default (PostgreSQL: the user's name) that the
     migrations were not meant for."""

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .compiled import CompiledQuery
-from .errors import KyseraError, StatementError
+from .errors import BuilderError, KyseraError, StatementError
 from .fragment import Sql
 from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
 from .url import DatabaseUrl, parse_url
@@ -484,9 +484,14 @@ class Database:
         id); None on SQLite."""
         return self._conn.session_id()
 
-    def table_exists(self, table: str) -> bool:
+    def table_exists(self, table: str | Sql) -> bool:
+        """Whether ``table`` (``"users"``, ``"app.users"``, or ``sql.id("a.b")``) exists."""
         from .dialects.catalog import table_exists
 
+        if isinstance(table, Sql) and len(table.node.parts) == 1 and isinstance(table.node.parts[0], IdentifierNode):
+            return table_exists(self, table.node.parts[0])
+        if not isinstance(table, str) or not table:
+            raise BuilderError(f"table_exists() takes a table name or sql.id(...), got {table!r}")
         return table_exists(self, IdentifierNode.parse(table))
 
     def introspect(self, schema: str | None = None, *, exclude: Sequence[str] = ()) -> SchemaInfo:

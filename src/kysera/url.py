@@ -121,6 +121,8 @@ def parse_url(url: str) -> DatabaseUrl:
         port = parts.port
     except ValueError as exc:
         raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': {exc}") from None
+    if port == 0:
+        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': 0 is no port; leave it out for the default")
     return DatabaseUrl(
         scheme=scheme,
         dialect=dialect,

@@ -237,3 +237,19 @@ def test_history_table_in_a_schema_that_does_not_exist(db_url: str, engine: str)
     Path("kysera.toml").write_text(Path("kysera.toml").read_text() + '\n[migrations]\ntable = "nosuchschema.hist"\n')
     assert_clean_error(kysera("migrate", "up"), 2, "schema 'nosuchschema', which does not exist", "create_schema")
     assert "users" not in tables(db_url)
+
+
+def test_a_refused_confirmation_answers_in_json_too(db_url: str) -> None:
+    import json
+
+    project(db_url, count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    result = kysera("migrate", "reset", "--json", input="")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["ok"] is False
+    assert status_json()["executed"] == [NAMES[0]]
+
+
+def test_init_refuses_a_url_no_command_would_take() -> None:
+    assert_clean_error(kysera("init", "--url", "postgresql://localhost"), 2, "names no database")
+    assert not Path("kysera.toml").exists()

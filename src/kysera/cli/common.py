@@ -283,10 +283,10 @@ def confirm_or_refuse(what: str, yes: bool, out: Output) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        out.error(
-            f"refusing to {what} without confirmation: stdin is not a terminal. "
-            "Pass --yes to confirm."
-        )
+        message = f"refusing to {what} without confirmation: stdin is not a terminal. Pass --yes to confirm."
+        out.error(message)
+        if out.json_mode:
+            out.json({"ok": False, "error": message, "error_type": "ConfirmationRequired", "exit_code": EXIT_USAGE})
         raise click.exceptions.Exit(EXIT_USAGE)
     if not click.confirm(f"This will {what}. Continue?", default=False, err=True):
         out.note("Cancelled; nothing was changed.")

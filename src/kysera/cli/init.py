@@ -47,7 +47,6 @@ def init(force: bool) -> None:
 
     from ..config import CONFIG_FILE, DEFAULT_DIRECTORY, DEFAULT_URL
     from ..errors import ConfigurationError
-    from ..url import parse_url
 
     state = get_state()
     out = state.out
@@ -59,7 +58,9 @@ def init(force: bool) -> None:
         )
     url = state.url or DEFAULT_URL
     if "${" not in url:
-        parse_url(url)  # refuse a URL kysera could not use, before writing it down
+        from ..config import parse_named_url  # the checks every command makes of the URL it uses
+
+        parse_named_url(url, "--url")  # refuse a URL kysera could not use, before writing it down
     config.write_text(TEMPLATE.format(url=_toml_string(url)), encoding="utf-8")
     directory = here / DEFAULT_DIRECTORY
     created_dir = not directory.exists()

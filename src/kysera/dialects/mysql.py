@@ -781,6 +781,8 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
             f"cannot connect to {'MariaDB' if url.scheme == 'mariadb' else 'MySQL'} at {url.describe()} "
             f"as {kwargs['user']}: {reason}"
         ) from None
+    except OSError as exc:  # an ssl_ca/ssl_cert/ssl_key file that cannot be read
+        raise ConnectionFailedError(f"cannot connect to {url.describe()}: {exc}") from None
     except (LookupError, AttributeError):  # PyMySQL on a character set it does not know
         raise InvalidUrlError(
             f"{url.redacted()}: charset {kwargs['charset']!r} is not a character set PyMySQL knows; leave it out for utf8mb4"

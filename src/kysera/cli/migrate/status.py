@@ -107,12 +107,14 @@ def _print_status(
     out.line(render_table(headers, rows, styler))
     out.line()
     counts = [f"{len(status.executed)} applied", f"{len(status.pending)} pending"]
+    interrupted = [m.name for m in status.migrations if m.state == "running"]
     counts += [
         f"{len(names)} {label}"
         for label, names in (
             ("changed", status.changed),
             ("missing", status.missing),
-            ("failed", status.failed),
+            ("failed", [name for name in status.failed if name not in interrupted]),
+            ("interrupted", interrupted),
         )
         if names
     ]
