@@ -383,3 +383,4 @@ def test_the_set_not_null_recipe_passes_on_postgres(db: Database) -> None:
     add.execute(db)
     validate.execute()
     assert findings(db, set_not_null, drop)["KS205"] is Severity.INFO  # proven by the catalog
+    assert findings(db, drop, set_not_null)["KS205"] is Severity.ERROR  # the proof dropped first

@@ -29,6 +29,7 @@ from ..nodes import (
     CreateTableNode,
     DeleteNode,
     DropColumnNode,
+    DropConstraintNode,
     DropIndexNode,
     DropNotNullNode,
     DropSchemaNode,
@@ -96,6 +97,8 @@ class _Analysis:
         self.has_ddl_on_existing = False
         #: (table key, constraint) -> [column, validated]: CHECK (col IS NOT NULL) added by this migration
         self.not_null_checks: dict[tuple[str, str], list[object]] = {}
+        #: (table key, constraint) dropped by this migration so far
+        self.dropped_constraints: set[tuple[str, str]] = set()
 
     # --------------------------------------------------------------- helpers
 
@@ -362,8 +365,10 @@ class _Analysis:
                 proof = self.not_null_checks.get((self.key(t), action.name))
                 if proof is not None:
                     proof[1] = True
-            else:
-                if self.engine == "sqlite" and type(action).__name__ in ("DropConstraintNode",):
+            elif isinstance(action, DropConstraintNode):
+                self.not_null_checks.pop((self.key(t), action.name), None)
+                self.dropped_constraints.add((self.key(t), action.name))
+                if self.engine == "sqlite":
                     rebuild_reasons.append("drop a constraint")
         if self.engine == "sqlite" and rebuild_reasons:
             self.add("KS212", stmt, t, f"SQLite cannot {rebuild_reasons[0]} in place: the table is copied, dropped and renamed while SQLite's write lock is held")
@@ -463,7 +468,9 @@ class _Analysis:
         key = self.key(t)
         if any(k[0] == key and proof[0] == col and proof[1] for k, proof in self.not_null_checks.items()):
             return True
-        return self.size(t) != "new" and self.facts.proves_not_null(t, col)
+        if self.size(t) == "new":
+            return False
+        return any((key, name) not in self.dropped_constraints for name in self.facts.not_null_proofs(t, col))
 
     def check_text(self, expression: RawNode) -> str:
         """A CHECK's expression as a Python literal for a recipe's ``sql(...)``."""

@@ -22,8 +22,8 @@ class Facts(Protocol):
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None: ...
 
-    def proves_not_null(self, table: IdentifierNode, column: str) -> bool:
-        """Whether a validated CHECK (column IS NOT NULL) holds on the table (PostgreSQL)."""
+    def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
+        """The validated CHECK (column IS NOT NULL) constraints of the table, by name (PostgreSQL)."""
         ...
 
 
@@ -36,8 +36,8 @@ class OfflineFacts:
     def column_type(self, table: IdentifierNode, column: str) -> str | None:
         return None
 
-    def proves_not_null(self, table: IdentifierNode, column: str) -> bool:
-        return False
+    def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
+        return set()
 
 
 def not_null_check_column(expression: str) -> str | None:
@@ -93,15 +93,15 @@ class LiveFacts:
         found = next((c for c in info.columns if c.name == column), None)
         return found.data_type if found is not None else None
 
-    def proves_not_null(self, table: IdentifierNode, column: str) -> bool:
+    def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         if self._db.dialect.name != "postgres":
-            return False
+            return set()
         try:
             rows = self._db.fetch(
-                "SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint "
+                "SELECT conname AS name, pg_get_constraintdef(oid) AS d FROM pg_constraint "
                 "WHERE conrelid = to_regclass(%s) AND contype = 'c' AND convalidated",
                 [self._db.dialect.compiler().table_name(table)],
             )
         except Exception:  # a table this plan creates: nothing proven
-            return False
-        return any(not_null_check_column(str(r["d"]).removeprefix("CHECK")) == column for r in rows)
+            return set()
+        return {str(r["name"]) for r in rows if not_null_check_column(str(r["d"]).removeprefix("CHECK")) == column}
