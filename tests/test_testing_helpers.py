@@ -128,3 +128,19 @@ def test_stairway_a_renamed_indexed_column_renamed_back_is_the_same_index(engine
 
     report = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_t), Migration("002_r", rename, rename_back)])
     assert report.ok, report.render()
+
+
+def test_stairway_a_column_added_back_last_is_reported_not_failed(engine: str, db_url: str) -> None:
+    def make(db: Database) -> None:
+        db.schema.create_table("t").add_column("a", "integer").add_column("b", "integer").add_column("c", "integer").execute()
+
+    def drop_b(db: Database) -> None:
+        db.schema.alter_table("t").drop_column("b").execute()
+
+    def add_b(db: Database) -> None:
+        db.schema.alter_table("t").add_column("b", "integer").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_t), Migration("002_drop_b", drop_b, add_b)])
+    assert report.ok, report.render()
+    assert [(p.migration, p.kind) for p in report.problems] == [("002_drop_b", "order-differs")]
+    assert "1 with columns back in another order (not a failure)" in report.render()
