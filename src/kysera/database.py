@@ -488,8 +488,9 @@ class Database:
         """Whether ``table`` (``"users"``, ``"app.users"``, or ``sql.id("a.b")``) exists."""
         from .dialects.catalog import table_exists
 
-        if isinstance(table, Sql) and len(table.node.parts) == 1 and isinstance(table.node.parts[0], IdentifierNode):
-            return table_exists(self, table.node.parts[0])
+        identifier = table.identifier() if isinstance(table, Sql) else None
+        if identifier is not None:
+            return table_exists(self, identifier)
         if not isinstance(table, str) or not table:
             raise BuilderError(f"table_exists() takes a table name or sql.id(...), got {table!r}")
         return table_exists(self, IdentifierNode.parse(table))

@@ -34,6 +34,11 @@ class Sql:
     def to_node(self) -> RawNode:
         return self.node
 
+    def identifier(self) -> IdentifierNode | None:
+        """The name when the fragment is ``sql.id(...)`` and nothing else, else None."""
+        parts = self.node.parts
+        return parts[0] if len(parts) == 1 and isinstance(parts[0], IdentifierNode) else None
+
     def compile(self, db: Database) -> list[CompiledStatement]:
         """The statement(s) as ``db``'s engine would receive them."""
         return db.compile(self.node)

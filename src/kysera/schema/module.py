@@ -61,10 +61,10 @@ class SchemaModule:
     def _name(self, name: str | Sql, what: str) -> IdentifierNode:
         """``"users"``, ``"app.users"`` (schema ``app``), or ``sql.id("a.b")`` for a name with a dot in it."""
         if isinstance(name, Sql):
-            parts = name.node.parts
-            if len(parts) == 1 and isinstance(parts[0], IdentifierNode):
-                return qualify(parts[0], self._schema)
-            raise BuilderError(f"{what} must be a string or sql.id(...), got {name!r}")
+            identifier = name.identifier()
+            if identifier is None:
+                raise BuilderError(f"{what} must be a string or sql.id(...), got {name!r}")
+            return qualify(identifier, self._schema)
         return qualify(IdentifierNode.parse(name_of(name, what)), self._schema)
 
     def _table(self, name: str | Sql) -> IdentifierNode:
