@@ -50,6 +50,11 @@ class UnsupportedError(KyseraError):
         super().__init__(message)
 
 
+class CatalogNeededError(UnsupportedError):
+    """What was asked compiles only with the database's catalog at hand: a connected Database
+    (an offline compile, ``kysera migrate sql`` or ``lint --dialect``, cannot)."""
+
+
 class BuilderError(KyseraError):
     """A schema or query builder was used in a way that cannot compile (e.g. ``on_delete`` before ``references``)."""
 

@@ -99,3 +99,5 @@ def test_lint_fails_a_migration_the_engine_cannot_run(db_url: str) -> None:
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "ERROR 20260302000000_counter cannot run on" in result.stdout
     assert "1 error" in result.stdout and "not analysed" not in result.stdout
+    data = json.loads(kysera("migrate", "lint", "--json").stdout)
+    assert data["ok"] is False and "20260302000000_counter" in data["cannot_run"]

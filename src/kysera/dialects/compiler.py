@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from ..errors import BuilderError, UnsupportedError
+from ..errors import BuilderError, CatalogNeededError, UnsupportedError
 from ..nodes import (
     DDL_ALGORITHMS,
     DDL_LOCKS,
@@ -369,6 +369,10 @@ class QueryCompiler:
 
     def unsupported(self, operation: str, alternative: str | None = None) -> UnsupportedError:
         return UnsupportedError(operation, self.dialect.display_name, alternative)
+
+    def catalog_needed(self, operation: str, alternative: str) -> CatalogNeededError:
+        """``operation`` needs the live catalog, and this compiler has no database to read it from."""
+        return CatalogNeededError(f"{operation} without a database connection", self.dialect.display_name, alternative)
 
     # ----------------------------------------------------------------- engine limits
 

@@ -310,10 +310,7 @@ class MysqlCompiler(QueryCompiler):
 
     def _need_reader(self, what: str) -> Any:
         if self.reader is None:
-            raise self.unsupported(
-                f"{what} without a database connection",
-                "MySQL needs the column's current definition; compile it with a connected Database",
-            )
+            raise self.catalog_needed(what, "MySQL needs the column's current definition; compile it with a connected Database")
         return self.reader
 
     def _schema_expr(self, table: IdentifierNode) -> tuple[str, list[object]]:

@@ -112,8 +112,8 @@ def compile_sqlite_alter_table(compiler: SqliteCompiler, node: AlterTableNode) -
         # is not read (an offline compile, `kysera migrate sql`, can show them)
         return _native_statements(compiler, node, node.actions)
     if compiler.reader is None:
-        raise compiler.unsupported(
-            f"{describe(blocker)} without a database connection",
+        raise compiler.catalog_needed(
+            describe(blocker),
             "SQLite may need to rebuild the table, which needs its current definition; "
             "compile it with a connected Database",
         )

@@ -77,13 +77,13 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         report = inspect_plan(runner, [(m, "up") for m in migrations], True, facts)
     finally:
         db.close()
-    from ...errors import UnsupportedError
+    from ...errors import CatalogNeededError, UnsupportedError
 
     # what this engine cannot do at all fails the real run whatever runs before it: an error here
-    # (offline, a MySQL column change needs the catalog, so it is only "not analysed")
+    # (offline, a change that needs the catalog is only "not analysed")
     cannot = {
         name: exc for name, exc in report.why.items()
-        if isinstance(exc, UnsupportedError) and not (dialect is not None and "without a database connection" in str(exc))
+        if isinstance(exc, UnsupportedError) and not isinstance(exc, CatalogNeededError)
     }
     unanalysed = [name for name in report.unanalysed if name not in cannot]
     errors = report.errors
@@ -91,7 +91,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     if out.json_mode:
         out.json(
             {
-                "ok": not errors,
+                "ok": not errors and not cannot,
                 "migrations": [m.name for m in migrations],
                 "findings": [f.to_dict() for f in report.findings],
                 "errors": len(errors) + len(cannot),
