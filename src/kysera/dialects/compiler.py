@@ -268,6 +268,10 @@ class QueryCompiler:
     def string_literal(self, value: str) -> str:
         if "\x00" in value:
             raise BuilderError("a string literal cannot contain a NUL character")
+        return self.quoted_string(value)
+
+    def quoted_string(self, value: str) -> str:
+        """``value`` (no NUL in it) as this engine's string literal."""
         return "'" + value.replace("'", "''") + "'"
 
     def bytes_literal(self, value: bytes) -> str:

@@ -136,11 +136,9 @@ class MysqlCompiler(QueryCompiler):
             value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return super().literal(value)
 
-    def string_literal(self, value: str) -> str:
-        if "\x00" in value:
-            raise BuilderError("a string literal cannot contain a NUL character")
+    def quoted_string(self, value: str) -> str:
         if "\\" in value and isinstance(self.dialect, MysqlDialect) and not self.dialect.backslash_escapes:
-            return "'" + value.replace("'", "''") + "'"  # sql_mode NO_BACKSLASH_ESCAPES: a backslash is itself
+            return super().quoted_string(value)  # sql_mode NO_BACKSLASH_ESCAPES: a backslash is itself
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
     # ----------------------------------------------------------------- columns

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import BuilderError, ConnectionFailedError, MissingDriverError
+from ..errors import ConnectionFailedError, MissingDriverError
 from ..nodes import (
     AddColumnNode,
     AlterTableAction,
@@ -55,18 +55,16 @@ class PostgresCompiler(QueryCompiler):
         "binary": "bytea",
     }
 
-    def string_literal(self, value: str) -> str:
-        if "\x00" in value:
-            raise BuilderError("a string literal cannot contain a NUL character")
+    def quoted_string(self, value: str) -> str:
         if "\\" in value:
             # an escape string reads the same whatever standard_conforming_strings is set to (a
             # database or role can turn it off): in a plain '...' a backslash would then escape
             # the quote that follows, and a value could end its literal early
             return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
-        return "'" + value.replace("'", "''") + "'"
+        return super().quoted_string(value)
 
     def bytes_literal(self, value: bytes) -> str:
-        # an escape string, for the reason string_literal gives: E'\\x..' is the bytea hex format
+        # an escape string, for the reason quoted_string gives: E'\\x..' is the bytea hex format
         return "E'\\\\x" + value.hex() + "'::bytea"
 
     def auto_increment_clause(self, col: ColumnDefinitionNode) -> str:
