@@ -7,6 +7,7 @@ from ``sql("...")`` or a ``.sql`` migration file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ..nodes import RawNode
 
@@ -97,16 +98,34 @@ def split_fragment(node: RawNode, dialect: str) -> list[RawNode]:
     return out
 
 
-#: comments, quoted text and $$ bodies, as each engine reads them
+#: comments, quoted text and $$ bodies, as each engine reads them (compiled on first use,
+#: through re's cache: most commands never need them)
 _REGIONS = {
-    "postgres": re.compile(
+    "postgres": (
         r"--[^\n]*|/\*.*?\*/|[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\""
-        r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$).*?(?P=dollar)",
-        re.S,
+        r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$).*?(?P=dollar)"
     ),
-    "mysql": re.compile(r"--[^\n]*|#[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`", re.S),
-    "sqlite": re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]", re.S),
+    "mysql": r"--[^\n]*|#[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`",
+    "sqlite": r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]",
 }
+
+
+def _regions(text: str, dialect: str) -> Iterator[re.Match[str]]:
+    return re.finditer(_REGIONS.get(dialect, _REGIONS["sqlite"]), text, re.S)
+
+
+def comments(text: str, dialect: str) -> list[str]:
+    """The text of the comments in ``text``, as ``dialect`` reads it: never what is quoted."""
+    out = []
+    for region in _regions(text, dialect):
+        found = region.group()
+        if found.startswith("--"):
+            out.append(found[2:])
+        elif found.startswith("/*"):
+            out.append(found[2:-2])
+        elif found.startswith("#"):
+            out.append(found[1:])
+    return out
 
 
 def _check_places(marked: str, parts: tuple[object, ...], dialect: str) -> None:
@@ -116,7 +135,7 @@ def _check_places(marked: str, parts: tuple[object, ...], dialect: str) -> None:
     from ..errors import BuilderError
     from ..nodes import ValueNode
 
-    for region in _REGIONS.get(dialect, _REGIONS["sqlite"]).finditer(marked):
+    for region in _regions(marked, dialect):
         inside = [parts[int(i)] for i in _MARK.findall(region.group())]
         if not inside:
             continue

@@ -64,8 +64,6 @@ _NAME = r"[^\W\d]\w*"
 #: ``-- kysera:allow KS102, KS201`` in SQL text, in any case (the flag is in the pattern, so
 #: every module that matches it matches alike)
 ALLOW_DIRECTIVE = r"(?i)kysera:allow\s+([A-Za-z0-9_,\- ]+)"
-#: a comment (group 1: -- ..., group 2: /* ... */) or quoted text, which is skipped
-_COMMENT_OR_QUOTED = re.compile(r"--([^\n]*)|/\*(.*?)\*/|'(?:[^'\\]|''|\\.)*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\$\$.*?\$\$", re.S)
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,7 @@ class _Analysis:
                 migration=self.migration,
                 table=table.name if table else None,
                 statement=str(stmt),
-                suppressed=code in self.allow or code in _inline_allows(stmt),
+                suppressed=code in self.allow or code in _inline_allows(stmt, self.dialect.name),
                 # the node the statement came from: safety="auto" rewrites nodes, not text
                 extra={"node": stmt.node},
             )
@@ -556,15 +554,16 @@ def _type_change(old: str | None, new: str) -> str:
     return "other"
 
 
-def _inline_allows(stmt: CompiledStatement) -> set[str]:
+def _inline_allows(stmt: CompiledStatement, dialect: str) -> set[str]:
     """``-- kysera:allow KS102`` written inside a raw statement's text."""
     node = stmt.node
     if not (node is None or isinstance(node, RawNode)):
         return set()
+    from ..dialects.raw_text import comments
+
     found: set[str] = set()
     # in comments only: quoted text is not an acknowledgement, whatever it says
-    comments = " ".join(m.group(1) or m.group(2) or "" for m in _COMMENT_OR_QUOTED.finditer(stmt.sql))
-    for m in re.finditer(ALLOW_DIRECTIVE, comments):
+    for m in re.finditer(ALLOW_DIRECTIVE, " ".join(comments(stmt.sql, dialect))):
         found.update(code.strip().upper() for code in re.split(r"[,\s]+", m.group(1)) if code.strip())
     return found
 
