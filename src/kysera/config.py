@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidUrlError
 from .url import DatabaseUrl, parse_url
 
 CONFIG_FILE = "kysera.toml"
@@ -262,8 +262,6 @@ def parse_named_url(text: str, source: str) -> ResolvedUrl:
     except ConfigurationError as exc:
         raise type(exc)(f"{exc} (the URL comes from {source})") from None
     if url.dialect != "sqlite" and not url.database:
-        from .errors import InvalidUrlError
-
         raise InvalidUrlError(
             f"the database URL {url.redacted()} (from {source}) names no database; add it as the path, "
             f"e.g. {url.scheme}://{url.username + '@' if url.username else ''}{url.host or 'localhost'}/app"

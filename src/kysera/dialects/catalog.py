@@ -55,7 +55,6 @@ def table_exists(db: Database, table: IdentifierNode) -> bool:
     return bool(rows)
 
 
-
 class SchemaObject(NamedTuple):
     """Something ``kysera migrate fresh`` drops: its kind as a person says it, its name, the statement."""
 
@@ -90,8 +89,8 @@ ORDER BY pass, kind, name
 
 def objects_besides_tables(db: Database) -> list[SchemaObject]:
     """Views, sequences, types and routines of the current schema that the migrations may have
-    made: what dropping every table leaves behind. Views come first; on PostgreSQL the tables'
-    ``CASCADE`` has dropped most of them, so the caller drops tables first there and asks again."""
+    made: what dropping every table leaves behind, none of it an extension's. Each comes with the
+    statement that drops it (``IF EXISTS``: an earlier drop's ``CASCADE`` may have taken it)."""
     name = db.dialect.name
     compiler = db.dialect.compiler()
     q = compiler.quote

@@ -200,15 +200,17 @@ def check_type_text(text: str) -> None:
     first = True
     while pos < len(text):
         m = _TYPE_TOKEN.match(text, pos)
-        token = m.group() if m else ""
-        if not token or (first and not (token[0].isalpha() or token[0] in '_"')):
+        if m is None:
+            break
+        token = m.group()
+        if first and not (token[0].isalpha() or token[0] in '_"'):
             break
         first = False
         depth += (token == "(") - (token == ")")
         brackets += (token == "[") - (token == "]")
         if depth < 0 or brackets < 0 or (token == "," and depth == 0):
             break  # a comma outside parentheses would end the column and start another clause
-        pos = m.end() if m else pos
+        pos = m.end()
     else:
         if not first and depth == 0 and brackets == 0:
             return

@@ -200,7 +200,7 @@ class SqliteDialect(Dialect):
 
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         """A locked database and a file that is not one, said with the file and what to do."""
-        if not isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
+        if not isinstance(error, sqlite3.DatabaseError):
             return None
         text = str(error)
         where = self.path or "the database"

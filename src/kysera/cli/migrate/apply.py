@@ -294,10 +294,14 @@ def _drop_everything(session: Session, tables: list[str], others: list[SchemaObj
         ),
     )
     last = ("sequence", "type", "domain")  # what tables' columns may use: after the tables
-    try:
-        for obj in [o for o in others if o.kind not in last]:
+
+    def drop(objects: list[SchemaObject]) -> None:
+        for obj in objects:
             db.execute(obj.drop)
             session.out.detail(f"dropped {obj.kind} {obj.name}")
+
+    try:
+        drop([o for o in others if o.kind not in last])
         remaining = list(tables)
         while remaining:
             failures: list[StatementError] = []
@@ -316,8 +320,6 @@ def _drop_everything(session: Session, tables: list[str], others: list[SchemaObj
                 session.out.detail(f"dropped {table}")
             if failures and len(failures) == len(remaining):
                 raise failures[0]
-        for obj in [o for o in others if o.kind in last]:
-            db.execute(obj.drop)
-            session.out.detail(f"dropped {obj.kind} {obj.name}")
+        drop([o for o in others if o.kind in last])
     finally:
         lock.release()
