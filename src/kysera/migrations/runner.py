@@ -898,9 +898,11 @@ class MigrationRunner:
         # before the wrappers are chosen: judged now, it may get a safe rewrite (safety="auto")
         report = self._report
         checked = direction == "down" or report is None or not report.unanalysed or self._check_now(migration, result)
-        # most steps need neither wrapper: skip making them (a run may have thousands of steps)
+        # most steps need neither wrapper: skip making them (a run may have thousands of steps).
+        # The INVALID-index cleanup is for concurrent builds, which never run in a transaction
+        # (inside one, such a statement is refused and whatever the cleanup did rolls back).
         plain = (
-            not self.db.dialect.capabilities.concurrent_index
+            (not self.db.dialect.capabilities.concurrent_index or self._in_transaction(migration, direction))
             and (direction == "down" or migration.name not in self._rewriters)
             and (
                 self.db.dialect.name != "mysql"
