@@ -6,7 +6,11 @@ of ``--runs`` rounds, side by side (each round runs every tool once):
 
 - apply all N; roll back all N; ``status`` with N applied; cold start of ``--help`` and ``status``;
   peak memory (max RSS of the apply process); apply as a multiple of the floor, from the medians
-  and as the median of each round's own ratio ("paired", which cancels the machine's drift);
+  and "paired": the median, over each cycle of rounds in which every tool ran once in every
+  place of the order, of the tool's total time over the floor's (this cancels the machine's
+  drift, and the place a tool runs in: the first tool of a round runs after a quiet spell, a CPU
+  that has slowed down and, on PostgreSQL, a server still busy with the last round's work, and
+  measured here that place alone costs PostgreSQL runs 25%);
 - the floor: the same DDL and history inserts sent by a bare script on one connection, one
   transaction per migration.
 
@@ -251,6 +255,12 @@ def bench_round(
     that cost falls on every tool alike instead of only on the tools with many files. Then the
     round waits ``settle`` seconds: right after thousands of files were written (and the last
     round's deleted), every fsync is slower for a while, and the first tool to run would pay.
+
+    The first tool of a round still runs in other conditions than the next ones (a CPU slowed
+    down by the quiet spell; on PostgreSQL, measured on 2026-12-07, each first run took ~25%
+    longer than the second, whichever tool it was). The order rotates, ``--runs`` is a multiple
+    of the number of tools, and :func:`paired_ratio` compares whole rotations, so every tool
+    pays that alike.
     """
     with tempfile.TemporaryDirectory(prefix="bench-round-") as tmp:
         commands = {}
@@ -292,11 +302,15 @@ def main() -> None:
         help="print the table only: leave bench/README.md and bench/results/peers.json as they are",
     )
     args = parser.parse_args()
+    tools = args.tool or ["kysera", "alembic", "yoyo", "floor"]
+    if args.runs % len(tools):
+        # every tool runs in every place of the order equally often (see bench_round)
+        args.runs += len(tools) - args.runs % len(tools)
+        print(f"--runs rounded up to {args.runs}: a multiple of the {len(tools)} tools, so each runs first as often as the others", flush=True)
     ensure_side_venv(args.side_venv)
     RESULTS.mkdir(exist_ok=True)
     ns = args.n or [100, 1000]
     engines = args.engine or ["sqlite", "postgres"]
-    tools = args.tool or ["kysera", "alembic", "yoyo", "floor"]
     results: dict[str, dict[str, Any]] = {}
     warmed = False
     for engine in engines:
@@ -317,9 +331,7 @@ def main() -> None:
                 result: dict[str, object] = {k: round(statistics.median(v), 3) for k, v in samples[tool].items() if v}
                 result["apply_runs"] = [round(v, 3) for v in samples[tool]["apply"]]
                 if "floor" in samples and tool != "floor":
-                    # the same round's floor: drift of the machine between rounds cancels out
-                    paired = [a / f for a, f in zip(samples[tool]["apply"], samples["floor"]["apply"], strict=True)]
-                    result["apply_x_floor_paired"] = round(statistics.median(paired), 3)
+                    result["apply_x_floor_paired"] = round(paired_ratio(samples[tool]["apply"], samples["floor"]["apply"], len(tools)), 3)
                 results[f"{engine}/{n}/{tool}"] = result
                 print(f"{engine}/{n}/{tool}", result, flush=True)
     table = ratio_table(results, engines, ns, tools)
@@ -328,6 +340,17 @@ def main() -> None:
         (RESULTS / "peers.json").write_text(json.dumps(results, indent=2))
         write_readme(table, args.runs)
         print(f"\nwritten into {README}")
+
+
+def paired_ratio(runs: list[float], floor: list[float], cycle: int) -> float:
+    """The median, over each cycle of ``cycle`` rounds (in which the order rotated once, so every
+    tool ran once in every place), of the tool's total time over the floor's in that cycle: the
+    machine's drift between cycles and the cost of running first both cancel out."""
+    ratios = [
+        sum(runs[start : start + cycle]) / sum(floor[start : start + cycle])
+        for start in range(0, len(runs) - cycle + 1, cycle)
+    ]
+    return statistics.median(ratios)
 
 
 def ratio_table(results: dict[str, dict[str, Any]], engines: list[str], ns: list[int], tools: list[str]) -> list[str]:

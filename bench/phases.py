@@ -49,7 +49,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from peers_bench import FLOOR, kysera_project  # noqa: E402 - the same workload, from its one definition
+from peers_bench import FLOOR, kysera_project, paired_ratio  # noqa: E402 - the same workload and ratio, from one definition
 from startup import bench_env  # noqa: E402 - a user's environment: no kysera variables, .pyc files used
 
 PHASES = ("imported", "loaded", "gated", "applied", "exited")
@@ -191,6 +191,7 @@ def report_fresh(n: int, runs: int, where: str, settle: float) -> None:
     samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
     kysera: list[float] = []
     floor: list[float] = []
+    runs += runs % 2  # each runs first as often as the other: the first after the quiet spell pays more
     for turn in range(runs):
         with tempfile.TemporaryDirectory(prefix="kysera-phases-", dir=where) as tmp:
             project = Path(tmp) / "project"
@@ -209,7 +210,7 @@ def report_fresh(n: int, runs: int, where: str, settle: float) -> None:
                     samples[phase].append(marks[phase])
     print(f"kysera migrate up, {n} new migrations, a new project per round after {settle:g} s of quiet, medians of {runs} rounds:")
     print_phase_medians(samples)
-    paired = statistics.median(k / f for k, f in zip(kysera, floor, strict=True))
+    paired = paired_ratio(kysera, floor, 2)  # over pairs of rounds: each tool first once
     print(f"  whole processes: kysera {statistics.median(kysera):.1f} ms, the floor {statistics.median(floor):.1f} ms")
     print(f"  kysera / floor: {statistics.median(kysera) / statistics.median(floor):.2f} by medians, {paired:.2f} paired")
     print(json.dumps({"kysera": samples, "kysera_ms": kysera, "floor": floor}), file=sys.stderr)
