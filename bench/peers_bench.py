@@ -18,7 +18,7 @@ Alembic and yoyo are installed into a side virtualenv (``--side-venv``, created 
 they are never dependencies of kysera. Results print as a table with ratios, go to
 bench/results/peers.json, and the table goes into bench/README.md (``--no-readme`` to leave it).
 
-    .venv/bin/python bench/peers_bench.py --n 100 --n 1000 --runs 3
+    .venv/bin/python bench/peers_bench.py --n 100 --n 1000 --runs 4
 """
 
 from __future__ import annotations
