@@ -136,8 +136,39 @@ def test_a_table_name_with_a_dot_through_sql_id(db: Database) -> None:
     db.schema.create_table(sql.id("a.b")).add_column("id", "integer", lambda c: c.primary_key()).execute()
     db.schema.alter_table(sql.id("a.b")).add_column("x", "varchar(10)").execute()
     assert "a.b" in catalog.tables(db)
+    # the other places that take a table: an index, a foreign key's target, the data builders
+    db.schema.create_index("ix_a_b_x").on(sql.id("a.b")).column("x").execute()
+    assert "ix_a_b_x" in catalog.indexes(db, "a.b")
+    db.schema.create_table("kid").add_column("parent", "integer").add_foreign_key_constraint(
+        "kid_parent_fk", ["parent"], sql.id("a.b"), ["id"]
+    ).execute()
+    db.insert_into(sql.id("a.b")).values([{"id": 1, "x": "one"}, {"id": 2, "x": "two"}]).execute()
+    db.update_table(sql.id("a.b")).set({"x": "uno"}).where("id", "=", 1).execute()
+    db.delete_from(sql.id("a.b")).where("id", "=", 2).execute()
+    assert db.select_from(sql.id("a.b")).select("id", "x").execute().rows == [{"id": 1, "x": "uno"}]
+    assert db.table_exists(sql.id("a.b"))
+    db.schema.drop_table("kid").execute()
+    db.schema.drop_index("ix_a_b_x").on(sql.id("a.b")).execute()
     db.schema.drop_table(sql.id("a.b")).execute()
     assert "a.b" not in catalog.tables(db)
+
+
+@pytest.mark.parametrize("bad", [None, "", 7, sql("users")])
+def test_a_table_that_is_no_name_is_refused_by_every_builder(db: Database, bad: object) -> None:
+    from kysera.errors import BuilderError
+
+    builders = [
+        lambda: db.insert_into(bad),  # type: ignore[arg-type]
+        lambda: db.select_from(bad),  # type: ignore[arg-type]
+        lambda: db.update_table(bad),  # type: ignore[arg-type]
+        lambda: db.delete_from(bad),  # type: ignore[arg-type]
+        lambda: db.schema.create_index("ix").on(bad),  # type: ignore[arg-type]
+        lambda: db.schema.create_table("t").add_foreign_key_constraint("fk", ["a"], bad, ["b"]),  # type: ignore[arg-type]
+        lambda: db.table_exists(bad),  # type: ignore[arg-type]
+    ]
+    for build in builders:
+        with pytest.raises(BuilderError, match=r"sql\.id"):
+            build()
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .compiled import CompiledQuery
-from .errors import BuilderError, KyseraError, StatementError
-from .fragment import Sql
+from .errors import KyseraError, StatementError
+from .fragment import Sql, name_node
 from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
 from .url import DatabaseUrl, parse_url
 
@@ -142,28 +142,30 @@ class Database:
 
         return Ref(column)
 
-    def select_from(self, table: str) -> SelectBuilder:
+    def select_from(self, table: str | Sql) -> SelectBuilder:
         from .query.builders import SelectBuilder
 
         return SelectBuilder(self, self._table(table))
 
-    def insert_into(self, table: str) -> InsertBuilder:
+    def insert_into(self, table: str | Sql) -> InsertBuilder:
         from .query.builders import InsertBuilder
 
         return InsertBuilder(self, self._table(table))
 
-    def update_table(self, table: str) -> UpdateBuilder:
+    def update_table(self, table: str | Sql) -> UpdateBuilder:
         from .query.builders import UpdateBuilder
 
         return UpdateBuilder(self, self._table(table))
 
-    def delete_from(self, table: str) -> DeleteBuilder:
+    def delete_from(self, table: str | Sql) -> DeleteBuilder:
         from .query.builders import DeleteBuilder
 
         return DeleteBuilder(self, self._table(table))
 
-    def _table(self, table: str) -> IdentifierNode:
-        node = IdentifierNode.parse(table)
+    def _table(self, table: str | Sql) -> IdentifierNode:
+        """A table named as builders take it (see :func:`~kysera.fragment.name_node`), in the
+        schema of :meth:`with_schema` when it names none."""
+        node = name_node(table, "a table name")
         if node.schema is None and self._default_schema:
             return IdentifierNode(node.name, self._default_schema)
         return node
@@ -488,12 +490,7 @@ class Database:
         """Whether ``table`` (``"users"``, ``"app.users"``, or ``sql.id("a.b")``) exists."""
         from .dialects.catalog import table_exists
 
-        identifier = table.identifier() if isinstance(table, Sql) else None
-        if identifier is not None:
-            return table_exists(self, identifier)
-        if not isinstance(table, str) or not table:
-            raise BuilderError(f"table_exists() takes a table name or sql.id(...), got {table!r}")
-        return table_exists(self, IdentifierNode.parse(table))
+        return table_exists(self, name_node(table, "table_exists()'s table"))
 
     def introspect(self, schema: str | None = None, *, exclude: Sequence[str] = ()) -> SchemaInfo:
         """Tables, views, enums and sequences of ``schema`` (default: the current one)."""

@@ -53,6 +53,20 @@ class Sql:
         return f"sql({', '.join([repr(text), *map(repr, values)])})"
 
 
+
+def name_node(name: object, what: str) -> IdentifierNode:
+    """The name a builder was given for a table (view, type, foreign key target): ``"users"``,
+    ``"app.users"`` (schema ``app``), or ``sql.id("a.b")`` for a name with a dot in it."""
+    if isinstance(name, Sql):
+        identifier = name.identifier()
+        if identifier is None:
+            raise BuilderError(f"{what} must be a string or sql.id(...), got {name!r}")
+        return identifier
+    if not isinstance(name, str) or not name:
+        raise BuilderError(f"{what} must be a non-empty string or sql.id(...), got {name!r}")
+    return IdentifierNode.parse(name)
+
+
 def _preview(node: RawNode, values: list[object]) -> str:
     """The fragment's text with ``{}`` where a value is bound (collected into ``values``);
     names and inline literals as they will read, engine aside."""

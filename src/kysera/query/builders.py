@@ -42,10 +42,15 @@ class SelectBuilder(Executable[SelectNode]):
     def _with(self, **changes: object) -> SelectBuilder:
         return SelectBuilder(self._db, replace(self._node, **changes))
 
-    def select(self, columns: Sequence[object] | str) -> SelectBuilder:
-        if isinstance(columns, str):
-            columns = [columns]
-        return self._with(selections=(*self._node.selections, *(column_expression(c) for c in columns)))
+    def select(self, *columns: Sequence[object] | object) -> SelectBuilder:
+        """Columns or expressions: ``select(["id", "email"])``, ``select("id", "email")``, ``select(sql("count(*)"))``."""
+        flat: list[object] = []
+        for item in columns:
+            if isinstance(item, list | tuple):
+                flat.extend(item)
+            else:
+                flat.append(item)
+        return self._with(selections=(*self._node.selections, *(column_expression(c) for c in flat)))
 
     def where(self, *args: object) -> SelectBuilder:
         """Filters; several ``where`` calls are joined with AND."""

@@ -134,7 +134,7 @@ class AlterTableBuilder(Executable[AlterTableNode]):
         self,
         name: str,
         columns: Sequence[str] | str,
-        table: str,
+        table: str | Sql,
         ref_columns: Sequence[str] | str,
         build: Callable[[c.ForeignKeyBuilder], c.ForeignKeyBuilder] | None = None,
         *,

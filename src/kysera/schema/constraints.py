@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..errors import BuilderError
-from ..fragment import Sql, to_raw
+from ..fragment import Sql, name_node, to_raw
 from ..nodes import (
     CheckConstraintNode,
     ForeignKeyConstraintNode,
-    IdentifierNode,
     PrimaryKeyConstraintNode,
     RawNode,
     ReferencesNode,
@@ -55,18 +54,17 @@ class ForeignKeyBuilder:
 def foreign_key(
     name: str | None,
     columns: Sequence[str] | str,
-    table: str,
+    table: str | Sql,
     ref_columns: Sequence[str] | str,
     build: Callable[[ForeignKeyBuilder], ForeignKeyBuilder] | None = None,
     schema: str | None = None,
 ) -> ForeignKeyConstraintNode:
-    if not isinstance(table, str) or not table:
-        raise BuilderError(f"add_foreign_key_constraint needs the referenced table's name, got {table!r}")
+    target = name_node(table, "add_foreign_key_constraint's referenced table")
     cols = column_names(columns, "add_foreign_key_constraint")
     refs = column_names(ref_columns, "add_foreign_key_constraint")
     if len(cols) != len(refs):
         raise BuilderError(f"foreign key {name!r} has {len(cols)} column(s) but references {len(refs)}")
-    node = ForeignKeyConstraintNode(name, cols, ReferencesNode(qualify(IdentifierNode.parse(table), schema), refs))
+    node = ForeignKeyConstraintNode(name, cols, ReferencesNode(qualify(target, schema), refs))
     if build is not None:
         result = build(ForeignKeyBuilder(node))
         if not isinstance(result, ForeignKeyBuilder):

@@ -95,7 +95,7 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         self,
         name: str,
         columns: Sequence[str] | str,
-        table: str,
+        table: str | Sql,
         ref_columns: Sequence[str] | str,
         build: Callable[[c.ForeignKeyBuilder], c.ForeignKeyBuilder] | None = None,
     ) -> CreateTableBuilder:

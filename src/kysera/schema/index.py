@@ -32,7 +32,8 @@ def _index_column(column: str | Sql) -> IndexColumnNode:
 class CreateIndexBuilder(Executable[CreateIndexNode]):
     __slots__ = ()
 
-    def on(self, table: str) -> CreateIndexBuilder:
+    def on(self, table: str | Sql) -> CreateIndexBuilder:
+        """The indexed table: ``"users"``, ``"app.users"`` or ``sql.id(...)``."""
         return self._changed(table=self._db._table(table))
 
     def column(self, column: str | Sql) -> CreateIndexBuilder:
@@ -88,7 +89,7 @@ class CreateIndexBuilder(Executable[CreateIndexNode]):
 class DropIndexBuilder(Executable[DropIndexNode]):
     __slots__ = ()
 
-    def on(self, table: str) -> DropIndexBuilder:
+    def on(self, table: str | Sql) -> DropIndexBuilder:
         """The index's table: MySQL needs it; the other engines accept and ignore it."""
         return self._changed(table=self._db._table(table))
 

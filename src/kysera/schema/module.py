@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import BuilderError
-from ..fragment import Sql
+from ..fragment import Sql, name_node
 from ..nodes import (
     AlterSequenceNode,
     AlterTableNode,
@@ -60,12 +60,7 @@ class SchemaModule:
 
     def _name(self, name: str | Sql, what: str) -> IdentifierNode:
         """``"users"``, ``"app.users"`` (schema ``app``), or ``sql.id("a.b")`` for a name with a dot in it."""
-        if isinstance(name, Sql):
-            identifier = name.identifier()
-            if identifier is None:
-                raise BuilderError(f"{what} must be a string or sql.id(...), got {name!r}")
-            return qualify(identifier, self._schema)
-        return qualify(IdentifierNode.parse(name_of(name, what)), self._schema)
+        return qualify(name_node(name, what), self._schema)
 
     def _table(self, name: str | Sql) -> IdentifierNode:
         return self._name(name, "a table name")
