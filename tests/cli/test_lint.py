@@ -101,3 +101,27 @@ def test_lint_fails_a_migration_the_engine_cannot_run(db_url: str) -> None:
     assert "1 error" in result.stdout and "not analysed" not in result.stdout
     data = json.loads(kysera("migrate", "lint", "--json").stdout)
     assert data["ok"] is False and "20260302000000_counter" in data["cannot_run"]
+
+
+def test_lint_fails_code_that_fails_whatever_runs_before_it(db_url: str) -> None:
+    """A builder used wrongly, or a misspelt name, fails the real run on any database: lint
+    says so as an error with the reason, where it used to pass such a migration as 'not
+    analysed'. What reads a table an earlier migration would create stays 'not analysed',
+    now with the reason."""
+    folder = _project(db_url)
+    (folder / "20260302000000_typo.py").write_text(
+        'def up(db):\n    db.schema.create_table("things").add_column("id", "").execute()\n'
+    )
+    (folder / "20260302000001_name.py").write_text("def up(db):\n    undefined_helper(db)\n")
+    (folder / "20260302000002_reads.py").write_text('def up(db):\n    db.fetch("SELECT x FROM not_there")\n')
+    result = kysera("migrate", "lint")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "ERROR 20260302000000_typo cannot run on" in result.stdout
+    assert "a column type cannot be empty" in result.stdout
+    assert "ERROR 20260302000001_name cannot run on" in result.stdout and "NameError" in result.stdout
+    assert "20260302000002_reads could not be analysed" in result.stderr and "not_there" in result.stderr
+    data = json.loads(kysera("migrate", "lint", "--json").stdout)
+    assert data["ok"] is False and data["errors"] == 2
+    assert set(data["cannot_run"]) == {"20260302000000_typo", "20260302000001_name"}
+    assert data["unanalysed"] == ["20260302000002_reads"]
+    assert "not_there" in data["unanalysed_because"]["20260302000002_reads"]
