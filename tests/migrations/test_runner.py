@@ -132,6 +132,27 @@ def test_bad_arguments_are_errors_before_anything_runs(db: Database) -> None:
     assert tables(db) == []
 
 
+def test_code_that_fails_whatever_runs_first_stops_the_run_before_anything_changes(db: Database) -> None:
+    """A builder used wrongly or a misspelt name fails however the migrations before it went: the
+    safety gate's dry run finds it, and nothing is applied (the first migration used to be)."""
+
+    def typo(db: Database) -> None:
+        db.schema.create_table("things").add_column("id", "").execute()
+
+    def misspelt(db: Database) -> None:
+        undefined_helper(db)  # type: ignore[name-defined]  # noqa: F821
+
+    for up, reason in ((typo, "a column type cannot be empty"), (misspelt, "NameError: name 'undefined_helper'")):
+        migrations = [MIGRATIONS[0], Migration("002_broken", up)]
+        with pytest.raises(MigrationError, match=f"migration 002_broken cannot run \\(up\\): {reason}") as caught:
+            create_migration_runner(db, migrations).up()
+        assert "nothing was changed" in str(caught.value)
+        assert tables(db) == []
+        with pytest.raises(MigrationError, match="002_broken cannot run"):  # a dry run says so too
+            create_migration_runner(db, migrations).up(dry_run=True)
+        assert tables(db) == []
+
+
 def test_logger_can_be_print_or_any_object_with_logging_methods(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
     """The guide's ``logger: console``: print, or a structlog/loguru-style object, works as well
     as a logging.Logger; each gets the formatted messages of its levels."""

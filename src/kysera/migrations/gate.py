@@ -223,3 +223,31 @@ def judge_statements(
         options=options,
         created=created,
     )
+
+
+def fails_anyway(exc: BaseException) -> bool:
+    """Whether a dry run's failure ``exc`` fails the real run whatever runs before it: what the
+    engine cannot do at all, a builder used wrongly (refused while the statement was built,
+    before the engine's compiler, which may read the catalog, saw it), or a misspelt name. Other
+    failures may only mean that the code needs what earlier migrations of the run create."""
+    from ..errors import BuilderError, CatalogNeededError, UnsupportedError
+
+    if isinstance(exc, UnsupportedError):
+        return not isinstance(exc, CatalogNeededError)
+    if isinstance(exc, NameError):
+        return True
+    if not isinstance(exc, BuilderError):
+        return False
+    frame = exc.__traceback__
+    raised_in = ""
+    while frame is not None:
+        raised_in = str(frame.tb_frame.f_globals.get("__name__", ""))
+        frame = frame.tb_next
+    return not raised_in.startswith("kysera.dialects")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """``exc`` as one line of a report: kysera's own message, or the exception's type and text."""
+    from ..errors import KyseraError
+
+    return str(exc) if isinstance(exc, KyseraError) else f"{type(exc).__name__}: {exc}"

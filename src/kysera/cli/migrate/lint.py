@@ -42,7 +42,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     kysera migrate lint --dialect postgres migrations/20261128100000_add_index.py
     """
     from ...migrations import create_migration_runner, load_migrations
-    from ...migrations.gate import inspect_plan
+    from ...migrations.gate import fails_anyway, failure_reason, inspect_plan
     from ...safety import OfflineFacts
 
     state = get_state()
@@ -80,7 +80,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     # what this engine cannot do at all, and code that fails whatever runs before it (a builder
     # used wrongly), fail the real run too: errors here. What fails for want of what earlier
     # migrations create is only "not analysed" (offline: a change that needs the catalog).
-    cannot = {name: exc for name, exc in report.why.items() if _fails_anyway(exc)}
+    cannot = {name: exc for name, exc in report.why.items() if fails_anyway(exc)}
     unanalysed = [name for name in report.unanalysed if name not in cannot]
     errors = report.errors
     out = state.out
@@ -91,9 +91,9 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
                 "migrations": [m.name for m in migrations],
                 "findings": [f.to_dict() for f in report.findings],
                 "errors": len(errors) + len(cannot),
-                "cannot_run": {name: _reason(exc) for name, exc in cannot.items()},
+                "cannot_run": {name: failure_reason(exc) for name, exc in cannot.items()},
                 "unanalysed": unanalysed,
-                "unanalysed_because": {name: _reason(report.why[name]) for name in unanalysed if name in report.why},
+                "unanalysed_because": {name: failure_reason(report.why[name]) for name in unanalysed if name in report.why},
             }
         )
     else:
@@ -105,14 +105,14 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         if db.dialect.rehearses_dry_runs and dialect is None:
             later += " (kysera migrate up --dry-run shows its findings now)"
         for name, exc in cannot.items():
-            out.line(f"ERROR {name} cannot run on {db.dialect.display_name}: {_reason(exc)}")
+            out.line(f"ERROR {name} cannot run on {db.dialect.display_name}: {failure_reason(exc)}")
             out.line()
         for name in unanalysed:
             why = report.why.get(name)
             out.warn(
                 f"{name} could not be analysed without running what comes before it: it reads the "
                 f"database, or what an earlier migration creates"
-                + (f" ({_reason(why).splitlines()[0]})" if why is not None else "") + f"; {later}"
+                + (f" ({failure_reason(why).splitlines()[0]})" if why is not None else "") + f"; {later}"
             )
         warnings = sum(
             1 for f in report.findings if f.severity.value == "warning" and not f.suppressed
@@ -127,28 +127,3 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     if errors or cannot:
         raise SystemExit(EXIT_FAILED)
 
-
-def _fails_anyway(exc: Exception) -> bool:
-    """Whether the dry run's failure ``exc`` fails the real run whatever runs before it: what the
-    engine cannot do at all, or a builder used wrongly (refused while the statement was built,
-    before the engine's compiler, which may read the catalog, saw it), or a misspelt name."""
-    from ...errors import BuilderError, CatalogNeededError, UnsupportedError
-
-    if isinstance(exc, UnsupportedError):
-        return not isinstance(exc, CatalogNeededError)
-    if isinstance(exc, NameError):
-        return True
-    if not isinstance(exc, BuilderError):
-        return False
-    frame = exc.__traceback__
-    raised_in = None
-    while frame is not None:
-        raised_in = frame.tb_frame.f_globals.get("__name__", "")
-        frame = frame.tb_next
-    return raised_in is not None and not str(raised_in).startswith("kysera.dialects")
-
-
-def _reason(exc: Exception) -> str:
-    from ...errors import KyseraError
-
-    return str(exc) if isinstance(exc, KyseraError) else f"{type(exc).__name__}: {exc}"
