@@ -500,6 +500,26 @@ def test_column_comment(db: Database) -> None:
         assert "it's" not in table_sql(db, "cc")
 
 
+def test_a_comment_the_engine_would_mangle_is_refused(db: Database) -> None:
+    """MySQL/MariaDB keep comments in utf8mb3: an emoji would silently become '?'. kysera refuses
+    it there, naming the character; PostgreSQL keeps it as written."""
+    from kysera.errors import UnsupportedError
+
+    column = db.schema.create_table("cm").add_column("a", "integer", lambda col: col.comment("ok 🙂"))
+    table = db.schema.create_table("cm").add_column("a", "integer").comment("ok 🙂")
+    if db.dialect.name == "mysql":
+        for builder in (column, table, db.schema.alter_table("cm").comment("ok 🙂")):
+            with pytest.raises(UnsupportedError, match=r"'🙂' \(U\+1F642\).*utf8mb3.*'\?'"):
+                builder.compile()
+        assert "cm" not in catalog.tables(db)
+        db.schema.create_table("cm").add_column("a", "integer", lambda col: col.comment("é 中")).execute()
+        assert scalar(db, "SELECT COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'cm'") == "é 中"
+        return
+    column.execute()
+    if db.dialect.name == "postgres":
+        assert scalar(db, "SELECT col_description('cm'::regclass, 1)") == "ok 🙂"
+
+
 def test_column_check_with_comment(db: Database) -> None:
     # MariaDB wants COMMENT before CHECK: the fixed clause order puts it there
     db.schema.create_table("ck").add_column("a", "integer", lambda col: col.check(sql("a > 0")).comment("positive")).execute()

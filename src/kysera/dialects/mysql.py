@@ -19,6 +19,7 @@ from ..errors import (
     InvalidUrlError,
     KyseraError,
     MissingDriverError,
+    UnsupportedError,
 )
 from ..nodes import (
     AddColumnNode,
@@ -63,6 +64,19 @@ _PLAIN_DEFAULT = re.compile(
     r"|^\s*(?:null|true|false|-?\d+(?:\.\d+)?)\s*$|^\s*'.*'\s*$",
     re.I | re.S,
 )
+
+
+def _storable_comment(comment: str) -> str:
+    """``comment``, refused when MySQL/MariaDB would lose part of it: their data dictionary keeps
+    comments in utf8mb3, so a character beyond U+FFFF (an emoji) would be stored as ``?``."""
+    lost = next((ch for ch in comment if ord(ch) > 0xFFFF), None)
+    if lost is not None:
+        raise UnsupportedError(
+            f"the character {lost!r} (U+{ord(lost):04X}) in the comment {comment!r}",
+            "MySQL/MariaDB",
+            "they keep comments in utf8mb3 and would store it as '?': leave such characters out of comments",
+        )
+    return comment
 
 
 @dataclass(frozen=True)
@@ -164,10 +178,10 @@ class MysqlCompiler(QueryCompiler):
         return " VIRTUAL"
 
     def column_comment_clause(self, comment: str) -> str:
-        return "COMMENT " + self.string_literal(comment)
+        return "COMMENT " + self.string_literal(_storable_comment(comment))
 
     def table_comment_clause(self, comment: str | None) -> str:
-        return "COMMENT = " + self.string_literal(comment or "")
+        return "COMMENT = " + self.string_literal(_storable_comment(comment or ""))
 
     def check_auto_numbering(
         self, columns: Sequence[ColumnDefinitionNode], constraints: Sequence[ConstraintNode]
