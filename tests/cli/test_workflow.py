@@ -289,6 +289,7 @@ def up(db: Database) -> None:
         db.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
         db.execute("CREATE DOMAIN positive AS integer CHECK (VALUE > 0)")
         db.schema.create_view("mv_users").materialized().as_(db.select_from("users")).execute()
+        db.execute('CREATE COLLATION ci_words (provider = icu, locale = "und-u-ks-level2", deterministic = false)')
     elif db.dialect.name == "mysql":
         db.schema.create_sequence("ticket_no").execute()
         db.execute("CREATE PROCEDURE noop() BEGIN END")
@@ -297,7 +298,7 @@ def up(db: Database) -> None:
 
 
 def test_fresh_drops_what_migrations_made_besides_tables(db_url: str) -> None:
-    """Views, enum types, sequences, domains and routines would make the migrations that create
+    """Views, enum types, sequences, domains, routines and collations would make the migrations that create
     them fail on the way back up; fresh drops them too, and says what it dropped."""
     folder = project(db_url)
     (folder / "20260104000000_objects.py").write_text(OBJECTS)
@@ -307,7 +308,7 @@ def test_fresh_drops_what_migrations_made_besides_tables(db_url: str) -> None:
     assert "Applied 4 migrations" in result.stdout
     assert "1 view" in result.stdout or "2 views" in result.stdout
     if "postgresql" in db_url:
-        assert all(kind in result.stdout for kind in ("materialized view", "1 type", "1 sequence", "1 function", "1 domain"))
+        assert all(kind in result.stdout for kind in ("materialized view", "1 type", "1 sequence", "1 function", "1 domain", "1 collation"))
     elif "mysql" in db_url:
         assert all(kind in result.stdout for kind in ("1 sequence", "1 procedure", "1 function"))
     assert status_json()["executed"] == [*NAMES, "20260104000000_objects"]

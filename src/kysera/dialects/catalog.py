@@ -83,12 +83,17 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p', 'a', 'w')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
+UNION ALL
+SELECT 'collation', c.collname, NULL, 4
+FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+WHERE n.nspname = current_schema()
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
 ORDER BY pass, kind, name
 """
 
 
 def objects_besides_tables(db: Database) -> list[SchemaObject]:
-    """Views, sequences, types and routines of the current schema that the migrations may have
+    """Views, sequences, types, routines and collations of the current schema that the migrations may have
     made: what dropping every table leaves behind, none of it an extension's. Each comes with the
     statement that drops it (``IF EXISTS``: an earlier drop's ``CASCADE`` may have taken it)."""
     name = db.dialect.name
