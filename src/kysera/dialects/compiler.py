@@ -1221,7 +1221,13 @@ class QueryCompiler:
             for i, item in enumerate(f.items):
                 if i:
                     w.text(joiner)
-                self.write_filter(w, item)
+                if isinstance(item, RawNode):
+                    # raw text may hold its own OR: AND binds tighter, so it must stay one term
+                    w.text("(")
+                    self.write_raw(w, item)
+                    w.text(")")
+                else:
+                    self.write_filter(w, item)
             w.text(")")
         else:
             self.write_binary(w, f)
@@ -1232,12 +1238,16 @@ class QueryCompiler:
             raise BuilderError(f"unknown operator {f.op!r}; use one of {sorted(_ALLOWED_OPS)}")
         if op in ("ilike", "not ilike"):
             op = self.ilike(op)
+        if op in ("in", "not in") and f.right == ():
+            # nothing is IN an empty list and everything is NOT IN it; the column is still
+            # written (it must exist), and the whole stays one term next to AND / OR
+            w.text("(")
+            self.write_expression(w, f.left)
+            w.text(" IS NULL AND 1 = 0)" if op == "in" else " IS NULL OR 1 = 1)")
+            return
         self.write_expression(w, f.left)
         if op in ("in", "not in"):
             items = f.right if isinstance(f.right, tuple) else (f.right,)
-            if not items:
-                w.text(" IS NULL AND 1 = 0" if op == "in" else " IS NULL OR 1 = 1")
-                return
             w.text(f" {op.upper()} (")
             for i, item in enumerate(items):
                 if i:
