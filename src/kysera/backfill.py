@@ -109,6 +109,7 @@ def backfill(
         _record(db, ident, assignments, condition, key or _key_if_known(db, ident), batch_size)
         return BackfillResult(ident.name, 0, 0, 0.0)
     pk = key or _single_key(db, ident)
+    _refuse_null_keys(db, ident, pk, condition)
     total = _count(db, ident, condition)
     started = time.monotonic()
     last: object = None
@@ -133,6 +134,8 @@ def backfill(
         if bounds is None or not bounds["n"]:
             break
         low, high, size = bounds["low"], bounds["high"], int(str(bounds["n"]))
+        if low is None or high is None:  # a row without a key came in since the check above
+            _refuse_null_keys(db, ident, pk, condition)
         # one statement, committed on its own (autocommit): row locks last one batch
         result = db.execute(UpdateNode(ident, assignments, _batch(condition, pk, low, high)))
         done += result.rowcount if result.rowcount >= 0 else size
@@ -207,6 +210,18 @@ def _single_key(db: Database, table: IdentifierNode) -> str:
             + "; pass key='<unique, sortable column>'"
         )
     return cols[0]
+
+
+def _refuse_null_keys(db: Database, table: IdentifierNode, key: str, condition: FilterNode | None) -> None:
+    """Batches are ranges of the key: a row to update whose key is NULL is in none of them (and
+    sorts first on SQLite and MySQL, where the batch it starts never moves on)."""
+    missing = BinaryFilterNode(ColumnRefNode(key), "is", ValueNode(None))
+    found = db.execute(SelectNode(table, selections=(ColumnRefNode(key),), where=_and(condition, missing), limit=1))
+    if found.rows:
+        raise BuilderError(
+            f"backfill of {table.name}: rows it would update have no value in its key column {key!r}, so no batch "
+            "(a range of that column) would reach them; pass key= a column with a value in every row, such as the primary key"
+        )
 
 
 def _count(db: Database, table: IdentifierNode, condition: FilterNode | None) -> int | None:
