@@ -3,6 +3,8 @@ what it matches, and that what it shows is what it runs."""
 
 from __future__ import annotations
 
+import pytest
+
 from kysera import Database, sql
 
 
@@ -32,3 +34,30 @@ def test_empty_lists_in_filters_combine_like_any_other_term(db: Database) -> Non
     assert db.delete_from("items").where("tenant", "=", 1).where("kind", "not in", []).execute().rowcount == 2
     assert db.update_table("items").set({"kind": "z"}).where({"tenant": 0}).where("kind", "in", []).execute().rowcount == 0
     assert _ids(db) == [2, 4]
+
+
+def test_a_value_no_literal_can_spell_cannot_end_its_comment_in_a_dry_run(db: Database) -> None:
+    """A dry run shows such a value inside /* ... */; '*/' in it used to end the comment, and
+    the rest of the value read as SQL (PostgreSQL also nests '/*')."""
+    db.execute("CREATE TABLE items (id integer PRIMARY KEY, name varchar(100))")
+    sneaky = "x\x00*/; DELETE FROM items; /*"
+    with db.capture() as captured:
+        db.insert_into("items").values({"id": 2, "name": sneaky}).execute()
+        db.execute("DELETE FROM items WHERE name = " + ("%s" if db.dialect.name != "sqlite" else "?"), ["*/ DROP TABLE items; /*"])
+    shown = [str(s) for s in captured]
+    assert "/* bound: " in shown[0] and "DELETE FROM items; /*" not in shown[0]
+    assert shown[0].count("*/") == 1 and shown[0].count("/*") == 1
+    assert shown[1].endswith("*/") and shown[1].count("*/") == 1 and "/* values: " in shown[1]
+
+
+def test_fetch_takes_sql_fragments_and_refuses_what_is_no_query(db: Database) -> None:
+    from kysera.errors import BuilderError
+
+    assert [dict(r) for r in db.fetch(sql("SELECT {} AS v", 5))] == [{"v": 5}]
+    for bad, reason in (
+        (lambda: db.fetch(sql("SELECT 1; SELECT 2")), "one query"),
+        (lambda: db.fetch(None), "takes a query"),  # type: ignore[arg-type]
+        (lambda: db.fetch(sql("SELECT 1"), [1]), "values inside sql"),
+    ):
+        with pytest.raises(BuilderError, match=reason):
+            bad()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .compiled import CompiledQuery
-from .errors import KyseraError, StatementError
+from .errors import BuilderError, KyseraError, StatementError
 from .fragment import Sql, name_node
 from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
 from .url import DatabaseUrl, parse_url
@@ -234,7 +234,9 @@ class Database:
         Several statements compiled from one builder run atomically where the engine can.
         """
         if params is not None and isinstance(statement, str):
-            return self.run_compiled([CompiledStatement(statement, tuple(params), RawNode((statement,)))])
+            values = tuple(params)
+            shown = f"{statement} {self.dialect.compiler().values_note(values)}" if values else None
+            return self.run_compiled([CompiledStatement(statement, values, RawNode((statement,)), display=shown)])
         return self.run_compiled(self.compile(statement))
 
     def run_compiled(self, statements: list[CompiledStatement]) -> Result:
@@ -340,8 +342,20 @@ class Database:
             clearer = self.dialect.explain_error(statement, exc)
             raise StatementError(str(shown), exc if clearer is None else clearer) from exc
 
-    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        """Run a read query with the driver's placeholders; runs even during a dry run."""
+    def fetch(self, sql: str | Sql, params: Sequence[object] = ()) -> list[Row]:
+        """Run a read query, SQL text with the driver's placeholders or ``sql(...)`` with its
+        values inside; runs even during a dry run."""
+        if isinstance(sql, Sql):
+            if params:
+                raise BuilderError("fetch(sql(...)) takes its values inside sql(...), not as params")
+            statements = self.compile(sql)
+            if len(statements) != 1:
+                raise BuilderError(f"fetch() runs one query; sql(...) holds {len(statements)} statements")
+            [statement] = statements
+            rows, _ = self._raw_run(statement.sql, statement.params or None, statement)
+            return rows
+        if not isinstance(sql, str) or not sql.strip():
+            raise BuilderError(f"fetch() takes a query: SQL text or sql(...), got {sql!r}")
         rows, _ = self._raw_run(sql, params or None, sql)
         return rows
 

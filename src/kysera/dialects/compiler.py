@@ -165,6 +165,12 @@ class Writer:
         )
 
 
+def _comment_text(text: str) -> str:
+    """``text`` made safe inside ``/* ... */``: no ``*/`` to end the comment early, no ``/*`` to
+    open a nested one (PostgreSQL nests them)."""
+    return text.replace("*/", "* /").replace("/*", "/ *")
+
+
 _ALLOWED_OPS = {
     "=", "!=", "<>", "<", "<=", ">", ">=", "like", "not like", "ilike", "not ilike",
     "in", "not in", "is", "is not",
@@ -283,11 +289,23 @@ class QueryCompiler:
         return "TRUE" if value else "FALSE"
 
     def display_value(self, value: object) -> str:
-        """A bound value as a human reads it in a dry run; values no literal can spell stay bound."""
+        """A bound value as a human reads it in a dry run; values no literal can spell stay bound,
+        shown in a comment that the value cannot end (nor, PostgreSQL nesting them, open another)."""
         try:
             return self.literal(value)
         except BuilderError:
-            return f"/* bound: {value!r} */"
+            return f"/* bound: {_comment_text(repr(value))} */"
+
+    def values_note(self, values: Sequence[object]) -> str:
+        """The values a statement with the driver's own placeholders is run with, as a trailing
+        comment of its dry-run text: ``/* values: 2, 'x' */``."""
+        shown = []
+        for value in values:
+            try:
+                shown.append(self.literal(value))
+            except BuilderError:
+                shown.append(repr(value))
+        return f"/* values: {_comment_text(', '.join(shown))} */"
 
     def literal(self, value: object) -> str:
         """``value`` as an escaped SQL literal of this engine."""
