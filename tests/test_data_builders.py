@@ -61,3 +61,21 @@ def test_fetch_takes_sql_fragments_and_refuses_what_is_no_query(db: Database) ->
     ):
         with pytest.raises(BuilderError, match=reason):
             bad()
+
+
+def test_a_misspelt_column_is_an_error_not_a_constant(db: Database) -> None:
+    """SQLite reads a double-quoted name that matches no column as a string: WHERE "sttaus" <> 'x'
+    was true for every row, and the delete emptied the table. Every engine now says no such column."""
+    from kysera.errors import StatementError
+
+    _rows(db)
+    for run in (
+        lambda: db.delete_from("items").where("knid", "<>", "x").execute(),
+        lambda: db.update_table("items").set({"kind": db.ref("knid")}).execute(),
+        lambda: db.select_from("items").select("knid").execute(),
+        lambda: db.execute(sql("DELETE FROM items WHERE {} = 1", sql.ref("tennant"))),
+    ):
+        with pytest.raises(StatementError):
+            run()
+    assert _ids(db) == [1, 2, 3, 4]
+    assert [r["kind"] for r in db.select_from("items").select("kind").order_by("id").execute()] == ["a", "b", "a", "b"]

@@ -470,11 +470,15 @@ class QueryCompiler:
         elif isinstance(expr, ColumnRefNode):
             if expr.table:
                 w.table(IdentifierNode.parse(expr.table)).text(".")
-            w.text("*" if expr.column == "*" else self.quote(expr.column))
+            w.text("*" if expr.column == "*" else self.column_reference(expr.column))
         elif isinstance(expr, IdentifierNode):
             w.table(expr)
         else:  # pragma: no cover - exhaustive
             raise BuilderError(f"cannot compile expression {expr!r}")
+
+    def column_reference(self, name: str) -> str:
+        """A column named in an expression (a filter, a select list, ``db.ref``, ``sql.ref``)."""
+        return self.quote(name)
 
     def inline_sql(self, expr: Expression) -> str:
         """An expression rendered as DDL text (values as literals)."""

@@ -77,10 +77,14 @@ class SqliteCompiler(QueryCompiler):
     def index_column(self, col: str | RawNode, descending: bool) -> str:
         if isinstance(col, RawNode):
             return super().index_column(col, descending)
+        return self.column_reference(col) + (" DESC" if descending else "")
+
+    def column_reference(self, name: str) -> str:
         # in backticks: SQLite reads a double-quoted name that matches no column as a string, so
-        # a misspelt column in "..." would make an index on a constant; `...` is always a name
-        self.quote(col)  # the checks every identifier gets
-        return "`" + col.replace("`", "``") + "`" + (" DESC" if descending else "")
+        # a misspelt column in "..." would filter on a constant (a DELETE ... WHERE "sttaus" <> 'x'
+        # deletes every row) or index one; `...` is always a name, and a wrong one an error
+        self.quote(name)  # the checks every identifier gets
+        return "`" + name.replace("`", "``") + "`"
 
     def default_sql(self, expr: Expression) -> str:
         """DEFAULT takes a literal, a signed number, CURRENT_TIMESTAMP and friends as they are, and
