@@ -79,3 +79,20 @@ def test_a_misspelt_column_is_an_error_not_a_constant(db: Database) -> None:
             run()
     assert _ids(db) == [1, 2, 3, 4]
     assert [r["kind"] for r in db.select_from("items").select("kind").order_by("id").execute()] == ["a", "b", "a", "b"]
+
+
+def test_a_datetime_with_a_time_zone_is_stored_as_the_same_instant_however_it_is_passed(db: Database) -> None:
+    """MySQL/MariaDB datetimes take no offset: the literal a dry run shows was the instant in UTC,
+    but the bound value lost its offset in the driver and stored another zone's wall time."""
+    import datetime as dt
+
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite stores the text as given, offset included")
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    db.schema.create_table("tz").add_column("id", "integer").add_column("t", "timestamptz").execute()
+    db.insert_into("tz").values({"id": 1, "t": when}).execute()
+    db.execute(sql("INSERT INTO tz (id, t) VALUES (2, {})", sql.lit(when)))
+    db.execute(sql("INSERT INTO tz (id, t) VALUES (3, {})", when))
+    stored = [r["t"] for r in db.select_from("tz").select("t").order_by("id").execute()]
+    instants = {t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in stored}  # type: ignore[union-attr]
+    assert instants == {when}

@@ -7,6 +7,7 @@ definition, which the compiler reads from ``information_schema``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,15 @@ _PLAIN_DEFAULT = re.compile(
     r"|^\s*(?:null|true|false|-?\d+(?:\.\d+)?)\s*$|^\s*'.*'\s*$",
     re.I | re.S,
 )
+
+
+def _utc_if_aware(value: object) -> object:
+    """A datetime with a time zone as the same instant in UTC, without one: MySQL/MariaDB
+    datetimes take no offset, and PyMySQL would drop it (storing the wall time of another zone),
+    so literals and bound values both write UTC. Anything else as it is."""
+    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(_dt.UTC).replace(tzinfo=None)
+    return value
 
 
 def _storable_comment(comment: str) -> str:
@@ -143,12 +153,7 @@ class MysqlCompiler(QueryCompiler):
         return "mariadb" in self.dialect.version_text.lower()
 
     def literal(self, value: object) -> str:
-        import datetime as _dt
-
-        if isinstance(value, _dt.datetime) and value.tzinfo is not None:
-            # MySQL/MariaDB datetime literals take no offset: write the instant in UTC
-            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
-        return super().literal(value)
+        return super().literal(_utc_if_aware(value))
 
     def quoted_string(self, value: str) -> str:
         if "\\" in value and isinstance(self.dialect, MysqlDialect) and not self.dialect.backslash_escapes:
@@ -692,7 +697,7 @@ class PymysqlConnection:
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         with self._conn.cursor() as cur:
-            count = cur.execute(sql, tuple(params) if params else None)
+            count = cur.execute(sql, tuple(_utc_if_aware(p) for p in params) if params else None)
             rows: list[Row] = []
             if cur.description is not None:
                 names = [d[0] for d in cur.description]
