@@ -96,3 +96,26 @@ def test_a_datetime_with_a_time_zone_is_stored_as_the_same_instant_however_it_is
     stored = [r["t"] for r in db.select_from("tz").select("t").order_by("id").execute()]
     instants = {t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in stored}  # type: ignore[union-attr]
     assert instants == {when}
+
+
+def test_dicts_and_lists_are_bound_as_json(db: Database) -> None:
+    """No driver binds a dict (and SQLite and MySQL no list) as it is: they failed with each
+    driver's own error, while the statement shown said '{"a":...}'. Now the JSON text is bound;
+    on PostgreSQL a list stays an array."""
+    import json
+
+    columns = db.schema.create_table("docs").add_column("id", "integer").add_column("meta", "json")
+    if db.dialect.name == "postgres":
+        columns = columns.add_column("tags", "text[]")
+    columns.execute()
+    row: dict[str, object] = {"id": 1, "meta": {"tags": ["a", "b"], "n": 1}}
+    if db.dialect.name == "postgres":
+        row["tags"] = ["x", "y"]
+    db.insert_into("docs").values(row).execute()
+    db.insert_into("docs").values({"id": 2, "meta": [1, 2] if db.dialect.name != "postgres" else json.dumps([1, 2])}).execute()
+    stored = db.select_from("docs").select("meta").order_by("id").execute().rows
+    as_json = [r["meta"] if not isinstance(r["meta"], str) else json.loads(r["meta"]) for r in stored]
+    assert as_json == [{"tags": ["a", "b"], "n": 1}, [1, 2]]
+    if db.dialect.name == "postgres":
+        assert db.select_from("docs").select("tags").where("id", "=", 1).execute().rows == [{"tags": ["x", "y"]}]
+        assert "ARRAY['x', 'y']" in str(db.insert_into("docs").values(row).compile())

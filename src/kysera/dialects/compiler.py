@@ -133,7 +133,7 @@ class Writer:
         if self.inline:
             self._parts.append(self.compiler.literal(value))
         else:
-            self._parts.append(_Param(value))
+            self._parts.append(_Param(self.compiler.bind_value(value)))
             self._bound = True
         return self
 
@@ -295,6 +295,15 @@ class QueryCompiler:
             return self.literal(value)
         except BuilderError:
             return f"/* bound: {_comment_text(repr(value))} */"
+
+    def bind_value(self, value: object) -> object:
+        """``value`` as the driver is given it: a dict or a list as JSON text (what the portable
+        ``json`` type holds; no driver binds them as they are), anything else as it is."""
+        if isinstance(value, dict | list):
+            import json
+
+            return json.dumps(value, separators=(",", ":"))
+        return value
 
     def values_note(self, values: Sequence[object]) -> str:
         """The values a statement with the driver's own placeholders is run with, as a trailing

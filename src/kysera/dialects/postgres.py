@@ -55,6 +55,14 @@ class PostgresCompiler(QueryCompiler):
         "binary": "bytea",
     }
 
+    def bind_value(self, value: object) -> object:
+        # a list is an array here (psycopg binds it as one: integer[], text[]); a dict is JSON
+        return value if isinstance(value, list) else super().bind_value(value)
+
+    def display_value(self, value: object) -> str:
+        if isinstance(value, list):
+            return "ARRAY[" + ", ".join(self.display_value(item) for item in value) + "]"
+        return super().display_value(value)
     def quoted_string(self, value: str) -> str:
         if "\\" in value:
             # an escape string reads the same whatever standard_conforming_strings is set to (a
