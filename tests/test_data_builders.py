@@ -119,3 +119,17 @@ def test_dicts_and_lists_are_bound_as_json(db: Database) -> None:
     if db.dialect.name == "postgres":
         assert db.select_from("docs").select("tags").where("id", "=", 1).execute().rows == [{"tags": ["x", "y"]}]
         assert "ARRAY['x', 'y']" in str(db.insert_into("docs").values(row).compile())
+
+
+def test_operators_lists_and_repeated_sets_read_as_written(db: Database) -> None:
+    from kysera.errors import BuilderError
+
+    _rows(db)
+    assert len(db.select_from("items").where("id", "Not  In", [1, 2]).execute()) == 2  # spaced as you like
+    for scalar in (b"ab", "ab", {"a": 1}):
+        with pytest.raises(BuilderError, match="takes a list of values"):
+            db.select_from("items").where("kind", "in", scalar)
+    update = db.update_table("items").set({"kind": "x", "tenant": 5}).set({"kind": "y"}).where("id", "=", 1)
+    assert str(update.compile()).count("kind") == 1  # set twice: the newest value, once
+    update.execute()
+    assert db.select_from("items").select(["kind", "tenant"]).where("id", "=", 1).execute().rows == [{"kind": "y", "tenant": 5}]

@@ -115,8 +115,10 @@ class UpdateBuilder(Executable[UpdateNode]):
         """``set({"email_new": db.ref("email"), "status": "active"})``."""
         if not isinstance(values, Mapping) or not values:
             raise BuilderError("set() takes a non-empty dict of column -> value")
-        pairs = tuple((str(k), value_expression(v)) for k, v in values.items())
-        return UpdateBuilder(self._db, replace(self._node, assignments=(*self._node.assignments, *pairs)))
+        pairs = {str(k): value_expression(v) for k, v in values.items()}
+        # a column set again takes its newest value, in the place it was first set
+        earlier = tuple((column, pairs.pop(column, value)) for column, value in self._node.assignments)
+        return UpdateBuilder(self._db, replace(self._node, assignments=(*earlier, *pairs.items())))
 
     def where(self, *args: object) -> UpdateBuilder:
         return UpdateBuilder(self._db, replace(self._node, where=_and(self._node.where, filter_node(*args))))

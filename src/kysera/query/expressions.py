@@ -73,8 +73,8 @@ def filter_node(*args: object) -> FilterNode:
         if not isinstance(op, str):
             raise BuilderError(f"the operator must be a string such as '=' or 'in', got {op!r}")
         right: Expression | tuple[Expression, ...]
-        if op.strip().lower() in ("in", "not in"):
-            if isinstance(value, str) or not isinstance(value, Iterable):
+        if " ".join(op.lower().split()) in ("in", "not in"):  # as the compiler reads it
+            if isinstance(value, str | bytes | bytearray | dict) or not isinstance(value, Iterable):
                 raise BuilderError(f"{op!r} takes a list of values, got {value!r}")
             right = tuple(value_expression(v) for v in value)
         else:
