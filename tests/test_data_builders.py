@@ -133,3 +133,10 @@ def test_operators_lists_and_repeated_sets_read_as_written(db: Database) -> None
     assert str(update.compile()).count("kind") == 1  # set twice: the newest value, once
     update.execute()
     assert db.select_from("items").select(["kind", "tenant"]).where("id", "=", 1).execute().rows == [{"kind": "y", "tenant": 5}]
+
+
+def test_an_update_counts_the_rows_it_matched_on_every_engine(db: Database) -> None:
+    """MariaDB counted only the rows whose values changed (0 for a repeated update, 2 elsewhere)."""
+    _rows(db)
+    assert db.update_table("items").set({"kind": "a"}).where("tenant", "=", 1).execute().rowcount == 2
+    assert db.update_table("items").set({"kind": "a"}).where("tenant", "=", 1).execute().rowcount == 2

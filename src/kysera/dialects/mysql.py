@@ -770,6 +770,9 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         "charset": options.pop("charset", "utf8mb4"),
         "autocommit": True,
         "connect_timeout": _seconds(options.pop("connect_timeout", "10"), url),
+        # an UPDATE counts the rows it matched, as on PostgreSQL and SQLite, not only those whose
+        # values changed (a backfill's count, Result.rowcount)
+        "client_flag": pymysql.constants.CLIENT.FOUND_ROWS,
     }
     if url.database:
         kwargs["database"] = url.database
