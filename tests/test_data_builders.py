@@ -140,3 +140,9 @@ def test_an_update_counts_the_rows_it_matched_on_every_engine(db: Database) -> N
     _rows(db)
     assert db.update_table("items").set({"kind": "a"}).where("tenant", "=", 1).execute().rowcount == 2
     assert db.update_table("items").set({"kind": "a"}).where("tenant", "=", 1).execute().rowcount == 2
+
+
+def test_the_rowcount_of_several_statements_is_their_sum(db: Database) -> None:
+    _rows(db)
+    result = db.execute(sql("DELETE FROM items WHERE id = 1; DELETE FROM items WHERE id IN (2, 3)"))
+    assert result.rowcount == 3 and _ids(db) == [4]

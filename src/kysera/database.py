@@ -252,10 +252,15 @@ class Database:
 
     def _run_all(self, statements: list[CompiledStatement]) -> Result:
         rows: list[Row] = []
-        count = 0
+        count = total = 0
+        counted = False
         for stmt in statements:
             rows, count = self._run_one(stmt)
-        return Result(rows, count, statements)
+            if count >= 0:  # -1: the driver does not know (a SELECT on SQLite)
+                total += count
+                counted = True
+        # the rows of the last statement; the rows all of them touched
+        return Result(rows, total if counted else count, statements)
 
     def _run_one(self, stmt: CompiledStatement) -> tuple[list[Row], int]:
         for listener in self.listeners:
