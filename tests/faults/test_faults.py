@@ -222,6 +222,16 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str], dict[str, bytes | str | 
         ("unclosed IPv6 host", ["--url", "postgresql://u@[::1:5432/x"], {}),
         ("unknown MySQL option", ["--url", "mysql://root@127.0.0.1/test?bogus=1"], {}),
         ("unknown MySQL charset", ["--url", "mysql://root@127.0.0.1/test?charset=bogus"], {}),
+        # a builder used wrongly, or a misspelt name, after a good migration: the gate's dry run
+        # finds it before the good one runs (it used to be applied, then the run failed)
+        ("a builder used wrongly", [], {
+            "001_fine.py": "def up(db):\n    db.schema.create_table('fine').add_column('id', 'integer').execute()\n",
+            "002_typo.py": "def up(db):\n    db.schema.create_table('t').add_column('id', '').execute()\n",
+        }),
+        ("a misspelt name", [], {
+            "001_fine.py": "def up(db):\n    db.schema.create_table('fine').add_column('id', 'integer').execute()\n",
+            "002_typo.py": "def up(db):\n    undefined_helper(db)\n",
+        }),
     ]
 
 
