@@ -123,3 +123,31 @@ def test_a_refused_restore_leaves_no_sqlite_file_behind(tmp_path: Path) -> None:
     result = kysera("db", "restore", str(dump), "--url", f"sqlite:///{target}")
     assert result.exit_code != 0
     assert not target.exists()
+
+
+def test_dumping_a_sqlite_file_that_is_not_there_is_an_error(tmp_path: Path) -> None:
+    """A misspelt path used to make an empty database and an empty backup, with exit 0."""
+    missing = tmp_path / "missing.db"
+    result = kysera("db", "dump", "-o", str(tmp_path / "x.sql"), "--url", f"sqlite:///{missing}")
+    assert_clean_error(result, 2, f"the SQLite database {missing} does not exist")
+    assert not missing.exists() and not (tmp_path / "x.sql").exists()
+
+
+def test_what_a_dump_leaves_out_is_said_and_what_would_not_restore_is_refused(db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: a column typed with a domain (or a composite or range type) made a dump that
+    exited 0 and failed to restore; functions and triggers left out were only a comment in the file."""
+    if "postgresql" not in db_url:
+        return
+    with connect(db_url) as db:
+        db.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+        db.execute("CREATE TABLE t (id integer PRIMARY KEY)")
+    result = kysera("db", "dump", "-o", str(tmp_path / "a.sql"), "--url", db_url)
+    assert result.exit_code == 0, result.stderr
+    assert "1 function(s)/procedure(s) and 0 trigger(s)" in result.stderr
+    data = json.loads(kysera("db", "dump", "-o", str(tmp_path / "b.sql"), "--url", db_url, "--json").stdout)
+    assert any("function(s)" in note for note in data["notes"])
+    with connect(db_url) as db:
+        db.execute("CREATE DOMAIN posint AS integer CHECK (VALUE > 0)")
+        db.execute("ALTER TABLE t ADD COLUMN p posint")
+    result = kysera("db", "dump", "-o", str(tmp_path / "c.sql"), "--url", db_url)
+    assert_clean_error(result, 1, "t.p (domain posint)", "--native")

@@ -98,6 +98,19 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
         raise click.UsageError("--schema-only and --data-only cannot be used together; choose one")
     state = get_state()
     out = state.out
+    import os
+
+    from ..config import resolve_url
+    from ..errors import ConfigurationError
+
+    resolved = resolve_url(state.settings(), state.url)
+    url = resolved.url
+    if url.dialect == "sqlite" and url.database not in ("", ":memory:") and not url.database.startswith("file:") and not os.path.isfile(url.database):
+        # connecting would make an empty file, and its dump an empty backup
+        raise ConfigurationError(
+            f"the SQLite database {url.database} does not exist (the URL comes from {resolved.source}); "
+            "check the path: there is nothing to dump"
+        )
     # before connecting: a path that cannot take the dump is known without the database
     if output != "-" and check_dump_path(output) is not None:
         out.note(f"the folder of {output} does not exist yet: it is created")
@@ -119,10 +132,13 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
             "native": result.native,
             "tables": result.tables,
             "rows": None if result.native else result.rows,
+            "notes": result.notes,
             "duration": round(seconds, 6),
         }
         out.json(payload, err=output == "-")  # with -o -, stdout holds the dump itself
         return
+    for note in result.notes:
+        out.warn(note)
     # the engine's own tool does not say how many rows it wrote
     rows = "rows not counted by the native tool" if result.native else plural(result.rows, "row")
     summary = (

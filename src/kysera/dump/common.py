@@ -41,6 +41,8 @@ class DumpResult:
     tables: list[str] = field(default_factory=list)
     #: rows written (0 for a native dump: the tool does not report it)
     rows: int = 0
+    #: what the schema holds that the dump does not (also in the script as ``-- NOTE:`` lines)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

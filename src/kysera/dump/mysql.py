@@ -179,10 +179,12 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             )
         )
         if routines:
-            out.write(
-                f"-- NOTE: {routines} stored routine(s)/event(s) of {schema} are not in this dump; "
-                "dump with --native (mariadb-dump) to keep them\n\n"
+            note = (
+                f"{routines} stored routine(s)/event(s) of {schema} are not in this dump; "
+                "dump with --native (mariadb-dump) to keep them"
             )
+            result.notes.append(note)
+            out.write(f"-- NOTE: {note}\n\n")
         for line in PROLOGUE:
             statement(out, line)
         ddl = {t: _show(db, q, "TABLE", t, "Create Table") for t in tables}

@@ -81,7 +81,35 @@ def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> list[Row]:
                 f"table {r['name']} is partitioned (or a partition), which kysera's own dump does not "
                 "handle; dump with native=True (pg_dump) instead"
             )
+    _refuse_uncovered_types(db, [r["oid"] for r in out])
     return out
+
+
+def _refuse_uncovered_types(db: Database, tables: list[object]) -> None:
+    """A column typed with a domain, a composite or a range type of the database's own: this dump
+    does not write those types, so the tables using them would not restore."""
+    if not tables:
+        return
+    rows = db.fetch(
+        "SELECT c.relname AS tbl, a.attname AS col, format_type(t.oid, NULL) AS typ, t.typtype::text AS kind "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_type t ON t.oid = CASE WHEN (SELECT e.typelem FROM pg_type e WHERE e.oid = a.atttypid AND e.typcategory = 'A') <> 0 "
+        "  THEN (SELECT e.typelem FROM pg_type e WHERE e.oid = a.atttypid) ELSE a.atttypid END "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+        "AND (t.typtype IN ('d', 'r', 'm') OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid) = 'c')) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e') "
+        "ORDER BY 1, 2 LIMIT 5",
+        [list(tables)],
+    )
+    if rows:
+        kinds = {"d": "domain", "r": "range type", "m": "multirange type", "c": "composite type"}
+        uses = ", ".join(f"{r['tbl']}.{r['col']} ({kinds.get(str(r['kind']), 'type')} {r['typ']})" for r in rows)
+        raise DumpError(
+            f"{uses}: kysera's own dump does not write domains, composite or range types, so these tables "
+            "would not restore; dump with --native (pg_dump) instead"
+        )
 
 
 def _columns(db: Database, oid: object) -> list[Row]:
@@ -244,7 +272,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         order = dependency_order(names, lambda n: fk_edges.get(n, set()))
         result.tables = order
 
-        _note_left_out(db, out, schema)
+        _note_left_out(db, out, schema, result)
         for setting in (
             "SET client_encoding = 'UTF8'",
             "SET standard_conforming_strings = on",
@@ -353,22 +381,24 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         statement(out, "COMMIT")
 
 
-def _note_left_out(db: Database, out: TextIO, schema: str) -> None:
+def _note_left_out(db: Database, out: TextIO, schema: str, result: DumpResult) -> None:
     """Say in the script what is in the schema but not in the dump."""
     row = db.fetch(
         "SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "        WHERE n.nspname = %s AND NOT EXISTS (SELECT 1 FROM pg_depend x "
-        "        WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'e')) AS routines, "
+        "        WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype IN ('e', 'i'))) AS routines, "
         "(SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
         "        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal) AS triggers",
         [schema, schema],
     )[0]
     routines, triggers = int(str(row["routines"])), int(str(row["triggers"]))
     if routines or triggers:
-        out.write(
-            f"-- NOTE: {routines} function(s)/procedure(s) and {triggers} trigger(s) of schema {schema} are not "
-            "in this dump; dump with --native (pg_dump) to keep them\n\n"
+        note = (
+            f"{routines} function(s)/procedure(s) and {triggers} trigger(s) of schema {schema} are not "
+            "in this dump; dump with --native (pg_dump) to keep them"
         )
+        result.notes.append(note)
+        out.write(f"-- NOTE: {note}\n\n")
 
 
 def _create_table(
