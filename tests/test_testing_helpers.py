@@ -144,3 +144,37 @@ def test_stairway_a_column_added_back_last_is_reported_not_failed(engine: str, d
     assert report.ok, report.render()
     assert [(p.migration, p.kind) for p in report.problems] == [("002_drop_b", "order-differs")]
     assert "1 with columns back in another order (not a failure)" in report.render()
+
+
+def test_stairway_takes_other_spellings_of_the_same_index_and_default(engine: str, db_url: str) -> None:
+    """A down that writes the index or the default another way (keyword case, spacing, an ASC
+    that is the default, now() for CURRENT_TIMESTAMP) restores the same schema: no alarm. A
+    real difference still fails, showing both definitions."""
+    from kysera import sql
+
+    def make(db: Database) -> None:
+        db.execute("CREATE TABLE t (x integer, s varchar(10), ts timestamp DEFAULT CURRENT_TIMESTAMP)")
+        db.execute("CREATE INDEX t_ix ON t (x, s)")
+
+    def drop(db: Database) -> None:
+        db.execute("DROP INDEX t_ix" + (" ON t" if db.dialect.name == "mysql" else ""))
+        db.schema.alter_table("t").alter_column("ts", lambda c: c.drop_default()).execute()
+
+    def back_spelt_otherwise(db: Database) -> None:
+        db.execute("create  index t_ix on t (x ASC,s)")
+        now = "now()" if db.dialect.name != "sqlite" else "current_timestamp"
+        db.schema.alter_table("t").alter_column("ts", lambda c: c.set_default(sql(now))).execute()
+
+    def back_descending(db: Database) -> None:
+        db.execute("CREATE INDEX t_ix ON t (x DESC, s)")
+        db.schema.alter_table("t").alter_column("ts", lambda c: c.set_default(sql("CURRENT_TIMESTAMP"))).execute()
+
+    def drop_all(db: Database) -> None:
+        db.schema.drop_table("t").execute()
+
+    good = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_all), Migration("002_x", drop, back_spelt_otherwise)])
+    assert good.ok, good.render()
+    bad = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_all), Migration("002_x", drop, back_descending)])
+    assert not bad.ok
+    shown = bad.render()
+    assert "t_ix" in shown and ("DESC" in shown or "desc" in shown or "sort order" in shown), shown

@@ -158,7 +158,7 @@ class SchemaInfo:
             elif v2 is None:
                 out.append(f"{kind} {name} removed")
             elif _norm_ws(v1.definition) != _norm_ws(v2.definition) or v1.materialized != v2.materialized:
-                out.append(f"{kind} {name} definition changed")
+                out.append(f"{kind} {name} definition changed: {_shown(v1.definition)} -> {_shown(v2.definition)}")
         for name in sorted(set(self.enums) | set(other.enums)):
             e1, e2 = self.enums.get(name), other.enums.get(name)
             if e1 is None:
@@ -174,6 +174,12 @@ class SchemaInfo:
         return out
 
 
+def _shown(definition: str | None, limit: int = 200) -> str:
+    """A definition on one line for a diff, cut at ``limit`` characters."""
+    text = _norm_ws(definition) or "none"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _labels(labels: Iterable[str]) -> str:
     return "(" + ", ".join(repr(x) for x in labels) + ")"
 
@@ -187,15 +193,65 @@ _QUOTED_NAME = re.compile(r'"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]')
 
 
 def _same_definition(a: str, b: str) -> bool:
-    """Index texts that differ only in how names are quoted are the same index: SQLite rewrites
-    `email` as "email" when it renames a column back, and kysera writes index columns in backticks."""
-    if _norm_ws(a) == _norm_ws(b):
-        return True
+    """Index texts that differ only in spelling are the same index: how names are quoted (SQLite
+    rewrites `email` as "email" when it renames a column back, and kysera writes index columns in
+    backticks), the case of keywords and names, spaces, and an ``ASC`` that is the default anyway.
+    Quoted strings (a partial index's predicate) still compare exactly."""
+    return _norm_ws(a) == _norm_ws(b) or _index_key(a) == _index_key(b)
 
-    def plain(text: str) -> str | None:
-        return _norm_ws(_QUOTED_NAME.sub(lambda m: next(g for g in m.groups() if g is not None), text))
 
-    return plain(a) == plain(b)
+#: a string literal, kept as it is
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+
+def _index_key(text: str) -> str:
+    def plain(part: str) -> str:
+        part = _QUOTED_NAME.sub(lambda m: next(g for g in m.groups() if g is not None), part).lower()
+        part = re.sub(r"\s+asc\b", "", part)
+        part = re.sub(r"\s*([(),])\s*", r"\1", part)
+        return " ".join(part.split())
+
+    out, last = [], 0
+    for m in _STRING.finditer(text):
+        out.append(plain(text[last : m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(plain(text[last:]))
+    return "".join(out)
+
+
+#: spellings of one default: the time the transaction started, and the date
+_SAME_DEFAULT = {
+    "now()": "current_timestamp",
+    "current_timestamp()": "current_timestamp",
+    "transaction_timestamp()": "current_timestamp",
+    "current_date()": "current_date",
+    "curdate()": "current_date",
+}
+
+
+def _default_key(text: str | None) -> str | None:
+    """A default as compared: ``now()``, ``CURRENT_TIMESTAMP`` and ``current_timestamp`` (in
+    parentheses or not) are one default; anything else compares as written, spaces aside."""
+    if text is None:
+        return None
+    key = " ".join(text.split())
+    while key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
+        key = key[1:-1].strip()
+    lower = key.lower()
+    if lower in ("current_timestamp", "current_date", "current_time", "localtime", "localtimestamp"):
+        return lower
+    return _SAME_DEFAULT.get(lower, key)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _named(name: str | None) -> str:
@@ -224,7 +280,7 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"{where} type changed: {ca.data_type} -> {cb.data_type}")
         if ca.nullable != cb.nullable:
             out.append(f"{where} " + ("became nullable" if cb.nullable else "became NOT NULL"))
-        if ca.default != cb.default:
+        if _default_key(ca.default) != _default_key(cb.default):
             out.append(f"{where} default changed: {ca.default or 'none'} -> {cb.default or 'none'}")
         if ca.auto_increment != cb.auto_increment:
             out.append(f"{where} " + ("became auto-increment" if cb.auto_increment else "is no longer auto-increment"))
@@ -263,7 +319,7 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             if ia.descending and ib.descending and ia.descending != ib.descending:
                 changes.append(f"sort order {_order(ia)} -> {_order(ib)}")
             if not changes and ia.definition and ib.definition and not _same_definition(ia.definition, ib.definition):
-                changes.append("definition changed")
+                changes.append(f"definition changed: {_shown(ia.definition)} -> {_shown(ib.definition)}")
             if changes:
                 out.append(f"index {name} on {t} changed: " + "; ".join(changes))
 
