@@ -178,3 +178,29 @@ def test_stairway_takes_other_spellings_of_the_same_index_and_default(engine: st
     assert not bad.ok
     shown = bad.render()
     assert "t_ix" in shown and ("DESC" in shown or "desc" in shown or "sort order" in shown), shown
+
+
+def test_stairway_sees_on_update_collation_and_prefix_changes_on_mysql(engine: str, db_url: str) -> None:
+    """MariaDB/MySQL keep ON UPDATE, a column's collation and an index's prefix length where the
+    introspection did not look: downs that left them changed passed."""
+    if engine != "mysql":
+        pytest.skip("ON UPDATE, column collations and prefix indexes as MySQL/MariaDB keep them")
+
+    def make(db: Database) -> None:
+        db.execute("CREATE TABLE t (s varchar(10) DEFAULT 'x', ts timestamp NULL DEFAULT CURRENT_TIMESTAMP)")
+        db.execute("CREATE INDEX t_sx ON t (s(3))")
+
+    def drop_all(db: Database) -> None:
+        db.schema.drop_table("t").execute()
+
+    cases = {
+        "ON UPDATE": ("ALTER TABLE t MODIFY ts timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP", "SELECT 1"),
+        "collation": ("ALTER TABLE t MODIFY s varchar(10) CHARACTER SET latin1 DEFAULT 'x'", "SELECT 1"),
+        "t_sx": ("DROP INDEX t_sx ON t", "CREATE INDEX t_sx ON t (s)"),
+    }
+    for expected, (up_sql, down_sql) in cases.items():
+        up = Migration("002_x", lambda db, q=up_sql: db.execute(q), lambda db, q=down_sql: db.execute(q))
+        report = check_migrations(db_url, [Migration("001_t", make, drop_all), up])
+        assert not report.ok and expected in report.render(), (expected, report.render())
+    same = Migration("002_x", lambda db: db.execute("DROP INDEX t_sx ON t"), lambda db: db.execute("CREATE INDEX t_sx ON t (s(3))"))
+    assert check_migrations(db_url, [Migration("001_t", make, drop_all), same]).ok

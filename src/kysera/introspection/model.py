@@ -28,6 +28,10 @@ class ColumnInfo:
     #: the expression of a generated (computed) column
     generated: str | None = None
     comment: str | None = None
+    #: MySQL/MariaDB's ``ON UPDATE`` (``current_timestamp()``), None elsewhere
+    on_update: str | None = None
+    #: MySQL/MariaDB: the column's collation (which names its character set), None elsewhere
+    collation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +292,10 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"{where} generated expression changed: {ca.generated or 'none'} -> {cb.generated or 'none'}")
         if ca.comment != cb.comment:
             out.append(f"{where} comment changed")
+        if _default_key(ca.on_update) != _default_key(cb.on_update):
+            out.append(f"{where} ON UPDATE changed: {ca.on_update or 'none'} -> {cb.on_update or 'none'}")
+        if ca.collation != cb.collation:
+            out.append(f"{where} collation changed: {ca.collation or 'none'} -> {cb.collation or 'none'}")
     order_a = [c for c in a.column_names if c in cols_b]
     order_b = [c for c in b.column_names if c in cols_a]
     if column_order and order_a != order_b:

@@ -82,7 +82,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
         db.fetch(
             "SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, COLUMN_TYPE AS data_type, "
             "IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra, COLUMN_COMMENT AS comment, "
-            "GENERATION_EXPRESSION AS gen FROM information_schema.COLUMNS "
+            "GENERATION_EXPRESSION AS gen, COLLATION_NAME AS coll FROM information_schema.COLUMNS "
             f"WHERE TABLE_SCHEMA = %s{flt} ORDER BY TABLE_NAME, ORDINAL_POSITION",
             params,
         )
@@ -91,7 +91,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     stats = _group(
         db.fetch(
             "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, NON_UNIQUE AS non_unique, "
-            "SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, INDEX_TYPE AS method, COLLATION AS sort"
+            "SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, INDEX_TYPE AS method, COLLATION AS sort, SUB_PART AS part"
             + (", EXPRESSION AS expr" if has_expression else ", NULL AS expr")
             + f" FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s{flt} "
             "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
@@ -139,6 +139,8 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                     auto_increment="auto_increment" in extra.lower(),
                     generated=gen or None,
                     comment=str(c["comment"]) if c["comment"] else None,
+                    on_update=_on_update(extra),
+                    collation=str(c["coll"]) if c["coll"] else None,
                 )
             )
         by_index: dict[str, list[Row]] = {}
@@ -147,9 +149,13 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
         indexes = []
         primary_key: tuple[str, ...] = ()
         for idx_name, parts in by_index.items():
-            idx_cols = tuple(str(p["col"]) if p["col"] is not None else f"({p['expr']})" for p in parts)
+            # a prefix index keeps only the first characters of a column: s(3)
+            idx_cols = tuple(
+                (str(p["col"]) + (f"({p['part']})" if p["part"] is not None else "")) if p["col"] is not None else f"({p['expr']})"
+                for p in parts
+            )
             if idx_name == "PRIMARY":
-                primary_key = idx_cols
+                primary_key = tuple(str(p["col"]) for p in parts)  # the columns, prefix or not
             indexes.append(
                 IndexInfo(
                     name=idx_name,
@@ -255,3 +261,10 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
 def read_table(db: Database, name: str, schema: str | None) -> TableInfo | None:
     schema = schema or current_database(db)
     return read_tables(db, schema, name, ()).get(name)
+
+
+def _on_update(extra: str) -> str | None:
+    """``on update current_timestamp()`` in EXTRA (MariaDB; MySQL writes ``DEFAULT_GENERATED on
+    update CURRENT_TIMESTAMP``): the expression, lower case."""
+    m = re.search(r"\bon update (\S+)", extra, re.I)
+    return m.group(1).lower() if m else None
