@@ -32,8 +32,8 @@ class StairwayProblem:
             "no-down": f"{self.migration}: has no down migration, so it cannot be rolled back",
             "down-differs": f"{self.migration}: down does not restore the schema its up started from",
             "order-differs": (
-                f"{self.migration}: down restores every column, in another order (a column added back "
-                "comes last: most engines cannot put it where it was)"
+                f"{self.migration}: down restores every column, in another order (usually a column "
+                "added back, which comes last: most engines cannot put it where it was)"
             ),
             "failed": f"{self.migration}: failed",
         }[self.kind]
