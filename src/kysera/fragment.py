@@ -53,7 +53,6 @@ class Sql:
         return f"sql({', '.join([repr(text), *map(repr, values)])})"
 
 
-
 def name_node(name: object, what: str) -> IdentifierNode:
     """The name a builder was given for a table (view, type, foreign key target): ``"users"``,
     ``"app.users"`` (schema ``app``), or ``sql.id("a.b")`` for a name with a dot in it."""

@@ -63,6 +63,7 @@ class PostgresCompiler(QueryCompiler):
         if isinstance(value, list):
             return "ARRAY[" + ", ".join(self.display_value(item) for item in value) + "]"
         return super().display_value(value)
+
     def quoted_string(self, value: str) -> str:
         if "\\" in value:
             # an escape string reads the same whatever standard_conforming_strings is set to (a

@@ -126,4 +126,3 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         )
     if errors or cannot:
         raise SystemExit(EXIT_FAILED)
-
