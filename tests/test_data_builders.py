@@ -146,3 +146,20 @@ def test_the_rowcount_of_several_statements_is_their_sum(db: Database) -> None:
     _rows(db)
     result = db.execute(sql("DELETE FROM items WHERE id = 1; DELETE FROM items WHERE id IN (2, 3)"))
     assert result.rowcount == 3 and _ids(db) == [4]
+
+
+def test_many_rows_at_once_stay_within_the_engine_limit_on_bound_values(db: Database) -> None:
+    """PostgreSQL binds at most 65535 values per statement (SQLite 32766): a big insert is split
+    into statements under that, run in one transaction where the engine has them."""
+    db.schema.create_table("many").add_column("id", "integer", lambda c: c.primary_key()).add_column("v", "integer").execute()
+    rows = [{"id": i, "v": i % 7} for i in range(40_000)]
+    result = db.insert_into("many").values(rows).execute()
+    assert db.fetch("SELECT count(*) AS n FROM many")[0]["n"] == 40_000
+    assert len(result.statements) == {"postgres": 2, "sqlite": 3}.get(db.dialect.name, 1)
+    assert result.rowcount == 40_000
+    if db.dialect.transactional_ddl:  # all or nothing: a duplicate in the last part undoes the first
+        from kysera.errors import StatementError
+
+        with pytest.raises(StatementError):
+            db.insert_into("many").values([{"id": 50_000 + i, "v": 0} for i in range(39_999)] + [{"id": 1, "v": 0}]).execute()
+        assert db.fetch("SELECT count(*) AS n FROM many")[0]["n"] == 40_000

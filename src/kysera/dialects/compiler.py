@@ -79,6 +79,7 @@ from ..nodes import (
     UpdateNode,
     ValidateConstraintNode,
     ValueNode,
+    replace,
 )
 from . import raw_text
 
@@ -393,7 +394,7 @@ class QueryCompiler:
         if isinstance(node, SelectNode):
             return [self.compile_select(node)]
         if isinstance(node, InsertNode):
-            return [self.compile_insert(node)]
+            return [self.compile_insert(part) for part in self._insert_parts(node)]
         if isinstance(node, UpdateNode):
             return [self.compile_update(node)]
         if isinstance(node, DeleteNode):
@@ -1338,6 +1339,20 @@ class QueryCompiler:
 
     def for_update_clause(self) -> str:
         return " FOR UPDATE"
+
+    #: the most values one statement may bind (PostgreSQL's protocol: 65535); None for no limit
+    max_bound_values: ClassVar[int | None] = None
+
+    def _insert_parts(self, node: InsertNode) -> list[InsertNode]:
+        """``node`` as INSERTs that each bind at most :attr:`max_bound_values` values: many rows
+        at once would otherwise go past the engine's limit. They run in one transaction
+        (:meth:`~kysera.database.Database.run_compiled`)."""
+        limit = self.max_bound_values
+        per_row = max(len(node.columns), 1)
+        if limit is None or len(node.rows) * per_row <= limit:
+            return [node]
+        step = max(limit // per_row, 1)
+        return [replace(node, rows=node.rows[i : i + step]) for i in range(0, len(node.rows), step)]
 
     def compile_insert(self, node: InsertNode) -> CompiledStatement:
         if not node.rows:

@@ -55,6 +55,8 @@ class PostgresCompiler(QueryCompiler):
         "binary": "bytea",
     }
 
+    max_bound_values = 65535  # the wire protocol counts a statement's parameters in 16 bits
+
     def bind_value(self, value: object) -> object:
         # a list is an array here (psycopg binds it as one: integer[], text[]); a dict is JSON
         return value if isinstance(value, list) else super().bind_value(value)

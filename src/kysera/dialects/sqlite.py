@@ -56,6 +56,8 @@ class SqliteCompiler(QueryCompiler):
         "bytes": "blob",
         "string": "text",
     }
+    #: SQLITE_MAX_VARIABLE_NUMBER as SQLite is built by default (999 before 3.32)
+    max_bound_values = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
     # ----------------------------------------------------------------- columns
 
