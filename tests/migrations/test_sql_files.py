@@ -112,3 +112,62 @@ def test_mysql_delimiter_lines_in_sql_files(db: Database, tmp_path: Path) -> Non
     assert len(runner.up().statements("001_proc")) == 3
     assert db.fetch("SELECT COUNT(*) AS n FROM calls") == [{"n": 2}]
     assert runner.down().executed == ["001_proc"]
+
+
+def test_a_last_statement_without_its_semicolon_keeps_no_trailing_comment(db: Database, tmp_path: Path) -> None:
+    """The dry run and `migrate sql` write `statement;`: a trailing comment kept in the last
+    statement swallowed that ; and joined the history INSERT onto it in the script."""
+    write(tmp_path, "001_tail.sql", "-- migrate:up\nCREATE TABLE tail1 (id integer);\nCREATE TABLE tail2 (id integer)\n-- done\n-- migrate:down\nDROP TABLE tail2;\nDROP TABLE tail1\n")
+    runner = create_migration_runner(db, tmp_path)
+    planned = runner.up(dry_run=True).statements("001_tail")
+    assert [str(s) for s in planned] == ["CREATE TABLE tail1 (id integer)", "CREATE TABLE tail2 (id integer)"]
+    runner.up()
+    assert db.table_exists("tail2")
+
+
+def test_a_column_named_end_does_not_end_a_trigger_body(db: Database, tmp_path: Path) -> None:
+    if db.dialect.name == "postgres":
+        return  # PostgreSQL triggers call functions; their bodies are $$ strings
+    if db.dialect.name == "mysql":
+        body = "CREATE TRIGGER trg_b BEFORE INSERT ON bookings FOR EACH ROW\nBEGIN\n  IF NEW.`end` < NEW.start THEN\n    SET NEW.`end` = NEW.start;\n  END IF;\nEND;\n"
+        table = "CREATE TABLE bookings (id integer PRIMARY KEY, start integer, `end` integer);\n"
+    else:
+        body = "CREATE TRIGGER trg_b AFTER INSERT ON bookings BEGIN UPDATE bookings SET start = NEW.end WHERE NEW.end > 0 AND id = NEW.id; END;\n"
+        table = "CREATE TABLE bookings (id integer PRIMARY KEY, start integer, end integer);\n"
+    write(tmp_path, "001_b.sql", "-- migrate:up\n" + table + body + "-- migrate:down\nDROP TABLE bookings;\n")
+    runner = create_migration_runner(db, tmp_path)
+    assert len(runner.up().statements("001_b")) == 2
+
+
+def test_postgres_nested_comments_and_escape_strings(db: Database, tmp_path: Path) -> None:
+    """PostgreSQL nests /* */ comments; E'it\\'s' ends where PostgreSQL says, so a DROP COLUMN
+    written with one is still judged (it used to pass as an unknown statement)."""
+    if db.dialect.name != "postgres":
+        return
+    write(tmp_path, "001_nest.sql", "-- migrate:up\n/* outer /* nested; */ still comment; */\nCREATE TABLE nest (id integer, a text);\n-- migrate:down\nDROP TABLE nest;\n")
+    runner = create_migration_runner(db, tmp_path)
+    assert [str(s).split("\n")[-1] for s in runner.up().statements("001_nest")] == ["CREATE TABLE nest (id integer, a text)"]
+    db.insert_into("nest").values([{"id": i, "a": "x"} for i in range(20_000)]).execute()
+    write(tmp_path, "002_drop.sql", "-- migrate:up\nALTER TABLE nest DROP COLUMN a, ADD COLUMN z text DEFAULT E'it\\'s';\n-- migrate:down\nSELECT 1;\n")
+    from kysera.migrations.gate import UnsafeMigrationError
+
+    try:
+        create_migration_runner(db, tmp_path).up()
+        raise AssertionError("the DROP COLUMN ran")
+    except UnsafeMigrationError as refused:
+        assert "KS102" in str(refused)
+    assert "a" in {c.name for c in db.introspect_table("nest").columns}  # type: ignore[union-attr]
+
+
+def test_characters_splitlines_would_break_at_stay_in_string_literals(db: Database, tmp_path: Path) -> None:
+    text = "a\u2028b\x0cc\x1cd"
+    write(tmp_path, "001_s.sql", f"-- migrate:up\nCREATE TABLE s (v varchar(20));\nINSERT INTO s (v) VALUES ('{text}');\n-- migrate:down\nDROP TABLE s;\n")
+    create_migration_runner(db, tmp_path).up()
+    assert db.select_from("s").select("v").execute().rows == [{"v": text}]
+
+
+def test_a_file_wide_allow_counts_whatever_the_header_says(tmp_path: Path) -> None:
+    from kysera.migrations.sql_file import preamble_allows
+
+    assert preamble_allows("-- sections: migrate:up / migrate:down\n-- kysera:allow KS102\n-- migrate:up\nSELECT 1;\n") == ["KS102"]
+    assert preamble_allows("-- migrate:up\n-- kysera:allow KS102\nSELECT 1;\n") == []

@@ -40,7 +40,12 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
     ``trailing_comments``. The final ``;`` is dropped otherwise.
     """
     body = text.strip()
-    if ";" not in body.rstrip(";") and not (dialect == "mysql" and "delimiter" in body.lower()):
+    if (
+        ";" not in body.rstrip(";")
+        and "--" not in body
+        and "/*" not in body
+        and not (dialect == "mysql" and ("delimiter" in body.lower() or "#" in body))
+    ):
         return [] if is_blank(body) else [_drop_trailing_semicolon(body)]
     from ..dump.split import split_script  # light: re and dataclasses
 
@@ -60,6 +65,9 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
         else:
             out.append(body[lead:end].strip())
             cut = end
+    rest = body[cut:].strip()
+    if trailing_comments and out and rest and not rest.startswith(";"):
+        out[-1] += " " + rest  # the comments after a last statement without its ;
     return out
 
 

@@ -60,14 +60,20 @@ def _is_word_char(ch: str) -> bool:
 
 
 def tokenize(
-    sql: str, *, dollar_quotes: bool = False, hash_comments: bool = False, backslash_escapes: bool = False
+    sql: str,
+    *,
+    dollar_quotes: bool = False,
+    hash_comments: bool = False,
+    backslash_escapes: bool = False,
+    escape_strings: bool = False,
 ) -> list[Token]:
     """``sql`` as tokens; whitespace and comments are kept in the next token's ``ws``.
 
     ``dollar_quotes``: read PostgreSQL's ``$tag$ ... $tag$`` as one string token (elsewhere
     ``$name`` is a parameter). ``hash_comments``: ``#`` starts a comment to the end of the line,
     as on MySQL. ``backslash_escapes``: a backslash escapes the next character in quoted text,
-    as on MySQL. Raises :class:`SqlParseError` on an unterminated quote.
+    as on MySQL. ``escape_strings``: PostgreSQL's ``E'it\'s'``, where a backslash escapes the
+    next character of that string only. Raises :class:`SqlParseError` on an unterminated quote.
     """
     tokens: list[Token] = []
     i, n = 0, len(sql)
@@ -97,6 +103,9 @@ def tokenize(
             if close != "]":
                 inner = inner.replace(close + close, close)
             tokens.append(Token("quoted", sql[start:i], ws, inner))
+        elif escape_strings and ch in "eE" and i + 1 < n and sql[i + 1] == "'" and not (start and _is_word_char(sql[start - 1])):
+            i = _end_of_quoted(sql, i + 1, "'", "string", True)
+            tokens.append(Token("string", sql[start:i], ws, sql[start + 2 : i - 1]))
         elif ch in "xX" and i + 1 < n and sql[i + 1] == "'":
             i = _end_of_quoted(sql, i + 1, "'", "blob")
             tokens.append(Token("blob", sql[start:i], ws, sql[start:i]))

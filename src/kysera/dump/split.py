@@ -95,6 +95,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
     content = False
     content_at = 0  # where the statement's first non-comment text starts
     m_start = -1  # where the delimiter that ends the statement starts
+    tail_at = -1  # where the comments after the statement's last text start (-1: none yet)
     last_end = 0
     dropped = 0  # characters of the script before ``buf`` (read and done with)
 
@@ -108,10 +109,11 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
         return True
 
     def reset(at: int) -> None:
-        nonlocal start, depth, block, cases, words, content, last_end, line, skip_case
+        nonlocal start, depth, block, cases, words, content, last_end, line, skip_case, tail_at
         line += buf.count("\n", start, at)
         start = at
         last_end = at
+        tail_at = -1
         depth = block = cases = 0
         words = []
         skip_case = False
@@ -148,8 +150,19 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
         gap = buf[last_end : m.start()]
         if gap.strip():
             mark(last_end + len(gap) - len(gap.lstrip()))
+            tail_at = -1
+        if kind == "comment" and dialect == "postgres" and m.group().startswith("/*"):
+            # PostgreSQL nests block comments: /* a /* b */ c */ is one comment
+            end = _end_of_nested_comment(buf, m.start())
+            while end < 0 and not eof and more():
+                end = _end_of_nested_comment(buf, m.start())
+            if tail_at < 0 and content:
+                tail_at = m.start()
+            pos = last_end = len(buf) if end < 0 else end
+            continue
         if kind == "dollar":
             mark(m.start())
+            tail_at = -1
             close = buf.find(m.group(), m.end())
             while close < 0 and not eof:
                 more()
@@ -171,7 +184,10 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
             continue
         pos = last_end = m.end()
         if kind == "comment":
+            if tail_at < 0 and content:
+                tail_at = m.start()
             continue
+        tail_at = -1
         if kind == "delim":
             if depth > 0 or block > 0:
                 continue
@@ -193,6 +209,8 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
             depth = max(0, depth - 1)
         elif kind == "word":
             word = m.group().upper()
+            if m.start() > 0 and buf[m.start() - 1] == ".":
+                word = ""  # a qualified name (NEW.end, t.begin): never a keyword
             if not words and word == "DELIMITER" and dialect == "mysql":
                 eol = buf.find("\n", m.end())
                 while eol < 0 and not eof:
@@ -207,7 +225,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
                 pos = end
                 reset(end)
                 continue
-            if len(words) < 8:
+            if len(words) < 8 and word:
                 words.append(word)
             if depth == 0 and _in_routine(words):
                 if word == "BEGIN":
@@ -228,8 +246,28 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
                         block -= 1
     m_start = -1
     if content and buf[content_at:].strip():
+        if tail_at >= 0 and not buf[last_end:].strip():
+            m_start = tail_at  # the last statement, without its ; : not the comments after it
         yield found()
 
 
 def _in_routine(words: list[str]) -> bool:
     return bool(words) and words[0] == "CREATE" and any(w in _BLOCK_OWNERS for w in words[1:6])
+
+
+def _end_of_nested_comment(text: str, at: int) -> int:
+    """Index just past the PostgreSQL block comment that starts at ``at`` (nested ones counted),
+    or -1 when the text ends first."""
+    depth, i = 0, at
+    while True:
+        opening, closing = text.find("/*", i), text.find("*/", i)
+        if closing < 0:
+            return -1
+        if 0 <= opening < closing:
+            depth += 1
+            i = opening + 2
+            continue
+        depth -= 1
+        i = closing + 2
+        if depth == 0:
+            return i

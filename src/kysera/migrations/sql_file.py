@@ -39,7 +39,9 @@ def parse_sql_sections(text: str) -> dict[str, tuple[str, bool]]:
     sections: dict[str, tuple[list[str], bool, int]] = {}
     current: list[str] | None = None
     preamble: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at \n (and \r\n) only: splitlines() also breaks at \f, \x1c, \x85, U+2028 ...,
+    # which a string literal may hold
+    for number, line in enumerate(_lines(text), start=1):
         match = _MARKER.match(line)
         if match is None:
             (current if current is not None else preamble).append(line)
@@ -108,20 +110,28 @@ def preamble_allows(text: str) -> list[str]:
     """Codes acknowledged for the whole migration: ``-- kysera:allow KS102`` in the comments
     before its first ``-- migrate:`` line, as ``allow_unsafe = [...]`` in a Python migration.
     One inside a section belongs to its statement only (see :func:`split_sql`)."""
-    lowered = text.lower()
-    if "kysera:allow" not in lowered or lowered.index("kysera:allow") > lowered.find("migrate:"):
+    if "kysera:allow" not in text.lower():
         return []  # most files: no need to load the safety analysis
-    from ..safety.analyzer import ALLOW_DIRECTIVE
-
     preamble: list[str] = []
-    for line in text.splitlines():
+    for line in _lines(text):
         if _MARKER.match(line):
             break
         preamble.append(line)
+    if "kysera:allow" not in "\n".join(preamble).lower():
+        return []
+    from ..safety.analyzer import ALLOW_DIRECTIVE
+
     codes: list[str] = []
     for match in re.finditer(ALLOW_DIRECTIVE, "\n".join(preamble)):
         codes.extend(c for c in re.split(r"[,\s]+", match.group(1)) if c)
     return codes
+
+
+def _lines(text: str) -> list[str]:
+    lines = re.split(r"\r?\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the file ends its last line, as with splitlines()
+    return lines
 
 
 def split_sql(text: str, dialect: str) -> list[str]:

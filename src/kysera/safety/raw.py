@@ -75,7 +75,13 @@ def tokenize(text: str, dialect: str | None = None) -> list[Tok] | None:
     (PostgreSQL's dollar quotes, MySQL's ``#`` comments; None: both ways that do not clash);
     None when it cannot be read."""
     try:
-        tokens = lex(text, dollar_quotes=dialect != "mysql", hash_comments=dialect == "mysql", backslash_escapes=dialect == "mysql")
+        tokens = lex(
+            text,
+            dollar_quotes=dialect != "mysql",
+            hash_comments=dialect == "mysql",
+            backslash_escapes=dialect == "mysql",
+            escape_strings=dialect == "postgres",
+        )
     except SqlParseError:
         return None
     out: list[Tok] = []
