@@ -125,3 +125,17 @@ def test_lint_fails_code_that_fails_whatever_runs_before_it(db_url: str) -> None
     assert set(data["cannot_run"]) == {"20260302000000_typo", "20260302000001_name"}
     assert data["unanalysed"] == ["20260302000002_reads"]
     assert "not_there" in data["unanalysed_because"]["20260302000002_reads"]
+
+
+def test_a_mysql_string_default_with_a_backslash_is_a_constant(tmp_path: Path) -> None:
+    """'it\\'s' (and "x") are MySQL string literals: adding a column with one as its default is
+    instant, not the table rebuild of an expression default (KS207) that blocked up."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    path = folder / "20260303000000_add.sql"
+    path.write_text("-- migrate:up\nALTER TABLE t ADD COLUMN f3 varchar(9) DEFAULT 'it\\'s', ADD COLUMN f4 varchar(9) DEFAULT \"x\";\n")
+    result = kysera("migrate", "lint", "--dialect", "mysql", str(path))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "KS207" not in result.stdout
+    path.write_text("-- migrate:up\nALTER TABLE t ADD COLUMN f3 varchar(30) DEFAULT (uuid());\n")
+    assert "KS207" in kysera("migrate", "lint", "--dialect", "mysql", str(path)).stdout

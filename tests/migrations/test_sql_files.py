@@ -171,3 +171,11 @@ def test_a_file_wide_allow_counts_whatever_the_header_says(tmp_path: Path) -> No
 
     assert preamble_allows("-- sections: migrate:up / migrate:down\n-- kysera:allow KS102\n-- migrate:up\nSELECT 1;\n") == ["KS102"]
     assert preamble_allows("-- migrate:up\n-- kysera:allow KS102\nSELECT 1;\n") == []
+
+
+def test_sqlite_vacuum_in_a_sql_file_runs_outside_a_transaction(db: Database, tmp_path: Path) -> None:
+    if db.dialect.name != "sqlite":
+        return
+    write(tmp_path, "001_v.sql", "-- migrate:up\nCREATE TABLE v (id integer);\nVACUUM;\n-- migrate:down\nDROP TABLE v;\n")
+    result = create_migration_runner(db, tmp_path).up()
+    assert result.executed == ["001_v"] and db.table_exists("v")

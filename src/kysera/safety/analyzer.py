@@ -394,7 +394,7 @@ class _Analysis:
             volatile = re.search(_VOLATILE, default_text) is not None
             if self.pg and (volatile or (self.version and self.version < (11,))):
                 self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
-            elif self.my and not _is_constant(default_text) and not (verdict is not None and verdict.method == "instant"):
+            elif self.my and not _is_constant(default_text, "mysql") and not (verdict is not None and verdict.method == "instant"):
                 how = (self.how(verdict) if verdict is not None and verdict.method == "copy" else
                        f"{self.dialect.display_name} cannot add it instantly and rebuilds the table, in place or by copying it")
                 self.add("KS207", stmt, t, f"adds column {col.name} with expression default {default_text}: {how}", column=col.name)
@@ -515,9 +515,18 @@ def _text(expr: object) -> str:
     return repr(expr)
 
 
-def _is_constant(text: str) -> bool:
+#: a literal a table takes without computing anything (see :func:`_is_constant`)
+_CONSTANT = re.compile(r"null|true|false|-?\d+(\.\d+)?|'(?:[^']|'')*'|e'(?:[^'\\]|\\.|'')*'")
+#: the same on MySQL/MariaDB, whose strings take backslash escapes and double quotes
+_MYSQL_CONSTANT = re.compile(
+    r"null|true|false|-?\d+(\.\d+)?|'(?:[^'\\]|\\.|'')*'" r'|"(?:[^"\\]|\\.|"")*"', re.S
+)
+
+
+def _is_constant(text: str, engine: str = "") -> bool:
+    """A literal: NULL, a boolean, a number or a string, as ``engine`` writes them."""
     t = text.strip().lower()
-    return bool(re.fullmatch(r"null|true|false|-?\d+(\.\d+)?|'([^']|'')*'", t))
+    return bool((_MYSQL_CONSTANT if engine == "mysql" else _CONSTANT).fullmatch(t))
 
 
 def _first_words(text: str) -> str:
