@@ -14,3 +14,14 @@ class CompiledQuery(list[CompiledStatement]):
 
     def __str__(self) -> str:
         return "\n".join(f"{statement};" for statement in self)
+
+
+def script_statement(statement: object, mysql_client: bool = False) -> str:
+    """``statement`` as a line of an SQL script: its text and ``;``. For the ``mysql``/``mariadb``
+    client (``mysql_client``), a statement with a ``;`` of its own (a routine's or a trigger's
+    ``BEGIN ... END`` body) goes between ``DELIMITER`` lines, or the client would cut it there."""
+    text = str(statement)
+    if mysql_client and ";" in text:
+        mark = next(m for m in ("$$", "//", "@@", "~~") if m not in text)
+        return f"DELIMITER {mark}\n{text}{mark}\nDELIMITER ;"
+    return f"{text};"

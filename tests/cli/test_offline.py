@@ -123,3 +123,52 @@ def test_a_concurrent_index_build_is_written_outside_a_transaction(tmp_path: Pat
     part = result.stdout.split("-- 20260104000000_concurrently (up)")[1]
     assert part.startswith(" outside a transaction")
     assert "CREATE INDEX CONCURRENTLY" in part and "BEGIN;" not in part
+
+
+ROUTINE = """\
+-- migrate:up
+CREATE TABLE t (id int PRIMARY KEY, v varchar(10));
+DELIMITER $$
+CREATE PROCEDURE fill(IN n INT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  WHILE i < n DO
+    INSERT INTO t (id, v) VALUES (i, 'a;b');
+    SET i = i + 1;
+  END WHILE;
+END$$
+DELIMITER ;
+-- migrate:down
+DROP PROCEDURE fill;
+DROP TABLE t;
+"""
+
+
+def test_mysql_scripts_put_routine_bodies_between_delimiter_lines(db_url: str, engine: str) -> None:
+    """The mysql/mariadb client ends a statement at the first ; unless told otherwise: a routine's
+    body was cut at its first line (error 1064) in `migrate sql` and dry-run scripts."""
+    if engine != "mysql":
+        pytest.skip("DELIMITER is the mysql client's")
+    folder = project(db_url, count=1)
+    (folder / "20260111000000_routine.sql").write_text(ROUTINE)
+    for script in (kysera("migrate", "sql", "--dialect", "mysql").stdout, kysera("migrate", "up", "--dry-run").stdout):
+        assert "DELIMITER $$\nCREATE PROCEDURE fill(IN n INT)\nBEGIN" in script, script
+        assert "END WHILE;\nEND$$\nDELIMITER ;" in script, script
+        assert "CREATE TABLE t (id int PRIMARY KEY, v varchar(10));" in script
+    import shutil
+    import subprocess
+
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    if client is None:
+        return
+    from kysera.url import parse_url
+
+    url = parse_url(db_url)
+    script = kysera("migrate", "sql", "--dialect", "mysql").stdout
+    run = subprocess.run(
+        [client, "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306), "-u", url.username or "root",
+         *([f"-p{url.password}"] if url.password else []), url.database or ""],
+        input=script, capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert status_json()["executed"] == [NAMES[0], "20260111000000_routine"]

@@ -203,11 +203,14 @@ def render_script(
             "-- ALGORITHM=/LOCK= clauses (added as kysera migrate up adds them) hold each change to its online form,"
             " assuming plain tables: the server refuses a change it would have to copy or block the table for."
         )
+    from ..compiled import script_statement
+
+    mysql = db.dialect.name == "mysql"
     if setup:
-        lines += ["", "-- history table"] + [f"{s};" for s in setup]
+        lines += ["", "-- history table"] + [script_statement(s, mysql) for s in setup]
     for part in parts:
         lines += ["", f"-- {part.migration.name} ({direction})" + ("" if part.transaction else " outside a transaction")]
-        body = [f"{s};" for s in part.statements + part.history]
+        body = [script_statement(s, mysql) for s in part.statements + part.history]
         if not part.statements:
             lines.append("-- (no statements)")
         if part.transaction and transactional:

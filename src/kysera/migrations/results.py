@@ -30,9 +30,12 @@ class MigrationStep:
     status: Literal["executed", "failed", "planned"] = "executed"
     transaction: bool = True
 
-    def sql(self) -> str:
-        """The statements as a script: one statement per line(s), each ending with ``;``."""
-        return "\n".join(f"{statement};" for statement in self.statements)
+    def sql(self, *, mysql_client: bool = False) -> str:
+        """The statements as a script: one statement per line(s), each ending with ``;`` (with
+        ``mysql_client``, routine and trigger bodies between ``DELIMITER`` lines)."""
+        from ..compiled import script_statement
+
+        return "\n".join(script_statement(statement, mysql_client) for statement in self.statements)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,12 +79,14 @@ class MigrationResult:
         """Every statement of migration ``name`` in this result, in order."""
         return [s for step in self.steps if step.name == name for s in step.statements]
 
-    def sql(self) -> str:
-        """All statements as one script, each migration under a ``-- name (direction)`` comment."""
+    def sql(self, *, mysql_client: bool = False) -> str:
+        """All statements as one script, each migration under a ``-- name (direction)`` comment
+        (``mysql_client``: see :meth:`MigrationStep.sql`)."""
         blocks = []
         for step in self.steps:
             header = f"-- {step.name} ({step.direction})" + ("" if step.transaction else " outside a transaction")
-            blocks.append(header + ("\n" + step.sql() if step.statements else "\n-- (no statements)"))
+            body = step.sql(mysql_client=mysql_client)
+            blocks.append(header + ("\n" + body if step.statements else "\n-- (no statements)"))
         return "\n\n".join(blocks)
 
     def as_dict(self) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def up(
                 runner.up_to(target, dry_run=True) if target else runner.up(steps, dry_run=True)
             )
             print_findings(state.out, result.findings)
-            print_dry_run(state.out, result, f"{target} is applied already" if target else "no pending migrations")
+            print_dry_run(state.out, result, f"{target} is applied already" if target else "no pending migrations", mysql_client=session.mysql)
             return
         if backup:
             _backup(session, backup)
@@ -157,7 +157,7 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool,
                 result = runner.down_to(target, dry_run=True)
             else:
                 result = runner.down(steps or 1, dry_run=True)
-            print_dry_run(state.out, result, _none_to_roll_back(target))
+            print_dry_run(state.out, result, _none_to_roll_back(target), mysql_client=session.mysql)
             return
         if everything:
             _confirm_rollback_all(session, yes, "roll back every applied migration")
@@ -192,7 +192,7 @@ def redo(dry_run: bool, allow_unsafe: bool, safety: str | None) -> None:
     with Session(state, read_only=dry_run, applies=True, safety="warn" if allow_unsafe else safety) as session:
         result = session.runner.redo(dry_run=dry_run)
         if dry_run:
-            print_dry_run(state.out, result, "no applied migrations")
+            print_dry_run(state.out, result, "no applied migrations", mysql_client=session.mysql)
             return
         if state.out.json_mode:
             state.out.json({"ok": True, **result.as_dict()})
@@ -212,7 +212,7 @@ def reset(dry_run: bool, yes: bool) -> None:
     state = get_state()
     with Session(state, read_only=dry_run) as session:
         if dry_run:
-            print_dry_run(state.out, session.runner.reset(dry_run=True), "no applied migrations")
+            print_dry_run(state.out, session.runner.reset(dry_run=True), "no applied migrations", mysql_client=session.mysql)
             return
         _confirm_rollback_all(session, yes, "roll back every applied migration")
         result = session.runner.reset()

@@ -99,6 +99,11 @@ class Session:
             self.db.close()
             raise
 
+    @property
+    def mysql(self) -> bool:
+        """Whether scripts this session prints are for the mysql/mariadb client (DELIMITER lines)."""
+        return self.db.dialect.name == "mysql"
+
     def __enter__(self) -> Session:
         return self
 
@@ -263,7 +268,7 @@ def _show_backfill_progress(out: Output) -> None:
     backfill_log.addHandler(Progress())
 
 
-def print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
+def print_dry_run(out: Output, result: MigrationResult, what: str, *, mysql_client: bool = False) -> None:
     """The plan of a dry run on stdout; exits with EXIT_FAILED when the real run would refuse it
     (``result.refused``: unacknowledged unsafe changes), as the real run would."""
     keep_until_exit(result)
@@ -272,7 +277,7 @@ def print_dry_run(out: Output, result: MigrationResult, what: str) -> None:
     elif not result.steps:
         out.raw(f"-- dry run: {what}; nothing would run")
     else:
-        out.raw(result.sql())
+        out.raw(result.sql(mysql_client=mysql_client))
         count = len(result.steps)
         if result.refused:
             names = sorted({f.migration or "?" for f in result.refused})
