@@ -139,3 +139,15 @@ def test_a_mysql_string_default_with_a_backslash_is_a_constant(tmp_path: Path) -
     assert "KS207" not in result.stdout
     path.write_text("-- migrate:up\nALTER TABLE t ADD COLUMN f3 varchar(30) DEFAULT (uuid());\n")
     assert "KS207" in kysera("migrate", "lint", "--dialect", "mysql", str(path)).stdout
+
+
+def test_a_drop_column_next_to_an_action_the_classifier_cannot_read_is_still_judged(tmp_path: Path) -> None:
+    """ALTER TABLE t COMMENT 'a;b', DROP COLUMN j was one unknown statement (a warning), so the
+    drop went unjudged; now the parts read are judged and only the rest is unknown."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    path = folder / "20260303000000_x.sql"
+    path.write_text("-- migrate:up\nALTER TABLE t COMMENT 'a;b', DROP COLUMN j;\n")
+    result = kysera("migrate", "lint", "--dialect", "mysql", str(path))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "ERROR KS102 drop-column" in result.stdout and "KS901" in result.stdout

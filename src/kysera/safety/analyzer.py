@@ -203,6 +203,10 @@ class _Analysis:
             from . import raw  # only raw SQL text needs the classifier
 
             node = raw.classify(stmt.sql if not stmt.params else str(stmt), self.dialect.name)
+            if isinstance(node, raw.PartlyKnown):
+                for part in node.unknown:
+                    self.add("KS901", stmt, None, f"{_first_words(part)}: kysera cannot tell what this part of the ALTER TABLE locks or changes")
+                node = node.known
         if (
             self.my
             and isinstance(node, AlterTableNode | CreateIndexNode | DropIndexNode)

@@ -136,9 +136,18 @@ class Unknown:
     text: str
 
 
+@dataclass(frozen=True)
+class PartlyKnown:
+    """An ALTER TABLE some of whose actions the classifier reads (``known``) and some it does not
+    (``unknown``, their text): the known ones are judged as usual, the rest reported unknown."""
+
+    known: AlterTableNode
+    unknown: tuple[str, ...]
+
+
 Classified = (
     AlterTableNode | CreateIndexNode | DropIndexNode | DropTableNode | UpdateNode | DeleteNode
-    | Truncate | DropTables | DropSchema | DropCascade | EnumChange | Harmless | Unknown
+    | Truncate | DropTables | DropSchema | DropCascade | EnumChange | Harmless | Unknown | PartlyKnown
 )
 
 _HARMLESS_FIRST = {
@@ -299,8 +308,18 @@ def _classify(toks: list[Tok], text: str) -> Classified:
             i += 2
         i = _skip(toks, i, "ONLY")
         table, i = _qualified(toks, i)
-        actions = tuple(_alter_action(part) for part in _split_top(toks[i:]))
-        return AlterTableNode(table, actions)
+        actions: list[AlterTableAction] = []
+        unread: list[str] = []
+        for part in _split_top(toks[i:]):
+            try:
+                actions.append(_alter_action(part))
+            except (ValueError, IndexError):
+                unread.append(_text(part))
+        if unread and not actions:
+            return Unknown(text)
+        if unread:  # a DROP COLUMN next to a COMMENT '...' is still a DROP COLUMN
+            return PartlyKnown(AlterTableNode(table, tuple(actions)), tuple(unread))
+        return AlterTableNode(table, tuple(actions))
     if head == "ALTER" and w[1] == "TYPE":
         return EnumChange(toks[2].name)
     if head == "UPDATE":
