@@ -6,6 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
+from click.testing import Result
+
 from kysera import connect
 
 from .conftest import kysera, write_config
@@ -130,24 +132,24 @@ def test_lint_fails_code_that_fails_whatever_runs_before_it(db_url: str) -> None
 def test_a_mysql_string_default_with_a_backslash_is_a_constant(tmp_path: Path) -> None:
     """'it\\'s' (and "x") are MySQL string literals: adding a column with one as its default is
     instant, not the table rebuild of an expression default (KS207) that blocked up."""
-    folder = tmp_path / "migrations"
-    folder.mkdir()
-    path = folder / "20260303000000_add.sql"
-    path.write_text("-- migrate:up\nALTER TABLE t ADD COLUMN f3 varchar(9) DEFAULT 'it\\'s', ADD COLUMN f4 varchar(9) DEFAULT \"x\";\n")
-    result = kysera("migrate", "lint", "--dialect", "mysql", str(path))
+    result = _lint_mysql_sql(tmp_path, "ALTER TABLE t ADD COLUMN f3 varchar(9) DEFAULT 'it\\'s', ADD COLUMN f4 varchar(9) DEFAULT \"x\";")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "KS207" not in result.stdout
-    path.write_text("-- migrate:up\nALTER TABLE t ADD COLUMN f3 varchar(30) DEFAULT (uuid());\n")
-    assert "KS207" in kysera("migrate", "lint", "--dialect", "mysql", str(path)).stdout
+    assert "KS207" in _lint_mysql_sql(tmp_path, "ALTER TABLE t ADD COLUMN f3 varchar(30) DEFAULT (uuid());").stdout
 
 
 def test_a_drop_column_next_to_an_action_the_classifier_cannot_read_is_still_judged(tmp_path: Path) -> None:
     """ALTER TABLE t COMMENT 'a;b', DROP COLUMN j was one unknown statement (a warning), so the
     drop went unjudged; now the parts read are judged and only the rest is unknown."""
-    folder = tmp_path / "migrations"
-    folder.mkdir()
-    path = folder / "20260303000000_x.sql"
-    path.write_text("-- migrate:up\nALTER TABLE t COMMENT 'a;b', DROP COLUMN j;\n")
-    result = kysera("migrate", "lint", "--dialect", "mysql", str(path))
+    result = _lint_mysql_sql(tmp_path, "ALTER TABLE t COMMENT 'a;b', DROP COLUMN j;")
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "ERROR KS102 drop-column" in result.stdout and "KS901" in result.stdout
+
+
+def _lint_mysql_sql(tmp_path: Path, up: str) -> Result:
+    """``kysera migrate lint --dialect mysql`` of one .sql migration whose up section is ``up``."""
+    folder = tmp_path / "migrations"
+    folder.mkdir(exist_ok=True)
+    path = folder / "20260303000000_x.sql"
+    path.write_text(f"-- migrate:up\n{up}\n")
+    return kysera("migrate", "lint", "--dialect", "mysql", str(path))
