@@ -13,7 +13,7 @@ class CompiledQuery(list[CompiledStatement]):
         return str(self)
 
     def __str__(self) -> str:
-        return "\n".join(f"{statement};" for statement in self)
+        return "\n".join(script_statement(statement) for statement in self)
 
 
 def script_statement(statement: object, mysql_client: bool = False) -> str:

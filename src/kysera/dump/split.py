@@ -151,14 +151,17 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
         if gap.strip():
             mark(last_end + len(gap) - len(gap.lstrip()))
             tail_at = -1
-        if kind == "comment" and dialect == "postgres" and m.group().startswith("/*"):
-            # PostgreSQL nests block comments: /* a /* b */ c */ is one comment
-            end = _end_of_nested_comment(buf, m.start())
-            while end < 0 and not eof and more():
+        if kind == "comment":
+            end = m.end()
+            if dialect == "postgres" and m.group().startswith("/*"):
+                # PostgreSQL nests block comments: /* a /* b */ c */ is one comment
                 end = _end_of_nested_comment(buf, m.start())
+                while end < 0 and not eof and more():
+                    end = _end_of_nested_comment(buf, m.start())
+                end = len(buf) if end < 0 else end
             if tail_at < 0 and content:
                 tail_at = m.start()
-            pos = last_end = len(buf) if end < 0 else end
+            pos = last_end = end
             continue
         if kind == "dollar":
             mark(m.start())
@@ -183,10 +186,6 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
             pos = last_end = m.end()
             continue
         pos = last_end = m.end()
-        if kind == "comment":
-            if tail_at < 0 and content:
-                tail_at = m.start()
-            continue
         tail_at = -1
         if kind == "delim":
             if depth > 0 or block > 0:

@@ -519,12 +519,12 @@ def _text(expr: object) -> str:
     return repr(expr)
 
 
-#: a literal a table takes without computing anything (see :func:`_is_constant`)
-_CONSTANT = re.compile(r"null|true|false|-?\d+(\.\d+)?|'(?:[^']|'')*'|e'(?:[^'\\]|\\.|'')*'")
-#: the same on MySQL/MariaDB, whose strings take backslash escapes and double quotes
-_MYSQL_CONSTANT = re.compile(
-    r"null|true|false|-?\d+(\.\d+)?|'(?:[^'\\]|\\.|'')*'" r'|"(?:[^"\\]|\\.|"")*"', re.S
-)
+#: a literal a table takes without computing anything (see :func:`_is_constant`): NULL, a
+#: boolean, a number, or a string, which MySQL/MariaDB may also escape with backslashes and put
+#: in double quotes (PostgreSQL only in E'...')
+_SCALAR = r"null|true|false|-?\d+(\.\d+)?"
+_CONSTANT = re.compile(_SCALAR + r"|'(?:[^']|'')*'|e'(?:[^'\\]|\\.|'')*'")
+_MYSQL_CONSTANT = re.compile(_SCALAR + r"|'(?:[^'\\]|\\.|'')*'" + r'|"(?:[^"\\]|\\.|"")*"', re.S)
 
 
 def _is_constant(text: str, engine: str = "") -> bool:
