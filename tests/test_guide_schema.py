@@ -163,6 +163,25 @@ def test_add_foreign_key_constraint(db: Database) -> None:
     # drop_constraint knows a foreign key from other constraints (MySQL: DROP FOREIGN KEY)
     db.schema.alter_table("posts").drop_constraint("fk_posts_category").execute()
     assert not [f for f in catalog.foreign_keys(db, "posts") if f["column"] == "category_id"]
+    # MySQL made an index for the key; dropping the key drops it too, so down undoes up
+    assert "fk_posts_category" not in catalog.indexes(db, "posts")
+
+
+def test_dropping_a_foreign_key_keeps_an_index_another_key_needs(db: Database) -> None:
+    db.schema.create_table("a").add_column("id", "integer", lambda col: col.primary_key()).execute()
+    db.schema.create_table("b").add_column("id", "integer", lambda col: col.primary_key()).execute()
+    db.schema.create_table("c").add_column("id", "integer", lambda col: col.primary_key()).add_column("x", "integer").execute()
+    db.schema.alter_table("c").add_foreign_key_constraint("c_x_a", ["x"], "a", ["id"]).execute()
+    db.schema.alter_table("c").add_foreign_key_constraint("c_x_b", ["x"], "b", ["id"]).execute()
+    db.schema.alter_table("c").drop_constraint("c_x_a").execute()  # MySQL: c_x_b still uses index c_x_a
+    assert [f["ref_table"] for f in catalog.foreign_keys(db, "c")] == ["b"]
+    db.schema.alter_table("c").drop_constraint("c_x_b").execute()
+    assert not catalog.foreign_keys(db, "c")
+    # an index the user made (under another name) stays, as on the other engines
+    db.schema.create_index("c_x").on("c").column("x").execute()
+    db.schema.alter_table("c").add_foreign_key_constraint("c_x_a", ["x"], "a", ["id"]).execute()
+    db.schema.alter_table("c").drop_constraint("c_x_a").execute()
+    assert "c_x" in catalog.indexes(db, "c")
 
 
 def test_safe_changes(db: Database) -> None:

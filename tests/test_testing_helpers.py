@@ -130,6 +130,33 @@ def test_stairway_a_renamed_indexed_column_renamed_back_is_the_same_index(engine
     assert report.ok, report.render()
 
 
+def test_stairway_passes_the_guides_foreign_key_and_its_drop(engine: str, db_url: str) -> None:
+    """The guide's add_foreign_key_constraint, undone by drop_constraint: on MySQL/MariaDB the
+    index InnoDB made for the key goes with it, so the down gives back the schema."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("categories").add_column("id", "integer", lambda c: c.primary_key()).execute()
+        db.schema.create_table("posts").add_column("id", "integer", lambda c: c.primary_key()).add_column("category_id", "integer").execute()
+
+    def drop_both(db: Database) -> None:
+        db.schema.drop_table("posts").execute()
+        db.schema.drop_table("categories").execute()
+
+    def add_key(db: Database) -> None:
+        (
+            db.schema.alter_table("posts")
+            .add_foreign_key_constraint("fk_posts_category", ["category_id"], "categories", ["id"])
+            .on_delete("set null")
+            .execute()
+        )
+
+    def drop_key(db: Database) -> None:
+        db.schema.alter_table("posts").drop_constraint("fk_posts_category").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_both), Migration("002_fk", add_key, drop_key)])
+    assert report.ok, report.render()
+
+
 def test_stairway_a_column_added_back_last_is_reported_not_failed(engine: str, db_url: str) -> None:
     def make(db: Database) -> None:
         db.schema.create_table("t").add_column("a", "integer").add_column("b", "integer").add_column("c", "integer").execute()

@@ -459,12 +459,24 @@ class MysqlCompiler(QueryCompiler):
         name = self.quote(action.name)
         if_exists = "IF EXISTS " if action.if_exists and self.is_mariadb else ""
         if kind == "FOREIGN KEY":
+            if self._index_made_for(node.table, action.name):
+                # undo what adding the key did: InnoDB made this index for it, and keeps it
+                return f"DROP FOREIGN KEY {if_exists}{name}, DROP INDEX {name}"
             return f"DROP FOREIGN KEY {if_exists}{name}"
         if kind == "PRIMARY KEY":
             return "DROP PRIMARY KEY"
         if kind == "UNIQUE":
             return f"DROP INDEX {if_exists}{name}"
         return f"DROP CONSTRAINT {if_exists}{name}"
+
+    def _index_made_for(self, table: IdentifierNode, foreign_key: str) -> bool:
+        """Whether dropping the foreign key ``foreign_key`` also drops the index InnoDB made for
+        it (see :meth:`~kysera.dialects.mysql_online.TableFacts.index_made_for`)."""
+        if self.reader is None:
+            return False
+        from .mysql_online import TableFacts
+
+        return TableFacts(self.reader, table, "mysql", ()).index_made_for(foreign_key) is True
 
     # ----------------------------------------------------------------- indexes
 

@@ -223,6 +223,66 @@ class TableFacts:
             return True
         return int(str(rows[0]["v"] or 0)) < _MAX_ROW_VERSIONS
 
+    @cached_property
+    def _index_shapes(self) -> dict[str, tuple[bool, list[str]]] | None:
+        """index name (lower case) -> (a plain index: not unique, no prefix or expression
+        part; its columns in order, lower case)."""
+        where, params = self._where("TABLE_SCHEMA", "TABLE_NAME")
+        rows = self._fetch(
+            "SELECT INDEX_NAME AS i, COLUMN_NAME AS c, NON_UNIQUE AS nu, SUB_PART AS part "
+            f"FROM information_schema.STATISTICS WHERE {where} ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            params,
+        )
+        if rows is None:
+            return None
+        shapes: dict[str, tuple[bool, list[str]]] = {}
+        for r in rows:
+            plain = str(r["nu"]) == "1" and r["part"] is None and r["c"] is not None
+            was_plain, columns = shapes.get(str(r["i"]).lower(), (True, []))
+            columns.append(str(r["c"] or "").lower())
+            shapes[str(r["i"]).lower()] = (was_plain and plain, columns)
+        return shapes
+
+    @cached_property
+    def _foreign_keys(self) -> dict[str, list[str]] | None:
+        """foreign key name (lower case) -> its columns in this table, in order, lower case."""
+        where, params = self._where("k.TABLE_SCHEMA", "k.TABLE_NAME")
+        rows = self._fetch(
+            "SELECT k.CONSTRAINT_NAME AS n, k.COLUMN_NAME AS c FROM information_schema.KEY_COLUMN_USAGE k "
+            "JOIN information_schema.TABLE_CONSTRAINTS t ON t.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
+            "AND t.TABLE_NAME = k.TABLE_NAME AND t.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+            f"WHERE t.CONSTRAINT_TYPE = 'FOREIGN KEY' AND {where} ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+            params,
+        )
+        if rows is None:
+            return None
+        keys: dict[str, list[str]] = {}
+        for r in rows:
+            keys.setdefault(str(r["n"]).lower(), []).append(str(r["c"]).lower())
+        return keys
+
+    def index_made_for(self, foreign_key: str) -> bool | None:
+        """Whether the index named ``foreign_key`` is the one InnoDB made when the foreign key
+        of that name was added with no index to use: a plain index over exactly the key's
+        columns, that no other foreign key of the table needs. Dropping the key keeps such an
+        index, so kysera drops it with the key: a ``down`` that drops the key then gives back
+        the schema its ``up`` started from, as on the other engines."""
+        shapes, keys = self._index_shapes, self._foreign_keys
+        if shapes is None or keys is None:
+            return None
+        name = foreign_key.lower()
+        columns = keys.get(name)
+        shape = shapes.get(name)
+        if columns is None or shape is None or shape != (True, columns):
+            return False
+        others = [cols for index, (_, cols) in shapes.items() if index != name]
+        # InnoDB refuses to drop an index another foreign key relies on
+        return all(
+            any(index[: len(cols)] == cols for index in others)
+            for key, cols in keys.items()
+            if key != name and columns[: len(cols)] == cols
+        )
+
     def constraint_kind(self, name: str) -> str | None:
         where, params = self._where("CONSTRAINT_SCHEMA", "TABLE_NAME")
         rows = self._fetch(
@@ -356,7 +416,9 @@ def action_verdict(
         if kind == "UNIQUE":
             return _INPLACE_V
         if kind == "FOREIGN KEY":
-            return _INSTANT_V if engine == "mariadb" and instant_ok else _INPLACE_V
+            if engine == "mariadb" and instant_ok and facts.index_made_for(action.name) is False:
+                return _INSTANT_V
+            return _INPLACE_V  # so is dropping the index InnoDB made for it (see the compiler)
         if kind == "CHECK" and engine == "mariadb":
             return _INSTANT_V if instant_ok else _UNKNOWN
         return _UNKNOWN
