@@ -302,6 +302,11 @@ def test_round_trip_engine_types(db: Database, target: Database, engine: str) ->
             "INSERT INTO audit (typed_id, note) VALUES (NEW.id, 'inserted; really'); END"
         )
         db.execute("INSERT INTO typed (txt) VALUES ('fires the trigger')")
+        # a trigger made under another sql_mode: || concatenates in its body
+        db.execute("CREATE TABLE names (a varchar(10), b varchar(10), whole varchar(30))")
+        db.execute("SET SESSION sql_mode = 'PIPES_AS_CONCAT'")
+        db.execute("CREATE TRIGGER names_whole BEFORE INSERT ON names FOR EACH ROW SET NEW.whole = NEW.a || NEW.b")
+        db.execute("SET SESSION sql_mode = DEFAULT")
         tables = {"typed": "id", "audit": "id"}
     else:
         db.execute(
@@ -348,6 +353,9 @@ def test_round_trip_engine_types(db: Database, target: Database, engine: str) ->
     if engine == "mysql":
         target.execute("INSERT INTO typed (txt) VALUES ('next')")
         assert target.fetch("SELECT max(id) AS m FROM typed")[0]["m"] == 501
+        # recreated under its own sql_mode, not the dump's
+        target.execute("INSERT INTO names (a, b) VALUES ('x', 'y')")
+        assert target.fetch("SELECT whole FROM names")[0]["whole"] == "xy"
 
 
 def test_schema_only_then_data_only(db: Database, target: Database, engine: str) -> None:

@@ -29,9 +29,12 @@ if TYPE_CHECKING:
 _DEFINER = re.compile(r"\s*DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)@(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s*]+)", re.I)
 _AUTO_INCREMENT = re.compile(r"\sAUTO_INCREMENT=(\d+)")
 
+#: the sql_mode a dump loads under: an AUTO_INCREMENT column's 0 stays 0
+_LOAD_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO"
+
 PROLOGUE = (
     "SET NAMES utf8mb4",
-    "SET @kysera_old_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'",
+    f"SET @kysera_old_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = '{_LOAD_SQL_MODE}'",
     "SET @kysera_old_foreign_key_checks = @@SESSION.foreign_key_checks, SESSION foreign_key_checks = 0",
     "SET @kysera_old_unique_checks = @@SESSION.unique_checks, SESSION unique_checks = 0",
     "SET @kysera_old_time_zone = @@SESSION.time_zone, SESSION time_zone = '+00:00'",
@@ -244,8 +247,13 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 section(out, "triggers (created after the data, so loading does not fire them)")
                 out.write("DELIMITER ;;\n")
                 for trg in triggers:
-                    text = _show(db, q, "TRIGGER", str(trg["name"]), "SQL Original Statement")
+                    shown = db.fetch(f"SHOW CREATE TRIGGER {q.quote(str(trg['name']))}")[0]
+                    # a trigger's body is read under the sql_mode it was created with
+                    # (PIPES_AS_CONCAT, ANSI_QUOTES ...): it is recreated under that mode too
+                    out.write(f"SET SESSION sql_mode = {q.string_literal(str(shown['sql_mode']))};;\n")
+                    text = str(shown["SQL Original Statement"])
                     out.write(_DEFINER.sub("", text, count=1).strip().rstrip(";") + ";;\n")
+                out.write(f"SET SESSION sql_mode = {q.string_literal(_LOAD_SQL_MODE)};;\n")
                 out.write("DELIMITER ;\n")
         section(out, "restore the session")
         for line in EPILOGUE:
