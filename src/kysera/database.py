@@ -235,8 +235,15 @@ class Database:
         """
         if params is not None and isinstance(statement, str):
             values = tuple(params)
-            shown = f"{statement} {self.dialect.compiler().values_note(values)}" if values else None
-            return self.run_compiled([CompiledStatement(statement, values, RawNode((statement,)), display=shown)])
+            text = statement
+            dialect = self.dialect
+
+            def shown() -> str:  # for a dry run or an error; most runs show nothing
+                return f"{text} {dialect.compiler().values_note(values)}"
+
+            return self.run_compiled(
+                [CompiledStatement(statement, values, RawNode((statement,)), display=shown if values else None)]
+            )
         return self.run_compiled(self.compile(statement))
 
     def run_compiled(self, statements: list[CompiledStatement]) -> Result:

@@ -6,6 +6,7 @@ runner, the dry run and the safety analysis read them. Nothing here knows about 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 T = TypeVar("T")
@@ -759,8 +760,12 @@ class CompiledStatement(Node):
     node: OperationNode | None = None
     transactional: bool = True
     reads: bool = False
-    # the SQL with parameters rendered inline as literals, for humans (dry runs, scripts)
-    display: str | None = field(default=None, compare=False)
+    # the SQL with parameters rendered inline as literals, for humans (dry runs, scripts,
+    # errors); a function that renders it when asked, for statements that usually run unshown
+    display: str | Callable[[], str] | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        return self.display if self.display is not None else self.sql
+        display = self.display
+        if display is None:
+            return self.sql
+        return display if isinstance(display, str) else display()

@@ -143,26 +143,23 @@ class Writer:
     ) -> CompiledStatement:
         if not self._bound:  # DDL and most raw SQL: the text is what people read, too
             return CompiledStatement("".join(self._parts), (), node, transactional, reads)  # type: ignore[arg-type]
-        params = tuple(p.value for p in self._parts if isinstance(p, _Param))
-        escape = self.compiler.placeholder == "%s"
-        sql_parts: list[str] = []
-        shown: list[str] = []
-        for part in self._parts:
-            if isinstance(part, _Param):
-                sql_parts.append(self.compiler.placeholder)
-                shown.append(self.compiler.display_value(part.value))
-            else:
-                sql_parts.append(part.replace("%", "%%") if escape else part)
-                shown.append(part)
-        sql = "".join(sql_parts)
-        display = "".join(shown)
+        parts = self._parts
+        compiler = self.compiler
+        params = tuple(p.value for p in parts if isinstance(p, _Param))
+        escape = compiler.placeholder == "%s"
+        placeholder = compiler.placeholder
+        sql = "".join(
+            placeholder if isinstance(part, _Param) else part.replace("%", "%%") if escape else part
+            for part in parts
+        )
+
+        def display() -> str:
+            # rendered only when shown (a dry run, an error): a data migration's loop of inserts
+            # would otherwise write every value as a literal for nobody
+            return "".join(compiler.display_value(p.value) if isinstance(p, _Param) else p for p in parts)
+
         return CompiledStatement(
-            sql=sql,
-            params=params,
-            node=node,
-            transactional=transactional,
-            reads=reads,
-            display=display if display != sql else None,
+            sql=sql, params=params, node=node, transactional=transactional, reads=reads, display=display
         )
 
 
