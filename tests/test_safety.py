@@ -384,3 +384,79 @@ def test_the_set_not_null_recipe_passes_on_postgres(db: Database) -> None:
     validate.execute()
     assert findings(db, set_not_null, drop)["KS205"] is Severity.INFO  # proven by the catalog
     assert findings(db, drop, set_not_null)["KS205"] is Severity.ERROR  # the proof dropped first
+
+
+def raw_findings(db: Database, *texts: str) -> dict[str, Severity]:
+    return findings(db, *(sql(text) for text in texts))
+
+
+def test_unquoted_names_are_looked_up_as_the_engine_reads_them(db: Database) -> None:
+    """PostgreSQL folds an unquoted name to lower case, SQLite ignores case: DROP TABLE T is the
+    large table t, not an unknown empty one."""
+    table_with_rows(db, 10)
+    if db.dialect.name == "mysql":
+        pytest.skip("MySQL's table names follow the file system's case rules")
+    assert raw_findings(db, "DROP TABLE T") == {"KS101": Severity.ERROR}
+    assert raw_findings(db, "DELETE FROM T") == {"KS104": Severity.ERROR}
+    assert raw_findings(db, "ALTER TABLE T DROP COLUMN N")["KS102"] is Severity.ERROR
+
+
+def test_create_table_if_not_exists_of_an_old_table_does_not_make_it_new(db: Database) -> None:
+    table_with_rows(db, 10)
+    made = db.schema.create_table("t").if_not_exists().add_column("id", "integer")
+    assert findings(db, made, db.schema.alter_table("t").drop_column("n"))["KS102"] is Severity.ERROR
+    assert raw_findings(db, "CREATE TABLE IF NOT EXISTS t (id integer)", "ALTER TABLE t DROP COLUMN n")["KS102"] is Severity.ERROR
+    fresh = raw_findings(db, "CREATE TABLE IF NOT EXISTS fresh (id integer, v integer)", "ALTER TABLE fresh DROP COLUMN v")
+    assert fresh["KS102"] is Severity.INFO
+
+
+def test_a_delete_inside_with_is_judged(db: Database) -> None:
+    table_with_rows(db, 10)
+    if db.dialect.name == "mysql":
+        pytest.skip("MySQL's WITH takes no DELETE inside")
+    assert raw_findings(db, "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d") == {"KS104": Severity.ERROR}
+    assert raw_findings(db, "WITH d AS (SELECT 1) DELETE FROM t") == {"KS104": Severity.ERROR}
+    assert raw_findings(db, "WITH d AS (SELECT id FROM t) SELECT * FROM d") == {}
+
+
+def test_raw_column_additions_are_judged_as_the_builders(db: Database) -> None:
+    table_with_rows(db, 10)
+    table_with_rows(db, 0, "p")
+    if db.dialect.name == "postgres":
+        assert "KS203" in raw_findings(db, "ALTER TABLE t ADD COLUMN p_id integer REFERENCES p(id)")
+        assert "KS204" in raw_findings(db, "ALTER TABLE t ADD COLUMN score integer CHECK (score > 0)")
+        assert "KS901" in raw_findings(db, "ALTER TABLE t ADD EXCLUDE USING btree (n WITH =)")
+    if db.dialect.name == "mysql":
+        assert "KS901" in raw_findings(db, "ALTER TABLE t ADD FULLTEXT INDEX ft (email)")
+        changed = raw_findings(db, "ALTER TABLE t CHANGE COLUMN n n2 smallint")
+        assert changed["KS106"] is Severity.ERROR and "KS302" in changed
+        assert "KS206" not in raw_findings(db, "ALTER TABLE t CHANGE COLUMN n n2 int")  # a rename only
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "engine", "change"),
+    [
+        ("timestamp without time zone", "date", "postgres", "narrowing"),
+        ("datetime", "date", "mysql", "narrowing"),
+        ("numeric(10,2)", "numeric(12,2)", "postgres", "widening-free"),
+        ("numeric(10,2)", "numeric", "postgres", "widening-free"),
+        ("numeric(10,2)", "numeric(10,1)", "postgres", "narrowing"),
+        ("decimal(10,2)", "decimal", "mysql", "narrowing"),
+        ("text", "varchar", "postgres", "widening-free"),
+        ("text", "varchar(10)", "postgres", "narrowing"),
+        ("int(10) unsigned", "int", "mysql", "narrowing"),
+        ("int(11)", "int unsigned", "mysql", "narrowing"),
+        ("int(11)", "int", "mysql", "widening-free"),
+        ("varchar(50)", "varchar(60)", "mysql", "widening-free"),
+        ("varchar(50)", "varchar(100)", "mysql", "other"),
+        ("character varying(50)", "varchar(100)", "postgres", "widening-free"),
+        ("integer", "bigint", "postgres", "other"),
+        ("bigint", "int", "postgres", "narrowing"),
+        ("double precision", "integer", "postgres", "narrowing"),
+        ("integer", "text", "postgres", "other"),
+    ],
+)
+def test_type_changes_that_lose_data_are_narrowing(old: str, new: str, engine: str, change: str) -> None:
+    from kysera.safety.analyzer import _type_change
+
+    assert _type_change(old, new, engine) == change

@@ -37,7 +37,8 @@ def list_tables(db: Database, schema: str | None = None) -> list[str]:
 def table_exists(db: Database, table: IdentifierNode) -> bool:
     name = db.dialect.name
     if name == "sqlite":
-        rows = db.fetch("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", [table.name])
+        # SQLite's names are not case-sensitive: "Events" is the table events
+        rows = db.fetch("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", [table.name])
     elif name == "postgres":
         rows = db.fetch(
             "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = "

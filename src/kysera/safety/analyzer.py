@@ -103,6 +103,14 @@ class _Analysis:
     def key(self, table: IdentifierNode) -> str:
         return f"{table.schema}.{table.name}".lower() if table.schema else table.name.lower()
 
+    def creates(self, table: IdentifierNode, if_not_exists: bool) -> None:
+        """A CREATE TABLE: the table is new, and changing it blocks nobody and loses nothing;
+        with IF NOT EXISTS only if there is no such table yet (else it is the old one, rows and
+        all; offline, with nothing to count, it is taken as new)."""
+        key = self.key(table)
+        if not if_not_exists or key in self.created or self.facts.rows(table) in (0, None):
+            self.created.add(key)
+
     def size(self, table: IdentifierNode) -> str:
         """new / empty / small / large / unknown."""
         if self.key(table) in self.created:
@@ -207,6 +215,14 @@ class _Analysis:
                 for part in node.unknown:
                     self.add("KS901", stmt, None, f"{_first_words(part)}: kysera cannot tell what this part of the ALTER TABLE locks or changes")
                 node = node.known
+            if isinstance(node, raw.Several):
+                for each in node.parts:
+                    self.judge(stmt, each, True)
+                return
+        self.judge(stmt, node, from_text)
+
+    def judge(self, stmt: CompiledStatement, node: OperationNode | raw.Classified | None, from_text: bool) -> None:
+        """The findings of one statement, read as ``node``."""
         if (
             self.my
             and isinstance(node, AlterTableNode | CreateIndexNode | DropIndexNode)
@@ -222,7 +238,7 @@ class _Analysis:
         if from_text and self.text_statement(stmt, node):
             return
         if isinstance(node, CreateTableNode):
-            self.created.add(self.key(node.table))
+            self.creates(node.table, node.if_not_exists)
         elif isinstance(node, DropTableNode):
             self.add("KS101", stmt, node.table, f"drops table {node.table.name} and every row in it")
             self.exclusive(stmt, node.table)
@@ -257,7 +273,7 @@ class _Analysis:
 
         if isinstance(node, raw.Harmless):
             if node.table:
-                self.created.add(node.table.lower())
+                self.creates(IdentifierNode.parse(node.table), node.if_not_exists)
         elif isinstance(node, raw.Truncate):
             for name in node.tables:
                 self.add("KS103", stmt, IdentifierNode.parse(name), f"deletes every row of {name}")
@@ -433,7 +449,7 @@ class _Analysis:
         if isinstance(a, SetDataTypeNode):
             new = a.data_type.name.strip().lower() if isinstance(a.data_type.name, str) else ""
             old = self.facts.column_type(t, col)
-            change = _type_change(old, new)
+            change = _type_change(old, new, self.engine)
             if change == "narrowing" and self.engine != "sqlite":  # SQLite enforces no lengths or sizes: nothing is cut
                 self.add("KS106", stmt, t, f"narrows {col} from {old} to {new}: values that do not fit make it fail or are cut", column=col)
             if self.engine == "sqlite":
@@ -538,32 +554,76 @@ def _first_words(text: str) -> str:
     return words + (" ..." if len(text.split()) > 6 else "")
 
 
-_VARCHAR = r"^(?:varchar|character varying|nvarchar)\s*(?:\((\d+)\))?$"
-_INT_SIZE = {"smallint": 2, "int2": 2, "tinyint": 1, "mediumint": 3, "integer": 4, "int": 4, "int4": 4, "bigint": 8, "int8": 8}
+_INT_SIZE = {"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "bigint": 8}
+#: spellings of one type, as introspection or people write them, to one name
+_SYNONYMS = {
+    "character varying": "varchar", "nvarchar": "varchar", "int2": "smallint", "int4": "int", "integer": "int",
+    "int8": "bigint", "decimal": "numeric", "double precision": "double", "float8": "double", "float4": "real",
+    "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz", "datetime": "timestamp",
+    "time without time zone": "time", "time with time zone": "timetz", "bool": "boolean",
+}  # fmt: skip
+_FRACTIONS = {"numeric", "double", "real", "float"}
+_TIMES = {"timestamp", "timestamptz"}
 
 
-def _type_change(old: str | None, new: str) -> str:
-    """widening-free (no rewrite on PostgreSQL), narrowing, or other."""
+def _type_shape(text: str) -> tuple[str, tuple[int, ...], bool]:
+    """(base name, arguments, unsigned) of a type as written: ``varchar(50)`` -> ("varchar", (50,), False)."""
+    t = re.sub(r"\s+", " ", text.strip().lower())
+    unsigned = " unsigned" in t
+    t = t.replace(" unsigned", "").replace(" zerofill", "")
+    m = re.fullmatch(r"([a-z][a-z0-9_ ]*?)\s*(?:\(([\d\s,]+)\))?((?: with(?:out)? time zone)?)", t)
+    if m is None:
+        return t, (), unsigned
+    base = (m.group(1) + m.group(3)).strip()
+    args = tuple(int(a) for a in m.group(2).split(",")) if m.group(2) else ()
+    base = _SYNONYMS.get(base, base)
+    if base in _INT_SIZE:
+        args = ()  # MySQL's display width changes nothing
+    return base, args, unsigned
+
+
+def _type_change(old: str | None, new: str, engine: str) -> str:
+    """How a column's type changes: ``widening-free`` (nothing rewritten on PostgreSQL, nothing
+    lost), ``narrowing`` (values that do not fit are refused or cut, or part of each is lost),
+    or ``other`` (the table is rewritten; kysera knows no loss, or cannot tell)."""
     if old is None:
         return "other"
-    old_n = re.sub(r"\s+", " ", old.strip().lower())
-    old_n = re.sub(r"\((\d+)\) unsigned", r"(\1)", old_n)
-    new_n = re.sub(r"\s+", " ", new.strip().lower())
-    ov, nv = re.match(_VARCHAR, old_n), re.match(_VARCHAR, new_n)
-    if ov and (nv or new_n == "text"):
-        old_len = int(ov.group(1)) if ov.group(1) else None
-        new_len = int(nv.group(1)) if nv and nv.group(1) else None
-        if new_len is None:
-            return "widening-free"
-        if old_len is None or new_len < old_len:
-            return "narrowing"
+    ob, oa, ou = _type_shape(old)
+    nb, na, nu = _type_shape(new)
+    if (ob, oa, ou) == (nb, na, nu):
         return "widening-free"
-    if old_n == "text" and nv:
+    if ob == "varchar" and nb in ("varchar", "text"):
+        if nb == "text" or not na:
+            return "widening-free"
+        if not oa or na[0] < oa[0]:
+            return "narrowing"
+        # MySQL keeps a length of up to 255 bytes in one byte: longer needs two, and a copy
+        # (utf8mb4: four bytes a character)
+        if engine == "mysql" and oa[0] * 4 <= 255 < na[0] * 4:
+            return "other"
+        return "widening-free"
+    if ob == "text" and nb == "varchar":
+        return "widening-free" if not na and engine == "postgres" else "narrowing"
+    if ob in _INT_SIZE and nb in _INT_SIZE:
+        if ou != nu:  # signed <-> unsigned: negative or the highest values do not fit
+            return "narrowing"
+        return "narrowing" if _INT_SIZE[nb] < _INT_SIZE[ob] else "other"
+    if ob == "numeric" and nb == "numeric":
+        old_p, old_s = (*oa, 0)[:2] if oa else (None, None)
+        new_p, new_s = (*na, 0)[:2] if na else ((10, 0) if engine == "mysql" else (None, None))
+        if new_p is None:
+            return "widening-free"  # PostgreSQL's unconstrained numeric holds every value
+        if old_p is None or old_s is None or new_s is None:
+            return "narrowing"
+        if new_s < old_s or new_p - new_s < old_p - old_s:
+            return "narrowing"
+        return "widening-free" if new_s == old_s and engine == "postgres" else "other"
+    if ob in _FRACTIONS and nb in _INT_SIZE:
+        return "narrowing"  # the fractions go
+    if ob == "double" and nb in ("real", "float"):
         return "narrowing"
-    o_int = _INT_SIZE.get(re.sub(r"\(\d+\)", "", old_n))
-    n_int = _INT_SIZE.get(re.sub(r"\(\d+\)", "", new_n))
-    if o_int and n_int:
-        return "narrowing" if n_int < o_int else ("widening-free" if n_int == o_int else "other")
+    if ob in _TIMES and nb in ("date", "time", "timetz"):
+        return "narrowing"  # the time of day, or the day, goes
     return "other"
 
 

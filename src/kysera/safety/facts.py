@@ -91,6 +91,9 @@ class LiveFacts:
         if info is None:
             return None
         found = next((c for c in info.columns if c.name == column), None)
+        if found is None and self._db.dialect.name != "postgres":
+            # SQLite's and MySQL's column names are not case-sensitive
+            found = next((c for c in info.columns if c.name.lower() == column.lower()), None)
         return found.data_type if found is not None else None
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:

@@ -85,11 +85,14 @@ def tokenize(text: str, dialect: str | None = None) -> list[Tok] | None:
     except SqlParseError:
         return None
     out: list[Tok] = []
+    # PostgreSQL reads an unquoted name in lower case: DROP TABLE Events drops "events", and
+    # the row count and column types must be looked up under that name
+    fold = dialect == "postgres"
     for token in tokens:
         kind = _KINDS[token.kind]
         if kind == "sym" and not _SYMBOLS.issuperset(token.text[:1] if token.kind == "variable" else token.text):
             return None
-        out.append(Tok(kind, token.text))
+        out.append(Tok(kind, token.text.lower() if fold and kind == "word" else token.text))
     return out
 
 
@@ -129,6 +132,8 @@ class Harmless:
 
     verb: str
     table: str | None = None
+    #: CREATE TABLE IF NOT EXISTS: the table may be an old one, rows and all
+    if_not_exists: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,9 +150,17 @@ class PartlyKnown:
     unknown: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Several:
+    """A statement that changes data in more than one place: PostgreSQL's ``WITH d AS (DELETE
+    ...) UPDATE ...``. Each part is judged."""
+
+    parts: tuple[Classified, ...]
+
+
 Classified = (
     AlterTableNode | CreateIndexNode | DropIndexNode | DropTableNode | UpdateNode | DeleteNode
-    | Truncate | DropTables | DropSchema | DropCascade | EnumChange | Harmless | Unknown | PartlyKnown
+    | Truncate | DropTables | DropSchema | DropCascade | EnumChange | Harmless | Unknown | PartlyKnown | Several
 )
 
 _HARMLESS_FIRST = {
@@ -258,12 +271,15 @@ def _classify(toks: list[Tok], text: str) -> Classified:
             return CreateIndexNode(name, table, (IndexColumnNode("?"),), unique, False, concurrently, where)
         if toks[i].upper in _HARMLESS_CREATE:
             created: str | None = None
+            if_not_exists = False
             if toks[i].upper == "TABLE":
                 j = i + 1
-                if toks[j].upper == "IF":
+                if_not_exists = toks[j].upper == "IF"
+                if if_not_exists:
                     j += 3
-                created = _qualified(toks, j)[0].name
-            return Harmless("CREATE " + toks[i].upper, created)
+                table = _qualified(toks, j)[0]
+                created = f"{table.schema}.{table.name}" if table.schema else table.name
+            return Harmless("CREATE " + toks[i].upper, created, if_not_exists)
         return Unknown(text)
     if head == "DROP":
         kind = w[1]
@@ -312,7 +328,7 @@ def _classify(toks: list[Tok], text: str) -> Classified:
         unread: list[str] = []
         for part in _split_top(toks[i:]):
             try:
-                actions.append(_alter_action(part))
+                actions.extend(_alter_actions(part))
             except (ValueError, IndexError):
                 unread.append(_text(part))
         if unread and not actions:
@@ -343,9 +359,37 @@ def _classify(toks: list[Tok], text: str) -> Classified:
     if head == "RENAME" and w[1] == "TABLE":  # MySQL
         old, i = _qualified(toks, 2)
         return AlterTableNode(old, (RenameTableNode(toks[i + 1].name),))
+    if head == "WITH":
+        changes = _data_changes(toks, text)
+        if changes:
+            return changes[0] if len(changes) == 1 else Several(tuple(changes))
     if head in _HARMLESS_FIRST:
         return Harmless(head)
     return Unknown(text)
+
+
+def _data_changes(toks: list[Tok], text: str) -> list[Classified]:
+    """The statements that change data inside a ``WITH`` (PostgreSQL runs a ``DELETE`` in a
+    common table expression as surely as one on its own), each classified by itself."""
+    depths: list[int] = []
+    depth = 0
+    for t in toks:
+        if t.text == "(":
+            depth += 1
+        depths.append(depth)
+        if t.text == ")":
+            depth -= 1
+    found: list[Classified] = []
+    for k, t in enumerate(toks):
+        if t.kind != "word" or t.upper not in ("DELETE", "UPDATE", "INSERT", "MERGE"):
+            continue
+        if k and toks[k - 1].upper in ("FOR", "DO", "ON"):  # FOR UPDATE, DO UPDATE, ON DELETE
+            continue
+        end = next((j for j in range(k + 1, len(toks)) if depths[j] < depths[k] or (toks[j].text == ")" and depths[j] == depths[k])), len(toks))
+        part = _classify(toks[k:end], text) if t.upper != "MERGE" else Unknown(text)
+        if not isinstance(part, Harmless):
+            found.append(part)
+    return found
 
 
 _COLUMN_STOP = {"NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK", "GENERATED",
@@ -389,6 +433,18 @@ def _column(toks: list[Tok]) -> ColumnDefinitionNode:
         default = RawNode((_text(toks[k:end]),))
     type_text = _text(type_toks).replace(" ( ", "(").replace(" )", ")").replace(" , ", ",")
     generated = "GENERATED" in rest and "IDENTITY" not in rest
+    references = None
+    if "REFERENCES" in rest:  # checked against the other table, as the builder's references() is
+        k = rest.index("REFERENCES") + i + 1
+        target, k = _qualified(toks, k)
+        ref_cols: tuple[str, ...] = ()
+        if k < len(toks) and toks[k].text == "(":
+            ref_cols = _paren_names(toks, k)[0]
+        references = ReferencesNode(target, ref_cols)
+    check = None
+    if "CHECK" in rest:  # every row is checked, as the builder's check() is
+        k = rest.index("CHECK") + i + 1
+        check = RawNode((_text(toks[k:]),))
     return ColumnDefinitionNode(
         name,
         DataTypeNode(type_text or "?"),
@@ -397,6 +453,8 @@ def _column(toks: list[Tok]) -> ColumnDefinitionNode:
         unique="UNIQUE" in rest,
         auto_increment="AUTO_INCREMENT" in rest or "AUTOINCREMENT" in rest,
         default=default,
+        references=references,
+        check=check,
         generated=RawNode(("?",)) if generated else None,
         stored=generated and "STORED" in rest,
         identity="always" if "IDENTITY" in rest else None,
@@ -434,14 +492,26 @@ def _constraint(toks: list[Tok]) -> AddConstraintNode:
     raise ValueError("unknown constraint")
 
 
+def _alter_actions(toks: list[Tok]) -> list[AlterTableAction]:
+    w = [t.upper for t in toks]
+    if w[0] == "CHANGE":  # MySQL: CHANGE old new <definition>: a rename and a new definition
+        i = _skip(toks, 1, "COLUMN")
+        old = toks[i].name
+        new_col = _column(toks[i + 1 :])
+        # the type first, under the name the catalog knows the column by
+        change = AlterColumnNode(old, SetDataTypeNode(new_col.data_type))
+        return [change] if new_col.name == old else [change, RenameColumnNode(old, new_col.name)]
+    return [_alter_action(toks)]
+
+
 def _alter_action(toks: list[Tok]) -> AlterTableAction:
     w = [t.upper for t in toks]
     if w[0] == "ADD":
         i = 1
         if w[1] in ("CONSTRAINT", "FOREIGN", "CHECK", "UNIQUE", "PRIMARY"):
             return _constraint(toks[1:])
-        if w[1] in ("INDEX", "KEY"):
-            raise ValueError("MySQL ADD INDEX")
+        if w[1] in ("INDEX", "KEY", "FULLTEXT", "SPATIAL", "EXCLUDE"):
+            raise ValueError("an index or exclusion constraint: left to a human")
         i = _skip(toks, i, "COLUMN")
         if toks[i].upper == "IF":
             i += 3
@@ -485,14 +555,8 @@ def _alter_action(toks: list[Tok]) -> AlterTableAction:
         if rest[:2] == ["DROP", "DEFAULT"]:
             return AlterColumnNode(col, DropDefaultNode())
         raise ValueError("unknown ALTER COLUMN")
-    if w[0] in ("MODIFY", "CHANGE"):  # MySQL: a new full definition
+    if w[0] == "MODIFY":  # MySQL: a new full definition
         i = _skip(toks, 1, "COLUMN")
-        if w[0] == "CHANGE":
-            old = toks[i].name
-            new_col = _column(toks[i + 1 :])
-            if new_col.name != old:
-                return RenameColumnNode(old, new_col.name)
-            return AlterColumnNode(old, SetDataTypeNode(new_col.data_type))
         new_col = _column(toks[i:])
         return AlterColumnNode(new_col.name, SetDataTypeNode(new_col.data_type))
     if w[0] == "VALIDATE":
