@@ -29,6 +29,26 @@ class Buildable(Protocol):
 Statement = Buildable | Sql | OperationNode | CompiledStatement | str
 
 
+#: the first words of statements that only read (WITH: unless it holds a DELETE, UPDATE ...)
+_READS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE", "PRAGMA", "WITH"})
+
+
+def _may_write(text: str, dialect: str) -> bool:
+    """Whether the SQL ``text`` given to ``fetch`` changes data: it does not start as a read
+    does, or is a ``WITH`` around a DELETE, UPDATE or INSERT."""
+    import re
+
+    found = re.match(r"(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z]+)", text, re.S)
+    if found is None:
+        return False
+    word = found.group(1).upper()
+    if word != "WITH":
+        return word not in _READS
+    from .safety import raw
+
+    return not isinstance(raw.classify(text, dialect), raw.Harmless | raw.Unknown)
+
+
 class ConnectionLostError(StatementError):
     """The connection to the server broke while a statement ran."""
 
@@ -364,11 +384,26 @@ class Database:
             if len(statements) != 1:
                 raise BuilderError(f"fetch() runs one query; sql(...) holds {len(statements)} statements")
             [statement] = statements
+            if _may_write(statement.sql, self.dialect.name):
+                return self._fetch_writing(replace(statement, reads=False))
             rows, _ = self._raw_run(statement.sql, statement.params or None, statement)
             return rows
         if not isinstance(sql, str) or not sql.strip():
             raise BuilderError(f"fetch() takes a query: SQL text or sql(...), got {sql!r}")
+        if _may_write(sql, self.dialect.name):
+            values = tuple(params)
+            return self._fetch_writing(CompiledStatement(sql, values, RawNode((sql,))))
         rows, _ = self._raw_run(sql, params or None, sql)
+        return rows
+
+    def _fetch_writing(self, stmt: CompiledStatement) -> list[Row]:
+        """``fetch`` of a statement that changes data (``UPDATE ... RETURNING``): it runs as any
+        change does, seen by the safety check and the foreign-key check; in a dry run it is
+        recorded, not run, and returns no rows (running it would change the database, and the
+        check before a real run would run it a second time)."""
+        if self._captured is not None:
+            self._captured.replayable = False  # the code got no rows: running it again may differ
+        rows, _ = self._run_one(stmt)
         return rows
 
     # ----------------------------------------------------------------- transactions

@@ -266,3 +266,26 @@ def test_mysql_dry_run_follows_a_raw_rename(db: Database) -> None:
     assert re.search(r"MODIFY COLUMN `email_old` varchar\(255\)[^,]* NULL", planned[1])
     runner.up()
     assert db.introspect_table("u8") is not None
+
+
+def test_a_fetch_that_writes_is_recorded_in_a_dry_run_and_runs_once_for_real(db: Database) -> None:
+    """db.fetch("UPDATE ... RETURNING"): a dry run must not run it, and the check before a real
+    run must not run it a second time."""
+    db.schema.create_table("counter").add_column("id", "integer").add_column("v", "integer").execute()
+    db.insert_into("counter").values({"id": 1, "v": 10}).execute()
+    returning = "" if db.dialect.name == "mysql" else " RETURNING v"  # MariaDB's UPDATE returns nothing
+    seen: list[object] = []
+
+    def bump(db: Database) -> None:
+        seen.append(db.fetch(f"UPDATE counter SET v = v + 1 WHERE id = 1{returning}"))
+        seen.append(db.fetch("WITH c AS (SELECT v FROM counter) SELECT v FROM c"))  # a read: runs
+
+    migrations = [Migration("001_bump", bump, lambda db: None)]
+    result = create_migration_runner(db, migrations, dry_run=True).up()
+    assert db.fetch("SELECT v FROM counter") == [{"v": 10}]
+    assert [s.sql.split()[0] for s in result.statements("001_bump")] == ["UPDATE"]
+    seen.clear()
+    create_migration_runner(db, migrations).up()
+    assert db.fetch("SELECT v FROM counter") == [{"v": 11}]
+    if returning:
+        assert {"v": 11} in seen[-2]
