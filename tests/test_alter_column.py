@@ -141,13 +141,17 @@ def test_changes_to_a_column_the_same_call_drops_are_dropped_with_it(db: Databas
 @pytest.mark.parametrize(
     ("chain", "kept", "value"),
     [
-        # the rows that exist get the default the column is added with; later changes are for new rows
+        # dropping the default of a column the call adds runs as a step: the rows that exist keep it
         (lambda t: t.add_column("c", "integer", lambda col: col.not_null().default_to(0)).alter_column("c", lambda col: col.drop_default()), True, 0),
-        (lambda t: t.add_column("c", "integer", lambda col: col.default_to(1)).alter_column("c", lambda col: col.set_default(2)), True, 1),
+        # a default set on it is its default (docs/schema-builder.md): the rows that exist get it
+        (lambda t: t.add_column("c", "integer", lambda col: col.default_to(1)).alter_column("c", lambda col: col.set_default(2)), True, 2),
+        (lambda t: t.add_column("c", "integer").alter_column("c", lambda col: col.set_not_null().set_default(3)), True, 3),
+        (lambda t: t.add_column("c", "integer").alter_column("c", lambda col: col.set_default(4).set_not_null()), True, 4),
+        (lambda t: t.add_column("c", "integer").alter_column("c", lambda col: col.set_default(5)).alter_column("c", lambda col: col.set_not_null()), True, 5),
         (lambda t: t.add_column("c", "integer").drop_column("c"), False, None),
     ],
 )
-def test_a_column_added_and_changed_in_one_call_behaves_as_the_steps_do(
+def test_a_column_added_and_changed_in_one_call_is_one_new_column(
     db: Database, chain: object, kept: bool, value: object
 ) -> None:
     make(db)

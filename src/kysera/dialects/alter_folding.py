@@ -4,10 +4,13 @@
 asks for one new ``bigint`` column. Written as it was chained, no engine runs it: PostgreSQL
 performs the type change before it adds any column, and MySQL writes ``MODIFY COLUMN`` from the
 column's current definition, which does not exist yet. So before a dialect compiles the node,
-such a change becomes part of the added column (its type, NOT NULL), and a rename of it renames
-what is added. A default is not folded (the one the column is added with fills the rows that
-exist); the compiler starts a new statement for it instead. Alterations of a column that the
-same call then drops are dropped with it. What is left runs in the order it was chained.
+such a change becomes part of the added column (its type, NOT NULL, its default), and a rename
+of it renames what is added. A default folded in fills the rows that exist, as a NOT NULL the
+same call asks for needs: ``add_column("q", "integer").alter_column("q", lambda c:
+c.set_not_null().set_default(0))`` adds ``q integer NOT NULL DEFAULT 0`` on every engine.
+Dropping the default of a column the call adds runs as written. Alterations of a
+column that the same call then drops are dropped with it. What is left runs in the order it
+was chained.
 """
 
 from __future__ import annotations
@@ -57,15 +60,16 @@ def _names_a_column(action: n.AlterTableAction) -> bool:
 
 def folded_column(column: n.ColumnDefinitionNode, change: n.ColumnAlteration) -> n.ColumnDefinitionNode | None:
     """``column`` with ``change`` written into its definition; None for a change that cannot be
-    (a type change with USING, dropping NOT NULL from a primary key)."""
+    (a type change with USING, dropping NOT NULL from a primary key, dropping a default: the
+    one the column is added with fills the rows that exist)."""
+    if isinstance(change, n.SetDefaultNode):
+        return n.replace(column, default=change.default)
     if isinstance(change, n.SetDataTypeNode):
         return n.replace(column, data_type=change.data_type) if change.using is None else None
     if isinstance(change, n.SetNotNullNode):
         return n.replace(column, not_null=True)
     if isinstance(change, n.DropNotNullNode):
         return None if column.primary_key else n.replace(column, not_null=False)
-    # a default is not folded: the one the column is added with fills the existing rows, and a
-    # later set_default or drop_default changes only what new rows get
     return None
 
 
