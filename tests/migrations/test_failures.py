@@ -99,6 +99,24 @@ def test_failure_before_any_change_is_not_recorded(db: Database) -> None:
     assert [r["name"] for r in history_rows(db)] == ["001_a"]
 
 
+def test_a_failed_drop_of_several_tables_is_recorded_where_ddl_commits(db: Database) -> None:
+    """MySQL's DROP TABLE a, nosuch drops a, then fails: that migration did change something."""
+
+    def up(db: Database) -> None:
+        sql("DROP TABLE a, no_such_table").execute(db)
+
+    runner = create_migration_runner(db, _migrations(Migration("002_b", up)), safety="off")
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    rows = {r["name"]: r["state"] for r in history_rows(db)}
+    if db.dialect.transactional_ddl:
+        assert caught.value.rolled_back and rows == {"001_a": "applied"}
+        assert db.table_exists("a")
+    else:
+        assert not db.table_exists("a")  # dropped before the error
+        assert not caught.value.rolled_back and caught.value.recorded and rows == {"001_a": "applied", "002_b": "failed"}
+
+
 def test_data_only_failure_rolls_back_on_every_engine(db: Database) -> None:
     db.schema.create_table("log").add_column("n", "integer").execute()
 

@@ -1222,7 +1222,9 @@ class MigrationRunner:
         else:
             reason = f"{type(cause).__name__}: {driver_reason(cause)}"
         unrun = isinstance(exc, StatementError) and self.db.dialect.refused_unrun(cause)
-        clean = atomic or _nothing_left(in_tx, succeeded, failing, unrun)
+        # MySQL's DROP TABLE a, b drops the tables it finds before it fails on a missing one
+        partial = not unrun and not self.db.dialect.transactional_ddl and failing is not None and _drops_several(failing, self.db.dialect.name)
+        clean = atomic or (not partial and _nothing_left(in_tx, succeeded, failing, unrun))
         recorded = False
         if not atomic:
             try:
@@ -1321,6 +1323,15 @@ def _is_dml(statement: CompiledStatement) -> bool:
         words = raw_text.leading_words(statement.sql, 1)
         return bool(words) and words[0] in _DML_WORDS
     return False
+
+
+def _drops_several(statement: CompiledStatement, dialect: str) -> bool:
+    """Whether ``statement`` drops several tables (raw SQL; the builder drops one a statement)."""
+    if statement.node is not None and not isinstance(statement.node, RawNode):
+        return False
+    from ..safety.raw import DropTables, classify
+
+    return isinstance(classify(statement.sql, dialect), DropTables)
 
 
 def _nothing_left(
