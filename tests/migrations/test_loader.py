@@ -139,6 +139,10 @@ def test_module_options(tmp_path: Path) -> None:
             {"001_a.py": "def up(db): pass\n", "001_a.sql": "-- migrate:up\nSELECT 1;\n"},
             ["001_a.py and ", "001_a.sql are both migration '001_a'"],
         ),
+        (
+            {"002_users.py": "def up(db): pass\n", "002_Users.sql": "-- migrate:up\nSELECT 1;\n"},
+            ["are migrations '002_Users' and '002_users', names that differ only in case"],
+        ),
     ],
 )
 def test_load_errors_name_the_file(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:

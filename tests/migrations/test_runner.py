@@ -277,3 +277,9 @@ def test_schema_qualified_history_table(db: Database) -> None:
     runner.up()
     assert db.table_exists("ops.history") and not db.table_exists("kysera_migrations")
     assert runner.status().executed == ["001_users"]
+
+
+@pytest.mark.parametrize("not_a_database", [None, "sqlite:///app.db"])
+def test_the_runner_takes_a_database_and_says_so(not_a_database: object) -> None:
+    with pytest.raises(ConfigurationError, match="takes a kysera Database"):
+        create_migration_runner(not_a_database, [])  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ extension; migrations are returned sorted by name.
 Files whose names start with ``_`` or ``.`` (helpers, editor files), ``__pycache__`` and other
 extensions are ignored. Every file is loaded and checked before anything runs: one problem in any
 file (a syntax error, an exception at import, no ``up``, a ``.sql`` file without sections, two
-files with the same name) raises :class:`MigrationLoadError` naming each bad file.
+files with the same name, or names that differ only in case) raises :class:`MigrationLoadError` naming each bad file.
 
 Python files are imported by path under a private module name (``_kysera_migrations_<hash>.*``),
 so they never clash with, or replace, modules of the application. A migration can import a helper
@@ -63,14 +63,21 @@ def load_migrations(
     files = _migration_files(folder)
     problems: list[str] = []
     bad: list[str] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}  # the name in lower case -> (the name, its file)
     for stem, _, path in files:
-        first = seen.get(stem)
-        if first is not None:
-            problems.append(f"{first} and {path} are both migration {stem!r}; rename or delete one of them")
+        first = seen.get(stem.lower())
+        if first is None:
+            seen[stem.lower()] = (stem, path)
+        elif first[0] == stem:
+            problems.append(f"{first[1]} and {path} are both migration {stem!r}; rename or delete one of them")
             bad.append(path)
         else:
-            seen[stem] = path
+            # MySQL's history table, and case-insensitive file systems, take them for one name
+            problems.append(
+                f"{first[1]} and {path} are migrations {first[0]!r} and {stem!r}, names that differ only in case; "
+                "rename one of them"
+            )
+            bad.append(path)
     package = _private_package(folder)
     cache = CodeCache(folder)
     # file name -> (path, contents, status); paths stay strings while a folder loads (a thousand

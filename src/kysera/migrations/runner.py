@@ -36,7 +36,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
-from ..database import ConnectionLostError, NonTransactionalStatementError
+from ..database import ConnectionLostError, Database, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
@@ -57,7 +57,6 @@ from .migration import Direction, Migration, call
 from .results import MigrationResult, MigrationStep
 
 if TYPE_CHECKING:
-    from ..database import Database
     from ..safety import Finding
     from ..safety.autofix import Rewriter
     from .gate import GateReport
@@ -186,6 +185,9 @@ class MigrationRunner:
         statement_timeout: float | None = None,
         lock_retries: int = 3,
     ) -> None:
+        if not isinstance(db, Database):
+            hint = f" (a URL? connect it first: kysera.connect({db!r}))" if isinstance(db, str) else ""
+            raise ConfigurationError(f"the runner takes a kysera Database as its first argument, got {db!r}{hint}")
         if safety not in SAFETY_MODES:
             raise ConfigurationError(f"safety must be one of {', '.join(SAFETY_MODES)}, got {safety!r}")
         for label, value in (("statement_lock_timeout", statement_lock_timeout), ("statement_timeout", statement_timeout)):
