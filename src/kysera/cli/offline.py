@@ -195,6 +195,10 @@ def render_script(
         )
     else:
         lines.append(f"-- Each migration also {'removes its row from' if down else 'records itself in'} the history table {table}.")
+    if db.dialect.name == "postgres":
+        # psql goes on after a failed statement by default: a migration that runs outside a
+        # transaction would then be recorded in the history although it failed
+        lines += ["-- For psql; it stops at the first error.", "\\set ON_ERROR_STOP on"]
     transactional = db.dialect.transactional_ddl
     if not transactional:
         lines.append(f"-- {db.dialect.display_name} commits each DDL statement at once: a failure part-way leaves the earlier ones applied.")
