@@ -122,6 +122,19 @@ def test_json_errors(db_url: str) -> None:
         assert data["ok"] is False and data["error_type"] == "UsageError" and data["exit_code"] == 2
 
 
+def test_a_failed_up_in_json_says_what_was_applied_before_it(db_url: str) -> None:
+    import json
+
+    folder = project(db_url, count=1)
+    (folder / "20991231000000_broken.sql").write_text("-- migrate:up\nCREATE TABLE no_such_schema.x (id int);\n")
+    result = kysera("migrate", "up", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["error_type"] == "MigrationError"
+    assert data["executed"] == [NAMES[0]] and data["failed"] == ["20991231000000_broken"]
+    assert [step["status"] for step in data["steps"]] == ["executed", "failed"]
+
+
 def test_create_errors() -> None:
     Path("migrations").mkdir()
     assert_clean_error(kysera("migrate", "create", "--", "--!!--"), 2, "has no letters or digits")

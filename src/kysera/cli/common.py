@@ -274,7 +274,12 @@ def report_error(exc: BaseException, ctx: click.Context) -> int:
     if not isinstance(exc, KyseraError) and not state.verbose:
         out.note("(an unexpected error: run again with -v to see the traceback)")
     if state.json:
-        out.json({"ok": False, "error": message, "error_type": type(exc).__name__, "exit_code": code})
+        payload: dict[str, object] = {"ok": False, "error": message, "error_type": type(exc).__name__, "exit_code": code}
+        result = getattr(exc, "result", None)
+        if result is not None and hasattr(result, "as_dict"):
+            # what ran before the failure (executed, failed, steps ...): a deploy script must know
+            payload = {**result.as_dict(), **payload}
+        out.json(payload)
     return code
 
 
