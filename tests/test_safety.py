@@ -92,6 +92,9 @@ def test_drop_index_blocking_on_postgres(db: Database) -> None:
     db.schema.create_index("i").on("t").column("n").execute()
     assert findings(db, db.schema.drop_index("i").on("t")) == {"KS202": Severity.ERROR}
     assert findings(db, db.schema.drop_index("i").on("t").concurrently(), transactional=False) == {}
+    # PostgreSQL's DROP INDEX names no table: it is looked up, and judged by its size
+    assert findings(db, db.schema.drop_index("i")) == {"KS202": Severity.ERROR}
+    assert raw_findings(db, "DROP INDEX i") == {"KS202": Severity.ERROR}
 
 
 def test_foreign_key_and_check(db: Database) -> None:

@@ -55,6 +55,18 @@ def test_auto_mode_runs_the_safe_recipes(pg: Database) -> None:
     assert not_null == [{"nn": True}]
 
 
+def test_auto_mode_drops_an_index_named_without_its_table_concurrently(pg: Database) -> None:
+    pg.execute("CREATE INDEX ix_events_n ON events (n)")
+
+    def drop(db: Database) -> None:
+        db.schema.drop_index("ix_events_n").execute()
+
+    runner = create_migration_runner(pg, [Migration("001_drop", drop)], large_table_rows=10, safety="auto")
+    assert "DROP INDEX CONCURRENTLY" in runner.up(dry_run=True).sql()
+    assert runner.up().executed == ["001_drop"]
+    assert pg.fetch("SELECT 1 AS x FROM pg_class WHERE relname = 'ix_events_n'") == []
+
+
 def test_auto_mode_still_refuses_what_has_no_safe_recipe(pg: Database) -> None:
     def drop(db: Database) -> None:
         db.schema.alter_table("events").drop_column("n").execute()

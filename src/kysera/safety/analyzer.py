@@ -251,10 +251,9 @@ class _Analysis:
             self.create_index(stmt, node)
         elif isinstance(node, DropIndexNode):
             if self.pg and not node.concurrently:
-                table = node.table or IdentifierNode(node.name.name, node.name.schema)
-                self.add("KS202", stmt, node.table, f"DROP INDEX {node.name.name} takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait",
-                         severity=None if node.table else Severity.WARNING, index=node.name.name)
-                del table
+                table = node.table or self.facts.index_table(node.name)  # PostgreSQL's DROP INDEX names no table
+                self.add("KS202", stmt, table, f"DROP INDEX {node.name.name} takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait",
+                         severity=None if table else Severity.WARNING, index=node.name.name)
         elif isinstance(node, AlterTableNode):
             self.alter_table(stmt, node)
         elif isinstance(node, DropSchemaNode):

@@ -59,6 +59,10 @@ FIXABLE = frozenset({"KS201", "KS202", "KS203", "KS204", "KS205"})
 _MAX_NAME = 63
 
 
+def _index_key(node: DropIndexNode) -> str:
+    return "index:" + (f"{node.name.schema}.{node.name.name}" if node.name.schema else node.name.name).lower()
+
+
 @dataclass(frozen=True)
 class _Deferred:
     """What runs after the rewritten ALTER TABLE for one fixed action."""
@@ -76,11 +80,12 @@ class Rewriter:
     """
 
     def __init__(self, findings: Iterable[Finding], *, engine: str = "postgres") -> None:
-        self.targets: set[tuple[str, str]] = (
-            {(f.code, (f.table or "").lower()) for f in findings if f.code in FIXABLE and f.is_error}
-            if engine == "postgres"
-            else set()
-        )
+        fixable = [f for f in findings if f.code in FIXABLE and f.is_error] if engine == "postgres" else []
+        self.targets: set[tuple[str, str]] = {(f.code, (f.table or "").lower()) for f in fixable}
+        # a drop_index(name) names no table: found by the index (the analysis looked its table up)
+        self.targets |= {
+            ("KS202", _index_key(node)) for f in fixable if isinstance(node := f.extra.get("node"), DropIndexNode)
+        }
         self.applied: list[str] = []
 
     def __bool__(self) -> bool:
@@ -105,9 +110,12 @@ class Rewriter:
     # ----------------------------------------------------------------- planning
 
     def _plan(self, node: OperationNode) -> tuple[list[OperationNode], list[str]] | None:
-        if isinstance(node, CreateIndexNode | DropIndexNode) and not node.concurrently and node.table is not None:
+        if isinstance(node, CreateIndexNode | DropIndexNode) and not node.concurrently:
             code = "KS201" if isinstance(node, CreateIndexNode) else "KS202"
-            if not self._wants(code, node.table.name):
+            if isinstance(node, DropIndexNode) and node.table is None:
+                if (code, _index_key(node)) not in self.targets:
+                    return None
+            elif node.table is None or not self._wants(code, node.table.name):
                 return None
             verb = "built" if code == "KS201" else "dropped"
             return [replace(node, concurrently=True)], [f"{code}: {node.name.name} {verb} concurrently"]

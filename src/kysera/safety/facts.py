@@ -26,6 +26,10 @@ class Facts(Protocol):
         """The validated CHECK (column IS NOT NULL) constraints of the table, by name (PostgreSQL)."""
         ...
 
+    def index_table(self, index: IdentifierNode) -> IdentifierNode | None:
+        """The table of the index ``index`` (PostgreSQL's DROP INDEX does not name it); None when unknown."""
+        ...
+
 
 class OfflineFacts:
     """Knows nothing: every table may be large."""
@@ -38,6 +42,9 @@ class OfflineFacts:
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         return set()
+
+    def index_table(self, index: IdentifierNode) -> IdentifierNode | None:
+        return None
 
 
 def not_null_check_column(expression: str) -> str | None:
@@ -108,3 +115,19 @@ class LiveFacts:
         except Exception:  # a table this plan creates: nothing proven
             return set()
         return {str(r["name"]) for r in rows if not_null_check_column(str(r["d"]).removeprefix("CHECK")) == column}
+
+    def index_table(self, index: IdentifierNode) -> IdentifierNode | None:
+        if self._db.dialect.name != "postgres":
+            return None
+        try:
+            rows = self._db.fetch(
+                "SELECT n.nspname AS s, t.relname AS t, n.nspname = current_schema() AS here FROM pg_index i "
+                "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+                "WHERE i.indexrelid = to_regclass(%s)",
+                [self._db.dialect.compiler().table_name(index)],
+            )
+        except Exception:  # an index this plan creates: unknown
+            return None
+        if not rows:
+            return None
+        return IdentifierNode(str(rows[0]["t"]), None if rows[0]["here"] else str(rows[0]["s"]))
