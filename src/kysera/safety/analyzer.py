@@ -97,6 +97,8 @@ class _Analysis:
         self.not_null_checks: dict[tuple[str, str], list[object]] = {}
         #: (table key, constraint) dropped by this migration so far
         self.dropped_constraints: set[tuple[str, str]] = set()
+        #: (table key, constraint) -> its rule: added NOT VALID by this migration (PostgreSQL)
+        self.added_not_valid: dict[tuple[str, str], str] = {}
 
     # --------------------------------------------------------------- helpers
 
@@ -382,6 +384,12 @@ class _Analysis:
                 proof = self.not_null_checks.get((self.key(t), action.name))
                 if proof is not None:
                     proof[1] = True
+                code = self.added_not_valid.get((self.key(t), action.name))
+                if code is not None and self.transactional:
+                    self.add(code, stmt, t,
+                             f"validates {action.name} in the transaction that added it: the scan runs under the lock "
+                             f"ADD CONSTRAINT took on {t.name}, held until COMMIT (validate it in a later migration)",
+                             constraint=action.name)
             elif isinstance(action, DropConstraintNode):
                 self.not_null_checks.pop((self.key(t), action.name), None)
                 self.dropped_constraints.add((self.key(t), action.name))
@@ -502,6 +510,8 @@ class _Analysis:
         if self.engine == "sqlite":
             rebuild.append("add a constraint")
             return
+        if self.pg and action.not_valid and c.name and isinstance(c, ForeignKeyConstraintNode | CheckConstraintNode):
+            self.added_not_valid[self.key(t), c.name] = "KS203" if isinstance(c, ForeignKeyConstraintNode) else "KS204"
         if isinstance(c, ForeignKeyConstraintNode):
             fk = _fk_names(list(c.columns), c.references)
             if self.pg and not action.not_valid:

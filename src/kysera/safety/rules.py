@@ -88,6 +88,7 @@ db.schema.alter_table("{table}").add_check_constraint("{constraint}", sql({check
     Rule("KS205", "set-not-null-scan", (BLK, MF, BC), "sets NOT NULL, scanning the whole table under a lock that blocks reads and writes",
          """# PostgreSQL 12+: prove it with a validated CHECK first, then SET NOT NULL skips the scan
 sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS NOT NULL) NOT VALID').execute(db)
+# next migration (validated in the same transaction, the scan would hold the lock ADD CONSTRAINT took):
 db.schema.alter_table("{table}").validate_constraint("{column}_not_null").execute()
 db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()
 db.schema.alter_table("{table}").drop_constraint("{column}_not_null").execute()""",
