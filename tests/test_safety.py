@@ -466,3 +466,23 @@ def test_type_changes_that_lose_data_are_narrowing(old: str, new: str, engine: s
     from kysera.safety.analyzer import _type_change
 
     assert _type_change(old, new, engine) == change
+
+
+def test_a_default_calling_a_volatile_function_rewrites_the_table_on_postgres(db: Database) -> None:
+    """Volatility comes from the catalog, not from a list of names: a user's VOLATILE function
+    rewrites every row; now() (STABLE) and lower() (IMMUTABLE) do not."""
+    if db.dialect.name != "postgres":
+        pytest.skip("PostgreSQL's fast defaults")
+    table_with_rows(db, 10)
+    db.execute("CREATE FUNCTION pick() RETURNS integer VOLATILE LANGUAGE sql AS 'SELECT 1'")
+    db.execute("CREATE FUNCTION fixed() RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT 1'")
+
+    def add(default: str) -> dict[str, Severity]:
+        return findings(db, db.schema.alter_table("t").add_column("c", "integer", lambda col: col.default_to(sql(default))))
+
+    assert add("pick()") == {"KS207": Severity.ERROR}
+    assert add("public.pick() + 1") == {"KS207": Severity.ERROR}
+    assert add("no_such_function()") == {"KS207": Severity.ERROR}  # unknown: it may be anything
+    assert add("fixed()") == {}
+    assert add("extract(epoch FROM now())::integer") == {}
+    assert add("length(lower('X'))") == {}

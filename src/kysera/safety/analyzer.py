@@ -78,6 +78,21 @@ class SafetyOptions:
 
 #: a default computed per row, in any case (the flag is in the pattern, as in ALLOW_DIRECTIVE)
 _VOLATILE = r"(?i)\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\("
+#: what looks like a call in SQL but is syntax (or a type), not a function the catalog knows
+_NOT_FUNCTIONS = frozenset({
+    "cast", "coalesce", "nullif", "greatest", "least", "row", "array", "extract", "position", "substring",
+    "trim", "overlay", "exists", "in", "any", "all", "some", "values", "interval", "varchar", "char",
+    "character", "numeric", "decimal", "timestamp", "time", "bit", "varbit", "float", "and", "or", "not",
+})  # fmt: skip
+
+
+def _calls(text: str) -> set[str]:
+    """The names of the functions an SQL expression calls, lower case (not a type after ``::``)."""
+    return {
+        m.group(1).lower()
+        for m in re.finditer(r"(?<!::)(?<![\w.\"])(?:[A-Za-z_][\w$]*\.)?([A-Za-z_][\w$]*)\s*\(", text)
+        if m.group(1).lower() not in _NOT_FUNCTIONS
+    }
 
 
 class _Analysis:
@@ -419,6 +434,11 @@ class _Analysis:
         default_text = _text(col.default)
         if col.default is not None and isinstance(col.default, RawNode):
             volatile = re.search(_VOLATILE, default_text) is not None
+            if self.pg and not volatile:
+                # the catalog knows each function's volatility; offline, the names above
+                calls = _calls(default_text)
+                found = self.facts.volatile_functions(calls) if calls else set()
+                volatile = bool(found)
             if self.pg and (volatile or (self.version and self.version < (11,))):
                 self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
             elif self.my and not _is_constant(default_text, "mysql") and not (verdict is not None and verdict.method == "instant"):

@@ -30,6 +30,11 @@ class Facts(Protocol):
         """The table of the index ``index`` (PostgreSQL's DROP INDEX does not name it); None when unknown."""
         ...
 
+    def volatile_functions(self, names: set[str]) -> set[str] | None:
+        """Which of the functions ``names`` (lower case) are volatile, or unknown to the server
+        (PostgreSQL's ``pg_proc``); None when the catalog cannot say."""
+        ...
+
 
 class OfflineFacts:
     """Knows nothing: every table may be large."""
@@ -44,6 +49,9 @@ class OfflineFacts:
         return set()
 
     def index_table(self, index: IdentifierNode) -> IdentifierNode | None:
+        return None
+
+    def volatile_functions(self, names: set[str]) -> set[str] | None:
         return None
 
 
@@ -131,3 +139,16 @@ class LiveFacts:
         if not rows:
             return None
         return IdentifierNode(str(rows[0]["t"]), None if rows[0]["here"] else str(rows[0]["s"]))
+
+    def volatile_functions(self, names: set[str]) -> set[str] | None:
+        if self._db.dialect.name != "postgres":
+            return None
+        try:
+            rows = self._db.fetch(
+                "SELECT proname AS n, bool_or(provolatile = 'v') AS v FROM pg_proc WHERE proname = ANY(%s) GROUP BY proname",
+                [sorted(names)],
+            )
+        except Exception:
+            return None
+        known = {str(r["n"]): bool(r["v"]) for r in rows}
+        return {name for name in names if known.get(name, True)}  # a function it does not know may be anything
