@@ -17,6 +17,7 @@ from kysera import Database, sql
 from kysera.dialects.mysql_online import OnlineDdlRefusedError, explain_refusal, online_form
 from kysera.errors import BuilderError, StatementError, UnsupportedError
 from kysera.migrations import Migration, MigrationError, create_migration_runner
+from kysera.migrations.gate import UnsafeMigrationError
 from kysera.nodes import AlterTableNode, CompiledStatement, IdentifierNode, OperationNode, replace
 from kysera.safety import OfflineFacts, analyze
 
@@ -560,3 +561,26 @@ def test_the_docs_example_runs(db: Database, db_url: str, capsys: pytest.Capture
     assert "ALTER TABLE `events` ADD COLUMN `note` varchar(200), ALGORITHM=INSTANT;" in printed
     assert "CREATE INDEX `ix_events_kind` ON `events` (`kind`) ALGORITHM=INPLACE LOCK=NONE;" in printed
     assert "MariaDB would copy table `events` to do this" in printed
+
+
+def test_a_default_that_is_one_value_for_every_row_is_added_instantly_on_mariadb(db: Database) -> None:
+    """(json_array()) or (1+1) is the same for every row: MariaDB adds such a column instantly;
+    (n+1) reads another column and (uuid()) differs per row: those rebuild the table."""
+    mysql_only(db)
+    if not db.dialect.is_mariadb:  # type: ignore[attr-defined]
+        pytest.skip("MariaDB's instant ADD COLUMN")
+    events(db, rows=20)
+
+    def add(default: str) -> Step:
+        return lambda db: db.schema.alter_table("events").add_column("c", "longtext", lambda col: col.default_to(sql(default))).execute()
+
+    for default in ("(json_array())", "(1+1)", "(concat('a', 'b'))"):
+        runner = create_migration_runner(db, [migration("001_c", add(default), lambda db: db.schema.alter_table("events").drop_column("c").execute())], large_table_rows=10)
+        planned = runner.up(dry_run=True)
+        assert "ALGORITHM=INSTANT" in planned.sql() and not planned.findings, default
+        runner.up()
+        runner.down()
+    for default in ("(n+1)", "(uuid())"):
+        runner = create_migration_runner(db, [migration("001_c", add(default))], large_table_rows=10)
+        with pytest.raises(UnsafeMigrationError, match="KS207"):
+            runner.up()  # refused on a large table

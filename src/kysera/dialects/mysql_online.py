@@ -95,6 +95,37 @@ _TIME_DEFAULT = (
 _CONSTANT = r"^\s*\(?\s*(?:null|true|false|[-+]?\d+(?:\.\d+)?|'(?:[^']|'')*')\s*\)?\s*$"
 _VOLATILE = r"\b(?:uuid|uuid_short|rand|random_bytes|sysdate|nextval|lastval|connection_id)\s*\("
 _POSITION = r"\b(?:first|after)\b"
+#: functions that give the same value for the same arguments: a default made of them and of
+#: literals is one value for every row, which MariaDB adds instantly
+_DETERMINISTIC = frozenset({
+    "json_array", "json_object", "json_quote", "json_compact", "concat", "concat_ws", "lower", "upper",
+    "lcase", "ucase", "length", "char_length", "abs", "round", "floor", "ceil", "ceiling", "coalesce",
+    "ifnull", "if", "nullif", "greatest", "least", "cast", "convert", "replace", "substring", "substr",
+    "left", "right", "trim", "lpad", "rpad", "repeat", "hex", "unhex", "char", "date", "timestamp",
+    "str_to_date", "md5", "sha1", "sha2",
+})  # fmt: skip
+#: words of an expression that are neither a column nor a function call
+_EXPRESSION_WORDS = frozenset({
+    "null", "true", "false", "and", "or", "not", "is", "in", "case", "when", "then", "else", "end", "as",
+    "div", "mod", "xor", "binary", "char", "signed", "unsigned", "integer", "decimal", "interval", "day",
+    "hour", "minute", "second", "month", "year", "week", "using", "utf8mb4", "utf8", "latin1",
+})  # fmt: skip
+
+
+def _constant_expression(text: str) -> bool:
+    """Whether the expression ``text`` is one value for every row: literals, operators and
+    calls of deterministic functions, no column (a backquoted or bare name) and no variable."""
+    bare = re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", text)  # strings say nothing about columns
+    if "`" in bare or "@" in bare:
+        return False
+    for m in re.finditer(r"([A-Za-z_][\w$]*)(\s*\()?", bare):
+        word = m.group(1).lower()
+        if m.group(2) is not None:
+            if word not in _DETERMINISTIC:
+                return False
+        elif word not in _EXPRESSION_WORDS and not re.fullmatch(r"[\d_]+", word):
+            return False  # a column
+    return True
 
 
 @dataclass(frozen=True)
@@ -310,7 +341,9 @@ def _text(expr: Expression | RawNode | None) -> str:
     return "?"
 
 
-def _default_kind(expr: Expression | None) -> Literal["none", "constant", "time", "volatile", "expression"]:
+def _default_kind(
+    expr: Expression | None,
+) -> Literal["none", "constant", "time", "volatile", "constant-expression", "expression"]:
     if expr is None:
         return "none"
     if isinstance(expr, ValueNode | LiteralNode):
@@ -324,6 +357,8 @@ def _default_kind(expr: Expression | None) -> Literal["none", "constant", "time"
         return "time"
     if re.search(_VOLATILE, text, re.I):
         return "volatile"
+    if _constant_expression(text):
+        return "constant-expression"
     return "expression"
 
 
@@ -342,8 +377,8 @@ def _add_column(col: ColumnDefinitionNode, engine: Engine, version: tuple[int, .
     default = _default_kind(col.default)
     if default == "volatile":
         return _COPY_V if engine == "mariadb" else _UNKNOWN
-    if default == "expression" or (default == "time" and engine == "mysql"):
-        return _UNKNOWN  # MySQL adds no expression default instantly; MariaDB: it depends
+    if default == "expression" or (default in ("time", "constant-expression") and engine == "mysql"):
+        return _UNKNOWN  # MySQL adds no expression default instantly; MariaDB: one value for every row it does
     if engine == "mysql" and col.not_null and col.default is None and kind.startswith(("datetime", "timestamp")):
         return _UNKNOWN
     if col.unique:
