@@ -57,6 +57,19 @@ def test_lint_reports_an_unacknowledged_error_and_exits_1_without_running_anythi
     assert "(allowed)" in result.stdout and "1 allowed" in result.stdout
 
 
+def test_lint_judges_as_up_does_under_safety_auto(tmp_path: Path) -> None:
+    """With [safety] mode = "auto", what migrate up rewrites safely (a concurrent index build)
+    is no error for lint either; lint failed CI on a migration up would have run safely."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    path = folder / "20260303000000_index.py"
+    path.write_text(textwrap.dedent(INDEX))
+    write_config(Path.cwd(), extra='[safety]\nmode = "auto"\n')
+    result = kysera("migrate", "lint", "--dialect", "postgres", str(path))
+    assert result.exit_code == 0, result.stdout
+    assert "(safety=auto runs the safe recipe instead)" in result.stdout and "0 errors" in result.stdout
+
+
 def test_lint_offline_assumes_every_table_is_large(tmp_path: Path) -> None:
     """--dialect lints without a database: an index on an existing table blocks writes on PostgreSQL."""
     folder = tmp_path / "migrations"

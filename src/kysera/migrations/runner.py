@@ -772,9 +772,7 @@ class MigrationRunner:
         in ``result.refused``) when one is an error nobody acknowledged and the mode refuses."""
         from .gate import UnsafeMigrationError
 
-        if self.safety == "auto":
-            self._plan_rewrites(findings)
-            findings = [replace(f, fixed=True) if self._fixed(f) else f for f in findings]
+        findings = self.with_fixes(findings)
         result.findings.extend(findings)
         for finding in findings:
             if finding.suppressed or finding.severity.value == "info":
@@ -864,6 +862,14 @@ class MigrationRunner:
             _remove(listeners, judge)
         if refused:  # the migration's code caught the refusal: it still stops the migration
             raise refused[0]
+
+    def with_fixes(self, findings: list[Finding]) -> list[Finding]:
+        """``findings``, those that safety="auto" fixes marked ``fixed`` (no longer errors); as
+        they are in another mode. Plans the rewrites the run then makes."""
+        if self.safety != "auto":
+            return findings
+        self._plan_rewrites(findings)
+        return [replace(f, fixed=True) if self._fixed(f) else f for f in findings]
 
     def _plan_rewrites(self, findings: list[Finding]) -> None:
         from ..safety.autofix import Rewriter

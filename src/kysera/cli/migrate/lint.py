@@ -75,6 +75,8 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
             pending = set(runner.status().pending)
             migrations = [m for m in migrations if m.name in pending]
         report = inspect_plan(runner, [(m, "up") for m in migrations], True, facts)
+        # as migrate up judges them: with safety = "auto", what it rewrites safely is no error
+        report.findings = runner.with_fixes(report.findings)
     finally:
         db.close()
     # what this engine cannot do at all, and code that fails whatever runs before it (a builder
