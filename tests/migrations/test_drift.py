@@ -96,6 +96,21 @@ def test_missing_file_is_detected_and_forgotten(db: Database, tmp_path: Path) ->
     assert db.table_exists("users")  # forgetting a migration does not undo it
 
 
+def test_a_renamed_applied_migration_is_named_with_the_fix(db: Database, tmp_path: Path) -> None:
+    """Accepting the missing name alone would run the renamed file a second time."""
+    folder = _folder(tmp_path)
+    create_migration_runner(db, folder).up()
+    (folder / "001_users.py").rename(folder / "20260101000000_users.py")
+    for runner in (create_migration_runner(db, folder), create_migration_runner(db, folder, accept_changed=True)):
+        with pytest.raises(DriftError, match=r"its contents are in 20260101000000_users, which is not applied.*mark-applied 20260101000000_users"):
+            runner.up()
+    runner = create_migration_runner(db, folder)
+    runner.accept("001_users")
+    runner.mark_applied("20260101000000_users")
+    assert runner.up().executed == []
+    assert runner.status().pending == []
+
+
 def test_in_code_checksums_follow_the_source(db: Database) -> None:
     def up_v1(db: Database) -> None:
         db.schema.create_table("t").add_column("id", "integer").execute()

@@ -622,6 +622,18 @@ class MigrationRunner:
         changed, missing = self._drift(state)
         if not changed and not missing:
             return []
+        renamed = self._renamed(state, missing)
+        if renamed:
+            # accepting the missing one would run its renamed file a second time, whatever
+            # accept_changed says
+            old, new = next(iter(renamed.items()))
+            raise DriftError(
+                f"applied migration {old} is missing, and its contents are in {new}, which is not applied: "
+                f"was {old} renamed? Rename it back, or record the new name: `kysera migrate accept {old}`, "
+                f"then `kysera migrate mark-applied {new}` (accepting it alone would run {new} again)",
+                changed,
+                missing,
+            )
         if not self.accept_changed:
             parts = []
             if changed:
@@ -639,6 +651,18 @@ class MigrationRunner:
         for name in missing:
             self.logger.warning("applied migration %s is missing (its file or code is gone); going on", name)
         return changed
+
+    def _renamed(self, state: _State, missing: list[str]) -> dict[str, str]:
+        """Missing applied migrations whose file seems renamed: the same checksum as a migration
+        that is not applied, by old name."""
+        if not missing:
+            return {}
+        unapplied = {m.checksum: m.name for m in self.migrations if m.name not in state.by_name}
+        out: dict[str, str] = {}
+        for row in state.applied:
+            if row.name in missing and row.checksum is not None and row.checksum in unapplied:
+                out[row.name] = unapplied[row.checksum]
+        return out
 
     def _accept_changed(self, changed: list[str], dry: bool) -> None:
         for name in changed:
