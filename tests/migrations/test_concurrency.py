@@ -194,6 +194,25 @@ def test_waiter_gives_up_after_lock_timeout(db_url: str, db: Database, caplog: p
         holder.close()
 
 
+def test_busy_says_who_holds_the_lock_and_takes_nothing(db_url: str, db: Database) -> None:
+    """What migrate status asks before it calls a migration left "running" interrupted."""
+    holder = connect(db_url)
+    try:
+        table = holder._table("kysera_migrations")
+        lock = migration_lock(holder, table)
+        assert migration_lock(db, table).busy() is None
+        lock.acquire(5)
+        found = migration_lock(db, table).busy()
+        assert found is not None and ("process" in found or "connection" in found)
+        lock.release()
+        assert migration_lock(db, table).busy() is None
+        if db.dialect.name == "sqlite":  # a lock file left by a killed holder holds nothing
+            Path(lock.path).write_text("pid 999999\n")  # type: ignore[attr-defined]
+            assert migration_lock(db, table).busy() is None
+    finally:
+        holder.close()
+
+
 def test_in_memory_sqlite_needs_no_lock() -> None:
     db = connect("sqlite://")
     try:

@@ -82,6 +82,10 @@ class MigrationLock:
         except Exception:
             return None
 
+    def busy(self) -> str | None:
+        """Who holds the lock now, if someone does (a run under way), else None; takes nothing."""
+        return self._safe_holder()
+
 
 class NoLock(MigrationLock):
     """For an in-memory SQLite database, which no other connection can see."""
@@ -238,6 +242,22 @@ class FileLock(MigrationLock):
         except OSError:
             return None
         return f"process {text.removeprefix('pid ').strip()}" if text else None
+
+    def busy(self) -> str | None:
+        # the file outlives a holder that was killed: only a lock on it says someone holds it
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None  # no lock file: nobody holds it
+        try:
+            if _try_lock_file(fd):
+                _unlock_file(fd)
+                return None
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return self.holder() or "another process"
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only

@@ -48,8 +48,15 @@ def status(check: bool) -> None:
     migrations = load_project_migrations(state)
     db = state.connect(read_only=True)
     try:
-        result = read_status(HistoryTable(db, settings.table), migrations)
+        history = HistoryTable(db, settings.table)
+        result = read_status(history, migrations)
         where = db.url.redacted()
+        running_now = None
+        if any(m.state == "running" for m in result.migrations):
+            # under way in another process (it holds the lock), or interrupted (nobody does)
+            from ...dialects.locks import migration_lock
+
+            running_now = migration_lock(db, history.node).busy()
     finally:
         db.close()
     problems = {
@@ -68,7 +75,7 @@ def status(check: bool) -> None:
             }
         )
     else:
-        _print_status(out, result, where, settings.table, bool(state.verbose))
+        _print_status(out, result, where, settings.table, bool(state.verbose), running_now)
     if check and any(problems.values()):
         found = ", ".join(f"{count} {name}" for name, count in problems.items() if count)
         out.note(f"check failed: {found}")
@@ -76,8 +83,9 @@ def status(check: bool) -> None:
 
 
 def _print_status(
-    out: Output, status: MigrationStatus, where: str, table: str, verbose: bool
+    out: Output, status: MigrationStatus, where: str, table: str, verbose: bool, running_now: str | None = None
 ) -> None:
+    """``running_now``: who holds the migration lock, when a run is under way."""
     out.line(f"Database {where}, history table {table}")
     if not status.migrations:
         out.line("No migrations yet: create one with kysera migrate create NAME")
@@ -114,13 +122,15 @@ def _print_status(
             ("changed", status.changed),
             ("missing", status.missing),
             ("failed", [name for name in status.failed if name not in interrupted]),
-            ("interrupted", interrupted),
+            ("running now" if running_now else "interrupted", interrupted),
         )
         if names
     ]
     out.line(f"{plural(len(status.migrations), 'migration')}: {', '.join(counts)}")
     for info in status.migrations:
-        if info.state in ("failed", "running"):
+        if info.state == "running" and running_now:
+            out.line(f"  {info.name} is running now ({running_now} holds the migration lock): let it finish")
+        elif info.state in ("failed", "running"):
             resolve = f"kysera migrate resolve {info.name} --applied|--rolled-back"
             if info.state == "running" and (info.direction or "up") == "up":
                 # interrupted: migrate up runs again a migration that only backfills (each batch
