@@ -282,6 +282,35 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
     assert runner.status().pending == ["001_add"]
 
 
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_sqlite_waits_statement_lock_timeout_for_another_writer(db: Database, engine: str) -> None:
+    """SQLite's busy timeout (30 s) gave way to statement_lock_timeout, as on the servers."""
+    import sqlite3
+
+    filled_table(db, rows=1)
+
+    def add_column(db: Database) -> None:
+        db.schema.alter_table("t").add_column("extra", "integer").execute()
+
+    first = Migration("000_u", lambda db: db.schema.create_table("u").add_column("id", "integer").execute())
+    create_migration_runner(db, [first]).up()  # the history table is there
+    other = sqlite3.connect(db.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+    runner = create_migration_runner(db, [first, Migration("001_add", add_column)], statement_lock_timeout=0.3, lock_retries=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(MigrationError) as caught:
+            runner.up()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert time.monotonic() - started < 5  # two attempts of 0.3 s and a 0.5 s pause, not 30 s each
+    assert "database is locked" in str(caught.value) and "statement_lock_timeout" in str(caught.value)
+    assert caught.value.rolled_back
+    assert runner.up().executed == ["001_add"]
+    assert db.fetch("PRAGMA busy_timeout") == [{"timeout": 30000}]  # the connection's own timeout is back
+
+
 @pytest.mark.parametrize("engine", ["postgres"])
 def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database, engine: str) -> None:
     db.execute("CREATE TABLE t (id integer PRIMARY KEY, email text)")

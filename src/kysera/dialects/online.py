@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..nodes import IdentifierNode
 
@@ -54,6 +54,22 @@ def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: f
         finally:
             try:
                 db.fetch(f"SET SESSION lock_wait_timeout = {previous}")
+            except Exception:
+                pass
+        return
+    if name == "sqlite" and lock_timeout and not db.capturing:
+        # how long a statement waits for another connection's write lock (30 s otherwise)
+        rows = db.fetch("PRAGMA busy_timeout")
+        previous = int(str(next(iter(rows[0].values())))) if rows else 30_000
+        db.fetch(f"PRAGMA busy_timeout = {max(1, round(lock_timeout * 1000))}")
+        dialect: Any = db.dialect
+        dialect.busy_timeout = lock_timeout  # for the message when it runs out
+        try:
+            yield
+        finally:
+            dialect.busy_timeout = previous / 1000
+            try:
+                db.fetch(f"PRAGMA busy_timeout = {previous}")
             except Exception:
                 pass
         return

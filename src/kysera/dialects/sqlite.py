@@ -213,6 +213,9 @@ class SqliteDialect(Dialect):
         self._no_foreign_keys: set[str] = set()
         #: the database file, for messages (set by open_sqlite)
         self.path = ""
+        #: seconds a statement waits for another connection's write lock (a run's
+        #: statement_lock_timeout sets it while it lasts: kysera.dialects.online.lock_timeouts)
+        self.busy_timeout = BUSY_TIMEOUT
 
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         """A locked database and a file that is not one, said with the file and what to do."""
@@ -223,7 +226,7 @@ class SqliteDialect(Dialect):
         if text.startswith("database is locked"):
             return KyseraError(
                 f"the SQLite database {where} is locked: another connection has held its write lock for "
-                f"{BUSY_TIMEOUT:g} s (a transaction left open in another process, or a tool such as a database "
+                f"{self.busy_timeout:g} s (a transaction left open in another process, or a tool such as a database "
                 "browser); end that transaction or close that connection, then run again"
             )
         if text.startswith("file is not a database"):
