@@ -277,6 +277,8 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
         other.close()
     assert "lock" in str(caught.value).lower()
     assert "raise [safety] statement_lock_timeout" in str(caught.value)  # not "fix it"
+    # the session that held it is named
+    assert ("(pid " if engine == "postgres" else "(open transactions that may hold it: id ") in str(caught.value)
     assert caught.value.rolled_back
     assert "extra" not in catalog.columns(db, "t")
     assert runner.status().pending == ["001_add"]

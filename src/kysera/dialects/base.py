@@ -144,6 +144,11 @@ class Dialect:
         engine cannot tell."""
         return None
 
+    def lock_holders(self, reader: Reader, table: IdentifierNode, session: int | None) -> str | None:
+        """The sessions (other than ``session``) that hold locks on ``table`` now, said for a
+        person: who made a statement give up waiting. None where the engine cannot tell."""
+        return None
+
     def savepoint_gone(self, error: BaseException) -> bool:
         """Whether ``error`` says a savepoint no longer exists because a statement committed the
         transaction it belonged to (MySQL commits at every DDL statement)."""

@@ -610,6 +610,12 @@ class MysqlDialect(Dialect):
             return text
         return f"{query}; waiting for a row lock held by {_sessions(held)}" if held else text
 
+    def lock_holders(self, reader: Reader, table: IdentifierNode, session: int | None) -> str | None:
+        # which session holds a metadata lock MariaDB says only with a plugin loaded: the
+        # sessions with a transaction open are the ones that can
+        rows = reader.fetch(_OPEN_TRANSACTIONS, [session or 0])
+        return f"open transactions that may hold it: {_sessions(rows)}" if rows else None
+
     def savepoint_gone(self, error: BaseException) -> bool:
         return bool(error.args) and error.args[0] == 1305  # ER_SP_DOES_NOT_EXIST: "SAVEPOINT ... does not exist"
 

@@ -198,6 +198,20 @@ class PostgresDialect(Dialect):
         return text
 
 
+    def lock_holders(self, reader: Reader, table: IdentifierNode, session: int | None) -> str | None:
+        rows = reader.fetch(
+            "SELECT DISTINCT a.pid AS pid, a.state AS state, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 80) AS query, "
+            "extract(epoch FROM now() - a.xact_start)::int AS age FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.relation = to_regclass(%s) AND l.granted AND l.pid <> %s ORDER BY age DESC NULLS LAST LIMIT 3",
+            [self.compiler().table_name(table), session or 0],
+        )
+        return "; ".join(
+            f"pid {r['pid']} ({r['state']}" + (f", its transaction open for {r['age']} s" if r["age"] is not None else "")
+            + (f": {r['query']})" if r["query"] else ")")
+            for r in rows
+        ) or None
+
+
 class PsycopgConnection:
     """psycopg 3 in autocommit mode; kysera issues BEGIN/COMMIT itself."""
 

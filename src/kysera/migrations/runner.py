@@ -40,7 +40,15 @@ from ..database import ConnectionLostError, Database, NonTransactionalStatementE
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
-from ..nodes import CompiledStatement, DeleteNode, InsertNode, RawNode, UpdateNode, replace
+from ..nodes import (
+    CompiledStatement,
+    DeleteNode,
+    IdentifierNode,
+    InsertNode,
+    RawNode,
+    UpdateNode,
+    replace,
+)
 from .errors import (
     DriftError,
     IrreversibleMigrationError,
@@ -651,6 +659,16 @@ class MigrationRunner:
         for name in missing:
             self.logger.warning("applied migration %s is missing (its file or code is gone); going on", name)
         return changed
+
+    def _lock_holders(self, statement: CompiledStatement | None) -> str | None:
+        """Who holds locks on the table of ``statement`` now (it gave up waiting for one)."""
+        table = _table_of(statement, self.db.dialect.name) if statement is not None else None
+        if table is None:
+            return None
+        try:
+            return self.db.dialect.lock_holders(self.db, table, self.db.session_id)
+        except Exception:  # a courtesy: never let it hide the failure
+            return None
 
     def _renamed(self, state: _State, missing: list[str]) -> dict[str, str]:
         """Missing applied migrations whose file seems renamed: the same checksum as a migration
@@ -1296,12 +1314,15 @@ class MigrationRunner:
                 if direction == "up"
                 else "the migrations rolled back before it stay rolled back"
             )
-            fix = (
-                "Another session held a lock it needed for longer than statement_lock_timeout: run the "
-                "migrations again when that session is done, or raise [safety] statement_lock_timeout"
-                if is_lock_timeout(self.db, cause)
-                else "Fix it and run the migrations again"
-            )
+            if is_lock_timeout(self.db, cause):
+                holders = self._lock_holders(failing or (CompiledStatement(statement) if statement else None))
+                fix = (
+                    "Another session held a lock it needed for longer than statement_lock_timeout"
+                    + (f" ({holders})" if holders else "")
+                    + ": run the migrations again when that session is done, or raise [safety] statement_lock_timeout"
+                )
+            else:
+                fix = "Fix it and run the migrations again"
             message += f"\n  {what}; {done} and later ones did not run. {fix}"
         else:
             why = (
@@ -1355,6 +1376,17 @@ def _is_dml(statement: CompiledStatement) -> bool:
         words = raw_text.leading_words(statement.sql, 1)
         return bool(words) and words[0] in _DML_WORDS
     return False
+
+
+def _table_of(statement: CompiledStatement, dialect: str) -> IdentifierNode | None:
+    """The table a statement works on, when it says (for the sessions that hold its locks)."""
+    node: object = statement.node
+    if node is None or isinstance(node, RawNode):
+        from ..safety.raw import classify
+
+        node = classify(statement.sql, dialect)
+    table = getattr(node, "table", None)
+    return table if isinstance(table, IdentifierNode) else None
 
 
 def _drops_several(statement: CompiledStatement, dialect: str) -> bool:
