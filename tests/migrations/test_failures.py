@@ -253,3 +253,32 @@ def test_not_null_on_a_column_holding_nulls_says_which_column_and_the_fix(db: Da
     message = str(caught.value).lower()
     assert "null values" in message and "email" in message and "people" in message
     assert "data truncated" not in message
+
+
+def test_a_failure_the_code_caught_is_explained_on_postgres(db: Database) -> None:
+    """PostgreSQL refuses everything after a failed statement in a transaction: the error names
+    the next statement, so the message says what happened and how to catch a failure."""
+
+    def up(db: Database) -> None:
+        try:
+            db.execute("INSERT INTO no_such_table VALUES (1)")
+        except Exception:
+            pass  # "it may not exist yet"
+        db.schema.create_table("after").add_column("id", "integer").execute()
+
+    def guarded(db: Database) -> None:
+        try:
+            with db.transaction():
+                db.execute("INSERT INTO no_such_table VALUES (1)")
+        except Exception:
+            pass
+        db.schema.create_table("after").add_column("id", "integer").execute()
+
+    runner = create_migration_runner(db, [Migration("001_x", up)])
+    if db.dialect.name != "postgres":
+        assert runner.up().executed == ["001_x"]  # the others go on after a failed statement
+        return
+    with pytest.raises(MigrationError, match="an earlier statement failed inside this transaction and the code caught its error"):
+        runner.up()
+    assert create_migration_runner(db, [Migration("001_x", guarded)]).up().executed == ["001_x"]
+    assert db.table_exists("after")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ConnectionFailedError, MissingDriverError
+from ..errors import ConnectionFailedError, KyseraError, MissingDriverError
 from ..nodes import (
     AddColumnNode,
     AlterTableAction,
@@ -175,6 +175,18 @@ class PostgresDialect(Dialect):
             drop_index_if_exists=dialect_supports(self, "drop_index_if_exists"),
             schemas=True,
         )
+
+    def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
+        if getattr(error, "sqlstate", None) == "25P02":  # in_failed_sql_transaction
+            # the statement named is not the one that failed: an earlier one did, and the code
+            # caught its error and went on
+            return KyseraError(
+                "an earlier statement failed inside this transaction and the code caught its error; PostgreSQL "
+                "refuses every statement after a failed one until the transaction ends (current transaction is "
+                "aborted). Put a statement whose failure the code handles inside `with db.transaction():` (a "
+                "savepoint, rolled back alone), or let its error end the migration"
+            )
+        return None
 
     def describe_session(self, reader: Reader, session: int) -> str | None:
         rows = reader.fetch(
