@@ -139,6 +139,7 @@ def test_module_options(tmp_path: Path) -> None:
             {"001_a.py": "def up(db): pass\n", "001_a.sql": "-- migrate:up\nSELECT 1;\n"},
             ["001_a.py and ", "001_a.sql are both migration '001_a'"],
         ),
+        ({"001_a.SQL": "-- migrate:up\nSELECT 1;\n"}, ["001_a.SQL: a migration file ends in .py or .sql, in lower case"]),
         (
             {"002_users.py": "def up(db): pass\n", "002_Users.sql": "-- migrate:up\nSELECT 1;\n"},
             ["are migrations '002_Users' and '002_users', names that differ only in case"],

@@ -63,6 +63,11 @@ def load_migrations(
     files = _migration_files(folder)
     problems: list[str] = []
     bad: list[str] = []
+    for _, name, path in files:
+        if not name.endswith(EXTENSIONS):  # 001_a.SQL: the extension is the only one in capitals
+            problems.append(f"{path}: a migration file ends in .py or .sql, in lower case; rename it")
+            bad.append(path)
+    files = [f for f in files if f[2] not in bad]
     seen: dict[str, tuple[str, str]] = {}  # the name in lower case -> (the name, its file)
     for stem, _, path in files:
         first = seen.get(stem.lower())
@@ -154,8 +159,8 @@ def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
         for entry in entries:
             name = entry.name
             stem, dot, suffix = name.rpartition(".")
-            if dot and stem and f".{suffix}" in EXTENSIONS and not name.startswith(("_", ".")) and not _is_dir(entry):
-                found.append((stem, suffix, name))
+            if dot and stem and f".{suffix.lower()}" in EXTENSIONS and not name.startswith(("_", ".")) and not _is_dir(entry):
+                found.append((stem, suffix, name))  # a .SQL is reported, not skipped (load_migrations)
     found.sort()
     prefix = str(folder / "_")[:-1]  # "" for Path("."), as pathlib spells its children
     return [(stem, name, prefix + name) for stem, _, name in found]
