@@ -92,7 +92,7 @@ def test_script_applies_and_records_history(db_url: str, engine: str) -> None:
     assert {"users", "posts", "comments"} <= tables(db_url)
     assert status_json()["executed"] == NAMES
     assert kysera("migrate", "status", "--check").exit_code == 0
-    assert kysera("migrate", "down", "--steps", "3").exit_code == 0
+    assert kysera("migrate", "down", "--steps", "3", "--yes").exit_code == 0
 
 
 def test_offline_errors(tmp_path: Path) -> None:

@@ -165,6 +165,16 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool,
         elif target:
             result = runner.down_to(target)
         else:
+            if steps is not None and steps > 1:
+                # --steps 50 for --steps 5 would roll everything back: asked, as --all is
+                applied = runner.status().executed
+                if len(applied) > 1 and steps >= len(applied):
+                    where = session.db.url.redacted()
+                    confirm_or_refuse(
+                        f"roll back every applied migration ({plural(len(applied), 'migration')}; --steps {steps}) on {where}",
+                        yes,
+                        session.out,
+                    )
             result = runner.down(steps or 1)
         print_summary(state.out, result, "Rolled back", f"Nothing to roll back: {_none_to_roll_back(target)}.")
 
