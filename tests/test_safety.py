@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from kysera import Database, sql
-from kysera.errors import ConfigurationError
+from kysera.errors import BuilderError, ConfigurationError
 from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
 from kysera.safety.raw import DropCascade, DropTables, Harmless, Truncate, Unknown, classify
 
@@ -486,3 +486,14 @@ def test_a_default_calling_a_volatile_function_rewrites_the_table_on_postgres(db
     assert add("fixed()") == {}
     assert add("extract(epoch FROM now())::integer") == {}
     assert add("length(lower('X'))") == {}
+
+
+def test_dropping_a_column_the_table_does_not_have_loses_nothing(db: Database) -> None:
+    """A misspelt drop_column is no data loss to acknowledge: the statement fails on its own."""
+    table_with_rows(db, 10)
+    if db.dialect.name == "sqlite":
+        with pytest.raises(BuilderError, match="does not exist"):
+            findings(db, db.schema.alter_table("t").drop_column("emial"))
+        return
+    assert findings(db, db.schema.alter_table("t").drop_column("emial"))["KS102"] is Severity.INFO
+    assert findings(db, db.schema.alter_table("t").drop_column("email"))["KS102"] is Severity.ERROR

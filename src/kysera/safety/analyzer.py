@@ -384,7 +384,14 @@ class _Analysis:
             how = self.how(verdict)
             how = f"; {how}" if how else ""
             if isinstance(action, DropColumnNode):
-                self.add("KS102", stmt, t, f"drops column {action.column} and its data{how}", column=action.column)
+                if existing and self.facts.has_column(t, action.column) is False:
+                    # no data of the table's to lose: an earlier migration of the plan adds it, or
+                    # the name is misspelt (the statement then fails and changes nothing)
+                    self.add("KS102", stmt, t, f"drops column {action.column}, which {t.name} does not have now "
+                             "(misspelt? or an earlier migration of this run adds it)", column=action.column,
+                             severity=Severity.INFO)
+                else:
+                    self.add("KS102", stmt, t, f"drops column {action.column} and its data{how}", column=action.column)
             elif isinstance(action, RenameTableNode):
                 self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails{how}")
             elif isinstance(action, RenameColumnNode):

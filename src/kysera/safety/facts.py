@@ -12,7 +12,7 @@ from ..nodes import IdentifierNode
 
 if TYPE_CHECKING:
     from ..database import Database
-    from ..introspection import TableInfo
+    from ..introspection import ColumnInfo, TableInfo
 
 
 class Facts(Protocol):
@@ -21,6 +21,10 @@ class Facts(Protocol):
         ...
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None: ...
+
+    def has_column(self, table: IdentifierNode, column: str) -> bool | None:
+        """Whether the table has the column now; None when unknown (no such table yet, offline)."""
+        ...
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         """The validated CHECK (column IS NOT NULL) constraints of the table, by name (PostgreSQL)."""
@@ -43,6 +47,9 @@ class OfflineFacts:
         return None
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None:
+        return None
+
+    def has_column(self, table: IdentifierNode, column: str) -> bool | None:
         return None
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
@@ -95,6 +102,15 @@ class LiveFacts:
 
     def column_type(self, table: IdentifierNode, column: str) -> str | None:
         """The column's current type, as introspection spells it (lower case)."""
+        found = self._column(table, column)
+        return found.data_type if found else None
+
+    def has_column(self, table: IdentifierNode, column: str) -> bool | None:
+        if self._table(table) is None:
+            return None
+        return self._column(table, column) is not None
+
+    def _table(self, table: IdentifierNode) -> TableInfo | None:
         key = (table.schema, table.name)
         if key not in self._tables:
             name = table.name if table.schema is None else f"{table.schema}.{table.name}"
@@ -102,14 +118,17 @@ class LiveFacts:
                 self._tables[key] = self._db.introspect_table(name)
             except Exception:  # a table created earlier in the same plan, an odd catalog: unknown
                 self._tables[key] = None
-        info = self._tables[key]
+        return self._tables[key]
+
+    def _column(self, table: IdentifierNode, column: str) -> ColumnInfo | None:
+        info = self._table(table)
         if info is None:
             return None
         found = next((c for c in info.columns if c.name == column), None)
         if found is None and self._db.dialect.name != "postgres":
             # SQLite's and MySQL's column names are not case-sensitive
             found = next((c for c in info.columns if c.name.lower() == column.lower()), None)
-        return found.data_type if found is not None else None
+        return found
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         if self._db.dialect.name != "postgres":
