@@ -107,6 +107,10 @@ def inspect_plan(
     # at the end (a rehearsal); elsewhere they are recorded, which MySQL's planned columns follow.
     first_down = next((i for i, (_, d) in enumerate(plan) if d == "down"), None)
     downs_first = first_down is not None and any(d == "up" for _, d in plan[first_down:])
+    if downs_first:
+        from dataclasses import replace as with_changes
+
+        options = with_changes(options, catalog_current=False)
     with db.rehearsal() if downs_first else nullcontext(False), db.planning():
         for migration, direction in plan:
             in_tx = runner.use_transactions and migration.uses_transaction(direction)

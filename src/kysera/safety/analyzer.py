@@ -74,6 +74,9 @@ class SafetyOptions:
     lock_timeout: bool = True
     #: codes allowed everywhere (from configuration)
     allow: frozenset[str] = field(default_factory=frozenset)
+    #: the catalog shows the database as the statements will find it (False: downs run first, as
+    #: in a redo, so a column missing now may be back by then)
+    catalog_current: bool = True
 
 
 #: a default computed per row, in any case (the flag is in the pattern, as in ALLOW_DIRECTIVE)
@@ -386,7 +389,12 @@ class _Analysis:
             if isinstance(action, DropColumnNode):
                 # (SQLite's rebuild refuses a missing column itself, and its dry run has run the
                 # statements before this one, so the catalog no longer shows the column)
-                if existing and self.engine != "sqlite" and self.facts.has_column(t, action.column) is False:
+                if (
+                    existing
+                    and self.engine != "sqlite"
+                    and self.options.catalog_current
+                    and self.facts.has_column(t, action.column) is False
+                ):
                     # no data of the table's to lose: an earlier migration of the plan adds it, or
                     # the name is misspelt (the statement then fails and changes nothing)
                     self.add("KS102", stmt, t, f"drops column {action.column}, which {t.name} does not have now "
