@@ -218,6 +218,10 @@ def test_code_that_catches_the_refusal_of_a_statement_does_not_get_past_it(db: D
 # ----------------------------------------------------------------------------- lock timeouts
 
 
+def add_extra(db: Database) -> None:
+    db.schema.alter_table("t").add_column("extra", "integer").execute()
+
+
 def _hold_lock(url: str, engine: str) -> Database:
     other = connect(url)
     if engine == "postgres":
@@ -241,12 +245,9 @@ def test_lock_timeout_then_retry_succeeds(db_url: str, db: Database, engine: str
     releaser = threading.Thread(target=release)
     releaser.start()
 
-    def add_column(db: Database) -> None:
-        db.schema.alter_table("t").add_column("extra", "integer").execute()
-
     errors: list[str] = []
     runner = create_migration_runner(
-        db, [Migration("001_add", add_column)], statement_lock_timeout=1, lock_retries=3,
+        db, [Migration("001_add", add_extra)], statement_lock_timeout=1, lock_retries=3,
         on_error=lambda m, d, e: errors.append(m.name),
     )
     started = time.monotonic()
@@ -265,10 +266,7 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
     filled_table(db, rows=1)
     other = _hold_lock(db_url, engine)
 
-    def add_column(db: Database) -> None:
-        db.schema.alter_table("t").add_column("extra", "integer").execute()
-
-    runner = create_migration_runner(db, [Migration("001_add", add_column)], statement_lock_timeout=1, lock_retries=1)
+    runner = create_migration_runner(db, [Migration("001_add", add_extra)], statement_lock_timeout=1, lock_retries=1)
     try:
         with pytest.raises(MigrationError) as caught:
             runner.up()
@@ -291,14 +289,11 @@ def test_sqlite_waits_statement_lock_timeout_for_another_writer(db: Database, en
 
     filled_table(db, rows=1)
 
-    def add_column(db: Database) -> None:
-        db.schema.alter_table("t").add_column("extra", "integer").execute()
-
     first = Migration("000_u", lambda db: db.schema.create_table("u").add_column("id", "integer").execute())
     create_migration_runner(db, [first]).up()  # the history table is there
     other = sqlite3.connect(db.url.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
-    runner = create_migration_runner(db, [first, Migration("001_add", add_column)], statement_lock_timeout=0.3, lock_retries=1)
+    runner = create_migration_runner(db, [first, Migration("001_add", add_extra)], statement_lock_timeout=0.3, lock_retries=1)
     started = time.monotonic()
     try:
         with pytest.raises(MigrationError) as caught:
