@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -12,7 +13,13 @@ import pytest
 from kysera import Database, connect, sql
 from kysera.dialects.catalog import list_tables
 from kysera.errors import ConfigurationError
-from kysera.migrations import Migration, MigrationError, create_migration_runner, load_migrations
+from kysera.migrations import (
+    Migration,
+    MigrationError,
+    MigrationRunner,
+    create_migration_runner,
+    load_migrations,
+)
 from kysera.migrations.errors import MigrationDefinitionError
 from kysera.migrations.gate import UnsafeMigrationError
 
@@ -222,6 +229,17 @@ def add_extra(db: Database) -> None:
     db.schema.alter_table("t").add_column("extra", "integer").execute()
 
 
+def _up_fails_while_held(runner: MigrationRunner, other: Database | sqlite3.Connection) -> MigrationError:
+    """``runner.up()`` fails while ``other`` holds a lock; ``other`` lets go and closes after."""
+    try:
+        with pytest.raises(MigrationError) as caught:
+            runner.up()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    return caught.value
+
+
 def _hold_lock(url: str, engine: str) -> Database:
     other = connect(url)
     if engine == "postgres":
@@ -267,17 +285,12 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
     other = _hold_lock(db_url, engine)
 
     runner = create_migration_runner(db, [Migration("001_add", add_extra)], statement_lock_timeout=1, lock_retries=1)
-    try:
-        with pytest.raises(MigrationError) as caught:
-            runner.up()
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-    assert "lock" in str(caught.value).lower()
-    assert "raise [safety] statement_lock_timeout" in str(caught.value)  # not "fix it"
+    failure = _up_fails_while_held(runner, other)
+    assert "lock" in str(failure).lower()
+    assert "raise [safety] statement_lock_timeout" in str(failure)  # not "fix it"
     # the session that held it is named
-    assert ("(pid " if engine == "postgres" else "(open transactions that may hold it: id ") in str(caught.value)
-    assert caught.value.rolled_back
+    assert ("(pid " if engine == "postgres" else "(open transactions that may hold it: id ") in str(failure)
+    assert failure.rolled_back
     assert "extra" not in catalog.columns(db, "t")
     assert runner.status().pending == ["001_add"]
 
@@ -285,8 +298,6 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
 @pytest.mark.parametrize("engine", ["sqlite"])
 def test_sqlite_waits_statement_lock_timeout_for_another_writer(db: Database, engine: str) -> None:
     """SQLite's busy timeout (30 s) gave way to statement_lock_timeout, as on the servers."""
-    import sqlite3
-
     filled_table(db, rows=1)
 
     first = Migration("000_u", lambda db: db.schema.create_table("u").add_column("id", "integer").execute())
@@ -295,15 +306,10 @@ def test_sqlite_waits_statement_lock_timeout_for_another_writer(db: Database, en
     other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
     runner = create_migration_runner(db, [first, Migration("001_add", add_extra)], statement_lock_timeout=0.3, lock_retries=1)
     started = time.monotonic()
-    try:
-        with pytest.raises(MigrationError) as caught:
-            runner.up()
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+    failure = _up_fails_while_held(runner, other)
     assert time.monotonic() - started < 5  # two attempts of 0.3 s and a 0.5 s pause, not 30 s each
-    assert "database is locked" in str(caught.value) and "statement_lock_timeout" in str(caught.value)
-    assert caught.value.rolled_back
+    assert "database is locked" in str(failure) and "statement_lock_timeout" in str(failure)
+    assert failure.rolled_back
     assert runner.up().executed == ["001_add"]
     assert db.fetch("PRAGMA busy_timeout") == [{"timeout": 30000}]  # the connection's own timeout is back
 
