@@ -295,6 +295,25 @@ def test_lock_held_too_long_fails_cleanly(db_url: str, db: Database, engine: str
     assert runner.status().pending == ["001_add"]
 
 
+@pytest.mark.parametrize("engine", ["mysql"])
+def test_a_row_lock_waits_statement_lock_timeout_on_mysql(db_url: str, db: Database, engine: str) -> None:
+    """InnoDB's row locks have their own timeout (innodb_lock_wait_timeout, 50 s): a batch of a
+    backfill or an UPDATE gave up only then, while the application's writes queued behind it."""
+    filled_table(db, rows=3)
+    other = connect(db_url)
+    other.execute("START TRANSACTION")
+    other.execute("UPDATE t SET n = n WHERE id = 1")  # holds the row lock
+
+    def touch(db: Database) -> None:
+        db.update_table("t").set({"n": 5}).where("id", "=", 1).execute()
+
+    runner = create_migration_runner(db, [Migration("001_touch", touch)], statement_lock_timeout=1, lock_retries=0)
+    started = time.monotonic()
+    failure = _up_fails_while_held(runner, other)
+    assert time.monotonic() - started < 10
+    assert "Lock wait timeout" in str(failure) and failure.rolled_back
+
+
 @pytest.mark.parametrize("engine", ["sqlite"])
 def test_sqlite_waits_statement_lock_timeout_for_another_writer(db: Database, engine: str) -> None:
     """SQLite's busy timeout (30 s) gave way to statement_lock_timeout, as on the servers."""

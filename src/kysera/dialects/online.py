@@ -46,14 +46,17 @@ def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: f
                 pass
         return
     if name == "mysql" and lock_timeout:
-        rows = db.fetch("SELECT @@SESSION.lock_wait_timeout AS v")
-        previous = int(str(rows[0]["v"])) if rows else 31536000
-        db.fetch(f"SET SESSION lock_wait_timeout = {max(1, round(lock_timeout))}")
+        # lock_wait_timeout: metadata locks (DDL); innodb_lock_wait_timeout: row locks (a
+        # backfill batch, an UPDATE), 50 s otherwise while the application's writes queue
+        rows = db.fetch("SELECT @@SESSION.lock_wait_timeout AS md, @@SESSION.innodb_lock_wait_timeout AS rw")
+        md, rw = (int(str(rows[0]["md"])), int(str(rows[0]["rw"]))) if rows else (31536000, 50)
+        seconds = max(1, round(lock_timeout))
+        db.fetch(f"SET SESSION lock_wait_timeout = {seconds}, SESSION innodb_lock_wait_timeout = {seconds}")
         try:
             yield
         finally:
             try:
-                db.fetch(f"SET SESSION lock_wait_timeout = {previous}")
+                db.fetch(f"SET SESSION lock_wait_timeout = {md}, SESSION innodb_lock_wait_timeout = {rw}")
             except Exception:
                 pass
         return
