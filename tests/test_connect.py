@@ -197,3 +197,32 @@ def test_sqlite_connection_does_not_import_decimal() -> None:
     code = "import sys\nfrom kysera import connect\nconnect('sqlite://').execute('SELECT 1')\nprint('decimal' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:Secret#Pw1@127.0.0.1/db",
+        "postgresql://app:5432/s3cret@db.internal/app",  # digits before the / read as a port
+        "mysql://u:3306/s3cret@127.0.0.1/db",
+        "postgresql://u:pa?ss@127.0.0.1/db",
+    ],
+)
+def test_a_password_with_url_delimiters_is_refused_and_never_shown(url: str) -> None:
+    with pytest.raises(InvalidUrlError) as caught:
+        parse_url(url)
+    message = str(caught.value)
+    assert "percent-encode" in message and "%2F" in message
+    for secret in ("Secret", "Pw1", "s3cret", "5432/", "3306/", "pa?ss"):
+        assert secret not in message
+
+
+def test_an_at_sign_in_an_option_value_is_no_password() -> None:
+    url = parse_url("postgresql://localhost/db?application_name=me@home")
+    assert url.username is None and dict(url.query)["application_name"] == "me@home"
+
+
+def test_secret_options_are_hidden_where_the_url_is_shown() -> None:
+    shown = parse_url("postgresql://u@h/db?sslpassword=KeyPass99&sslmode=disable&password=x").redacted()
+    assert "KeyPass99" not in shown and "sslpassword=***" in shown and "sslmode=disable" in shown
+    assert "password=x" not in shown

@@ -8,7 +8,7 @@ nothing after it names no file and is refused, as are a bad port or host.
 from __future__ import annotations
 
 from typing import NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from .errors import InvalidUrlError, UnknownSchemeError
 
@@ -63,7 +63,7 @@ class DatabaseUrl(NamedTuple):
         if host and ":" in host:
             host = f"[{host}]"
         port = f":{self.port}" if self.port else ""
-        query = "&".join(f"{k}={v}" for k, v in self.query if k != "password")
+        query = "&".join(f"{k}={'***' if _secret(k) else v}" for k, v in self.query if k != "password")
         return f"{self.scheme}://{auth}{host}{port}/{self.database}" + (f"?{query}" if query else "")
 
     def __str__(self) -> str:
@@ -117,10 +117,16 @@ def parse_url(url: str) -> DatabaseUrl:
         hostname = parts.hostname
     except ValueError as exc:  # an unclosed [ of an IPv6 address
         raise InvalidUrlError(f"bad host in database URL '{_redact_raw(url)}': {exc}") from None
+    if _misplaced_at(parts):
+        raise InvalidUrlError(
+            f"database URL '{_redact_raw(url)}': its user name or password seems to hold a '/', '?' or '#', "
+            "where a URL ends that part; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)"
+        )
     try:
         port = parts.port
-    except ValueError as exc:
-        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': {exc}") from None
+    except ValueError:
+        # the error's text would quote what stands where the port should: part of a password
+        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': a port is a number") from None
     if port == 0:
         raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': 0 is no port; leave it out for the default")
     return DatabaseUrl(
@@ -137,6 +143,23 @@ def parse_url(url: str) -> DatabaseUrl:
 
 def known_schemes() -> str:
     return "sqlite://, postgresql:// (postgres://), mysql:// (mariadb://)"
+
+
+def _secret(key: str) -> bool:
+    """A query option whose value is a secret (``sslpassword``, ``token`` ...)."""
+    key = key.lower()
+    return "password" in key or "secret" in key or "token" in key
+
+
+def _misplaced_at(parts: SplitResult) -> bool:
+    """An ``@`` after the host part of a URL without a user: a password with ``/``, ``?`` or
+    ``#`` in it, not percent-encoded, cut the user part short."""
+    if parts.username is not None:
+        return False
+    if "@" in parts.path or "@" in parts.fragment:
+        return True
+    at = parts.query.find("@")
+    return at != -1 and "=" not in parts.query[:at]  # ?app=me@home is an option's value
 
 
 def _redact_raw(url: str) -> str:
