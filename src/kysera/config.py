@@ -72,7 +72,9 @@ class Settings(NamedTuple):
     path: Path | None = None
     #: the ``--env`` section applied, if any
     env: str | None = None
-    #: ``[database] url`` after ``${VAR}`` expansion (None when the file gives none)
+    #: ``[database] url`` as written (None when the file gives none); its ``${VAR}`` are expanded
+    #: by :func:`resolve_url` when it is the URL used, so a variable another URL makes needless
+    #: need not be set
     url: str | None = None
     table: str = DEFAULT_TABLE
     #: seconds to wait for the migration lock; None keeps the runner's default
@@ -187,7 +189,9 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
     root = path.parent
     database = base.get("database", {})
     migrations = base.get("migrations", {})
-    url = _expand(database["url"], where, "database.url") if "url" in database else None
+    url = database.get("url")  # expanded when it is used: another URL may win (resolve_url)
+    if url is not None and not isinstance(url, str):
+        raise ConfigurationError(f"{where}: database.url must be a string, such as \"sqlite:///app.db\"")
     directory = Path(_expand(migrations.get("directory", DEFAULT_DIRECTORY), where, "migrations.directory"))
     table = _expand(migrations.get("table", DEFAULT_TABLE), where, "migrations.table")
     if not table.strip():
@@ -238,18 +242,27 @@ def resolve_url(
     folder, so a command run from a subfolder opens the same database.
     """
     environ = os.environ if environ is None else environ
-    if cli_url:
-        return parse_named_url(cli_url, "--url")
+    if cli_url is not None:
+        return parse_named_url(cli_url, "--url")  # --url "" is an error, not "no URL"
+    empty: list[str] = []
     for variable in URL_VARIABLES:
-        value = environ.get(variable, "").strip()
-        if value:
-            return parse_named_url(value, variable)
-    if settings.url:
+        value = environ.get(variable)
+        if value is None:
+            continue
+        if value.strip():
+            return parse_named_url(value.strip(), variable)
+        empty.append(variable)
+    if settings.url is not None:
         where = str(settings.path) + (f" [env.{settings.env}]" if settings.env else "")
-        if not settings.url.strip():
-            raise ConfigurationError(f"{where}: database.url is empty")
-        resolved = parse_named_url(settings.url, where)
+        text = _expand(settings.url, where, "database.url")
+        if not text.strip():
+            written = f" ({settings.url!r} came out empty)" if "${" in settings.url else ""
+            raise ConfigurationError(f"{where}: database.url is empty{written}; set it to a database URL")
+        resolved = parse_named_url(text, where)
         return resolved._replace(url=_anchor(resolved.url, settings.root))
+    if empty:
+        # DATABASE_URL=$PROD_URL with PROD_URL unset must not migrate a new local SQLite file
+        raise ConfigurationError(f"{empty[0]} is set but empty; set it to a database URL, or unset it")
     return ResolvedUrl(_anchor(parse_url(DEFAULT_URL), settings.root), "default")
 
 

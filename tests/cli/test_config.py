@@ -62,15 +62,36 @@ def test_variable_expansion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
     monkeypatch.setenv("DB_USER", "alice")
     monkeypatch.delenv("DB_HOST", raising=False)
-    assert load_settings(cwd=tmp_path).url == "postgresql://alice@localhost/app"
+    assert resolve_url(load_settings(cwd=tmp_path), environ={}).url.redacted() == "postgresql://alice@localhost/app"
 
 
 def test_missing_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "kysera.toml").write_text('[database]\nurl = "${KYSERA_TEST_NOT_SET}"\n')
     monkeypatch.delenv("KYSERA_TEST_NOT_SET", raising=False)
+    settings = load_settings(cwd=tmp_path)  # expanded when it is the URL used
     with pytest.raises(ConfigurationError, match="KYSERA_TEST_NOT_SET") as info:
-        load_settings(cwd=tmp_path)
+        resolve_url(settings, environ={})
     assert info.value.exit_code == 2
+    # another URL wins: the file's variable need not be set
+    assert resolve_url(settings, "sqlite:///other.db", environ={}).source == "--url"
+    assert resolve_url(settings, environ={"DATABASE_URL": "sqlite:///x.db"}).source == "DATABASE_URL"
+
+
+def test_an_empty_url_is_an_error_not_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--url "$PROD_URL" with PROD_URL unset must not migrate a new local SQLite file."""
+    settings = load_settings(cwd=tmp_path)
+    with pytest.raises(ConfigurationError, match="no database URL given"):
+        resolve_url(settings, "", environ={})
+    with pytest.raises(ConfigurationError, match="DATABASE_URL is set but empty"):
+        resolve_url(settings, environ={"DATABASE_URL": ""})
+    assert resolve_url(settings, environ={}).source == "default"
+    (tmp_path / "kysera.toml").write_text('[database]\nurl = "${KYSERA_TEST_EMPTY}"\n')
+    monkeypatch.setenv("KYSERA_TEST_EMPTY", "")
+    with pytest.raises(ConfigurationError, match=r"database\.url is empty"):
+        resolve_url(load_settings(cwd=tmp_path), environ={})
+    # an empty variable gives way to the file's URL
+    (tmp_path / "kysera.toml").write_text('[database]\nurl = "sqlite:///app.db"\n')
+    assert resolve_url(load_settings(cwd=tmp_path), environ={"DATABASE_URL": ""}).source.endswith("kysera.toml")
 
 
 def test_env_sections_override(tmp_path: Path) -> None:
@@ -129,7 +150,7 @@ def test_every_env_section_is_checked_but_only_the_used_one_expanded(tmp_path: P
     )
     assert load_settings(cwd=tmp_path).url == "sqlite:///dev.db"
     with pytest.raises(ConfigurationError, match="KYSERA_TEST_UNSET_PRODUCTION_URL"):
-        load_settings(env="production", cwd=tmp_path)
+        resolve_url(load_settings(env="production", cwd=tmp_path), environ={})
     (tmp_path / "kysera.toml").write_text('[database]\nurl = "sqlite:///dev.db"\n[env.production.databse]\nurl = "x"\n')
     with pytest.raises(ConfigurationError, match=r"\[env.production\]: unknown key 'databse'"):
         load_settings(cwd=tmp_path)
