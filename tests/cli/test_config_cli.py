@@ -46,6 +46,9 @@ def test_env_sections() -> None:
     (here / "migrations").mkdir()
     assert database("--env", "ci")[0].endswith("/ci.db")
     assert database(env={"KYSERA_ENV": "ci"})[0].endswith("/ci.db")
+    # an explicit --env wins over KYSERA_ENV, before the command as after it
+    result = kysera("--env", "default", "migrate", "status", "--json", env={"KYSERA_ENV": "ci"})
+    assert_clean_error(result, 2, "unknown environment 'default'")
     result = kysera("migrate", "status", "--json", "--env", "ci")
     assert json.loads(result.stdout)["table"] == "ci_history"
     assert_clean_error(kysera("migrate", "status", "--env", "prod"), 2, "unknown environment 'prod'", "ci")

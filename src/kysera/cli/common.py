@@ -120,6 +120,12 @@ def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
         if value is None or value is False or value == 0:
             return
         state = ctx.find_object(State) or ctx.ensure_object(State)
+        if (
+            param.name is not None
+            and ctx.get_parameter_source(param.name) is click.core.ParameterSource.ENVIRONMENT
+            and getattr(state, name, None) is not None
+        ):
+            return  # KYSERA_ENV fills in --env only where the command line gave none (before the command too)
         if name == "verbose":
             state.verbose += int(value)
         else:
