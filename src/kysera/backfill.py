@@ -115,7 +115,7 @@ def backfill(
     last: object = None
     done = batches = 0
     tty = sys.stderr.isatty() and progress is None
-    quoted_pk = db.dialect.compiler().quote(pk)
+    bounds_sql = _bounds_query(db.dialect.name, db.dialect.compiler().quote(pk))
     while True:
         page = SelectNode(
             ident,
@@ -126,10 +126,7 @@ def backfill(
         )
         # only the batch's bounds travel back, not its keys
         [inner] = db.compile(page)
-        rows = db.fetch(
-            f"SELECT min({quoted_pk}) AS low, max({quoted_pk}) AS high, count(*) AS n FROM ({inner.sql}) AS page",
-            list(inner.params),
-        )
+        rows = db.fetch(bounds_sql.replace("{page}", inner.sql), list(inner.params))
         bounds = rows[0] if rows else None
         if bounds is None or not bounds["n"]:
             break
@@ -158,6 +155,19 @@ def backfill(
 
 #: seconds between two batches on SQLite (other engines: none), so other writers get their turn
 SQLITE_PAUSE = 0.002
+
+
+def _bounds_query(dialect: str, key: str) -> str:
+    """The first and last key of a batch (``{page}``, the batch's keys in order) and its size.
+    PostgreSQL has no min() or max() of every type a key may have (uuid, boolean, bytea): there
+    the ends are read off the page's own order."""
+    if dialect == "postgres":
+        return (
+            "WITH page AS MATERIALIZED ({page}) SELECT "
+            f"(SELECT {key} FROM page ORDER BY {key} LIMIT 1) AS low, "
+            f"(SELECT {key} FROM page ORDER BY {key} DESC LIMIT 1) AS high, (SELECT count(*) FROM page) AS n"
+        )
+    return f"SELECT min({key}) AS low, max({key}) AS high, count(*) AS n FROM ({{page}}) AS page"
 
 
 def _batch(condition: FilterNode | None, pk: str, low: object, high: object) -> FilterNode:
