@@ -133,6 +133,24 @@ def test_an_interrupted_backfill_migration_runs_again_on_the_next_up(db: Databas
     assert db.select_from("users").where("email_new", "is", None).fetch_all() == []
 
 
+def test_an_interrupted_backfill_that_would_redo_rows_waits_for_resolve(db: Database) -> None:
+    """set email = email || '!' where id > 0: run again, it would change the rows done a second
+    time; only a where that skips them, or values that come out the same, resume on their own."""
+    from kysera.migrations import Migration, UnresolvedFailureError, create_migration_runner
+
+    def exclaim(db: Database) -> None:
+        db.backfill("users", set={"email": sql("email || '!'")}, where=sql("id > 0"), batch_size=5)
+
+    users(db, 8)
+    runner = create_migration_runner(db, [Migration("001_exclaim", exclaim)])
+    runner.up(dry_run=True)
+    runner.history.create()
+    runner.history.insert("001_exclaim", checksum=runner.migrations[0].checksum, state="running", batch=1, direction="up")
+    with pytest.raises(UnresolvedFailureError, match="001_exclaim was interrupted"):
+        runner.up()
+    assert db.fetch("SELECT count(*) AS n FROM users WHERE email LIKE '%!'") == [{"n": 0}]
+
+
 def test_an_interrupted_migration_that_also_changes_the_schema_waits_for_resolve(db: Database) -> None:
     from kysera.migrations import Migration, UnresolvedFailureError, create_migration_runner
 

@@ -8,6 +8,7 @@ idempotent (``sql("email_new IS NULL")``) and a rerun skips what is done, so it 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -22,7 +23,10 @@ from .nodes import (
     ColumnRefNode,
     FilterNode,
     IdentifierNode,
+    LiteralNode,
     OrderByNode,
+    OrNode,
+    RawNode,
     SelectNode,
     UpdateNode,
     ValueNode,
@@ -190,6 +194,64 @@ def _record(
     by = f" by {db.dialect.compiler().quote(pk)}" if pk else " by the primary key"
     note = f"-- db.backfill: in batches of {batch_size} rows{by}, each committed on its own\n"
     db.run_compiled([replace(shown, node=node, transactional=False, display=note + str(shown))])
+
+
+#: functions whose value differs from call to call: run again, they change a row already done
+_VOLATILE = re.compile(r"(?i)\b(random|rand|uuid|uuid_short|gen_random_uuid|gen_random_bytes|uuid_generate_v\d|nextval|newid|random_bytes|randomblob)\s*\(")
+
+
+def resumes_safely(node: BackfillNode) -> bool:
+    """Whether running the backfill ``node`` again, after it was stopped part-way, leaves the rows
+    it already did as they are. Either its ``where`` skips them, saying ``<a column it sets> IS
+    NULL`` (``where=sql("email_new IS NULL")``: the documented way), or every value it sets comes
+    out the same the second time, being made of nothing it changes and nothing random
+    (``set={"email_new": db.ref("email")}``). Else (``set touched = touched + 1 where base > 0``)
+    a second run would do those rows twice: it waits for ``resolve``."""
+    if node.where is None:
+        return False
+    written = {column.lower() for column, _ in node.assignments}
+    return _skips_done(node.where, written) or all(_same_when_run_again(value, written) for _, value in node.assignments)
+
+
+def _skips_done(where: FilterNode, written: set[str]) -> bool:
+    """Whether ``where`` requires one of the ``written`` columns to be NULL (every conjunct of an
+    OR must; one conjunct of an AND is enough)."""
+    if isinstance(where, AndNode):
+        return any(_skips_done(item, written) for item in where.items)
+    if isinstance(where, OrNode):
+        return all(_skips_done(item, written) for item in where.items)
+    if isinstance(where, BinaryFilterNode):
+        return (
+            where.op.lower() == "is"
+            and isinstance(where.right, ValueNode)
+            and where.right.value is None
+            and isinstance(where.left, ColumnRefNode)
+            and where.left.column.lower() in written
+        )
+    text = "".join(part for part in where.parts if isinstance(part, str))
+    if re.search(r"(?i)\b(or|not)\b", re.sub(r"(?i)\bis\s+not\s+null\b", "", text)):
+        return False  # "x IS NULL OR ...", "NOT (x IS NULL)": not for sure
+    names = re.findall(r'(?i)(?:"([^"]+)"|`([^`]+)`|\b([A-Za-z_][\w$]*))\s+is\s+null\b', text)
+    return any((quoted or backticked or bare).lower() in written for quoted, backticked, bare in names)
+
+
+def _same_when_run_again(value: Expression, written: set[str]) -> bool:
+    if isinstance(value, ValueNode | LiteralNode):
+        return True
+    if isinstance(value, ColumnRefNode):
+        return value.column.lower() not in written
+    if isinstance(value, IdentifierNode):
+        return value.name.lower() not in written
+    if isinstance(value, RawNode):
+        for part in value.parts:
+            if isinstance(part, str):
+                words = {w.lower() for w in re.findall(r"[A-Za-z_][\w$]*", part)}
+                if words & written or _VOLATILE.search(part):
+                    return False
+            elif not _same_when_run_again(part, written):
+                return False
+        return True
+    return False
 
 
 def _key_if_known(db: Database, table: IdentifierNode) -> str | None:

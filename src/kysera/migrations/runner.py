@@ -557,7 +557,8 @@ class MigrationRunner:
 
     def _resume_interrupted_backfills(self, state: _State, dry: bool) -> None:
         """A migration that was interrupted while it ran, and whose only writes are backfills
-        with a ``where`` (so each skips the rows it already did), simply runs again.
+        with a ``where`` that set values the same when run again (:func:`kysera.backfill.resumes_safely`),
+        simply runs again.
 
         Its history row says ``running``; the process that wrote it is gone (this runner holds
         the lock). Anything else that was interrupted still waits for ``resolve``.
@@ -567,8 +568,8 @@ class MigrationRunner:
             if migration is None or not self._only_resumable_backfills(migration):
                 continue
             self.logger.warning(
-                "migration %s was interrupted during its backfill; it only backfills, skipping rows already "
-                "done, so it runs again",
+                "migration %s was interrupted during its backfill; it only backfills, and what it sets comes out "
+                "the same for the rows already done, so it runs again",
                 row.name,
             )
             if not dry:
@@ -577,6 +578,7 @@ class MigrationRunner:
             state.by_name.pop(row.name, None)
 
     def _only_resumable_backfills(self, migration: Migration) -> bool:
+        from ..backfill import resumes_safely
         from ..nodes import BackfillNode
 
         try:
@@ -584,7 +586,7 @@ class MigrationRunner:
         except Exception:
             return False
         writes = [s for s in captured if not s.reads]
-        return bool(writes) and all(isinstance(s.node, BackfillNode) and s.node.where is not None for s in writes)
+        return bool(writes) and all(isinstance(s.node, BackfillNode) and resumes_safely(s.node) for s in writes)
 
     def _check_unresolved(self, state: _State) -> None:
         rows = state.unresolved
