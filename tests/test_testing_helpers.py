@@ -231,3 +231,17 @@ def test_stairway_sees_on_update_collation_and_prefix_changes_on_mysql(engine: s
         assert not report.ok and expected in report.render(), (expected, report.render())
     same = Migration("002_x", lambda db: db.execute("DROP INDEX t_sx ON t"), lambda db: db.execute("CREATE INDEX t_sx ON t (s(3))"))
     assert check_migrations(db_url, [Migration("001_t", make, drop_all), same]).ok
+
+
+def test_a_qualified_history_table_stays_in_the_scratch_database(engine: str, db_url: str) -> None:
+    """[migrations] table = "audit.kysera_migrations": on MySQL the qualifier is another
+    database, where the check recorded its migrations; on PostgreSQL a schema the scratch
+    database did not have."""
+    if engine == "sqlite":
+        pytest.skip("a server's scratch database")
+    report = check_migrations(db_url, [Migration("001_t", create_t, drop_t)], table_name="audit.kysera_migrations")
+    assert report.ok, report.render()
+    with connect(db_url) as db:
+        assert "audit" not in [str(r["n"]) for r in db.fetch(
+            "SELECT schema_name AS n FROM information_schema.schemata WHERE schema_name = 'audit'"
+        )]

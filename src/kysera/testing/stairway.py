@@ -94,7 +94,21 @@ def check_migrations(
     from .scratch import scratch_database
 
     with scratch_database(target) as db:
-        return _run(db, migrations, table_name)
+        return _run(db, migrations, _history_in_scratch(db, table_name))
+
+
+def _history_in_scratch(db: Database, table_name: str) -> str:
+    """The history table inside the scratch database. A qualified name (``audit.kysera_migrations``)
+    names a PostgreSQL schema, made here in the scratch database; on MySQL the qualifier is a
+    database, another one than the scratch database (the check would record its migrations
+    there), and on SQLite an attached file: there the table goes in the scratch database itself."""
+    schema, dot, name = table_name.rpartition(".")
+    if not dot:
+        return table_name
+    if db.dialect.name == "postgres":
+        db.schema.create_schema(schema).if_not_exists().execute()
+        return table_name
+    return name
 
 
 def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration], table_name: str) -> StairwayReport:
