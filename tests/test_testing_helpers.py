@@ -92,6 +92,48 @@ def test_scratch_database_is_created_and_dropped(engine: str, db_url: str) -> No
             assert admin.fetch(sql, [name]) == []
 
 
+def _database_exists(engine: str, db_url: str, name: str) -> bool:
+    with connect(db_url) as admin:
+        query = "SELECT 1 AS x FROM pg_database WHERE datname = %s" if engine == "postgres" else "SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s"
+        return bool(admin.fetch(query, [name]))
+
+
+def test_the_scratch_database_is_dropped_whoever_is_still_connected(engine: str, db_url: str) -> None:
+    """A test that left a transaction open on its own connection: MariaDB's DROP DATABASE waited
+    on its metadata lock (a day, by default)."""
+    if engine == "sqlite":
+        pytest.skip("a server's scratch database")
+    with scratch_database(db_url) as db:
+        create_t(db)
+        name = db.url.database
+        other = connect(db.url)
+        other.execute("BEGIN" if engine == "postgres" else "START TRANSACTION")
+        other.fetch("SELECT count(*) AS n FROM t")  # holds a lock on t
+    assert not _database_exists(engine, db_url, name)
+
+
+def test_sigterm_still_drops_the_scratch_database(engine: str, db_url: str, tmp_path: Path) -> None:
+    """A CI job's timeout sends SIGTERM: the scratch database goes, as after Ctrl-C."""
+    import signal
+    import time
+
+    if engine == "sqlite":
+        pytest.skip("a server's scratch database")
+    script = tmp_path / "hold.py"
+    script.write_text(
+        "import sys, time\nfrom kysera.testing import scratch_database\n"
+        "with scratch_database(sys.argv[1]) as db:\n    print(db.url.database, flush=True)\n    time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, str(script), db_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    name = child.stdout.readline().strip()
+    assert name.startswith("kysera_scratch_") and _database_exists(engine, db_url, name)
+    child.send_signal(signal.SIGTERM)
+    child.wait(timeout=30)
+    time.sleep(0.2)
+    assert not _database_exists(engine, db_url, name)
+
+
 def test_the_example_project_tests_pass_with_the_plugin(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests")],

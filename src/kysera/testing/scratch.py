@@ -31,13 +31,70 @@ def scratch_database(url: str | DatabaseUrl | None = None) -> Iterator[Database]
         return
     name = f"kysera_scratch_{secrets.token_hex(4)}"
     _admin(server, f"CREATE DATABASE {_quote(server, name)}")
-    db = connect(server.with_database(name))
+    failed = False
+    with _terminated_as_interrupt():  # a CI job's timeout sends SIGTERM: drop it all the same
+        try:
+            db = connect(server.with_database(name))
+            try:
+                yield db
+            finally:
+                db.close()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            _drop(server, name, quiet=failed)
+
+
+def _drop(server: DatabaseUrl, name: str, *, quiet: bool) -> None:
+    """Drop the scratch database ``name``, whoever is still connected to it (PostgreSQL: FORCE;
+    MySQL: their connections are ended first, or DROP DATABASE waits on their metadata locks for
+    as long as lock_wait_timeout, a day by default). ``quiet``: the work inside already failed;
+    a failure to drop is then a warning, and that first error is the one raised."""
+    import warnings
+
     try:
-        yield db
+        if server.dialect == "postgres":
+            _admin(server, f"DROP DATABASE IF EXISTS {_quote(server, name)} WITH (FORCE)")
+            return
+        with connect(server.with_database("")) as admin:
+            for row in admin.fetch(
+                "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = %s AND ID <> CONNECTION_ID()", [name]
+            ):
+                try:
+                    admin.execute(f"KILL CONNECTION {int(str(row['id']))}")
+                except Exception:
+                    pass  # gone meanwhile
+            admin.execute(f"DROP DATABASE IF EXISTS {_quote(server, name)}")
+    except Exception as exc:
+        message = f"the scratch database {name} could not be dropped ({exc}); drop it by hand"
+        if quiet:
+            warnings.warn(message, stacklevel=2)
+            return
+        from ..errors import KyseraError
+
+        raise KyseraError(message) from exc
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt while the block runs (on the main thread, where nobody
+    else handles it), so the scratch database is dropped as after Ctrl-C."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt("terminated (SIGTERM)")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
     finally:
-        db.close()
-        force = " WITH (FORCE)" if server.dialect == "postgres" else ""
-        _admin(server, f"DROP DATABASE IF EXISTS {_quote(server, name)}{force}")
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _quote(url: DatabaseUrl, name: str) -> str:
