@@ -511,3 +511,28 @@ def test_redo_judges_the_up_before_it_rolls_anything_back(db_url: str) -> None:
     result = kysera("migrate", "redo", "--allow-unsafe")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert status_json()["executed"] == [NAMES[0], "20260105000000_drop_email"]
+
+
+def test_status_tells_a_migration_running_now_from_an_interrupted_one(db_url: str) -> None:
+    """A backfill under way in another process is "running now" (--json, --check), not failed."""
+    from kysera.dialects.locks import migration_lock
+    from kysera.migrations import create_migration_runner, load_migrations
+
+    folder = project(db_url, count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    (folder / "20260109000000_slow.sql").write_text("-- migrate:up\nSELECT 1;\n")
+    with connect(db_url) as db:
+        runner = create_migration_runner(db, load_migrations(folder))
+        slow = runner.migrations[-1]
+        runner.history.insert(slow.name, checksum=slow.checksum, state="running", batch=2, direction="up")
+        lock = migration_lock(db, runner.history.node)
+        lock.acquire(5)
+        try:
+            result = kysera("migrate", "status", "--json", "--check")
+            data = json.loads(result.stdout)
+            assert data["running_now"] == [slow.name] and data["failed"] == [] and data["lock_holder"]
+            assert result.exit_code == 1 and "1 running now" in result.stderr
+        finally:
+            lock.release()
+    data = json.loads(kysera("migrate", "status", "--json").stdout)
+    assert data["running_now"] == [] and data["failed"] == [slow.name]  # nobody holds the lock: interrupted

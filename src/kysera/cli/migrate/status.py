@@ -59,16 +59,23 @@ def status(check: bool) -> None:
             running_now = migration_lock(db, history.node).busy()
     finally:
         db.close()
+    # a migration under way in another process has not failed: it is "running now"
+    running = [m.name for m in result.migrations if m.state == "running"] if running_now else []
+    failed = [name for name in result.failed if name not in running]
     problems = {
         "pending": len(result.pending),
         "changed": len(result.changed),
         "missing": len(result.missing),
-        "failed": len(result.failed),
+        "failed": len(failed),
+        "running now": len(running),
     }
     if out.json_mode:
         out.json(
             {
                 **result.as_dict(),
+                "failed": failed,
+                "running_now": running,
+                "lock_holder": running_now,
                 "database": where,
                 "table": settings.table,
                 "directory": str(settings.directory),
