@@ -82,6 +82,23 @@ def test_every_line_before_the_summary(tmp_path: Path) -> None:
     assert lines[-1].startswith("Applied 60 migrations in ")
 
 
+def test_a_closed_stdout_does_not_stop_the_run(tmp_path: Path) -> None:
+    """kysera migrate up | head -1: the reader goes away, the migrations still all run."""
+    import subprocess
+
+    from .conftest import KYSERA
+
+    _project(tmp_path, 200)
+    child = subprocess.Popen([KYSERA, "migrate", "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline().startswith("applied ")
+    child.stdout.close()
+    assert child.wait(timeout=60) == 0
+    assert "Error" not in child.stderr.read()
+    status = kysera_process("migrate", "status", cwd=tmp_path)
+    assert "200 applied, 0 pending" in status.stdout
+
+
 def test_lines_of_what_ran_come_before_the_failure(tmp_path: Path) -> None:
     _project(tmp_path, 30, failing=30)
     result = kysera_process("migrate", "up", cwd=tmp_path)
@@ -107,33 +124,6 @@ def test_lines_still_pending_at_exit_are_written() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["applied a", "applied b"]
-
-
-def test_reader_going_away_stops_the_run_and_says_so(tmp_path: Path) -> None:
-    import os
-    import subprocess
-
-    from .conftest import KYSERA
-
-    write_config(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
-    (tmp_path / "migrations").mkdir()
-    for i in range(1, 301):  # 2 ms each: the run outlasts the reader by far
-        (tmp_path / "migrations" / f"{i:03d}_t{i}.py").write_text(
-            f"import time\n\ndef up(db):\n    time.sleep(0.002)\n    db.schema.create_table('t{i}').add_column('id', 'integer').execute()\n"
-        )
-    env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
-    proc = subprocess.Popen([KYSERA, "migrate", "up"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    first = proc.stdout.readline()
-    proc.stdout.close()  # like `kysera migrate up | head -1`
-    stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 1
-    assert first.startswith(b"applied ")
-    assert "Traceback" not in stderr
-    assert "error:" in stderr and "later migrations did not run" in stderr
-    status = kysera_process("migrate", "status", cwd=tmp_path)
-    assert status.returncode == 0
-    assert "pending" in status.stdout.splitlines()[-1]
 
 
 def test_a_closed_stdout_does_not_hide_the_runs_own_error() -> None:

@@ -55,6 +55,24 @@ class Output:
         self.color = color_wanted(sys.stdout)
         self.err_color = color_wanted(sys.stderr)
         self._progress: ProgressLines | None = None
+        #: stdout's reader went away (``kysera migrate up | head -1``): the command goes on, unheard
+        self._stdout_gone = False
+
+    def _echo(self, text: str, *, color: bool | None = None, nl: bool = True) -> None:
+        """``text`` on stdout; once its reader has gone, nothing (and no error: a closed pipe
+        must not stop a run half-way through its migrations)."""
+        if self._stdout_gone:
+            return
+        try:
+            click.echo(text, color=color, nl=nl)
+        except BrokenPipeError:
+            self._stdout_gone = True
+            try:  # what Python flushes at exit goes nowhere, instead of failing again
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
 
     # ------------------------------------------------------------------ progress
 
@@ -68,7 +86,7 @@ class Output:
             return
         lines = self._progress
         if lines is None:
-            lines = self._progress = ProgressLines(lambda text: click.echo(text, color=self.color))
+            lines = self._progress = ProgressLines(lambda text: self._echo(text, color=self.color))
         lines.add(text)
 
     def end_progress(self) -> None:
@@ -94,18 +112,22 @@ class Output:
         """A line of the command's result (stdout). Suppressed in JSON mode."""
         self._settle()
         if not self.json_mode:
-            click.echo(text, color=self.color)
+            self._echo(text, color=self.color)
 
     def raw(self, text: str) -> None:
         """Text for stdout whatever the mode (SQL scripts)."""
         self._settle()
-        click.echo(text, color=False, nl=not text.endswith("\n"))
+        self._echo(text, color=False, nl=not text.endswith("\n"))
 
     def json(self, payload: object, *, err: bool = False) -> None:
         self._settle()
         import json
 
-        click.echo(json.dumps(payload, indent=2, default=_json_default, ensure_ascii=False), err=err)
+        text = json.dumps(payload, indent=2, default=_json_default, ensure_ascii=False)
+        if err:
+            click.echo(text, err=True)
+        else:
+            self._echo(text)
 
     # ------------------------------------------------------------------ stderr
 
