@@ -144,6 +144,7 @@ def test_create_errors() -> None:
 
 
 def test_bad_config_file() -> None:
+    Path("migrations").mkdir()  # the URL's variables are expanded when it is used
     Path("kysera.toml").write_text("[database]\nurl = '${KYSERA_TEST_UNSET_VAR}'\n")
     assert_clean_error(kysera("migrate", "status"), 2, "KYSERA_TEST_UNSET_VAR")
     Path("kysera.toml").write_text("[database\n")
