@@ -215,6 +215,27 @@ def test_stairway_a_column_added_back_last_is_reported_not_failed(engine: str, d
     assert "1 with columns back in another order (not a failure)" in report.render()
 
 
+def test_stairway_fails_renamed_columns_that_traded_places(engine: str, db_url: str) -> None:
+    """An up that swaps first_name and last_name (three renames) with a down that does nothing:
+    the same columns in another order, but no column was added back, so it is no allowance."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("people").add_column("id", "integer").add_column("first_name", "varchar(50)").add_column("last_name", "varchar(50)").execute()
+
+    def drop_people(db: Database) -> None:
+        db.schema.drop_table("people").execute()
+
+    def swap(db: Database) -> None:
+        db.schema.alter_table("people").rename_column("first_name", "tmp").execute()
+        db.schema.alter_table("people").rename_column("last_name", "first_name").execute()
+        db.schema.alter_table("people").rename_column("tmp", "last_name").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_people", make, drop_people), Migration("002_swap", swap, lambda db: None)])
+    assert not report.ok
+    problem = next(p for p in report.problems if p.migration == "002_swap")
+    assert problem.kind == "down-differs" and any("traded places" in line for line in problem.details)
+
+
 def test_stairway_takes_other_spellings_of_the_same_index_and_default(engine: str, db_url: str) -> None:
     """A down that writes the index or the default another way (keyword case, spacing, an ASC
     that is the default, now() for CURRENT_TIMESTAMP) restores the same schema: no alarm. A

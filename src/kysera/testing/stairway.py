@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..database import Database
     from ..introspection import SchemaInfo
     from ..migrations import Migration, MigrationError
+    from ..nodes import CompiledStatement
     from ..url import DatabaseUrl
 
 
@@ -134,7 +135,7 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
             report.problems.append(StairwayProblem(migration.name, "no-down"))
             continue
         try:
-            runner.down(1)
+            undone = runner.down(1)
         except MigrationError as exc:
             report.problems.append(StairwayProblem(migration.name, "failed", _failure("down", exc)))
             break
@@ -142,6 +143,19 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         differences = before.diff(after)
         if differences:
             kind = "down-differs" if before.diff(after, column_order=False) else "order-differs"
+            if kind == "order-differs":
+                # a column the down adds back comes last: that is the one allowance. Columns in
+                # another order on a table the down adds nothing to were moved by renames the
+                # down does not undo (first_name and last_name swapped): the data is under the
+                # wrong names
+                refilled = _tables_given_columns(undone.statements(migration.name), db.dialect.name)
+                unexplained = [t for t in _reordered(before, after) if t.lower() not in refilled]
+                if unexplained:
+                    kind = "down-differs"
+                    differences = [
+                        *differences,
+                        *(f"table {t}: no column is added back, so renamed columns must have traded places" for t in unexplained),
+                    ]
             report.problems.append(StairwayProblem(migration.name, kind, tuple(differences)))
         try:
             runner.up_to(migration.name)
@@ -154,6 +168,34 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
         if migration.down is None:
             report.problems.append(StairwayProblem(migration.name, "no-down"))
     return report
+
+
+def _reordered(before: SchemaInfo, after: SchemaInfo) -> list[str]:
+    """The tables whose columns come in another order."""
+    out = []
+    for name, table in before.tables.items():
+        other = after.tables.get(name)
+        if other is not None and table.column_names != other.column_names and set(table.column_names) == set(other.column_names):
+            out.append(name)
+    return out
+
+
+def _tables_given_columns(statements: Sequence[CompiledStatement], dialect: str) -> set[str]:
+    """The tables (lower case) that ``statements`` add a column to."""
+    from ..nodes import AddColumnNode, AlterTableNode, RawNode
+
+    out: set[str] = set()
+    for statement in statements:
+        node: object = statement.node
+        if node is None or isinstance(node, RawNode):
+            from ..safety.raw import PartlyKnown, classify
+
+            node = classify(statement.sql, dialect)
+            if isinstance(node, PartlyKnown):
+                node = node.known
+        if isinstance(node, AlterTableNode) and any(isinstance(a, AddColumnNode) for a in node.actions):
+            out.add(node.table.name.lower())
+    return out
 
 
 def _failure(what: str, exc: MigrationError) -> tuple[str, ...]:
