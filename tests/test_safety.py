@@ -497,3 +497,17 @@ def test_dropping_a_column_the_table_does_not_have_loses_nothing(db: Database) -
         return
     assert findings(db, db.schema.alter_table("t").drop_column("emial"))["KS102"] is Severity.INFO
     assert findings(db, db.schema.alter_table("t").drop_column("email"))["KS102"] is Severity.ERROR
+
+
+def test_the_backfill_recipe_keeps_the_updates_own_where(db: Database) -> None:
+    """Pasted as is, the recipe must update the rows the UPDATE would, and skip those done."""
+    table_with_rows(db, 10)
+    update = db.update_table("t").set({"email": "archived"}).where(sql("n <= 5"))
+    found = analyze(list(db.compile(update)), db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m",
+                    transactional=False, options=OPTIONS)
+    recipe = next(f.recipe for f in found if f.code == "KS505")
+    assert "(n <= 5) AND " in recipe and "archived" in recipe.split("where=")[1]
+    counter = db.update_table("t").set({"n": sql("n + 1")})
+    found = analyze(list(db.compile(counter)), db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m",
+                    transactional=False, options=OPTIONS)
+    assert "<a condition false for the rows already done>" in next(f.recipe for f in found if f.code == "KS505")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from ..dialects.base import Dialect
+from ..errors import BuilderError
 from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
@@ -349,8 +350,42 @@ class _Analysis:
             else:
                 shown = "..."
             items.append(f"{column!r}: {shown}")
-        first = node.assignments[0][0] if node.assignments else "..."
-        return {"set": "{" + ", ".join(items) + "}", "skip_done": repr(f"{compiler.quote(first)} IS NULL")}
+        # the update's own where, and a condition that leaves out the rows done (a rerun then
+        # resumes): a column set to a constant is done once it holds it; a new column filled
+        # from others is done once it is not NULL; otherwise only the user knows
+        conditions = (self.done_condition(column, value) for column, value in node.assignments)
+        skip = next((c for c in conditions if c is not None), "<a condition false for the rows already done>")
+        where = skip
+        if node.where is not None:
+            from ..dialects.compiler import Writer
+
+            w = Writer(compiler, inline=True)
+            compiler.write_filter(w, node.where)
+            where = f"({w.finish(None).sql}) AND {skip}"
+        return {"set": "{" + ", ".join(items) + "}", "skip_done": repr(where)}
+
+    def done_condition(self, column: str, value: object) -> str | None:
+        """A condition true for the rows that still need ``column = value``; None when kysera
+        cannot tell (the value reads the column itself: ``n + 1``)."""
+        compiler = self.dialect.compiler()
+        q = compiler.quote(column)
+        if isinstance(value, ValueNode):
+            if value.value is None:
+                return f"{q} IS NOT NULL"
+            try:
+                literal = compiler.literal(value.value)
+            except BuilderError:
+                return None
+            if self.pg:
+                return f"{q} IS DISTINCT FROM {literal}"
+            return f"NOT ({q} <=> {literal})" if self.my else f"{q} IS NOT {literal}"
+        if isinstance(value, ColumnRefNode) and value.column != column:
+            return f"{q} IS NULL"
+        if isinstance(value, RawNode):
+            text = "".join(p for p in value.parts if isinstance(p, str))
+            if not re.search(rf"(?i)\b{re.escape(column)}\b", text):
+                return f"{q} IS NULL"
+        return None
 
     def create_index(self, stmt: CompiledStatement, node: CreateIndexNode) -> None:
         if node.table is None or node.concurrently or self.my:
