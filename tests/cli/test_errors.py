@@ -267,3 +267,29 @@ def test_a_refused_confirmation_answers_in_json_too(db_url: str) -> None:
 def test_init_refuses_a_url_no_command_would_take() -> None:
     assert_clean_error(kysera("init", "--url", "postgresql://localhost"), 2, "names no database")
     assert not Path("kysera.toml").exists()
+
+
+def test_ctrl_c_says_where_to_look_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import KYSERA
+
+    write_config(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_slow.py").write_text(
+        "import time\n\ndef up(db):\n    db.schema.create_table('a').add_column('id', 'integer').execute()\n"
+        "    if not db.capturing:\n        time.sleep(30)\n"
+    )
+    child = subprocess.Popen(
+        [KYSERA, "migrate", "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(2)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130
+    assert "interrupted" in stderr and "kysera migrate status" in stderr and "Traceback" not in stderr
+    status = kysera_process("migrate", "status", cwd=tmp_path)
+    assert "1 pending" in status.stdout  # its transaction rolled back: nothing of it remains

@@ -24,6 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: exit codes besides 0 (docs/cli.md)
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: Ctrl-C (SIGINT), as shells report it: 128 + 2
+EXIT_INTERRUPTED = 130
 
 
 class State:
@@ -252,6 +254,17 @@ class KyseraGroup(LazyGroup):
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, BrokenPipeError):
             raise  # a closed pipe (kysera migrate status | head) is not an error to report
+        except KeyboardInterrupt:
+            state = ctx.find_object(State) or State()
+            try:
+                state.out.end_progress()
+            except OSError:
+                pass
+            state.out.error(
+                "interrupted. A migration that was running rolled back on PostgreSQL and SQLite; on MySQL/MariaDB, "
+                "or outside a transaction, it may be partly applied: `kysera migrate status` says where the run stopped"
+            )
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             code = report_error(exc, ctx)
             raise click.exceptions.Exit(code) from None

@@ -718,7 +718,8 @@ class MigrationRunner:
             try:
                 lock.release()
             except Exception as exc:
-                self.logger.warning("could not release the migration lock (%s); it ends with the connection", exc)
+                reason = driver_reason(exc.cause) if isinstance(exc, StatementError) else driver_reason(exc)
+                self.logger.warning("could not release the migration lock (%s); it ends with the connection", reason)
 
     def _read_state(self) -> _State:
         exists = self.history.exists()

@@ -143,7 +143,7 @@ def _print_status(
                 # interrupted: migrate up runs again a migration that only backfills (each batch
                 # skips the rows done); anything else needs a person to look first
                 advice = (
-                    "if it only backfills (db.backfill with a where), kysera migrate up resumes it; "
+                    "if it only backfills, in a way safe to run again (docs/safety.md#backfills), kysera migrate up resumes it; "
                     f"otherwise check what it changed, then: {resolve}"
                 )
             else:
