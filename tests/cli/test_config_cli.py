@@ -75,3 +75,11 @@ def test_no_colour_without_a_terminal_or_with_no_color() -> None:
     for env in ({}, {"NO_COLOR": "1"}):
         result = kysera("migrate", "status", env=env)  # type: ignore[arg-type]
         assert "\x1b[" not in result.stdout + result.stderr
+
+
+def test_json_before_the_command() -> None:
+    (Path.cwd() / "migrations").mkdir()
+    write_config(Path.cwd(), "sqlite:///app.db")
+    result = kysera("--json", "migrate", "status")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["pending"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from .common import KyseraGroup, global_options
+from .common import KyseraGroup, global_options, json_option
 
 #: command name -> "module:function" in this package
 COMMANDS = {"init": "init:init", "migrate": "migrate:migrate", "db": "db:db"}
@@ -19,6 +19,7 @@ COMMANDS = {"init": "init:init", "migrate": "migrate:migrate", "db": "db:db"}
 )
 @click.version_option(__version__, "--version", prog_name="kysera", message="%(prog)s %(version)s")
 @global_options
+@json_option
 def cli() -> None:
     """kysera: database schema migrations for PostgreSQL, MySQL/MariaDB and SQLite.
 
@@ -29,5 +30,6 @@ def cli() -> None:
       kysera migrate up
       kysera migrate status
 
-    Exit codes: 0 ok, 1 a migration or check failed, 2 usage or configuration error.
+    Exit codes: 0 ok, 1 a migration or check failed, 2 usage or configuration error,
+    130 interrupted (Ctrl-C).
     """
