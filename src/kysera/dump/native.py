@@ -64,7 +64,9 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
     tool = _find("pg_dump")
     url = db.url
     info = {"host": url.host, "port": str(url.port) if url.port else None, "user": url.username, "dbname": url.database}
-    info.update(url.options)
+    options = dict(url.options)
+    password = options.pop("password", None) or url.password  # to pg_dump's environment, not its argv (ps shows that)
+    info.update(options)
     conninfo = " ".join(f"{k}={_conninfo_value(v)}" for k, v in info.items() if v)
     cmd = [tool, "--no-owner", "--no-privileges", "--rows-per-insert=500", "--no-password"]
     if not opts.data:
@@ -75,8 +77,8 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
         cmd.append("--exclude-table=" + '"' + name.replace('"', '""') + '"')
     cmd.append("--dbname=" + conninfo)
     env = dict(os.environ)
-    if url.password is not None:
-        env["PGPASSWORD"] = url.password
+    if password is not None:
+        env["PGPASSWORD"] = password
     return cmd, env
 
 
