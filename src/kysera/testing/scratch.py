@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..database import Database, connect
+from ..errors import KyseraError, StatementError
 from ..url import DatabaseUrl, parse_url
 
 
@@ -30,7 +31,16 @@ def scratch_database(url: str | DatabaseUrl | None = None) -> Iterator[Database]
                 db.close()
         return
     name = f"kysera_scratch_{secrets.token_hex(4)}"
-    _admin(server, f"CREATE DATABASE {_quote(server, name)}")
+    try:
+        _admin(server, f"CREATE DATABASE {_quote(server, name)}")
+    except StatementError as exc:
+        from ..errors import driver_reason
+
+        raise KyseraError(
+            f"cannot create the scratch database {name} on {server.describe()} ({driver_reason(exc.cause)}): a "
+            "scratch database needs a user that may create and drop databases (PostgreSQL: CREATEDB; MySQL/MariaDB: "
+            "CREATE and DROP on *.*); give the URL of such a user"
+        ) from exc
     failed = False
     with _terminated_as_interrupt():  # a CI job's timeout sends SIGTERM: drop it all the same
         try:
@@ -71,8 +81,6 @@ def _drop(server: DatabaseUrl, name: str, *, quiet: bool) -> None:
         if quiet:
             warnings.warn(message, stacklevel=2)
             return
-        from ..errors import KyseraError
-
         raise KyseraError(message) from exc
 
 
