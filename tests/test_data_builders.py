@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kysera import Database, sql
+from kysera.errors import UnsupportedError
 
 
 def _rows(db: Database) -> None:
@@ -163,3 +164,19 @@ def test_many_rows_at_once_stay_within_the_engine_limit_on_bound_values(db: Data
         with pytest.raises(StatementError):
             db.insert_into("many").values([{"id": 50_000 + i, "v": 0} for i in range(39_999)] + [{"id": 1, "v": 0}]).execute()
         assert db.fetch("SELECT count(*) AS n FROM many")[0]["n"] == 40_000
+
+
+def test_values_that_read_columns_set_before_them_are_refused_on_mysql(db: Database) -> None:
+    """SET a = b, b = a swaps on PostgreSQL and SQLite; MySQL assigns left to right and would
+    give both b: the same builder must not mean two things."""
+    db.execute("CREATE TABLE sw (id integer PRIMARY KEY, a integer, b integer)")
+    db.insert_into("sw").values({"id": 1, "a": 10, "b": 20}).execute()
+    swap = db.update_table("sw").set({"a": db.ref("b"), "b": db.ref("a")})
+    if db.dialect.name == "mysql":
+        with pytest.raises(UnsupportedError, match="assigns left to right"):
+            swap.execute()
+        db.update_table("sw").set({"b": db.ref("a"), "a": 99}).execute()  # reads only what is set after it: fine
+        assert db.fetch("SELECT a, b FROM sw") == [{"a": 99, "b": 10}]
+    else:
+        swap.execute()
+        assert db.fetch("SELECT a, b FROM sw") == [{"a": 20, "b": 10}]

@@ -29,6 +29,7 @@ from ..nodes import (
     AlterTableNode,
     ColumnAlteration,
     ColumnDefinitionNode,
+    ColumnRefNode,
     CompiledStatement,
     ConstraintNode,
     CreateTableNode,
@@ -51,6 +52,7 @@ from ..nodes import (
     SetDefaultNode,
     SetNotNullNode,
     UniqueConstraintNode,
+    UpdateNode,
     replace,
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
@@ -439,6 +441,24 @@ class MysqlCompiler(QueryCompiler):
             check=self.inline_sql(col.check) if col.check is not None and self.is_mariadb else None,
         )
 
+    def compile_update(self, node: UpdateNode) -> CompiledStatement:
+        """MySQL assigns left to right, each value seeing the columns set before it (``SET a = b,
+        b = a`` leaves both as b); PostgreSQL and SQLite give every value the row as it was. A
+        value that reads a column set earlier in the same statement would differ: refused."""
+        assigned: list[str] = []
+        for column, value in node.assignments:
+            read = _columns_read(value) & {c.lower() for c in assigned}
+            if read:
+                earlier = sorted(read)[0]
+                raise UnsupportedError(
+                    f"an UPDATE of {node.table.name} whose value of {column!r} reads {earlier!r}, set earlier in the same statement",
+                    self.dialect.display_name or "MySQL",
+                    f"it assigns left to right, so the value would see the new {earlier!r} where the other engines "
+                    "see the old one: set them in another order, or in two statements",
+                )
+            assigned.append(column)
+        return super().compile_update(node)
+
     def drop_constraint_clause(self, node: AlterTableNode, action: DropConstraintNode) -> str:
         """By the constraint's kind: DROP FOREIGN KEY, DROP PRIMARY KEY, DROP INDEX (unique) or
         DROP CONSTRAINT (check); "" for an if_exists of a constraint that is not there."""
@@ -826,3 +846,20 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     dialect = MysqlDialect(adapter.server_version(), adapter.server_version_text())
     dialect.server_status = lambda: int(getattr(conn, "server_status", 0))  # every reply updates it, SET sql_mode's too
     return adapter, dialect
+
+
+def _columns_read(value: object) -> set[str]:
+    """The columns (lower case) an assignment's value reads: a ref, or names in raw SQL (words
+    outside quotes that no ( follows)."""
+    if isinstance(value, ColumnRefNode):
+        return {value.column.lower()}
+    if isinstance(value, RawNode):
+        out: set[str] = set()
+        for part in value.parts:
+            if isinstance(part, str):
+                bare = re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", part)
+                out |= {m.group(1).lower() for m in re.finditer(r"`?([A-Za-z_][\w$]*)`?(?!\s*\()", bare)}
+            else:
+                out |= _columns_read(part)
+        return out
+    return set()
