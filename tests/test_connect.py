@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -226,3 +227,21 @@ def test_secret_options_are_hidden_where_the_url_is_shown() -> None:
     shown = parse_url("postgresql://u@h/db?sslpassword=KeyPass99&sslmode=disable&password=x").redacted()
     assert "KeyPass99" not in shown and "sslpassword=***" in shown and "sslmode=disable" in shown
     assert "password=x" not in shown
+
+
+def test_a_sqlite_path_with_hash_or_question_mark_and_options(tmp_path: Path) -> None:
+    """With a URL option the path becomes a file: URI: its # and ? are the file name's."""
+    folder = tmp_path / "sp ace"
+    folder.mkdir()
+    for name in ("has#hash.db", "q?mark.db"):
+        quoted = name.replace("?", "%3F")
+        with connect(f"sqlite:///{folder}/{quoted}?mode=rwc") as db:
+            db.execute("CREATE TABLE t (id integer)")
+    assert sorted(p.name for p in folder.iterdir()) == ["has#hash.db", "q?mark.db"]
+
+
+def test_options_of_a_sqlite_file_uri_apply(tmp_path: Path) -> None:
+    with connect(f"sqlite:///{tmp_path / 'a.db'}") as db:
+        db.execute("CREATE TABLE t (id integer)")
+    with connect(f"sqlite:///file:{tmp_path / 'a.db'}?mode=ro") as db, pytest.raises(Exception, match="readonly"):
+        db.execute("INSERT INTO t VALUES (1)")

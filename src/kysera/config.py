@@ -284,7 +284,16 @@ def parse_named_url(text: str, source: str) -> ResolvedUrl:
 
 def _anchor(url: DatabaseUrl, root: Path) -> DatabaseUrl:
     path = url.database
-    if url.dialect != "sqlite" or path in ("", ":memory:") or path.startswith("file:"):
+    if url.dialect == "sqlite" and path.startswith("file:"):
+        # file:app.db?mode=ro: a relative file in a URI, relative to the config file's folder too
+        name, query = path[len("file:") :], ""
+        if "?" in name:
+            name, query = name.split("?", 1)
+            query = "?" + query
+        if not name or name.startswith("/") or name == ":memory:":
+            return url
+        return url.with_database("file:" + os.path.normpath(os.path.join(root, name)) + query)
+    if url.dialect != "sqlite" or path in ("", ":memory:"):
         return url
     if os.path.isabs(path):
         return url

@@ -177,3 +177,11 @@ def test_url_precedence(tmp_path: Path) -> None:
     assert resolve_url(settings, None, env).source == "KYSERA_DATABASE_URL"
     assert resolve_url(settings, None, {"DATABASE_URL": "sqlite:///d.db"}).source == "DATABASE_URL"
     assert resolve_url(settings, None, {}).url.database.endswith("file.db")
+
+
+def test_a_relative_sqlite_file_uri_is_the_config_files_folders(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text('[database]\nurl = "sqlite:///file:app.db?mode=rwc"\n')
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    resolved = resolve_url(load_settings(cwd=sub), environ={})
+    assert resolved.url.database == f"file:{tmp_path / 'app.db'}" and resolved.url.options == {"mode": "rwc"}

@@ -436,8 +436,14 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
     options = url.options
     uri = path.startswith("file:") or bool(options)
     target = path
-    if options and not path.startswith("file:"):
-        target = "file:" + path + "?" + "&".join(f"{k}={v}" for k, v in options.items())
+    if options:
+        from urllib.parse import quote
+
+        query = "&".join(f"{quote(k)}={quote(v)}" for k, v in options.items())
+        if path.startswith("file:"):  # sqlite:///file:app.db?mode=ro: the options are the URI's
+            target = path + ("&" if "?" in path else "?") + query
+        else:  # the path as a URI's: a # or ? in a file name is not where the options start
+            target = "file:" + quote(path, safe="/:") + "?" + query
     _adapt_decimals()
     # the text sqlite3's own date and datetime adapters write, without their DeprecationWarning
     # (Python 3.12+): '2026-11-29' and '2026-11-29 08:30:00[.ffffff][+00:00]'
