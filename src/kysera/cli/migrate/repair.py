@@ -74,7 +74,7 @@ def accept(name: str) -> None:
 @json_option
 def mark_applied(names: tuple[str, ...], everything: bool, target: str | None) -> None:
     """Record migrations as applied without running them (baseline an existing database)."""
-    check_exclusive(names=bool(names) or None, all=everything, to=target)
+    check_exclusive(NAMES=bool(names) or None, all=everything, to=target)
     if not (names or everything or target):
         raise click.UsageError("name the migrations to mark, or pass --all or --to NAME")
     state = get_state()

@@ -317,8 +317,11 @@ def print_summary(out: Output, result: MigrationResult, done: str, nothing: str)
 
 
 def check_exclusive(**given: object) -> None:
+    """At most one of the options ``given`` (by name); a name in capitals is an argument (NAME...)."""
     used = [
-        f"--{name.replace('_', '-')}" for name, value in given.items() if value not in (None, False)
+        f"{name.lower()} given as arguments" if name.isupper() else f"--{name.replace('_', '-')}"
+        for name, value in given.items()
+        if value not in (None, False)
     ]
     if len(used) > 1:
         raise click.UsageError(f"{' and '.join(used)} cannot be used together; choose one")
