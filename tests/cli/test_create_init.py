@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from .conftest import kysera
+import pytest
+
+from .conftest import assert_clean_error, kysera
 
 
 def test_init_files() -> None:
@@ -62,3 +64,15 @@ def test_create_makes_the_folder_from_config() -> None:
     Path("kysera.toml").write_text('[migrations]\ndirectory = "db/migrations"\n')
     result = kysera("migrate", "create", "x")
     assert result.exit_code == 0 and result.stdout.startswith("Created db/migrations/")
+
+
+def test_init_inside_a_project_refuses_to_override_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kysera.toml in a project configured in pyproject.toml (here or in a subfolder) would win there."""
+    root = Path.cwd()
+    (root / "pyproject.toml").write_text('[tool.kysera]\ndirectory = "db/migrations"\n')
+    (root / "app").mkdir()
+    for where in (root, root / "app"):
+        monkeypatch.chdir(where)
+        assert_clean_error(kysera("init"), 2, "already in the kysera project of")
+        assert not (where / "kysera.toml").exists()
+        assert kysera("init", "--force").exit_code == 0

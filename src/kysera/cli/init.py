@@ -56,6 +56,17 @@ def init(force: bool) -> None:
         raise ConfigurationError(
             f"{config} already exists; edit it, or run kysera init --force to overwrite it"
         )
+    from ..config import find_config
+
+    existing = find_config(here)
+    if existing is not None and existing != config and not force:
+        # a kysera.toml here would win over it, for this folder and the ones below
+        raise ConfigurationError(
+            f"this folder is already in the kysera project of {existing}; a kysera.toml here would override it "
+            "for this folder. Run kysera from there, or kysera init --force to start a project of its own here"
+        )
+    if state.config is not None:
+        raise click.UsageError("kysera init writes ./kysera.toml: --config does not apply to it")
     url = state.url or DEFAULT_URL
     if "${" not in url:
         from ..config import parse_named_url  # the checks every command makes of the URL it uses
