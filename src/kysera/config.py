@@ -178,6 +178,8 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
             raise ConfigurationError(f"{where}: [env.{name}] must be a table")
         _check_keys(section, ("database", "migrations", "safety"), f"{where} [env.{name}]")
         overrides[name] = _sections(section, f"{where} [env.{name}]", f"env.{name}.")
+        if name != env and "safety" in overrides[name]:
+            _safety({**base.get("safety", {}), **overrides[name]["safety"]}, f"{where} [env.{name}]")
     if env is not None:
         if env not in envs_raw:
             known = ", ".join(environments) if environments else "none are defined"

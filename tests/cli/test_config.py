@@ -185,3 +185,12 @@ def test_a_relative_sqlite_file_uri_is_the_config_files_folders(tmp_path: Path) 
     sub.mkdir()
     resolved = resolve_url(load_settings(cwd=sub), environ={})
     assert resolved.url.database == f"file:{tmp_path / 'app.db'}" and resolved.url.options == {"mode": "rwc"}
+
+
+def test_every_env_sections_safety_settings_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text('[env.ci.safety]\nmode = "bogus"\n')
+    with pytest.raises(ConfigurationError, match=r"\[env\.ci\]: safety\.mode must be one of"):
+        load_settings(cwd=tmp_path)
+    (tmp_path / "kysera.toml").write_text('[env.ci.safety]\nallow = ["KS999"]\n')
+    with pytest.raises(ConfigurationError, match="KS999"):
+        load_settings(cwd=tmp_path)
