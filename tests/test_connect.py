@@ -245,3 +245,9 @@ def test_options_of_a_sqlite_file_uri_apply(tmp_path: Path) -> None:
         db.execute("CREATE TABLE t (id integer)")
     with connect(f"sqlite:///file:{tmp_path / 'a.db'}?mode=ro") as db, pytest.raises(Exception, match="readonly"):
         db.execute("INSERT INTO t VALUES (1)")
+
+
+def test_a_percent_encoded_socket_folder_is_the_host() -> None:
+    url = parse_url("postgresql://postgres@%2Fvar%2Frun%2FPostgreSQL/app")
+    assert url.host == "/var/run/PostgreSQL" and url.describe() == "socket /var/run/PostgreSQL, database app"
+    assert parse_url("mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app").host == "/run/mysqld/mysqld.sock"

@@ -73,6 +73,9 @@ class DatabaseUrl(NamedTuple):
         """``host:port/database`` for messages."""
         if self.dialect == "sqlite":
             return self.database
+        socket = self.host if self.host and self.host.startswith("/") else self.options.get("host") or self.options.get("unix_socket")
+        if socket and socket.startswith("/"):
+            return f"socket {socket}, database {self.database}"
         default_port = 5432 if self.dialect == "postgres" else 3306
         return f"{self.host or 'localhost'}:{self.port or default_port}/{self.database}"
 
@@ -129,6 +132,13 @@ def parse_url(url: str) -> DatabaseUrl:
         raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': a port is a number") from None
     if port == 0:
         raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': 0 is no port; leave it out for the default")
+    if hostname and "%" in hostname:
+        # a unix socket's folder, percent-encoded (postgresql://u@%2Fvar%2Frun%2Fpostgresql/db, as
+        # libpq takes it): decoded from the URL as written (hostname is lower-cased)
+        raw = parts.netloc.rpartition("@")[2]
+        if parts.port is not None:
+            raw = raw.rpartition(":")[0]
+        hostname = unquote(raw)
     return DatabaseUrl(
         scheme=scheme,
         dialect=dialect,

@@ -816,6 +816,9 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         kwargs["database"] = url.database
     if "unix_socket" in options:
         kwargs["unix_socket"] = options.pop("unix_socket")
+    elif url.host and url.host.startswith("/"):  # mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app
+        kwargs["unix_socket"] = url.host
+        kwargs["host"] = "localhost"
     for key in ("ssl_ca", "ssl_cert", "ssl_key"):
         if key in options:
             kwargs.setdefault("ssl", {})[key.removeprefix("ssl_")] = options.pop(key)
