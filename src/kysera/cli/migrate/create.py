@@ -47,8 +47,9 @@ MAX_NAME = 200
 def create(name: str, as_sql: bool) -> None:
     """Create migrations/YYYYMMDDHHMMSS_NAME.py (UTC timestamp) with up() and down().
 
-    NAME is lower-cased, accents are dropped and everything but letters and digits becomes an
-    underscore: "Add Users-Table" gives add_users_table, "ajouter café" ajouter_cafe.
+    NAME is lower-cased, accents are dropped and everything but a-z and 0-9 becomes an
+    underscore: "Add Users-Table" gives add_users_table, "ajouter café" ajouter_cafe (a name with
+    none of them, such as "日本語", is refused).
     """
     import datetime
     import os
