@@ -434,6 +434,7 @@ def test_raw_column_additions_are_judged_as_the_builders(db: Database) -> None:
         assert "KS901" in raw_findings(db, "ALTER TABLE t ADD EXCLUDE USING btree (n WITH =)")
     if db.dialect.name == "mysql":
         assert "KS901" in raw_findings(db, "ALTER TABLE t ADD FULLTEXT INDEX ft (email)")
+        assert raw_findings(db, "ALTER TABLE t ADD COLUMN z integer, ALGORITHM=COPY")["KS213"] is Severity.ERROR
         changed = raw_findings(db, "ALTER TABLE t CHANGE COLUMN n n2 smallint")
         assert changed["KS106"] is Severity.ERROR and "KS302" in changed
         assert "KS206" not in raw_findings(db, "ALTER TABLE t CHANGE COLUMN n n2 int")  # a rename only

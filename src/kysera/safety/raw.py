@@ -326,16 +326,22 @@ def _classify(toks: list[Tok], text: str) -> Classified:
         table, i = _qualified(toks, i)
         actions: list[AlterTableAction] = []
         unread: list[str] = []
+        online: dict[str, str] = {}  # MySQL's ALGORITHM= / LOCK=, as the builder's .algorithm() / .lock()
         for part in _split_top(toks[i:]):
+            words = [t.upper for t in part]
+            if len(words) in (2, 3) and words[0] in ("ALGORITHM", "LOCK") and (len(words) == 2 or words[1] == "="):
+                online[words[0].lower()] = part[-1].text.lower()
+                continue
             try:
                 actions.extend(_alter_actions(part))
             except (ValueError, IndexError):
                 unread.append(_text(part))
         if unread and not actions:
             return Unknown(text)
+        node = AlterTableNode(table, tuple(actions), algorithm=online.get("algorithm"), lock=online.get("lock"))
         if unread:  # a DROP COLUMN next to a COMMENT '...' is still a DROP COLUMN
-            return PartlyKnown(AlterTableNode(table, tuple(actions)), tuple(unread))
-        return AlterTableNode(table, tuple(actions))
+            return PartlyKnown(node, tuple(unread))
+        return node
     if head == "ALTER" and w[1] == "TYPE":
         return EnumChange(toks[2].name)
     if head == "UPDATE":
