@@ -159,7 +159,10 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
     where = str(path)
     if path.name == PYPROJECT:
         tool = data.get("tool", {})
-        data = tool.get("kysera", {}) if isinstance(tool, dict) else {}
+        if not (isinstance(tool, dict) and "kysera" in tool):
+            # found only when named (--config): a search passes over such a pyproject.toml
+            raise ConfigurationError(f"{path} has no [tool.kysera] section; add one, or name the config file kysera.toml")
+        data = tool["kysera"]
         where = f"{path} [tool.kysera]"
     if not isinstance(data, dict):
         raise ConfigurationError(f"{where}: the kysera configuration must be a table")

@@ -194,3 +194,10 @@ def test_every_env_sections_safety_settings_are_checked(tmp_path: Path) -> None:
     (tmp_path / "kysera.toml").write_text('[env.ci.safety]\nallow = ["KS999"]\n')
     with pytest.raises(ConfigurationError, match="KS999"):
         load_settings(cwd=tmp_path)
+
+
+def test_a_named_pyproject_without_tool_kysera_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    with pytest.raises(ConfigurationError, match=r"has no \[tool\.kysera\] section"):
+        load_settings(config=tmp_path / "pyproject.toml", cwd=tmp_path)
+    assert load_settings(cwd=tmp_path).path is None  # found by the search: passed over, as before
