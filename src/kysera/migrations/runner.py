@@ -42,6 +42,7 @@ from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_claus
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
 from ..nodes import (
     CompiledStatement,
+    CreateIndexNode,
     DeleteNode,
     IdentifierNode,
     InsertNode,
@@ -1278,6 +1279,18 @@ class MigrationRunner:
         # MySQL's DROP TABLE a, b drops the tables it finds before it fails on a missing one
         partial = not unrun and not self.db.dialect.transactional_ddl and failing is not None and _drops_several(failing, self.db.dialect.name)
         clean = atomic or (not partial and _nothing_left(in_tx, succeeded, failing, unrun))
+        invalid_left = (
+            not clean
+            and failing is not None
+            and _builds_concurrently(failing, self.db.dialect.name)
+            and not any(not s.reads for s in succeeded)
+            and is_lock_timeout(self.db, cause)
+        )
+        if invalid_left:
+            # a concurrent build that gave up waiting for a lock left at most an INVALID index,
+            # which the runner drops before it builds that index again: tried again like a
+            # statement that rolled back, instead of recorded as failed
+            clean = True
         recorded = False
         if not atomic:
             try:
@@ -1312,6 +1325,8 @@ class MigrationRunner:
             message += f"\n  statement: {_shorten(statement)}"
         if clean:
             what = "it was rolled back, so none of its changes remain" if atomic or in_tx else "none of its changes were made"
+            if invalid_left:
+                what = "its index build stopped (an INVALID index it may have left is dropped before the next build)"
             done = (
                 "the migrations applied before it stay applied"
                 if direction == "up"
@@ -1390,6 +1405,18 @@ def _table_of(statement: CompiledStatement, dialect: str) -> IdentifierNode | No
         node = classify(statement.sql, dialect)
     table = getattr(node, "table", None)
     return table if isinstance(table, IdentifierNode) else None
+
+
+def _builds_concurrently(statement: CompiledStatement, dialect: str) -> bool:
+    """Whether ``statement`` is a ``CREATE INDEX CONCURRENTLY`` (builder or raw SQL)."""
+    node: object = statement.node
+    if node is None or isinstance(node, RawNode):
+        if "CONCURRENTLY" not in statement.sql.upper():
+            return False
+        from ..safety.raw import classify
+
+        node = classify(statement.sql, dialect)
+    return isinstance(node, CreateIndexNode) and node.concurrently
 
 
 def _drops_several(statement: CompiledStatement, dialect: str) -> bool:
