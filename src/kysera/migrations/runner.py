@@ -1396,36 +1396,33 @@ def _is_dml(statement: CompiledStatement) -> bool:
     return False
 
 
-def _table_of(statement: CompiledStatement, dialect: str) -> IdentifierNode | None:
-    """The table a statement works on, when it says (for the sessions that hold its locks)."""
+def _read_node(statement: CompiledStatement, dialect: str) -> object:
+    """What ``statement`` does: the node it was compiled from, or what raw SQL text reads as."""
     node: object = statement.node
     if node is None or isinstance(node, RawNode):
         from ..safety.raw import classify
 
         node = classify(statement.sql, dialect)
-    table = getattr(node, "table", None)
+    return node
+
+
+def _table_of(statement: CompiledStatement, dialect: str) -> IdentifierNode | None:
+    """The table a statement works on, when it says (for the sessions that hold its locks)."""
+    table = getattr(_read_node(statement, dialect), "table", None)
     return table if isinstance(table, IdentifierNode) else None
 
 
 def _builds_concurrently(statement: CompiledStatement, dialect: str) -> bool:
     """Whether ``statement`` is a ``CREATE INDEX CONCURRENTLY`` (builder or raw SQL)."""
-    node: object = statement.node
-    if node is None or isinstance(node, RawNode):
-        if "CONCURRENTLY" not in statement.sql.upper():
-            return False
-        from ..safety.raw import classify
-
-        node = classify(statement.sql, dialect)
+    node = _read_node(statement, dialect)
     return isinstance(node, CreateIndexNode) and node.concurrently
 
 
 def _drops_several(statement: CompiledStatement, dialect: str) -> bool:
     """Whether ``statement`` drops several tables (raw SQL; the builder drops one a statement)."""
-    if statement.node is not None and not isinstance(statement.node, RawNode):
-        return False
-    from ..safety.raw import DropTables, classify
+    from ..safety.raw import DropTables
 
-    return isinstance(classify(statement.sql, dialect), DropTables)
+    return isinstance(_read_node(statement, dialect), DropTables)
 
 
 def _nothing_left(
