@@ -422,6 +422,9 @@ class _Analysis:
             how = self.how(verdict)
             how = f"; {how}" if how else ""
             if isinstance(action, DropColumnNode):
+                detail = f"drops column {action.column} and its data{how}"
+                # a name the table does not have: misspelt, say so (still data loss: an earlier
+                # migration of the run may make the column, by a rename that brings its data)
                 # (SQLite's rebuild refuses a missing column itself, and its dry run has run the
                 # statements before this one, so the catalog no longer shows the column)
                 if (
@@ -430,13 +433,8 @@ class _Analysis:
                     and self.options.catalog_current
                     and self.facts.has_column(t, action.column) is False
                 ):
-                    # no data of the table's to lose: an earlier migration of the plan adds it, or
-                    # the name is misspelt (the statement then fails and changes nothing)
-                    self.add("KS102", stmt, t, f"drops column {action.column}, which {t.name} does not have now "
-                             "(misspelt? or an earlier migration of this run adds it)", column=action.column,
-                             severity=Severity.INFO)
-                else:
-                    self.add("KS102", stmt, t, f"drops column {action.column} and its data{how}", column=action.column)
+                    detail += f" ({t.name} has no column {action.column} now: misspelt? or an earlier migration of this run makes it)"
+                self.add("KS102", stmt, t, detail, column=action.column)
             elif isinstance(action, RenameTableNode):
                 self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails{how}")
             elif isinstance(action, RenameColumnNode):
