@@ -236,6 +236,18 @@ def test_stairway_fails_renamed_columns_that_traded_places(engine: str, db_url: 
     assert problem.kind == "down-differs" and any("traded places" in line for line in problem.details)
 
 
+def test_stairway_sees_a_table_comment_the_down_forgets(engine: str, db_url: str) -> None:
+    if engine == "sqlite":
+        pytest.skip("SQLite keeps no table comments")
+
+    def comment(db: Database) -> None:
+        db.schema.alter_table("t").comment("who is who").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_t", create_t, drop_t), Migration("002_c", comment, lambda db: None)])
+    problem = next(p for p in report.problems if p.migration == "002_c")
+    assert "table t comment changed: none -> 'who is who'" in problem.details
+
+
 def test_stairway_takes_other_spellings_of_the_same_index_and_default(engine: str, db_url: str) -> None:
     """A down that writes the index or the default another way (keyword case, spacing, an ASC
     that is the default, now() for CURRENT_TIMESTAMP) restores the same schema: no alarm. A

@@ -92,6 +92,8 @@ class TableInfo:
     foreign_keys: tuple[ForeignKeyInfo, ...] = ()
     unique_constraints: tuple[UniqueConstraintInfo, ...] = ()
     check_constraints: tuple[CheckConstraintInfo, ...] = ()
+    #: the table's comment (PostgreSQL, MySQL/MariaDB; SQLite has none)
+    comment: str | None = None
     #: the planner's estimate (PostgreSQL reltuples, MySQL TABLE_ROWS, SQLite sqlite_stat1)
     estimated_rows: int | None = field(default=None, compare=False)
 
@@ -291,11 +293,13 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
         if _norm_ws(ca.generated) != _norm_ws(cb.generated):
             out.append(f"{where} generated expression changed: {ca.generated or 'none'} -> {cb.generated or 'none'}")
         if ca.comment != cb.comment:
-            out.append(f"{where} comment changed")
+            out.append(f"{where} comment changed: {_said(ca.comment)} -> {_said(cb.comment)}")
         if _default_key(ca.on_update) != _default_key(cb.on_update):
             out.append(f"{where} ON UPDATE changed: {ca.on_update or 'none'} -> {cb.on_update or 'none'}")
         if ca.collation != cb.collation:
             out.append(f"{where} collation changed: {ca.collation or 'none'} -> {cb.collation or 'none'}")
+    if a.comment != b.comment:
+        out.append(f"table {t} comment changed: {_said(a.comment)} -> {_said(b.comment)}")
     order_a = [c for c in a.column_names if c in cols_b]
     order_b = [c for c in b.column_names if c in cols_a]
     if column_order and order_a != order_b:
@@ -374,3 +378,8 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
 
 def _order(index: IndexInfo) -> str:
     return "(" + ", ".join(f"{c} {'desc' if d else 'asc'}" for c, d in zip(index.columns, index.descending, strict=False)) + ")"
+
+
+def _said(comment: str | None) -> str:
+    """A comment in a difference: quoted, or ``none``."""
+    return "none" if comment is None else repr(comment)

@@ -72,7 +72,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     flt = " AND TABLE_NAME = %s" if only is not None else ""
     params: list[object] = [schema, *([only] if only is not None else [])]
     tables = db.fetch(
-        "SELECT TABLE_NAME AS name, TABLE_ROWS AS est FROM information_schema.TABLES "
+        "SELECT TABLE_NAME AS name, TABLE_ROWS AS est, TABLE_COMMENT AS comment FROM information_schema.TABLES "
         f"WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'{flt} ORDER BY TABLE_NAME",
         params,
     )
@@ -206,6 +206,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             check_constraints=tuple(
                 CheckConstraintInfo(str(c["name"]), str(c["expr"])) for c in checks.get(name, [])
             ),
+            comment=str(t["comment"]) if t["comment"] else None,
             estimated_rows=int(str(est)) if est is not None else None,
         )
     return out

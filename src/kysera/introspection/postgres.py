@@ -76,7 +76,7 @@ ORDER BY c.relname, ic.relname
 """
 
 TABLES_SQL = f"""
-SELECT c.relname AS name, c.reltuples AS reltuples
+SELECT c.relname AS name, c.reltuples AS reltuples, obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c {_REL} AND c.relkind IN ('r', 'p') {{filter}}
 ORDER BY c.relname
 """
@@ -185,6 +185,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             foreign_keys=tuple(fks),
             unique_constraints=tuple(uniques),
             check_constraints=tuple(checks),
+            comment=str(t["comment"]) if t["comment"] is not None else None,
             estimated_rows=None if estimate < 0 else round(estimate),
         )
     return out
