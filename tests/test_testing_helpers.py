@@ -248,6 +248,31 @@ def test_stairway_sees_a_table_comment_the_down_forgets(engine: str, db_url: str
     assert "table t comment changed: none -> 'who is who'" in problem.details
 
 
+def test_stairway_sees_a_foreign_key_made_deferrable_or_not_valid_on_postgres(engine: str, db_url: str) -> None:
+    if engine != "postgres":
+        pytest.skip("PostgreSQL's DEFERRABLE and NOT VALID")
+
+    def make(db: Database) -> None:
+        db.execute("CREATE TABLE p (id integer PRIMARY KEY)")
+        db.execute("CREATE TABLE c (id integer PRIMARY KEY, p_id integer CONSTRAINT c_p REFERENCES p (id))")
+
+    def drop(db: Database) -> None:
+        db.execute("DROP TABLE c")
+        db.execute("DROP TABLE p")
+
+    def defer(db: Database) -> None:
+        db.execute("ALTER TABLE c ALTER CONSTRAINT c_p DEFERRABLE INITIALLY DEFERRED")
+
+    def not_valid(db: Database) -> None:
+        db.execute("ALTER TABLE c DROP CONSTRAINT c_p")
+        db.execute("ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID")
+
+    for change, said in ((defer, "not deferrable -> initially deferred"), (not_valid, "is NOT VALID now")):
+        report = check_migrations(db_url, [Migration("001_t", make, drop), Migration("002_x", change, lambda db: None)])
+        problem = next(p for p in report.problems if p.migration == "002_x")
+        assert any(said in line for line in problem.details), problem.details
+
+
 def test_stairway_takes_other_spellings_of_the_same_index_and_default(engine: str, db_url: str) -> None:
     """A down that writes the index or the default another way (keyword case, spacing, an ASC
     that is the default, now() for CURRENT_TIMESTAMP) restores the same schema: no alarm. A

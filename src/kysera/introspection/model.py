@@ -65,6 +65,10 @@ class ForeignKeyInfo:
     #: lower case: 'cascade', 'set null', 'restrict', 'no action', 'set default'
     on_delete: str = "no action"
     on_update: str = "no action"
+    #: 'not deferrable', 'deferrable' or 'initially deferred' (read on PostgreSQL)
+    deferrable: str = "not deferrable"
+    #: False for a key added NOT VALID and not validated since (PostgreSQL)
+    validated: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +358,10 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
                 out.append(f"{shown} on update changed: {fa.on_update} -> {fb.on_update}")
             if fa.name and fb.name and fa.name != fb.name:
                 out.append(f"{shown} renamed: {fa.name} -> {fb.name}")
+            if fa.deferrable != fb.deferrable:
+                out.append(f"{shown} changed: {fa.deferrable} -> {fb.deferrable}")
+            if fa.validated != fb.validated:
+                out.append(f"{shown} " + ("was validated" if fb.validated else "is NOT VALID now"))
 
     uq_a = {u.columns: u for u in a.unique_constraints}
     uq_b = {u.columns: u for u in b.unique_constraints}

@@ -44,6 +44,7 @@ ORDER BY c.relname, a.attnum
 CONSTRAINTS_SQL = f"""
 SELECT c.relname AS table_name, con.conname AS name, con.contype::text AS kind,
        con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
+       con.condeferrable AS deferrable, con.condeferred AS deferred, con.convalidated AS validated,
        fc.relname AS ref_table, fn.nspname AS ref_schema,
        pg_get_expr(con.conbin, con.conrelid, true) AS check_expr,
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
@@ -160,6 +161,10 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                         ref_columns=_strs(k["ref_columns"]),
                         on_delete=ACTIONS.get(str(k["on_delete"]), "no action"),
                         on_update=ACTIONS.get(str(k["on_update"]), "no action"),
+                        deferrable=(
+                            "initially deferred" if k["deferred"] else "deferrable" if k["deferrable"] else "not deferrable"
+                        ),
+                        validated=bool(k["validated"]),
                     )
                 )
         idx = tuple(
