@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .dialects.raw_text import VOLATILE_CALL, columns_read
 from .errors import BuilderError, KyseraError
 from .nodes import (
     AndNode,
@@ -196,10 +197,6 @@ def _record(
     db.run_compiled([replace(shown, node=node, transactional=False, display=note + str(shown))])
 
 
-#: functions whose value differs from call to call: run again, they change a row already done
-_VOLATILE = re.compile(r"(?i)\b(random|rand|uuid|uuid_short|gen_random_uuid|gen_random_bytes|uuid_generate_v\d|nextval|newid|random_bytes|randomblob)\s*\(")
-
-
 def resumes_safely(node: BackfillNode) -> bool:
     """Whether running the backfill ``node`` again, after it was stopped part-way, leaves the rows
     it already did as they are. Either its ``where`` skips them, saying ``<a column it sets> IS
@@ -238,20 +235,14 @@ def _skips_done(where: FilterNode, written: set[str]) -> bool:
 def _same_when_run_again(value: Expression, written: set[str]) -> bool:
     if isinstance(value, ValueNode | LiteralNode):
         return True
-    if isinstance(value, ColumnRefNode):
-        return value.column.lower() not in written
-    if isinstance(value, IdentifierNode):
-        return value.name.lower() not in written
-    if isinstance(value, RawNode):
-        for part in value.parts:
-            if isinstance(part, str):
-                words = {w.lower() for w in re.findall(r"[A-Za-z_][\w$]*", part)}
-                if words & written or _VOLATILE.search(part):
-                    return False
-            elif not _same_when_run_again(part, written):
-                return False
-        return True
-    return False
+    if columns_read(value) & written:
+        return False
+    return not (isinstance(value, RawNode) and VOLATILE_CALL.search(_all_text(value)))
+
+
+def _all_text(node: RawNode) -> str:
+    """The SQL text of a raw fragment, the fragments inside it included."""
+    return "".join(p if isinstance(p, str) else _all_text(p) if isinstance(p, RawNode) else "" for p in node.parts)
 
 
 def _key_if_known(db: Database, table: IdentifierNode) -> str | None:

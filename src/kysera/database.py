@@ -29,24 +29,12 @@ class Buildable(Protocol):
 Statement = Buildable | Sql | OperationNode | CompiledStatement | str
 
 
-#: the first words of statements that only read (WITH: unless it holds a DELETE, UPDATE ...)
-_READS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE", "PRAGMA", "WITH"})
+def _may_write(text: str) -> bool:
+    """Whether the SQL ``text`` given to ``fetch`` changes data, as the compiler judges raw SQL
+    (:func:`kysera.dialects.raw_text.is_read_only`); a PRAGMA reads there, ``table_info(t)`` too."""
+    from .dialects import raw_text
 
-
-def _may_write(text: str, dialect: str) -> bool:
-    """Whether the SQL ``text`` given to ``fetch`` changes data: it does not start as a read
-    does, or is a ``WITH`` around a DELETE, UPDATE or INSERT."""
-    import re
-
-    found = re.match(r"(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/|\()*([A-Za-z]+)", text, re.S)
-    if found is None:
-        return False
-    word = found.group(1).upper()
-    if word != "WITH":
-        return word not in _READS
-    from .safety import raw
-
-    return not isinstance(raw.classify(text, dialect), raw.Harmless | raw.Unknown)
+    return raw_text.leading_words(text, 1) != ["PRAGMA"] and not raw_text.is_read_only(text)
 
 
 class ConnectionLostError(StatementError):
@@ -384,13 +372,13 @@ class Database:
             if len(statements) != 1:
                 raise BuilderError(f"fetch() runs one query; sql(...) holds {len(statements)} statements")
             [statement] = statements
-            if _may_write(statement.sql, self.dialect.name):
+            if _may_write(statement.sql):
                 return self._fetch_writing(replace(statement, reads=False))
             rows, _ = self._raw_run(statement.sql, statement.params or None, statement)
             return rows
         if not isinstance(sql, str) or not sql.strip():
             raise BuilderError(f"fetch() takes a query: SQL text or sql(...), got {sql!r}")
-        if _may_write(sql, self.dialect.name):
+        if _may_write(sql):
             values = tuple(params)
             return self._fetch_writing(CompiledStatement(sql, values, RawNode((sql,))))
         rows, _ = self._raw_run(sql, params or None, sql)

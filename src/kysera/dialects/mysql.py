@@ -29,7 +29,6 @@ from ..nodes import (
     AlterTableNode,
     ColumnAlteration,
     ColumnDefinitionNode,
-    ColumnRefNode,
     CompiledStatement,
     ConstraintNode,
     CreateTableNode,
@@ -57,6 +56,7 @@ from ..nodes import (
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer
+from .raw_text import columns_read
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -447,7 +447,7 @@ class MysqlCompiler(QueryCompiler):
         value that reads a column set earlier in the same statement would differ: refused."""
         assigned: list[str] = []
         for column, value in node.assignments:
-            read = _columns_read(value) & {c.lower() for c in assigned}
+            read = columns_read(value) & {c.lower() for c in assigned}
             if read:
                 earlier = sorted(read)[0]
                 raise UnsupportedError(
@@ -849,20 +849,3 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     dialect = MysqlDialect(adapter.server_version(), adapter.server_version_text())
     dialect.server_status = lambda: int(getattr(conn, "server_status", 0))  # every reply updates it, SET sql_mode's too
     return adapter, dialect
-
-
-def _columns_read(value: object) -> set[str]:
-    """The columns (lower case) an assignment's value reads: a ref, or names in raw SQL (words
-    outside quotes that no ( follows)."""
-    if isinstance(value, ColumnRefNode):
-        return {value.column.lower()}
-    if isinstance(value, RawNode):
-        out: set[str] = set()
-        for part in value.parts:
-            if isinstance(part, str):
-                bare = re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", part)
-                out |= {m.group(1).lower() for m in re.finditer(r"`?([A-Za-z_][\w$]*)`?(?!\s*\()", bare)}
-            else:
-                out |= _columns_read(part)
-        return out
-    return set()

@@ -67,6 +67,7 @@ from ..nodes import (
     replace,
 )
 from .online import needs_online_clauses
+from .raw_text import VOLATILE_CALL
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -93,7 +94,6 @@ _TIME_DEFAULT = (
     r"\s*(?:\(\s*\d*\s*\))?\s*\)?\s*$"
 )
 _CONSTANT = r"^\s*\(?\s*(?:null|true|false|[-+]?\d+(?:\.\d+)?|'(?:[^']|'')*')\s*\)?\s*$"
-_VOLATILE = r"\b(?:uuid|uuid_short|rand|random_bytes|sysdate|nextval|lastval|connection_id)\s*\("
 _POSITION = r"\b(?:first|after)\b"
 #: functions that give the same value for the same arguments: a default made of them and of
 #: literals is one value for every row, which MariaDB adds instantly
@@ -355,7 +355,7 @@ def _default_kind(
         return "constant"
     if re.match(_TIME_DEFAULT, text, re.I):
         return "time"
-    if re.search(_VOLATILE, text, re.I):
+    if VOLATILE_CALL.search(text):
         return "volatile"
     if _constant_expression(text):
         return "constant-expression"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..nodes import RawNode
+from ..nodes import ColumnRefNode, IdentifierNode, RawNode
 
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)+", re.S)
 _READ_ONLY = re.compile(r"^(select|show|explain|describe|desc|values|table)\b", re.I)
@@ -24,6 +24,34 @@ def is_blank(text: str) -> bool:
     """True for text that holds only whitespace, comments and semicolons."""
     rest = strip_leading_comments(text).strip().strip(";").strip()
     return rest == "" or strip_leading_comments(rest) == ""
+
+
+#: a call of a function whose value differs from call to call, on any engine: as a column's
+#: default it is computed per row (the table is rewritten); run again, a backfill would change
+#: the rows it already did
+VOLATILE_CALL = re.compile(
+    r"(?i)\b(?:random|rand|uuid|uuid_short|gen_random_uuid|gen_random_bytes|uuid_generate_v\d|clock_timestamp"
+    r"|timeofday|sysdate|nextval|lastval|newid|random_bytes|randomblob|connection_id)\s*\("
+)
+
+
+def columns_read(value: object) -> set[str]:
+    """The columns (lower case) an expression reads: a ref or a name, and in raw SQL every word
+    outside quotes that no ``(`` follows (a function's name is not a column)."""
+    if isinstance(value, ColumnRefNode):
+        return {value.column.lower()}
+    if isinstance(value, IdentifierNode):
+        return {value.name.lower()}
+    if not isinstance(value, RawNode):
+        return set()
+    out: set[str] = set()
+    for part in value.parts:
+        if isinstance(part, str):
+            bare = re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", part)
+            out |= {m.group(1).lower() for m in re.finditer(r"(?<![\w$])`?([A-Za-z_][\w$]*)`?(?![\w$])(?!\s*\()", bare)}
+        else:
+            out |= columns_read(part)
+    return out
 
 
 def plain_text(node: RawNode) -> str:

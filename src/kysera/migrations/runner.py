@@ -1010,19 +1010,10 @@ class MigrationRunner:
             yield
             return
         from ..dialects.online import drop_invalid_index
-        from ..nodes import CreateIndexNode
-        from ..safety.raw import classify
 
         def listener(statement: CompiledStatement) -> None:
-            node: object = statement.node
-            if node is None or isinstance(node, RawNode):
-                node = classify(statement.sql) if "CONCURRENTLY" in statement.sql.upper() else None
-            if (
-                isinstance(node, CreateIndexNode)
-                and node.concurrently
-                and node.name.name
-                and drop_invalid_index(self.db, node.name.name, node.name.schema)
-            ):
+            node = _concurrent_build(statement, self.db.dialect.name)
+            if node is not None and node.name.name and drop_invalid_index(self.db, node.name.name, node.name.schema):
                 self.logger.warning("dropped the INVALID index %s left by an earlier failed build", node.name.name)
 
         self.db.listeners.append(listener)
@@ -1282,7 +1273,7 @@ class MigrationRunner:
         invalid_left = (
             not clean
             and failing is not None
-            and _builds_concurrently(failing, self.db.dialect.name)
+            and _concurrent_build(failing, self.db.dialect.name) is not None
             and not any(not s.reads for s in succeeded)
             and is_lock_timeout(self.db, cause)
         )
@@ -1412,10 +1403,13 @@ def _table_of(statement: CompiledStatement, dialect: str) -> IdentifierNode | No
     return table if isinstance(table, IdentifierNode) else None
 
 
-def _builds_concurrently(statement: CompiledStatement, dialect: str) -> bool:
-    """Whether ``statement`` is a ``CREATE INDEX CONCURRENTLY`` (builder or raw SQL)."""
+def _concurrent_build(statement: CompiledStatement, dialect: str) -> CreateIndexNode | None:
+    """The ``CREATE INDEX CONCURRENTLY`` that ``statement`` is (builder or raw SQL), else None.
+    Raw text without the word is not read (a listener asks this of every statement)."""
+    if (statement.node is None or isinstance(statement.node, RawNode)) and "CONCURRENTLY" not in statement.sql.upper():
+        return None
     node = _read_node(statement, dialect)
-    return isinstance(node, CreateIndexNode) and node.concurrently
+    return node if isinstance(node, CreateIndexNode) and node.concurrently else None
 
 
 def _drops_several(statement: CompiledStatement, dialect: str) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from ..dialects.base import Dialect
+from ..dialects.raw_text import VOLATILE_CALL, columns_read
 from ..errors import BuilderError
 from ..nodes import (
     AddColumnNode,
@@ -80,8 +81,6 @@ class SafetyOptions:
     catalog_current: bool = True
 
 
-#: a default computed per row, in any case (the flag is in the pattern, as in ALLOW_DIRECTIVE)
-_VOLATILE = r"(?i)\b(random|gen_random_uuid|uuid_generate_v\d|clock_timestamp|timeofday|nextval|uuid)\s*\("
 #: what looks like a call in SQL but is syntax (or a type), not a function the catalog knows
 _NOT_FUNCTIONS = frozenset({
     "cast", "coalesce", "nullif", "greatest", "least", "row", "array", "extract", "position", "substring",
@@ -379,12 +378,8 @@ class _Analysis:
             if self.pg:
                 return f"{q} IS DISTINCT FROM {literal}"
             return f"NOT ({q} <=> {literal})" if self.my else f"{q} IS NOT {literal}"
-        if isinstance(value, ColumnRefNode) and value.column != column:
+        if isinstance(value, ColumnRefNode | IdentifierNode | RawNode) and column.lower() not in columns_read(value):
             return f"{q} IS NULL"
-        if isinstance(value, RawNode):
-            text = "".join(p for p in value.parts if isinstance(p, str))
-            if not re.search(rf"(?i)\b{re.escape(column)}\b", text):
-                return f"{q} IS NULL"
         return None
 
     def create_index(self, stmt: CompiledStatement, node: CreateIndexNode) -> None:
@@ -483,7 +478,7 @@ class _Analysis:
                 self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: {how}", column=col.name)
         default_text = _text(col.default)
         if col.default is not None and isinstance(col.default, RawNode):
-            volatile = re.search(_VOLATILE, default_text) is not None
+            volatile = VOLATILE_CALL.search(default_text) is not None
             if self.pg and not volatile:
                 # the catalog knows each function's volatility; offline, the names above
                 calls = _calls(default_text)
