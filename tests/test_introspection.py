@@ -342,3 +342,81 @@ def test_diff_column_changes() -> None:
         "enum type mood labels changed: ('a', 'b') -> ('a', 'b', 'c')",
         "sequence s added",
     ]
+
+
+def test_triggers_and_routines_are_read_and_compared(db: Database, engine: str) -> None:
+    """A down that forgets a trigger or a function shows in the diff (the stairway's check)."""
+    db.schema.create_table("t").add_column("id", "integer", lambda c: c.primary_key()).execute()
+    db.schema.create_table("audit").add_column("id", "integer").execute()
+    before = db.introspect()
+    if engine == "postgres":
+        db.execute(
+            "CREATE FUNCTION log_t() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO audit VALUES (NEW.id); RETURN NEW; END $$"
+        )
+        db.execute("CREATE TRIGGER t_log AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION log_t()")
+        db.execute("CREATE FUNCTION twice(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x * 2'")
+        expected_routines = {"log_t()": "function", "twice(x integer)": "function"}
+    elif engine == "mysql":
+        db.execute("CREATE TRIGGER t_log AFTER INSERT ON t FOR EACH ROW INSERT INTO audit VALUES (NEW.id)")
+        db.execute("CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2")
+        db.execute("CREATE PROCEDURE copy_one(IN a INT, OUT b INT) BEGIN SET b = a; END")
+        expected_routines = {"twice": "function", "copy_one": "procedure"}
+    else:
+        db.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO audit VALUES (NEW.id); END")
+        expected_routines = {}
+    after = db.introspect()
+    assert [(t.name, t.table) for t in after.triggers.values()] == [("t_log", "t")]
+    shown = next(iter(after.triggers.values())).definition.lower()
+    assert ("log_t()" if engine == "postgres" else "audit") in shown
+    assert {name: r.kind for name, r in after.routines.items()} == expected_routines
+    changes = before.diff(after)
+    assert "trigger t_log on t added" in changes
+    for name, kind in expected_routines.items():
+        assert f"{kind} {name} added" in changes
+    assert after.diff(db.introspect()) == []  # read twice, the same
+
+    db.execute("DROP TRIGGER t_log ON t" if engine == "postgres" else "DROP TRIGGER t_log")
+    assert "trigger t_log on t removed" in after.diff(db.introspect())
+    assert "trigger t_log on t" not in " ".join(before.diff(db.introspect()))
+    assert db.introspect(exclude=("t",)).triggers == {}  # an excluded table's triggers go with it
+
+
+def test_a_changed_function_body_shows(db: Database, engine: str) -> None:
+    if engine == "sqlite":
+        pytest.skip("SQLite has no stored functions")
+    if engine == "postgres":
+        db.execute("CREATE FUNCTION f(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x + 1'")
+        before = db.introspect()
+        db.execute("CREATE OR REPLACE FUNCTION f(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x + 2'")
+        name = "f(x integer)"
+    else:
+        db.execute("CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC RETURN x + 1")
+        before = db.introspect()
+        db.execute("DROP FUNCTION f")
+        db.execute("CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC RETURN x + 2")
+        name = "f"
+    (change,) = before.diff(db.introspect())
+    assert change.startswith(f"function {name} changed:") and "x + 2" in change
+
+
+def test_postgres_check_not_valid_and_collation(db: Database, engine: str) -> None:
+    if engine == "mysql":
+        pytest.skip("MySQL/MariaDB have no NOT VALID; their collations are read always (test_builder_tables_round_trip)")
+    db.schema.create_table("t").add_column("id", "integer").add_column("name", "varchar(50)").execute()
+    before = db.introspect()
+    if engine == "sqlite":
+        db.schema.create_table("u").add_column("name", "text", lambda c: c.collate("nocase")).execute()
+        assert _table(db, "u").column("name") == _table(db, "u").columns[0]
+        assert _table(db, "u").columns[0].collation == "NOCASE"
+        assert _table(db, "t").columns[1].collation is None
+        return
+    db.execute("ALTER TABLE t ADD CONSTRAINT id_positive CHECK (id > 0) NOT VALID")
+    db.execute('ALTER TABLE t ALTER COLUMN name TYPE varchar(50) COLLATE "C"')
+    added = db.introspect()
+    assert _table(db, "t").check_constraints[0].validated is False
+    assert _table(db, "t").columns[1].collation == "C"
+    assert _table(db, "t").columns[0].collation is None  # the type's default: not named
+    assert "column t.name collation changed: none -> C" in before.diff(added)
+    db.execute("ALTER TABLE t VALIDATE CONSTRAINT id_positive")
+    assert added.diff(db.introspect()) == ["check constraint id_positive on t was validated"]

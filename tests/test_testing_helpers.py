@@ -248,6 +248,32 @@ def test_stairway_sees_a_table_comment_the_down_forgets(engine: str, db_url: str
     assert "table t comment changed: none -> 'who is who'" in problem.details
 
 
+def test_stairway_sees_a_trigger_or_function_the_down_forgets(engine: str, db_url: str) -> None:
+    def audit(db: Database) -> None:
+        db.schema.create_table("audit").add_column("id", "integer").execute()
+        if engine == "postgres":
+            db.execute(
+                "CREATE FUNCTION log_t() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN INSERT INTO audit VALUES (NEW.id); RETURN NEW; END $$"
+            )
+            db.execute("CREATE TRIGGER t_log AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION log_t()")
+        elif engine == "mysql":
+            db.execute("CREATE TRIGGER t_log AFTER INSERT ON t FOR EACH ROW INSERT INTO audit VALUES (NEW.id)")
+            db.execute("CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2")
+        else:
+            db.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO audit VALUES (NEW.id); END")
+
+    def forgetful(db: Database) -> None:
+        db.schema.drop_table("audit").execute()  # the trigger and the function stay behind
+
+    report = check_migrations(target(engine, db_url), [Migration("001_t", create_t, drop_t), Migration("002_audit", audit, forgetful)])
+    problem = next(p for p in report.problems if p.migration == "002_audit")
+    assert problem.kind == "down-differs"
+    assert "trigger t_log on t added" in problem.details
+    if engine != "sqlite":
+        assert f"function {'log_t()' if engine == 'postgres' else 'twice'} added" in problem.details
+
+
 def test_stairway_sees_a_foreign_key_made_deferrable_or_not_valid_on_postgres(engine: str, db_url: str) -> None:
     if engine != "postgres":
         pytest.skip("PostgreSQL's DEFERRABLE and NOT VALID")

@@ -1,4 +1,4 @@
-"""Introspection: what tables, columns, indexes, constraints and views a database has.
+"""Introspection: what tables, columns, indexes, constraints, views, triggers and routines a database has.
 
     info = db.introspect()                 # SchemaInfo of the current schema / database
     users = db.introspect_table("users")   # TableInfo, or None when there is no such table
@@ -18,8 +18,10 @@ from .model import (
     ColumnInfo,
     ForeignKeyInfo,
     IndexInfo,
+    RoutineInfo,
     SchemaInfo,
     TableInfo,
+    TriggerInfo,
     UniqueConstraintInfo,
     ViewInfo,
 )
@@ -32,8 +34,10 @@ __all__ = [
     "ColumnInfo",
     "ForeignKeyInfo",
     "IndexInfo",
+    "RoutineInfo",
     "SchemaInfo",
     "TableInfo",
+    "TriggerInfo",
     "UniqueConstraintInfo",
     "ViewInfo",
     "introspect",

@@ -30,7 +30,8 @@ class ColumnInfo:
     comment: str | None = None
     #: MySQL/MariaDB's ``ON UPDATE`` (``current_timestamp()``), None elsewhere
     on_update: str | None = None
-    #: MySQL/MariaDB: the column's collation (which names its character set), None elsewhere
+    #: the column's collation: on MySQL/MariaDB always (it names the character set), on
+    #: PostgreSQL only when it is not the type's default (``COLLATE "C"``); None on SQLite
     collation: str | None = None
 
 
@@ -83,6 +84,8 @@ class CheckConstraintInfo:
     #: None for an unnamed SQLite constraint
     name: str | None
     expression: str
+    #: False for a constraint added NOT VALID and not validated since (PostgreSQL)
+    validated: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,30 @@ class ViewInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class TriggerInfo:
+    name: str
+    #: the table (or view) the trigger fires on
+    table: str
+    #: the engine's own text of the trigger: PostgreSQL's ``pg_get_triggerdef``, SQLite's
+    #: ``CREATE TRIGGER``, MySQL/MariaDB's timing, event and body
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineInfo:
+    """A stored function or procedure (PostgreSQL, MySQL/MariaDB; SQLite has none)."""
+
+    #: the name with its argument types on PostgreSQL (``total(integer)``: functions overload),
+    #: the plain name on MySQL/MariaDB
+    name: str
+    #: ``function`` or ``procedure`` (PostgreSQL: also ``aggregate`` and ``window``)
+    kind: str
+    #: the engine's own text: PostgreSQL's ``pg_get_functiondef``, MySQL's parameters,
+    #: result and body
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
 class SchemaInfo:
     """Everything introspection found in one schema (PostgreSQL) or database (MySQL, SQLite)."""
 
@@ -140,6 +167,10 @@ class SchemaInfo:
     #: PostgreSQL enum types: name -> labels in order
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sequences: tuple[str, ...] = ()
+    #: by ``table.trigger`` (PostgreSQL names triggers per table; the others per schema)
+    triggers: dict[str, TriggerInfo] = field(default_factory=dict)
+    #: stored functions and procedures, by :attr:`RoutineInfo.name`
+    routines: dict[str, RoutineInfo] = field(default_factory=dict)
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
@@ -181,6 +212,24 @@ class SchemaInfo:
             out.append(f"sequence {seq} added")
         for seq in sorted(set(self.sequences) - set(other.sequences)):
             out.append(f"sequence {seq} removed")
+        for key in sorted(set(self.triggers) | set(other.triggers)):
+            t1, t2 = self.triggers.get(key), other.triggers.get(key)
+            if t1 is None and t2 is not None:
+                out.append(f"trigger {t2.name} on {t2.table} added")
+            elif t2 is None and t1 is not None:
+                out.append(f"trigger {t1.name} on {t1.table} removed")
+            elif t1 is not None and t2 is not None and _norm_ws(t1.definition) != _norm_ws(t2.definition):
+                out.append(f"trigger {t1.name} on {t1.table} changed: {_shown(t1.definition)} -> {_shown(t2.definition)}")
+        for key in sorted(set(self.routines) | set(other.routines)):
+            r1, r2 = self.routines.get(key), other.routines.get(key)
+            if r1 is None and r2 is not None:
+                out.append(f"{r2.kind} {key} added")
+            elif r2 is None and r1 is not None:
+                out.append(f"{r1.kind} {key} removed")
+            elif r1 is not None and r2 is not None and (
+                r1.kind != r2.kind or _norm_ws(r1.definition) != _norm_ws(r2.definition)
+            ):
+                out.append(f"{r1.kind} {key} changed: {_shown(r1.definition)} -> {_shown(r2.definition)}")
         return out
 
 
@@ -379,8 +428,11 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"check constraint {_named(kb.name)}on {t} added: {kb.expression}")
         elif kb is None and ka is not None:
             out.append(f"check constraint {_named(ka.name)}on {t} removed: {ka.expression}")
-        elif ka is not None and kb is not None and _norm_ws(ka.expression) != _norm_ws(kb.expression):
-            out.append(f"check constraint {_named(ka.name)}on {t} changed: {ka.expression} -> {kb.expression}")
+        elif ka is not None and kb is not None:
+            if _norm_ws(ka.expression) != _norm_ws(kb.expression):
+                out.append(f"check constraint {_named(ka.name)}on {t} changed: {ka.expression} -> {kb.expression}")
+            if ka.validated != kb.validated:
+                out.append(f"check constraint {_named(ka.name)}on {t} " + ("was validated" if kb.validated else "is NOT VALID now"))
     return out
 
 

@@ -10,8 +10,10 @@ from .model import (
     ColumnInfo,
     ForeignKeyInfo,
     IndexInfo,
+    RoutineInfo,
     SchemaInfo,
     TableInfo,
+    TriggerInfo,
     UniqueConstraintInfo,
     ViewInfo,
 )
@@ -256,7 +258,50 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
         views={k: v for k, v in read_views(db, schema).items() if k not in exclude},
         enums={},
         sequences=sequences,
+        triggers=read_triggers(db, schema, exclude),
+        routines=read_routines(db, schema),
     )
+
+
+def read_triggers(db: Database, schema: str, exclude: tuple[str, ...]) -> dict[str, TriggerInfo]:
+    rows = db.fetch(
+        "SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS table_name, ACTION_TIMING AS timing, "
+        "EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body FROM information_schema.TRIGGERS "
+        "WHERE TRIGGER_SCHEMA = %s ORDER BY TRIGGER_NAME",
+        [schema],
+    )
+    return {
+        str(r["name"]): TriggerInfo(
+            str(r["name"]), str(r["table_name"]), f"{r['timing']} {r['event']} FOR EACH ROW {r['body'] or ''}".strip()
+        )
+        for r in rows
+        if str(r["table_name"]) not in exclude
+    }
+
+
+def read_routines(db: Database, schema: str) -> dict[str, RoutineInfo]:
+    """Stored functions and procedures: their parameters, result and body."""
+    params: dict[tuple[str, str], list[str]] = {}
+    for r in db.fetch(
+        "SELECT SPECIFIC_NAME AS name, ROUTINE_TYPE AS kind, PARAMETER_MODE AS mode, PARAMETER_NAME AS param, "
+        "DTD_IDENTIFIER AS type FROM information_schema.PARAMETERS "
+        "WHERE SPECIFIC_SCHEMA = %s AND ORDINAL_POSITION > 0 ORDER BY SPECIFIC_NAME, ORDINAL_POSITION",
+        [schema],
+    ):
+        mode = f"{r['mode']} " if r["mode"] and str(r["kind"]).upper() == "PROCEDURE" else ""
+        params.setdefault((str(r["name"]), str(r["kind"]).upper()), []).append(f"{mode}{r['param']} {r['type']}")
+    out: dict[str, RoutineInfo] = {}
+    for r in db.fetch(
+        "SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS kind, DTD_IDENTIFIER AS result, "
+        "ROUTINE_DEFINITION AS body FROM information_schema.ROUTINES "
+        "WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_NAME",
+        [schema],
+    ):
+        name, kind = str(r["name"]), str(r["kind"]).upper()
+        returns = f" RETURNS {r['result']}" if kind == "FUNCTION" and r["result"] else ""
+        text = f"({', '.join(params.get((name, kind), []))}){returns} {r['body'] or ''}".strip()
+        out[name] = RoutineInfo(name, kind.lower(), text)
+    return out
 
 
 def read_table(db: Database, name: str, schema: str | None) -> TableInfo | None:

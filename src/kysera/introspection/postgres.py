@@ -9,8 +9,10 @@ from .model import (
     ColumnInfo,
     ForeignKeyInfo,
     IndexInfo,
+    RoutineInfo,
     SchemaInfo,
     TableInfo,
+    TriggerInfo,
     UniqueConstraintInfo,
     ViewInfo,
 )
@@ -31,11 +33,14 @@ SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.att
        a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default_expr,
        a.attidentity::text AS identity, a.attgenerated::text AS generated,
        col_description(c.oid, a.attnum) AS comment,
+       CASE WHEN a.attcollation <> t.typcollation THEN (SELECT co.collname::text FROM pg_collation co
+            WHERE co.oid = a.attcollation) END AS collation,
        EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
                WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
                  AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i')) AS owns_sequence
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 {_REL} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped {{filter}}
 ORDER BY c.relname, a.attnum
@@ -135,6 +140,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                     auto_increment=identity or serial,
                     generated=str(default) if generated and default is not None else None,
                     comment=str(c["comment"]) if c["comment"] is not None else None,
+                    collation=str(c["collation"]) if c["collation"] is not None else None,
                 )
             )
         primary_key: tuple[str, ...] = ()
@@ -148,7 +154,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             elif kind == "u":
                 uniques.append(UniqueConstraintInfo(str(k["name"]), _strs(k["columns"])))
             elif kind == "c":
-                checks.append(CheckConstraintInfo(str(k["name"]), str(k["check_expr"])))
+                checks.append(CheckConstraintInfo(str(k["name"]), str(k["check_expr"]), bool(k["validated"])))
             elif kind == "f":
                 ref = str(k["ref_table"])
                 if k["ref_schema"] is not None and str(k["ref_schema"]) != schema:
@@ -225,6 +231,42 @@ def read_sequences(db: Database, schema: str) -> tuple[str, ...]:
     return tuple(str(r["name"]) for r in rows)
 
 
+def read_triggers(db: Database, schema: str, exclude: tuple[str, ...]) -> dict[str, TriggerInfo]:
+    """The user's triggers on the schema's tables and views (not those behind foreign keys)."""
+    rows = db.fetch(
+        f"SELECT c.relname AS table_name, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition "
+        f"FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid {_REL} AND NOT t.tgisinternal "
+        f"ORDER BY c.relname, t.tgname",
+        [schema],
+    )
+    return {
+        f"{r['table_name']}.{r['name']}": TriggerInfo(str(r["name"]), str(r["table_name"]), str(r["definition"]))
+        for r in rows
+        if str(r["table_name"]) not in exclude
+    }
+
+
+#: pg_proc.prokind, in words
+_ROUTINE_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window"}
+
+
+def read_routines(db: Database, schema: str) -> dict[str, RoutineInfo]:
+    """Functions and procedures of the schema, not those an extension installed."""
+    rows = db.fetch(
+        "SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name, "
+        "p.prokind::text AS kind, CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid) "
+        "ELSE pg_get_function_result(p.oid) END AS definition "
+        "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s AND NOT EXISTS "
+        "(SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'e') "
+        "ORDER BY 1",
+        [schema],
+    )
+    return {
+        str(r["name"]): RoutineInfo(str(r["name"]), _ROUTINE_KINDS.get(str(r["kind"]), "function"), str(r["definition"] or ""))
+        for r in rows
+    }
+
+
 def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> SchemaInfo:
     schema = schema or current_schema(db)
     views = {k: v for k, v in read_views(db, schema).items() if k not in exclude}
@@ -233,6 +275,8 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
         views=views,
         enums=read_enums(db, schema),
         sequences=read_sequences(db, schema),
+        triggers=read_triggers(db, schema, exclude),
+        routines=read_routines(db, schema),
     )
 
 

@@ -13,6 +13,7 @@ from .model import (
     IndexInfo,
     SchemaInfo,
     TableInfo,
+    TriggerInfo,
     UniqueConstraintInfo,
     ViewInfo,
 )
@@ -73,6 +74,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
             and any(t.upper == "AUTOINCREMENT" for c in clauses for t in c.tokens)
         )
         default = r["dflt_value"]
+        collate = next((c.tokens[c.body + 1] for c in clauses if c.kind == "collate" and len(c.tokens) > c.body + 1), None)
         columns.append(
             ColumnInfo(
                 name=col_name,
@@ -85,6 +87,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
                 default=str(default) if default is not None else None,
                 auto_increment=auto,
                 generated=generated if hidden in (2, 3) else None,
+                collation=None if collate is None else render([collate]).strip('"`[]').upper(),
             )
         )
         checks.extend(CheckConstraintInfo(c.name, render(c.expression())) for c in clauses if c.kind == "check")
@@ -193,4 +196,9 @@ def read_schema(db: Database, exclude: tuple[str, ...]) -> SchemaInfo:
         for r in db.fetch("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name")
         if str(r["name"]) not in exclude
     }
-    return SchemaInfo(tables=tables, views=views, enums={}, sequences=())
+    triggers = {
+        str(r["name"]): TriggerInfo(str(r["name"]), str(r["tbl_name"]), str(r["sql"] or ""))
+        for r in db.fetch("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        if str(r["tbl_name"]) not in exclude
+    }
+    return SchemaInfo(tables=tables, views=views, enums={}, sequences=(), triggers=triggers)
