@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from kysera import Database, sql
-from kysera.errors import BuilderError, ConfigurationError
+from kysera.errors import BuilderError, ConfigurationError, UnsupportedError
 from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
 from kysera.safety.raw import DropCascade, DropTables, Harmless, Truncate, Unknown, classify
 
@@ -518,3 +518,36 @@ def test_the_backfill_recipe_keeps_the_updates_own_where(db: Database) -> None:
     found = analyze(list(db.compile(counter)), db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m",
                     transactional=False, options=OPTIONS)
     assert "<a condition false for the rows already done>" in next(f.recipe for f in found if f.code == "KS505")
+
+
+def test_a_primary_key_using_a_unique_index_is_judged_by_its_columns(db: Database) -> None:
+    """PostgreSQL's PRIMARY KEY USING INDEX (KS211's recipe) builds nothing, but sets NOT NULL on
+    the index's columns: a scan under ACCESS EXCLUSIVE for a nullable one, unless a validated
+    CHECK (col IS NOT NULL) proves it (KS214). Measured on 3M rows: 99 ms without the proof, 0.8 with."""
+    if db.dialect.name != "postgres":
+        with pytest.raises(UnsupportedError, match="not supported"):
+            db.schema.alter_table("t").add_primary_key_constraint("t_pkey", using_index="t_ix").compile()
+        return
+    db.execute("CREATE TABLE t (id integer, code integer NOT NULL, email text)")
+    db.execute("INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 50) g")
+    db.execute("CREATE UNIQUE INDEX t_id_ix ON t (id)")
+    db.execute("CREATE UNIQUE INDEX t_code_ix ON t (code)")
+    by_id = db.schema.alter_table("t").add_primary_key_constraint("t_pkey", using_index="t_id_ix")
+    assert findings(db, by_id) == {"KS214": Severity.ERROR}
+    assert "sets NOT NULL on id" in str(analyze(by_id.compile(), db.dialect, LiveFacts(db, 5), migration="m", options=OPTIONS)[0])
+    assert findings(db, sql('ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX "t_id_ix"')) == {"KS214": Severity.ERROR}
+    assert findings(db, sql("ALTER TABLE t ADD PRIMARY KEY USING INDEX T_ID_IX")) == {"KS214": Severity.ERROR}  # folded
+    # a NOT NULL column, or one a validated CHECK proves: nothing to scan, nothing built
+    assert findings(db, db.schema.alter_table("t").add_primary_key_constraint("t_pkey", using_index="t_code_ix")) == {}
+    db.execute("ALTER TABLE t ADD CONSTRAINT id_nn CHECK (id IS NOT NULL)")
+    assert findings(db, by_id) == {}
+    # an index this plan creates is not in the catalog yet: a warning that says so
+    later = db.schema.alter_table("t").add_primary_key_constraint("t_pkey", using_index="t_new_ix")
+    assert findings(db, later) == {"KS214": Severity.WARNING}
+    # the builder's form runs, and the unique constraint's form judges no build
+    by_id.execute()
+    assert db.introspect_table("t").primary_key == ("id",)  # type: ignore[union-attr]
+    unique = db.schema.alter_table("t").add_unique_constraint("t_code_ix", using_index="t_code_ix")
+    assert findings(db, unique) == {}
+    unique.execute()
+    assert [u.name for u in db.introspect_table("t").unique_constraints] == ["t_code_ix"]  # type: ignore[union-attr]

@@ -214,6 +214,10 @@ PROBES: dict[str, Probe] = {
     "not_valid": Probe(
         lambda db: db.schema.alter_table("t").add_check_constraint("ck_nv", sql("a > 0"), not_valid=True), table_t
     ),
+    "constraint_using_index": Probe(
+        lambda db: db.schema.alter_table("t").add_unique_constraint("t_a_key", using_index="t_a_key"),
+        lambda db: (table_t(db), db.schema.create_index("t_a_key").on("t").column("a").unique().execute()),
+    ),
     # columns
     "generated_stored": Probe(
         lambda db: db.schema.create_table("g")

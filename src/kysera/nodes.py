@@ -280,6 +280,9 @@ class ColumnDefinitionNode(Node):
 class PrimaryKeyConstraintNode(Node):
     name: str | None
     columns: tuple[str, ...]
+    #: PostgreSQL's ``PRIMARY KEY USING INDEX idx``: an existing unique index becomes the key
+    #: (``columns`` are then the index's, unknown until the catalog is read: ``()``)
+    using_index: str | None = None
 
 
 @node
@@ -287,6 +290,8 @@ class UniqueConstraintNode(Node):
     name: str | None
     columns: tuple[str, ...]
     nulls_not_distinct: bool = False
+    #: PostgreSQL's ``UNIQUE USING INDEX idx`` (see :class:`PrimaryKeyConstraintNode`)
+    using_index: str | None = None
 
 
 @node

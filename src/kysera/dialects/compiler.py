@@ -656,6 +656,10 @@ class QueryCompiler:
 
     def constraint_definition(self, c: ConstraintNode) -> str:
         prefix = f"CONSTRAINT {self.quote(c.name)} " if c.name else ""
+        if isinstance(c, PrimaryKeyConstraintNode | UniqueConstraintNode) and c.using_index is not None:
+            self.require("constraint_using_index")
+            kind = "PRIMARY KEY" if isinstance(c, PrimaryKeyConstraintNode) else "UNIQUE"
+            return prefix + f"{kind} USING INDEX {self.quote(c.using_index)}"
         if isinstance(c, PrimaryKeyConstraintNode):
             return prefix + f"PRIMARY KEY ({self.column_list(c.columns)})"
         if isinstance(c, UniqueConstraintNode):
@@ -854,6 +858,12 @@ class QueryCompiler:
             self.require("modify_column")
         elif (isinstance(action, AddConstraintNode) and action.not_valid) or isinstance(action, ValidateConstraintNode):
             self.require("not_valid")
+        elif (
+            isinstance(action, AddConstraintNode)
+            and isinstance(action.constraint, PrimaryKeyConstraintNode | UniqueConstraintNode)
+            and action.constraint.using_index is not None
+        ):
+            self.require("constraint_using_index")
         elif isinstance(action, DropConstraintNode) and action.cascade:
             self.require("drop_constraint_cascade")
         elif isinstance(action, RenameConstraintNode):

@@ -189,6 +189,12 @@ FEATURES_LIST: tuple[Feature, ...] = (
         yes(), *_same(no("add the constraint directly: MySQL validates constraints when they are added")),
         no("add the constraint directly: SQLite checks constraints when they are added"),
     ),
+    Feature(
+        "constraint_using_index", "Tables",
+        "add_primary_key_constraint / add_unique_constraint(name, using_index=index)",
+        yes(), *_same(no("add the constraint with its columns: add_primary_key_constraint(name, columns)")),
+        no("add the constraint with its columns (SQLite rebuilds the table for it)"),
+    ),
     # ---------------------------------------------------------------- columns
     Feature(
         "generated_stored", "Columns", "col.generated_always_as(sql(...)).stored()",

@@ -594,13 +594,34 @@ class _Analysis:
                 self.add("KS204", stmt, t, f"adds check {name}, checking every row: {self.how('copy')}", constraint=name,
                          check=self.check_text(c.expression))
         elif isinstance(c, UniqueConstraintNode):
-            if self.pg and not action.not_valid:  # not_valid here marks ADD ... USING INDEX from raw SQL
+            if self.pg and c.using_index is None:  # USING INDEX: the index is built already
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name)
             elif self.my:
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: fails if duplicates exist; {self.how('inplace')}", constraint=name,
                          severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
-        elif isinstance(c, PrimaryKeyConstraintNode) and not action.not_valid:
-            self.add("KS211", stmt, t, f"adds a primary key to {t.name}: its index is built (and NULLs checked) under an exclusive lock")
+        elif isinstance(c, PrimaryKeyConstraintNode):
+            if c.using_index is None:
+                self.add("KS211", stmt, t, f"adds a primary key to {t.name}: its index is built (and NULLs checked) under an exclusive lock")
+            elif self.pg:
+                self.primary_key_using_index(stmt, t, c.using_index)
+
+    def primary_key_using_index(self, stmt: CompiledStatement, t: IdentifierNode, index: str) -> None:
+        """PostgreSQL's ``PRIMARY KEY USING INDEX`` builds nothing, but it sets NOT NULL on the
+        index's columns: a scan under ACCESS EXCLUSIVE for each nullable one that no validated
+        CHECK (col IS NOT NULL) proves (PostgreSQL 12+ skips it then)."""
+        if self.size(t) in ("new", "empty"):
+            return
+        columns = self.facts.index_columns(t, index)
+        if columns is None:
+            self.add("KS214", stmt, t, f"makes index {index} its primary key: PostgreSQL sets NOT NULL on the index's columns, "
+                     "scanning every row under an ACCESS EXCLUSIVE lock for each one that may hold NULL (kysera cannot see the "
+                     "index yet to tell)", index=index, column="<column>", severity=Severity.WARNING)
+            return
+        for col in columns:
+            if self.facts.nullable(t, col) is False or self.proven_not_null(t, col):
+                continue
+            self.add("KS214", stmt, t, f"makes index {index} its primary key, which sets NOT NULL on {col}: PostgreSQL scans every row "
+                     "under an ACCESS EXCLUSIVE lock (reads and writes wait)", index=index, column=col)
 
 
 def _text(expr: object) -> str:

@@ -30,6 +30,15 @@ class Facts(Protocol):
         """The validated CHECK (column IS NOT NULL) constraints of the table, by name (PostgreSQL)."""
         ...
 
+    def nullable(self, table: IdentifierNode, column: str) -> bool | None:
+        """Whether the column takes NULL now; None when unknown."""
+        ...
+
+    def index_columns(self, table: IdentifierNode, index: str) -> tuple[str, ...] | None:
+        """The key columns of the table's index ``index``; None when unknown (an index this
+        plan creates, offline)."""
+        ...
+
     def index_table(self, index: IdentifierNode) -> IdentifierNode | None:
         """The table of the index ``index`` (PostgreSQL's DROP INDEX does not name it); None when unknown."""
         ...
@@ -54,6 +63,12 @@ class OfflineFacts:
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         return set()
+
+    def nullable(self, table: IdentifierNode, column: str) -> bool | None:
+        return None
+
+    def index_columns(self, table: IdentifierNode, index: str) -> tuple[str, ...] | None:
+        return None
 
     def index_table(self, index: IdentifierNode) -> IdentifierNode | None:
         return None
@@ -129,6 +144,15 @@ class LiveFacts:
             # SQLite's and MySQL's column names are not case-sensitive
             found = next((c for c in info.columns if c.name.lower() == column.lower()), None)
         return found
+
+    def nullable(self, table: IdentifierNode, column: str) -> bool | None:
+        found = self._column(table, column)
+        return found.nullable if found else None
+
+    def index_columns(self, table: IdentifierNode, index: str) -> tuple[str, ...] | None:
+        info = self._table(table)
+        found = info.index(index) if info is not None else None
+        return found.columns if found else None
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         if self._db.dialect.name != "postgres":

@@ -216,6 +216,16 @@ def _text(toks: list[Tok]) -> str:
     return " ".join(t.text for t in toks)
 
 
+def _using_index(toks: list[Tok]) -> str | None:
+    """The index of PostgreSQL's ``... USING INDEX idx`` (an unquoted name folded to lower case,
+    as PostgreSQL does); MySQL's ``USING BTREE (cols)`` names no index."""
+    for k in range(len(toks) - 2):
+        if toks[k].upper == "USING" and toks[k + 1].upper == "INDEX":
+            index = toks[k + 2]
+            return index.text.lower() if index.kind == "word" else index.name
+    return None
+
+
 def _paren_names(toks: list[Tok], i: int) -> tuple[tuple[str, ...], int]:
     """``( a, b )`` starting at toks[i] == '(' -> names, index after ')'."""
     depth, j = 0, i
@@ -486,15 +496,12 @@ def _constraint(toks: list[Tok]) -> AddConstraintNode:
         if not_valid and len(body) >= 2 and [t.upper for t in body[-2:]] == ["NOT", "VALID"]:
             body = body[:-2]  # the expression alone, as the builder's node holds it
         return AddConstraintNode(CheckConstraintNode(name, RawNode((_text(body),))), not_valid)
-    if kind == "UNIQUE":
-        using_index = any(t.upper == "USING" for t in toks) and not any(t.text == "(" for t in toks)
-        cols = () if using_index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
-        node = UniqueConstraintNode(name, cols)
-        return AddConstraintNode(node, not_valid=using_index)  # USING INDEX: no build, reuse not_valid as "cheap"
-    if kind == "PRIMARY":
-        using_index = any(t.upper == "USING" for t in toks) and not any(t.text == "(" for t in toks)
-        cols = () if using_index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
-        return AddConstraintNode(PrimaryKeyConstraintNode(name, cols), not_valid=using_index)
+    if kind in ("UNIQUE", "PRIMARY"):
+        index = _using_index(toks)
+        cols = () if index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
+        if kind == "UNIQUE":
+            return AddConstraintNode(UniqueConstraintNode(name, cols, using_index=index))
+        return AddConstraintNode(PrimaryKeyConstraintNode(name, cols, using_index=index))
     raise ValueError("unknown constraint")
 
 

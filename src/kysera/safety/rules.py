@@ -119,10 +119,12 @@ db.backfill("{table}", set={{"{column}": sql("<expression>")}}, where=sql("{colu
     Rule("KS210", "add-unique-constraint", (BLK, MF), "adds a UNIQUE constraint, building its index under a lock that blocks reads and writes",
          """# PostgreSQL: build the unique index concurrently (transaction = False), then attach it
 db.schema.create_index("{constraint}").on("{table}").columns([...]).unique().concurrently().execute()
-sql('ALTER TABLE {table_q} ADD CONSTRAINT {constraint_q} UNIQUE USING INDEX {constraint_q}').execute(db)"""),
+db.schema.alter_table("{table}").add_unique_constraint("{constraint}", using_index="{constraint}").execute()"""),
     Rule("KS211", "add-primary-key", (BLK, MF), "adds a primary key, building its index (and checking NOT NULL) under an exclusive lock",
-         """# build a unique index concurrently, then:
-sql('ALTER TABLE {table_q} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX <index>').execute(db)"""),
+         """# build a unique index concurrently (transaction = False), then make it the key (nothing is built then;
+# a nullable column is also scanned for NULLs: see KS214)
+db.schema.create_index("{table}_pkey_idx").on("{table}").columns([...]).unique().concurrently().execute()
+db.schema.alter_table("{table}").add_primary_key_constraint("{table}_pkey", using_index="{table}_pkey_idx").execute()"""),
     Rule("KS212", "sqlite-table-rebuild", (BLK,), "rebuilds the table (copy, drop, rename) while holding SQLite's write lock",
          """# fine for small tables; for a large one, schedule it when writers can wait,
 # or add a new nullable column instead of changing an existing one"""),
@@ -131,6 +133,12 @@ sql('ALTER TABLE {table_q} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX <
 # or expand / backfill / contract with a new column; to let MySQL copy the table in a quiet
 # period, acknowledge it in the migration (kysera then adds no ALGORITHM/LOCK clause to it):
 allow_unsafe = ["KS213"]"""),
+    Rule("KS214", "primary-key-not-null-scan", (BLK,), "makes a unique index the primary key, scanning the table to set NOT NULL on a nullable column",
+         """# PostgreSQL 12+: prove the column NOT NULL with a validated CHECK first; the key then takes no scan
+sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS NOT NULL) NOT VALID').execute(db)
+# next migration (validated in the same transaction, the scan would hold the lock ADD CONSTRAINT took):
+db.schema.alter_table("{table}").validate_constraint("{column}_not_null").execute()
+db.schema.alter_table("{table}").add_primary_key_constraint("{table}_pkey", using_index="{index}").execute()"""),
     Rule("KS301", "rename-table", (BC,), "renames a table: code still using the old name fails",
          """# keep the table name and rename it in your code, or expand/contract through a view:
 sql('CREATE VIEW {table_q} AS SELECT * FROM <new name>').execute(db)   # old name keeps working"""),

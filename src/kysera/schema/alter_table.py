@@ -115,13 +115,26 @@ class AlterTableBuilder(Executable[AlterTableNode]):
             )
         return self._add(*(AlterColumnNode(name, a) for a in result.alterations))
 
-    def add_primary_key_constraint(self, name: str, columns: Sequence[str] | str) -> AlterTableBuilder:
-        return self._add(AddConstraintNode(c.primary_key(name, columns)))
+    def add_primary_key_constraint(
+        self, name: str, columns: Sequence[str] | str | None = None, *, using_index: str | None = None
+    ) -> AlterTableBuilder:
+        """A primary key on ``columns``; or, with ``using_index`` (PostgreSQL), an existing unique
+        index becomes the key, so nothing is built under the lock: build the index first with
+        ``create_index(...).unique().concurrently()``. PostgreSQL also sets NOT NULL on its
+        columns, scanning the table unless a validated ``CHECK (col IS NOT NULL)`` proves it."""
+        return self._add(AddConstraintNode(c.primary_key(name, columns, using_index)))
 
     def add_unique_constraint(
-        self, name: str, columns: Sequence[str] | str, *, nulls_not_distinct: bool = False
+        self,
+        name: str,
+        columns: Sequence[str] | str | None = None,
+        *,
+        nulls_not_distinct: bool = False,
+        using_index: str | None = None,
     ) -> AlterTableBuilder:
-        return self._add(AddConstraintNode(c.unique(name, columns, nulls_not_distinct)))
+        """A unique constraint on ``columns``; or, with ``using_index`` (PostgreSQL), an existing
+        unique index becomes the constraint (build it first with ``.unique().concurrently()``)."""
+        return self._add(AddConstraintNode(c.unique(name, columns, nulls_not_distinct, using_index)))
 
     def add_check_constraint(
         self, name: str, expression: Sql | str | RawNode, *, not_valid: bool = False

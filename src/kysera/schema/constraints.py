@@ -73,12 +73,31 @@ def foreign_key(
     return node
 
 
-def primary_key(name: str | None, columns: Sequence[str] | str) -> PrimaryKeyConstraintNode:
-    return PrimaryKeyConstraintNode(name, column_names(columns, "add_primary_key_constraint"))
+def primary_key(
+    name: str | None, columns: Sequence[str] | str | None, using_index: str | None = None
+) -> PrimaryKeyConstraintNode:
+    if using_index is not None:
+        return PrimaryKeyConstraintNode(name, (), using_index=_index_only("add_primary_key_constraint", columns, using_index))
+    return PrimaryKeyConstraintNode(name, column_names(columns or (), "add_primary_key_constraint"))
 
 
-def unique(name: str | None, columns: Sequence[str] | str, nulls_not_distinct: bool = False) -> UniqueConstraintNode:
-    return UniqueConstraintNode(name, column_names(columns, "add_unique_constraint"), nulls_not_distinct)
+def unique(
+    name: str | None, columns: Sequence[str] | str | None, nulls_not_distinct: bool = False, using_index: str | None = None
+) -> UniqueConstraintNode:
+    if using_index is not None:
+        if nulls_not_distinct:
+            raise BuilderError("add_unique_constraint(using_index=...) takes the index as it is: build the index with nulls_not_distinct() instead")
+        return UniqueConstraintNode(name, (), using_index=_index_only("add_unique_constraint", columns, using_index))
+    return UniqueConstraintNode(name, column_names(columns or (), "add_unique_constraint"), nulls_not_distinct)
+
+
+def _index_only(method: str, columns: Sequence[str] | str | None, index: object) -> str:
+    """The index of ``using_index=``: it brings its own columns, so none are named."""
+    if columns:
+        raise BuilderError(f"{method}(using_index=...) takes the index's columns: name either columns or using_index, not both")
+    if not isinstance(index, str) or not index:
+        raise BuilderError(f"{method}(using_index=...) needs the name of an existing unique index, got {index!r}")
+    return index
 
 
 def check(name: str | None, expression: Sql | str) -> CheckConstraintNode:
