@@ -56,6 +56,9 @@ class Capture(list[CompiledStatement]):
     """
 
     replayable: bool = True
+    #: the captured code read the database, asked whether it was captured, or reached for the
+    #: driver: what it did may depend on what the database holds (or on being captured)
+    consulted: bool = False
 
 
 class Result(list["Row"]):
@@ -122,6 +125,7 @@ class Database:
         """The driver's connection, under kysera's adapter. What runs on it bypasses dry runs."""
         if self._captured is not None:
             self._captured.replayable = False  # the captured code talks to the server itself
+            self._captured.consulted = True
         return self._conn
 
     # ----------------------------------------------------------------- builders
@@ -349,6 +353,7 @@ class Database:
             raise KyseraError("this Database is closed")
         if self._captured is not None:
             self._captured.replayable = False  # the captured code read the database
+            self._captured.consulted = True
         elif not self._depth and self.dialect.keeping_session:
             self.dialect.before_autocommit(self._conn)
         try:
@@ -391,6 +396,7 @@ class Database:
         check before a real run would run it a second time)."""
         if self._captured is not None:
             self._captured.replayable = False  # the code got no rows: running it again may differ
+            self._captured.consulted = True
         rows, _ = self._run_one(stmt)
         return rows
 
@@ -436,6 +442,7 @@ class Database:
         if self._captured is None:
             return False
         self._captured.replayable = False
+        self._captured.consulted = True
         return True
 
     @contextmanager

@@ -68,7 +68,8 @@ def _project(folder: Path, count: int, failing: int | None = None) -> None:
     migrations = folder / "migrations"
     migrations.mkdir()
     for i in range(1, count + 1):
-        body = "    raise RuntimeError('boom')\n" if i == failing else f"    db.schema.create_table('t{i}').add_column('id', 'integer').execute()\n"
+        # the failing one reads first: a dry run that raises without reading stops the run before it starts
+        body = "    db.fetch('SELECT 1 AS one')\n    raise RuntimeError('boom')\n" if i == failing else f"    db.schema.create_table('t{i}').add_column('id', 'integer').execute()\n"
         (migrations / f"{i:03d}_t{i}.py").write_text(f"def up(db):\n{body}\n\ndef down(db):\n    pass\n")
 
 

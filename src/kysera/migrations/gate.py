@@ -59,7 +59,7 @@ class GateReport:
     """What the gate found. A plain class: defining a dataclass costs each ``migrate up`` about a
     millisecond at import."""
 
-    __slots__ = ("created", "findings", "outside_transaction", "replays", "unanalysed", "why")
+    __slots__ = ("created", "findings", "outside_transaction", "replays", "settled", "unanalysed", "why")
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -70,6 +70,10 @@ class GateReport:
         self.unanalysed: list[str] = []
         #: why each of them could not be dry-run: the error its code raised
         self.why: dict[str, Exception] = {}
+        #: those of them whose dry run failed without consulting the database, with every
+        #: migration before them dry-run: what runs first cannot change that, so the real run
+        #: would fail the same way (see :func:`fails_anyway`)
+        self.settled: set[str] = set()
         #: migrations whose dry run built its statements without touching the database (see
         #: :class:`~kysera.database.Capture`): running those statements is running the migration
         self.replays: dict[str, list[CompiledStatement]] = {}
@@ -79,6 +83,14 @@ class GateReport:
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.is_error]
+
+    def cannot_run(self) -> dict[str, Exception]:
+        """The migrations whose dry run failed in a way that running the ones before them
+        cannot mend, with their errors: the run should stop before it changes anything."""
+        return {
+            name: why for name in self.unanalysed
+            if (why := self.why.get(name)) is not None and fails_anyway(why, settled=name in self.settled)
+        }
 
 
 def inspect_plan(
@@ -122,6 +134,8 @@ def inspect_plan(
                         pass
                 continue
             inspect_migration(runner, migration, in_tx, judge, facts, options, report)
+    if downs_first:
+        report.settled.clear()  # the ups follow downs that were only recorded (or rehearsed)
     if report.unanalysed and not downs_first and db.dialect.rehearses_dry_runs:
         _inspect_rehearsed(runner, plan, judge, facts, options, report)
     return report
@@ -174,9 +188,14 @@ def inspect_migration(
     the migrations before it have run by then, so its dry run usually works, and its findings
     stop the run before it changes anything.
     """
+    from ..database import Capture
+
+    seen = Capture()
     try:
-        captured = migration.capture(runner.db, "up", in_transaction=in_tx)
+        captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)
     except Exception as exc:
+        if not seen.consulted and not report.unanalysed:
+            report.settled.add(migration.name)
         report.unanalysed.append(migration.name)
         report.why[migration.name] = exc
         return False
@@ -229,13 +248,18 @@ def judge_statements(
     )
 
 
-def fails_anyway(exc: BaseException) -> bool:
+def fails_anyway(exc: BaseException, *, settled: bool = False) -> bool:
     """Whether a dry run's failure ``exc`` fails the real run whatever runs before it: what the
     engine cannot do at all, a builder used wrongly (refused while the statement was built,
-    before the engine's compiler, which may read the catalog, saw it), or a misspelt name. Other
-    failures may only mean that the code needs what earlier migrations of the run create."""
+    before the engine's compiler, which may read the catalog, saw it), a misspelt name, or any
+    error of a dry run that is ``settled`` (:attr:`GateReport.settled`: it consulted nothing that
+    earlier migrations change, such as a literal the compiler cannot write or a misspelt
+    method). Other failures may only mean that the code needs what earlier migrations of the
+    run create."""
     from ..errors import BuilderError, CatalogNeededError, UnsupportedError
 
+    if settled:
+        return True
     if isinstance(exc, UnsupportedError):
         return not isinstance(exc, CatalogNeededError)
     if isinstance(exc, NameError):

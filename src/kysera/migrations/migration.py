@@ -129,7 +129,8 @@ class Migration:
         """Run ``direction`` with :meth:`Database.capture`: the statements it would run, unrun.
 
         Reads still run. Exceptions propagate; the statements captured before one are in
-        ``into`` (when given). Used by dry runs, the safety gate and ``kysera migrate sql``.
+        ``into`` (when given; a :class:`~kysera.database.Capture` there also learns whether the
+        code consulted the database). Used by dry runs, the safety gate and ``kysera migrate sql``.
         """
         fn = self.function(direction)
         if fn is None:
@@ -146,6 +147,8 @@ class Migration:
             finally:
                 if into is not None:
                     into.extend(captured)
+                    if isinstance(into, type(captured)):  # a Capture
+                        into.consulted = captured.consulted
         return captured
 
     def uses_transaction(self, direction: Direction) -> bool:

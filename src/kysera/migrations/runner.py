@@ -778,7 +778,7 @@ class MigrationRunner:
 
     def _gate(self, plan: Plan, dry: bool, result: MigrationResult) -> None:
         """Dry-run and analyse the plan's ``up`` steps; refuse on unacknowledged errors."""
-        from .gate import fails_anyway, failure_reason, inspect_plan
+        from .gate import failure_reason, inspect_plan
 
         self._report = None
         if not any(d == "up" for _, d in plan):
@@ -787,22 +787,20 @@ class MigrationRunner:
         # (CONCURRENTLY, db.backfill)
         report = inspect_plan(self, plan, self.safety != "off")
         self._report = report
-        for name in report.unanalysed:
-            why = report.why.get(name)
-            if why is not None and fails_anyway(why):
-                # a builder used wrongly, a misspelt name: it would fail after the migrations
-                # before it were applied; stop now, before anything changes
-                raise MigrationError(
-                    name,
-                    "up",
-                    None,
-                    why,
-                    message=(
-                        f"migration {name} cannot run (up): {failure_reason(why)}\n"
-                        "  nothing was changed: its dry run failed before any migration ran. Fix it and run again"
-                    ),
-                    result=result,
-                )
+        for name, why in report.cannot_run().items():
+            # a builder used wrongly, a misspelt name: it would fail after the migrations
+            # before it were applied; stop now, before anything changes
+            raise MigrationError(
+                name,
+                "up",
+                None,
+                why,
+                message=(
+                    f"migration {name} cannot run (up): {failure_reason(why)}\n"
+                    "  nothing was changed: its dry run failed before any migration ran. Fix it and run again"
+                ),
+                result=result,
+            )
         self._outside |= {(name, "up") for name in report.outside_transaction}
         self._replays = report.replays
         for name in report.unanalysed:

@@ -42,7 +42,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     kysera migrate lint --dialect postgres migrations/20261128100000_add_index.py
     """
     from ...migrations import create_migration_runner, load_migrations
-    from ...migrations.gate import fails_anyway, failure_reason, inspect_plan
+    from ...migrations.gate import failure_reason, inspect_plan
     from ...safety import OfflineFacts
 
     state = get_state()
@@ -82,7 +82,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     # what this engine cannot do at all, and code that fails whatever runs before it (a builder
     # used wrongly), fail the real run too: errors here. What fails for want of what earlier
     # migrations create is only "not analysed" (offline: a change that needs the catalog).
-    cannot = {name: exc for name, exc in report.why.items() if fails_anyway(exc)}
+    cannot = report.cannot_run()
     unanalysed = [name for name in report.unanalysed if name not in cannot]
     errors = report.errors
     out = state.out
