@@ -179,3 +179,36 @@ def test_sqlite_vacuum_in_a_sql_file_runs_outside_a_transaction(db: Database, tm
     write(tmp_path, "001_v.sql", "-- migrate:up\nCREATE TABLE v (id integer);\nVACUUM;\n-- migrate:down\nDROP TABLE v;\n")
     result = create_migration_runner(db, tmp_path).up()
     assert result.executed == ["001_v"] and db.table_exists("v")
+
+
+def test_a_file_with_its_own_begin_and_commit_runs_outside_kyseras_transaction(db: Database, tmp_path: Path) -> None:
+    """Inside kysera's transaction a COMMIT would commit kysera's work behind its back (PostgreSQL
+    then reported a later failure as rolled back while the committed rows stayed). Such a file runs
+    outside a transaction: its own BEGIN ... COMMIT delimits what a failure undoes, and a failure
+    after the COMMIT is recorded as failed, to resolve."""
+    from kysera.dialects import raw_text
+    from kysera.migrations import MigrationError
+
+    begin = "START TRANSACTION" if db.dialect.name == "mysql" else "BEGIN"
+    write(tmp_path, "001_t.sql", "-- migrate:up\nCREATE TABLE tx (id integer PRIMARY KEY, s varchar(20));\n"
+          "INSERT INTO tx VALUES (1, 'orig');\n-- migrate:down\nDROP TABLE tx;\n")
+    write(tmp_path, "002_data.sql", f"-- migrate:up\n{begin};\nUPDATE tx SET s = 'changed';\nCOMMIT;\n"
+          "INSERT INTO tx VALUES (1, 'dup');\n-- migrate:down\nUPDATE tx SET s = 'orig';\n")
+    runner = create_migration_runner(db, tmp_path)
+    try:
+        runner.up()
+        raise AssertionError("the duplicate key should fail")
+    except MigrationError as exc:
+        assert exc.name == "002_data" and not exc.rolled_back and exc.recorded
+        assert "INSERT INTO tx VALUES (1, 'dup')" in (exc.statement or "")
+    assert db.select_from("tx").select(["s"]).fetch_all() == [{"s": "changed"}]  # what it committed stays
+    assert runner.status().failed == ["002_data"]
+    runner.resolve("002_data", applied=True)
+    assert runner.status().pending == []
+
+    for text, controls in (("BEGIN", True), ("begin transaction", True), ("BEGIN IMMEDIATE", True),
+                           ("START TRANSACTION READ ONLY", True), ("COMMIT AND NO CHAIN", True), ("END", True),
+                           ("ROLLBACK", True), ("ROLLBACK TO SAVEPOINT a", False), ("SAVEPOINT a", False),
+                           ("BEGIN NOT ATOMIC SELECT 1; END", False), ("DO $$ BEGIN END $$", False),
+                           ("/* c */ COMMIT", True), ("END IF", False)):
+        assert raw_text.controls_transaction(text) is controls, text

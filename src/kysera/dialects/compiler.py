@@ -456,7 +456,9 @@ class QueryCompiler:
         return out
 
     def raw_is_transactional(self, text: str) -> bool:
-        return True
+        """False for raw SQL that cannot run inside kysera's transaction: a migration holding one
+        runs outside a transaction (its own BEGIN ... COMMIT then delimits what it undoes)."""
+        return not raw_text.controls_transaction(text)
 
     def write_raw(self, w: Writer, node: RawNode) -> None:
         for part in node.parts:

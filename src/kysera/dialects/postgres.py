@@ -127,7 +127,7 @@ class PostgresCompiler(QueryCompiler):
         return [*statements, *self._column_comments(self.current_table(node), columns, node)]
 
     def raw_is_transactional(self, text: str) -> bool:
-        return not is_non_transactional(text)
+        return super().raw_is_transactional(text) and not is_non_transactional(text)
 
 
 _NON_TRANSACTIONAL = (

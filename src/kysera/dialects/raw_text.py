@@ -214,6 +214,21 @@ def is_read_only(text: str) -> bool:
     return False
 
 
+def controls_transaction(text: str) -> bool:
+    """Whether a statement begins or ends a transaction (``BEGIN``, ``START TRANSACTION``,
+    ``COMMIT``, ``END``, ``ROLLBACK`` but not ``ROLLBACK TO`` a savepoint): inside the transaction
+    kysera runs a migration in, it would commit or undo kysera's work behind its back."""
+    words = leading_words(text, 3)
+    if not words:
+        return False
+    first = words[0]
+    if first in ("BEGIN", "COMMIT", "END"):
+        return len(words) == 1 or words[1] in ("WORK", "TRANSACTION", "DEFERRED", "IMMEDIATE", "EXCLUSIVE", "ISOLATION", "READ", "AND")
+    if first == "ROLLBACK":
+        return "TO" not in words[1:3]
+    return first == "START" and words[1:2] == ["TRANSACTION"]
+
+
 def leading_words(text: str, count: int = 6) -> list[str]:
     """The first ``count`` words of a statement, upper-cased, comments skipped."""
     head = strip_leading_comments(text)

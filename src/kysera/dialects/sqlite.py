@@ -92,7 +92,7 @@ class SqliteCompiler(QueryCompiler):
         # SQLite refuses VACUUM inside a transaction: a .sql migration holding one runs outside
         from . import raw_text
 
-        return raw_text.leading_words(text, 1) != ["VACUUM"]
+        return super().raw_is_transactional(text) and raw_text.leading_words(text, 1) != ["VACUUM"]
 
     def default_sql(self, expr: Expression) -> str:
         """DEFAULT takes a literal, a signed number, CURRENT_TIMESTAMP and friends as they are, and
