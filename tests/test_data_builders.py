@@ -180,3 +180,40 @@ def test_values_that_read_columns_set_before_them_are_refused_on_mysql(db: Datab
     else:
         swap.execute()
         assert db.fetch("SELECT a, b FROM sw") == [{"a": 20, "b": 10}]
+
+
+def test_values_are_stored_as_they_are_or_refused(db: Database) -> None:
+    """A memoryview, a UUID, a time and a Decimal are stored as themselves on every engine (PyMySQL
+    wrote a memoryview as the text '<memory at 0x...>'; SQLite refused UUID and time). What an engine
+    cannot store faithfully is refused: an enum or a Fraction everywhere (MySQL stored its str()),
+    a float NaN on SQLite (it became NULL) and MySQL."""
+    import datetime as dt
+    import enum
+    import fractions
+    import uuid
+    from decimal import Decimal
+
+    from kysera.errors import StatementError
+
+    blob = {"postgres": "bytea", "mysql": "longblob", "sqlite": "blob"}[db.dialect.name]
+    (db.schema.create_table("vals").add_column("b", blob).add_column("u", "uuid").add_column("t", "time")
+     .add_column("d", "decimal(10,3)").add_column("f", "double precision").execute())
+    db.insert_into("vals").values({"b": memoryview(b"\x00\x01abc"), "u": uuid.UUID(int=5), "t": dt.time(9, 30),
+                                   "d": Decimal("1.250"), "f": 1.5}).execute()
+    (row,) = db.select_from("vals").select(["b", "u", "t", "d", "f"]).fetch_all()
+    assert bytes(row["b"]) == b"\x00\x01abc"  # type: ignore[arg-type]
+    assert str(row["u"]) == "00000000-0000-0000-0000-000000000005"
+    assert str(row["t"]) in ("09:30:00", "9:30:00")  # MySQL reads a time as a timedelta
+    assert Decimal(str(row["d"])) == Decimal("1.25") and row["f"] == 1.5
+
+    class Color(enum.Enum):
+        RED = "r"
+
+    refused: list[object] = [Color.RED, fractions.Fraction(1, 3)]
+    for bad in refused:
+        with pytest.raises(StatementError):
+            db.insert_into("vals").values({"u": bad}).execute()
+    if db.dialect.name != "postgres":  # PostgreSQL's double precision holds NaN
+        with pytest.raises(StatementError, match=r"NaN|nan"):
+            db.insert_into("vals").values({"f": float("nan")}).execute()
+    assert len(db.select_from("vals").select(["f"]).fetch_all()) == 1

@@ -78,6 +78,33 @@ def _utc_if_aware(value: object) -> object:
     return value
 
 
+#: what PyMySQL binds as what it is (it looks a value's exact type up)
+_BOUND_AS_IS = frozenset({type(None), bool, int, float, str, bytes, bytearray, _dt.date, _dt.time, _dt.timedelta})
+
+
+def _bindable(value: object) -> object:
+    """``value`` as PyMySQL binds it faithfully. PyMySQL writes any type it does not know as
+    ``str(value)``: a memoryview became ``<memory at 0x...>`` and an enum ``Color.RED`` in the
+    table. Those kysera converts (memoryview to bytes, UUID and Decimal to their text); what it
+    cannot store faithfully is refused, as PostgreSQL's and SQLite's drivers refuse it."""
+    kind = value.__class__
+    if kind in _BOUND_AS_IS:
+        return value
+    if kind is _dt.datetime:
+        return _utc_if_aware(value)
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    module = kind.__module__
+    if (module == "decimal" and kind.__name__ == "Decimal") or (module == "uuid" and kind.__name__ == "UUID"):
+        return value if module == "decimal" else str(value)
+    if isinstance(value, _dt.datetime):  # a subclass (pendulum, arrow)
+        return _utc_if_aware(_dt.datetime.fromisoformat(value.isoformat()))
+    raise TypeError(
+        f"MySQL/MariaDB cannot store a {kind.__name__} value ({value!r}) as it is; convert it first "
+        "(an enum's .value, str(), float(), bytes())"
+    )
+
+
 def _storable_comment(comment: str) -> str:
     """``comment``, refused when MySQL/MariaDB would lose part of it: their data dictionary keeps
     comments in utf8mb3, so a character beyond U+FFFF (an emoji) would be stored as ``?``."""
@@ -735,7 +762,7 @@ class PymysqlConnection:
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         with self._conn.cursor() as cur:
-            count = cur.execute(sql, tuple(_utc_if_aware(p) for p in params) if params else None)
+            count = cur.execute(sql, tuple(_bindable(p) for p in params) if params else None)
             rows: list[Row] = []
             if cur.description is not None:
                 names = [d[0] for d in cur.description]

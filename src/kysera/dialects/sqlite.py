@@ -366,12 +366,14 @@ class SqliteConnection:
         return self._conn
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
+        if params:
+            _refuse_nan(params)
         try:
             cur = self._conn.execute(sql, tuple(params) if params else ())
         except sqlite3.ProgrammingError:
-            if not params or not _adapt_decimals():
+            if not params or not _adapt_late_types():
                 raise
-            cur = self._conn.execute(sql, tuple(params))  # a Decimal, bound now that it can be
+            cur = self._conn.execute(sql, tuple(params))  # a Decimal or UUID, bound now that it can be
         description = cur.description
         if description is None:  # DDL, writes, transaction control: no rows to read
             return [], cur.rowcount
@@ -397,21 +399,32 @@ class SqliteConnection:
         return isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error)
 
 
-def _adapt_decimals() -> bool:
+def _adapt_late_types() -> bool:
     """Bind ``decimal.Decimal`` values as their exact text (SQLite's NUMERIC affinity converts
-    it); True when that was set up just now. Only once ``decimal`` is imported: a value of that
-    type cannot exist before, and importing it costs a command's start-up 2-3 ms. A connection
-    opened earlier calls this again when binding a parameter fails."""
-    global _decimals_adapted
-    module = sys.modules.get("decimal")
-    if _decimals_adapted or module is None:
-        return False
-    sqlite3.register_adapter(module.Decimal, str)
-    _decimals_adapted = True
-    return True
+    it) and ``uuid.UUID`` values as their text (the portable ``uuid`` type is text on SQLite);
+    True when one of them was set up just now. Only once its module is imported: a value of that
+    type cannot exist before, and importing them costs a command's start-up a few ms. A
+    connection opened earlier calls this again when binding a parameter fails."""
+    added = False
+    for module_name, type_name in (("decimal", "Decimal"), ("uuid", "UUID")):
+        module = sys.modules.get(module_name)
+        if module_name in _adapted or module is None:
+            continue
+        sqlite3.register_adapter(getattr(module, type_name), str)
+        _adapted.add(module_name)
+        added = True
+    return added
 
 
-_decimals_adapted = False
+#: the modules whose value types :func:`_adapt_late_types` registered
+_adapted: set[str] = set()
+
+
+def _refuse_nan(params: Sequence[object]) -> None:
+    """SQLite would store a float NaN as NULL: refuse it, as MySQL/MariaDB do."""
+    for value in params:
+        if value.__class__ is float and value != value:
+            raise ValueError("SQLite cannot store the float NaN (it would become NULL); store NULL or a marker value instead")
 
 
 def _broken_keys(rows: list[Row]) -> str:
@@ -444,11 +457,13 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
             target = path + ("&" if "?" in path else "?") + query
         else:  # the path as a URI's: a # or ? in a file name is not where the options start
             target = "file:" + quote(path, safe="/:") + "?" + query
-    _adapt_decimals()
+    _adapt_late_types()
     # the text sqlite3's own date and datetime adapters write, without their DeprecationWarning
-    # (Python 3.12+): '2026-11-29' and '2026-11-29 08:30:00[.ffffff][+00:00]'
+    # (Python 3.12+): '2026-11-29' and '2026-11-29 08:30:00[.ffffff][+00:00]'; a time as
+    # '08:30:00[.ffffff]', the text SQLite's own time functions take
     sqlite3.register_adapter(_dt.date, _dt.date.isoformat)
     sqlite3.register_adapter(_dt.datetime, _datetime_text)
+    sqlite3.register_adapter(_dt.time, _dt.time.isoformat)
     try:
         conn = sqlite3.connect(
             target, isolation_level=None, uri=uri, timeout=BUSY_TIMEOUT, check_same_thread=False
