@@ -217,3 +217,23 @@ def test_values_are_stored_as_they_are_or_refused(db: Database) -> None:
         with pytest.raises(StatementError, match=r"NaN|nan"):
             db.insert_into("vals").values({"f": float("nan")}).execute()
     assert len(db.select_from("vals").select(["f"]).fetch_all()) == 1
+
+
+def test_ignore_conflicts_skips_duplicates_and_nothing_else(db: Database) -> None:
+    """MySQL's INSERT IGNORE and SQLite's INSERT OR IGNORE also swallowed other errors: a NULL in
+    a NOT NULL column stored as '' (or the row dropped), a long string cut. Only a duplicate key is
+    skipped now; the rest fails as a plain insert does."""
+    from kysera.errors import StatementError
+
+    (db.schema.create_table("people").add_column("id", "integer", lambda c: c.primary_key())
+     .add_column("email", "varchar(5)", lambda c: c.not_null().unique()).execute())
+    db.insert_into("people").values({"id": 1, "email": "a@x"}).execute()
+    db.insert_into("people").values([{"id": 1, "email": "b@x"}, {"id": 2, "email": "a@x"}, {"id": 3, "email": "c@x"}]).ignore_conflicts().execute()
+    rows = db.select_from("people").select(["id", "email"]).order_by("id").fetch_all()
+    assert rows == [{"id": 1, "email": "a@x"}, {"id": 3, "email": "c@x"}]
+    with pytest.raises(StatementError):
+        db.insert_into("people").values({"id": 4, "email": None}).ignore_conflicts().execute()
+    if db.dialect.name != "sqlite":  # SQLite enforces no lengths
+        with pytest.raises(StatementError):
+            db.insert_into("people").values({"id": 5, "email": "far too long"}).ignore_conflicts().execute()
+    assert len(db.select_from("people").select(["id"]).fetch_all()) == 2

@@ -595,11 +595,14 @@ class MysqlCompiler(QueryCompiler):
 
     # ----------------------------------------------------------------- data
 
-    def insert_keyword(self, node: InsertNode) -> str:
-        return "INSERT IGNORE INTO " if node.ignore_conflicts else "INSERT INTO "
-
     def insert_suffix(self, node: InsertNode) -> str:
-        return ""
+        # not INSERT IGNORE: that turns every error into a warning (a NULL into a NOT NULL column
+        # stored as '', a long string cut, text into a number as 0), where only a duplicate key
+        # is to be skipped. A duplicate "updates" a column to itself instead: nothing changes.
+        if not node.ignore_conflicts:
+            return ""
+        first = self.quote(node.columns[0])
+        return f" ON DUPLICATE KEY UPDATE {first} = {first}"
 
     def offset_clause(self, node: SelectNode) -> str:
         prefix = "" if node.limit is not None else " LIMIT 18446744073709551615"

@@ -174,12 +174,6 @@ class SqliteCompiler(QueryCompiler):
 
     # ----------------------------------------------------------------- data
 
-    def insert_keyword(self, node: InsertNode) -> str:
-        return "INSERT OR IGNORE INTO " if node.ignore_conflicts else "INSERT INTO "
-
-    def insert_suffix(self, node: InsertNode) -> str:
-        return ""
-
     def for_update_clause(self) -> str:
         return ""  # SQLite locks the whole database for writes
 

@@ -101,7 +101,11 @@ class InsertBuilder(Executable[InsertNode]):
         return InsertBuilder(self._db, replace(self._node, columns=columns, rows=(*self._node.rows, *new_rows)))
 
     def ignore_conflicts(self) -> InsertBuilder:
-        """Skip rows that violate a unique constraint (ON CONFLICT DO NOTHING / INSERT IGNORE)."""
+        """Skip rows that would duplicate a primary key or unique constraint; any other error
+        (a NULL into a NOT NULL column, a value that does not fit) still fails. PostgreSQL and
+        SQLite: ``ON CONFLICT DO NOTHING``; MySQL/MariaDB: ``ON DUPLICATE KEY UPDATE`` of a column
+        to itself (not ``INSERT IGNORE``, which lets those other errors through as warnings; the
+        row count then includes the rows skipped)."""
         return InsertBuilder(self._db, replace(self._node, ignore_conflicts=True))
 
 
