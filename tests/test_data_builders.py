@@ -237,3 +237,12 @@ def test_ignore_conflicts_skips_duplicates_and_nothing_else(db: Database) -> Non
         with pytest.raises(StatementError):
             db.insert_into("people").values({"id": 5, "email": "far too long"}).ignore_conflicts().execute()
     assert len(db.select_from("people").select(["id"]).fetch_all()) == 2
+
+
+def test_is_takes_none_true_or_false(db: Database) -> None:
+    from kysera.errors import BuilderError
+
+    db.schema.create_table("flags").add_column("s", "varchar(10)").execute()
+    with pytest.raises(BuilderError, match=r"operator 'is' compares with None, True or False, got 'x'; use = to compare"):
+        db.select_from("flags").select(["s"]).where("s", "is", "x").fetch_all()
+    assert db.select_from("flags").select(["s"]).where("s", "is not", None).fetch_all() == []

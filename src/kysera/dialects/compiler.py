@@ -1304,6 +1304,11 @@ class QueryCompiler:
             if isinstance(f.right, ValueNode) and (f.right.value is None or isinstance(f.right.value, bool)):
                 w.text(self.literal(f.right.value))  # IS takes NULL/TRUE/FALSE, never a parameter
                 return
+            if isinstance(f.right, ValueNode) and op in ("is", "is not"):
+                raise BuilderError(
+                    f"operator {f.op!r} compares with None, True or False, got {f.right.value!r}; "
+                    f"use {'=' if op == 'is' else '!='} to compare with a value"
+                )
         else:
             w.text(f" {op.upper()} ")
         self.write_expression(w, f.right)
