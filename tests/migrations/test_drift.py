@@ -152,3 +152,15 @@ def test_loaded_folder_order(db: Database, tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     write(folder, "000_first.sql", "-- migrate:up\nCREATE TABLE zero (id integer);\n")
     assert [m.name for m in load_migrations(folder)] == ["000_first", "001_users", "002_posts"]
+
+
+def test_a_folder_that_holds_none_of_the_applied_migrations_is_named_as_the_likely_mistake(db: Database, tmp_path: Path) -> None:
+    """Another project's folder (or database): not a dozen deleted files to accept one by one."""
+    from kysera.migrations import Migration
+
+    create_migration_runner(db, _folder(tmp_path)).up()
+    other = create_migration_runner(db, [Migration("900_other", lambda db: None)])
+    with pytest.raises(DriftError, match=r"none of the 2 migrations applied to .* is among these migrations \(001_users, 002_posts are applied there\): check that the migrations folder") as caught:
+        other.up()
+    assert caught.value.missing == ["001_users", "002_posts"]
+    assert [row["name"] for row in history_rows(db)] == ["001_users", "002_posts"]  # nothing changed

@@ -645,6 +645,19 @@ class MigrationRunner:
                 changed,
                 missing,
             )
+        if missing and len(missing) == len(state.applied) and len(missing) > 1:
+            # none of what the database says is applied is here: another project's folder, or
+            # another project's database, far likelier than a dozen deleted files
+            folder = next((m.path.parent for m in self.migrations if m.path is not None), None)
+            raise DriftError(
+                f"none of the {len(missing)} migrations applied to {self.db.url.redacted()} is among "
+                f"{'the migrations in ' + str(folder) if folder else 'these migrations'} ({_names(missing)} are applied there): "
+                "check that the migrations folder ([migrations] directory in the config) and the database URL "
+                "belong to the same project. Accept them as gone only if their files were really deleted "
+                "(`kysera migrate accept NAME` for each)",
+                changed,
+                missing,
+            )
         if not self.accept_changed:
             parts = []
             if changed:
