@@ -302,3 +302,20 @@ def test_schema_qualified_history_table(db: Database) -> None:
 def test_the_runner_takes_a_database_and_says_so(not_a_database: object) -> None:
     with pytest.raises(ConfigurationError, match="takes a kysera Database"):
         create_migration_runner(not_a_database, [])  # type: ignore[arg-type]
+
+
+def test_a_migration_that_runs_no_statement_is_named(db: Database) -> None:
+    """A builder without .execute() makes an empty migration that applies silently: say so."""
+    said: list[str] = []
+
+    def forgot_execute(db: Database) -> None:
+        db.schema.create_table("things").add_column("id", "integer")
+
+    def reads(db: Database) -> None:
+        db.fetch("SELECT 1 AS one")  # it looked and chose to do nothing: not flagged
+
+    runner = create_migration_runner(db, [Migration("001_forgot", forgot_execute), Migration("002_reads", reads)], logger=said.append)
+    assert runner.up().executed == ["001_forgot", "002_reads"]
+    flagged = [line for line in said if "changes nothing" in line]
+    assert len(flagged) == 1 and flagged[0].startswith("001_forgot changes nothing: its up() ran no statement")
+    assert "with .execute()" in flagged[0]

@@ -59,7 +59,7 @@ class GateReport:
     """What the gate found. A plain class: defining a dataclass costs each ``migrate up`` about a
     millisecond at import."""
 
-    __slots__ = ("created", "findings", "outside_transaction", "replays", "settled", "unanalysed", "why")
+    __slots__ = ("created", "empty", "findings", "outside_transaction", "replays", "settled", "unanalysed", "why")
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -79,6 +79,9 @@ class GateReport:
         self.replays: dict[str, list[CompiledStatement]] = {}
         #: the tables the plan's migrations create, so far
         self.created: set[str] = set()
+        #: migrations whose ``up`` ran no statement and read nothing: a builder left without
+        #: ``.execute()``, or a file from ``kysera migrate create`` not filled in yet
+        self.empty: list[str] = []
 
     @property
     def errors(self) -> list[Finding]:
@@ -199,6 +202,8 @@ def inspect_migration(
         report.unanalysed.append(migration.name)
         report.why[migration.name] = exc
         return False
+    if not captured and not seen.consulted and migration.sql_statements("up", "postgres") is None:
+        report.empty.append(migration.name)
     outside = in_tx and any(not s.transactional for s in captured)
     if outside:
         report.outside_transaction.add(migration.name)

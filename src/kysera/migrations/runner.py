@@ -822,6 +822,12 @@ class MigrationRunner:
                 "it is checked right before it runs",
                 name,
             )
+        for name in report.empty:
+            self.logger.warning(
+                "%s changes nothing: its up() ran no statement (a builder runs only with .execute(), "
+                "as in db.schema.alter_table(...).add_column(...).execute())",
+                name,
+            )
         self._judge(report.findings, dry, result)
 
     def _judge(self, findings: list[Finding], dry: bool, result: MigrationResult, applied: list[str] | None = None) -> None:

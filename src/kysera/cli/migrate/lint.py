@@ -96,6 +96,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
                 "cannot_run": {name: failure_reason(exc) for name, exc in cannot.items()},
                 "unanalysed": unanalysed,
                 "unanalysed_because": {name: failure_reason(report.why[name]) for name in unanalysed if name in report.why},
+                "empty": report.empty,
             }
         )
     else:
@@ -116,7 +117,9 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
                 f"database, or what an earlier migration creates"
                 + (f" ({failure_reason(why).splitlines()[0]})" if why is not None else "") + f"; {later}"
             )
-        warnings = sum(
+        for name in report.empty:
+            out.warn(f"{name} changes nothing: its up() ran no statement (a builder runs only with .execute())")
+        warnings = len(report.empty) + sum(
             1 for f in report.findings if f.severity.value == "warning" and not f.suppressed
         )
         allowed = sum(1 for f in report.findings if f.suppressed)
