@@ -251,3 +251,27 @@ def test_a_percent_encoded_socket_folder_is_the_host() -> None:
     url = parse_url("postgresql://postgres@%2Fvar%2Frun%2FPostgreSQL/app")
     assert url.host == "/var/run/PostgreSQL" and url.describe() == "socket /var/run/PostgreSQL, database app"
     assert parse_url("mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app").host == "/run/mysqld/mysqld.sock"
+
+
+def test_connection_failures_say_how_to_fix_them(tmp_path: Path) -> None:
+    """A missing database, a wrong password, a folder that is not there, or a MySQL URL aimed at
+    another kind of server: the message names the fix, and the last comes back within the
+    connect timeout (it waited a minute for a greeting PostgreSQL never sends)."""
+    import time
+
+    from .conftest import server_url
+
+    with pytest.raises(ConnectionFailedError, match=r"the folder .*nosuchdir does not exist: create it"):
+        connect(f"sqlite:///{tmp_path / 'nosuchdir' / 'app.db'}")
+    pg = parse_url(server_url("postgres"))
+    with pytest.raises(ConnectionFailedError, match=r'create it \(createdb kysera_nosuchdb, or CREATE DATABASE "kysera_nosuchdb"\)'):
+        connect(f"postgresql://{pg.username}@{pg.host}:{pg.port or 5432}/kysera_nosuchdb")
+    my = parse_url(server_url("mysql"))
+    with pytest.raises(ConnectionFailedError, match=r"create it \(CREATE DATABASE `kysera_nosuchdb`\)"):
+        connect(f"mysql://{my.username}@{my.host}:{my.port or 3306}/kysera_nosuchdb")
+    with pytest.raises(ConnectionFailedError, match="check the user and password in the URL"):
+        connect(f"mysql://{my.username}:wrong@{my.host}:{my.port or 3306}/{my.database}")
+    started = time.monotonic()
+    with pytest.raises(ConnectionFailedError, match="another kind of server on that port"):
+        connect(f"mysql://root@{pg.host}:{pg.port or 5432}/x?connect_timeout=2")
+    assert time.monotonic() - started < 15

@@ -69,6 +69,20 @@ _PLAIN_DEFAULT = re.compile(
 )
 
 
+def _connect_hint(code: object, reason: str, url: DatabaseUrl) -> str:
+    """How to fix a failed MySQL/MariaDB connection, after its reason."""
+    if code == 1045:
+        return "; check the user and password in the URL (percent-encode / ? # @ in a password)"
+    if code == 1049:
+        return f"; create it (CREATE DATABASE `{url.database}`) or fix the database name in the URL"
+    if code in (2003, 2006, 2013) or "timed out" in reason:
+        return (
+            "; is a MySQL/MariaDB server running and listening there? (another kind of server on that port, "
+            "such as PostgreSQL's 5432, does not answer a MySQL client)"
+        )
+    return ""
+
+
 def _utc_if_aware(value: object) -> object:
     """A datetime with a time zone as the same instant in UTC, without one: MySQL/MariaDB
     datetimes take no offset, and PyMySQL would drop it (storing the wall time of another zone),
@@ -859,15 +873,19 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         )
     if not kwargs["connect_timeout"] > 0:
         raise InvalidUrlError(f"{url.redacted()}: connect_timeout must be a number of seconds above 0")
+    # the server's greeting is read with the connect timeout too: another server on the port
+    # (PostgreSQL on 5432) says nothing to a MySQL client and would keep it waiting a minute
+    kwargs["read_timeout"] = kwargs["connect_timeout"]
     try:
         conn = pymysql.connect(**kwargs)
     except pymysql.Error as exc:
+        code = exc.args[0] if exc.args else None
         reason = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
         if url.password:
             reason = reason.replace(url.password, "***")
         raise ConnectionFailedError(
             f"cannot connect to {'MariaDB' if url.scheme == 'mariadb' else 'MySQL'} at {url.describe()} "
-            f"as {kwargs['user']}: {reason}"
+            f"as {kwargs['user']}: {reason}{_connect_hint(code, reason, url)}"
         ) from None
     except OSError as exc:  # an ssl_ca/ssl_cert/ssl_key file that cannot be read
         raise ConnectionFailedError(f"cannot connect to {url.describe()}: {exc}") from None
@@ -875,6 +893,7 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         raise InvalidUrlError(
             f"{url.redacted()}: charset {kwargs['charset']!r} is not a character set PyMySQL knows; leave it out for utf8mb4"
         ) from None
+    conn._read_timeout = None  # type: ignore[attr-defined]  # statements may run as long as they need (PyMySQL applies it at the next read)
     adapter = PymysqlConnection(conn, pymysql)
     dialect = MysqlDialect(adapter.server_version(), adapter.server_version_text())
     dialect.server_status = lambda: int(getattr(conn, "server_status", 0))  # every reply updates it, SET sql_mode's too

@@ -144,6 +144,19 @@ _NON_TRANSACTIONAL = (
 )
 
 
+def _connect_hint(reason: str, url: DatabaseUrl) -> str:
+    """How to fix a failed PostgreSQL connection, after its reason."""
+    if "does not exist" in reason and "database" in reason:
+        return f'; create it (createdb {url.database}, or CREATE DATABASE "{url.database}") or fix the database name in the URL'
+    if "password authentication failed" in reason or "no password supplied" in reason:
+        return "; check the user and password in the URL (percent-encode / ? # @ in a password)"
+    if "role" in reason and "does not exist" in reason:
+        return "; check the user name in the URL"
+    if ("Connection refused" in reason or "timeout expired" in reason) and "Is the server running" not in reason:
+        return "; is PostgreSQL running and listening on that host and port?"
+    return ""
+
+
 def is_non_transactional(text: str) -> bool:
     """Statements PostgreSQL refuses to run inside a transaction block."""
     words = raw_text.leading_words(text)
@@ -291,6 +304,7 @@ def open_postgres(url: DatabaseUrl) -> tuple[PsycopgConnection, PostgresDialect]
             reason = reason.replace(url.password, "***")
         raise ConnectionFailedError(
             f"cannot connect to PostgreSQL at {url.describe()} as {url.username or 'the current user'}: {reason}"
+            + _connect_hint(reason, url)
         ) from None
     adapter = PsycopgConnection(conn, psycopg)
     version = adapter.server_version()

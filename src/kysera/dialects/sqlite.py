@@ -14,6 +14,7 @@ statements inside a kysera transaction.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
@@ -464,7 +465,14 @@ def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:
         )
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
-        raise ConnectionFailedError(f"cannot open SQLite database {path!r}: {exc}") from None
+        hint = ""
+        if not uri and path != ":memory:":
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                hint = f"; the folder {folder} does not exist: create it, or fix the path in the URL"
+            elif not os.access(folder, os.W_OK) and not os.path.exists(path):
+                hint = f"; the folder {folder} is not writable, so the file cannot be created there"
+        raise ConnectionFailedError(f"cannot open SQLite database {path!r}: {exc}{hint}") from None
     if sqlite3.sqlite_version_info < (3, 25, 0):
         raise BuilderError(f"kysera needs SQLite 3.25 or newer; this Python links {sqlite3.sqlite_version}")
     adapter = SqliteConnection(conn, path)
