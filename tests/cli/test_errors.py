@@ -120,6 +120,10 @@ def test_json_errors(db_url: str) -> None:
         assert result.exit_code == 2
         data = json.loads(result.stdout)
         assert data["ok"] is False and data["error_type"] == "UsageError" and data["exit_code"] == 2
+    for steps in ("abc", "0", "-1", "2.5"):
+        result = kysera("migrate", "up", "--steps", steps)
+        assert result.exit_code == 2
+        assert "is not a number of migrations; give a whole number, 1 or more" in result.output
 
 
 def test_a_failed_up_in_json_says_what_was_applied_before_it(db_url: str) -> None:

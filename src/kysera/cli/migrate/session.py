@@ -25,9 +25,30 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Steps(click.ParamType):
+    """A whole number of migrations, 1 or more (click's IntRange says "not a valid integer range")."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number of migrations; give a whole number, 1 or more", param, ctx)
+        if number < 1:
+            self.fail(f"{number} is not a number of migrations; give a whole number, 1 or more", param, ctx)
+        return number
+
+
+_STEPS = _Steps()
+
+
 def steps_option(default: int | None, help_text: str) -> Callable[[F], F]:
     return click.option(
-        "--steps", type=click.IntRange(min=1), default=default, metavar="N", help=help_text
+        "--steps", type=_STEPS, default=default, metavar="N", help=help_text
     )
 
 
