@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Steps(click.ParamType):
+if TYPE_CHECKING:
+    _IntParam = click.ParamType[int]  # generic from click 8.2; kysera takes 8.1 too
+else:
+    _IntParam = click.ParamType
+
+
+class _Steps(_IntParam):
     """A whole number of migrations, 1 or more (click's IntRange says "not a valid integer range")."""
 
     name = "N"
