@@ -143,6 +143,32 @@ def test_the_example_project_tests_pass_with_the_plugin(tmp_path: Path) -> None:
     assert "2 passed" in run.stdout
 
 
+def test_the_plugin_finds_the_projects_migrations_from_anywhere(tmp_path: Path) -> None:
+    """pytest run from the project's parent folder: the fixtures take the folder of the kysera.toml
+    nearest the tests (it looked in <rootdir>/migrations and failed with a traceback); a folder
+    that is not there is one line naming the options that set it."""
+    project = tmp_path / "app"
+    (project / "db" / "migrations").mkdir(parents=True)
+    (project / "tests").mkdir()
+    (project / "kysera.toml").write_text('[database]\nurl = "sqlite:///app.db"\n\n[migrations]\ndirectory = "db/migrations"\n')
+    (project / "db" / "migrations" / "001_t.py").write_text(
+        "def up(db):\n    db.schema.create_table('t').add_column('id', 'integer').execute()\n\n"
+        "def down(db):\n    db.schema.drop_table('t').execute()\n"
+    )
+    (project / "tests" / "test_m.py").write_text(
+        "def test_up(migration_runner):\n    assert migration_runner.up().executed == ['001_t']\n"
+    )
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "app/tests"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    (project / "kysera.toml").unlink()
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "app/tests"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "the migrations folder" in run.stdout and "--kysera-migrations PATH" in run.stdout, run.stdout
+    assert "Traceback" not in run.stdout and "loader.py" not in run.stdout
+
+
 def test_migrate_test_command(tmp_path: Path) -> None:
     kysera = Path(sys.executable).with_name("kysera")
     configured = EXAMPLE / "blog.db"  # the README's quickstart makes it; a fresh checkout has none

@@ -3,7 +3,9 @@
 - ``kysera_db``: a scratch database per test, empty, dropped after it: SQLite by default, or on
   the server named by ``--kysera-url`` / ``$KYSERA_TEST_URL`` (a database is created next to it).
 - ``kysera_migrations``: the migrations of the folder named by ``--kysera-migrations`` or the ini
-  option ``kysera_migrations`` (default ``migrations``), loaded once per test.
+  option ``kysera_migrations``; without either, the ``[migrations] directory`` of the kysera config
+  nearest the test file, else the nearest ``migrations`` folder from the test file up to the
+  rootdir. Loaded once per test.
 - ``migration_runner``: a runner over those migrations on ``kysera_db``.
 
 .. code-block:: python
@@ -46,11 +48,51 @@ def kysera_db(request: pytest.FixtureRequest) -> Iterator[Database]:
 
 @pytest.fixture
 def kysera_migrations(request: pytest.FixtureRequest) -> list[Migration]:
+    from ..errors import KyseraError
     from ..migrations import load_migrations
 
-    folder = request.config.getoption("--kysera-migrations") or request.config.getini("kysera_migrations")
-    path = folder if os.path.isabs(folder) else os.path.join(str(request.config.rootpath), folder)
-    return load_migrations(path)
+    path = _migrations_folder(request)
+    if not os.path.isdir(path):
+        pytest.fail(
+            f"kysera_migrations: the migrations folder {path} does not exist; name it with "
+            "--kysera-migrations PATH or the ini option kysera_migrations (default: the [migrations] "
+            "directory of the nearest kysera.toml, else a migrations folder next to the tests or above them)",
+            pytrace=False,
+        )
+    try:
+        return load_migrations(path)
+    except KyseraError as exc:  # a file that does not load: its own message, without a traceback
+        pytest.fail(f"kysera_migrations: {exc}", pytrace=False)
+
+
+def _migrations_folder(request: pytest.FixtureRequest) -> str:
+    """The folder asked for (``--kysera-migrations``, the ini option, relative to the rootdir);
+    else the ``[migrations] directory`` of the kysera config nearest the test file; else the
+    nearest ``migrations`` folder from the test file up to the rootdir; else ``<rootdir>/migrations``."""
+    from pathlib import Path
+
+    root = Path(str(request.config.rootpath))
+    asked = request.config.getoption("--kysera-migrations") or (
+        request.config.getini("kysera_migrations") if "kysera_migrations" in request.config.inicfg else None
+    )
+    if asked:
+        return str(asked) if os.path.isabs(str(asked)) else str(root / str(asked))
+    here = Path(str(request.path)).parent
+    from ..config import find_config, settings_from_file
+    from ..errors import KyseraError
+
+    config = find_config(here)
+    if config is not None:
+        try:
+            return str(settings_from_file(config).directory)
+        except KyseraError as exc:
+            pytest.fail(f"kysera_migrations: {exc}", pytrace=False)
+    for folder in (here, *here.parents):
+        if (folder / "migrations").is_dir():
+            return str(folder / "migrations")
+        if folder == root:
+            break
+    return str(root / "migrations")
 
 
 @pytest.fixture
