@@ -41,6 +41,8 @@ class State:
         self.json_asked = False
         self._settings: Settings | None = None
         self._output: Output | None = None
+        #: what Ctrl-C interrupted, in words (a command that runs migrations sets it)
+        self.interrupted: Callable[[], str] | None = None
 
     @property
     def out(self) -> Output:
@@ -260,8 +262,15 @@ class KyseraGroup(LazyGroup):
                 state.out.end_progress()
             except OSError:
                 pass
+            said = None
+            if state.interrupted is not None:
+                try:
+                    said = state.interrupted()
+                except Exception:  # a courtesy: the generic words below still hold
+                    said = None
             state.out.error(
-                "interrupted. A migration that was running rolled back on PostgreSQL and SQLite; on MySQL/MariaDB, "
+                said
+                or "interrupted. A migration that was running rolled back on PostgreSQL and SQLite; on MySQL/MariaDB, "
                 "or outside a transaction, it may be partly applied: `kysera migrate status` says where the run stopped"
             )
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None

@@ -125,6 +125,36 @@ class Session:
         except BaseException:
             self.db.close()
             raise
+        #: the step running now, and how many finished
+        self._running: tuple[Migration, str] | None = None
+        self._finished = 0
+        self._last_direction = "up"
+        state.interrupted = self._interrupted
+
+    def _interrupted(self) -> str:
+        """What Ctrl-C left behind, for this engine and this step."""
+        done = (
+            f"the {plural(self._finished, 'migration')} it finished before stay{'s' if self._finished == 1 else ''} "
+            f"{'applied' if self._last_direction == 'up' else 'rolled back'}"
+            if self._finished else "no migration had finished"
+        )
+        if self._running is None:
+            return f"interrupted before a migration started: {done}; `kysera migrate status` shows the state"
+        migration, direction = self._running
+        atomic = self.runner._in_transaction(migration, direction) and self.db.dialect.transactional_ddl  # type: ignore[arg-type]
+        if atomic:
+            return (
+                f"interrupted while {migration.name} was running ({direction}): it rolled back, nothing of it "
+                f"remains; {done}. Run the command again to go on"
+            )
+        why = "outside a transaction" if not self.runner._in_transaction(migration, direction) else (  # type: ignore[arg-type]
+            f"{self.db.dialect.display_name} commits DDL at once"
+        )
+        return (
+            f"interrupted while {migration.name} was running ({direction}, {why}): it may be partly applied and "
+            f"is recorded as interrupted; {done}. Check the database, then `kysera migrate resolve {migration.name} "
+            "--applied` or `--rolled-back`"
+        )
 
     @property
     def mysql(self) -> bool:
@@ -153,6 +183,8 @@ class Session:
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
+        self._running = (migration, direction)
+        self._last_direction = direction
         if self._collector_off:
             self._collector_off = False
             work_begins()
@@ -172,12 +204,15 @@ class Session:
         return self.db.dialect.describe_session(self._peer, session)
 
     def _after(self, migration: Migration, direction: str, seconds: float) -> None:
+        self._running = None
+        self._finished += 1
         self._watchdog.finished()
         verb = "applied " if direction == "up" else "reverted"
         colour = "green" if direction == "up" else "yellow"
         self.out.progress(f"{self.out.style(verb, fg=colour)}  {migration.name}  ({format_duration(seconds)})")
 
     def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
+        self._running = None
         self._watchdog.finished()
         self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
 
