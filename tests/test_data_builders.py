@@ -97,6 +97,12 @@ def test_a_datetime_with_a_time_zone_is_stored_as_the_same_instant_however_it_is
     stored = [r["t"] for r in db.select_from("tz").select("t").order_by("id").execute()]
     instants = {t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in stored}  # type: ignore[union-attr]
     assert instants == {when}
+    if db.dialect.name == "mysql":
+        # a TIMESTAMP reads the UTC wall time in the session's zone: kysera's sessions are in UTC,
+        # whatever the server's own zone (a +05:00 server stored the instant five hours off)
+        assert db.fetch("SELECT @@session.time_zone AS tz")[0]["tz"] == "+00:00"
+        epoch = db.fetch("SELECT UNIX_TIMESTAMP(t) AS e FROM tz WHERE id = 1")[0]["e"]
+        assert int(str(epoch).split(".")[0]) == int(when.timestamp())
 
 
 def test_dicts_and_lists_are_bound_as_json(db: Database) -> None:

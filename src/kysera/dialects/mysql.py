@@ -876,6 +876,10 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     # the server's greeting is read with the connect timeout too: another server on the port
     # (PostgreSQL on 5432) says nothing to a MySQL client and would keep it waiting a minute
     kwargs["read_timeout"] = kwargs["connect_timeout"]
+    # kysera writes a datetime with a time zone as its UTC wall time; a TIMESTAMP column reads
+    # that in the session's zone, so the session is in UTC too (NOW() and CURRENT_TIMESTAMP then
+    # give UTC, as a DATETIME written from an aware datetime holds)
+    kwargs["init_command"] = "SET time_zone = '+00:00'"
     try:
         conn = pymysql.connect(**kwargs)
     except pymysql.Error as exc:
