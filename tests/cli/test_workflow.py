@@ -187,9 +187,9 @@ def test_steps_and_to(db_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["up", "--steps", "0"], "0 is not in the range x>=1"),
-        (["up", "--steps", "-2"], "x>=1"),
-        (["down", "--steps", "abc"], "is not a valid integer"),
+        (["up", "--steps", "0"], "0 is not a number of migrations; give a whole number, 1 or more"),
+        (["up", "--steps", "-2"], "-2 is not a number of migrations"),
+        (["down", "--steps", "abc"], "'abc' is not a number of migrations"),
         (["up", "--steps", "1", "--to", NAMES[0]], "--steps and --to cannot be used together"),
         (["down", "--all", "--steps", "1"], "cannot be used together"),
         (["resolve", NAMES[0]], "--applied or --rolled-back"),
