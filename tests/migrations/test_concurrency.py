@@ -144,6 +144,55 @@ def test_killed_runner_frees_the_lock_and_keeps_history_consistent(
         assert not Path(db.url.database + ".kysera-lock").exists()
 
 
+STUCK_ON_THE_SERVER = """
+import os
+import pathlib
+
+
+def up(db):
+    db.schema.create_table("t2").add_column("id", "integer").execute()
+    ready = os.environ.get("KYSERA_TEST_READY")
+    if ready and not db.capturing:
+        pathlib.Path(ready).write_text("holding the lock, the server busy with a long statement")
+        db.fetch("SELECT pg_sleep(120) AS slept")  # a long index build, say
+"""
+
+
+def test_a_killed_runners_session_still_running_on_postgres_is_ended(db_url: str, db: Database, tmp_path: Path) -> None:
+    """SIGKILL ends the runner, not its server session: that runs its statement to the end,
+    holding the advisory lock (for hours, for a big index). A waiter on the same machine sees that
+    the session's process is gone, ends the session, and goes on."""
+    if db.dialect.name != "postgres":
+        pytest.skip("MySQL's GET_LOCK ends with its connection, SQLite's file lock with the process")
+    folder = tmp_path / "migrations"
+    write(folder, "001_one.sql", "-- migrate:up\nCREATE TABLE t1 (id integer);\n-- migrate:down\nDROP TABLE t1;\n")
+    write(folder, "002_stuck.py", STUCK_ON_THE_SERVER)
+    go = tmp_path / "go"
+    go.write_text("go")
+    ready = tmp_path / "ready"
+    worker = _spawn(db_url, folder, go, {"KYSERA_TEST_READY": str(ready)})
+    deadline = time.monotonic() + 30
+    while not ready.exists():
+        assert worker.poll() is None, worker.communicate()
+        assert time.monotonic() < deadline, "the worker never reached the long statement"
+        time.sleep(0.02)
+    time.sleep(0.3)  # the statement has reached the server
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    said: list[str] = []
+    runner = create_migration_runner(db, folder, lock_timeout=20, logger=said.append)
+    started = time.monotonic()
+    assert runner.up().executed == ["002_stuck"]
+    assert time.monotonic() - started < 10
+    ended = [line for line in said if "is gone, but its server session" in line]
+    assert len(ended) == 1 and "pg_sleep(120)" in ended[0] and "ended it" in ended[0], said
+    # a live runner's session is never ended: the same check on this process's own lock holder
+    from kysera.dialects.process_tag import application_name, gone_process
+
+    assert gone_process(application_name()) is None
+    assert gone_process("kysera 1 elsewhere00") is None and gone_process("psql") is None
+
+
 def test_sqlite_lock_file_goes_away_without_ever_splitting_the_lock(tmp_path: Path) -> None:
     """The holder removes the lock file as it lets go. A waiter that opened the old file before
     that must not count a lock on it (the file is gone: a newcomer locks a new one)."""

@@ -48,8 +48,15 @@ class MigrationLock:
         """Who holds the lock now, best effort (None when unknown)."""
         return None
 
-    def acquire(self, timeout: float, on_wait: Callable[[str | None], None] | None = None) -> None:
-        """Take the lock, waiting up to ``timeout`` seconds; ``on_wait`` is called once if it is busy."""
+    def acquire(
+        self,
+        timeout: float,
+        on_wait: Callable[[str | None], None] | None = None,
+        on_orphan: Callable[[str], None] | None = None,
+    ) -> None:
+        """Take the lock, waiting up to ``timeout`` seconds; ``on_wait`` is called once if it is
+        busy, ``on_orphan`` with what was done when the holder turned out to be gone
+        (:meth:`end_orphan`)."""
         if self.try_acquire(0.0):
             return
         holder = self._safe_holder()
@@ -57,10 +64,17 @@ class MigrationLock:
             on_wait(holder)
         started = time.monotonic()
         delay = 0.02
+        next_look = started
         while True:
-            remaining = timeout - (time.monotonic() - started)
+            now = time.monotonic()
+            remaining = timeout - (now - started)
             if remaining <= 0:
                 break
+            if now >= next_look:  # at once, then every second: a cheap catalog read
+                next_look = now + 1.0
+                ended = self._safe_end_orphan()
+                if ended is not None and on_orphan is not None:
+                    on_orphan(ended)
             if self.try_acquire(min(delay, remaining)):
                 return
             delay = min(delay * 1.5, 0.25)
@@ -80,6 +94,19 @@ class MigrationLock:
         try:
             return self.holder()
         except Exception:
+            return None
+
+    def end_orphan(self) -> str | None:
+        """End the lock holder's session when the process that opened it is gone (a runner
+        killed mid-statement: its session runs on until the statement ends); what was done, in
+        words, or None. Only PostgreSQL needs it: MySQL's GET_LOCK ends with the connection, and
+        SQLite's file lock with the process."""
+        return None
+
+    def _safe_end_orphan(self) -> str | None:
+        try:
+            return self.end_orphan()
+        except Exception:  # a courtesy: the wait goes on as before
             return None
 
     def busy(self) -> str | None:
@@ -123,21 +150,41 @@ class PostgresAdvisoryLock(MigrationLock):
     def release(self) -> None:
         self._db.fetch("SELECT pg_advisory_unlock(%s) AS ok", [self.key])
 
-    def holder(self) -> str | None:
+    def _holder_row(self) -> dict[str, object] | None:
         rows = self._db.fetch(
-            "SELECT a.pid AS pid, a.application_name AS app, a.client_addr AS addr "
+            "SELECT a.pid AS pid, a.application_name AS app, a.client_addr AS addr, a.query AS query "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
             "(SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND l.classid = %s AND l.objid = %s AND l.objsubid = 1",
             [(self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF],
         )
-        if not rows:
+        return rows[0] if rows else None
+
+    def holder(self) -> str | None:
+        r = self._holder_row()
+        if r is None:
             return None
-        r = rows[0]
         where = f" from {r['addr']}" if r.get("addr") else ""
         app = f" ({r['app']})" if r.get("app") else ""
         return f"server process {r['pid']}{app}{where}"
+
+    def end_orphan(self) -> str | None:
+        from .process_tag import gone_process
+
+        r = self._holder_row()
+        if r is None:
+            return None
+        gone = gone_process(r.get("app"))
+        if gone is None:
+            return None
+        self._db.fetch("SELECT pg_terminate_backend(%s) AS ended", [r["pid"]])
+        query = " ".join(str(r.get("query") or "").split())
+        shown = query if len(query) <= 120 else query[:117] + "..."
+        return (
+            f"the kysera run that held the migration lock (process {gone}) is gone, but its server session "
+            f"{r['pid']} was still running {shown!r}: ended it (what it had not committed rolls back)"
+        )
 
 
 class MysqlNamedLock(MigrationLock):

@@ -295,7 +295,10 @@ def open_postgres(url: DatabaseUrl) -> tuple[PsycopgConnection, PostgresDialect]
         kwargs["dbname"] = url.database
     kwargs.update(url.options)
     kwargs.setdefault("connect_timeout", "10")
-    kwargs.setdefault("application_name", "kysera")
+    if "application_name" not in kwargs:
+        from .process_tag import application_name
+
+        kwargs["application_name"] = application_name()  # a later run can tell when this process is gone
     try:
         conn = psycopg.connect(autocommit=True, **kwargs)  # type: ignore[arg-type]
     except psycopg.Error as exc:

@@ -725,7 +725,7 @@ class MigrationRunner:
                 self.lock_timeout,
             )
 
-        lock.acquire(self.lock_timeout, waiting)
+        lock.acquire(self.lock_timeout, waiting, lambda done: self.logger.warning("%s", done))
         try:
             yield
         finally:
