@@ -1283,10 +1283,11 @@ class MigrationRunner:
             reason = driver_reason(cause)
         else:
             reason = f"{type(cause).__name__}: {driver_reason(cause)}"
-        unrun = isinstance(exc, StatementError) and self.db.dialect.refused_unrun(cause)
+        lost = isinstance(exc, ConnectionLostError)  # whether the server finished the statement, nobody can say
+        unrun = isinstance(exc, StatementError) and not lost and self.db.dialect.refused_unrun(cause)
         # MySQL's DROP TABLE a, b drops the tables it finds before it fails on a missing one
         partial = not unrun and not self.db.dialect.transactional_ddl and failing is not None and _drops_several(failing, self.db.dialect.name)
-        clean = atomic or (not partial and _nothing_left(in_tx, succeeded, failing, unrun))
+        clean = atomic or (not partial and not (lost and failing is not None) and _nothing_left(in_tx, succeeded, failing, unrun))
         invalid_left = (
             not clean
             and failing is not None
@@ -1300,6 +1301,7 @@ class MigrationRunner:
             # statement that rolled back, instead of recorded as failed
             clean = True
         recorded = False
+        unrecorded: str | None = None  # why the history could not be brought up to date
         if not atomic:
             try:
                 if clean:
@@ -1315,7 +1317,8 @@ class MigrationRunner:
                     recorded = True
             except Exception as record_exc:
                 recorded = True  # the "running" row stays; the next run reports it
-                self.logger.error("could not record the failure of %s in the history: %s", name, record_exc)
+                unrecorded = driver_reason(record_exc.cause) if isinstance(record_exc, StatementError) else driver_reason(record_exc)
+                self.logger.error("could not record the failure of %s in the history: %s", name, unrecorded)
         # a lock timeout that rolled back cleanly is tried again (_step_with_retries says so): a
         # failure only if it is the last attempt
         retried = clean and self._attempts_left > 0 and cause is not None and is_lock_timeout(self.db, cause)
@@ -1331,7 +1334,22 @@ class MigrationRunner:
         message = f"migration {name} failed ({direction}): {reason}"
         if statement:
             message += f"\n  statement: {_shorten(statement)}"
-        if clean:
+        if unrecorded is not None:
+            # the connection is gone (or the history table refused the write): the row still
+            # says "running", and the next run stops at it as interrupted
+            what = (
+                "none of its changes were made as far as kysera can tell"
+                if clean
+                else f"it may be partly {'applied' if direction == 'up' else 'rolled back'}"
+            )
+            message += (
+                f"\n  {what}, but the history could not be updated ({unrecorded}): {self.history.shown} still "
+                f"says it is running, so the next run stops at it as interrupted. Check the database, then run "
+                f"`kysera migrate resolve {name} --applied` if its changes are in place or "
+                f"`kysera migrate resolve {name} --rolled-back` if they are not "
+                f"(in code: runner.resolve({name!r}, applied=True|False))"
+            )
+        elif clean:
             what = "it was rolled back, so none of its changes remain" if atomic or in_tx else "none of its changes were made"
             if invalid_left:
                 what = "its index build stopped (an INVALID index it may have left is dropped before the next build)"
