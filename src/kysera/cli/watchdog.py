@@ -2,7 +2,7 @@
 
 A migration that runs long is usually waiting: for a lock someone else holds, or for a big
 statement to finish. The command line would otherwise say nothing until it ends. After
-:data:`FIRST_NOTE` seconds the watchdog writes ``001_x is still running (5 s): <statement>; waiting
+:data:`FIRST_NOTE` seconds the watchdog writes ``001_x is still running (10 s): <statement>; waiting
 for a relation lock held by pid 4242 (<its statement>)``, then again every :data:`EVERY` seconds.
 What the statement is and what it waits for come from the server (PostgreSQL's
 ``pg_stat_activity``, MySQL's process list and InnoDB's transactions), read through a second
@@ -19,7 +19,9 @@ import time
 from collections.abc import Callable
 
 #: seconds before the first note about a migration
-FIRST_NOTE = 5.0
+#: (later than the default statement_lock_timeout of 5 s: a lock wait that long gives up and is
+#: retried before a note would only race its failure)
+FIRST_NOTE = 10.0
 #: seconds between the notes after it
 EVERY = 15.0
 

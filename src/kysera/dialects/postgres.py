@@ -204,11 +204,11 @@ class PostgresDialect(Dialect):
     def describe_session(self, reader: Reader, session: int) -> str | None:
         rows = reader.fetch(
             "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, wait_event_type AS wait, "
-            "wait_event AS event, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity WHERE pid = %s",
+            "wait_event AS event, pg_blocking_pids(pid) AS blockers, state FROM pg_stat_activity WHERE pid = %s",
             [session],
         )
-        if not rows:
-            return None
+        if not rows or rows[0]["state"] != "active":
+            return None  # between statements, query is the last one run (perhaps kysera's own)
         row = rows[0]
         text = str(row["query"] or "")
         blockers = list(row["blockers"] or [])  # type: ignore[call-overload]

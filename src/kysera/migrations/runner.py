@@ -1016,7 +1016,7 @@ class MigrationRunner:
                 wait = min(30.0, 0.5 * 2 ** (attempt - 1))
                 self.logger.warning(
                     "%s %s waited too long for a lock (%s); it was rolled back, retrying in %.1f s (%d of %d)",
-                    direction, migration.name, _first_line(str(exc.cause)), wait, attempt, self.lock_retries,
+                    direction, migration.name, _first_line(driver_reason(exc.cause)), wait, attempt, self.lock_retries,
                 )
                 time.sleep(wait)
 
