@@ -151,3 +151,44 @@ def test_what_a_dump_leaves_out_is_said_and_what_would_not_restore_is_refused(db
         db.execute("ALTER TABLE t ADD COLUMN p posint")
     result = kysera("db", "dump", "-o", str(tmp_path / "c.sql"), "--url", db_url)
     assert_clean_error(result, 1, "t.p (domain posint)", "--native")
+
+
+def test_dump_over_the_sqlite_database_itself_is_refused(tmp_path: Path) -> None:
+    """-o naming the database being dumped replaced it with the dump's text (exit 0)."""
+    import os
+    import sqlite3
+
+    database = tmp_path / "app.db"
+    project(f"sqlite:///{database}")
+    assert kysera("migrate", "up").exit_code == 0
+    before = database.read_bytes()
+    (tmp_path / "link.db").symlink_to(database)
+    os.link(database, tmp_path / "hard.db")
+    spellings = [
+        str(database),
+        os.path.relpath(database),  # relative to the working folder
+        str(tmp_path / "sub" / ".." / "app.db"),
+        str(tmp_path / "link.db"),
+        str(tmp_path / "hard.db"),
+    ]
+    (tmp_path / "sub").mkdir()
+    for spelling in spellings:
+        result = kysera("db", "dump", "-o", spelling)
+        assert_clean_error(result, 2, f"-o {spelling} is the SQLite database being dumped", "another file")
+    # the same through a file: URI, and through --url
+    result = kysera("db", "dump", "-o", str(database), "--url", f"sqlite:///file:{database}?mode=ro")
+    assert_clean_error(result, 2, "is the SQLite database being dumped")
+    assert database.read_bytes() == before
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM kysera_migrations").fetchone()[0] == 3
+    assert not list(tmp_path.glob(".kysera-dump-*"))
+    # another file next to it is fine
+    assert kysera("db", "dump", "-o", str(tmp_path / "app.sql")).exit_code == 0
+
+
+def test_an_empty_output_path_is_refused_before_the_dump_runs(tmp_path: Path) -> None:
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera("migrate", "up").exit_code == 0
+    result = kysera("db", "dump", "-o", "")
+    assert_clean_error(result, 2, "-o is empty", "-o backup.sql")
+    assert "Dumped" not in result.stdout

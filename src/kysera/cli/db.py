@@ -21,12 +21,42 @@ def db() -> None:
     """Back up and restore the database."""
 
 
-def check_dump_path(path: str) -> str | None:
-    """Refuse, before anything runs, an ``-o`` that cannot take a dump: a folder, or a path
-    through a file. ConfigurationError (exit 2) naming the fix. Returns the folder to create
-    for it when that does not exist yet (None when it does)."""
+def sqlite_file(database: str) -> str | None:
+    """The file a SQLite URL's database part names (a path or a ``file:`` URI), None for an
+    in-memory database."""
+    from urllib.parse import unquote, urlsplit
+
+    if database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        parts = urlsplit(database)
+        if "mode=memory" in parts.query:
+            return None
+        return unquote(parts.path) or None
+    return database
+
+
+def check_dump_path(path: str, database_file: str | None = None) -> str | None:
+    """Refuse, before anything runs, an ``-o`` that cannot take a dump: empty, a folder, a path
+    through a file, or the SQLite database being dumped (or its journal). ConfigurationError
+    (exit 2) naming the fix. Returns the folder to create for it when that does not exist yet
+    (None when it does)."""
     import os
 
+    if not path.strip():
+        raise ConfigurationError("-o is empty; give the dump a file name, e.g. -o backup.sql (or -o - for stdout)")
+    if database_file is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                same = os.path.samefile(path, database_file + suffix)
+            except OSError:  # one of them does not exist: not the same file
+                continue
+            if same:
+                what = "the SQLite database being dumped" + (f" (its {suffix[1:]} file)" if suffix else "")
+                raise ConfigurationError(
+                    f"-o {path} is {what}: writing the dump there would destroy the database; "
+                    "write the dump to another file, e.g. -o backup.sql"
+                )
     if os.path.isdir(path):
         raise ConfigurationError(
             f"-o {path}: that is a folder; give the dump a file name, e.g. -o {os.path.join(path, 'backup.sql')}"
@@ -50,7 +80,8 @@ def write_dump(database: Database, path: str, *, schema_only: bool = False, data
 
     from ..dump import dump_database
 
-    check_dump_path(path)
+    database_file = sqlite_file(database.url.database) if database.dialect.name == "sqlite" else None
+    check_dump_path(path, database_file)
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -112,7 +143,8 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
             "check the path: there is nothing to dump"
         )
     # before connecting: a path that cannot take the dump is known without the database
-    if output != "-" and check_dump_path(output) is not None:
+    database_file = sqlite_file(url.database) if url.dialect == "sqlite" else None
+    if output != "-" and check_dump_path(output, database_file) is not None:
         out.note(f"the folder of {output} does not exist yet: it is created")
     started = time.perf_counter()
     with state.connect() as database:
