@@ -654,3 +654,69 @@ def test_postgres_dump_with_standard_conforming_strings_off(db: Database, target
     target.insert_into("t").values({"id": 1}).execute()
     assert target.fetch("SELECT p FROM t") == [{"p": "C:\\dir"}]
     assert target.fetch("SELECT lit FROM v") == [{"lit": "C:\\dir"}]
+
+
+def _insert_sizes(text: str) -> list[int]:
+    return [len(st.text.encode("utf-8")) for st in split_script(text, "sqlite") if st.text.startswith("INSERT INTO")]
+
+
+def test_inserts_are_capped_by_size(db: Database, target: Database, engine: str) -> None:
+    """500 rows of large values made statements of tens of MB: past MySQL's max_allowed_packet."""
+    db.schema.create_table("files").add_column("id", "integer", lambda c: c.primary_key()).add_column(
+        "body", "longtext" if engine == "mysql" else "text"
+    ).execute()
+    rows = [{"id": i, "body": f"{i:04d}" + "é" * 30_000} for i in range(1, 101)]  # 60 KB each in UTF-8
+    rows.append({"id": 101, "body": "x" * 300_000})  # bigger than the cap below: a statement of its own
+    for row in rows:
+        db.insert_into("files").values(row).execute()
+    out = io.StringIO()
+    result = dump_database(db, out, batch_bytes=200_000)
+    text = out.getvalue()
+    sizes = _insert_sizes(text)
+    assert sorted(sizes)[-2] <= 200_000 < sizes[-1]  # every INSERT under the cap but the big row's
+    assert len(sizes) == 100 // 3 + 1 + 1  # three rows of 60 KB per INSERT
+    assert result.largest_statement == max(sizes)
+    assert text.rstrip().splitlines()[-3] == f"-- largest statement (bytes): {max(sizes)}"
+    restore_database(target, text)
+    assert rows_of(target, "files", "id") == rows_of(db, "files", "id")
+    # the default: about 1 MB
+    assert max(_insert_sizes(dump_text(db))) <= 1 << 20
+
+
+@pytest.mark.parametrize("engine", ["mysql"], indirect=True)
+def test_mysql_restore_refuses_statements_past_max_allowed_packet(db: Database, target: Database) -> None:
+    """A dump whose INSERTs exceed the server's max_allowed_packet made the server drop the
+    connection ("gone away (2006)") half-way through the restore."""
+    import os
+
+    db.execute("CREATE TABLE b (id int AUTO_INCREMENT PRIMARY KEY, data longblob)")
+    for _ in range(10):
+        db.execute("INSERT INTO b (data) VALUES (%s)", [os.urandom(1 << 20)])
+    packet = int(str(target.fetch("SELECT @@max_allowed_packet AS p")[0]["p"]))
+    assert packet == 16 << 20, "the test needs a server with the default max_allowed_packet"
+
+    # the dump keeps each INSERT well under it (1 MB rows are 2 MB of hex), and restores
+    text = dump_text(db)
+    assert max(_insert_sizes(text)) < 3 << 20
+    restore_database(target, text)
+    checksum = "SELECT md5(group_concat(md5(data) ORDER BY id)) AS h FROM b"
+    assert target.fetch(checksum) == db.fetch(checksum)
+    target.execute("DROP TABLE b")
+
+    # a dump made before the cap, all rows in one INSERT of 20 MB, is refused before anything
+    # runs when it says how big its statements are, naming the setting and the fix
+    head = "INSERT INTO `b` (`id`, `data`) VALUES\n"
+    first = text.index(head) + len(head)
+    big = text[:first] + text[first:].replace(";\n" + head, ",\n")
+    size = max(_insert_sizes(big))
+    assert size > packet
+    big = big.replace(f"(bytes): {max(_insert_sizes(text))}", f"(bytes): {size}")
+    with pytest.raises(RestoreError, match=r"(?s)statement of 20.0 MB and this server's max_allowed_packet is 16.0 MB.*nothing was restored.*at least 21 MB.*SET GLOBAL max_allowed_packet = 22020096.*--native") as info:
+        restore_database(target, big)
+    assert info.value.exit_code == 2
+    assert target.introspect().tables == {}
+    # one that does not say: stopped before the big statement is sent (which cut the connection)
+    legacy = big.replace("-- largest statement", "-- (removed)")
+    with pytest.raises(RestoreError, match=r"(?s)line \d+: it is 20.0 MB and this server's max_allowed_packet is 16.0 MB.*partly restored"):
+        restore_database(target, legacy)
+    assert target.fetch("SELECT count(*) AS n FROM b")[0]["n"] == 0  # the connection still works

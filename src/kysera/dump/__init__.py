@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..errors import ConfigurationError
 from .common import (
+    BATCH_BYTES,
     CONTENT_DATA,
     CONTENT_FULL,
     CONTENT_SCHEMA,
     END_MARKER,
+    LARGEST_PREFIX,
     DumpError,
     DumpResult,
     Options,
@@ -58,12 +60,15 @@ def dump_database(
     native: bool = False,
     exclude: Iterable[str] = (),
     batch_rows: int = 500,
+    batch_bytes: int = BATCH_BYTES,
 ) -> DumpResult:
     """Write ``db`` to ``out`` as an SQL script that :func:`restore_database` loads.
 
     The script holds the tables (in foreign-key order), their rows as multi-row INSERTs of at
     most ``batch_rows`` rows, indexes, foreign keys, sequence and auto-increment positions,
-    views, PostgreSQL enum types, and kysera's migration history table when there is one.
+    views, PostgreSQL enum types, and kysera's migration history table when there is one. An
+    INSERT also ends before it grows past ``batch_bytes`` (1 MiB; on MySQL/MariaDB at most half
+    the server's ``max_allowed_packet``); a row bigger than that is an INSERT of its own.
     ``schema_only`` leaves the rows out, ``data_only`` the DDL (load it into a database that has
     the schema, such as one the migrations built). ``exclude`` names tables and views to leave
     out. ``native`` runs pg_dump, mariadb-dump or sqlite3 instead. Rows are read page by page in
@@ -73,12 +78,15 @@ def dump_database(
         raise ConfigurationError("schema_only and data_only exclude each other; pass at most one of them")
     if batch_rows < 1:
         raise ConfigurationError(f"batch_rows must be 1 or more, got {batch_rows}")
+    if batch_bytes < 1:
+        raise ConfigurationError(f"batch_bytes must be 1 or more, got {batch_bytes}")
     opts = Options(
         schema=not data_only,
         data=not schema_only,
         exclude=tuple(exclude),
         batch_rows=batch_rows,
         page_rows=max(batch_rows, 1000),
+        batch_bytes=batch_bytes,
     )
     if native:
         from .native import dump_native
@@ -94,5 +102,7 @@ def dump_database(
     else:
         from . import sqlite as writer  # type: ignore[no-redef]
     writer.dump(db, out, opts, result)
+    if result.largest_statement:
+        out.write(f"\n{LARGEST_PREFIX} {result.largest_statement}\n")
     out.write(f"\n{END_MARKER}\n")
     return result

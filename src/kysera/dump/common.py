@@ -20,6 +20,16 @@ MARKER = "-- kysera dump:"
 END_MARKER = "-- kysera dump end"
 _MARKER_RE = re.compile(r"^-- kysera dump:(?P<fields>.*)$", re.M)
 
+#: the line before the end marker that says how big the largest INSERT is; restore on MySQL
+#: compares it with the server's max_allowed_packet before anything runs
+LARGEST_PREFIX = "-- largest statement (bytes):"
+_LARGEST_RE = re.compile(r"^-- largest statement \(bytes\): (\d+)\s*$", re.M)
+
+#: an INSERT stops taking rows at about this size (a row bigger than this gets one of its own):
+#: well below MySQL/MariaDB's max_allowed_packet (16 MB by default), and a bounded statement
+#: for restore to hold in memory on every engine
+BATCH_BYTES = 1 << 20
+
 CONTENT_FULL = "schema+data"
 CONTENT_SCHEMA = "schema-only"
 CONTENT_DATA = "data-only"
@@ -43,6 +53,8 @@ class DumpResult:
     rows: int = 0
     #: what the schema holds that the dump does not (also in the script as ``-- NOTE:`` lines)
     notes: list[str] = field(default_factory=list)
+    #: size in bytes (UTF-8) of the largest INSERT written (0 for a native dump)
+    largest_statement: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class Options:
     exclude: tuple[str, ...]
     batch_rows: int
     page_rows: int
+    batch_bytes: int = BATCH_BYTES
 
     @property
     def content(self) -> str:
@@ -89,6 +102,17 @@ def read_marker(head: str) -> dict[str, str]:
     return out
 
 
+def read_largest(tail: str) -> int | None:
+    """The size a dump's ``-- largest statement`` line gives (in its last lines), or None."""
+    m = _LARGEST_RE.search(tail)
+    return int(m.group(1)) if m else None
+
+
+def utf8_size(text: str) -> int:
+    """Bytes ``text`` takes in UTF-8 (what a server counts against its packet size)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def section(out: TextIO, title: str) -> None:
     out.write(f"\n-- {title}\n")
 
@@ -98,21 +122,37 @@ def statement(out: TextIO, sql: str) -> None:
 
 
 class InsertWriter:
-    """Rows of one table as multi-row INSERT statements of at most ``batch`` rows each."""
+    """Rows of one table as multi-row INSERT statements of at most ``batch`` rows and about
+    ``max_bytes`` bytes each: a statement that would grow past ``max_bytes`` ends before the
+    row, and a row bigger than that on its own is a statement of its own. ``largest`` is the
+    size of the largest statement written."""
 
-    def __init__(self, out: TextIO, head: str, batch: int) -> None:
+    def __init__(
+        self, out: TextIO, head: str, batch: int, max_bytes: int = BATCH_BYTES, result: DumpResult | None = None
+    ) -> None:
         self.out = out
+        self.result = result
         self.head = head
+        self.head_size = utf8_size(head) + 1  # and the line break after it
         self.batch = max(1, batch)
+        self.max_bytes = max(1, max_bytes)
         self.pending = 0
+        self.size = 0
+        self.largest = 0
         self.rows = 0
 
     def add(self, literals: Iterable[str]) -> None:
+        row = "(" + ", ".join(literals) + ")"
+        size = utf8_size(row)
+        if self.pending and self.size + 2 + size > self.max_bytes:
+            self.flush()
         if self.pending == 0:
-            self.out.write(self.head + "\n(")
+            self.out.write(self.head + "\n")
+            self.size = self.head_size + size
         else:
-            self.out.write(",\n(")
-        self.out.write(", ".join(literals) + ")")
+            self.out.write(",\n")
+            self.size += 2 + size
+        self.out.write(row)
         self.pending += 1
         self.rows += 1
         if self.pending >= self.batch:
@@ -121,7 +161,11 @@ class InsertWriter:
     def flush(self) -> None:
         if self.pending:
             self.out.write(";\n")
+            self.largest = max(self.largest, self.size)
+            if self.result is not None:
+                self.result.largest_statement = max(self.result.largest_statement, self.size)
             self.pending = 0
+            self.size = 0
 
 
 def insert_head(compiler: QueryCompiler, table: str, columns: Sequence[str], extra: str = "") -> str:

@@ -150,6 +150,13 @@ def _key(db: Database, schema: str, table: str, columns: list[Row]) -> list[str]
     return []
 
 
+def _statement_cap(db: Database, opts: Options) -> int:
+    """``batch_bytes``, and at most half the source server's max_allowed_packet: a server set
+    below the 16 MB default most likely has a target set the same way."""
+    packet = int(str(db.fetch("SELECT @@SESSION.max_allowed_packet AS p")[0]["p"]))
+    return max(1, min(opts.batch_bytes, packet // 2))
+
+
 def _view_deps(views: dict[str, str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for name, text in views.items():
@@ -215,7 +222,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 statement(out, text)
         if opts.data:
             for t in tables:
-                result.rows += _dump_rows(db, q, out, schema, t, opts)
+                result.rows += _dump_rows(db, q, out, schema, t, opts, result)
                 if not opts.schema:
                     m = _AUTO_INCREMENT.search(ddl[t].rpartition("\n)")[2])
                     if m:
@@ -260,7 +267,9 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             statement(out, line)
 
 
-def _dump_rows(db: Database, q: QueryCompiler, out: TextIO, schema: str, table: str, opts: Options) -> int:
+def _dump_rows(
+    db: Database, q: QueryCompiler, out: TextIO, schema: str, table: str, opts: Options, result: DumpResult
+) -> int:
     columns = _columns(db, schema, table)
     names = [str(c["name"]) for c in columns]
     written = [str(c["name"]) for c in columns if not c["gen"]]
@@ -268,7 +277,7 @@ def _dump_rows(db: Database, q: QueryCompiler, out: TextIO, schema: str, table: 
         return 0
     key = _key(db, schema, table, columns)
     select = f"SELECT {', '.join(q.quote(n) for n in names)} FROM {q.quote(table)}"
-    writer = InsertWriter(out, insert_head(q, table, written), opts.batch_rows)
+    writer = InsertWriter(out, insert_head(q, table, written), opts.batch_rows, _statement_cap(db, opts), result)
     section(out, f"data of {table}")
     last: list[object] | None = None
     offset = 0

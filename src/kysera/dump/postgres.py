@@ -335,7 +335,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                     for t, c in deferred:
                         statement(out, f"ALTER TABLE {q.quote(t)} ALTER CONSTRAINT {q.quote(c)} DEFERRABLE INITIALLY DEFERRED")
             for name in order:
-                result.rows += _dump_rows(db, q, out, name, columns[name], constraints[name], opts)
+                result.rows += _dump_rows(db, q, out, name, columns[name], constraints[name], opts, result)
             if deferred:
                 section(out, "check the deferred foreign keys, then make them immediate again")
                 statement(out, "SET CONSTRAINTS ALL IMMEDIATE")
@@ -436,7 +436,14 @@ def _create_table(
 
 
 def _dump_rows(
-    db: Database, q: QueryCompiler, out: TextIO, name: str, columns: list[Row], constraints: list[Row], opts: Options
+    db: Database,
+    q: QueryCompiler,
+    out: TextIO,
+    name: str,
+    columns: list[Row],
+    constraints: list[Row],
+    opts: Options,
+    result: DumpResult,
 ) -> int:
     cols = [c for c in columns if c["generated"] != "s"]
     if not cols:
@@ -449,7 +456,8 @@ def _dump_rows(
             if m:
                 order_by = f" ORDER BY {m.group(1)}"
     overriding = " OVERRIDING SYSTEM VALUE" if any(c["identity"] == "a" for c in cols) else ""
-    writer = InsertWriter(out, insert_head(q, name, [str(c["name"]) for c in cols], overriding), opts.batch_rows)
+    head = insert_head(q, name, [str(c["name"]) for c in cols], overriding)
+    writer = InsertWriter(out, head, opts.batch_rows, opts.batch_bytes, result)
     kinds = [(str(c["category"]), str(c["typname"])) for c in cols]
     keys = [f"c{i}" for i in range(len(cols))]
     section(out, f"data of {name}")

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 from ..errors import KyseraError, StatementError
 from ..nodes import CompiledStatement, RawNode
-from .common import CONTENT_DATA, END_MARKER, read_marker
+from .common import CONTENT_DATA, END_MARKER, read_largest, read_marker, utf8_size
 from .split import Statement, split_script
 
 if TYPE_CHECKING:
@@ -33,6 +33,31 @@ class NotEmptyError(RestoreError):
     """The target database already has tables; restore only loads into an empty one."""
 
     exit_code = 2
+
+
+class _Refused(RestoreError):
+    """The dump cannot load here, found before anything ran (exit 2, like NotEmptyError)."""
+
+    exit_code = 2
+
+
+#: MySQL/MariaDB errors that a statement bigger than max_allowed_packet ends in: the server
+#: closes the connection (2006 "gone away", 2013 "lost connection") or says so (1153)
+_PACKET_ERRORS = (1153, 2006, 2013)
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MB"
+
+
+def _packet_fix(packet: int, needed: int) -> str:
+    megabytes = max((needed + 1024) // (1 << 20) + 1, 16)
+    return (
+        f"raise max_allowed_packet on the server to at least {megabytes} MB "
+        f"(SET GLOBAL max_allowed_packet = {megabytes << 20}, or max_allowed_packet = {megabytes}M "
+        "under [mysqld] in its configuration) and connect again, or make the dump again with "
+        "kysera db dump (its INSERTs stay under 1 MB) or kysera db dump --native (mariadb-dump)"
+    )
 
 
 @dataclass
@@ -196,13 +221,21 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
         yield from chunks
 
     engine = db.dialect.name
+    packet = _max_packet(db) if engine == "mysql" else None
+    largest = read_largest(end) if end is not None and fields else None
+    if packet is not None and largest is not None and largest + 1 > packet:
+        raise _Refused(
+            f"{name} holds a statement of {_mb(largest)} and this server's max_allowed_packet is "
+            f"{_mb(packet)}: the server would cut the connection part-way through the restore, so "
+            f"nothing was restored; {_packet_fix(packet, largest)}"
+        )
     tail = _Tail()
     statements = split_script(tail.watch(script()), engine)
     count = 0
     if engine == "mysql":
         saved_mysql = _mysql_settings(db)
         try:
-            count = _run(db, statements, wrap=False)
+            count = _run(db, statements, wrap=False, packet=packet)
         except RestoreError as exc:
             raise RestoreError(
                 f"{exc}\n  MySQL/MariaDB commit each DDL statement, so the database is partly restored; "
@@ -227,15 +260,38 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
     return RestoreResult(statements=count, content=content, format=fields.get("format"))
 
 
-def _run(db: Database, statements: Iterator[Statement], wrap: bool) -> int:
+def _max_packet(db: Database) -> int:
+    return int(str(db.fetch("SELECT @@SESSION.max_allowed_packet AS p")[0]["p"]))
+
+
+def _run(db: Database, statements: Iterator[Statement], wrap: bool, packet: int | None = None) -> int:
+    """Run each statement; ``packet`` (MySQL) is the server's max_allowed_packet: a statement
+    bigger than that is refused before it is sent, which would cut the connection."""
     count = 0
+    size = 0
     try:
         for st in statements:
             if wrap and _is_transaction_control(st):
                 continue
+            if packet is not None and len(st.text) * 4 >= packet:
+                size = utf8_size(st.text)
+                if size + 1 > packet:
+                    raise RestoreError(
+                        f"restore stopped at the statement on line {st.line}: it is {_mb(size)} and this "
+                        f"server's max_allowed_packet is {_mb(packet)}; {_packet_fix(packet, size)}"
+                    )
             db.run_compiled([CompiledStatement(sql=st.text, node=RawNode((st.text,)))])
             count += 1
     except StatementError as exc:
+        args = tuple(getattr(exc.cause, "args", ()))
+        code = args[0] if args and packet is not None else None
+        if code in _PACKET_ERRORS:
+            size = utf8_size(st.text)
+            raise RestoreError(
+                f"restore stopped at the statement on line {st.line} ({_mb(size)}): {exc}\n  the server "
+                "closes the connection on a statement bigger than its max_allowed_packet "
+                f"({_mb(packet or 0)} when the restore began); {_packet_fix(packet or 0, size)}"
+            ) from exc
         raise RestoreError(f"restore stopped at the statement on line {st.line}: {exc}") from exc
     except KyseraError as exc:
         if isinstance(exc, RestoreError):

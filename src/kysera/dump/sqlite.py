@@ -106,7 +106,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 statement(out, str(t["sql"]))
         if opts.data:
             for t in tables:
-                result.rows += _dump_rows(db, q, out, str(t["name"]), str(t["sql"] or ""), opts)
+                result.rows += _dump_rows(db, q, out, str(t["name"]), str(t["sql"] or ""), opts, result)
             names = {str(t["name"]) for t in tables}
             if db.fetch("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"):
                 seqs = [r for r in db.fetch("SELECT name, seq FROM sqlite_sequence ORDER BY name") if str(r["name"]) in names]
@@ -127,7 +127,9 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         statement(out, "COMMIT")
 
 
-def _dump_rows(db: Database, q: QueryCompiler, out: TextIO, table: str, sql: str, opts: Options) -> int:
+def _dump_rows(
+    db: Database, q: QueryCompiler, out: TextIO, table: str, sql: str, opts: Options, result: DumpResult
+) -> int:
     info = db.fetch("SELECT name, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid", [table])
     written = [str(c["name"]) for c in info if int(str(c["hidden"])) == 0]
     if not written:
@@ -154,7 +156,7 @@ def _dump_rows(db: Database, q: QueryCompiler, out: TextIO, table: str, sql: str
     order = " ORDER BY " + ", ".join(key_exprs) + f" LIMIT {int(opts.page_rows)}"
     keys_tuple = "(" + ", ".join(key_exprs) + ")"
     marks = "(" + ", ".join("?" for _ in key_exprs) + ")"
-    writer = InsertWriter(out, insert_head(q, table, written), opts.batch_rows)
+    writer = InsertWriter(out, insert_head(q, table, written), opts.batch_rows, opts.batch_bytes, result)
     section(out, f"data of {table}")
     last: list[object] | None = None
     while True:
