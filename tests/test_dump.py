@@ -720,3 +720,25 @@ def test_mysql_restore_refuses_statements_past_max_allowed_packet(db: Database, 
     with pytest.raises(RestoreError, match=r"(?s)line \d+: it is 20.0 MB and this server's max_allowed_packet is 16.0 MB.*partly restored"):
         restore_database(target, legacy)
     assert target.fetch("SELECT count(*) AS n FROM b")[0]["n"] == 0  # the connection still works
+
+
+def test_data_only_into_a_database_whose_history_has_rows(db: Database, target: Database, engine: str) -> None:
+    """backup.md's recipe: leave the history out of the data and load it into a database the
+    migrations built. The restore checked every table for rows, the history table too, and refused."""
+    _make_portable(db, engine)
+    restore_database(target, dump_text(db, schema_only=True))
+    target.insert_into("kysera_migrations").values(
+        [{"name": "20240101_init", "applied_at": dt.datetime(2025, 5, 5)}]
+    ).execute()
+    data = dump_text(db, data_only=True, exclude=["kysera_migrations"])
+    assert '-- data-only tables: ["' in data and "kysera_migrations" not in data
+    restore_database(target, data)
+    for table, order in PORTABLE.items():
+        if table != "kysera_migrations":
+            assert rows_of(target, table, order) == rows_of(db, table, order)
+    assert [r["name"] for r in target.fetch("SELECT name FROM kysera_migrations")] == ["20240101_init"]
+    # a table the dump loads and the target lacks is named before anything runs
+    db.schema.create_table("extra").add_column("id", "integer", lambda c: c.primary_key()).execute()
+    db.insert_into("extra").values({"id": 1}).execute()
+    with pytest.raises(NotEmptyError, match="loads table extra, which the database does not have"):
+        restore_database(target, dump_text(db, data_only=True, exclude=["kysera_migrations", "people", "teams"]))

@@ -192,3 +192,62 @@ def test_an_empty_output_path_is_refused_before_the_dump_runs(tmp_path: Path) ->
     result = kysera("db", "dump", "-o", "")
     assert_clean_error(result, 2, "-o is empty", "-o backup.sql")
     assert "Dumped" not in result.stdout
+
+
+def test_data_only_dump_without_the_history_loads_into_a_migrated_database(db_url: str, tmp_path: Path) -> None:
+    """The CLI had no way to leave kysera_migrations out of a --data-only dump, so its restore
+    into a database the migrations built was refused (the history table has rows)."""
+    project(db_url)
+    assert kysera("migrate", "up").exit_code == 0
+    with connect(db_url) as db:
+        db.insert_into("posts").values([{"title": "it's; here"}, {"title": "two"}]).execute()
+        db.insert_into("comments").values([{"id": 7, "body": "c"}]).execute()
+    data = tmp_path / "data.sql"
+    result = kysera("db", "dump", "--data-only", "--exclude", "kysera_migrations", "-o", str(data), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "kysera_migrations" not in json.loads(result.stdout)["tables"]
+    assert "kysera_migrations" not in data.read_text()
+    before = status_json()
+    with connect(db_url) as db:  # the migrations' schema, no rows: what a fresh `migrate up` leaves
+        for table in ("comments", "posts", "users"):
+            db.delete_from(table).execute()
+    result = kysera("db", "restore", str(data))
+    assert result.exit_code == 0, result.stderr
+    assert status_json() == before
+    with connect(db_url) as db:
+        assert [r["title"] for r in db.select_from("posts").select(["title"]).order_by("id").fetch_all()] == ["it's; here", "two"]
+        assert db.select_from("users").select(["email"]).fetch_all() == [{"email": "o'brien@example.com"}]
+    # with the history in the dump, the refusal names the way out
+    full = tmp_path / "full.sql"
+    assert kysera("db", "dump", "--data-only", "-o", str(full)).exit_code == 0
+    assert_clean_error(kysera("db", "restore", str(full)), 2, "already has rows", "--exclude")
+
+
+def test_exclude_names_something_in_the_database(tmp_path: Path) -> None:
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera("migrate", "up").exit_code == 0
+    out = tmp_path / "x.sql"
+    result = kysera("db", "dump", "-o", str(out), "--exclude", "posts", "--exclude", "kysera_migration")
+    assert_clean_error(result, 2, "--exclude kysera_migration: the database has no table")
+    assert not out.exists()
+    result = kysera("db", "dump", "-o", str(out), "--exclude", "posts", "--exclude", "users")
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert "-- table posts" not in text and "-- table users" not in text and "-- table comments" in text
+    # the native SQLite dump cannot leave tables out: the message names the CLI's options
+    result = kysera("db", "dump", "-o", str(out), "--native", "--exclude", "posts")
+    assert_clean_error(result, 1, "dump without --native to use --exclude")
+
+
+def test_refusals_name_the_cli_option(db_url: str, tmp_path: Path) -> None:
+    """A partitioned PostgreSQL table or a SQLite virtual table: the CLI said native=True."""
+    with connect(db_url) as db:
+        if "postgresql" in db_url:
+            db.execute("CREATE TABLE measurements (at date NOT NULL, v int) PARTITION BY RANGE (at)")
+        elif db_url.startswith("sqlite"):
+            db.execute("CREATE VIRTUAL TABLE docs USING fts5(body)")
+        else:
+            return
+    result = kysera("db", "dump", "-o", str(tmp_path / "x.sql"), "--url", db_url)
+    assert_clean_error(result, 1, "dump with --native (")
+    assert "native=True" not in result.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -70,15 +70,55 @@ def check_dump_path(path: str, database_file: str | None = None) -> str | None:
     return None if parent == folder else folder
 
 
-def write_dump(database: Database, path: str, *, schema_only: bool = False, data_only: bool = False, native: bool = False) -> DumpResult:
+def _dump_to(
+    database: Database, handle: TextIO, schema_only: bool, data_only: bool, native: bool, exclude: tuple[str, ...]
+) -> DumpResult:
+    """dump_database, its messages naming the CLI's options (--native, not native=True)."""
+    from ..dump import dump_database
+    from ..dump.common import cli_wording
+
+    with cli_wording():
+        return dump_database(
+            database, handle, schema_only=schema_only, data_only=data_only, native=native, exclude=exclude
+        )
+
+
+def check_exclude(database: Database, exclude: tuple[str, ...]) -> None:
+    """Refuse an --exclude that names nothing in the database (a misspelt name would leave the
+    table in the dump, silently)."""
+    from ..dump.restore import existing_objects
+
+    if not exclude:
+        return
+    names = set()
+    for found in existing_objects(database, all_schemas=False):
+        for kind in ("materialized view ", "table ", "view ", "sequence ", "type "):
+            if found.startswith(kind):
+                names.add(found[len(kind) :])
+                break
+    for name in exclude:
+        if name not in names:
+            raise ConfigurationError(
+                f"--exclude {name}: the database has no table, view or sequence of that name; "
+                "check the spelling (names are case-sensitive)"
+            )
+
+
+def write_dump(
+    database: Database,
+    path: str,
+    *,
+    schema_only: bool = False,
+    data_only: bool = False,
+    native: bool = False,
+    exclude: tuple[str, ...] = (),
+) -> DumpResult:
     """Dump into ``path`` through a temporary file next to it, renamed over it once complete, so a
     failed dump never leaves half a backup. Something at ``path`` that is not a regular file (a
     device such as /dev/null, a pipe) is written to directly, never replaced."""
     import os
     import stat
     import tempfile
-
-    from ..dump import dump_database
 
     database_file = sqlite_file(database.url.database) if database.dialect.name == "sqlite" else None
     check_dump_path(path, database_file)
@@ -91,11 +131,11 @@ def write_dump(database: Database, path: str, *, schema_only: bool = False, data
             special = False
         if special:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                return dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
+                return _dump_to(database, handle, schema_only, data_only, native, exclude)
         fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                result = dump_database(database, handle, schema_only=schema_only, data_only=data_only, native=native)
+                result = _dump_to(database, handle, schema_only, data_only, native, exclude)
             os.replace(temporary, path)
         except BaseException:
             try:
@@ -113,14 +153,21 @@ def write_dump(database: Database, path: str, *, schema_only: bool = False, data
 @click.option("--schema-only", is_flag=True, help="Tables, indexes, views... without rows.")
 @click.option("--data-only", is_flag=True, help="Rows only, for a database that has the schema.")
 @click.option("--native", is_flag=True, help="Use the engine's own tool: pg_dump, mariadb-dump or sqlite3.")
+@click.option(
+    "--exclude",
+    metavar="TABLE",
+    multiple=True,
+    help="Leave this table (or view, or sequence) out; repeatable. E.g. --data-only --exclude kysera_migrations.",
+)
 @global_options
 @json_option
-def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
+def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude: tuple[str, ...]) -> None:
     """Write the database (schema and data) to an SQL file that kysera db restore loads.
 
     \b
     kysera db dump -o backup-before-migration.sql
     kysera migrate up
+    kysera db dump --data-only --exclude kysera_migrations -o data.sql
     """
     import sys
     import time
@@ -148,12 +195,13 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool) -> None:
         out.note(f"the folder of {output} does not exist yet: it is created")
     started = time.perf_counter()
     with state.connect() as database:
+        check_exclude(database, exclude)
         if output == "-":
-            from ..dump import dump_database
-
-            result = dump_database(database, sys.stdout, schema_only=schema_only, data_only=data_only, native=native)
+            result = _dump_to(database, sys.stdout, schema_only, data_only, native, exclude)
         else:
-            result = write_dump(database, output, schema_only=schema_only, data_only=data_only, native=native)
+            result = write_dump(
+                database, output, schema_only=schema_only, data_only=data_only, native=native, exclude=exclude
+            )
     seconds = time.perf_counter() - started
     if state.json:
         payload = {

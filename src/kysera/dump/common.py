@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,6 +28,10 @@ _MARKER_RE = re.compile(r"^-- kysera dump:(?P<fields>.*)$", re.M)
 LARGEST_PREFIX = "-- largest statement (bytes):"
 _LARGEST_RE = re.compile(r"^-- largest statement \(bytes\): (\d+)\s*$", re.M)
 
+#: a data-only dump lists the tables it loads (a JSON array) near its top: restore checks that
+#: those are empty, not the others (a migrations-built target's history table has rows)
+TABLES_PREFIX = "-- data-only tables: "
+
 #: an INSERT stops taking rows at about this size (a row bigger than this gets one of its own):
 #: well below MySQL/MariaDB's max_allowed_packet (16 MB by default), and a bounded statement
 #: for restore to hold in memory on every engine
@@ -33,6 +40,27 @@ BATCH_BYTES = 1 << 20
 CONTENT_FULL = "schema+data"
 CONTENT_SCHEMA = "schema-only"
 CONTENT_DATA = "data-only"
+
+
+#: True while the CLI dumps: messages name its options (``--native``), not Python's (``native=True``)
+_CLI_WORDING: ContextVar[bool] = ContextVar("kysera_dump_cli_wording", default=False)
+_OPTION_WORDS = {"native": ("native=True", "--native"), "exclude": ("exclude=[...]", "--exclude")}
+
+
+def option(name: str) -> str:
+    """How a message names the dump option ``name``: ``--native`` when the CLI is dumping,
+    ``native=True`` for a call from Python."""
+    return _OPTION_WORDS[name][_CLI_WORDING.get()]
+
+
+@contextmanager
+def cli_wording() -> Iterator[None]:
+    """Dump under this for messages that name the CLI's options."""
+    token = _CLI_WORDING.set(True)
+    try:
+        yield
+    finally:
+        _CLI_WORDING.reset(token)
 
 
 class DumpError(KyseraError):
@@ -100,6 +128,26 @@ def read_marker(head: str) -> dict[str, str]:
         if sep:
             out[key.strip()] = value.strip()
     return out
+
+
+def list_loaded_tables(out: TextIO, opts: Options, tables: Sequence[str]) -> None:
+    """For a data-only dump, the ``-- data-only tables:`` line."""
+    if opts.data and not opts.schema:
+        out.write(TABLES_PREFIX + json.dumps(list(tables)) + "\n\n")
+
+
+def read_loaded_tables(head: str) -> list[str] | None:
+    """The tables a data-only dump's ``-- data-only tables:`` line lists, or None."""
+    for line in head.splitlines():
+        if line.startswith(TABLES_PREFIX):
+            try:
+                found = json.loads(line[len(TABLES_PREFIX) :])
+            except ValueError:
+                return None
+            if isinstance(found, list) and all(isinstance(t, str) for t in found):
+                return found
+            return None
+    return None
 
 
 def read_largest(tail: str) -> int | None:

@@ -17,6 +17,8 @@ from .common import (
     Options,
     dependency_order,
     insert_head,
+    list_loaded_tables,
+    option,
     section,
     statement,
 )
@@ -191,10 +193,11 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         if routines:
             note = (
                 f"{routines} stored routine(s)/event(s) of {schema} are not in this dump; "
-                "dump with --native (mariadb-dump) to keep them"
+                f"dump with {option('native')} (mariadb-dump) to keep them"
             )
             result.notes.append(note)
             out.write(f"-- NOTE: {note}\n\n")
+        list_loaded_tables(out, opts, tables)
         for line in PROLOGUE:
             statement(out, line)
         ddl = {t: _show(db, q, "TABLE", t, "Create Table") for t in tables}

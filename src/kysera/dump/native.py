@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from .common import END_MARKER, DumpError, DumpResult, Options, header
+from .common import END_MARKER, DumpError, DumpResult, Options, header, option
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -120,9 +120,13 @@ def _mysql(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
 def _sqlite(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
     path = db.url.database
     if not path or path == ":memory:" or "mode=memory" in path:
-        raise DumpError("a native SQLite dump needs a database file, and this database is in memory; dump without native=True")
+        raise DumpError(
+            f"a native SQLite dump needs a database file, and this database is in memory; dump without {option('native')}"
+        )
     if opts.exclude:
-        raise DumpError("a native SQLite dump cannot leave tables out; dump without native=True to use exclude")
+        raise DumpError(
+            f"a native SQLite dump cannot leave tables out; dump without {option('native')} to use {option('exclude')}"
+        )
     tool = _find("sqlite3")
     target = path
     if path.startswith("file:"):

@@ -23,6 +23,8 @@ from .common import (
     cyclic_edges,
     dependency_order,
     insert_head,
+    list_loaded_tables,
+    option,
     section,
     statement,
 )
@@ -79,7 +81,7 @@ def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> list[Row]:
         if str(r["kind"]) == "p" or r["is_partition"]:
             raise DumpError(
                 f"table {r['name']} is partitioned (or a partition), which kysera's own dump does not "
-                "handle; dump with native=True (pg_dump) instead"
+                f"handle; dump with {option('native')} (pg_dump) instead"
             )
     _refuse_uncovered_types(db, [r["oid"] for r in out])
     return out
@@ -108,7 +110,7 @@ def _refuse_uncovered_types(db: Database, tables: list[object]) -> None:
         uses = ", ".join(f"{r['tbl']}.{r['col']} ({kinds.get(str(r['kind']), 'type')} {r['typ']})" for r in rows)
         raise DumpError(
             f"{uses}: kysera's own dump does not write domains, composite or range types, so these tables "
-            "would not restore; dump with --native (pg_dump) instead"
+            f"would not restore; dump with {option('native')} (pg_dump) instead"
         )
 
 
@@ -273,6 +275,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         result.tables = order
 
         _note_left_out(db, out, schema, result)
+        list_loaded_tables(out, opts, order)
         for setting in (
             "SET client_encoding = 'UTF8'",
             "SET standard_conforming_strings = on",
@@ -395,7 +398,7 @@ def _note_left_out(db: Database, out: TextIO, schema: str, result: DumpResult) -
     if routines or triggers:
         note = (
             f"{routines} function(s)/procedure(s) and {triggers} trigger(s) of schema {schema} are not "
-            "in this dump; dump with --native (pg_dump) to keep them"
+            f"in this dump; dump with {option('native')} (pg_dump) to keep them"
         )
         result.notes.append(note)
         out.write(f"-- NOTE: {note}\n\n")

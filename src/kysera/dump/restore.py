@@ -14,7 +14,14 @@ from typing import IO, TYPE_CHECKING
 
 from ..errors import KyseraError, StatementError
 from ..nodes import CompiledStatement, RawNode
-from .common import CONTENT_DATA, END_MARKER, read_largest, read_marker, utf8_size
+from .common import (
+    CONTENT_DATA,
+    END_MARKER,
+    read_largest,
+    read_loaded_tables,
+    read_marker,
+    utf8_size,
+)
 from .split import Statement, split_script
 
 if TYPE_CHECKING:
@@ -142,7 +149,8 @@ def existing_objects(db: Database, all_schemas: bool = True) -> list[str]:
     return [str(r["name"]) for r in rows]
 
 
-def _check_target(db: Database, content: str | None, kysera_format: bool) -> None:
+def _check_target(db: Database, content: str | None, kysera_format: bool, loaded: list[str] | None) -> None:
+    """``loaded``: the tables a data-only dump says it loads (None: not said, every table counts)."""
     if content == CONTENT_DATA:
         from ..dialects.catalog import list_tables
 
@@ -152,12 +160,22 @@ def _check_target(db: Database, content: str | None, kysera_format: bool) -> Non
                 "this is a data-only dump and the database has no tables; create the schema first "
                 "(run the migrations, or restore a schema-only dump), then restore the data"
             )
+        if loaded is not None:
+            missing = [t for t in loaded if t not in tables]
+            if missing:
+                raise NotEmptyError(
+                    f"this data-only dump loads table {missing[0]}, which the database does not have; "
+                    "create the schema first (run the migrations, or restore a schema-only dump), "
+                    "then restore the data"
+                )
+            tables = loaded
         q = db.dialect.compiler(db)
         for table in tables:
             if db.fetch(f"SELECT 1 AS x FROM {q.quote(table)} LIMIT 1"):
                 raise NotEmptyError(
                     f"table {table} already has rows; a data-only dump loads into empty tables, "
-                    f"so empty it (or restore into a fresh database) first"
+                    "so empty it (or restore into a fresh database) first, or leave the table out of "
+                    f"the dump (kysera db dump --data-only --exclude {table})"
                 )
         return
     found = existing_objects(db, all_schemas=not kysera_format)
@@ -214,7 +232,7 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
     if fields and end is not None and not end.rstrip().endswith(END_MARKER):
         raise RestoreError(f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored")
     content = fields.get("content")
-    _check_target(db, content, fields.get("format") == "kysera")
+    _check_target(db, content, fields.get("format") == "kysera", read_loaded_tables(head[:_HEAD]))
 
     def script() -> Iterator[str]:
         yield head

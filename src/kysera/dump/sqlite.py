@@ -15,6 +15,8 @@ from .common import (
     Options,
     dependency_order,
     insert_head,
+    list_loaded_tables,
+    option,
     section,
     statement,
 )
@@ -88,7 +90,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             if str(t["sql"] or "").upper().startswith("CREATE VIRTUAL TABLE"):
                 raise DumpError(
                     f"table {t['name']} is a virtual table, which kysera's own dump does not handle; "
-                    "dump with native=True (sqlite3 .dump) instead"
+                    f"dump with {option('native')} (sqlite3 .dump) instead"
                 )
         refs = {
             str(t["name"]): {str(r["table"]) for r in db.fetch("SELECT * FROM pragma_foreign_key_list(?)", [t["name"]])}
@@ -98,6 +100,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         order = dependency_order(sorted(by_name), lambda n: refs.get(n, set()))
         tables = [by_name[n] for n in order]
         result.tables = order
+        list_loaded_tables(out, opts, order)
         statement(out, "PRAGMA foreign_keys = OFF")
         statement(out, "BEGIN TRANSACTION")
         if opts.schema:
