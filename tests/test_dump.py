@@ -628,6 +628,16 @@ def test_unsupported_objects_are_refused_clearly(db: Database, engine: str) -> N
     from kysera.dump import DumpError
 
     if engine == "postgres":
+        # table inheritance: the parent, read without ONLY, held the child's rows as its own
+        db.execute("CREATE TABLE base (id int, v text)")
+        db.execute("CREATE TABLE sub (extra int) INHERITS (base)")
+        db.execute("INSERT INTO base VALUES (1, 'base row'); INSERT INTO sub VALUES (2, 'sub row', 9)")
+        with pytest.raises(DumpError, match=r"table public\.sub inherits from public\.base.*native=True"):
+            dump_database(db, io.StringIO())
+        # leaving the child out does not make the parent's rows right
+        with pytest.raises(DumpError, match="inherits from"):
+            dump_database(db, io.StringIO(), exclude=["sub"])
+        db.execute("DROP TABLE base CASCADE")
         db.execute("CREATE TABLE measurements (at date NOT NULL, v int) PARTITION BY RANGE (at)")
         match = "measurements is partitioned.*native=True"
     elif engine == "sqlite":
