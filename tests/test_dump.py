@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -752,3 +753,33 @@ def test_data_only_into_a_database_whose_history_has_rows(db: Database, target: 
     db.insert_into("extra").values({"id": 1}).execute()
     with pytest.raises(NotEmptyError, match="loads table extra, which the database does not have"):
         restore_database(target, dump_text(db, data_only=True, exclude=["kysera_migrations", "people", "teams"]))
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_references_into_other_schemas_are_refused(db: Database, target: Database) -> None:
+    """A type, a sequence or a table of another schema: the dump exited 0 and its restore failed
+    with 'schema "other" does not exist'."""
+    from kysera.dump import DumpError
+
+    db.execute("CREATE SCHEMA other")
+    db.execute("CREATE TYPE other.lvl AS ENUM ('low', 'high')")
+    db.execute("CREATE SEQUENCE other.s")
+    db.execute("CREATE TABLE other.ref (id int PRIMARY KEY)")
+    db.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    db.execute("CREATE VIEW v AS SELECT id FROM t")
+    assert "-- NOTE: schema other holds 1 table" in dump_text(db)  # not in the dump, and it says so
+    for change, undo, named in [
+        ("ALTER TABLE t ADD COLUMN l other.lvl", "ALTER TABLE t DROP COLUMN l", "column l of table t uses type other.lvl"),
+        ("ALTER TABLE t ADD COLUMN ls other.lvl[]", "ALTER TABLE t DROP COLUMN ls", "column ls of table t uses type other.lvl[]"),
+        ("ALTER TABLE t ADD COLUMN n bigint DEFAULT nextval('other.s')", "ALTER TABLE t DROP COLUMN n", "default value for column n of table t uses sequence other.s"),
+        ("ALTER TABLE t ADD COLUMN r int REFERENCES other.ref", "ALTER TABLE t DROP COLUMN r", "constraint t_r_fkey on table t uses table other.ref"),
+        ("CREATE OR REPLACE VIEW v AS SELECT t.id FROM t JOIN other.ref USING (id)", "CREATE OR REPLACE VIEW v AS SELECT id FROM t", "rule _RETURN on view v uses"),
+    ]:
+        db.execute(change)
+        with pytest.raises(DumpError, match=re.escape(named) + ".*schema public only.*native=True"):
+            dump_database(db, io.StringIO())
+        # a data-only dump loads into a schema that has them already
+        dump_database(db, io.StringIO(), data_only=True)
+        db.execute(undo)
+    restore_database(target, dump_text(db))
+    assert set(target.introspect().tables) == {"t"}

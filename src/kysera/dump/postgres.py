@@ -9,7 +9,7 @@ positions, indexes, foreign keys (after the data, so cycles need nothing special
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, TextIO
 
@@ -106,6 +106,46 @@ def _refuse_inheritance(db: Database, tables: list[object]) -> None:
             f"table {rows[0]['child']} inherits from {rows[0]['parent']} (table inheritance), which "
             "kysera's own dump does not handle (the parent's rows would include the child's, and the "
             f"link would be lost); dump with {option('native')} (pg_dump) instead"
+        )
+
+
+def _refuse_other_schemas(db: Database, schema: str, tables: list[object], views: list[object]) -> None:
+    """A column typed, a default, a constraint, an index or a view that uses an object of another
+    schema (a type, a sequence, a table, a function, a collation): the dump writes the current
+    schema only, so the restore would fail with 'schema ... does not exist' (or find another
+    object of that name)."""
+    if not tables and not views:
+        return
+    rows = db.fetch(
+        "WITH mine(classid, objid) AS ("
+        "  SELECT 'pg_class'::regclass, t FROM unnest(%s::oid[]) t "
+        "  UNION ALL SELECT 'pg_attrdef'::regclass, d.oid FROM pg_attrdef d WHERE d.adrelid = ANY(%s::oid[]) "
+        "  UNION ALL SELECT 'pg_constraint'::regclass, c.oid FROM pg_constraint c WHERE c.conrelid = ANY(%s::oid[]) "
+        "  UNION ALL SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i WHERE i.indrelid = ANY(%s::oid[]) "
+        "  UNION ALL SELECT 'pg_rewrite'::regclass, r.oid FROM pg_rewrite r WHERE r.ev_class = ANY(%s::oid[])), "
+        "refs AS (SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, CASE d.refclassid "
+        "  WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.refobjid) "
+        "  WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.refobjid) "
+        "  WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.refobjid) "
+        "  WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = d.refobjid) "
+        "  END AS ns FROM pg_depend d JOIN mine m ON m.classid = d.classid AND m.objid = d.objid "
+        "  WHERE d.deptype = 'n') "
+        "SELECT DISTINCT pg_describe_object(r.classid, r.objid, r.objsubid) AS what, "
+        "pg_describe_object(r.refclassid, r.refobjid, 0) AS uses, n.nspname AS other "
+        "FROM refs r JOIN pg_namespace n ON n.oid = r.ns "
+        "WHERE n.nspname NOT IN (%s, 'pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%%' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = r.refclassid AND x.objid = r.refobjid "
+        "  AND x.deptype = 'e') "
+        "ORDER BY 3, 1, 2 LIMIT 3",
+        [list(tables), list(tables), list(tables), list(tables), list(views), schema],
+    )
+    if rows:
+        uses = "; ".join(f"{r['what']} uses {r['uses']}" for r in rows)
+        others = sorted({str(r["other"]) for r in rows})
+        raise DumpError(
+            f"{uses}: kysera's own dump writes schema {schema} only, so this would not restore "
+            f"(schema {others[0]} would be missing); dump with {option('native')} (pg_dump, every schema) "
+            f"instead, or move the objects into schema {schema}"
         )
 
 
@@ -295,6 +335,9 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                     fk_edges[n].add(str(con["ref_table"]))
         order = dependency_order(names, lambda n: fk_edges.get(n, set()))
         result.tables = order
+        if opts.schema:
+            views = _views(db, schema, opts.exclude)
+            _refuse_other_schemas(db, schema, [t["oid"] for t in tables], [v["oid"] for v in views])
 
         _note_left_out(db, out, schema, result)
         list_loaded_tables(out, opts, order)
@@ -398,7 +441,6 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 section(out, "foreign keys (and NOT VALID checks), added after the data")
                 for n, con in later:
                     statement(out, f"ALTER TABLE {q.quote(n)} ADD CONSTRAINT {q.quote(str(con['name']))} {con['def']}")
-            views = _views(db, schema, opts.exclude)
             if views:
                 section(out, "views")
                 for v in views:
@@ -406,7 +448,9 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         statement(out, "COMMIT")
 
 
-def _note_left_out(db: Database, out: TextIO, schema: str, result: DumpResult) -> None:
+def _note_left_out(
+    db: Database, out: TextIO, schema: str, result: DumpResult, also: Sequence[object] = ()
+) -> None:
     """Say in the script what is in the schema but not in the dump."""
     row = db.fetch(
         "SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
@@ -421,6 +465,19 @@ def _note_left_out(db: Database, out: TextIO, schema: str, result: DumpResult) -
         note = (
             f"{routines} function(s)/procedure(s) and {triggers} trigger(s) of schema {schema} are not "
             f"in this dump; dump with {option('native')} (pg_dump) to keep them"
+        )
+        result.notes.append(note)
+        out.write(f"-- NOTE: {note}\n\n")
+    for r in db.fetch(
+        "SELECT n.nspname AS schema, count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname <> %s "
+        "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%' "
+        f"AND {_NOT_EXTENSION} AND NOT (c.oid = ANY(%s::oid[])) GROUP BY 1 ORDER BY 1",
+        [schema, list(also)],
+    ):
+        note = (
+            f"schema {r['schema']} holds {r['n']} table(s) that are not in this dump (it writes schema "
+            f"{schema} only); dump with {option('native')} (pg_dump) to keep them"
         )
         result.notes.append(note)
         out.write(f"-- NOTE: {note}\n\n")
