@@ -251,3 +251,37 @@ def test_refusals_name_the_cli_option(db_url: str, tmp_path: Path) -> None:
     result = kysera("db", "dump", "-o", str(tmp_path / "x.sql"), "--url", db_url)
     assert_clean_error(result, 1, "dump with --native (")
     assert "native=True" not in result.stderr
+
+
+def test_a_history_table_in_another_schema_comes_along(db_url: str, tmp_path: Path) -> None:
+    """[migrations] table = "ops.kysera_history" (PostgreSQL): the dump left it out silently, and
+    after a restore every migration showed pending."""
+    if "postgresql" not in db_url:
+        return
+    with connect(db_url) as db:
+        db.execute("CREATE SCHEMA ops")
+    project(db_url)
+    Path("kysera.toml").write_text(Path("kysera.toml").read_text() + '\n[migrations]\ntable = "ops.kysera_history"\n')
+    assert kysera("migrate", "up").exit_code == 0
+    before = status_json()
+    backup = tmp_path / "backup.sql"
+    result = kysera("db", "dump", "-o", str(backup), "--json")
+    assert result.exit_code == 0, result.stderr
+    dumped = json.loads(result.stdout)
+    assert "ops.kysera_history" in dumped["tables"] and dumped["notes"] == []
+    with connect(db_url) as db:  # an empty database: no ops schema either
+        db.execute("DROP SCHEMA ops CASCADE")
+        db.execute("DROP SCHEMA public CASCADE")
+        db.execute("CREATE SCHEMA public")
+    result = kysera("db", "restore", str(backup))
+    assert result.exit_code == 0, result.stderr
+    assert status_json() == before
+    with connect(db_url) as db:  # the search_path the script switched is back, and ids go on
+        assert db.fetch("SELECT current_schema() AS s")[0]["s"] == "public"
+        db.execute("INSERT INTO ops.kysera_history (name, state, batch, applied_at) VALUES ('x', 'applied', 9, now())")
+        assert db.fetch("SELECT max(id) AS m FROM ops.kysera_history")[0]["m"] == 4
+    # a data-only dump leaves it out under its configured name
+    data = tmp_path / "data.sql"
+    result = kysera("db", "dump", "--data-only", "--exclude", "ops.kysera_history", "-o", str(data), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "kysera_history" not in data.read_text()

@@ -71,7 +71,13 @@ def check_dump_path(path: str, database_file: str | None = None) -> str | None:
 
 
 def _dump_to(
-    database: Database, handle: TextIO, schema_only: bool, data_only: bool, native: bool, exclude: tuple[str, ...]
+    database: Database,
+    handle: TextIO,
+    schema_only: bool,
+    data_only: bool,
+    native: bool,
+    exclude: tuple[str, ...],
+    history_table: str | None,
 ) -> DumpResult:
     """dump_database, its messages naming the CLI's options (--native, not native=True)."""
     from ..dump import dump_database
@@ -79,18 +85,24 @@ def _dump_to(
 
     with cli_wording():
         return dump_database(
-            database, handle, schema_only=schema_only, data_only=data_only, native=native, exclude=exclude
+            database,
+            handle,
+            schema_only=schema_only,
+            data_only=data_only,
+            native=native,
+            exclude=exclude,
+            history_table=history_table,
         )
 
 
-def check_exclude(database: Database, exclude: tuple[str, ...]) -> None:
+def check_exclude(database: Database, exclude: tuple[str, ...], history_table: str | None) -> None:
     """Refuse an --exclude that names nothing in the database (a misspelt name would leave the
-    table in the dump, silently)."""
+    table in the dump, silently). The history table counts under its configured name."""
     from ..dump.restore import existing_objects
 
     if not exclude:
         return
-    names = set()
+    names = {history_table} if history_table else set()
     for found in existing_objects(database, all_schemas=False):
         for kind in ("materialized view ", "table ", "view ", "sequence ", "type "):
             if found.startswith(kind):
@@ -112,6 +124,7 @@ def write_dump(
     data_only: bool = False,
     native: bool = False,
     exclude: tuple[str, ...] = (),
+    history_table: str | None = None,
 ) -> DumpResult:
     """Dump into ``path`` through a temporary file next to it, renamed over it once complete, so a
     failed dump never leaves half a backup. Something at ``path`` that is not a regular file (a
@@ -131,11 +144,11 @@ def write_dump(
             special = False
         if special:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                return _dump_to(database, handle, schema_only, data_only, native, exclude)
+                return _dump_to(database, handle, schema_only, data_only, native, exclude, history_table)
         fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                result = _dump_to(database, handle, schema_only, data_only, native, exclude)
+                result = _dump_to(database, handle, schema_only, data_only, native, exclude, history_table)
             os.replace(temporary, path)
         except BaseException:
             try:
@@ -194,13 +207,20 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude:
     if output != "-" and check_dump_path(output, database_file) is not None:
         out.note(f"the folder of {output} does not exist yet: it is created")
     started = time.perf_counter()
+    history_table = state.settings().table
     with state.connect() as database:
-        check_exclude(database, exclude)
+        check_exclude(database, exclude, history_table)
         if output == "-":
-            result = _dump_to(database, sys.stdout, schema_only, data_only, native, exclude)
+            result = _dump_to(database, sys.stdout, schema_only, data_only, native, exclude, history_table)
         else:
             result = write_dump(
-                database, output, schema_only=schema_only, data_only=data_only, native=native, exclude=exclude
+                database,
+                output,
+                schema_only=schema_only,
+                data_only=data_only,
+                native=native,
+                exclude=exclude,
+                history_table=history_table,
             )
     seconds = time.perf_counter() - started
     if state.json:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import ConfigurationError
+from ..nodes import IdentifierNode
 from .common import (
     BATCH_BYTES,
     CONTENT_DATA,
@@ -61,6 +62,7 @@ def dump_database(
     exclude: Iterable[str] = (),
     batch_rows: int = 500,
     batch_bytes: int = BATCH_BYTES,
+    history_table: str | None = None,
 ) -> DumpResult:
     """Write ``db`` to ``out`` as an SQL script that :func:`restore_database` loads.
 
@@ -71,7 +73,9 @@ def dump_database(
     the server's ``max_allowed_packet``); a row bigger than that is an INSERT of its own.
     ``schema_only`` leaves the rows out, ``data_only`` the DDL (load it into a database that has
     the schema, such as one the migrations built). ``exclude`` names tables and views to leave
-    out. ``native`` runs pg_dump, mariadb-dump or sqlite3 instead. Rows are read page by page in
+    out. ``history_table`` is the migration history table as configured (``[migrations] table``):
+    on PostgreSQL one in another schema (``"ops.kysera_history"``) is dumped too, with its
+    schema. ``native`` runs pg_dump, mariadb-dump or sqlite3 instead. Rows are read page by page in
     one read-only snapshot, so tables of any size stream through.
     """
     if schema_only and data_only:
@@ -87,6 +91,7 @@ def dump_database(
         batch_rows=batch_rows,
         page_rows=max(batch_rows, 1000),
         batch_bytes=batch_bytes,
+        history_table=history_table,
     )
     if native:
         from .native import dump_native
@@ -101,6 +106,14 @@ def dump_database(
         from . import mysql as writer  # type: ignore[no-redef]
     else:
         from . import sqlite as writer  # type: ignore[no-redef]
+    elsewhere = IdentifierNode.parse(history_table).schema if history_table else None
+    if elsewhere not in (None, "main", db.url.database) and engine != "postgres":
+        note = (
+            f"the history table {history_table} is in another database, which this dump does not "
+            "cover; dump that database too"
+        )
+        result.notes.append(note)
+        out.write(f"-- NOTE: {note}\n\n")
     writer.dump(db, out, opts, result)
     if result.largest_statement:
         out.write(f"\n{LARGEST_PREFIX} {result.largest_statement}\n")

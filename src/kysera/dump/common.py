@@ -93,6 +93,8 @@ class Options:
     batch_rows: int
     page_rows: int
     batch_bytes: int = BATCH_BYTES
+    #: the migration history table as configured ("ops.kysera_history"), or None
+    history_table: str | None = None
 
     @property
     def content(self) -> str:

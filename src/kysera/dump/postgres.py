@@ -320,6 +320,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
     q = db.dialect.compiler(db)
     with snapshot(db) as schema:
         tables = _tables(db, schema, opts.exclude)
+        history = _other_schema_history(db, schema, opts)
         names = [str(t["name"]) for t in tables]
         info = {str(t["name"]): t for t in tables}
         columns = {n: _columns(db, info[n]["oid"]) for n in names}
@@ -339,7 +340,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             views = _views(db, schema, opts.exclude)
             _refuse_other_schemas(db, schema, [t["oid"] for t in tables], [v["oid"] for v in views])
 
-        _note_left_out(db, out, schema, result)
+        _note_left_out(db, out, schema, result, [history["oid"]] if history else [])
         list_loaded_tables(out, opts, order)
         for setting in (
             "SET client_encoding = 'UTF8'",
@@ -445,7 +446,88 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 section(out, "views")
                 for v in views:
                     _write_view(db, q, out, v)
+        if history is not None:
+            _dump_history(db, q, out, opts, result, schema, history)
         statement(out, "COMMIT")
+
+
+def _other_schema_history(db: Database, schema: str, opts: Options) -> Row | None:
+    """The history table, when ``opts.history_table`` puts it in another schema and it exists
+    (a first ``migrate up`` creates it) and is not excluded."""
+    from ..nodes import IdentifierNode
+
+    if not opts.history_table:
+        return None
+    node = IdentifierNode.parse(opts.history_table)
+    if node.schema is None or node.schema == schema or {opts.history_table, node.name} & set(opts.exclude):
+        return None
+    rows = db.fetch(
+        "SELECT c.oid, c.relname AS name, n.nspname AS schema, c.relkind::text AS kind, "
+        "c.relpersistence::text AS persistence, obj_description(c.oid, 'pg_class') AS comment "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'r'",
+        [node.schema, node.name],
+    )
+    return rows[0] if rows else None
+
+
+def _dump_history(
+    db: Database, q: QueryCompiler, out: TextIO, opts: Options, result: DumpResult, schema: str, table: Row
+) -> None:
+    """kysera's history table configured in another schema ("ops.kysera_history"): written last,
+    under a search_path that puts its schema first (in the dump's session too, so the server
+    prints its defaults and indexes relative to it), then the search_path is put back."""
+    other, name = str(table["schema"]), str(table["name"])
+    result.tables.append(f"{other}.{name}")
+    db.fetch("SELECT set_config('search_path', %s, true)", [_quote_ident(other) + ", pg_catalog"])
+    try:
+        columns = _columns(db, table["oid"])
+        constraints = _constraints(db, table["oid"])
+        sequences = [s for s in _sequences(db, other) if str(s["owner_table"]) == name]
+        identity_seq = {(name, str(s["owner_column"])): s for s in sequences if s["deptype"] == "i"}
+        section(out, f"kysera's history table {other}.{name}, in its own schema")
+        statement(
+            out,
+            "SELECT pg_catalog.set_config('kysera.search_path', pg_catalog.current_setting('search_path'), true)",
+        )
+        statement(
+            out,
+            "SELECT pg_catalog.set_config('search_path', "
+            f"{q.string_literal(_quote_ident(other) + ', pg_catalog')}, true)",
+        )
+        plain = [s for s in sequences if s["deptype"] != "i"]
+        if opts.schema:
+            statement(out, f"CREATE SCHEMA IF NOT EXISTS {q.quote(other)}")
+            for s in plain:
+                statement(out, f"CREATE SEQUENCE {q.quote(str(s['name']))} {_sequence_options(s, True)}")
+            statement(out, _create_table(q, name, table, columns, constraints, identity_seq))
+            for s in plain:
+                statement(
+                    out,
+                    f"ALTER SEQUENCE {q.quote(str(s['name']))} OWNED BY {q.quote(name)}.{q.quote(str(s['owner_column']))}",
+                )
+        if opts.data:
+            result.rows += _dump_rows(db, q, out, name, columns, constraints, opts, result)
+            for s in sequences:
+                pos = db.fetch(f"SELECT last_value, is_called FROM {q.quote(str(s['name']))}")[0]
+                statement(
+                    out,
+                    f"SELECT pg_catalog.setval({q.string_literal(q.quote(other) + '.' + q.quote(str(s['name'])))}, "
+                    f"{pos['last_value']}, {'true' if pos['is_called'] else 'false'})",
+                )
+        if opts.schema:
+            for idx in _indexes(db, table["oid"]):
+                if idx["valid"]:
+                    statement(out, _index_sql(q, name, idx))
+            for con in constraints:
+                if con["kind"] == "f" or (con["kind"] == "c" and not con["validated"]):
+                    statement(out, f"ALTER TABLE {q.quote(name)} ADD CONSTRAINT {q.quote(str(con['name']))} {con['def']}")
+        statement(
+            out,
+            "SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('kysera.search_path'), true)",
+        )
+    finally:
+        db.fetch("SELECT set_config('search_path', %s, true)", [_quote_ident(schema) + ", pg_catalog"])
 
 
 def _note_left_out(

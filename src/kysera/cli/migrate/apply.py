@@ -108,7 +108,7 @@ def _backup(session: Session, folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
     path = _new_file(os.path.join(folder, f"backup-{stamp}"), ".sql")
     try:
-        result = write_dump(session.db, path)
+        result = write_dump(session.db, path, history_table=session.settings.table)
     except BaseException:
         os.unlink(path)  # the name it had taken, still empty
         raise
