@@ -783,3 +783,23 @@ def test_postgres_references_into_other_schemas_are_refused(db: Database, target
         db.execute(undo)
     restore_database(target, dump_text(db))
     assert set(target.introspect().tables) == {"t"}
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_sqlite_text_that_is_not_utf8(db: Database, target: Database) -> None:
+    """TEXT holding bytes that are not UTF-8: the dump failed ("Could not decode to UTF-8"), and
+    the native one crashed with a UnicodeEncodeError."""
+    from kysera.dump import DumpError
+
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY, s text)")
+    db.execute(
+        "INSERT INTO t VALUES (1, 'plain ✓'), (2, cast(x'ff' as text)), (3, 'caf' || cast(x'e9' as text) || ' ✓'), "
+        "(4, cast(x'00ff0a' as text)), (5, NULL), (6, 'after ✓')"
+    )
+    restore_database(target, dump_text(db, batch_rows=2))
+    hexed = "SELECT id, typeof(s) AS t, hex(s) AS h FROM t ORDER BY id"
+    assert target.fetch(hexed) == db.fetch(hexed)
+    assert target.fetch("SELECT s FROM t WHERE id IN (1, 6) ORDER BY id") == [{"s": "plain ✓"}, {"s": "after ✓"}]
+    if shutil.which("sqlite3"):
+        with pytest.raises(DumpError, match=r"not UTF-8.*dump without native=True.*CAST\(X'\.\.' AS TEXT\)"):
+            dump_database(db, io.StringIO(), native=True)

@@ -185,10 +185,17 @@ def dump_native(db: Database, out: TextIO, opts: Options) -> DumpResult:
             raise DumpError(f"could not run {tool}: {exc}") from None
         assert proc.stdout is not None
         # newline="": a carriage return inside a dumped string must stay one
-        lines = io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="surrogateescape", newline="")
+        lines = io.TextIOWrapper(proc.stdout, encoding="utf-8", newline="")
         try:
             for line in _filtered(engine, opts, lines):
                 out.write(line)
+        except UnicodeDecodeError:
+            proc.kill()
+            raise DumpError(
+                f"{os.path.basename(tool)} wrote bytes that are not UTF-8 (a TEXT value holding such bytes, "
+                "e.g. cast(x'ff' as text)), which a dump file cannot hold as text; dump without "
+                f"{option('native')}: kysera's own dump writes such values exactly, as CAST(X'..' AS TEXT)"
+            ) from None
         finally:
             lines.close()
             code = proc.wait()

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 from ..dialects.sqlite_table_sql import read_create_table
+from ..errors import StatementError
 from .common import (
     DumpError,
     DumpResult,
@@ -49,7 +50,7 @@ def literal(q: QueryCompiler, value: object) -> str:
         return repr(value)
     if isinstance(value, str):
         if "\x00" in value:
-            return f"CAST(X'{value.encode('utf-8', 'surrogatepass').hex()}' AS TEXT)"
+            return f"CAST(X'{value.encode('utf-8', 'surrogateescape').hex()}' AS TEXT)"
         if "\n" in value or "\r" in value:
             return _without_line_breaks(q, value)
     return q.literal(value)
@@ -162,15 +163,43 @@ def _dump_rows(
     writer = InsertWriter(out, insert_head(q, table, written), opts.batch_rows, opts.batch_bytes, result)
     section(out, f"data of {table}")
     last: list[object] | None = None
-    while True:
-        if last is None:
-            rows = db.fetch(select + order)
-        else:
-            rows = db.fetch(f"{select} WHERE {keys_tuple} > {marks}{order}", last)
-        for row in rows:
-            writer.add(literal(q, row[c]) for c in written)
-        if len(rows) < opts.page_rows:
-            break
-        last = [rows[-1][k] for k in key_names]
+    raw = getattr(db.driver_connection, "raw", None)
+    exact = False  # True once text that is not UTF-8 was met: read it byte for byte from then on
+    try:
+        while True:
+            query = select + order if last is None else f"{select} WHERE {keys_tuple} > {marks}{order}"
+            try:
+                rows = db.fetch(query, last or ())
+            except StatementError as exc:
+                if exact or raw is None or "Could not decode to UTF-8" not in str(exc.cause):
+                    raise
+                # TEXT holding bytes that are not UTF-8 (cast(x'ff' as text)): each byte that
+                # does not decode becomes a lone surrogate, written back as CAST(X'..' AS TEXT)
+                raw.text_factory = _bytes_kept
+                exact = True
+                rows = db.fetch(query, last or ())
+            for row in rows:
+                writer.add((_exact(q, row[c]) if exact else literal(q, row[c])) for c in written)
+            if len(rows) < opts.page_rows:
+                break
+            last = [rows[-1][k] for k in key_names]
+    finally:
+        if exact and raw is not None:
+            raw.text_factory = str
     writer.flush()
     return writer.rows
+
+
+def _bytes_kept(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _exact(q: QueryCompiler, value: object) -> str:
+    """:func:`literal`, for text read with :func:`_bytes_kept`: text that was not UTF-8 as the
+    bytes it holds."""
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"CAST(X'{value.encode('utf-8', 'surrogateescape').hex()}' AS TEXT)"
+    return literal(q, value)
