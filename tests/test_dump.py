@@ -803,3 +803,26 @@ def test_sqlite_text_that_is_not_utf8(db: Database, target: Database) -> None:
     if shutil.which("sqlite3"):
         with pytest.raises(DumpError, match=r"not UTF-8.*dump without native=True.*CAST\(X'\.\.' AS TEXT\)"):
             dump_database(db, io.StringIO(), native=True)
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_restoring_a_copy_format_pg_dump_names_psql(db: Database, target: Database, tmp_path: Path) -> None:
+    """A default pg_dump file (COPY ... FROM stdin) failed with the driver's hint "use copy() instead"."""
+    import subprocess
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    db.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two')")
+    url = parse_url(str(db.url))
+    path = tmp_path / "plain.sql"
+    with open(path, "w") as f:
+        subprocess.run(
+            ["pg_dump", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres", url.database],
+            stdout=f, check=True,
+        )
+    assert "FROM stdin;" in path.read_text()
+    with pytest.raises(RestoreError, match=r"COPY \.\.\. FROM stdin.*needs psql.*psql -f FILE.*pg_dump --inserts") as info:
+        restore_database(target, path)
+    assert "copy()" not in str(info.value)
+    assert target.introspect().tables == {}

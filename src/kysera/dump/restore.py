@@ -8,6 +8,7 @@ restored database. Session settings the script changes (``SET ...``) are put bac
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -51,6 +52,9 @@ class _Refused(RestoreError):
 #: MySQL/MariaDB errors that a statement bigger than max_allowed_packet ends in: the server
 #: closes the connection (2006 "gone away", 2013 "lost connection") or says so (1153)
 _PACKET_ERRORS = (1153, 2006, 2013)
+
+
+_COPY_STDIN = re.compile(r"\bFROM\s+STDIN\b", re.I)
 
 
 def _mb(size: int) -> str:
@@ -291,6 +295,12 @@ def _run(db: Database, statements: Iterator[Statement], wrap: bool, packet: int 
         for st in statements:
             if wrap and _is_transaction_control(st):
                 continue
+            if st.words[:1] == ("COPY",) and _COPY_STDIN.search(st.text):
+                raise RestoreError(
+                    f"restore stopped at the statement on line {st.line}: COPY ... FROM stdin (pg_dump's "
+                    "default format) needs psql, which sends the rows that follow it; load this file with "
+                    "psql -f FILE, or make a plain-SQL dump (pg_dump --inserts, or kysera db dump)"
+                )
             if packet is not None and len(st.text) * 4 >= packet:
                 size = utf8_size(st.text)
                 if size + 1 > packet:
