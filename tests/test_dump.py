@@ -826,3 +826,21 @@ def test_restoring_a_copy_format_pg_dump_names_psql(db: Database, target: Databa
         restore_database(target, path)
     assert "copy()" not in str(info.value)
     assert target.introspect().tables == {}
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_comments_and_enum_labels_with_line_breaks_survive_crlf(db: Database, target: Database, tmp_path: Path) -> None:
+    db.execute("CREATE TYPE two_lines AS ENUM (E'a\\nb', 'c')")
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, k two_lines)")
+    db.execute("COMMENT ON TABLE t IS E'first\\nsecond\\r\\nthird'")
+    db.execute("COMMENT ON COLUMN t.k IS E'x\\ny'")
+    path = tmp_path / "crlf.sql"
+    with open(path, "w", encoding="utf-8", newline="\r\n") as f:
+        dump_database(db, f)
+    with open(path, encoding="utf-8") as f:
+        restore_database(target, f)
+    for query in (
+        "SELECT enumlabel FROM pg_enum ORDER BY enumsortorder",
+        "SELECT obj_description('t'::regclass, 'pg_class') AS c, col_description('t'::regclass, 2) AS k",
+    ):
+        assert target.fetch(query) == db.fetch(query)

@@ -362,7 +362,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             if enums:
                 section(out, "enum types")
                 for name, labels in enums.items():
-                    statement(out, f"CREATE TYPE {q.quote(name)} AS ENUM ({', '.join(q.string_literal(x) for x in labels)})")
+                    statement(out, f"CREATE TYPE {q.quote(name)} AS ENUM ({', '.join(_literal(q, x, 'S', 'text') for x in labels)})")
             plain_seqs = [s for s in sequences if s["deptype"] != "i" and str(s["name"]) not in opts.exclude]
             if plain_seqs:
                 section(out, "sequences")
@@ -373,13 +373,13 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 statement(out, _create_table(q, name, info[name], columns[name], constraints[name], identity_seq))
                 comment = info[name]["comment"]
                 if comment is not None:
-                    statement(out, f"COMMENT ON TABLE {q.quote(name)} IS {q.string_literal(str(comment))}")
+                    statement(out, f"COMMENT ON TABLE {q.quote(name)} IS {_literal(q, comment, 'S', 'text')}")
                 for col in columns[name]:
                     if col["comment"] is not None:
                         statement(
                             out,
                             f"COMMENT ON COLUMN {q.quote(name)}.{q.quote(str(col['name']))} IS "
-                            f"{q.string_literal(str(col['comment']))}",
+                            f"{_literal(q, col['comment'], 'S', 'text')}",
                         )
             owned = [s for s in plain_seqs if s["deptype"] == "a" and str(s["owner_table"]) in info]
             for s in owned:
