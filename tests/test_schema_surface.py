@@ -396,6 +396,64 @@ def test_drop_constraint_if_exists_of_a_missing_constraint(db: Database) -> None
     db.schema.alter_table("users").drop_constraint("no_such_constraint", if_exists=True).execute()
 
 
+def books_with_an_editor(db: Database) -> None:
+    db.schema.create_table("authors").add_column("id", "integer", lambda col: col.primary_key()).execute()
+    db.schema.create_table("books").add_column("id", "integer", lambda col: col.primary_key()).add_column("title", "text").execute()
+    (
+        db.schema.alter_table("books")
+        .add_column("editor_id", "integer", lambda col: col.references("authors.id").on_delete("cascade"))
+        .execute()
+    )
+    db.insert_into("authors").values({"id": 1}).execute()
+    db.insert_into("books").values({"id": 1, "title": "t", "editor_id": 1}).execute()
+
+
+def test_drop_column_drops_its_foreign_key(db: Database) -> None:
+    """A column declared with references() is dropped with its key, as PostgreSQL and SQLite do
+    (MySQL refuses the column while the key needs it: kysera drops the key, and the index InnoDB
+    made for it, in the same ALTER TABLE)."""
+    books_with_an_editor(db)
+    assert [f["column"] for f in catalog.foreign_keys(db, "books")] == ["editor_id"]
+    db.schema.alter_table("books").drop_column("editor_id").execute()
+    assert list(catalog.columns(db, "books")) == ["id", "title"]
+    assert catalog.foreign_keys(db, "books") == [] and catalog.indexes(db, "books") == {}
+    assert db.select_from("books").fetch_all() == [{"id": 1, "title": "t"}]
+    # adding it back works: nothing of the old key is left in the way
+    books = db.schema.alter_table("books").add_column("editor_id", "integer", lambda col: col.references("authors.id"))
+    books.execute()
+    assert [f["column"] for f in catalog.foreign_keys(db, "books")] == ["editor_id"]
+
+
+def test_drop_column_after_drop_constraint_of_its_key(db: Database) -> None:
+    """The old way (drop the key first, in the same call) still works: the key is dropped once."""
+    only(db, "postgres", "mysql")  # SQLite names no key of a column's references()
+    books_with_an_editor(db)
+    db.schema.alter_table("books").drop_constraint("books_editor_id_fkey").drop_column("editor_id").execute()
+    assert list(catalog.columns(db, "books")) == ["id", "title"] and catalog.foreign_keys(db, "books") == []
+
+
+def test_drop_column_of_a_composite_foreign_key(db: Database) -> None:
+    """PostgreSQL drops a key with any of its columns; so does kysera on MySQL, with the index
+    InnoDB made for it (which the other column would otherwise keep). SQLite refuses, naming it."""
+    db.schema.create_table("editions").add_column("book", "integer").add_column("no", "integer").add_primary_key_constraint("editions_pk", ["book", "no"]).execute()
+    (
+        db.schema.create_table("copies")
+        .add_column("id", "integer", lambda col: col.primary_key())
+        .add_column("book", "integer")
+        .add_column("no", "integer")
+        .add_foreign_key_constraint("copies_edition_fk", ["book", "no"], "editions", ["book", "no"])
+        .execute()
+    )
+    drop = db.schema.alter_table("copies").drop_column("book")
+    if db.dialect.name == "sqlite":
+        with pytest.raises(BuilderError, match="copies_edition_fk"):
+            drop.compile()
+        return
+    drop.execute()
+    assert list(catalog.columns(db, "copies")) == ["id", "no"]
+    assert catalog.foreign_keys(db, "copies") == [] and catalog.indexes(db, "copies") == {}
+
+
 # ============================================================================== columns
 
 

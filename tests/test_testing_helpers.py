@@ -225,6 +225,33 @@ def test_stairway_passes_the_guides_foreign_key_and_its_drop(engine: str, db_url
     assert report.ok, report.render()
 
 
+def test_stairway_passes_a_column_with_references_and_its_drop(engine: str, db_url: str) -> None:
+    """An up that adds a column declared with references(), a down that drops the column: the
+    key goes with it on every engine (on MySQL/MariaDB kysera drops it, and its index, first)."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("authors").add_column("id", "integer", lambda c: c.primary_key()).execute()
+        db.schema.create_table("books").add_column("id", "integer", lambda c: c.primary_key()).execute()
+
+    def drop_both(db: Database) -> None:
+        db.schema.drop_table("books").execute()
+        db.schema.drop_table("authors").execute()
+
+    def add_editor(db: Database) -> None:
+        (
+            db.schema.alter_table("books")
+            .add_column("editor_id", "integer", lambda c: c.references("authors.id").on_delete("cascade"))
+            .execute()
+        )
+
+    def drop_editor(db: Database) -> None:
+        db.schema.alter_table("books").drop_column("editor_id").execute()
+
+    migrations = [Migration("001_t", make, drop_both), Migration("002_editor", add_editor, drop_editor)]
+    report = check_migrations(target(engine, db_url), migrations)
+    assert report.ok and report.checked == ["001_t", "002_editor"], report.render()
+
+
 def test_stairway_a_column_added_back_last_is_reported_not_failed(engine: str, db_url: str) -> None:
     def make(db: Database) -> None:
         db.schema.create_table("t").add_column("a", "integer").add_column("b", "integer").add_column("c", "integer").execute()

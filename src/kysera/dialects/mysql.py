@@ -32,6 +32,7 @@ from ..nodes import (
     CompiledStatement,
     ConstraintNode,
     CreateTableNode,
+    DropColumnNode,
     DropConstraintNode,
     DropDefaultNode,
     DropIndexNode,
@@ -280,6 +281,8 @@ class MysqlCompiler(QueryCompiler):
         for action in node.actions:
             if isinstance(action, RenameColumnNode):
                 self._catalog_name[action.new_name] = self._catalog_name.pop(action.column, action.column)
+        # foreign keys this call drops already (drop_constraint, or an earlier drop_column)
+        self._keys_dropped = {a.name.lower() for a in node.actions if isinstance(a, DropConstraintNode)}
         statements = super().compile_alter_table(node)
         out = []
         for stmt in statements:
@@ -308,8 +311,49 @@ class MysqlCompiler(QueryCompiler):
         return "RENAME TO " + self.table_name(IdentifierNode(table.name, schema))
 
     def alter_action(self, node: AlterTableNode, action: AlterTableAction) -> list[str]:
+        clauses = super().alter_action(node, action)
+        if isinstance(action, DropColumnNode):
+            clauses = [*self._drop_foreign_keys_of(node, action.column), *clauses]
         # a drop_constraint(if_exists=True) of a constraint that is not there compiles to nothing
-        return [clause for clause in super().alter_action(node, action) if clause]
+        return [clause for clause in clauses if clause]
+
+    def _drop_foreign_keys_of(self, node: AlterTableNode, column: str) -> list[str]:
+        """``DROP FOREIGN KEY`` for each foreign key of the table that uses ``column``, to go
+        before its ``DROP COLUMN``: PostgreSQL and SQLite drop such a key with its column, MySQL
+        refuses the column while a key needs it. The index InnoDB made for a key goes too, as
+        :meth:`drop_constraint_clause` does it. Without a connected database nothing is known
+        (an offline script, ``kysera migrate sql``, gets the plain ``DROP COLUMN``); in a dry run
+        or a script, a column the plan adds with ``references()`` has the key kysera gives it."""
+        if self.reader is None:
+            return []
+        planned = self.reader.planned_column(node.table, column)
+        table, name = node.table, self._catalog_name.get(column, column)
+        if planned is not None and planned.made is not None:
+            names = [fk.name for fk in self.inline_foreign_keys(node.table, [planned.made]) if fk.name]
+        else:
+            if planned is not None:
+                table, name = planned.catalog_table, planned.catalog_column
+            schema_sql, params = self._schema_expr(table)
+            try:
+                rows = self.reader.fetch(
+                    "SELECT DISTINCT CONSTRAINT_NAME AS n FROM information_schema.KEY_COLUMN_USAGE "
+                    f"WHERE TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND COLUMN_NAME = %s "
+                    "AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY CONSTRAINT_NAME",
+                    [*params, table.name, name],
+                )
+            except KyseraError:  # no catalog to read (kysera migrate sql): the plain DROP COLUMN
+                return []
+            names = [str(r["n"]) for r in rows]
+        out = []
+        for key in names:
+            if key.lower() in self._keys_dropped:
+                continue
+            self._keys_dropped.add(key.lower())
+            if (planned is None or planned.made is None) and self._index_made_for(table, key):
+                out.append(f"DROP FOREIGN KEY {self.quote(key)}, DROP INDEX {self.quote(key)}")
+            else:
+                out.append(f"DROP FOREIGN KEY {self.quote(key)}")
+        return out
 
     def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:
         a = action.alteration
