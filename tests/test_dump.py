@@ -415,6 +415,18 @@ def test_paging_large_tables(db: Database, target: Database, engine: str) -> Non
     assert rows_of(target, "loose", "v, w") == rows_of(db, "loose", "v, w")
 
 
+def test_a_named_primary_key_keeps_its_name_through_a_dump(db: Database, target: Database, engine: str) -> None:
+    """The name given to add_primary_key_constraint (kept as the key's comment on MySQL, which
+    names every primary key PRIMARY) survives a dump and restore: drop_constraint(name) works on
+    the restored database, and the comment is no difference between the two."""
+    db.schema.create_table("reviews").add_column("slug", "varchar(20)", lambda c: c.not_null()).add_primary_key_constraint("reviews_pk", ["slug"]).execute()
+    db.insert_into("reviews").values({"slug": "a"}).execute()
+    restore_database(target, dump_text(db))
+    assert_same(db, target, {"reviews": "slug"})
+    target.schema.alter_table("reviews").drop_constraint("reviews_pk").execute()
+    assert target.introspect().tables["reviews"].primary_key == ()
+
+
 # --------------------------------------------------------------------------- native tools
 
 

@@ -300,6 +300,23 @@ def test_changes_that_copy_the_table_get_no_clause_and_run_as_before(db: Databas
     assert column_type(db, "events", "n") == "bigint(20)"
 
 
+def test_a_primary_key_dropped_by_the_name_it_was_given_is_known_to_copy(db: Database) -> None:
+    """MySQL names every primary key PRIMARY; found by the name kysera kept, its drop is judged
+    as what it is (InnoDB copies the table), so the runner adds no clause the server would refuse."""
+    mysql_only(db)
+    db.schema.create_table("reviews").add_column("slug", "varchar(20)", lambda c: c.not_null()).add_primary_key_constraint("reviews_pk", ["slug"]).execute()
+    drop = db.schema.alter_table("reviews").drop_constraint("reviews_pk")
+    assert sqls(drop.compile()) == ["ALTER TABLE `reviews` DROP PRIMARY KEY"]
+    assert online_form(drop.to_node(), db.dialect, db) is None
+
+    def up(db: Database) -> None:
+        drop.execute()
+
+    result = create_migration_runner(db, [migration("001_drop_pk", up)]).up()
+    assert sqls(result.steps[0].statements) == ["ALTER TABLE `reviews` DROP PRIMARY KEY"]
+    assert not db.fetch("SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'reviews'")
+
+
 def test_acknowledging_the_copy_leaves_the_algorithm_to_the_server(db: Database) -> None:
     mysql_only(db)
     events(db)

@@ -347,6 +347,49 @@ def test_add_primary_key_constraint(db: Database) -> None:
         db.insert_into("k").values({"a": 1, "b": 2}).execute()
 
 
+def test_primary_key_constraint_is_dropped_by_its_name(db: Database) -> None:
+    """add_primary_key_constraint(name) then drop_constraint(name), from create_table and from
+    alter_table: the portable pair works everywhere (MySQL names every primary key PRIMARY;
+    kysera keeps the name in the key's comment). A name that matches nothing keeps the key."""
+    (
+        db.schema.create_table("reviews")
+        .add_column("slug", "varchar(20)", lambda col: col.not_null())
+        .add_column("body", "text")
+        .add_primary_key_constraint("reviews_pk", ["slug"])
+        .execute()
+    )
+    db.insert_into("reviews").values({"slug": "a", "body": "x"}).execute()
+    db.schema.alter_table("reviews").drop_constraint("reviews_pk_typo", if_exists=True).execute()
+    assert catalog.primary_key(db, "reviews") == ["slug"]
+    # PostgreSQL's own error names the constraint; kysera says the same, with the fix, elsewhere
+    hint = r"does not exist" if db.dialect.name == "postgres" else r"check the name or use drop_constraint\(\.\.\., if_exists=True\)"
+    with pytest.raises((BuilderError, StatementError), match=rf"constraint .reviews_pk_typo. (?:of relation|does not exist on table) .reviews.(?:.|\n)*{hint}"):
+        db.schema.alter_table("reviews").drop_constraint("reviews_pk_typo").execute()
+    assert catalog.primary_key(db, "reviews") == ["slug"]
+    db.schema.alter_table("reviews").drop_constraint("reviews_pk").execute()
+    assert catalog.primary_key(db, "reviews") == []
+    db.schema.alter_table("reviews").add_primary_key_constraint("reviews_slug_pk", ["slug"]).execute()
+    assert catalog.primary_key(db, "reviews") == ["slug"]
+    db.schema.alter_table("reviews").drop_constraint("reviews_slug_pk").execute()
+    assert catalog.primary_key(db, "reviews") == [] and db.select_from("reviews").fetch_all() == [{"slug": "a", "body": "x"}]
+
+
+def test_a_missing_constraint_on_mysql_names_what_the_primary_key_is_called(db: Database) -> None:
+    only(db, "mysql")
+    name = db.dialect.display_name
+    db.execute("CREATE TABLE raw_pk (id integer PRIMARY KEY)")
+    with pytest.raises(BuilderError, match=rf"if_exists=True\) \({name} names every primary key PRIMARY, and the primary key of 'raw_pk' was made without add_primary_key_constraint\(name, \.\.\.\), so it has no other name: drop_constraint\('PRIMARY'\) drops it\)$"):
+        db.schema.alter_table("raw_pk").drop_constraint("raw_pk_pkey").compile()
+    db.schema.create_table("named").add_column("id", "integer").add_primary_key_constraint("named_pk", ["id"]).execute()
+    with pytest.raises(BuilderError, match=r"the primary key of 'named' has the name 'named_pk'\)$"):
+        db.schema.alter_table("named").drop_constraint("named_pkey").compile()
+    db.schema.create_table("keyless").add_column("id", "integer").execute()
+    with pytest.raises(BuilderError, match=r"if_exists=True\)$"):
+        db.schema.alter_table("keyless").drop_constraint("keyless_pk").compile()
+    db.schema.alter_table("raw_pk").drop_constraint("PRIMARY").execute()  # what MySQL calls it
+    assert catalog.primary_key(db, "raw_pk") == []
+
+
 def test_modify_column_on_mysql_and_its_refusal_elsewhere(db: Database) -> None:
     users(db)
     builder = db.schema.alter_table("users").modify_column(

@@ -252,6 +252,27 @@ def test_stairway_passes_a_column_with_references_and_its_drop(engine: str, db_u
     assert report.ok and report.checked == ["001_t", "002_editor"], report.render()
 
 
+def test_stairway_passes_a_named_primary_key_and_its_drop(engine: str, db_url: str) -> None:
+    """add_primary_key_constraint(name) undone by drop_constraint(name): on MySQL/MariaDB, which
+    name every primary key PRIMARY, kysera finds the key by the name it kept."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("reviews").add_column("slug", "varchar(20)", lambda c: c.not_null()).add_column("body", "text").execute()
+
+    def drop_reviews(db: Database) -> None:
+        db.schema.drop_table("reviews").execute()
+
+    def add_key(db: Database) -> None:
+        db.schema.alter_table("reviews").add_primary_key_constraint("reviews_pk", ["slug"]).execute()
+
+    def drop_key(db: Database) -> None:
+        db.schema.alter_table("reviews").drop_constraint("reviews_pk").execute()
+
+    migrations = [Migration("001_t", make, drop_reviews), Migration("002_pk", add_key, drop_key)]
+    report = check_migrations(target(engine, db_url), migrations)
+    assert report.ok and report.checked == ["001_t", "002_pk"], report.render()
+
+
 def test_stairway_a_column_added_back_last_is_reported_not_failed(engine: str, db_url: str) -> None:
     def make(db: Database) -> None:
         db.schema.create_table("t").add_column("a", "integer").add_column("b", "integer").add_column("c", "integer").execute()

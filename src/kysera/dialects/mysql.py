@@ -259,6 +259,14 @@ class MysqlCompiler(QueryCompiler):
             if c.references is not None
         ]
 
+    def constraint_definition(self, c: ConstraintNode) -> str:
+        out = super().constraint_definition(c)
+        if isinstance(c, PrimaryKeyConstraintNode) and c.name and c.columns and c.name.upper() != "PRIMARY":
+            # MySQL names every primary key PRIMARY: the given name is kept as the key's index
+            # comment, where drop_constraint(name) finds it (see mysql_online.constraint_kind_query)
+            out += " COMMENT " + self.string_literal(c.name)
+        return out
+
     def table_constraints(self, node: CreateTableNode) -> Sequence[ConstraintNode]:
         return [*node.constraints, *self.inline_foreign_keys(node.table, node.columns)]
 
@@ -549,18 +557,18 @@ class MysqlCompiler(QueryCompiler):
         DROP CONSTRAINT (check); "" for an if_exists of a constraint that is not there."""
         kind = "UNKNOWN"
         if self.reader is not None:
-            schema_sql, params = self._schema_expr(node.table)
-            rows = self.reader.fetch(
-                "SELECT CONSTRAINT_TYPE AS t FROM information_schema.TABLE_CONSTRAINTS "
-                f"WHERE CONSTRAINT_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND CONSTRAINT_NAME = %s",
-                [*params, node.table.name, action.name],
-            )
+            from .mysql_online import constraint_kind_query
+
+            rows = self.reader.fetch(*constraint_kind_query(node.table, action.name))
             if rows:
                 kind = str(rows[0]["t"]).upper()
             elif action.if_exists:
                 return ""
             else:
-                raise BuilderError(f"constraint {action.name!r} does not exist on table {node.table.name!r}")
+                raise BuilderError(
+                    f"constraint {action.name!r} does not exist on table {node.table.name!r}; check the name "
+                    "or use drop_constraint(..., if_exists=True)" + self._primary_key_hint(node.table)
+                )
         name = self.quote(action.name)
         if_exists = "IF EXISTS " if action.if_exists and self.is_mariadb else ""
         if kind == "FOREIGN KEY":
@@ -573,6 +581,30 @@ class MysqlCompiler(QueryCompiler):
         if kind == "UNIQUE":
             return f"DROP INDEX {if_exists}{name}"
         return f"DROP CONSTRAINT {if_exists}{name}"
+
+    def _primary_key_hint(self, table: IdentifierNode) -> str:
+        """For a name that is no constraint of ``table``: what its primary key is called, when it
+        has one (MySQL names them all PRIMARY); "" when it has none."""
+        assert self.reader is not None
+        schema_sql, params = self._schema_expr(table)
+        rows = self.reader.fetch(
+            "SELECT INDEX_COMMENT AS c FROM information_schema.STATISTICS WHERE "
+            f"TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1",
+            [*params, table.name],
+        )
+        if not rows:
+            return ""
+        engine = self.dialect.display_name or "MySQL"
+        named = str(rows[0]["c"] or "")
+        if named:
+            return (
+                f" ({engine} names every primary key PRIMARY; kysera keeps the name given to "
+                f"add_primary_key_constraint, and the primary key of {table.name!r} has the name {named!r})"
+            )
+        return (
+            f" ({engine} names every primary key PRIMARY, and the primary key of {table.name!r} was made without "
+            "add_primary_key_constraint(name, ...), so it has no other name: drop_constraint('PRIMARY') drops it)"
+        )
 
     def _index_made_for(self, table: IdentifierNode, foreign_key: str) -> bool:
         """Whether dropping the foreign key ``foreign_key`` also drops the index InnoDB made for

@@ -315,12 +315,28 @@ class TableFacts:
         )
 
     def constraint_kind(self, name: str) -> str | None:
-        where, params = self._where("CONSTRAINT_SCHEMA", "TABLE_NAME")
-        rows = self._fetch(
-            f"SELECT CONSTRAINT_TYPE AS t FROM information_schema.TABLE_CONSTRAINTS WHERE {where} AND CONSTRAINT_NAME = %s",
-            [*params, name],
-        )
+        """``"FOREIGN KEY"``, ``"PRIMARY KEY"``, ``"UNIQUE"`` or ``"CHECK"``: the kind of the
+        table's constraint ``name`` (see :func:`constraint_kind_query`); None when there is none."""
+        rows = self._fetch(*constraint_kind_query(self.table, name))
         return str(rows[0]["t"]).upper() if rows else None
+
+
+def constraint_kind_query(table: IdentifierNode, name: str) -> tuple[str, list[object]]:
+    """The query for the kind of ``table``'s constraint ``name`` (one row ``t``, or none).
+
+    MySQL names every primary key PRIMARY; the name given to ``add_primary_key_constraint`` is
+    kept as the key's index comment (see :meth:`MysqlCompiler.constraint_definition`), so a
+    primary key is also found by that name. A constraint of that name wins over it."""
+    schema = "%s" if table.schema else "DATABASE()"
+    at: list[object] = [table.schema, table.name] if table.schema else [table.name]
+    return (
+        "SELECT CONSTRAINT_TYPE AS t, 0 AS o FROM information_schema.TABLE_CONSTRAINTS "
+        f"WHERE CONSTRAINT_SCHEMA = {schema} AND TABLE_NAME = %s AND CONSTRAINT_NAME = %s "
+        "UNION ALL SELECT 'PRIMARY KEY', 1 FROM information_schema.STATISTICS "
+        f"WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = %s AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 "
+        "AND INDEX_COMMENT = %s ORDER BY o LIMIT 1",
+        [*at, name, *at, name],
+    )
 
 
 # ------------------------------------------------------------------------------------------ verdicts
