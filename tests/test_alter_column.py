@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from kysera import Database, sql
-from kysera.errors import BuilderError, KyseraError
+from kysera.errors import BuilderError, KyseraError, UnsupportedError
+from kysera.schema.create_table import CreateTableBuilder
 
 from . import catalog
+from .test_support_matrix import offline
 
 
 def make(db: Database) -> None:
@@ -235,3 +237,74 @@ def test_mysql_restates_the_catalogs_literals_for_no_backslash_escapes(db: Datab
     db.schema.alter_table("nbe").alter_column("g", lambda col: col.set_data_type("varchar(50)")).execute()
     db.insert_into("nbe").values({"id": 1, "e": "a'b"}).execute()
     assert db.fetch("SELECT p, e, g FROM nbe") == [{"p": "C:\\dir", "e": "a'b", "g": "a'bC:\\dir"}]
+
+
+def line(db: Database) -> None:
+    (
+        db.schema.create_table("line")
+        .add_column("qty", "integer")
+        .add_column("price", "integer")
+        .add_column("total", "integer", lambda col: col.generated_always_as(sql("qty * price")).stored())
+        .execute()
+    )
+    db.insert_into("line").values({"qty": 2, "price": 3}).execute()
+
+
+def test_not_null_on_a_generated_column(db: Database) -> None:
+    """set_not_null()/drop_not_null() on a generated column change it, or are refused before
+    anything runs: MariaDB's generated columns take no NOT NULL (they always allow NULL), where
+    MODIFY COLUMN used to restate the column without it and report success."""
+    line(db)
+    set_not_null = db.schema.alter_table("line").alter_column("total", lambda col: col.set_not_null())
+    drop_not_null = db.schema.alter_table("line").alter_column("total", lambda col: col.drop_not_null())
+    if "MariaDB" in db.dialect.display_name:
+        with pytest.raises(UnsupportedError, match=r"is not supported on MariaDB; MariaDB's generated columns always allow NULL .*add_check_constraint\(name, sql\(\"col IS NOT NULL\"\)\)"):
+            set_not_null.compile()
+        assert drop_not_null.compile() == []  # it takes NULL already: nothing to do
+        drop_not_null.execute()
+        assert catalog.columns(db, "line")["total"].nullable
+        return
+    set_not_null.execute()
+    assert not catalog.columns(db, "line")["total"].nullable
+    with pytest.raises(KyseraError):
+        db.insert_into("line").values({"qty": None, "price": 3}).execute()
+    drop_not_null.execute()
+    assert catalog.columns(db, "line")["total"].nullable
+    db.insert_into("line").values({"qty": None, "price": 3}).execute()
+    assert [r["total"] for r in db.select_from("line").select(["total"]).fetch_all()] == [6, None]
+
+
+def test_mysql_writes_not_null_after_a_generated_column() -> None:
+    """MySQL (no server in the tests: compiled offline, the column made by the same plan) takes
+    [NOT] NULL after GENERATED ... STORED/VIRTUAL; MariaDB refuses a NOT NULL there."""
+    for engine in ("mysql", "mariadb"):
+        db = offline(engine)
+        make = db.schema.create_table("line").add_column("qty", "integer").add_column(
+            "total", "integer", lambda col: col.generated_always_as(sql("qty * 2")).stored()
+        )
+        with db.planning(), db.capture() as recorded:
+            make.execute()
+            if engine == "mariadb":
+                with pytest.raises(UnsupportedError, match="MariaDB"):
+                    db.schema.alter_table("line").alter_column("total", lambda col: col.set_not_null()).execute()
+            else:
+                db.schema.alter_table("line").alter_column("total", lambda col: col.set_not_null()).execute()
+            db.schema.alter_table("line").alter_column("total", lambda col: col.drop_not_null()).execute()
+        modified = [s.sql for s in recorded][1:]
+        if engine == "mysql":
+            assert modified == [
+                "ALTER TABLE `line` MODIFY COLUMN `total` integer GENERATED ALWAYS AS (qty * 2) STORED NOT NULL",
+                "ALTER TABLE `line` MODIFY COLUMN `total` integer GENERATED ALWAYS AS (qty * 2) STORED NULL",
+            ]
+        else:
+            assert modified == []
+    mysql = offline("mysql")
+    assert "GENERATED ALWAYS AS (qty * 2) STORED NOT NULL" in make_not_null(mysql).compile().sql
+    with pytest.raises(UnsupportedError, match="MariaDB"):
+        make_not_null(offline("mariadb")).compile()
+
+
+def make_not_null(db: Database) -> CreateTableBuilder:
+    return db.schema.create_table("line").add_column("qty", "integer").add_column(
+        "total", "integer", lambda col: col.generated_always_as(sql("qty * 2")).stored().not_null()
+    )

@@ -317,6 +317,30 @@ def test_a_primary_key_dropped_by_the_name_it_was_given_is_known_to_copy(db: Dat
     assert not db.fetch("SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'reviews'")
 
 
+def test_not_null_on_a_generated_column_is_refused_for_what_it_is(db: Database) -> None:
+    """MariaDB's generated columns take no NOT NULL: the run stops on that, before anything
+    changes, with or without KS213 acknowledged (not on a refused ALGORITHM=INPLACE that sent the
+    user to allow_unsafe, after which the change did nothing). A NULL change of a generated column
+    gets no automatic clause: how the server does it, kysera cannot tell."""
+    mysql_only(db)
+    (
+        db.schema.create_table("line")
+        .add_column("qty", "integer")
+        .add_column("total", "integer", lambda c: c.generated_always_as(sql("qty * 2")).stored())
+        .execute()
+    )
+    drop_not_null = db.schema.alter_table("line").alter_column("total", lambda c: c.drop_not_null())
+    assert online_form(drop_not_null.to_node(), db.dialect, db) is None
+
+    def up(db: Database) -> None:
+        db.schema.alter_table("line").alter_column("total", lambda c: c.set_not_null()).execute()
+
+    for options in ({}, {"allow_unsafe": ["KS213"]}):
+        with pytest.raises(MigrationError, match=r"is not supported on MariaDB; MariaDB's generated columns always allow NULL") as info:
+            create_migration_runner(db, [migration("001_total_not_null", up, **options)]).up()
+        assert "would copy" not in str(info.value) and "nothing was changed" in str(info.value)
+
+
 def test_acknowledging_the_copy_leaves_the_algorithm_to_the_server(db: Database) -> None:
     mysql_only(db)
     events(db)

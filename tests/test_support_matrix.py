@@ -123,6 +123,18 @@ def table_t(db: Database) -> None:
     )
 
 
+def table_g(db: Database) -> None:
+    """A table with a stored generated column (NOT NULL where the engine has that)."""
+    not_null = effective("generated_not_null", engine_of(db.dialect), db.dialect.server_version).allowed
+    (
+        db.schema.create_table("g")
+        .add_column("a", "integer")
+        .add_column("b", "integer", lambda col: col.generated_always_as(sql("a * 2")).stored().not_null() if not_null
+                    else col.generated_always_as(sql("a * 2")).stored())
+        .execute()
+    )
+
+
 def t_with_check(db: Database) -> None:
     table_t(db)
     db.schema.alter_table("t").add_check_constraint("ck_a", sql("a > 0")).execute()
@@ -228,6 +240,14 @@ PROBES: dict[str, Probe] = {
         lambda db: db.schema.create_table("g")
         .add_column("a", "integer")
         .add_column("b", "integer", lambda col: col.generated_always_as(sql("a * 2")))
+    ),
+    "generated_not_null": Probe(
+        lambda db: db.schema.create_table("g")
+        .add_column("a", "integer")
+        .add_column("b", "integer", lambda col: col.generated_always_as(sql("a * 2")).stored().not_null())
+    ),
+    "generated_drop_not_null": Probe(
+        lambda db: db.schema.alter_table("g").alter_column("b", lambda col: col.drop_not_null()), table_g
     ),
     "identity": Probe(
         lambda db: db.schema.create_table("i").add_column(
@@ -478,6 +498,7 @@ def test_live_engines_do_what_the_table_says(feature: str, probe_db: Database) -
                          "create_type_if_not_exists": "TYPE", "alter_type_rename": "TYPE",
                          "ddl_algorithm": "ALGORITHM", "ddl_algorithm_instant": "ALGORITHM",
                          "ddl_algorithm_nocopy": "ALGORITHM", "index_algorithm_instant": "ALGORITHM",
-                         "ddl_lock": "LOCK", "instant_with_lock": "ALGORITHM", "drop_index_online_clauses": "ALGORITHM"}
+                         "ddl_lock": "LOCK", "instant_with_lock": "ALGORITHM", "drop_index_online_clauses": "ALGORITHM",
+                         "generated_drop_not_null": "MODIFY"}
         word = ignored_words[feature]
         assert not any(re.search(rf"\b{word}\b", s.sql) for s in result.statements)

@@ -603,6 +603,8 @@ class QueryCompiler:
         if col.default is not None:
             out.append("DEFAULT " + self.default_sql(col.default))
         if col.not_null:
+            if col.generated is not None:
+                self.require("generated_not_null")
             out.append("NOT NULL")
         if col.unique:
             if col.nulls_not_distinct:

@@ -375,6 +375,11 @@ class MysqlCompiler(QueryCompiler):
         live = self._pending.get(action.column) or self._live_column(
             node.table, self._catalog_name.get(action.column, action.column)
         )
+        if live.generated is not None and isinstance(a, SetNotNullNode | DropNotNullNode):
+            # MariaDB's generated columns take no NOT NULL: refused, or nothing to do
+            feature = "generated_not_null" if isinstance(a, SetNotNullNode) else "generated_drop_not_null"
+            if self.require(feature).level == "ignored":
+                return []
         self._pending[action.column] = self._changed(live, a)
         return [f"MODIFY COLUMN {col} {_marker(action.column)}"] if first else []
 
@@ -402,6 +407,8 @@ class MysqlCompiler(QueryCompiler):
         if c.generated:
             stored = "STORED" if "stored" in c.extra.lower() or "persistent" in c.extra.lower() else "VIRTUAL"
             parts.append(f"GENERATED ALWAYS AS ({c.generated}) {stored}")
+            if not self.is_mariadb:  # MySQL takes [NOT] NULL after it; MariaDB's always allow NULL
+                parts.append("NULL" if c.nullable else "NOT NULL")
         else:
             parts.append("NULL" if c.nullable else "NOT NULL")
             if c.default is not None and not (c.default == "NULL" and not c.nullable):

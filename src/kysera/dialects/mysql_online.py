@@ -235,6 +235,20 @@ class TableFacts:
             return None
         return any(i == "PRIMARY" and c == column.lower() for i, c, _ in self._indexes)
 
+    @cached_property
+    def _generated_columns(self) -> set[str] | None:
+        """The table's generated columns, lower case."""
+        where, params = self._where("TABLE_SCHEMA", "TABLE_NAME")
+        rows = self._fetch(
+            f"SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE {where} AND GENERATION_EXPRESSION <> ''",
+            params,
+        )
+        return None if rows is None else {str(r["c"]).lower() for r in rows}
+
+    def generated(self, column: str) -> bool | None:
+        found = self._generated_columns
+        return None if found is None else column.lower() in found
+
     def in_foreign_key(self, column: str) -> bool | None:
         found = self._foreign_key_columns
         return None if found is None else column.lower() in found
@@ -449,6 +463,8 @@ def action_verdict(
         if isinstance(a, SetDefaultNode | DropDefaultNode) and not folded:
             return _INSTANT_V if instant_ok else _INPLACE_V
         if isinstance(a, SetNotNullNode | DropNotNullNode | SetDefaultNode | DropDefaultNode):
+            if facts.generated(action.column) is not False:
+                return _UNKNOWN  # MODIFY COLUMN of a generated column: how, the server decides
             return _INPLACE_V  # MODIFY COLUMN with the same type: rebuilt in place, writes continue
         return _UNKNOWN  # a type change copies the table unless it only widens a VARCHAR
     if isinstance(action, AddConstraintNode):

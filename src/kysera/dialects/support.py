@@ -100,6 +100,7 @@ _SQLITE_REBUILD = "SQLite's table rebuild (create, copy, drop, rename)"
 _MYSQL_MODIFY = "MODIFY COLUMN with the column's current definition, read from information_schema"
 _NO_ALGORITHM_PG = "PostgreSQL has no ALGORITHM clause; nothing is emitted (for indexes use concurrently())"
 _NO_ONLINE_SQLITE = "SQLite has no online DDL; nothing is emitted"
+_GENERATED_NULL_MARIADB = "MariaDB's generated columns always allow NULL (they take no NOT NULL)"
 _INPLACE_INSTEAD = "use algorithm(\"inplace\") with lock(\"none\")"
 
 FEATURES_LIST: tuple[Feature, ...] = (
@@ -205,6 +206,18 @@ FEATURES_LIST: tuple[Feature, ...] = (
         yes(since=(18,), before="add .stored(): PostgreSQL before 18 has only stored generated columns"),
         *_same(yes()),
         yes(since=(3, 31), before="compute the value in the application or a trigger"),
+    ),
+    Feature(
+        "generated_not_null", "Columns",
+        "NOT NULL on a generated column (col.not_null(), alter_column(column, lambda col: col.set_not_null()))",
+        yes(), yes(), no(_GENERATED_NULL_MARIADB + ": add a check instead, add_check_constraint(name, sql(\"col IS NOT NULL\"))"),
+        yes(),
+    ),
+    Feature(
+        "generated_drop_not_null", "Columns",
+        "NULL allowed again on a generated column (alter_column(column, lambda col: col.drop_not_null()))",
+        yes(), yes(), ignored(_GENERATED_NULL_MARIADB + "; nothing is emitted"),
+        yes(),
     ),
     Feature(
         "identity", "Columns", "identity columns (col.generated_always_as_identity(), col.generated_by_default_as_identity())",
