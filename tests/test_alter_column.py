@@ -308,3 +308,15 @@ def make_not_null(db: Database) -> CreateTableBuilder:
     return db.schema.create_table("line").add_column("qty", "integer").add_column(
         "total", "integer", lambda col: col.generated_always_as(sql("qty * 2")).stored().not_null()
     )
+
+
+def test_compiling_without_a_database_names_the_engine() -> None:
+    """What MySQL and MariaDB compile from the catalog, without one, is refused naming the engine."""
+    for engine, name in (("mysql", "MySQL"), ("mariadb", "MariaDB")):
+        db = offline(engine)  # type: ignore[arg-type]
+        compiler = db.dialect.compiler()  # no database to read
+        alter = db.schema.alter_table("items").alter_column("qty", lambda col: col.set_not_null()).to_node()
+        with pytest.raises(UnsupportedError, match=rf"^alter_column\(\.\.\.\) without a database connection is not supported on {name}; {name} needs"):
+            compiler.compile(alter)
+        with pytest.raises(BuilderError, match=rf"^drop_index\('ix_qty'\) on {name} needs \.on\(table\)"):
+            compiler.compile(db.schema.drop_index("ix_qty").to_node())

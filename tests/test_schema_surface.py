@@ -715,6 +715,35 @@ def test_index_if_not_exists_and_drop_if_exists(db: Database) -> None:
     assert "users_email" not in catalog.indexes(db, "users")
 
 
+def test_drop_index_without_its_table(db: Database) -> None:
+    """drop_index(name) without .on(table): MySQL's DROP INDEX names the table, which kysera
+    looks up. With if_exists() a name no table has is nothing to do, as on PostgreSQL and SQLite;
+    without it, or with two tables to choose from, the error says so (in the engine's name)."""
+    users(db)
+    db.schema.create_index("users_email").on("users").column("email").execute()
+    if engine(db) == "mysql":
+        with pytest.raises(UnsupportedError, match=r"information_schema\.STATISTICS"):
+            db.schema.drop_index("ix_nope").if_exists().compile()
+    else:
+        if engine(db) == "mariadb":
+            assert db.schema.drop_index("ix_nope").if_exists().compile() == []  # no table to name
+        db.schema.drop_index("ix_nope").if_exists().execute()
+        db.schema.drop_index("users_email").if_exists().execute()
+        assert "users_email" not in catalog.indexes(db, "users")
+        db.schema.create_index("users_email").on("users").column("email").execute()
+    if db.dialect.name == "mysql":
+        name = db.dialect.display_name
+        with pytest.raises(BuilderError, match=rf"^drop_index\('ix_nope'\) on {name}: no table has an index of that name; check the name, or add \.if_exists\(\)$"):
+            db.schema.drop_index("ix_nope").compile()
+        db.execute("CREATE TABLE other (email varchar(100))")
+        db.execute("CREATE INDEX users_email ON other (email)")
+        with pytest.raises(BuilderError, match=rf"^drop_index\('users_email'\) on {name}: tables 'other', 'users' each have an index of that name; say which with \.on\(table\)$"):
+            db.schema.drop_index("users_email").compile()
+        db.schema.drop_index("users_email").on("other").execute()
+    db.schema.drop_index("users_email").execute()
+    assert "users_email" not in catalog.indexes(db, "users")
+
+
 def test_drop_index_cascade(db: Database) -> None:
     users(db)
     db.schema.create_index("users_email").on("users").column("email").execute()

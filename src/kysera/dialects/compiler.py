@@ -367,7 +367,8 @@ class QueryCompiler:
         if isinstance(node, CreateIndexNode):
             return [self.compile_create_index(node)]
         if isinstance(node, DropIndexNode):
-            return [self.compile_drop_index(node)]
+            dropped = self.compile_drop_index(node)
+            return [dropped] if dropped is not None else []
         if isinstance(node, CreateViewNode):
             return self.compile_create_view(node)
         if isinstance(node, DropViewNode):
@@ -1004,7 +1005,9 @@ class QueryCompiler:
     def index_table(self, table: IdentifierNode) -> str:
         return self.table_name(table)
 
-    def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement:
+    def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement | None:
+        """The DROP INDEX; None for nothing to drop (MySQL: ``if_exists()`` without ``.on(table)``
+        when no table has the index)."""
         concurrently = node.concurrently and self.require("drop_index_concurrently").level == "yes"
         w = Writer(self, inline=True).text("DROP INDEX ")
         if concurrently:

@@ -429,7 +429,8 @@ class MysqlCompiler(QueryCompiler):
 
     def _need_reader(self, what: str) -> Any:
         if self.reader is None:
-            raise self.catalog_needed(what, "MySQL needs the column's current definition; compile it with a connected Database")
+            engine = self.dialect.display_name or "MySQL"
+            raise self.catalog_needed(what, f"{engine} needs the column's current definition; compile it with a connected Database")
         return self.reader
 
     def _schema_expr(self, table: IdentifierNode) -> tuple[str, list[object]]:
@@ -440,7 +441,7 @@ class MysqlCompiler(QueryCompiler):
     def _live_column(self, table: IdentifierNode, column: str) -> _LiveColumn:
         """The column as it is when this statement runs: the catalog's, or, in a dry run, as
         the statements recorded before it leave it (:mod:`kysera.planned_schema`)."""
-        reader = self._need_reader("alter_column(...) on MySQL")
+        reader = self._need_reader("alter_column(...)")
         planned = reader.planned_column(table, column)
         if planned is None:
             found = self._catalog_column(table, column)
@@ -455,7 +456,7 @@ class MysqlCompiler(QueryCompiler):
         return found
 
     def _catalog_column(self, table: IdentifierNode, column: str) -> _LiveColumn | None:
-        reader = self._need_reader("alter_column(...) on MySQL")
+        reader = self._need_reader("alter_column(...)")
         schema_sql, params = self._schema_expr(table)
         check = "NULL"
         if self.is_mariadb:
@@ -629,7 +630,7 @@ class MysqlCompiler(QueryCompiler):
     def index_method(self, method: str) -> str:
         return super().index_method(method).upper()
 
-    def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement:
+    def compile_drop_index(self, node: DropIndexNode) -> CompiledStatement | None:
         if node.concurrently:
             self.require("drop_index_concurrently")
         if node.cascade:
@@ -637,6 +638,8 @@ class MysqlCompiler(QueryCompiler):
         if node.if_exists:
             self.require("drop_index_if_exists")
         table = node.table or self._index_table(node)
+        if table is None:
+            return None  # if_exists(), and no table has such an index
         options = self.online_options(node)
         if options and self.require("drop_index_online_clauses").level == "emulated":
             # MariaDB's DROP INDEX takes no ALGORITHM/LOCK; its ALTER TABLE form does the same
@@ -652,20 +655,34 @@ class MysqlCompiler(QueryCompiler):
             w.text(" " + " ".join(options))
         return w.finish(node)
 
-    def _index_table(self, node: DropIndexNode) -> IdentifierNode:
+    def _index_table(self, node: DropIndexNode) -> IdentifierNode | None:
+        """The table of the index ``node`` drops, which MySQL's DROP INDEX must name, looked up in
+        information_schema; None for ``if_exists()`` when no table has such an index."""
         self.require("drop_index_without_table")
+        index, engine = node.name.name, self.dialect.display_name or "MySQL"
         if self.reader is None:
-            raise BuilderError(f"drop_index({node.name.name!r}) on MySQL needs .on(table)")
+            raise BuilderError(
+                f"drop_index({index!r}) on {engine} needs .on(table): its DROP INDEX names the table, "
+                "which kysera looks up only with a connected database"
+            )
         schema_sql, params = self._schema_expr(node.name)
         rows = self.reader.fetch(
             "SELECT DISTINCT TABLE_NAME AS t FROM information_schema.STATISTICS "
-            f"WHERE TABLE_SCHEMA = {schema_sql} AND INDEX_NAME = %s",
-            [*params, node.name.name],
+            f"WHERE TABLE_SCHEMA = {schema_sql} AND INDEX_NAME = %s ORDER BY TABLE_NAME",
+            [*params, index],
         )
-        if len(rows) != 1:
+        if not rows and node.if_exists:
+            return None
+        if not rows:
             raise BuilderError(
-                f"drop_index({node.name.name!r}) on MySQL needs .on(table)"
-                + (": no such index" if not rows else ": several tables have an index of that name")
+                f"drop_index({index!r}) on {engine}: no table has an index of that name; "
+                "check the name, or add .if_exists()"
+            )
+        if len(rows) > 1:
+            tables = ", ".join(repr(str(r["t"])) for r in rows)
+            raise BuilderError(
+                f"drop_index({index!r}) on {engine}: tables {tables} each have an index of that name; "
+                "say which with .on(table)"
             )
         return IdentifierNode(str(rows[0]["t"]), node.name.schema)
 
