@@ -132,6 +132,24 @@ def test_set_not_null(db: Database) -> None:
     assert found["KS205"] is expected
 
 
+def test_set_not_null_on_a_column_already_not_null(db: Database) -> None:
+    """Nothing changes, so nothing can fail: INFO on every engine (SQLite compiles no statement
+    for it), not MariaDB's "fails if any row holds NULL" warning. When the catalog may not show
+    the database as the statement finds it (a redo runs downs first), the usual finding stays."""
+    table_with_rows(db, 10)
+    db.schema.alter_table("t").alter_column("email", lambda c: c.set_not_null()).execute()
+    statements = list(db.compile(db.schema.alter_table("t").alter_column("email", lambda c: c.set_not_null())))
+    if db.dialect.name == "sqlite":
+        assert statements == []
+        return
+    found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
+    assert [(f.code, f.severity) for f in found] == [("KS205", Severity.INFO)]
+    assert "sets NOT NULL on email, which is already NOT NULL: nothing changes" in found[0].message
+    redo = SafetyOptions(large_table_rows=5, catalog_current=False)
+    found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=redo)
+    assert [f.code for f in found] == ["KS205"] and found[0].severity is not Severity.INFO
+
+
 def test_type_changes(db: Database) -> None:
     table_with_rows(db, 10)
     to_bigint = findings(db, db.schema.alter_table("t").alter_column("n", lambda c: c.set_data_type("bigint")))

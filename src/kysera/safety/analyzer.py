@@ -532,7 +532,15 @@ class _Analysis:
                 if not (self.my and change == "widening-free"):
                     self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col)
         elif isinstance(a, SetNotNullNode):
-            if self.engine == "sqlite":
+            if (
+                self.engine != "sqlite"  # (its dry run has run the change by now; and it compiles none for such a column)
+                and self.options.catalog_current
+                and self.size(t) != "new"
+                and self.facts.nullable(t, col) is False
+            ):
+                self.add("KS205", stmt, t, f"sets NOT NULL on {col}, which is already NOT NULL: nothing changes", column=col,
+                         severity=Severity.INFO)
+            elif self.engine == "sqlite":
                 rebuild.append(f"set NOT NULL on {col}")
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}: fails if any row holds NULL", column=col, severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
             elif self.pg and self.proven_not_null(t, col):
