@@ -148,6 +148,12 @@ def test_set_not_null_on_a_column_already_not_null(db: Database) -> None:
     redo = SafetyOptions(large_table_rows=5, catalog_current=False)
     found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=redo)
     assert [f.code for f in found] == ["KS205"] and found[0].severity is not Severity.INFO
+    # an earlier migration of the same plan let NULL in: the catalog's NOT NULL is no proof any more
+    created: set[str] = set()
+    loosen = list(db.compile(db.schema.alter_table("t").alter_column("email", lambda c: c.drop_not_null())))
+    analyze(loosen, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m1", options=OPTIONS, created=created)
+    found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m2", options=OPTIONS, created=created)
+    assert [f.code for f in found] == ["KS205"] and found[0].severity is not Severity.INFO
 
 
 def test_type_changes(db: Database) -> None:

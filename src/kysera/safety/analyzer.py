@@ -123,6 +123,11 @@ class _Analysis:
     def key(self, table: IdentifierNode) -> str:
         return f"{table.schema}.{table.name}".lower() if table.schema else table.name.lower()
 
+    def loosened(self, table: IdentifierNode, column: str) -> str:
+        """The mark :attr:`created` keeps for a column the plan let NULL into (the catalog, read
+        before the plan runs, still says NOT NULL)."""
+        return f"nullable:{self.key(table)}:{column.lower()}"
+
     def creates(self, table: IdentifierNode, if_not_exists: bool) -> None:
         """A CREATE TABLE: the table is new, and changing it blocks nobody and loses nothing;
         with IF NOT EXISTS only if there is no such table yet (else it is the old one, rows and
@@ -536,6 +541,7 @@ class _Analysis:
                 self.engine != "sqlite"  # (its dry run has run the change by now; and it compiles none for such a column)
                 and self.options.catalog_current
                 and self.size(t) != "new"
+                and self.loosened(t, col) not in self.created  # an earlier step of the plan let NULL in
                 and self.facts.nullable(t, col) is False
             ):
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}, which is already NOT NULL: nothing changes", column=col,
@@ -552,6 +558,7 @@ class _Analysis:
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}: {self.how('inplace')}, and it fails if any row holds NULL", column=col,
                          severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
         elif isinstance(a, DropNotNullNode):
+            self.created.add(self.loosened(t, col))
             self.add("KS304", stmt, t, f"allows NULL in {col}", column=col)
             if self.engine == "sqlite":
                 rebuild.append(f"drop NOT NULL on {col}")
@@ -757,8 +764,9 @@ def analyze(
 ) -> list[Finding]:
     """Findings for one migration's statements, in statement order.
 
-    ``created`` carries the tables created by earlier migrations of the same plan (it is updated),
-    so an index on a table made a migration earlier is not judged as if the table were old.
+    ``created`` carries the tables created by earlier migrations of the same plan, and the columns
+    they let NULL into (it is updated), so an index on a table made a migration earlier is not
+    judged as if the table were old, nor a NOT NULL set again as if it were still in place.
     """
     analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
     if created is not None:
