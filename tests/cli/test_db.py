@@ -116,6 +116,24 @@ def test_dump_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path: Path) ->
         assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)
 
 
+def test_a_dump_file_gets_the_mode_a_redirect_would_give_it(tmp_path: Path) -> None:
+    """Written through mkstemp, it was always 0600, and a 0644 backup it replaced became 0600."""
+    import os
+    import stat
+
+    project(f"sqlite:///{tmp_path / 'app.db'}")
+    assert kysera("migrate", "up").exit_code == 0
+    umask = os.umask(0o022)
+    try:
+        assert kysera("db", "dump", "-o", "new.sql").exit_code == 0
+        assert stat.S_IMODE(Path("new.sql").stat().st_mode) == 0o644
+        Path("new.sql").chmod(0o640)
+        assert kysera("db", "dump", "-o", "new.sql").exit_code == 0
+        assert stat.S_IMODE(Path("new.sql").stat().st_mode) == 0o640  # a replaced backup keeps its mode
+    finally:
+        os.umask(umask)
+
+
 def test_a_refused_restore_leaves_no_sqlite_file_behind(tmp_path: Path) -> None:
     dump = tmp_path / "pg.sql"
     dump.write_text("-- kysera dump: engine=postgres; content=schema+data; format=kysera\nCREATE TABLE t (id integer);\n")

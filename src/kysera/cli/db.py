@@ -147,6 +147,15 @@ def write_dump(
                 return _dump_to(database, handle, schema_only, data_only, native, exclude, history_table)
         fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
         try:
+            # the file gets the mode a plain write would give it (mkstemp's is 0600): an old
+            # backup's own mode when one is replaced, else what the umask leaves
+            try:
+                mode = stat.S_IMODE(os.stat(path).st_mode)
+            except FileNotFoundError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 result = _dump_to(database, handle, schema_only, data_only, native, exclude, history_table)
             os.replace(temporary, path)
