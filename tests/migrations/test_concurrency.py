@@ -103,13 +103,13 @@ def down(db):
 """
 
 
-def test_killed_runner_frees_the_lock_and_keeps_history_consistent(
-    db_url: str, db: Database, tmp_path: Path
-) -> None:
+def _kill_a_runner_in(db_url: str, tmp_path: Path, file: str, source: str, settle: float = 0.0) -> Path:
+    """A runner in its own process applies 001_one, then SIGKILL while it runs ``file`` (which
+    writes $KYSERA_TEST_READY when it is there; ``settle`` seconds more for its statement to reach
+    the server). Returns the migrations folder."""
     folder = tmp_path / "migrations"
     write(folder, "001_one.sql", "-- migrate:up\nCREATE TABLE t1 (id integer);\n-- migrate:down\nDROP TABLE t1;\n")
-    write(folder, "002_hang.py", HANGING)
-    write(folder, "003_three.sql", "-- migrate:up\nCREATE TABLE t3 (id integer);\n-- migrate:down\nDROP TABLE t3;\n")
+    write(folder, file, source)
     go = tmp_path / "go"
     go.write_text("go")
     ready = tmp_path / "ready"
@@ -117,10 +117,20 @@ def test_killed_runner_frees_the_lock_and_keeps_history_consistent(
     deadline = time.monotonic() + 30
     while not ready.exists():
         assert worker.poll() is None, worker.communicate()
-        assert time.monotonic() < deadline, "the worker never reached the hanging migration"
+        assert time.monotonic() < deadline, f"the worker never reached {file}"
         time.sleep(0.02)
+    time.sleep(settle)
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
+    return folder
+
+
+def test_killed_runner_frees_the_lock_and_keeps_history_consistent(
+    db_url: str, db: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    write(folder, "003_three.sql", "-- migrate:up\nCREATE TABLE t3 (id integer);\n-- migrate:down\nDROP TABLE t3;\n")
+    _kill_a_runner_in(db_url, tmp_path, "002_hang.py", HANGING)
 
     runner = create_migration_runner(db, folder, lock_timeout=10)
     started = time.monotonic()
@@ -164,21 +174,7 @@ def test_a_killed_runners_session_still_running_on_postgres_is_ended(db_url: str
     the session's process is gone, ends the session, and goes on."""
     if db.dialect.name != "postgres":
         pytest.skip("MySQL's GET_LOCK ends with its connection, SQLite's file lock with the process")
-    folder = tmp_path / "migrations"
-    write(folder, "001_one.sql", "-- migrate:up\nCREATE TABLE t1 (id integer);\n-- migrate:down\nDROP TABLE t1;\n")
-    write(folder, "002_stuck.py", STUCK_ON_THE_SERVER)
-    go = tmp_path / "go"
-    go.write_text("go")
-    ready = tmp_path / "ready"
-    worker = _spawn(db_url, folder, go, {"KYSERA_TEST_READY": str(ready)})
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        assert worker.poll() is None, worker.communicate()
-        assert time.monotonic() < deadline, "the worker never reached the long statement"
-        time.sleep(0.02)
-    time.sleep(0.3)  # the statement has reached the server
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=10)
+    folder = _kill_a_runner_in(db_url, tmp_path, "002_stuck.py", STUCK_ON_THE_SERVER, settle=0.3)
     said: list[str] = []
     runner = create_migration_runner(db, folder, lock_timeout=20, logger=said.append)
     started = time.monotonic()

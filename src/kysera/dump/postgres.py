@@ -211,6 +211,17 @@ def _sequences(db: Database, schema: str) -> list[Row]:
     )
 
 
+def _set_position(db: Database, q: QueryCompiler, out: TextIO, quoted: str, schema_prefix: str = "") -> None:
+    """The statement that puts the sequence ``quoted`` (read as the session finds it) back where it is now;
+    ``schema_prefix`` (``"ops".``) qualifies it in the script."""
+    pos = db.fetch(f"SELECT last_value, is_called FROM {quoted}")[0]
+    statement(
+        out,
+        f"SELECT pg_catalog.setval({q.string_literal(schema_prefix + quoted)}, {pos['last_value']}, "
+        f"{'true' if pos['is_called'] else 'false'})",
+    )
+
+
 def _sequence_options(seq: Row, with_type: bool) -> str:
     parts = [f"AS {seq['type']}"] if with_type else []
     parts += [
@@ -416,12 +427,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
         if seq_rows and opts.data:
             section(out, "sequence positions")
             for s in seq_rows:
-                pos = db.fetch(f"SELECT last_value, is_called FROM {q.quote(str(s['name']))}")[0]
-                statement(
-                    out,
-                    f"SELECT pg_catalog.setval({q.string_literal(q.quote(str(s['name'])))}, {pos['last_value']}, "
-                    f"{'true' if pos['is_called'] else 'false'})",
-                )
+                _set_position(db, q, out, q.quote(str(s["name"])))
 
         if opts.schema:
             index_lines: list[str] = []
@@ -509,12 +515,7 @@ def _dump_history(
         if opts.data:
             result.rows += _dump_rows(db, q, out, name, columns, constraints, opts, result)
             for s in sequences:
-                pos = db.fetch(f"SELECT last_value, is_called FROM {q.quote(str(s['name']))}")[0]
-                statement(
-                    out,
-                    f"SELECT pg_catalog.setval({q.string_literal(q.quote(other) + '.' + q.quote(str(s['name'])))}, "
-                    f"{pos['last_value']}, {'true' if pos['is_called'] else 'false'})",
-                )
+                _set_position(db, q, out, q.quote(str(s["name"])), q.quote(other) + ".")
         if opts.schema:
             for idx in _indexes(db, table["oid"]):
                 if idx["valid"]:

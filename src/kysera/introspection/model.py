@@ -9,8 +9,9 @@ the differences between two descriptions in words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,25 +213,26 @@ class SchemaInfo:
             out.append(f"sequence {seq} added")
         for seq in sorted(set(self.sequences) - set(other.sequences)):
             out.append(f"sequence {seq} removed")
-        for key in sorted(set(self.triggers) | set(other.triggers)):
-            t1, t2 = self.triggers.get(key), other.triggers.get(key)
-            if t1 is None and t2 is not None:
-                out.append(f"trigger {t2.name} on {t2.table} added")
-            elif t2 is None and t1 is not None:
-                out.append(f"trigger {t1.name} on {t1.table} removed")
-            elif t1 is not None and t2 is not None and _norm_ws(t1.definition) != _norm_ws(t2.definition):
-                out.append(f"trigger {t1.name} on {t1.table} changed: {_shown(t1.definition)} -> {_shown(t2.definition)}")
-        for key in sorted(set(self.routines) | set(other.routines)):
-            r1, r2 = self.routines.get(key), other.routines.get(key)
-            if r1 is None and r2 is not None:
-                out.append(f"{r2.kind} {key} added")
-            elif r2 is None and r1 is not None:
-                out.append(f"{r1.kind} {key} removed")
-            elif r1 is not None and r2 is not None and (
-                r1.kind != r2.kind or _norm_ws(r1.definition) != _norm_ws(r2.definition)
-            ):
-                out.append(f"{r1.kind} {key} changed: {_shown(r1.definition)} -> {_shown(r2.definition)}")
+        out.extend(_defined_changes(self.triggers, other.triggers, lambda t: f"trigger {t.name} on {t.table}"))
+        out.extend(_defined_changes(self.routines, other.routines, lambda r: f"{r.kind} {r.name}"))
         return out
+
+
+_Defined = TypeVar("_Defined", TriggerInfo, RoutineInfo)
+
+
+def _defined_changes(before: dict[str, _Defined], after: dict[str, _Defined], label: Callable[[_Defined], str]) -> list[str]:
+    """Objects known by a name and a definition (triggers, routines): added, removed, or changed."""
+    out: list[str] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old is None and new is not None:
+            out.append(f"{label(new)} added")
+        elif new is None and old is not None:
+            out.append(f"{label(old)} removed")
+        elif old is not None and new is not None and _norm_ws(old.definition) != _norm_ws(new.definition):
+            out.append(f"{label(old)} changed: {_shown(old.definition)} -> {_shown(new.definition)}")
+    return out
 
 
 def _shown(definition: str | None, limit: int = 200) -> str:
