@@ -275,3 +275,34 @@ def test_connection_failures_say_how_to_fix_them(tmp_path: Path) -> None:
     with pytest.raises(ConnectionFailedError, match="another kind of server on that port"):
         connect(f"mysql://root@{pg.host}:{pg.port or 5432}/x?connect_timeout=2")
     assert time.monotonic() - started < 15
+
+
+def test_a_transaction_belongs_to_its_thread(db: Database) -> None:
+    """One Database is one connection: a statement from another thread while a transaction is
+    open would land in that transaction (committed or rolled back with it) or break the driver.
+    It is refused; each thread connects on its own."""
+    import threading
+
+    from kysera.errors import KyseraError
+
+    db.schema.create_table("t").add_column("id", "integer").execute()
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            db.insert_into("t").values({"id": 2}).execute()
+        except BaseException as exc:  # what the other thread met
+            errors.append(exc)
+
+    with db.transaction():
+        db.insert_into("t").values({"id": 1}).execute()
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert len(errors) == 1 and isinstance(errors[0], KyseraError)
+    assert "a transaction open in another thread" in str(errors[0]) and "connect() in the thread" in str(errors[0])
+    assert db.select_from("t").select(["id"]).fetch_all() == [{"id": 1}]
+    thread = threading.Thread(target=other)  # no transaction open: one statement at a time is fine
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and len(db.select_from("t").select(["id"]).fetch_all()) == 2

@@ -34,3 +34,27 @@ def test_a_fragment_repr_reads_back_as_the_same_fragment() -> None:
     original = sql("SELECT {} AS j, '{{}}' AS lit", 1)
     assert repr(original) == "sql(\"SELECT {} AS j, '{{}}' AS lit\", 1)"
     assert repr(eval(repr(original), {"sql": sql})) == repr(original)
+
+
+def test_lazily_exported_names_are_the_names_a_type_checker_sees() -> None:
+    """kysera, kysera.migrations and kysera.testing load names on first use through a module
+    __getattr__, which a type checker does not see (a misspelt import then typed as Any): each
+    name the loader serves is imported under TYPE_CHECKING and listed in __all__, and nothing else."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    for package in ("kysera", "kysera.migrations", "kysera.testing"):
+        module = importlib.import_module(package)
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        typed: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                for stmt in node.body:
+                    if isinstance(stmt, ast.ImportFrom):
+                        typed.update(alias.asname or alias.name for alias in stmt.names)
+        served = set(module._EXPORTS)
+        assert served == typed, (package, served ^ typed)
+        assert set(module.__all__) == served, (package, set(module.__all__) ^ served)
+        for name in served:
+            assert getattr(module, name) is not None

@@ -158,7 +158,8 @@ def test_the_plugin_finds_the_projects_migrations_from_anywhere(tmp_path: Path) 
     (project / "tests" / "test_m.py").write_text(
         "def test_up(migration_runner):\n    assert migration_runner.up().executed == ['001_t']\n"
     )
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "app/tests"],
+    # -W error: as strict projects run it (pytest 9 deprecates what the plugin used to read)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider", "app/tests"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
     (project / "kysera.toml").unlink()

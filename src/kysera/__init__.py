@@ -16,7 +16,14 @@ __version__ = "0.1.0"
 from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .database import Database, Result, connect
+    from .database import (
+        ConnectionLostError,
+        Database,
+        NonTransactionalStatementError,
+        Result,
+        connect,
+    )
+    from .dialects.base import Row
     from .errors import (
         BuilderError,
         ConfigurationError,
@@ -29,6 +36,18 @@ if TYPE_CHECKING:
         UnsupportedError,
     )
     from .fragment import Sql, sql
+    from .migrations import (
+        Migration,
+        MigrationError,
+        MigrationResult,
+        MigrationRunner,
+        MigrationStatus,
+        create_migration_runner,
+        get_migration_status,
+        load_migrations,
+        rollback_migrations,
+        run_migrations,
+    )
     from .schema.column import enum_type
 
 _EXPORTS = {
@@ -47,25 +66,58 @@ _EXPORTS = {
     "BuilderError": "errors",
     "StatementError": "errors",
     "enum_type": "schema.column",
+    "ConnectionLostError": "database",
+    "NonTransactionalStatementError": "database",
+    "Row": "dialects.base",
+    # the runner's API, as the guide imports it (also from kysera.migrations)
+    **dict.fromkeys(
+        [
+            "Migration",
+            "MigrationError",
+            "MigrationResult",
+            "MigrationRunner",
+            "MigrationStatus",
+            "create_migration_runner",
+            "get_migration_status",
+            "load_migrations",
+            "rollback_migrations",
+            "run_migrations",
+        ],
+        "migrations",
+    ),
 }
 
 __all__ = [
     "BuilderError",
     "ConfigurationError",
     "ConnectionFailedError",
+    "ConnectionLostError",
     "Database",
     "InvalidUrlError",
     "KyseraError",
+    "Migration",
+    "MigrationError",
+    "MigrationResult",
+    "MigrationRunner",
+    "MigrationStatus",
     "MissingDriverError",
+    "NonTransactionalStatementError",
     "Result",
+    "Row",
     "Sql",
     "StatementError",
     "UnknownSchemeError",
     "UnsupportedError",
     "connect",
+    "create_migration_runner",
     "enum_type",
+    "get_migration_status",
+    "load_migrations",
+    "rollback_migrations",
+    "run_migrations",
     "sql",
 ]
 
 
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+if not TYPE_CHECKING:  # to a type checker, only the names imported above exist
+    __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from _thread import get_ident
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .compiled import CompiledQuery
 from .errors import BuilderError, KyseraError, StatementError
@@ -89,6 +90,8 @@ class Database:
         self.dialect = dialect
         self.url = url
         self._depth = 0
+        #: the thread whose transaction is open (one connection holds one transaction at a time)
+        self._tx_thread = 0
         self._savepoint_seq = 0
         self._captured: Capture | None = None
         #: inside rehearsal(): captured statements also run, in a transaction rolled back at the end
@@ -294,6 +297,7 @@ class Database:
         if not stmt.transactional and self._depth > 0 and self._captured is None:
             raise self._not_here(stmt)
         if self._depth:
+            self._same_thread()
             self.dialect.note_statement(stmt)
         try:
             return self._raw_run(stmt.sql, stmt.params or None, stmt)
@@ -317,9 +321,20 @@ class Database:
         migrations spends its time between commits there)."""
         return self._depth > 0 and self._captured is None and not self.listeners and not self.closed
 
+    def _same_thread(self) -> None:
+        """Refuse a statement from another thread while a transaction is open: it would land in
+        that transaction (committed or rolled back with it), or break the driver's connection."""
+        if self._tx_thread != get_ident():
+            raise KyseraError(
+                "this Database has a transaction open in another thread; a Database is one connection, "
+                "so give each thread its own: connect() in the thread that uses it"
+            )
+
     def _run_in_transaction(self, stmt: CompiledStatement, params: Sequence[object] | None) -> None:
         """What :meth:`_run_one` does for ``stmt`` (with ``params``) when
         :meth:`_in_transaction_plainly`: the same checks, errors and foreign-key notes."""
+        if self._tx_thread != get_ident():
+            self._same_thread()
         if not stmt.transactional:
             raise self._not_here(stmt)
         self.dialect.note_statement(stmt)
@@ -354,7 +369,9 @@ class Database:
         if self._captured is not None:
             self._captured.replayable = False  # the captured code read the database
             self._captured.consulted = True
-        elif not self._depth and self.dialect.keeping_session:
+        elif self._depth:
+            self._same_thread()
+        elif self.dialect.keeping_session:
             self.dialect.before_autocommit(self._conn)
         try:
             return self._conn.run(sql, params)
@@ -578,7 +595,9 @@ class Transaction:
             if db._captured is None:
                 db.dialect.begin(db._conn)
             db._depth = 1
+            db._tx_thread = get_ident()
             return db
+        db._same_thread()
         db._savepoint_seq += 1
         name = f"kysera_sp_{db._savepoint_seq}"
         if db._captured is None:
@@ -630,8 +649,10 @@ def _first_line(text: str) -> str:
     return line if len(line) <= 120 else line[:117] + "..."
 
 
-def connect(url: str | DatabaseUrl, **_: Any) -> Database:
-    """Open a database from a URL: ``sqlite:///app.db``, ``postgresql://...``, ``mysql://...``."""
+def connect(url: str | DatabaseUrl) -> Database:
+    """Open a database from a URL: ``sqlite:///app.db``, ``postgresql://...``, ``mysql://...``.
+    Options go in the URL's query (``?connect_timeout=5``, ``?sslmode=require``): see
+    docs/configuration.md. One Database is one connection: give each thread its own."""
     from .dialects import open_connection
 
     parsed = url if isinstance(url, DatabaseUrl) else parse_url(url)

@@ -36,12 +36,14 @@ if TYPE_CHECKING:
         UnresolvedFailureError,
     )
     from .loader import load_migrations
+    from .log_target import LogTarget
     from .migration import Direction, Migration
     from .results import MigrationResult, MigrationStep
     from .runner import (
         DEFAULT_LOCK_TIMEOUT,
         DEFAULT_TABLE,
         MigrationRunner,
+        Migrations,
         RunnerOptions,
         create_migration_runner,
         get_migration_status,
@@ -69,6 +71,7 @@ _EXPORTS = {
         "errors",
     ),
     "load_migrations": "loader",
+    "LogTarget": "log_target",
     "Direction": "migration",
     "Migration": "migration",
     **dict.fromkeys(["MigrationResult", "MigrationStep"], "results"),
@@ -78,6 +81,7 @@ _EXPORTS = {
             "DEFAULT_LOCK_TIMEOUT",
             "DEFAULT_TABLE",
             "MigrationRunner",
+            "Migrations",
             "RunnerOptions",
             "create_migration_runner",
             "get_migration_status",
@@ -96,6 +100,7 @@ __all__ = [
     "IrreversibleMigrationError",
     "LockError",
     "LockTimeoutError",
+    "LogTarget",
     "Migration",
     "MigrationDefinitionError",
     "MigrationError",
@@ -106,6 +111,7 @@ __all__ = [
     "MigrationStateError",
     "MigrationStatus",
     "MigrationStep",
+    "Migrations",
     "OutOfOrderError",
     "RunnerOptions",
     "UnknownMigrationError",
@@ -117,4 +123,5 @@ __all__ = [
     "run_migrations",
 ]
 
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+if not TYPE_CHECKING:  # to a type checker, only the names imported above exist
+    __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

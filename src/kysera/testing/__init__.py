@@ -28,4 +28,5 @@ _EXPORTS = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+if not TYPE_CHECKING:  # to a type checker, only the names imported above exist
+    __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

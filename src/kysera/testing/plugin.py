@@ -34,7 +34,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kysera")
     group.addoption("--kysera-url", default=None, help="server for scratch test databases (default: SQLite)")
     group.addoption("--kysera-migrations", default=None, help="the migrations folder (default: migrations)")
-    parser.addini("kysera_migrations", "the migrations folder for the kysera fixtures", default="migrations")
+    parser.addini(
+        "kysera_migrations",
+        "the migrations folder for the kysera fixtures (default: found from the tests, see kysera.testing)",
+        default="",
+    )
 
 
 @pytest.fixture
@@ -72,9 +76,7 @@ def _migrations_folder(request: pytest.FixtureRequest) -> str:
     from pathlib import Path
 
     root = Path(str(request.config.rootpath))
-    asked = request.config.getoption("--kysera-migrations") or (
-        request.config.getini("kysera_migrations") if "kysera_migrations" in request.config.inicfg else None
-    )
+    asked = request.config.getoption("--kysera-migrations") or request.config.getini("kysera_migrations")
     if asked:
         return str(asked) if os.path.isabs(str(asked)) else str(root / str(asked))
     here = Path(str(request.path)).parent
