@@ -47,6 +47,12 @@ def test_lint_reports_an_unacknowledged_error_and_exits_1_without_running_anythi
     assert "1 migration checked: 1 error" in result.stdout
     data = json.loads(kysera("migrate", "lint", "--json").stdout)
     assert data["ok"] is False and data["errors"] == 1 and data["migrations"] == ["20260302000000_drop_legacy"]
+    # --all judges the applied migrations too, each alone: in one plan with the pending one, the
+    # table the first creates counted as new and empty, and the drop passed (exit 0)
+    result = kysera("migrate", "lint", "--all")
+    assert result.exit_code == 1, result.stdout
+    assert "ERROR KS102 drop-column: 20260302000000_drop_legacy" in result.stdout
+    assert "2 migrations checked: 1 error" in result.stdout
     with connect(db_url) as db:
         users = db.introspect_table("users")
         assert users is not None and "legacy" in [c.name for c in users.columns]  # nothing ran

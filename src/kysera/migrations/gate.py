@@ -87,6 +87,18 @@ class GateReport:
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.is_error]
 
+    def add(self, other: GateReport) -> None:
+        """Take in the report of another plan (``kysera migrate lint --all`` judges migrations
+        already applied one by one, apart from the pending ones)."""
+        self.findings.extend(other.findings)
+        self.outside_transaction |= other.outside_transaction
+        self.unanalysed.extend(other.unanalysed)
+        self.why.update(other.why)
+        self.settled |= other.settled
+        self.replays.update(other.replays)
+        self.created |= other.created
+        self.empty.extend(other.empty)
+
     def cannot_run(self) -> dict[str, Exception]:
         """The migrations whose dry run failed in a way that running the ones before them
         cannot mend, with their errors: the run should stop before it changes anything."""

@@ -42,7 +42,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     kysera migrate lint --dialect postgres migrations/20261128100000_add_index.py
     """
     from ...migrations import create_migration_runner, load_migrations
-    from ...migrations.gate import failure_reason, inspect_plan
+    from ...migrations.gate import GateReport, failure_reason, inspect_plan
     from ...safety import OfflineFacts
 
     state = get_state()
@@ -71,10 +71,20 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         runner = create_migration_runner(
             db, migrations, table_name=settings.table, **settings.safety
         )
-        if dialect is None and not files and not everything:
+        applied: list[Migration] = []
+        if dialect is None and not files:
+            # the pending ones as migrate up runs them, after what is applied; with --all, each
+            # applied one too, alone against the database as it is (judged in one plan with the
+            # pending ones, the tables they created would count as new and empty)
             pending = set(runner.status().pending)
+            if everything:
+                applied = [m for m in migrations if m.name not in pending]
             migrations = [m for m in migrations if m.name in pending]
-        report = inspect_plan(runner, [(m, "up") for m in migrations], True, facts)
+        report = GateReport()
+        for migration in applied:
+            report.add(inspect_plan(runner, [(migration, "up")], True, facts))
+        report.add(inspect_plan(runner, [(m, "up") for m in migrations], True, facts))
+        migrations = applied + migrations
         # as migrate up judges them: with safety = "auto", what it rewrites safely is no error
         report.findings = runner.with_fixes(report.findings)
     finally:
