@@ -530,8 +530,11 @@ class Database:
             # own): rehearsed as far as a transaction allows, so later migrations find what it made
             try:
                 self._send(stmt, stmt.params or None)
-            except StatementError:
-                return  # e.g. VACUUM, which refuses a transaction: recorded, not rehearsed
+            except StatementError as exc:
+                text = str(exc.cause).lower()
+                if "within a transaction" in text or "inside a transaction" in text:
+                    return  # e.g. VACUUM, which refuses a transaction: recorded, not rehearsed
+                raise  # an error the real run would meet: the dry run reports it
         self.dialect.note_statement(stmt)  # which foreign keys rehearsal_problem() checks
 
     def rehearsal_problem(self) -> str | None:

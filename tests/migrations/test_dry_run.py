@@ -289,3 +289,23 @@ def test_a_fetch_that_writes_is_recorded_in_a_dry_run_and_runs_once_for_real(db:
     assert db.fetch("SELECT v FROM counter") == [{"v": 11}]
     if returning:
         assert {"v": 11} in seen[-2]
+
+
+def test_a_sqlite_dry_run_reports_the_errors_of_a_migration_outside_a_transaction(sqlite_db: Database, tmp_path: Path) -> None:
+    """Its statements are rehearsed as far as a transaction allows; only what refuses a
+    transaction (VACUUM) is skipped, and any other error is the real run's error too (the dry run
+    said '1 migration would run', then up failed and left it to resolve)."""
+
+    def broken(db: Database) -> None:
+        db.execute("CREATE TABLE made (id integer)")
+        db.execute("INSERT INTO nonexist VALUES (1)")
+
+    def vacuum(db: Database) -> None:
+        db.execute("VACUUM")
+
+    runner = create_migration_runner(sqlite_db, [Migration("001_broken", broken, transaction=False)])
+    with pytest.raises(MigrationError, match="no such table: nonexist"):
+        runner.up(dry_run=True)
+    assert not sqlite_db.table_exists("made")
+    runner = create_migration_runner(sqlite_db, [Migration("002_vacuum", vacuum, transaction=False)])
+    assert runner.up(dry_run=True).executed == ["002_vacuum"]
