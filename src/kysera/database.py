@@ -514,6 +514,7 @@ class Database:
             return
         self.dialect.begin(self._conn)
         self._depth = 1
+        self._tx_thread = get_ident()
         self._rehearsing = True
         try:
             yield True
