@@ -212,3 +212,20 @@ def test_a_file_with_its_own_begin_and_commit_runs_outside_kyseras_transaction(d
                            ("BEGIN NOT ATOMIC SELECT 1; END", False), ("DO $$ BEGIN END $$", False),
                            ("/* c */ COMMIT", True), ("END IF", False)):
         assert raw_text.controls_transaction(text) is controls, text
+
+
+def test_a_section_marker_inside_a_comment_or_a_string_is_text(tmp_path: Path) -> None:
+    """A down section commented out with /* ... */ stays out (it came back, and `down` dropped the
+    table); a string or a $$ body holding a '-- migrate:' line is that text."""
+    from kysera.migrations.sql_file import parse_sql_sections
+
+    commented = "-- migrate:up\nCREATE TABLE bc (id int);\n/* rollback disabled for now:\n-- migrate:down\nDROP TABLE bc;\n*/\n"
+    assert set(parse_sql_sections(commented)) == {"up"}
+    in_string = "-- migrate:up\nINSERT INTO t VALUES ('a\n-- migrate:up\nb');\n-- migrate:down\nDELETE FROM t;\n"
+    assert parse_sql_sections(in_string)["down"][0] == "DELETE FROM t;"
+    in_body = "-- migrate:up\nCREATE FUNCTION f() RETURNS int AS $$\n-- migrate:down\nSELECT 1 $$ LANGUAGE sql;\n-- migrate:down\nDROP FUNCTION f();\n"
+    sections = parse_sql_sections(in_body)
+    assert "SELECT 1 $$" in sections["up"][0] and sections["down"][0] == "DROP FUNCTION f();"
+    # a MySQL escaped quote does not hide the markers after it
+    mysql = "-- migrate:up\nINSERT INTO t VALUES ('it\\'s');\n-- migrate:down\nDELETE FROM t;\n"
+    assert parse_sql_sections(mysql)["down"][0] == "DELETE FROM t;"

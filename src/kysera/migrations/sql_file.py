@@ -41,8 +41,9 @@ def parse_sql_sections(text: str) -> dict[str, tuple[str, bool]]:
     preamble: list[str] = []
     # lines end at \n (and \r\n) only: splitlines() also breaks at \f, \x1c, \x85, U+2028 ...,
     # which a string literal may hold
+    code = _code_lines(text)
     for number, line in enumerate(_lines(text), start=1):
-        match = _MARKER.match(line)
+        match = _MARKER.match(line) if number in code else None
         if match is None:
             (current if current is not None else preamble).append(line)
             continue
@@ -113,8 +114,9 @@ def preamble_allows(text: str) -> list[str]:
     if "kysera:allow" not in text.lower():
         return []  # most files: no need to load the safety analysis
     preamble: list[str] = []
-    for line in _lines(text):
-        if _MARKER.match(line):
+    code = _code_lines(text)
+    for number, line in enumerate(_lines(text), start=1):
+        if number in code and _MARKER.match(line):
             break
         preamble.append(line)
     if "kysera:allow" not in "\n".join(preamble).lower():
@@ -125,6 +127,51 @@ def preamble_allows(text: str) -> list[str]:
     for match in re.finditer(ALLOW_DIRECTIVE, "\n".join(preamble)):
         codes.extend(c for c in re.split(r"[,\s]+", match.group(1)) if c)
     return codes
+
+
+def _code_lines(text: str) -> set[int]:
+    """The numbers of the lines that begin outside a block comment, a quoted string or name, and
+    a ``$$`` body: only there is a ``-- migrate:`` line a section marker (one inside a
+    ``/* ... */`` that comments out a down section must not bring it back). The engine is not
+    known yet: a line counts when it begins outside them as the SQL standard reads quotes (a
+    doubled quote escapes itself) or as MySQL does (a backslash escapes too)."""
+    return _code_lines_read(text, False) | _code_lines_read(text, True)
+
+
+def _code_lines_read(text: str, backslash: bool) -> set[int]:
+    lines = {1}
+    i, n, line = 0, len(text), 1
+    close: str | None = None  # what ends the comment, string or body the scan is in
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            if close is None:
+                lines.add(line)
+            i += 1
+        elif close is not None:
+            if backslash and ch == "\\" and len(close) == 1 and close != "`":
+                i += 2  # an escaped character, the quote included
+            elif text.startswith(close, i):
+                i += len(close)
+                if len(close) == 1 and text.startswith(close, i):  # '' inside '...': still inside
+                    i += 1
+                    continue
+                close = None
+            else:
+                i += 1
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            close, i = "*/", i + 2
+        elif ch in "'\"`":
+            close, i = ch, i + 1
+        elif ch == "$" and (tag := re.match(r"\$[A-Za-z_]*\$", text[i:])) is not None:
+            close, i = tag.group(0), i + len(tag.group(0))
+        else:
+            i += 1
+    return lines
 
 
 def _lines(text: str) -> list[str]:
