@@ -84,9 +84,16 @@ def test_script_applies_and_records_history(db_url: str, engine: str) -> None:
         assert "\\set ON_ERROR_STOP on\n" in script
         run = subprocess.run(["psql", "-X", "-q", "-d", db_url, "-f", "-"], input=script, capture_output=True, text=True, check=False)
         assert run.returncode == 0, run.stderr
+    elif engine == "sqlite" and shutil.which("sqlite3"):
+        # the sqlite3 shell's: it stops at the first error too (.bail on)
+        assert "\n.bail on\n" in script
+        path = db_url.removeprefix("sqlite:///")
+        run = subprocess.run(["sqlite3", path], input=script, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr
     else:
         with connect(db_url) as db:
-            for statement in split_script(script, db.dialect.name):
+            plain = "\n".join(line for line in script.splitlines() if not line.startswith("."))  # the shell's own commands
+            for statement in split_script(plain, db.dialect.name):
                 if not statement.text.startswith("\\"):  # psql's own commands
                     db.execute(statement.text)
     assert {"users", "posts", "comments"} <= tables(db_url)
@@ -182,3 +189,47 @@ def test_mysql_scripts_put_routine_bodies_between_delimiter_lines(db_url: str, e
     )
     assert run.returncode == 0, run.stderr
     assert status_json()["executed"] == [NAMES[0], "20260111000000_routine"]
+
+
+def test_a_sqlite_script_run_by_the_shell_stops_at_an_error_and_its_batch_comes_last(tmp_path: Path) -> None:
+    """The script's batch is worked out as it runs (it was minutes since 1970 when written, so a
+    later script could sort before runs made meanwhile, and down took back the wrong migration);
+    the sqlite3 shell stops at the first error (.bail on; it went on and committed half of it)."""
+    import shutil
+    import subprocess
+
+    sqlite3_shell = shutil.which("sqlite3")
+    if sqlite3_shell is None:
+        pytest.skip("the sqlite3 shell is not installed")
+    database = tmp_path / "s.db"
+    url = f"sqlite:///{database}"
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for name in ("001_a", "002_b", "003_c"):
+        table = name[-1]
+        (folder / f"{name}.py").write_text(
+            f"def up(db):\n    db.schema.create_table('{table}').add_column('id', 'integer').execute()\n\n"
+            f"def down(db):\n    db.schema.drop_table('{table}').execute()\n"
+        )
+    (tmp_path / "kysera.toml").write_text(f'[database]\nurl = "{url}"\n')
+
+    def run_script(*args: str) -> subprocess.CompletedProcess[str]:
+        script = kysera("migrate", "sql", *args)
+        assert script.exit_code == 0, script.stderr
+        return subprocess.run([sqlite3_shell, str(database)], input=script.stdout, capture_output=True, text=True, timeout=60, check=False)
+
+    assert run_script("--to", "001_a").returncode == 0
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    for _ in range(2):
+        assert kysera("migrate", "redo").exit_code == 0  # 002_b's batch grows with each run
+    assert run_script("--from", "002_b", "--to", "003_c").returncode == 0
+    assert kysera("migrate", "down").exit_code == 0
+    with connect(url) as db:
+        assert db.table_exists("b") and not db.table_exists("c")  # the script's migration went first
+
+    (folder / "004_broken.sql").write_text("-- migrate:up\nCREATE TABLE d (id integer);\nINSERT INTO nosuch VALUES (1);\nCREATE TABLE e (id integer);\n")
+    shell = run_script("--from", "003_c")
+    assert shell.returncode != 0 and "nosuch" in shell.stderr
+    with connect(url) as db:
+        assert not db.table_exists("d") and not db.table_exists("e")
+    assert "004_broken" in status_json()["pending"]

@@ -137,7 +137,6 @@ def compile_parts(
     from ..migrations import IrreversibleMigrationError
 
     direction: Direction = "down" if down else "up"
-    batch = int(_dt.datetime.now(_dt.UTC).timestamp() // 60)
     history = None
     if table is not None:
         from ..migrations.history import HistoryTable
@@ -165,7 +164,9 @@ def compile_parts(
                     if down:
                         history.delete(migration.name)
                     else:
-                        history.insert(migration.name, checksum=migration.checksum, state="applied", batch=batch)
+                        history.insert(
+                            migration.name, checksum=migration.checksum, state="applied", batch=history.next_batch(not parts)
+                        )
                 recorded = list(bookkeeping)
             parts.append(ScriptPart(migration, list(captured), in_tx, recorded))
     return parts
@@ -199,6 +200,13 @@ def render_script(
         # psql goes on after a failed statement by default: a migration that runs outside a
         # transaction would then be recorded in the history although it failed
         lines += ["-- For psql; it stops at the first error.", "\\set ON_ERROR_STOP on"]
+    elif db.dialect.name == "sqlite":
+        # the sqlite3 shell also goes on after an error, and the COMMIT then keeps half a migration
+        lines += ["-- For the sqlite3 shell; it stops at the first error.", ".bail on"]
+    else:
+        # the client's own character set (utf8mb3 for the stock mariadb client) would refuse
+        # what migrate up stores over utf8mb4
+        lines += ["SET NAMES utf8mb4;"]
     transactional = db.dialect.transactional_ddl
     if not transactional:
         lines.append(f"-- {db.dialect.display_name} commits each DDL statement at once: a failure part-way leaves the earlier ones applied.")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from ..database import Database
     from ..dialects.base import Row
+    from ..fragment import Sql
 
 APPLIED = "applied"
 FAILED = "failed"
@@ -154,6 +155,21 @@ class HistoryTable:
     def shown(self) -> str:
         return f"{self.node.schema}.{self.node.name}" if self.node.schema else self.node.name
 
+    def next_batch(self, first: bool) -> Sql:
+        """The batch of a script's run, worked out by the database as the script runs: after
+        every batch in the table for the script's ``first`` row, that same batch for the rest
+        (a script written now may run after other runs). The table is read through a derived
+        table, as MySQL requires of an INSERT that reads its own table."""
+        from ..fragment import sql
+
+        step = "+ 1" if first else ""
+        return sql(
+            f"(SELECT COALESCE(MAX(b.{{}}), {0 if first else 1}) {step} FROM (SELECT {{}} FROM {{}}) AS b)",
+            sql.id("batch"),
+            sql.id("batch"),
+            sql.id(*([self.node.schema] if self.node.schema else []), self.node.name),
+        )
+
     def exists(self) -> bool:
         from ..dialects.catalog import table_exists
 
@@ -247,10 +263,11 @@ class HistoryTable:
         *,
         checksum: str | None,
         state: str,
-        batch: int,
+        batch: int | Sql,
         duration_ms: int | None = None,
         direction: str | None = None,
     ) -> None:
+        """``batch``: a number, or (in a script) an expression the database works out."""
         values = (name, checksum, state, direction, batch, _now_text(), duration_ms)
         if self._insert is not None and not self.db.capturing:
             # compiled once from the builder; later inserts only bind their values (a run of a
