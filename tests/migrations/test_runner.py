@@ -319,3 +319,12 @@ def test_a_migration_that_runs_no_statement_is_named(db: Database) -> None:
     flagged = [line for line in said if "changes nothing" in line]
     assert len(flagged) == 1 and flagged[0].startswith("001_forgot changes nothing: its up() ran no statement")
     assert "with .execute()" in flagged[0]
+
+
+def test_names_that_differ_only_in_accents_are_two_migrations(db: Database) -> None:
+    """MySQL/MariaDB's default collation took 001_cafe and 001_café for one name: the second
+    failed to record (duplicate entry) on every run. The history compares names byte for byte."""
+    migrations = [Migration("001_cafe", lambda db: None), Migration("001_café", lambda db: None)]
+    runner = create_migration_runner(db, migrations)
+    assert runner.up().executed == ["001_cafe", "001_café"]
+    assert runner.status().pending == []

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ..database import Database
     from ..dialects.base import Row
     from ..fragment import Sql
+    from ..schema.column import ColumnBuilder
 
 APPLIED = "applied"
 FAILED = "failed"
@@ -207,7 +208,8 @@ class HistoryTable:
             self.db.schema.create_table(self.name)
             .if_not_exists()
             .add_column("id", key, lambda col: col.primary_key())
-            .add_column("name", "varchar(255)", lambda col: col.not_null().unique())
+            # MySQL/MariaDB's default collation takes 001_cafe and 001_café for one name
+            .add_column("name", "varchar(255)", lambda col: self._exact(col.not_null().unique()))
             .add_column("checksum", "varchar(64)")
             .add_column("state", "varchar(16)", lambda col: col.not_null())
             .add_column("direction", "varchar(8)")
@@ -218,6 +220,10 @@ class HistoryTable:
             .add_column("error", "text")
             .execute()
         )
+
+    def _exact(self, col: ColumnBuilder) -> ColumnBuilder:
+        """A column whose text compares byte for byte: names are told apart as the files are."""
+        return col.collate("utf8mb4_bin") if self.db.dialect.name == "mysql" else col
 
     def read(self) -> list[HistoryRow]:
         """Every row, in application order (batch, then id); empty when the table is missing."""
