@@ -214,7 +214,7 @@ def inspect_migration(
         report.unanalysed.append(migration.name)
         report.why[migration.name] = exc
         return False
-    if not captured and not seen.consulted and migration.sql_statements("up", "postgres") is None:
+    if not captured and not seen.consulted:
         report.empty.append(migration.name)
     outside = in_tx and any(not s.transactional for s in captured)
     if outside:
@@ -229,6 +229,16 @@ def inspect_migration(
         )
     )
     return True
+
+
+def empty_migration_note(migration: Migration) -> str:
+    """What to say of a migration whose ``up`` runs no statement (:attr:`GateReport.empty`)."""
+    if migration.is_sql_file:
+        return f"{migration.name} changes nothing: its '-- migrate:up' section holds no statement"
+    return (
+        f"{migration.name} changes nothing: its up() ran no statement (a builder runs only with .execute(), "
+        "as in db.schema.alter_table(...).add_column(...).execute())"
+    )
 
 
 def safety_options(runner: MigrationRunner) -> SafetyOptions:

@@ -791,7 +791,7 @@ class MigrationRunner:
 
     def _gate(self, plan: Plan, dry: bool, result: MigrationResult) -> None:
         """Dry-run and analyse the plan's ``up`` steps; refuse on unacknowledged errors."""
-        from .gate import failure_reason, inspect_plan
+        from .gate import empty_migration_note, failure_reason, inspect_plan
 
         self._report = None
         if not any(d == "up" for _, d in plan):
@@ -823,11 +823,7 @@ class MigrationRunner:
                 name,
             )
         for name in report.empty:
-            self.logger.warning(
-                "%s changes nothing: its up() ran no statement (a builder runs only with .execute(), "
-                "as in db.schema.alter_table(...).add_column(...).execute())",
-                name,
-            )
+            self.logger.warning("%s", empty_migration_note(self._by_name[name]))
         self._judge(report.findings, dry, result)
 
     def _judge(self, findings: list[Finding], dry: bool, result: MigrationResult, applied: list[str] | None = None) -> None:

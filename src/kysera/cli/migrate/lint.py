@@ -42,7 +42,7 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     kysera migrate lint --dialect postgres migrations/20261128100000_add_index.py
     """
     from ...migrations import create_migration_runner, load_migrations
-    from ...migrations.gate import GateReport, failure_reason, inspect_plan
+    from ...migrations.gate import GateReport, empty_migration_note, failure_reason, inspect_plan
     from ...safety import OfflineFacts
 
     state = get_state()
@@ -127,8 +127,9 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
                 f"database, or what an earlier migration creates"
                 + (f" ({failure_reason(why).splitlines()[0]})" if why is not None else "") + f"; {later}"
             )
+        by_name = {m.name: m for m in migrations}
         for name in report.empty:
-            out.warn(f"{name} changes nothing: its up() ran no statement (a builder runs only with .execute())")
+            out.warn(empty_migration_note(by_name[name]))
         warnings = len(report.empty) + sum(
             1 for f in report.findings if f.severity.value == "warning" and not f.suppressed
         )
