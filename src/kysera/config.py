@@ -127,8 +127,13 @@ def load_settings(
     config: str | os.PathLike[str] | None = None,
     env: str | None = None,
     cwd: Path | None = None,
+    *,
+    env_needs_config: bool = True,
 ) -> Settings:
-    """Read the config file (``config``, or the one found from ``cwd`` up) and apply ``env``."""
+    """Read the config file (``config``, or the one found from ``cwd`` up) and apply ``env``.
+
+    ``env_needs_config=False``: without a config file, ``env`` is ignored instead of refused (it
+    came from ``$KYSERA_ENV``, exported for other projects too)."""
     here = (cwd or Path.cwd()).resolve()
     if config is not None:
         path = Path(config)
@@ -143,7 +148,7 @@ def load_settings(
     else:
         found = find_config(here)
         if found is None:
-            if env is not None:
+            if env is not None and env_needs_config:
                 raise ConfigurationError(
                     f"--env {env} needs a config file with an [env.{env}] section, but no "
                     f"{CONFIG_FILE} (or pyproject.toml with [tool.kysera]) was found in "

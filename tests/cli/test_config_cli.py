@@ -83,3 +83,13 @@ def test_json_before_the_command() -> None:
     result = kysera("--json", "migrate", "status")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["pending"] == []
+
+
+def test_an_exported_kysera_env_does_not_break_a_project_without_a_config_file() -> None:
+    """KYSERA_ENV exported for one project made every command of a project with no config file
+    fail ('--env ci needs a config file'); it applies where there is a config, and an explicit
+    --env still needs one."""
+    (Path.cwd() / "migrations").mkdir()
+    result = kysera("migrate", "status", "--url", "sqlite:///plain.db", env={"KYSERA_ENV": "ci"})
+    assert result.exit_code == 0, result.stderr
+    assert_clean_error(kysera("--env", "ci", "migrate", "status", "--url", "sqlite:///plain.db"), 2, "--env ci needs a config file")

@@ -35,6 +35,8 @@ class State:
         self.url: str | None = None
         self.config: str | None = None
         self.env: str | None = None
+        #: the environment came from $KYSERA_ENV, not --env: a project without a config file ignores it
+        self.env_from_environment = False
         self.verbose = 0
         self.json = False
         #: --json was on the command line (seen before parsing: usage errors answer in JSON too)
@@ -54,7 +56,7 @@ class State:
         if self._settings is None:
             from ..config import load_settings
 
-            self._settings = load_settings(self.config, self.env)
+            self._settings = load_settings(self.config, self.env, env_needs_config=not self.env_from_environment)
             if self._settings.path is not None:
                 self.out.detail(f"config: {self._settings.path}" + (f" [env.{self.env}]" if self.env else ""))
         return self._settings
@@ -134,6 +136,11 @@ def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
             state.verbose += int(value)
         else:
             setattr(state, name, value)
+            if name == "env":
+                state.env_from_environment = (
+                    param.name is not None
+                    and ctx.get_parameter_source(param.name) is click.core.ParameterSource.ENVIRONMENT
+                )
         state._output = None  # rebuilt with the new verbosity or mode
 
     return callback
