@@ -80,9 +80,10 @@ def test_no_colour_without_a_terminal_or_with_no_color() -> None:
 def test_json_before_the_command() -> None:
     (Path.cwd() / "migrations").mkdir()
     write_config(Path.cwd(), "sqlite:///app.db")
-    result = kysera("--json", "migrate", "status")
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["pending"] == []
+    for args in (("--json", "migrate", "status"), ("migrate", "--json", "status")):  # before the command, at any level
+        result = kysera(*args)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["pending"] == []
 
 
 def test_an_exported_kysera_env_does_not_break_a_project_without_a_config_file() -> None:

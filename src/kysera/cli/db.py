@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 @click.group()
 @global_options
+@json_option
 def db() -> None:
     """Back up and restore the database."""
 

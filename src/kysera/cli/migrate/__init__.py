@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from ..common import LazyGroup, global_options
+from ..common import LazyGroup, global_options, json_option
 
 #: command name -> "module:function" in this package
 COMMANDS = {
@@ -31,5 +31,6 @@ COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS, lazy_package=__name__)
 @global_options
+@json_option
 def migrate() -> None:
     """Create, apply, revert and inspect migrations."""
