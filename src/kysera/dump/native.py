@@ -124,8 +124,12 @@ def _sqlite(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
             f"a native SQLite dump needs a database file, and this database is in memory; dump without {option('native')}"
         )
     if opts.exclude:
-        raise DumpError(
-            f"a native SQLite dump cannot leave tables out; dump without {option('native')} to use {option('exclude')}"
+        from ..errors import ConfigurationError
+
+        # options that do not go together: a usage mistake (exit 2), found before anything is written
+        raise ConfigurationError(
+            f"a native SQLite dump cannot leave tables out (the sqlite3 shell's .dump has no such option); "
+            f"dump without {option('native')} to use {option('exclude')}"
         )
     tool = _find("sqlite3")
     target = path
