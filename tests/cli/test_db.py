@@ -254,7 +254,7 @@ def test_exclude_names_something_in_the_database(tmp_path: Path) -> None:
     assert "-- table posts" not in text and "-- table users" not in text and "-- table comments" in text
     # the native SQLite dump cannot leave tables out: the message names the CLI's options
     result = kysera("db", "dump", "-o", str(out), "--native", "--exclude", "posts")
-    assert_clean_error(result, 1, "dump without --native to use --exclude")
+    assert_clean_error(result, 2, "dump without --native to use --exclude")  # a usage mistake
 
 
 def test_refusals_name_the_cli_option(db_url: str, tmp_path: Path) -> None:
