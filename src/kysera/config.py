@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import ConfigurationError, InvalidUrlError
-from .url import DatabaseUrl, parse_url
+from .url import DatabaseUrl, parse_url, unknown_options_problem
 
 CONFIG_FILE = "kysera.toml"
 PYPROJECT = "pyproject.toml"
@@ -284,6 +284,9 @@ def parse_named_url(text: str, source: str) -> ResolvedUrl:
         url = parse_url(text)
     except ConfigurationError as exc:
         raise type(exc)(f"{exc} (the URL comes from {source})") from None
+    problem = unknown_options_problem(url)
+    if problem is not None:
+        raise InvalidUrlError(f"{problem} (the URL comes from {source})")
     if url.dialect != "sqlite" and not url.database:
         raise InvalidUrlError(
             f"the database URL {url.redacted()} (from {source}) names no database; add it as the path, "

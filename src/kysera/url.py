@@ -184,3 +184,21 @@ def _redact_raw(url: str) -> str:
     if colon == -1:
         return url
     return head[: colon + 1] + "***" + tail
+
+
+#: the options a MySQL/MariaDB URL takes (``?charset=utf8mb4&connect_timeout=5``)
+MYSQL_OPTIONS = ("charset", "connect_timeout", "unix_socket", "ssl_ca", "ssl_cert", "ssl_key")
+
+
+def unknown_options_problem(url: DatabaseUrl) -> str | None:
+    """What is wrong with the options of ``url`` that kysera can tell without connecting (a
+    MySQL/MariaDB URL's unknown ones; PostgreSQL's go to libpq, which names its own), or None."""
+    if url.dialect != "mysql":
+        return None
+    unknown = sorted(set(url.options) - set(MYSQL_OPTIONS))
+    if not unknown:
+        return None
+    return (
+        f"{url.redacted()}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+        f"a MySQL/MariaDB URL takes {', '.join(MYSQL_OPTIONS[:-1])} and {MYSQL_OPTIONS[-1]}"
+    )

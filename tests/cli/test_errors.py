@@ -271,6 +271,9 @@ def test_a_refused_confirmation_answers_in_json_too(db_url: str) -> None:
 def test_init_refuses_a_url_no_command_would_take() -> None:
     assert_clean_error(kysera("init", "--url", "postgresql://localhost"), 2, "names no database")
     assert not Path("kysera.toml").exists()
+    # a MySQL option the driver would refuse: said with where the URL came from, before connecting
+    assert_clean_error(kysera("init", "--url", "mysql://root@h/db?foo=1"), 2, "unknown option foo", "(the URL comes from --url)")
+    assert not Path("kysera.toml").exists()
 
 
 def test_ctrl_c_says_where_to_look_and_exits_130(tmp_path: Path) -> None:

@@ -967,10 +967,9 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         if key in options:
             kwargs.setdefault("ssl", {})[key.removeprefix("ssl_")] = options.pop(key)
     if options:
-        raise InvalidUrlError(
-            f"{url.redacted()}: unknown option{'s' if len(options) > 1 else ''} {', '.join(sorted(options))}; "
-            "a MySQL/MariaDB URL takes charset, connect_timeout, unix_socket, ssl_ca, ssl_cert and ssl_key"
-        )
+        from ..url import unknown_options_problem
+
+        raise InvalidUrlError(unknown_options_problem(url) or f"{url.redacted()}: unknown options {sorted(options)}")
     if not kwargs["connect_timeout"] > 0:
         raise InvalidUrlError(f"{url.redacted()}: connect_timeout must be a number of seconds above 0")
     # the server's greeting is read with the connect timeout too: another server on the port
