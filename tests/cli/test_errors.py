@@ -190,6 +190,9 @@ def test_out_of_order_names_the_cli_flag_and_the_flag_works(db_url: str) -> None
     body = (folder / f"{NAMES[1]}.py").read_text()
     (folder / "20260101120000_late.py").write_text(body.replace('"posts"', '"late_posts"').replace("idx_posts", "idx_late"))
     assert_clean_error(kysera("migrate", "up"), 1, "20260101120000_late", "--allow-out-of-order")
+    status = kysera("migrate", "status")
+    assert "20260101120000_late is pending but sorts before migrations already applied" in status.stdout
+    assert "kysera migrate up --allow-out-of-order" in status.stdout
     result = kysera("migrate", "up", "--allow-out-of-order")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "late_posts" in tables(db_url)

@@ -32,7 +32,7 @@ _STATE_COLOURS = {
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1 when any migration is pending, changed, missing or failed (a CI gate).",
+    help="Exit 1 when any migration is pending, changed, missing, failed, interrupted or running now (a CI gate).",
 )
 @global_options
 @json_option
@@ -160,4 +160,9 @@ def _print_status(
         elif info.state == "missing":
             out.line(
                 f"  {info.name} is applied but its file is gone; restore it, or: kysera migrate accept {info.name}"
+            )
+        elif info.out_of_order:
+            out.line(
+                f"  {info.name} is pending but sorts before migrations already applied; rename it to sort after "
+                "them, or apply it anyway: kysera migrate up --allow-out-of-order"
             )
