@@ -341,7 +341,7 @@ class MigrationRunner:
             if row is None or row.state != APPLIED:
                 applied = [r.name for r in state.applied]
                 raise MigrationStateError(
-                    f"migration {name} is not applied, so down_to cannot stop at it; "
+                    f"migration {name} is not applied, so the rollback cannot stop at it (down --to, down_to); "
                     + (f"the applied migrations are {_names(applied)}" if applied else "no migration is applied")
                 )
             later = [r for r in state.applied if r.order > row.order]
@@ -664,11 +664,16 @@ class MigrationRunner:
                 parts.append(f"applied migration{'s' if len(changed) > 1 else ''} {_names(changed)} changed since {'they were' if len(changed) > 1 else 'it was'} applied")
             if missing:
                 parts.append(f"applied migration{'s' if len(missing) > 1 else ''} {_names(missing)} {'are' if len(missing) > 1 else 'is'} missing (the file or code is gone)")
-            first = (changed or missing)[0]
+            names = changed + missing
+            accept = (
+                f"`kysera migrate accept {names[0]}`"
+                if len(names) == 1
+                else f"`kysera migrate accept NAME` for each of {_names(names)}"
+            )
             raise DriftError(
                 "; ".join(parts)
-                + f". Restore the original, or accept it with `kysera migrate accept {first}` "
-                f"(runner.accept({first!r}), or the runner option accept_changed=True)",
+                + f". Restore the original{'s' if len(names) > 1 else ''}, or accept {'them' if len(names) > 1 else 'it'} with {accept} "
+                f"(in code: runner.accept(name), or the runner option accept_changed=True)",
                 changed,
                 missing,
             )
