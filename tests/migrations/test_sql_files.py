@@ -229,3 +229,13 @@ def test_a_section_marker_inside_a_comment_or_a_string_is_text(tmp_path: Path) -
     # a MySQL escaped quote does not hide the markers after it
     mysql = "-- migrate:up\nINSERT INTO t VALUES ('it\\'s');\n-- migrate:down\nDELETE FROM t;\n"
     assert parse_sql_sections(mysql)["down"][0] == "DELETE FROM t;"
+
+
+def test_a_file_with_cr_line_endings_is_refused_with_that_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from kysera.migrations import MigrationLoadError, load_migrations
+
+    (tmp_path / "001_cr.sql").write_bytes(b"-- migrate:up\rCREATE TABLE t (id integer);\r")
+    with pytest.raises(MigrationLoadError, match="ends its lines with CR alone"):
+        load_migrations(tmp_path)

@@ -92,6 +92,8 @@ def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SqlFileError(f"is not UTF-8 text (byte {exc.start} is not valid UTF-8); save it as UTF-8") from None
+    if "\r" in text and "\n" not in text:
+        raise SqlFileError("ends its lines with CR alone (classic Mac line endings); save it with LF or CRLF line endings")
     sections = parse_sql_sections(text)
     up_sql, up_tx = sections["up"]
     down_sql, down_tx = sections.get("down", ("", None))
