@@ -239,3 +239,16 @@ def test_a_file_with_cr_line_endings_is_refused_with_that_reason(tmp_path: Path)
     (tmp_path / "001_cr.sql").write_bytes(b"-- migrate:up\rCREATE TABLE t (id integer);\r")
     with pytest.raises(MigrationLoadError, match="ends its lines with CR alone"):
         load_migrations(tmp_path)
+
+
+def test_a_bare_delimiter_line_is_named_with_its_file_and_line(tmp_path: Path) -> None:
+    """It said 'line 1: DELIMITER needs a delimiter after it': no file, and the line of the
+    statement before it, counted in the section."""
+    import pytest
+
+    from kysera.migrations import MigrationDefinitionError, load_migrations
+
+    (tmp_path / "001_d.sql").write_text("-- migrate:up\nCREATE TABLE a (id int);\nDELIMITER\nSELECT 1;\n")
+    (migration,) = load_migrations(tmp_path)
+    with pytest.raises(MigrationDefinitionError, match=r"001_d\.sql: line 3 \(in its '-- migrate:up' section\): DELIMITER needs a delimiter"):
+        migration.sql_statements("up", "mysql")

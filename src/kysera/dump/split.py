@@ -218,7 +218,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
                 end = len(buf) if eol < 0 else eol
                 new = buf[m.end() : end].strip().split()
                 if not new:
-                    raise ScriptError(f"line {line}: DELIMITER needs a delimiter after it")
+                    raise ScriptError(f"line {line + buf.count(chr(10), start, m.start())}: DELIMITER needs a delimiter after it")
                 delimiter = new[0]
                 pattern = _pattern(dialect, delimiter)
                 pos = end

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..dialects import raw_text
+from ..errors import KyseraError
 from ..nodes import CompiledStatement, RawNode
 from .migration import Migration, file_checksum
 
@@ -36,6 +37,11 @@ class SqlFileError(ValueError):
 
 def parse_sql_sections(text: str) -> dict[str, tuple[str, bool]]:
     """``{"up": (sql, transaction), "down": (...)}`` from the text of a .sql migration."""
+    return {name: (sql, tx) for name, (sql, tx, _) in _sections(text).items()}
+
+
+def _sections(text: str) -> dict[str, tuple[str, bool, int]]:
+    """:func:`parse_sql_sections`, with the line of each section's marker."""
     sections: dict[str, tuple[list[str], bool, int]] = {}
     current: list[str] | None = None
     preamble: list[str] = []
@@ -70,7 +76,7 @@ def parse_sql_sections(text: str) -> dict[str, tuple[str, bool]]:
         raise SqlFileError(
             "has SQL before its first '-- migrate:' line; move it under '-- migrate:up' (only comments may come first)"
         )
-    return {name: ("\n".join(lines), tx) for name, (lines, tx, _) in sections.items()}
+    return {name: ("\n".join(lines), tx, number) for name, (lines, tx, number) in sections.items()}
 
 
 def _options(text: str, number: int) -> bool:
@@ -94,13 +100,13 @@ def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
         raise SqlFileError(f"is not UTF-8 text (byte {exc.start} is not valid UTF-8); save it as UTF-8") from None
     if "\r" in text and "\n" not in text:
         raise SqlFileError("ends its lines with CR alone (classic Mac line endings); save it with LF or CRLF line endings")
-    sections = parse_sql_sections(text)
-    up_sql, up_tx = sections["up"]
-    down_sql, down_tx = sections.get("down", ("", None))
+    sections = _sections(text)
+    up_sql, up_tx, up_line = sections["up"]
+    down_sql, down_tx, down_line = sections.get("down", ("", None, 0))
     return Migration(
         name,
-        SqlStatements(up_sql),
-        SqlStatements(down_sql) if not raw_text.is_blank(down_sql) else None,
+        SqlStatements(up_sql, "up", up_line, str(path)),
+        SqlStatements(down_sql, "down", down_line, str(path)) if not raw_text.is_blank(down_sql) else None,
         transaction=up_tx,
         down_transaction=down_tx if down_tx is not None and down_tx != up_tx else None,
         checksum=file_checksum(data),
@@ -218,18 +224,36 @@ class SqlStatements:
     depends on it (MySQL reads the backslash as an escape, PostgreSQL and SQLite do not).
     """
 
-    __slots__ = ("_split", "text")
+    __slots__ = ("_file", "_marker_line", "_section", "_split", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, section: str = "", marker_line: int = 0, file: str = "") -> None:
         self.text = text
+        #: which section of which file, and the file's line of its '-- migrate:' marker (for messages)
+        self._section = section
+        self._marker_line = marker_line
+        self._file = file
         #: the statements as last split, and for which engine: a run splits once, not once for
         #: the transaction check, once for the safety gate's dry run and once to run them
         self._split: tuple[str, tuple[str, ...]] | None = None
 
     def statements(self, dialect: str) -> list[str]:
         if self._split is None or self._split[0] != dialect:
-            self._split = (dialect, tuple(split_sql(self.text, dialect)))
+            try:
+                self._split = (dialect, tuple(split_sql(self.text, dialect)))
+            except KyseraError as exc:  # a DELIMITER line without a delimiter, say
+                from .errors import MigrationDefinitionError
+
+                raise MigrationDefinitionError(self._where(str(exc))) from None
         return list(self._split[1])
+
+    def _where(self, problem: str) -> str:
+        """``problem`` with its line counted in the file, and the section named."""
+        found = re.match(r"line (\d+): (.*)", problem, re.S)
+        prefix = f"{self._file}: " if self._file else ""
+        if found is None or not self._section:
+            return prefix + problem
+        line = self._marker_line + int(found.group(1))
+        return f"{prefix}line {line} (in its '-- migrate:{self._section}' section): {found.group(2)}"
 
     def __call__(self, db: Database) -> None:
         for statement in self.statements(db.dialect.name):
