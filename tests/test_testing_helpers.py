@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kysera import Database, connect
+from kysera import Database, connect, sql
 from kysera.migrations import Migration
 from kysera.testing import check_migrations, scratch_database
 from kysera.testing.stairway import NotScratchError
@@ -168,6 +168,60 @@ def test_the_plugin_finds_the_projects_migrations_from_anywhere(tmp_path: Path) 
     assert run.returncode == 1
     assert "the migrations folder" in run.stdout and "--kysera-migrations PATH" in run.stdout, run.stdout
     assert "Traceback" not in run.stdout and "loader.py" not in run.stdout
+
+
+def test_stairway_takes_a_column_renamed_and_back_with_views_checks_and_triggers_on_it(engine: str, db_url: str) -> None:
+    """SQLite quotes the names a rename touches in the stored text of views, checks and triggers,
+    also when renamed back: the same SQL, not a change (it failed the check)."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("p").add_column("id", "integer").add_column("price", "integer", lambda c: c.check(sql("price >= 0"))).execute()
+        db.execute("CREATE VIEW cheap AS SELECT id FROM p WHERE price < 10")
+
+    def drop(db: Database) -> None:
+        db.execute("DROP VIEW cheap")
+        db.schema.drop_table("p").execute()
+
+    def rename(db: Database) -> None:
+        db.schema.alter_table("p").rename_column("price", "cost").execute()
+
+    def back(db: Database) -> None:
+        db.schema.alter_table("p").rename_column("cost", "price").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_p", make, drop), Migration("002_r", rename, back)])
+    assert report.ok and not report.problems, report.render()
+
+
+def test_stairway_fails_a_swap_of_renamed_columns_next_to_a_column_added_back(engine: str, db_url: str) -> None:
+    """The column the down adds back comes last, which is allowed; two others that traded places
+    are not (the allowance covered the whole table)."""
+
+    def make(db: Database) -> None:
+        (db.schema.create_table("people").add_column("id", "integer").add_column("first_name", "varchar(50)")
+         .add_column("last_name", "varchar(50)").add_column("nickname", "varchar(50)").execute())
+
+    def up(db: Database) -> None:
+        db.schema.alter_table("people").rename_column("first_name", "given_name").execute()
+        db.schema.alter_table("people").rename_column("last_name", "family_name").execute()
+        db.schema.alter_table("people").drop_column("nickname").execute()
+
+    def swapped(db: Database) -> None:
+        db.schema.alter_table("people").add_column("nickname", "varchar(50)").execute()
+        db.schema.alter_table("people").rename_column("given_name", "last_name").execute()
+        db.schema.alter_table("people").rename_column("family_name", "first_name").execute()
+
+    def right(db: Database) -> None:
+        db.schema.alter_table("people").add_column("nickname", "varchar(50)").execute()
+        db.schema.alter_table("people").rename_column("given_name", "first_name").execute()
+        db.schema.alter_table("people").rename_column("family_name", "last_name").execute()
+
+    def drop(db: Database) -> None:
+        db.schema.drop_table("people").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_p", make, drop), Migration("002_x", up, swapped)])
+    assert [(p.migration, p.kind) for p in report.problems] == [("002_x", "down-differs")], report.render()
+    report = check_migrations(target(engine, db_url), [Migration("001_p", make, drop), Migration("002_x", up, right)])
+    assert report.ok and not report.problems, report.render()  # nickname was last before too
 
 
 def test_migrate_test_command(tmp_path: Path) -> None:

@@ -199,7 +199,7 @@ class SchemaInfo:
                 out.append(f"{kind} {name} added")
             elif v2 is None:
                 out.append(f"{kind} {name} removed")
-            elif _norm_ws(v1.definition) != _norm_ws(v2.definition) or v1.materialized != v2.materialized:
+            elif not _same_sql(v1.definition, v2.definition) or v1.materialized != v2.materialized:
                 out.append(f"{kind} {name} definition changed: {_shown(v1.definition)} -> {_shown(v2.definition)}")
         for name in sorted(set(self.enums) | set(other.enums)):
             e1, e2 = self.enums.get(name), other.enums.get(name)
@@ -230,7 +230,7 @@ def _defined_changes(before: dict[str, _Defined], after: dict[str, _Defined], la
             out.append(f"{label(new)} added")
         elif new is None and old is not None:
             out.append(f"{label(old)} removed")
-        elif old is not None and new is not None and _norm_ws(old.definition) != _norm_ws(new.definition):
+        elif old is not None and new is not None and not _same_sql(old.definition, new.definition):
             out.append(f"{label(old)} changed: {_shown(old.definition)} -> {_shown(new.definition)}")
     return out
 
@@ -251,6 +251,15 @@ def _norm_ws(text: str | None) -> str | None:
 
 #: a quoted identifier in an engine's own index text: "x", `x` or [x]
 _QUOTED_NAME = re.compile(r'"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]')
+
+
+def _same_sql(a: str | None, b: str | None) -> bool:
+    """SQL text (a view, a check, a trigger, a generated column) the same but for spelling (see
+    :func:`_same_definition`): SQLite puts quotes around the names a rename touched, in the
+    stored text of every view, check and trigger that uses them, also when renamed back."""
+    if a is None or b is None:
+        return a is b
+    return _same_definition(a, b)
 
 
 def _same_definition(a: str, b: str) -> bool:
@@ -345,7 +354,7 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"{where} default changed: {ca.default or 'none'} -> {cb.default or 'none'}")
         if ca.auto_increment != cb.auto_increment:
             out.append(f"{where} " + ("became auto-increment" if cb.auto_increment else "is no longer auto-increment"))
-        if _norm_ws(ca.generated) != _norm_ws(cb.generated):
+        if not _same_sql(ca.generated, cb.generated):
             out.append(f"{where} generated expression changed: {ca.generated or 'none'} -> {cb.generated or 'none'}")
         if ca.comment != cb.comment:
             out.append(f"{where} comment changed: {_said(ca.comment)} -> {_said(cb.comment)}")
@@ -422,8 +431,8 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
         elif ukey not in uq_b:
             out.append(f"unique constraint {_named(uq_a[ukey].name)}on {t}{_cols(ukey)} removed")
 
-    ck_a = {(c.name or _norm_ws(c.expression) or ""): c for c in a.check_constraints}
-    ck_b = {(c.name or _norm_ws(c.expression) or ""): c for c in b.check_constraints}
+    ck_a = {(c.name or _index_key(c.expression)): c for c in a.check_constraints}
+    ck_b = {(c.name or _index_key(c.expression)): c for c in b.check_constraints}
     for ckey in sorted(set(ck_a) | set(ck_b)):
         ka, kb = ck_a.get(ckey), ck_b.get(ckey)
         if ka is None and kb is not None:
@@ -431,7 +440,7 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
         elif kb is None and ka is not None:
             out.append(f"check constraint {_named(ka.name)}on {t} removed: {ka.expression}")
         elif ka is not None and kb is not None:
-            if _norm_ws(ka.expression) != _norm_ws(kb.expression):
+            if not _same_sql(ka.expression, kb.expression):
                 out.append(f"check constraint {_named(ka.name)}on {t} changed: {ka.expression} -> {kb.expression}")
             if ka.validated != kb.validated:
                 out.append(f"check constraint {_named(ka.name)}on {t} " + ("was validated" if kb.validated else "is NOT VALID now"))

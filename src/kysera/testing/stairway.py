@@ -148,8 +148,8 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
                 # another order on a table the down adds nothing to were moved by renames the
                 # down does not undo (first_name and last_name swapped): the data is under the
                 # wrong names
-                refilled = _tables_given_columns(undone.statements(migration.name), db.dialect.name)
-                unexplained = [t for t in _reordered(before, after) if t.lower() not in refilled]
+                refilled = _columns_added(undone.statements(migration.name), db.dialect.name)
+                unexplained = [t for t in _reordered(before, after) if not _only_refilled_moved(before, after, t, refilled)]
                 if unexplained:
                     kind = "down-differs"
                     differences = [
@@ -180,11 +180,11 @@ def _reordered(before: SchemaInfo, after: SchemaInfo) -> list[str]:
     return out
 
 
-def _tables_given_columns(statements: Sequence[CompiledStatement], dialect: str) -> set[str]:
-    """The tables (lower case) that ``statements`` add a column to."""
+def _columns_added(statements: Sequence[CompiledStatement], dialect: str) -> dict[str, set[str]]:
+    """The columns (lower case) that ``statements`` add, by table (lower case)."""
     from ..nodes import AddColumnNode, AlterTableNode, RawNode
 
-    out: set[str] = set()
+    out: dict[str, set[str]] = {}
     for statement in statements:
         node: object = statement.node
         if node is None or isinstance(node, RawNode):
@@ -193,9 +193,22 @@ def _tables_given_columns(statements: Sequence[CompiledStatement], dialect: str)
             node = classify(statement.sql, dialect)
             if isinstance(node, PartlyKnown):
                 node = node.known
-        if isinstance(node, AlterTableNode) and any(isinstance(a, AddColumnNode) for a in node.actions):
-            out.add(node.table.name.lower())
+        if isinstance(node, AlterTableNode):
+            for action in node.actions:
+                if isinstance(action, AddColumnNode):
+                    out.setdefault(node.table.name.lower(), set()).add(action.column.name.lower())
     return out
+
+
+def _only_refilled_moved(before: SchemaInfo, after: SchemaInfo, table: str, refilled: dict[str, set[str]]) -> bool:
+    """Whether the columns of ``table`` come in the order they had but for the ones the down added
+    back (they come last: most engines cannot put one where it was). Any other change of order
+    means renames the down did not undo (first_name and last_name traded places)."""
+    added = refilled.get(table.lower(), set())
+    if not added:
+        return False
+    old, new = before.tables[table], after.tables[table]
+    return [c for c in old.column_names if c.lower() not in added] == [c for c in new.column_names if c.lower() not in added]
 
 
 def _failure(what: str, exc: MigrationError) -> tuple[str, ...]:
