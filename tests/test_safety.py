@@ -410,7 +410,15 @@ def test_the_set_not_null_recipe_passes_on_postgres(db: Database) -> None:
     assert in_one["KS205"] is Severity.INFO and in_one["KS204"] is Severity.ERROR
     assert "KS204" not in findings(db, add, validate, set_not_null, drop, transactional=False)
     assert findings(db, add, set_not_null)["KS205"] is Severity.ERROR  # added, never validated
+    # the recipe as printed: the check added in one migration, validated in the next one, which
+    # sets NOT NULL and drops the check (pending together, or the first applied already)
+    created: set[str] = set()
+    analyze(db.compile(add), db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=created)
+    then = [s for b in (validate, set_not_null, drop) for s in db.compile(b)]
+    found = analyze(then, db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=created)
+    assert {f.code: f.severity for f in found}.get("KS205") is Severity.INFO, [str(f) for f in found]
     add.execute(db)
+    assert findings(db, validate, set_not_null, drop)["KS205"] is Severity.INFO  # the check applied, not validated yet
     validate.execute()
     assert findings(db, set_not_null, drop)["KS205"] is Severity.INFO  # proven by the catalog
     assert findings(db, drop, set_not_null)["KS205"] is Severity.ERROR  # the proof dropped first

@@ -123,6 +123,19 @@ class _Analysis:
     def key(self, table: IdentifierNode) -> str:
         return f"{table.schema}.{table.name}".lower() if table.schema else table.name.lower()
 
+    def not_null_check_mark(self, table: IdentifierNode, name: str, column: str) -> str:
+        """The mark :attr:`created` keeps for a CHECK (column IS NOT NULL) the plan adds."""
+        return f"notnullcheck:{self.key(table)}:{name}:{column}"
+
+    def checked_column(self, table: IdentifierNode, name: str) -> str | None:
+        """The column that the CHECK ``name`` of ``table`` says IS NOT NULL: added earlier in the
+        plan, or in the catalog (validated or not); None for another check, or when unknown."""
+        prefix = f"notnullcheck:{self.key(table)}:{name}:"
+        marked = next((m[len(prefix) :] for m in self.created if m.startswith(prefix)), None)
+        if marked is not None:
+            return marked
+        return self.facts.not_null_check(table, name) if self.pg else None
+
     def loosened(self, table: IdentifierNode, column: str) -> str:
         """The mark :attr:`created` keeps for a column the plan let NULL into (the catalog, read
         before the plan runs, still says NOT NULL)."""
@@ -449,6 +462,12 @@ class _Analysis:
                 proof = self.not_null_checks.get((self.key(t), action.name))
                 if proof is not None:
                     proof[1] = True
+                else:
+                    # a CHECK (col IS NOT NULL) added NOT VALID by an earlier migration (of this
+                    # plan, or applied): validated now, it proves the column for what follows
+                    column = self.checked_column(t, action.name)
+                    if column is not None:
+                        self.not_null_checks[self.key(t), action.name] = [column, True]
                 code = self.added_not_valid.get((self.key(t), action.name))
                 if code is not None and self.transactional:
                     self.add(code, stmt, t,
@@ -602,6 +621,7 @@ class _Analysis:
             column = not_null_check_column(self.dialect.compiler().inline_sql(c.expression)) if c.name else None
             if column is not None and c.name:
                 self.not_null_checks[self.key(t), c.name] = [column, not action.not_valid]
+                self.created.add(self.not_null_check_mark(t, c.name, column))  # for later migrations of the plan
             if self.pg and not action.not_valid:
                 self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name,
                          check=self.check_text(c.expression))

@@ -34,6 +34,11 @@ class Facts(Protocol):
         """Whether the column takes NULL now; None when unknown."""
         ...
 
+    def not_null_check(self, table: IdentifierNode, name: str) -> str | None:
+        """The column the table's CHECK ``name`` says IS NOT NULL, validated or not (PostgreSQL);
+        None for another check, or when unknown."""
+        ...
+
     def index_columns(self, table: IdentifierNode, index: str) -> tuple[str, ...] | None:
         """The key columns of the table's index ``index``; None when unknown (an index this
         plan creates, offline)."""
@@ -65,6 +70,9 @@ class OfflineFacts:
         return set()
 
     def nullable(self, table: IdentifierNode, column: str) -> bool | None:
+        return None
+
+    def not_null_check(self, table: IdentifierNode, name: str) -> str | None:
         return None
 
     def index_columns(self, table: IdentifierNode, index: str) -> tuple[str, ...] | None:
@@ -153,6 +161,22 @@ class LiveFacts:
         info = self._table(table)
         found = info.index(index) if info is not None else None
         return found.columns if found else None
+
+    def not_null_check(self, table: IdentifierNode, name: str) -> str | None:
+        if self._db.dialect.name != "postgres":
+            return None
+        try:
+            rows = self._db.fetch(
+                "SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = to_regclass(%s) "
+                "AND contype = 'c' AND conname = %s",
+                [self._db.dialect.compiler().table_name(table), name],
+            )
+        except Exception:  # a table this plan creates: unknown
+            return None
+        if not rows:
+            return None
+        text = str(rows[0]["d"]).removeprefix("CHECK").strip()
+        return not_null_check_column(text.removesuffix("NOT VALID").strip())
 
     def not_null_proofs(self, table: IdentifierNode, column: str) -> set[str]:
         if self._db.dialect.name != "postgres":
