@@ -583,3 +583,24 @@ def test_a_primary_key_using_a_unique_index_is_judged_by_its_columns(db: Databas
     assert findings(db, unique) == {}
     unique.execute()
     assert [u.name for u in db.introspect_table("t").unique_constraints] == ["t_code_ix"]  # type: ignore[union-attr]
+
+
+def test_a_renamed_table_keeps_its_rows_for_the_analysis(db: Database) -> None:
+    """Renamed (or moved) earlier in the plan, a table is not in the catalog under its new name
+    yet: it counted as empty, and dropping it passed as 'the table is empty' (20,000 rows lost)."""
+    table_with_rows(db, 10, "parents")
+    created: set[str] = set()
+    rename = db.schema.alter_table("parents").rename_to("parents_old")
+    analyze(db.compile(rename), db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=created)
+    drop = db.compile(db.schema.drop_table("parents_old"))
+    found = analyze(drop, db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=created)
+    assert {f.code: f.severity for f in found}["KS101"] is Severity.ERROR
+    # both in one migration, as raw SQL
+    assert raw_findings(db, 'ALTER TABLE "parents" RENAME TO "parents_old"', 'DROP TABLE "parents_old"')["KS101"] is Severity.ERROR
+    # a table this plan made stays new under its new name
+    made: set[str] = set()
+    fresh = db.schema.create_table("made").add_column("id", "integer")
+    analyze(db.compile(fresh), db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=made)
+    analyze(db.compile(db.schema.alter_table("made").rename_to("made2")), db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=made)
+    found = analyze(db.compile(db.schema.drop_table("made2")), db.dialect, LiveFacts(db, 5), migration="m3", options=OPTIONS, created=made)
+    assert {f.code: f.severity for f in found}["KS101"] is Severity.INFO

@@ -47,6 +47,7 @@ from ..nodes import (
     RenameTableNode,
     SetDataTypeNode,
     SetNotNullNode,
+    SetSchemaNode,
     UniqueConstraintNode,
     UpdateNode,
     ValidateConstraintNode,
@@ -136,6 +137,14 @@ class _Analysis:
             return marked
         return self.facts.not_null_check(table, name) if self.pg else None
 
+    def moves(self, old: IdentifierNode, new: IdentifierNode) -> None:
+        """A rename or a move to another schema: ``new`` holds what ``old`` held (marked in
+        :attr:`created` for the later migrations of the plan, as :meth:`size` reads it)."""
+        if self.key(old) in self.created:
+            self.created.add(self.key(new))  # a table made in this plan stays new under its new name
+        else:
+            self.created.add(f"renamed:{self.key(new)}={old.schema or ''}.{old.name}")
+
     def loosened(self, table: IdentifierNode, column: str) -> str:
         """The mark :attr:`created` keeps for a column the plan let NULL into (the catalog, read
         before the plan runs, still says NOT NULL)."""
@@ -149,10 +158,18 @@ class _Analysis:
         if not if_not_exists or key in self.created or self.facts.rows(table) in (0, None):
             self.created.add(key)
 
-    def size(self, table: IdentifierNode) -> str:
+    def size(self, table: IdentifierNode, _seen: int = 0) -> str:
         """new / empty / small / large / unknown."""
-        if self.key(table) in self.created:
+        key = self.key(table)
+        if key in self.created:
             return "new"
+        prefix = f"renamed:{key}="
+        source = next((m[len(prefix) :] for m in self.created if m.startswith(prefix)), None)
+        if source is not None and _seen < 20:
+            # renamed (or moved) earlier in the plan: its rows are the old table's, which the
+            # catalog, read before the plan runs, still holds under the old name
+            schema, _, name = source.partition(".")
+            return self.size(IdentifierNode(name, schema or None), _seen + 1)
         rows = self.facts.rows(table)
         if rows is None:
             return "unknown"
@@ -450,6 +467,9 @@ class _Analysis:
                 self.add("KS102", stmt, t, detail, column=action.column)
             elif isinstance(action, RenameTableNode):
                 self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails{how}")
+                self.moves(t, IdentifierNode(action.new_name, t.schema))
+            elif isinstance(action, SetSchemaNode):
+                self.moves(t, IdentifierNode(t.name, action.schema))
             elif isinstance(action, RenameColumnNode):
                 self.add("KS302", stmt, t, f"renames column {action.column} to {action.new_name}: code using {action.column} fails{how}", column=action.column)
             elif isinstance(action, AddColumnNode):
