@@ -604,3 +604,17 @@ def test_a_renamed_table_keeps_its_rows_for_the_analysis(db: Database) -> None:
     analyze(db.compile(db.schema.alter_table("made").rename_to("made2")), db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=made)
     found = analyze(db.compile(db.schema.drop_table("made2")), db.dialect, LiveFacts(db, 5), migration="m3", options=OPTIONS, created=made)
     assert {f.code: f.severity for f in found}["KS101"] is Severity.INFO
+
+
+def test_truncate_of_a_qualified_table_names_the_table_not_its_schema(db: Database) -> None:
+    """TRUNCATE app.orders was read as a table called app, unknown and so empty: 'info'."""
+    from kysera.nodes import IdentifierNode
+
+    node = classify("TRUNCATE TABLE app.orders, ONLY other.t CASCADE", db.dialect.name)
+    assert isinstance(node, Truncate)
+    assert node.tables[0] == IdentifierNode("orders", "app")
+    if db.dialect.name == "postgres":
+        db.execute("CREATE SCHEMA app")
+        db.execute("CREATE TABLE app.orders (id integer)")
+        db.execute("INSERT INTO app.orders SELECT g FROM generate_series(1, 10) g")
+        assert raw_findings(db, "TRUNCATE app.orders") == {"KS103": Severity.ERROR}

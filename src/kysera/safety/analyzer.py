@@ -329,8 +329,8 @@ class _Analysis:
             if node.table:
                 self.creates(IdentifierNode.parse(node.table), node.if_not_exists)
         elif isinstance(node, raw.Truncate):
-            for name in node.tables:
-                self.add("KS103", stmt, IdentifierNode.parse(name), f"deletes every row of {name}")
+            for table in node.tables:
+                self.add("KS103", stmt, table, f"deletes every row of {table.name}")
         elif isinstance(node, raw.DropTables):
             for table in node.tables:
                 self.add("KS101", stmt, table, f"drops table {table.name} and every row in it")

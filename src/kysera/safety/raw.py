@@ -98,7 +98,7 @@ def tokenize(text: str, dialect: str | None = None) -> list[Tok] | None:
 
 @dataclass(frozen=True)
 class Truncate:
-    tables: tuple[str, ...]
+    tables: tuple[IdentifierNode, ...]
 
 
 @dataclass(frozen=True)
@@ -326,8 +326,8 @@ def _classify(toks: list[Tok], text: str) -> Classified:
         return Unknown(text)
     if head == "TRUNCATE":
         i = _skip(toks, 1, "TABLE", "ONLY")
-        names = [p[0].name for p in _split_top(toks[i:]) if p and p[0].upper not in ("CASCADE", "RESTART", "CONTINUE")]
-        return Truncate(tuple(names))
+        tables = [_qualified(p, 0)[0] for p in _split_top(toks[i:]) if p and p[0].upper not in ("CASCADE", "RESTART", "CONTINUE")]
+        return Truncate(tuple(tables))
     if head == "ALTER" and w[1] == "TABLE":
         i = _skip(toks, 2, "ONLY")
         if toks[i].upper == "IF":
