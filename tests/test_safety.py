@@ -618,3 +618,20 @@ def test_truncate_of_a_qualified_table_names_the_table_not_its_schema(db: Databa
         db.execute("CREATE TABLE app.orders (id integer)")
         db.execute("INSERT INTO app.orders SELECT g FROM generate_series(1, 10) g")
         assert raw_findings(db, "TRUNCATE app.orders") == {"KS103": Severity.ERROR}
+
+
+def test_mysql_modify_column_and_its_raw_forms_are_judged(db: Database) -> None:
+    """The builder's modify_column was not analysed at all (varchar(50) -> varchar(5) applied
+    unjudged); raw MODIFY ... NOT NULL lost its NOT NULL; VARCHAR -> TEXT passed as free, where
+    MySQL/MariaDB copy the table."""
+    if db.dialect.name != "mysql":
+        pytest.skip("MODIFY COLUMN is MySQL's")
+    table_with_rows(db, 10)
+    narrow = db.schema.alter_table("t").modify_column("email", "varchar(5)")
+    assert findings(db, narrow)["KS106"] is Severity.ERROR
+    assert "KS206" in findings(db, db.schema.alter_table("t").modify_column("n", "bigint"))
+    not_null = findings(db, db.schema.alter_table("t").modify_column("email", "varchar(100)", lambda c: c.not_null()))
+    assert not_null["KS205"] is Severity.WARNING
+    assert raw_findings(db, "ALTER TABLE t MODIFY email varchar(100) NOT NULL")["KS205"] is Severity.WARNING
+    assert raw_findings(db, "ALTER TABLE t MODIFY email text")["KS206"] is Severity.ERROR
+    assert findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_data_type("text")))["KS206"] is Severity.ERROR

@@ -39,6 +39,7 @@ from ..nodes import (
     DropTypeNode,
     ForeignKeyConstraintNode,
     IdentifierNode,
+    ModifyColumnNode,
     OperationNode,
     PrimaryKeyConstraintNode,
     RawNode,
@@ -476,6 +477,11 @@ class _Analysis:
                 self.add_column(stmt, t, action, rebuild_reasons, verdict)
             elif isinstance(action, AlterColumnNode):
                 self.alter_column(stmt, t, action, rebuild_reasons)
+            elif isinstance(action, ModifyColumnNode):  # the builder's MySQL modify_column
+                from .raw import restated
+
+                for change in restated(action.column.name, action.column):
+                    self.alter_column(stmt, t, change, rebuild_reasons)
             elif isinstance(action, AddConstraintNode):
                 self.add_constraint(stmt, t, action, rebuild_reasons)
             elif isinstance(action, ValidateConstraintNode):
@@ -743,6 +749,8 @@ def _type_change(old: str | None, new: str, engine: str) -> str:
     if (ob, oa, ou) == (nb, na, nu):
         return "widening-free"
     if ob == "varchar" and nb in ("varchar", "text"):
+        if nb == "text" and engine == "mysql":
+            return "other"  # MySQL/MariaDB copy the table for it (MariaDB: error 1846 in place)
         if nb == "text" or not na:
             return "widening-free"
         if not oa or na[0] < oa[0]:

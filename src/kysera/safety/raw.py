@@ -512,9 +512,21 @@ def _alter_actions(toks: list[Tok]) -> list[AlterTableAction]:
         old = toks[i].name
         new_col = _column(toks[i + 1 :])
         # the type first, under the name the catalog knows the column by
-        change = AlterColumnNode(old, SetDataTypeNode(new_col.data_type))
-        return [change] if new_col.name == old else [change, RenameColumnNode(old, new_col.name)]
+        changes: list[AlterTableAction] = [*restated(old, new_col)]
+        return changes if new_col.name == old else [*changes, RenameColumnNode(old, new_col.name)]
+    if w[0] == "MODIFY":  # MySQL: a new full definition
+        new_col = _column(toks[_skip(toks, 1, "COLUMN") :])
+        return [*restated(new_col.name, new_col)]
     return [_alter_action(toks)]
+
+
+def restated(name: str, column: ColumnDefinitionNode) -> list[AlterColumnNode]:
+    """What MySQL's MODIFY / CHANGE (and the builder's ``modify_column``) do to the column
+    ``name``, as the analysis judges changes: a new type, and NOT NULL when the definition says so."""
+    changes = [AlterColumnNode(name, SetDataTypeNode(column.data_type))]
+    if column.not_null:
+        changes.append(AlterColumnNode(name, SetNotNullNode()))
+    return changes
 
 
 def _alter_action(toks: list[Tok]) -> AlterTableAction:
@@ -568,10 +580,6 @@ def _alter_action(toks: list[Tok]) -> AlterTableAction:
         if rest[:2] == ["DROP", "DEFAULT"]:
             return AlterColumnNode(col, DropDefaultNode())
         raise ValueError("unknown ALTER COLUMN")
-    if w[0] == "MODIFY":  # MySQL: a new full definition
-        i = _skip(toks, 1, "COLUMN")
-        new_col = _column(toks[i:])
-        return AlterColumnNode(new_col.name, SetDataTypeNode(new_col.data_type))
     if w[0] == "VALIDATE":
         return ValidateConstraintNode(toks[2].name)
     raise ValueError("unknown action")
