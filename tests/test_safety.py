@@ -635,3 +635,15 @@ def test_mysql_modify_column_and_its_raw_forms_are_judged(db: Database) -> None:
     assert raw_findings(db, "ALTER TABLE t MODIFY email varchar(100) NOT NULL")["KS205"] is Severity.WARNING
     assert raw_findings(db, "ALTER TABLE t MODIFY email text")["KS206"] is Severity.ERROR
     assert findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_data_type("text")))["KS206"] is Severity.ERROR
+
+
+def test_a_raw_volatile_default_is_seen_in_any_expression(db: Database) -> None:
+    """DEFAULT 1 + random() and DEFAULT pg_catalog.gen_random_uuid() were read as their first
+    word: a constant, so no KS207, while PostgreSQL rewrote the table."""
+    if db.dialect.name != "postgres":
+        pytest.skip("PostgreSQL's fast defaults")
+    table_with_rows(db, 10)
+    assert raw_findings(db, 'ALTER TABLE t ADD COLUMN r float DEFAULT 1 + random()')["KS207"] is Severity.ERROR
+    assert raw_findings(db, 'ALTER TABLE t ADD COLUMN u uuid DEFAULT pg_catalog.gen_random_uuid()')["KS207"] is Severity.ERROR
+    assert "KS207" not in raw_findings(db, "ALTER TABLE t ADD COLUMN k integer DEFAULT 1 + 2 NOT NULL")
+    assert "KS207" not in raw_findings(db, "ALTER TABLE t ADD COLUMN s text DEFAULT NULL")

@@ -412,6 +412,10 @@ _COLUMN_STOP = {"NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CH
                 "CONSTRAINT", "COLLATE", "AUTO_INCREMENT", "AUTOINCREMENT", "COMMENT", "AS", "FIRST", "AFTER", "ON"}  # fmt: skip
 
 
+#: what ends a column's DEFAULT expression (its first word is always part of it: DEFAULT NULL)
+_DEFAULT_STOP = (_COLUMN_STOP - {"AS"}) | {"DEFAULT"}
+
+
 def _column(toks: list[Tok]) -> ColumnDefinitionNode:
     name = toks[0].name
     i = 1
@@ -425,27 +429,15 @@ def _column(toks: list[Tok]) -> ColumnDefinitionNode:
     rest = [t.upper for t in toks[i:]]
     default = None
     if "DEFAULT" in rest:
+        # the whole expression, up to the next column clause: 1 + random(), a.b(), 'x'::text
         k = rest.index("DEFAULT") + i + 1
-        end = k + 1
-        if toks[k].text == "(":
-            depth = 0
-            end = k
-            while end < len(toks):
-                depth += toks[end].text == "("
-                depth -= toks[end].text == ")"
-                end += 1
-                if depth == 0:
-                    break
-        elif end < len(toks) and toks[end].text == "(":  # now(), gen_random_uuid()
-            depth = 0
-            while end < len(toks):
-                depth += toks[end].text == "("
-                depth -= toks[end].text == ")"
-                end += 1
-                if depth == 0:
-                    break
-        elif end < len(toks) and toks[end].text == "::":
-            end += 2
+        end, depth = k, 0
+        while end < len(toks):
+            if depth == 0 and end > k and toks[end].upper in _DEFAULT_STOP:
+                break
+            depth += toks[end].text == "("
+            depth -= toks[end].text == ")"
+            end += 1
         default = RawNode((_text(toks[k:end]),))
     type_text = _text(type_toks).replace(" ( ", "(").replace(" )", ")").replace(" , ", ",")
     generated = "GENERATED" in rest and "IDENTITY" not in rest
