@@ -647,3 +647,13 @@ def test_a_raw_volatile_default_is_seen_in_any_expression(db: Database) -> None:
     assert raw_findings(db, 'ALTER TABLE t ADD COLUMN u uuid DEFAULT pg_catalog.gen_random_uuid()')["KS207"] is Severity.ERROR
     assert "KS207" not in raw_findings(db, "ALTER TABLE t ADD COLUMN k integer DEFAULT 1 + 2 NOT NULL")
     assert "KS207" not in raw_findings(db, "ALTER TABLE t ADD COLUMN s text DEFAULT NULL")
+
+
+def test_mysql_short_form_of_a_stored_generated_column_is_judged(db: Database) -> None:
+    """ADD COLUMN g int AS (n * 2) STORED (or PERSISTENT) copies the table as the long form does."""
+    if db.dialect.name != "mysql":
+        pytest.skip("MySQL's short form")
+    table_with_rows(db, 10)
+    for stored in ("STORED", "PERSISTENT"):
+        assert raw_findings(db, f"ALTER TABLE t ADD COLUMN g int AS (n * 2) {stored}")["KS209"] is Severity.ERROR
+    assert "KS209" not in raw_findings(db, "ALTER TABLE t ADD COLUMN g int AS (n * 2) VIRTUAL")

@@ -440,7 +440,9 @@ def _column(toks: list[Tok]) -> ColumnDefinitionNode:
             end += 1
         default = RawNode((_text(toks[k:end]),))
     type_text = _text(type_toks).replace(" ( ", "(").replace(" )", ")").replace(" , ", ",")
-    generated = "GENERATED" in rest and "IDENTITY" not in rest
+    # GENERATED ALWAYS AS (...), or MySQL's short form AS (...) [VIRTUAL | STORED | PERSISTENT]
+    short_form = any(rest[k] == "AS" and k + 1 < len(rest) and rest[k + 1] == "(" for k in range(len(rest)))
+    generated = ("GENERATED" in rest and "IDENTITY" not in rest) or short_form
     references = None
     if "REFERENCES" in rest:  # checked against the other table, as the builder's references() is
         k = rest.index("REFERENCES") + i + 1
@@ -464,7 +466,7 @@ def _column(toks: list[Tok]) -> ColumnDefinitionNode:
         references=references,
         check=check,
         generated=RawNode(("?",)) if generated else None,
-        stored=generated and "STORED" in rest,
+        stored=generated and ("STORED" in rest or "PERSISTENT" in rest),
         identity="always" if "IDENTITY" in rest else None,
     )
 
