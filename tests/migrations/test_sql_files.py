@@ -252,3 +252,23 @@ def test_a_bare_delimiter_line_is_named_with_its_file_and_line(tmp_path: Path) -
     (migration,) = load_migrations(tmp_path)
     with pytest.raises(MigrationDefinitionError, match=r"001_d\.sql: line 3 \(in its '-- migrate:up' section\): DELIMITER needs a delimiter"):
         migration.sql_statements("up", "mysql")
+
+
+def test_a_misspelt_rule_in_a_kysera_allow_comment_is_refused(tmp_path: Path) -> None:
+    """A statement's -- kysera:allow KS999 (or drop-tabel) acknowledged nothing, silently; the
+    words after the codes may say why, and a rule's name counts as its code."""
+    import pytest
+
+    from kysera.migrations import MigrationLoadError, load_migrations
+
+    for i, (comment, message) in enumerate((("KS999", "'KS999'"), ("drop-tabel", "'drop-tabel'"), ("KS1O1", "'KS1O1'"))):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        (folder / "001_x.sql").write_text(f"-- migrate:up\nDROP TABLE x; -- kysera:allow {comment}\n")
+        with pytest.raises(MigrationLoadError, match=f"unknown safety rule {message}"):
+            load_migrations(folder)
+    folder = tmp_path / "ok"
+    folder.mkdir()
+    (folder / "001_x.sql").write_text("-- kysera:allow KS101 because nothing uses it\n-- migrate:up\nDROP TABLE x; -- kysera:allow drop-table\n")
+    (migration,) = load_migrations(folder)
+    assert migration.allow_unsafe == frozenset({"KS101"})

@@ -101,6 +101,7 @@ def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
     if "\r" in text and "\n" not in text:
         raise SqlFileError("ends its lines with CR alone (classic Mac line endings); save it with LF or CRLF line endings")
     sections = _sections(text)
+    _check_allows(text)
     up_sql, up_tx, up_line = sections["up"]
     down_sql, down_tx, down_line = sections.get("down", ("", None, 0))
     return Migration(
@@ -113,6 +114,18 @@ def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
         path=path,
         allow_unsafe=preamble_allows(text),
     )
+
+
+def _check_allows(text: str) -> None:
+    """Every ``-- kysera:allow`` of the file names known rules (codes or names): one with a typo
+    would acknowledge nothing, and the statement it was written for would be refused."""
+    if "kysera:allow" not in text.lower():
+        return
+    from ..safety.analyzer import ALLOW_DIRECTIVE
+
+    for number, line in enumerate(_lines(text), start=1):
+        for match in re.finditer(ALLOW_DIRECTIVE, line):
+            allow_words(match.group(1), f"line {number}: -- kysera:allow")
 
 
 def preamble_allows(text: str) -> list[str]:
@@ -133,8 +146,27 @@ def preamble_allows(text: str) -> list[str]:
 
     codes: list[str] = []
     for match in re.finditer(ALLOW_DIRECTIVE, "\n".join(preamble)):
-        codes.extend(c for c in re.split(r"[,\s]+", match.group(1)) if c)
+        codes.extend(allow_words(match.group(1), "-- kysera:allow before the first section"))
     return codes
+
+
+def allow_words(listed: str, where: str) -> list[str]:
+    """The rules a ``-- kysera:allow`` lists, as written (codes or names), up to the first word
+    that is neither (the words after the codes may say why). A word that looks like a code or a
+    name but is none (``KS999``, ``drop-tabel``) is a misspelling: SqlFileError naming it."""
+    from ..errors import ConfigurationError
+    from ..safety.rules import resolve_codes
+
+    out: list[str] = []
+    for word in (w for w in re.split(r"[,\s]+", listed) if w):
+        try:
+            resolve_codes([word], where)
+        except ConfigurationError as exc:
+            if re.fullmatch(r"(?i)ks[0-9a-z]+|[a-z]+(?:-[a-z]+)+", word):
+                raise SqlFileError(str(exc)) from None
+            break
+        out.append(word)
+    return out
 
 
 def _code_lines(text: str) -> set[int]:

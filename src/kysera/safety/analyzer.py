@@ -791,11 +791,15 @@ def _inline_allows(stmt: CompiledStatement, dialect: str) -> set[str]:
     if not (node is None or isinstance(node, RawNode)):
         return set()
     from ..dialects.raw_text import comments
+    from .rules import RULES, RULES_BY_NAME
 
     found: set[str] = set()
     # in comments only: quoted text is not an acknowledgement, whatever it says
     for m in re.finditer(ALLOW_DIRECTIVE, " ".join(comments(stmt.sql, dialect))):
-        found.update(code.strip().upper() for code in re.split(r"[,\s]+", m.group(1)) if code.strip())
+        for word in re.split(r"[,\s]+", m.group(1)):
+            rule = RULES.get(word.strip().upper()) or RULES_BY_NAME.get(word.strip().lower())
+            if rule is not None:  # a code or a rule's name, as allow_unsafe takes them
+                found.add(rule.code)
     return found
 
 
