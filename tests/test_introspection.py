@@ -420,3 +420,17 @@ def test_postgres_check_not_valid_and_collation(db: Database, engine: str) -> No
     assert "column t.name collation changed: none -> C" in before.diff(added)
     db.execute("ALTER TABLE t VALIDATE CONSTRAINT id_positive")
     assert added.diff(db.introspect()) == ["check constraint id_positive on t was validated"]
+
+
+def test_mysql_enum_labels_keep_their_case(db: Database, engine: str) -> None:
+    """MySQL/MariaDB return the labels as declared: a down that restores enum('Active') as
+    enum('active') changes what the application reads (the type was compared lower-cased)."""
+    if engine != "mysql":
+        pytest.skip("MySQL/MariaDB enum and set types")
+    db.execute("CREATE TABLE s (state enum('Active','Banned'), flags set('A','b'))")
+    before = db.introspect()
+    assert before.tables["s"].columns[0].data_type == "enum('Active','Banned')"
+    db.execute("ALTER TABLE s MODIFY state enum('active','Banned'), MODIFY flags set('a','b')")
+    changes = before.diff(db.introspect())
+    assert "column s.state type changed: enum('Active','Banned') -> enum('active','Banned')" in changes
+    assert any(c.startswith("column s.flags type changed") for c in changes)

@@ -135,7 +135,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             cols.append(
                 ColumnInfo(
                     name=str(c["name"]),
-                    data_type=str(c["data_type"]).lower(),
+                    data_type=_type_text(str(c["data_type"])),
                     nullable=str(c["nullable"]).upper() == "YES",
                     default=None if gen else _default(db, c["dflt"], extra, str(c["data_type"])),
                     auto_increment="auto_increment" in extra.lower(),
@@ -307,6 +307,13 @@ def read_routines(db: Database, schema: str) -> dict[str, RoutineInfo]:
 def read_table(db: Database, name: str, schema: str | None) -> TableInfo | None:
     schema = schema or current_database(db)
     return read_tables(db, schema, name, ()).get(name)
+
+
+def _type_text(column_type: str) -> str:
+    """COLUMN_TYPE in lower case, but for the labels of an enum or a set, which keep their case
+    (enum('Active') and enum('active') store and return different text)."""
+    head, quote, rest = column_type.partition("'")
+    return head.lower() + quote + rest
 
 
 def _on_update(extra: str) -> str | None:
