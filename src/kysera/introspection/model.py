@@ -34,6 +34,8 @@ class ColumnInfo:
     #: the column's collation: on MySQL/MariaDB always (it names the character set), on
     #: PostgreSQL only when it is not the type's default (``COLLATE "C"``); None on SQLite
     collation: str | None = None
+    #: PostgreSQL's identity column: ``always`` or ``by default``; None elsewhere and for others
+    identity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +356,8 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"{where} default changed: {ca.default or 'none'} -> {cb.default or 'none'}")
         if ca.auto_increment != cb.auto_increment:
             out.append(f"{where} " + ("became auto-increment" if cb.auto_increment else "is no longer auto-increment"))
+        elif ca.identity != cb.identity:
+            out.append(f"{where} identity changed: generated {ca.identity or 'no'} -> {cb.identity or 'no'}")
         if not _same_sql(ca.generated, cb.generated):
             out.append(f"{where} generated expression changed: {ca.generated or 'none'} -> {cb.generated or 'none'}")
         if ca.comment != cb.comment:

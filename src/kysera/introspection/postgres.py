@@ -141,6 +141,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                     generated=str(default) if generated and default is not None else None,
                     comment=str(c["comment"]) if c["comment"] is not None else None,
                     collation=str(c["collation"]) if c["collation"] is not None else None,
+                    identity={"a": "always", "d": "by default"}.get(str(c["identity"] or "")),
                 )
             )
         primary_key: tuple[str, ...] = ()
