@@ -106,6 +106,9 @@ class TableInfo:
     comment: str | None = None
     #: the planner's estimate (PostgreSQL reltuples, MySQL TABLE_ROWS, SQLite sqlite_stat1)
     estimated_rows: int | None = field(default=None, compare=False)
+    #: MySQL/MariaDB: the table's default collation (which names its character set), the one
+    #: columns added later get; None elsewhere
+    collation: str | None = None
 
     def column(self, name: str) -> ColumnInfo | None:
         for col in self.columns:
@@ -368,6 +371,8 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"{where} collation changed: {ca.collation or 'none'} -> {cb.collation or 'none'}")
     if a.comment != b.comment:
         out.append(f"table {t} comment changed: {_said(a.comment)} -> {_said(b.comment)}")
+    if a.collation != b.collation:
+        out.append(f"table {t} default collation changed: {a.collation or 'none'} -> {b.collation or 'none'}")
     order_a = [c for c in a.column_names if c in cols_b]
     order_b = [c for c in b.column_names if c in cols_a]
     if column_order and order_a != order_b:

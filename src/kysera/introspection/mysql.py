@@ -74,7 +74,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     flt = " AND TABLE_NAME = %s" if only is not None else ""
     params: list[object] = [schema, *([only] if only is not None else [])]
     tables = db.fetch(
-        "SELECT TABLE_NAME AS name, TABLE_ROWS AS est, TABLE_COMMENT AS comment FROM information_schema.TABLES "
+        "SELECT TABLE_NAME AS name, TABLE_ROWS AS est, TABLE_COMMENT AS comment, TABLE_COLLATION AS collation FROM information_schema.TABLES "
         f"WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'{flt} ORDER BY TABLE_NAME",
         params,
     )
@@ -210,6 +210,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             ),
             comment=str(t["comment"]) if t["comment"] else None,
             estimated_rows=int(str(est)) if est is not None else None,
+            collation=str(t["collation"]) if t["collation"] else None,
         )
     return out
 
