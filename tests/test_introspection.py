@@ -453,3 +453,17 @@ def test_mysql_table_default_collation_is_compared(db: Database, engine: str) ->
     before = db.introspect()
     db.execute("ALTER TABLE c DEFAULT COLLATE=utf8mb4_bin")
     assert before.diff(db.introspect()) == ["table c default collation changed: utf8mb4_general_ci -> utf8mb4_bin"]
+
+
+def test_a_second_foreign_key_on_the_same_columns_is_added_not_a_change(db: Database, engine: str) -> None:
+    """Keys were matched by their columns and target only: a second one read as the first one
+    'renamed' with another ON DELETE, or was not seen at all."""
+    if engine == "sqlite":
+        pytest.skip("SQLite adds foreign keys by rebuilding the table")
+    db.execute("CREATE TABLE u (id integer PRIMARY KEY)")
+    db.execute("CREATE TABLE p (id integer PRIMARY KEY, user_id integer)")
+    db.execute("ALTER TABLE p ADD CONSTRAINT p_user_fk FOREIGN KEY (user_id) REFERENCES u (id) ON DELETE CASCADE")
+    before = db.introspect()
+    db.execute("ALTER TABLE p ADD CONSTRAINT p_user_fk2 FOREIGN KEY (user_id) REFERENCES u (id) ON DELETE SET NULL")
+    changes = before.diff(db.introspect())
+    assert [c for c in changes if c.startswith("foreign key")] == ["foreign key p(user_id) -> u(id) added (p_user_fk2)"]

@@ -411,16 +411,21 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
     def fk_key(fk: ForeignKeyInfo) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
         return (fk.columns, fk.ref_table, fk.ref_columns)
 
-    fk_a = {fk_key(f): f for f in a.foreign_keys}
-    fk_b = {fk_key(f): f for f in b.foreign_keys}
+    fk_a: dict[tuple[tuple[str, ...], str, tuple[str, ...]], list[ForeignKeyInfo]] = {}
+    fk_b: dict[tuple[tuple[str, ...], str, tuple[str, ...]], list[ForeignKeyInfo]] = {}
+    for keys, side in ((fk_a, a), (fk_b, b)):
+        for f in side.foreign_keys:
+            keys.setdefault(fk_key(f), []).append(f)
     for key in sorted(set(fk_a) | set(fk_b)):
-        fa, fb = fk_a.get(key), fk_b.get(key)
         shown = f"foreign key {t}{_cols(key[0])} -> {key[1]}{_cols(key[2])}"
-        if fa is None:
-            out.append(f"{shown} added")
-        elif fb is None:
-            out.append(f"{shown} removed")
-        else:
+        for fa, fb in _pair_keys(fk_a.get(key, []), fk_b.get(key, [])):
+            if fa is None or fb is None:
+                gone = fb is None
+                one = fa if gone else fb
+                several = len(fk_a.get(key, [])) > 1 or len(fk_b.get(key, [])) > 1
+                named = f" ({one.name})" if one is not None and one.name and several else ""
+                out.append(f"{shown} {'removed' if gone else 'added'}{named}")
+                continue
             if fa.on_delete != fb.on_delete:
                 out.append(f"{shown} on delete changed: {fa.on_delete} -> {fb.on_delete}")
             if fa.on_update != fb.on_update:
@@ -454,6 +459,21 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             if ka.validated != kb.validated:
                 out.append(f"check constraint {_named(ka.name)}on {t} " + ("was validated" if kb.validated else "is NOT VALID now"))
     return out
+
+
+def _pair_keys(
+    old: list[ForeignKeyInfo], new: list[ForeignKeyInfo]
+) -> list[tuple[ForeignKeyInfo | None, ForeignKeyInfo | None]]:
+    """The foreign keys on the same columns and target, before and after, paired: one each is
+    one key (perhaps renamed); more (a second key added on the same columns) pair by name."""
+    if len(old) <= 1 and len(new) <= 1:
+        return [(old[0] if old else None, new[0] if new else None)]
+    by_name = {f.name: f for f in new}
+    pairs: list[tuple[ForeignKeyInfo | None, ForeignKeyInfo | None]] = []
+    for f in old:
+        pairs.append((f, by_name.pop(f.name, None)))
+    pairs.extend((None, f) for f in by_name.values())
+    return pairs
 
 
 def _order(index: IndexInfo) -> str:
