@@ -35,6 +35,11 @@ def test_command() -> None:
 
     work_begins()  # a long run: the collector back on
     state = get_state()
+    # Ctrl-C: the migrations ran on a scratch database, dropped as the check ends
+    state.interrupted = lambda: (
+        "interrupted: the stairway check stopped; its scratch database is dropped, and the configured database "
+        "was never touched"
+    )
     settings = state.settings()
     url: DatabaseUrl | None = None
     if state.url or settings.url or any(os.environ.get(v) for v in URL_VARIABLES):
