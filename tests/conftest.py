@@ -141,3 +141,19 @@ def server_url(engine: str) -> str:
     server = _server(engine)
     server.reset()
     return server.url
+
+
+def interrupted(args: list[str], cwd: os.PathLike[str], after: float = 2.0) -> tuple[int, str]:
+    """Run a command, press Ctrl-C (SIGINT) after ``after`` seconds: its exit code and stderr."""
+    import signal
+    import subprocess
+    import time
+
+    child = subprocess.Popen(
+        args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a terminal's Ctrl-C
+    )
+    time.sleep(after)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    return child.returncode, stderr

@@ -505,23 +505,15 @@ def test_a_qualified_history_table_stays_in_the_scratch_database(engine: str, db
 def test_ctrl_c_during_migrate_test_speaks_of_the_scratch_database(tmp_path: Path) -> None:
     """It said the migration may be partly applied and to run migrate status, which reads the
     configured database the check never touched."""
-    import signal
-    import time
-
     (tmp_path / "migrations").mkdir()
     (tmp_path / "kysera.toml").write_text('[database]\nurl = "sqlite:///app.db"\n')
     (tmp_path / "migrations" / "001_slow.py").write_text(
         "import time\n\ndef up(db):\n    db.schema.create_table('a').add_column('id', 'integer').execute()\n"
         "    if not db.capturing:\n        time.sleep(30)\n\ndef down(db):\n    db.schema.drop_table('a').execute()\n"
     )
-    kysera = Path(sys.executable).with_name("kysera")
-    child = subprocess.Popen(
-        [str(kysera), "migrate", "test"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    time.sleep(2)
-    child.send_signal(signal.SIGINT)
-    _, stderr = child.communicate(timeout=30)
-    assert child.returncode == 130
+    from .conftest import interrupted
+
+    code, stderr = interrupted([str(Path(sys.executable).with_name("kysera")), "migrate", "test"], tmp_path)
+    assert code == 130
     assert "the stairway check stopped; its scratch database is dropped" in stderr, stderr
     assert not (tmp_path / "app.db").exists()

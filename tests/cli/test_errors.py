@@ -280,10 +280,6 @@ def test_init_refuses_a_url_no_command_would_take() -> None:
 
 
 def test_ctrl_c_says_where_to_look_and_exits_130(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import time
-
     from .conftest import KYSERA
 
     write_config(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
@@ -292,14 +288,10 @@ def test_ctrl_c_says_where_to_look_and_exits_130(tmp_path: Path) -> None:
         "import time\n\ndef up(db):\n    db.schema.create_table('a').add_column('id', 'integer').execute()\n"
         "    if not db.capturing:\n        time.sleep(30)\n"
     )
-    child = subprocess.Popen(
-        [KYSERA, "migrate", "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    time.sleep(2)
-    child.send_signal(signal.SIGINT)
-    _, stderr = child.communicate(timeout=30)
-    assert child.returncode == 130
+    from ..conftest import interrupted
+
+    code, stderr = interrupted([KYSERA, "migrate", "up"], tmp_path)
+    assert code == 130
     assert "interrupted while 001_slow was running (up): it rolled back, nothing of it remains" in stderr, stderr
     assert "no migration had finished" in stderr and "Traceback" not in stderr
     status = kysera_process("migrate", "status", cwd=tmp_path)
