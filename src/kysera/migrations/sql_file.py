@@ -178,39 +178,48 @@ def _code_lines(text: str) -> set[int]:
     return _code_lines_read(text, False) | _code_lines_read(text, True)
 
 
+#: where a comment, a quoted string or name, a ``$$`` body, or a line begins
+_OPENERS = re.compile(r"\n|--|/\*|['\"`]|\$[A-Za-z_]*\$")
+
+
+def _quoted_rest(quote: str, backslash: bool) -> re.Pattern[str]:
+    """The rest of a quoted string after its opening ``quote``: a doubled quote (and, read as
+    MySQL does, a backslash) escapes one."""
+    q = re.escape(quote)
+    body = rf"(?:[^{q}\\]|\\.|{q}{q})*{q}" if backslash else rf"(?:[^{q}]|{q}{q})*{q}"
+    return re.compile(body, re.S)
+
+
+_QUOTED_REST = {(q, b): _quoted_rest(q, b) for q in "'\"`" for b in (False, True)}
+
+
 def _code_lines_read(text: str, backslash: bool) -> set[int]:
     lines = {1}
-    i, n, line = 0, len(text), 1
-    close: str | None = None  # what ends the comment, string or body the scan is in
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
+    line, i, n = 1, 0, len(text)
+    while (m := _OPENERS.search(text, i)) is not None:
+        token, start = m.group(), m.start()
+        if token == "\n":
             line += 1
-            if close is None:
-                lines.add(line)
-            i += 1
-        elif close is not None:
-            if backslash and ch == "\\" and len(close) == 1 and close != "`":
-                i += 2  # an escaped character, the quote included
-            elif text.startswith(close, i):
-                i += len(close)
-                if len(close) == 1 and text.startswith(close, i):  # '' inside '...': still inside
-                    i += 1
-                    continue
-                close = None
-            else:
-                i += 1
-        elif text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            close, i = "*/", i + 2
-        elif ch in "'\"`":
-            close, i = ch, i + 1
-        elif ch == "$" and (tag := re.match(r"\$[A-Za-z_]*\$", text[i:])) is not None:
-            close, i = tag.group(0), i + len(tag.group(0))
-        else:
-            i += 1
+            lines.add(line)
+            i = m.end()
+            continue
+        if token == "--":  # to the end of the line, whose newline starts the next one
+            end = text.find("\n", start)
+            if end < 0:
+                break
+            i = end
+            continue
+        if token == "/*":
+            end = text.find("*/", m.end())
+            stop = n if end < 0 else end + 2
+        elif token in "'\"`":
+            rest = _QUOTED_REST[token, backslash and token != "`"].match(text, m.end())
+            stop = n if rest is None else rest.end()
+        else:  # a $tag$ body
+            end = text.find(token, m.end())
+            stop = n if end < 0 else end + len(token)
+        line += text.count("\n", start, stop)  # lines that begin inside it are not code
+        i = stop
     return lines
 
 
