@@ -285,7 +285,7 @@ def fails_anyway(exc: BaseException, *, settled: bool = False) -> bool:
     run create."""
     from ..errors import BuilderError, CatalogNeededError, UnsupportedError
 
-    if settled:
+    if settled and not isinstance(exc, CatalogNeededError):  # (offline, the catalog is what it lacked)
         return True
     if isinstance(exc, UnsupportedError):
         return not isinstance(exc, CatalogNeededError)
