@@ -9,6 +9,7 @@ import pytest
 from kysera import Database, sql
 from kysera.errors import BuilderError, ConfigurationError, UnsupportedError
 from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
+from kysera.safety.analyzer import PlanState
 from kysera.safety.raw import DropCascade, DropTables, Harmless, Truncate, Unknown, classify
 
 OPTIONS = SafetyOptions(large_table_rows=5)
@@ -149,7 +150,7 @@ def test_set_not_null_on_a_column_already_not_null(db: Database) -> None:
     found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=redo)
     assert [f.code for f in found] == ["KS205"] and found[0].severity is not Severity.INFO
     # an earlier migration of the same plan let NULL in: the catalog's NOT NULL is no proof any more
-    created: set[str] = set()
+    created = PlanState()
     loosen = list(db.compile(db.schema.alter_table("t").alter_column("email", lambda c: c.drop_not_null())))
     analyze(loosen, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m1", options=OPTIONS, created=created)
     found = analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m2", options=OPTIONS, created=created)
@@ -412,7 +413,7 @@ def test_the_set_not_null_recipe_passes_on_postgres(db: Database) -> None:
     assert findings(db, add, set_not_null)["KS205"] is Severity.ERROR  # added, never validated
     # the recipe as printed: the check added in one migration, validated in the next one, which
     # sets NOT NULL and drops the check (pending together, or the first applied already)
-    created: set[str] = set()
+    created = PlanState()
     analyze(db.compile(add), db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=created)
     then = [s for b in (validate, set_not_null, drop) for s in db.compile(b)]
     found = analyze(then, db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=created)
@@ -589,7 +590,7 @@ def test_a_renamed_table_keeps_its_rows_for_the_analysis(db: Database) -> None:
     """Renamed (or moved) earlier in the plan, a table is not in the catalog under its new name
     yet: it counted as empty, and dropping it passed as 'the table is empty' (20,000 rows lost)."""
     table_with_rows(db, 10, "parents")
-    created: set[str] = set()
+    created = PlanState()
     rename = db.schema.alter_table("parents").rename_to("parents_old")
     analyze(db.compile(rename), db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=created)
     drop = db.compile(db.schema.drop_table("parents_old"))
@@ -598,7 +599,7 @@ def test_a_renamed_table_keeps_its_rows_for_the_analysis(db: Database) -> None:
     # both in one migration, as raw SQL
     assert raw_findings(db, 'ALTER TABLE "parents" RENAME TO "parents_old"', 'DROP TABLE "parents_old"')["KS101"] is Severity.ERROR
     # a table this plan made stays new under its new name
-    made: set[str] = set()
+    made = PlanState()
     fresh = db.schema.create_table("made").add_column("id", "integer")
     analyze(db.compile(fresh), db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=made)
     analyze(db.compile(db.schema.alter_table("made").rename_to("made2")), db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=made)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError
 from ..safety import Facts, LiveFacts, SafetyOptions, analyze
+from ..safety.analyzer import PlanState
 from .errors import MigrationStateError
 
 if TYPE_CHECKING:
@@ -77,8 +78,9 @@ class GateReport:
         #: migrations whose dry run built its statements without touching the database (see
         #: :class:`~kysera.database.Capture`): running those statements is running the migration
         self.replays: dict[str, list[CompiledStatement]] = {}
-        #: the tables the plan's migrations create, so far
-        self.created: set[str] = set()
+        #: what the plan's migrations did so far that the catalog does not show yet (the tables
+        #: they create, rename, let NULL into ...)
+        self.created = PlanState()
         #: migrations whose ``up`` ran no statement and read nothing: a builder left without
         #: ``.execute()``, or a file from ``kysera migrate create`` not filled in yet
         self.empty: list[str] = []
@@ -96,7 +98,7 @@ class GateReport:
         self.why.update(other.why)
         self.settled |= other.settled
         self.replays.update(other.replays)
-        self.created |= other.created
+        self.created.update(other.created)
         self.empty.extend(other.empty)
 
     def cannot_run(self) -> dict[str, Exception]:
@@ -252,13 +254,13 @@ def judge_statements(
     statements: Sequence[CompiledStatement],
     *,
     transactional: bool,
-    created: set[str],
+    created: PlanState,
     facts: Facts | None = None,
     options: SafetyOptions | None = None,
 ) -> list[Finding]:
     """The findings for ``statements`` of ``migration`` under ``runner``'s settings and
-    acknowledgements; ``facts`` default to the live database. ``created`` carries the tables
-    the plan creates (see :func:`~kysera.safety.analyze`)."""
+    acknowledgements; ``facts`` default to the live database. ``created`` carries what the
+    plan did so far (see :func:`~kysera.safety.analyze`)."""
     if options is None:
         options = safety_options(runner)
     if facts is None:

@@ -899,10 +899,11 @@ class MigrationRunner:
         """Judge each statement of ``migration`` as it is about to run (a migration that cannot be
         dry-run even right before it runs): an unacknowledged error stops it before that statement."""
         from ..safety import LiveFacts
+        from ..safety.analyzer import PlanState
         from .gate import judge_statements, safety_options
 
         report = self._report
-        created = report.created if report is not None else set()
+        created = report.created if report is not None else PlanState()
         options = safety_options(self)
         facts = LiveFacts(self.db, options.large_table_rows)  # one for the whole migration
         applied = list(result.executed)

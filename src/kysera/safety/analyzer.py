@@ -100,6 +100,29 @@ def _calls(text: str) -> set[str]:
     }
 
 
+class PlanState:
+    """What the earlier steps of a plan did that the catalog, read before the plan runs, does
+    not show yet; :func:`analyze` reads and updates it, migration after migration."""
+
+    __slots__ = ("loosened", "not_null_checks", "renamed", "tables")
+
+    def __init__(self, tables: set[str] | None = None) -> None:
+        #: the tables the plan creates (keys: ``schema.name`` or ``name``, lower case)
+        self.tables: set[str] = set() if tables is None else tables
+        #: a table renamed or moved, by its new key: the table it was (its rows are that one's)
+        self.renamed: dict[str, IdentifierNode] = {}
+        #: (table key, column) the plan let NULL into
+        self.loosened: set[tuple[str, str]] = set()
+        #: (table key, check name) -> the column a CHECK (col IS NOT NULL) the plan adds proves
+        self.not_null_checks: dict[tuple[str, str], str] = {}
+
+    def update(self, other: PlanState) -> None:
+        self.tables |= other.tables
+        self.renamed.update(other.renamed)
+        self.loosened |= other.loosened
+        self.not_null_checks.update(other.not_null_checks)
+
+
 class _Analysis:
     def __init__(self, dialect: Dialect, facts: Facts, options: SafetyOptions, migration: str | None, transactional: bool, allow: set[str]) -> None:
         self.dialect = dialect
@@ -109,7 +132,7 @@ class _Analysis:
         self.migration = migration
         self.transactional = transactional and dialect.transactional_ddl
         self.allow = allow | set(options.allow)
-        self.created: set[str] = set()
+        self.plan = PlanState()
         self.findings: list[Finding] = []
         self.exclusive_held: str | None = None  # a table locked ACCESS EXCLUSIVE earlier in this transaction
         self.has_ddl_on_existing = False
@@ -125,52 +148,40 @@ class _Analysis:
     def key(self, table: IdentifierNode) -> str:
         return f"{table.schema}.{table.name}".lower() if table.schema else table.name.lower()
 
-    def not_null_check_mark(self, table: IdentifierNode, name: str, column: str) -> str:
-        """The mark :attr:`created` keeps for a CHECK (column IS NOT NULL) the plan adds."""
-        return f"notnullcheck:{self.key(table)}:{name}:{column}"
-
     def checked_column(self, table: IdentifierNode, name: str) -> str | None:
         """The column that the CHECK ``name`` of ``table`` says IS NOT NULL: added earlier in the
         plan, or in the catalog (validated or not); None for another check, or when unknown."""
-        prefix = f"notnullcheck:{self.key(table)}:{name}:"
-        marked = next((m[len(prefix) :] for m in self.created if m.startswith(prefix)), None)
+        marked = self.plan.not_null_checks.get((self.key(table), name))
         if marked is not None:
             return marked
         return self.facts.not_null_check(table, name) if self.pg else None
 
     def moves(self, old: IdentifierNode, new: IdentifierNode) -> None:
-        """A rename or a move to another schema: ``new`` holds what ``old`` held (marked in
-        :attr:`created` for the later migrations of the plan, as :meth:`size` reads it)."""
-        if self.key(old) in self.created:
-            self.created.add(self.key(new))  # a table made in this plan stays new under its new name
+        """A rename or a move to another schema: ``new`` holds what ``old`` held (kept in the
+        plan's state for its later migrations, as :meth:`size` reads it)."""
+        if self.key(old) in self.plan.tables:
+            self.plan.tables.add(self.key(new))  # a table made in this plan stays new under its new name
         else:
-            self.created.add(f"renamed:{self.key(new)}={old.schema or ''}.{old.name}")
-
-    def loosened(self, table: IdentifierNode, column: str) -> str:
-        """The mark :attr:`created` keeps for a column the plan let NULL into (the catalog, read
-        before the plan runs, still says NOT NULL)."""
-        return f"nullable:{self.key(table)}:{column.lower()}"
+            self.plan.renamed[self.key(new)] = old
 
     def creates(self, table: IdentifierNode, if_not_exists: bool) -> None:
         """A CREATE TABLE: the table is new, and changing it blocks nobody and loses nothing;
         with IF NOT EXISTS only if there is no such table yet (else it is the old one, rows and
         all; offline, with nothing to count, it is taken as new)."""
         key = self.key(table)
-        if not if_not_exists or key in self.created or self.facts.rows(table) in (0, None):
-            self.created.add(key)
+        if not if_not_exists or key in self.plan.tables or self.facts.rows(table) in (0, None):
+            self.plan.tables.add(key)
 
     def size(self, table: IdentifierNode, _seen: int = 0) -> str:
         """new / empty / small / large / unknown."""
         key = self.key(table)
-        if key in self.created:
+        if key in self.plan.tables:
             return "new"
-        prefix = f"renamed:{key}="
-        source = next((m[len(prefix) :] for m in self.created if m.startswith(prefix)), None)
+        source = self.plan.renamed.get(key)
         if source is not None and _seen < 20:
             # renamed (or moved) earlier in the plan: its rows are the old table's, which the
             # catalog, read before the plan runs, still holds under the old name
-            schema, _, name = source.partition(".")
-            return self.size(IdentifierNode(name, schema or None), _seen + 1)
+            return self.size(source, _seen + 1)
         rows = self.facts.rows(table)
         if rows is None:
             return "unknown"
@@ -586,7 +597,7 @@ class _Analysis:
                 self.engine != "sqlite"  # (its dry run has run the change by now; and it compiles none for such a column)
                 and self.options.catalog_current
                 and self.size(t) != "new"
-                and self.loosened(t, col) not in self.created  # an earlier step of the plan let NULL in
+                and (self.key(t), col.lower()) not in self.plan.loosened  # an earlier step of the plan let NULL in
                 and self.facts.nullable(t, col) is False
             ):
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}, which is already NOT NULL: nothing changes", column=col,
@@ -603,7 +614,7 @@ class _Analysis:
                 self.add("KS205", stmt, t, f"sets NOT NULL on {col}: {self.how('inplace')}, and it fails if any row holds NULL", column=col,
                          severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
         elif isinstance(a, DropNotNullNode):
-            self.created.add(self.loosened(t, col))
+            self.plan.loosened.add((self.key(t), col.lower()))
             self.add("KS304", stmt, t, f"allows NULL in {col}", column=col)
             if self.engine == "sqlite":
                 rebuild.append(f"drop NOT NULL on {col}")
@@ -647,7 +658,7 @@ class _Analysis:
             column = not_null_check_column(self.dialect.compiler().inline_sql(c.expression)) if c.name else None
             if column is not None and c.name:
                 self.not_null_checks[self.key(t), c.name] = [column, not action.not_valid]
-                self.created.add(self.not_null_check_mark(t, c.name, column))  # for later migrations of the plan
+                self.plan.not_null_checks[self.key(t), c.name] = column  # for later migrations of the plan
             if self.pg and not action.not_valid:
                 self.add("KS204", stmt, t, f"adds check {name}: PostgreSQL scans {t.name} under an ACCESS EXCLUSIVE lock", constraint=name,
                          check=self.check_text(c.expression))
@@ -812,17 +823,18 @@ def analyze(
     transactional: bool = True,
     allow: set[str] | frozenset[str] = frozenset(),
     options: SafetyOptions | None = None,
-    created: set[str] | None = None,
+    created: PlanState | set[str] | None = None,
 ) -> list[Finding]:
     """Findings for one migration's statements, in statement order.
 
-    ``created`` carries the tables created by earlier migrations of the same plan, and the columns
-    they let NULL into (it is updated), so an index on a table made a migration earlier is not
-    judged as if the table were old, nor a NOT NULL set again as if it were still in place.
+    ``created`` carries what earlier migrations of the same plan did (a :class:`PlanState`, which
+    is updated; a set holds only the tables they created): an index on a table made a migration
+    earlier is not judged as if the table were old, nor a NOT NULL set again as if it were still
+    in place, nor a renamed table as if it were empty.
     """
     analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
     if created is not None:
-        analysis.created = created
+        analysis.plan = created if isinstance(created, PlanState) else PlanState(created)
     previous: object = None
     for stmt in statements:
         # one builder call can compile to several statements (a split ALTER TABLE, SQLite's
