@@ -37,14 +37,21 @@ def test_a_fragment_repr_reads_back_as_the_same_fragment() -> None:
 
 
 def test_lazily_exported_names_are_the_names_a_type_checker_sees() -> None:
-    """kysera, kysera.migrations and kysera.testing load names on first use through a module
+    """kysera and the packages of it that load names on first use through a module
     __getattr__, which a type checker does not see (a misspelt import then typed as Any): each
     name the loader serves is imported under TYPE_CHECKING and listed in __all__, and nothing else."""
     import ast
     import importlib
     from pathlib import Path
 
-    for package in ("kysera", "kysera.migrations", "kysera.testing"):
+    root = Path(importlib.import_module("kysera").__file__ or "").parent
+    packages = [
+        ".".join(("kysera", *path.parent.relative_to(root).parts))
+        for path in root.rglob("__init__.py")
+        if "lazy_exports(" in path.read_text()
+    ]
+    assert {"kysera", "kysera.migrations", "kysera.testing", "kysera.safety", "kysera.schema"} <= set(packages)
+    for package in packages:
         module = importlib.import_module(package)
         tree = ast.parse(Path(module.__file__ or "").read_text())
         typed: set[str] = set()

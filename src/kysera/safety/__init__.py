@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .analyzer import SafetyOptions, analyze
+    from .analyzer import PlanState, SafetyOptions, analyze
     from .facts import Facts, LiveFacts, OfflineFacts
     from .findings import Category, Finding, Severity
     from .rules import RULES, Rule, resolve_codes
 
 _EXPORTS = {
+    "PlanState": "analyzer",
     "SafetyOptions": "analyzer",
     "analyze": "analyzer",
     "Facts": "facts",
@@ -39,6 +40,7 @@ __all__ = [
     "Finding",
     "LiveFacts",
     "OfflineFacts",
+    "PlanState",
     "Rule",
     "SafetyOptions",
     "Severity",
@@ -47,4 +49,5 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+if not TYPE_CHECKING:  # to a type checker, only the names imported above exist
+    __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,5 +11,8 @@ if TYPE_CHECKING:
 
 __all__ = ["enum_type"]
 
+_EXPORTS = {"enum_type": "column"}
+
 # loaded on first use: the query builders import schema.executable, status needs no columns
-__getattr__ = lazy_exports(__name__, {"enum_type": "column"}, globals())
+if not TYPE_CHECKING:  # to a type checker, only the names imported above exist
+    __getattr__ = lazy_exports(__name__, _EXPORTS, globals())
