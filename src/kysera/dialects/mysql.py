@@ -100,8 +100,9 @@ _BOUND_AS_IS = frozenset({type(None), bool, int, float, str, bytes, bytearray, _
 def _bindable(value: object) -> object:
     """``value`` as PyMySQL binds it faithfully. PyMySQL writes any type it does not know as
     ``str(value)``: a memoryview became ``<memory at 0x...>`` and an enum ``Color.RED`` in the
-    table. Those kysera converts (memoryview to bytes, UUID and Decimal to their text); what it
-    cannot store faithfully is refused, as PostgreSQL's and SQLite's drivers refuse it."""
+    table. Those kysera converts (memoryview to bytes, UUID to its text; a Decimal PyMySQL writes
+    exactly); what it cannot store faithfully is refused, as PostgreSQL's and SQLite's drivers
+    refuse it."""
     kind = value.__class__
     if kind in _BOUND_AS_IS:
         return value
@@ -109,9 +110,11 @@ def _bindable(value: object) -> object:
         return _utc_if_aware(value)
     if isinstance(value, memoryview):
         return value.tobytes()
-    module = kind.__module__
-    if (module == "decimal" and kind.__name__ == "Decimal") or (module == "uuid" and kind.__name__ == "UUID"):
-        return value if module == "decimal" else str(value)
+    name = (kind.__module__, kind.__name__)  # neither module need be imported to tell
+    if name == ("decimal", "Decimal"):
+        return value
+    if name == ("uuid", "UUID"):
+        return str(value)
     if isinstance(value, _dt.datetime):  # a subclass (pendulum, arrow)
         return _utc_if_aware(_dt.datetime.fromisoformat(value.isoformat()))
     raise TypeError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
+from ..database import Capture
 from ..errors import ConfigurationError
 from ..safety import Facts, LiveFacts, SafetyOptions, analyze
 from ..safety.analyzer import PlanState
@@ -205,8 +206,6 @@ def inspect_migration(
     the migrations before it have run by then, so its dry run usually works, and its findings
     stop the run before it changes anything.
     """
-    from ..database import Capture
-
     seen = Capture()
     try:
         captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)

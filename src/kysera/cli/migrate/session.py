@@ -141,15 +141,13 @@ class Session:
         if self._running is None:
             return f"interrupted before a migration started: {done}; `kysera migrate status` shows the state"
         migration, direction = self._running
-        atomic = self.runner._in_transaction(migration, direction) and self.db.dialect.transactional_ddl  # type: ignore[arg-type]
-        if atomic:
+        in_tx = self.runner._in_transaction(migration, direction)  # type: ignore[arg-type]
+        if in_tx and self.db.dialect.transactional_ddl:
             return (
                 f"interrupted while {migration.name} was running ({direction}): it rolled back, nothing of it "
                 f"remains; {done}. Run the command again to go on"
             )
-        why = "outside a transaction" if not self.runner._in_transaction(migration, direction) else (  # type: ignore[arg-type]
-            f"{self.db.dialect.display_name} commits DDL at once"
-        )
+        why = f"{self.db.dialect.display_name} commits DDL at once" if in_tx else "outside a transaction"
         return (
             f"interrupted while {migration.name} was running ({direction}, {why}): it may be partly applied and "
             f"is recorded as interrupted; {done}. Check the database, then `kysera migrate resolve {migration.name} "
