@@ -536,3 +536,20 @@ def test_status_tells_a_migration_running_now_from_an_interrupted_one(db_url: st
             lock.release()
     data = json.loads(kysera("migrate", "status", "--json").stdout)
     assert data["running_now"] == [] and data["failed"] == [slow.name]  # nobody holds the lock: interrupted
+
+
+def test_quiet_prints_only_warnings_errors_and_the_data_asked_for(db_url: str) -> None:
+    """-q: a deploy script's log shows nothing when all is well, and still every failure."""
+    project(db_url, 2)
+    result = kysera("-q", "migrate", "up")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+    assert status_json()["executed"] == NAMES[:2]
+    dry = kysera("migrate", "down", "--dry-run", "-q")
+    assert dry.exit_code == 0 and "DROP TABLE" in dry.stdout  # the script asked for is data
+    down = kysera("migrate", "down", "--json", "--quiet")
+    assert down.exit_code == 0 and json.loads(down.stdout)["executed"] == [NAMES[1]]
+    assert kysera("migrate", "status", "-q").stdout == ""
+    failed = kysera("migrate", "up", "-q", "--to", "nosuch")
+    assert_clean_error(failed, 2, "unknown migration 'nosuch'")
+    assert_clean_error(kysera("migrate", "status", "-q", "-v"), 2, "-q/--quiet and -v/--verbose")

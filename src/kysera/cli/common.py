@@ -38,6 +38,8 @@ class State:
         #: the environment came from $KYSERA_ENV, not --env: a project without a config file ignores it
         self.env_from_environment = False
         self.verbose = 0
+        #: -q: only warnings, errors and the data asked for (SQL scripts, JSON)
+        self.quiet = False
         self.json = False
         #: --json was on the command line (seen before parsing: usage errors answer in JSON too)
         self.json_asked = False
@@ -49,7 +51,7 @@ class State:
     @property
     def out(self) -> Output:
         if self._output is None:
-            self._output = Output(verbose=self.verbose, json_mode=self.json)
+            self._output = Output(verbose=self.verbose, json_mode=self.json, quiet=self.quiet)
         return self._output
 
     def settings(self) -> Settings:
@@ -141,13 +143,15 @@ def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
                     param.name is not None
                     and ctx.get_parameter_source(param.name) is click.core.ParameterSource.ENVIRONMENT
                 )
+        if state.quiet and state.verbose:
+            raise click.UsageError("-q/--quiet and -v/--verbose ask for opposite things; give one of them")
         state._output = None  # rebuilt with the new verbosity or mode
 
     return callback
 
 
 def global_options(func: F) -> F:
-    """``--url``, ``--config``, ``--env`` and ``-v``: accepted by the root group and every command."""
+    """``--url``, ``--config``, ``--env``, ``-v`` and ``-q``: accepted by the root group and every command."""
     options = [
         click.option(
             "--url",
@@ -178,6 +182,14 @@ def global_options(func: F) -> F:
             expose_value=False,
             callback=_store("verbose"),
             help="More detail; show tracebacks on errors.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_store("quiet"),
+            help="Print only warnings, errors and the data asked for (--json, SQL scripts).",
         ),
     ]
     for option in reversed(options):

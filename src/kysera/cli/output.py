@@ -49,9 +49,11 @@ PROGRESS_DELAY = 0.05
 class Output:
     """One command's printer."""
 
-    def __init__(self, *, verbose: int = 0, json_mode: bool = False) -> None:
+    def __init__(self, *, verbose: int = 0, json_mode: bool = False, quiet: bool = False) -> None:
         self.verbose = verbose
         self.json_mode = json_mode
+        #: -q: no progress, result lines or notes; warnings, errors, SQL scripts and JSON still
+        self.quiet = quiet
         self.color = color_wanted(sys.stdout)
         self.err_color = color_wanted(sys.stderr)
         self._progress: ProgressLines | None = None
@@ -81,8 +83,9 @@ class Output:
         :data:`PROGRESS_DELAY` seconds, together with the lines that follow it meanwhile,
         rather than at once: a thousand fast migrations make a few writes instead of a thousand
         (each of which wakes whoever reads the output: a terminal, a CI log). Anything else this
-        printer writes goes out after the progress lines before it. Suppressed in JSON mode."""
-        if self.json_mode:
+        printer writes goes out after the progress lines before it. Suppressed in JSON mode and
+        with -q."""
+        if self.json_mode or self.quiet:
             return
         lines = self._progress
         if lines is None:
@@ -109,9 +112,9 @@ class Output:
     # ------------------------------------------------------------------ stdout
 
     def line(self, text: str = "") -> None:
-        """A line of the command's result (stdout). Suppressed in JSON mode."""
+        """A line of the command's result (stdout). Suppressed in JSON mode and with -q."""
         self._settle()
-        if not self.json_mode:
+        if not (self.json_mode or self.quiet):
             self._echo(text, color=self.color)
 
     def raw(self, text: str) -> None:
@@ -132,13 +135,17 @@ class Output:
     # ------------------------------------------------------------------ stderr
 
     def note(self, text: str) -> None:
-        """A remark that is not the result: a fallback taken, a wait, a hint (stderr)."""
+        """A remark that is not the result: a fallback taken, a wait, a hint (stderr); not with -q."""
+        if self.quiet:
+            return
         self._settle()
         click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
 
     def aside(self, text: str) -> None:
         """A note from another thread (stderr), written at once: it neither waits for nor writes
-        the pending progress lines, whose errors belong to the command's own thread."""
+        the pending progress lines, whose errors belong to the command's own thread. Not with -q."""
+        if self.quiet:
+            return
         click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
 
     def warn(self, text: str) -> None:
