@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -127,7 +128,7 @@ def test_bad_arguments_are_errors_before_anything_runs(db: Database) -> None:
         runner.down_to("002_posts")
     with pytest.raises(ConfigurationError, match="lock_timeout"):
         create_migration_runner(db, MIGRATIONS, lock_timeout=-1)
-    with pytest.raises(ConfigurationError, match=r"logger must be a logging\.Logger .*, an object with info/warning/error methods, or a function"):
+    with pytest.raises(ConfigurationError, match=r"logger must be a logging\.Logger .*, an object with info/warning/error methods, a function of one message .*, or a text stream"):
         create_migration_runner(db, MIGRATIONS, logger="console")  # type: ignore[arg-type]
     assert tables(db) == []
 
@@ -203,6 +204,10 @@ def test_logger_can_be_print_or_any_object_with_logging_methods(db: Database, ca
     assert any(level == "info" and m.startswith("migrated up: 002_posts in ") for level, m in console.seen)
     assert any(level == "debug" for level, _ in console.seen)  # it has debug(): it gets the detail
     assert "%s" not in " ".join(m for _, m in console.seen)  # already formatted
+
+    stream = io.StringIO()
+    create_migration_runner(db, MIGRATIONS[:2], logger=stream).down()  # sys.stderr, a log file
+    assert stream.getvalue().startswith("migrated down: 002_posts in ") and stream.getvalue().endswith("\n")
 
 
 def test_missing_down_stops_the_rollback(db: Database) -> None:

@@ -4,7 +4,8 @@
 - an object with ``info``, ``warning`` and ``error`` methods that take one message (structlog's
   and loguru's loggers, a console-like object): each message goes to the method of its level,
   already formatted (``debug`` too, when the object has one);
-- a function of one string, such as ``print``: it gets every message from INFO up.
+- a function of one string, such as ``print``: it gets every message from INFO up;
+- a text stream, such as ``sys.stderr`` or an open file: one line per message from INFO up.
 
 The runner itself only ever talks to a :class:`logging.Logger`.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 from ..errors import ConfigurationError
 
@@ -31,7 +32,7 @@ class LoggerLike(Protocol):
     def error(self, message: str, /) -> object: ...
 
 
-LogTarget = Logger | LoggerLike | Callable[[str], object]
+LogTarget = Logger | LoggerLike | Callable[[str], object] | TextIO
 
 _METHODS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error"}
 
@@ -61,10 +62,13 @@ def as_logger(target: object, name: str = "kysera.migrations") -> Logger | None:
     """``target`` as a logger the runner can use (None stays None); raises ConfigurationError."""
     if target is None or isinstance(target, logging.Logger | logging.LoggerAdapter):
         return target
+    write = None if isinstance(target, LoggerLike) else getattr(target, "write", None)
+    if callable(write):
+        target = _lines_to(write)
     if not isinstance(target, LoggerLike) and not (callable(target) and _takes_one_message(target)):
         raise ConfigurationError(
             "logger must be a logging.Logger (e.g. logging.getLogger('app')), an object with "
-            f"info/warning/error methods, or a function of one message such as print; got {target!r}"
+            f"info/warning/error methods, a function of one message such as print, or a text stream such as sys.stderr; got {target!r}"
         )
     logger = logging.Logger(name)  # its own: not in logging's registry, never configured globally
     # a function sees what a console would show; a logger object gets debug detail when it has debug()
@@ -74,6 +78,15 @@ def as_logger(target: object, name: str = "kysera.migrations") -> Logger | None:
     logger.propagate = False
     logger.addHandler(forward)
     return logger
+
+
+def _lines_to(write: Callable[[str], object]) -> Callable[[str], object]:
+    """A text stream's ``write``, as a function of one message: a line each."""
+
+    def line(message: str) -> object:
+        return write(message + "\n")
+
+    return line
 
 
 def _takes_one_message(function: Callable[..., object]) -> bool:
