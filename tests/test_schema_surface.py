@@ -194,11 +194,44 @@ def test_unique_nulls_not_distinct(db: Database) -> None:
         db.insert_into("n").values({"a": 5, "b": 1, "c": None}).execute()
 
 
+def test_unique_constraint_nulls_not_distinct_as_kysely_writes_it(db: Database) -> None:
+    """Besides ``nulls_not_distinct=True``: Kysely's build callback, and the method chained right
+    after the constraint (as ``on_delete`` after a foreign key), in create_table and alter_table."""
+    only(db, "postgres")
+    (
+        db.schema.create_table("n")
+        .add_column("a", "integer")
+        .add_column("b", "integer")
+        .add_column("c", "integer")
+        .add_unique_constraint("n_a_key", ["a"], lambda u: u.nulls_not_distinct())
+        .add_unique_constraint("n_b_key", ["b"])
+        .nulls_not_distinct()
+        .execute()
+    )
+    db.schema.alter_table("n").add_unique_constraint("n_c_key", ["c"]).nulls_not_distinct().execute()
+    for column in ("a", "b", "c"):
+        assert "NULLS NOT DISTINCT" in index_definition(db, f"n_{column}_key")
+    db.insert_into("n").values({"a": None, "b": None, "c": None}).execute()
+    with pytest.raises(StatementError, match="duplicate"):
+        db.insert_into("n").values({"a": None, "b": 1, "c": 1}).execute()
+    with pytest.raises(BuilderError, match=r"nulls_not_distinct\(\) must follow add_unique_constraint"):
+        db.schema.create_table("m").add_column("a", "integer").add_check_constraint("m_a", sql("a > 0")).nulls_not_distinct()
+    with pytest.raises(BuilderError, match="must return the builder"):
+        db.schema.create_table("m").add_column("a", "integer").add_unique_constraint("m_a", ["a"], lambda u: None)  # type: ignore[arg-type,return-value]
+
+
 def test_nulls_not_distinct_elsewhere_is_refused_with_an_alternative(db: Database) -> None:
     only(db, "mysql", "sqlite")
     builder = db.schema.create_table("n").add_column("a", "integer", lambda col: col.unique().nulls_not_distinct())
     with pytest.raises(UnsupportedError, match=r"nulls_not_distinct.*is not supported on .*coalesce"):
         builder.compile()
+    table = db.schema.create_table("n").add_column("a", "integer")
+    for spelling in (
+        table.add_unique_constraint("n_a_key", ["a"], lambda u: u.nulls_not_distinct()),
+        table.add_unique_constraint("n_a_key", ["a"]).nulls_not_distinct(),
+    ):
+        with pytest.raises(UnsupportedError, match=r"nulls_not_distinct.*is not supported on .*coalesce"):
+            spelling.compile()
 
 
 def test_deferrable_foreign_key(db: Database) -> None:

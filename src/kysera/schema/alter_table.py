@@ -128,13 +128,25 @@ class AlterTableBuilder(Executable[AlterTableNode]):
         self,
         name: str,
         columns: Sequence[str] | str | None = None,
+        build: Callable[[c.UniqueConstraintBuilder], c.UniqueConstraintBuilder] | None = None,
         *,
         nulls_not_distinct: bool = False,
         using_index: str | None = None,
     ) -> AlterTableBuilder:
         """A unique constraint on ``columns``; or, with ``using_index`` (PostgreSQL), an existing
-        unique index becomes the constraint (build it first with ``.unique().concurrently()``)."""
-        return self._add(AddConstraintNode(c.unique(name, columns, nulls_not_distinct, using_index)))
+        unique index becomes the constraint (build it first with ``.unique().concurrently()``).
+        NULLS NOT DISTINCT (PostgreSQL 15+): ``nulls_not_distinct=True``, ``lambda u:
+        u.nulls_not_distinct()`` or ``.nulls_not_distinct()`` chained right after it."""
+        return self._add(AddConstraintNode(c.unique(name, columns, nulls_not_distinct, using_index, build)))
+
+    def nulls_not_distinct(self) -> AlterTableBuilder:
+        """NULLS NOT DISTINCT for the unique constraint added just before (PostgreSQL 15+)."""
+        last = self._node.actions[-1] if self._node.actions else None
+        if not isinstance(last, AddConstraintNode):
+            raise BuilderError("nulls_not_distinct() must follow add_unique_constraint(...)")
+        unique = c.unique_nulls_not_distinct(last.constraint, "nulls_not_distinct")
+        actions = (*self._node.actions[:-1], replace(last, constraint=unique))
+        return AlterTableBuilder(self._db, replace(self._node, actions=actions))
 
     def add_check_constraint(
         self, name: str, expression: Sql | str | RawNode, *, not_valid: bool = False

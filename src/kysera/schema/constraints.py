@@ -51,6 +51,19 @@ class ForeignKeyBuilder:
         return self._ref(deferrable=True, initially_deferred=True)
 
 
+class UniqueConstraintBuilder:
+    """What the optional callback of ``add_unique_constraint`` receives."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: UniqueConstraintNode) -> None:
+        self.node = node
+
+    def nulls_not_distinct(self) -> UniqueConstraintBuilder:
+        """NULLS NOT DISTINCT (PostgreSQL 15+): two NULLs count as duplicates."""
+        return UniqueConstraintBuilder(replace(self.node, nulls_not_distinct=True))
+
+
 def foreign_key(
     name: str | None,
     columns: Sequence[str] | str,
@@ -82,13 +95,32 @@ def primary_key(
 
 
 def unique(
-    name: str | None, columns: Sequence[str] | str | None, nulls_not_distinct: bool = False, using_index: str | None = None
+    name: str | None,
+    columns: Sequence[str] | str | None,
+    nulls_not_distinct: bool = False,
+    using_index: str | None = None,
+    build: Callable[[UniqueConstraintBuilder], UniqueConstraintBuilder] | None = None,
 ) -> UniqueConstraintNode:
     if using_index is not None:
-        if nulls_not_distinct:
+        if nulls_not_distinct or build is not None:
             raise BuilderError("add_unique_constraint(using_index=...) takes the index as it is: build the index with nulls_not_distinct() instead")
         return UniqueConstraintNode(name, (), using_index=_index_only("add_unique_constraint", columns, using_index))
-    return UniqueConstraintNode(name, column_names(columns or (), "add_unique_constraint"), nulls_not_distinct)
+    node = UniqueConstraintNode(name, column_names(columns or (), "add_unique_constraint"), nulls_not_distinct)
+    if build is not None:
+        result = build(UniqueConstraintBuilder(node))
+        if not isinstance(result, UniqueConstraintBuilder):
+            raise BuilderError(f"the callback for unique constraint {name!r} must return the builder, e.g. lambda u: u.nulls_not_distinct()")
+        node = result.node
+    return node
+
+
+def unique_nulls_not_distinct(last: object, method: str) -> UniqueConstraintNode:
+    """The unique constraint added just before ``.nulls_not_distinct()``, with the clause set."""
+    if not isinstance(last, UniqueConstraintNode):
+        raise BuilderError(f"{method}() must follow add_unique_constraint(...)")
+    if last.using_index is not None:
+        raise BuilderError("add_unique_constraint(using_index=...) takes the index as it is: build the index with nulls_not_distinct() instead")
+    return replace(last, nulls_not_distinct=True)
 
 
 def _index_only(method: str, columns: Sequence[str] | str | None, index: object) -> str:

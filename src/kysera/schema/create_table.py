@@ -84,9 +84,22 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         return self._add(c.primary_key(name, columns))
 
     def add_unique_constraint(
-        self, name: str, columns: Sequence[str] | str, *, nulls_not_distinct: bool = False
+        self,
+        name: str,
+        columns: Sequence[str] | str,
+        build: Callable[[c.UniqueConstraintBuilder], c.UniqueConstraintBuilder] | None = None,
+        *,
+        nulls_not_distinct: bool = False,
     ) -> CreateTableBuilder:
-        return self._add(c.unique(name, columns, nulls_not_distinct))
+        """A unique constraint; NULLS NOT DISTINCT (PostgreSQL 15+) with ``nulls_not_distinct=True``,
+        ``lambda u: u.nulls_not_distinct()`` or ``.nulls_not_distinct()`` chained right after it."""
+        return self._add(c.unique(name, columns, nulls_not_distinct, build=build))
+
+    def nulls_not_distinct(self) -> CreateTableBuilder:
+        """NULLS NOT DISTINCT for the unique constraint added just before (PostgreSQL 15+)."""
+        last = self._node.constraints[-1] if self._node.constraints else None
+        unique = c.unique_nulls_not_distinct(last, "nulls_not_distinct")
+        return self._with(replace(self._node, constraints=(*self._node.constraints[:-1], unique)))
 
     def add_check_constraint(self, name: str, expression: Sql | str) -> CreateTableBuilder:
         return self._add(c.check(name, expression))
