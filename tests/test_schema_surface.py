@@ -712,6 +712,30 @@ def test_partial_index(db: Database) -> None:
     assert "WHERE" in index_definition(db, "users_active") and "'active'" in index_definition(db, "users_active")
 
 
+def test_partial_index_filtered_as_the_data_builders_filter(db: Database) -> None:
+    """Kysely's where(lhs, op, rhs) and kysera's where({...}) for a partial index: values inline,
+    several calls joined with AND; refused where partial indexes are."""
+    users(db)
+    builders = [
+        db.schema.create_index("users_odd").on("users").column("email").where("status", "=", "it's 100% \\ odd"),
+        db.schema.create_index("users_live").on("users").column("email").where({"status": "active"}).where("email", "is not", None),
+    ]
+    if db.dialect.name == "mysql":
+        for builder in builders:
+            with pytest.raises(UnsupportedError, match=r"where\(.*is not supported on .*generated column"):
+                builder.compile()
+        return
+    for builder in builders:
+        builder.execute()
+    odd = db.introspect_table("users").index("users_odd")
+    live = db.introspect_table("users").index("users_live")
+    assert odd is not None and live is not None
+    assert odd.predicate is not None and "'it''s 100% \\ odd'" in odd.predicate
+    assert live.predicate is not None and "'active'" in live.predicate and re.search(r"(?i)is not null", live.predicate)
+    with pytest.raises(BuilderError, match=r"where\(\) takes \(column, operator, value\)"):
+        db.schema.create_index("x").on("users").column("email").where("status", "=")
+
+
 def test_index_using_include_and_nulls_not_distinct(db: Database) -> None:
     users(db)
     if db.dialect.name == "postgres":

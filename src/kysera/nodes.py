@@ -494,7 +494,8 @@ class CreateIndexNode(Node):
     unique: bool = False
     if_not_exists: bool = False
     concurrently: bool = False
-    where: RawNode | None = None
+    #: the partial index's predicate: sql(...) text, or where(column, op, value) / where({...})
+    where: FilterNode | None = None
     using: str | None = None
     include: tuple[str, ...] = ()
     nulls_not_distinct: bool = False

@@ -992,7 +992,8 @@ class QueryCompiler:
             w.text(" NULLS NOT DISTINCT")
         if node.where is not None:
             self.require("partial_index")
-            w.text(" WHERE " + self.inline_sql(node.where))
+            w.text(" WHERE ")
+            self.write_filter(w, node.where)  # values as literals: w is an inline writer
         options = self.online_options(node)
         if options:
             w.text(" " + " ".join(options))

@@ -9,12 +9,15 @@ from ..fragment import Sql, to_raw
 from ..nodes import (
     DDL_ALGORITHMS,
     DDL_LOCKS,
+    AndNode,
     CreateIndexNode,
     DropIndexNode,
+    FilterNode,
     IdentifierNode,
     IndexColumnNode,
     RawNode,
 )
+from ..query.expressions import filter_node
 from .executable import Executable, ddl_option
 
 
@@ -61,9 +64,20 @@ class CreateIndexBuilder(Executable[CreateIndexNode]):
         """
         return self._changed(concurrently=True)
 
-    def where(self, predicate: Sql | str) -> CreateIndexBuilder:
-        """A partial index (PostgreSQL, SQLite): ``where(sql("status = {}", "active"))``."""
-        node: RawNode = RawNode((predicate,)) if isinstance(predicate, str) else to_raw(predicate)
+    def where(self, *args: object) -> CreateIndexBuilder:
+        """A partial index (PostgreSQL, SQLite): ``where(sql("status = {}", "active"))``, SQL
+        text, or as the data builders filter: ``where("status", "=", "active")``,
+        ``where({"status": "active"})``. Values are written as literals; several calls are
+        joined with AND."""
+        node: FilterNode
+        if len(args) == 1 and isinstance(args[0], str):
+            node = RawNode((args[0],))
+        elif len(args) == 1 and isinstance(args[0], Sql):
+            node = to_raw(args[0])
+        else:
+            node = filter_node(*args)
+        if self._node.where is not None:
+            node = AndNode((self._node.where, node))
         return self._changed(where=node)
 
     def using(self, method: str) -> CreateIndexBuilder:
