@@ -69,7 +69,7 @@ class ForeignKeyInfo:
     #: lower case: 'cascade', 'set null', 'restrict', 'no action', 'set default'
     on_delete: str = "no action"
     on_update: str = "no action"
-    #: 'not deferrable', 'deferrable' or 'initially deferred' (read on PostgreSQL)
+    #: 'not deferrable', 'deferrable' or 'initially deferred' (read on PostgreSQL and SQLite)
     deferrable: str = "not deferrable"
     #: False for a key added NOT VALID and not validated since (PostgreSQL)
     validated: bool = True

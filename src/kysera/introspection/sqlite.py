@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..dialects import sqlite_table_sql as p
-from ..dialects.sql_lexer import render
+from ..dialects.sql_lexer import Token, render
 from .model import (
     CheckConstraintInfo,
     ColumnInfo,
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 
 def _actions(text: object) -> str:
     return " ".join(str(text or "no action").lower().split())
+
+
+def _deferrable(tokens: list[Token]) -> str:
+    """The deferral of a foreign key clause as PostgreSQL's introspection names it: SQLite's
+    ``DEFERRABLE`` alone (or ``INITIALLY IMMEDIATE``) checks at once, like PostgreSQL's."""
+    words = [t.upper for t in tokens if t.kind == "word"]
+    for i, word in enumerate(words):
+        if word == "DEFERRABLE" and (i == 0 or words[i - 1] != "NOT"):
+            return "initially deferred" if words[i + 1 : i + 3] == ["INITIALLY", "DEFERRED"] else "deferrable"
+    return "not deferrable"
 
 
 def table_names(db: Database) -> list[str]:
@@ -141,6 +151,10 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
     foreign = [c for c in parsed.constraints if c.kind == "foreign"]
     fk_names = [c.name for c in foreign]
     fk_defs = [tuple(c.columns()) for c in foreign]
+    fk_deferral = [_deferrable(c.tokens) for c in foreign]
+    inline_deferral: dict[tuple[str, ...], str] = {  # REFERENCES written on a column
+        (col.name,): _deferrable(clause.tokens) for col in parsed.columns for clause in col.find("references")
+    }
     fks: dict[int, list[dict[str, object]]] = {}
     for r in db.fetch("SELECT * FROM pragma_foreign_key_list(?) ORDER BY id, seq", [name]):
         fks.setdefault(int(str(r["id"])), []).append(r)
@@ -152,8 +166,10 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
         if len(ref_cols) != len(fk_cols):
             ref_cols = _primary_key_of(db, ref_table)
         fk_name = None
+        deferrable = inline_deferral.get(fk_cols, "not deferrable")
         if fk_cols in fk_defs:
             fk_name = fk_names[fk_defs.index(fk_cols)]
+            deferrable = fk_deferral[fk_defs.index(fk_cols)]
         foreign_keys.append(
             ForeignKeyInfo(
                 name=fk_name,
@@ -162,6 +178,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
                 ref_columns=ref_cols,
                 on_delete=_actions(parts[0]["on_delete"]),
                 on_update=_actions(parts[0]["on_update"]),
+                deferrable=deferrable,
             )
         )
     return TableInfo(
