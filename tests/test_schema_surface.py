@@ -1025,6 +1025,19 @@ def test_schema_module_with_schema(db: Database, tenant: Database) -> None:
     assert exists(db, "x", SCHEMA) and not exists(db, "x")
 
 
+def test_table_exists_looks_in_the_with_schema_schema(db: Database, tenant: Database) -> None:
+    """``tenant.table_exists("t")`` asks about the table ``tenant.schema`` builders make, not a
+    namesake in the connection's own schema (on SQLite: the attached database, not main)."""
+    db.schema.create_table("t").add_column("a", "integer").execute()
+    assert not tenant.table_exists("t") and not db.table_exists(f"{SCHEMA}.t")
+    tenant.schema.create_table("t").add_column("b", "integer").execute()
+    assert tenant.table_exists("t") and db.table_exists(f"{SCHEMA}.t") and db.table_exists("t")
+    db.schema.drop_table("t").execute()
+    assert tenant.table_exists("t") and not db.table_exists("t")
+    tenant.schema.drop_table("t").execute()
+    assert not tenant.table_exists("t") and not db.table_exists(f"{SCHEMA}.t")
+
+
 def test_with_schema_types_and_sequences(db: Database, tenant: Database) -> None:
     only(db, "postgres")
     tenant.schema.create_type(MOOD).execute()

@@ -564,10 +564,14 @@ class Database:
         return self._conn.session_id()
 
     def table_exists(self, table: str | Sql) -> bool:
-        """Whether ``table`` (``"users"``, ``"app.users"``, or ``sql.id("a.b")``) exists."""
+        """Whether ``table`` (``"users"``, ``"app.users"``, or ``sql.id("a.b")``) exists; an
+        unqualified name is looked for in the schema of :meth:`with_schema`, as builders put it."""
         from .dialects.catalog import table_exists
 
-        return table_exists(self, name_node(table, "table_exists()'s table"))
+        node = name_node(table, "table_exists()'s table")
+        if node.schema is None and self._default_schema:
+            node = IdentifierNode(node.name, self._default_schema)
+        return table_exists(self, node)
 
     def introspect(self, schema: str | None = None, *, exclude: Sequence[str] = ()) -> SchemaInfo:
         """Tables, views, enums and sequences of ``schema`` (default: the current one)."""

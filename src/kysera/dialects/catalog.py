@@ -37,8 +37,10 @@ def list_tables(db: Database, schema: str | None = None) -> list[str]:
 def table_exists(db: Database, table: IdentifierNode) -> bool:
     name = db.dialect.name
     if name == "sqlite":
-        # SQLite's names are not case-sensitive: "Events" is the table events
-        rows = db.fetch("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", [table.name])
+        # SQLite's names are not case-sensitive: "Events" is the table events; a schema is an
+        # attached database, which keeps its own sqlite_master
+        master = "sqlite_master" if table.schema is None else db.dialect.compiler().quote(table.schema) + ".sqlite_master"
+        rows = db.fetch(f"SELECT 1 AS x FROM {master} WHERE type = 'table' AND name = ? COLLATE NOCASE", [table.name])
     elif name == "postgres":
         rows = db.fetch(
             "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = "
