@@ -252,3 +252,19 @@ def test_is_takes_none_true_or_false(db: Database) -> None:
     with pytest.raises(BuilderError, match=r"operator 'is' compares with None, True or False, got 'x'; use = to compare"):
         db.select_from("flags").select(["s"]).where("s", "is", "x").fetch_all()
     assert db.select_from("flags").select(["s"]).where("s", "is not", None).fetch_all() == []
+
+
+def test_compile_sql_and_params_are_what_the_driver_gets(db: Database) -> None:
+    """Values in data statements are bound: ``compile().sql`` has the driver's placeholders and
+    ``compile().params`` the values (``str()`` is the script a human reads, values written in)."""
+    _rows(db)
+    sneaky = "x'); --"
+    mark = "?" if db.dialect.name == "sqlite" else "%s"
+    compiled = db.update_table("items").set({"kind": sneaky}).where("id", "=", 1).compile()
+    assert sneaky not in compiled.sql and compiled.sql.count(mark) == 2
+    assert compiled.params == (sneaky, 1) == compiled[0].params
+    assert "'x''); --'" in str(compiled)
+    db.run_compiled(compiled)
+    assert db.select_from("items").select("kind").where("id", "=", 1).execute().rows == [{"kind": sneaky}]
+    ddl = db.schema.create_index("items_kind").on("items").column("kind").compile()
+    assert ddl.sql == str(ddl) and ddl.params == ()

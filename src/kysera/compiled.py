@@ -6,11 +6,19 @@ from .nodes import CompiledStatement
 
 
 class CompiledQuery(list[CompiledStatement]):
-    """A list of :class:`CompiledStatement`; ``str()`` gives the SQL script a human would read."""
+    """A list of :class:`CompiledStatement`; ``str()`` gives the SQL script a human would read
+    (values written in), ``.sql`` and ``.params`` what the driver gets (values bound)."""
 
     @property
     def sql(self) -> str:
-        return str(self)
+        """The statements as the driver gets them, with placeholders where values are bound
+        (the same as ``str()`` for DDL, whose values are always literals)."""
+        return "\n".join(f"{statement.sql};" for statement in self)
+
+    @property
+    def params(self) -> tuple[object, ...]:
+        """The bound values of all the statements, in order (empty for DDL)."""
+        return tuple(value for statement in self for value in statement.params)
 
     def __str__(self) -> str:
         return "\n".join(script_statement(statement) for statement in self)
