@@ -115,6 +115,19 @@ def test_callback_must_return_a_change(db: Database) -> None:
         db.schema.alter_table("items").alter_column("qty", lambda col: None)  # type: ignore[arg-type,return-value]
 
 
+def test_a_callback_that_is_no_function_is_a_builder_error(db: Database) -> None:
+    """A type or a clause passed where the callback goes is a BuilderError naming the fix, not
+    Python's "'str' object is not callable"."""
+    with pytest.raises(BuilderError, match=r"alter_column\('qty', \.\.\.\) takes a callback"):
+        db.schema.alter_table("items").alter_column("qty", "bigint")  # type: ignore[arg-type]
+    with pytest.raises(BuilderError, match=r"add_column\('qty', \.\.\.\) is a callback"):
+        db.schema.create_table("items").add_column("qty", "integer", "not null")  # type: ignore[arg-type]
+    with pytest.raises(BuilderError, match=r"add_column\('qty', \.\.\.\) is a callback"):
+        db.schema.alter_table("items").add_column("qty", "integer", "not null")  # type: ignore[arg-type]
+    with pytest.raises(BuilderError, match="foreign key 'fk' is a callback"):
+        db.schema.alter_table("items").add_foreign_key_constraint("fk", ["a"], "p", ["id"], "cascade")  # type: ignore[arg-type]
+
+
 def test_changes_to_a_column_the_same_call_adds_are_folded_into_it(db: Database) -> None:
     """Chained as written, no engine could run these: the change is part of the new column."""
     make(db)

@@ -108,6 +108,10 @@ class AlterTableBuilder(Executable[AlterTableNode]):
 
     def alter_column(self, name: str, build: Callable[[AlterColumnBuilder], AlterColumnBuilder]) -> AlterTableBuilder:
         """``alter_column("name", lambda col: col.set_data_type("varchar(200)"))``."""
+        if not callable(build):
+            raise BuilderError(
+                f"alter_column({name!r}, ...) takes a callback such as lambda col: col.set_data_type('varchar(200)'), got {build!r}"
+            )
         result = build(AlterColumnBuilder())
         if not isinstance(result, AlterColumnBuilder) or not result.alterations:
             raise BuilderError(

@@ -215,6 +215,10 @@ def build_column(name: str, data_type: object, build: ColumnCallback, schema: st
         raise BuilderError(f"a column name must be a non-empty string, got {name!r}")
     builder = ColumnBuilder(ColumnDefinitionNode(name, data_type_node(data_type)))
     if build is not None:
+        if not callable(build):
+            raise BuilderError(
+                f"the third argument of add_column({name!r}, ...) is a callback such as lambda col: col.not_null(), got {build!r}"
+            )
         result = build(builder)
         if not isinstance(result, ColumnBuilder):
             raise BuilderError(

@@ -79,6 +79,8 @@ def foreign_key(
         raise BuilderError(f"foreign key {name!r} has {len(cols)} column(s) but references {len(refs)}")
     node = ForeignKeyConstraintNode(name, cols, ReferencesNode(qualify(target, schema), refs))
     if build is not None:
+        if not callable(build):
+            raise BuilderError(f"the build argument of foreign key {name!r} is a callback such as lambda fk: fk.on_delete('cascade'), got {build!r}")
         result = build(ForeignKeyBuilder(node))
         if not isinstance(result, ForeignKeyBuilder):
             raise BuilderError(f"the callback for foreign key {name!r} must return the builder")
