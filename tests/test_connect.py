@@ -54,7 +54,8 @@ def test_unknown_scheme_lists_the_known_ones(url: str) -> None:
     [
         ("sqlite:///", "names no database file"),
         ("postgresql://postgres@[::1:5432/x", "bad host"),
-        ("postgresql://h:99999/x", "bad port"),
+        ("postgresql://h:99999/x", "bad port .*from 1 to 65535"),
+        ("mysql://root@h:http/x", "bad port .*a port is a number"),
         (MYSQL_URL + "?bogus=1", "unknown option bogus"),
         (MYSQL_URL + "?charset=bogus", "charset 'bogus'"),
         (MYSQL_URL + "?connect_timeout=soon", "connect_timeout"),

@@ -129,7 +129,7 @@ def parse_url(url: str) -> DatabaseUrl:
         port = parts.port
     except ValueError:
         # the error's text would quote what stands where the port should: part of a password
-        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': a port is a number") from None
+        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': a port is a number from 1 to 65535") from None
     if port == 0:
         raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': 0 is no port; leave it out for the default")
     if hostname and "%" in hostname:
