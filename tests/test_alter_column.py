@@ -110,6 +110,18 @@ def test_unknown_column_is_a_clear_error(db: Database) -> None:
         builder.execute()
 
 
+def test_a_missing_table_is_named_as_the_problem(db: Database) -> None:
+    """Not "column 'qty' does not exist in table 'nope'" (MySQL/MariaDB read the column's
+    definition first, and found none)."""
+    for builder in (
+        db.schema.alter_table("nope").alter_column("qty", lambda col: col.set_not_null()),
+        db.schema.alter_table("nope").drop_constraint("nope_qty_key"),
+    ):
+        with pytest.raises(KyseraError, match=r"""(table|relation) ["']nope["'] does not exist""") as caught:
+            builder.execute()
+        assert "column 'qty' does" not in str(caught.value) and "constraint 'nope_qty_key' does" not in str(caught.value)
+
+
 def test_callback_must_return_a_change(db: Database) -> None:
     with pytest.raises(BuilderError, match="must return"):
         db.schema.alter_table("items").alter_column("qty", lambda col: None)  # type: ignore[arg-type,return-value]

@@ -453,10 +453,20 @@ class MysqlCompiler(QueryCompiler):
         else:
             found = self._catalog_column(planned.catalog_table, planned.catalog_column)
         if found is None:
+            if planned is None and not self._catalog_has_table(table):
+                raise BuilderError(f"table {table.name!r} does not exist, so alter_column({column!r}) cannot be applied; check the name")
             raise BuilderError(f"column {column!r} does not exist in table {table.name!r}")
         for change in planned.changes if planned is not None else ():
             found = self._changed(found, change)
         return found
+
+    def _catalog_has_table(self, table: IdentifierNode) -> bool:
+        reader = self._need_reader("alter_column(...)")
+        schema_sql, params = self._schema_expr(table)
+        return bool(reader.fetch(
+            f"SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s",
+            [*params, table.name],
+        ))
 
     def _catalog_column(self, table: IdentifierNode, column: str) -> _LiveColumn | None:
         reader = self._need_reader("alter_column(...)")
@@ -575,6 +585,10 @@ class MysqlCompiler(QueryCompiler):
                 kind = str(rows[0]["t"]).upper()
             elif action.if_exists:
                 return ""
+            elif not self._catalog_has_table(node.table):
+                raise BuilderError(
+                    f"table {node.table.name!r} does not exist, so drop_constraint({action.name!r}) cannot be applied; check the name"
+                )
             else:
                 raise BuilderError(
                     f"constraint {action.name!r} does not exist on table {node.table.name!r}; check the name "
