@@ -249,13 +249,17 @@ def test_confirmation_refused_without_a_terminal(db_url: str) -> None:
     project(db_url, count=2)
     assert kysera("migrate", "up").exit_code == 0
     before = tables(db_url)
-    for args in (["down", "--all"], ["down", "--steps", "5"], ["reset"], ["fresh"]):
+    for args in (["down", "--all"], ["reset"], ["fresh"]):
         result = kysera("migrate", *args)
         assert_clean_error(result, 2, "without confirmation", "--yes")
         assert tables(db_url) == before
         assert status_json()["executed"] == NAMES[:2]
     assert kysera("migrate", "down", "--steps", "1").exit_code == 0  # not everything: no question
     assert status_json()["executed"] == NAMES[:1]
+    assert kysera("migrate", "up").exit_code == 0
+    # --steps covering everything asks only on a terminal: a script's number is meant
+    assert kysera("migrate", "down", "--steps", "5").exit_code == 0
+    assert status_json()["executed"] == []
     assert kysera("migrate", "up").exit_code == 0
     result = kysera("migrate", "down", "--all", "--yes")
     assert result.exit_code == 0, result.stderr

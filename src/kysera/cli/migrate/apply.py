@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -165,8 +166,9 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool,
         elif target:
             result = runner.down_to(target)
         else:
-            if steps is not None and steps > 1:
-                # --steps 50 for --steps 5 would roll everything back: asked, as --all is
+            if steps is not None and steps > 1 and sys.stdin.isatty():
+                # --steps 50 typed for --steps 5 would roll everything back: asked on a terminal.
+                # A script gave its number on purpose, and only --all, reset and fresh need --yes
                 applied = runner.status().executed
                 if len(applied) > 1 and steps >= len(applied):
                     where = session.db.url.redacted()
