@@ -53,6 +53,20 @@ def test_gate_refuses_and_changes_nothing(db: Database) -> None:
     assert caught.value.exit_code == 1
 
 
+def test_refusal_is_importable_from_kysera_migrations_and_names_its_findings(db: Database) -> None:
+    from kysera.migrations import UnsafeMigrationError as exported
+
+    assert exported is UnsafeMigrationError
+    filled_table(db)
+    with pytest.raises(exported) as caught:
+        create_migration_runner(db, [Migration("001_drop", drop_n)]).up()
+    result = caught.value.result
+    assert result is not None
+    assert [f.code for f in result.refused] == ["KS102"] == [f.code for f in caught.value.findings]
+    assert result.as_dict()["refused"][0]["code"] == "KS102"  # what migrate up --json prints
+    assert "n" in catalog.columns(db, "t")
+
+
 def test_acknowledged_findings_run(db: Database) -> None:
     filled_table(db)
     allowed = Migration("001_drop", drop_n, allow_unsafe=["KS102"])

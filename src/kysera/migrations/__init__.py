@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         UnknownMigrationError,
         UnresolvedFailureError,
     )
+    from .gate import UnsafeMigrationError
     from .loader import load_migrations
     from .log_target import LogTarget
     from .migration import Direction, Migration
@@ -70,6 +71,7 @@ _EXPORTS = {
         ],
         "errors",
     ),
+    "UnsafeMigrationError": "gate",
     "load_migrations": "loader",
     "LogTarget": "log_target",
     "Direction": "migration",
@@ -116,6 +118,7 @@ __all__ = [
     "RunnerOptions",
     "UnknownMigrationError",
     "UnresolvedFailureError",
+    "UnsafeMigrationError",
     "create_migration_runner",
     "get_migration_status",
     "load_migrations",

@@ -66,8 +66,8 @@ class MigrationResult:
     steps: list[MigrationStep] = field(default_factory=list)
     #: safety findings of the pending migrations (see docs/safety.md), when the gate ran
     findings: list[Finding] = field(default_factory=list)
-    #: in a dry run: the findings for which the real run would refuse to run (they are errors
-    #: nobody acknowledged); empty when it would go ahead
+    #: the findings for which the run refused to start (in a dry run: would refuse); they are
+    #: errors nobody acknowledged. Empty when it goes ahead
     refused: list[Finding] = field(default_factory=list)
 
     @property

@@ -850,8 +850,8 @@ class MigrationRunner:
         errors = [f for f in findings if f.is_error]
         if not errors or self.safety not in ("error", "auto"):
             return
+        result.refused.extend(errors)  # a refused run's result (error.result, --json) names them too
         if dry:
-            result.refused.extend(errors)
             return
         raise UnsafeMigrationError(errors, applied, result)
 
