@@ -82,6 +82,26 @@ def test_warn_mode_logs_and_runs(db: Database, caplog: pytest.LogCaptureFixture)
     assert "KS102" in caplog.text
 
 
+def test_one_call_can_choose_the_safety_mode(db: Database) -> None:
+    filled_table(db)
+
+    def add_n(db: Database) -> None:
+        db.schema.alter_table("t").add_column("n", "integer").execute()
+        db.execute("UPDATE t SET n = 1")
+
+    runner = create_migration_runner(db, [Migration("001_drop", drop_n, add_n)])
+    with pytest.raises(ConfigurationError, match="safety must be one of"):
+        runner.up(safety="loud")  # type: ignore[arg-type]
+    assert [f.code for f in runner.up(dry_run=True, safety="warn").findings] == ["KS102"]
+    assert not runner.up(dry_run=True, safety="warn").refused
+    assert runner.up(safety="warn").executed == ["001_drop"]
+    assert "n" not in catalog.columns(db, "t")
+    assert runner.safety == "error"  # the runner's own mode is back for the next call
+    with pytest.raises(UnsafeMigrationError):
+        runner.redo()  # the down puts n back, with data: the up would drop it again
+    assert runner.redo(safety="warn").executed == ["001_drop", "001_drop"]
+
+
 def test_runner_wide_allow_and_baseline(db: Database) -> None:
     filled_table(db)
     assert create_migration_runner(db, [Migration("001_drop", drop_n)], safety_allow=["drop-column"]).up().executed

@@ -294,8 +294,11 @@ class MigrationRunner:
 
         return read_status(self.history, self.migrations)
 
-    def up(self, steps: int | None = None, *, dry_run: bool | None = None) -> MigrationResult:
-        """Apply pending migrations in order: all of them, or the next ``steps``."""
+    def up(self, steps: int | None = None, *, dry_run: bool | None = None, safety: Safety | None = None) -> MigrationResult:
+        """Apply pending migrations in order: all of them, or the next ``steps``.
+
+        ``safety`` (``"error"``, ``"warn"``, ``"auto"``, ``"off"``) overrides the runner's
+        ``safety`` for this call: ``runner.up(safety="warn")`` is ``--allow-unsafe``."""
         if steps is not None:
             _check_steps(steps, "up")
 
@@ -305,10 +308,10 @@ class MigrationRunner:
             self._check_order(state, chosen)
             return [(m, "up") for m in chosen]
 
-        return self._run("up", plan, dry_run)
+        return self._run("up", plan, dry_run, safety)
 
-    def up_to(self, name: str, *, dry_run: bool | None = None) -> MigrationResult:
-        """Apply pending migrations up to and including ``name``."""
+    def up_to(self, name: str, *, dry_run: bool | None = None, safety: Safety | None = None) -> MigrationResult:
+        """Apply pending migrations up to and including ``name`` (``safety``: as in :meth:`up`)."""
         target = self._known(name)
 
         def plan(state: _State) -> Plan:
@@ -319,7 +322,7 @@ class MigrationRunner:
                 self.logger.info("%s is already applied; nothing to do", name)
             return [(m, "up") for m in chosen]
 
-        return self._run("up", plan, dry_run)
+        return self._run("up", plan, dry_run, safety)
 
     def down(self, steps: int = 1, *, dry_run: bool | None = None) -> MigrationResult:
         """Roll back the last ``steps`` applied migrations (1 or more), newest first."""
@@ -353,8 +356,9 @@ class MigrationRunner:
         """Roll back every applied migration, newest first."""
         return self._run("down", lambda state: self._rollback_plan(list(reversed(state.applied))), dry_run)
 
-    def redo(self, *, dry_run: bool | None = None) -> MigrationResult:
-        """Roll back the last applied migration and apply it again (under one lock)."""
+    def redo(self, *, dry_run: bool | None = None, safety: Safety | None = None) -> MigrationResult:
+        """Roll back the last applied migration and apply it again (under one lock; ``safety``:
+        as in :meth:`up`)."""
 
         def plan(state: _State) -> Plan:
             applied = state.applied
@@ -363,7 +367,7 @@ class MigrationRunner:
             steps = self._rollback_plan([applied[-1]])
             return [*steps, (steps[0][0], "up")]
 
-        return self._run("redo", plan, dry_run)
+        return self._run("redo", plan, dry_run, safety)
 
     def mark_applied(self, names: str | Iterable[str], *, dry_run: bool | None = None) -> list[str]:
         """Record migrations as applied without running them (a baseline); returns the names marked.
@@ -750,10 +754,17 @@ class MigrationRunner:
             state.table_exists = True
             self.logger.debug("created the history table %s", self.history.shown)
 
-    def _run(self, action: str, planner: Callable[[_State], Plan], dry_run: bool | None) -> MigrationResult:
+    def _run(
+        self, action: str, planner: Callable[[_State], Plan], dry_run: bool | None, safety: Safety | None = None
+    ) -> MigrationResult:
         dry = self.dry_run if dry_run is None else bool(dry_run)
+        if safety is not None and safety not in SAFETY_MODES:
+            raise ConfigurationError(f"safety must be one of {', '.join(SAFETY_MODES)}, got {safety!r}")
         started = time.perf_counter()
         result = MigrationResult(dry_run=dry)
+        runner_safety = self.safety
+        if safety is not None:
+            self.safety = safety  # for this call only
         try:
             with (
                 self._locked(dry),
@@ -791,6 +802,7 @@ class MigrationRunner:
                         else:
                             self._step_with_retries(migration, direction, batch, result)
         finally:
+            self.safety = runner_safety
             result.duration = time.perf_counter() - started
         return result
 
