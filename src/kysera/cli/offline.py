@@ -41,9 +41,9 @@ class OfflineConnection:
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[dict[str, object]], int]:
         raise OfflineError(
-            f"it reads from the database ({_first_line(sql)}), which kysera migrate sql cannot do: "
-            "it compiles without a connection. Run kysera migrate up --dry-run against the database "
-            "to see this migration's SQL"
+            f"it reads from the database ({_first_line(sql)}), which cannot be done offline "
+            "(kysera migrate sql and migrate lint --dialect work without a connection). Run kysera "
+            "migrate up --dry-run (or migrate lint) against the database to see this migration's SQL"
         )
 
     def close(self) -> None:

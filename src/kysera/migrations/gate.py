@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..database import Capture
 from ..errors import ConfigurationError
-from ..safety import Facts, LiveFacts, SafetyOptions, analyze
+from ..safety import Facts, LiveFacts, OfflineFacts, SafetyOptions, analyze
 from ..safety.analyzer import PlanState
 from .errors import MigrationStateError
 
@@ -154,7 +154,9 @@ def inspect_plan(
             inspect_migration(runner, migration, in_tx, judge, facts, options, report)
     if downs_first:
         report.settled.clear()  # the ups follow downs that were only recorded (or rehearsed)
-    if report.unanalysed and not downs_first and db.dialect.rehearses_dry_runs:
+    # offline (migrate lint --dialect sqlite) there is no database to rehearse the plan in: what
+    # could not be dry-run alone stays "not analysed", with its reason
+    if report.unanalysed and not downs_first and db.dialect.rehearses_dry_runs and not isinstance(facts, OfflineFacts):
         _inspect_rehearsed(runner, plan, judge, facts, options, report)
     return report
 
