@@ -398,6 +398,40 @@ def test_a_concurrent_build_that_waited_too_long_is_tried_again(db_url: str, db:
 
 
 @pytest.mark.parametrize("engine", ["postgres"])
+def test_statement_timeout_does_not_cut_a_concurrent_build_short(db_url: str, db: Database, engine: str) -> None:
+    """A concurrent build blocks no reads or writes and waits for other transactions by design:
+    statement_timeout (meant for the statements that lock) is lifted for it, and set again for
+    the statements after it."""
+    filled_table(db, rows=3)
+    other = connect(db_url)
+    other.execute("BEGIN")
+    other.execute("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")  # the build waits for it
+
+    def release() -> None:
+        time.sleep(1.5)
+        other.execute("ROLLBACK")
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    seen: list[object] = []
+
+    def build(db: Database) -> None:
+        db.schema.create_index("ix_t_n").on("t").column("n").concurrently().execute()
+        seen.extend(db.execute(sql("SELECT current_setting('statement_timeout') AS v")).rows)
+
+    runner = create_migration_runner(
+        db, [Migration("001_ix", build)], statement_lock_timeout=None, statement_timeout=0.5, lock_retries=0
+    )
+    try:
+        assert runner.up().executed == ["001_ix"]
+    finally:
+        releaser.join()
+        other.close()
+    assert db.fetch("SELECT i.indisvalid AS ok FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t_n'") == [{"ok": True}]
+    assert seen[-1] == {"v": "500ms"}  # the statement after the build has the limit again
+
+
+@pytest.mark.parametrize("engine", ["postgres"])
 def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database, engine: str) -> None:
     db.execute("CREATE TABLE t (id integer PRIMARY KEY, email text)")
     db.insert_into("t").values([{"id": 1, "email": "a"}, {"id": 2, "email": "a"}]).execute()

@@ -41,6 +41,7 @@ from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
 from ..nodes import (
+    AlterTableNode,
     CompiledStatement,
     CreateIndexNode,
     DeleteNode,
@@ -48,6 +49,7 @@ from ..nodes import (
     InsertNode,
     RawNode,
     UpdateNode,
+    ValidateConstraintNode,
     replace,
 )
 from .errors import (
@@ -168,7 +170,8 @@ class MigrationRunner:
     - ``statement_lock_timeout`` (5 s; None: off): how long one statement may wait for a table
       lock (PostgreSQL ``lock_timeout``, MySQL ``lock_wait_timeout``); a migration that timed out
       and rolled back cleanly is retried ``lock_retries`` times (3) with backoff.
-      ``statement_timeout`` (off): PostgreSQL's limit on one statement's run time.
+      ``statement_timeout`` (off): PostgreSQL's limit on one statement's run time (lifted for
+      concurrent index builds and VALIDATE CONSTRAINT, which block nobody).
     """
 
     def __init__(
@@ -1016,7 +1019,7 @@ class MigrationRunner:
                 if plain:
                     self._step(migration, direction, batch, result, checked)
                 else:
-                    with self._invalid_index_cleanup(), self._rewriting(migration, direction):
+                    with self._invalid_index_cleanup(), self._no_statement_timeout_for_online_scans(), self._rewriting(migration, direction):
                         self._step(migration, direction, batch, result, checked)
                 return
             except MigrationError as exc:
@@ -1052,6 +1055,41 @@ class MigrationRunner:
             yield
         finally:
             _remove(self.db.listeners, listener)
+
+    @contextmanager
+    def _no_statement_timeout_for_online_scans(self) -> Iterator[None]:
+        """PostgreSQL, with ``statement_timeout`` set: a concurrent index build and a
+        ``VALIDATE CONSTRAINT`` take no lock that stops reads or writes, and take as long as the
+        table is big; they run without the timeout (it is set again for the statements after)."""
+        if self.db.dialect.name != "postgres" or not self.statement_timeout:
+            yield
+            return
+        limit = f"SET statement_timeout = '{int(self.statement_timeout * 1000)}ms'"
+        lifted = setting = False
+
+        def listener(statement: CompiledStatement) -> None:
+            nonlocal lifted, setting
+            if setting:
+                return  # the SET itself
+            online = _scans_online(statement, self.db.dialect.name)
+            if online != lifted:
+                setting = True
+                try:
+                    self.db.fetch("SET statement_timeout = 0" if online else limit)
+                finally:
+                    setting = False
+                lifted = online
+
+        self.db.listeners.append(listener)
+        try:
+            yield
+        finally:
+            _remove(self.db.listeners, listener)
+            if lifted:
+                try:
+                    self.db.fetch(limit)
+                except Exception:  # the connection may be gone; the setting dies with it
+                    pass
 
     def _dry_step(self, migration: Migration, direction: Direction, result: MigrationResult) -> None:
         in_tx = self._in_transaction(migration, direction)
@@ -1459,6 +1497,19 @@ def _concurrent_build(statement: CompiledStatement, dialect: str) -> CreateIndex
         return None
     node = _read_node(statement, dialect)
     return node if isinstance(node, CreateIndexNode) and node.concurrently else None
+
+
+def _scans_online(statement: CompiledStatement, dialect: str) -> bool:
+    """Whether ``statement`` is long by design but blocks no reads or writes: what cannot run in
+    a transaction (``CREATE``/``DROP INDEX CONCURRENTLY``), or a ``VALIDATE CONSTRAINT``."""
+    if not statement.transactional:
+        return True
+    if (statement.node is None or isinstance(statement.node, RawNode)) and "VALIDATE" not in statement.sql.upper():
+        return False
+    node = _read_node(statement, dialect)
+    return isinstance(node, AlterTableNode) and bool(node.actions) and all(
+        isinstance(action, ValidateConstraintNode) for action in node.actions
+    )
 
 
 def _drops_several(statement: CompiledStatement, dialect: str) -> bool:
