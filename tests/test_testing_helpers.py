@@ -170,6 +170,48 @@ def test_the_plugin_finds_the_projects_migrations_from_anywhere(tmp_path: Path) 
     assert "Traceback" not in run.stdout and "loader.py" not in run.stdout
 
 
+def test_the_kysera_db_fixture_makes_and_drops_a_database_on_each_engine(engine: str, db_url: str, tmp_path: Path) -> None:
+    """kysera_db from $KYSERA_TEST_URL (empty: SQLite, as a CI matrix's SQLite row sets it; it
+    was an error) and --kysera-url; a URL that does not work is one line naming where it came
+    from (it was a traceback through kysera's connect code)."""
+    import os
+
+    (tmp_path / "migrations").mkdir()
+    seen = tmp_path / "seen.txt"
+    (tmp_path / "test_db.py").write_text(
+        "def test_db(kysera_db, migration_runner):\n"
+        f"    open({str(seen)!r}, 'a').write(str(kysera_db.url) + '\\n')\n"
+        "    kysera_db.execute('CREATE TABLE t (id integer)')\n"
+        "    assert migration_runner.status().total == 0\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KYSERA_TEST_URL"}
+
+    def pytest_run(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, "test_db.py"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            env=env if url is None else {**env, "KYSERA_TEST_URL": url},
+        )
+
+    runs = [pytest_run(url=target(engine, db_url) or ""), pytest_run("--kysera-url", target(engine, db_url) or "")]
+    for run in runs:
+        assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    urls = seen.read_text().split()
+    assert len(urls) == 2 and urls[0] != urls[1]
+    for url in urls:
+        if engine == "sqlite":
+            assert not Path(url.removeprefix("sqlite:///")).exists()
+        else:
+            name = url.rpartition("/")[2]
+            assert name.startswith("kysera_scratch_") and not _database_exists(engine, db_url, name)
+    broken = {"sqlite": "oracle://scott@db/x", "postgres": "postgresql://postgres@127.0.0.1:1/x",
+              "mysql": "mysql://root:wrong-password@127.0.0.1:3306/test"}[engine]
+    for run, source in ((pytest_run(url=broken), "$KYSERA_TEST_URL"), (pytest_run("--kysera-url", broken), "--kysera-url")):
+        assert run.returncode == 1 and "1 error" in run.stdout, run.stdout
+        assert "kysera_db: " in run.stdout and f"(the URL comes from {source})" in run.stdout, run.stdout
+        assert "Traceback" not in run.stdout and "raise " not in run.stdout and "wrong-password" not in run.stdout, run.stdout
+
+
 def test_stairway_takes_a_column_renamed_and_back_with_views_checks_and_triggers_on_it(engine: str, db_url: str) -> None:
     """SQLite quotes the names a rename touches in the stored text of views, checks and triggers,
     also when renamed back: the same SQL, not a change (it failed the check)."""

@@ -43,15 +43,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture
 def kysera_db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A scratch database for this test, empty, dropped after it: a temporary SQLite file, or a new
+    database on the server named by --kysera-url or $KYSERA_TEST_URL."""
+    from contextlib import ExitStack
+
+    from ..errors import KyseraError
     from .scratch import scratch_database
 
-    url = request.config.getoption("--kysera-url") or os.environ.get("KYSERA_TEST_URL")
-    with scratch_database(url) as db:
+    option = request.config.getoption("--kysera-url")
+    # an empty value (a CI matrix's SQLite row: KYSERA_TEST_URL="") means SQLite, as unset does
+    url = option or os.environ.get("KYSERA_TEST_URL") or None
+    with ExitStack() as stack:
+        try:
+            db = stack.enter_context(scratch_database(url))
+        except KyseraError as exc:  # a bad URL, a server that does not answer: its message, no traceback
+            source = "--kysera-url" if option else "$KYSERA_TEST_URL"
+            pytest.fail(f"kysera_db: {exc} (the URL comes from {source})", pytrace=False)
         yield db
 
 
 @pytest.fixture
 def kysera_migrations(request: pytest.FixtureRequest) -> list[Migration]:
+    """The project's migrations, loaded: the folder named by --kysera-migrations or the ini option
+    kysera_migrations, else the [migrations] directory of the nearest kysera config, else the
+    nearest migrations folder from the test file up."""
     from ..errors import KyseraError
     from ..migrations import load_migrations
 
@@ -99,6 +114,7 @@ def _migrations_folder(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def migration_runner(kysera_db: Database, kysera_migrations: list[Migration]) -> MigrationRunner:
+    """A migration runner over kysera_migrations on kysera_db (nothing applied yet)."""
     from ..migrations import create_migration_runner
 
     return create_migration_runner(kysera_db, kysera_migrations)
