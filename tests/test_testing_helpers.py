@@ -170,6 +170,44 @@ def test_the_plugin_finds_the_projects_migrations_from_anywhere(tmp_path: Path) 
     assert "Traceback" not in run.stdout and "loader.py" not in run.stdout
 
 
+def test_the_migration_runner_fixture_runs_with_the_projects_settings(engine: str, db_url: str, tmp_path: Path) -> None:
+    """migration_runner takes the [migrations] table and the [safety] settings of the project's
+    kysera.toml, as `kysera migrate up` does: it ignored them, so a drop the project acknowledges
+    in `allow` was refused in the tests, and the history went to another table than the CLI's. A
+    qualified table stays in the scratch database (MySQL: not in a database `audit` beside it)."""
+    import os
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "kysera.toml").write_text(
+        '[database]\nurl = "sqlite:///app.db"\n\n[migrations]\ntable = "audit.app_history"\n\n[safety]\nallow = ["KS102"]\n'
+    )
+    (tmp_path / "migrations" / "001_t.py").write_text(
+        "def up(db):\n    db.schema.create_table('t').add_column('id', 'integer', lambda c: c.primary_key())"
+        ".add_column('v', 'integer').execute()\n\n\ndef down(db):\n    db.schema.drop_table('t').execute()\n"
+    )
+    (tmp_path / "migrations" / "002_drop_v.py").write_text(
+        "def up(db):\n    db.schema.alter_table('t').drop_column('v').execute()\n\n\n"
+        "def down(db):\n    db.schema.alter_table('t').add_column('v', 'integer').execute()\n"
+    )
+    history = "audit.app_history" if engine == "postgres" else "app_history"
+    (tmp_path / "test_data.py").write_text(
+        "def test_a_drop_the_project_allows(migration_runner, kysera_db):\n"
+        "    migration_runner.up_to('001_t')\n"
+        "    kysera_db.insert_into('t').values({'id': 1, 'v': 2}).execute()\n"
+        "    assert migration_runner.up().executed == ['002_drop_v']\n"
+        f"    assert kysera_db.table_exists({history!r}) and not kysera_db.table_exists('kysera_migrations')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KYSERA_TEST_URL"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_data.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**env, "KYSERA_TEST_URL": target(engine, db_url) or ""},
+    )
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    if engine == "mysql":
+        assert not _database_exists(engine, db_url, "audit")
+
+
 def test_the_kysera_db_fixture_makes_and_drops_a_database_on_each_engine(engine: str, db_url: str, tmp_path: Path) -> None:
     """kysera_db from $KYSERA_TEST_URL (empty: SQLite, as a CI matrix's SQLite row sets it; it
     was an error) and --kysera-url; a URL that does not work is one line naming where it came

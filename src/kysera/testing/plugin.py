@@ -6,7 +6,8 @@
   option ``kysera_migrations``; without either, the ``[migrations] directory`` of the kysera config
   nearest the test file, else the nearest ``migrations`` folder from the test file up to the
   rootdir. Loaded once per test.
-- ``migration_runner``: a runner over those migrations on ``kysera_db``.
+- ``migration_runner``: a runner over those migrations on ``kysera_db``, with the ``[migrations]``
+  and ``[safety]`` settings of the kysera config nearest the test file.
 
 .. code-block:: python
 
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..database import Database
     from ..migrations import Migration, MigrationRunner
 
@@ -95,15 +97,9 @@ def _migrations_folder(request: pytest.FixtureRequest) -> str:
     if asked:
         return str(asked) if os.path.isabs(str(asked)) else str(root / str(asked))
     here = Path(str(request.path)).parent
-    from ..config import find_config, settings_from_file
-    from ..errors import KyseraError
-
-    config = find_config(here)
-    if config is not None:
-        try:
-            return str(settings_from_file(config).directory)
-        except KyseraError as exc:
-            pytest.fail(f"kysera_migrations: {exc}", pytrace=False)
+    settings = _project_settings(request, "kysera_migrations")
+    if settings is not None:
+        return str(settings.directory)
     for folder in (here, *here.parents):
         if (folder / "migrations").is_dir():
             return str(folder / "migrations")
@@ -112,9 +108,42 @@ def _migrations_folder(request: pytest.FixtureRequest) -> str:
     return str(root / "migrations")
 
 
+def _project_settings(request: pytest.FixtureRequest, fixture: str) -> Settings | None:
+    """The kysera config nearest the test file, as the CLI reads it there (None: there is none)."""
+    from pathlib import Path
+
+    from ..config import find_config, settings_from_file
+    from ..errors import KyseraError
+
+    config = find_config(Path(str(request.path)).parent)
+    if config is None:
+        return None
+    try:
+        return settings_from_file(config)
+    except KyseraError as exc:
+        pytest.fail(f"{fixture}: {exc}", pytrace=False)
+
+
 @pytest.fixture
-def migration_runner(kysera_db: Database, kysera_migrations: list[Migration]) -> MigrationRunner:
-    """A migration runner over kysera_migrations on kysera_db (nothing applied yet)."""
+def migration_runner(
+    request: pytest.FixtureRequest, kysera_db: Database, kysera_migrations: list[Migration]
+) -> MigrationRunner:
+    """A migration runner over kysera_migrations on kysera_db (nothing applied yet), with the
+    project's [migrations] and [safety] settings, as ``kysera migrate`` runs them."""
     from ..migrations import create_migration_runner
 
-    return create_migration_runner(kysera_db, kysera_migrations)
+    settings = _project_settings(request, "migration_runner")
+    if settings is None:
+        return create_migration_runner(kysera_db, kysera_migrations)
+    from .stairway import _history_in_scratch
+
+    # the history table in the scratch database (a schema of it on PostgreSQL; elsewhere its
+    # qualifier names another database or file, which a test must not write to)
+    return create_migration_runner(
+        kysera_db,
+        kysera_migrations,
+        table_name=_history_in_scratch(kysera_db, settings.table),
+        lock_timeout=settings.lock_timeout,
+        allow_out_of_order=settings.allow_out_of_order,
+        **settings.safety,
+    )
