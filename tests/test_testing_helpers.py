@@ -67,6 +67,7 @@ def test_stairway_reports_a_missing_down_past_a_failure(engine: str, db_url: str
     assert kinds == [("001_t", "no-down"), ("002_t_again", "failed"), ("003_u", "no-down")], report.render()
     assert report.checked == ["001_t", "002_t_again"] and report.not_reached == ["003_u"]
     assert "2 without down, 1 not reached after the failure" in report.render()
+    assert "not reached after the failure: 003_u\n" in report.render()  # named, as --json does
     failure = next(p.details for p in report.problems if p.kind == "failed")
     assert failure[0].startswith("up: ") and failure[1].startswith("statement: CREATE TABLE")
     # the scratch database is gone when the check ends: no advice to resolve anything there

@@ -54,6 +54,8 @@ class StairwayReport:
 
     def render(self) -> str:
         lines = [p.render() for p in self.problems]
+        if self.not_reached:
+            lines.append(f"not reached after the failure: {', '.join(self.not_reached)}")
         status = "ok" if self.ok else "FAILED"
         lines.append(
             f"stairway {status}: {len(self.checked)} migration(s) checked (up, down, up), "
