@@ -290,12 +290,17 @@ def _new_samples(tools: list[str]) -> dict[str, dict[str, list[float]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, action="append")
-    parser.add_argument("--engine", choices=["sqlite", "postgres"], action="append")
-    parser.add_argument("--tool", choices=["kysera", "alembic", "yoyo", "floor"], action="append")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--n", type=int, action="append", help="migrations in the workload; repeat it (default: 100 and 1000)")
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], action="append", help="repeat it (default: both)")
+    parser.add_argument("--tool", choices=["kysera", "alembic", "yoyo", "floor"], action="append", help="repeat it (default: all four)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds, rounded up to a multiple of the tools (default: 3)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after writing the projects")
-    parser.add_argument("--side-venv", type=Path, default=Path(tempfile.gettempdir()) / "kysera-peers-venv")
+    parser.add_argument(
+        "--side-venv",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "kysera-peers-venv",
+        help="the virtualenv Alembic and yoyo are installed into (made when missing; default: %(default)s)",
+    )
     parser.add_argument(
         "--no-readme",
         action="store_true",

@@ -273,10 +273,10 @@ def plot(rows: int, change: str, results: dict[str, dict[str, object]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--writers", type=int, default=4)
-    parser.add_argument("--url", default=URL)
-    parser.add_argument("--only", choices=sorted(CHANGES), action="append")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the table (default: 1000000)")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent writer threads (default: 4)")
+    parser.add_argument("--url", default=URL, help="PostgreSQL database to use (default: $KYSERA_BENCH_PG_URL or %(default)s)")
+    parser.add_argument("--only", choices=sorted(CHANGES), action="append", help="repeat it (default: every change)")
     parser.add_argument("--repeat", type=int, default=1, help="measure each variant N times; report medians")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)

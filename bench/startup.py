@@ -154,8 +154,8 @@ def find_alembic(option: str | None) -> str | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--migrations", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=21, help="rounds for the medians (default: 21)")
+    parser.add_argument("--migrations", type=int, default=100, help="migrations in the project (default: 100)")
     parser.add_argument("--alembic", default=None, help="path of an alembic executable (side venv)")
     args = parser.parse_args()
     kysera = kysera_executable()
