@@ -287,11 +287,14 @@ def test_huge_and_unicode_inputs_work(db_url: str, db: Database, tmp_path: Path)
     folder.mkdir()
     rows = "\n".join(f"INSERT INTO big (id, note) VALUES ({i}, 'it''s; -- not a comment {i}');" for i in range(20_000))
     (folder / "001_huge.sql").write_text(f"-- migrate:up\nCREATE TABLE big (id integer PRIMARY KEY, note varchar(100));\n{rows}\n-- migrate:down\nDROP TABLE big;\n")
-    (folder / "002_café_naïve.py").write_text("def up(db):\n    db.schema.create_table('ünïcode').add_column('naïve col', 'integer').execute()\n\n\ndef down(db):\n    db.schema.drop_table('ünïcode').execute()\n")
+    (folder / "002_café naïve.py").write_text("def up(db):\n    db.schema.create_table('ünïcode').add_column('naïve col', 'integer').execute()\n\n\ndef down(db):\n    db.schema.drop_table('ünïcode').execute()\n")
     run = subprocess.run([KYSERA, "--url", db_url, "migrate", "up"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=ENV)
     assert run.returncode == 0, run.stderr
     assert db.execute("SELECT count(*) AS n FROM big").scalar() == 20_000
     assert "ünïcode" in list_tables(db)
+    assert db.fetch("SELECT name FROM kysera_migrations ORDER BY name")[1]["name"] == "002_café naïve"  # spaces too
+    down = subprocess.run([KYSERA, "--url", db_url, "migrate", "down", "--to", "001_huge"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=ENV)
+    assert down.returncode == 0 and "ünïcode" not in list_tables(db), down.stderr
 
 
 # ----------------------------------------------------------------------------- kill during a backfill
