@@ -74,7 +74,9 @@ def driver_reason(cause: BaseException) -> str:
     """The database's own words for an error, on one line (PyMySQL packs a code and a text)."""
     args: tuple[object, ...] = tuple(getattr(cause, "args", ()))
     if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        return f"{args[1] or 'the connection was cut off'} (error {args[0]})"
+        if not args[1]:  # PyMySQL's (0, '') for a connection that is gone: its code says nothing
+            return "the connection was cut off" + (f" (error {args[0]})" if args[0] else "")
+        return f"{args[1]} (error {args[0]})"
     text = str(cause).strip()
     return text.splitlines()[0] if text else type(cause).__name__
 
