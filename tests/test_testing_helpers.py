@@ -575,7 +575,7 @@ def test_a_qualified_history_table_stays_in_the_scratch_database(engine: str, db
     database did not have."""
     if engine == "sqlite":
         pytest.skip("a server's scratch database")
-    report = check_migrations(db_url, [Migration("001_t", create_t, drop_t)], table_name="audit.kysera_migrations")
+    report = check_migrations(url=db_url, directory=[Migration("001_t", create_t, drop_t)], table_name="audit.kysera_migrations")
     assert report.ok, report.render()
     with connect(db_url) as db:
         assert "audit" not in [str(r["n"]) for r in db.fetch(

@@ -79,25 +79,26 @@ class NotScratchError(KyseraError):
 
 
 def check_migrations(
-    target: str | DatabaseUrl | Database | None,
-    migrations: str | os.PathLike[str] | Sequence[Migration],
+    url: str | DatabaseUrl | Database | None,
+    directory: str | os.PathLike[str] | Sequence[Migration],
     *,
     table_name: str = "kysera_migrations",
 ) -> StairwayReport:
-    """Run the stairway over ``migrations`` on ``target`` and return what went wrong.
+    """Run the stairway over the migrations of ``directory`` on ``url`` and return what went wrong.
 
-    ``target`` is a Database or a URL; a URL gets a scratch database next to it (created and
+    ``url`` is a URL or a Database; a URL gets a scratch database next to it (created and
     dropped here), and None a temporary SQLite file. A Database is used as it is: it must have
-    no migrations applied, since the check rolls every migration back.
+    no migrations applied, since the check rolls every migration back. ``directory`` is the
+    migrations folder, or a list of :class:`~kysera.migrations.Migration`.
     """
     from ..database import Database
 
-    if isinstance(target, Database):
-        return _run(target, migrations, table_name)
+    if isinstance(url, Database):
+        return _run(url, directory, table_name)
     from .scratch import scratch_database
 
-    with scratch_database(target) as db:
-        return _run(db, migrations, _history_in_scratch(db, table_name))
+    with scratch_database(url) as db:
+        return _run(db, directory, _history_in_scratch(db, table_name))
 
 
 def _history_in_scratch(db: Database, table_name: str) -> str:
