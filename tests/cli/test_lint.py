@@ -154,15 +154,19 @@ def test_lint_fails_code_that_fails_whatever_runs_before_it(db_url: str) -> None
     )
     (folder / "20260302000001_name.py").write_text("def up(db):\n    undefined_helper(db)\n")
     (folder / "20260302000002_reads.py").write_text('def up(db):\n    db.fetch("SELECT x FROM not_there")\n')
+    # its own exception, with nothing before it that could not be dry-run: up applies the
+    # migrations before it first, but lint knows it fails
+    (folder / "20260301000000_raises.py").write_text("def up(db):\n    raise RuntimeError('not yet')\n")
     result = kysera("migrate", "lint")
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "ERROR 20260302000000_typo cannot run on" in result.stdout
     assert "a column type cannot be empty" in result.stdout
     assert "ERROR 20260302000001_name cannot run on" in result.stdout and "NameError" in result.stdout
+    assert "ERROR 20260301000000_raises cannot run on" in result.stdout and "RuntimeError: not yet" in result.stdout
     assert "20260302000002_reads could not be analysed" in result.stderr and "not_there" in result.stderr
     data = json.loads(kysera("migrate", "lint", "--json").stdout)
-    assert data["ok"] is False and data["errors"] == 2
-    assert set(data["cannot_run"]) == {"20260302000000_typo", "20260302000001_name"}
+    assert data["ok"] is False and data["errors"] == 3
+    assert set(data["cannot_run"]) == {"20260302000000_typo", "20260302000001_name", "20260301000000_raises"}
     assert data["unanalysed"] == ["20260302000002_reads"]
     assert "not_there" in data["unanalysed_because"]["20260302000002_reads"]
 

@@ -72,6 +72,36 @@ def test_failure_in_the_middle(db: Database) -> None:
     assert fixed.up().executed == ["002_b", "003_c"]
 
 
+def test_an_exception_raised_in_the_middle_keeps_the_migrations_before_it(db: Database) -> None:
+    """The issue's failure in the middle, with the failure raised by the migration's own code
+    (as the guide's tests do): the migrations before it stay applied, it is rolled back
+    (PostgreSQL, SQLite) or recorded as failed (MySQL/MariaDB), and later ones do not run. Its
+    dry run raises too, before anything ran, but that does not stop the migrations before it."""
+
+    def up(db: Database) -> None:
+        db.schema.create_table("b").add_column("id", "integer", lambda col: col.primary_key()).execute()
+        raise RuntimeError("migration failed")
+
+    runner = create_migration_runner(db, _migrations(Migration("002_b", up)))
+    with pytest.raises(MigrationError, match=r"migration 002_b failed \(up\): RuntimeError: migration failed") as caught:
+        runner.up()
+    error = caught.value
+    assert error.name == "002_b" and error.direction == "up" and error.statement is None
+    assert isinstance(error.cause, RuntimeError) and error.__cause__ is error.cause
+    assert error.result is not None and error.result.executed == ["001_a"] and error.result.failed == ["002_b"]
+    assert db.table_exists("a") and not db.table_exists("c")
+    status = runner.status()
+    assert status.executed == ["001_a"]
+    if db.dialect.transactional_ddl:
+        assert error.rolled_back and not error.recorded and not db.table_exists("b")
+        assert status.pending == ["002_b", "003_c"]
+    else:
+        assert error.recorded and db.table_exists("b") and status.failed == ["002_b"]
+        assert "runner.resolve('002_b', applied=True|False)" in str(error)
+        info = status.get("002_b")
+        assert info is not None and info.state == "failed" and info.error == "RuntimeError: migration failed"
+
+
 def test_resolve_as_applied(db: Database) -> None:
     runner = create_migration_runner(
         db, _migrations(failing_migration("002_b", "b")), use_transactions=False

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from ..database import Capture
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, KyseraError
 from ..safety import Facts, LiveFacts, OfflineFacts, SafetyOptions, analyze
 from ..safety.analyzer import PlanState
 from .errors import MigrationStateError
@@ -102,12 +102,15 @@ class GateReport:
         self.created.update(other.created)
         self.empty.extend(other.empty)
 
-    def cannot_run(self) -> dict[str, Exception]:
+    def cannot_run(self, *, raised: bool = False) -> dict[str, Exception]:
         """The migrations whose dry run failed in a way that running the ones before them
-        cannot mend, with their errors: the run should stop before it changes anything."""
+        cannot mend, with their errors: the run should stop before it changes anything.
+        ``raised``: also those whose code raised an exception of its own without reading the
+        database (lint reports them; ``up`` applies the migrations before them first)."""
         return {
             name: why for name in self.unanalysed
-            if (why := self.why.get(name)) is not None and fails_anyway(why, settled=name in self.settled)
+            if (why := self.why.get(name)) is not None
+            and fails_anyway(why, settled=name in self.settled, raised=raised)
         }
 
 
@@ -278,18 +281,25 @@ def judge_statements(
     )
 
 
-def fails_anyway(exc: BaseException, *, settled: bool = False) -> bool:
+#: what a dry run raises for code that cannot run as written: kysera refusing a builder used
+#: wrongly or a value it cannot write, a misspelt name or method, a wrong call, a missing module
+CODE_THAT_CANNOT_RUN: tuple[type[BaseException], ...] = (KyseraError, NameError, AttributeError, TypeError, ImportError)
+
+
+def fails_anyway(exc: BaseException, *, settled: bool = False, raised: bool = False) -> bool:
     """Whether a dry run's failure ``exc`` fails the real run whatever runs before it: what the
     engine cannot do at all, a builder used wrongly (refused while the statement was built,
-    before the engine's compiler, which may read the catalog, saw it), a misspelt name, or any
-    error of a dry run that is ``settled`` (:attr:`GateReport.settled`: it consulted nothing that
-    earlier migrations change, such as a literal the compiler cannot write or a misspelt
-    method). Other failures may only mean that the code needs what earlier migrations of the
-    run create."""
+    before the engine's compiler, which may read the catalog, saw it), a misspelt name, or
+    code that cannot run as written in a dry run that is ``settled`` (:attr:`GateReport.settled`:
+    it consulted nothing that earlier migrations change, such as a literal the compiler cannot
+    write or a misspelt method). Other failures may only mean that the code needs what earlier
+    migrations of the run create; and an exception the migration's own code raises (a
+    ``raise``, a failed check, ``sys.exit``) fails that migration when its turn comes, after
+    the ones before it were applied, as any failure does (``raised``: count it here too)."""
     from ..errors import BuilderError, CatalogNeededError, UnsupportedError
 
-    if settled and not isinstance(exc, CatalogNeededError):  # (offline, the catalog is what it lacked)
-        return True
+    if settled and (raised or isinstance(exc, CODE_THAT_CANNOT_RUN)):
+        return not isinstance(exc, CatalogNeededError)  # (offline, the catalog is what it lacked)
     if isinstance(exc, UnsupportedError):
         return not isinstance(exc, CatalogNeededError)
     if isinstance(exc, NameError):

@@ -838,9 +838,11 @@ class MigrationRunner:
         self._replays = report.replays
         for name in report.unanalysed:
             self.logger.info(
-                "safety: %s could not be dry-run in advance (it uses what earlier migrations create); "
-                "it is checked right before it runs",
+                "safety: %s could not be dry-run in advance (%s); it is checked right before it runs",
                 name,
+                f"its code raised {failure_reason(report.why[name])}"
+                if name in report.settled
+                else "it uses what earlier migrations create",
             )
         for name in report.empty:
             self.logger.warning("%s", empty_migration_note(self._by_name[name]))

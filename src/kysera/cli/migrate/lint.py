@@ -90,9 +90,10 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     finally:
         db.close()
     # what this engine cannot do at all, and code that fails whatever runs before it (a builder
-    # used wrongly), fail the real run too: errors here. What fails for want of what earlier
-    # migrations create is only "not analysed" (offline: a change that needs the catalog).
-    cannot = report.cannot_run()
+    # used wrongly, an exception its code raises without reading anything), fail the real run
+    # too: errors here. What fails for want of what earlier migrations create is only "not
+    # analysed" (offline: a change that needs the catalog).
+    cannot = report.cannot_run(raised=True)
     unanalysed = [name for name in report.unanalysed if name not in cannot]
     errors = report.errors
     out = state.out
