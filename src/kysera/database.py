@@ -60,6 +60,8 @@ class Capture(list[CompiledStatement]):
     #: the captured code read the database, asked whether it was captured, or reached for the
     #: driver: what it did may depend on what the database holds (or on being captured)
     consulted: bool = False
+    #: seconds the captured code took (set by the safety gate: a replayed migration counts them)
+    seconds: float = 0.0
 
 
 class Result(list["Row"]):

@@ -8,6 +8,8 @@ behaves exactly as if its code had run for real, whatever it does.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from kysera import Database, sql
@@ -39,6 +41,28 @@ def test_a_plain_migration_runs_the_statements_its_dry_run_built(db: Database) -
         built = db.schema.create_table("plain").add_column("id", "integer", lambda c: c.primary_key())
         expected = [*db.compile(built), *db.compile(db.schema.create_index("plain_id").on("plain").column("id"))]
         assert [s.sql for s in result.steps[0].statements] == [s.sql for s in expected]
+
+
+def test_a_replayed_migration_reports_the_time_its_code_took(db: Database) -> None:
+    """The duration logged, given to the after hook and recorded in the history counts the time
+    the code took to build its statements (in the dry run, when they are replayed), not only
+    the time the statements took."""
+    seen: list[float] = []
+    logged: list[str] = []
+
+    def up(db: Database) -> None:
+        time.sleep(0.3)
+        _create(db, "slow")
+
+    runner = create_migration_runner(
+        db, [Migration("001_slow", up)], after=lambda m, d, seconds: seen.append(seconds), logger=logged.append
+    )
+    result = runner.up()
+
+    assert seen == [result.steps[0].duration] and seen[0] >= 0.3
+    assert any(line.startswith("migrated up: 001_slow in 0.3") for line in logged), logged
+    info = runner.status().get("001_slow")
+    assert info is not None and info.duration is not None and info.duration >= 0.3
 
 
 def test_a_migration_that_reads_sees_what_earlier_ones_of_the_run_made(db: Database) -> None:

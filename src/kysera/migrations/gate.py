@@ -8,6 +8,7 @@ transaction (PostgreSQL's ``CONCURRENTLY``); the runner runs those outside one.
 
 from __future__ import annotations
 
+import time
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
@@ -78,7 +79,7 @@ class GateReport:
         self.settled: set[str] = set()
         #: migrations whose dry run built its statements without touching the database (see
         #: :class:`~kysera.database.Capture`): running those statements is running the migration
-        self.replays: dict[str, list[CompiledStatement]] = {}
+        self.replays: dict[str, Capture] = {}
         #: what the plan's migrations did so far that the catalog does not show yet (the tables
         #: they create, rename, let NULL into ...)
         self.created = PlanState()
@@ -212,8 +213,10 @@ def inspect_migration(
     stop the run before it changes anything.
     """
     seen = Capture()
+    started = time.perf_counter()
     try:
         captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)
+        captured.seconds = time.perf_counter() - started  # a replay counts the time the code took
     except Exception as exc:
         if not seen.consulted and not report.unanalysed:
             report.settled.add(migration.name)

@@ -36,7 +36,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
 
-from ..database import ConnectionLostError, Database, NonTransactionalStatementError
+from ..database import Capture, ConnectionLostError, Database, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
@@ -231,7 +231,7 @@ class MigrationRunner:
         #: safety="auto": the node rewriter of each migration that gets a safe rewrite
         self._rewriters: dict[str, Rewriter] = {}
         #: the gate's statements of each migration whose dry run touched nothing (see _replay)
-        self._replays: dict[str, list[CompiledStatement]] = {}
+        self._replays: dict[str, Capture] = {}
         #: what the gate found for the current run: the migrations it could not dry-run in
         #: advance are checked right before they run (see _check_now)
         self._report: GateReport | None = None
@@ -1190,9 +1190,12 @@ class MigrationRunner:
         if not atomic:
             self._mark_running(migration, direction, batch)
         replay = self._replays.pop(migration.name, None) if direction == "up" and atomic else None
-        started = time.perf_counter()
+        begun = time.perf_counter()
+        # a replayed migration took the time its code built its statements in, in the dry run, too
+        started = begun if replay is None else begun - replay.seconds
         try:
             if replay is None or not self._replay(replay, migration, batch, started, step):
+                started = begun
                 listeners = self.db.listeners
                 listener = step.statements.append  # what the code runs, as it runs it
                 listeners.append(listener)
@@ -1232,7 +1235,7 @@ class MigrationRunner:
                 ) from exc
 
     def _replay(
-        self, replay: list[CompiledStatement], migration: Migration, batch: int, started: float, step: MigrationStep
+        self, replay: Capture, migration: Migration, batch: int, started: float, step: MigrationStep
     ) -> bool:
         """Run the statements the gate captured for ``migration`` instead of calling its ``up`` again.
 
