@@ -334,6 +334,39 @@ def test_mark_applied(db_url: str) -> None:
     assert_clean_error(kysera("migrate", "mark-applied", "nope"), 2, "unknown migration 'nope'")
 
 
+def test_names_as_migrate_create_was_given_them(db_url: str) -> None:
+    """NAME may be what `migrate create` was given, the version alone or the file name, when
+    only one migration has it; an ambiguous one names the candidates, an unknown one is refused."""
+    folder = project(db_url)
+    assert kysera("migrate", "up", "--to", "create_posts").exit_code == 0
+    assert status_json()["executed"] == NAMES[:2]
+    result = kysera("migrate", "down", "--to", "20260101000000", "--dry-run")
+    assert result.exit_code == 0 and f"-- {NAMES[1]} (down)" in result.stdout
+    assert kysera("migrate", "down", "--to", "create_users").exit_code == 0
+    assert status_json()["executed"] == NAMES[:1]
+    assert kysera("migrate", "mark-applied", f"migrations/{NAMES[1]}.py").exit_code == 0
+    assert kysera("migrate", "mark-applied", f"migrations/{NAMES[1]}").stdout.startswith("Nothing to mark")
+    assert status_json()["executed"] == NAMES[:2]
+    script = kysera("migrate", "sql", "--dialect", "sqlite", "--from", "create_posts", "--to", "create_comments")
+    assert script.exit_code == 0 and f"-- {NAMES[2]} (up)" in script.stdout and NAMES[1] not in script.stdout
+    # drift: accepted by the short name, also once the file is gone (only the history has it)
+    path = folder / f"{NAMES[1]}.py"
+    path.write_text(path.read_text() + "\n# edited\n")
+    result = kysera("migrate", "accept", "create_posts")
+    assert result.exit_code == 0 and f"Accepted the new version of {NAMES[1]}." in result.stdout
+    path.unlink()
+    result = kysera("migrate", "accept", "create_posts", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["name"] == NAMES[1]
+    assert status_json()["executed"] == NAMES[:1]
+
+    (folder / "20260106000000_create_users.sql").write_text("-- migrate:up\nSELECT 1;\n-- migrate:down\n")
+    result = kysera("migrate", "up", "--to", "create_users")
+    assert_clean_error(result, 2, "'create_users' is ambiguous", NAMES[0], "20260106000000_create_users")
+    result = kysera("migrate", "up", "--to", "create_user")
+    assert_clean_error(result, 2, "unknown migration 'create_user'")
+    assert status_json()["executed"] == NAMES[:1]
+
+
 FAILING_OUTSIDE_TX = '''\
 from kysera import Database
 

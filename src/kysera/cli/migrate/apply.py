@@ -82,6 +82,8 @@ def up(
         state, read_only=dry_run, safety=mode, applies=True, allow_out_of_order=allow_out_of_order
     ) as session:
         runner = session.runner
+        if target:
+            target = session.full_name(target)
         if dry_run:
             result = (
                 runner.up_to(target, dry_run=True) if target else runner.up(steps, dry_run=True)
@@ -151,6 +153,8 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool,
     state = get_state()
     with Session(state, read_only=dry_run) as session:
         runner = session.runner
+        if target:
+            target = session.full_name(target, history=True)
         if dry_run:
             if everything:
                 result = runner.reset(dry_run=True)

@@ -37,6 +37,7 @@ def resolve(name: str, applied: bool, rolled_back: bool) -> None:
         )
     state = get_state()
     with Session(state) as session:
+        name = session.full_name(name, history=True)
         session.runner.resolve(name, applied)
     if state.out.json_mode:
         state.out.json(
@@ -55,6 +56,7 @@ def accept(name: str) -> None:
     file is gone (forgets it; its changes stay in the database)."""
     state = get_state()
     with Session(state) as session:
+        name = session.full_name(name, history=True)
         what = session.runner.accept(name)
     if state.out.json_mode:
         state.out.json({"ok": True, "name": name, "accepted": what})
@@ -84,11 +86,12 @@ def mark_applied(names: tuple[str, ...], everything: bool, target: str | None) -
             marked = runner.mark_applied("all")
         elif target:
             known = [m.name for m in session.migrations]
+            target = session.full_name(target)
             if target not in known:
                 runner.mark_applied([target])  # raises the runner's "unknown migration" error
             marked = runner.mark_applied(known[: known.index(target) + 1])
         else:
-            marked = runner.mark_applied(list(names))
+            marked = runner.mark_applied([session.full_name(n) for n in names])
     if state.out.json_mode:
         state.out.json({"ok": True, "marked": marked})
         return

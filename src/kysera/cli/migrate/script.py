@@ -63,6 +63,7 @@ def sql(
     """
     from ...migrations import load_migrations
     from .. import offline
+    from .session import full_name
 
     work_begins()  # a long run: the collector back on
     state = get_state()
@@ -70,6 +71,9 @@ def sql(
     if dialect is None:
         dialect = _configured_dialect(state)
     migrations = load_migrations(settings.directory)
+    known = [m.name for m in migrations]
+    from_name = None if from_name is None else full_name(from_name, known)
+    to_name = None if to_name is None else full_name(to_name, known)
     chosen = offline.select_range(migrations, from_name, to_name, down)
     db = offline.offline_database(dialect)
     table = None if no_history else settings.table

@@ -154,6 +154,17 @@ class Session:
             "--applied` or `--rolled-back`"
         )
 
+    def full_name(self, name: str, *, history: bool = False) -> str:
+        """NAME as given on the command line, made the full name of one of the project's
+        migrations (see :func:`full_name`); ``history``: also of a migration only the history
+        table has (its file gone)."""
+        known = [m.name for m in self.migrations]
+        if name in known or not history:
+            return full_name(name, known)
+        in_code = set(known)
+        recorded = [m.name for m in self.runner.status().migrations if m.name not in in_code]
+        return full_name(name, known + recorded)
+
     @property
     def mysql(self) -> bool:
         """Whether scripts this session prints are for the mysql/mariadb client (DELIMITER lines)."""
@@ -385,3 +396,48 @@ def check_exclusive(**given: object) -> None:
     ]
     if len(used) > 1:
         raise click.UsageError(f"{' and '.join(used)} cannot be used together; choose one")
+
+
+def full_name(name: str, known: list[str]) -> str:
+    """The migration that NAME means on the command line, among the ``known`` names.
+
+    Besides a full name (``20261128093000_add_users_table``), NAME may be its file name or path
+    (``migrations/20261128093000_add_users_table.py``), the name given to ``migrate create``
+    (``add_users_table``, the part after the version prefix) or the version alone
+    (``20261128093000``), when exactly one migration has it. A NAME that two migrations share is
+    an error naming them; any other NAME is returned as given, for the runner to report as
+    unknown (with its closest match).
+    """
+    if name in known:
+        return name
+    import os
+
+    base = os.path.basename(name.rstrip("/\\"))
+    stem, ext = os.path.splitext(base)
+    if ext.lower() in (".py", ".sql") and stem in known:
+        return stem
+    if base in known:
+        return base
+    short = stem if ext.lower() in (".py", ".sql") else base
+    if not short:
+        return name
+    matches = [k for k in known if short in _short_names(k)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        from ...migrations import UnknownMigrationError
+
+        raise UnknownMigrationError(
+            f"migration name {name!r} is ambiguous: it could be {', '.join(matches)}; give the full name",
+            name,
+        )
+    return name
+
+
+def _short_names(full: str) -> tuple[str, ...]:
+    """A migration's version prefix and the name after it (``001``, ``create_users`` for
+    ``001_create_users``); none when the name does not start with digits and an underscore."""
+    version, sep, rest = full.partition("_")
+    if not sep or not version.isdigit() or not rest:
+        return ()
+    return version, rest
