@@ -43,6 +43,19 @@ def test_script_per_dialect(tmp_path: Path, dialect: str) -> None:
     assert "INSERT INTO" not in ranged.stdout.split("-- " + NAMES[1])[1].replace("o''brien", "")
 
 
+def test_dialect_takes_the_url_scheme_spelling_too(tmp_path: Path) -> None:
+    """--dialect postgresql, as the URL scheme is spelt, is --dialect postgres (sql and lint)."""
+    project("sqlite:///never.db", count=2)
+    script = kysera("migrate", "sql", "--dialect", "postgresql")
+    assert script.exit_code == 0, script.stderr
+    same = kysera("migrate", "sql", "--dialect", "postgres").stdout
+    assert script.stdout.splitlines()[1:] == same.splitlines()[1:]  # the first line holds the time
+    assert "for PostgreSQL" in script.stdout.splitlines()[0]
+    lint = kysera("migrate", "lint", "--dialect", "postgresql")
+    assert lint.exit_code == kysera("migrate", "lint", "--dialect", "postgres").exit_code, lint.stderr
+    assert not (tmp_path / "project" / "never.db").exists()
+
+
 @pytest.mark.parametrize("dialect", ["mysql", "mariadb"])
 def test_mysql_scripts_carry_the_online_clauses_up_adds(tmp_path: Path, dialect: str) -> None:
     """The script runs what ``kysera migrate up`` runs: each index build held to its online form,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--dialect",
-    type=click.Choice(["postgres", "mysql", "mariadb", "sqlite"], case_sensitive=False),
+    type=click.Choice(["postgres", "postgresql", "mysql", "mariadb", "sqlite"], case_sensitive=False),
     help="Lint offline for this engine: no database, every existing table is assumed large.",
 )
 @click.option(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @click.command("sql")
 @click.option(
     "--dialect",
-    type=click.Choice(["postgres", "mysql", "mariadb", "sqlite"], case_sensitive=False),
+    type=click.Choice(["postgres", "postgresql", "mysql", "mariadb", "sqlite"], case_sensitive=False),
     help="Engine to write SQL for (default: the configured database URL's engine).",
 )
 @click.option(
