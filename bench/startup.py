@@ -15,7 +15,7 @@ wall time of ``--runs`` rounds):
   ``python -m venv /tmp/alembic-venv && /tmp/alembic-venv/bin/pip install alembic``.
 
 It also checks that ``kysera --help`` and ``kysera migrate status`` import none of psycopg,
-pymysql and rich (and that ``--help`` imports neither kysera.database nor the runner).
+pymysql, rich and sqlparse (and that ``--help`` imports neither kysera.database nor the runner).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HEAVY = ("psycopg", "pymysql", "rich")
+HEAVY = ("psycopg", "pymysql", "rich", "sqlparse")
 NOT_FOR_HELP = ("kysera.database", "kysera.migrations")
 
 

@@ -27,7 +27,7 @@ def imported(args: list[str]) -> set[str]:
     return set(lines[-1].split()[1:])
 
 
-HEAVY = ("psycopg", "pymysql", "rich")
+HEAVY = ("psycopg", "pymysql", "rich", "sqlparse")
 
 
 def test_help_imports_nothing_heavy() -> None:
