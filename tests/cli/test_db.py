@@ -143,6 +143,34 @@ def test_a_refused_restore_leaves_no_sqlite_file_behind(tmp_path: Path) -> None:
     assert not target.exists()
 
 
+def test_restore_refuses_another_engines_dump_and_a_truncated_one_as_usage_errors(db_url: str, tmp_path: Path) -> None:
+    """Found before anything ran, like a target that is not empty: exit 2, nothing loaded (they
+    exited 1, the code of a restore that failed part-way)."""
+    project(db_url, count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    backup = tmp_path / "backup.sql"
+    assert kysera("db", "dump", "-o", str(backup)).exit_code == 0
+    text = backup.read_text(encoding="utf-8")
+    engine = text.split("engine=", 1)[1].split(";", 1)[0]
+    other = "sqlite" if engine != "sqlite" else "postgres"
+    foreign = tmp_path / "foreign.sql"
+    foreign.write_text(text.replace(f"engine={engine};", f"engine={other};", 1), encoding="utf-8")
+    cut = tmp_path / "cut.sql"
+    cut.write_text(text[: len(text) // 2], encoding="utf-8")
+    with connect(db_url) as db:
+        for table in ("users", "kysera_migrations"):
+            db.schema.drop_table(table).execute()
+    assert tables(db_url) == set()
+    result = kysera("db", "restore", str(foreign))
+    assert_clean_error(result, 2, "dump and this database is", "restore it into a")
+    result = kysera("db", "restore", str(cut), "--json")
+    assert_clean_error(result, 2, "the file is truncated; nothing was restored")
+    assert json.loads(result.stdout)["exit_code"] == 2
+    assert tables(db_url) == set()
+    assert kysera("db", "restore", str(backup)).exit_code == 0
+    assert status_json()["executed"] == NAMES[:1]
+
+
 def test_dumping_a_sqlite_file_that_is_not_there_is_an_error(tmp_path: Path) -> None:
     """A misspelt path used to make an empty database and an empty backup, with exit 0."""
     missing = tmp_path / "missing.db"

@@ -110,7 +110,7 @@ def _open(source: str | os.PathLike[str] | IO[str]) -> tuple[Iterator[str], str,
 def _check_engine(db: Database, fields: dict[str, str], name: str) -> None:
     engine = fields.get("engine")
     if engine and engine != db.dialect.name:
-        raise RestoreError(
+        raise _Refused(
             f"{name} is a {_ENGINES.get(engine, engine)} dump and this database is {db.dialect.display_name}; "
             f"restore it into a {_ENGINES.get(engine, engine)} database"
         )
@@ -234,7 +234,7 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
     fields = read_marker(head[:_HEAD])
     _check_engine(db, fields, name)
     if fields and end is not None and not end.rstrip().endswith(END_MARKER):
-        raise RestoreError(f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored")
+        raise _Refused(f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored")
     content = fields.get("content")
     _check_target(db, content, fields.get("format") == "kysera", read_loaded_tables(head[:_HEAD]))
 
