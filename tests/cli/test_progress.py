@@ -107,6 +107,7 @@ def test_lines_of_what_ran_come_before_the_failure(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert [line.split()[1] for line in lines] == [f"{i:03d}_t{i}" for i in range(1, 31)]
     assert lines[-1].startswith("FAILED ")
+    assert all(line.endswith(" ms)") for line in lines), lines  # each with its duration, the failed one too
     assert "030_t30" in result.stderr and "boom" in result.stderr
 
 

@@ -407,6 +407,8 @@ def test_failed_transactional_migration_leaves_nothing(db_url: str) -> None:
     )
     result = kysera("migrate", "up")
     assert_clean_error(result, 1, "migration 20260105000000_bad failed (up)", "nowhere")
+    assert result.stdout.splitlines()[-1].startswith("FAILED    20260105000000_bad  (")  # with its duration
+    assert result.stdout.splitlines()[-1].endswith(" ms)")
     assert status_json()["executed"] == [NAMES[0]]
     with connect(db_url) as db:
         assert db.select_from("users").select(["email"]).fetch_all() == [{"email": "o'brien@example.com"}]

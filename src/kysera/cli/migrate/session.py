@@ -127,6 +127,7 @@ class Session:
             raise
         #: the step running now, and how many finished
         self._running: tuple[Migration, str] | None = None
+        self._started = 0.0  # when the step running now began (time.perf_counter)
         self._finished = 0
         self._last_direction = "up"
         state.interrupted = self._interrupted
@@ -192,6 +193,9 @@ class Session:
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
+        import time
+
+        self._started = time.perf_counter()
         self._running = (migration, direction)
         self._last_direction = direction
         if self._collector_off:
@@ -223,7 +227,12 @@ class Session:
     def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
         self._running = None
         self._watchdog.finished()
-        self.out.line(f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}")
+        import time
+
+        seconds = time.perf_counter() - self._started
+        self.out.line(
+            f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}  ({format_duration(seconds)})"
+        )
 
 
 def load_project_migrations(
