@@ -66,6 +66,14 @@ def test_create_makes_the_folder_from_config() -> None:
     assert result.exit_code == 0 and result.stdout.startswith("Created db/migrations/")
 
 
+def test_create_refuses_a_migrations_folder_that_is_a_file() -> None:
+    """It was an unexpected FileExistsError (exit 1, "run again with -v")."""
+    Path("migrations").write_text("not a folder")
+    result = kysera("migrate", "create", "x")
+    assert_clean_error(result, 2, "migrations is not a folder", "[migrations] directory")
+    assert Path("migrations").read_text() == "not a folder"
+
+
 def test_init_inside_a_project_refuses_to_override_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """A kysera.toml in a project configured in pyproject.toml (here or in a subfolder) would win there."""
     root = Path.cwd()

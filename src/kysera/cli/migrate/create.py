@@ -71,6 +71,13 @@ def create(name: str, as_sql: bool) -> None:
         )
     directory = state.settings().directory
     existing: list[Path] = []
+    if directory.exists() and not directory.is_dir():
+        from ...errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"{directory} is not a folder; the migrations folder must be one: move that file away, "
+            "or set [migrations] directory in kysera.toml to another folder"
+        )
     if directory.is_dir():
         existing = sorted(p for p in directory.iterdir() if _MIGRATION_FILE.match(p.name))
     for path in existing:
