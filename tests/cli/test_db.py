@@ -171,6 +171,24 @@ def test_restore_refuses_another_engines_dump_and_a_truncated_one_as_usage_error
     assert status_json()["executed"] == NAMES[:1]
 
 
+def test_restore_refuses_files_that_are_no_sql_script(db_url: str, tmp_path: Path) -> None:
+    """Binary input was an unexpected UnicodeDecodeError (exit 1, "run again with -v"); the
+    files a user mistakes for a dump are named, with what to do instead."""
+    import gzip
+
+    files = {
+        "random.bin": (bytes(range(128, 256)) * 40, "is not a UTF-8 text file"),
+        "app.dump": (b"PGDMP\x01\x0e\x00" + bytes(200), "pg_dump archive (custom format): load it with pg_restore"),
+        "backup.sql.gz": (gzip.compress(b"CREATE TABLE t (id integer);\n"), "gzip-compressed: gunzip it first"),
+        "app.db": (b"SQLite format 3\x00" + bytes(100), "an SQLite database file, not a dump"),
+    }
+    for name, (content, message) in files.items():
+        (tmp_path / name).write_bytes(content)
+        result = kysera("db", "restore", str(tmp_path / name), "--url", db_url)
+        assert_clean_error(result, 2, message)
+    assert tables(db_url) == set()
+
+
 def test_dumping_a_sqlite_file_that_is_not_there_is_an_error(tmp_path: Path) -> None:
     """A misspelt path used to make an empty database and an empty backup, with exit 0."""
     missing = tmp_path / "missing.db"

@@ -96,15 +96,38 @@ def _open(source: str | os.PathLike[str] | IO[str]) -> tuple[Iterator[str], str,
     if not os.path.isfile(path):
         raise RestoreError(f"dump file {path} does not exist; pass the path of a file written by kysera db dump")
     with open(path, "rb") as raw:
+        _check_text(path, raw.read(16))
         raw.seek(max(0, os.path.getsize(path) - 512))
         end = raw.read().decode("utf-8", "replace")
 
     def read() -> Iterator[str]:
         with open(path, encoding="utf-8", newline="") as f:
-            while chunk := f.read(_CHUNK):
-                yield chunk
+            try:
+                while chunk := f.read(_CHUNK):
+                    yield chunk
+            except UnicodeDecodeError as exc:
+                raise _Refused(
+                    f"{path} is not a UTF-8 text file (it holds the byte {exc.object[exc.start : exc.start + 1]!r}); "
+                    "kysera db restore loads the SQL scripts that kysera db dump writes"
+                ) from None
 
     return read(), path, end
+
+
+#: how files that are no SQL script start, and what to do with them instead
+_NOT_SQL = (
+    (b"PGDMP", "a pg_dump archive (custom format): load it with pg_restore, or make a plain SQL dump "
+     "(kysera db dump, or pg_dump --format=plain)"),
+    (b"\x1f\x8b", "gzip-compressed: gunzip it first"),
+    (b"SQLite format 3", "an SQLite database file, not a dump: copy it, or dump it with kysera db dump"),
+    (b"PK\x03\x04", "a zip archive: unzip it first"),
+)
+
+
+def _check_text(path: str, start: bytes) -> None:
+    for magic, what in _NOT_SQL:
+        if start.startswith(magic):
+            raise _Refused(f"{path} is {what}; nothing was restored")
 
 
 def _check_engine(db: Database, fields: dict[str, str], name: str) -> None:
