@@ -114,7 +114,7 @@ def find_config(start: Path | None = None) -> Path | None:
 def _mentions_kysera(pyproject: Path) -> bool:
     # a cheap text test first, so a project without [tool.kysera] costs no TOML parse
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = pyproject.read_text(encoding="utf-8", errors="replace")  # a bad one: _read_toml says so
     except OSError:
         return False
     if "tool.kysera" not in text:
@@ -324,6 +324,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{path} is not UTF-8 text (the byte at offset {exc.start} is not valid UTF-8); save it as UTF-8, "
+            "the only encoding TOML allows"
+        ) from None
     except OSError as exc:
         raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
 

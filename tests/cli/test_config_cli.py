@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import assert_clean_error, kysera, write_config
 
 
@@ -94,3 +96,20 @@ def test_an_exported_kysera_env_does_not_break_a_project_without_a_config_file()
     result = kysera("migrate", "status", "--url", "sqlite:///plain.db", env={"KYSERA_ENV": "ci"})
     assert result.exit_code == 0, result.stderr
     assert_clean_error(kysera("--env", "ci", "migrate", "status", "--url", "sqlite:///plain.db"), 2, "--env ci needs a config file")
+
+
+def test_a_config_file_that_is_not_utf8_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kysera.toml saved as UTF-16 (or Latin-1) was an unexpected UnicodeDecodeError (exit 1)."""
+    Path("migrations").mkdir()
+    Path("kysera.toml").write_bytes('[database]\nurl = "sqlite:///app.db"\n'.encode("utf-16"))
+    assert_clean_error(kysera("migrate", "status"), 2, "kysera.toml is not UTF-8 text", "save it as UTF-8")
+    Path("kysera.toml").unlink()
+    # a pyproject.toml with [tool.kysera], in a folder above
+    Path("pyproject.toml").write_bytes('[tool.kysera.database]\nurl = "sqlite:///caf\xe9.db"\n'.encode("latin-1"))
+    Path("sub").mkdir()
+    monkeypatch.chdir("sub")
+    assert_clean_error(kysera("migrate", "status"), 2, "pyproject.toml is not UTF-8 text")
+    # one without [tool.kysera] is not kysera's: left alone
+    Path("../pyproject.toml").write_bytes('[project]\nname = "caf\xe9"\n'.encode("latin-1"))
+    Path("migrations").mkdir()
+    assert kysera("migrate", "status").exit_code == 0
