@@ -419,7 +419,7 @@ def test_subprocess_workflow_sqlite(tmp_path: Path) -> None:
     work = Path.cwd()
     assert kysera_process("init", cwd=work).returncode == 0
     created = kysera_process("migrate", "create", "Add Users-Table", cwd=work)
-    assert created.returncode == 0 and created.stdout.startswith("Created migrations/")
+    assert created.returncode == 0 and created.stdout.startswith("migrations/")
     Path(work / created.stdout.split()[-1]).write_text(USERS)
     run = kysera_process("migrate", "up", cwd=work)
     assert run.returncode == 0, run.stderr

@@ -110,7 +110,8 @@ def create(name: str, as_sql: bool) -> None:
     if state.json:
         state.out.json({"name": f"{stamp}_{safe}", "path": os.fspath(path)})
     else:
-        state.out.line(f"Created {_shown(path)}")
+        # the path alone, as the result: `$EDITOR $(kysera migrate create add_users)` opens it
+        state.out.raw(_shown(path) + "\n")
 
 
 def _shown(path: Path) -> str:
