@@ -43,7 +43,8 @@ def test_create_names_with_accents_spaces_and_symbols() -> None:
     for name, expected in (("ajouter café", "ajouter_cafe"), ("Größe ändern", "grosse_andern"), ("naïve  --  idea", "naive_idea")):
         result = kysera("migrate", "create", name, "--json")
         assert result.exit_code == 0, result.stderr
-        assert json.loads(result.stdout)["name"].endswith("_" + expected), (name, result.stdout)
+        created = json.loads(result.stdout)
+        assert created["ok"] is True and created["name"].endswith("_" + expected), (name, result.stdout)
     result = kysera("migrate", "create", "日本語")  # nothing left in ASCII: say so
     assert result.exit_code == 2 and "no letters or digits" in result.stderr
 

@@ -77,7 +77,7 @@ def init(force: bool) -> None:
     created_dir = not directory.exists()
     directory.mkdir(exist_ok=True)
     if state.json:
-        out.json({"config": str(config), "migrations": str(directory), "created_directory": created_dir})
+        out.json({"ok": True, "config": str(config), "migrations": str(directory), "created_directory": created_dir})
         return
     out.line(f"Created {CONFIG_FILE}")
     out.line(f"{'Created' if created_dir else 'Using existing'} {DEFAULT_DIRECTORY}/")

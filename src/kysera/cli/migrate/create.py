@@ -108,7 +108,7 @@ def create(name: str, as_sql: bool) -> None:
     with open(path, "x", encoding="utf-8") as handle:
         handle.write(template.format(name=f"{stamp}_{safe}", created=created))
     if state.json:
-        state.out.json({"name": f"{stamp}_{safe}", "path": os.fspath(path)})
+        state.out.json({"ok": True, "name": f"{stamp}_{safe}", "path": os.fspath(path)})
     else:
         # the path alone, as the result: `$EDITOR $(kysera migrate create add_users)` opens it
         state.out.raw(_shown(path) + "\n")
