@@ -53,6 +53,7 @@ def test_unknown_scheme_lists_the_known_ones(url: str) -> None:
     ("url", "fragment"),
     [
         ("sqlite:///", "names no database file"),
+        ("sqlite:///data/", "names a folder, not a database file; name the file, as in sqlite:///data/app.db"),
         ("postgresql://postgres@[::1:5432/x", "bad host"),
         ("postgresql://h:99999/x", "bad port .*from 1 to 65535"),
         ("mysql://root@h:http/x", "bad port .*a port is a number"),

@@ -112,6 +112,11 @@ def parse_url(url: str) -> DatabaseUrl:
             )
         if path.startswith("/"):
             path = path[1:]
+        if path.endswith("/") and not path.startswith("file:"):
+            raise InvalidUrlError(
+                f"'{url}' ends with a slash, so it names a folder, not a database file; "
+                f"name the file, as in sqlite:///{path}app.db"
+            )
         return DatabaseUrl(
             scheme, "sqlite", database=unquote(path) or ":memory:", query=tuple(parse_qsl(query))
         )
