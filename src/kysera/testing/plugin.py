@@ -60,7 +60,11 @@ def kysera_db(request: pytest.FixtureRequest) -> Iterator[Database]:
             db = stack.enter_context(scratch_database(url))
         except KyseraError as exc:  # a bad URL, a server that does not answer: its message, no traceback
             source = "--kysera-url" if option else "$KYSERA_TEST_URL"
-            pytest.fail(f"kysera_db: {exc} (the URL comes from {source})", pytrace=False)
+            problem: str | None = f"kysera_db: {exc} (the URL comes from {source})"
+        else:
+            problem = None
+        if problem is not None:  # failed outside the except: pytest would print the error twice, chained
+            pytest.fail(problem, pytrace=False)
         yield db
 
 
@@ -83,7 +87,8 @@ def kysera_migrations(request: pytest.FixtureRequest) -> list[Migration]:
     try:
         return load_migrations(path)
     except KyseraError as exc:  # a file that does not load: its own message, without a traceback
-        pytest.fail(f"kysera_migrations: {exc}", pytrace=False)
+        problem = f"kysera_migrations: {exc}"
+    pytest.fail(problem, pytrace=False)  # outside the except: one message, not two chained
 
 
 def _migrations_folder(request: pytest.FixtureRequest) -> str:
@@ -121,7 +126,8 @@ def _project_settings(request: pytest.FixtureRequest, fixture: str) -> Settings 
     try:
         return settings_from_file(config)
     except KyseraError as exc:
-        pytest.fail(f"{fixture}: {exc}", pytrace=False)
+        problem = f"{fixture}: {exc}"
+    pytest.fail(problem, pytrace=False)  # outside the except: one message, not two chained
 
 
 @pytest.fixture
