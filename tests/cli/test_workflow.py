@@ -479,6 +479,7 @@ def test_the_guides_contract_step_is_judged_even_in_one_run_with_the_steps_befor
 
     result = kysera("migrate", "up")
     assert_clean_error(result, 1, "refusing to run", "KS102", "20260204000000_contract", 'allow_unsafe = ["KS102"]')
+    assert "refusing to run: 1 unsafe change in 20260204000000_contract;" in result.stderr  # as the dry run says it
     with connect(db_url) as db:
         users = db.introspect_table("users")
         assert users is not None and "email" in [c.name for c in users.columns]

@@ -55,7 +55,8 @@ class UnsafeMigrationError(MigrationStateError):
             )
         else:
             done = "nothing was changed"
-        super().__init__(f"refusing to run: {len(findings)} unsafe change(s) in {', '.join(names)}; {done}.\n\n{self.advice}")
+        changes = f"{len(findings)} unsafe change{'s' if len(findings) != 1 else ''}"  # as the dry run's last line says it
+        super().__init__(f"refusing to run: {changes} in {', '.join(names)}; {done}.\n\n{self.advice}")
 
 
 class GateReport:
