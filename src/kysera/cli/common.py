@@ -189,7 +189,7 @@ def global_options(func: F) -> F:
             is_flag=True,
             expose_value=False,
             callback=_store("quiet"),
-            help="Print only warnings, errors and the data asked for (--json, SQL scripts).",
+            help="Print only warnings, errors and what was asked for (status, --json, SQL scripts).",
         ),
     ]
     for option in reversed(options):

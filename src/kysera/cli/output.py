@@ -117,6 +117,13 @@ class Output:
         if not (self.json_mode or self.quiet):
             self._echo(text, color=self.color)
 
+    def result(self, text: str = "") -> None:
+        """A line of what the command was asked to show (``status``'s table): on stdout also with
+        -q, which hides the lines about what a command did. Suppressed in JSON mode."""
+        self._settle()
+        if not self.json_mode:
+            self._echo(text, color=self.color)
+
     def raw(self, text: str) -> None:
         """Text for stdout whatever the mode (SQL scripts)."""
         self._settle()

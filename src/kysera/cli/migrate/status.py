@@ -93,9 +93,9 @@ def _print_status(
     out: Output, status: MigrationStatus, where: str, table: str, verbose: bool, running_now: str | None = None
 ) -> None:
     """``running_now``: who holds the migration lock, when a run is under way."""
-    out.line(f"Database {where}, history table {table}")
+    out.result(f"Database {where}, history table {table}")
     if not status.migrations:
-        out.line("No migrations yet: create one with kysera migrate create NAME")
+        out.result("No migrations yet: create one with kysera migrate create NAME")
         return
     headers = ["Migration", "State", "Applied at (UTC)", "Duration"]
     if verbose:
@@ -118,9 +118,9 @@ def _print_status(
             return padded
         return out.style(padded, fg=_STATE_COLOURS.get(value.split(" ")[0], "white"))
 
-    out.line()
-    out.line(render_table(headers, rows, styler))
-    out.line()
+    out.result()
+    out.result(render_table(headers, rows, styler))
+    out.result()
     counts = [f"{len(status.executed)} applied", f"{len(status.pending)} pending"]
     interrupted = [m.name for m in status.migrations if m.state == "running"]
     counts += [
@@ -133,10 +133,10 @@ def _print_status(
         )
         if names
     ]
-    out.line(f"{plural(len(status.migrations), 'migration')}: {', '.join(counts)}")
+    out.result(f"{plural(len(status.migrations), 'migration')}: {', '.join(counts)}")
     for info in status.migrations:
         if info.state == "running" and running_now:
-            out.line(f"  {info.name} is running now ({running_now} holds the migration lock): let it finish")
+            out.result(f"  {info.name} is running now ({running_now} holds the migration lock): let it finish")
         elif info.state in ("failed", "running"):
             resolve = f"kysera migrate resolve {info.name} --applied|--rolled-back"
             if info.state == "running" and (info.direction or "up") == "up":
@@ -148,21 +148,21 @@ def _print_status(
                 )
             else:
                 advice = f"resolve it: {resolve}"
-            out.line(
+            out.result(
                 f"  {info.name} {'interrupted' if info.state == 'running' else info.state} ({info.direction or 'up'})"
                 + (f": {info.error.splitlines()[0]}" if info.error else "")
                 + f"\n    {advice}"
             )
         elif info.state == "changed":
-            out.line(
+            out.result(
                 f"  {info.name} changed since it was applied; restore it, or: kysera migrate accept {info.name}"
             )
         elif info.state == "missing":
-            out.line(
+            out.result(
                 f"  {info.name} is applied but its file is gone; restore it, or: kysera migrate accept {info.name}"
             )
         elif info.out_of_order:
-            out.line(
+            out.result(
                 f"  {info.name} is pending but sorts before migrations already applied; rename it to sort after "
                 "them, or apply it anyway: kysera migrate up --allow-out-of-order"
             )
