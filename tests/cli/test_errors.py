@@ -57,6 +57,19 @@ def test_unloadable_migration(db_url: str, body: str, message: str) -> None:
     assert tables(db_url) == set()
 
 
+def test_numbers_without_zero_padding_run_nothing(db_url: str) -> None:
+    """Files numbered as goose or dbmate number them (1_, 2_, 10_): refused, not run 10_ first."""
+    write_config(Path.cwd(), db_url)
+    (Path.cwd() / "migrations").mkdir()
+    for number in (1, 2, 10):
+        (Path.cwd() / "migrations" / f"{number}_t{number}.sql").write_text(
+            f"-- migrate:up\nCREATE TABLE t{number} (id int);\n-- migrate:down\nDROP TABLE t{number};\n"
+        )
+    for args in (["up"], ["status"], ["up", "--dry-run"]):
+        assert_clean_error(kysera("migrate", *args), 2, "10_t10.sql sorts before 1_t1, 2_t2", "(01_t1, 02_t2, 10_t10)")
+    assert tables(db_url) == set()
+
+
 def test_unknown_target(db_url: str) -> None:
     project(db_url, count=2)
     result = kysera("migrate", "up", "--to", "20260101000000_create_user")

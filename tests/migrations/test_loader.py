@@ -159,6 +159,25 @@ def test_load_errors_name_the_file(tmp_path: Path, files: dict[str, str], expect
     assert "000_fine" not in message
 
 
+def test_numbers_without_zero_padding_are_refused(tmp_path: Path) -> None:
+    """goose, dbmate and golang-migrate order 1_, 2_, 10_ by number; name order would run 10_ first."""
+    for number in (1, 2, 10):
+        write(tmp_path, f"{number}_t{number}.sql", f"-- migrate:up\nCREATE TABLE t{number} (id int);\n")
+    with pytest.raises(MigrationLoadError) as caught:
+        load_migrations(tmp_path)
+    message = str(caught.value)
+    assert "10_t10.sql sorts before 1_t1, 2_t2, though its number is higher" in message
+    assert "pad the numbers with zeros to one width (01_t1, 02_t2, 10_t10)" in message
+    assert caught.value.exit_code == 2 and {p.name for p in caught.value.paths} == {"1_t1.sql", "2_t2.sql", "10_t10.sql"}
+    for number in (1, 2):
+        (tmp_path / f"{number}_t{number}.sql").rename(tmp_path / f"0{number}_t{number}.sql")
+    assert [m.name for m in load_migrations(tmp_path)] == ["01_t1", "02_t2", "10_t10"]
+    # padded numbers, timestamps after them, a name without a number: name order is number order
+    write(tmp_path, "20261128093000_later.sql", "-- migrate:up\nSELECT 1;\n")
+    write(tmp_path, "initial.sql", "-- migrate:up\nSELECT 1;\n")
+    assert [m.name for m in load_migrations(tmp_path)][-2:] == ["20261128093000_later", "initial"]
+
+
 def test_non_utf8_files(tmp_path: Path) -> None:
     (tmp_path / "001_latin.py").write_bytes(b"NAME = 'caf\xe9'\ndef up(db): pass\n")
     (tmp_path / "002_latin.sql").write_bytes(b"-- migrate:up\nSELECT 'caf\xe9';\n")

@@ -9,7 +9,8 @@ extension; migrations are returned sorted by name.
 Files whose names start with ``_`` or ``.`` (helpers, editor files), ``__pycache__`` and other
 extensions are ignored. Every file is loaded and checked before anything runs: one problem in any
 file (a syntax error, an exception at import, no ``up``, a ``.sql`` file without sections, two
-files with the same name, or names that differ only in case) raises :class:`MigrationLoadError` naming each bad file.
+files with the same name, names that differ only in case, or numbers without zero padding that
+name order would run out of turn, ``10_c`` before ``2_b``) raises :class:`MigrationLoadError` naming each bad file.
 
 Python files are imported by path under a private module name (``_kysera_migrations_<hash>.*``),
 so they never clash with, or replace, modules of the application. A migration can import a helper
@@ -83,6 +84,10 @@ def load_migrations(
                 "rename one of them"
             )
             bad.append(path)
+    unordered = _numbers_out_of_order(files)
+    if unordered is not None:
+        problems.append(unordered[0])
+        bad.extend(unordered[1])
     package = _private_package(folder)
     cache = CodeCache(folder)
     # file name -> (path, contents, status); paths stay strings while a folder loads (a thousand
@@ -164,6 +169,37 @@ def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
     found.sort()
     prefix = str(folder / "_")[:-1]  # "" for Path("."), as pathlib spells its children
     return [(stem, name, prefix + name) for stem, _, name in found]
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def _numbers_out_of_order(files: list[tuple[str, str, str]]) -> tuple[str, list[str]] | None:
+    """Names numbered without zero padding (``1_a``, ``2_b``, ``10_c``, as goose, dbmate or
+    golang-migrate take them): migrations run in name order, which puts ``10_c`` before ``2_b``.
+    The message and the files concerned, or None when name order and number order agree
+    (``001_a`` ... ``010_c``, timestamps)."""
+    numbered = [(int(m.group()), len(m.group()), stem, path) for stem, _, path in files if (m := _NUMBER.match(stem))]
+    highest: tuple[int, int, str, str] | None = None  # the largest leading number so far
+    early: tuple[int, int, str, str] | None = None  # the first name that sorts before a lower number
+    late: list[tuple[int, int, str, str]] = []  # the names whose number is lower than one before them
+    for entry in numbered:
+        if highest is not None and entry[0] < highest[0]:
+            early = early or highest
+            late.append(entry)
+        elif highest is None or entry[0] > highest[0]:
+            highest = entry
+    if early is None:
+        return None
+    width = max(size for _, size, _, _ in (early, *late))
+    shown = [name for _, _, name, _ in late[:3]] + (["..."] if len(late) > 3 else [])
+    padded = [str(number).zfill(width) + name[size:] for number, size, name, _ in (*late[:2], early)]
+    return (
+        f"{early[3]} sorts before {', '.join(shown)}, though its number is higher: migrations run in name "
+        f"order, not by number, so {early[2]!r} would run first; pad the numbers with zeros to one width "
+        f"({', '.join(padded)}), or use the YYYYMMDDHHMMSS_ prefix that kysera migrate create writes",
+        [early[3], *(path for _, _, _, path in late)],
+    )
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
