@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -189,6 +190,63 @@ def test_unknown_command_suggests_the_nearest() -> None:
     assert_clean_error(kysera("migrate", "stauts"), 2, "did you mean 'status'?")
     assert_clean_error(kysera("dbb"), 2, "did you mean 'db'?")
     assert_clean_error(kysera("migrate", "zzz"), 2, "No such command 'zzz'; the commands are ", "status")
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        # commands of Alembic, yoyo, Django, Flyway, goose, dbmate, golang-migrate, Atlas
+        (["up"], "No such command 'up'; did you mean 'kysera migrate up'?"),
+        (["status"], "did you mean 'kysera migrate status'?"),
+        (["dump"], "use kysera db dump -o FILE"),
+        (["db", "load", "x.sql"], "No such command 'load'; use kysera db restore FILE"),
+        (["migrate", "upgrade", "head"], "No such command 'upgrade'; use kysera migrate up"),
+        (["migrate", "migrate"], "did you mean 'kysera migrate up'?"),
+        (["migrate", "rollback"], "use kysera migrate down (the last migration; --steps N, --to NAME or --all for more)"),
+        (["migrate", "current"], "use kysera migrate status"),  # not difflib's 'create'
+        (["migrate", "list"], "use kysera migrate status"),  # not difflib's 'lint'
+        (["migrate", "force", "3"], "use kysera migrate resolve NAME"),  # not difflib's 'fresh'
+        (["migrate", "stamp", "head"], "use kysera migrate mark-applied NAME... | --all | --to NAME"),
+        (["migrate", "baseline"], "records migrations as applied without running them"),
+        (["migrate", "validate"], "use kysera migrate status --check"),
+        (["migrate", "new", "x"], "use kysera migrate create NAME (--sql for a .sql file)"),
+        (["migrate", "break-lock"], "there is nothing to unlock"),
+        # options
+        (["migrate", "up", "--sql"], "No such option '--sql'. To print the SQL: kysera migrate sql"),
+        (["migrate", "up", "--fake"], "To record migrations as applied without running them: kysera migrate mark-applied"),
+        (["migrate", "up", "--baseline", "1"], "To adopt an existing database"),
+        (["migrate", "up", "--plan"], "To see what would run: --dry-run."),
+        (["migrate", "status", "--exit-code"], "For a CI gate: kysera migrate status --check"),
+        (["migrate", "up", "--yes"], "migrate up never asks for confirmation"),
+        (["migrate", "up", "-d", "sqlite:///x.db"], "Give the database with --url URL"),
+        (["migrate", "up", "--migrations-dir", "db/migrations"], "[migrations] directory in kysera.toml"),
+        (["migrate", "down", "-1"], "No such option '-1'. To roll back 1, use --steps 1."),
+        # positional arguments
+        (["migrate", "up", "2"], "Got unexpected extra argument (2); to apply the next 2, use --steps 2"),
+        (["migrate", "up", "head"], "migrate up applies every pending migration: leave out 'head'"),
+        (["migrate", "up", "20260101000000"], "to apply up to a migration, use --to 20260101000000"),
+        (["migrate", "up", "0003"], "to apply up to a migration, use --to 0003"),
+        (["migrate", "down", "1"], "to roll back the last 1, use --steps 1"),
+        (["migrate", "down", "base"], "to roll back every migration, use --all"),
+        (["migrate", "create", "add", "users"], 'quote a name of several words: kysera migrate create "add users"'),
+        (["migrate", "create", "add_users", "sql"], "for a .sql file, use --sql"),
+        (["migrate", "create", "-m", "add users"], 'The name is an argument: kysera migrate create "add users".'),
+        (["init", "db/migrations"], "set [migrations] directory = 'db/migrations' in kysera.toml"),
+    ],
+)
+def test_other_tools_habits_point_to_kyseras_way(args: list[str], hint: str) -> None:
+    result = kysera(*args)
+    assert_clean_error(result, 2, hint)
+    assert not (Path.cwd() / "kysera.db").exists()
+
+
+def test_other_tools_habits_in_json_and_unknown_targets(db_url: str) -> None:
+    project(db_url, count=1)
+    result = kysera("migrate", "up", "--json", "--fake")
+    assert result.exit_code == 2 and "kysera migrate mark-applied" in json.loads(result.stdout)["error"]
+    assert_clean_error(kysera("migrate", "up", "--to", "head"), 2, "unknown migration 'head'", "give no target")
+    assert_clean_error(kysera("migrate", "down", "--to", "zero"), 2, "kysera migrate down --all")
+    assert tables(db_url) == set()
 
 
 def test_resolve_takes_one_answer(db_url: str) -> None:

@@ -233,9 +233,14 @@ class LazyGroup(click.Group):
         if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
             from difflib import get_close_matches
 
+            from .habits import command_hint
+
             known = self.list_commands(ctx)
             close = get_close_matches(name, known, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else f"the commands are {', '.join(known)}"
+            # another tool's word first: difflib takes `current` for `create`, `force` for `fresh`
+            hint = command_hint(name, self) or (
+                f"did you mean {close[0]!r}?" if close else f"the commands are {', '.join(known)}"
+            )
             ctx.fail(f"No such command {name!r}; {hint}")
         return super().resolve_command(ctx, args)
 
@@ -265,13 +270,18 @@ class KyseraGroup(LazyGroup):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
+            from .habits import usage_hint
+
+            hinted = usage_hint(exc)  # `up 2`, `--fake`, `--sql`: what kysera takes instead
             state = ctx.find_object(State)
             if state is not None and state.json_asked:
                 import json
 
                 click.echo(
-                    json.dumps({"ok": False, "error": exc.format_message(), "error_type": "UsageError", "exit_code": exc.exit_code})
+                    json.dumps({"ok": False, "error": hinted.format_message(), "error_type": "UsageError", "exit_code": hinted.exit_code})
                 )
+            if hinted is not exc:
+                raise hinted from None
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, BrokenPipeError):
             raise  # a closed pipe (kysera migrate status | head) is not an error to report

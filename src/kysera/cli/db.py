@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 from ..errors import ConfigurationError, KyseraError
-from .common import get_state, global_options, json_option
+from .common import LazyGroup, get_state, global_options, json_option
 from .output import format_duration, plural
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..dump import DumpResult
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 @global_options
 @json_option
 def db() -> None:

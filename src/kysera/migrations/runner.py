@@ -1567,9 +1567,12 @@ def _unknown_message(name: str, known: list[str]) -> str:
     close = get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
         message += f"; did you mean {close[0]!r}?"
-    if not known:
-        return message + "; there are no migrations"
-    return message + f" (known: {_names(known)})"
+    message += f" (known: {_names(known)})" if known else "; there are no migrations"
+    if not close and name.lower() in ("head", "heads", "latest"):  # Alembic's words for the newest
+        message += "; to apply every pending migration, give no target (kysera migrate up; in code: runner.up())"
+    elif not close and name.lower() in ("base", "zero"):  # Alembic's and Django's for "none applied"
+        message += "; to roll back every migration: kysera migrate down --all (in code: runner.reset())"
+    return message
 
 
 def _names(names: list[str], limit: int = 8) -> str:
