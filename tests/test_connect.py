@@ -28,6 +28,12 @@ from .conftest import MYSQL_URL, PG_URL
         ("mysql://root:secret@127.0.0.1:3306/app?charset=utf8mb4", "mysql", "app"),
         ("mariadb://root@127.0.0.1/app", "mysql", "app"),
         ("mysql+pymysql://root@127.0.0.1/app", "mysql", "app"),
+        # SQLAlchemy's driver names (an Alembic project's DATABASE_URL): kysera uses its own
+        ("postgresql+psycopg2://app@localhost/app", "postgres", "app"),
+        ("postgresql+asyncpg://app@localhost/app", "postgres", "app"),
+        ("mysql+mysqldb://root@127.0.0.1/app", "mysql", "app"),
+        ("mariadb+mariadbconnector://root@127.0.0.1/app", "mysql", "app"),
+        ("sqlite+pysqlite:///relative/app.db", "sqlite", "relative/app.db"),
     ],
 )
 def test_parse_url(url: str, dialect: str, database: str) -> None:
@@ -42,7 +48,7 @@ def test_password_and_options_pass_through_but_never_show() -> None:
     assert "w0rd" not in str(parsed) and "w0rd" not in repr(parsed)
 
 
-@pytest.mark.parametrize("url", ["oracle://scott@db/orcl", "app.db", "", "http://x"])
+@pytest.mark.parametrize("url", ["oracle://scott@db/orcl", "oracle+cx_oracle://scott@db/orcl", "+x://a/b", "app.db", "", "http://x"])
 def test_unknown_scheme_lists_the_known_ones(url: str) -> None:
     with pytest.raises(UnknownSchemeError) as info:
         connect(url)
@@ -153,6 +159,13 @@ def test_capture_records_instead_of_running(db: Database) -> None:
         db.execute("SELECT 1 AS one")  # reads still run
     assert len(captured) == 1 and "never" in captured[0].sql
     assert not db.table_exists("never")
+
+
+def test_a_sqlalchemy_driver_in_the_scheme_connects_with_kyseras_own(db_url: str) -> None:
+    scheme, rest = db_url.split("://", 1)
+    driver = {"sqlite": "pysqlite", "postgresql": "psycopg2", "mysql": "mysqldb"}[scheme]
+    with connect(f"{scheme}+{driver}://{rest}") as db:
+        assert db.execute("SELECT 1 AS one").scalar() == 1
 
 
 def test_context_manager_closes(db_url: str) -> None:

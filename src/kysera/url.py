@@ -2,7 +2,9 @@
 
 Three slashes after ``sqlite:`` make a path relative to the current folder, four an absolute
 path; ``sqlite:///:memory:`` (or ``sqlite://``) is an in-memory database. ``sqlite:///`` with
-nothing after it names no file and is refused, as are a bad port or host.
+nothing after it names no file and is refused, as are a bad port or host. A driver after a ``+``
+(SQLAlchemy's ``postgresql+psycopg2://``, ``mysql+mysqldb://``) is ignored: kysera connects with
+its own.
 """
 
 from __future__ import annotations
@@ -97,7 +99,9 @@ def parse_url(url: str) -> DatabaseUrl:
         raise UnknownSchemeError(
             f"'{_redact_raw(url)}' is not a database URL; it needs a scheme, one of: {known_schemes()}"
         )
-    dialect = SCHEMES.get(scheme)
+    # a SQLAlchemy URL names its driver (postgresql+psycopg2://, mysql+mysqldb://, the
+    # DATABASE_URL an Alembic project shares with its application): kysera uses its own driver
+    dialect = SCHEMES.get(scheme) or SCHEMES.get(scheme.partition("+")[0] if "+" in scheme else "")
     if dialect is None:
         raise UnknownSchemeError(
             f"unknown database URL scheme '{scheme}://'; use one of: {known_schemes()}"

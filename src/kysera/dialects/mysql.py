@@ -1004,7 +1004,7 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
         if url.password:
             reason = reason.replace(url.password, "***")
         raise ConnectionFailedError(
-            f"cannot connect to {'MariaDB' if url.scheme == 'mariadb' else 'MySQL'} at {url.describe()} "
+            f"cannot connect to {'MariaDB' if url.scheme.partition('+')[0] == 'mariadb' else 'MySQL'} at {url.describe()} "
             f"as {kwargs['user']}: {reason}{_connect_hint(code, reason, url)}"
         ) from None
     except OSError as exc:  # an ssl_ca/ssl_cert/ssl_key file that cannot be read
