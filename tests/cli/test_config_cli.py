@@ -113,3 +113,31 @@ def test_a_config_file_that_is_not_utf8_is_a_configuration_error(monkeypatch: py
     Path("../pyproject.toml").write_bytes('[project]\nname = "caf\xe9"\n'.encode("latin-1"))
     Path("migrations").mkdir()
     assert kysera("migrate", "status").exit_code == 0
+
+
+def test_a_dotenv_url_that_kysera_does_not_read_is_named(db_url: str, tmp_path: Path) -> None:
+    """dbmate and goose read .env; kysera does not, so it says which database it uses instead."""
+    from .test_workflow import NAMES, project, tables
+
+    project(db_url, count=1)
+    other = f"sqlite:///{tmp_path / 'dotenv.db'}"
+    (Path.cwd() / ".env").write_text(f"# for the app\nexport DATABASE_URL='{other}'\n")
+    result = kysera("migrate", "up", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("warning: ./.env sets DATABASE_URL, but kysera reads no .env file") == 1
+    assert "set -a; . ./.env; set +a" in result.stderr and "from " in result.stderr
+    assert "users" in tables(db_url) and not (tmp_path / "dotenv.db").exists()  # the config's database, as before
+    # the variable exported wins, as always, and then .env is no news
+    _, stderr = database(env={"DATABASE_URL": db_url})
+    assert ".env" not in stderr
+    # a .env that names the database in use says nothing
+    (Path.cwd() / ".env").write_text(f"DATABASE_URL={db_url}\n")
+    assert ".env" not in kysera("migrate", "down").stderr
+    assert NAMES[0] in status_json_pending()
+
+
+def status_json_pending() -> list[str]:
+    result = kysera("migrate", "status", "--json")
+    assert result.exit_code == 0 and ".env" not in result.stderr, result.stderr
+    pending: list[str] = json.loads(result.stdout)["pending"]
+    return pending

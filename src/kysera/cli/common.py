@@ -16,6 +16,8 @@ import click
 from .output import Output
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..config import ResolvedUrl, Settings
     from ..database import Database
 
@@ -45,6 +47,8 @@ class State:
         self.json_asked = False
         self._settings: Settings | None = None
         self._output: Output | None = None
+        #: whether a .env file that kysera does not read was looked for (see _dotenv_url)
+        self._dotenv_checked = False
         #: what Ctrl-C interrupted, in words (a command that runs migrations sets it)
         self.interrupted: Callable[[], str] | None = None
 
@@ -67,6 +71,16 @@ class State:
         from ..config import resolve_url
 
         resolved = resolve_url(self.settings(), self.url)
+        if not self._dotenv_checked and (resolved.is_default or resolved.source.startswith(str(self.settings().path))):
+            self._dotenv_checked = True  # said once, however often the URL is needed
+            unread = _dotenv_url(self.settings().root, resolved)
+            if unread is not None:
+                self.out.warn(
+                    f"{unread[0]} sets {unread[1]}, but kysera reads no .env file: using {resolved.url.redacted()} "
+                    f"({'the default' if resolved.is_default else 'from ' + resolved.source}). To use the .env URL, "
+                    f"export it first (set -a; . {unread[0]}; set +a) or pass --url"
+                )
+                return resolved
         if resolved.is_default:
             self.out.note(
                 f"note: no database URL given; using {resolved.url.redacted()} "
@@ -100,6 +114,43 @@ class State:
             db.url = url
             return db
         return connect(url)
+
+
+def _dotenv_url(root: Path, resolved: ResolvedUrl) -> tuple[str, str] | None:
+    """A ``.env`` file (dbmate's and goose's habit; kysera does not read it) in the current
+    folder or the project's that sets ``DATABASE_URL`` or ``KYSERA_DATABASE_URL`` to another URL
+    than the one used: (the file as shown, the variable)."""
+    import os
+    import re
+    from pathlib import Path
+
+    from ..config import URL_VARIABLES
+    from ..url import parse_url
+
+    for folder in dict.fromkeys((Path.cwd(), root)):
+        path = folder / ".env"
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # none (the usual case), or unreadable: nothing to say
+            continue
+        for variable in URL_VARIABLES:
+            found = re.search(rf"^\s*(?:export\s+)?{variable}\s*=\s*(.*?)\s*$", text, re.M)
+            if found is None:
+                continue
+            value = found.group(1).strip("'\"")
+            try:
+                url = parse_url(value)
+            except Exception:  # ${VAR} inside, or not a URL kysera knows: not the one used either
+                same = False
+            else:
+                if url.dialect == "sqlite" and resolved.url.dialect == "sqlite":
+                    same = os.path.abspath(url.database) == os.path.abspath(resolved.url.database)
+                else:
+                    same = url.redacted() == resolved.url.redacted()
+            if not same:
+                shown = os.path.relpath(path)
+                return (shown if shown.startswith(("../", "/")) else f"./{shown}", variable)
+    return None
 
 
 def work_begins() -> None:
