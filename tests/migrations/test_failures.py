@@ -72,6 +72,26 @@ def test_failure_in_the_middle(db: Database) -> None:
     assert fixed.up().executed == ["002_b", "003_c"]
 
 
+def test_a_first_run_on_a_database_that_has_the_schema_points_to_mark_applied(db: Database) -> None:
+    """Adopting kysera on a database another tool built (Flyway's baseline, Alembic's stamp)."""
+    db.execute("CREATE TABLE a (id integer PRIMARY KEY, label varchar(50))")
+    runner = create_migration_runner(db, _migrations(table_migration("002_b", "b")))
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    message = str(caught.value)
+    assert "If the database had these changes before kysera managed it" in message
+    assert "`kysera migrate mark-applied 001_a` (or --to NAME; in code: runner.mark_applied([...]))" in message
+    assert caught.value.rolled_back and runner.status().pending == ["001_a", "002_b", "003_c"]
+    assert runner.mark_applied(["001_a"]) == ["001_a"]
+    assert runner.up().executed == ["002_b", "003_c"]
+    # once kysera has a history, a table that exists already is a mistake in the migrations
+    db.execute("CREATE TABLE d (id integer PRIMARY KEY, label varchar(50))")
+    later = create_migration_runner(db, [*_migrations(table_migration("002_b", "b")), table_migration("004_d", "d")])
+    with pytest.raises(MigrationError) as caught:
+        later.up()
+    assert "004_d" in str(caught.value) and "mark-applied" not in str(caught.value)
+
+
 def test_an_exception_raised_in_the_middle_keeps_the_migrations_before_it(db: Database) -> None:
     """The issue's failure in the middle, with the failure raised by the migration's own code
     (as the guide's tests do): the migrations before it stay applied, it is rolled back

@@ -228,6 +228,9 @@ class MigrationRunner:
         self._outside: set[tuple[str, Direction]] = set()
         #: the current dry run also runs its statements and rolls them back (Database.rehearsal)
         self._rehearsed = False
+        #: the history of the current run held no migration when it started (a first run, maybe
+        #: on a database that another tool built: see _failed)
+        self._first_run = False
         #: safety="auto": the node rewriter of each migration that gets a safe rewrite
         self._rewriters: dict[str, Rewriter] = {}
         #: the gate's statements of each migration whose dry run touched nothing (see _replay)
@@ -777,6 +780,7 @@ class MigrationRunner:
                 # session timeouts for the whole run: the gate's catalog reads and every statement
                 # fail fast instead of queueing behind someone else's lock
                 state = self._read_state()
+                self._first_run = not state.rows
                 if action == "up":
                     self._resume_interrupted_backfills(state, dry)
                 self._check_unresolved(state)
@@ -1424,6 +1428,15 @@ class MigrationRunner:
                 )
             else:
                 fix = "Fix it and run the migrations again"
+                if direction == "up" and self._first_run and not result.executed and _already_exists(self.db, cause):
+                    # Flyway's baseline, Alembic's stamp, Django's --fake: a database that has the
+                    # schema already, from before kysera
+                    fix += (
+                        ". If the database had these changes before kysera managed it (adopting kysera on "
+                        "an existing database), record the migrations it already has as applied without "
+                        f"running them: `kysera migrate mark-applied {name}` (or --to NAME; in code: "
+                        "runner.mark_applied([...])), then run the rest"
+                    )
             message += f"\n  {what}; {done} and later ones did not run. {fix}"
         else:
             why = (
@@ -1558,6 +1571,20 @@ def _no_transaction_advice(migration: Migration, direction: Direction) -> str:
             "(best with that statement alone in the migration)"
         )
     return "create it with Migration(..., transaction=False) so it runs outside a transaction"
+
+
+def _already_exists(db: Database, error: BaseException | None) -> bool:
+    """True when ``error`` says that what a statement creates exists already (a table, an index,
+    a type, a column)."""
+    name = db.dialect.name
+    if name == "postgres":
+        # duplicate_table, duplicate_object, duplicate_column, duplicate_schema, duplicate_function
+        return getattr(error, "sqlstate", None) in ("42P07", "42710", "42701", "42P06", "42723")
+    if name == "mysql":
+        args: tuple[object, ...] = tuple(getattr(error, "args", ()))
+        # table exists, duplicate column, duplicate key name, routine exists, trigger exists
+        return bool(args) and args[0] in (1050, 1060, 1061, 1304, 1359)
+    return "already exists" in str(error)
 
 
 def _unknown_message(name: str, known: list[str]) -> str:
