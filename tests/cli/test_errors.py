@@ -39,7 +39,7 @@ def test_wrong_password() -> None:
 def test_missing_migrations_folder(tmp_path: Path) -> None:
     write_config(Path.cwd(), f"sqlite:///{tmp_path / 'x.db'}")
     for args in (["up"], ["status"], ["sql", "--dialect", "sqlite"]):
-        assert_clean_error(kysera("migrate", *args), 2, "migrations folder", "does not exist")
+        assert_clean_error(kysera("migrate", *args), 2, "migrations folder", "does not exist", "[migrations] directory in kysera.toml")
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,10 @@ def load_migrations(
     folder = Path(directory)
     if not folder.exists():
         raise MigrationLoadError(
-            [f"the migrations folder {folder} does not exist; create it (kysera migrate create NAME does) or point to the right folder"],
+            [
+                f"the migrations folder {folder} does not exist; create it (kysera migrate create NAME does) "
+                "or point to the right folder ([migrations] directory in kysera.toml)"
+            ],
             [folder],
         )
     if not folder.is_dir():
