@@ -175,7 +175,46 @@ def test_numbers_without_zero_padding_are_refused(tmp_path: Path) -> None:
     # padded numbers, timestamps after them, a name without a number: name order is number order
     write(tmp_path, "20261128093000_later.sql", "-- migrate:up\nSELECT 1;\n")
     write(tmp_path, "initial.sql", "-- migrate:up\nSELECT 1;\n")
-    assert [m.name for m in load_migrations(tmp_path)][-2:] == ["20261128093000_later", "initial"]
+    write(tmp_path, "v2_schema.sql", "-- migrate:up\nSELECT 1;\n")  # a letter: not compared with 10_
+    assert [m.name for m in load_migrations(tmp_path)][-3:] == ["20261128093000_later", "initial", "v2_schema"]
+
+
+def test_flyway_numbers_without_zero_padding_are_refused(tmp_path: Path) -> None:
+    for number in (1, 2, 10):
+        write(tmp_path, f"V{number}__t{number}.sql", f"-- migrate:up\nCREATE TABLE t{number} (id int);\n")
+    with pytest.raises(MigrationLoadError, match=r"V10__t10.sql sorts before V1__t1, V2__t2.*\(V01__t1, V02__t2, V10__t10\)"):
+        load_migrations(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (  # golang-migrate
+            {"1_a.up.sql": "-- migrate:up\nCREATE TABLE a (id int);\n", "1_a.down.sql": "-- migrate:up\nDROP TABLE a;\n"},
+            "1_a.down.sql looks like the down file of 1_a.up.sql",
+        ),
+        (  # yoyo
+            {"0001_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n", "0001_a.rollback.sql": "DROP TABLE a;\n"},
+            "0001_a.rollback.sql looks like the down file of 0001_a.sql",
+        ),
+        (  # goose
+            {"00001_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"},
+            "line 1 is goose's '-- +goose Up'; kysera's sections are '-- migrate:up' and '-- migrate:down'",
+        ),
+        (  # goose's Down left below a kysera up section would run with it
+            {"00001_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n"},
+            "line 3 is goose's '-- +goose Down'",
+        ),
+    ],
+)
+def test_other_tools_migration_files_are_refused_with_the_way_to_convert_them(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    with pytest.raises(MigrationLoadError) as caught:
+        load_migrations(tmp_path)
+    assert expected in str(caught.value) and len(caught.value.problems) == 1
 
 
 def test_non_utf8_files(tmp_path: Path) -> None:

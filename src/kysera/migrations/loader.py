@@ -87,6 +87,18 @@ def load_migrations(
                 "rename one of them"
             )
             bad.append(path)
+    named = {stem: name for stem, name, _ in files}
+    halves = [(path, other) for stem, _, path in files if (other := _split_pair(stem, named)) is not None]
+    for path, other in halves:
+        problems.append(
+            f"{path} looks like the down file of {other} (golang-migrate's .up.sql and .down.sql, yoyo's "
+            ".rollback.sql), which kysera would run as a migration of its own: kysera keeps both directions in "
+            f"one file, so move this SQL under a '-- migrate:down' line in {other}, below a '-- migrate:up' "
+            "line over that file's SQL, and delete this file"
+        )
+        bad.append(path)
+    if halves:
+        files = [f for f in files if f[2] not in bad]
     unordered = _numbers_out_of_order(files)
     if unordered is not None:
         problems.append(unordered[0])
@@ -174,18 +186,45 @@ def _migration_files(folder: Path) -> list[tuple[str, str, str]]:
     return [(stem, name, prefix + name) for stem, _, name in found]
 
 
-_NUMBER = re.compile(r"\d+")
+def _split_pair(stem: str, named: dict[str, str]) -> str | None:
+    """The file of the migration that ``stem`` is the down half of (``1_a.down`` of ``1_a.up``,
+    ``x.rollback`` of ``x``), or None; ``named`` maps each migration name to its file name."""
+    base, dot, suffix = stem.rpartition(".")
+    if not dot or suffix.lower() not in ("down", "rollback"):
+        return None
+    for other in (f"{base}.up", base) if suffix.lower() == "down" else (base,):
+        if other in named:
+            return named[other]
+    return None
+
+
+_NUMBER = re.compile(r"[Vv]?(\d+)")  # Flyway's V1__a too
 
 
 def _numbers_out_of_order(files: list[tuple[str, str, str]]) -> tuple[str, list[str]] | None:
     """Names numbered without zero padding (``1_a``, ``2_b``, ``10_c``, as goose, dbmate or
-    golang-migrate take them): migrations run in name order, which puts ``10_c`` before ``2_b``.
-    The message and the files concerned, or None when name order and number order agree
-    (``001_a`` ... ``010_c``, timestamps)."""
-    numbered = [(int(m.group()), len(m.group()), stem, path) for stem, _, path in files if (m := _NUMBER.match(stem))]
-    highest: tuple[int, int, str, str] | None = None  # the largest leading number so far
-    early: tuple[int, int, str, str] | None = None  # the first name that sorts before a lower number
-    late: list[tuple[int, int, str, str]] = []  # the names whose number is lower than one before them
+    golang-migrate take them; Flyway's ``V1__a``): migrations run in name order, which puts
+    ``10_c`` before ``2_b``. The message and the files concerned, or None when name order and
+    number order agree (``001_a`` ... ``010_c``, timestamps)."""
+    for prefix in ("", "v"):  # V1__a and 2_b are not compared: a letter sorts after every digit
+        found = _out_of_turn(
+            [
+                (int(m.group(1)), m.start(1), m.end(1), stem, path)
+                for stem, _, path in files
+                if (m := _NUMBER.match(stem)) is not None and stem[: m.start(1)].lower() == prefix
+            ]
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _out_of_turn(numbered: list[tuple[int, int, int, str, str]]) -> tuple[str, list[str]] | None:
+    """:func:`_numbers_out_of_order` for names of one prefix: (number, where its digits start
+    and end, name, path) each, in name order."""
+    highest: tuple[int, int, int, str, str] | None = None  # the largest leading number so far
+    early: tuple[int, int, int, str, str] | None = None  # the first name that sorts before a lower number
+    late: list[tuple[int, int, int, str, str]] = []  # the names whose number is lower than one before them
     for entry in numbered:
         if highest is not None and entry[0] < highest[0]:
             early = early or highest
@@ -194,14 +233,14 @@ def _numbers_out_of_order(files: list[tuple[str, str, str]]) -> tuple[str, list[
             highest = entry
     if early is None:
         return None
-    width = max(size for _, size, _, _ in (early, *late))
-    shown = [name for _, _, name, _ in late[:3]] + (["..."] if len(late) > 3 else [])
-    padded = [str(number).zfill(width) + name[size:] for number, size, name, _ in (*late[:2], early)]
+    width = max(end - start for _, start, end, _, _ in (early, *late))
+    shown = [name for _, _, _, name, _ in late[:3]] + (["..."] if len(late) > 3 else [])
+    padded = [name[:start] + str(number).zfill(width) + name[end:] for number, start, end, name, _ in (*late[:2], early)]
     return (
-        f"{early[3]} sorts before {', '.join(shown)}, though its number is higher: migrations run in name "
-        f"order, not by number, so {early[2]!r} would run first; pad the numbers with zeros to one width "
+        f"{early[4]} sorts before {', '.join(shown)}, though its number is higher: migrations run in name "
+        f"order, not by number, so {early[3]!r} would run first; pad the numbers with zeros to one width "
         f"({', '.join(padded)}), or use the YYYYMMDDHHMMSS_ prefix that kysera migrate create writes",
-        [early[3], *(path for _, _, _, path in late)],
+        [early[4], *(path for _, _, _, _, path in late)],
     )
 
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ..database import Database
 
 _MARKER = re.compile(r"^\s*--\s*migrate:\s*([A-Za-z_-]*)(.*)$", re.I)
+#: goose's sections: read as comments, its Down would run with the up section
+_GOOSE = re.compile(r"^\s*--\s*\+goose\s+(up|down)\b", re.I)
 
 
 class SqlFileError(ValueError):
@@ -50,6 +52,12 @@ def _sections(text: str) -> dict[str, tuple[str, bool, int]]:
     code = _code_lines(text)
     for number, line in enumerate(_lines(text), start=1):
         match = _MARKER.match(line) if number in code else None
+        if match is None and number in code and _GOOSE.match(line):
+            raise SqlFileError(
+                f"line {number} is goose's {line.strip()!r}; kysera's sections are '-- migrate:up' and "
+                "'-- migrate:down': write those instead of '-- +goose Up' and '-- +goose Down' "
+                "('-- +goose NO TRANSACTION' becomes transaction:false on them; StatementBegin/End lines can go)"
+            )
         if match is None:
             (current if current is not None else preamble).append(line)
             continue
