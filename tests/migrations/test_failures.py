@@ -92,6 +92,25 @@ def test_a_first_run_on_a_database_that_has_the_schema_points_to_mark_applied(db
     assert "004_d" in str(caught.value) and "mark-applied" not in str(caught.value)
 
 
+def test_a_statement_sqlite_refuses_in_a_transaction_points_to_transaction_false(sqlite_db: Database, tmp_path: Path) -> None:
+    """dbmate's transaction:false, goose's NO TRANSACTION: kysera's is on the section's line."""
+    folder = tmp_path / "migrations"
+    write(folder, "001_wal.sql", "-- migrate:up\nPRAGMA journal_mode=WAL;\n-- migrate:down\nPRAGMA journal_mode=DELETE;\n")
+    write(folder, "002_wal.py", "def up(db):\n    db.execute('PRAGMA journal_mode=DELETE')\n")
+    with pytest.raises(MigrationError) as caught:
+        create_migration_runner(sqlite_db, folder).up()
+    assert "It cannot run inside a transaction: add transaction:false to its '-- migrate:up' line" in str(caught.value)
+    (folder / "001_wal.sql").write_text("-- migrate:up transaction:false\nPRAGMA journal_mode=WAL;\n")
+    with pytest.raises(MigrationError) as caught:
+        create_migration_runner(sqlite_db, folder).up()
+    assert caught.value.name == "002_wal"
+    assert "It cannot run inside a transaction: set 'transaction = False' in 002_wal.py" in str(caught.value)
+    assert sqlite_db.fetch("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+    (folder / "002_wal.py").write_text("transaction = False\ndef up(db):\n    db.execute('PRAGMA journal_mode=DELETE')\n")
+    assert create_migration_runner(sqlite_db, folder).up().executed == ["002_wal"]
+    assert sqlite_db.fetch("PRAGMA journal_mode")[0]["journal_mode"] == "delete"
+
+
 def test_an_exception_raised_in_the_middle_keeps_the_migrations_before_it(db: Database) -> None:
     """The issue's failure in the middle, with the failure raised by the migration's own code
     (as the guide's tests do): the migrations before it stay applied, it is rolled back

@@ -1426,6 +1426,10 @@ class MigrationRunner:
                     + (f" ({holders})" if holders else "")
                     + ": run the migrations again when that session is done, or raise [safety] statement_lock_timeout"
                 )
+            elif in_tx and _refused_in_a_transaction(cause):
+                # SQLite's PRAGMA journal_mode=WAL, PostgreSQL's CREATE DATABASE, ALTER SYSTEM ...:
+                # what dbmate's transaction:false and goose's NO TRANSACTION are for
+                fix = f"It cannot run inside a transaction: {_no_transaction_advice(migration, direction)}"
             else:
                 fix = "Fix it and run the migrations again"
                 if direction == "up" and self._first_run and not result.executed and _already_exists(self.db, cause):
@@ -1571,6 +1575,14 @@ def _no_transaction_advice(migration: Migration, direction: Direction) -> str:
             "(best with that statement alone in the migration)"
         )
     return "create it with Migration(..., transaction=False) so it runs outside a transaction"
+
+
+def _refused_in_a_transaction(error: BaseException | None) -> bool:
+    """True when the engine refused a statement because a transaction is open."""
+    if getattr(error, "sqlstate", None) == "25001":  # PostgreSQL: active_sql_transaction
+        return True
+    text = str(error)
+    return "within a transaction" in text  # SQLite: cannot change into wal mode from within a transaction
 
 
 def _already_exists(db: Database, error: BaseException | None) -> bool:
