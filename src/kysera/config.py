@@ -323,7 +323,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+        hint = (
+            ""
+            if path.suffix.lower() == ".toml"
+            else "; kysera's config file is a kysera.toml, or [tool.kysera] in pyproject.toml (alembic.ini, "
+            "yoyo.ini and other tools' files are not read)"
+        )
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ConfigurationError(
             f"{path} is not UTF-8 text (the byte at offset {exc.start} is not valid UTF-8); save it as UTF-8, "

@@ -168,6 +168,14 @@ def test_bad_config_file() -> None:
     Path("kysera.toml").write_text("[database\n")
     assert_clean_error(kysera("migrate", "status"), 2, "not valid TOML")
     assert_clean_error(kysera("migrate", "status", "--config", "nope.toml"), 2, "'nope.toml' does not exist")
+    assert "alembic.ini" not in kysera("migrate", "status").stderr
+    Path("alembic.ini").write_text("[alembic]\nscript_location = migrations\nsqlalchemy.url = sqlite:///a.db\n")
+    assert_clean_error(
+        kysera("migrate", "status", "--config", "alembic.ini"),
+        2,
+        "alembic.ini is not valid TOML",
+        "kysera's config file is a kysera.toml, or [tool.kysera] in pyproject.toml",
+    )
 
 
 def test_init_refuses_to_overwrite() -> None:
