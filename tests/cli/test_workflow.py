@@ -284,6 +284,43 @@ def test_reset_and_fresh(db_url: str) -> None:
     assert status_json()["executed"] == NAMES
 
 
+def test_fresh_drops_what_another_run_made_while_it_waited_for_the_lock(db_url: str) -> None:
+    """fresh lists what to drop, then waits for the migration lock held by a deploy under way: it
+    drops what is there once it has the lock, not the list from before, or the migrations it
+    applies next would find their tables already made."""
+    import os
+    import subprocess
+
+    from kysera.dialects.locks import migration_lock
+    from kysera.migrations import create_migration_runner, load_migrations
+
+    from .conftest import KYSERA
+
+    folder = project(db_url, count=2)
+    write_config(Path.cwd(), db_url, "[migrations]\nlock_timeout = 60\n")
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
+    with connect(db_url) as db:
+        lock = migration_lock(db, create_migration_runner(db, load_migrations(folder)).history.node)
+        lock.acquire(5)
+        proc = subprocess.Popen(
+            [KYSERA, "migrate", "fresh", "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            assert proc.stderr is not None
+            waiting = proc.stderr.readline()
+            assert "waiting for the migration lock" in waiting, waiting
+            # what the run holding the lock does meanwhile: it applies the second migration
+            db.execute("CREATE TABLE posts (id integer PRIMARY KEY, title varchar(255) NOT NULL)")
+        finally:
+            lock.release()
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stdout + stderr
+    assert "another run made posts: dropped too" in stderr
+    assert "Dropped 3 tables" in stdout and "Applied 2 migrations" in stdout
+    assert status_json()["executed"] == NAMES[:2]
+
+
 OBJECTS = """\
 from kysera import Database, enum_type, sql
 

@@ -248,34 +248,55 @@ def fresh(yes: bool, allow_unsafe: bool, safety: str | None) -> None:
     state = get_state()
     out = state.out
     with Session(state, applies=True, safety="warn" if allow_unsafe else safety) as session:
-        from ...dialects.catalog import list_tables, objects_besides_tables, outside_dependents
-        from ...errors import KyseraError
-
         db = session.db
-        outside = outside_dependents(db)
-        if outside:
-            raise KyseraError(
-                "fresh drops this schema's objects with CASCADE, which would also drop what other schemas "
-                f"build on them: {'; '.join(outside)}. Drop or change those first; nothing was dropped"
-            )
-        tables = list_tables(db)
-        history = session.runner.history
-        if history.node.schema and history.node.schema != _current_schema(db) and history.exists():
-            tables.append(history.shown)  # kysera's own table, kept in another schema: it goes too
-        others = objects_besides_tables(db)
+        _refuse_outside_dependents(db)
+        tables, others = _droppable(session)
         if tables or others:
-            counts = [plural(len(tables), "table")] if tables else []
-            for kind in dict.fromkeys(o.kind for o in others):
-                counts.append(plural(sum(o.kind == kind for o in others), kind))
-            confirm_or_refuse(
-                f"DROP all {_and(counts)} of {db.url.redacted()} ({_short_list([*tables, *(o.name for o in others)])})",
-                yes,
-                out,
-            )
-            _drop_everything(session, tables, others)
-            out.line(f"Dropped {_and(counts)}.")
+            confirm_or_refuse(_drop_what(db, tables, others), yes, out)
+        # The list is read again under the migration lock: a run that held it meanwhile may have
+        # made more, which the migrations would then find in their way.
+        tables, others = _drop_everything(session, tables, others, yes)
+        if tables or others:
+            out.line(f"Dropped {_and(_counts(tables, others))}.")
         result = session.runner.up()
         print_summary(out, result, "Applied", "Nothing to apply: there are no migrations.")
+
+
+def _refuse_outside_dependents(db: Database) -> None:
+    from ...dialects.catalog import outside_dependents
+    from ...errors import KyseraError
+
+    outside = outside_dependents(db)
+    if outside:
+        raise KyseraError(
+            "fresh drops this schema's objects with CASCADE, which would also drop what other schemas "
+            f"build on them: {'; '.join(outside)}. Drop or change those first; nothing was dropped"
+        )
+
+
+def _droppable(session: Session) -> tuple[list[str], list[SchemaObject]]:
+    """What fresh drops: the tables of the current schema (and kysera's history table when it is
+    kept in another one), and the other objects there."""
+    from ...dialects.catalog import list_tables, objects_besides_tables
+
+    db = session.db
+    tables = list_tables(db)
+    history = session.runner.history
+    if history.node.schema and history.node.schema != _current_schema(db) and history.exists():
+        tables.append(history.shown)  # kysera's own table, kept in another schema: it goes too
+    return tables, objects_besides_tables(db)
+
+
+def _counts(tables: list[str], others: list[SchemaObject]) -> list[str]:
+    counts = [plural(len(tables), "table")] if tables else []
+    for kind in dict.fromkeys(o.kind for o in others):
+        counts.append(plural(sum(o.kind == kind for o in others), kind))
+    return counts
+
+
+def _drop_what(db: Database, tables: list[str], others: list[SchemaObject]) -> str:
+    names = [*tables, *(o.name for o in others)]
+    return f"DROP all {_and(_counts(tables, others))} of {db.url.redacted()} ({_short_list(names)})"
 
 
 def _current_schema(db: Database) -> str | None:
@@ -295,17 +316,23 @@ def _short_list(names: list[str], limit: int = 6) -> str:
     )
 
 
-def _drop_everything(session: Session, tables: list[str], others: list[SchemaObject]) -> None:
-    """Drop views and routines, then ``tables``, then sequences and types, under the migration
-    lock; where foreign keys decide the order of the tables, retry."""
+def _drop_everything(
+    session: Session, tables: list[str], others: list[SchemaObject], yes: bool
+) -> tuple[list[str], list[SchemaObject]]:
+    """Under the migration lock, read again what there is to drop and drop it: views and
+    routines, then the tables (where foreign keys decide their order, retried), then sequences
+    and types. ``tables`` and ``others`` are what the user agreed to drop; what another run made
+    while fresh waited for the lock goes too (with a note), or, when nothing was there to agree
+    to, is asked about first. Returns what was dropped."""
     from ...dialects.locks import migration_lock
     from ...errors import StatementError, UnsupportedError
 
     db = session.db
+    out = session.out
     lock = migration_lock(db, session.runner.history.node)
     lock.acquire(
         session.runner.lock_timeout,
-        lambda holder: session.out.note(
+        lambda holder: out.note(
             f"waiting for the migration lock on {lock.description} (held by {holder or 'another process'}) ..."
         ),
     )
@@ -317,6 +344,16 @@ def _drop_everything(session: Session, tables: list[str], others: list[SchemaObj
             session.out.detail(f"dropped {obj.kind} {obj.name}")
 
     try:
+        agreed = {*tables, *(o.name for o in others)}
+        _refuse_outside_dependents(db)
+        tables, others = _droppable(session)
+        made = [name for name in (*tables, *(o.name for o in others)) if name not in agreed]
+        if made and not agreed:
+            confirm_or_refuse(_drop_what(db, tables, others), yes, out)
+        elif made:
+            out.note(
+                f"while fresh waited for the migration lock, another run made {_short_list(made)}: dropped too"
+            )
         drop([o for o in others if o.kind not in last])
         remaining = list(tables)
         while remaining:
@@ -339,3 +376,4 @@ def _drop_everything(session: Session, tables: list[str], others: list[SchemaObj
         drop([o for o in others if o.kind in last])
     finally:
         lock.release()
+    return tables, others
