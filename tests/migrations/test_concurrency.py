@@ -209,6 +209,33 @@ def test_sqlite_lock_file_goes_away_without_ever_splitting_the_lock(tmp_path: Pa
     waiter.release()  # a second release is harmless
 
 
+def test_sqlite_runners_through_a_symlink_and_the_real_path_share_one_lock(tmp_path: Path) -> None:
+    """Two deploys of one SQLite database, one naming it through a symlink: one waits for the other
+    (with two lock files both ran, and one failed on the history's unique name)."""
+    (tmp_path / "data").mkdir()
+    real = tmp_path / "data" / "app.db"
+    (tmp_path / "app.db").symlink_to(real)
+    direct, linked = connect(f"sqlite:///{real}"), connect(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        table = direct._table("kysera_migrations")
+        lock = migration_lock(direct, table)
+        lock.acquire(5)
+        try:
+            found = migration_lock(linked, table).busy()
+            assert found is not None and f"process {os.getpid()}" in found
+            runner = create_migration_runner(linked, [table_migration("001_a", "a")], lock_timeout=0.2)
+            with pytest.raises(LockTimeoutError) as caught:
+                runner.up()
+            assert str(tmp_path / "app.db") in str(caught.value)  # the database as the user named it
+        finally:
+            lock.release()
+        assert runner.up().executed == ["001_a"]
+        assert not list(tmp_path.glob("**/*.kysera-lock"))
+    finally:
+        direct.close()
+        linked.close()
+
+
 def test_waiter_gives_up_after_lock_timeout(db_url: str, db: Database, caplog: pytest.LogCaptureFixture) -> None:
     holder = connect(db_url)
     lock = migration_lock(holder, holder._table("kysera_migrations"))

@@ -4,7 +4,8 @@
   database, schema and history table. The server drops it when the connection ends.
 - MySQL/MariaDB: ``GET_LOCK(name, timeout)`` with its result checked; the name holds the database
   and table. The server drops it when the connection ends.
-- SQLite: an exclusive OS file lock (``flock``) on ``<database file>.kysera-lock``, polled. The
+- SQLite: an exclusive OS file lock (``flock``) on ``<database file>.kysera-lock`` (next to the
+  file a symlink leads to), polled. The
   kernel drops it when the process ends. The holder removes the file as it lets go, so nothing is
   left next to the database; a waiter that then gets the lock on the removed file sees that the
   path no longer leads to it and locks the file now there instead, so two processes never hold
@@ -370,5 +371,7 @@ def migration_lock(db: Database, table: IdentifierNode) -> MigrationLock:
     path = sqlite_file_path(db.url.database)
     if path is None:
         return NoLock("an in-memory SQLite database")
-    lock_path = path + ".kysera-lock"
+    # Next to the file itself: a runner that reaches the database through a symlink, and one that
+    # names it directly, must wait for each other.
+    lock_path = os.path.realpath(path) + ".kysera-lock"
     return FileLock(lock_path, f"SQLite database {path} (lock file {lock_path})")
