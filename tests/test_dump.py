@@ -856,3 +856,35 @@ def test_postgres_comments_and_enum_labels_with_line_breaks_survive_crlf(db: Dat
         "SELECT obj_description('t'::regclass, 'pg_class') AS c, col_description('t'::regclass, 2) AS k",
     ):
         assert target.fetch(query) == db.fetch(query)
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_dump_during_a_table_rewrite_keeps_the_rows(db: Database, db_url: str) -> None:
+    """A dump that starts while another session rewrites a table (a migration's ALTER COLUMN ...
+    TYPE, on a deploy that runs `migrate up --backup` twice at once) waits for it and writes the
+    rows: read with a snapshot taken before the rewrite committed, the table looked empty, and
+    the backup silently held none of its rows."""
+    import threading
+    import time
+
+    db.schema.create_table("items").add_column("id", "integer", lambda c: c.primary_key()).add_column(
+        "v", "integer"
+    ).execute()
+    db.insert_into("items").values([{"id": i, "v": i} for i in range(1, 51)]).execute()
+    out = io.StringIO()
+    with connect(db_url) as rewriter, connect(db_url) as watcher:
+        with rewriter.transaction():
+            rewriter.execute("ALTER TABLE items ALTER COLUMN v TYPE bigint")
+            dumper = threading.Thread(target=dump_database, args=(db, out))
+            dumper.start()
+            deadline = time.monotonic() + 10
+            while not watcher.fetch(
+                "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE d.datname = current_database() AND NOT l.granted"
+            )[0]["n"]:
+                assert time.monotonic() < deadline, "the dump did not wait for the table"
+                time.sleep(0.05)
+        dumper.join(10)
+    text = out.getvalue()
+    assert text.count("(50, '50')") + text.count("(50, 50)") == 1, text[-800:]
+    assert '"v" bigint' in text  # the table as the rewrite left it

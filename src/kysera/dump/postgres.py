@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import KyseraError
+from ..errors import KyseraError, StatementError
 from ..introspection.postgres import current_schema, read_enums
 from .common import (
     DumpError,
@@ -44,24 +44,52 @@ CURSOR = "kysera_dump_cursor"
 
 @contextmanager
 def snapshot(db: Database) -> Iterator[str]:
-    """A consistent, read-only view of the database for the whole dump; yields the schema."""
+    """A consistent, read-only view of the database for the whole dump; yields the schema.
+
+    The tables are locked (ACCESS SHARE, as pg_dump does) before the snapshot is taken, which a
+    LOCK does not do: a change that rewrites a table (ALTER COLUMN ... TYPE, TRUNCATE; a migration
+    running meanwhile) commits before the dump reads it, or waits for the dump. Read with a
+    snapshot from before such a change committed, the table would look empty.
+    """
     outer = db.in_transaction
-    with db.transaction():
-        if not outer:
-            db.fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        schema = current_schema(db)
-        for setting, value in (
-            ("search_path", _quote_ident(schema) + ", pg_catalog"),
-            ("DateStyle", "ISO, YMD"),
-            ("IntervalStyle", "postgres"),
-            ("extra_float_digits", "3"),
-            ("bytea_output", "hex"),
-            ("TimeZone", "UTC"),
-            # the server writes defaults and view text for this setting; the dump's header sets it on
-            ("standard_conforming_strings", "on"),
-        ):
-            db.fetch("SELECT set_config(%s, %s, true)", [setting, value])
-        yield schema
+    for attempt in range(3):
+        tables = [] if outer else _tables_to_lock(db)
+        started = False
+        try:
+            with db.transaction():
+                if not outer:
+                    db.fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    if tables:
+                        db.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS SHARE MODE")
+                started = True
+                schema = current_schema(db)
+                for setting, value in (
+                    ("search_path", _quote_ident(schema) + ", pg_catalog"),
+                    ("DateStyle", "ISO, YMD"),
+                    ("IntervalStyle", "postgres"),
+                    ("extra_float_digits", "3"),
+                    ("bytea_output", "hex"),
+                    ("TimeZone", "UTC"),
+                    # the server writes defaults and view text for this setting; the dump's header sets it on
+                    ("standard_conforming_strings", "on"),
+                ):
+                    db.fetch("SELECT set_config(%s, %s, true)", [setting, value])
+                yield schema
+            return
+        except StatementError:
+            if started or attempt == 2:
+                raise
+            # a table was dropped or renamed between the listing and the LOCK: list them again
+
+
+def _tables_to_lock(db: Database) -> list[str]:
+    """The current schema's tables, quoted, read before the dump's snapshot."""
+    rows = db.fetch(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname = current_schema() AND c.relkind = 'r' AND {_NOT_EXTENSION} ORDER BY 1"
+    )
+    return [str(r["name"]) for r in rows]
 
 
 def _quote_ident(name: str) -> str:
