@@ -74,6 +74,50 @@ def test_up_with_backup(db_url: str, tmp_path: Path) -> None:
     assert len(list(folder.glob("backup-*.sql"))) == 1
 
 
+def test_up_with_backup_waits_for_a_deploy_under_way(db_url: str, tmp_path: Path) -> None:
+    """Two deploys with --backup at once: the second dumps only once the first has finished (its
+    dump's table locks and the first's ALTERs deadlocked on PostgreSQL, failing the first), and
+    then finds nothing pending: no backup, nothing to apply, exit 0."""
+    import os
+    import subprocess
+
+    from kysera.dialects.locks import migration_lock
+    from kysera.migrations import create_migration_runner, load_migrations
+
+    from .conftest import KYSERA
+
+    folder = project(db_url, count=2)
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    backups = tmp_path / "backups"
+    env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
+    with connect(db_url) as db:
+        runner = create_migration_runner(db, load_migrations(folder))
+        lock = migration_lock(db, runner.history.node)
+        lock.acquire(5)
+        proc = subprocess.Popen(
+            [KYSERA, "migrate", "up", "--backup", str(backups)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert proc.stderr is not None
+            waiting = proc.stderr.readline()
+            assert "waiting for the migration lock" in waiting, waiting
+            # the deploy holding the lock applies the pending migration meanwhile
+            db.execute("CREATE TABLE posts (id integer PRIMARY KEY, title varchar(255) NOT NULL)")
+            pending = runner.migrations[1]
+            runner.history.insert(pending.name, checksum=pending.checksum, state="applied", batch=2)
+        finally:
+            lock.release()
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stdout + stderr
+    assert "Nothing to apply: no pending migrations." in stdout
+    assert not backups.exists() or not list(backups.iterdir())
+    assert status_json()["executed"] == NAMES[:2]
+
+
 def test_backups_in_the_same_second_never_replace_each_other(tmp_path: Path) -> None:
     """Two databases backed up into one folder, as fast as the CLI goes: two files."""
     folder = tmp_path / "backups"

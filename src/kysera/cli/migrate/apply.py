@@ -29,6 +29,7 @@ from .session import (
 if TYPE_CHECKING:
     from ...database import Database
     from ...dialects.catalog import SchemaObject
+    from ...dialects.locks import MigrationLock
 
 
 def safety_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -99,23 +100,44 @@ def up(
 
 
 def _backup(session: Session, folder: str) -> None:
+    """Dump the database into ``folder`` when something is pending, under the migration lock: a
+    deploy running at the same time finishes first (its migrations, waiting on the dump's
+    locks, could deadlock with it), and then what it applied is no longer pending."""
     import datetime
     import os
 
     from ..db import write_dump
 
-    if not session.runner.status().pending:
-        session.out.detail("no pending migrations: no backup taken")
-        return
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
-    os.makedirs(folder, exist_ok=True)
-    path = _new_file(os.path.join(folder, f"backup-{stamp}"), ".sql")
+    lock = _migration_lock(session)
     try:
-        result = write_dump(session.db, path, history_table=session.settings.table)
-    except BaseException:
-        os.unlink(path)  # the name it had taken, still empty
-        raise
+        if not session.runner.status().pending:
+            session.out.detail("no pending migrations: no backup taken")
+            return
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
+        os.makedirs(folder, exist_ok=True)
+        path = _new_file(os.path.join(folder, f"backup-{stamp}"), ".sql")
+        try:
+            result = write_dump(session.db, path, history_table=session.settings.table)
+        except BaseException:
+            os.unlink(path)  # the name it had taken, still empty
+            raise
+    finally:
+        lock.release()
     session.out.note(f"backup of {plural(len(result.tables), 'table')} written to {path}")
+
+
+def _migration_lock(session: Session) -> MigrationLock:
+    """The migration lock, taken (saying so while it waits for another run)."""
+    from ...dialects.locks import migration_lock
+
+    lock = migration_lock(session.db, session.runner.history.node)
+    lock.acquire(
+        session.runner.lock_timeout,
+        lambda holder: session.out.note(
+            f"waiting for the migration lock on {lock.description} (held by {holder or 'another process'}) ..."
+        ),
+    )
+    return lock
 
 
 def _new_file(stem: str, suffix: str) -> str:
@@ -324,18 +346,11 @@ def _drop_everything(
     and types. ``tables`` and ``others`` are what the user agreed to drop; what another run made
     while fresh waited for the lock goes too (with a note), or, when nothing was there to agree
     to, is asked about first. Returns what was dropped."""
-    from ...dialects.locks import migration_lock
     from ...errors import StatementError, UnsupportedError
 
     db = session.db
     out = session.out
-    lock = migration_lock(db, session.runner.history.node)
-    lock.acquire(
-        session.runner.lock_timeout,
-        lambda holder: out.note(
-            f"waiting for the migration lock on {lock.description} (held by {holder or 'another process'}) ..."
-        ),
-    )
+    lock = _migration_lock(session)
     last = ("sequence", "type", "domain")  # what tables' columns may use: after the tables
 
     def drop(objects: list[SchemaObject]) -> None:
