@@ -432,6 +432,28 @@ def test_statement_timeout_does_not_cut_a_concurrent_build_short(db_url: str, db
 
 
 @pytest.mark.parametrize("engine", ["postgres"])
+def test_statement_timeout_does_not_cut_a_validate_constraint_short(db: Database, engine: str) -> None:
+    """VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE (reads and writes go on) and runs in the
+    migration's transaction: the limit is lifted for it there too, and set again after it."""
+    filled_table(db, rows=3)
+    db.execute("CREATE FUNCTION slow_ok(integer) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.3) IS NOT NULL'")
+    db.execute("ALTER TABLE t ADD CONSTRAINT t_n_slow CHECK (slow_ok(n)) NOT VALID")  # 0.9 s to validate
+    seen: list[object] = []
+
+    def validate(db: Database) -> None:
+        db.schema.alter_table("t").validate_constraint("t_n_slow").execute()
+        seen.extend(db.execute(sql("SELECT current_setting('statement_timeout') AS v")).rows)
+
+    runner = create_migration_runner(
+        db, [Migration("001_validate", validate)], statement_lock_timeout=None, statement_timeout=0.5, lock_retries=0
+    )
+    result = runner.up()
+    assert result.executed == ["001_validate"] and result.steps[0].transaction
+    assert db.fetch("SELECT convalidated AS ok FROM pg_constraint WHERE conname = 't_n_slow'") == [{"ok": True}]
+    assert seen[-1] == {"v": "500ms"}  # the statement after it has the limit again
+
+
+@pytest.mark.parametrize("engine", ["postgres"])
 def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database, engine: str) -> None:
     db.execute("CREATE TABLE t (id integer PRIMARY KEY, email text)")
     db.insert_into("t").values([{"id": 1, "email": "a"}, {"id": 2, "email": "a"}]).execute()

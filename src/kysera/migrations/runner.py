@@ -1018,6 +1018,8 @@ class MigrationRunner:
                 self.db.dialect.name != "mysql"
                 or not needs_online_clauses(self.db, self.safety, migration.allow_unsafe | self.safety_allow)
             )
+            # a VALIDATE CONSTRAINT runs in the migration's transaction: statement_timeout is lifted there too
+            and not (self.db.dialect.name == "postgres" and self.statement_timeout)
         )
         while True:
             self._attempts_left = self.lock_retries - attempt
