@@ -630,3 +630,23 @@ def test_quiet_prints_only_warnings_errors_and_the_data_asked_for(db_url: str) -
     failed = kysera("migrate", "up", "-q", "--to", "nosuch")
     assert_clean_error(failed, 2, "unknown migration 'nosuch'")
     assert_clean_error(kysera("migrate", "status", "-q", "-v"), 2, "-q/--quiet and -v/--verbose")
+
+
+def test_quiet_still_shows_what_failed_a_check(db_url: str) -> None:
+    """-q hides summaries, not the findings of lint or a dry run, nor what failed the stairway
+    check: those are what was asked for, and exit 1 alone would not say what is wrong."""
+    folder = project(db_url, 1)
+    assert kysera("migrate", "up", "-q").exit_code == 0
+    (folder / "20260102000000_drop_email.py").write_text(
+        "def up(db):\n    db.schema.alter_table('users').drop_column('email').execute()\n\n\n"
+        "def down(db):\n    raise RuntimeError('the emails are gone')\n"
+    )
+    lint = kysera("migrate", "lint", "-q")
+    assert lint.exit_code == 1 and "ERROR KS102 drop-column: 20260102000000_drop_email" in lint.stdout, lint.output
+    assert "checked" not in lint.stdout  # the summary is what -q leaves out
+    dry = kysera("migrate", "up", "--dry-run", "-q")
+    assert dry.exit_code == 1 and "KS102 drop-column" in dry.stderr and "see above" in dry.stdout, dry.output
+    stairway = kysera("migrate", "test", "-q")
+    assert stairway.exit_code == 1 and "20260102000000_drop_email" in stairway.stdout, stairway.output
+    assert "stairway FAILED" in stairway.stdout
+    assert kysera("migrate", "lint", "-q", "--url", "sqlite://").output == ""  # nothing wrong: nothing said

@@ -141,9 +141,10 @@ class Output:
 
     # ------------------------------------------------------------------ stderr
 
-    def note(self, text: str) -> None:
-        """A remark that is not the result: a fallback taken, a wait, a hint (stderr); not with -q."""
-        if self.quiet:
+    def note(self, text: str, *, asked: bool = False) -> None:
+        """A remark that is not the result: a fallback taken, a wait, a hint (stderr); not with -q,
+        unless it is ``asked`` for (a dry run's findings, which its script's last line points to)."""
+        if self.quiet and not asked:
             return
         self._settle()
         click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)

@@ -112,15 +112,15 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
         )
     else:
         shown = [f for f in report.findings if f.severity.value != "info" or out.verbose]
-        for finding in shown:
-            out.line(finding.render())
-            out.line()
+        for finding in shown:  # what lint was asked for: with -q too, as status's table
+            out.result(finding.render())
+            out.result()
         later = "kysera migrate up judges it right before it runs"
         if db.dialect.rehearses_dry_runs and dialect is None:
             later += " (kysera migrate up --dry-run shows its findings now)"
         for name, exc in cannot.items():
-            out.line(f"ERROR {name} cannot run on {db.dialect.display_name}: {failure_reason(exc)}")
-            out.line()
+            out.result(f"ERROR {name} cannot run on {db.dialect.display_name}: {failure_reason(exc)}")
+            out.result()
         for name in unanalysed:
             why = report.why.get(name)
             out.warn(

@@ -380,7 +380,7 @@ def print_findings(out: Output, findings: list[Finding], *, show_info: bool = Fa
         if finding.severity.value == "info" and not show_info and not out.verbose:
             continue
         for line in finding.render().splitlines():
-            out.note(line)
+            out.note(line, asked=True)  # with -q too: the dry run's verdict says "see above"
 
 
 def print_summary(out: Output, result: MigrationResult, done: str, nothing: str) -> None:

@@ -60,7 +60,9 @@ def test_command() -> None:
                 ],
             }
         )
-    else:
+    elif report.ok:
         out.line(report.render())
+    else:
+        out.result(report.render())  # what failed, with -q too: exit 1 alone would not say
     if not report.ok:
         raise SystemExit(EXIT_FAILED)
