@@ -138,6 +138,10 @@ def test_a_callback_that_is_no_function_is_a_builder_error(db: Database) -> None
         db.schema.alter_table("items").add_column("qty", "integer", "not null")  # type: ignore[arg-type]
     with pytest.raises(BuilderError, match="foreign key 'fk' is a callback"):
         db.schema.alter_table("items").add_foreign_key_constraint("fk", ["a"], "p", ["id"], "cascade")  # type: ignore[arg-type]
+    with pytest.raises(BuilderError, match=r"unique constraint 'u' is a callback .*got 'b' \(several columns go in one list: \['a', 'b'\]\)"):
+        db.schema.create_table("items").add_unique_constraint("u", "a", "b")  # type: ignore[arg-type]
+    with pytest.raises(BuilderError, match="unique constraint 'u' is a callback"):
+        db.schema.alter_table("items").add_unique_constraint("u", ["a"], True)  # type: ignore[arg-type]
 
 
 def test_changes_to_a_column_the_same_call_adds_are_folded_into_it(db: Database) -> None:

@@ -109,6 +109,12 @@ def unique(
         return UniqueConstraintNode(name, (), using_index=_index_only("add_unique_constraint", columns, using_index))
     node = UniqueConstraintNode(name, column_names(columns or (), "add_unique_constraint"), nulls_not_distinct)
     if build is not None:
+        if not callable(build):
+            several = f" (several columns go in one list: [{columns!r}, {build!r}])" if isinstance(columns, str) and isinstance(build, str) else ""
+            raise BuilderError(
+                f"the build argument of unique constraint {name!r} is a callback such as lambda u: u.nulls_not_distinct(), "
+                f"got {build!r}{several}"
+            )
         result = build(UniqueConstraintBuilder(node))
         if not isinstance(result, UniqueConstraintBuilder):
             raise BuilderError(f"the callback for unique constraint {name!r} must return the builder, e.g. lambda u: u.nulls_not_distinct()")
