@@ -1038,6 +1038,15 @@ def test_table_exists_looks_in_the_with_schema_schema(db: Database, tenant: Data
     assert not tenant.table_exists("t") and not db.table_exists(f"{SCHEMA}.t")
 
 
+def test_table_exists_in_a_schema_that_does_not_exist_is_false(db: Database) -> None:
+    """No schema (on SQLite: no database attached by that name), so no table in it: False on
+    every engine (SQLite failed with 'no such table: nope.sqlite_master')."""
+    assert not db.table_exists("nope.t") and not db.with_schema("nope").table_exists("t")
+    if db.dialect.name == "sqlite":
+        db.execute("CREATE TEMP TABLE scratch (a integer)")
+        assert db.table_exists("temp.scratch") and not db.table_exists("main.scratch")
+
+
 def test_with_schema_types_and_sequences(db: Database, tenant: Database) -> None:
     only(db, "postgres")
     tenant.schema.create_type(MOOD).execute()

@@ -40,6 +40,10 @@ def table_exists(db: Database, table: IdentifierNode) -> bool:
         # SQLite's names are not case-sensitive: "Events" is the table events; a schema is an
         # attached database, which keeps its own sqlite_master
         master = "sqlite_master" if table.schema is None else db.dialect.compiler().quote(table.schema) + ".sqlite_master"
+        if table.schema is not None and table.schema.lower() != "temp" and not db.fetch(
+            "SELECT 1 AS x FROM pragma_database_list WHERE name = ? COLLATE NOCASE", [table.schema]
+        ):
+            return False  # no database attached by that name, so no table in it (as on the servers)
         rows = db.fetch(f"SELECT 1 AS x FROM {master} WHERE type = 'table' AND name = ? COLLATE NOCASE", [table.name])
     elif name == "postgres":
         rows = db.fetch(
