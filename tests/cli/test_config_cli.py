@@ -130,9 +130,13 @@ def test_a_dotenv_url_that_kysera_does_not_read_is_named(db_url: str, tmp_path: 
     # the variable exported wins, as always, and then .env is no news
     _, stderr = database(env={"DATABASE_URL": db_url})
     assert ".env" not in stderr
-    # a .env that names the database in use says nothing
+    # a .env that names the database in use says nothing, however it spells it
     (Path.cwd() / ".env").write_text(f"DATABASE_URL={db_url}\n")
     assert ".env" not in kysera("migrate", "down").stderr
+    scheme, rest = db_url.split("://", 1)
+    for spelt in (f"{scheme}+driver://{rest} # the app's", f"'{db_url}'  # quoted", f"{'postgres' if scheme == 'postgresql' else scheme}://{rest}"):
+        (Path.cwd() / ".env").write_text(f"DATABASE_URL={spelt}\n")
+        assert ".env" not in kysera("migrate", "status", "-q").stderr, spelt
     assert NAMES[0] in status_json_pending()
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ..config import ResolvedUrl, Settings
     from ..database import Database
+    from ..url import DatabaseUrl
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -137,20 +138,36 @@ def _dotenv_url(root: Path, resolved: ResolvedUrl) -> tuple[str, str] | None:
             found = re.search(rf"^\s*(?:export\s+)?{variable}\s*=\s*(.*?)\s*$", text, re.M)
             if found is None:
                 continue
-            value = found.group(1).strip("'\"")
+            value = found.group(1)
+            if value[:1] in ("'", '"') and value[0] in value[1:]:
+                value = value[1 : value.index(value[0], 1)]
+            else:  # unquoted: a comment after it is no part of it, as .env readers take it
+                value = value.split(" #", 1)[0].strip()
             try:
-                url = parse_url(value)
+                same = _same_database(parse_url(value), resolved.url)
             except Exception:  # ${VAR} inside, or not a URL kysera knows: not the one used either
                 same = False
-            else:
-                if url.dialect == "sqlite" and resolved.url.dialect == "sqlite":
-                    same = os.path.abspath(url.database) == os.path.abspath(resolved.url.database)
-                else:
-                    same = url.redacted() == resolved.url.redacted()
             if not same:
                 shown = os.path.relpath(path)
                 return (shown if shown.startswith(("../", "/")) else f"./{shown}", variable)
     return None
+
+
+def _same_database(a: DatabaseUrl, b: DatabaseUrl) -> bool:
+    """Whether two URLs lead to one database, however they spell it: ``postgres://`` or
+    ``postgresql+psycopg2://``, the default port written out or not, another password."""
+    import os
+
+    if a.dialect != b.dialect:
+        return False
+    if a.dialect == "sqlite":
+        return os.path.abspath(a.database) == os.path.abspath(b.database)
+    port = {"postgres": 5432, "mysql": 3306}.get(a.dialect)
+
+    def where(url: DatabaseUrl) -> tuple[object, ...]:
+        return ((url.host or "localhost").lower(), url.port or port, url.username, url.database)
+
+    return where(a) == where(b)
 
 
 def work_begins() -> None:
