@@ -146,9 +146,8 @@ class AlterTableBuilder(Executable[AlterTableNode]):
     def nulls_not_distinct(self) -> AlterTableBuilder:
         """NULLS NOT DISTINCT for the unique constraint added just before (PostgreSQL 15+)."""
         last = self._node.actions[-1] if self._node.actions else None
-        if not isinstance(last, AddConstraintNode):
-            raise BuilderError("nulls_not_distinct() must follow add_unique_constraint(...)")
-        unique = c.unique_nulls_not_distinct(last.constraint, "nulls_not_distinct")
+        constraint = last.constraint if isinstance(last, AddConstraintNode) else None
+        unique = c.unique_nulls_not_distinct(constraint, "nulls_not_distinct")  # refuses anything else
         actions = (*self._node.actions[:-1], replace(last, constraint=unique))
         return AlterTableBuilder(self._db, replace(self._node, actions=actions))
 

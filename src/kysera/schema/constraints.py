@@ -96,6 +96,12 @@ def primary_key(
     return PrimaryKeyConstraintNode(name, column_names(columns or (), "add_primary_key_constraint"))
 
 
+#: why a constraint made from an index (using_index=) takes no NULLS NOT DISTINCT of its own
+_INDEX_AS_IT_IS = (
+    "add_unique_constraint(using_index=...) takes the index as it is: build the index with nulls_not_distinct() instead"
+)
+
+
 def unique(
     name: str | None,
     columns: Sequence[str] | str | None,
@@ -105,7 +111,7 @@ def unique(
 ) -> UniqueConstraintNode:
     if using_index is not None:
         if nulls_not_distinct or build is not None:
-            raise BuilderError("add_unique_constraint(using_index=...) takes the index as it is: build the index with nulls_not_distinct() instead")
+            raise BuilderError(_INDEX_AS_IT_IS)
         return UniqueConstraintNode(name, (), using_index=_index_only("add_unique_constraint", columns, using_index))
     node = UniqueConstraintNode(name, column_names(columns or (), "add_unique_constraint"), nulls_not_distinct)
     if build is not None:
@@ -127,7 +133,7 @@ def unique_nulls_not_distinct(last: object, method: str) -> UniqueConstraintNode
     if not isinstance(last, UniqueConstraintNode):
         raise BuilderError(f"{method}() must follow add_unique_constraint(...)")
     if last.using_index is not None:
-        raise BuilderError("add_unique_constraint(using_index=...) takes the index as it is: build the index with nulls_not_distinct() instead")
+        raise BuilderError(_INDEX_AS_IT_IS)
     return replace(last, nulls_not_distinct=True)
 
 
