@@ -54,6 +54,7 @@ def test_failure_in_the_middle(db: Database) -> None:
     assert "MariaDB commits DDL statements at once" in message or "MySQL commits DDL statements at once" in message
     assert "kysera migrate resolve 002_b --applied" in message
     assert "kysera migrate resolve 002_b --rolled-back" in message
+    assert "before it, this statement ran and stays:\n    CREATE TABLE `b`" in message  # what to undo by hand
     info = runner.status().get("002_b")
     assert info is not None and info.state == "failed" and info.direction == "up"
     assert info.statement == "THIS IS NOT VALID SQL" and info.error and "syntax" in info.error.lower()

@@ -1450,6 +1450,11 @@ class MigrationRunner:
                 if not in_tx
                 else f"{self.db.dialect.display_name} commits DDL statements at once"
             )
+            kept = _kept_before_failure(succeeded, in_tx)
+            if kept:
+                message += f"\n  before it, {_listed(kept)} ran and {'stays' if len(kept) == 1 else 'stay'}:" + "".join(
+                    f"\n    {_first_line(str(s))}" for s in kept[:_KEPT_SHOWN]
+                ) + (f"\n    ... and {len(kept) - _KEPT_SHOWN} more" if len(kept) > _KEPT_SHOWN else "")
             message += (
                 f"\n  it may be partly {'applied' if direction == 'up' else 'rolled back'} ({why}) and is recorded as failed "
                 f"in {self.history.shown}; no migration runs until it is resolved: check the database, then run "
@@ -1620,6 +1625,25 @@ def _names(names: list[str], limit: int = 8) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:3]) + f", ... ({len(names) - 6} more) ..., " + ", ".join(names[-3:])
+
+
+#: how many of the statements that stay after a failure the message lists
+_KEPT_SHOWN = 5
+
+
+def _kept_before_failure(succeeded: Sequence[CompiledStatement], in_tx: bool) -> list[CompiledStatement]:
+    """The changes that stay after a failure where they are not all undone: outside a transaction
+    every statement that ran; inside one on MySQL/MariaDB, every statement up to the last DDL
+    statement (which committed, with what ran before it), not the data changes after it."""
+    changes = [s for s in succeeded if not s.reads]
+    if not in_tx:
+        return changes
+    last_ddl = max((i for i, s in enumerate(changes) if not _is_dml(s)), default=-1)
+    return changes[: last_ddl + 1]
+
+
+def _listed(statements: Sequence[CompiledStatement]) -> str:
+    return "this statement" if len(statements) == 1 else f"these {len(statements)} statements"
 
 
 def _first_line(text: str | None, limit: int = 120) -> str:
