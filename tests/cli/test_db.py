@@ -393,3 +393,39 @@ def test_a_history_table_in_another_schema_comes_along(db_url: str, tmp_path: Pa
     result = kysera("db", "dump", "--data-only", "--exclude", "ops.kysera_history", "-o", str(data), "--json")
     assert result.exit_code == 0, result.stderr
     assert "kysera_history" not in data.read_text()
+
+
+def test_a_dump_stopped_by_sigterm_leaves_no_partial_file(db_url: str, engine: str, tmp_path: Path) -> None:
+    """A CI job's timeout during the pre-deploy backup: SIGTERM ended kysera at once, leaving its
+    hidden temporary file (megabytes of half a dump) in the backups folder at every timeout."""
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import KYSERA
+
+    rows = {
+        "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000) SELECT i, 'x' || i FROM n",
+        "postgres": "SELECT g, 'x' || g FROM generate_series(1, 400000) g",
+        "mysql": "SELECT seq, CONCAT('x', seq) FROM seq_1_to_400000",
+    }[engine]
+    with connect(db_url) as db:
+        db.execute("CREATE TABLE big (id integer PRIMARY KEY, t varchar(20))")
+        db.execute(f"INSERT INTO big (id, t) {rows}")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "old.sql").write_text("-- an older backup\n")
+    child = subprocess.Popen(
+        [KYSERA, "db", "dump", "--url", db_url, "-o", str(backups / "pre.sql"), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".kysera-dump-") for p in backups.iterdir()) and time.monotonic() < deadline:
+        assert child.poll() is None, child.communicate()
+        time.sleep(0.01)
+    child.send_signal(signal.SIGTERM)
+    stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 143, stderr
+    assert "terminated (SIGTERM): the dump did not finish" in stderr and "Traceback" not in stderr, stderr
+    assert json.loads(stdout)["error_type"] == "Terminated"
+    assert sorted(p.name for p in backups.iterdir()) == ["old.sql"]

@@ -375,3 +375,67 @@ def test_ctrl_c_says_where_to_look_and_exits_130(tmp_path: Path) -> None:
     assert "no migration had finished" in stderr and "Traceback" not in stderr
     status = kysera_process("migrate", "status", cwd=tmp_path)
     assert "1 pending" in status.stdout  # its transaction rolled back: nothing of it remains
+
+
+SLOW = "20260109000000_slow"
+
+
+def _stopped(args: list[str], cwd: Path, signum: int, started: Path) -> tuple[int, str, str]:
+    """Run a command, send it ``signum`` once ``started`` exists: exit code, stdout, stderr."""
+    import signal
+    import subprocess
+    import time
+
+    child = subprocess.Popen(
+        args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a terminal's Ctrl-C
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signum)
+    stdout, stderr = child.communicate(timeout=60)
+    return child.returncode, stdout, stderr
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_ci_timeout_stops_up_as_ctrl_c_does_and_json_says_what_ran(
+    db_url: str, engine: str, signame: str
+) -> None:
+    """A CI job's timeout sends SIGTERM: kysera died at once, saying nothing (exit 143, no JSON for
+    the deploy script; Ctrl-C with --json printed no JSON either). Now both stop the run, say
+    what became of it, and print the --json document."""
+    import signal
+
+    from .conftest import KYSERA
+
+    folder = project(db_url, count=1)
+    here = Path.cwd()
+    (folder / f"{SLOW}.py").write_text(
+        "import os, pathlib, time\n\ndef up(db):\n"
+        "    db.schema.create_table('slow_t').add_column('id', 'integer').execute()\n"
+        "    if not db.capturing and os.path.exists('hold'):\n"
+        "        pathlib.Path('started').touch()\n        time.sleep(30)\n\n"
+        "def down(db):\n    db.schema.drop_table('slow_t').execute()\n"
+    )
+    (here / "hold").touch()
+    signum = getattr(signal, signame)
+    code, stdout, stderr = _stopped([KYSERA, "migrate", "up", "--json"], here, signum, here / "started")
+    wanted = 143 if signame == "SIGTERM" else 130
+    assert code == wanted, stderr
+    said = "terminated (SIGTERM)" if signame == "SIGTERM" else "interrupted"
+    assert f"error: {said} while {SLOW} was running (up" in stderr and "Traceback" not in stderr, stderr
+    document = json.loads(stdout)  # stdout holds the document and nothing else
+    assert document["ok"] is False and document["exit_code"] == wanted
+    assert document["error_type"] == ("Terminated" if signame == "SIGTERM" else "Interrupted")
+    assert document["executed"] == [NAMES[0]] and document["interrupted"] == SLOW
+    status = status_json()
+    assert status["executed"] == [NAMES[0]]
+    if engine == "mysql":  # DDL committed: recorded as interrupted, for resolve
+        assert status["failed"] == [SLOW]
+        return
+    assert status["pending"] == [SLOW] and "slow_t" not in tables(db_url)  # rolled back
+    (here / "hold").unlink()
+    result = kysera("migrate", "up", "--json")  # the CI job's next run goes on
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["executed"] == [SLOW]

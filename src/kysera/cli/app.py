@@ -31,5 +31,5 @@ def cli() -> None:
       kysera migrate status
 
     Exit codes: 0 ok, 1 a migration or check failed, 2 usage or configuration error,
-    130 interrupted (Ctrl-C).
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """

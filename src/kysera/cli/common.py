@@ -29,6 +29,29 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: Ctrl-C (SIGINT), as shells report it: 128 + 2
 EXIT_INTERRUPTED = 130
+#: SIGTERM (a CI job's timeout, ``kill``), as shells report it: 128 + 15
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, as Ctrl-C's KeyboardInterrupt is: a CI job's timeout
+    sends it, and the default action ends the process at once, saying nothing, leaving a dump's
+    temporary file behind and no JSON for the deploy script to read."""
+
+
+def stop_on_sigterm() -> None:
+    """From now on SIGTERM stops the command as Ctrl-C does (see :class:`Terminated`): what runs
+    rolls back or is recorded as interrupted, and the command says so. Only the console script
+    calls it (on the main thread); the CI's SIGKILL after its grace period still ends it outright."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:  # ignored on purpose by whoever started us
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated("terminated (SIGTERM)")
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 class State:
@@ -52,6 +75,8 @@ class State:
         self._dotenv_checked = False
         #: what Ctrl-C interrupted, in words (a command that runs migrations sets it)
         self.interrupted: Callable[[], str] | None = None
+        #: and for --json: what the run did before it (``executed``, ``interrupted``)
+        self.interrupted_result: Callable[[], dict[str, object]] | None = None
 
     @property
     def out(self) -> Output:
@@ -353,7 +378,7 @@ class KyseraGroup(LazyGroup):
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, BrokenPipeError):
             raise  # a closed pipe (kysera migrate status | head) is not an error to report
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             state = ctx.find_object(State) or State()
             try:
                 state.out.end_progress()
@@ -365,12 +390,31 @@ class KyseraGroup(LazyGroup):
                     said = state.interrupted()
                 except Exception:  # a courtesy: the generic words below still hold
                     said = None
-            state.out.error(
-                said
-                or "interrupted. A migration that was running rolled back on PostgreSQL and SQLite; on MySQL/MariaDB, "
+            message = said or (
+                "interrupted. A migration that was running rolled back on PostgreSQL and SQLite; on MySQL/MariaDB, "
                 "or outside a transaction, it may be partly applied: `kysera migrate status` says where the run stopped"
             )
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            terminated = isinstance(exc, Terminated)
+            if terminated and message.startswith("interrupted"):
+                message = "terminated (SIGTERM)" + message[len("interrupted"):]
+            code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+            state.out.error(message)
+            if state.json or state.json_asked:  # a deploy script reads stdout: it gets its document
+                payload: dict[str, object] = {}
+                if state.interrupted_result is not None:
+                    try:
+                        payload = state.interrupted_result()
+                    except Exception:
+                        payload = {}
+                payload = {
+                    **payload, "ok": False, "error": message,
+                    "error_type": "Terminated" if terminated else "Interrupted", "exit_code": code,
+                }
+                try:
+                    state.out.json(payload)
+                except OSError:  # the reader went away
+                    pass
+            raise click.exceptions.Exit(code) from None
         except Exception as exc:
             code = report_error(exc, ctx)
             raise click.exceptions.Exit(code) from None

@@ -216,6 +216,10 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude:
     database_file = sqlite_file(url.database) if url.dialect == "sqlite" else None
     if output != "-" and check_dump_path(output, database_file) is not None:
         out.note(f"the folder of {output} does not exist yet: it is created")
+    state.interrupted = lambda: (
+        f"interrupted: the dump did not finish; {output} was left as it was (a dump is written whole or not at all)"
+        if output != "-" else "interrupted: the dump did not finish; what stdout got is incomplete (no `-- kysera dump end` line)"
+    )
     started = time.perf_counter()
     history_table = state.settings().table
     with state.connect() as database:
@@ -281,6 +285,11 @@ def restore(file: str) -> None:
 
     url = resolve_url(state.settings(), state.url).url
     new_file = url.dialect == "sqlite" and url.database not in ("", ":memory:") and not os.path.exists(url.database)
+    state.interrupted = lambda: (
+        "interrupted: the restore did not finish; it may have left part of the dump in the database (MySQL/MariaDB "
+        "commits each DDL statement): drop and recreate the database before trying again"
+        if url.dialect == "mysql" else "interrupted: the restore did not finish; it rolled back, the database is as it was"
+    )
     try:
         with state.connect() as database:
             from ..dump import restore_database

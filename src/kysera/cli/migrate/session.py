@@ -129,8 +129,13 @@ class Session:
         self._running: tuple[Migration, str] | None = None
         self._started = 0.0  # when the step running now began (time.perf_counter)
         self._finished = 0
+        self._done: list[str] = []  # their names, for --json
         self._last_direction = "up"
         state.interrupted = self._interrupted
+        state.interrupted_result = lambda: {
+            "executed": list(self._done),
+            "interrupted": self._running[0].name if self._running is not None else None,
+        }
 
     def _interrupted(self) -> str:
         """What Ctrl-C left behind, for this engine and this step."""
@@ -219,6 +224,7 @@ class Session:
     def _after(self, migration: Migration, direction: str, seconds: float) -> None:
         self._running = None
         self._finished += 1
+        self._done.append(migration.name)
         self._watchdog.finished()
         verb = "applied " if direction == "up" else "reverted"
         colour = "green" if direction == "up" else "yellow"
