@@ -429,3 +429,15 @@ def test_a_dump_stopped_by_sigterm_leaves_no_partial_file(db_url: str, engine: s
     assert "terminated (SIGTERM): the dump did not finish" in stderr and "Traceback" not in stderr, stderr
     assert json.loads(stdout)["error_type"] == "Terminated"
     assert sorted(p.name for p in backups.iterdir()) == ["old.sql"]
+
+
+def test_up_with_a_backup_folder_it_cannot_write_runs_nothing(db_url: str, tmp_path: Path) -> None:
+    """A folder the deploy user cannot make (a path through a file, no permission, a read-only
+    mount) was an 'unexpected error' (FileNotFoundError, NotADirectoryError...) asking for -v."""
+    project(db_url)
+    (tmp_path / "afile").write_text("")
+    result = kysera("migrate", "up", "--backup", str(tmp_path / "afile" / "backups"), "--json")
+    assert_clean_error(result, 1, f"cannot write the backup into {tmp_path / 'afile' / 'backups'}", "no migration ran")
+    assert "unexpected" not in result.stderr
+    assert json.loads(result.stdout)["error_type"] == "KyseraError"
+    assert status_json()["executed"] == [] and tables(db_url) <= {"kysera_migrations"}

@@ -114,8 +114,16 @@ def _backup(session: Session, folder: str) -> None:
             session.out.detail("no pending migrations: no backup taken")
             return
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
-        os.makedirs(folder, exist_ok=True)
-        path = _new_file(os.path.join(folder, f"backup-{stamp}"), ".sql")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            path = _new_file(os.path.join(folder, f"backup-{stamp}"), ".sql")
+        except OSError as exc:  # the file system's answer (no permission, read-only): not a crash
+            from ...errors import KyseraError
+
+            raise KyseraError(
+                f"cannot write the backup into {folder}: {exc.strerror or exc}; no migration ran. "
+                "Give --backup a folder this user can write to"
+            ) from None
         try:
             result = write_dump(session.db, path, history_table=session.settings.table)
         except BaseException:
