@@ -888,3 +888,23 @@ def test_postgres_dump_during_a_table_rewrite_keeps_the_rows(db: Database, db_ur
     text = out.getvalue()
     assert text.count("(50, '50')") + text.count("(50, 50)") == 1, text[-800:]
     assert '"v" bigint' in text  # the table as the rewrite left it
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_dump_leaving_out_a_table_it_cannot_read(db: Database) -> None:
+    """The tables locked before the snapshot are those the dump reads: a user without SELECT on
+    a table could dump the others (--exclude it) and the whole schema (--schema-only), until the
+    LOCK TABLE of every table refused ('permission denied for table secret')."""
+    db.execute("CREATE TABLE pub (id integer PRIMARY KEY, t text)")
+    db.execute("INSERT INTO pub VALUES (1, 'a')")
+    db.execute("CREATE TABLE secret (id integer PRIMARY KEY, s text)")
+    db.execute("INSERT INTO secret VALUES (1, 'x')")
+    db.execute("GRANT USAGE ON SCHEMA public TO pg_monitor")  # a role without SELECT on secret
+    db.execute("GRANT SELECT ON pub TO pg_monitor")
+    db.execute("SET ROLE pg_monitor")
+    try:
+        text = dump_text(db, exclude=["secret"])
+        assert "(1, 'a')" in text and "secret" not in text
+        assert 'CREATE TABLE "secret"' in dump_text(db, schema_only=True)
+    finally:
+        db.execute("RESET ROLE")

@@ -43,17 +43,19 @@ CURSOR = "kysera_dump_cursor"
 
 
 @contextmanager
-def snapshot(db: Database) -> Iterator[str]:
+def snapshot(db: Database, exclude: Sequence[str] = ()) -> Iterator[str]:
     """A consistent, read-only view of the database for the whole dump; yields the schema.
 
     The tables are locked (ACCESS SHARE, as pg_dump does) before the snapshot is taken, which a
     LOCK does not do: a change that rewrites a table (ALTER COLUMN ... TYPE, TRUNCATE; a migration
     running meanwhile) commits before the dump reads it, or waits for the dump. Read with a
-    snapshot from before such a change committed, the table would look empty.
+    snapshot from before such a change committed, the table would look empty. The tables left
+    out (``exclude``) and those the user may not read are not locked: LOCK would refuse the
+    latter, and neither is read.
     """
     outer = db.in_transaction
     for attempt in range(3):
-        tables = [] if outer else _tables_to_lock(db)
+        tables = [] if outer else _tables_to_lock(db, exclude)
         started = False
         try:
             with db.transaction():
@@ -82,14 +84,17 @@ def snapshot(db: Database) -> Iterator[str]:
             # a table was dropped or renamed between the listing and the LOCK: list them again
 
 
-def _tables_to_lock(db: Database) -> list[str]:
-    """The current schema's tables, quoted, read before the dump's snapshot."""
+def _tables_to_lock(db: Database, exclude: Sequence[str]) -> list[str]:
+    """The current schema's tables that the dump may read, quoted, read before its snapshot:
+    not those left out, nor those the user has no SELECT on (which LOCK ... IN ACCESS SHARE MODE
+    refuses: a dump that leaves such a table out must not fail on it)."""
     rows = db.fetch(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name "
+        "SELECT c.relname AS table_name, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        f"WHERE n.nspname = current_schema() AND c.relkind = 'r' AND {_NOT_EXTENSION} ORDER BY 1"
+        f"WHERE n.nspname = current_schema() AND c.relkind = 'r' AND {_NOT_EXTENSION} "
+        "AND has_table_privilege(c.oid, 'SELECT') ORDER BY 2"
     )
-    return [str(r["name"]) for r in rows]
+    return [str(r["name"]) for r in rows if str(r["table_name"]) not in exclude]
 
 
 def _quote_ident(name: str) -> str:
@@ -357,7 +362,7 @@ def _literal(q: QueryCompiler, text: object, category: str, typname: str) -> str
 
 def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
     q = db.dialect.compiler(db)
-    with snapshot(db) as schema:
+    with snapshot(db, opts.exclude) as schema:
         tables = _tables(db, schema, opts.exclude)
         history = _other_schema_history(db, schema, opts)
         names = [str(t["name"]) for t in tables]
