@@ -145,7 +145,7 @@ class Session:
             if self._finished else "no migration had finished"
         )
         if self._running is None:
-            return f"interrupted before a migration started: {done}; `kysera migrate status` shows the state"
+            return f"interrupted while no migration was running: {done}; `kysera migrate status` shows the state"
         migration, direction = self._running
         in_tx = self.runner._in_transaction(migration, direction)  # type: ignore[arg-type]
         if in_tx and self.db.dialect.transactional_ddl:
@@ -182,6 +182,8 @@ class Session:
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         from ...migrations.code_cache import save_deferred
 
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and self._running is not None:
+            self._settle_running()
         try:
             self._watchdog.close()
             self.out.end_progress()
@@ -195,6 +197,25 @@ class Session:
             self.db.close()
             save_deferred()
             keep_until_exit(self)  # the runner and its migrations: freed by the process's end
+
+    def _settle_running(self) -> None:
+        """Ctrl-C or SIGTERM while a step ran: Python raises it once the call it came during
+        returns, and that call is often the step's COMMIT (the fsync of SQLite's, the round trip
+        of a server's), which then went through. The history says whether the step finished: when
+        it did, it is counted as finished, not said to have rolled back (or to wait for resolve)."""
+        from ...migrations.history import APPLIED
+
+        assert self._running is not None
+        migration, direction = self._running
+        history = self.runner.history
+        try:
+            rows = history.db.select_from(history.name).select(["state"]).where("name", "=", migration.name).fetch_all()
+        except Exception:  # the connection is in no state to answer: the step's own words stand
+            return
+        if (rows and str(rows[0]["state"]) == APPLIED) if direction == "up" else not rows:
+            self._running = None
+            self._finished += 1
+            self._done.append(migration.name)
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
