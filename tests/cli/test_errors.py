@@ -488,3 +488,36 @@ def test_a_sigterm_that_comes_as_a_migration_commits_counts_it_applied(db_url: s
     assert document["executed"] == [NAMES[0], SLOW] and document["interrupted"] is None
     assert status_json()["executed"] == [NAMES[0], SLOW]
 
+
+def test_a_sigterm_after_the_json_document_adds_no_second_one(db_url: str) -> None:
+    """A SIGTERM that comes once `migrate up --json` has printed its result (as the command ends:
+    here while it writes the migrations' code cache) printed a second document after it, so the
+    deploy script's JSON parser failed on stdout ('Extra data')."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import KYSERA
+
+    folder = project(db_url, count=1)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # the cache is written
+    child = subprocess.Popen(
+        [KYSERA, "migrate", "up", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    # the cache's temporary file, made a FIFO: writing it waits for a reader that never comes
+    fifo = folder / "__pycache__" / f"kysera-migrations.{sys.implementation.cache_tag}.bin.{child.pid}.tmp"
+    fifo.parent.mkdir(exist_ok=True)
+    os.mkfifo(fifo)
+    deadline = time.monotonic() + 60
+    while status_json().get("executed") != [NAMES[0]]:
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)
+    child.send_signal(signal.SIGTERM)
+    stdout, stderr = child.communicate(timeout=60)
+    fifo.unlink()
+    assert json.loads(stdout)["executed"] == [NAMES[0]]  # the one document the command printed
+    assert child.returncode == 143, stderr
+    assert "terminated (SIGTERM) while no migration was running" in stderr, stderr

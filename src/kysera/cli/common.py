@@ -399,7 +399,9 @@ class KyseraGroup(LazyGroup):
                 message = "terminated (SIGTERM)" + message[len("interrupted"):]
             code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
             state.out.error(message)
-            if state.json or state.json_asked:  # a deploy script reads stdout: it gets its document
+            # a deploy script reads stdout: it gets its document, unless the command wrote its own
+            # already (the signal came as it ended): a second one would make stdout no JSON at all
+            if (state.json or state.json_asked) and not state.out.json_written:
                 payload: dict[str, object] = {}
                 if state.interrupted_result is not None:
                     try:

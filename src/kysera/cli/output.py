@@ -59,6 +59,8 @@ class Output:
         self._progress: ProgressLines | None = None
         #: stdout's reader went away (``kysera migrate up | head -1``): the command goes on, unheard
         self._stdout_gone = False
+        #: the command's JSON document went to stdout (or began to): stdout holds one document only
+        self.json_written = False
 
     def _echo(self, text: str, *, color: bool | None = None, nl: bool = True) -> None:
         """``text`` on stdout; once its reader has gone, nothing (and no error: a closed pipe
@@ -137,6 +139,7 @@ class Output:
         if err:
             click.echo(text, err=True)
         else:
+            self.json_written = True
             self._echo(text)
 
     # ------------------------------------------------------------------ stderr
