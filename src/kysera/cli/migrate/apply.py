@@ -103,6 +103,7 @@ def _backup(session: Session, folder: str) -> None:
     """Dump the database into ``folder`` when something is pending, under the migration lock: a
     deploy running at the same time finishes first (its migrations, waiting on the dump's
     locks, could deadlock with it), and then what it applied is no longer pending."""
+    import contextlib
     import datetime
     import os
 
@@ -127,7 +128,9 @@ def _backup(session: Session, folder: str) -> None:
         try:
             result = write_dump(session.db, path, history_table=session.settings.table)
         except BaseException:
-            os.unlink(path)  # the name it had taken, still empty
+            with contextlib.suppress(OSError):
+                if os.path.getsize(path) == 0:  # the name it had taken, still empty (not a dump that
+                    os.unlink(path)  # was written whole before Ctrl-C or SIGTERM came)
             raise
     finally:
         lock.release()
