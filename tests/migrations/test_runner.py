@@ -272,6 +272,23 @@ def test_hooks_and_logging(db: Database, caplog: pytest.LogCaptureFixture) -> No
     runner.up(dry_run=True)
     assert calls == []  # hooks do not fire in dry runs
 
+    # the three hooks in one mapping, as the issue lists them ("hooks (before, after, on_error)")
+    together = create_migration_runner(
+        db, MIGRATIONS[:2], hooks={"before": lambda m, d: calls.append(("before", m.name, d)), "on_error": None}
+    )
+    together.down()
+    assert calls == [("before", "001_users", "down")]
+
+
+def test_unknown_runner_options_are_named_with_the_known_ones(db: Database) -> None:
+    with pytest.raises(ConfigurationError, match=r"no option 'use_transaction'; did you mean 'use_transactions'\?"):
+        create_migration_runner(db, MIGRATIONS, use_transaction=False)  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match="hooks= takes a mapping of before, after, on_error"):
+        create_migration_runner(db, MIGRATIONS, hooks={"beforeMigration": print})
+    with pytest.raises(ConfigurationError, match="the before hook is given twice"):
+        create_migration_runner(db, MIGRATIONS, before=print, hooks={"before": print})
+    assert tables(db) == []
+
 
 def test_before_hook_failure_stops_before_running(db: Database) -> None:
     def refuse(migration: Migration, direction: str) -> None:

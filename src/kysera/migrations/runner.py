@@ -31,10 +31,10 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack
+from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack, cast
 
 from ..database import Capture, ConnectionLostError, Database, NonTransactionalStatementError
 from ..dialects import raw_text
@@ -103,6 +103,8 @@ class RunnerOptions(TypedDict, total=False):
     before: BeforeHook | None
     after: AfterHook | None
     on_error: ErrorHook | None
+    #: the three hooks in one mapping, as ``{"before": ..., "after": ..., "on_error": ...}``
+    hooks: Mapping[str, Callable[..., object] | None]
     safety: Safety
     safety_allow: Iterable[str]
     safety_start_after: str | None
@@ -189,6 +191,7 @@ class MigrationRunner:
         before: BeforeHook | None = None,
         after: AfterHook | None = None,
         on_error: ErrorHook | None = None,
+        hooks: Mapping[str, Callable[..., object] | None] | None = None,
         safety: Safety = "error",
         safety_allow: Iterable[str] = (),
         safety_start_after: str | None = None,
@@ -202,6 +205,8 @@ class MigrationRunner:
             raise ConfigurationError(f"the runner takes a kysera Database as its first argument, got {db!r}{hint}")
         if safety not in SAFETY_MODES:
             raise ConfigurationError(f"safety must be one of {', '.join(SAFETY_MODES)}, got {safety!r}")
+        if hooks is not None:
+            before, after, on_error = _spread_hooks(hooks, before, after, on_error)
         for label, value in (("statement_lock_timeout", statement_lock_timeout), ("statement_timeout", statement_timeout)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
                 raise ConfigurationError(f"{label} must be a number of seconds or None, got {value!r}")
@@ -1663,12 +1668,57 @@ def _shorten(text: str, limit: int = 500) -> str:
 def create_migration_runner(
     db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]
 ) -> MigrationRunner:
-    """A :class:`MigrationRunner` for ``migrations``: a list of :class:`Migration` or a folder."""
+    """A :class:`MigrationRunner` for ``migrations``: a list of :class:`Migration` or a folder.
+
+    The hooks can be given one by one (``before=``, ``after=``, ``on_error=``) or together
+    (``hooks={"before": ..., "after": ..., "on_error": ...}``). An unknown option is a
+    :class:`~kysera.errors.ConfigurationError` naming the known ones.
+    """
+    options = _checked_options(options)
     if isinstance(migrations, str | os.PathLike):
         from .loader import load_migrations
 
         migrations = load_migrations(migrations)
     return MigrationRunner(db, migrations, **options)
+
+
+_HOOKS = ("before", "after", "on_error")
+
+
+def _checked_options(options: RunnerOptions) -> RunnerOptions:
+    """``options``, once every name is known (else a ConfigurationError naming the known ones)."""
+    known = RunnerOptions.__annotations__.keys()
+    for name in options:
+        if name not in known:
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, list(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigurationError(
+                f"create_migration_runner() has no option {name!r}; {hint}the options are {', '.join(sorted(known))}"
+            )
+    return options
+
+
+def _spread_hooks(
+    hooks: Mapping[str, Callable[..., object] | None],
+    before: BeforeHook | None,
+    after: AfterHook | None,
+    on_error: ErrorHook | None,
+) -> tuple[BeforeHook | None, AfterHook | None, ErrorHook | None]:
+    """The hooks of ``hooks={"before": ..., "after": ..., "on_error": ...}`` as the three options."""
+    if not isinstance(hooks, Mapping) or not all(isinstance(k, str) and k in _HOOKS for k in hooks):
+        raise ConfigurationError(f"hooks= takes a mapping of {', '.join(_HOOKS)} to functions; got {hooks!r}")
+    given = {"before": before, "after": after, "on_error": on_error}
+    for name, hook in hooks.items():
+        if given[name] is not None:
+            raise ConfigurationError(f"the {name} hook is given twice: as {name}= and in hooks=; give it once")
+        given[name] = hook
+    return (
+        cast("BeforeHook | None", given["before"]),
+        cast("AfterHook | None", given["after"]),
+        cast("ErrorHook | None", given["on_error"]),
+    )
 
 
 def run_migrations(db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]) -> MigrationResult:
