@@ -89,22 +89,31 @@ def test_lint_offline_assumes_every_table_is_large(tmp_path: Path) -> None:
 
 
 def test_lint_offline_for_sqlite_lists_what_needs_the_table_instead_of_failing(tmp_path: Path) -> None:
-    """SQLite's drop_column reads the table's definition (it may have to rebuild it). Offline
-    there is none: that migration is listed as not analysed, with the reason, and the others
-    are judged; the whole lint used to stop with exit 2 and an error naming migrate sql."""
+    """SQLite's alter_column rebuilds the table from its definition. Offline there is none: that
+    migration is listed as not analysed, with the reason, and the others are judged; the whole
+    lint used to stop with exit 2 and an error naming migrate sql. A dropped column needs no
+    definition offline (SQLite's own DROP COLUMN), so it is judged as on the other engines."""
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "20260303000000_index.py").write_text(textwrap.dedent(INDEX))
-    (folder / "20260304000000_drop_legacy.py").write_text(textwrap.dedent(DROP_LEGACY.replace("{allow}", "")))
+    (folder / "20260304000000_widen.py").write_text(
+        "def up(db):\n    db.schema.alter_table('users').alter_column('legacy', lambda c: c.set_data_type('text')).execute()\n"
+    )
     write_config(Path.cwd())
-    result = kysera("migrate", "lint", "--dialect", "sqlite", *sorted(str(p) for p in folder.iterdir()))
+    files = sorted(str(p) for p in folder.iterdir())
+    result = kysera("migrate", "lint", "--dialect", "sqlite", *files)
     assert result.exit_code == 0, result.stderr
     assert "WARNING KS201 create-index-blocking: 20260303000000_index" in result.stdout
     assert "1 migration checked: 0 errors, 1 warning; 1 not analysed" in result.stdout
-    assert "20260304000000_drop_legacy could not be analysed" in result.stderr
+    assert "20260304000000_widen could not be analysed" in result.stderr
     assert "cannot be done offline" in result.stderr and "migrate sql cannot" not in result.stderr
-    data = json.loads(kysera("migrate", "lint", "--dialect", "sqlite", "--json", *sorted(str(p) for p in folder.iterdir())).stdout)
-    assert data["unanalysed"] == ["20260304000000_drop_legacy"] and [f["code"] for f in data["findings"]] == ["KS201"]
+    data = json.loads(kysera("migrate", "lint", "--dialect", "sqlite", "--json", *files).stdout)
+    assert data["unanalysed"] == ["20260304000000_widen"] and [f["code"] for f in data["findings"]] == ["KS201"]
+
+    drop = folder / "20260305000000_drop_legacy.py"
+    drop.write_text(textwrap.dedent(DROP_LEGACY.replace("{allow}", "")))
+    judged = kysera("migrate", "lint", "--dialect", "sqlite", str(drop))
+    assert judged.exit_code == 1 and "KS102" in judged.stdout, judged.stdout + judged.stderr
 
 
 def test_lint_says_which_migrations_it_could_not_analyse(tmp_path: Path) -> None:

@@ -246,3 +246,37 @@ def test_a_sqlite_script_run_by_the_shell_stops_at_an_error_and_its_batch_comes_
     with connect(url) as db:
         assert not db.table_exists("d") and not db.table_exists("e")
     assert "004_broken" in status_json()["pending"]
+
+
+def test_a_sqlite_script_drops_a_column_with_sqlites_own_drop_column(tmp_path: Path) -> None:
+    """The guide's "Adding Columns" down drops the columns it added: offline there is no table to
+    read, so the SQLite script uses SQLite's own DROP COLUMN (3.35+), which refuses, when run, a
+    column an index or a constraint still uses. It used to refuse to write the script (exit 2)."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_users.py").write_text(
+        "def up(db):\n    db.schema.create_table('users').add_column('id', 'integer', lambda c: c.primary_key()).execute()\n\n"
+        "def down(db):\n    db.schema.drop_table('users').execute()\n"
+    )
+    (folder / "002_profile.py").write_text(
+        "def up(db):\n    db.schema.alter_table('users').add_column('avatar_url', 'varchar(500)').add_column('bio', 'text').execute()\n\n"
+        "def down(db):\n    db.schema.alter_table('users').drop_column('avatar_url').drop_column('bio').execute()\n"
+    )
+    database = tmp_path / "s.db"
+    (tmp_path / "kysera.toml").write_text(f'[database]\nurl = "sqlite:///{database}"\n')
+    down = kysera("migrate", "sql", "--dialect", "sqlite", "--down", "--to", "001_users")  # 001_users stays
+    assert down.exit_code == 0, down.stderr
+    assert 'ALTER TABLE "users" DROP COLUMN "avatar_url";' in down.stdout
+    assert 'ALTER TABLE "users" DROP COLUMN "bio";' in down.stdout
+    if sqlite3.sqlite_version_info < (3, 35, 0) or shutil.which("sqlite3") is None:
+        return
+    assert kysera("migrate", "up").exit_code == 0
+    run = subprocess.run(["sqlite3", str(database)], input=down.stdout, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    with connect(f"sqlite:///{database}") as db:
+        assert [c["name"] for c in db.fetch("PRAGMA table_info(users)")] == ["id"]
+    assert kysera("migrate", "status", "--json").exit_code == 0

@@ -35,6 +35,12 @@ def open_connection(url: DatabaseUrl) -> tuple[DriverConnection, Dialect]:
 
 def offline_dialect(name: str) -> Dialect:
     """A dialect with no connection, for compiling SQL offline (``kysera migrate sql``)."""
+    dialect = _dialect_named(name)
+    dialect.offline = True
+    return dialect
+
+
+def _dialect_named(name: str) -> Dialect:
     from ..errors import ConfigurationError
 
     key = {"postgresql": "postgres", "pg": "postgres", "mariadb": "mysql"}.get(name.lower(), name.lower())

@@ -81,6 +81,9 @@ class Dialect:
     #: its compiler asks :meth:`kysera.Database.planned_column` (MySQL's ``MODIFY COLUMN``
     #: restates the whole column), so a dry run of a plan keeps what it records for it
     reads_planned_columns: bool = False
+    #: compiles with no database behind it (:func:`kysera.dialects.offline_dialect`: ``kysera
+    #: migrate sql``, ``lint --dialect``): what needs the catalog cannot be compiled
+    offline: bool = False
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         self.server_version = server_version

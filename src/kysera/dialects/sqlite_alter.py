@@ -111,6 +111,11 @@ def compile_sqlite_alter_table(compiler: SqliteCompiler, node: AlterTableNode) -
         # renames and plain added columns: native whatever the table looks like, so the catalog
         # is not read (an offline compile, `kysera migrate sql`, can show them)
         return _native_statements(compiler, node, node.actions)
+    if compiler.dialect.offline and _natively_droppable(compiler, node):
+        # an offline script (kysera migrate sql) cannot read the table: a dropped column goes as
+        # SQLite's own DROP COLUMN, which, when the table runs, refuses a column that an index, a
+        # key or a constraint still uses, rather than dropping it wrongly
+        return _native_statements(compiler, node, node.actions)
     if compiler.reader is None:
         raise compiler.catalog_needed(
             describe(blocker),
@@ -218,6 +223,16 @@ def add_column_problem(col: ColumnDefinitionNode) -> str | None:
     if col.references is not None and col.default is not None and not _is_null_literal(col.default):
         return "a REFERENCES column with a default"
     return None
+
+
+def _natively_droppable(compiler: SqliteCompiler, node: AlterTableNode) -> bool:
+    """Whether ``node`` only drops columns (without if_exists), renames or plainly adds them, on
+    a SQLite that has DROP COLUMN: native statements, whatever the table looks like, or an error
+    from SQLite itself."""
+    version = tuple(compiler.dialect.server_version or ())
+    return bool(version) and version >= NATIVE_DROP_COLUMN and all(
+        _native_without_catalog(a) or (isinstance(a, DropColumnNode) and not a.if_exists) for a in node.actions
+    )
 
 
 def _native_without_catalog(action: AlterTableAction) -> bool:
