@@ -239,7 +239,9 @@ def _out_of_turn(numbered: list[tuple[int, int, int, str, str]]) -> tuple[str, l
     return (
         f"{early[4]} sorts before {', '.join(shown)}, though its number is higher: migrations run in name "
         f"order, not by number, so {early[3]!r} would run first; pad the numbers with zeros to one width "
-        f"({', '.join(padded)}), or use the YYYYMMDDHHMMSS_ prefix that kysera migrate create writes",
+        f"({', '.join(padded)}), or use the YYYYMMDDHHMMSS_ prefix that kysera migrate create writes. "
+        "A renamed migration that was applied already: record it under its new name with kysera migrate "
+        "mark-applied NEW, and forget the old one with kysera migrate accept OLD",
         [early[4], *(path for _, _, _, _, path in late)],
     )
 
