@@ -650,3 +650,18 @@ def test_quiet_still_shows_what_failed_a_check(db_url: str) -> None:
     assert stairway.exit_code == 1 and "20260102000000_drop_email" in stairway.stdout, stairway.output
     assert "stairway FAILED" in stairway.stdout
     assert kysera("migrate", "lint", "-q", "--url", "sqlite://").output == ""  # nothing wrong: nothing said
+
+
+def test_status_on_a_database_another_tool_managed_points_to_mark_applied(db_url: str) -> None:
+    """Adopting kysera on a database Alembic (or Flyway, goose...) kept: status says which
+    history it found and how to record what the schema already holds, without running it."""
+    project(db_url, 2)
+    with connect(db_url) as db:
+        db.execute("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL)")
+    result = kysera("migrate", "status")
+    assert result.exit_code == 0, result.stderr
+    assert "this database has alembic_version, Alembic's history" in result.stderr
+    assert "kysera migrate mark-applied NAME" in result.stderr
+    assert json.loads(kysera("migrate", "status", "--json").stdout)["pending"] == NAMES[:2]
+    assert kysera("migrate", "up").exit_code == 0
+    assert "alembic_version" not in kysera("migrate", "status").stderr  # kysera's history now

@@ -16,6 +16,7 @@ from ..output import Output, format_duration, plural, render_table
 from .session import load_project_migrations
 
 if TYPE_CHECKING:
+    from ...database import Database
     from ...migrations import MigrationStatus
 
 _STATE_COLOURS = {
@@ -57,6 +58,7 @@ def status(check: bool) -> None:
             from ...dialects.locks import migration_lock
 
             running_now = migration_lock(db, history.node).busy()
+        adopted = _other_tools_history(db) if not result.table_exists and result.pending else None
     finally:
         db.close()
     # a migration under way in another process has not failed: it is "running now"
@@ -83,10 +85,45 @@ def status(check: bool) -> None:
         )
     else:
         _print_status(out, result, where, settings.table, bool(state.verbose), running_now)
+    if adopted is not None:
+        out.note(
+            f"note: this database has {adopted[0]}, {adopted[1]}'s history: if its schema already holds what some of "
+            "these migrations make, record them as applied without running them: kysera migrate mark-applied NAME "
+            "(or --to NAME), then kysera migrate up runs the rest"
+        )
     if check and any(problems.values()):
         found = ", ".join(f"{count} {name}" for name, count in problems.items() if count)
         out.note(f"check failed: {found}")
         raise click.exceptions.Exit(EXIT_FAILED)
+
+
+#: the history tables of other migration tools, and the tools
+_OTHER_TOOLS = {
+    "alembic_version": "Alembic",
+    "django_migrations": "Django",
+    "flyway_schema_history": "Flyway",
+    "goose_db_version": "goose",
+    "schema_migrations": "dbmate, golang-migrate or Rails",
+    "_yoyo_migration": "yoyo",
+    "knex_migrations": "knex",
+    "databasechangelog": "Liquibase",
+    "atlas_schema_revisions": "Atlas",
+}
+
+
+def _other_tools_history(db: Database) -> tuple[str, str] | None:
+    """A table in which another tool keeps its history (a database adopting kysera), and the tool."""
+    from ...dialects.catalog import list_tables
+
+    try:
+        tables = list_tables(db)
+    except Exception:  # a courtesy: status has said what it had to
+        return None
+    for table in tables:
+        tool = _OTHER_TOOLS.get(table.lower())
+        if tool is not None:
+            return table, tool
+    return None
 
 
 def _print_status(
