@@ -114,10 +114,9 @@ class Output:
     # ------------------------------------------------------------------ stdout
 
     def line(self, text: str = "") -> None:
-        """A line of the command's result (stdout). Suppressed in JSON mode and with -q."""
-        self._settle()
-        if not (self.json_mode or self.quiet):
-            self._echo(text, color=self.color)
+        """A line about what the command did (stdout): a :meth:`result` line, except with -q."""
+        if not self.quiet:
+            self.result(text)
 
     def result(self, text: str = "") -> None:
         """A line of what the command was asked to show (``status``'s table): on stdout also with

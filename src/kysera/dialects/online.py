@@ -27,15 +27,20 @@ def is_lock_timeout(db: Database, error: BaseException) -> bool:
     return "database is locked" in str(error)
 
 
+def postgres_timeout(setting: str, seconds: float) -> str:
+    """``SET lock_timeout = '5000ms'`` and the like: a PostgreSQL session timeout, in whole ms."""
+    return f"SET {setting} = '{int(seconds * 1000)}ms'"
+
+
 @contextmanager
 def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: float | None) -> Iterator[None]:
     """Session timeouts for the statements of one migration; the previous values come back after."""
     name = db.dialect.name
     if name == "postgres" and (lock_timeout or statement_timeout):
         if lock_timeout:
-            db.fetch(f"SET lock_timeout = '{int(lock_timeout * 1000)}ms'")
+            db.fetch(postgres_timeout("lock_timeout", lock_timeout))
         if statement_timeout:
-            db.fetch(f"SET statement_timeout = '{int(statement_timeout * 1000)}ms'")
+            db.fetch(postgres_timeout("statement_timeout", statement_timeout))
         try:
             yield
         finally:

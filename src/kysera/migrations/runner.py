@@ -32,13 +32,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack, cast
 
 from ..database import Capture, ConnectionLostError, Database, NonTransactionalStatementError
 from ..dialects import raw_text
-from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses
+from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses, postgres_timeout
 from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
 from ..nodes import (
     AlterTableNode,
@@ -728,6 +728,12 @@ class MigrationRunner:
 
     # ================================================================= running
 
+    def holding_lock(self) -> AbstractContextManager[None]:
+        """The migration lock, held for work around a run (the command line's backup before
+        ``up``, the drops of ``fresh``): taken and released as a run does it, waiting up to
+        ``lock_timeout`` and saying so in the log, ending an orphaned holder's session."""
+        return self._locked()
+
     @contextmanager
     def _locked(self, dry: bool = False) -> Iterator[None]:
         if dry:
@@ -1077,7 +1083,7 @@ class MigrationRunner:
         if self.db.dialect.name != "postgres" or not self.statement_timeout:
             yield
             return
-        limit = f"SET statement_timeout = '{int(self.statement_timeout * 1000)}ms'"
+        limit = postgres_timeout("statement_timeout", self.statement_timeout)
         lifted = setting = False
 
         def listener(statement: CompiledStatement) -> None:

@@ -29,7 +29,6 @@ from .session import (
 if TYPE_CHECKING:
     from ...database import Database
     from ...dialects.catalog import SchemaObject
-    from ...dialects.locks import MigrationLock
 
 
 def safety_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -109,8 +108,7 @@ def _backup(session: Session, folder: str) -> None:
 
     from ..db import write_dump
 
-    lock = _migration_lock(session)
-    try:
+    with session.runner.holding_lock():
         if not session.runner.status().pending:
             session.out.detail("no pending migrations: no backup taken")
             return
@@ -132,23 +130,7 @@ def _backup(session: Session, folder: str) -> None:
                 if os.path.getsize(path) == 0:  # the name it had taken, still empty (not a dump that
                     os.unlink(path)  # was written whole before Ctrl-C or SIGTERM came)
             raise
-    finally:
-        lock.release()
     session.out.note(f"backup of {plural(len(result.tables), 'table')} written to {path}")
-
-
-def _migration_lock(session: Session) -> MigrationLock:
-    """The migration lock, taken (saying so while it waits for another run)."""
-    from ...dialects.locks import migration_lock
-
-    lock = migration_lock(session.db, session.runner.history.node)
-    lock.acquire(
-        session.runner.lock_timeout,
-        lambda holder: session.out.note(
-            f"waiting for the migration lock on {lock.description} (held by {holder or 'another process'}) ..."
-        ),
-    )
-    return lock
 
 
 def _new_file(stem: str, suffix: str) -> str:
@@ -361,7 +343,6 @@ def _drop_everything(
 
     db = session.db
     out = session.out
-    lock = _migration_lock(session)
     last = ("sequence", "type", "domain")  # what tables' columns may use: after the tables
 
     def drop(objects: list[SchemaObject]) -> None:
@@ -369,7 +350,7 @@ def _drop_everything(
             db.execute(obj.drop)
             session.out.detail(f"dropped {obj.kind} {obj.name}")
 
-    try:
+    with session.runner.holding_lock():
         agreed = {*tables, *(o.name for o in others)}
         _refuse_outside_dependents(db)
         tables, others = _droppable(session)
@@ -400,6 +381,4 @@ def _drop_everything(
             if failures and len(failures) == len(remaining):
                 raise failures[0]
         drop([o for o in others if o.kind in last])
-    finally:
-        lock.release()
     return tables, others
