@@ -658,3 +658,26 @@ def test_mysql_short_form_of_a_stored_generated_column_is_judged(db: Database) -
     for stored in ("STORED", "PERSISTENT"):
         assert raw_findings(db, f"ALTER TABLE t ADD COLUMN g int AS (n * 2) {stored}")["KS209"] is Severity.ERROR
     assert "KS209" not in raw_findings(db, "ALTER TABLE t ADD COLUMN g int AS (n * 2) VIRTUAL")
+
+
+def test_recipes_fill_in_the_types_expressions_and_names_the_migration_wrote(db: Database) -> None:
+    """No "<type>" to retype: the recipe says the column's type, its default's SQL, the new name."""
+    table_with_rows(db, 10)
+    builders: list[object] = [
+        db.schema.alter_table("t").add_column("nick", "varchar(40)", lambda c: c.not_null()),
+        db.schema.alter_table("t").rename_column("email", "mail"),
+    ]
+    if db.dialect.name == "postgres":
+        builders.append(db.schema.alter_table("t").add_column("seen", "timestamptz", lambda c: c.default_to(sql("clock_timestamp()"))))
+        builders.append(db.schema.alter_table("t").alter_column("n", lambda c: c.set_data_type("bigint")))
+    statements = [s for b in builders for s in db.compile(b)]  # type: ignore[arg-type]
+    found = {f.code: f.recipe for f in analyze(statements, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)}
+    assert '.add_column("nick", "varchar(40)")' in found["KS303"]
+    old_type = "character varying(100)" if db.dialect.name == "postgres" else "varchar(100)"  # as the catalog says it
+    assert f'.add_column("mail", "{old_type}")' in found["KS302"] and 'sql("mail IS NULL")' in found["KS302"]
+    if db.dialect.name == "postgres":
+        assert '.add_column("seen", "timestamptz")' in found["KS207"] and 'sql("clock_timestamp()")' in found["KS207"]
+        assert '.add_column("n_new", "bigint")' in found["KS206"]
+    assert not any("<type>" in r or "<expr>" in r or "<new name>" in r or "<new type>" in r for r in found.values())
+    exec(found["KS303"].splitlines()[0], {"db": db, "sql": sql})  # the first step, as the user pastes it
+    assert db.introspect_table("t").column("nick").nullable  # type: ignore[union-attr]

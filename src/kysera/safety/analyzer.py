@@ -210,7 +210,10 @@ class _Analysis:
         return Severity.WARNING
 
     def add(self, code: str, stmt: CompiledStatement, table: IdentifierNode | None, detail: str, *,
-            severity: Severity | None = None, **names: str) -> None:
+            severity: Severity | None = None, fills: dict[str, str] | None = None, **names: str) -> None:
+        """A finding of rule ``code``. ``names`` fill the recipe's ``{table}``-style slots;
+        ``fills`` replace its ``"<type>"``-style placeholders with what the statement says
+        (see :func:`_recipe_fills`), so the recipe can be pasted as it is."""
         from .rules import RULES
 
         rule = RULES[code]
@@ -230,6 +233,8 @@ class _Analysis:
         for k, v in values.items():
             recipe = recipe.replace("{" + k + "}", v)
         recipe = recipe.replace("{{", "{").replace("}}", "}")
+        for placeholder, text in (fills or {}).items():
+            recipe = recipe.replace(placeholder, text)
         where = f"on {table.name}: " if table is not None else ""
         self.findings.append(
             Finding(
@@ -381,7 +386,7 @@ class _Analysis:
             self.add("KS505", stmt, node.table, f"updates {'every row of ' if node.where is None else 'rows of '}{node.table.name} in one statement",
                      severity=Severity.WARNING, **recipe)
 
-    def backfill_arguments(self, node: UpdateNode) -> dict[str, str]:
+    def backfill_arguments(self, node: UpdateNode) -> BackfillNames:
         """The ``set=`` and ``where=`` of the db.backfill call that does what ``node`` does, as
         Python: the values it sets, and a where that skips the rows done (the first column NULL)."""
         compiler = self.dialect.compiler()
@@ -408,7 +413,7 @@ class _Analysis:
             w = Writer(compiler, inline=True)
             compiler.write_filter(w, node.where)
             where = f"({w.finish(None).sql}) AND {skip}"
-        return {"set": "{" + ", ".join(items) + "}", "skip_done": repr(where)}
+        return BackfillNames(set="{" + ", ".join(items) + "}", skip_done=repr(where))
 
     def done_condition(self, column: str, value: object) -> str | None:
         """A condition true for the rows that still need ``column = value``; None when kysera
@@ -483,7 +488,8 @@ class _Analysis:
             elif isinstance(action, SetSchemaNode):
                 self.moves(t, IdentifierNode(t.name, action.schema))
             elif isinstance(action, RenameColumnNode):
-                self.add("KS302", stmt, t, f"renames column {action.column} to {action.new_name}: code using {action.column} fails{how}", column=action.column)
+                self.add("KS302", stmt, t, f"renames column {action.column} to {action.new_name}: code using {action.column} fails{how}",
+                         column=action.column, fills=_recipe_fills(type=self.facts.column_type(t, action.column), new_name=action.new_name))
             elif isinstance(action, AddColumnNode):
                 self.add_column(stmt, t, action, rebuild_reasons, verdict)
             elif isinstance(action, AlterColumnNode):
@@ -527,6 +533,7 @@ class _Analysis:
                    verdict: Verdict | None = None) -> None:
         col = action.column
         kind = (col.data_type.name.strip().lower() if isinstance(col.data_type.name, str) else "")
+        written_type = col.data_type.name if isinstance(col.data_type.name, str) else None
         serial = kind in ("serial", "bigserial", "smallserial", "serial4", "serial8") or col.auto_increment or col.identity
         if serial and self.engine != "sqlite":
             how = self.how("locking") if self.my else "every row is rewritten under an exclusive lock"
@@ -536,8 +543,10 @@ class _Analysis:
                 rebuild.append("add a STORED generated column")
             else:
                 how = self.how("copy") if self.my else "every row is rewritten"
-                self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: {how}", column=col.name)
+                self.add("KS209", stmt, t, f"adds STORED generated column {col.name}: {how}", column=col.name,
+                         fills=_recipe_fills(expression=col.generated))
         default_text = _text(col.default)
+        default_fills = _recipe_fills(type=written_type, expression=col.default)
         if col.default is not None and isinstance(col.default, RawNode):
             volatile = VOLATILE_CALL.search(default_text) is not None
             if self.pg and not volatile:
@@ -546,19 +555,22 @@ class _Analysis:
                 found = self.facts.volatile_functions(calls) if calls else set()
                 volatile = bool(found)
             if self.pg and (volatile or (self.version and self.version < (11,))):
-                self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name)
+                self.add("KS207", stmt, t, f"adds column {col.name} with default {default_text}: PostgreSQL rewrites every row to store it", column=col.name,
+                         fills=default_fills)
             elif self.my and not _is_constant(default_text, "mysql") and not (verdict is not None and verdict.method == "instant"):
                 how = (self.how(verdict) if verdict is not None and verdict.method == "copy" else
                        f"{self.dialect.display_name} cannot add it instantly and rebuilds the table, in place or by copying it")
-                self.add("KS207", stmt, t, f"adds column {col.name} with expression default {default_text}: {how}", column=col.name)
+                self.add("KS207", stmt, t, f"adds column {col.name} with expression default {default_text}: {how}", column=col.name,
+                         fills=default_fills)
             elif self.engine == "sqlite" and not _is_constant(default_text):
                 rebuild.append("add a column with a non-constant default")
         elif col.default is not None and self.pg and self.version and self.version < (11,):
-            self.add("KS207", stmt, t, f"adds column {col.name} with a default: PostgreSQL before 11 rewrites every row", column=col.name)
+            self.add("KS207", stmt, t, f"adds column {col.name} with a default: PostgreSQL before 11 rewrites every row", column=col.name,
+                     fills=default_fills)
         if col.not_null and col.default is None and not serial and col.generated is None and not col.primary_key:
             detail = (f"adds NOT NULL column {col.name} without a default: "
                       + ("MySQL fills existing rows with zero values" if self.my else "this fails on a table that has rows"))
-            self.add("KS303", stmt, t, detail, column=col.name)
+            self.add("KS303", stmt, t, detail, column=col.name, fills=_recipe_fills(type=written_type))
         if self.my and col.references is not None:
             self.add("KS213", stmt, t, f"adds column {col.name} with a foreign key: {self.how('copy')}", column=col.name)
         if self.pg and col.references is not None:
@@ -584,14 +596,16 @@ class _Analysis:
             old = self.facts.column_type(t, col)
             change = _type_change(old, new, self.engine)
             if change == "narrowing" and self.engine != "sqlite":  # SQLite enforces no lengths or sizes: nothing is cut
-                self.add("KS106", stmt, t, f"narrows {col} from {old} to {new}: values that do not fit make it fail or are cut", column=col)
+                self.add("KS106", stmt, t, f"narrows {col} from {old} to {new}: values that do not fit make it fail or are cut", column=col,
+                         fills=_recipe_fills(new_type=a.data_type.name if isinstance(a.data_type.name, str) else None))
             if self.engine == "sqlite":
                 rebuild.append(f"change the type of {col}")
             elif change != "widening-free" or self.my:
                 how = (self.how("copy") if self.my
                        else "PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock")
                 if not (self.my and change == "widening-free"):
-                    self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col)
+                    self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col,
+                             fills=_recipe_fills(new_type=a.data_type.name if isinstance(a.data_type.name, str) else None))
         elif isinstance(a, SetNotNullNode):
             if (
                 self.engine != "sqlite"  # (its dry run has run the change by now; and it compiles none for such a column)
@@ -694,6 +708,31 @@ class _Analysis:
                 continue
             self.add("KS214", stmt, t, f"makes index {index} its primary key, which sets NOT NULL on {col}: PostgreSQL scans every row "
                      "under an ACCESS EXCLUSIVE lock (reads and writes wait)", index=index, column=col)
+
+
+def _recipe_fills(
+    *, type: str | None = None, new_type: str | None = None, expression: object = None, new_name: str | None = None
+) -> dict[str, str]:
+    """What replaces a recipe's placeholders (see :mod:`.rules`): the column's type as the
+    migration wrote it, its new type, its SQL expression (a default or a generated column's; only
+    SQL text without bound values, which ``sql("...")`` takes back as it is), the new name."""
+    fills: dict[str, str] = {}
+    if type and type.strip():
+        fills['"<type>"'] = _python_string(type.strip())
+    if new_type and new_type.strip():
+        fills['"<new type>"'] = _python_string(new_type.strip())
+    if isinstance(expression, RawNode) and all(isinstance(p, str) for p in expression.parts):
+        text = "".join(p for p in expression.parts if isinstance(p, str)).strip()
+        if text:
+            fills['"<expr>"'] = fills['"<expression>"'] = _python_string(text)
+    if new_name:
+        fills["<new name>"] = new_name
+    return fills
+
+
+def _python_string(text: str) -> str:
+    """``text`` as a double-quoted Python string literal, as the recipes write theirs."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _text(expr: object) -> str:
@@ -849,6 +888,13 @@ def analyze(
 def _fk_names(columns: list[str], references: ReferencesNode) -> FkNames:
     """What a foreign-key recipe needs: the key's columns, and the table and columns it references."""
     return FkNames(fk_columns=repr(columns), ref_table=references.table.name, ref_columns=repr(list(references.columns)))
+
+
+class BackfillNames(TypedDict):
+    """What a backfill recipe needs: its ``set=`` and the condition that skips the rows done."""
+
+    set: str
+    skip_done: str
 
 
 class FkNames(TypedDict):
