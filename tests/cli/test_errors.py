@@ -76,6 +76,11 @@ def test_unknown_target(db_url: str) -> None:
     result = kysera("migrate", "up", "--to", "20260101000000_create_user")
     assert_clean_error(result, 2, "unknown migration '20260101000000_create_user'", "did you mean")
     assert_clean_error(kysera("migrate", "down", "--to", "nope"), 2, "unknown migration 'nope'")
+    # the name given to migrate create, misspelt: the match is found on the part after the version
+    close = "did you mean '20260101000000_create_users'?"
+    assert_clean_error(kysera("migrate", "up", "--to", "create_user"), 2, "unknown migration 'create_user'", close)
+    # the offline script says the same
+    assert_clean_error(kysera("migrate", "sql", "--dialect", "sqlite", "--to", "create_user"), 2, close, "(known: ")
     assert tables(db_url) == set()
 
 

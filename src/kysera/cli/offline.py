@@ -90,6 +90,7 @@ def select_range(
     """
     from ..errors import ConfigurationError
     from ..migrations import UnknownMigrationError
+    from ..migrations.errors import unknown_migration_message
 
     names = [m.name for m in migrations]
 
@@ -97,11 +98,7 @@ def select_range(
         if name is None:
             return default
         if name not in names:
-            from difflib import get_close_matches
-
-            close = get_close_matches(name, names, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UnknownMigrationError(f"unknown migration {name!r}{hint}", name)
+            raise UnknownMigrationError(unknown_migration_message(name, names), name)
         return names.index(name)
 
     if down:

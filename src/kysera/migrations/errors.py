@@ -132,3 +132,30 @@ class MigrationError(KyseraError):
             if statement:
                 message += f"\n  statement: {statement}"
         super().__init__(message)
+
+
+def unknown_migration_message(name: str, known: list[str]) -> str:
+    """The message for a migration ``name`` that none of the ``known`` names is: the closest
+    one, the known names, or what other tools' words for "all" and "none" are in kysera."""
+    from difflib import get_close_matches
+
+    message = f"unknown migration {name!r}"
+    close = get_close_matches(name, known, n=1, cutoff=0.6)
+    if not close:  # "add_user" for 20261128093000_add_users: compare the parts after the version
+        short = {k.partition("_")[2]: k for k in known if k[:1].isdigit() and "_" in k}
+        close = [short[s] for s in get_close_matches(name.partition("_")[2] if name[:1].isdigit() else name, list(short), n=1, cutoff=0.6)]
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    message += f" (known: {names_shown(known)})" if known else "; there are no migrations"
+    if not close and name.lower() in ("head", "heads", "latest"):  # Alembic's words for the newest
+        message += "; to apply every pending migration, give no target (kysera migrate up; in code: runner.up())"
+    elif not close and name.lower() in ("base", "zero"):  # Alembic's and Django's for "none applied"
+        message += "; to roll back every migration: kysera migrate down --all (in code: runner.reset())"
+    return message
+
+
+def names_shown(names: list[str], limit: int = 8) -> str:
+    """``names`` for a message: all of them, or the first and last three of a long list."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:3]) + f", ... ({len(names) - 6} more) ..., " + ", ".join(names[-3:])

@@ -127,11 +127,11 @@ def inspect_plan(
     report = GateReport()
     baseline = runner.safety_start_after
     if judge and baseline is not None and not any(m.name == baseline for m in runner.migrations):
-        from .runner import _unknown_message
+        from .errors import unknown_migration_message
 
         # a misspelt baseline would silently stop judging every migration that sorts before it
         raise ConfigurationError(
-            f"safety_start_after ([safety] start_after in the config): {_unknown_message(baseline, [m.name for m in runner.migrations])}; "
+            f"safety_start_after ([safety] start_after in the config): {unknown_migration_message(baseline, [m.name for m in runner.migrations])}; "
             "name the newest migration that should not be judged"
         )
     options = safety_options(runner)

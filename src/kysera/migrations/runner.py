@@ -61,6 +61,8 @@ from .errors import (
     OutOfOrderError,
     UnknownMigrationError,
     UnresolvedFailureError,
+    names_shown,
+    unknown_migration_message,
 )
 from .history import APPLIED, FAILED, RUNNING, HistoryRow, HistoryTable, newest_applied_position
 from .log_target import Logger, LogTarget, as_logger
@@ -356,7 +358,7 @@ class MigrationRunner:
                 applied = [r.name for r in state.applied]
                 raise MigrationStateError(
                     f"migration {name} is not applied, so the rollback cannot stop at it (down --to, down_to); "
-                    + (f"the applied migrations are {_names(applied)}" if applied else "no migration is applied")
+                    + (f"the applied migrations are {names_shown(applied)}" if applied else "no migration is applied")
                 )
             later = [r for r in state.applied if r.order > row.order]
             return self._rollback_plan(list(reversed(later)))
@@ -497,7 +499,7 @@ class MigrationRunner:
     def _known(self, name: str) -> Migration:
         found = self._by_name.get(name)
         if found is None:
-            raise UnknownMigrationError(_unknown_message(name, [m.name for m in self.migrations]), name)
+            raise UnknownMigrationError(unknown_migration_message(name, [m.name for m in self.migrations]), name)
         return found
 
     def _pending(self, state: _State) -> list[Migration]:
@@ -514,7 +516,7 @@ class MigrationRunner:
         if late:
             last = self.migrations[newest].name
             raise OutOfOrderError(
-                f"pending migration{'s' if len(late) > 1 else ''} {_names(late)} sort{'' if len(late) > 1 else 's'} "
+                f"pending migration{'s' if len(late) > 1 else ''} {names_shown(late)} sort{'' if len(late) > 1 else 's'} "
                 f"before {last}, which is already applied; rename {'them' if len(late) > 1 else 'it'} to sort after "
                 f"{last}, or run {'them' if len(late) > 1 else 'it'} anyway with allow_out_of_order=True "
                 "(kysera migrate up --allow-out-of-order, or [migrations] allow_out_of_order = true)",
@@ -666,7 +668,7 @@ class MigrationRunner:
             folder = next((m.path.parent for m in self.migrations if m.path is not None), None)
             raise DriftError(
                 f"none of the {len(missing)} migrations applied to {self.db.url.redacted()} is among "
-                f"{'the migrations in ' + str(folder) if folder else 'these migrations'} ({_names(missing)} are applied there): "
+                f"{'the migrations in ' + str(folder) if folder else 'these migrations'} ({names_shown(missing)} are applied there): "
                 "check that the migrations folder ([migrations] directory in the config) and the database URL "
                 "belong to the same project. Accept them as gone only if their files were really deleted "
                 "(`kysera migrate accept NAME` for each)",
@@ -676,14 +678,14 @@ class MigrationRunner:
         if not self.accept_changed:
             parts = []
             if changed:
-                parts.append(f"applied migration{'s' if len(changed) > 1 else ''} {_names(changed)} changed since {'they were' if len(changed) > 1 else 'it was'} applied")
+                parts.append(f"applied migration{'s' if len(changed) > 1 else ''} {names_shown(changed)} changed since {'they were' if len(changed) > 1 else 'it was'} applied")
             if missing:
-                parts.append(f"applied migration{'s' if len(missing) > 1 else ''} {_names(missing)} {'are' if len(missing) > 1 else 'is'} missing (the file or code is gone)")
+                parts.append(f"applied migration{'s' if len(missing) > 1 else ''} {names_shown(missing)} {'are' if len(missing) > 1 else 'is'} missing (the file or code is gone)")
             names = changed + missing
             accept = (
                 f"`kysera migrate accept {names[0]}`"
                 if len(names) == 1
-                else f"`kysera migrate accept NAME` for each of {_names(names)}"
+                else f"`kysera migrate accept NAME` for each of {names_shown(names)}"
             )
             raise DriftError(
                 "; ".join(parts)
@@ -1615,27 +1617,6 @@ def _already_exists(db: Database, error: BaseException | None) -> bool:
         # table exists, duplicate column, duplicate key name, routine exists, trigger exists
         return bool(args) and args[0] in (1050, 1060, 1061, 1304, 1359)
     return "already exists" in str(error)
-
-
-def _unknown_message(name: str, known: list[str]) -> str:
-    from difflib import get_close_matches
-
-    message = f"unknown migration {name!r}"
-    close = get_close_matches(name, known, n=1, cutoff=0.6)
-    if close:
-        message += f"; did you mean {close[0]!r}?"
-    message += f" (known: {_names(known)})" if known else "; there are no migrations"
-    if not close and name.lower() in ("head", "heads", "latest"):  # Alembic's words for the newest
-        message += "; to apply every pending migration, give no target (kysera migrate up; in code: runner.up())"
-    elif not close and name.lower() in ("base", "zero"):  # Alembic's and Django's for "none applied"
-        message += "; to roll back every migration: kysera migrate down --all (in code: runner.reset())"
-    return message
-
-
-def _names(names: list[str], limit: int = 8) -> str:
-    if len(names) <= limit:
-        return ", ".join(names)
-    return ", ".join(names[:3]) + f", ... ({len(names) - 6} more) ..., " + ", ".join(names[-3:])
 
 
 #: how many of the statements that stay after a failure the message lists
