@@ -117,6 +117,25 @@ def test_a_migration_that_backfills_runs_outside_a_transaction(db: Database) -> 
     assert db.fetch("SELECT count(*) AS n FROM users WHERE email_lower = lower(email)")[0]["n"] == 20
 
 
+def test_a_down_that_backfills_runs_outside_a_transaction(db: Database) -> None:
+    """As an up does, on every engine (it ran outside one on PostgreSQL only, and failed elsewhere)."""
+    from kysera.migrations import Migration, create_migration_runner
+
+    users(db, 12)
+
+    def clear(db: Database) -> None:
+        db.backfill("users", set={"email_new": None}, where=sql("email_new IS NOT NULL"), batch_size=5)
+
+    runner = create_migration_runner(db, [Migration("001_copy", only_backfill, clear)])
+    runner.up()
+    dry = runner.down(dry_run=True)
+    assert dry.executed == ["001_copy"] and dry.steps[0].transaction is False
+    result = runner.down()
+    assert result.executed == ["001_copy"] and result.steps[0].transaction is False
+    assert runner.status().pending == ["001_copy"]
+    assert db.select_from("users").where("email_new", "is not", None).fetch_all() == []
+
+
 def test_an_interrupted_backfill_migration_runs_again_on_the_next_up(db: Database) -> None:
     """The process died mid-backfill: its history row says running; the next up resumes it."""
     from kysera.migrations import Migration, create_migration_runner

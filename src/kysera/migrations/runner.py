@@ -551,9 +551,9 @@ class MigrationRunner:
         return self.use_transactions and migration.uses_transaction(direction)
 
     def _precheck(self, plan: Plan) -> None:
-        """Steps whose statements cannot run inside a transaction (PostgreSQL's CONCURRENTLY) run
-        outside one: found in a .sql file's text, or in a dry run of a Python ``down`` (the gate
-        dry-runs every ``up``)."""
+        """Steps whose statements cannot run inside a transaction (PostgreSQL's CONCURRENTLY,
+        ``db.backfill`` on every engine) run outside one: found in a .sql file's text, or in a dry
+        run of a Python ``down`` (the gate dry-runs every ``up``)."""
         for migration, direction in plan:
             if not self._in_transaction(migration, direction):
                 continue
@@ -563,7 +563,7 @@ class MigrationRunner:
 
                 if any(not compile_text(self.db, text).transactional for text in texts):
                     self._outside.add((migration.name, direction))
-            elif direction == "down" and self.db.dialect.capabilities.concurrent_index:
+            elif direction == "down":
                 try:
                     captured = migration.capture(self.db, direction, in_transaction=True)
                 except Exception:
