@@ -205,6 +205,32 @@ def test_data_only_failure_rolls_back_on_every_engine(db: Database) -> None:
     assert runner.status().pending == ["001_data"]
 
 
+def test_rows_changed_before_a_failing_ddl_statement_are_listed_where_ddl_commits(db: Database) -> None:
+    """MySQL commits before it runs a DDL statement, even one that then fails: the rows a down
+    deleted before it stay deleted, and the message lists that DELETE among what to undo by hand."""
+    db.schema.create_table("log").add_column("n", "integer").execute()
+
+    def up(db: Database) -> None:
+        db.insert_into("log").values({"n": 1}).execute()
+
+    def down(db: Database) -> None:
+        db.delete_from("log").execute()
+        db.execute("DROP TABLE no_such_table")
+
+    runner = create_migration_runner(db, [Migration("001_data", up, down)])
+    runner.up()
+    with pytest.raises(MigrationError) as caught:
+        runner.down()
+    left = db.select_from("log").select(["n"]).fetch_all()
+    if db.dialect.transactional_ddl:
+        assert caught.value.rolled_back and left == [{"n": 1}]
+        assert runner.status().executed == ["001_data"]
+        return
+    assert not caught.value.rolled_back and caught.value.recorded and left == []
+    assert "before it, this statement ran and stays:\n    DELETE FROM `log`" in str(caught.value)
+    assert runner.status().failed == ["001_data"]
+
+
 def test_a_statement_the_server_cannot_parse_leaves_a_data_migration_rolled_back(db: Database) -> None:
     """MySQL commits at a DDL statement, but a statement it cannot even parse never ran: the rows
     the migration wrote before it are rolled back, and it is not recorded as failed."""

@@ -1463,7 +1463,7 @@ class MigrationRunner:
                 if not in_tx
                 else f"{self.db.dialect.display_name} commits DDL statements at once"
             )
-            kept = _kept_before_failure(succeeded, in_tx)
+            kept = _kept_before_failure(succeeded, in_tx, failing, unrun)
             if kept:
                 message += f"\n  before it, {_listed(kept)} ran and {'stays' if len(kept) == 1 else 'stay'}:" + "".join(
                     f"\n    {_first_line(str(s))}" for s in kept[:_KEPT_SHOWN]
@@ -1623,12 +1623,18 @@ def _already_exists(db: Database, error: BaseException | None) -> bool:
 _KEPT_SHOWN = 5
 
 
-def _kept_before_failure(succeeded: Sequence[CompiledStatement], in_tx: bool) -> list[CompiledStatement]:
+def _kept_before_failure(
+    succeeded: Sequence[CompiledStatement], in_tx: bool, failing: CompiledStatement | None = None, unrun: bool = False
+) -> list[CompiledStatement]:
     """The changes that stay after a failure where they are not all undone: outside a transaction
     every statement that ran; inside one on MySQL/MariaDB, every statement up to the last DDL
-    statement (which committed, with what ran before it), not the data changes after it."""
+    statement (which committed, with what ran before it), not the data changes after it. A
+    failing DDL statement that the server ran committed everything before it too (MySQL commits
+    before it runs a DDL statement, whether it then succeeds or not)."""
     changes = [s for s in succeeded if not s.reads]
     if not in_tx:
+        return changes
+    if failing is not None and not unrun and not failing.reads and not _is_dml(failing):
         return changes
     last_ddl = max((i for i, s in enumerate(changes) if not _is_dml(s)), default=-1)
     return changes[: last_ddl + 1]
