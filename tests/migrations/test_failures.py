@@ -274,6 +274,31 @@ def test_down_failure(db: Database) -> None:
     assert runner.status().executed == ["001_a", "002_b"]  # still applied
 
 
+def test_a_down_that_fails_part_way_says_what_resolve_means_for_a_rollback(db: Database) -> None:
+    """After a failed down, "--applied if its changes are in place" reads as the down's changes:
+    a user who finished the rollback by hand would record a dropped table as applied."""
+    db.schema.create_table("a2").add_column("n", "integer").execute()
+
+    def down(db: Database) -> None:
+        db.execute("DROP TABLE a2")
+        db.execute("DROP TABLE no_such_table")
+
+    runner = create_migration_runner(db, [Migration("001_a", lambda db: None, down)], use_transactions=False)
+    runner.up()
+    with pytest.raises(MigrationError) as caught:
+        runner.down()
+    message = str(caught.value)
+    assert "it may be partly rolled back (it ran outside a transaction)" in message
+    assert "`kysera migrate resolve 001_a --applied` if it is still applied" in message
+    assert "`kysera migrate resolve 001_a --rolled-back` if its rollback is complete" in message
+    with pytest.raises(UnresolvedFailureError) as refused:
+        runner.down()
+    assert "It may be partly rolled back" in str(refused.value)
+    assert "--rolled-back` if its rollback is complete" in str(refused.value)
+    runner.resolve("001_a", applied=False)  # the rest of the rollback was done by hand
+    assert runner.status().pending == ["001_a"] and not db.table_exists("a2")
+
+
 # ----------------------------------------------------------------------------- non-transactional
 
 

@@ -622,15 +622,12 @@ class MigrationRunner:
                 on = f" on {_first_line(row.statement)}" if row.statement else ""
                 parts.append(f"migration {row.name} failed ({row.direction or 'up'}){on}{detail}")
         names = [r.name for r in rows]
-        first = names[0]
+        partly = " or ".join(dict.fromkeys(_partly(r.direction) for r in rows))
         raise UnresolvedFailureError(
             "; ".join(parts)
-            + (". They may be partly applied, so no migration runs until they are resolved" if len(rows) > 1
-               else ". It may be partly applied, so no migration runs until it is resolved")
-            + ": check the database, then run "
-            f"`kysera migrate resolve {first} --applied` if its changes are in place or "
-            f"`kysera migrate resolve {first} --rolled-back` if they are not "
-            f"(in code: runner.resolve({first!r}, applied=True|False))",
+            + (f". They may be partly {partly}, so no migration runs until they are resolved" if len(rows) > 1
+               else f". It may be partly {partly}, so no migration runs until it is resolved")
+            + f": check the database, then run {_resolve_advice(names[0], rows[0].direction)}",
             names,
         )
 
@@ -1416,14 +1413,12 @@ class MigrationRunner:
             what = (
                 "none of its changes were made as far as kysera can tell"
                 if clean
-                else f"it may be partly {'applied' if direction == 'up' else 'rolled back'}"
+                else f"it may be partly {_partly(direction)}"
             )
             message += (
                 f"\n  {what}, but the history could not be updated ({unrecorded}): {self.history.shown} still "
                 f"says it is running, so the next run stops at it as interrupted. Check the database, then run "
-                f"`kysera migrate resolve {name} --applied` if its changes are in place or "
-                f"`kysera migrate resolve {name} --rolled-back` if they are not "
-                f"(in code: runner.resolve({name!r}, applied=True|False))"
+                f"{_resolve_advice(name, direction)}"
             )
         elif clean:
             what = "it was rolled back, so none of its changes remain" if atomic or in_tx else "none of its changes were made"
@@ -1469,11 +1464,9 @@ class MigrationRunner:
                     f"\n    {_first_line(str(s))}" for s in kept[:_KEPT_SHOWN]
                 ) + (f"\n    ... and {len(kept) - _KEPT_SHOWN} more" if len(kept) > _KEPT_SHOWN else "")
             message += (
-                f"\n  it may be partly {'applied' if direction == 'up' else 'rolled back'} ({why}) and is recorded as failed "
+                f"\n  it may be partly {_partly(direction)} ({why}) and is recorded as failed "
                 f"in {self.history.shown}; no migration runs until it is resolved: check the database, then run "
-                f"`kysera migrate resolve {name} --applied` if its changes are in place or "
-                f"`kysera migrate resolve {name} --rolled-back` if they are not "
-                f"(in code: runner.resolve({name!r}, applied=True|False))"
+                f"{_resolve_advice(name, direction)}"
             )
         raise MigrationError(
             name,
@@ -1574,6 +1567,27 @@ def _nothing_left(
     if not writes:
         return True
     return in_tx and all(_is_dml(s) for s in writes) and (failing is None or unrun or failing.reads or _is_dml(failing))
+
+
+def _partly(direction: str | None) -> str:
+    return "rolled back" if direction == "down" else "applied"
+
+
+def _resolve_advice(name: str, direction: str | None) -> str:
+    """The two ways to settle a migration that failed part-way, as they read for the direction
+    it failed in: after a failed down, "its changes are in place" read as the down's changes
+    would record a rolled-back migration as applied."""
+    if direction == "down":
+        applied, rolled_back = (
+            "if it is still applied (you put back what its down had removed)",
+            "if its rollback is complete (you finished it by hand)",
+        )
+    else:
+        applied, rolled_back = "if its changes are in place", "if they are not"
+    return (
+        f"`kysera migrate resolve {name} --applied` {applied} or `kysera migrate resolve {name} --rolled-back` "
+        f"{rolled_back} (in code: runner.resolve({name!r}, applied=True|False))"
+    )
 
 
 def _check_steps(steps: object, method: str, hint: str | None = None) -> None:

@@ -155,7 +155,8 @@ class Session:
             )
         why = f"{self.db.dialect.display_name} commits DDL at once" if in_tx else "outside a transaction"
         return (
-            f"interrupted while {migration.name} was running ({direction}, {why}): it may be partly applied and "
+            f"interrupted while {migration.name} was running ({direction}, {why}): it may be partly "
+            f"{'rolled back' if direction == 'down' else 'applied'} and "
             f"is recorded as interrupted; {done}. Check the database, then `kysera migrate resolve {migration.name} "
             "--applied` or `--rolled-back`"
         )
