@@ -126,6 +126,14 @@ def test_offline_errors(tmp_path: Path) -> None:
     assert_clean_error(result, 2, "20260109000000_reads (up) cannot be compiled offline", "kysera migrate up --dry-run")
     result = kysera("migrate", "sql", "--dialect", "postgres", "--down", "--no-history")
     assert_clean_error(result, 1, "no down migration")
+    (folder / "20260109000000_reads.py").write_text(
+        "def up(db):\n    db.execute('CREATE TABLE x (id integer)')\n"
+        "def down(db):\n    if db.table_exists('x'):\n        db.execute('DROP TABLE x')\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "postgres", "--down", "--no-history")
+    # a rollback script's advice is the rollback's dry run, not up's (which shows nothing of a down)
+    assert_clean_error(result, 2, "20260109000000_reads (down) cannot be compiled offline", "kysera migrate down --dry-run")
+    assert "migrate up --dry-run" not in result.stderr
     Path("kysera.toml").unlink()
     assert_clean_error(kysera("migrate", "sql"), 2, "pass --dialect")
 

@@ -33,6 +33,14 @@ class OfflineError(KyseraError):
     exit_code = 2
 
 
+#: where to see the SQL of a migration that reads the database: against the database, for its direction
+_SEE_UP = "Run kysera migrate up --dry-run (or migrate lint) against the database to see this migration's SQL"
+_SEE_DOWN = (
+    "Run kysera migrate down --dry-run (with --steps N or --to NAME) against the database to see this "
+    "migration's rollback SQL"
+)
+
+
 class OfflineConnection:
     """A driver connection that refuses to run anything: there is no database behind it."""
 
@@ -42,8 +50,7 @@ class OfflineConnection:
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[dict[str, object]], int]:
         raise OfflineError(
             f"it reads from the database ({_first_line(sql)}), which cannot be done offline "
-            "(kysera migrate sql and migrate lint --dialect work without a connection). Run kysera "
-            "migrate up --dry-run (or migrate lint) against the database to see this migration's SQL"
+            f"(kysera migrate sql and migrate lint --dialect work without a connection). {_SEE_UP}"
         )
 
     def close(self) -> None:
@@ -152,7 +159,8 @@ def compile_parts(
                 with online_clauses(db, safety, migration.allow_unsafe | allow, live=False):
                     captured = migration.capture(db, direction, in_transaction=in_tx)
             except OfflineError as exc:
-                raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {exc}") from None
+                reason = str(exc).replace(_SEE_UP, _SEE_DOWN) if down else str(exc)
+                raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {reason}") from None
             if in_tx and any(not s.transactional for s in captured):
                 in_tx = False  # CREATE INDEX CONCURRENTLY and the like: migrate up runs it outside one too
             recorded: list[CompiledStatement] = []
