@@ -243,6 +243,9 @@ def test_redo(db_url: str) -> None:
     assert result.exit_code == 0, result.stderr
     assert f"reverted  {NAMES[1]}" in result.stdout and f"applied   {NAMES[1]}" in result.stdout
     assert status_json()["executed"] == NAMES[:2]
+    dry = kysera("migrate", "redo", "--dry-run")
+    assert f"-- {NAMES[1]} (down)" in dry.stdout and f"-- {NAMES[1]} (up)" in dry.stdout
+    assert "-- dry run: 1 migration would run; nothing was changed" in dry.stdout  # not "2 migrations"
 
 
 def test_confirmation_refused_without_a_terminal(db_url: str) -> None:

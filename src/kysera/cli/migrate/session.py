@@ -386,7 +386,7 @@ def print_dry_run(out: Output, result: MigrationResult, what: str, *, mysql_clie
         out.raw(f"-- dry run: {what}; nothing would run")
     else:
         out.raw(result.sql(mysql_client=mysql_client))
-        count = len(result.steps)
+        count = len(dict.fromkeys(step.name for step in result.steps))  # redo: one migration, two steps
         if result.refused:
             names = sorted({f.migration or "?" for f in result.refused})
             codes = sorted({f.code for f in result.refused})
