@@ -343,6 +343,29 @@ def test_a_migration_that_runs_no_statement_is_named(db: Database) -> None:
     assert "with .execute()" in flagged[0]
 
 
+def test_a_down_that_runs_no_statement_is_named(db: Database) -> None:
+    """The down of a file from migrate create says only pass: a rollback of it is recorded while
+    the table stays. Say so (a down that reads and decides to do nothing is not flagged)."""
+    said: list[str] = []
+
+    def up(db: Database) -> None:
+        db.schema.create_table("things").add_column("id", "integer").execute()
+
+    def never_written(db: Database) -> None:
+        pass
+
+    def reads(db: Database) -> None:
+        db.fetch("SELECT 1 AS one")
+
+    migrations = [Migration("001_things", up, never_written), Migration("002_reads", lambda db: None, reads)]
+    runner = create_migration_runner(db, migrations, logger=said.append)
+    runner.up()
+    assert runner.down(2).executed == ["002_reads", "001_things"]
+    flagged = [line for line in said if "runs no statement" in line]
+    assert len(flagged) == 1 and flagged[0].startswith("001_things: its down() runs no statement")
+    assert "undoes nothing" in flagged[0] and "write its down" in flagged[0]
+
+
 def test_names_that_differ_only_in_accents_are_two_migrations(db: Database) -> None:
     """MySQL/MariaDB's default collation took 001_cafe and 001_café for one name: the second
     failed to record (duplicate entry) on every run. The history compares names byte for byte."""

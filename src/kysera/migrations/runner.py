@@ -564,12 +564,24 @@ class MigrationRunner:
                 if any(not compile_text(self.db, text).transactional for text in texts):
                     self._outside.add((migration.name, direction))
             elif direction == "down":
+                from ..database import Capture
+
+                seen = Capture()
                 try:
-                    captured = migration.capture(self.db, direction, in_transaction=True)
+                    captured = migration.capture(self.db, direction, in_transaction=True, into=seen)
                 except Exception:
                     continue  # it needs the database as earlier steps leave it: it runs as it asks
                 if any(not s.transactional for s in captured):
                     self._outside.add((migration.name, direction))
+                if not captured and not seen.consulted:
+                    # the down of a file from migrate create, never written: the rollback would
+                    # be recorded while what the up made stays
+                    self.logger.warning(
+                        "%s: its down() runs no statement, so rolling it back undoes nothing of what its up did "
+                        "(the file from kysera migrate create has a down that only says pass); write its down, "
+                        "or delete down() to make the migration irreversible",
+                        migration.name,
+                    )
 
     # ================================================================= checks on the history
 
