@@ -106,7 +106,7 @@ class RunnerOptions(TypedDict, total=False):
     after: AfterHook | None
     on_error: ErrorHook | None
     #: the three hooks in one mapping, as ``{"before": ..., "after": ..., "on_error": ...}``
-    hooks: Mapping[str, Callable[..., object] | None]
+    hooks: Mapping[str, Callable[..., object] | None] | None
     safety: Safety
     safety_allow: Iterable[str]
     safety_start_after: str | None

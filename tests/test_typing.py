@@ -1,0 +1,60 @@
+"""The package is typed (py.typed): what the docs show type-checks in a user's `mypy --strict`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+mypy_api = pytest.importorskip("mypy.api")
+
+SRC = Path(__file__).parent.parent / "src"
+
+
+def strict_errors(tmp_path: Path, code: str) -> list[str]:
+    """The errors `mypy --strict` finds in ``code``, a user's module, checked against kysera."""
+    (tmp_path / "user.py").write_text(code)
+    out, err, _ = mypy_api.run(
+        [
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            "--python-version",
+            "3.11",
+            "--config-file",
+            "",
+            str(tmp_path / "user.py"),
+        ]
+    )
+    assert not err, err
+    return [line for line in out.splitlines() if ": error:" in line]
+
+
+def test_the_runner_options_as_the_docs_write_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    code = """
+import logging
+
+from kysera import connect
+from kysera.migrations import Migration, create_migration_runner, run_migrations
+
+db = connect("sqlite:///:memory:")
+migrations: list[Migration] = []
+runner = create_migration_runner(
+    db,
+    migrations,
+    use_transactions=True,
+    logger=logging.getLogger("app"),
+    dry_run=False,
+    lock_timeout=None,
+    before=None,
+    after=None,
+    on_error=None,
+    hooks=None,
+    safety="error",
+    safety_start_after=None,
+)
+run_migrations(db, migrations, hooks=None)
+"""
+    assert strict_errors(tmp_path, code) == []
