@@ -58,3 +58,17 @@ runner = create_migration_runner(
 run_migrations(db, migrations, hooks=None)
 """
     assert strict_errors(tmp_path, code) == []
+
+
+def test_the_click_group_for_click_testing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/cli.md: ``from kysera.cli import cli`` for click's CliRunner; to mypy it was an object."""
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    code = """
+from click.testing import CliRunner
+
+from kysera.cli import cli
+
+result = CliRunner().invoke(cli, ["migrate", "status", "--url", "sqlite:///app.db"])
+print(result.exit_code)
+"""
+    assert strict_errors(tmp_path, code) == []

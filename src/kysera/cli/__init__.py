@@ -6,6 +6,11 @@ loads only click and these modules (see bench/startup.py).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # at run time __getattr__ imports it on first use
+    from .app import cli as cli
+
 
 def main() -> None:
     import gc
