@@ -72,3 +72,26 @@ result = CliRunner().invoke(cli, ["migrate", "status", "--url", "sqlite:///app.d
 print(result.exit_code)
 """
     assert strict_errors(tmp_path, code) == []
+
+
+def test_the_refused_findings_of_an_unsafe_migration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/safety.md reads ``error.result.refused``: the runner always gives the error its result,
+    and the attribute said it might be None."""
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    code = """
+from kysera import Database, connect
+from kysera.migrations import Migration, UnsafeMigrationError, create_migration_runner
+
+db = connect("sqlite:///:memory:")
+
+
+def drop_legacy(db: Database) -> None:
+    db.schema.alter_table("t").drop_column("legacy").execute()
+
+
+try:
+    create_migration_runner(db, [Migration("001_drop_legacy", drop_legacy)]).up()
+except UnsafeMigrationError as error:
+    print([f.code for f in error.findings], [f.code for f in error.result.refused], error.applied)
+"""
+    assert strict_errors(tmp_path, code) == []

@@ -32,13 +32,18 @@ class UnsafeMigrationError(MigrationStateError):
     """A pending migration has an error-level safety finding that nobody acknowledged.
 
     ``applied``: the migrations this run applied before the refusal (a migration that could only
-    be checked once the migrations before it had run); ``result`` is the run's result then.
+    be checked once the migrations before it had run); ``result`` is the run's result then (its
+    ``refused`` names the findings; made from ``findings`` when none is given).
     """
 
     def __init__(self, findings: list[Finding], applied: list[str] | None = None, result: MigrationResult | None = None) -> None:
         self.findings = findings
         self.applied = list(applied or [])
-        self.result = result
+        if result is None:
+            from .results import MigrationResult
+
+            result = MigrationResult(executed=list(self.applied), findings=list(findings), refused=list(findings))
+        self.result: MigrationResult = result
         names = sorted({f.migration or "?" for f in findings})
         codes = ", ".join(sorted({f.code for f in findings}))
         #: the findings and how to go on, without what was or was not changed
