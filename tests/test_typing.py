@@ -95,3 +95,20 @@ except UnsafeMigrationError as error:
     print([f.code for f in error.findings], [f.code for f in error.result.refused], error.applied)
 """
     assert strict_errors(tmp_path, code) == []
+
+
+def test_the_result_of_a_migration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/migrations.md lists ``MigrationError.result`` (what ran before, and this one in
+    ``failed``); the runner always sets it, and the attribute said it might be None."""
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    code = """
+from kysera import MigrationError, connect, run_migrations
+
+db = connect("sqlite:///:memory:")
+try:
+    run_migrations(db, "migrations")
+except MigrationError as error:
+    print(error.name, error.direction, error.statement, error.cause, error.rolled_back, error.recorded)
+    print(error.result.executed, error.result.failed, error.result.sql())
+"""
+    assert strict_errors(tmp_path, code) == []

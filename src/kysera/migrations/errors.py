@@ -122,7 +122,11 @@ class MigrationError(KyseraError):
         self.direction = direction
         self.statement = statement
         self.cause = cause
-        self.result = result
+        if result is None:
+            from .results import MigrationResult
+
+            result = MigrationResult(failed=[name])
+        self.result: MigrationResult = result
         self.rolled_back = rolled_back
         self.recorded = recorded
         if message is None:
