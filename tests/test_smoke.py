@@ -65,3 +65,28 @@ def test_lazily_exported_names_are_the_names_a_type_checker_sees() -> None:
         assert set(module.__all__) == served, (package, set(module.__all__) ^ served)
         for name in served:
             assert getattr(module, name) is not None
+
+
+def test_a_submodule_a_type_checker_sees_on_the_package_is_there_at_run_time() -> None:
+    """``import kysera`` then ``kysera.errors.KyseraError``: a type checker accepts it (the package
+    imports its submodules under TYPE_CHECKING), so it must work in a fresh process, where
+    nothing has imported kysera.errors yet (it failed, typically in an ``except`` clause)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import kysera\n"
+        "assert kysera.errors.KyseraError.__name__ == 'KyseraError'\n"
+        "assert callable(kysera.migrations.load_migrations)\n"
+        "assert callable(kysera.migrations.errors.DriftError)\n"
+        "assert callable(kysera.schema.column.enum_type)\n"
+        "try:\n"
+        "    kysera.no_such_name\n"
+        "except AttributeError as error:\n"
+        "    assert str(error) == \"module 'kysera' has no attribute 'no_such_name'\", error\n"
+        "else:\n"
+        "    raise AssertionError('kysera.no_such_name')\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "ok", run.stderr
