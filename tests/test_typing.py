@@ -112,3 +112,21 @@ except MigrationError as error:
     print(error.result.executed, error.result.failed, error.result.sql())
 """
     assert strict_errors(tmp_path, code) == []
+
+
+def test_what_compile_returns_imports_from_kysera(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/schema-builder.md names CompiledQuery and CompiledStatement: a user annotates with them."""
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    code = """
+from kysera import CompiledQuery, CompiledStatement, connect
+
+db = connect("sqlite:///:memory:")
+query: CompiledQuery = db.schema.create_table("t").add_column("id", "integer").compile()
+first: CompiledStatement = query[0]
+print(query.sql, query.params, first.sql, first.transactional)
+"""
+    assert strict_errors(tmp_path, code) == []
+    import kysera
+
+    query = kysera.connect("sqlite:///:memory:").schema.create_table("t").add_column("id", "integer").compile()
+    assert isinstance(query, kysera.CompiledQuery) and isinstance(query[0], kysera.CompiledStatement)

@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .compiled import CompiledQuery
     from .database import (
         ConnectionLostError,
         Database,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         rollback_migrations,
         run_migrations,
     )
+    from .nodes import CompiledStatement
     from .schema.column import enum_type
 
 _EXPORTS = {
@@ -69,6 +71,9 @@ _EXPORTS = {
     "ConnectionLostError": "database",
     "NonTransactionalStatementError": "database",
     "Row": "dialects.base",
+    # what .compile() returns: a CompiledQuery, a list of CompiledStatement
+    "CompiledQuery": "compiled",
+    "CompiledStatement": "nodes",
     # the runner's API, as the guide imports it (also from kysera.migrations)
     **dict.fromkeys(
         [
@@ -89,6 +94,8 @@ _EXPORTS = {
 
 __all__ = [
     "BuilderError",
+    "CompiledQuery",
+    "CompiledStatement",
     "ConfigurationError",
     "ConnectionFailedError",
     "ConnectionLostError",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .nodes import CompiledStatement
 
+__all__ = ["CompiledQuery", "CompiledStatement", "script_statement"]
+
 
 class CompiledQuery(list[CompiledStatement]):
     """A list of :class:`CompiledStatement`; ``str()`` gives the SQL script a human would read
