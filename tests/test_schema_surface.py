@@ -612,6 +612,35 @@ def test_unsigned(db: Database) -> None:
         db.insert_into("u").values({"a": -1}).execute()
 
 
+def test_a_nullable_timestamp_stays_nullable_whatever_the_server_defaults(db: Database) -> None:
+    """With explicit_defaults_for_timestamp off (MySQL 5.7, MariaDB before 10.10), a TIMESTAMP that
+    does not say NULL became NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP: a
+    nullable column that every UPDATE rewrote. A key's timestamp is NOT NULL, as asked."""
+    if db.dialect.name == "mysql":
+        db.execute("SET SESSION explicit_defaults_for_timestamp = 0")
+    (
+        db.schema.create_table("ev")
+        .add_column("seen_at", "timestamp")
+        .add_column("at", "timestamp", lambda col: col.not_null().default_to(sql("CURRENT_TIMESTAMP")))
+        .add_column("n", "integer")
+        .add_primary_key_constraint("ev_pk", ["at"])
+        .execute()
+    )
+    db.schema.alter_table("ev").add_column("done_at", "timestamp").execute()
+    info = db.introspect_table("ev")
+    assert info is not None
+    for name in ("seen_at", "done_at"):
+        col = info.column(name)
+        assert col is not None and col.nullable and col.default is None and col.on_update is None, col
+    assert info.primary_key == ("at",)
+    db.insert_into("ev").values({"n": 1}).execute()
+    db.update_table("ev").set({"n": 2}).execute()
+    assert db.select_from("ev").select(["seen_at", "done_at"]).fetch_all() == [{"seen_at": None, "done_at": None}]
+    # MySQL refuses NULL written in a primary key: a key's timestamp does not say it
+    mysql = offline("mysql").schema.create_table("k").add_column("at", "timestamp").add_primary_key_constraint("k_pk", ["at"])
+    assert "NULL" not in str(mysql.compile())
+
+
 def test_collate(db: Database) -> None:
     name = {"postgres": "C", "mysql": "utf8mb4_bin", "sqlite": "NOCASE"}[db.dialect.name]
     db.schema.create_table("co").add_column("a", "varchar(10)", lambda col: col.collate(name)).execute()

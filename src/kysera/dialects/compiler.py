@@ -607,6 +607,8 @@ class QueryCompiler:
             if col.generated is not None:
                 self.require("generated_not_null")
             out.append("NOT NULL")
+        elif self.says_null(col):
+            out.append("NULL")
         if col.unique:
             if col.nulls_not_distinct:
                 self.require("nulls_not_distinct")
@@ -631,6 +633,10 @@ class QueryCompiler:
 
     def virtual_keyword(self) -> str:
         return ""
+
+    def says_null(self, col: ColumnDefinitionNode) -> bool:
+        """Whether a column that may hold NULL says so (``NULL``) rather than leave it implied."""
+        return False
 
     def auto_increment_clause(self, col: ColumnDefinitionNode) -> str:
         return "AUTO_INCREMENT"

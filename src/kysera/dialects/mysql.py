@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..nodes import (
     AddColumnNode,
+    AddConstraintNode,
     AlterColumnNode,
     AlterTableAction,
     AlterTableNode,
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
     from ..url import DatabaseUrl
     from .compiler import Reader
 
+#: a TIMESTAMP column's type, as written into its definition
+_TIMESTAMP_TYPE = re.compile(r"\s*timestamp\b", re.I)
 _PLAIN_DEFAULT = re.compile(
     r"^\s*(?:current_timestamp|now|localtime|localtimestamp|current_date|current_time)\s*(?:\(\s*\d*\s*\))?\s*$"
     r"|^\s*(?:null|true|false|-?\d+(?:\.\d+)?)\s*$|^\s*'.*'\s*$",
@@ -173,6 +176,8 @@ class MysqlCompiler(QueryCompiler):
     quote_char = "`"
     name_limit: ClassVar[tuple[int, int, str]] = (64, 64, "characters")
     placeholder = "%s"
+    #: the columns of a primary key constraint the statement being compiled adds
+    _primary_key_columns: frozenset[str] = frozenset()
     type_aliases: ClassVar[dict[str, str]] = {
         "uuid": "char(36)",
         "jsonb": "json",
@@ -222,6 +227,21 @@ class MysqlCompiler(QueryCompiler):
         if col.references is not None:
             self.require("inline_references")
         return super().column_clauses(replace(col, references=None), table)
+
+    def says_null(self, col: ColumnDefinitionNode) -> bool:
+        # with explicit_defaults_for_timestamp off (MySQL 5.7, MariaDB before 10.10, and any
+        # server configured so), a TIMESTAMP column that does not say NULL is made NOT NULL, and
+        # the table's first one DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP; a key's
+        # columns are NOT NULL anyway (MySQL refuses NULL written in a primary key)
+        if col.primary_key or col.generated is not None or col.name in self._primary_key_columns:
+            return False
+        return _TIMESTAMP_TYPE.match(self.column_type(col)) is not None
+
+    def compile_create_table(self, node: CreateTableNode) -> list[CompiledStatement]:
+        self._primary_key_columns = frozenset(
+            name for c in node.constraints if isinstance(c, PrimaryKeyConstraintNode) for name in c.columns
+        )
+        return super().compile_create_table(node)
 
     def enum_data_type(self, node: EnumTypeNode) -> str:
         return f"enum({self.enum_values(node.values)})"
@@ -294,6 +314,10 @@ class MysqlCompiler(QueryCompiler):
                 self._catalog_name[action.new_name] = self._catalog_name.pop(action.column, action.column)
         # foreign keys this call drops already (drop_constraint, or an earlier drop_column)
         self._keys_dropped = {a.name.lower() for a in node.actions if isinstance(a, DropConstraintNode)}
+        self._primary_key_columns = frozenset(
+            name for a in node.actions if isinstance(a, AddConstraintNode)
+            and isinstance(a.constraint, PrimaryKeyConstraintNode) for name in a.constraint.columns
+        )
         statements = super().compile_alter_table(node)
         out = []
         for stmt in statements:
