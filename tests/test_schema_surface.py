@@ -547,6 +547,36 @@ def test_generated_columns(db: Database) -> None:
     assert row is not None and row["doubled"] == 14 and row.get("tripled", 21) == 21
 
 
+def test_a_column_with_two_sources_of_its_value_is_a_builder_error(db: Database) -> None:
+    """An expression, a numbering and a default: every engine refuses two of them for one column
+    (MariaDB with a bare syntax error, SQLite silently keeps a default it never uses); kysera says
+    which at compile time, before anything runs."""
+    stored = lambda col: col.generated_always_as(sql("a + 1")).stored()  # noqa: E731
+    cases = [
+        ("integer", lambda col: stored(col).default_to(1), r"generated_always_as\(\.\.\.\) and default_to"),
+        ("integer", lambda col: stored(col).auto_increment().unique(), r"generated_always_as\(\.\.\.\) and auto_increment"),
+        ("integer", lambda col: col.auto_increment().primary_key().default_to(1), r"auto_increment\(\) and default_to"),
+        ("serial", lambda col: col.primary_key().default_to(1), r"the type 'serial' and default_to"),
+    ]
+    if db.dialect.name == "postgres":
+        cases += [
+            ("integer", lambda col: col.generated_always_as_identity().default_to(1), r"generated_always_as_identity\(\) and default_to"),
+            ("integer", lambda col: col.generated_by_default_as_identity().auto_increment(), r"identity\(\) and auto_increment"),
+        ]
+    db.schema.create_table("two").add_column("a", "integer").execute()
+    for data_type, build, message in cases:
+        builder = db.schema.create_table("new").add_column("a", "integer").add_column("b", data_type, build)
+        with pytest.raises(BuilderError, match=message + r".*only one of them"):
+            builder.compile()
+        with pytest.raises(BuilderError, match=message):
+            db.schema.alter_table("two").add_column("b", data_type, build).compile()
+    # one source is fine, and serial with auto_increment() is one numbering
+    (db.schema.create_table("one").add_column("id", "serial", lambda col: col.primary_key().auto_increment())
+        .add_column("n", "integer").execute())
+    db.insert_into("one").values({"n": 1}).execute()
+    assert db.select_from("one").select(["id"]).fetch_all() == [{"id": 1}]
+
+
 def test_virtual_generated_column_on_postgres_15_says_add_stored(db: Database) -> None:
     only(db, "postgres")
     if db.dialect.server_version >= (18,):

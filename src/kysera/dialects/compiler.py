@@ -586,6 +586,7 @@ class QueryCompiler:
         generated, identity, default, not null, unique, primary key, auto-increment, comment,
         references, check, modify_end."""
         out: list[str] = []
+        self.check_value_source(col)
         if col.unsigned:
             self.require("unsigned")
             out.append("UNSIGNED")
@@ -630,6 +631,25 @@ class QueryCompiler:
         if col.modify_end is not None:
             out.append(self.inline_sql(col.modify_end))
         return out
+
+    def check_value_source(self, col: ColumnDefinitionNode) -> None:
+        """A column's value comes from one place: its expression, its numbering or its default.
+        Every engine refuses two (MariaDB with a bare syntax error), so say which at compile time."""
+        sources = []
+        if col.generated is not None:
+            sources.append("generated_always_as(...)")
+        if col.identity is not None:
+            sources.append(f"generated_{col.identity.replace(' ', '_')}_as_identity()")
+        if self.serial_kind(col) is not None:
+            sources.append(f"the type {col.data_type.name!r}")
+        elif col.auto_increment:
+            sources.append("auto_increment()")
+        if col.default is not None:
+            sources.append("default_to(...)")
+        if len(sources) > 1:
+            raise BuilderError(
+                f"column {col.name!r} takes its value from {' and '.join(sources)}; a column can have only one of them, drop the others"
+            )
 
     def virtual_keyword(self) -> str:
         return ""
