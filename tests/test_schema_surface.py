@@ -20,6 +20,7 @@ from kysera import Database, sql
 from kysera.dialects.support import engine_of, supports
 from kysera.errors import BuilderError, StatementError, UnsupportedError
 from kysera.schema import enum_type
+from kysera.schema.create_table import CreateTableBuilder
 
 from . import catalog
 from .test_support_matrix import offline
@@ -669,6 +670,37 @@ def test_a_nullable_timestamp_stays_nullable_whatever_the_server_defaults(db: Da
     # MySQL refuses NULL written in a primary key: a key's timestamp does not say it
     mysql = offline("mysql").schema.create_table("k").add_column("at", "timestamp").add_primary_key_constraint("k_pk", ["at"])
     assert "NULL" not in str(mysql.compile())
+
+
+def test_defaults_of_text_blob_and_json_columns(db: Database) -> None:
+    """MySQL 8 refuses ``text DEFAULT 'x'`` ("can't have a default value"): a TEXT, BLOB or JSON
+    column takes a default only as an expression, ``DEFAULT ('x')``, which MariaDB takes too."""
+    def build(target: Database) -> CreateTableBuilder:
+        return (
+            target.schema.create_table("lob")
+            .add_column("n", "integer")
+            .add_column("body", "text", lambda col: col.not_null().default_to("it's"))
+            .add_column("meta", "json", lambda col: col.default_to({"a": 1}))
+            .add_column("raw", "bytes", lambda col: col.default_to(b"x"))
+            .add_column("note", "text", lambda col: col.default_to(None))
+        )
+
+    mysql = str(build(offline("mysql")).compile())
+    assert "`body` text DEFAULT ('it''s') NOT NULL" in mysql and "DEFAULT ('{\"a\":1}')" in mysql
+    assert "DEFAULT (X'78')" in mysql and "`note` text DEFAULT NULL" in mysql
+    build(db).execute()
+    db.schema.alter_table("lob").add_column("more", "text", lambda col: col.default_to("m")).execute()
+    db.insert_into("lob").values({"n": 1}).execute()
+    row = db.select_from("lob").fetch_one()
+    assert row is not None and row["body"] == "it's" and row["more"] == "m" and row["note"] is None
+    assert bytes(row["raw"]) == b"x" and row["meta"] in ('{"a":1}', {"a": 1})
+    if db.dialect.name == "mysql":  # MySQL's text runs on MariaDB as well
+        db.schema.drop_table("lob").execute()
+        db.execute(mysql.rstrip(";"))
+        info = db.introspect_table("lob")
+        assert info is not None and info.column("body").default in ("'it''s'", "'it\\'s'")  # type: ignore[union-attr]
+        db.insert_into("lob").values({"n": 1}).execute()
+        assert db.select_from("lob").select(["body"]).fetch_all() == [{"body": "it's"}]
 
 
 def test_collate(db: Database) -> None:

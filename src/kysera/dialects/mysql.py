@@ -66,6 +66,12 @@ if TYPE_CHECKING:
 
 #: a TIMESTAMP column's type, as written into its definition
 _TIMESTAMP_TYPE = re.compile(r"\s*timestamp\b", re.I)
+#: types MySQL gives a default only written as an expression, even a literal one: DEFAULT ('x')
+_LOB_TYPE = re.compile(
+    r"\s*(?:(?:tiny|medium|long)?(?:text|blob)|json|geometry|point|linestring|polygon|multipoint"
+    r"|multilinestring|multipolygon|geometrycollection)\b",
+    re.I,
+)
 _PLAIN_DEFAULT = re.compile(
     r"^\s*(?:current_timestamp|now|localtime|localtimestamp|current_date|current_time)\s*(?:\(\s*\d*\s*\))?\s*$"
     r"|^\s*(?:null|true|false|-?\d+(?:\.\d+)?)\s*$|^\s*'.*'\s*$",
@@ -226,7 +232,18 @@ class MysqlCompiler(QueryCompiler):
         # InnoDB ignores inline REFERENCES: they become table-level FOREIGN KEY constraints
         if col.references is not None:
             self.require("inline_references")
-        return super().column_clauses(replace(col, references=None), table)
+        out = super().column_clauses(replace(col, references=None), table)
+        if col.default is not None:
+            kind = self.column_type(col)
+            out = [self._lob_default(kind, c[8:]) if c.startswith("DEFAULT ") else c for c in out]
+        return out
+
+    def _lob_default(self, kind: str, default: str) -> str:
+        """``DEFAULT default`` for a column of type ``kind``: MySQL 8.0.13+ gives a TEXT, BLOB, JSON
+        or spatial column a default only in parentheses (``DEFAULT 'x'`` is refused there)."""
+        if not self.is_mariadb and _LOB_TYPE.match(kind) and not default.startswith("(") and default.upper() != "NULL":
+            return f"DEFAULT ({default})"
+        return "DEFAULT " + default
 
     def says_null(self, col: ColumnDefinitionNode) -> bool:
         # with explicit_defaults_for_timestamp off (MySQL 5.7, MariaDB before 10.10, and any
@@ -439,7 +456,7 @@ class MysqlCompiler(QueryCompiler):
         else:
             parts.append("NULL" if c.nullable else "NOT NULL")
             if c.default is not None and not (c.default == "NULL" and not c.nullable):
-                parts.append("DEFAULT " + c.default)
+                parts.append(self._lob_default(c.type, c.default))
             extra = c.extra.lower()
             if "auto_increment" in extra:
                 parts.append("AUTO_INCREMENT")
