@@ -7,6 +7,7 @@ this file checks that what runs does the right thing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -1399,3 +1400,23 @@ def test_any_enum_labels_round_trip(db: Database, values: list[str], type_name: 
     finally:
         db.schema.drop_table("e").if_exists().execute()
         db.schema.drop_type(mood).if_exists().cascade().execute()
+
+
+def test_varchar_without_a_length_on_mysql_is_a_builder_error(db: Database) -> None:
+    """MySQL and MariaDB have no VARCHAR without a length: the server said only "syntax error"."""
+    for written in ("varchar", "varbinary"):
+        builder = db.schema.create_table("v").add_column("a", written)
+        if db.dialect.name != "mysql":
+            if written == "varchar":  # PostgreSQL and SQLite take it, without a limit
+                builder.execute()
+                db.schema.drop_table("v").execute()
+            continue
+        with pytest.raises(BuilderError, match=rf"column type '{written}' needs a length on MariaDB: write {written}\(255\)"):
+            builder.compile()
+    with pytest.raises(BuilderError, match=r"needs a length on MySQL: write varchar\(255\), or the portable type 'string'"):
+        offline("mysql").schema.create_table("v").add_column("a", "varchar").compile()
+    if db.dialect.name == "sqlite":
+        return
+    db.schema.create_table("v").add_column("a", "varchar(10)").execute()
+    with pytest.raises(BuilderError, match=r"needs a length") if db.dialect.name == "mysql" else contextlib.nullcontext():
+        db.schema.alter_table("v").alter_column("a", lambda col: col.set_data_type("varchar")).execute()

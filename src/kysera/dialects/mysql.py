@@ -33,6 +33,7 @@ from ..nodes import (
     CompiledStatement,
     ConstraintNode,
     CreateTableNode,
+    DataTypeNode,
     DropColumnNode,
     DropConstraintNode,
     DropDefaultNode,
@@ -219,6 +220,15 @@ class MysqlCompiler(QueryCompiler):
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
     # ----------------------------------------------------------------- columns
+
+    def data_type(self, node: DataTypeNode) -> str:
+        text = super().data_type(node)
+        if isinstance(node.name, str) and text.strip().lower() in ("varchar", "varbinary", "character varying"):
+            raise BuilderError(
+                f"column type {node.name!r} needs a length on {self.dialect.display_name or 'MySQL'}: "
+                f"write {text.strip()}(255)" + ("" if "binary" in text.lower() else ", or the portable type 'string'")
+            )
+        return text
 
     def column_type(self, col: ColumnDefinitionNode) -> str:
         kind = self.serial_kind(col)
