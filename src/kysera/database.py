@@ -497,6 +497,12 @@ class Database:
         would leave it, where they touch it; None otherwise."""
         return self._planned.column(table, column) if self._planned is not None else None
 
+    def planned_index_table(self, index: IdentifierNode) -> tuple[bool, IdentifierNode | None]:
+        """Inside :meth:`planning`: whether the statements recorded so far create or drop
+        ``index``, and the table it is then on (None when they drop it); ``(False, None)``
+        otherwise."""
+        return self._planned.index_table(index) if self._planned is not None else (False, None)
+
     @contextmanager
     def rehearsal(self) -> Iterator[bool]:
         """For a dry run, on an engine that ``rehearses_dry_runs`` (SQLite): what :meth:`capture`

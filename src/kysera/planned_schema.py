@@ -8,7 +8,8 @@ asks :class:`PlannedSchema`: the column replayed from the recorded nodes (``crea
 ``add_column``, ``modify_column``, ``alter_column``, ``rename_column``, ``drop_column``,
 ``rename_to``, ``drop_table``, and the renames and drops of raw ``ALTER TABLE``/``DROP TABLE``
 text), in order, as a definition the plan made or as the catalog's column (under the names the
-catalog knows) with the changes the plan makes to it.
+catalog knows) with the changes the plan makes to it. MySQL's ``DROP INDEX`` names the index's
+table: for an index the plan creates or drops, :meth:`PlannedSchema.index_table` says which.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class PlannedSchema:
         self._statements: list[n.CompiledStatement] = []
         self._replayed = 0
         self._tables: dict[tuple[str | None, str], _Table] = {}
+        #: indexes the plan creates (their table) or drops (None), by (schema, index name)
+        self._indexes: dict[tuple[str | None, str], n.IdentifierNode | None] = {}
         self._last: object = None  # one node compiles to several statements: replay it once
 
     def add(self, statement: n.CompiledStatement) -> None:
@@ -57,12 +60,22 @@ class PlannedSchema:
 
     def column(self, table: n.IdentifierNode, column: str) -> PlannedColumn | None:
         """``column`` of ``table`` as the recorded statements leave it, when they touch it."""
+        self._catch_up()
+        found = self._tables.get(_key(table))
+        return found.columns.get(column) if found is not None else None
+
+    def index_table(self, index: n.IdentifierNode) -> tuple[bool, n.IdentifierNode | None]:
+        """Whether the recorded statements create or drop index ``index``, and its table then
+        (None: they drop it, or the table it is on)."""
+        self._catch_up()
+        key = _key(index)
+        return (key in self._indexes, self._indexes.get(key))
+
+    def _catch_up(self) -> None:
         for statement in self._statements[self._replayed :]:
             node = statement.node
             self._replay(_from_raw(statement.sql) if isinstance(node, n.RawNode) else node)
         self._replayed = len(self._statements)
-        found = self._tables.get(_key(table))
-        return found.columns.get(column) if found is not None else None
 
     def _replay(self, node: object) -> None:
         if node is None or node is self._last:
@@ -75,14 +88,27 @@ class PlannedSchema:
             tables[_key(node.table)] = made
         elif isinstance(node, n.DropTableNode):
             tables.pop(_key(node.table), None)
+            self._move_indexes(node.table, None)
         elif isinstance(node, n.AlterTableNode):
             state = tables.setdefault(_key(node.table), _Table(node.table))
             for action in node.actions:
                 if isinstance(action, n.RenameTableNode):
                     tables.pop(_key(node.table), None)
                     tables[(node.table.schema or None, action.new_name)] = state
+                    self._move_indexes(node.table, n.IdentifierNode(action.new_name, node.table.schema))
                 else:
                     _apply(action, state)
+        elif isinstance(node, n.CreateIndexNode) and node.table is not None:
+            schema = node.name.schema or node.table.schema
+            self._indexes[(schema or None, node.name.name)] = node.table
+        elif isinstance(node, n.DropIndexNode):
+            self._indexes[_key(node.name)] = None
+
+    def _move_indexes(self, table: n.IdentifierNode, to: n.IdentifierNode | None) -> None:
+        """The plan's indexes on ``table`` follow it to its new name (``to``), or go with it."""
+        for key, on in self._indexes.items():
+            if on is not None and _key(on) == _key(table):
+                self._indexes[key] = to
 
 
 def _apply(action: n.AlterTableAction, table: _Table) -> None:

@@ -149,6 +149,21 @@ def test_mysql_script_restates_a_column_an_earlier_migration_makes(tmp_path: Pat
     assert "MODIFY COLUMN `email` varchar(300) NOT NULL" in result.stdout
 
 
+def test_mysql_script_drops_an_index_an_earlier_migration_makes_without_on(tmp_path: Path) -> None:
+    """Offline, drop_index(name) without .on(table) of an index the script itself creates: the
+    table comes from that migration, where a connected run would read information_schema."""
+    folder = project("sqlite:///x.db", count=1)
+    (folder / "20260110000000_index.py").write_text(
+        "def up(db):\n    db.schema.create_index('idx_users_email').on('users').column('email').execute()\n"
+    )
+    (folder / "20260111000000_unindex.py").write_text(
+        "def up(db):\n    db.schema.drop_index('idx_users_email').execute()\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "mysql")
+    assert result.exit_code == 0, result.stderr
+    assert "DROP INDEX `idx_users_email` ON `users`" in result.stdout
+
+
 def test_a_concurrent_index_build_is_written_outside_a_transaction(tmp_path: Path) -> None:
     """CREATE INDEX CONCURRENTLY cannot run in a transaction block: migrate up runs such a
     migration outside one without being told, and so does the script, or psql -f fails."""

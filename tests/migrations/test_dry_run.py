@@ -268,6 +268,30 @@ def test_mysql_dry_run_follows_a_raw_rename(db: Database) -> None:
     assert db.introspect_table("u8") is not None
 
 
+def test_mysql_dry_run_drops_an_index_the_plan_creates_without_on(db: Database) -> None:
+    """drop_index(name) without .on(table): MySQL's DROP INDEX names the table, looked up in the
+    catalog; in a dry run of a plan whose earlier migration creates the index (or renames or drops
+    its table), the table is the plan's, as the real run finds it."""
+    if db.dialect.name != "mysql":
+        pytest.skip("only MySQL looks the index's table up")
+
+    def create(db: Database) -> None:
+        db.schema.create_table("u9").add_column("id", "integer").add_column("email", "varchar(255)").execute()
+        db.schema.create_index("idx_u9_email").on("u9").column("email").execute()
+
+    def drop(db: Database) -> None:
+        db.schema.alter_table("u9").rename_to("u9b").execute()
+        db.schema.drop_index("idx_u9_email").execute()
+        db.schema.drop_index("idx_u9_email").if_exists().execute()  # gone already: nothing to run
+
+    runner = create_migration_runner(db, [Migration("001_create", create), Migration("002_drop", drop)])
+    planned = [s.sql for s in runner.up(dry_run=True).statements("002_drop")]
+    assert len(planned) == 2 and "DROP INDEX `idx_u9_email`" in planned[1] and "`u9b`" in planned[1]
+    assert list_tables(db) == []
+    runner.up()
+    assert db.introspect_table("u9b").index("idx_u9_email") is None
+
+
 def test_a_fetch_that_writes_is_recorded_in_a_dry_run_and_runs_once_for_real(db: Database) -> None:
     """db.fetch("UPDATE ... RETURNING"): a dry run must not run it, and the check before a real
     run must not run it a second time."""

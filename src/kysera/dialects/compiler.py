@@ -99,6 +99,11 @@ class Reader(Protocol):
         touch it (the catalog does not show that yet); None otherwise."""
         ...
 
+    def planned_index_table(self, index: IdentifierNode) -> tuple[bool, IdentifierNode | None]:
+        """In a dry run: whether the statements recorded so far create or drop ``index``, and
+        its table then (None when they drop it)."""
+        ...
+
 
 class _Param:
     __slots__ = ("value",)

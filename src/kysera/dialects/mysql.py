@@ -733,6 +733,14 @@ class MysqlCompiler(QueryCompiler):
                 f"drop_index({index!r}) on {engine} needs .on(table): its DROP INDEX names the table, "
                 "which kysera looks up only with a connected database"
             )
+        planned, table = self.reader.planned_index_table(node.name)
+        if planned:  # a dry run, and an earlier statement of the plan creates or drops it
+            if table is not None or node.if_exists:
+                return table
+            raise BuilderError(
+                f"drop_index({index!r}) on {engine}: an earlier statement drops that index already; "
+                "check the name, or add .if_exists()"
+            )
         schema_sql, params = self._schema_expr(node.name)
         rows = self.reader.fetch(
             "SELECT DISTINCT TABLE_NAME AS t FROM information_schema.STATISTICS "
