@@ -280,6 +280,24 @@ def test_hooks_and_logging(db: Database, caplog: pytest.LogCaptureFixture) -> No
     assert calls == [("before", "001_users", "down")]
 
 
+def test_options_as_one_dict_as_the_typescript_call_passes_them(db: Database) -> None:
+    """createMigrationRunner(db, migrations, { useTransactions: true, logger }) translated as it
+    reads: a dict in the third place, for the runner and the one-call helpers alike."""
+    said: list[str] = []
+    runner = create_migration_runner(db, MIGRATIONS, {"use_transactions": True, "logger": said.append})
+    assert runner.use_transactions and runner.up().executed == [m.name for m in MIGRATIONS]
+    assert said
+    assert create_migration_runner(db, MIGRATIONS, {"dry_run": True}, dry_run=False).dry_run is False  # the keyword wins
+    assert get_migration_status(db, MIGRATIONS, {"logger": said.append}).pending == []
+    assert rollback_migrations(db, MIGRATIONS, 1, {"dry_run": True}).executed == [MIGRATIONS[-1].name]
+    assert rollback_migrations(db, MIGRATIONS, steps=2).executed == [m.name for m in MIGRATIONS[::-1][:2]]
+    assert run_migrations(db, MIGRATIONS, {"use_transactions": True}).executed == [m.name for m in MIGRATIONS[-2:]]
+    with pytest.raises(ConfigurationError, match=r"no option 'dryRun'; did you mean 'dry_run'\?"):
+        create_migration_runner(db, MIGRATIONS, {"dryRun": True})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(ConfigurationError, match=r"as keywords \(dry_run=True\) or as one dict"):
+        create_migration_runner(db, MIGRATIONS, ["dry_run"])  # type: ignore[arg-type]
+
+
 def test_unknown_runner_options_are_named_with_the_known_ones(db: Database) -> None:
     with pytest.raises(ConfigurationError, match=r"no option 'use_transaction'; did you mean 'use_transactions'\?"):
         create_migration_runner(db, MIGRATIONS, use_transaction=False)  # type: ignore[call-arg]

@@ -1685,23 +1685,39 @@ def _shorten(text: str, limit: int = 500) -> str:
 
 
 def create_migration_runner(
-    db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]
+    db: Database, migrations: Migrations, options: RunnerOptions | None = None, **keywords: Unpack[RunnerOptions]
 ) -> MigrationRunner:
     """A :class:`MigrationRunner` for ``migrations``: a list of :class:`Migration` or a folder.
 
-    The hooks can be given one by one (``before=``, ``after=``, ``on_error=``) or together
-    (``hooks={"before": ..., "after": ..., "on_error": ...}``). An unknown option is a
-    :class:`~kysera.errors.ConfigurationError` naming the known ones.
+    Options are keywords (``dry_run=True``), or a dict in the third place (``options``), as the
+    TypeScript call passes its object (``create_migration_runner(db, migrations, {"dry_run":
+    True})``); a keyword wins over the same key in the dict. The hooks can be given one by one
+    (``before=``, ``after=``, ``on_error=``) or together (``hooks={"before": ..., ...}``). An
+    unknown option is a :class:`~kysera.errors.ConfigurationError` naming the known ones.
     """
-    options = _checked_options(options)
+    checked = _checked_options(_merged(options, keywords))
     if isinstance(migrations, str | os.PathLike):
         from .loader import load_migrations
 
         migrations = load_migrations(migrations)
-    return MigrationRunner(db, migrations, **options)
+    return MigrationRunner(db, migrations, **checked)
 
 
 _HOOKS = ("before", "after", "on_error")
+
+
+def _merged(options: object, keywords: RunnerOptions) -> RunnerOptions:
+    """The options of a dict given in the third place, then the keywords."""
+    if options is None:
+        return keywords
+    if not isinstance(options, Mapping):
+        raise ConfigurationError(
+            f"the options come as keywords (dry_run=True) or as one dict ({{'dry_run': True}}), got {options!r}"
+        )
+    bad = [key for key in options if not isinstance(key, str)]
+    if bad:
+        raise ConfigurationError(f"option names are strings, got {bad[0]!r}")
+    return cast("RunnerOptions", {**options, **keywords})
 
 
 def _checked_options(options: RunnerOptions) -> RunnerOptions:
@@ -1740,18 +1756,26 @@ def _spread_hooks(
     )
 
 
-def run_migrations(db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]) -> MigrationResult:
+def run_migrations(
+    db: Database, migrations: Migrations, options: RunnerOptions | None = None, **keywords: Unpack[RunnerOptions]
+) -> MigrationResult:
     """Apply every pending migration: ``create_migration_runner(db, migrations, ...).up()``."""
-    return create_migration_runner(db, migrations, **options).up()
+    return create_migration_runner(db, migrations, options, **keywords).up()
 
 
 def rollback_migrations(
-    db: Database, migrations: Migrations, steps: int = 1, **options: Unpack[RunnerOptions]
+    db: Database,
+    migrations: Migrations,
+    steps: int = 1,
+    options: RunnerOptions | None = None,
+    **keywords: Unpack[RunnerOptions],
 ) -> MigrationResult:
     """Roll back the last ``steps`` migrations: ``create_migration_runner(...).down(steps)``."""
-    return create_migration_runner(db, migrations, **options).down(steps)
+    return create_migration_runner(db, migrations, options, **keywords).down(steps)
 
 
-def get_migration_status(db: Database, migrations: Migrations, **options: Unpack[RunnerOptions]) -> MigrationStatus:
+def get_migration_status(
+    db: Database, migrations: Migrations, options: RunnerOptions | None = None, **keywords: Unpack[RunnerOptions]
+) -> MigrationStatus:
     """``create_migration_runner(db, migrations, ...).status()``."""
-    return create_migration_runner(db, migrations, **options).status()
+    return create_migration_runner(db, migrations, options, **keywords).status()
