@@ -188,6 +188,12 @@ class HistoryTable:
             if schema and not self._schema_exists(schema):
                 from ..errors import ConfigurationError
 
+                if self.db.dialect.name == "sqlite":
+                    raise ConfigurationError(
+                        f"the history table {self.shown} is in schema {schema!r}, but SQLite has no schemas (a dotted "
+                        f"name there means a database attached to the connection, and none is attached as {schema!r}): "
+                        f"name the table without {schema + '.'!r} (table_name=..., [migrations] table in kysera.toml)"
+                    ) from None
                 raise ConfigurationError(
                     f"the history table {self.shown} is in schema {schema!r}, which does not exist: create it first "
                     f"(db.schema.create_schema({schema!r})), or name a table in an existing schema "
@@ -201,7 +207,8 @@ class HistoryTable:
             return bool(self.db.fetch("SELECT 1 AS x FROM pg_namespace WHERE nspname = %s", [schema]))
         if dialect == "mysql":
             return bool(self.db.fetch("SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", [schema]))
-        return True  # SQLite: an attached database name; its own error says enough
+        # SQLite: a schema is a database attached to the connection (main, temp, or ATTACH ... AS name)
+        return any(row["name"] == schema for row in self.db.fetch("PRAGMA database_list"))
 
     def _create(self, key: str) -> None:
         (
