@@ -321,3 +321,32 @@ def test_a_transaction_belongs_to_its_thread(db: Database) -> None:
     thread.start()
     thread.join()
     assert len(errors) == 1 and len(db.select_from("t").select(["id"]).fetch_all()) == 2
+
+
+def test_mysql_sessions_are_strict_on_a_lax_server() -> None:
+    """On a server set to a lax sql_mode, set_not_null turned NULLs into 0 and reported success;
+    kysera's sessions add STRICT_TRANS_TABLES (keeping the server's other modes), so it fails."""
+    from kysera import connect
+    from kysera.errors import StatementError
+
+    from .conftest import server_url
+
+    url = server_url("mysql")
+    admin = connect(url)
+    original = admin.fetch("SELECT @@GLOBAL.sql_mode AS m")[0]["m"]
+    admin.execute("SET GLOBAL sql_mode = 'NO_ENGINE_SUBSTITUTION'")
+    try:
+        with connect(url) as db:
+            modes = str(db.fetch("SELECT @@SESSION.sql_mode AS m")[0]["m"]).split(",")
+            assert "STRICT_TRANS_TABLES" in modes and "NO_ENGINE_SUBSTITUTION" in modes
+            db.schema.create_table("lax_t").add_column("n", "integer").execute()
+            try:
+                db.insert_into("lax_t").values([{"n": None}]).execute()
+                with pytest.raises(StatementError):
+                    db.schema.alter_table("lax_t").alter_column("n", lambda c: c.set_not_null()).execute()
+                assert db.fetch("SELECT n FROM lax_t") == [{"n": None}]
+            finally:
+                db.schema.drop_table("lax_t").execute()
+    finally:
+        admin.execute("SET GLOBAL sql_mode = %s", [original])
+        admin.close()

@@ -1054,7 +1054,15 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     # kysera writes a datetime with a time zone as its UTC wall time; a TIMESTAMP column reads
     # that in the session's zone, so the session is in UTC too (NOW() and CURRENT_TIMESTAMP then
     # give UTC, as a DATETIME written from an aware datetime holds)
-    kwargs["init_command"] = "SET time_zone = '+00:00'"
+    # and strict (as the servers' defaults are since MySQL 5.7 and MariaDB 10.2.4): on a server
+    # set to a lax sql_mode, set_not_null would silently turn NULLs into 0 or '', a narrowed
+    # column cut its values, an insert store '' as 0; a migration should fail instead (Rails'
+    # MySQL adapter does the same). The server's other modes stay as they are.
+    kwargs["init_command"] = (
+        "SET time_zone = '+00:00', sql_mode = IF(FIND_IN_SET('STRICT_TRANS_TABLES', @@sql_mode) "
+        "OR FIND_IN_SET('STRICT_ALL_TABLES', @@sql_mode), @@sql_mode, "
+        "CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES'))"
+    )
     try:
         conn = pymysql.connect(**kwargs)
     except pymysql.Error as exc:
