@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from kysera import Database, connect
-from kysera.errors import ConnectionFailedError, InvalidUrlError, UnknownSchemeError
+from kysera.errors import (
+    ConfigurationError,
+    ConnectionFailedError,
+    InvalidUrlError,
+    UnknownSchemeError,
+)
 from kysera.url import parse_url
 
 from .conftest import MYSQL_URL, PG_URL
@@ -242,6 +247,26 @@ def test_secret_options_are_hidden_where_the_url_is_shown() -> None:
     shown = parse_url("postgresql://u@h/db?sslpassword=KeyPass99&sslmode=disable&password=x").redacted()
     assert "KeyPass99" not in shown and "sslpassword=***" in shown and "sslmode=disable" in shown
     assert "password=x" not in shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u@h:abc/db?sslpassword=KeyPass99&sslmode=disable",  # a bad port
+        "postgresql://u@h:0/db?password=KeyPass99",
+        "postgresql://u@[::1/db?password=KeyPass99",  # a bad host
+        "localhost/db?password=KeyPass99",  # no scheme
+        "mysql://root:Secret@h:99999/db?ssl_key=/k.pem&Password=KeyPass99",
+    ],
+)
+def test_a_secret_option_of_a_url_that_cannot_be_parsed_is_never_shown(url: str) -> None:
+    """The message quotes the URL it could not parse: a password given as an option (libpq
+    takes ?password= and ?sslpassword=) is hidden there as where the URL parses."""
+    with pytest.raises(ConfigurationError) as caught:
+        parse_url(url)
+    message = str(caught.value)
+    assert "KeyPass99" not in message and "Secret" not in message
+    assert "password=***" in message.lower()
 
 
 def test_a_sqlite_path_with_hash_or_question_mark_and_options(tmp_path: Path) -> None:

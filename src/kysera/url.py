@@ -9,6 +9,7 @@ its own.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
@@ -182,7 +183,9 @@ def _misplaced_at(parts: SplitResult) -> bool:
 
 
 def _redact_raw(url: str) -> str:
-    """Hide anything that looks like a password in a URL we could not parse."""
+    """Hide anything that looks like a password in a URL we could not parse: the user part's
+    password, and the value of a secret option (``?password=``, ``?sslpassword=``)."""
+    url = _SECRET_OPTION.sub(lambda m: m.group(1) + "***" if _secret(m.group(2)) else m.group(0), url)
     at = url.rfind("@")
     if at == -1:
         return url
@@ -193,6 +196,10 @@ def _redact_raw(url: str) -> str:
     if colon == -1:
         return url
     return head[: colon + 1] + "***" + tail
+
+
+#: ``key=value`` after the ``?`` or an ``&`` of a URL's query (group 1 up to the ``=``, group 2 the key)
+_SECRET_OPTION = re.compile(r"([?&]([^=&#]*)=)[^&#]*")
 
 
 #: the options a MySQL/MariaDB URL takes (``?charset=utf8mb4&connect_timeout=5``)
