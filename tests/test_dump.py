@@ -908,3 +908,35 @@ def test_postgres_dump_leaving_out_a_table_it_cannot_read(db: Database) -> None:
         assert 'CREATE TABLE "secret"' in dump_text(db, schema_only=True)
     finally:
         db.execute("RESET ROLE")
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"], indirect=True)
+def test_native_dump_over_a_unix_socket_named_either_way(db: Database, engine: str) -> None:
+    """docs/configuration.md gives two forms of a socket URL; connect() takes both, and the
+    native dump must too: given the socket as the host (mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app),
+    mariadb-dump was called with --host=/run/mysqld/mysqld.sock and could not connect."""
+    import os
+    from urllib.parse import quote
+
+    if shutil.which(TOOLS[engine]) is None:
+        pytest.skip(f"{TOOLS[engine]} is not installed")
+    db.execute("CREATE TABLE over_socket (id int PRIMARY KEY)")
+    if engine == "postgres":
+        folder = str(db.fetch("SHOW unix_socket_directories")[0]["unix_socket_directories"]).split(",")[0].strip()
+        port = db.fetch("SHOW port")[0]["port"]
+        socket, option = folder, "host"
+        if not os.path.exists(os.path.join(folder, f".s.PGSQL.{port}")):
+            pytest.skip(f"the server has no unix socket in {folder}")
+        tail = f"/{db.url.database}?port={port}"
+    else:
+        socket, option = str(db.fetch("SELECT @@socket AS s")[0]["s"]), "unix_socket"
+        if not os.path.exists(socket):
+            pytest.skip(f"the server's socket {socket} is not on this machine")
+        tail = f"/{db.url.database}"
+    scheme, user = db.url.scheme, db.url.username or ""
+    as_host = f"{scheme}://{user}@{quote(socket, safe='')}{tail}"
+    as_option = f"{scheme}://{user}@localhost{tail}{'&' if '?' in tail else '?'}{option}={socket}"
+    for url in (as_host, as_option):
+        with connect(url) as over_socket:
+            text = dump_text(over_socket, native=True)
+        assert "over_socket" in text, url

@@ -98,8 +98,10 @@ def _mysql(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
         "--default-character-set=utf8mb4",
         f"--user={url.username or 'root'}",
     ]
-    if "unix_socket" in options:
-        cmd.append(f"--socket={options['unix_socket']}")
+    # the socket as an option, or as the host (mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app), as open_mysql takes it
+    socket = options.get("unix_socket") or (url.host if url.host and url.host.startswith("/") else None)
+    if socket:
+        cmd.append(f"--socket={socket}")
     else:
         cmd += ["--protocol=TCP", f"--host={url.host or 'localhost'}", f"--port={url.port or 3306}"]
     for key in ("ssl_ca", "ssl_cert", "ssl_key"):
