@@ -293,6 +293,46 @@ def test_a_percent_encoded_socket_folder_is_the_host() -> None:
     assert parse_url("mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app").host == "/run/mysqld/mysqld.sock"
 
 
+def test_the_url_shown_is_one_that_parses_back_to_the_same_place() -> None:
+    """The status header, -v, --json and the dump header show redacted(): a socket host was
+    written bare (postgresql://postgres@/var/run/postgresql/app, which parses as the database
+    'var/run/postgresql/app'), and an IPv6 host without brackets in messages (::1:5432/app)."""
+    for text in (
+        "postgresql://postgres@%2Fvar%2Frun%2Fpostgresql/app",
+        "mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/app",
+        "postgresql://u%40corp@[::1]:5433/app",
+        "postgresql://u@/app?host=/var/run/postgresql",
+    ):
+        url = parse_url(text)
+        assert url.redacted() == text and parse_url(url.redacted()) == url
+    assert parse_url("mysql://root:pw@%2Frun%2Fmysqld%2Fmysqld.sock/app").redacted() == (
+        "mysql://root:***@%2Frun%2Fmysqld%2Fmysqld.sock/app"
+    )
+    assert parse_url("postgresql://u@[::1]/app").describe() == "[::1]:5432/app"
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_the_url_shown_for_a_socket_connects_to_the_same_database(engine: str) -> None:
+    from urllib.parse import quote
+
+    from .conftest import server_url
+
+    with connect(server_url(engine)) as db:
+        if engine == "postgres":
+            folder = str(db.fetch("SHOW unix_socket_directories")[0]["unix_socket_directories"]).split(",")[0].strip()
+            socket, tail = folder, f"?port={db.fetch('SHOW port')[0]['port']}"
+        else:
+            socket, tail = str(db.fetch("SELECT @@socket AS s")[0]["s"]), ""
+        user, name = db.url.username or "", db.url.database
+    if not Path(socket).exists():
+        pytest.skip(f"the server's socket {socket} is not on this machine")
+    with connect(f"{engine}://{user}@{quote(socket, safe='')}/{name}{tail}") as over_socket:
+        shown = str(over_socket.url)
+    with connect(shown) as again:
+        assert again.url.database == name and again.url.host == socket
+        assert again.fetch("SELECT 1 AS one")[0]["one"] == 1
+
+
 def test_connection_failures_say_how_to_fix_them(tmp_path: Path) -> None:
     """A missing database, a wrong password, a folder that is not there, or a MySQL URL aimed at
     another kind of server: the message names the fix, and the last comes back within the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 from .errors import InvalidUrlError, UnknownSchemeError
 
@@ -59,11 +59,14 @@ class DatabaseUrl(NamedTuple):
         """The URL with the password replaced by ``***``."""
         if self.dialect == "sqlite":
             return f"sqlite:///{self.database}"
+        # written back as a URL parses: what is shown, with the password filled in, opens the same database
         auth = ""
         if self.username:
-            auth = self.username + (":***" if self.password else "") + "@"
+            auth = quote(self.username, safe="") + (":***" if self.password else "") + "@"
         host = self.host or ""
-        if host and ":" in host:
+        if host.startswith("/"):  # a unix socket's folder or file, as the URL's host
+            host = quote(host, safe="")
+        elif ":" in host:
             host = f"[{host}]"
         port = f":{self.port}" if self.port else ""
         query = "&".join(f"{k}={'***' if _secret(k) else v}" for k, v in self.query if k != "password")
@@ -80,7 +83,8 @@ class DatabaseUrl(NamedTuple):
         if socket and socket.startswith("/"):
             return f"socket {socket}, database {self.database}"
         default_port = 5432 if self.dialect == "postgres" else 3306
-        return f"{self.host or 'localhost'}:{self.port or default_port}/{self.database}"
+        host = self.host or "localhost"
+        return f"{f'[{host}]' if ':' in host else host}:{self.port or default_port}/{self.database}"
 
 
 def parse_url(url: str) -> DatabaseUrl:
