@@ -333,6 +333,25 @@ def test_the_url_shown_for_a_socket_connects_to_the_same_database(engine: str) -
         assert again.fetch("SELECT 1 AS one")[0]["one"] == 1
 
 
+def test_a_mysql_tls_file_that_cannot_be_used_is_named(tmp_path: Path) -> None:
+    """The message was 'cannot connect to host:3306/db: [Errno 2] No such file or directory',
+    naming neither the file nor the option."""
+    from .conftest import server_url
+
+    url = server_url("mysql")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    for query, named in (
+        (f"ssl_ca={tmp_path}/missing.pem", f"ssl_ca={tmp_path}/missing.pem: no such file"),
+        (f"ssl_ca={junk}", f"ssl_ca={junk}: "),
+        (f"ssl_cert={junk}&ssl_key={tmp_path}/key.pem", f"ssl_key={tmp_path}/key.pem: no such file"),
+    ):
+        with pytest.raises(ConnectionFailedError) as caught:
+            connect(f"{url}?{query}")
+        message = str(caught.value)
+        assert named in message and "readable PEM files" in message, message
+
+
 def test_connection_failures_say_how_to_fix_them(tmp_path: Path) -> None:
     """A missing database, a wrong password, a folder that is not there, or a MySQL URL aimed at
     another kind of server: the message names the fix, and the last comes back within the

@@ -1074,8 +1074,19 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
             f"cannot connect to {'MariaDB' if url.scheme.partition('+')[0] == 'mariadb' else 'MySQL'} at {url.describe()} "
             f"as {kwargs['user']}: {reason}{_connect_hint(code, reason, url)}"
         ) from None
-    except OSError as exc:  # an ssl_ca/ssl_cert/ssl_key file that cannot be read
-        raise ConnectionFailedError(f"cannot connect to {url.describe()}: {exc}") from None
+    except OSError as exc:  # an ssl_ca/ssl_cert/ssl_key file that cannot be read (the error names none)
+        import os
+
+        files = {key: url.options[key] for key in ("ssl_ca", "ssl_cert", "ssl_key") if key in url.options}
+        missing = [f"{key}={path}" for key, path in files.items() if not os.path.isfile(path)]
+        problem = (
+            f"{', '.join(missing)}: no such file" if missing
+            else f"{', '.join(f'{key}={path}' for key, path in files.items())}: {exc}"
+        )
+        raise ConnectionFailedError(
+            f"cannot connect to {url.describe()}: the URL's TLS files cannot be used ({problem}); give readable PEM "
+            "files: ssl_ca the server's CA certificate, ssl_cert and ssl_key the client's certificate and its key"
+        ) from None
     except (LookupError, AttributeError):  # PyMySQL on a character set it does not know
         raise InvalidUrlError(
             f"{url.redacted()}: charset {kwargs['charset']!r} is not a character set PyMySQL knows; leave it out for utf8mb4"
