@@ -202,7 +202,13 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
     url = database.get("url")  # expanded when it is used: another URL may win (resolve_url)
     if url is not None and not isinstance(url, str):
         raise ConfigurationError(f"{where}: database.url must be a string, such as \"sqlite:///app.db\"")
-    directory = Path(_expand(migrations.get("directory", DEFAULT_DIRECTORY), where, "migrations.directory"))
+    folder = _expand(migrations.get("directory", DEFAULT_DIRECTORY), where, "migrations.directory")
+    if not folder.strip():  # Path("") is the config file's folder: its .py files would pass for migrations
+        raise ConfigurationError(
+            f"{where}: migrations.directory must not be empty; leave it out for {DEFAULT_DIRECTORY!r}, "
+            "or write '.' for the config file's folder"
+        )
+    directory = Path(folder)
     table = _expand(migrations.get("table", DEFAULT_TABLE), where, "migrations.table")
     if not table.strip():
         raise ConfigurationError(f"{where}: migrations.table must not be empty")

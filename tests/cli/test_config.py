@@ -128,6 +128,8 @@ def test_env_without_config_file(tmp_path: Path) -> None:
         ("[database]\nuri = 'x'\n", "unknown key 'uri'"),
         ("[database]\nurl = 5\n", "database.url must be a string"),
         ("[migrations]\ntable = ''\n", "must not be empty"),
+        ("[migrations]\ndirectory = ''\n", "migrations.directory must not be empty; leave it out for 'migrations'"),
+        ("[migrations]\ndirectory = '${KYSERA_T_UNSET:-}'\n", "migrations.directory must not be empty"),
     ],
 )
 def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
