@@ -71,6 +71,12 @@ def test_unknown_scheme_lists_the_known_ones(url: str) -> None:
         (MYSQL_URL + "?bogus=1", "unknown option bogus"),
         (MYSQL_URL + "?charset=bogus", "charset 'bogus'"),
         (MYSQL_URL + "?connect_timeout=soon", "connect_timeout"),
+        # PostgreSQL's options go to libpq, which refuses these before it connects: a URL mistake
+        # (exit 2) that says what to do, not a server that could not be reached
+        (PG_URL + "?bogus=1", '"bogus"; remove it from the URL\'s query: PostgreSQL takes libpq\'s connection options'),
+        (PG_URL + "?sslmode=bogus", "invalid sslmode value.*; fix that option's value in the URL's query"),
+        (PG_URL + "?connect_timeout=soon", "connect_timeout.*; fix that option's value"),
+        (PG_URL + "?keepalives=x", "keepalives.*; fix that option's value"),
     ],
 )
 def test_malformed_urls_are_refused_before_connecting(url: str, fragment: str) -> None:
@@ -91,6 +97,18 @@ def test_wrong_mysql_password_names_server_not_password() -> None:
     assert "s3cretpw" not in message
     assert f"{url.host}:{url.port or 3306}/{url.database}" in message
     assert "denied" in message.lower()
+
+
+def test_sslmode_require_on_a_server_without_tls_says_what_to_do() -> None:
+    try:
+        connect(PG_URL).close()
+    except ConnectionFailedError:
+        pytest.skip("PostgreSQL not reachable")
+    try:
+        with connect(PG_URL + "?sslmode=require"):
+            pytest.skip("this PostgreSQL server has TLS on")
+    except ConnectionFailedError as exc:
+        assert "does not support SSL" in str(exc) and "sslmode=prefer (or disable)" in str(exc), exc
 
 
 def test_unreachable_postgres_names_host_and_port() -> None:

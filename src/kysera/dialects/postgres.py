@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ConnectionFailedError, KyseraError, MissingDriverError
+from ..errors import ConnectionFailedError, InvalidUrlError, KyseraError, MissingDriverError
 from ..nodes import (
     AddColumnNode,
     AlterTableAction,
@@ -154,7 +154,26 @@ def _connect_hint(reason: str, url: DatabaseUrl) -> str:
         return "; check the user name in the URL"
     if ("Connection refused" in reason or "timeout expired" in reason) and "Is the server running" not in reason:
         return "; is PostgreSQL running and listening on that host and port?"
+    if "server does not support SSL" in reason:
+        return "; connect with sslmode=prefer (or disable) in the URL, or turn ssl on in the server"
+    if _is_bad_option(reason):
+        if "invalid connection option" in reason:
+            return (
+                "; remove it from the URL's query: PostgreSQL takes libpq's connection options "
+                "(sslmode, connect_timeout, application_name, options, target_session_attrs, ...)"
+            )
+        return "; fix that option's value in the URL's query"
     return ""
+
+
+def _is_bad_option(reason: str) -> bool:
+    """libpq refused an option of the URL's query (an unknown name, a value it does not take)
+    before it tried to connect: a mistake in the URL, not a server that did not answer."""
+    return (
+        "invalid connection option" in reason
+        or "bad value for" in reason
+        or ("invalid " in reason and (" value:" in reason or "for connection option" in reason))
+    )
 
 
 def is_non_transactional(text: str) -> bool:
@@ -305,7 +324,8 @@ def open_postgres(url: DatabaseUrl) -> tuple[PsycopgConnection, PostgresDialect]
         reason = " ".join(str(exc).split())
         if url.password:
             reason = reason.replace(url.password, "***")
-        raise ConnectionFailedError(
+        error = InvalidUrlError if _is_bad_option(reason) else ConnectionFailedError
+        raise error(
             f"cannot connect to PostgreSQL at {url.describe()} as {url.username or 'the current user'}: {reason}"
             + _connect_hint(reason, url)
         ) from None
