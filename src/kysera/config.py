@@ -329,6 +329,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
+        if _starts_with_bom(path):  # invisible in an editor: "Invalid statement (at line 1, column 1)" says nothing
+            raise ConfigurationError(
+                f"{path} starts with a byte order mark (BOM), which TOML does not allow; save it as UTF-8 without "
+                "a BOM (in Notepad: UTF-8, not 'UTF-8 with BOM')"
+            ) from None
         hint = (
             ""
             if path.suffix.lower() == ".toml"
@@ -343,6 +348,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def _starts_with_bom(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
 
 
 def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:

@@ -138,6 +138,16 @@ def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
         load_settings(cwd=tmp_path)
 
 
+@pytest.mark.parametrize("name", ["kysera.toml", "pyproject.toml"])
+def test_a_byte_order_mark_is_named(tmp_path: Path, name: str) -> None:
+    """Saved by Notepad as 'UTF-8 with BOM': tomllib said only 'Invalid statement (at line 1,
+    column 1)', about a character no editor shows."""
+    body = "[database]\nurl = 'sqlite:///x.db'\n" if name == "kysera.toml" else "[tool.kysera.database]\nurl = 'sqlite:///x.db'\n"
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + body.encode())
+    with pytest.raises(ConfigurationError, match=r"starts with a byte order mark \(BOM\).*save it as UTF-8 without a BOM"):
+        load_settings(cwd=tmp_path)
+
+
 def test_quoted_dotted_key_says_to_drop_the_quotes(tmp_path: Path) -> None:
     (tmp_path / "kysera.toml").write_text('[env.prod]\n"database.url" = "sqlite:///x.db"\n')
     with pytest.raises(ConfigurationError, match=r"unknown key 'database.url'.*write database.url = \.\.\. without the quotes"):
