@@ -129,11 +129,13 @@ def load_settings(
     cwd: Path | None = None,
     *,
     env_needs_config: bool = True,
+    env_source: str | None = None,
 ) -> Settings:
     """Read the config file (``config``, or the one found from ``cwd`` up) and apply ``env``.
 
     ``env_needs_config=False``: without a config file, ``env`` is ignored instead of refused (it
-    came from ``$KYSERA_ENV``, exported for other projects too)."""
+    came from ``$KYSERA_ENV``, exported for other projects too). ``env_source``: where ``env``
+    came from, for the message about an unknown one (``$KYSERA_ENV``: nobody typed it)."""
     here = (cwd or Path.cwd()).resolve()
     if config is not None:
         path = Path(config)
@@ -156,10 +158,10 @@ def load_settings(
                 )
             return Settings(root=here, directory=here / DEFAULT_DIRECTORY)
         path = found
-    return settings_from_file(path.resolve(), env)
+    return settings_from_file(path.resolve(), env, env_source=env_source)
 
 
-def settings_from_file(path: Path, env: str | None = None) -> Settings:
+def settings_from_file(path: Path, env: str | None = None, *, env_source: str | None = None) -> Settings:
     data = _read_toml(path)
     where = str(path)
     if path.name == PYPROJECT:
@@ -191,9 +193,10 @@ def settings_from_file(path: Path, env: str | None = None) -> Settings:
     if env is not None:
         if env not in envs_raw:
             known = ", ".join(environments) if environments else "none are defined"
-            raise ConfigurationError(
-                f"unknown environment {env!r} in {where}; known environments: {known}"
+            source = (
+                f" (the name comes from {env_source}: set it to one of those, or unset it)" if env_source else ""
             )
+            raise ConfigurationError(f"unknown environment {env!r} in {where}; known environments: {known}{source}")
         for name, values in overrides[env].items():
             base[name] = {**base.get(name, {}), **values}
     root = path.parent

@@ -54,6 +54,10 @@ def test_env_sections() -> None:
     result = kysera("migrate", "status", "--json", "--env", "ci")
     assert json.loads(result.stdout)["table"] == "ci_history"
     assert_clean_error(kysera("migrate", "status", "--env", "prod"), 2, "unknown environment 'prod'", "ci")
+    # from KYSERA_ENV, which nobody typed: the message says where the name came from
+    result = kysera("migrate", "status", env={"KYSERA_ENV": "staging"})
+    assert_clean_error(result, 2, "unknown environment 'staging'", "known environments: ci (the name comes from $KYSERA_ENV")
+    assert "KYSERA_ENV" not in kysera("migrate", "status", "--env", "prod").stderr
 
 
 def test_explicit_config_and_pyproject(tmp_path: Path) -> None:

@@ -88,7 +88,12 @@ class State:
         if self._settings is None:
             from ..config import load_settings
 
-            self._settings = load_settings(self.config, self.env, env_needs_config=not self.env_from_environment)
+            self._settings = load_settings(
+                self.config,
+                self.env,
+                env_needs_config=not self.env_from_environment,
+                env_source="$KYSERA_ENV" if self.env_from_environment else None,
+            )
             if self._settings.path is not None:
                 self.out.detail(f"config: {self._settings.path}" + (f" [env.{self.env}]" if self.env else ""))
         return self._settings
