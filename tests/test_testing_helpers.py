@@ -209,6 +209,31 @@ def test_the_migration_runner_fixture_runs_with_the_projects_settings(engine: st
         assert not _database_exists(engine, db_url, "audit")
 
 
+def test_the_migration_runner_fixture_reads_the_environment_kysera_env_names(tmp_path: Path) -> None:
+    """With KYSERA_ENV set, the CLI applies the config's [env.NAME] section: the fixture, which
+    reads the config "as the CLI reads it", ignored it."""
+    import os
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "kysera.toml").write_text(
+        '[database]\nurl = "sqlite:///app.db"\n\n[env.ci.migrations]\ntable = "ci_history"\n'
+    )
+    (tmp_path / "migrations" / "001_t.py").write_text(
+        "def up(db):\n    db.schema.create_table('t').add_column('id', 'integer').execute()\n"
+    )
+    (tmp_path / "test_env.py").write_text(
+        "def test_env(migration_runner, kysera_db):\n"
+        "    assert migration_runner.up().executed == ['001_t']\n"
+        "    assert kysera_db.table_exists('ci_history') and not kysera_db.table_exists('kysera_migrations')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KYSERA_TEST_URL"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_env.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**env, "KYSERA_ENV": "ci"},
+    )
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+
+
 def test_the_kysera_db_fixture_makes_and_drops_a_database_on_each_engine(engine: str, db_url: str, tmp_path: Path) -> None:
     """kysera_db from $KYSERA_TEST_URL (empty: SQLite, as a CI matrix's SQLite row sets it; it
     was an error) and --kysera-url; a URL that does not work is one line naming where it came

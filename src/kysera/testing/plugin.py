@@ -123,8 +123,11 @@ def _project_settings(request: pytest.FixtureRequest, fixture: str) -> Settings 
     config = find_config(Path(str(request.path)).parent)
     if config is None:
         return None
+    import os
+
+    env = os.environ.get("KYSERA_ENV") or None  # the CLI's default for --env
     try:
-        return settings_from_file(config)
+        return settings_from_file(config, env, env_source="$KYSERA_ENV" if env else None)
     except KyseraError as exc:
         problem = f"{fixture}: {exc}"
     pytest.fail(problem, pytrace=False)  # outside the except: one message, not two chained
