@@ -56,11 +56,11 @@ def test_backfill_refuses_to_run_inside_a_transaction(db: Database) -> None:
 
 
 def test_backfill_needs_a_single_column_key(db: Database) -> None:
-    db.schema.create_table("nokey").add_column("a", "integer").execute()
+    db.schema.create_table("nokey").add_column("a", "integer").add_column("b", "integer").execute()
     with pytest.raises(Exception, match="primary key"):
-        db.backfill("nokey", set={"a": 1})
-    db.insert_into("nokey").values({"a": 1}).execute()
-    assert db.backfill("nokey", set={"a": 2}, key="a").rows == 1
+        db.backfill("nokey", set={"b": 1})
+    db.insert_into("nokey").values({"a": 1, "b": None}).execute()
+    assert db.backfill("nokey", set={"b": 2}, key="a").rows == 1
 
 
 def test_a_key_with_nulls_is_refused_before_any_batch(db: Database) -> None:
@@ -85,6 +85,24 @@ def test_a_where_with_or_keeps_the_batches(db: Database) -> None:
     seen: list[int] = []
     result = db.backfill("w", set={"b": 7}, where=sql("b IS NULL OR b = 0"), batch_size=10, progress=lambda p: seen.append(p.rows_done))
     assert result.batches == 3 and result.rows == 25 and seen == [10, 20, 25]
+
+
+
+def test_a_backfill_that_sets_its_own_key_is_refused(db: Database) -> None:
+    """The batches walk the key upwards: set id = id + 1000 moved each batch's rows ahead of the
+    walk, so they were updated again and again (20 rows took 400 batches, each id + 100000)."""
+    from kysera.errors import BuilderError
+
+    db.schema.create_table("k").add_column("id", "integer", lambda c: c.primary_key()).add_column("code", "integer").execute()
+    db.insert_into("k").values([{"id": i, "code": i} for i in range(1, 21)]).execute()
+    with pytest.raises(BuilderError, match=r"sets its key column 'id'.*pass key= another unique column"):
+        db.backfill("k", set={"id": sql("id + 1000")}, where=sql("id < 100000"), batch_size=5)
+    with pytest.raises(BuilderError, match="sets its key column 'code'"):
+        db.backfill("k", set={"CODE": sql("code + 1000")}, key="code", batch_size=5)
+    with pytest.raises(BuilderError, match="sets its key column 'id'"), db.capture():  # a dry run says so too
+        db.backfill("k", set={"id": sql("id + 1000")}, batch_size=5)
+    assert db.fetch("SELECT min(id) AS lo, max(id) AS hi, max(code) AS c FROM k") == [{"lo": 1, "hi": 20, "c": 20}]
+    assert db.backfill("k", set={"id": sql("id + 1000")}, key="code", batch_size=5).rows == 20  # walked by another column
 
 
 # ----------------------------------------------------------------- in migrations

@@ -111,9 +111,13 @@ def backfill(
     if db.capturing:
         # a dry run records the backfill as one step and reads nothing: the table or the
         # columns may be created by the same migration, which a dry run does not run
-        _record(db, ident, assignments, condition, key or _key_if_known(db, ident), batch_size)
+        known = key or _key_if_known(db, ident)
+        if known is not None:
+            _refuse_setting_the_key(ident, known, assignments)
+        _record(db, ident, assignments, condition, known, batch_size)
         return BackfillResult(ident.name, 0, 0, 0.0)
     pk = key or _single_key(db, ident)
+    _refuse_setting_the_key(ident, pk, assignments)
     _refuse_null_keys(db, ident, pk, condition)
     total = _count(db, ident, condition)
     started = time.monotonic()
@@ -273,6 +277,17 @@ def _single_key(db: Database, table: IdentifierNode) -> str:
             + "; pass key='<unique, sortable column>'"
         )
     return cols[0]
+
+
+def _refuse_setting_the_key(table: IdentifierNode, key: str, assignments: tuple[tuple[str, Expression], ...]) -> None:
+    """The batches walk the key upwards: a batch that changed its rows' keys (``id = id + 1000``)
+    would meet them again ahead of the walk and update them again, batch after batch."""
+    if any(column.casefold() == key.casefold() for column, _ in assignments):
+        raise BuilderError(
+            f"backfill of {table.name} sets its key column {key!r}, which its batches walk in order: rows it "
+            "moved ahead would be updated again; pass key= another unique column, or change the key with "
+            "db.update_table(...)"
+        )
 
 
 def _refuse_null_keys(db: Database, table: IdentifierNode, key: str, condition: FilterNode | None) -> None:
