@@ -64,6 +64,30 @@ def test_fetch_takes_sql_fragments_and_refuses_what_is_no_query(db: Database) ->
             bad()
 
 
+
+def test_params_of_sql_text_are_a_list_and_go_only_with_sql_text(db: Database) -> None:
+    """execute("... = ?", 5) was a TypeError from deep inside ('int' object is not iterable);
+    a string was split into its characters, one per placeholder ("xy" bound 'x' and 'y'); and
+    params given with sql(...) or a builder were dropped without a word."""
+    from kysera.errors import BuilderError
+
+    _rows(db)
+    p = "?" if db.dialect.name == "sqlite" else "%s"
+    for bad, reason in (
+        (lambda: db.execute(f"DELETE FROM items WHERE id = {p}", 1), r"takes a list of values.*got int 1; write \[value\]"),  # type: ignore[arg-type]
+        (lambda: db.execute(f"UPDATE items SET kind = {p} WHERE kind = {p}", "ab"), "got str 'ab'"),
+        (lambda: db.execute(f"DELETE FROM items WHERE id = {p}", {"id": 1}), "got dict"),  # type: ignore[arg-type]
+        (lambda: db.fetch(f"SELECT id FROM items WHERE id = {p}", 1), r"fetch\(sql_text, params\) takes a list"),  # type: ignore[arg-type]
+        (lambda: db.execute(sql("DELETE FROM items WHERE id = 1"), [2]), "only with SQL text"),
+        (lambda: db.execute(db.delete_from("items").where("id", "=", 1), [2]), "only with SQL text"),
+    ):
+        with pytest.raises(BuilderError, match=reason):
+            bad()
+    assert _ids(db) == [1, 2, 3, 4]
+    assert db.execute(f"UPDATE items SET kind = {p} WHERE kind = {p}", ["z", "a"]).rowcount == 2
+    assert [r["id"] for r in db.fetch(f"SELECT id FROM items WHERE kind = {p} ORDER BY id", ("z",))] == [1, 3]
+
+
 def test_a_misspelt_column_is_an_error_not_a_constant(db: Database) -> None:
     """SQLite reads a double-quoted name that matches no column as a string: WHERE "sttaus" <> 'x'
     was true for every row, and the delete emptied the table. Every engine now says no such column."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from _thread import get_ident
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
@@ -247,11 +247,17 @@ class Database:
     def execute(self, statement: Statement, params: Sequence[object] | None = None) -> Result:
         """Run ``statement``: a builder, ``sql(...)``, an SQL string, or a compiled statement.
 
-        ``params`` only applies to a plain SQL string, with the driver's own placeholders.
+        ``params`` (a list, one value per placeholder) only goes with a plain SQL string, with the
+        driver's own placeholders; given with anything else it is an error.
         Several statements compiled from one builder run atomically where the engine can.
         """
+        if params is not None and not isinstance(statement, str):
+            raise BuilderError(
+                "execute(..., params) takes values only with SQL text (the driver's placeholders); "
+                "sql(...) and the builders carry their own: sql('... {} ...', value)"
+            )
         if params is not None and isinstance(statement, str):
-            values = tuple(params)
+            values = _driver_values(params, "execute")
             text = statement
             dialect = self.dialect
 
@@ -402,6 +408,8 @@ class Database:
             return rows
         if not isinstance(sql, str) or not sql.strip():
             raise BuilderError(f"fetch() takes a query: SQL text or sql(...), got {sql!r}")
+        if not isinstance(params, Mapping):  # a dict: the driver's named placeholders, as it is
+            params = _driver_values(params, "fetch")
         if _may_write(sql):
             values = tuple(params)
             return self._fetch_writing(CompiledStatement(sql, values, RawNode((sql,))))
@@ -658,6 +666,18 @@ class Transaction:
                     f"note: the block could not be rolled back to its savepoint: {db.dialect.display_name} "
                     "committed at a DDL statement inside it, so what ran before the error stays"
                 )
+
+
+def _driver_values(params: object, call: str) -> tuple[object, ...]:
+    """``params`` of ``execute``/``fetch`` with SQL text: a list of values, one per placeholder.
+    A lone value or a string (its characters would be the values) is a mistake, and so is a dict
+    given to ``execute`` (its keys would be the values)."""
+    if isinstance(params, str | bytes | bytearray | Mapping) or not isinstance(params, Iterable):
+        raise BuilderError(
+            f"{call}(sql_text, params) takes a list of values, one per placeholder, got "
+            f"{type(params).__name__} {params!r:.60}; write [value] for one value"
+        )
+    return tuple(params)
 
 
 def _first_line(text: str) -> str:
