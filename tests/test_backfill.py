@@ -188,6 +188,30 @@ def test_an_interrupted_backfill_that_would_redo_rows_waits_for_resolve(db: Data
     assert db.fetch("SELECT count(*) AS n FROM users WHERE email LIKE '%!'") == [{"n": 0}]
 
 
+
+def test_a_where_of_a_column_equal_to_none_resumes_as_is_null_does(db: Database) -> None:
+    """where={"done": None} and ("done", "=", None) are written IS NULL, so they skip the rows
+    done as sql("done IS NULL") does; an interrupted run of them waited for resolve."""
+    from kysera.migrations import Migration, create_migration_runner
+
+    db.schema.create_table("t").add_column("id", "integer", lambda c: c.primary_key()).add_column("n", "integer").add_column("done", "integer").execute()
+    for where in ({"done": None}, ("done", "=", None), ("done", "is", None)):
+        db.execute("DROP TABLE IF EXISTS kysera_migrations")
+        db.delete_from("t").where("id", ">", 0).execute()
+        db.insert_into("t").values([{"id": i, "n": i, "done": None} for i in range(1, 13)]).execute()
+
+        def add(db: Database, where: object = where) -> None:  # reads what it sets: only the where skips rows done
+            db.backfill("t", set={"done": sql("coalesce(done, 0) + n")}, where=where, batch_size=5)
+
+        runner = create_migration_runner(db, [Migration("001_add", add)])
+        runner.up(dry_run=True)
+        runner.history.create()
+        runner.history.insert("001_add", checksum=runner.migrations[0].checksum, state="running", batch=1, direction="up")
+        db.update_table("t").set({"done": db.ref("n")}).where("id", "<=", 5).execute()  # the batch that committed
+        assert runner.up().executed == ["001_add"], where
+        assert db.fetch("SELECT count(*) AS c FROM t WHERE done = n") == [{"c": 12}]
+
+
 def test_an_interrupted_migration_that_also_changes_the_schema_waits_for_resolve(db: Database) -> None:
     from kysera.migrations import Migration, UnresolvedFailureError, create_migration_runner
 

@@ -223,7 +223,7 @@ def _skips_done(where: FilterNode, written: set[str]) -> bool:
         return all(_skips_done(item, written) for item in where.items)
     if isinstance(where, BinaryFilterNode):
         return (
-            where.op.lower() == "is"
+            " ".join(where.op.lower().split()) in ("is", "=")  # = None is IS NULL too (where={"col": None})
             and isinstance(where.right, ValueNode)
             and where.right.value is None
             and isinstance(where.left, ColumnRefNode)
