@@ -196,6 +196,19 @@ def test_many_rows_at_once_stay_within_the_engine_limit_on_bound_values(db: Data
         assert db.fetch("SELECT count(*) AS n FROM many")[0]["n"] == 40_000
 
 
+
+def test_the_limit_counts_the_values_inside_sql_fragments(db: Database) -> None:
+    """A row's sql("{} + {}", a, b) binds two values, not one: split by columns alone, 40,000
+    such rows went past PostgreSQL's 65535 ("number of parameters must be between 0 and 65535")."""
+    db.schema.create_table("many").add_column("id", "integer", lambda c: c.primary_key()).add_column("v", "integer").add_column("w", "integer").execute()
+    rows = [{"id": i, "v": sql("{} + {}", i, 0), "w": sql("{} * 2", i)} for i in range(40_000)]
+    result = db.insert_into("many").values(rows).execute()
+    assert result.rowcount == 40_000 and len(result.statements) == {"postgres": 3, "sqlite": 5}.get(db.dialect.name, 1)
+    assert all(len(s.params) <= 32_766 if db.dialect.name == "sqlite" else True for s in result.statements)
+    assert db.fetch("SELECT count(*) AS n FROM many WHERE v = id AND w = id * 2")[0]["n"] == 40_000
+
+
+
 def test_values_that_read_columns_set_before_them_are_refused_on_mysql(db: Database) -> None:
     """SET a = b, b = a swaps on PostgreSQL and SQLite; MySQL assigns left to right and would
     give both b: the same builder must not mean two things."""

@@ -1399,11 +1399,21 @@ class QueryCompiler:
         at once would otherwise go past the engine's limit. They run in one transaction
         (:meth:`~kysera.database.Database.run_compiled`)."""
         limit = self.max_bound_values
-        per_row = max(len(node.columns), 1)
-        if limit is None or len(node.rows) * per_row <= limit:
+        if limit is None:
             return [node]
-        step = max(limit // per_row, 1)
-        return [replace(node, rows=node.rows[i : i + step]) for i in range(0, len(node.rows), step)]
+        # a value is one parameter; sql("{} || {}", a, b) is two, db.ref(...) none
+        sizes = [sum(map(_bound_values, row)) for row in node.rows]
+        if sum(sizes) <= limit:
+            return [node]
+        parts: list[InsertNode] = []
+        start = taken = 0
+        for i, size in enumerate(sizes):
+            if taken + size > limit and i > start:
+                parts.append(replace(node, rows=node.rows[start:i]))
+                start, taken = i, 0
+            taken += size
+        parts.append(replace(node, rows=node.rows[start:]))
+        return parts
 
     def compile_insert(self, node: InsertNode) -> CompiledStatement:
         if not node.rows:
@@ -1451,3 +1461,12 @@ class QueryCompiler:
 def _added_constraints(node: AlterTableNode) -> list[ConstraintNode]:
     """The constraints an alter_table call adds (to know whether a new column is a key)."""
     return [a.constraint for a in node.actions if isinstance(a, AddConstraintNode)]
+
+
+def _bound_values(expr: Expression) -> int:
+    """How many parameters ``expr`` binds in a data statement."""
+    if isinstance(expr, ValueNode):
+        return 1
+    if isinstance(expr, RawNode):
+        return sum(_bound_values(part) for part in expr.parts if not isinstance(part, str))
+    return 0
