@@ -209,6 +209,17 @@ def test_the_limit_counts_the_values_inside_sql_fragments(db: Database) -> None:
 
 
 
+def test_small_ints_bound_compute_as_integer_literals_do(db: Database) -> None:
+    """psycopg binds an int that fits in 16 bits as smallint: on PostgreSQL sql("{} * {}", 300, 300)
+    failed with "smallint out of range" where the literals 300 * 300 give 90000."""
+    db.execute("CREATE TABLE n (id integer PRIMARY KEY, v integer, s smallint)")
+    db.insert_into("n").values({"id": 1, "v": sql("{} * {}", 300, 300), "s": 7}).execute()
+    db.update_table("n").set({"v": sql("v + {} * {}", 200, 200)}).where("s", "=", 7).execute()
+    assert db.fetch(sql("SELECT v, s, {} + {} AS w FROM n WHERE id = {}", 32767, 1, 1)) == [{"v": 130000, "s": 7, "w": 32768}]
+    p = "?" if db.dialect.name == "sqlite" else "%s"
+    assert db.fetch(f"SELECT {p} * {p} AS x", [-300, 300]) == [{"x": -90000}]
+
+
 def test_values_that_read_columns_set_before_them_are_refused_on_mysql(db: Database) -> None:
     """SET a = b, b = a swaps on PostgreSQL and SQLite; MySQL assigns left to right and would
     give both b: the same builder must not mean two things."""

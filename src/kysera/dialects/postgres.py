@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -260,20 +260,32 @@ class PsycopgConnection:
     """psycopg 3 in autocommit mode; kysera issues BEGIN/COMMIT itself."""
 
     def __init__(self, conn: Any, psycopg: Any) -> None:
+        from psycopg.types.numeric import Int4
+
         self._conn = conn
         self._psycopg = psycopg
+        self._int4 = Int4
 
     def session_id(self) -> int | None:
         return int(self._conn.info.backend_pid)
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         with self._conn.cursor() as cur:
-            cur.execute(sql, params if params else None, prepare=False)
+            cur.execute(sql, self._typed_as_literals(params) if params else None, prepare=False)
             rows: list[Row] = []
             if cur.description is not None:
                 names = [d.name for d in cur.description]
                 rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             return rows, cur.rowcount
+
+    def _typed_as_literals(self, params: Sequence[object] | Mapping[str, object]) -> object:
+        """``params`` with each small int typed ``integer``, as PostgreSQL types the literal: psycopg
+        binds an int that fits in 16 bits as ``smallint``, so ``sql("{} * {}", 300, 300)`` failed
+        with "smallint out of range". Larger ints are ``integer`` or ``bigint`` already."""
+        int4 = self._int4
+        if isinstance(params, Mapping):
+            return {k: int4(v) if type(v) is int and -32768 <= v <= 32767 else v for k, v in params.items()}
+        return [int4(v) if type(v) is int and -32768 <= v <= 32767 else v for v in params]
 
     def close(self) -> None:
         self._conn.close()
