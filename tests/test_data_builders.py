@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kysera import Database, sql
-from kysera.errors import UnsupportedError
+from kysera.errors import BuilderError, UnsupportedError
 
 
 def _rows(db: Database) -> None:
@@ -316,3 +316,16 @@ def test_compile_sql_and_params_are_what_the_driver_gets(db: Database) -> None:
     assert db.select_from("items").select("kind").where("id", "=", 1).execute().rows == [{"kind": sneaky}]
     ddl = db.schema.create_index("items_kind").on("items").column("kind").compile()
     assert ddl.sql == str(ddl) and ddl.params == ()
+
+
+def test_a_list_for_in_is_refused_and_sql_join_spreads_it(db: Database) -> None:
+    """sql("... IN ({})", [1, 2]) bound the list as one value: JSON text on SQLite and MySQL
+    (matching nothing, or id 0 on MySQL), an array on PostgreSQL. Refused, pointing to sql.join."""
+    db.schema.create_table("ids").add_column("id", "integer").execute()
+    db.insert_into("ids").values([{"id": i} for i in range(5)]).execute()
+    for text in ("DELETE FROM ids WHERE id IN ({})", "DELETE FROM ids WHERE id not in {}"):
+        with pytest.raises(BuilderError, match=r"the list after IN would be bound as one value.*sql\.join"):
+            sql(text, [1, 2])
+    sql("DELETE FROM ids WHERE id IN ({})", sql.join([1, 2])).execute(db)
+    sql("DELETE FROM ids WHERE id = {}", 4).execute(db)
+    assert [r["id"] for r in db.fetch("SELECT id FROM ids ORDER BY id")] == [0, 3]

@@ -11,12 +11,15 @@ literal inside DDL, which cannot take parameters.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .errors import BuilderError
 from .nodes import ColumnRefNode, IdentifierNode, LiteralNode, RawNode, ValueNode
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .database import Database, Result
     from .nodes import CompiledStatement
 
@@ -101,6 +104,10 @@ def _to_part(value: object) -> RawPart:
     return ValueNode(value)
 
 
+#: the text before a placeholder that an IN list goes into: "id IN (", "id not in "
+_AFTER_IN = re.compile(r"\bIN\s*\(?\s*$", re.IGNORECASE)
+
+
 def _parse(text: str, params: tuple[object, ...]) -> RawNode:
     if not params:
         return RawNode((text,))
@@ -123,6 +130,11 @@ def _parse(text: str, params: tuple[object, ...]) -> RawNode:
             if buf:
                 parts.append("".join(buf))
                 buf = []
+            if isinstance(params[used], list | tuple) and parts and isinstance(parts[-1], str) and _AFTER_IN.search(parts[-1]):
+                raise BuilderError(
+                    f"sql(): the list after IN would be bound as one value (JSON text on SQLite and MySQL, an array "
+                    f"on PostgreSQL), not as the IN list; spread it with sql.join: sql({text!r}, sql.join(values))"
+                )
             parts.append(_to_part(params[used]))
             used += 1
             i += 2
@@ -168,8 +180,9 @@ class _SqlFactory:
         """A quoted column reference; ``"users.email"`` is qualified by its table."""
         return Sql(RawNode((ColumnRefNode.parse(column),)))
 
-    def join(self, items: list[Sql] | tuple[Sql, ...], separator: str = ", ") -> Sql:
-        """Fragments joined by ``separator``."""
+    def join(self, items: Sequence[object], separator: str = ", ") -> Sql:
+        """Fragments joined by ``separator``; an item that is not a fragment is a bound value,
+        so ``sql("id IN ({})", sql.join([1, 2, 3]))`` binds three values."""
         parts: list[RawPart] = []
         for i, item in enumerate(items):
             if i:
