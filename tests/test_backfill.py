@@ -232,3 +232,33 @@ def test_a_uuid_key_is_walked_on_postgres(db: Database) -> None:
     result = db.backfill("acc", set={"email_new": db.ref("email")}, where=sql("email_new IS NULL"), batch_size=100)
     assert result.rows == 250 and result.batches == 3
     assert db.fetch("SELECT count(*) AS n FROM acc WHERE email_new IS DISTINCT FROM email") == [{"n": 0}]
+
+
+def test_a_batch_that_waits_too_long_for_a_row_lock_runs_again(db: Database, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The application holds a row for a moment longer than the lock timeout: the batch gave up
+    and failed the whole migration (recorded failed, waiting for resolve). A batch changes
+    nothing when it times out and sets the same values when it runs again, so it is retried."""
+    import logging
+    import threading
+
+    from kysera import connect
+    from kysera.dialects.online import lock_timeouts
+
+    users(db, 6)
+    other = connect(db_url)
+    if db.dialect.name == "sqlite":
+        other.execute("BEGIN IMMEDIATE")  # SQLite locks the whole database for a writer
+    else:
+        other.execute("BEGIN")
+        other.fetch("SELECT id FROM users WHERE id = 2 FOR UPDATE")
+    release = threading.Timer(1.4, other.execute, ["ROLLBACK"])
+    release.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="kysera"), lock_timeouts(db, 1, None):
+            result = db.backfill("users", set={"email_new": db.ref("email")}, where=sql("email_new IS NULL"), batch_size=10)
+    finally:
+        release.join()
+        other.close()
+    assert result.rows == 6
+    assert db.select_from("users").where("email_new", "is", None).fetch_all() == []
+    assert any("waited too long for a row lock" in r.getMessage() and "runs again" in r.getMessage() for r in caplog.records)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .dialects.raw_text import VOLATILE_CALL, columns_read
-from .errors import BuilderError, KyseraError
+from .errors import BuilderError, KyseraError, StatementError
 from .nodes import (
     AndNode,
     BackfillNode,
@@ -36,7 +36,7 @@ from .nodes import (
 from .query.expressions import filter_node, value_expression
 
 if TYPE_CHECKING:
-    from .database import Database
+    from .database import Database, Result
     from .nodes import Expression
 
 log = logging.getLogger("kysera.backfill")
@@ -143,7 +143,7 @@ def backfill(
         if low is None or high is None:  # a row without a key came in since the check above
             _refuse_null_keys(db, ident, pk, condition)
         # one statement, committed on its own (autocommit): row locks last one batch
-        result = db.execute(UpdateNode(ident, assignments, _batch(condition, pk, low, high)))
+        result = _run_batch(db, UpdateNode(ident, assignments, _batch(condition, pk, low, high)), ident.name)
         done += result.rowcount if result.rowcount >= 0 else size
         batches += 1
         last = high
@@ -164,6 +164,30 @@ def backfill(
 
 #: seconds between two batches on SQLite (other engines: none), so other writers get their turn
 SQLITE_PAUSE = 0.002
+
+#: how many more times a batch that gave up waiting for a row lock is tried, the first after
+#: half a second, each wait twice the last: one batch is short, and what it sets is the same
+#: when it runs again, so a lock held for a moment by the application does not fail the migration
+BATCH_RETRIES = 3
+
+
+def _run_batch(db: Database, update: UpdateNode, table: str) -> Result:
+    """Run one batch's UPDATE; a lock timeout is retried (:data:`BATCH_RETRIES`) before it fails."""
+    from .dialects.online import is_lock_timeout
+
+    for attempt in range(BATCH_RETRIES + 1):
+        try:
+            return db.execute(update)
+        except StatementError as exc:
+            if attempt == BATCH_RETRIES or not is_lock_timeout(db, exc.cause):
+                raise
+            wait = 0.5 * 2**attempt
+            log.warning(
+                "backfill of %s: a batch waited too long for a row lock; it changed nothing and runs again in %.1f s (%d of %d)",
+                table, wait, attempt + 1, BATCH_RETRIES,
+            )
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _bounds_query(dialect: str, key: str) -> str:

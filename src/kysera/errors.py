@@ -86,6 +86,12 @@ def _shorten(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class DatabaseLockedError(KyseraError):
+    """SQLite: a statement gave up waiting for another connection's write lock (``database is
+    locked`` once the busy timeout ran out), said with the file and what to do. Like a lock
+    timeout on a server, the statement changed nothing and may be tried again."""
+
+
 class LockError(KyseraError):
     """The migration lock could not be taken (other than by waiting too long)."""
 

@@ -24,7 +24,10 @@ def is_lock_timeout(db: Database, error: BaseException) -> bool:
     if name == "mysql":
         args: tuple[object, ...] = tuple(getattr(error, "args", ()))
         return bool(args) and args[0] in (1205, 3572)  # lock wait timeout, NOWAIT
-    return "database is locked" in str(error)
+    from ..errors import DatabaseLockedError
+
+    # kysera's own explanation of SQLite's busy timeout, or the driver's error where none was made
+    return isinstance(error, DatabaseLockedError) or "database is locked" in str(error)
 
 
 def postgres_timeout(setting: str, seconds: float) -> str:

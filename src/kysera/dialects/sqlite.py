@@ -219,7 +219,9 @@ class SqliteDialect(Dialect):
         text = str(error)
         where = self.path or "the database"
         if text.startswith("database is locked"):
-            return KyseraError(
+            from ..errors import DatabaseLockedError
+
+            return DatabaseLockedError(
                 f"the SQLite database {where} is locked: another connection has held its write lock for "
                 f"{self.busy_timeout:g} s (a transaction left open in another process, or a tool such as a database "
                 "browser); end that transaction or close that connection, then run again"
