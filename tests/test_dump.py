@@ -940,3 +940,15 @@ def test_native_dump_over_a_unix_socket_named_either_way(db: Database, engine: s
         with connect(url) as over_socket:
             text = dump_text(over_socket, native=True)
         assert "over_socket" in text, url
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_primary_key_with_include(db: Database, target: Database) -> None:
+    """The rows are read in primary-key order: the key's columns, not its whole definition, which
+    goes on with INCLUDE (...) (the dump failed with a syntax error)."""
+    db.execute("CREATE TABLE t (a integer, b text, CONSTRAINT t_pk PRIMARY KEY (a) INCLUDE (b))")
+    db.execute('CREATE TABLE u ("x y" integer, z integer, PRIMARY KEY (z, "x y") INCLUDE (z))')
+    db.execute("INSERT INTO t VALUES (2, 'two'), (1, 'one')")
+    db.execute('INSERT INTO u VALUES (1, 2), (2, 1)')
+    restore_database(target, dump_text(db))
+    assert_same(db, target, {"t": "a", "u": 'z, "x y"'})

@@ -272,7 +272,11 @@ def _constraints(db: Database, oid: object) -> list[Row]:
     return db.fetch(
         "SELECT con.conname AS name, con.contype::text AS kind, pg_get_constraintdef(con.oid) AS def, "
         "con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS deferred, "
-        "fc.relname AS ref_table, fn.nspname AS ref_schema "
+        "fc.relname AS ref_table, fn.nspname AS ref_schema, "
+        # the key's own columns (conkey), not parsed from the definition, which may go on with
+        # INCLUDE (...), WITH (...) or USING INDEX TABLESPACE
+        "(SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i) FROM unnest(con.conkey) "
+        "  WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS key_columns "
         "FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid "
         "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace "
         "WHERE con.conrelid = %s AND con.contype IN ('p', 'u', 'x', 'c', 'f') AND con.conislocal "
@@ -649,10 +653,8 @@ def _dump_rows(
     select = ", ".join(f"{q.quote(str(c['name']))}::text AS c{i}" for i, c in enumerate(cols))
     order_by = ""
     for con in constraints:
-        if con["kind"] == "p":
-            m = re.match(r"PRIMARY KEY \((.*)\)", str(con["def"]))
-            if m:
-                order_by = f" ORDER BY {m.group(1)}"
+        if con["kind"] == "p" and con["key_columns"]:
+            order_by = f" ORDER BY {con['key_columns']}"
     overriding = " OVERRIDING SYSTEM VALUE" if any(c["identity"] == "a" for c in cols) else ""
     head = insert_head(q, name, [str(c["name"]) for c in cols], overriding)
     writer = InsertWriter(out, head, opts.batch_rows, opts.batch_bytes, result)
