@@ -952,3 +952,20 @@ def test_postgres_primary_key_with_include(db: Database, target: Database) -> No
     db.execute('INSERT INTO u VALUES (1, 2), (2, 1)')
     restore_database(target, dump_text(db))
     assert_same(db, target, {"t": "a", "u": 'z, "x y"'})
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_key_storage_parameters_survive(db: Database, target: Database) -> None:
+    """pg_get_constraintdef leaves a primary key's or unique constraint's WITH (...) out: the
+    restored keys had lost their fillfactor."""
+    db.execute(
+        "CREATE TABLE t (a integer, b integer, r int4range, "
+        "CONSTRAINT t_pk PRIMARY KEY (a) INCLUDE (b) WITH (fillfactor = 70) DEFERRABLE INITIALLY DEFERRED, "
+        "CONSTRAINT t_b UNIQUE (b) WITH (fillfactor = 60, deduplicate_items = off), "
+        "CONSTRAINT t_r EXCLUDE USING gist (r WITH &&) WITH (fillfactor = 50))"
+    )
+    db.execute("INSERT INTO t VALUES (1, 2, '[1,2)')")
+    restore_database(target, dump_text(db))
+    assert_same(db, target, {"t": "a"})
+    options = "SELECT c.relname, c.reloptions::text AS o FROM pg_class c WHERE c.relname LIKE 't\\_%' ORDER BY 1"
+    assert target.fetch(options) == db.fetch(options)

@@ -276,7 +276,11 @@ def _constraints(db: Database, oid: object) -> list[Row]:
         # the key's own columns (conkey), not parsed from the definition, which may go on with
         # INCLUDE (...), WITH (...) or USING INDEX TABLESPACE
         "(SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i) FROM unnest(con.conkey) "
-        "  WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS key_columns "
+        "  WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS key_columns, "
+        # a key's index storage parameters (WITH (fillfactor = 70)), which pg_get_constraintdef
+        # leaves out for primary keys and unique constraints (it writes them for exclusion ones)
+        "CASE WHEN con.contype IN ('p', 'u') THEN (SELECT array_to_string(ic.reloptions, ', ') "
+        "  FROM pg_class ic WHERE ic.oid = con.conindid) END AS index_options "
         "FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid "
         "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace "
         "WHERE con.conrelid = %s AND con.contype IN ('p', 'u', 'x', 'c', 'f') AND con.conislocal "
@@ -632,9 +636,21 @@ def _create_table(
         lines.append("    " + " ".join(parts))
     for con in constraints:
         if con["kind"] in ("p", "u", "x") or (con["kind"] == "c" and con["validated"]):
-            lines.append(f"    CONSTRAINT {q.quote(str(con['name']))} {con['def']}")
+            lines.append(f"    CONSTRAINT {q.quote(str(con['name']))} {_key_definition(con)}")
     unlogged = "UNLOGGED " if table["persistence"] == "u" else ""
     return f"CREATE {unlogged}TABLE {q.quote(name)} (\n" + ",\n".join(lines) + "\n)"
+
+
+def _key_definition(con: Row) -> str:
+    """A constraint's definition, with its index's storage parameters where the server leaves
+    them out (they go before DEFERRABLE)."""
+    definition = str(con["def"])
+    if not con["index_options"]:
+        return definition
+    cut = definition.rfind(" DEFERRABLE") if con["deferrable"] else -1
+    if cut < 0:
+        cut = len(definition)
+    return f"{definition[:cut]} WITH ({con['index_options']}){definition[cut:]}"
 
 
 def _dump_rows(
