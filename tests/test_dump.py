@@ -969,3 +969,28 @@ def test_postgres_key_storage_parameters_survive(db: Database, target: Database)
     assert_same(db, target, {"t": "a"})
     options = "SELECT c.relname, c.reloptions::text AS o FROM pg_class c WHERE c.relname LIKE 't\\_%' ORDER BY 1"
     assert target.fetch(options) == db.fetch(options)
+
+
+OTHER_TOOLS = {
+    "postgres": "--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nCREATE TABLE x (a integer);\n",
+    "mysql": (
+        "/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\n"
+        "CREATE TABLE x (a integer);\n"
+    ),
+    "sqlite": "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE x (a integer);\nCOMMIT;\n",
+}
+
+
+def test_restore_names_the_engine_of_another_tools_dump(db: Database, engine: str) -> None:
+    """A pg_dump, mysqldump or sqlite3 .dump file has no kysera first line: loaded into another
+    engine it failed on its first statement with a syntax error (on MySQL: 'the database is
+    partly restored')."""
+    names = {"postgres": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
+    for other, script in OTHER_TOOLS.items():
+        if other == engine:
+            continue
+        with pytest.raises(RestoreError, match=f"is a {names[other]} dump .* restore it into a {names[other]} database; nothing was restored"):
+            restore_database(db, script)
+    assert db.introspect().tables == {}
+    restore_database(db, OTHER_TOOLS[engine])  # its own engine's: loads
+    assert list(db.introspect().tables) == ["x"]

@@ -130,12 +130,33 @@ def _check_text(path: str, start: bytes) -> None:
             raise _Refused(f"{path} is {what}; nothing was restored")
 
 
-def _check_engine(db: Database, fields: dict[str, str], name: str) -> None:
+#: how the plain-SQL files of the engines' own tools start, for a script without kysera's first line
+_TOOL_HEADERS = (
+    (re.compile(r"^-- PostgreSQL database dump\s*$", re.M), "postgres", "pg_dump"),
+    (re.compile(r"^-- (?:MySQL|MariaDB) dump \d", re.M), "mysql", "mysqldump"),
+    (re.compile(r"\A\s*PRAGMA foreign_keys=OFF;\r?\nBEGIN TRANSACTION;"), "sqlite", "sqlite3 .dump"),
+)
+
+
+def _tool_engine(head: str) -> tuple[str, str] | None:
+    """The engine and tool that wrote a script without kysera's marker, when its header says."""
+    for pattern, engine, tool in _TOOL_HEADERS:
+        if pattern.search(head):
+            return engine, tool
+    return None
+
+
+def _check_engine(db: Database, fields: dict[str, str], name: str, head: str = "") -> None:
     engine = fields.get("engine")
+    tool = ""
+    if not fields:
+        found = _tool_engine(head)
+        if found is not None:
+            engine, tool = found[0], f" ({found[1]})"
     if engine and engine != db.dialect.name:
         raise _Refused(
-            f"{name} is a {_ENGINES.get(engine, engine)} dump and this database is {db.dialect.display_name}; "
-            f"restore it into a {_ENGINES.get(engine, engine)} database"
+            f"{name} is a {_ENGINES.get(engine, engine)} dump{tool} and this database is {db.dialect.display_name}; "
+            f"restore it into a {_ENGINES.get(engine, engine)} database; nothing was restored"
         )
 
 
@@ -255,7 +276,7 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
         if len(head) >= _HEAD:
             break
     fields = read_marker(head[:_HEAD])
-    _check_engine(db, fields, name)
+    _check_engine(db, fields, name, head[:_HEAD])
     if fields and end is not None and not end.rstrip().endswith(END_MARKER):
         raise _Refused(f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored")
     content = fields.get("content")
