@@ -225,6 +225,13 @@ def test_restore_refuses_files_that_are_no_sql_script(db_url: str, tmp_path: Pat
         "app.dump": (b"PGDMP\x01\x0e\x00" + bytes(200), "pg_dump archive (custom format): load it with pg_restore"),
         "backup.sql.gz": (gzip.compress(b"CREATE TABLE t (id integer);\n"), "gzip-compressed: gunzip it first"),
         "app.db": (b"SQLite format 3\x00" + bytes(100), "an SQLite database file, not a dump"),
+        # mysqldump without --hex-blob: binary values as raw bytes (it said "loads the SQL scripts
+        # that kysera db dump writes", though restore reads mysqldump files)
+        "mysqldump.sql": (
+            b"-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\nCREATE TABLE t (b blob);\n"
+            b"INSERT INTO `t` VALUES ('\xf8\x00\xff');\n",
+            "written by mysqldump/mariadb-dump without --hex-blob",
+        ),
     }
     for name, (content, message) in files.items():
         (tmp_path / name).write_bytes(content)

@@ -106,8 +106,19 @@ def _open(source: str | os.PathLike[str] | IO[str]) -> tuple[Iterator[str], str,
                 while chunk := f.read(_CHUNK):
                     yield chunk
             except UnicodeDecodeError as exc:
+                byte = exc.object[exc.start : exc.start + 1]
+                with open(path, "rb") as raw:
+                    found = _tool_engine(raw.read(_HEAD).decode("utf-8", "replace"))
+                if found is not None and found[0] == "mysql":
+                    # mysqldump writes binary values as raw bytes unless told --hex-blob
+                    raise _Refused(
+                        f"{path} was written by mysqldump/mariadb-dump without --hex-blob: it holds binary "
+                        f"values as raw bytes (such as {byte!r}), which a text script cannot carry; dump again "
+                        "with --hex-blob (or kysera db dump, or kysera db dump --native), or load this file "
+                        "with the client: mariadb DATABASE < FILE; nothing was restored"
+                    ) from None
                 raise _Refused(
-                    f"{path} is not a UTF-8 text file (it holds the byte {exc.object[exc.start : exc.start + 1]!r}); "
+                    f"{path} is not a UTF-8 text file (it holds the byte {byte!r}); "
                     "kysera db restore loads the SQL scripts that kysera db dump writes"
                 ) from None
 
