@@ -994,3 +994,35 @@ def test_restore_names_the_engine_of_another_tools_dump(db: Database, engine: st
     assert db.introspect().tables == {}
     restore_database(db, OTHER_TOOLS[engine])  # its own engine's: loads
     assert list(db.introspect().tables) == ["x"]
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_comments_on_views_indexes_sequences_constraints_and_types(db: Database, target: Database) -> None:
+    """Only tables and their columns kept their comments: those on the other objects were lost."""
+    db.execute("CREATE TYPE mood AS ENUM ('up', 'down')")
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY, m mood, CONSTRAINT t_pos CHECK (id > 0))")
+    db.execute("CREATE INDEX t_m ON t (m)")
+    db.execute("CREATE SEQUENCE s")
+    db.execute("CREATE VIEW v AS SELECT id FROM t")
+    db.execute("CREATE MATERIALIZED VIEW mv AS SELECT id FROM t")
+    db.execute("CREATE UNIQUE INDEX mv_id ON mv (id)")
+    for target_sql, text in [
+        ("TYPE mood", "the mood"),
+        ("CONSTRAINT t_pos ON t", "positive"),
+        ("CONSTRAINT t_pkey ON t", "the key"),
+        ("INDEX t_m", "it's an index"),
+        ("INDEX mv_id", "on the materialized view"),
+        ("SEQUENCE s", "numbers\nwith a line break"),
+        ("VIEW v", "a view"),
+        ("COLUMN v.id", "a view's column"),
+        ("MATERIALIZED VIEW mv", "a materialized view"),
+    ]:
+        db.execute(f"COMMENT ON {target_sql} IS {db.dialect.compiler().string_literal(text)}")
+    restore_database(target, dump_text(db))
+    comments = (
+        "SELECT d.classoid::regclass::text AS catalog, pg_describe_object(d.classoid, d.objoid, d.objsubid) AS what, "
+        "d.description FROM pg_description d "
+        "WHERE d.objoid >= 16384 ORDER BY 1, 2"
+    )
+    assert len(db.fetch(comments)) == 9
+    assert target.fetch(comments) == db.fetch(comments)

@@ -493,9 +493,74 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 section(out, "views")
                 for v in views:
                     _write_view(db, q, out, v)
+            dumped_seqs = {str(s["name"]) for s in sequences if str(s["name"]) not in opts.exclude and (
+                s["deptype"] != "i" or str(s["owner_table"]) in info)}
+            _write_other_comments(
+                db, q, out, schema, set(order), {str(v["name"]) for v in views}, dumped_seqs, set(enums)
+            )
         if history is not None:
             _dump_history(db, q, out, opts, result, schema, history)
         statement(out, "COMMIT")
+
+
+def _write_other_comments(
+    db: Database,
+    q: QueryCompiler,
+    out: TextIO,
+    schema: str,
+    tables: set[str],
+    views: set[str],
+    sequences: set[str],
+    types: set[str],
+) -> None:
+    """COMMENT ON the dumped views (and their columns), indexes, sequences, constraints and enum
+    types; tables and their columns have theirs after their CREATE TABLE."""
+    lines: list[str] = []
+    for r in db.fetch(
+        "SELECT c.relkind::text AS kind, c.relname AS name, a.attname AS col, tc.relname AS of_table, "
+        "d.description AS comment FROM pg_description d "
+        "JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 "
+        "LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class tc ON tc.oid = i.indrelid "
+        "WHERE n.nspname = %s AND c.relkind IN ('v', 'm', 'S', 'i') ORDER BY 1, 2, d.objsubid",
+        [schema],
+    ):
+        kind, name, text = str(r["kind"]), str(r["name"]), _literal(q, r["comment"], "S", "text")
+        if kind in ("v", "m") and name in views:
+            what = "VIEW" if kind == "v" else "MATERIALIZED VIEW"
+            if r["col"] is None:
+                lines.append(f"COMMENT ON {what} {q.quote(name)} IS {text}")
+            else:
+                lines.append(f"COMMENT ON COLUMN {q.quote(name)}.{q.quote(str(r['col']))} IS {text}")
+        elif kind == "S" and name in sequences:
+            lines.append(f"COMMENT ON SEQUENCE {q.quote(name)} IS {text}")
+        elif kind == "i" and str(r["of_table"]) in tables | views:
+            lines.append(f"COMMENT ON INDEX {q.quote(name)} IS {text}")
+    for r in db.fetch(
+        "SELECT con.conname AS name, c.relname AS of_table, d.description AS comment FROM pg_description d "
+        "JOIN pg_constraint con ON d.classoid = 'pg_constraint'::regclass AND d.objoid = con.oid "
+        "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s ORDER BY 2, 1",
+        [schema],
+    ):
+        if str(r["of_table"]) in tables:
+            lines.append(
+                f"COMMENT ON CONSTRAINT {q.quote(str(r['name']))} ON {q.quote(str(r['of_table']))} IS "
+                f"{_literal(q, r['comment'], 'S', 'text')}"
+            )
+    for r in db.fetch(
+        "SELECT t.typname AS name, d.description AS comment FROM pg_description d "
+        "JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = %s ORDER BY 1",
+        [schema],
+    ):
+        if str(r["name"]) in types:
+            lines.append(f"COMMENT ON TYPE {q.quote(str(r['name']))} IS {_literal(q, r['comment'], 'S', 'text')}")
+    if lines:
+        section(out, "comments on views, indexes, sequences, constraints and types")
+        for line in lines:
+            statement(out, line)
 
 
 def _other_schema_history(db: Database, schema: str, opts: Options) -> Row | None:
