@@ -1026,3 +1026,25 @@ def test_postgres_comments_on_views_indexes_sequences_constraints_and_types(db: 
     )
     assert len(db.fetch(comments)) == 9
     assert target.fetch(comments) == db.fetch(comments)
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_materialized_views_hold_the_same_rows(db: Database, target: Database) -> None:
+    """A data-only dump left the target's materialized views as the schema made them: empty (pg_dump
+    --data-only refreshes them); a view made WITH NO DATA came back filled."""
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY)")
+    db.execute("INSERT INTO t VALUES (1), (2)")
+    db.execute("CREATE MATERIALIZED VIEW filled AS SELECT id FROM t")
+    db.execute("CREATE MATERIALIZED VIEW twice AS SELECT count(*) AS n FROM filled")
+    db.execute("CREATE MATERIALIZED VIEW unfilled AS SELECT id FROM t WITH NO DATA")
+    populated = "SELECT relname, relispopulated FROM pg_class WHERE relkind = 'm' ORDER BY 1"
+    restore_database(target, dump_text(db, schema_only=True))
+    restore_database(target, dump_text(db, data_only=True))
+    assert target.fetch("SELECT id FROM filled ORDER BY id") == [{"id": 1}, {"id": 2}]
+    assert target.fetch("SELECT n FROM twice") == [{"n": 2}]
+    assert target.fetch(populated) == db.fetch(populated)
+    target.execute("DROP SCHEMA public CASCADE")
+    target.execute("CREATE SCHEMA public")
+    restore_database(target, dump_text(db))
+    assert target.fetch(populated) == db.fetch(populated)
+    assert target.fetch("SELECT n FROM twice") == [{"n": 2}]

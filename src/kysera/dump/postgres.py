@@ -317,7 +317,7 @@ def _index_sql(q: QueryCompiler, table: str, idx: Row) -> str:
 def _views(db: Database, schema: str, exclude: tuple[str, ...]) -> list[Row]:
     views = db.fetch(
         "SELECT c.oid, c.relname AS name, c.relkind::text AS kind, pg_get_viewdef(c.oid, false) AS def, "
-        "c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "c.reloptions AS options, c.relispopulated AS populated FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         f"WHERE n.nspname = %s AND c.relkind IN ('v', 'm') AND {_NOT_EXTENSION} ORDER BY c.relname",
         [schema],
     )
@@ -388,8 +388,8 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                     fk_edges[n].add(str(con["ref_table"]))
         order = dependency_order(names, lambda n: fk_edges.get(n, set()))
         result.tables = order
+        views = _views(db, schema, opts.exclude)
         if opts.schema:
-            views = _views(db, schema, opts.exclude)
             _refuse_other_schemas(db, schema, [t["oid"] for t in tables], [v["oid"] for v in views])
 
         _note_left_out(db, out, schema, result, [history["oid"]] if history else [])
@@ -469,6 +469,13 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             section(out, "sequence positions")
             for s in seq_rows:
                 _set_position(db, q, out, q.quote(str(s["name"])))
+        refresh = [v for v in views if v["kind"] == "m" and v["populated"]]
+        if refresh and not opts.schema:
+            # a materialized view's rows are data (pg_dump --data-only refreshes them too): the
+            # target's, made from empty tables, would stay empty
+            section(out, "materialized views, filled from the rows loaded")
+            for v in refresh:
+                statement(out, f"REFRESH MATERIALIZED VIEW {q.quote(str(v['name']))}")
 
         if opts.schema:
             index_lines: list[str] = []
@@ -768,7 +775,9 @@ def _write_view(db: Database, q: QueryCompiler, out: TextIO, view: Row) -> None:
     options = [o for o in options if not o.startswith("check_option=")]
     with_opts = f" WITH ({', '.join(options)})" if options else ""
     if view["kind"] == "m":
-        statement(out, f"CREATE MATERIALIZED VIEW {q.quote(name)}{with_opts} AS\n{definition}\nWITH DATA")
+        # one made WITH NO DATA (not refreshed since) stays unreadable until a refresh, as it was
+        data = "WITH DATA" if view["populated"] else "WITH NO DATA"
+        statement(out, f"CREATE MATERIALIZED VIEW {q.quote(name)}{with_opts} AS\n{definition}\n{data}")
         for idx in _indexes(db, view["oid"]):
             if idx["valid"]:
                 statement(out, _index_sql(q, name, idx))
