@@ -1048,3 +1048,19 @@ def test_postgres_materialized_views_hold_the_same_rows(db: Database, target: Da
     restore_database(target, dump_text(db))
     assert target.fetch(populated) == db.fetch(populated)
     assert target.fetch("SELECT n FROM twice") == [{"n": 2}]
+
+
+def test_restore_reads_a_dump_that_starts_with_a_byte_order_mark(db: Database, target: Database, engine: str, tmp_path: Path) -> None:
+    """A dump saved again by an editor that adds a UTF-8 byte-order mark (Notepad): its first
+    statement was a syntax error on PostgreSQL and MySQL, and the kysera first line, behind the
+    mark, went unread (no engine or truncation check)."""
+    _make_portable(db, engine)
+    path = tmp_path / "bom.sql"
+    path.write_bytes(b"\xef\xbb\xbf" + dump_text(db).encode("utf-8"))
+    result = restore_database(target, path)
+    assert result.format == "kysera"
+    assert rows_of(target, "people", "id") == rows_of(db, "people", "id")
+    cut = tmp_path / "cut.sql"
+    cut.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(RestoreError, match="truncated"):
+        restore_database(db, cut)

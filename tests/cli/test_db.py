@@ -232,6 +232,8 @@ def test_restore_refuses_files_that_are_no_sql_script(db_url: str, tmp_path: Pat
             b"INSERT INTO `t` VALUES ('\xf8\x00\xff');\n",
             "written by mysqldump/mariadb-dump without --hex-blob",
         ),
+        # PowerShell 5's `kysera db dump -o - > backup.sql`
+        "utf16.sql": ("CREATE TABLE t (id integer);\n".encode("utf-16"), "is UTF-16 text"),
     }
     for name, (content, message) in files.items():
         (tmp_path / name).write_bytes(content)

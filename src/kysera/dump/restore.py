@@ -101,7 +101,8 @@ def _open(source: str | os.PathLike[str] | IO[str]) -> tuple[Iterator[str], str,
         end = raw.read().decode("utf-8", "replace")
 
     def read() -> Iterator[str]:
-        with open(path, encoding="utf-8", newline="") as f:
+        # utf-8-sig: a byte-order mark that an editor put at the start (Notepad) is not SQL
+        with open(path, encoding="utf-8-sig", newline="") as f:
             try:
                 while chunk := f.read(_CHUNK):
                     yield chunk
@@ -132,6 +133,9 @@ _NOT_SQL = (
     (b"\x1f\x8b", "gzip-compressed: gunzip it first"),
     (b"SQLite format 3", "an SQLite database file, not a dump: copy it, or dump it with kysera db dump"),
     (b"PK\x03\x04", "a zip archive: unzip it first"),
+    (b"\xff\xfe", "UTF-16 text (what PowerShell's > writes): write the dump with -o FILE instead of a "
+     "redirect, or convert the file to UTF-8"),
+    (b"\xfe\xff", "UTF-16 text: convert it to UTF-8"),
 )
 
 
@@ -286,6 +290,7 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
         head += chunk
         if len(head) >= _HEAD:
             break
+    head = head.removeprefix("\ufeff")  # a byte-order mark (text or a stream given as such)
     fields = read_marker(head[:_HEAD])
     _check_engine(db, fields, name, head[:_HEAD])
     if fields and end is not None and not end.rstrip().endswith(END_MARKER):
