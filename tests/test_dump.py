@@ -1064,3 +1064,15 @@ def test_restore_reads_a_dump_that_starts_with_a_byte_order_mark(db: Database, t
     cut.write_bytes(path.read_bytes()[:-40])
     with pytest.raises(RestoreError, match="truncated"):
         restore_database(db, cut)
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_table_storage_parameters_survive(db: Database, target: Database) -> None:
+    """A table's own WITH (...) (fillfactor, autovacuum settings tuned for a busy table) was lost."""
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY) WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01)")
+    db.execute("CREATE UNLOGGED TABLE u (id integer)")
+    db.execute("ALTER TABLE u SET (autovacuum_enabled = false)")
+    restore_database(target, dump_text(db))
+    options = "SELECT relname, relpersistence, reloptions::text AS o FROM pg_class WHERE relname IN ('t', 'u') ORDER BY 1"
+    assert db.fetch(options)[0]["o"] is not None
+    assert target.fetch(options) == db.fetch(options)

@@ -104,7 +104,8 @@ def _quote_ident(name: str) -> str:
 def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> list[Row]:
     rows = db.fetch(
         "SELECT c.oid, c.relname AS name, c.relkind::text AS kind, c.relpersistence::text AS persistence, "
-        "c.relispartition AS is_partition, obj_description(c.oid, 'pg_class') AS comment "
+        "c.relispartition AS is_partition, obj_description(c.oid, 'pg_class') AS comment, "
+        "array_to_string(c.reloptions, ', ') AS options "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         f"WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND {_NOT_EXTENSION} ORDER BY c.relname",
         [schema],
@@ -582,7 +583,8 @@ def _other_schema_history(db: Database, schema: str, opts: Options) -> Row | Non
         return None
     rows = db.fetch(
         "SELECT c.oid, c.relname AS name, n.nspname AS schema, c.relkind::text AS kind, "
-        "c.relpersistence::text AS persistence, obj_description(c.oid, 'pg_class') AS comment "
+        "c.relpersistence::text AS persistence, obj_description(c.oid, 'pg_class') AS comment, "
+        "array_to_string(c.reloptions, ', ') AS options "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'r'",
         [node.schema, node.name],
@@ -710,7 +712,9 @@ def _create_table(
         if con["kind"] in ("p", "u", "x") or (con["kind"] == "c" and con["validated"]):
             lines.append(f"    CONSTRAINT {q.quote(str(con['name']))} {_key_definition(con)}")
     unlogged = "UNLOGGED " if table["persistence"] == "u" else ""
-    return f"CREATE {unlogged}TABLE {q.quote(name)} (\n" + ",\n".join(lines) + "\n)"
+    # storage parameters (fillfactor, autovacuum settings ...)
+    options = f" WITH ({table['options']})" if table["options"] else ""
+    return f"CREATE {unlogged}TABLE {q.quote(name)} (\n" + ",\n".join(lines) + f"\n){options}"
 
 
 def _key_definition(con: Row) -> str:
