@@ -450,3 +450,24 @@ def test_up_with_a_backup_folder_it_cannot_write_runs_nothing(db_url: str, tmp_p
     assert "unexpected" not in result.stderr
     assert json.loads(result.stdout)["error_type"] == "KyseraError"
     assert status_json()["executed"] == [] and tables(db_url) <= {"kysera_migrations"}
+
+
+def test_up_with_a_backup_the_dump_cannot_make_runs_nothing(db_url: str, tmp_path: Path) -> None:
+    """A table kysera's dump refuses (partitioned on PostgreSQL, virtual on SQLite) stopped the
+    deploy with the dump's own message, "dump with --native": an option migrate up does not have,
+    and no word that nothing ran."""
+    project(db_url)
+    with connect(db_url) as db:
+        if db.dialect.name == "postgres":
+            db.execute("CREATE TABLE m (id integer, at date) PARTITION BY RANGE (at)")
+        elif db.dialect.name == "sqlite":
+            db.execute("CREATE VIRTUAL TABLE docs USING fts5(body)")
+        else:
+            return  # nothing on MySQL/MariaDB is refused: what the dump leaves out is noted
+    result = kysera("migrate", "up", "--backup", str(tmp_path / "backups"))
+    assert_clean_error(
+        result, 1, "cannot take the backup: ", "no migration ran", "kysera db dump --native -o FILE",
+        "kysera migrate up without --backup",
+    )
+    assert status_json()["executed"] == []
+    assert list((tmp_path / "backups").iterdir()) == []  # no empty backup file left behind

@@ -123,8 +123,18 @@ def _backup(session: Session, folder: str) -> None:
                 f"cannot write the backup into {folder}: {exc.strerror or exc}; no migration ran. "
                 "Give --backup a folder this user can write to"
             ) from None
+        from ...dump import DumpError
+
         try:
-            result = write_dump(session.db, path, history_table=session.settings.table)
+            try:
+                result = write_dump(session.db, path, history_table=session.settings.table)
+            except DumpError as exc:
+                # what the dump cannot hold (a partitioned table ...): its "dump with --native"
+                # names an option of db dump, which migrate up does not have
+                raise DumpError(
+                    f"cannot take the backup: {exc}; no migration ran. Back up with kysera db dump --native "
+                    "-o FILE (or the engine's own tool), then run kysera migrate up without --backup"
+                ) from None
         except BaseException:
             with contextlib.suppress(OSError):
                 if os.path.getsize(path) == 0:  # the name it had taken, still empty (not a dump that
