@@ -140,6 +140,8 @@ def _backup(session: Session, folder: str) -> None:
                 if os.path.getsize(path) == 0:  # the name it had taken, still empty (not a dump that
                     os.unlink(path)  # was written whole before Ctrl-C or SIGTERM came)
             raise
+    for note in result.notes:  # what the backup does not hold (functions, triggers, other schemas ...)
+        session.out.warn(f"backup: {note}")
     session.out.note(f"backup of {plural(len(result.tables), 'table')} written to {path}")
 
 
