@@ -324,6 +324,62 @@ def test_fresh_drops_what_another_run_made_while_it_waited_for_the_lock(db_url: 
     assert status_json()["executed"] == NAMES[:2]
 
 
+def test_fresh_cut_off_while_dropping_leaves_no_history_of_what_it_dropped(db_url: str, engine: str) -> None:
+    """fresh drops kysera's history table first: killed part-way through its drops, it used to
+    leave the history saying migrations were applied whose tables it had dropped already (it
+    dropped in name order, so `accounts` went before `kysera_migrations`), and status and up then
+    reported all applied, nothing to do."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import KYSERA
+
+    write_config(Path.cwd(), db_url)
+    folder = Path.cwd() / "migrations"
+    folder.mkdir()
+    for i, table in enumerate(("accounts", "comments", "users"), 1):
+        (folder / f"00{i}_{table}.sql").write_text(
+            f"-- migrate:up\nCREATE TABLE {table} (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE {table};\n"
+        )
+    assert kysera("migrate", "up").exit_code == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
+    if engine == "sqlite":  # one lock for the whole file: no single drop can be held up; the order says it
+        run = kysera_process("-v", "migrate", "fresh", "--yes")
+        assert run.returncode == 0, run.stderr
+        dropped = [line.split()[1] for line in run.stderr.splitlines() if line.startswith("dropped ")]
+        assert dropped[0] == "kysera_migrations", dropped
+        return
+    with connect(db_url) as blocker, blocker.transaction():
+        # another session uses `comments`: fresh's DROP of it waits, and is killed there
+        blocker.execute("LOCK TABLE comments IN ACCESS SHARE MODE" if engine == "postgres" else "SELECT * FROM comments")
+        proc = subprocess.Popen([KYSERA, "-v", "migrate", "fresh", "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while "accounts" in tables(db_url):  # it has dropped what comes before `comments`
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    time.sleep(0.5)  # the server session of the killed run ends with its DROP
+    left = tables(db_url)
+    assert "accounts" not in left
+    if "kysera_migrations" in left:
+        with connect(db_url) as db:
+            recorded = [str(r["name"]) for r in db.fetch("SELECT name FROM kysera_migrations")]
+        assert all(name.split("_", 1)[1] in left for name in recorded), (recorded, left)
+    status = kysera("migrate", "status", "--json")
+    assert "001_accounts" not in json.loads(status.stdout)["executed"], status.stdout
+    rerun = kysera("migrate", "fresh", "--yes")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert tables(db_url) == {"accounts", "comments", "users", "kysera_migrations"}
+
+
 OBJECTS = """\
 from kysera import Database, enum_type, sql
 

@@ -346,8 +346,8 @@ def _short_list(names: list[str], limit: int = 6) -> str:
 def _drop_everything(
     session: Session, tables: list[str], others: list[SchemaObject], yes: bool
 ) -> tuple[list[str], list[SchemaObject]]:
-    """Under the migration lock, read again what there is to drop and drop it: views and
-    routines, then the tables (where foreign keys decide their order, retried), then sequences
+    """Under the migration lock, read again what there is to drop and drop it: kysera's history
+    table, views and routines, then the tables (where foreign keys decide their order, retried), then sequences
     and types. ``tables`` and ``others`` are what the user agreed to drop; what another run made
     while fresh waited for the lock goes too (with a note), or, when nothing was there to agree
     to, is asked about first. Returns what was dropped."""
@@ -362,6 +362,19 @@ def _drop_everything(
             db.execute(obj.drop)
             session.out.detail(f"dropped {obj.kind} {obj.name}")
 
+    def drop_table(table: str) -> StatementError | None:
+        builder = db.schema.drop_table(table).if_exists()
+        try:
+            statement = builder.cascade().compile()
+        except UnsupportedError:
+            statement = builder.compile()
+        try:
+            db.run_compiled(statement)
+        except StatementError as exc:  # referenced by a table not dropped yet
+            return exc
+        session.out.detail(f"dropped {table}")
+        return None
+
     with session.runner.holding_lock():
         agreed = {*tables, *(o.name for o in others)}
         _refuse_outside_dependents(db)
@@ -373,23 +386,23 @@ def _drop_everything(
             out.note(
                 f"while fresh waited for the migration lock, another run made {_short_list(made)}: dropped too"
             )
+        # kysera's history before anything else: a fresh cut off part-way (killed, a lost
+        # connection) must not leave it saying that migrations are applied whose tables it dropped
+        history = session.runner.history
+        remaining = [t for t in tables if t not in (history.shown, history.node.name)]
+        for table in [t for t in tables if t not in remaining]:
+            failed = drop_table(table)
+            if failed is not None:
+                raise failed
         drop([o for o in others if o.kind not in last])
-        remaining = list(tables)
         while remaining:
             failures: list[StatementError] = []
             for table in list(remaining):
-                builder = db.schema.drop_table(table).if_exists()
-                try:
-                    statement = builder.cascade().compile()
-                except UnsupportedError:
-                    statement = builder.compile()
-                try:
-                    db.run_compiled(statement)
-                except StatementError as exc:  # referenced by a table not dropped yet
-                    failures.append(exc)
-                    continue
-                remaining.remove(table)
-                session.out.detail(f"dropped {table}")
+                failed = drop_table(table)
+                if failed is None:
+                    remaining.remove(table)
+                else:
+                    failures.append(failed)
             if failures and len(failures) == len(remaining):
                 raise failures[0]
         drop([o for o in others if o.kind in last])
