@@ -189,6 +189,37 @@ def test_a_killed_runners_session_still_running_on_postgres_is_ended(db_url: str
     assert gone_process("kysera 1 elsewhere00") is None and gone_process("psql") is None
 
 
+def test_status_does_not_call_a_killed_runners_orphaned_session_running_now(db_url: str, db: Database, tmp_path: Path) -> None:
+    """A runner killed during a long statement outside a transaction (a concurrent index build)
+    leaves its history row `running` and its server session holding the lock. `status` said the
+    migration was "running now ... let it finish", though nothing will ever record it: it is
+    interrupted, and the note says what the next command that takes the lock does."""
+    if db.dialect.name != "postgres":
+        pytest.skip("only PostgreSQL sessions outlive their process holding the lock")
+    source = "transaction = False\n" + STUCK_ON_THE_SERVER
+    folder = _kill_a_runner_in(db_url, tmp_path, "002_stuck.py", source, settle=0.3)
+    env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
+    kysera = str(Path(sys.executable).with_name("kysera"))
+    status = subprocess.run(
+        [kysera, "--url", db_url, "migrate", "status", "--json"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["running_now"] == [] and data["failed"] == ["002_stuck"] and data["lock_holder"] is None, data
+    assert "is gone, but its server session" in status.stderr and "pg_sleep(120)" in status.stderr, status.stderr
+    assert "ends that session" in status.stderr
+    text = subprocess.run(
+        [kysera, "--url", db_url, "migrate", "status"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "002_stuck interrupted (up)" in text.stdout and "let it finish" not in text.stdout, text.stdout
+    runner = create_migration_runner(db, folder, lock_timeout=20)
+    started = time.monotonic()
+    runner.resolve("002_stuck", applied=False)  # takes the lock: ends the orphaned session
+    assert time.monotonic() - started < 10
+    db.execute("DROP TABLE IF EXISTS t2")  # what it had made, undone as resolve --rolled-back says
+    assert runner.up().executed == ["002_stuck"]
+
+
 def test_sqlite_lock_file_goes_away_without_ever_splitting_the_lock(tmp_path: Path) -> None:
     """The holder removes the lock file as it lets go. A waiter that opened the old file before
     that must not count a lock on it (the file is gone: a newcomer locks a new one)."""

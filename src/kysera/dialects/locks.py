@@ -104,6 +104,11 @@ class MigrationLock:
         SQLite's file lock with the process."""
         return None
 
+    def orphan(self) -> str | None:
+        """When the lock's holder is the session of a kysera process that is gone (see
+        :meth:`end_orphan`): what it is, in words; None otherwise. Ends nothing."""
+        return None
+
     def _safe_end_orphan(self) -> str | None:
         try:
             return self.end_orphan()
@@ -170,7 +175,8 @@ class PostgresAdvisoryLock(MigrationLock):
         app = f" ({r['app']})" if r.get("app") else ""
         return f"server process {r['pid']}{app}{where}"
 
-    def end_orphan(self) -> str | None:
+    def _orphan_row(self) -> tuple[dict[str, object], int, str] | None:
+        """The holder's row, the pid of its kysera process that is gone, and its statement."""
         from .process_tag import gone_process
 
         r = self._holder_row()
@@ -179,9 +185,25 @@ class PostgresAdvisoryLock(MigrationLock):
         gone = gone_process(r.get("app"))
         if gone is None:
             return None
-        self._db.fetch("SELECT pg_terminate_backend(%s) AS ended", [r["pid"]])
         query = " ".join(str(r.get("query") or "").split())
-        shown = query if len(query) <= 120 else query[:117] + "..."
+        return r, gone, query if len(query) <= 120 else query[:117] + "..."
+
+    def orphan(self) -> str | None:
+        found = self._orphan_row()
+        if found is None:
+            return None
+        r, gone, shown = found
+        return (
+            f"the kysera run that held the migration lock (process {gone}) is gone, but its server session "
+            f"{r['pid']} is still running {shown!r}"
+        )
+
+    def end_orphan(self) -> str | None:
+        found = self._orphan_row()
+        if found is None:
+            return None
+        r, gone, shown = found
+        self._db.fetch("SELECT pg_terminate_backend(%s) AS ended", [r["pid"]])
         return (
             f"the kysera run that held the migration lock (process {gone}) is gone, but its server session "
             f"{r['pid']} was still running {shown!r}: ended it (what it had not committed rolls back)"

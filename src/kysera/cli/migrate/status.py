@@ -52,12 +52,21 @@ def status(check: bool) -> None:
         history = HistoryTable(db, settings.table)
         result = read_status(history, migrations)
         where = db.url.redacted()
-        running_now = None
+        running_now = orphan = None
         if any(m.state == "running" for m in result.migrations):
-            # under way in another process (it holds the lock), or interrupted (nobody does)
+            # under way in another process (it holds the lock), or interrupted (nobody does, or
+            # only the server session of a kysera process that is gone: nothing will record it)
             from ...dialects.locks import migration_lock
 
-            running_now = migration_lock(db, history.node).busy()
+            lock = migration_lock(db, history.node)
+            running_now = lock.busy()
+            if running_now is not None:
+                try:
+                    orphan = lock.orphan()
+                except Exception:  # a courtesy: say what the lock says
+                    orphan = None
+                if orphan is not None:
+                    running_now = None
         adopted = _other_tools_history(db) if not result.table_exists and result.pending else None
     finally:
         db.close()
@@ -85,6 +94,11 @@ def status(check: bool) -> None:
         )
     else:
         _print_status(out, result, where, settings.table, bool(state.verbose), running_now)
+    if orphan is not None:
+        out.note(
+            f"note: {orphan}; what it runs will not be recorded. The next kysera migrate command that "
+            "takes the lock (up, down, resolve) ends that session, and what it had not committed rolls back"
+        )
     if adopted is not None:
         out.note(
             f"note: this database has {adopted[0]}, {adopted[1]}'s history: if its schema already holds what some of "
