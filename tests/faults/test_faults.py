@@ -186,6 +186,61 @@ def test_connection_dropped_mid_migration(db_url: str, db: Database, tmp_path: P
     print(f"\n[faults] {db.dialect.name}: connection dropped mid-migration: exit 1, history consistent")
 
 
+def test_connection_dropped_during_a_backfill(db_url: str, db: Database, tmp_path: Path) -> None:
+    """The connection killed between two batches of a backfill that is safe to run again: the
+    message says the next `up` resumes it (it used to ask for `resolve ... --applied` if its
+    changes were in place, which would have recorded a half-done backfill as applied)."""
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server connection to drop")
+    pid_query = "SELECT pg_backend_pid() AS pid" if db.dialect.name == "postgres" else "SELECT CONNECTION_ID() AS pid"
+    marker = tmp_path / "pid"
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_items.py").write_text(
+        "def up(db):\n"
+        "    db.schema.create_table('items').add_column('id', 'integer', lambda c: c.primary_key())"
+        ".add_column('base', 'integer').add_column('doubled', 'integer').execute()\n"
+        "    db.insert_into('items').values([{'id': i, 'base': i} for i in range(1, 2001)]).execute()\n"
+    )
+    (tmp_path / "migrations" / "002_backfill.py").write_text(
+        "import pathlib, time\n\n"
+        "from kysera import sql\n\n"
+        "transaction = False\n\n\n"
+        "def up(db):\n"
+        f"    marker = pathlib.Path({str(marker)!r})\n\n"
+        "    def progress(p):\n"
+        "        if p.batches == 3:  # wait here until the test has killed the connection\n"
+        f"            marker.write_text(str(db.execute({pid_query!r}).scalar()))\n"
+        "            deadline = time.monotonic() + 30\n"
+        "            while marker.exists() and time.monotonic() < deadline:\n"
+        "                time.sleep(0.05)\n\n"
+        "    db.backfill('items', set={'doubled': sql('base * 2')}, where=sql('doubled IS NULL'), batch_size=100,\n"
+        "                progress=None if db.capturing else progress)\n"
+    )
+    assert kysera(db_url, tmp_path, "migrate", "up", "--to", "001_items").returncode == 0
+    proc = subprocess.Popen([KYSERA, "--url", db_url, "migrate", "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    pid = int(marker.read_text())
+    if db.dialect.name == "postgres":
+        db.execute("SELECT pg_terminate_backend(%s)", [pid])
+    else:
+        db.execute(f"KILL {pid}")
+    marker.unlink()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "002_backfill" in err
+    assert "the next `kysera migrate up` runs it again, resuming its backfill" in err, err
+    assert "resolve" not in err, err
+    assert history(db).get("002_backfill") == "running"
+    assert db.execute("SELECT count(doubled) AS n FROM items").scalar() == 300
+    again = kysera(db_url, tmp_path, "migrate", "up")
+    assert again.returncode == 0 and "runs again" in again.stderr, again.stderr
+    assert history(db).get("002_backfill") == "applied"
+    assert db.execute("SELECT count(*) AS n FROM items WHERE doubled = base * 2").scalar() == 2000
+
+
 # ----------------------------------------------------------------------------- bad inputs
 
 

@@ -1419,7 +1419,15 @@ class MigrationRunner:
         message = f"migration {name} failed ({direction}): {reason}"
         if statement:
             message += f"\n  statement: {_shorten(statement)}"
-        if unrecorded is not None:
+        if unrecorded is not None and direction == "up" and self._only_resumable_backfills(migration):
+            # the next up runs it again (_resume_interrupted_backfills): resolving it by hand as
+            # applied would record a backfill that stopped part-way as done
+            message += (
+                f"\n  the history could not be updated ({unrecorded}): {self.history.shown} still says it is "
+                "running. It only backfills, and what it sets comes out the same for the rows already done, "
+                "so the next `kysera migrate up` runs it again, resuming its backfill"
+            )
+        elif unrecorded is not None:
             # the connection is gone (or the history table refused the write): the row still
             # says "running", and the next run stops at it as interrupted
             what = (
