@@ -1456,6 +1456,10 @@ class MigrationRunner:
                     + (f" ({holders})" if holders else "")
                     + ": run the migrations again when that session is done, or raise [safety] statement_lock_timeout"
                 )
+            elif lost:
+                # the server ended the session (a restart, pg_terminate_backend, KILL, a network
+                # cut): nothing in the migration to fix
+                fix = "The connection to the database was lost: run the migrations again once it is back"
             elif in_tx and _refused_in_a_transaction(cause):
                 # SQLite's PRAGMA journal_mode=WAL, PostgreSQL's CREATE DATABASE, ALTER SYSTEM ...:
                 # what dbmate's transaction:false and goose's NO TRANSACTION are for
