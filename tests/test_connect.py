@@ -301,7 +301,7 @@ def test_a_sqlite_path_with_hash_or_question_mark_and_options(tmp_path: Path) ->
 def test_options_of_a_sqlite_file_uri_apply(tmp_path: Path) -> None:
     with connect(f"sqlite:///{tmp_path / 'a.db'}") as db:
         db.execute("CREATE TABLE t (id integer)")
-    with connect(f"sqlite:///file:{tmp_path / 'a.db'}?mode=ro") as db, pytest.raises(Exception, match="readonly"):
+    with connect(f"sqlite:///file:{tmp_path / 'a.db'}?mode=ro") as db, pytest.raises(Exception, match="is read-only"):
         db.execute("INSERT INTO t VALUES (1)")
 
 

@@ -92,6 +92,11 @@ class DatabaseLockedError(KyseraError):
     timeout on a server, the statement changed nothing and may be tried again."""
 
 
+class ReadOnlyDatabaseError(KyseraError):
+    """The database refuses every write (a read-only file, folder or mount): nothing in the
+    statement is wrong."""
+
+
 class LockError(KyseraError):
     """The migration lock could not be taken (other than by waiting too long)."""
 

@@ -324,6 +324,31 @@ def test_a_sqlite_database_locked_by_another_connection_is_named(monkeypatch: py
         holder.close()
 
 
+def test_a_read_only_sqlite_database_is_named_and_not_blamed_on_the_migration() -> None:
+    """A database that refuses writes (mode=ro here; a file without write permission, a read-only
+    folder or mount alike) failed the migration with SQLite's bare "attempt to write a readonly
+    database" and "Fix it and run the migrations again", as if the migration were wrong."""
+    import os
+
+    Path("migrations").mkdir()
+    for name in ("001_a", "002_b"):
+        table = name[-1]
+        Path(f"migrations/{name}.sql").write_text(f"-- migrate:up\nCREATE TABLE {table} (id integer);\n-- migrate:down\nDROP TABLE {table};\n")
+    assert kysera("migrate", "up", "--to", "001_a", "--url", "sqlite:///app.db").exit_code == 0
+    urls = ["sqlite:///app.db?mode=ro"]
+    if os.geteuid() != 0:  # root writes whatever the permissions say
+        os.chmod("app.db", 0o444)
+        urls.append("sqlite:///app.db")
+    for url in urls:
+        for command in (["up"], ["down"]):
+            result = kysera("migrate", *command, "--url", url)
+            assert_clean_error(result, 1, "app.db is read-only", "Nothing in the migration is wrong")
+            assert "Fix it" not in result.stderr, result.stderr
+    os.chmod("app.db", 0o644)
+    status = json.loads(kysera("migrate", "status", "--json", "--url", "sqlite:///app.db").stdout)
+    assert status["executed"] == ["001_a"] and status["pending"] == ["002_b"]  # nothing half-recorded
+
+
 def test_create_refuses_a_name_too_long_for_a_file() -> None:
     Path("migrations").mkdir()
     assert_clean_error(kysera("migrate", "create", "x" * 300), 2, "300 characters long", "200 at most")

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from ..errors import BuilderError, ConnectionFailedError, KyseraError
+from ..errors import BuilderError, ConnectionFailedError, KyseraError, ReadOnlyDatabaseError
 from ..nodes import (
     AlterTableNode,
     ColumnDefinitionNode,
@@ -228,6 +228,8 @@ class SqliteDialect(Dialect):
             )
         if text.startswith("file is not a database"):
             return KyseraError(f"{where} is not a SQLite database; check the URL, or move the file out of the way")
+        if text.startswith("attempt to write a readonly database"):
+            return ReadOnlyDatabaseError(f"the SQLite database {where} is read-only ({_why_read_only(self.path)})")
         return None
 
     def begin(self, conn: DriverConnection) -> None:
@@ -439,6 +441,18 @@ class ForeignKeyViolation(KyseraError):
 
 #: seconds a statement waits for another connection's write lock before SQLite gives up
 BUSY_TIMEOUT = 30.0
+
+
+def _why_read_only(path: str | None) -> str:
+    """Why SQLite may not write the file at ``path``, as far as the file system tells."""
+    if not path or path.startswith("file:") or path == ":memory:":
+        return "opened read-only: mode=ro in the URL, or a read-only mount"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.access(path, os.W_OK):
+        return "this user may not write the file: give it write access, or use a copy"
+    if not os.access(folder, os.W_OK):
+        return f"this user may not write its folder {folder}, where SQLite keeps its journal: give it write access"
+    return "a read-only mount, or mode=ro in the URL: use a writable copy"
 
 
 def open_sqlite(url: DatabaseUrl) -> tuple[SqliteConnection, SqliteDialect]:

@@ -39,7 +39,13 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack, cast
 from ..database import Capture, ConnectionLostError, Database, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses, postgres_timeout
-from ..errors import ConfigurationError, KyseraError, StatementError, driver_reason
+from ..errors import (
+    ConfigurationError,
+    KyseraError,
+    ReadOnlyDatabaseError,
+    StatementError,
+    driver_reason,
+)
 from ..nodes import (
     AlterTableNode,
     CompiledStatement,
@@ -1456,6 +1462,8 @@ class MigrationRunner:
                     + (f" ({holders})" if holders else "")
                     + ": run the migrations again when that session is done, or raise [safety] statement_lock_timeout"
                 )
+            elif isinstance(cause, ReadOnlyDatabaseError):
+                fix = "Nothing in the migration is wrong: run the migrations again once the database can be written"
             elif lost:
                 # the server ended the session (a restart, pg_terminate_backend, KILL, a network
                 # cut): nothing in the migration to fix
