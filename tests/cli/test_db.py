@@ -490,3 +490,22 @@ def test_up_with_backup_says_what_the_backup_leaves_out(db_url: str, tmp_path: P
     assert result.exit_code == 0, result.stderr
     assert expected in result.stderr
     assert status_json()["pending"] == []
+
+
+def test_a_dump_cleans_up_what_a_killed_dump_left_behind(tmp_path: Path) -> None:
+    """A dump killed with SIGKILL cannot remove its half-written hidden file (megabytes): the next
+    dump into that folder removes those whose process is gone, and leaves a running one's alone."""
+    import os
+    import subprocess
+    import sys
+
+    project(f"sqlite:///{tmp_path / 'app.db'}", count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    orphan = tmp_path / f".kysera-dump-{gone.stdout.strip()}-abc123.sql"
+    running = tmp_path / f".kysera-dump-{os.getpid()}-def456.sql"
+    for leftover in (orphan, running):
+        leftover.write_text("-- half a dump")
+    assert kysera("db", "dump", "-o", str(tmp_path / "backup.sql")).exit_code == 0
+    assert not orphan.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.glob(".kysera-dump-*")) == [running.name]

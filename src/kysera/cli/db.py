@@ -146,7 +146,8 @@ def write_dump(
         if special:
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 return _dump_to(database, handle, schema_only, data_only, native, exclude, history_table)
-        fd, temporary = tempfile.mkstemp(prefix=".kysera-dump-", suffix=".sql", dir=folder)
+        _remove_orphaned_dumps(folder)
+        fd, temporary = tempfile.mkstemp(prefix=f"{_TEMPORARY}{os.getpid()}-", suffix=".sql", dir=folder)
         try:
             # the file gets the mode a plain write would give it (mkstemp's is 0600): an old
             # backup's own mode when one is replaced, else what the umask leaves
@@ -169,6 +170,36 @@ def write_dump(
     except OSError as exc:  # the file system's answer (no space, no permission): not a crash
         raise KyseraError(f"cannot write the dump to {path}: {exc.strerror or exc}") from None
     return result
+
+
+#: how a dump being written is named until it is complete: this prefix, the writer's process id
+_TEMPORARY = ".kysera-dump-"
+
+
+def _remove_orphaned_dumps(folder: str) -> None:
+    """Delete the unfinished dumps that processes killed while writing (SIGKILL, a power cut:
+    nothing could clean up) left in ``folder``: those whose writer no longer runs."""
+    import os
+
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(_TEMPORARY) and n.endswith(".sql")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_TEMPORARY) :].partition("-")[0]
+        if not pid.isdigit():
+            continue  # an older kysera's name: whose it is cannot be told
+        try:
+            os.kill(int(pid), 0)
+            continue  # the writer still runs (or the number is another process's now): leave it
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
 
 
 @db.command()

@@ -22,7 +22,13 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from ..errors import BuilderError, ConnectionFailedError, KyseraError, ReadOnlyDatabaseError
+from ..errors import (
+    BuilderError,
+    ConnectionFailedError,
+    DatabaseLockedError,
+    KyseraError,
+    ReadOnlyDatabaseError,
+)
 from ..nodes import (
     AlterTableNode,
     ColumnDefinitionNode,
@@ -219,8 +225,6 @@ class SqliteDialect(Dialect):
         text = str(error)
         where = self.path or "the database"
         if text.startswith("database is locked"):
-            from ..errors import DatabaseLockedError
-
             return DatabaseLockedError(
                 f"the SQLite database {where} is locked: another connection has held its write lock for "
                 f"{self.busy_timeout:g} s (a transaction left open in another process, or a tool such as a database "
