@@ -164,3 +164,23 @@ def test_a_folder_that_holds_none_of_the_applied_migrations_is_named_as_the_like
         other.up()
     assert caught.value.missing == ["001_users", "002_posts"]
     assert [row["name"] for row in history_rows(db)] == ["001_users", "002_posts"]  # nothing changed
+
+
+def test_redo_takes_the_edited_migration_it_redoes(db: Database, tmp_path: Path) -> None:
+    """redo is how a migration being written is tried again after an edit: it refused the edit as
+    drift until `accept`. It now rolls the migration back with the down its file has now and
+    applies it again; an edit to an older migration is still refused."""
+    folder = _folder(tmp_path)
+    create_migration_runner(db, folder).up()
+    write(folder, "002_posts.sql", POSTS.replace("id integer", "id integer, title text"))
+    said: list[str] = []
+    result = create_migration_runner(db, folder, logger=said.append).redo()
+    assert [(s.name, s.direction) for s in result.steps] == [("002_posts", "down"), ("002_posts", "up")]
+    assert any("002_posts changed since it was applied: redo rolls it back" in line for line in said)
+    info = db.introspect_table("posts")
+    assert info is not None and {c.name for c in info.columns} == {"id", "title"}
+    runner = create_migration_runner(db, folder)
+    assert runner.status().changed == []  # the new checksum is recorded
+    write(folder, "001_users.py", USERS.replace('"integer"', '"bigint"'))
+    with pytest.raises(DriftError, match="001_users changed since it was applied"):
+        create_migration_runner(db, folder).redo()

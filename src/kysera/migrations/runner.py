@@ -660,9 +660,16 @@ class MigrationRunner:
                 changed.append(row.name)
         return changed, missing
 
-    def _check_drift(self, state: _State) -> list[str]:
-        """Refuse drift (unless accept_changed); returns the changed names to accept."""
+    def _check_drift(self, state: _State, redone: str | None = None) -> list[str]:
+        """Refuse drift (unless accept_changed); returns the changed names to accept. ``redone``:
+        the migration a redo rolls back and applies again, which may have changed."""
         changed, missing = self._drift(state)
+        if redone in changed:
+            changed.remove(redone)
+            self.logger.warning(
+                "%s changed since it was applied: redo rolls it back with the down its file has now, then applies it again",
+                redone,
+            )
         if not changed and not missing:
             return []
         renamed = self._renamed(state, missing)
@@ -812,7 +819,10 @@ class MigrationRunner:
                 if action == "up":
                     self._resume_interrupted_backfills(state, dry)
                 self._check_unresolved(state)
-                changed = self._check_drift(state)
+                # redo is how a migration being written is tried again after an edit: the one it
+                # redoes may have changed (its down as the file has it now rolls it back)
+                redone = state.applied[-1].name if action == "redo" and state.applied else None
+                changed = self._check_drift(state, redone)
                 plan = planner(state)
                 self._precheck(plan)
                 self._replays = {}
