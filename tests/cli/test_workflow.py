@@ -724,3 +724,13 @@ def test_status_on_a_database_another_tool_managed_points_to_mark_applied(db_url
     assert json.loads(kysera("migrate", "status", "--json").stdout)["pending"] == NAMES[:2]
     assert kysera("migrate", "up").exit_code == 0
     assert "alembic_version" not in kysera("migrate", "status").stderr  # kysera's history now
+
+
+def test_status_of_a_sqlite_file_that_does_not_exist_says_so() -> None:
+    """A misspelt SQLite path looked like a new project with everything pending (said with -v
+    only): status says the file does not exist, and creates nothing."""
+    project("sqlite:///app.db", count=1)
+    result = kysera("migrate", "status", "--url", "sqlite:///ap.db")
+    assert result.exit_code == 0
+    assert "ap.db does not exist yet: read as an empty database (migrate up creates it)" in result.stderr
+    assert not Path("ap.db").exists()

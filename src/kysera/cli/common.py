@@ -131,7 +131,8 @@ class State:
 
         if start_work and not read_only:
             work_begins()
-        url = self.resolve_url().url
+        resolved = self.resolve_url()
+        url = resolved.url
         path = url.database
         if (
             read_only
@@ -140,7 +141,13 @@ class State:
             and not path.startswith("file:")
             and not os.path.exists(path)
         ):
-            self.out.detail(f"{path} does not exist yet: reading it as an empty database")
+            # said without -v (the default URL's note says enough): a misspelt path looks like a
+            # new project with everything pending
+            message = f"{path} does not exist yet: read as an empty database (migrate up creates it)"
+            if resolved.is_default:
+                self.out.detail(message)
+            else:
+                self.out.note(message)
             db = connect(url.with_database(":memory:"))
             db.url = url
             return db
