@@ -607,6 +607,27 @@ def test_a_renamed_table_keeps_its_rows_for_the_analysis(db: Database) -> None:
     assert {f.code: f.severity for f in found}["KS101"] is Severity.INFO
 
 
+def test_a_table_renamed_away_keeps_its_rows_when_a_new_one_takes_its_name(db: Database) -> None:
+    """Rename t to t_old, create a new t, drop t_old (the swap pattern): t_old was judged by the
+    new t, made in this migration, so dropping it and its rows passed as information."""
+    table_with_rows(db, 10, "parents")
+    swap = (
+        db.schema.alter_table("parents").rename_to("parents_old"),
+        db.schema.create_table("parents").add_column("id", "integer"),
+        db.schema.drop_table("parents_old"),
+    )
+    assert findings(db, *swap)["KS101"] is Severity.ERROR
+    assert raw_findings(db, "ALTER TABLE parents RENAME TO parents_old", "CREATE TABLE parents (id integer)",
+                        "DROP TABLE parents_old")["KS101"] is Severity.ERROR
+    # across the migrations of one plan too
+    plan = PlanState()
+    for step, builder in enumerate(swap):
+        found = analyze(db.compile(builder), db.dialect, LiveFacts(db, 5), migration=f"m{step}", options=OPTIONS, created=plan)
+    assert {f.code: f.severity for f in found}["KS101"] is Severity.ERROR
+    # the new table itself is still new
+    assert findings(db, *swap[:2], db.schema.drop_table("parents"))["KS101"] is Severity.INFO
+
+
 def test_truncate_of_a_qualified_table_names_the_table_not_its_schema(db: Database) -> None:
     """TRUNCATE app.orders was read as a table called app, unknown and so empty: 'info'."""
     from kysera.nodes import IdentifierNode

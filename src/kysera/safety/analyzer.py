@@ -175,7 +175,9 @@ class _Analysis:
     def size(self, table: IdentifierNode, _seen: int = 0) -> str:
         """new / empty / small / large / unknown."""
         key = self.key(table)
-        if key in self.plan.tables:
+        # (a rename's source is the table that held the name then: a table the plan made under
+        # that name afterwards, as in rename / create / drop the old one, is another table)
+        if key in self.plan.tables and not _seen:
             return "new"
         source = self.plan.renamed.get(key)
         if source is not None and _seen < 20:
