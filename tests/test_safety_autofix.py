@@ -55,6 +55,42 @@ def test_auto_mode_runs_the_safe_recipes(pg: Database) -> None:
     assert not_null == [{"nn": True}]
 
 
+def test_auto_mode_retries_a_rewritten_statement_that_gave_up_waiting_for_a_lock(pg: Database, db_url: str) -> None:
+    """A writer's open transaction made the first rewritten statement (ADD CONSTRAINT ... NOT
+    VALID) time out: it had changed nothing, yet the migration was not retried but recorded as
+    failed, "may be partly applied", waiting for `resolve` (the rewrite runs outside a
+    transaction, and every such failure was taken for a concurrent build's leftover)."""
+    import threading
+    import time
+
+    from kysera import connect
+
+    other = connect(db_url)
+    other.execute("BEGIN")
+    other.execute("UPDATE events SET n = n WHERE id = 1")  # a writer that has not committed yet
+
+    def release() -> None:
+        time.sleep(1.5)
+        other.execute("ROLLBACK")
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+
+    def add_check(db: Database) -> None:
+        db.schema.alter_table("events").add_check_constraint("ck_events_n", sql("n > 0")).execute()
+
+    runner = create_migration_runner(
+        pg, [Migration("001_check", add_check)], large_table_rows=10, safety="auto", statement_lock_timeout=1, lock_retries=3
+    )
+    try:
+        assert runner.up().executed == ["001_check"]
+    finally:
+        releaser.join()
+        other.close()
+    validated = pg.fetch("SELECT convalidated AS ok FROM pg_constraint WHERE conname = 'ck_events_n'")
+    assert validated == [{"ok": True}]
+
+
 def test_auto_mode_drops_an_index_named_without_its_table_concurrently(pg: Database) -> None:
     pg.execute("CREATE INDEX ix_events_n ON events (n)")
 

@@ -1388,7 +1388,17 @@ class MigrationRunner:
         unrun = isinstance(exc, StatementError) and not lost and self.db.dialect.refused_unrun(cause)
         # MySQL's DROP TABLE a, b drops the tables it finds before it fails on a missing one
         partial = not unrun and not self.db.dialect.transactional_ddl and failing is not None and _drops_several(failing, self.db.dialect.name)
-        clean = atomic or (not partial and not (lost and failing is not None) and _nothing_left(in_tx, succeeded, failing, unrun))
+        # a statement safety="auto" rewrote runs on its own, outside any transaction, yet an
+        # ALTER TABLE that fails on PostgreSQL leaves nothing (unlike a concurrent build)
+        rewritten = (
+            self.db.dialect.transactional_ddl
+            and failing is not None
+            and not failing.transactional
+            and isinstance(failing.node, AlterTableNode)
+        )
+        clean = atomic or (
+            not partial and not (lost and failing is not None) and _nothing_left(in_tx, succeeded, failing, unrun or rewritten)
+        )
         invalid_left = (
             not clean
             and failing is not None
