@@ -628,6 +628,30 @@ def test_a_table_renamed_away_keeps_its_rows_when_a_new_one_takes_its_name(db: D
     assert findings(db, *swap[:2], db.schema.drop_table("parents"))["KS101"] is Severity.INFO
 
 
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_unique_and_primary_key_recipes_run_as_printed(db: Database, engine: str) -> None:
+    """The recipes of KS210 and KS211 said .columns([...]) (a list holding Ellipsis: 'an index
+    column is a name or sql(...), got Ellipsis') though the analysis knew the columns, and on
+    MySQL/MariaDB they were PostgreSQL's (using_index=, which MariaDB refuses); MariaDB adds a
+    primary key in place, reads and writes going on, yet it was an error 'under an exclusive lock'."""
+    table_with_rows(db, 10)
+    db.execute(sql("CREATE TABLE k (code integer NOT NULL, n integer)"))
+    db.execute(sql("INSERT INTO k (code, n) VALUES " + ", ".join(f"({i}, {i})" for i in range(10))))
+    changes = {
+        "KS210": db.schema.alter_table("t").add_unique_constraint("t_email_key", ["email"]),
+        "KS211": db.schema.alter_table("k").add_primary_key_constraint("k_pkey", ["code"]),
+    }
+    for code, change in changes.items():
+        statements = list(db.compile(change))  # type: ignore[arg-type]
+        found = [f for f in analyze(statements, db.dialect, LiveFacts(db, 5), options=OPTIONS) if f.code == code]
+        assert found and "[...]" not in found[0].recipe and "<" not in found[0].recipe, found[0].recipe
+        exec(found[0].recipe, {"db": db, "sql": sql})  # as a migration would run it
+    if db.dialect.display_name == "MariaDB":
+        assert found[0].severity is Severity.WARNING  # in place, LOCK=NONE
+    assert [u.columns for u in db.introspect_table("t").unique_constraints] == [("email",)]  # type: ignore[union-attr]
+    assert db.introspect_table("k").primary_key == ("code",)  # type: ignore[union-attr]
+
+
 def test_truncate_of_a_qualified_table_names_the_table_not_its_schema(db: Database) -> None:
     """TRUNCATE app.orders was read as a table called app, unknown and so empty: 'info'."""
     from kysera.nodes import IdentifierNode

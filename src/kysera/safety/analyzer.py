@@ -502,7 +502,7 @@ class _Analysis:
                 for change in restated(action.column.name, action.column):
                     self.alter_column(stmt, t, change, rebuild_reasons)
             elif isinstance(action, AddConstraintNode):
-                self.add_constraint(stmt, t, action, rebuild_reasons)
+                self.add_constraint(stmt, t, action, rebuild_reasons, verdict)
             elif isinstance(action, ValidateConstraintNode):
                 proof = self.not_null_checks.get((self.key(t), action.name))
                 if proof is not None:
@@ -588,7 +588,8 @@ class _Analysis:
             if self.engine == "sqlite":
                 rebuild.append("add a UNIQUE or PRIMARY KEY column")
             elif self.pg:
-                self.add("KS210", stmt, t, f"adds column {col.name} with a unique index built under an exclusive lock", constraint=f"{t.name}_{col.name}_key")
+                self.add("KS210", stmt, t, f"adds column {col.name} with a unique index built under an exclusive lock", constraint=f"{t.name}_{col.name}_key",
+                         columns=repr([col.name]))
 
     def alter_column(self, stmt: CompiledStatement, t: IdentifierNode, action: AlterColumnNode, rebuild: list[str]) -> None:
         a = action.alteration
@@ -656,9 +657,13 @@ class _Analysis:
         except Exception:  # a fragment that needs the database to compile: the reader fills it in
             return "'...'"
 
-    def add_constraint(self, stmt: CompiledStatement, t: IdentifierNode, action: AddConstraintNode, rebuild: list[str]) -> None:
+    def add_constraint(self, stmt: CompiledStatement, t: IdentifierNode, action: AddConstraintNode, rebuild: list[str],
+                       verdict: Verdict | None = None) -> None:
         c = action.constraint
         name = c.name or "constraint"
+        # the key's columns, for the recipe (the builder's list, as the recipe writes it)
+        listed = [n for n in getattr(c, "columns", ()) if isinstance(n, str) and re.fullmatch(_NAME, n)]
+        columns = repr(listed) if listed and len(listed) == len(getattr(c, "columns", ())) else "[<the columns>]"
         if self.engine == "sqlite":
             rebuild.append("add a constraint")
             return
@@ -683,13 +688,20 @@ class _Analysis:
                          check=self.check_text(c.expression))
         elif isinstance(c, UniqueConstraintNode):
             if self.pg and c.using_index is None:  # USING INDEX: the index is built already
-                self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name)
+                self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name,
+                         columns=columns)
             elif self.my:
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: fails if duplicates exist; {self.how('inplace')}", constraint=name,
-                         severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
+                         columns=columns, severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
         elif isinstance(c, PrimaryKeyConstraintNode):
-            if c.using_index is None:
-                self.add("KS211", stmt, t, f"adds a primary key to {t.name}: its index is built (and NULLs checked) under an exclusive lock")
+            if c.using_index is None and self.my and verdict is not None and verdict.method == "inplace":
+                # MariaDB rebuilds the table in place, reads and writes going on (the runner holds it to that)
+                self.add("KS211", stmt, t, f"adds a primary key to {t.name}: fails if its columns hold NULLs or duplicates; {self.how(verdict)}",
+                         constraint=c.name or f"{t.name}_pkey", columns=columns,
+                         severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)
+            elif c.using_index is None:
+                self.add("KS211", stmt, t, f"adds a primary key to {t.name}: its index is built (and NULLs checked) under an exclusive lock",
+                         constraint=c.name or f"{t.name}_pkey", columns=columns)
             elif self.pg:
                 self.primary_key_using_index(stmt, t, c.using_index)
 

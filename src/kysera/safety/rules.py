@@ -118,13 +118,21 @@ db.backfill("{table}", set={{"{column}": sql("<expr>")}}, where=sql("{column} IS
 db.backfill("{table}", set={{"{column}": sql("<expression>")}}, where=sql("{column} IS NULL"))"""),
     Rule("KS210", "add-unique-constraint", (BLK, MF), "adds a UNIQUE constraint, building its index under a lock that blocks reads and writes",
          """# PostgreSQL: build the unique index concurrently (transaction = False), then attach it
-db.schema.create_index("{constraint}").on("{table}").columns([...]).unique().concurrently().execute()
-db.schema.alter_table("{table}").add_unique_constraint("{constraint}", using_index="{constraint}").execute()"""),
+db.schema.create_index("{constraint}").on("{table}").columns({columns}).unique().concurrently().execute()
+db.schema.alter_table("{table}").add_unique_constraint("{constraint}", using_index="{constraint}").execute()""",
+         recipes=(("mysql", """# MySQL builds the index in place while reads and writes go on (kysera adds ALGORITHM=INPLACE, LOCK=NONE),
+# but it fails if two rows share a value: remove the duplicates first, then add it as it is:
+db.schema.alter_table("{table}").add_unique_constraint("{constraint}", {columns}).execute()"""),)),
     Rule("KS211", "add-primary-key", (BLK, MF), "adds a primary key, building its index (and checking NOT NULL) under an exclusive lock",
          """# build a unique index concurrently (transaction = False), then make it the key (nothing is built then;
 # a nullable column is also scanned for NULLs: see KS214)
-db.schema.create_index("{table}_pkey_idx").on("{table}").columns([...]).unique().concurrently().execute()
-db.schema.alter_table("{table}").add_primary_key_constraint("{table}_pkey", using_index="{table}_pkey_idx").execute()"""),
+db.schema.create_index("{table}_pkey_idx").on("{table}").columns({columns}).unique().concurrently().execute()
+db.schema.alter_table("{table}").add_primary_key_constraint("{table}_pkey", using_index="{table}_pkey_idx").execute()""",
+         recipes=(("mysql", """# MySQL rebuilds the table around the new key (MariaDB in place, reads and writes go on: kysera adds
+# ALGORITHM=INPLACE, LOCK=NONE); it fails if the columns hold NULLs or duplicates: fix those first.
+# Where the server blocks writes for it, run it when writers can wait, acknowledged:
+allow_unsafe = ["KS211"]
+db.schema.alter_table("{table}").add_primary_key_constraint("{constraint}", {columns}).execute()"""),)),
     Rule("KS212", "sqlite-table-rebuild", (BLK,), "rebuilds the table (copy, drop, rename) while holding SQLite's write lock",
          """# fine for small tables; for a large one, schedule it when writers can wait,
 # or add a new nullable column instead of changing an existing one"""),
