@@ -652,6 +652,27 @@ def test_unique_and_primary_key_recipes_run_as_printed(db: Database, engine: str
     assert db.introspect_table("k").primary_key == ("code",)  # type: ignore[union-attr]
 
 
+def test_index_actions_of_alter_table_are_read_as_the_engine_reads_them(db: Database) -> None:
+    """MySQL's ALTER TABLE t RENAME INDEX a TO b was read as renaming a column called INDEX
+    (KS302 'renames column INDEX to TO'), and ADD INDEX / DROP INDEX, which InnoDB does in place
+    as it does create_index, were 'unknown' (KS901) on every run. Elsewhere DROP key drops a
+    column called key: it was taken for MySQL's DROP KEY and its data loss reported as 'unknown'."""
+    table_with_rows(db, 10)
+    if db.dialect.name == "mysql":
+        db.execute(sql("CREATE INDEX ix_t_n ON t (n)"))
+        assert raw_findings(db, "ALTER TABLE t RENAME INDEX ix_t_n TO ix_t_n2") == {}
+        assert raw_findings(db, "ALTER TABLE t ADD INDEX ix_t_email (email), ALGORITHM=INPLACE, LOCK=NONE") == {}
+        assert raw_findings(db, "ALTER TABLE t ADD KEY (email)") == {}
+        assert raw_findings(db, "ALTER TABLE t DROP KEY ix_t_n") == {}
+        assert raw_findings(db, "ALTER TABLE t DROP INDEX ix_t_n, DROP COLUMN email") == {"KS102": Severity.ERROR}
+        assert raw_findings(db, "ALTER TABLE t ADD INDEX ix_t_email (email), ALGORITHM=COPY") == {"KS213": Severity.ERROR}
+        assert raw_findings(db, "ALTER TABLE t ADD FULLTEXT INDEX ft (email)") == {"KS901": Severity.WARNING}
+    else:
+        db.execute(sql("ALTER TABLE t ADD COLUMN key text"))
+        assert raw_findings(db, "ALTER TABLE t DROP key") == {"KS102": Severity.ERROR}
+        assert raw_findings(db, "ALTER TABLE t RENAME key TO k2") == {"KS302": Severity.WARNING}
+
+
 def test_truncate_of_a_qualified_table_names_the_table_not_its_schema(db: Database) -> None:
     """TRUNCATE app.orders was read as a table called app, unknown and so empty: 'info'."""
     from kysera.nodes import IdentifierNode

@@ -175,7 +175,7 @@ def classify(text: str, dialect: str | None = None) -> Classified:
     if not toks:
         return Unknown(text)
     try:
-        return _classify(toks, text)
+        return _classify(toks, text, dialect == "mysql")
     except (IndexError, ValueError):
         return Unknown(text)
 
@@ -253,7 +253,9 @@ def _paren_names(toks: list[Tok], i: int) -> tuple[tuple[str, ...], int]:
     raise ValueError("unbalanced parentheses")
 
 
-def _classify(toks: list[Tok], text: str) -> Classified:
+def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
+    """``mysql``: read MySQL's forms (``DROP INDEX`` in an ALTER TABLE); elsewhere ``DROP key``
+    drops a column called key."""
     w = _words(toks, 8)
     head = w[0]
     if head == "CREATE":
@@ -342,8 +344,13 @@ def _classify(toks: list[Tok], text: str) -> Classified:
             if len(words) in (2, 3) and words[0] in ("ALGORITHM", "LOCK") and (len(words) == 2 or words[1] == "="):
                 online[words[0].lower()] = part[-1].text.lower()
                 continue
+            if mysql and len(words) > 2 and words[0] in ("ADD", "DROP", "RENAME") and words[1] in ("INDEX", "KEY"):
+                # MySQL's ADD / DROP / RENAME INDEX: InnoDB does them in place while reads and
+                # writes go on, as it does the builder's create_index and drop_index (a FULLTEXT
+                # or SPATIAL index, which does not, is left to a human below)
+                continue
             try:
-                actions.extend(_alter_actions(part))
+                actions.extend(_alter_actions(part, mysql))
             except (ValueError, IndexError):
                 unread.append(_text(part))
         if unread and not actions:
@@ -376,7 +383,7 @@ def _classify(toks: list[Tok], text: str) -> Classified:
         old, i = _qualified(toks, 2)
         return AlterTableNode(old, (RenameTableNode(toks[i + 1].name),))
     if head == "WITH":
-        changes = _data_changes(toks, text)
+        changes = _data_changes(toks, text, mysql)
         if changes:
             return changes[0] if len(changes) == 1 else Several(tuple(changes))
     if head in _HARMLESS_FIRST:
@@ -384,7 +391,7 @@ def _classify(toks: list[Tok], text: str) -> Classified:
     return Unknown(text)
 
 
-def _data_changes(toks: list[Tok], text: str) -> list[Classified]:
+def _data_changes(toks: list[Tok], text: str, mysql: bool = False) -> list[Classified]:
     """The statements that change data inside a ``WITH`` (PostgreSQL runs a ``DELETE`` in a
     common table expression as surely as one on its own), each classified by itself."""
     depths: list[int] = []
@@ -402,7 +409,7 @@ def _data_changes(toks: list[Tok], text: str) -> list[Classified]:
         if k and toks[k - 1].upper in ("FOR", "DO", "ON"):  # FOR UPDATE, DO UPDATE, ON DELETE
             continue
         end = next((j for j in range(k + 1, len(toks)) if depths[j] < depths[k] or (toks[j].text == ")" and depths[j] == depths[k])), len(toks))
-        part = _classify(toks[k:end], text) if t.upper != "MERGE" else Unknown(text)
+        part = _classify(toks[k:end], text, mysql) if t.upper != "MERGE" else Unknown(text)
         if not isinstance(part, Harmless):
             found.append(part)
     return found
@@ -491,6 +498,10 @@ def _constraint(toks: list[Tok]) -> AddConstraintNode:
             body = body[:-2]  # the expression alone, as the builder's node holds it
         return AddConstraintNode(CheckConstraintNode(name, RawNode((_text(body),))), not_valid)
     if kind in ("UNIQUE", "PRIMARY"):
+        # MySQL's ADD UNIQUE [INDEX | KEY] name (cols): the index's name is the constraint's
+        k = _skip(toks, i + 1, "INDEX", "KEY")
+        if name is None and kind == "UNIQUE" and k < len(toks) and toks[k].text != "(" and toks[k].upper != "USING":
+            name = toks[k].name
         index = _using_index(toks)
         cols = () if index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
         if kind == "UNIQUE":
@@ -499,7 +510,7 @@ def _constraint(toks: list[Tok]) -> AddConstraintNode:
     raise ValueError("unknown constraint")
 
 
-def _alter_actions(toks: list[Tok]) -> list[AlterTableAction]:
+def _alter_actions(toks: list[Tok], mysql: bool = False) -> list[AlterTableAction]:
     w = [t.upper for t in toks]
     if w[0] == "CHANGE":  # MySQL: CHANGE old new <definition>: a rename and a new definition
         i = _skip(toks, 1, "COLUMN")
@@ -511,7 +522,7 @@ def _alter_actions(toks: list[Tok]) -> list[AlterTableAction]:
     if w[0] == "MODIFY":  # MySQL: a new full definition
         new_col = _column(toks[_skip(toks, 1, "COLUMN") :])
         return [*restated(new_col.name, new_col)]
-    return [_alter_action(toks)]
+    return [_alter_action(toks, mysql)]
 
 
 def restated(name: str, column: ColumnDefinitionNode) -> list[AlterColumnNode]:
@@ -523,13 +534,13 @@ def restated(name: str, column: ColumnDefinitionNode) -> list[AlterColumnNode]:
     return changes
 
 
-def _alter_action(toks: list[Tok]) -> AlterTableAction:
+def _alter_action(toks: list[Tok], mysql: bool = False) -> AlterTableAction:
     w = [t.upper for t in toks]
     if w[0] == "ADD":
         i = 1
         if w[1] in ("CONSTRAINT", "FOREIGN", "CHECK", "UNIQUE", "PRIMARY"):
             return _constraint(toks[1:])
-        if w[1] in ("INDEX", "KEY", "FULLTEXT", "SPATIAL", "EXCLUDE"):
+        if w[1] in ("FULLTEXT", "SPATIAL", "EXCLUDE") or (mysql and w[1] in ("INDEX", "KEY")):
             raise ValueError("an index or exclusion constraint: left to a human")
         i = _skip(toks, i, "COLUMN")
         if toks[i].upper == "IF":
@@ -541,7 +552,7 @@ def _alter_action(toks: list[Tok]) -> AlterTableAction:
             if toks[i].upper == "IF":
                 i += 2
             return DropConstraintNode(toks[i].name)
-        if w[1] in ("INDEX", "KEY", "PRIMARY"):
+        if w[1] == "PRIMARY" or (mysql and w[1] in ("INDEX", "KEY")):
             raise ValueError("MySQL DROP INDEX")
         i = _skip(toks, 1, "COLUMN")
         if toks[i].upper == "IF":
