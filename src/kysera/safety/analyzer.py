@@ -415,7 +415,10 @@ class _Analysis:
             w = Writer(compiler, inline=True)
             compiler.write_filter(w, node.where)
             where = f"({w.finish(None).sql}) AND {skip}"
-        return BackfillNames(set="{" + ", ".join(items) + "}", skip_done=repr(where))
+        # raw SQL's UPDATE is not read that far: its SET is for the reader to copy (db.backfill
+        # refuses an empty set=)
+        shown_set = "{" + ", ".join(items) + "}" if items else "{<the column: value pairs of the UPDATE's SET>}"
+        return BackfillNames(set=shown_set, skip_done=repr(where))
 
     def done_condition(self, column: str, value: object) -> str | None:
         """A condition true for the rows that still need ``column = value``; None when kysera
