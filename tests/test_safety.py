@@ -749,5 +749,8 @@ def test_recipes_fill_in_the_types_expressions_and_names_the_migration_wrote(db:
         assert '.add_column("seen", "timestamptz")' in found["KS207"] and 'sql("clock_timestamp()")' in found["KS207"]
         assert '.add_column("n_new", "bigint")' in found["KS206"]
     assert not any("<type>" in r or "<expr>" in r or "<new name>" in r or "<new type>" in r for r in found.values())
+    renamed = [s for s in db.compile(db.schema.alter_table("t").rename_to("t_new"))]
+    [rename] = analyze(renamed, db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
+    assert f"SELECT * FROM {db.dialect.compiler().quote('t_new')}" in rename.recipe and "<new name>" not in rename.recipe
     exec(found["KS303"].splitlines()[0], {"db": db, "sql": sql})  # the first step, as the user pastes it
     assert db.introspect_table("t").column("nick").nullable  # type: ignore[union-attr]

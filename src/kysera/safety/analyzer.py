@@ -488,7 +488,9 @@ class _Analysis:
                     detail += f" ({t.name} has no column {action.column} now: misspelt? or an earlier migration of this run makes it)"
                 self.add("KS102", stmt, t, detail, column=action.column)
             elif isinstance(action, RenameTableNode):
-                self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails{how}")
+                moved = self.dialect.compiler().table_name(IdentifierNode(action.new_name, t.schema))
+                self.add("KS301", stmt, t, f"renames {t.name} to {action.new_name}: code using {t.name} fails{how}",
+                         fills={"<new name>": moved})
                 self.moves(t, IdentifierNode(action.new_name, t.schema))
             elif isinstance(action, SetSchemaNode):
                 self.moves(t, IdentifierNode(t.name, action.schema))
