@@ -470,6 +470,42 @@ def test_invalid_index_from_a_failed_build_is_dropped_before_retry(db: Database,
     assert valid == [{"v": True}]
 
 
+@pytest.mark.parametrize("engine", ["postgres"])
+def test_an_invalid_index_that_could_not_be_dropped_is_said_to_remain(db_url: str, db: Database, engine: str) -> None:
+    """The drop of an earlier build's INVALID index gave up waiting for a lock, every retry: the
+    failure said none of the migration's changes were made, true of this run, while the INVALID
+    index (a unique one still refusing duplicates) stayed. A warning now says it remains."""
+    db.execute("CREATE TABLE t (id integer PRIMARY KEY, email text)")
+    db.insert_into("t").values([{"id": 1, "email": "a"}, {"id": 2, "email": "a"}]).execute()
+    with pytest.raises(Exception, match=r"(?i)duplicate|unique"):
+        db.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_t_email ON t (email)")
+    db.delete_from("t").where("id", "=", 2).execute()
+    other = connect(db_url)
+    other.execute("BEGIN")
+    other.execute("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")  # the drop waits for it, past every retry
+    said: list[str] = []
+
+    def build(db: Database) -> None:
+        db.schema.create_index("ix_t_email").on("t").column("email").unique().concurrently().execute()
+
+    runner = create_migration_runner(
+        db, [Migration("001_ix", build)], statement_lock_timeout=0.2, lock_retries=1, logger=said.append
+    )
+    try:
+        with pytest.raises(MigrationError):
+            runner.up()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert any("the INVALID index ix_t_email left by an earlier failed build is still there" in line for line in said), said
+    again = create_migration_runner(db, [Migration("001_ix", build)])
+    if again.status().failed:
+        again.resolve("001_ix", applied=False)
+    assert again.up().executed == ["001_ix"]  # the next run drops it and builds the index
+    valid = db.fetch("SELECT i.indisvalid AS v FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t_email'")
+    assert valid == [{"v": True}]
+
+
 @pytest.mark.parametrize("engine", ["mysql"])
 def test_auto_mode_on_mysql_refuses_instead_of_rewriting(db: Database) -> None:
     """NOT VALID is PostgreSQL's: on MySQL auto mode has no rewrite, and says so before running."""

@@ -1093,7 +1093,20 @@ class MigrationRunner:
 
         def listener(statement: CompiledStatement) -> None:
             node = _concurrent_build(statement, self.db.dialect.name)
-            if node is not None and node.name.name and drop_invalid_index(self.db, node.name.name, node.name.schema):
+            if node is None or not node.name.name:
+                return
+            try:
+                dropped = drop_invalid_index(self.db, node.name.name, node.name.schema)
+            except StatementError as exc:
+                # the failure reported next says nothing changed: true of this attempt, but the
+                # earlier build's index is still there (a unique one still refuses duplicates)
+                self.logger.warning(
+                    "the INVALID index %s left by an earlier failed build is still there: dropping it failed (%s); "
+                    "a unique one still refuses duplicates. The next run drops it and builds the index again",
+                    node.name.name, _first_line(driver_reason(exc.cause)),
+                )
+                raise
+            if dropped:
                 self.logger.warning("dropped the INVALID index %s left by an earlier failed build", node.name.name)
 
         self.db.listeners.append(listener)
