@@ -8,7 +8,7 @@ import pytest
 
 from kysera import connect
 
-from .conftest import assert_clean_error, kysera
+from .conftest import assert_clean_error, kysera, write_config
 from .test_workflow import NAMES, project, status_json, tables
 
 EXPECTED = {
@@ -272,9 +272,9 @@ def test_a_sqlite_script_run_by_the_shell_stops_at_an_error_and_its_batch_comes_
 
 
 def test_a_sqlite_script_drops_a_column_with_sqlites_own_drop_column(tmp_path: Path) -> None:
-    """The guide's "Adding Columns" down drops the columns it added: offline there is no table to
-    read, so the SQLite script uses SQLite's own DROP COLUMN (3.35+), which refuses, when run, a
-    column an index or a constraint still uses. It used to refuse to write the script (exit 2)."""
+    """The guide's "Adding Columns" down drops the columns it added: a column nothing else uses
+    goes as SQLite's own DROP COLUMN (3.35+), as migrate up writes it. It used to refuse to write
+    the script (exit 2)."""
     import shutil
     import sqlite3
     import subprocess
@@ -303,3 +303,331 @@ def test_a_sqlite_script_drops_a_column_with_sqlites_own_drop_column(tmp_path: P
     with connect(f"sqlite:///{database}") as db:
         assert [c["name"] for c in db.fetch("PRAGMA table_info(users)")] == ["id"]
     assert kysera("migrate", "status", "--json").exit_code == 0
+
+
+# ----------------------------------------------------------------- SQLite: rebuilds from a shadow
+
+#: the guide's migrations (docs: the user's guide), with rows to carry through the rebuilds, and
+#: the other changes SQLite makes by rebuilding the table (011)
+GUIDE_MIGRATIONS = {
+"001_create_users": '''
+from kysera import sql
+def up(db):
+    (db.schema.create_table("users")
+        .add_column("id", "serial", lambda c: c.primary_key())
+        .add_column("email", "varchar(255)", lambda c: c.not_null().unique())
+        .add_column("name", "varchar(100)", lambda c: c.not_null())
+        .add_column("created_at", "timestamp", lambda c: c.not_null().default_to(sql("CURRENT_TIMESTAMP")))
+        .execute())
+    db.insert_into("users").values([{"email": "a@x.org", "name": "Ann"}, {"email": "b@x.org", "name": "Bob"}]).execute()
+def down(db):
+    db.schema.drop_table("users").execute()
+''',
+"002_create_posts": '''
+from kysera import sql
+def up(db):
+    (db.schema.create_table("posts")
+        .add_column("id", "serial", lambda c: c.primary_key())
+        .add_column("user_id", "integer", lambda c: c.not_null().references("users.id").on_delete("cascade"))
+        .add_column("title", "varchar(255)", lambda c: c.not_null())
+        .add_column("content", "text")
+        .add_column("status", "varchar(20)", lambda c: c.not_null().default_to("draft"))
+        .add_column("created_at", "timestamp", lambda c: c.not_null().default_to(sql("CURRENT_TIMESTAMP")))
+        .add_column("updated_at", "timestamp")
+        .execute())
+    db.schema.create_index("idx_posts_user_id").on("posts").column("user_id").execute()
+    db.schema.create_index("idx_posts_status").on("posts").column("status").execute()
+    db.insert_into("posts").values([{"user_id": 1, "title": "one"}, {"user_id": 2, "title": "two"}]).execute()
+def down(db):
+    db.schema.drop_table("posts").execute()
+''',
+"003_add_profile": '''
+def up(db):
+    db.schema.alter_table("users").add_column("avatar_url", "varchar(500)").add_column("bio", "text").execute()
+def down(db):
+    db.schema.alter_table("users").drop_column("avatar_url").drop_column("bio").execute()
+''',
+"004_modify_name": '''
+def up(db):
+    db.schema.alter_table("users").alter_column("name", lambda c: c.set_data_type("varchar(200)")).execute()
+def down(db):
+    db.schema.alter_table("users").alter_column("name", lambda c: c.set_data_type("varchar(100)")).execute()
+''',
+"005_add_indexes": '''
+from kysera import sql
+def up(db):
+    db.schema.alter_table("users").add_column("username", "varchar(50)").add_column("status", "varchar(20)").execute()
+    db.schema.create_index("idx_users_email").on("users").column("email").execute()
+    db.schema.create_index("idx_posts_created_user").on("posts").columns(["created_at", "user_id"]).execute()
+    db.schema.create_index("idx_users_username").on("users").column("username").unique().execute()
+    db.execute(sql("CREATE INDEX idx_active_users ON users (id) WHERE status = 'active'"))
+def down(db):
+    db.execute(sql("DROP INDEX idx_active_users"))
+    db.schema.drop_index("idx_users_username").execute()
+    db.schema.drop_index("idx_posts_created_user").execute()
+    db.schema.drop_index("idx_users_email").execute()
+    db.schema.alter_table("users").drop_column("username").drop_column("status").execute()
+''',
+"006_categories": '''
+def up(db):
+    db.schema.create_table("categories").add_column("id", "integer", lambda c: c.primary_key()).add_column("name", "varchar(100)", lambda c: c.not_null()).execute()
+    db.insert_into("categories").values({"id": 1, "name": "general"}).execute()
+    db.schema.alter_table("posts").add_column("category_id", "integer").execute()
+    (db.schema.alter_table("posts")
+        .add_foreign_key_constraint("fk_posts_category", ["category_id"], "categories", ["id"])
+        .on_delete("set null").execute())
+def down(db):
+    db.schema.alter_table("posts").drop_constraint("fk_posts_category").execute()
+    db.schema.alter_table("posts").drop_column("category_id").execute()
+    db.schema.drop_table("categories").execute()
+''',
+"007_phone_and_audit": '''
+def up(db):
+    db.schema.alter_table("users").add_column("phone", "varchar(20)").execute()
+    db.schema.create_table("audit_logs").add_column("id", "serial", lambda c: c.primary_key()).add_column("action", "text", lambda c: c.not_null()).execute()
+def down(db):
+    db.schema.drop_table("audit_logs").execute()
+    db.schema.alter_table("users").drop_column("phone").execute()
+''',
+"008_email_new": '''
+def up(db):
+    db.schema.alter_table("users").add_column("email_new", "varchar(255)").execute()
+def down(db):
+    db.schema.alter_table("users").drop_column("email_new").execute()
+''',
+"009_copy_email": '''
+def up(db):
+    db.update_table("users").set({"email_new": db.ref("email")}).execute()
+def down(db):
+    pass
+''',
+"010_swap_email": '''
+from kysera import sql
+def up(db):
+    db.schema.alter_table("users").alter_column("email_new", lambda c: c.set_not_null()).drop_column("email").execute()
+    db.execute(sql("ALTER TABLE users RENAME COLUMN email_new TO email"))
+def down(db):
+    db.execute(sql("ALTER TABLE users RENAME COLUMN email TO email_new"))
+    db.schema.alter_table("users").add_column("email", "varchar(255)", lambda c: c.unique()).execute()
+    db.update_table("users").set({"email": db.ref("email_new")}).execute()
+    (db.schema.alter_table("users").alter_column("email", lambda c: c.set_not_null())
+        .alter_column("email_new", lambda c: c.drop_not_null()).execute())
+    db.schema.create_index("idx_users_email").on("users").column("email").execute()
+''',
+"011_rebuild_cases": '''
+from kysera import sql
+def up(db):
+    db.schema.alter_table("categories").add_column("slug", "varchar(50)", lambda c: c.unique()).execute()
+    db.schema.alter_table("categories").add_column("created_at", "timestamp", lambda c: c.default_to(sql("CURRENT_TIMESTAMP"))).execute()
+    db.schema.alter_table("posts").alter_column("status", lambda c: c.set_default("published")).execute()
+    db.schema.alter_table("posts").add_check_constraint("ck_posts_title", sql("length(title) > 0")).execute()
+    db.schema.alter_table("audit_logs").add_unique_constraint("uq_audit_action", ["action"]).execute()
+    db.schema.alter_table("audit_logs").drop_constraint("uq_audit_action").alter_column("action", lambda c: c.drop_not_null()).execute()
+def down(db):
+    db.schema.alter_table("audit_logs").alter_column("action", lambda c: c.set_not_null()).execute()
+    db.schema.alter_table("posts").drop_constraint("ck_posts_title").execute()
+    db.schema.alter_table("posts").alter_column("status", lambda c: c.set_default("draft")).execute()
+    db.schema.alter_table("categories").drop_column("created_at").drop_column("slug").execute()
+''',
+}
+
+
+def _guide(tmp_path: Path) -> list[str]:
+    from textwrap import dedent
+
+    folder = tmp_path / "project" / "migrations"
+    folder.mkdir()
+    for name, body in GUIDE_MIGRATIONS.items():
+        (folder / f"{name}.py").write_text(dedent(body).lstrip())
+    write_config(tmp_path / "project", "sqlite:///never.db")
+    return list(GUIDE_MIGRATIONS)
+
+
+def _state(path: Path) -> tuple[object, ...]:
+    """What a SQLite file holds, as kysera reads it back: the schema (introspection and the
+    definitions SQLite stores), the rows (less the times CURRENT_TIMESTAMP wrote) and the history."""
+    with connect(f"sqlite:///{path}") as db:
+        info = db.introspect()
+        stored = sorted(
+            (str(r["type"]), str(r["name"]), str(r["sql"]))
+            for r in db.fetch("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        )
+        rows = {
+            t: [{k: v for k, v in r.items() if k != "created_at"} for r in db.fetch(f'SELECT * FROM "{t}" ORDER BY 1')]
+            for t in sorted(info.tables)
+            if t != "kysera_migrations"
+        }
+        history = [r["name"] for r in db.fetch("SELECT name FROM kysera_migrations ORDER BY id")]
+    return info, stored, rows, history
+
+
+def _same(script_db: Path, real_db: Path) -> None:
+    info, stored, rows, history = _state(script_db)
+    real_info, real_stored, real_rows, real_history = _state(real_db)
+    assert info.diff(real_info) == []  # type: ignore[attr-defined]
+    assert stored == real_stored
+    assert rows == real_rows
+    assert history == real_history
+
+
+def _shell(path: Path, script: str, foreign_keys: bool) -> None:
+    import subprocess
+
+    # foreign keys on, as a ~/.sqliterc may have them: a parent table's DROP TABLE in a rebuild
+    # would then delete the rows that refer to it ON DELETE CASCADE
+    options = ["-cmd", "PRAGMA foreign_keys = ON"] if foreign_keys else []
+    run = subprocess.run(["sqlite3", *options, str(path)], input=script, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+
+
+def _up(path: Path, *args: str) -> None:
+    result = kysera("--url", f"sqlite:///{path}", "migrate", "up", "--allow-unsafe", *args)
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("foreign_keys", [False, True])
+def test_sqlite_scripts_of_the_guides_migrations_leave_what_migrate_up_and_down_leave(tmp_path: Path, foreign_keys: bool) -> None:
+    """alter_column, add_foreign_key_constraint, drop_constraint, a UNIQUE column, an expression
+    default: SQLite rebuilds the table from its current definition, which offline was not there,
+    so migrate sql refused them (exit 2). It now takes it from the migrations before them, run in
+    a scratch database; the script, run by the sqlite3 shell on a fresh file or on a database at
+    --from, leaves what migrate up and migrate down leave."""
+    import shutil
+
+    if shutil.which("sqlite3") is None:
+        pytest.skip("the sqlite3 shell is not installed")
+    names = _guide(tmp_path)
+
+    def script(*args: str) -> str:
+        result = kysera("migrate", "sql", "--dialect", "sqlite", *args)
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    everything = script()
+    # the migrations with a rebuild (004, 006, 010, 011) turn foreign keys off before BEGIN
+    assert everything.count("\nPRAGMA foreign_keys = OFF;\nBEGIN;\n") == 4
+    assert everything.count('CREATE TABLE "_kysera_new_') == 9  # 011 rebuilds six times
+    _shell(tmp_path / "s.db", everything, foreign_keys)
+    _up(tmp_path / "r.db")
+    _same(tmp_path / "s.db", tmp_path / "r.db")
+
+    for start in ("003_add_profile", "005_add_indexes", "009_copy_email"):  # up from a database at --from
+        script_db, real_db = tmp_path / f"s_{start}.db", tmp_path / f"r_{start}.db"
+        _up(real_db, "--to", start)
+        shutil.copy(real_db, script_db)
+        _shell(script_db, script("--from", start), foreign_keys)
+        _up(real_db)
+        _same(script_db, real_db)
+
+    for top, stop in ((names[-1], names[0]), ("007_phone_and_audit", "002_create_posts")):  # down
+        script_db, real_db = tmp_path / f"d_{stop}.db", tmp_path / f"dr_{stop}.db"
+        _up(real_db, "--to", top)
+        shutil.copy(real_db, script_db)
+        _shell(script_db, script("--down", "--from", top, "--to", stop), foreign_keys)
+        result = kysera("--url", f"sqlite:///{real_db}", "migrate", "down", "--to", stop, "--yes")
+        assert result.exit_code == 0, result.stderr
+        _same(script_db, real_db)
+
+
+def test_offline_sqlite_says_why_a_rebuild_has_no_definition(tmp_path: Path) -> None:
+    """A rebuild offline needs a table the migrations before it make, in a scratch database that
+    still holds what they make: a table made outside them, a statement that fails there, or a
+    migration before --from that reads the database are named (exit 2); native changes to such a
+    table are written as before."""
+    folder = tmp_path / "project" / "migrations"
+    folder.mkdir()
+    write_config(tmp_path / "project", "sqlite:///never.db")
+    (folder / "001_t.py").write_text(
+        "def up(db):\n    db.schema.create_table('t').add_column('id', 'integer', lambda c: c.primary_key()).add_column('v', 'text').execute()\n"
+    )
+    (folder / "002_legacy.py").write_text(
+        "def up(db):\n    db.schema.alter_table('legacy').alter_column('v', lambda c: c.set_not_null()).execute()\n"
+    )
+    assert_clean_error(
+        kysera("migrate", "sql", "--dialect", "sqlite"), 2,
+        "migration 002_legacy (up) cannot be compiled offline", "no migration before this one makes that table",
+        "kysera migrate up --dry-run",
+    )
+    (folder / "002_legacy.py").write_text("def up(db):\n    db.schema.alter_table('legacy').add_column('w', 'text').execute()\n")
+    (folder / "003_t.py").write_text(
+        "def up(db):\n    db.schema.alter_table('t').alter_column('v', lambda c: c.set_not_null()).execute()\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "sqlite", "--to", "002_legacy")
+    assert result.exit_code == 0 and 'ALTER TABLE "legacy" ADD COLUMN "w" text;' in result.stdout
+    assert_clean_error(
+        kysera("migrate", "sql", "--dialect", "sqlite"), 2,
+        "migration 003_t (up) cannot be compiled offline",
+        'migration 002_legacy (up): ALTER TABLE "legacy" ADD COLUMN "w" text failed there: no such table: legacy',
+    )
+    (folder / "002_legacy.py").write_text(
+        "def up(db):\n    if db.table_exists('legacy'):\n        db.execute('DROP TABLE legacy')\n"
+    )
+    assert_clean_error(
+        kysera("migrate", "sql", "--dialect", "sqlite", "--from", "002_legacy"), 2,
+        "migration 003_t (up) cannot be compiled offline", "migration 002_legacy (up): its code reads the database",
+    )
+
+
+def test_offline_sqlite_drops_an_indexed_column_as_migrate_up_does(tmp_path: Path) -> None:
+    """SQLite's own DROP COLUMN refuses a column an index uses: the script failed when run. With
+    the table's definition at hand it is dropped with a rebuild, as migrate up drops it."""
+    folder = tmp_path / "project" / "migrations"
+    folder.mkdir()
+    write_config(tmp_path / "project", "sqlite:///never.db")
+    (folder / "001_t.py").write_text(
+        "def up(db):\n    db.schema.create_table('t').add_column('id', 'integer', lambda c: c.primary_key())"
+        ".add_column('v', 'text').add_column('w', 'text').execute()\n"
+        "    db.schema.create_index('ix_t_v').on('t').column('v').execute()\n"
+    )
+    (folder / "002_drop.py").write_text(
+        "def up(db):\n    db.schema.alter_table('t').drop_column('v').drop_column('w').execute()\n"
+    )
+    script = kysera("migrate", "sql", "--dialect", "sqlite", "--no-history")
+    assert script.exit_code == 0, script.stderr
+    assert 'CREATE TABLE "_kysera_new_t" ("id" integer PRIMARY KEY)' in script.stdout
+    assert "DROP COLUMN" not in script.stdout
+    with connect("sqlite:///:memory:") as db:
+        for line in script.stdout.splitlines():
+            if line and not line.startswith(("--", ".", "BEGIN", "COMMIT")):
+                db.execute(line)
+        assert [c["name"] for c in db.fetch("PRAGMA table_info(t)")] == ["id"]
+
+
+def test_a_sqlite_rebuild_outside_a_transaction_is_written_between_begin_and_commit(tmp_path: Path) -> None:
+    """migrate up runs a rebuild's statements in one transaction even when its migration has
+    none; so does the script, or a failure part-way would leave the table dropped."""
+    folder = tmp_path / "project" / "migrations"
+    folder.mkdir()
+    write_config(tmp_path / "project", "sqlite:///never.db")
+    (folder / "001_t.py").write_text(
+        "def up(db):\n    db.schema.create_table('t').add_column('id', 'integer', lambda c: c.primary_key()).add_column('v', 'text').execute()\n"
+    )
+    (folder / "002_widen.py").write_text(
+        "transaction = False\n\ndef up(db):\n    db.execute('CREATE TABLE u (id integer)')\n"
+        "    db.schema.alter_table('t').alter_column('v', lambda c: c.set_not_null()).execute()\n"
+    )
+    script = kysera("migrate", "sql", "--dialect", "sqlite", "--from", "001_t", "--no-history")
+    assert script.exit_code == 0, script.stderr
+    part = script.stdout.split("-- 002_widen (up) outside a transaction\n")[1]
+    assert part.startswith('PRAGMA foreign_keys = OFF;\nCREATE TABLE u (id integer);\nBEGIN;\nCREATE TABLE "_kysera_new_t"')
+    assert part.endswith('PRAGMA legacy_alter_table = OFF;\nCOMMIT;\n')
+
+
+def test_offline_sqlite_lint_judges_the_rebuilds(tmp_path: Path) -> None:
+    """lint --dialect sqlite listed each migration SQLite makes by rebuilding a table as not
+    analysed; with the migrations before it run in the scratch database it judges them, alone
+    (FILES: the migrations of the folder before them are run first) or with the folder."""
+    import json
+
+    names = _guide(tmp_path)
+    result = kysera("migrate", "lint", "--dialect", "sqlite", "--json")
+    data = json.loads(result.stdout)
+    assert data["unanalysed"] == [] and data["migrations"] == names, result.stdout
+    swap = str(tmp_path / "project" / "migrations" / "010_swap_email.py")
+    data = json.loads(kysera("migrate", "lint", "--dialect", "sqlite", "--json", swap).stdout)
+    assert data["unanalysed"] == []
+    assert {"KS102", "KS212", "KS302"} <= {f["code"] for f in data["findings"]}
+    assert not data["ok"]  # KS102: its up drops the column email and its data
+    apart = [str(tmp_path / "project" / "migrations" / f"{n}.py") for n in ("004_modify_name", "006_categories")]
+    result = kysera("migrate", "lint", "--dialect", "sqlite", *apart)
+    assert "not consecutive migrations of one folder" in result.stderr and "2 not analysed" in result.stdout

@@ -2,10 +2,11 @@
 
 The migrations run against a :class:`~kysera.Database` whose connection refuses to run anything,
 inside :meth:`Database.capture`, so every statement they build is recorded instead of sent.
-A migration that needs to *read* the database (``db.fetch``, ``db.table_exists``, a SQLite
-``ALTER`` that rebuilds the table from its current definition) cannot be compiled offline: that is
-reported with the migration's name, and ``kysera migrate up --dry-run`` against the database is
-the way to see its SQL.
+A migration that needs to *read* the database (``db.fetch``, ``db.table_exists``) cannot be
+compiled offline: that is reported with the migration's name, and ``kysera migrate up --dry-run``
+against the database is the way to see its SQL. A SQLite ``ALTER`` that rebuilds the table from its
+current definition reads it from a :class:`Shadow`: a scratch in-memory SQLite database in which
+the migrations before it ran.
 
 The script records the migrations in the history table too (``CREATE TABLE IF NOT EXISTS`` and one
 ``INSERT`` per migration, or a ``DELETE`` for ``--down``), so that kysera sees them as applied
@@ -15,7 +16,8 @@ once a DBA has run it; ``--no-history`` leaves that out.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,8 +25,10 @@ from ..errors import KyseraError
 
 if TYPE_CHECKING:
     from ..database import Database
+    from ..dialects.base import Dialect, Row
     from ..migrations import Direction, Migration
-    from ..nodes import CompiledStatement
+    from ..nodes import CompiledStatement, IdentifierNode
+    from ..planned_schema import PlannedColumn
 
 
 class OfflineError(KyseraError):
@@ -44,17 +48,23 @@ _SEE_DOWN = (
 class OfflineConnection:
     """A driver connection that refuses to run anything: there is no database behind it."""
 
-    def __init__(self, dialect_name: str) -> None:
+    def __init__(self, dialect_name: str, shadow: Shadow | None = None) -> None:
         self.dialect_name = dialect_name
+        #: SQLite's scratch database, where the compiler reads tables' definitions
+        self.shadow = shadow
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[dict[str, object]], int]:
+        if self.shadow is not None:
+            # what the migration does next may depend on the answer it did not get
+            self.shadow.set_aside(f"its code reads the database ({_first_line(sql)})")
         raise OfflineError(
             f"it reads from the database ({_first_line(sql)}), which cannot be done offline "
             f"(kysera migrate sql and migrate lint --dialect work without a connection). {_SEE_UP}"
         )
 
     def close(self) -> None:
-        pass
+        if self.shadow is not None:
+            self.shadow.close()
 
     def server_version(self) -> tuple[int, ...]:
         return ()
@@ -69,13 +79,134 @@ class OfflineConnection:
         return None  # no server
 
 
+class Shadow:
+    """SQLite, offline: a scratch in-memory database that holds the schema the migrations make.
+
+    What SQLite does by rebuilding a table (``alter_column``, ``drop_constraint``,
+    ``add_foreign_key_constraint``, a UNIQUE column added ...) is compiled from the table's current
+    definition, which ``migrate up`` reads from the database. Offline there is none, but SQLite is
+    embedded: each statement the offline Database records (a migration's, as ``kysera migrate sql``
+    or ``migrate lint --dialect sqlite`` compile it) also runs here, in order, in one transaction
+    that is never committed, and the compiler reads tables' definitions here (the dialect's
+    ``catalog``). The migrations' own code still reads nothing: these tables hold what the
+    migrations made, not the rows of the database the script is for.
+
+    Once it may no longer hold what the migrations make (a statement fails here: a table made
+    outside the migrations, SQL this SQLite refuses; or a migration's code read the database or
+    failed part-way), it is set aside: what needs it cannot be compiled then, and :attr:`lost`
+    says why.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        from ..database import connect
+
+        self._dialect = dialect
+        self.db = connect("sqlite:///:memory:")
+        self.db.transaction().__enter__()  # rolled back with the connection: nothing is kept
+        #: why it was set aside; None while it holds what the migrations make
+        self.lost: str | None = None
+        #: the migration whose statements run now, for :attr:`lost` ("" when unknown)
+        self.current = ""
+        self._paused = False
+        dialect.catalog = self
+
+    # the compiler's Reader
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return self.db.fetch(sql, params)
+
+    def planned_column(self, table: IdentifierNode, column: str) -> PlannedColumn | None:
+        return None
+
+    def planned_index_table(self, index: IdentifierNode) -> tuple[bool, IdentifierNode | None]:
+        return False, None
+
+    def run(self, statement: CompiledStatement) -> None:
+        """The offline Database's listener: run ``statement`` here too, as it is recorded."""
+        from ..errors import StatementError, driver_reason
+        from ..nodes import replace
+
+        if self._paused or self.lost is not None or statement.reads:
+            return
+        try:
+            self.db.execute(statement if statement.transactional else replace(statement, transactional=True))
+        except StatementError as exc:
+            text = str(exc.cause).lower()
+            if "within a transaction" in text or "inside a transaction" in text:
+                return  # VACUUM, a journal mode: they change no table (as a dry run's rehearsal)
+            self.set_aside(f"{_first_line(statement.sql)} failed there: {driver_reason(exc.cause)}")
+        except KyseraError as exc:
+            self.set_aside(f"{_first_line(statement.sql)} failed there: {exc}")
+
+    def set_aside(self, why: str) -> None:
+        if self.lost is None:
+            self.lost = (f"migration {self.current}: " if self.current else "") + why
+            self._dialect.catalog = None  # compiled from now on as without it
+            self._dialect.catalog_lost = self.lost
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Statements recorded in the block do not run here (the history table's)."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
+
+    def close(self) -> None:
+        self._dialect.catalog = None
+        self.db.close()
+
+
 def offline_database(dialect_name: str) -> Database:
+    """A Database with no connection for ``dialect_name``; on SQLite, with a :class:`Shadow`
+    that the statements it records also run in."""
     from ..database import Database
     from ..dialects import offline_dialect
     from ..url import DatabaseUrl
 
     dialect = offline_dialect(dialect_name)
-    return Database(OfflineConnection(dialect.name), dialect, DatabaseUrl("offline", dialect.name, database="offline"))
+    shadow = Shadow(dialect) if dialect.name == "sqlite" else None
+    db = Database(OfflineConnection(dialect.name, shadow), dialect, DatabaseUrl("offline", dialect.name, database="offline"))
+    if shadow is not None:
+        db.listeners.append(shadow.run)
+    return db
+
+
+def shadow_of(db: Database) -> Shadow | None:
+    """The :class:`Shadow` of an offline SQLite Database; None elsewhere."""
+    conn = db.driver_connection
+    return conn.shadow if isinstance(conn, OfflineConnection) else None
+
+
+def prepare_shadow(db: Database, earlier: Sequence[Migration]) -> None:
+    """Run the ups of ``earlier`` (the migrations before a script's range, oldest first) in the
+    shadow of ``db``, if it has one, so that it holds the schema the script starts from. What
+    fails sets the shadow aside, with the reason; it matters only if a later migration needs it."""
+    from ..migrations.gate import failure_reason
+
+    shadow = shadow_of(db)
+    if shadow is None:
+        return
+    with db.planning():
+        for migration in earlier:
+            if shadow.lost is not None:
+                break
+            shadow.current = f"{migration.name} (up)"
+            try:
+                migration.capture(db, "up", in_transaction=migration.uses_transaction("up"))
+            except Exception as exc:
+                shadow.set_aside(f"it cannot be compiled offline ({failure_reason(exc).splitlines()[0]})")
+    shadow.current = ""
+
+
+def earlier_migrations(migrations: list[Migration], chosen: list[Migration], down: bool) -> list[Migration]:
+    """The migrations applied before a script's first one runs (see :func:`select_range`): up,
+    those before its first; down, every one up to its first (the newest applied), included."""
+    if not chosen:
+        return []
+    names = [m.name for m in migrations]
+    first = names.index(chosen[0].name)
+    return migrations[: first + 1] if down else migrations[:first]
 
 
 @dataclass
@@ -146,6 +277,9 @@ def compile_parts(
         from ..migrations.history import HistoryTable
 
         history = HistoryTable(db, table)
+    from ..errors import CatalogNeededError
+
+    shadow = shadow_of(db)
     parts: list[ScriptPart] = []
     with db.planning():  # MySQL restates a column an earlier migration makes from that migration
         for migration in migrations:
@@ -155,17 +289,20 @@ def compile_parts(
                     f"cannot write the rollback of {migration.name}: it has no down migration", migration.name
                 )
             in_tx = migration.uses_transaction(direction)
+            if shadow is not None:
+                shadow.current = f"{migration.name} ({direction})"
             try:
                 with online_clauses(db, safety, migration.allow_unsafe | allow, live=False):
                     captured = migration.capture(db, direction, in_transaction=in_tx)
-            except OfflineError as exc:
-                reason = str(exc).replace(_SEE_UP, _SEE_DOWN) if down else str(exc)
+            except (OfflineError, CatalogNeededError) as exc:
+                reason = str(exc) if isinstance(exc, OfflineError) else f"{exc}. {_SEE_UP}"
+                reason = reason.replace(_SEE_UP, _SEE_DOWN) if down else reason
                 raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {reason}") from None
             if in_tx and any(not s.transactional for s in captured):
                 in_tx = False  # CREATE INDEX CONCURRENTLY and the like: migrate up runs it outside one too
             recorded: list[CompiledStatement] = []
             if history is not None:
-                with db.capture() as bookkeeping:
+                with shadow.paused() if shadow is not None else nullcontext(), db.capture() as bookkeeping:
                     if down:
                         history.delete(migration.name)
                     else:
@@ -180,7 +317,8 @@ def compile_parts(
 def history_setup(db: Database, table: str) -> list[CompiledStatement]:
     from ..migrations.history import HistoryTable
 
-    with db.capture() as captured:
+    shadow = shadow_of(db)
+    with shadow.paused() if shadow is not None else nullcontext(), db.capture() as captured:
         HistoryTable(db, table).create()
     return list(captured)
 
@@ -221,20 +359,53 @@ def render_script(
             " assuming plain tables: the server refuses a change it would have to copy or block the table for."
         )
     from ..compiled import script_statement
+    from ..dialects.sqlite_alter import is_rebuild
 
+    rebuilding = {
+        id(part) for part in parts if db.dialect.name == "sqlite" and any(is_rebuild(s) for s in part.statements)
+    }
+    if rebuilding:
+        # the shell's DROP TABLE of a rebuilt table with foreign keys on (~/.sqliterc) would
+        # delete the rows of the tables that refer to it with ON DELETE CASCADE
+        lines.append(
+            "-- A table rebuild (SQLite's way to change a column or a constraint) runs with foreign keys off,"
+            " as in kysera migrate up: its migration starts with PRAGMA foreign_keys = OFF."
+        )
     mysql = db.dialect.name == "mysql"
     if setup:
         lines += ["", "-- history table"] + [script_statement(s, mysql) for s in setup]
     for part in parts:
         lines += ["", f"-- {part.migration.name} ({direction})" + ("" if part.transaction else " outside a transaction")]
+        if id(part) in rebuilding:
+            lines.append("PRAGMA foreign_keys = OFF;")  # a no-op inside a transaction: before BEGIN
         body = [script_statement(s, mysql) for s in part.statements + part.history]
         if not part.statements:
             lines.append("-- (no statements)")
         if part.transaction and transactional:
             lines += ["BEGIN;", *body, "COMMIT;"]
+        elif id(part) in rebuilding:
+            lines += _atomic_rebuilds(part.statements + part.history, body)
         else:
             lines += body
     return "\n".join(lines) + "\n"
+
+
+def _atomic_rebuilds(statements: list[CompiledStatement], body: list[str]) -> list[str]:
+    """``body`` (the text of ``statements``) of a SQLite migration that runs outside a
+    transaction, with each table rebuild between BEGIN and COMMIT, as migrate up runs it: a
+    failure part-way would leave the table dropped and its copy under another name."""
+    from ..dialects.sqlite_alter import is_rebuild
+
+    out: list[str] = []
+    i = 0
+    while i < len(statements):
+        j = i + 1
+        while j < len(statements) and statements[j].node is statements[i].node:
+            j += 1  # the statements one builder compiled to
+        group = body[i:j]
+        out += ["BEGIN;", *group, "COMMIT;"] if any(is_rebuild(s) for s in statements[i:j]) else group
+        i = j
+    return out
 
 
 def _first_line(text: str) -> str:

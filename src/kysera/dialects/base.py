@@ -84,6 +84,13 @@ class Dialect:
     #: compiles with no database behind it (:func:`kysera.dialects.offline_dialect`: ``kysera
     #: migrate sql``, ``lint --dialect``): what needs the catalog cannot be compiled
     offline: bool = False
+    #: offline, where compilers read the catalog instead (their ``reader``): a scratch database
+    #: holding the schema the statements compiled so far make (SQLite's, for ``kysera migrate
+    #: sql`` and ``lint --dialect sqlite``: see :mod:`kysera.cli.offline`); None: nowhere
+    catalog: Reader | None = None
+    #: offline, why that scratch database was set aside (it no longer holds the schema the
+    #: statements make); None while it is in use, or when there never was one
+    catalog_lost: str | None = None
 
     def __init__(self, server_version: tuple[int, ...] = (), version_text: str = "") -> None:
         self.server_version = server_version
@@ -98,7 +105,7 @@ class Dialect:
         return self.capabilities.transactional_ddl
 
     def compiler(self, reader: Reader | None = None) -> QueryCompiler:
-        return self.compiler_class(self, reader)
+        return self.compiler_class(self, reader if self.catalog is None else self.catalog)
 
     # transactions: the Database calls these for the outermost transaction only
     def begin(self, conn: DriverConnection) -> None:

@@ -29,7 +29,8 @@ natively at the end.
 
 Renames and plain ADD COLUMNs compile without reading the database. Everything else reads the
 table's CREATE TABLE text, indexes and triggers from ``sqlite_master`` through the compiler's
-reader (a connected Database), and refuses to compile without one.
+reader (a connected Database; offline, the scratch database of :class:`kysera.cli.offline.Shadow`),
+and refuses to compile without one.
 """
 
 from __future__ import annotations
@@ -111,18 +112,40 @@ def compile_sqlite_alter_table(compiler: SqliteCompiler, node: AlterTableNode) -
         # renames and plain added columns: native whatever the table looks like, so the catalog
         # is not read (an offline compile, `kysera migrate sql`, can show them)
         return _native_statements(compiler, node, node.actions)
-    if compiler.dialect.offline and _natively_droppable(compiler, node):
-        # an offline script (kysera migrate sql) cannot read the table: a dropped column goes as
-        # SQLite's own DROP COLUMN, which, when the table runs, refuses a column that an index, a
-        # key or a constraint still uses, rather than dropping it wrongly
-        return _native_statements(compiler, node, node.actions)
-    if compiler.reader is None:
-        raise compiler.catalog_needed(
-            describe(blocker),
-            "SQLite may need to rebuild the table, which needs its current definition; "
-            "compile it with a connected Database",
-        )
-    catalog = Catalog.load(compiler, node.table)
+    catalog: Catalog | None
+    if compiler.dialect.offline and (compiler.dialect.catalog is not None or compiler.dialect.catalog_lost is not None):
+        # offline (kysera migrate sql, lint --dialect sqlite) the table's definition is read from
+        # the scratch database in which the migrations before this one ran (the dialect's
+        # catalog, see kysera.cli.offline.Shadow), while it holds what they make
+        catalog = Catalog.load(compiler, node.table) if compiler.dialect.catalog is not None else None
+        if catalog is None:
+            if _natively_droppable(compiler, node):
+                return _native_statements(compiler, node, node.actions)  # as without one, below
+            if compiler.dialect.catalog is not None:
+                raise compiler.catalog_needed(
+                    describe(blocker),
+                    f"SQLite may need to rebuild table {_display(node.table)!r}, which needs its current "
+                    "definition, and no migration before this one makes that table",
+                )
+            raise compiler.catalog_needed(
+                describe(blocker),
+                "SQLite may need to rebuild the table, which needs its current definition; offline it "
+                "comes from a scratch SQLite database in which the migrations before this one run, and "
+                f"that one no longer holds their schema: {compiler.dialect.catalog_lost}",
+            )
+    else:
+        if compiler.dialect.offline and _natively_droppable(compiler, node):
+            # an offline script (kysera migrate sql) cannot read the table: a dropped column goes as
+            # SQLite's own DROP COLUMN, which, when the table runs, refuses a column that an index, a
+            # key or a constraint still uses, rather than dropping it wrongly
+            return _native_statements(compiler, node, node.actions)
+        if compiler.reader is None:
+            raise compiler.catalog_needed(
+                describe(blocker),
+                "SQLite may need to rebuild the table, which needs its current definition; "
+                "compile it with a connected Database",
+            )
+        catalog = Catalog.load(compiler, node.table)
     if catalog is None:
         # a dry run may alter a table it only created on paper: native forms are still shown
         if all(_native_without_catalog(a) or isinstance(a, DropColumnNode) for a in node.actions):
@@ -135,6 +158,12 @@ def compile_sqlite_alter_table(compiler: SqliteCompiler, node: AlterTableNode) -
     if not plan.rebuild:
         return _native_statements(compiler, node, plan.native_actions)
     return plan.rebuild_statements()
+
+
+def is_rebuild(statement: CompiledStatement) -> bool:
+    """Whether ``statement`` starts a table rebuild (the ``CREATE TABLE`` of its new table)."""
+    head = statement.sql.split("(", 1)[0]
+    return head.startswith("CREATE TABLE ") and f'"{NEW_PREFIX}' in head
 
 
 # --------------------------------------------------------------------------- helpers

@@ -47,15 +47,19 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
 
     state = get_state()
     settings = state.settings()
+    earlier: list[Migration] | None = []  # offline: what runs in SQLite's shadow first
     if files:
         chosen_paths = {Path(f).resolve() for f in files}
         migrations: list[Migration] = []
-        for folder in sorted({p.parent for p in chosen_paths}):
-            migrations.extend(
-                m
-                for m in load_migrations(folder)
-                if m.path is not None and m.path.resolve() in chosen_paths
-            )
+        folders = sorted({p.parent for p in chosen_paths})
+        for folder in folders:
+            everything_there = load_migrations(folder)
+            picked = [i for i, m in enumerate(everything_there) if m.path is not None and m.path.resolve() in chosen_paths]
+            migrations.extend(everything_there[i] for i in picked)
+            # files that follow one another in one folder start from what the ones before them
+            # make; otherwise what each starts from is not known offline
+            contiguous = len(folders) == 1 and picked == list(range(picked[0], picked[0] + len(picked))) if picked else False
+            earlier = everything_there[: picked[0]] if contiguous else None
     else:
         migrations = load_migrations(settings.directory)
     if dialect is not None:
@@ -63,6 +67,11 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
 
         db = offline.offline_database(dialect)
         facts = OfflineFacts()
+        shadow = offline.shadow_of(db)
+        if earlier is None and shadow is not None:
+            shadow.set_aside("the files are not consecutive migrations of one folder, so what each starts from is not known")
+        elif earlier:
+            offline.prepare_shadow(db, earlier)
     else:
         db = state.connect(read_only=True)
         facts = None

@@ -76,11 +76,16 @@ def sql(
     to_name = None if to_name is None else full_name(to_name, known)
     chosen = offline.select_range(migrations, from_name, to_name, down)
     db = offline.offline_database(dialect)
-    table = None if no_history else settings.table
-    mode = safety or settings.safety.get("safety", "error")
-    allow = frozenset(settings.safety.get("safety_allow", ()))
-    parts = offline.compile_parts(db, chosen, down, table, mode, allow)
-    setup = offline.history_setup(db, table) if table is not None and not down and parts else []
+    try:
+        table = None if no_history else settings.table
+        mode = safety or settings.safety.get("safety", "error")
+        allow = frozenset(settings.safety.get("safety_allow", ()))
+        # SQLite: the scratch database starts where the script does
+        offline.prepare_shadow(db, offline.earlier_migrations(migrations, chosen, down))
+        parts = offline.compile_parts(db, chosen, down, table, mode, allow)
+        setup = offline.history_setup(db, table) if table is not None and not down and parts else []
+    finally:
+        db.close()
     state.out.raw(offline.render_script(db, parts, down, setup, table))
 
 
