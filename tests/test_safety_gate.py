@@ -128,6 +128,18 @@ def test_sql_file_allow_directive(db: Database, tmp_path: Path) -> None:
     assert create_migration_runner(db, load_migrations(tmp_path)).up().executed == ["001_drop"]
 
 
+def test_the_recipe_for_a_sql_file_says_it_is_python_and_how_the_file_acknowledges(db: Database, tmp_path: Path) -> None:
+    """A .sql migration's finding printed kysera's Python recipe (allow_unsafe = [...]) as if it
+    could be pasted into that file."""
+    filled_table(db)
+    (tmp_path / "001_drop.sql").write_text("-- migrate:up\nALTER TABLE t DROP COLUMN n;\n")
+    with pytest.raises(UnsafeMigrationError) as refused:
+        create_migration_runner(db, load_migrations(tmp_path)).up()
+    [finding] = refused.value.findings
+    assert finding.recipe.startswith("# kysera's Python, for a .py migration; in this .sql file, acknowledge the risk with a\n"
+                                     "# '-- kysera:allow KS102' line above the statement\n")
+
+
 def test_unknown_codes_are_errors(tmp_path: Path) -> None:
     with pytest.raises(MigrationDefinitionError, match="KS777"):
         Migration("001_x", drop_n, allow_unsafe=["KS777"])

@@ -278,7 +278,7 @@ def judge_statements(
         options = safety_options(runner)
     if facts is None:
         facts = LiveFacts(runner.db, options.large_table_rows)
-    return analyze(
+    findings = analyze(
         list(statements),
         runner.db.dialect,
         facts,
@@ -288,6 +288,19 @@ def judge_statements(
         options=options,
         created=created,
     )
+    if migration.is_sql_file:
+        # the recipes are kysera's Python: say where they go, and how a .sql file acknowledges
+        from dataclasses import replace
+
+        findings = [replace(f, recipe=_SQL_FILE_NOTE.format(code=f.code) + f.recipe) if f.recipe else f for f in findings]
+    return findings
+
+
+#: heads the recipe of a finding in a .sql migration
+_SQL_FILE_NOTE = (
+    "# kysera's Python, for a .py migration; in this .sql file, acknowledge the risk with a\n"
+    "# '-- kysera:allow {code}' line above the statement\n"
+)
 
 
 #: what a dry run raises for code that cannot run as written: kysera refusing a builder used
