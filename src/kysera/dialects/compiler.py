@@ -640,6 +640,8 @@ class QueryCompiler:
     def check_value_source(self, col: ColumnDefinitionNode) -> None:
         """A column's value comes from one place: its expression, its numbering or its default.
         Every engine refuses two (MariaDB with a bare syntax error), so say which at compile time."""
+        if col.default is None and col.generated is None and col.identity is None:
+            return  # a numbering alone, or nothing: most columns (a large plan compiles thousands)
         sources = []
         if col.generated is not None:
             sources.append("generated_always_as(...)")
