@@ -624,3 +624,32 @@ def test_ctrl_c_during_migrate_test_speaks_of_the_scratch_database(tmp_path: Pat
     assert code == 130
     assert "the stairway check stopped; its scratch database is dropped" in stderr, stderr
     assert not (tmp_path / "app.db").exists()
+
+
+def test_stairway_sees_sequence_options_the_down_forgets(engine: str, db_url: str) -> None:
+    """Only a sequence's name was compared: alter_sequence(...).increment_by(5) with a down that
+    left it passed. Its current value (nextval in a migration) is no difference."""
+    if engine == "sqlite":
+        pytest.skip("SQLite has no sequences")
+
+    def make(db: Database) -> None:
+        db.schema.create_sequence("s").execute()
+
+    def drop(db: Database) -> None:
+        db.schema.drop_sequence("s").execute()
+
+    def step_by_five(db: Database) -> None:
+        db.schema.alter_sequence("s").increment_by(5).cycle().execute()
+
+    def step_by_one(db: Database) -> None:
+        db.schema.alter_sequence("s").increment_by(1).cycle(False).execute()
+
+    def take_one(db: Database) -> None:
+        db.execute("SELECT nextval('s')" if engine == "postgres" else "SELECT NEXTVAL(s)")
+
+    bad = check_migrations(db_url, [Migration("001_s", make, drop), Migration("002_x", step_by_five, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_x")
+    assert problem.kind == "down-differs"
+    assert problem.details == ("sequence s changed: increment 1 -> 5; cycle no cycle -> cycle",), problem.details
+    good = check_migrations(db_url, [Migration("001_s", make, drop), Migration("002_x", step_by_five, step_by_one), Migration("003_n", take_one, lambda db: None)])
+    assert good.ok and good.problems == [], good.render()

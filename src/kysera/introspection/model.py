@@ -151,6 +151,34 @@ class TriggerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SequenceInfo:
+    """A sequence's options (PostgreSQL, MariaDB). Its current value is not one of them: it moves
+    with every row inserted, and no schema change is in it."""
+
+    name: str
+    start: int
+    increment: int
+    min_value: int
+    max_value: int
+    cache: int
+    cycle: bool
+    #: PostgreSQL's ``smallint``, ``integer`` or ``bigint``; None on MariaDB (always bigint)
+    data_type: str | None = None
+
+    def options(self) -> dict[str, object]:
+        """The options by their SQL names, for a difference in words."""
+        return {
+            "as": self.data_type,
+            "start": self.start,
+            "increment": self.increment,
+            "minvalue": self.min_value,
+            "maxvalue": self.max_value,
+            "cache": self.cache,
+            "cycle": "cycle" if self.cycle else "no cycle",
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RoutineInfo:
     """A stored function or procedure (PostgreSQL, MySQL/MariaDB; SQLite has none)."""
 
@@ -173,6 +201,8 @@ class SchemaInfo:
     #: PostgreSQL enum types: name -> labels in order
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sequences: tuple[str, ...] = ()
+    #: the options of each sequence in ``sequences``, by name (PostgreSQL, MariaDB)
+    sequence_options: dict[str, SequenceInfo] = field(default_factory=dict)
     #: by ``table.trigger`` (PostgreSQL names triggers per table; the others per schema)
     triggers: dict[str, TriggerInfo] = field(default_factory=dict)
     #: stored functions and procedures, by :attr:`RoutineInfo.name`
@@ -218,6 +248,11 @@ class SchemaInfo:
             out.append(f"sequence {seq} added")
         for seq in sorted(set(self.sequences) - set(other.sequences)):
             out.append(f"sequence {seq} removed")
+        for seq in sorted(set(self.sequence_options) & set(other.sequence_options)):
+            o1, o2 = self.sequence_options[seq].options(), other.sequence_options[seq].options()
+            changed = [f"{key} {o1[key]} -> {o2[key]}" for key in o1 if o1[key] != o2[key]]
+            if changed:
+                out.append(f"sequence {seq} changed: " + "; ".join(changed))
         out.extend(_defined_changes(self.triggers, other.triggers, lambda t: f"trigger {t.name} on {t.table}"))
         out.extend(_defined_changes(self.routines, other.routines, lambda r: f"{r.kind} {r.name}"))
         return out

@@ -12,6 +12,7 @@ from .model import (
     IndexInfo,
     RoutineInfo,
     SchemaInfo,
+    SequenceInfo,
     TableInfo,
     TriggerInfo,
     UniqueConstraintInfo,
@@ -244,6 +245,19 @@ def read_views(db: Database, schema: str) -> dict[str, ViewInfo]:
     }
 
 
+def _sequence(db: Database, schema: str, name: str) -> SequenceInfo:
+    """A MariaDB sequence's options: its one row holds them (reading it does not advance it)."""
+    quoted = ".".join("`" + part.replace("`", "``") + "`" for part in (schema, name))
+    row = db.fetch(
+        "SELECT start_value AS start, increment, minimum_value AS min_value, maximum_value AS max_value, "
+        f"cache_size AS cache, cycle_option AS cycle FROM {quoted}"
+    )[0]
+    return SequenceInfo(
+        name, int(str(row["start"])), int(str(row["increment"])), int(str(row["min_value"])),
+        int(str(row["max_value"])), int(str(row["cache"])), bool(int(str(row["cycle"]))),
+    )
+
+
 def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> SchemaInfo:
     schema = schema or current_database(db)
     sequences = tuple(
@@ -259,6 +273,7 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
         views={k: v for k, v in read_views(db, schema).items() if k not in exclude},
         enums={},
         sequences=sequences,
+        sequence_options={name: _sequence(db, schema, name) for name in sequences},
         triggers=read_triggers(db, schema, exclude),
         routines=read_routines(db, schema),
     )

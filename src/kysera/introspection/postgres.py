@@ -11,6 +11,7 @@ from .model import (
     IndexInfo,
     RoutineInfo,
     SchemaInfo,
+    SequenceInfo,
     TableInfo,
     TriggerInfo,
     UniqueConstraintInfo,
@@ -232,6 +233,23 @@ def read_sequences(db: Database, schema: str) -> tuple[str, ...]:
     return tuple(str(r["name"]) for r in rows)
 
 
+def read_sequence_options(db: Database, schema: str) -> dict[str, SequenceInfo]:
+    """The options of the schema's sequences (identity columns' too), not their current values."""
+    rows = db.fetch(
+        "SELECT c.relname AS name, format_type(s.seqtypid, NULL) AS data_type, s.seqstart AS start, "
+        "s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value, s.seqcache AS cache, "
+        f"s.seqcycle AS cycle FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid {_REL} ORDER BY c.relname",
+        [schema],
+    )
+    return {
+        str(r["name"]): SequenceInfo(
+            str(r["name"]), int(str(r["start"])), int(str(r["increment"])), int(str(r["min_value"])),
+            int(str(r["max_value"])), int(str(r["cache"])), bool(r["cycle"]), str(r["data_type"]),
+        )
+        for r in rows
+    }
+
+
 def read_triggers(db: Database, schema: str, exclude: tuple[str, ...]) -> dict[str, TriggerInfo]:
     """The user's triggers on the schema's tables and views (not those behind foreign keys)."""
     rows = db.fetch(
@@ -276,6 +294,7 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
         views=views,
         enums=read_enums(db, schema),
         sequences=read_sequences(db, schema),
+        sequence_options=read_sequence_options(db, schema),
         triggers=read_triggers(db, schema, exclude),
         routines=read_routines(db, schema),
     )

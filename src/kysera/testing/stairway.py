@@ -233,4 +233,8 @@ def _schema(db: Database, table_name: str) -> SchemaInfo:
 
     info = introspect(db, exclude=(table_name,))
     own = table_name.rpartition(".")[2] + "_"
-    return replace(info, sequences=tuple(s for s in info.sequences if not s.startswith(own)))
+    return replace(
+        info,
+        sequences=tuple(s for s in info.sequences if not s.startswith(own)),
+        sequence_options={k: v for k, v in info.sequence_options.items() if not k.startswith(own)},
+    )
