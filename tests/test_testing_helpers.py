@@ -653,3 +653,25 @@ def test_stairway_sees_sequence_options_the_down_forgets(engine: str, db_url: st
     assert problem.details == ("sequence s changed: increment 1 -> 5; cycle no cycle -> cycle",), problem.details
     good = check_migrations(db_url, [Migration("001_s", make, drop), Migration("002_x", step_by_five, step_by_one), Migration("003_n", take_one, lambda db: None)])
     assert good.ok and good.problems == [], good.render()
+
+
+def test_stairway_sees_a_schema_the_down_forgets_on_postgres(engine: str, db_url: str) -> None:
+    """Only the connection's schema was read: create_schema("reports").if_not_exists() with a
+    down that left it passed, and without if_not_exists only 'already exists' named it."""
+    if engine != "postgres":
+        pytest.skip("PostgreSQL's schemas (on MySQL/MariaDB a schema is a database of the server)")
+
+    def make(db: Database) -> None:
+        db.schema.create_schema("reports").if_not_exists().execute()
+
+    def drop(db: Database) -> None:
+        db.schema.drop_schema("reports").execute()
+
+    bad = check_migrations(db_url, [Migration("001_t", create_t, drop_t), Migration("002_s", make, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_s")
+    assert problem.kind == "down-differs" and problem.details == ("schema reports added",), problem.details
+    good = check_migrations(db_url, [Migration("001_t", create_t, drop_t), Migration("002_s", make, drop)])
+    assert good.ok and good.problems == [], good.render()
+    # a history table in a schema of its own is no difference
+    kept = check_migrations(db_url, [Migration("001_t", create_t, drop_t)], table_name="audit.kysera_migrations")
+    assert kept.ok and kept.problems == [], kept.render()

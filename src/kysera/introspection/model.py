@@ -207,6 +207,9 @@ class SchemaInfo:
     triggers: dict[str, TriggerInfo] = field(default_factory=dict)
     #: stored functions and procedures, by :attr:`RoutineInfo.name`
     routines: dict[str, RoutineInfo] = field(default_factory=dict)
+    #: PostgreSQL: every schema of the database (not the system's, not an extension's), whose
+    #: contents only the introspected one is read for; () elsewhere
+    schemas: tuple[str, ...] = ()
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
@@ -253,6 +256,10 @@ class SchemaInfo:
             changed = [f"{key} {o1[key]} -> {o2[key]}" for key in o1 if o1[key] != o2[key]]
             if changed:
                 out.append(f"sequence {seq} changed: " + "; ".join(changed))
+        for name in sorted(set(other.schemas) - set(self.schemas)):
+            out.append(f"schema {name} added")
+        for name in sorted(set(self.schemas) - set(other.schemas)):
+            out.append(f"schema {name} removed")
         out.extend(_defined_changes(self.triggers, other.triggers, lambda t: f"trigger {t.name} on {t.table}"))
         out.extend(_defined_changes(self.routines, other.routines, lambda r: f"{r.kind} {r.name}"))
         return out

@@ -250,6 +250,16 @@ def read_sequence_options(db: Database, schema: str) -> dict[str, SequenceInfo]:
     }
 
 
+def read_schemas(db: Database) -> tuple[str, ...]:
+    """The database's schemas, but the system's own and those an extension made."""
+    rows = db.fetch(
+        "SELECT n.nspname AS name FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' "
+        "AND n.nspname <> 'information_schema' AND NOT EXISTS (SELECT 1 FROM pg_depend e "
+        "WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e') ORDER BY 1"
+    )
+    return tuple(str(r["name"]) for r in rows)
+
+
 def read_triggers(db: Database, schema: str, exclude: tuple[str, ...]) -> dict[str, TriggerInfo]:
     """The user's triggers on the schema's tables and views (not those behind foreign keys)."""
     rows = db.fetch(
@@ -297,6 +307,7 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
         sequence_options=read_sequence_options(db, schema),
         triggers=read_triggers(db, schema, exclude),
         routines=read_routines(db, schema),
+        schemas=read_schemas(db),
     )
 
 
