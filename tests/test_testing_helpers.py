@@ -675,3 +675,39 @@ def test_stairway_sees_a_schema_the_down_forgets_on_postgres(engine: str, db_url
     # a history table in a schema of its own is no difference
     kept = check_migrations(db_url, [Migration("001_t", create_t, drop_t)], table_name="audit.kysera_migrations")
     assert kept.ok and kept.problems == [], kept.render()
+
+
+def test_stairway_sees_a_domain_the_down_forgets_on_postgres(engine: str, db_url: str) -> None:
+    """Domains were not read: a down that left one behind, or left its default, NOT NULL or
+    check changed, passed."""
+    if engine != "postgres":
+        pytest.skip("PostgreSQL's domains")
+
+    def make(db: Database) -> None:
+        db.execute("CREATE DOMAIN code AS varchar(10) COLLATE \"C\" CHECK (VALUE <> '')")
+
+    def drop(db: Database) -> None:
+        db.execute("DROP DOMAIN code")
+
+    def tighten(db: Database) -> None:
+        db.execute("ALTER DOMAIN code SET NOT NULL")
+        db.execute("ALTER DOMAIN code SET DEFAULT 'x'")
+
+    def loosen(db: Database) -> None:
+        db.execute("ALTER DOMAIN code DROP NOT NULL")
+        db.execute("ALTER DOMAIN code DROP DEFAULT")
+
+    def recheck(db: Database) -> None:  # the unnamed check dropped and made again: the same name
+        db.execute("ALTER DOMAIN code DROP CONSTRAINT code_check")
+        db.execute("ALTER DOMAIN code ADD CHECK (VALUE <> '')")
+
+    left = check_migrations(db_url, [Migration("001_d", make, lambda db: None)])
+    assert ("001_d", "down-differs", ("domain code added",)) in [(p.migration, p.kind, p.details) for p in left.problems], left.render()
+    bad = check_migrations(db_url, [Migration("001_d", make, drop), Migration("002_x", tighten, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_x")
+    assert problem.details == (
+        "domain code changed: character varying(10) COLLATE \"C\" CONSTRAINT code_check CHECK (((VALUE)::text <> ''::text)) -> "
+        "character varying(10) COLLATE \"C\" NOT NULL DEFAULT 'x'::character varying CONSTRAINT code_check CHECK (((VALUE)::text <> ''::text))",
+    ), problem.details
+    good = check_migrations(db_url, [Migration("001_d", make, drop), Migration("002_x", tighten, loosen), Migration("003_c", recheck, recheck)])
+    assert good.ok and good.problems == [], good.render()

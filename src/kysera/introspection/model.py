@@ -207,6 +207,8 @@ class SchemaInfo:
     triggers: dict[str, TriggerInfo] = field(default_factory=dict)
     #: stored functions and procedures, by :attr:`RoutineInfo.name`
     routines: dict[str, RoutineInfo] = field(default_factory=dict)
+    #: PostgreSQL domains: name -> base type, collation, NOT NULL, default and constraints as SQL
+    domains: dict[str, str] = field(default_factory=dict)
     #: PostgreSQL: every schema of the database (not the system's, not an extension's), whose
     #: contents only the introspected one is read for; () elsewhere
     schemas: tuple[str, ...] = ()
@@ -256,6 +258,14 @@ class SchemaInfo:
             changed = [f"{key} {o1[key]} -> {o2[key]}" for key in o1 if o1[key] != o2[key]]
             if changed:
                 out.append(f"sequence {seq} changed: " + "; ".join(changed))
+        for name in sorted(set(self.domains) | set(other.domains)):
+            d1, d2 = self.domains.get(name), other.domains.get(name)
+            if d1 is None:
+                out.append(f"domain {name} added")
+            elif d2 is None:
+                out.append(f"domain {name} removed")
+            elif not _same_sql(d1, d2):
+                out.append(f"domain {name} changed: {_shown(d1)} -> {_shown(d2)}")
         for name in sorted(set(other.schemas) - set(self.schemas)):
             out.append(f"schema {name} added")
         for name in sorted(set(self.schemas) - set(other.schemas)):

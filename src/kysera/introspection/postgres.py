@@ -250,6 +250,34 @@ def read_sequence_options(db: Database, schema: str) -> dict[str, SequenceInfo]:
     }
 
 
+def read_domains(db: Database, schema: str) -> dict[str, str]:
+    """The schema's domains, each as the SQL after ``CREATE DOMAIN name AS``."""
+    rows = db.fetch(
+        "SELECT t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull AS not_null, "
+        "t.typdefault AS dflt, CASE WHEN t.typcollation <> b.typcollation THEN "
+        "(SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = t.typcollation) END AS coll, "
+        "(SELECT string_agg('CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), ' ' "
+        "ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid) AS checks "
+        "FROM pg_type t JOIN pg_type b ON b.oid = t.typbasetype JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE t.typtype = 'd' AND n.nspname = %s AND NOT EXISTS (SELECT 1 FROM pg_depend x "
+        "WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e') ORDER BY t.typname",
+        [schema],
+    )
+    out = {}
+    for r in rows:
+        parts = [str(r["base"])]
+        if r["coll"]:
+            parts.append(f"COLLATE {r['coll']}")
+        if r["not_null"]:
+            parts.append("NOT NULL")
+        if r["dflt"] is not None:
+            parts.append(f"DEFAULT {r['dflt']}")
+        if r["checks"]:
+            parts.append(str(r["checks"]))
+        out[str(r["name"])] = " ".join(parts)
+    return out
+
+
 def read_schemas(db: Database) -> tuple[str, ...]:
     """The database's schemas, but the system's own and those an extension made."""
     rows = db.fetch(
@@ -307,6 +335,7 @@ def read_schema(db: Database, schema: str | None, exclude: tuple[str, ...]) -> S
         sequence_options=read_sequence_options(db, schema),
         triggers=read_triggers(db, schema, exclude),
         routines=read_routines(db, schema),
+        domains=read_domains(db, schema),
         schemas=read_schemas(db),
     )
 
