@@ -711,3 +711,36 @@ def test_stairway_sees_a_domain_the_down_forgets_on_postgres(engine: str, db_url
     ), problem.details
     good = check_migrations(db_url, [Migration("001_d", make, drop), Migration("002_x", tighten, loosen), Migration("003_c", recheck, recheck)])
     assert good.ok and good.problems == [], good.render()
+
+
+def test_stairway_sees_system_versioned_tables_on_mariadb(engine: str, db_url: str) -> None:
+    """MariaDB lists a table WITH SYSTEM VERSIONING as TABLE_TYPE 'SYSTEM VERSIONED', not 'BASE
+    TABLE': introspection did not see it, so a down that left a column on it passed."""
+    if engine != "mysql":
+        pytest.skip("MariaDB's system-versioned tables")
+    with connect(db_url) as probe:
+        if "mariadb" not in str(probe.fetch("SELECT VERSION() AS v")[0]["v"]).lower():
+            pytest.skip("MariaDB's system-versioned tables")
+
+    def make(db: Database) -> None:
+        db.execute("CREATE TABLE ledger (id integer PRIMARY KEY, amount integer) WITH SYSTEM VERSIONING")
+
+    def drop(db: Database) -> None:
+        db.execute("DROP TABLE ledger")
+
+    def add_note(db: Database) -> None:
+        db.execute("SET SESSION system_versioning_alter_history = KEEP")  # MariaDB's leave to alter it
+        db.schema.alter_table("ledger").add_column("note", "varchar(20)").execute()
+
+    def drop_note(db: Database) -> None:
+        db.execute("SET SESSION system_versioning_alter_history = KEEP")
+        db.schema.alter_table("ledger").drop_column("note").execute()
+
+    bad = check_migrations(db_url, [Migration("001_l", make, drop), Migration("002_n", add_note, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_n")
+    assert problem.kind == "down-differs" and problem.details == ("column ledger.note added",), problem.details
+    good = check_migrations(db_url, [Migration("001_l", make, drop), Migration("002_n", add_note, drop_note)])
+    assert good.ok and good.problems == [], good.render()
+    with connect(db_url) as db:
+        make(db)
+        assert "ledger" in db.introspect().tables and db.introspect_table("ledger") is not None

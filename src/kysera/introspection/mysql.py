@@ -76,7 +76,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     params: list[object] = [schema, *([only] if only is not None else [])]
     tables = db.fetch(
         "SELECT TABLE_NAME AS name, TABLE_ROWS AS est, TABLE_COMMENT AS comment, TABLE_COLLATION AS collation FROM information_schema.TABLES "
-        f"WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'{flt} ORDER BY TABLE_NAME",
+        f"WHERE TABLE_SCHEMA = %s AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED'){flt} ORDER BY TABLE_NAME",
         params,
     )
     if not tables:
