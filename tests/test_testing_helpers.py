@@ -744,3 +744,31 @@ def test_stairway_sees_system_versioned_tables_on_mariadb(engine: str, db_url: s
     with connect(db_url) as db:
         make(db)
         assert "ledger" in db.introspect().tables and db.introspect_table("ledger") is not None
+
+
+def test_stairway_sees_a_materialized_views_index_the_down_forgets_on_postgres(engine: str, db_url: str) -> None:
+    """A materialized view's indexes were not read (REFRESH ... CONCURRENTLY needs a unique one):
+    a down that left one passed with IF NOT EXISTS, and otherwise only 'already exists' said so."""
+    if engine != "postgres":
+        pytest.skip("PostgreSQL's materialized views")
+    from kysera import sql
+
+    def make(db: Database) -> None:
+        create_t(db)
+        db.schema.create_view("totals").materialized().as_(sql("SELECT id, v FROM t")).execute()
+
+    def drop(db: Database) -> None:
+        db.schema.drop_view("totals").materialized().execute()
+        drop_t(db)
+
+    def index(db: Database) -> None:
+        db.schema.create_index("totals_id").on("totals").column("id").unique().if_not_exists().execute()
+
+    def unindex(db: Database) -> None:
+        db.schema.drop_index("totals_id").execute()
+
+    bad = check_migrations(db_url, [Migration("001_mv", make, drop), Migration("002_ix", index, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_ix")
+    assert problem.kind == "down-differs" and problem.details == ("index totals_id on totals (id) added",), problem.details
+    good = check_migrations(db_url, [Migration("001_mv", make, drop), Migration("002_ix", index, unindex)])
+    assert good.ok and good.problems == [], good.render()

@@ -138,6 +138,8 @@ class ViewInfo:
     #: the SELECT of the view as the engine prints it
     definition: str
     materialized: bool = False
+    #: a PostgreSQL materialized view's indexes; () for a view
+    indexes: tuple[IndexInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +241,10 @@ class SchemaInfo:
                 out.append(f"{kind} {name} added")
             elif v2 is None:
                 out.append(f"{kind} {name} removed")
-            elif not _same_sql(v1.definition, v2.definition) or v1.materialized != v2.materialized:
-                out.append(f"{kind} {name} definition changed: {_shown(v1.definition)} -> {_shown(v2.definition)}")
+            else:
+                if not _same_sql(v1.definition, v2.definition) or v1.materialized != v2.materialized:
+                    out.append(f"{kind} {name} definition changed: {_shown(v1.definition)} -> {_shown(v2.definition)}")
+                out.extend(_index_diff(name, v1.indexes, v2.indexes))
         for name in sorted(set(self.enums) | set(other.enums)):
             e1, e2 = self.enums.get(name), other.enums.get(name)
             if e1 is None:
@@ -433,32 +437,7 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
         out.append(f"table {t} primary key changed: {_cols(a.primary_key) if a.primary_key else 'none'} -> "
                    f"{_cols(b.primary_key) if b.primary_key else 'none'}")
 
-    idx_a = {i.name: i for i in a.indexes}
-    idx_b = {i.name: i for i in b.indexes}
-    for name in sorted(set(idx_a) | set(idx_b)):
-        ia, ib = idx_a.get(name), idx_b.get(name)
-        if ia is None and ib is not None:
-            out.append(f"index {name} on {t} {_cols(ib.columns)} added")
-        elif ib is None and ia is not None:
-            out.append(f"index {name} on {t} {_cols(ia.columns)} removed")
-        elif ia is not None and ib is not None:
-            changes = []
-            if ia.columns != ib.columns:
-                changes.append(f"columns {_cols(ia.columns)} -> {_cols(ib.columns)}")
-            if ia.unique != ib.unique:
-                changes.append("became unique" if ib.unique else "is no longer unique")
-            if _norm_ws(ia.predicate) != _norm_ws(ib.predicate):
-                changes.append(f"predicate {ia.predicate or 'none'} -> {ib.predicate or 'none'}")
-            if ia.method != ib.method:
-                changes.append(f"method {ia.method} -> {ib.method}")
-            if ia.valid != ib.valid:
-                changes.append("became valid" if ib.valid else "became invalid")
-            if ia.descending and ib.descending and ia.descending != ib.descending:
-                changes.append(f"sort order {_order(ia)} -> {_order(ib)}")
-            if not changes and ia.definition and ib.definition and not _same_definition(ia.definition, ib.definition):
-                changes.append(f"definition changed: {_shown(ia.definition)} -> {_shown(ib.definition)}")
-            if changes:
-                out.append(f"index {name} on {t} changed: " + "; ".join(changes))
+    out.extend(_index_diff(t, a.indexes, b.indexes))
 
     def fk_key(fk: ForeignKeyInfo) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
         return (fk.columns, fk.ref_table, fk.ref_columns)
@@ -510,6 +489,38 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
                 out.append(f"check constraint {_named(ka.name)}on {t} changed: {ka.expression} -> {kb.expression}")
             if ka.validated != kb.validated:
                 out.append(f"check constraint {_named(ka.name)}on {t} " + ("was validated" if kb.validated else "is NOT VALID now"))
+    return out
+
+
+def _index_diff(t: str, before: tuple[IndexInfo, ...], after: tuple[IndexInfo, ...]) -> list[str]:
+    """How the indexes of table (or materialized view) ``t`` changed, matched by name."""
+    out: list[str] = []
+    idx_a = {i.name: i for i in before}
+    idx_b = {i.name: i for i in after}
+    for name in sorted(set(idx_a) | set(idx_b)):
+        ia, ib = idx_a.get(name), idx_b.get(name)
+        if ia is None and ib is not None:
+            out.append(f"index {name} on {t} {_cols(ib.columns)} added")
+        elif ib is None and ia is not None:
+            out.append(f"index {name} on {t} {_cols(ia.columns)} removed")
+        elif ia is not None and ib is not None:
+            changes = []
+            if ia.columns != ib.columns:
+                changes.append(f"columns {_cols(ia.columns)} -> {_cols(ib.columns)}")
+            if ia.unique != ib.unique:
+                changes.append("became unique" if ib.unique else "is no longer unique")
+            if _norm_ws(ia.predicate) != _norm_ws(ib.predicate):
+                changes.append(f"predicate {ia.predicate or 'none'} -> {ib.predicate or 'none'}")
+            if ia.method != ib.method:
+                changes.append(f"method {ia.method} -> {ib.method}")
+            if ia.valid != ib.valid:
+                changes.append("became valid" if ib.valid else "became invalid")
+            if ia.descending and ib.descending and ia.descending != ib.descending:
+                changes.append(f"sort order {_order(ia)} -> {_order(ib)}")
+            if not changes and ia.definition and ib.definition and not _same_definition(ia.definition, ib.definition):
+                changes.append(f"definition changed: {_shown(ia.definition)} -> {_shown(ib.definition)}")
+            if changes:
+                out.append(f"index {name} on {t} changed: " + "; ".join(changes))
     return out
 
 

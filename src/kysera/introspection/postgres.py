@@ -78,7 +78,7 @@ FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_am am ON am.oid = ic.relam
-{_REL} AND c.relkind IN ('r', 'p') {{filter}}
+{_REL} AND c.relkind IN {{kinds}} {{filter}}
 ORDER BY c.relname, ic.relname
 """
 
@@ -120,7 +120,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     tables = db.fetch(TABLES_SQL.format(filter=flt), params)
     columns = _group(db.fetch(COLUMNS_SQL.format(filter=flt), params))
     constraints = _group(db.fetch(CONSTRAINTS_SQL.format(filter=flt), params))
-    indexes = _group(db.fetch(INDEXES_SQL.format(filter=flt), params))
+    indexes = _group(db.fetch(INDEXES_SQL.format(kinds="('r', 'p')", filter=flt), params))
     out: dict[str, TableInfo] = {}
     for t in tables:
         name = str(t["name"])
@@ -175,19 +175,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                         validated=bool(k["validated"]),
                     )
                 )
-        idx = tuple(
-            IndexInfo(
-                name=str(i["name"]),
-                columns=_strs(i["columns"]),
-                unique=bool(i["is_unique"]),
-                primary=bool(i["is_primary"]),
-                predicate=str(i["predicate"]) if i["predicate"] is not None else None,
-                method=str(i["method"]).lower(),
-                valid=bool(i["is_valid"]),
-                definition=str(i["definition"]),
-            )
-            for i in indexes.get(name, [])
-        )
+        idx = tuple(_index(i) for i in indexes.get(name, []))
         estimate = float(str(t["reltuples"])) if t["reltuples"] is not None else -1.0
         out[name] = TableInfo(
             name=name,
@@ -204,14 +192,36 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     return out
 
 
+def _index(i: Row) -> IndexInfo:
+    return IndexInfo(
+        name=str(i["name"]),
+        columns=_strs(i["columns"]),
+        unique=bool(i["is_unique"]),
+        primary=bool(i["is_primary"]),
+        predicate=str(i["predicate"]) if i["predicate"] is not None else None,
+        method=str(i["method"]).lower(),
+        valid=bool(i["is_valid"]),
+        definition=str(i["definition"]),
+    )
+
+
 def read_views(db: Database, schema: str) -> dict[str, ViewInfo]:
     rows = db.fetch(
         f"SELECT c.relname AS name, c.relkind::text AS kind, pg_get_viewdef(c.oid, true) AS definition "
         f"FROM pg_class c {_REL} AND c.relkind IN ('v', 'm') ORDER BY c.relname",
         [schema],
     )
+    # a materialized view has indexes (REFRESH ... CONCURRENTLY needs a unique one)
+    indexes = _group(db.fetch(INDEXES_SQL.format(kinds="('m')", filter=""), [schema])) if any(
+        str(r["kind"]) == "m" for r in rows
+    ) else {}
     return {
-        str(r["name"]): ViewInfo(str(r["name"]), str(r["definition"] or "").strip(), str(r["kind"]) == "m")
+        str(r["name"]): ViewInfo(
+            str(r["name"]),
+            str(r["definition"] or "").strip(),
+            str(r["kind"]) == "m",
+            tuple(_index(i) for i in indexes.get(str(r["name"]), [])),
+        )
         for r in rows
     }
 
