@@ -772,3 +772,24 @@ def test_stairway_sees_a_materialized_views_index_the_down_forgets_on_postgres(e
     assert problem.kind == "down-differs" and problem.details == ("index totals_id on totals (id) added",), problem.details
     good = check_migrations(db_url, [Migration("001_mv", make, drop), Migration("002_ix", index, unindex)])
     assert good.ok and good.problems == [], good.render()
+
+
+def test_stairway_sees_a_unique_constraint_made_deferrable_on_postgres(engine: str, db_url: str) -> None:
+    """A unique constraint's DEFERRABLE was not read (its index reads the same): a down that
+    left it deferred passed, while a foreign key's was compared."""
+    if engine != "postgres":
+        pytest.skip("PostgreSQL's deferrable unique constraints")
+
+    def unique(db: Database) -> None:
+        db.execute("ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v)")
+
+    def defer(db: Database) -> None:
+        db.execute("ALTER TABLE t DROP CONSTRAINT t_v_key")
+        db.execute("ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v) DEFERRABLE INITIALLY DEFERRED")
+
+    base = [Migration("001_t", create_t, drop_t), Migration("002_u", unique, lambda db: db.execute("ALTER TABLE t DROP CONSTRAINT t_v_key"))]
+    bad = check_migrations(db_url, [*base, Migration("003_d", defer, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "003_d")
+    assert problem.details == ("unique constraint t_v_key on t(v) changed: not deferrable -> initially deferred",), problem.details
+    good = check_migrations(db_url, [*base, Migration("003_d", defer, lambda db: (db.execute("ALTER TABLE t DROP CONSTRAINT t_v_key"), unique(db)))])
+    assert good.ok and good.problems == [], good.render()

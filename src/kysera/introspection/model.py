@@ -80,6 +80,8 @@ class UniqueConstraintInfo:
     #: None for an unnamed SQLite constraint
     name: str | None
     columns: tuple[str, ...]
+    #: 'not deferrable', 'deferrable' or 'initially deferred' (read on PostgreSQL)
+    deferrable: str = "not deferrable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +477,11 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"unique constraint {_named(uq_b[ukey].name)}on {t}{_cols(ukey)} added")
         elif ukey not in uq_b:
             out.append(f"unique constraint {_named(uq_a[ukey].name)}on {t}{_cols(ukey)} removed")
+        elif uq_a[ukey].deferrable != uq_b[ukey].deferrable:
+            out.append(
+                f"unique constraint {_named(uq_a[ukey].name)}on {t}{_cols(ukey)} changed: "
+                f"{uq_a[ukey].deferrable} -> {uq_b[ukey].deferrable}"
+            )
 
     ck_a = {(c.name or _index_key(c.expression)): c for c in a.check_constraints}
     ck_b = {(c.name or _index_key(c.expression)): c for c in b.check_constraints}

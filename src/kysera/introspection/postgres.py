@@ -154,7 +154,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             if kind == "p":
                 primary_key = _strs(k["columns"])
             elif kind == "u":
-                uniques.append(UniqueConstraintInfo(str(k["name"]), _strs(k["columns"])))
+                uniques.append(UniqueConstraintInfo(str(k["name"]), _strs(k["columns"]), _deferrable(k)))
             elif kind == "c":
                 checks.append(CheckConstraintInfo(str(k["name"]), str(k["check_expr"]), bool(k["validated"])))
             elif kind == "f":
@@ -169,9 +169,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                         ref_columns=_strs(k["ref_columns"]),
                         on_delete=ACTIONS.get(str(k["on_delete"]), "no action"),
                         on_update=ACTIONS.get(str(k["on_update"]), "no action"),
-                        deferrable=(
-                            "initially deferred" if k["deferred"] else "deferrable" if k["deferrable"] else "not deferrable"
-                        ),
+                        deferrable=_deferrable(k),
                         validated=bool(k["validated"]),
                     )
                 )
@@ -190,6 +188,10 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
             estimated_rows=None if estimate < 0 else round(estimate),
         )
     return out
+
+
+def _deferrable(k: Row) -> str:
+    return "initially deferred" if k["deferred"] else "deferrable" if k["deferrable"] else "not deferrable"
 
 
 def _index(i: Row) -> IndexInfo:
