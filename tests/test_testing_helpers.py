@@ -793,3 +793,14 @@ def test_stairway_sees_a_unique_constraint_made_deferrable_on_postgres(engine: s
     assert problem.details == ("unique constraint t_v_key on t(v) changed: not deferrable -> initially deferred",), problem.details
     good = check_migrations(db_url, [*base, Migration("003_d", defer, lambda db: (db.execute("ALTER TABLE t DROP CONSTRAINT t_v_key"), unique(db)))])
     assert good.ok and good.problems == [], good.render()
+
+
+def test_pytest_help_names_where_the_fixtures_look(tmp_path: Path) -> None:
+    """--help said the migrations folder defaults to 'migrations' and the URL to SQLite; the
+    plugin reads the ini option, the kysera config and $KYSERA_TEST_URL first."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
+    flat = " ".join(shown.split())
+    assert "(default: $KYSERA_TEST_URL, else SQLite)" in flat
+    assert "[migrations] directory of the nearest kysera config" in flat and "(default: migrations)" not in flat

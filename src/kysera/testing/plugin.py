@@ -34,8 +34,15 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kysera")
-    group.addoption("--kysera-url", default=None, help="server for scratch test databases (default: SQLite)")
-    group.addoption("--kysera-migrations", default=None, help="the migrations folder (default: migrations)")
+    group.addoption(
+        "--kysera-url", default=None, help="server for scratch test databases (default: $KYSERA_TEST_URL, else SQLite)"
+    )
+    group.addoption(
+        "--kysera-migrations",
+        default=None,
+        help="the migrations folder (default: the ini option kysera_migrations, else the [migrations] directory "
+        "of the nearest kysera config, else the nearest migrations folder from the test up)",
+    )
     parser.addini(
         "kysera_migrations",
         "the migrations folder for the kysera fixtures (default: found from the tests, see kysera.testing)",
