@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -804,3 +805,36 @@ def test_pytest_help_names_where_the_fixtures_look(tmp_path: Path) -> None:
     flat = " ".join(shown.split())
     assert "(default: $KYSERA_TEST_URL, else SQLite)" in flat
     assert "[migrations] directory of the nearest kysera config" in flat and "(default: migrations)" not in flat
+
+
+def test_stairway_sees_a_generated_column_left_stored_or_virtual(engine: str, db_url: str) -> None:
+    """Only a generated column's expression was compared: a down that put it back VIRTUAL where
+    it was STORED (or the other way) passed. PostgreSQL's are all stored."""
+    if engine == "postgres":
+        pytest.skip("PostgreSQL's generated columns are all STORED")
+    from kysera import sql
+
+    def make(stored: bool) -> Callable[[Database], None]:
+        def run(db: Database) -> None:
+            db.schema.create_table("g").add_column("a", "integer").add_column(
+                "twice", "integer", lambda c: c.generated_always_as(sql("a * 2")).stored() if stored else c.generated_always_as(sql("a * 2"))
+            ).execute()
+
+        return run
+
+    def drop(db: Database) -> None:
+        db.schema.drop_table("g").execute()
+
+    def store(db: Database) -> None:
+        drop(db)
+        make(True)(db)
+
+    def unstore(db: Database) -> None:
+        drop(db)
+        make(False)(db)
+
+    bad = check_migrations(target(engine, db_url), [Migration("001_g", make(False), drop), Migration("002_s", store, lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_s")
+    assert problem.details == ("column g.twice generated column changed: virtual -> stored",), problem.details
+    good = check_migrations(target(engine, db_url), [Migration("001_g", make(False), drop), Migration("002_s", store, unstore)])
+    assert good.ok and good.problems == [], good.render()

@@ -36,6 +36,8 @@ class ColumnInfo:
     collation: str | None = None
     #: PostgreSQL's identity column: ``always`` or ``by default``; None elsewhere and for others
     identity: str | None = None
+    #: a generated column's ``stored`` or ``virtual``; None for a column that is not generated
+    generated_storage: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +423,8 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
             out.append(f"{where} identity changed: generated {ca.identity or 'no'} -> {cb.identity or 'no'}")
         if not _same_sql(ca.generated, cb.generated):
             out.append(f"{where} generated expression changed: {ca.generated or 'none'} -> {cb.generated or 'none'}")
+        elif ca.generated is not None and cb.generated is not None and ca.generated_storage != cb.generated_storage:
+            out.append(f"{where} generated column changed: {ca.generated_storage} -> {cb.generated_storage}")
         if ca.comment != cb.comment:
             out.append(f"{where} comment changed: {_said(ca.comment)} -> {_said(cb.comment)}")
         if _default_key(ca.on_update) != _default_key(cb.on_update):

@@ -97,6 +97,7 @@ def read_table(db: Database, name: str, estimates: dict[str, int] | None = None)
                 default=str(default) if default is not None else None,
                 auto_increment=auto,
                 generated=generated if hidden in (2, 3) else None,
+                generated_storage={2: "virtual", 3: "stored"}.get(hidden) if generated is not None else None,
                 collation=None if collate is None else render([collate]).strip('"`[]').upper(),
             )
         )
