@@ -838,3 +838,22 @@ def test_stairway_sees_a_generated_column_left_stored_or_virtual(engine: str, db
     assert problem.details == ("column g.twice generated column changed: virtual -> stored",), problem.details
     good = check_migrations(target(engine, db_url), [Migration("001_g", make(False), drop), Migration("002_s", store, unstore)])
     assert good.ok and good.problems == [], good.render()
+
+
+def test_stairway_sees_a_sqlite_foreign_key_made_deferrable(engine: str, db_url: str) -> None:
+    """docs/testing.md listed a SQLite foreign key's DEFERRABLE as not compared; it is."""
+    if engine != "sqlite":
+        pytest.skip("the SQLite half of the docs' claim (PostgreSQL's is tested above)")
+
+    def make(deferred: bool) -> Callable[[Database], None]:
+        def run(db: Database) -> None:
+            db.execute("DROP TABLE IF EXISTS c")
+            db.execute("CREATE TABLE c (id integer, t_id integer REFERENCES t (id)" + (" DEFERRABLE INITIALLY DEFERRED)" if deferred else ")"))
+
+        return run
+
+    report = check_migrations(None, [Migration("001_t", create_t, drop_t), Migration("002_c", make(False), lambda db: db.execute("DROP TABLE c")), Migration("003_d", make(True), lambda db: None)])
+    problem = next(p for p in report.problems if p.migration == "003_d")
+    assert problem.details == ("foreign key c(t_id) -> t(id) changed: not deferrable -> initially deferred",), problem.details
+    text = (EXAMPLE.parent.parent / "docs" / "testing.md").read_text()
+    assert "SQLite foreign key's `DEFERRABLE`" not in text
