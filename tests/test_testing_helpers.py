@@ -857,3 +857,37 @@ def test_stairway_sees_a_sqlite_foreign_key_made_deferrable(engine: str, db_url:
     assert problem.details == ("foreign key c(t_id) -> t(id) changed: not deferrable -> initially deferred",), problem.details
     text = (EXAMPLE.parent.parent / "docs" / "testing.md").read_text()
     assert "SQLite foreign key's `DEFERRABLE`" not in text
+
+
+def test_stairway_sees_index_and_view_comments_the_down_forgets(engine: str, db_url: str) -> None:
+    """Only table and column comments were compared: a down that left a comment on an index
+    (PostgreSQL, MySQL/MariaDB) or a view (PostgreSQL) passed."""
+    if engine == "sqlite":
+        pytest.skip("SQLite keeps no comments")
+
+    def make(db: Database) -> None:
+        create_t(db)
+        db.schema.create_index("t_v").on("t").column("v").execute()
+        db.schema.create_view("vt").as_(sql("SELECT id FROM t")).execute()
+
+    def drop(db: Database) -> None:
+        db.schema.drop_view("vt").execute()
+        drop_t(db)
+
+    if engine == "postgres":
+        say = ["COMMENT ON INDEX t_v IS 'by v'", "COMMENT ON VIEW vt IS 'ids'"]
+        unsay = ["COMMENT ON INDEX t_v IS NULL", "COMMENT ON VIEW vt IS NULL"]
+        expected = ("view vt comment changed: none -> 'ids'", "index t_v on t changed: comment none -> 'by v'")
+    else:
+        say = ["DROP INDEX t_v ON t", "CREATE INDEX t_v ON t (v) COMMENT 'by v'"]
+        unsay = ["DROP INDEX t_v ON t", "CREATE INDEX t_v ON t (v)"]
+        expected = ("index t_v on t changed: comment none -> 'by v'",)
+
+    def run(statements: list[str]) -> Callable[[Database], None]:
+        return lambda db: [db.execute(s) for s in statements] and None
+
+    bad = check_migrations(db_url, [Migration("001_t", make, drop), Migration("002_c", run(say), lambda db: None)])
+    problem = next(p for p in bad.problems if p.migration == "002_c")
+    assert sorted(problem.details) == sorted(expected), problem.details
+    good = check_migrations(db_url, [Migration("001_t", make, drop), Migration("002_c", run(say), run(unsay))])
+    assert good.ok and good.problems == [], good.render()

@@ -59,6 +59,8 @@ class IndexInfo:
     #: per column, whether it is sorted descending; () when the engine keeps no text to read
     #: that from otherwise (MySQL/MariaDB fill it in; elsewhere ``definition`` shows it)
     descending: tuple[bool, ...] = ()
+    #: the index's comment (PostgreSQL, MySQL/MariaDB)
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,8 @@ class ViewInfo:
     materialized: bool = False
     #: a PostgreSQL materialized view's indexes; () for a view
     indexes: tuple[IndexInfo, ...] = ()
+    #: the view's comment (PostgreSQL)
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +252,8 @@ class SchemaInfo:
             else:
                 if not _same_sql(v1.definition, v2.definition) or v1.materialized != v2.materialized:
                     out.append(f"{kind} {name} definition changed: {_shown(v1.definition)} -> {_shown(v2.definition)}")
+                if v1.comment != v2.comment:
+                    out.append(f"{kind} {name} comment changed: {_said(v1.comment)} -> {_said(v2.comment)}")
                 out.extend(_index_diff(name, v1.indexes, v2.indexes))
         for name in sorted(set(self.enums) | set(other.enums)):
             e1, e2 = self.enums.get(name), other.enums.get(name)
@@ -528,6 +534,8 @@ def _index_diff(t: str, before: tuple[IndexInfo, ...], after: tuple[IndexInfo, .
                 changes.append("became valid" if ib.valid else "became invalid")
             if ia.descending and ib.descending and ia.descending != ib.descending:
                 changes.append(f"sort order {_order(ia)} -> {_order(ib)}")
+            if ia.comment != ib.comment:
+                changes.append(f"comment {_said(ia.comment)} -> {_said(ib.comment)}")
             if not changes and ia.definition and ib.definition and not _same_definition(ia.definition, ib.definition):
                 changes.append(f"definition changed: {_shown(ia.definition)} -> {_shown(ib.definition)}")
             if changes:

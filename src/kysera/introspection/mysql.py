@@ -94,7 +94,8 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
     stats = _group(
         db.fetch(
             "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, NON_UNIQUE AS non_unique, "
-            "SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, INDEX_TYPE AS method, COLLATION AS sort, SUB_PART AS part"
+            "SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, INDEX_TYPE AS method, COLLATION AS sort, SUB_PART AS part, "
+            "INDEX_COMMENT AS comment"
             + (", EXPRESSION AS expr" if has_expression else ", NULL AS expr")
             + f" FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s{flt} "
             "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
@@ -171,6 +172,7 @@ def read_tables(db: Database, schema: str, only: str | None, exclude: tuple[str,
                     valid=True,
                     definition=None,
                     descending=tuple(p["sort"] == "D" for p in parts),
+                    comment=str(parts[0]["comment"]) if parts[0]["comment"] else None,
                 )
             )
         uniques: dict[str, list[str]] = {}

@@ -70,6 +70,7 @@ SELECT c.relname AS table_name, ic.relname AS name, i.indisunique AS is_unique,
        i.indisprimary AS is_primary, i.indisvalid AS is_valid, am.amname AS method,
        pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
        pg_get_indexdef(i.indexrelid) AS definition,
+       obj_description(i.indexrelid, 'pg_class') AS comment,
        ARRAY(SELECT CASE WHEN i.indkey[k.n - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k.n, true)
                          ELSE (SELECT a.attname::text FROM pg_attribute a
                                WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n - 1]) END
@@ -205,12 +206,14 @@ def _index(i: Row) -> IndexInfo:
         method=str(i["method"]).lower(),
         valid=bool(i["is_valid"]),
         definition=str(i["definition"]),
+        comment=str(i["comment"]) if i["comment"] is not None else None,
     )
 
 
 def read_views(db: Database, schema: str) -> dict[str, ViewInfo]:
     rows = db.fetch(
-        f"SELECT c.relname AS name, c.relkind::text AS kind, pg_get_viewdef(c.oid, true) AS definition "
+        f"SELECT c.relname AS name, c.relkind::text AS kind, pg_get_viewdef(c.oid, true) AS definition, "
+        f"obj_description(c.oid, 'pg_class') AS comment "
         f"FROM pg_class c {_REL} AND c.relkind IN ('v', 'm') ORDER BY c.relname",
         [schema],
     )
@@ -224,6 +227,7 @@ def read_views(db: Database, schema: str) -> dict[str, ViewInfo]:
             str(r["definition"] or "").strip(),
             str(r["kind"]) == "m",
             tuple(_index(i) for i in indexes.get(str(r["name"]), [])),
+            str(r["comment"]) if r["comment"] is not None else None,
         )
         for r in rows
     }
