@@ -28,7 +28,8 @@ def list_tables(db: Database, schema: str | None = None) -> list[str]:
         rows = db.fetch(
             "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
             + ("%s" if schema else "DATABASE()")
-            + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+            # MariaDB's tables WITH SYSTEM VERSIONING are tables too, of their own type there
+            + " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
             [schema] if schema else [],
         )
     return [str(r["name"]) for r in rows]

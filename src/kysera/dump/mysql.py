@@ -113,7 +113,7 @@ def literal(q: QueryCompiler, value: object) -> str:
 def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> list[str]:
     rows = db.fetch(
         "SELECT TABLE_NAME AS name FROM information_schema.TABLES "
-        "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+        "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
         [schema],
     )
     return [str(r["name"]) for r in rows if str(r["name"]) not in exclude]
@@ -194,6 +194,22 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             note = (
                 f"{routines} stored routine(s)/event(s) of {schema} are not in this dump; "
                 f"dump with {option('native')} (mariadb-dump) to keep them"
+            )
+            result.notes.append(note)
+            out.write(f"-- NOTE: {note}\n\n")
+        versioned = [
+            str(r["name"])
+            for r in db.fetch(
+                "SELECT TABLE_NAME AS name FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'SYSTEM VERSIONED' ORDER BY TABLE_NAME",
+                [schema],
+            )
+            if str(r["name"]) in tables
+        ]
+        if versioned and opts.data:
+            note = (
+                f"{', '.join(versioned)} {'is' if len(versioned) == 1 else 'are'} WITH SYSTEM VERSIONING: the rows as "
+                "they are now are in this dump, not their history (mariadb-dump --dump-history keeps it)"
             )
             result.notes.append(note)
             out.write(f"-- NOTE: {note}\n\n")
