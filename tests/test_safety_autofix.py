@@ -342,3 +342,35 @@ def test_auto_mode_refuses_raw_sql_it_cannot_rewrite(pg: Database) -> None:
     with pytest.raises(UnsafeMigrationError, match="KS201"):
         runner.up()
     assert pg.fetch("SELECT 1 AS x FROM pg_class WHERE relname = 'ix_events_n'") == []
+
+
+def test_auto_mode_leaves_a_partitioned_tables_index_to_its_own_recipe(pg: Database) -> None:
+    """PostgreSQL builds and drops no index of a partitioned table concurrently: auto mode turned
+    the plain CREATE INDEX into CREATE INDEX CONCURRENTLY anyway, which failed outside a
+    transaction and left the migration recorded as failed, and the recipe said to do the same.
+    It is refused instead, with the recipe that works (ON ONLY, each partition's index built
+    concurrently and attached)."""
+    pg.execute("CREATE TABLE readings (id integer NOT NULL, day date NOT NULL) PARTITION BY RANGE (day)")
+    pg.execute("CREATE TABLE readings_2024 PARTITION OF readings FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')")
+    pg.execute("INSERT INTO readings SELECT g, DATE '2024-01-01' + g % 300 FROM generate_series(1, 50) g")
+    pg.execute("CREATE INDEX ix_readings_id ON readings (id)")
+
+    def index(db: Database) -> None:
+        db.schema.create_index("ix_readings_day").on("readings").column("day").execute()
+        db.schema.drop_index("ix_readings_id").execute()
+
+    runner = create_migration_runner(pg, [Migration("001_index", index)], large_table_rows=10, safety="auto")
+    dry = runner.up(dry_run=True)
+    assert "CONCURRENTLY" not in dry.sql() and {f.code for f in dry.refused} == {"KS201", "KS202"}
+    with pytest.raises(UnsafeMigrationError) as caught:
+        runner.up()
+    recipes = {f.code: f.recipe for f in caught.value.findings}
+    assert 'ON ONLY "readings" ("day")' in recipes["KS201"] and "ATTACH PARTITION" in recipes["KS201"]
+    assert ".concurrently()" not in recipes["KS202"]
+    assert runner.status().pending == ["001_index"] and runner.status().failed == []
+    # the recipe works
+    pg.execute('CREATE INDEX "ix_readings_day" ON ONLY "readings" ("day")')
+    pg.execute("CREATE INDEX CONCURRENTLY readings_2024_ix_readings_day ON readings_2024 (day)")
+    pg.execute('ALTER INDEX "ix_readings_day" ATTACH PARTITION "readings_2024_ix_readings_day"')
+    valid = pg.fetch("SELECT indisvalid AS v FROM pg_index WHERE indexrelid = 'ix_readings_day'::regclass")
+    assert valid == [{"v": True}]

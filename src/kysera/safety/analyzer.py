@@ -212,11 +212,14 @@ class _Analysis:
         return Severity.WARNING
 
     def add(self, code: str, stmt: CompiledStatement, table: IdentifierNode | None, detail: str, *,
-            severity: Severity | None = None, fills: dict[str, str] | None = None, **names: str) -> None:
+            severity: Severity | None = None, fills: dict[str, str] | None = None, partitioned: bool = False,
+            **names: str) -> None:
         """A finding of rule ``code``. ``names`` fill the recipe's ``{table}``-style slots;
         ``fills`` replace its ``"<type>"``-style placeholders with what the statement says
-        (see :func:`_recipe_fills`), so the recipe can be pasted as it is."""
-        from .rules import RULES
+        (see :func:`_recipe_fills`), so the recipe can be pasted as it is. ``partitioned``: about
+        a PostgreSQL partitioned table, which takes the rule's recipe for one (and which
+        safety="auto" does not rewrite: nothing is built or dropped concurrently there)."""
+        from .rules import PARTITIONED, RULES
 
         rule = RULES[code]
         sev = severity or self.severity(code, table)
@@ -231,7 +234,7 @@ class _Analysis:
             values.setdefault("column_q", self.dialect.compiler().quote(names["column"]))
         if "constraint" in names:
             values.setdefault("constraint_q", self.dialect.compiler().quote(names["constraint"]))
-        recipe = rule.recipe_for(self.dialect.name)
+        recipe = rule.recipe_for(PARTITIONED if partitioned else self.dialect.name)
         for k, v in values.items():
             recipe = recipe.replace("{" + k + "}", v)
         recipe = recipe.replace("{{", "{").replace("}}", "}")
@@ -251,7 +254,7 @@ class _Analysis:
                 statement=str(stmt),
                 suppressed=code in self.allow or code in _inline_allows(stmt, self.dialect.name),
                 # the node the statement came from: safety="auto" rewrites nodes, not text
-                extra={"node": stmt.node},
+                extra={"node": stmt.node, "partitioned": True} if partitioned else {"node": stmt.node},
             )
         )
 
@@ -326,8 +329,10 @@ class _Analysis:
         elif isinstance(node, DropIndexNode):
             if self.pg and not node.concurrently:
                 table = node.table or self.facts.index_table(node.name)  # PostgreSQL's DROP INDEX names no table
-                self.add("KS202", stmt, table, f"DROP INDEX {node.name.name} takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait",
-                         severity=None if table else Severity.WARNING, index=node.name.name)
+                partitioned = table is not None and self.size(table) != "new" and bool(self.facts.partitioned(table))
+                also = " and every partition (a partitioned table's index is not dropped concurrently)" if partitioned else ""
+                self.add("KS202", stmt, table, f"DROP INDEX {node.name.name} takes an ACCESS EXCLUSIVE lock on its table{also}: reads and writes wait",
+                         severity=None if table else Severity.WARNING, partitioned=partitioned, index=node.name.name)
         elif isinstance(node, AlterTableNode):
             self.alter_table(stmt, node)
         elif isinstance(node, DropSchemaNode):
@@ -451,10 +456,19 @@ class _Analysis:
             return
         names = [f"{c.column} desc" if c.descending else c.column
                  for c in node.columns if isinstance(c.column, str) and re.fullmatch(_NAME, c.column)]
+        # PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table
+        partitioned = self.size(node.table) != "new" and bool(self.facts.partitioned(node.table))
+        index = node.name.name or "idx"
         self.add("KS201", stmt, node.table,
-                 f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}: writes wait while the index builds",
-                 index=node.name.name or "idx", unique=".unique()" if node.unique else "",
-                 columns=repr(names) if names and len(names) == len(node.columns) else "<the index's columns>")
+                 f"CREATE INDEX {node.name.name} holds a SHARE lock on {node.table.name}"
+                 + (" and every partition (a partitioned table's index is not built concurrently)" if partitioned else "")
+                 + ": writes wait while the index builds",
+                 partitioned=partitioned, index=index, unique=".unique()" if node.unique else "",
+                 unique_sql="UNIQUE " if node.unique else "",
+                 index_q=self.dialect.compiler().table_name(IdentifierNode(index, node.table.schema)),
+                 columns=repr(names) if names and len(names) == len(node.columns) else "<the index's columns>",
+                 columns_sql=", ".join(_quoted_index_column(self.dialect, n) for n in names)
+                 if names and len(names) == len(node.columns) else "<the index's columns>")
 
     # --------------------------------------------------------------- alter table
 
@@ -920,3 +934,9 @@ class FkNames(TypedDict):
     fk_columns: str
     ref_table: str
     ref_columns: str
+
+
+def _quoted_index_column(dialect: Dialect, name: str) -> str:
+    """An index column as the recipe names it (``"created_at desc"``), as SQL: ``"created_at" DESC``."""
+    column, _, order = name.partition(" ")
+    return dialect.compiler().quote(column) + (f" {order.upper()}" if order else "")

@@ -80,7 +80,12 @@ class Rewriter:
     """
 
     def __init__(self, findings: Iterable[Finding], *, engine: str = "postgres") -> None:
-        fixable = [f for f in findings if f.code in FIXABLE and f.is_error] if engine == "postgres" else []
+        # (nothing is built or dropped concurrently on a partitioned table: PostgreSQL refuses it)
+        fixable = (
+            [f for f in findings if f.code in FIXABLE and f.is_error and not f.extra.get("partitioned")]
+            if engine == "postgres"
+            else []
+        )
         self.targets: set[tuple[str, str]] = {(f.code, (f.table or "").lower()) for f in fixable}
         # a drop_index(name) names no table: found by the index (the analysis looked its table up)
         self.targets |= {

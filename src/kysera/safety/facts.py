@@ -53,6 +53,11 @@ class Facts(Protocol):
         (PostgreSQL's ``pg_proc``); None when the catalog cannot say."""
         ...
 
+    def partitioned(self, table: IdentifierNode) -> bool | None:
+        """Whether ``table`` is a partitioned table (PostgreSQL), which builds and drops no index
+        concurrently; None when unknown."""
+        ...
+
 
 class OfflineFacts:
     """Knows nothing: every table may be large."""
@@ -82,6 +87,9 @@ class OfflineFacts:
         return None
 
     def volatile_functions(self, names: set[str]) -> set[str] | None:
+        return None
+
+    def partitioned(self, table: IdentifierNode) -> bool | None:
         return None
 
 
@@ -219,3 +227,15 @@ class LiveFacts:
             return None
         known = {str(r["n"]): bool(r["v"]) for r in rows}
         return {name for name in names if known.get(name, True)}  # a function it does not know may be anything
+
+    def partitioned(self, table: IdentifierNode) -> bool | None:
+        if self._db.dialect.name != "postgres":
+            return False
+        try:
+            rows = self._db.fetch(
+                "SELECT relkind = 'p' AS p FROM pg_class WHERE oid = to_regclass(%s)",
+                [self._db.dialect.compiler().table_name(table)],
+            )
+        except Exception:  # a table this plan creates: unknown
+            return None
+        return bool(rows[0]["p"]) if rows else None

@@ -21,6 +21,10 @@ DL, BLK, BC, MF, NT, REV = (
 )
 
 
+#: the key of a rule's recipe for a PostgreSQL partitioned table (see :meth:`Rule.recipe_for`)
+PARTITIONED = "postgres-partitioned"
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -28,7 +32,8 @@ class Rule:
     categories: tuple[Category, ...]
     summary: str
     recipe: str
-    #: the recipe on engines where another one applies, by dialect name ("mysql", "sqlite")
+    #: the recipe on engines where another one applies, by dialect name ("mysql", "sqlite"), or
+    #: for a kind of table (PARTITIONED)
     recipes: tuple[tuple[str, str], ...] = ()
 
     def recipe_for(self, engine: str) -> str:
@@ -64,9 +69,20 @@ db.schema.drop_type("<name>").execute()"""),
     Rule("KS201", "create-index-blocking", (BLK,), "builds an index while holding a lock that blocks writes",
          """# PostgreSQL: build it concurrently (kysera runs the migration outside a transaction)
 db.schema.create_index("{index}"){unique}.on("{table}").columns({columns}).concurrently().execute()""",
-         recipes=(("sqlite", """# SQLite builds no index concurrently: run it, in a migration of its own, when writers can wait"""),)),
+         recipes=(("sqlite", """# SQLite builds no index concurrently: run it, in a migration of its own, when writers can wait"""),
+                  (PARTITIONED, """# PostgreSQL builds no index of a partitioned table concurrently: create it on the table alone (nothing
+# is built; it is invalid until every partition has its index), then build each partition's concurrently
+# (in a migration with transaction = False) and attach it:
+sql('CREATE {unique_sql}INDEX {index_q} ON ONLY {table_q} ({columns_sql})').execute(db)
+db.schema.create_index("<partition>_{index}"){unique}.on("<partition>").columns({columns}).concurrently().execute()
+sql('ALTER INDEX {index_q} ATTACH PARTITION "<partition>_{index}"').execute(db)   # once per partition"""),)),
     Rule("KS202", "drop-index-blocking", (BLK,), "drops an index under an ACCESS EXCLUSIVE lock (blocks reads and writes)",
-         """db.schema.drop_index("{index}").concurrently().execute()   # outside a transaction, by itself"""),
+         """db.schema.drop_index("{index}").concurrently().execute()   # outside a transaction, by itself""",
+         recipes=((PARTITIONED, """# PostgreSQL drops no index of a partitioned table concurrently. The drop is quick once it has its
+# ACCESS EXCLUSIVE locks on the table and every partition (the runner's lock timeout bounds the wait):
+# run it when they are quiet, acknowledged:
+allow_unsafe = ["KS202"]
+db.schema.drop_index("{index}").execute()"""),)),
     Rule("KS203", "add-foreign-key-validating", (BLK, MF), "adds a foreign key and checks every existing row while both tables are locked",
          """# PostgreSQL: add it NOT VALID (instant), validate in a separate migration (no write lock)
 db.schema.alter_table("{table}").add_foreign_key_constraint("{constraint}", {fk_columns}, "{ref_table}", {ref_columns}, not_valid=True).execute()
