@@ -351,6 +351,32 @@ def test_sql_file_with_concurrently_runs_outside_a_transaction(db: Database, tmp
     assert not db.fetch("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_a_label'")
 
 
+def test_sql_file_detaching_a_partition_concurrently_runs_outside_a_transaction(db: Database, tmp_path: Path) -> None:
+    """ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY and REINDEX SCHEMA cannot run inside a
+    transaction either: they ran in one (the dry run and `migrate sql` showed them so) and failed."""
+    if db.dialect.name != "postgres":
+        pytest.skip("partitions and REINDEX SCHEMA are PostgreSQL's")
+    write(
+        tmp_path,
+        "001_m.sql",
+        "-- migrate:up\nCREATE TABLE m (day date NOT NULL) PARTITION BY RANGE (day);\n"
+        "CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+        "-- migrate:down\nDROP TABLE m;\n",
+    )
+    write(
+        tmp_path,
+        "002_detach.sql",
+        "-- migrate:up\nALTER TABLE m DETACH PARTITION m_2024 CONCURRENTLY;\nREINDEX (VERBOSE) SCHEMA public;\n"
+        "-- migrate:down\nALTER TABLE m ATTACH PARTITION m_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n",
+    )
+    runner = create_migration_runner(db, tmp_path)
+    assert [s.transaction for s in runner.up(dry_run=True).steps] == [True, False]
+    result = runner.up()
+    assert result.executed == ["001_m", "002_detach"] and result.steps[1].transaction is False
+    assert db.fetch("SELECT relispartition AS p FROM pg_class WHERE relname = 'm_2024'") == [{"p": False}]
+    assert runner.down().steps[0].transaction is True  # REINDEX TABLE, ATTACH PARTITION: in a transaction
+
+
 def test_interrupted_non_transactional_migration_is_reported(db: Database) -> None:
     # a "running" row is what a runner that died mid-migration leaves behind
     runner = create_migration_runner(db, [table_migration("001_a", "a")], use_transactions=False)

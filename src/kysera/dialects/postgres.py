@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -134,7 +135,6 @@ _NON_TRANSACTIONAL = (
     ("CREATE", "INDEX", "CONCURRENTLY"),
     ("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY"),
     ("DROP", "INDEX", "CONCURRENTLY"),
-    ("REINDEX",),
     ("VACUUM",),
     ("CREATE", "DATABASE"),
     ("DROP", "DATABASE"),
@@ -176,15 +176,21 @@ def _is_bad_option(reason: str) -> bool:
     )
 
 
+#: REINDEX of a whole schema, database or system catalog, or concurrently (REINDEX TABLE and
+#: REINDEX INDEX run in a transaction)
+_REINDEX = re.compile(r"REINDEX\s*(?:\([^)]*\)\s*)?(?:(?:SCHEMA|DATABASE|SYSTEM)\b|\w+\s+CONCURRENTLY\b)", re.I)
+#: ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+)
+_DETACH_CONCURRENTLY = re.compile(r"ALTER\s+TABLE\b.*\bDETACH\s+PARTITION\b.*\bCONCURRENTLY\s*;?\s*", re.I | re.S)
+
+
 def is_non_transactional(text: str) -> bool:
     """Statements PostgreSQL refuses to run inside a transaction block."""
     words = raw_text.leading_words(text)
-    for pattern in _NON_TRANSACTIONAL:
-        if tuple(words[: len(pattern)]) == pattern:
-            if pattern == ("REINDEX",):
-                return "CONCURRENTLY" in words
-            return True
-    return False
+    if words[:1] == ["REINDEX"]:
+        return _REINDEX.match(raw_text.strip_leading_comments(text)) is not None
+    if words[:2] == ["ALTER", "TABLE"]:
+        return "DETACH" in text.upper() and _DETACH_CONCURRENTLY.fullmatch(raw_text.strip_leading_comments(text).rstrip()) is not None
+    return any(tuple(words[: len(pattern)]) == pattern for pattern in _NON_TRANSACTIONAL)
 
 
 class PostgresDialect(Dialect):
