@@ -29,6 +29,7 @@ from ..nodes import (
     CompiledStatement,
     CreateIndexNode,
     CreateTableNode,
+    CreateViewNode,
     DeleteNode,
     DropColumnNode,
     DropConstraintNode,
@@ -316,6 +317,8 @@ class _Analysis:
             return
         if isinstance(node, CreateTableNode):
             self.creates(node.table, node.if_not_exists)
+        elif isinstance(node, CreateViewNode) and node.materialized:  # indexed like a table
+            self.creates(node.name, node.if_not_exists)
         elif isinstance(node, DropTableNode):
             self.add("KS101", stmt, node.table, f"drops table {node.table.name} and every row in it")
             self.exclusive(stmt, node.table)

@@ -281,11 +281,14 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
                 if toks[k].upper == "WHERE":
                     where = RawNode((_text(toks[k + 1 :]),))
             return CreateIndexNode(name, table, (IndexColumnNode("?"),), unique, False, concurrently, where)
-        if toks[i].upper in _HARMLESS_CREATE:
+        if toks[i].upper in _HARMLESS_CREATE or toks[i].upper in ("UNLOGGED", "GLOBAL", "LOCAL"):
             created: str | None = None
             if_not_exists = False
-            if toks[i].upper == "TABLE":
-                j = i + 1
+            # CREATE [GLOBAL | LOCAL] [TEMP | UNLOGGED] TABLE, CREATE MATERIALIZED VIEW: what is
+            # made is new (an index on it blocks nobody)
+            at = _skip(toks, i, "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED")
+            if toks[at].upper == "TABLE" or (toks[at].upper == "MATERIALIZED" and toks[at + 1].upper == "VIEW"):
+                j = at + (1 if toks[at].upper == "TABLE" else 2)
                 if_not_exists = toks[j].upper == "IF"
                 if if_not_exists:
                     j += 3
