@@ -675,6 +675,30 @@ def test_unique_and_primary_key_recipes_run_as_printed(db: Database, engine: str
     assert db.introspect_table("k").primary_key == ("code",)  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("engine", ["postgres"])
+def test_a_nulls_not_distinct_unique_constraints_recipe_keeps_it(db: Database, engine: str) -> None:
+    """KS210's recipe for a UNIQUE NULLS NOT DISTINCT constraint built a plain unique index and
+    attached it: a constraint that lets rows repeat a NULL, not the one asked for; raw SQL's
+    `ADD UNIQUE NULLS NOT DISTINCT (...)` was read as a constraint called "nulls"."""
+    table_with_rows(db, 10)
+    changes = [
+        db.schema.alter_table("t").add_unique_constraint("t_email_n_key", ["email", "n"], nulls_not_distinct=True),
+        sql("ALTER TABLE t ADD UNIQUE NULLS NOT DISTINCT (email, n)"),
+    ]
+    for change in changes:
+        statements = list(db.compile(change))  # type: ignore[arg-type]
+        found = [f for f in analyze(statements, db.dialect, LiveFacts(db, 5), options=OPTIONS) if f.code == "KS210"]
+        assert ".unique().nulls_not_distinct().concurrently()" in found[0].recipe, found[0].recipe
+    assert '"nulls"' not in found[0].recipe
+    exec(
+        next(f for f in analyze(list(db.compile(changes[0])), db.dialect, LiveFacts(db, 5), options=OPTIONS)).recipe,
+        {"db": db, "sql": sql},
+    )
+    db.execute(sql("INSERT INTO t (email, n) VALUES (NULL, 1)"))
+    with pytest.raises(Exception, match="duplicate key"):
+        db.execute(sql("INSERT INTO t (email, n) VALUES (NULL, 1)"))  # the constraint asked for
+
+
 def test_index_actions_of_alter_table_are_read_as_the_engine_reads_them(db: Database) -> None:
     """MySQL's ALTER TABLE t RENAME INDEX a TO b was read as renaming a column called INDEX
     (KS302 'renames column INDEX to TO'), and ADD INDEX / DROP INDEX, which InnoDB does in place

@@ -611,7 +611,7 @@ class _Analysis:
                 rebuild.append("add a UNIQUE or PRIMARY KEY column")
             elif self.pg:
                 self.add("KS210", stmt, t, f"adds column {col.name} with a unique index built under an exclusive lock", constraint=f"{t.name}_{col.name}_key",
-                         columns=repr([col.name]))
+                         columns=repr([col.name]), nulls=".nulls_not_distinct()" if col.nulls_not_distinct else "")
 
     def alter_column(self, stmt: CompiledStatement, t: IdentifierNode, action: AlterColumnNode, rebuild: list[str]) -> None:
         a = action.alteration
@@ -711,7 +711,7 @@ class _Analysis:
         elif isinstance(c, UniqueConstraintNode):
             if self.pg and c.using_index is None:  # USING INDEX: the index is built already
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: its index is built under an ACCESS EXCLUSIVE lock", constraint=name,
-                         columns=columns)
+                         columns=columns, nulls=".nulls_not_distinct()" if c.nulls_not_distinct else "")
             elif self.my:
                 self.add("KS210", stmt, t, f"adds unique constraint {name}: fails if duplicates exist; {self.how('inplace')}", constraint=name,
                          columns=columns, severity=Severity.INFO if self.size(t) in ("new", "empty") else Severity.WARNING)

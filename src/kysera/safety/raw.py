@@ -503,12 +503,16 @@ def _constraint(toks: list[Tok]) -> AddConstraintNode:
     if kind in ("UNIQUE", "PRIMARY"):
         # MySQL's ADD UNIQUE [INDEX | KEY] name (cols): the index's name is the constraint's
         k = _skip(toks, i + 1, "INDEX", "KEY")
+        # PostgreSQL 15's UNIQUE NULLS [NOT] DISTINCT (cols)
+        nulls_not_distinct = [t.upper for t in toks[k : k + 3]] == ["NULLS", "NOT", "DISTINCT"]
+        if k + 1 < len(toks) and toks[k].upper == "NULLS" and toks[k + 1].upper in ("NOT", "DISTINCT"):
+            k = _skip(toks, k + 1, "NOT", "DISTINCT")
         if name is None and kind == "UNIQUE" and k < len(toks) and toks[k].text != "(" and toks[k].upper != "USING":
             name = toks[k].name
         index = _using_index(toks)
         cols = () if index else _paren_names(toks, next(k for k in range(i, len(toks)) if toks[k].text == "("))[0]
         if kind == "UNIQUE":
-            return AddConstraintNode(UniqueConstraintNode(name, cols, using_index=index))
+            return AddConstraintNode(UniqueConstraintNode(name, cols, nulls_not_distinct, using_index=index))
         return AddConstraintNode(PrimaryKeyConstraintNode(name, cols, using_index=index))
     raise ValueError("unknown constraint")
 

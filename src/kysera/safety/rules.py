@@ -134,7 +134,7 @@ db.backfill("{table}", set={{"{column}": sql("<expr>")}}, where=sql("{column} IS
 db.backfill("{table}", set={{"{column}": sql("<expression>")}}, where=sql("{column} IS NULL"))"""),
     Rule("KS210", "add-unique-constraint", (BLK, MF), "adds a UNIQUE constraint, building its index under a lock that blocks reads and writes",
          """# PostgreSQL: build the unique index concurrently (transaction = False), then attach it
-db.schema.create_index("{constraint}").on("{table}").columns({columns}).unique().concurrently().execute()
+db.schema.create_index("{constraint}").on("{table}").columns({columns}).unique(){nulls}.concurrently().execute()
 db.schema.alter_table("{table}").add_unique_constraint("{constraint}", using_index="{constraint}").execute()""",
          recipes=(("mysql", """# MySQL builds the index in place while reads and writes go on (kysera adds ALGORITHM=INPLACE, LOCK=NONE),
 # but it fails if two rows share a value: remove the duplicates first, then add it as it is:
