@@ -377,6 +377,33 @@ def test_sql_file_detaching_a_partition_concurrently_runs_outside_a_transaction(
     assert runner.down().steps[0].transaction is True  # REINDEX TABLE, ATTACH PARTITION: in a transaction
 
 
+def test_a_statement_timeout_and_an_unsafe_enum_value_say_what_to_do(db: Database) -> None:
+    """A statement cancelled by the runner's statement_timeout, and a value that ALTER TYPE ... ADD
+    VALUE added used in the same transaction, failed with the server's words and "Fix it and run the
+    migrations again", which named neither the setting nor the commit the new value needs."""
+    if db.dialect.name != "postgres":
+        pytest.skip("statement_timeout and enum types are PostgreSQL's")
+
+    def slow(db: Database) -> None:
+        db.execute(sql("SELECT pg_sleep(1)"))
+
+    runner = create_migration_runner(db, [Migration("001_slow", slow)], statement_timeout=0.1)
+    with pytest.raises(MigrationError, match=r"longer than statement_timeout \(0.1 s, \[safety\] statement_timeout.*SET LOCAL"):
+        runner.up()
+
+    def mood(db: Database) -> None:
+        db.execute(sql("CREATE TYPE mood AS ENUM ('a')"))
+        db.execute(sql("CREATE TABLE people (m mood)"))
+
+    def add_and_use(db: Database) -> None:
+        db.execute(sql("ALTER TYPE mood ADD VALUE 'b'"))
+        db.execute(sql("INSERT INTO people VALUES ('b')"))
+
+    runner = create_migration_runner(db, [Migration("001_mood", mood), Migration("002_b", add_and_use)], safety="warn")
+    with pytest.raises(MigrationError, match="move the statements that use it to a later migration"):
+        runner.up()
+
+
 def test_interrupted_non_transactional_migration_is_reported(db: Database) -> None:
     # a "running" row is what a runner that died mid-migration leaves behind
     runner = create_migration_runner(db, [table_migration("001_a", "a")], use_transactions=False)

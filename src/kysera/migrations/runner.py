@@ -1505,6 +1505,20 @@ class MigrationRunner:
                 # SQLite's PRAGMA journal_mode=WAL, PostgreSQL's CREATE DATABASE, ALTER SYSTEM ...:
                 # what dbmate's transaction:false and goose's NO TRANSACTION are for
                 fix = f"It cannot run inside a transaction: {_no_transaction_advice(migration, direction)}"
+            elif self.db.dialect.name == "postgres" and _statement_timed_out(cause):
+                limit = (
+                    f"statement_timeout ({self.statement_timeout:g} s, [safety] statement_timeout in kysera.toml, "
+                    "statement_timeout= in code): raise it"
+                    if self.statement_timeout
+                    else "the session's statement_timeout (set on the server, the role or the URL): raise it"
+                )
+                lift = ", lift it for this migration with SET LOCAL statement_timeout = 0 as its first statement," if in_tx else ""
+                fix = f"The statement ran longer than {limit}{lift} or update a large table in batches with db.backfill"
+            elif getattr(cause, "sqlstate", None) == "55P04":  # unsafe_new_enum_value_usage
+                fix = (
+                    "A value that ALTER TYPE ... ADD VALUE adds can be used only once the transaction that adds it "
+                    "has committed: move the statements that use it to a later migration"
+                )
             else:
                 fix = "Fix it and run the migrations again"
                 if direction == "up" and self._first_run and not result.executed and _already_exists(self.db, cause):
@@ -1674,6 +1688,11 @@ def _no_transaction_advice(migration: Migration, direction: Direction) -> str:
             "(best with that statement alone in the migration)"
         )
     return "create it with Migration(..., transaction=False) so it runs outside a transaction"
+
+
+def _statement_timed_out(error: BaseException | None) -> bool:
+    """PostgreSQL cancelled the statement because it ran longer than ``statement_timeout``."""
+    return getattr(error, "sqlstate", None) == "57014" and "statement timeout" in str(error)
 
 
 def _refused_in_a_transaction(error: BaseException | None) -> bool:
