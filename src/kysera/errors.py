@@ -78,7 +78,13 @@ def driver_reason(cause: BaseException) -> str:
             return "the connection was cut off" + (f" (error {args[0]})" if args[0] else "")
         return f"{args[1]} (error {args[0]})"
     text = str(cause).strip()
-    return text.splitlines()[0] if text else type(cause).__name__
+    reason = text.splitlines()[0] if text else type(cause).__name__
+    # PostgreSQL's detail and hint (psycopg's diag) say which key repeats, what to install ...
+    diag = getattr(cause, "diag", None)
+    for extra in (getattr(diag, "message_detail", None), getattr(diag, "message_hint", None)):
+        if isinstance(extra, str) and extra.strip() and extra.strip() not in reason:
+            reason += " (" + " ".join(extra.split()).rstrip(".") + ")"
+    return reason
 
 
 def _shorten(text: str, limit: int = 500) -> str:

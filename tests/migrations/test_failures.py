@@ -459,3 +459,16 @@ def test_a_failure_the_code_caught_is_explained_on_postgres(db: Database) -> Non
         runner.up()
     assert create_migration_runner(db, [Migration("001_x", guarded)]).up().executed == ["001_x"]
     assert db.table_exists("after")
+
+
+@pytest.mark.parametrize("engine", ["postgres"])
+def test_postgres_detail_and_hint_are_in_the_failure(db: Database, engine: str) -> None:
+    """PostgreSQL's DETAIL (which key repeats) and HINT (what to install) were cut off: only the
+    first line of the error was kept."""
+
+    def duplicate(db: Database) -> None:
+        db.schema.create_table("u").add_column("email", "text", lambda c: c.unique()).execute()
+        db.insert_into("u").values([{"email": "a@x"}, {"email": "a@x"}]).execute()
+
+    with pytest.raises(MigrationError, match=r"\(Key \(email\)=\(a@x\) already exists\)"):
+        create_migration_runner(db, [Migration("001_u", duplicate)]).up()
