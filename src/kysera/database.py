@@ -346,7 +346,15 @@ class Database:
         if not stmt.transactional:
             raise self._not_here(stmt)
         self.dialect.note_statement(stmt)
+        self._resume_transaction()
         self._send(stmt, params)
+
+    def _resume_transaction(self) -> None:
+        """Inside a transaction that a DDL statement committed (MySQL), open the next one: the
+        data changes after that statement then still roll back with the block, instead of each
+        committing at once in the autocommit mode the session went back to."""
+        if self.dialect.transaction_ended():
+            self.dialect.begin(self._conn)
 
     def _send(self, stmt: CompiledStatement, params: Sequence[object] | None) -> None:
         """Run ``stmt`` with ``params`` on the driver; its errors name the statement."""
@@ -379,6 +387,7 @@ class Database:
             self._captured.consulted = True
         elif self._depth:
             self._same_thread()
+            self._resume_transaction()
         elif self.dialect.keeping_session:
             self.dialect.before_autocommit(self._conn)
         try:

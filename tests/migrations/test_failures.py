@@ -472,3 +472,36 @@ def test_postgres_detail_and_hint_are_in_the_failure(db: Database, engine: str) 
 
     with pytest.raises(MigrationError, match=r"\(Key \(email\)=\(a@x\) already exists\)"):
         create_migration_runner(db, [Migration("001_u", duplicate)]).up()
+
+
+def test_rows_written_after_a_ddl_statement_roll_back_with_the_failure(db: Database) -> None:
+    """MySQL commits at a DDL statement and its session goes back to autocommit: kysera opens the
+    next transaction, so the rows written after that statement roll back when a later statement
+    fails, as the message (which lists only the DDL as staying) says."""
+
+    def up(db: Database) -> None:
+        db.schema.create_table("u").add_column("id", "integer", lambda col: col.primary_key()).execute()
+        db.insert_into("u").values({"id": 1}).execute()
+        db.insert_into("u").values({"id": 1}).execute()  # a duplicate key
+
+    runner = create_migration_runner(db, [Migration("001_u", up)])
+    with pytest.raises(MigrationError) as caught:
+        runner.up()
+    if db.dialect.transactional_ddl:
+        assert caught.value.rolled_back and not db.table_exists("u")
+        return
+    assert db.select_from("u").select(["id"]).fetch_all() == []
+    message = str(caught.value)
+    assert "before it, this statement ran and stays:\n    CREATE TABLE `u`" in message
+    assert message.count("INSERT") == 1  # the failing statement; the INSERT before it rolled back
+
+
+def test_a_transaction_goes_on_after_a_ddl_statement(db: Database) -> None:
+    """Inside db.transaction(), a data change after a DDL statement (which MySQL commits) still
+    rolls back with the block."""
+    db.schema.create_table("log").add_column("n", "integer").execute()
+    with pytest.raises(RuntimeError), db.transaction():
+        db.schema.create_table("other").add_column("n", "integer").execute()
+        db.insert_into("log").values({"n": 1}).execute()
+        raise RuntimeError("stop")
+    assert db.select_from("log").select(["n"]).fetch_all() == []

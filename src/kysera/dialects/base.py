@@ -120,6 +120,11 @@ class Dialect:
     def note_statement(self, statement: CompiledStatement) -> None:
         """Called for each statement run inside a transaction (SQLite tracks what to check at COMMIT)."""
 
+    def transaction_ended(self) -> bool:
+        """Whether the session's transaction ended by itself: MySQL commits at a DDL statement
+        and goes back to autocommit, where later data changes would each commit at once."""
+        return False
+
     def note_no_foreign_keys(self, table: IdentifierNode) -> None:
         """``table`` declares no foreign keys (kysera's history table): rows inserted into it
         cannot break one, so a transaction need not check them (SQLite)."""

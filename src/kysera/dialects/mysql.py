@@ -826,6 +826,9 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
+    def transaction_ended(self) -> bool:
+        return self.server_status is not None and not self.server_status() & _IN_TRANSACTION
+
     def refused_unrun(self, error: BaseException) -> bool:
         return bool(error.args) and error.args[0] == 1064  # ER_PARSE_ERROR: parsed, never executed
 
@@ -914,6 +917,7 @@ def _null_values_left(statement: CompiledStatement, error: BaseException) -> Bas
 
 #: SERVER_STATUS_NO_BACKSLASH_ESCAPES: the server's flag for that ``sql_mode``, sent with every reply
 _NO_BACKSLASH_ESCAPES = 512
+_IN_TRANSACTION = 1  # SERVER_STATUS_IN_TRANS: cleared by the implicit commit of a DDL statement
 
 #: the other sessions with a transaction open, oldest first (MySQL/MariaDB's information_schema)
 _OPEN_TRANSACTIONS = (
