@@ -83,6 +83,17 @@ def test_dialect_from_the_configured_url(tmp_path: Path) -> None:
     assert not (tmp_path / "never.db").exists()
 
 
+def test_a_mariadb_url_gives_mariadbs_script(tmp_path: Path) -> None:
+    """A mariadb:// URL (never contacted) writes MariaDB's SQL, as --dialect mariadb does: its
+    sequences compile, where MySQL 8.0 has none."""
+    folder = project("mariadb://nobody@127.0.0.1:1/app", count=1)
+    (folder / "20990101000000_seq.py").write_text('def up(db):\n    db.schema.create_sequence("s1").execute()\n')
+    result = kysera("migrate", "sql")
+    assert result.exit_code == 0, result.stderr
+    assert "for MariaDB" in result.stdout.splitlines()[0] and "CREATE SEQUENCE `s1`;" in result.stdout
+    assert "for MySQL" in kysera("migrate", "sql", "--url", "mysql://nobody@127.0.0.1:1/app", "--to", NAMES[0]).stdout
+
+
 def test_script_applies_and_records_history(db_url: str, engine: str) -> None:
     """What a DBA gets runs as is, and afterwards kysera sees the migrations as applied."""
     project(db_url)

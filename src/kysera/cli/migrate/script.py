@@ -100,4 +100,6 @@ def _configured_dialect(state: State) -> str:
         raise ConfigurationError(
             "no database URL is configured to take the engine from; pass --dialect postgres, mysql or sqlite"
         )
-    return resolve_url(settings, state.url).url.dialect
+    url = resolve_url(settings, state.url).url
+    # a mariadb:// URL is MariaDB's SQL (sequences, its own online DDL), not MySQL 8.0's
+    return "mariadb" if url.scheme.partition("+")[0] == "mariadb" else url.dialect
