@@ -642,3 +642,17 @@ def test_offline_sqlite_lint_judges_the_rebuilds(tmp_path: Path) -> None:
     apart = [str(tmp_path / "project" / "migrations" / f"{n}.py") for n in ("004_modify_name", "006_categories")]
     result = kysera("migrate", "lint", "--dialect", "sqlite", *apart)
     assert "not consecutive migrations of one folder" in result.stderr and "2 not analysed" in result.stdout
+
+
+def test_a_migration_that_cannot_compile_is_named(tmp_path: Path) -> None:
+    """What the engine lacks (MySQL 8.0's sequences) or the code's own error stops the script with
+    the migration's name, not only the reason."""
+    folder = project("sqlite:///never.db", count=1)
+    (folder / "20990101000000_seq.py").write_text('def up(db):\n    db.schema.create_sequence("s1").execute()\n')
+    result = kysera("migrate", "sql", "--dialect", "mysql")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "migration 20990101000000_seq (up) cannot be compiled for MySQL: sequences" in result.stderr
+    (folder / "20990101000000_seq.py").write_text('def up(db):\n    raise ValueError("boom")\n')
+    result = kysera("migrate", "sql", "--dialect", "postgres")
+    assert result.exit_code == 1
+    assert "migration 20990101000000_seq (up) cannot be compiled for PostgreSQL: ValueError: boom" in result.stderr

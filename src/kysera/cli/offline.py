@@ -298,6 +298,15 @@ def compile_parts(
                 reason = str(exc) if isinstance(exc, OfflineError) else f"{exc}. {_SEE_UP}"
                 reason = reason.replace(_SEE_UP, _SEE_DOWN) if down else reason
                 raise OfflineError(f"migration {migration.name} ({direction}) cannot be compiled offline: {reason}") from None
+            except Exception as exc:  # what the engine lacks, a builder mistake, the code's own error
+                from ..migrations.gate import failure_reason
+
+                error = OfflineError(
+                    f"migration {migration.name} ({direction}) cannot be compiled for {db.dialect.display_name}: "
+                    f"{failure_reason(exc)}"
+                )
+                error.exit_code = exc.exit_code if isinstance(exc, KyseraError) else 1
+                raise error from exc
             if in_tx and any(not s.transactional for s in captured):
                 in_tx = False  # CREATE INDEX CONCURRENTLY and the like: migrate up runs it outside one too
             recorded: list[CompiledStatement] = []
