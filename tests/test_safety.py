@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kysera import Database, sql
+from kysera import Database, enum_type, sql
 from kysera.errors import BuilderError, ConfigurationError, UnsupportedError
 from kysera.safety import LiveFacts, OfflineFacts, SafetyOptions, Severity, analyze, resolve_codes
 from kysera.safety.analyzer import PlanState
@@ -749,6 +749,29 @@ def test_mysql_modify_column_and_its_raw_forms_are_judged(db: Database) -> None:
     assert raw_findings(db, "ALTER TABLE t MODIFY email varchar(100) NOT NULL")["KS205"] is Severity.WARNING
     assert raw_findings(db, "ALTER TABLE t MODIFY email text")["KS206"] is Severity.ERROR
     assert findings(db, db.schema.alter_table("t").alter_column("email", lambda c: c.set_data_type("text")))["KS206"] is Severity.ERROR
+
+
+def test_mysql_enum_and_set_values_added_at_the_end_are_instant(db: Database) -> None:
+    """Adding ENUM or SET values at the end (the value size kept) is only metadata to InnoDB, yet
+    it was KS206 "copies the table", an error that stopped the run on a large table; a value
+    taken away loses the rows that hold it."""
+    if db.dialect.name != "mysql":
+        pytest.skip("ENUM and SET columns are MySQL's")
+    table_with_rows(db, 10)
+    db.execute("ALTER TABLE t ADD COLUMN e enum('a','b') DEFAULT 'a', ADD COLUMN s set('x','y')")
+    added = findings(db, db.schema.alter_table("t").alter_column("e", lambda c: c.set_data_type("enum('a', 'b', 'c')")))
+    assert added == {"KS305": Severity.WARNING}
+    assert findings(db, db.schema.alter_table("t").modify_column("s", "set('x','y','z')")) == {"KS305": Severity.WARNING}
+    assert raw_findings(db, "ALTER TABLE t MODIFY e enum('a','b','it''s') DEFAULT 'a'") == {"KS305": Severity.WARNING}
+    db.execute("ALTER TABLE t MODIFY e enum('a','b','c') DEFAULT 'a', ALGORITHM=INSTANT")  # as InnoDB has it
+    assert findings(db, db.schema.alter_table("t").modify_column("e", "enum('c','a','b')"))["KS206"] is Severity.ERROR
+    removed = findings(db, db.schema.alter_table("t").modify_column("e", "enum('a','b')"))
+    assert removed["KS106"] is Severity.ERROR and removed["KS206"] is Severity.ERROR
+    nine = "set(" + ",".join(f"'{v}'" for v in "xyabcdefg") + ")"  # two bytes a value, not one
+    assert findings(db, db.schema.alter_table("t").modify_column("s", nine))["KS206"] is Severity.ERROR
+    # the portable enum_type too (its type was read as "", so "changes the type of e ... to : ")
+    portable = enum_type("e", ["a", "b", "c", "d"])
+    assert findings(db, db.schema.alter_table("t").alter_column("e", lambda c: c.set_data_type(portable))) == {"KS305": Severity.WARNING}
 
 
 def test_a_raw_volatile_default_is_seen_in_any_expression(db: Database) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from ..dialects.base import Dialect
 from ..dialects.raw_text import VOLATILE_CALL, columns_read
-from ..errors import BuilderError
+from ..errors import BuilderError, KyseraError
 from ..nodes import (
     AddColumnNode,
     AddConstraintNode,
@@ -30,6 +30,7 @@ from ..nodes import (
     CreateIndexNode,
     CreateTableNode,
     CreateViewNode,
+    DataTypeNode,
     DeleteNode,
     DropColumnNode,
     DropConstraintNode,
@@ -270,6 +271,13 @@ class _Analysis:
     @property
     def version(self) -> tuple[int, ...]:
         return self.dialect.server_version
+
+    def type_text(self, data_type: DataTypeNode) -> str:
+        """A portable enum's or a raw type's text on this engine (``enum('a', 'b')`` on MySQL)."""
+        try:
+            return self.dialect.compiler().data_type(data_type).strip().lower()
+        except KyseraError:
+            return ""
 
     def how(self, method: Verdict | Method | None) -> str:
         """MySQL/MariaDB: how InnoDB does a change (instantly, in place, blocking, by copying the table)."""
@@ -617,7 +625,7 @@ class _Analysis:
         a = action.alteration
         col = action.column
         if isinstance(a, SetDataTypeNode):
-            new = a.data_type.name.strip().lower() if isinstance(a.data_type.name, str) else ""
+            new = a.data_type.name.strip().lower() if isinstance(a.data_type.name, str) else self.type_text(a.data_type)
             old = self.facts.column_type(t, col)
             change = _type_change(old, new, self.engine)
             if change == "narrowing" and self.engine != "sqlite":  # SQLite enforces no lengths or sizes: nothing is cut
@@ -631,6 +639,9 @@ class _Analysis:
                 if not (self.my and change == "widening-free"):
                     self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col,
                              fills=_recipe_fills(new_type=a.data_type.name if isinstance(a.data_type.name, str) else None))
+                elif old is not None and old.strip().lower() != new and _members(new) is not None:
+                    self.add("KS305", stmt, t, f"adds values at the end of {col} ({new}): {self.how('instant')}; "
+                             "code that does not know a new value may fail", column=col)
         elif isinstance(a, SetNotNullNode):
             if (
                 self.engine != "sqlite"  # (its dry run has run the change by now; and it compiles none for such a column)
@@ -824,12 +835,46 @@ def _type_shape(text: str) -> tuple[str, tuple[int, ...], bool]:
     return base, args, unsigned
 
 
+_MEMBER = re.compile(r"'((?:[^'\\]|\\.|'')*)'", re.S)
+
+
+def _members(text: str) -> tuple[str, list[str]] | None:
+    """(``enum`` or ``set``, its members in order) of a MySQL ENUM or SET type; None for another type."""
+    m = re.fullmatch(r"\s*(enum|set)\s*\((.*)\)\s*", text, re.I | re.S)
+    if m is None:
+        return None
+    values = [v.replace("''", "'").replace("\\'", "'") for v in _MEMBER.findall(m.group(2))]
+    return m.group(1).lower(), values
+
+
+def _member_bytes(kind: str, count: int) -> int:
+    """The bytes each row's value of an ENUM or SET with ``count`` members takes."""
+    if kind == "enum":
+        return 1 if count <= 255 else 2
+    return {1: 1, 2: 2, 3: 3, 4: 4}.get((count + 7) // 8, 8)
+
+
+def _members_change(old_kind: str, old: list[str], new_kind: str, new: list[str]) -> str:
+    """An ENUM or SET column's change of members: values added at the end, the value size kept,
+    is only metadata to InnoDB (instant); a member taken away loses the values that hold it."""
+    if old_kind != new_kind:
+        return "other"
+    if not set(old) <= set(new):
+        return "narrowing"
+    if new[: len(old)] == old and _member_bytes(new_kind, len(new)) == _member_bytes(old_kind, len(old)):
+        return "widening-free"
+    return "other"  # reordered, inserted before the end, or a larger value: the table is copied
+
+
 def _type_change(old: str | None, new: str, engine: str) -> str:
     """How a column's type changes: ``widening-free`` (nothing rewritten on PostgreSQL, nothing
     lost), ``narrowing`` (values that do not fit are refused or cut, or part of each is lost),
     or ``other`` (the table is rewritten; kysera knows no loss, or cannot tell)."""
     if old is None:
         return "other"
+    members = _members(old), _members(new)
+    if engine == "mysql" and members[0] is not None and members[1] is not None:
+        return _members_change(*members[0], *members[1])
     ob, oa, ou = _type_shape(old)
     nb, na, nu = _type_shape(new)
     if (ob, oa, ou) == (nb, na, nu):
