@@ -388,6 +388,35 @@ def test_stairway_passes_the_guides_foreign_key_and_its_drop(engine: str, db_url
     assert report.ok, report.render()
 
 
+def test_stairway_passes_an_index_that_serves_a_foreign_key_and_its_drop(engine: str, db_url: str) -> None:
+    """An index led by a foreign key's column, dropped by the down: InnoDB had dropped the index
+    it made for the key when this one came to serve it, and refused to drop this one (error
+    1553); kysera gives the key its index back in the same ALTER TABLE, the schema of before."""
+
+    def make(db: Database) -> None:
+        db.schema.create_table("parent").add_column("id", "integer", lambda c: c.primary_key()).execute()
+        (
+            db.schema.create_table("child")
+            .add_column("id", "integer", lambda c: c.primary_key())
+            .add_column("parent_id", "integer", lambda c: c.references("parent.id"))
+            .add_column("kind", "varchar(10)")
+            .execute()
+        )
+
+    def drop_both(db: Database) -> None:
+        db.schema.drop_table("child").execute()
+        db.schema.drop_table("parent").execute()
+
+    def index(db: Database) -> None:
+        db.schema.create_index("ix_child_parent_kind").on("child").columns(["parent_id", "kind"]).execute()
+
+    def drop_index(db: Database) -> None:
+        db.schema.drop_index("ix_child_parent_kind").on("child").execute()
+
+    report = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_both), Migration("002_ix", index, drop_index)])
+    assert report.ok, report.render()
+
+
 def test_stairway_passes_a_column_with_references_and_its_drop(engine: str, db_url: str) -> None:
     """An up that adds a column declared with references(), a down that drops the column: the
     key goes with it on every engine (on MySQL/MariaDB kysera drops it, and its index, first)."""

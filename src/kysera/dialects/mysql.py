@@ -709,6 +709,15 @@ class MysqlCompiler(QueryCompiler):
         if table is None:
             return None  # if_exists(), and no table has such an index
         options = self.online_options(node)
+        needed = self._foreign_key_indexes(table, node.name.name)
+        if needed:
+            # InnoDB dropped the index it had made for these foreign keys when this one came to
+            # serve them, and refuses to drop this one now (error 1553): give them theirs back
+            # in the same statement, as the schema was before this index was created
+            w = Writer(self, inline=True).text("ALTER TABLE ").table(table).text(" DROP INDEX ").ident(node.name.name)
+            for key, columns in needed:
+                w.text(", ADD INDEX ").ident(key).text(" (" + ", ".join(self.quote(c) for c in columns) + ")")
+            return w.text("".join(", " + o for o in options)).finish(node)
         if options and self.require("drop_index_online_clauses").level == "emulated":
             # MariaDB's DROP INDEX takes no ALGORITHM/LOCK; its ALTER TABLE form does the same
             w = Writer(self, inline=True).text("ALTER TABLE ").table(table).text(" DROP INDEX ")
@@ -722,6 +731,45 @@ class MysqlCompiler(QueryCompiler):
         if options:
             w.text(" " + " ".join(options))
         return w.finish(node)
+
+    def _foreign_key_indexes(self, table: IdentifierNode, index: str) -> list[tuple[str, list[str]]]:
+        """The foreign keys of ``table`` (name, columns) that only the index ``index`` serves: no
+        other index starts with their columns. Empty without a catalog (offline)."""
+        if self.reader is None:
+            return []
+        schema_sql, params = self._schema_expr(table)
+        try:
+            keys = self.reader.fetch(
+                "SELECT CONSTRAINT_NAME AS n, COLUMN_NAME AS c FROM information_schema.KEY_COLUMN_USAGE "
+                f"WHERE TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s AND REFERENCED_TABLE_NAME IS NOT NULL "
+                "ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
+                [*params, table.name],
+            )
+            if not keys:
+                return []
+            parts = self.reader.fetch(
+                "SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS "
+                f"WHERE TABLE_SCHEMA = {schema_sql} AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+                [*params, table.name],
+            )
+        except KyseraError:
+            return []
+        indexes: dict[str, list[str]] = {}
+        for r in parts:
+            indexes.setdefault(str(r["i"]), []).append(str(r["c"] or "").lower())
+        mine = next((cols for name, cols in indexes.items() if name.lower() == index.lower()), None)
+        if mine is None:
+            return []
+        foreign: dict[str, list[str]] = {}
+        for r in keys:
+            foreign.setdefault(str(r["n"]), []).append(str(r["c"]))
+        needed = []
+        for key, columns in foreign.items():
+            lowered = [c.lower() for c in columns]
+            served = [name for name, cols in indexes.items() if cols[: len(lowered)] == lowered]
+            if [name.lower() for name in served] == [index.lower()] and mine[: len(lowered)] == lowered:
+                needed.append((key, columns))
+        return needed
 
     def _index_table(self, node: DropIndexNode) -> IdentifierNode | None:
         """The table of the index ``node`` drops, which MySQL's DROP INDEX must name, looked up in
