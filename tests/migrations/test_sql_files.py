@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kysera import Database
 from kysera.migrations import create_migration_runner
 
@@ -137,6 +139,24 @@ def test_a_column_named_end_does_not_end_a_trigger_body(db: Database, tmp_path: 
     write(tmp_path, "001_b.sql", "-- migrate:up\n" + table + body + "-- migrate:down\nDROP TABLE bookings;\n")
     runner = create_migration_runner(db, tmp_path)
     assert len(runner.up().statements("001_b")) == 2
+
+
+def test_a_mariadb_compound_statement_is_one_statement(db: Database, tmp_path: Path) -> None:
+    """MariaDB's BEGIN NOT ATOMIC ... END (a conditional change, written without DELIMITER lines)
+    was cut at its first ; and failed with a syntax error; the safety check reviews it whole."""
+    if db.dialect.display_name != "MariaDB":
+        pytest.skip("BEGIN NOT ATOMIC is MariaDB's")
+    block = (
+        "BEGIN NOT ATOMIC\n  IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()\n"
+        "    AND TABLE_NAME = 'cond' AND COLUMN_NAME = 'c') THEN\n    ALTER TABLE cond ADD COLUMN c int;\n  END IF;\nEND;\n"
+    )
+    write(tmp_path, "001_cond.sql", "-- migrate:up\nCREATE TABLE cond (id int PRIMARY KEY);\n" + block + block + "-- migrate:down\nDROP TABLE cond;\n")
+    runner = create_migration_runner(db, tmp_path)
+    planned = [str(s) for s in runner.up(dry_run=True).statements("001_cond")]
+    assert len(planned) == 3 and planned[1] == planned[2] == block.strip().rstrip(";")
+    result = runner.up()
+    assert [f.code for f in result.findings if f.migration == "001_cond"].count("KS901") == 2
+    assert "c" in {c.name for c in db.introspect_table("cond").columns}  # type: ignore[union-attr]
 
 
 def test_postgres_nested_comments_and_escape_strings(db: Database, tmp_path: Path) -> None:

@@ -226,6 +226,9 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
                 continue
             if len(words) < 8 and word:
                 words.append(word)
+            if words == ["BEGIN"] and word == "BEGIN" and dialect == "mysql" and peek_word(m.end()) == "NOT":
+                block += 1  # MariaDB's BEGIN NOT ATOMIC ... END: a compound statement, its ; inside
+                continue
             if depth == 0 and _in_routine(words):
                 if word == "BEGIN":
                     block += 1
@@ -251,6 +254,8 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
 
 
 def _in_routine(words: list[str]) -> bool:
+    if words[:2] == ["BEGIN", "NOT"]:
+        return True  # MariaDB's anonymous compound statement
     return bool(words) and words[0] == "CREATE" and any(w in _BLOCK_OWNERS for w in words[1:6])
 
 

@@ -389,6 +389,8 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
         changes = _data_changes(toks, text, mysql)
         if changes:
             return changes[0] if len(changes) == 1 else Several(tuple(changes))
+    if head == "BEGIN" and w[1:2] == ["NOT"]:
+        return Unknown(text)  # MariaDB's BEGIN NOT ATOMIC ... END: any statements, for a human to review
     if head in _HARMLESS_FIRST:
         return Harmless(head)
     return Unknown(text)
