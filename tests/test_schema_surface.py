@@ -1420,3 +1420,18 @@ def test_varchar_without_a_length_on_mysql_is_a_builder_error(db: Database) -> N
     db.schema.create_table("v").add_column("a", "varchar(10)").execute()
     with pytest.raises(BuilderError, match=r"needs a length") if db.dialect.name == "mysql" else contextlib.nullcontext():
         db.schema.alter_table("v").alter_column("a", lambda col: col.set_data_type("varchar")).execute()
+
+
+def test_a_foreign_key_innodb_calls_incorrectly_formed_says_why(db: Database) -> None:
+    """InnoDB refuses a foreign key to a column of another type, or to columns no index leads,
+    with "errno: 150 Foreign key constraint is incorrectly formed": the error names the usual causes."""
+    only(db, "mysql")
+    db.schema.create_table("accounts").add_column("id", "bigint", lambda c: c.primary_key().unsigned()).add_column("code", "varchar(10)").execute()
+    users = db.schema.create_table("users").add_column("id", "integer", lambda c: c.primary_key())
+    with pytest.raises(StatementError) as caught:
+        users.add_column("account_id", "integer", lambda c: c.references("accounts.id")).execute()
+    assert "errno: 150" in str(caught.value) and "the same size and signedness" in str(caught.value)
+    users.execute()
+    key = db.schema.alter_table("users").add_column("code", "varchar(10)").add_foreign_key_constraint("fk_code", ["code"], "accounts", ["code"])
+    with pytest.raises(StatementError, match="lead an index of it"):
+        key.execute()

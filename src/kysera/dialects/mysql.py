@@ -21,6 +21,7 @@ from ..errors import (
     KyseraError,
     MissingDriverError,
     UnsupportedError,
+    driver_reason,
 )
 from ..nodes import (
     AddColumnNode,
@@ -913,7 +914,7 @@ class MysqlDialect(Dialect):
     def explain_error(self, statement: CompiledStatement, error: BaseException) -> BaseException | None:
         from .mysql_online import explain_refusal
 
-        return explain_refusal(self, statement, error) or _null_values_left(statement, error)
+        return explain_refusal(self, statement, error) or _null_values_left(statement, error) or _foreign_key_refused(error)
 
     @cached_property
     def capabilities(self) -> Capabilities:
@@ -960,6 +961,21 @@ def _null_values_left(statement: CompiledStatement, error: BaseException) -> Bas
         f"column '{column}' of table '{node.table.name}' has NULL values{row}, so it cannot be made NOT NULL; "
         f"update those rows first, e.g. db.backfill(\"{node.table.name}\", set={{\"{column}\": <value>}}, "
         f"where=sql('`{column}` IS NULL')) in an earlier migration"
+    )
+
+
+def _foreign_key_refused(error: BaseException) -> BaseException | None:
+    """InnoDB's "Foreign key constraint is incorrectly formed" (errno 150), which says nothing of
+    why, with the two usual reasons. None for any other error."""
+    args: tuple[object, ...] = tuple(getattr(error, "args", ()))
+    text = str(args[1]) if len(args) > 1 else ""
+    if not args or not ((args[0] == 1005 and "errno: 150" in text) or args[0] == 1215):
+        return None
+    return KyseraError(
+        f"{driver_reason(error)}: a foreign key needs the table it references to exist, the referenced columns to "
+        "be its primary key or lead an index of it (add_unique_constraint gives them one), and each column to have "
+        "the type of the column it references (the same size and signedness: integer and serial match, not bigint "
+        "unsigned; for text, the same character set and collation); SHOW ENGINE INNODB STATUS says which"
     )
 
 
