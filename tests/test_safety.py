@@ -53,6 +53,16 @@ def test_table_created_in_same_migration_is_info(db: Database) -> None:
     assert all(s is Severity.INFO for s in found.values())
 
 
+def test_a_table_an_earlier_migration_creates_is_not_said_to_be_created_in_this_one(db: Database) -> None:
+    created = PlanState()
+    make = db.compile(db.schema.create_table("fresh").add_column("id", "integer"))
+    analyze(make, db.dialect, LiveFacts(db, 5), migration="m1", options=OPTIONS, created=created)
+    index = [*db.compile(db.schema.create_index("i").on("fresh").column("id")), *db.compile(db.schema.drop_table("fresh"))]
+    found = analyze(index, db.dialect, LiveFacts(db, 5), migration="m2", options=OPTIONS, created=created)
+    assert found and all(f.severity is Severity.INFO for f in found)
+    assert all("created in this migration" not in f.message and "these migrations create it" in f.message for f in found)
+
+
 def test_drop_column(db: Database) -> None:
     table_with_rows(db, 2)
     assert findings(db, db.schema.alter_table("t").drop_column("n"))["KS102"] is Severity.ERROR

@@ -227,7 +227,7 @@ class _Analysis:
         sev = severity or self.severity(code, table)
         size = self.size(table) if table is not None else "unknown"
         note = {
-            "new": " (the table is created in this migration, so nothing waits)",
+            "new": " (the table is new: these migrations create it, so nothing waits)",
             "empty": " (the table is empty)",
             "small": " (the table is small)",
         }.get(size, "") if sev is Severity.INFO else ""
