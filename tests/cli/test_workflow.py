@@ -734,3 +734,33 @@ def test_status_of_a_sqlite_file_that_does_not_exist_says_so() -> None:
     assert result.exit_code == 0
     assert "ap.db does not exist yet: read as an empty database (migrate up creates it)" in result.stderr
     assert not Path("ap.db").exists()
+
+
+def test_status_table_columns_line_up_after_wide_and_combining_names(db_url: str) -> None:
+    """The table was padded by code points: after a name with CJK characters or an emoji (two
+    columns each on a terminal) or a decomposed accent (macOS spells file names so: none for
+    the accent) the state, date and duration columns stood out of line with the others."""
+    import unicodedata
+
+    def display_width(text: str) -> int:
+        return sum(
+            0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text
+        )
+
+    write_config(Path.cwd(), db_url)
+    folder = Path("migrations")
+    folder.mkdir()
+    body = "def up(db):\n    db.execute('SELECT 1')\n\n\ndef down(db):\n    pass\n"
+    for name in ("20260101000000_用户表", "20260102000000_cre\u0301er", "20260103000000_party_🎉", "20260104000000_plain"):
+        (folder / f"{name}.py").write_text(body, encoding="utf-8")
+    assert kysera("migrate", "up", "--to", "20260102000000").exit_code == 0
+    result = kysera("migrate", "status")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Migration"))
+    rows = lines[header + 2 : header + 6]
+    assert len(rows) == 4 and "pending" in rows[-1]
+    state_column = display_width(lines[header][: lines[header].index("State")])
+    for row in rows:
+        state = row.index("applied") if "applied" in row else row.index("pending")
+        assert display_width(row[:state]) == state_column, rows

@@ -251,6 +251,22 @@ def end_all_progress() -> None:
         _open_progress[-1].close()
 
 
+def display_width(text: str) -> int:
+    """The columns ``text`` takes on a terminal: a CJK character or an emoji takes two, a
+    combining accent (``é`` as ``e`` + U+0301, as macOS spells file names) none. ``len`` counts
+    code points, which put the columns after a migration named ``..._用户表`` out of line."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
 def render_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -260,15 +276,15 @@ def render_table(
 
     ``styler(column, value, padded)`` may colour a body cell after it is padded.
     """
-    widths = [len(h) for h in headers]
+    widths = [display_width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], display_width(cell))
 
     def fmt(cells: Sequence[str], style: bool) -> str:
         parts = []
         for i, cell in enumerate(cells):
-            padded = cell.ljust(widths[i]) if i < len(cells) - 1 else cell
+            padded = cell + " " * (widths[i] - display_width(cell)) if i < len(cells) - 1 else cell
             parts.append(styler(i, cell, padded) if style and styler else padded)
         return "  ".join(parts).rstrip()
 
