@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from kysera import connect
 
-from .conftest import assert_clean_error, kysera, kysera_process, write_config
+from .conftest import KYSERA, assert_clean_error, kysera, kysera_process, write_config
 
 USERS = '''\
 from kysera import Database, sql
@@ -764,3 +765,40 @@ def test_status_table_columns_line_up_after_wide_and_combining_names(db_url: str
     for row in rows:
         state = row.index("applied") if "applied" in row else row.index("pending")
         assert display_width(row[:state]) == state_column, rows
+
+
+def _answer_on_a_terminal(args: list[str], answer: bytes) -> subprocess.CompletedProcess[str]:
+    """Run the kysera console script with a terminal as stdin (the confirmation question reads
+    it), stdout a pipe (a deploy script reading JSON), and ``answer`` typed at the question."""
+    import os
+    import pty
+    import time
+
+    main, terminal = pty.openpty()
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
+        process = subprocess.Popen(
+            [KYSERA, *args], stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        time.sleep(0.5)
+        os.write(main, answer)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(main)
+        os.close(terminal)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def test_a_confirmation_answered_no_gives_json_its_document(db_url: str) -> None:
+    """Answered "no" (or Ctrl-D) at the question, `reset --json` exited 1 with nothing on stdout
+    (Ctrl-D: click's bare "Aborted!"), where every other refusal prints the error document."""
+    project(db_url, count=2)
+    assert kysera("migrate", "up").exit_code == 0
+    for answer in (b"n\n", b"\x04"):
+        result = _answer_on_a_terminal(["migrate", "reset", "--json"], answer)
+        assert result.returncode == 1, result.stderr
+        assert "Continue? [y/N]" in result.stderr and "Cancelled; nothing was changed." in result.stderr
+        assert json.loads(result.stdout) == {
+            "ok": False, "error": "cancelled; nothing was changed", "error_type": "Cancelled", "exit_code": 1
+        }
+        assert status_json()["executed"] == NAMES[:2]

@@ -476,6 +476,13 @@ def confirm_or_refuse(what: str, yes: bool, out: Output) -> None:
         if out.json_mode:
             out.json({"ok": False, "error": message, "error_type": "ConfirmationRequired", "exit_code": EXIT_USAGE})
         raise click.exceptions.Exit(EXIT_USAGE)
-    if not click.confirm(f"This will {what}. Continue?", default=False, err=True):
+    try:
+        confirmed = click.confirm(f"This will {what}. Continue?", default=False, err=True)
+    except click.Abort:  # end of input (Ctrl-D) at the question: no answer is no
+        click.echo(err=True)
+        confirmed = False
+    if not confirmed:
         out.note("Cancelled; nothing was changed.")
+        if out.json_mode:  # the deploy script reading stdout gets its document, as for a refusal
+            out.json({"ok": False, "error": "cancelled; nothing was changed", "error_type": "Cancelled", "exit_code": EXIT_FAILED})
         raise click.exceptions.Exit(EXIT_FAILED)
