@@ -145,6 +145,26 @@ def test_json_errors(db_url: str) -> None:
         assert "is not a number of migrations; give a whole number, 1 or more" in result.output
 
 
+
+def test_a_usage_error_before_the_command_answers_json_and_hints_too(db_url: str) -> None:
+    """A mistake in the options given before the command (`kysera --bogus --json migrate up`,
+    `kysera --database-url X migrate up`) was parsed outside the handler that answers usage
+    errors: no JSON document on stdout, and no hint where the same option after the command
+    had one."""
+    project(db_url, count=1)
+    for args, fragment in (
+        (["--bogus", "--json", "migrate", "up"], "No such option '--bogus'"),
+        (["--json", "--url"], "Option '--url' requires an argument"),
+        (["--json", "--database-url", db_url, "migrate", "up"], "Give the database with --url URL"),
+    ):
+        result = kysera(*args)
+        assert_clean_error(result, 2, fragment)
+        data = json.loads(result.stdout)
+        assert data["ok"] is False and data["error_type"] == "UsageError" and data["exit_code"] == 2
+        assert fragment in data["error"]
+    assert_clean_error(kysera("--database-url", db_url, "migrate", "up"), 2, "Give the database with --url URL")
+    assert tables(db_url) == set()
+
 def test_a_failed_up_in_json_says_what_was_applied_before_it(db_url: str) -> None:
     import json
 

@@ -369,22 +369,16 @@ class KyseraGroup(LazyGroup):
         extra.setdefault("obj", State())  # shared by every command below, and by the error report
         # a usage error may come before the --json option is parsed: remember whether it was given
         extra["obj"].json_asked = "--json" in args
-        return super().make_context(info_name, args, parent, **extra)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # in the options before the command: `kysera --bogus --json migrate up`
+            raise _report_usage_error(exc, extra["obj"]) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            from .habits import usage_hint
-
-            hinted = usage_hint(exc)  # `up 2`, `--fake`, `--sql`: what kysera takes instead
-            state = ctx.find_object(State)
-            if state is not None and state.json_asked:
-                import json
-
-                click.echo(
-                    json.dumps({"ok": False, "error": hinted.format_message(), "error_type": "UsageError", "exit_code": hinted.exit_code})
-                )
+            hinted = _report_usage_error(exc, ctx.find_object(State))
             if hinted is not exc:
                 raise hinted from None
             raise
@@ -432,6 +426,21 @@ class KyseraGroup(LazyGroup):
         except Exception as exc:
             code = report_error(exc, ctx)
             raise click.exceptions.Exit(code) from None
+
+
+def _report_usage_error(exc: click.UsageError, state: State | None) -> click.UsageError:
+    """``exc`` with kysera's hint (`up 2`, `--fake`, `--sql`: what kysera takes instead), after
+    printing its JSON document when ``--json`` was asked for; click prints the message."""
+    from .habits import usage_hint
+
+    hinted = usage_hint(exc)
+    if state is not None and state.json_asked:
+        import json
+
+        click.echo(
+            json.dumps({"ok": False, "error": hinted.format_message(), "error_type": "UsageError", "exit_code": hinted.exit_code})
+        )
+    return hinted
 
 
 def report_error(exc: BaseException, ctx: click.Context) -> int:
