@@ -509,3 +509,22 @@ def test_a_dump_cleans_up_what_a_killed_dump_left_behind(tmp_path: Path) -> None
     assert kysera("db", "dump", "-o", str(tmp_path / "backup.sql")).exit_code == 0
     assert not orphan.exists() and running.exists()
     assert sorted(p.name for p in tmp_path.glob(".kysera-dump-*")) == [running.name]
+
+
+def test_dump_to_stdout_keeps_every_json_document_off_stdout(db_url: str) -> None:
+    """With -o -, stdout is the dump: its --json summary went to stderr, but an error document
+    (a refused --exclude, a usage error) went to stdout, into the file the script was writing
+    (`kysera db dump -o - --json > backup.sql 2> result.json`)."""
+    project(db_url, count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    done = kysera("db", "dump", "-o", "-", "--json")
+    assert done.exit_code == 0 and done.stdout.rstrip().endswith("-- kysera dump end")
+    assert json.loads(done.stderr)["ok"] is True
+    for args in (["--exclude", "nosuch"], ["--schema-only", "--data-only"]):
+        result = kysera("db", "dump", "-o", "-", "--json", *args)
+        assert result.exit_code == 2 and result.stdout == "", result.stdout
+        document = result.stderr[result.stderr.index("{") : result.stderr.rindex("}") + 1]
+        data = json.loads(document)
+        assert data["ok"] is False and data["exit_code"] == 2
+    written = kysera("db", "dump", "-o", "d.sql", "--json", "--exclude", "nosuch")  # a file: stdout is free
+    assert written.exit_code == 2 and json.loads(written.stdout)["ok"] is False

@@ -438,7 +438,8 @@ def _report_usage_error(exc: click.UsageError, state: State | None) -> click.Usa
         import json
 
         click.echo(
-            json.dumps({"ok": False, "error": hinted.format_message(), "error_type": "UsageError", "exit_code": hinted.exit_code})
+            json.dumps({"ok": False, "error": hinted.format_message(), "error_type": "UsageError", "exit_code": hinted.exit_code}),
+            err=state._output is not None and state._output.json_to_stderr,
         )
     return hinted
 

@@ -226,10 +226,11 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude:
     import sys
     import time
 
-    if schema_only and data_only:
-        raise click.UsageError("--schema-only and --data-only cannot be used together; choose one")
     state = get_state()
     out = state.out
+    out.json_to_stderr = output == "-"  # stdout holds the dump itself: no error document mixed into it
+    if schema_only and data_only:
+        raise click.UsageError("--schema-only and --data-only cannot be used together; choose one")
     import os
 
     from ..config import resolve_url
@@ -280,7 +281,7 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude:
             "notes": result.notes,
             "duration": round(seconds, 6),
         }
-        out.json(payload, err=output == "-")  # with -o -, stdout holds the dump itself
+        out.json(payload)
         return
     for note in result.notes:
         out.warn(note)

@@ -61,6 +61,8 @@ class Output:
         self._stdout_gone = False
         #: the command's JSON document went to stdout (or began to): stdout holds one document only
         self.json_written = False
+        #: stdout holds the data itself (``db dump -o -``): the JSON document, success or error, goes to stderr
+        self.json_to_stderr = False
 
     def _echo(self, text: str, *, color: bool | None = None, nl: bool = True) -> None:
         """``text`` on stdout; once its reader has gone, nothing (and no error: a closed pipe
@@ -135,7 +137,7 @@ class Output:
         import json
 
         text = json.dumps(payload, indent=2, default=_json_default, ensure_ascii=False)
-        if err:
+        if err or self.json_to_stderr:
             click.echo(text, err=True)
         else:
             self.json_written = True
