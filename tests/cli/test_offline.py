@@ -656,3 +656,20 @@ def test_a_migration_that_cannot_compile_is_named(tmp_path: Path) -> None:
     result = kysera("migrate", "sql", "--dialect", "postgres")
     assert result.exit_code == 1
     assert "migration 20990101000000_seq (up) cannot be compiled for PostgreSQL: ValueError: boom" in result.stderr
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_json_given_before_the_command_keeps_its_error_document_out_of_the_script(tmp_path: Path, dialect: str) -> None:
+    """migrate sql has no --json of its own, but the root group's is accepted (a wrapper that
+    always passes it): its error document went to stdout, into `> deploy.sql`, and made the
+    file look like a script that ran nothing."""
+    import json
+
+    project(f"postgresql://nobody@127.0.0.1:1/{dialect}")  # never contacted
+    result = kysera("--json", "migrate", "sql", "--dialect", dialect, "--to", "nosuch")
+    assert_clean_error(result, 2, "unknown migration 'nosuch'")
+    assert result.stdout == ""
+    data = json.loads(result.stderr[result.stderr.index("{") :])
+    assert data["ok"] is False and data["error_type"] == "UnknownMigrationError"
+    script = kysera("--json", "migrate", "sql", "--dialect", dialect)
+    assert script.exit_code == 0 and f"-- {NAMES[0]} (up)" in script.stdout

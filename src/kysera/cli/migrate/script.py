@@ -67,6 +67,8 @@ def sql(
 
     work_begins()  # a long run: the collector back on
     state = get_state()
+    # stdout is the script (`kysera --json migrate sql > deploy.sql`): an error document goes to stderr
+    state.out.json_to_stderr = True
     settings = state.settings()
     if dialect is None:
         dialect = _configured_dialect(state)
