@@ -572,3 +572,35 @@ def test_a_sigterm_after_the_json_document_adds_no_second_one(db_url: str) -> No
     assert json.loads(stdout)["executed"] == [NAMES[0]]  # the one document the command printed
     assert child.returncode == 143, stderr
     assert "terminated (SIGTERM) while no migration was running" in stderr, stderr
+
+
+def test_ctrl_c_during_lint_or_sql_says_they_change_nothing(db_url: str) -> None:
+    """lint (or migrate sql), stopped while it analysed a slow migration, said "a migration that was running
+    rolled back ... on MySQL/MariaDB it may be partly applied", the words for migrate up, about
+    a command that never applies anything: a user would go and check the database for nothing."""
+    import signal
+
+    from .conftest import KYSERA
+
+    folder = project(db_url, count=1)
+    here = Path.cwd()
+    (folder / f"{SLOW}.py").write_text(
+        "import pathlib, time\n\ndef up(db):\n"
+        "    db.schema.create_table('slow_t').add_column('id', 'integer').execute()\n"
+        "    pathlib.Path('started').touch()\n    time.sleep(30)\n\n"
+        "def down(db):\n    db.schema.drop_table('slow_t').execute()\n"
+    )
+    code, stdout, stderr = _stopped([KYSERA, "migrate", "lint", "--json"], here, signal.SIGINT, here / "started")
+    assert code == 130, stderr
+    assert "interrupted: the lint stopped before its report; it changes nothing in the database" in stderr, stderr
+    assert "partly applied" not in stderr and "Traceback" not in stderr
+    data = json.loads(stdout)
+    assert data["error_type"] == "Interrupted" and "changes nothing" in data["error"]
+    assert tables(db_url) == set()
+    (here / "started").unlink()
+    dialect = db_url.partition(":")[0].replace("postgresql", "postgres")
+    code, stdout, stderr = _stopped(
+        [KYSERA, "--json", "migrate", "sql", "--dialect", dialect], here, signal.SIGINT, here / "started"
+    )
+    assert code == 130 and "interrupted: the script was not written (migrate sql contacts no database)" in stderr, stderr
+    assert stdout == ""

@@ -46,6 +46,8 @@ def lint(files: tuple[str, ...], dialect: str | None, everything: bool) -> None:
     from ...safety import OfflineFacts
 
     state = get_state()
+    # not the words for a run of migrations ("a migration that was running ... may be partly applied")
+    state.interrupted = lambda: "interrupted: the lint stopped before its report; it changes nothing in the database"
     settings = state.settings()
     earlier: list[Migration] | None = []  # offline: what runs in SQLite's shadow first
     if files:

@@ -69,6 +69,7 @@ def sql(
     state = get_state()
     # stdout is the script (`kysera --json migrate sql > deploy.sql`): an error document goes to stderr
     state.out.json_to_stderr = True
+    state.interrupted = lambda: "interrupted: the script was not written (migrate sql contacts no database)"
     settings = state.settings()
     if dialect is None:
         dialect = _configured_dialect(state)

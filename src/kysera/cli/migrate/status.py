@@ -44,6 +44,7 @@ def status(check: bool) -> None:
     from ...migrations.status import read_status
 
     state = get_state()
+    state.interrupted = lambda: "interrupted: status only reads; nothing was changed"
     out = state.out
     settings = state.settings()
     migrations = load_project_migrations(state)
