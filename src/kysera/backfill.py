@@ -67,6 +67,19 @@ class BackfillProgress:
         return f"backfill {self.table}: {self.rows_done}{total} rows, {self.batches} batches, {self.rate:.0f} rows/s{eta}"
 
 
+def _draw_on_stderr(line: str | None) -> None:
+    """Redraw the progress line on a terminal's stderr; ``None`` ends it."""
+    if line is None:
+        print(file=sys.stderr)
+    else:
+        print("\r" + line, end="", file=sys.stderr, flush=True)
+
+
+#: draws the progress line when stderr is a terminal and no ``progress`` callback is given; the
+#: ``kysera`` command puts its own here (its lines first, nothing with ``-q``)
+draw_progress: Callable[[str | None], None] = _draw_on_stderr
+
+
 @dataclass(frozen=True)
 class BackfillResult:
     table: str
@@ -152,13 +165,13 @@ def backfill(
         if progress is not None:
             progress(report)
         elif tty:
-            print("\r" + report.describe(), end="", file=sys.stderr, flush=True)
+            draw_progress(report.describe())
         if size < batch_size:
             break
         if pause:
             time.sleep(pause)
     if tty and batches:
-        print(file=sys.stderr)
+        draw_progress(None)
     return BackfillResult(ident.name, done, batches, time.monotonic() - started)
 
 

@@ -154,3 +154,63 @@ def test_a_closed_stdout_does_not_hide_the_runs_own_error() -> None:
     with pytest.raises(BrokenPipeError):
         succeeded.__exit__(None, None, None)
     assert succeeded.db.closed
+
+
+def _on_a_terminal(args: list[str], cwd: Path) -> str:
+    """Run the kysera console script with stdout and stderr on one terminal, as a person sees
+    it: what the terminal got."""
+    import os
+    import pty
+    import subprocess
+
+    from .conftest import KYSERA
+
+    main, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("KYSERA_DATABASE_URL", "DATABASE_URL", "KYSERA_ENV")}
+    env["NO_COLOR"] = "1"
+    process = subprocess.Popen(
+        [KYSERA, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the program ended and closed its side
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(main)
+    assert process.returncode == 0, b"".join(chunks)
+    return b"".join(chunks).decode()
+
+
+def test_a_backfills_progress_line_on_a_terminal_is_not_glued_to_the_lines_before_it(db_url: str, tmp_path: Path) -> None:
+    """On a terminal, a backfill redraws its rows done with \\r on stderr; the line of the
+    migration before it, still waiting to be written, came out after that text, on the same
+    line ("backfill t: 3000/20000 rows ... about 0s leftapplied   001_t  (9 ms)"). With -q
+    the backfill's line still showed, though -q leaves out progress lines."""
+    write_config(tmp_path, db_url)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_t.py").write_text(
+        "def up(db):\n"
+        "    db.schema.create_table('t').add_column('id', 'integer', lambda c: c.primary_key())"
+        ".add_column('x', 'integer').execute()\n"
+        "    db.insert_into('t').values([{'id': i, 'x': None} for i in range(1, 2001)]).execute()\n\n"
+        "def down(db):\n    db.schema.drop_table('t').execute()\n"
+    )
+    (folder / "002_fill.py").write_text(
+        "transaction = False\n\n"
+        "def up(db):\n    db.backfill('t', set={'x': 1}, where=('x', 'is', None), batch_size=100, pause=0.02)\n\n"
+        "def down(db):\n    pass\n"
+    )
+    shown = _on_a_terminal(["migrate", "up"], tmp_path)
+    assert "backfill t: 2000/2000 rows" in shown, shown
+    for line in shown.replace("\r\n", "\n").split("\n"):
+        assert not ("backfill t:" in line and "applied" in line), repr(line)
+    assert _on_a_terminal(["migrate", "down", "--all", "--yes", "-q"], tmp_path) == ""
+    quiet = _on_a_terminal(["migrate", "up", "-q"], tmp_path)
+    assert "backfill" not in quiet, quiet

@@ -63,6 +63,8 @@ class Output:
         self.json_written = False
         #: stdout holds the data itself (``db dump -o -``): the JSON document, success or error, goes to stderr
         self.json_to_stderr = False
+        #: a line redrawn in place (``\r``, a backfill's progress) is on stderr, not ended yet
+        self._redrawn = False
 
     def _echo(self, text: str, *, color: bool | None = None, nl: bool = True) -> None:
         """``text`` on stdout; once its reader has gone, nothing (and no error: a closed pipe
@@ -158,7 +160,22 @@ class Output:
         the pending progress lines, whose errors belong to the command's own thread. Not with -q."""
         if self.quiet:
             return
-        click.echo(self.style(text, err=True, dim=True), err=True, color=self.err_color)
+        # below a line being redrawn, not glued to its end; the next redraw starts a new line
+        click.echo(("\n" if self._redrawn else "") + self.style(text, err=True, dim=True), err=True, color=self.err_color)
+
+    def redraw(self, line: str | None) -> None:
+        """A line redrawn in place on a terminal's stderr (a backfill's rows done); ``None`` ends
+        it. The progress lines before it are written first, so that none ends up glued to it;
+        nothing with -q."""
+        if self.quiet:
+            return
+        self._settle()
+        if line is None:
+            self._redrawn = False
+            click.echo(err=True)
+        else:
+            self._redrawn = True
+            click.echo("\r" + line, err=True, nl=False)
 
     def warn(self, text: str) -> None:
         self._settle()

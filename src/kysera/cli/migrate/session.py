@@ -356,14 +356,20 @@ _LOCK_WAIT = "waiting for"
 
 def _show_backfill_progress(out: Output) -> None:
     """``db.backfill`` progress (rows done, rate, time left) with -v when stderr is no terminal
-    (a CI log); on a terminal the backfill draws its own progress line."""
+    (a CI log); on a terminal the backfill redraws its progress line, through ``out``."""
     import logging
     import sys
 
     backfill_log = logging.getLogger("kysera.backfill")
     for handler in [h for h in backfill_log.handlers if getattr(h, "kysera_cli", False)]:
         backfill_log.removeHandler(handler)
-    if sys.stderr.isatty() or not out.verbose:
+    if sys.stderr.isatty():
+        from ... import backfill
+
+        # the line goes through the printer: after the progress lines before it, none with -q
+        backfill.draw_progress = out.redraw
+        return
+    if not out.verbose:
         return
 
     class Progress(logging.Handler):
