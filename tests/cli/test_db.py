@@ -528,3 +528,30 @@ def test_dump_to_stdout_keeps_every_json_document_off_stdout(db_url: str) -> Non
         assert data["ok"] is False and data["exit_code"] == 2
     written = kysera("db", "dump", "-o", "d.sql", "--json", "--exclude", "nosuch")  # a file: stdout is free
     assert written.exit_code == 2 and json.loads(written.stdout)["ok"] is False
+
+
+def test_restore_from_stdin_is_in_its_help_and_says_so(db_url: str, tmp_path: Path) -> None:
+    """`db restore -` reads the dump from stdin (dump | restore between two databases), but
+    neither --help nor docs/cli.md said so, and it answered "Restored - (4 statements)"."""
+    project(db_url, count=1)
+    assert kysera("migrate", "up").exit_code == 0
+    dump = kysera("db", "dump", "-o", "-")
+    assert dump.exit_code == 0, dump.stderr
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    if not db_url.startswith("sqlite"):
+        with connect(db_url) as db:
+            from kysera.dialects.catalog import list_tables
+
+            for _ in range(3):
+                for table in list_tables(db):
+                    try:
+                        db.schema.drop_table(table).execute()
+                    except Exception:
+                        pass
+        target = db_url
+    result = kysera("db", "restore", "-", "--url", target, input=dump.stdout)
+    assert result.exit_code == 0, result.stderr
+    assert "Restored the dump from stdin (" in result.stdout
+    assert status_json("--url", target)["executed"] == [NAMES[0]]
+    assert "- to read it from stdin" in " ".join(kysera("db", "restore", "--help").stdout.split())
+    assert "start a project inside another" in " ".join(kysera("init", "--help").stdout.split())

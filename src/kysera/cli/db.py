@@ -302,7 +302,13 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude:
 @global_options
 @json_option
 def restore(file: str) -> None:
-    """Load a dump made by kysera db dump into an empty database of the same engine."""
+    """Load a dump made by kysera db dump into an empty database of the same engine.
+
+    FILE is the dump, or - to read it from stdin:
+
+    \b
+    kysera db dump -o - --url "$FROM" | kysera db restore - --url "$TO"
+    """
     import os
     import time
     from pathlib import Path
@@ -343,4 +349,5 @@ def restore(file: str) -> None:
             {"ok": True, "path": file, "statements": result.statements, "content": result.content, "format": result.format, "duration": round(seconds, 6)}
         )
         return
-    state.out.line(f"Restored {file} ({plural(result.statements, 'statement')}) in {format_duration(seconds)}.")
+    shown = "the dump from stdin" if file == "-" else file
+    state.out.line(f"Restored {shown} ({plural(result.statements, 'statement')}) in {format_duration(seconds)}.")

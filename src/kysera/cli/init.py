@@ -33,7 +33,9 @@ def _toml_string(value: str) -> str:
 
 
 @click.command()
-@click.option("--force", is_flag=True, help="Overwrite an existing kysera.toml.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite an existing kysera.toml, or start a project inside another project's folder."
+)
 @global_options
 @json_option
 def init(force: bool) -> None:
