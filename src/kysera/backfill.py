@@ -64,7 +64,8 @@ class BackfillProgress:
         total = f"/{self.rows_total}" if self.rows_total is not None else ""
         left = self.seconds_left
         eta = f", about {left:.0f}s left" if left is not None else ""
-        return f"backfill {self.table}: {self.rows_done}{total} rows, {self.batches} batches, {self.rate:.0f} rows/s{eta}"
+        batches = f"{self.batches} batch{'es' if self.batches != 1 else ''}"
+        return f"backfill {self.table}: {self.rows_done}{total} rows, {batches}, {self.rate:.0f} rows/s{eta}"
 
 
 def _draw_on_stderr(line: str | None) -> None:
