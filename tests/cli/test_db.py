@@ -69,9 +69,18 @@ def test_up_with_backup(db_url: str, tmp_path: Path) -> None:
     assert len(files) == 1 and "backup of" in result.stderr
     text = files[0].read_text()
     assert "users" in text and "comments" not in text  # taken before the pending migrations ran
-    # nothing pending: no backup
-    assert kysera("migrate", "up", "--backup", str(folder)).exit_code == 0
+    # nothing pending: no backup; the JSON document says where a backup went, or null
+    again = kysera("migrate", "up", "--backup", str(folder), "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["backup"] is None
     assert len(list(folder.glob("backup-*.sql"))) == 1
+
+
+def test_up_with_backup_names_it_in_json(db_url: str, tmp_path: Path) -> None:
+    project(db_url)
+    result = kysera("migrate", "up", "--backup", str(tmp_path / "backups"), "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["ok"] and Path(document["backup"]).is_file() and Path(document["backup"]).parent == tmp_path / "backups"
 
 
 def test_up_with_backup_waits_for_a_deploy_under_way(db_url: str, tmp_path: Path) -> None:

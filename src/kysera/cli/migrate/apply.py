@@ -91,17 +91,19 @@ def up(
             print_findings(state.out, result.findings)
             print_dry_run(state.out, result, f"{target} is applied already" if target else "no pending migrations", mysql_client=session.mysql)
             return
-        if backup:
-            _backup(session, backup)
+        written = _backup(session, backup) if backup else None
         result = runner.up_to(target) if target else runner.up(steps)
         nothing = f"{target} is applied already" if target else "no pending migrations"
-        print_summary(state.out, result, "Applied", f"Nothing to apply: {nothing}.")
+        # with --backup, the JSON document says where the backup went (null: none was needed)
+        extra: dict[str, object] | None = {"backup": written} if backup else None
+        print_summary(state.out, result, "Applied", f"Nothing to apply: {nothing}.", extra=extra)
 
 
-def _backup(session: Session, folder: str) -> None:
+def _backup(session: Session, folder: str) -> str | None:
     """Dump the database into ``folder`` when something is pending, under the migration lock: a
     deploy running at the same time finishes first (its migrations, waiting on the dump's
-    locks, could deadlock with it), and then what it applied is no longer pending."""
+    locks, could deadlock with it), and then what it applied is no longer pending. The backup's
+    path, or None when nothing was pending."""
     import contextlib
     import datetime
     import os
@@ -111,7 +113,7 @@ def _backup(session: Session, folder: str) -> None:
     with session.runner.holding_lock():
         if not session.runner.status().pending:
             session.out.detail("no pending migrations: no backup taken")
-            return
+            return None
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
         try:
             os.makedirs(folder, exist_ok=True)
@@ -143,6 +145,7 @@ def _backup(session: Session, folder: str) -> None:
     for note in result.notes:  # what the backup does not hold (functions, triggers, other schemas ...)
         session.out.warn(f"backup: {note}")
     session.out.note(f"backup of {plural(len(result.tables), 'table')} written to {path}")
+    return path
 
 
 def _new_file(stem: str, suffix: str) -> str:

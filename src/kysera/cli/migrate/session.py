@@ -417,10 +417,13 @@ def print_findings(out: Output, findings: list[Finding], *, show_info: bool = Fa
             out.note(line, asked=True)  # with -q too: the dry run's verdict says "see above"
 
 
-def print_summary(out: Output, result: MigrationResult, done: str, nothing: str) -> None:
+def print_summary(
+    out: Output, result: MigrationResult, done: str, nothing: str, *, extra: dict[str, object] | None = None
+) -> None:
+    """The run's last line, or its JSON document (with ``extra``'s keys too)."""
     keep_until_exit(result)  # every statement run, with its nodes: freed by the process's end
     if out.json_mode:
-        out.json({"ok": True, **result.as_dict()})
+        out.json({"ok": True, **result.as_dict(), **(extra or {})})
         return
     if not result.executed:
         out.line(nothing)
