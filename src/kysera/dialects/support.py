@@ -563,7 +563,12 @@ def require(
         base = row.on(engine)
         if base.allowed and base.since:  # the engine has it, this server is too old
             name = f"{name} {_version_text(version)} (it needs {_version_text(base.since)} or newer)"
-        raise UnsupportedError(row.operation, name, support.text or None)
+        alternative = support.text or None
+        if engine == "mysql" and not version and row.on("mariadb").allowed:
+            # offline (no server to ask): a script for MariaDB written as MySQL's (--dialect mysql)
+            also = "MariaDB has it (for a MariaDB script: --dialect mariadb)"
+            alternative = f"{alternative}; {also}" if alternative else also
+        raise UnsupportedError(row.operation, name, alternative)
     if value is not None and support.values and value.lower() not in support.values:
         raise UnsupportedError(
             f"{row.operation} with {value!r}", name, "use one of: " + ", ".join(support.values)
