@@ -197,6 +197,24 @@ def test_many_rows_at_once_stay_within_the_engine_limit_on_bound_values(db: Data
 
 
 
+def test_a_big_insert_stays_within_the_packet_mysql_takes_and_is_all_or_nothing(db: Database) -> None:
+    """PyMySQL writes the values into the statement: 24 rows of 1 MB went past MariaDB's
+    max_allowed_packet (16 MB), and the server cut the connection ("MySQL server has gone away").
+    The INSERT is split by size there, and its parts run in one transaction on every engine."""
+    from kysera.errors import StatementError
+
+    text = {"mysql": "longtext"}.get(db.dialect.name, "text")
+    db.schema.create_table("big").add_column("id", "integer", lambda c: c.primary_key()).add_column("s", text).execute()
+    big = "x'" * (1 << 19)  # 1 MB, each quote escaped
+    result = db.insert_into("big").values([{"id": i, "s": big} for i in range(24)]).execute()
+    assert result.rowcount == 24
+    if db.dialect.name == "mysql":
+        assert len(result.statements) > 1
+    with pytest.raises(StatementError):
+        db.insert_into("big").values([{"id": 100 + i, "s": big} for i in range(23)] + [{"id": 0, "s": "dup"}]).execute()
+    assert db.fetch("SELECT count(*) AS n, min(length(s)) AS m FROM big") == [{"n": 24, "m": 1 << 20}]
+
+
 def test_the_limit_counts_the_values_inside_sql_fragments(db: Database) -> None:
     """A row's sql("{} + {}", a, b) binds two values, not one: split by columns alone, 40,000
     such rows went past PostgreSQL's 65535 ("number of parameters must be between 0 and 65535")."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from .compiled import CompiledQuery
 from .errors import BuilderError, KyseraError, StatementError
 from .fragment import Sql, name_node
-from .nodes import CompiledStatement, IdentifierNode, OperationNode, RawNode, replace
+from .nodes import CompiledStatement, IdentifierNode, InsertNode, OperationNode, RawNode, replace
 from .url import DatabaseUrl, parse_url
 
 if TYPE_CHECKING:
@@ -272,8 +272,9 @@ class Database:
     def run_compiled(self, statements: list[CompiledStatement]) -> Result:
         atomic = (
             len(statements) > 1
-            and self.dialect.transactional_ddl
             and all(s.transactional for s in statements)
+            # the parts of a big INSERT are rows alone: MySQL/MariaDB can roll those back too
+            and (self.dialect.transactional_ddl or all(isinstance(s.node, InsertNode) for s in statements))
         )
         if atomic:
             with self.transaction():

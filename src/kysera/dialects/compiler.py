@@ -1395,25 +1395,34 @@ class QueryCompiler:
 
     #: the most values one statement may bind (PostgreSQL's protocol: 65535); None for no limit
     max_bound_values: ClassVar[int | None] = None
+    #: about the most bytes the values of one INSERT may take (MySQL/MariaDB, whose driver writes
+    #: them into the statement: past the server's max_allowed_packet it cuts the connection);
+    #: None for no limit
+    max_values_bytes: ClassVar[int | None] = None
 
     def _insert_parts(self, node: InsertNode) -> list[InsertNode]:
-        """``node`` as INSERTs that each bind at most :attr:`max_bound_values` values: many rows
-        at once would otherwise go past the engine's limit. They run in one transaction
+        """``node`` as INSERTs that each bind at most :attr:`max_bound_values` values and take
+        at most about :attr:`max_values_bytes` bytes: many rows at once would otherwise go past
+        the engine's limit. They run in one transaction
         (:meth:`~kysera.database.Database.run_compiled`)."""
-        limit = self.max_bound_values
-        if limit is None:
-            return [node]
-        # a value is one parameter; sql("{} || {}", a, b) is two, db.ref(...) none
-        sizes = [sum(map(_bound_values, row)) for row in node.rows]
-        if sum(sizes) <= limit:
+        limits: list[tuple[int, list[int]]] = []
+        if self.max_bound_values is not None:
+            # a value is one parameter; sql("{} || {}", a, b) is two, db.ref(...) none
+            limits.append((self.max_bound_values, [sum(map(_bound_values, row)) for row in node.rows]))
+        if self.max_values_bytes is not None:
+            limits.append((self.max_values_bytes, [sum(map(_value_bytes, row)) for row in node.rows]))
+        limits = [(limit, sizes) for limit, sizes in limits if sum(sizes) > limit]
+        if not limits:
             return [node]
         parts: list[InsertNode] = []
-        start = taken = 0
-        for i, size in enumerate(sizes):
-            if taken + size > limit and i > start:
+        start = 0
+        taken = [0] * len(limits)
+        for i in range(len(node.rows)):
+            if i > start and any(taken[k] + sizes[i] > limit for k, (limit, sizes) in enumerate(limits)):
                 parts.append(replace(node, rows=node.rows[start:i]))
-                start, taken = i, 0
-            taken += size
+                start, taken = i, [0] * len(limits)
+            for k, (_limit, sizes) in enumerate(limits):
+                taken[k] += sizes[i]
         parts.append(replace(node, rows=node.rows[start:]))
         return parts
 
@@ -1463,6 +1472,27 @@ class QueryCompiler:
 def _added_constraints(node: AlterTableNode) -> list[ConstraintNode]:
     """The constraints an alter_table call adds (to know whether a new column is a key)."""
     return [a.constraint for a in node.actions if isinstance(a, AddConstraintNode)]
+
+
+def _value_bytes(expr: Expression) -> int:
+    """At most about how many bytes ``expr`` takes written into a statement (escaping may double
+    a string's bytes), with the ``, `` after it."""
+    if isinstance(expr, ValueNode | LiteralNode):
+        value = expr.value
+        if isinstance(value, str):
+            return 2 * len(value.encode("utf-8", "surrogatepass")) + 4
+        if isinstance(value, bytes | bytearray | memoryview):
+            return 2 * len(bytes(value)) + 12  # _binary'...'
+        if isinstance(value, dict | list):
+            import json
+
+            return 2 * len(json.dumps(value, default=str).encode("utf-8", "surrogatepass")) + 4
+        return len(str(value)) + 4
+    if isinstance(expr, RawNode):
+        return sum(_value_bytes(part) if not isinstance(part, str) else len(part.encode("utf-8", "surrogatepass")) for part in expr.parts)
+    if isinstance(expr, ColumnRefNode):
+        return 2 * (len(expr.column) + len(expr.table or "")) + 8
+    return 2 * (len(expr.name) + len(expr.schema or "")) + 8
 
 
 def _bound_values(expr: Expression) -> int:
