@@ -347,3 +347,16 @@ def test_a_list_for_in_is_refused_and_sql_join_spreads_it(db: Database) -> None:
     sql("DELETE FROM ids WHERE id IN ({})", sql.join([1, 2])).execute(db)
     sql("DELETE FROM ids WHERE id = {}", 4).execute(db)
     assert [r["id"] for r in db.fetch("SELECT id FROM ids ORDER BY id")] == [0, 3]
+
+
+def test_limit_and_offset_take_a_whole_number_of_rows(db: Database) -> None:
+    """limit(-1) returned every row on SQLite (LIMIT -1 is no limit there) and failed on the
+    server engines; limit(2.5) became LIMIT 2 and limit(True) LIMIT 1, without a word."""
+    _rows(db)
+    for bad in (-1, 2.5, True, "2", None):
+        for method in ("limit", "offset"):
+            with pytest.raises(BuilderError, match=rf"{method}\(\) takes a whole number of rows, 0 or more, got"):
+                getattr(db.select_from("items"), method)(bad)
+    assert [r["id"] for r in db.select_from("items").select("id").order_by("id").limit(2).offset(1).fetch_all()] == [2, 3]
+    assert db.select_from("items").limit(0).fetch_all() == []
+    assert [r["id"] for r in db.select_from("items").select("id").order_by("id").offset(3).fetch_all()] == [4]

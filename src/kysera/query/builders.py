@@ -33,6 +33,14 @@ def _and(current: FilterNode | None, new: FilterNode) -> FilterNode:
     return AndNode((current, new))
 
 
+def _row_count(count: object, method: str) -> int:
+    """A number of rows for ``limit`` / ``offset``: a whole number, 0 or more. LIMIT -1 is every
+    row on SQLite and an error elsewhere; 2.5 would be cut to 2 without a word."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise BuilderError(f"{method}() takes a whole number of rows, 0 or more, got {count!r}")
+    return count
+
+
 class SelectBuilder(Executable[SelectNode]):
     __slots__ = ()
 
@@ -63,10 +71,10 @@ class SelectBuilder(Executable[SelectNode]):
         return self._with(order_by=(*self._node.order_by, item))
 
     def limit(self, count: int) -> SelectBuilder:
-        return self._with(limit=int(count))
+        return self._with(limit=_row_count(count, "limit"))
 
     def offset(self, count: int) -> SelectBuilder:
-        return self._with(offset=int(count))
+        return self._with(offset=_row_count(count, "offset"))
 
     def for_update(self) -> SelectBuilder:
         return self._with(for_update=True)
