@@ -360,3 +360,22 @@ def test_limit_and_offset_take_a_whole_number_of_rows(db: Database) -> None:
     assert [r["id"] for r in db.select_from("items").select("id").order_by("id").limit(2).offset(1).fetch_all()] == [2, 3]
     assert db.select_from("items").limit(0).fetch_all() == []
     assert [r["id"] for r in db.select_from("items").select("id").order_by("id").offset(3).fetch_all()] == [4]
+
+
+def test_a_builder_given_as_a_value_is_refused_with_what_to_do(db: Database) -> None:
+    """set({"email": db.select_from(...)}) bound the builder object as the value: each driver's
+    own error ("cannot adapt type 'SelectBuilder'", "Error binding parameter 1"), at execution."""
+    _rows(db)
+    sub = db.select_from("items").select("kind").where("id", "=", 1)
+    for build in (
+        lambda: db.update_table("items").set({"kind": sub}),
+        lambda: db.insert_into("items").values({"id": 9, "kind": sub, "tenant": 0}),
+        lambda: db.select_from("items").where("kind", "=", sub),
+        lambda: db.select_from("items").where("kind", "in", sub),
+        lambda: sql("UPDATE items SET kind = {}", sub),
+    ):
+        with pytest.raises(BuilderError, match=r"a SelectBuilder is not a value: .*\.fetch_one\(\).*sql\("):
+            build()
+    with pytest.raises(BuilderError, match=r"a DropTableBuilder is not a value; run it on its own"):
+        db.update_table("items").set({"kind": db.schema.drop_table("items")})
+    assert db.fetch(sql("SELECT {} AS k", sql("(SELECT kind FROM items WHERE id = {})", 2))) == [{"k": "b"}]

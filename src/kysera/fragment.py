@@ -92,6 +92,24 @@ def _preview(node: RawNode, values: list[object]) -> str:
     return "".join(out)
 
 
+#: the values most rows hold, which need no closer look
+_PLAIN = frozenset({type(None), bool, int, float, str, bytes})
+
+
+def bound_value(value: object) -> ValueNode:
+    """``value`` as a bound value; a builder is refused: bound, it reached the driver as an object
+    (PostgreSQL: "cannot adapt type 'SelectBuilder'"), never as the query it builds."""
+    if value.__class__ not in _PLAIN and callable(getattr(value, "to_node", None)) and callable(getattr(value, "compile", None)):
+        kind = type(value).__name__
+        if not callable(getattr(value, "fetch_all", None)):
+            raise BuilderError(f"a {kind} is not a value; run it on its own with .execute()")
+        raise BuilderError(
+            f"a {kind} is not a value: builders do not nest as subqueries; run it first (.fetch_all(), "
+            ".fetch_one()) or write the subquery in sql(...): sql('(SELECT max(id) FROM {})', sql.id('users'))"
+        )
+    return ValueNode(value)
+
+
 def _to_part(value: object) -> RawPart:
     if isinstance(value, Sql):
         return value.node
@@ -101,7 +119,7 @@ def _to_part(value: object) -> RawPart:
 
     if isinstance(value, Ref):
         return value.node
-    return ValueNode(value)
+    return bound_value(value)
 
 
 #: the text before a placeholder that an IN list goes into: "id IN (", "id not in "

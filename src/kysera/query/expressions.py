@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..errors import BuilderError
-from ..fragment import Sql
+from ..fragment import Sql, bound_value
 from ..nodes import (
     AndNode,
     BinaryFilterNode,
@@ -42,7 +42,7 @@ def value_expression(value: object) -> Expression:
         return value.node
     if isinstance(value, RawNode | ColumnRefNode | LiteralNode | IdentifierNode | ValueNode):
         return value
-    return ValueNode(value)
+    return bound_value(value)
 
 
 def column_expression(column: object) -> Expression:
@@ -75,6 +75,7 @@ def filter_node(*args: object) -> FilterNode:
         right: Expression | tuple[Expression, ...]
         if " ".join(op.lower().split()) in ("in", "not in"):  # as the compiler reads it
             if isinstance(value, str | bytes | bytearray | dict) or not isinstance(value, Iterable):
+                bound_value(value)  # a builder: say what to do instead
                 raise BuilderError(f"{op!r} takes a list of values, got {value!r}")
             right = tuple(value_expression(v) for v in value)
         else:
