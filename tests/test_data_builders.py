@@ -379,3 +379,15 @@ def test_a_builder_given_as_a_value_is_refused_with_what_to_do(db: Database) -> 
     with pytest.raises(BuilderError, match=r"a DropTableBuilder is not a value; run it on its own"):
         db.update_table("items").set({"kind": db.schema.drop_table("items")})
     assert db.fetch(sql("SELECT {} AS k", sql("(SELECT kind FROM items WHERE id = {})", 2))) == [{"k": "b"}]
+
+
+def test_a_selected_column_or_expression_comes_back_under_its_alias(db: Database) -> None:
+    """select("email as e") looked for a column named 'email as e' ("no such column"); the
+    Kysely spelling and .as_() on db.ref / sql name the result column."""
+    _rows(db)
+    rows = (db.select_from("items").select("id AS ident", "items.kind as k", db.ref("tenant").as_("t"), sql("{} * 10", db.ref("id")).as_("x"))
+            .where("id", "=", 2).fetch_all())
+    assert rows == [{"ident": 2, "k": "b", "t": 0, "x": 20}]
+    assert db.select_from("items").select(sql("count(*)").as_("n")).where("kind", "=", "a").fetch_one() == {"n": 2}
+    with pytest.raises(BuilderError, match="as_\\(\\) takes the name"):
+        db.ref("id").as_("")

@@ -42,6 +42,12 @@ class Sql:
         parts = self.node.parts
         return parts[0] if len(parts) == 1 and isinstance(parts[0], IdentifierNode) else None
 
+    def as_(self, alias: str) -> Sql:
+        """The expression under a name in a select list: ``select(sql("count(*)").as_("n"))``."""
+        from .query.expressions import aliased_node  # local: the query layer imports this module
+
+        return Sql(aliased_node(self.node, alias))
+
     def compile(self, db: Database) -> list[CompiledStatement]:
         """The statement(s) as ``db``'s engine would receive them."""
         return db.compile(self.node)

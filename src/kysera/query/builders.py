@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from ..errors import BuilderError
 from ..nodes import (
     AndNode,
     DeleteNode,
+    Expression,
     FilterNode,
     IdentifierNode,
     InsertNode,
@@ -18,7 +20,7 @@ from ..nodes import (
     replace,
 )
 from ..schema.executable import Executable
-from .expressions import column_expression, filter_node, value_expression
+from .expressions import aliased_node, column_expression, filter_node, value_expression
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -31,6 +33,18 @@ def _and(current: FilterNode | None, new: FilterNode) -> FilterNode:
     if isinstance(current, AndNode):
         return AndNode((*current.items, new))
     return AndNode((current, new))
+
+
+#: ``"users.email as contact"``: a selected column and the name it comes back under
+_ALIASED = re.compile(r"^\s*(\S+)\s+as\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def _selection(column: object) -> Expression:
+    if isinstance(column, str):
+        aliased = _ALIASED.match(column)
+        if aliased:
+            return aliased_node(column_expression(aliased.group(1)), aliased.group(2))
+    return column_expression(column)
 
 
 def _row_count(count: object, method: str) -> int:
@@ -51,14 +65,16 @@ class SelectBuilder(Executable[SelectNode]):
         return SelectBuilder(self._db, replace(self._node, **changes))
 
     def select(self, *columns: Sequence[object] | object) -> SelectBuilder:
-        """Columns or expressions: ``select(["id", "email"])``, ``select("id", "email")``, ``select(sql("count(*)"))``."""
+        """Columns or expressions: ``select(["id", "email"])``, ``select("id", "email")``,
+        ``select(sql("count(*)"))``; ``"email as contact"`` or ``.as_("n")`` on ``db.ref(...)`` /
+        ``sql(...)`` names the result column."""
         flat: list[object] = []
         for item in columns:
             if isinstance(item, list | tuple):
                 flat.extend(item)
             else:
                 flat.append(item)
-        return self._with(selections=(*self._node.selections, *(column_expression(c) for c in flat)))
+        return self._with(selections=(*self._node.selections, *(_selection(c) for c in flat)))
 
     def where(self, *args: object) -> SelectBuilder:
         """Filters; several ``where`` calls are joined with AND."""

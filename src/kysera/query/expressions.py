@@ -30,8 +30,19 @@ class Ref:
             raise BuilderError(f"ref() takes a column name, got {column!r}")
         self.node = ColumnRefNode.parse(column)
 
+    def as_(self, alias: str) -> Sql:
+        """The column under another name in a select list: ``select(db.ref("email").as_("contact"))``."""
+        return Sql(aliased_node(self.node, alias))
+
     def __repr__(self) -> str:
         return f"ref({self.node.column!r})"
+
+
+def aliased_node(expr: Expression, alias: object) -> RawNode:
+    """``expr AS "alias"``, a selected expression and the name it comes back under."""
+    if not isinstance(alias, str) or not alias:
+        raise BuilderError(f"as_() takes the name the column comes back under, got {alias!r}")
+    return RawNode((expr, " AS ", IdentifierNode(alias)))
 
 
 def value_expression(value: object) -> Expression:
