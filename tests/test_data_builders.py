@@ -391,3 +391,25 @@ def test_a_selected_column_or_expression_comes_back_under_its_alias(db: Database
     assert db.select_from("items").select(sql("count(*)").as_("n")).where("kind", "=", "a").fetch_one() == {"n": 2}
     with pytest.raises(BuilderError, match="as_\\(\\) takes the name"):
         db.ref("id").as_("")
+
+
+def test_a_list_compared_with_one_value_is_refused_where_it_would_be_json_text(db: Database) -> None:
+    """where("id", "=", [1, 2]) bound '[1,2]': on SQLite it matched nothing, and on MySQL/MariaDB
+    the text read as the number 0, so the delete removed the row with id 0 instead of 1 and 2.
+    On PostgreSQL a list is an array, and compares with an array column."""
+    db.execute("CREATE TABLE nums (id integer PRIMARY KEY, n integer)")
+    db.insert_into("nums").values([{"id": i, "n": i} for i in range(3)]).execute()
+    if db.dialect.name == "postgres":
+        db.execute("CREATE TABLE tagged (id integer, tags text[])")
+        db.insert_into("tagged").values({"id": 1, "tags": ["x", "y"]}).execute()
+        assert db.select_from("tagged").select("id").where("tags", "=", ["x", "y"]).fetch_all() == [{"id": 1}]
+    else:
+        for run in (
+            lambda: db.delete_from("nums").where("id", "=", [1, 2]).execute(),
+            lambda: db.update_table("nums").set({"n": 9}).where({"id": [1, 2]}).execute(),
+            lambda: db.select_from("nums").where("id", "!=", [1]).fetch_all(),
+        ):
+            with pytest.raises(BuilderError, match=r"compares with one value, and .* would read the list as JSON text; .*'in'"):
+                run()
+    assert db.fetch("SELECT id, n FROM nums ORDER BY id") == [{"id": i, "n": i} for i in range(3)]
+    assert db.delete_from("nums").where("id", "in", [1, 2]).execute().rowcount == 2

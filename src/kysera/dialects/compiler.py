@@ -1337,6 +1337,15 @@ class QueryCompiler:
             return
         if isinstance(f.right, tuple):
             raise BuilderError(f"operator {op!r} takes one value, not a list")
+        if isinstance(f.right, ValueNode) and isinstance(f.right.value, list) and isinstance(self.bind_value(f.right.value), str):
+            # bound as JSON text: "id = '[1,2]'" matched nothing on SQLite, and id 0 on MySQL
+            # (the text read as a number), where "in" was meant
+            left = f.left.column if isinstance(f.left, ColumnRefNode) else "column"
+            raise BuilderError(
+                f"where({left!r}, {f.op!r}, {f.right.value!r}) compares with one value, and {self.dialect.display_name} "
+                f"would read the list as JSON text; for any of several values use where({left!r}, 'in', [...]), "
+                "for JSON text pass json.dumps(...)"
+            )
         if op in ("is", "is not") or (isinstance(f.right, ValueNode) and f.right.value is None and op in ("=", "!=", "<>")):
             word = "IS" if op in ("is", "=") else "IS NOT"
             w.text(f" {word} ")
