@@ -413,3 +413,16 @@ def test_a_list_compared_with_one_value_is_refused_where_it_would_be_json_text(d
                 run()
     assert db.fetch("SELECT id, n FROM nums ORDER BY id") == [{"id": i, "n": i} for i in range(3)]
     assert db.delete_from("nums").where("id", "in", [1, 2]).execute().rowcount == 2
+
+
+def test_fetch_one_asks_for_one_row(db: Database) -> None:
+    """fetch_one read every matching row and kept the first."""
+    db.schema.create_table("many").add_column("id", "integer").execute()
+    db.insert_into("many").values([{"id": i} for i in range(5)]).execute()
+    query = db.select_from("many").select("id").order_by("id", "desc")
+    seen: list[str] = []
+    db.listeners.append(lambda statement: seen.append(statement.sql))
+    assert query.fetch_one() == {"id": 4}
+    assert "LIMIT 1" in seen[-1].upper()
+    assert query.limit(3).offset(2).fetch_one() == {"id": 2}  # its own limit stays
+    assert db.select_from("many").where("id", ">", 9).fetch_one() is None

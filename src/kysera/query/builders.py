@@ -100,7 +100,10 @@ class SelectBuilder(Executable[SelectNode]):
         return self.execute().rows
 
     def fetch_one(self) -> Row | None:
-        return self.execute().first()
+        """The first matching row, or None. Only one row is asked for (``LIMIT 1``, unless the
+        query has a limit of its own): a large table's other rows are not read to be dropped."""
+        query = self if self._node.limit is not None else self._with(limit=1)
+        return query.execute().first()
 
 
 class InsertBuilder(Executable[InsertNode]):
