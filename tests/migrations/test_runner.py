@@ -384,6 +384,27 @@ def test_a_down_that_runs_no_statement_is_named(db: Database) -> None:
     assert "undoes nothing" in flagged[0] and "write its down" in flagged[0]
 
 
+@pytest.mark.parametrize("outside", ["transaction=False", "use_transactions=False"])
+def test_a_down_that_runs_no_statement_outside_a_transaction_is_named_too(db: Database, outside: str) -> None:
+    """A migration run outside a transaction (a concurrent index build's, transaction = False)
+    with the template's down that says only pass: its rollback undoes nothing either."""
+    said: list[str] = []
+
+    def up(db: Database) -> None:
+        db.schema.create_table("things").add_column("id", "integer").execute()
+
+    def never_written(db: Database) -> None:
+        pass
+
+    own = outside == "transaction=False"
+    migration = Migration("001_things", up, never_written, transaction=False) if own else Migration("001_things", up, never_written)
+    runner = create_migration_runner(db, [migration], logger=said.append, use_transactions=own)
+    runner.up()
+    assert runner.down().executed == ["001_things"]
+    flagged = [line for line in said if "runs no statement" in line]
+    assert len(flagged) == 1 and flagged[0].startswith("001_things: its down() runs no statement")
+
+
 def test_names_that_differ_only_in_accents_are_two_migrations(db: Database) -> None:
     """MySQL/MariaDB's default collation took 001_cafe and 001_café for one name: the second
     failed to record (duplicate entry) on every run. The history compares names byte for byte."""

@@ -559,25 +559,25 @@ class MigrationRunner:
     def _precheck(self, plan: Plan) -> None:
         """Steps whose statements cannot run inside a transaction (PostgreSQL's CONCURRENTLY,
         ``db.backfill`` on every engine) run outside one: found in a .sql file's text, or in a dry
-        run of a Python ``down`` (the gate dry-runs every ``up``)."""
+        run of a Python ``down`` (the gate dry-runs every ``up``). A Python ``down`` that runs
+        nothing is named, in a transaction or not."""
         for migration, direction in plan:
-            if not self._in_transaction(migration, direction):
-                continue
+            in_tx = self._in_transaction(migration, direction)
             texts = migration.sql_statements(direction, self.db.dialect.name)
             if texts is not None:
                 from .sql_file import compile_text
 
-                if any(not compile_text(self.db, text).transactional for text in texts):
+                if in_tx and any(not compile_text(self.db, text).transactional for text in texts):
                     self._outside.add((migration.name, direction))
             elif direction == "down":
                 from ..database import Capture
 
                 seen = Capture()
                 try:
-                    captured = migration.capture(self.db, direction, in_transaction=True, into=seen)
+                    captured = migration.capture(self.db, direction, in_transaction=in_tx, into=seen)
                 except Exception:
                     continue  # it needs the database as earlier steps leave it: it runs as it asks
-                if any(not s.transactional for s in captured):
+                if in_tx and any(not s.transactional for s in captured):
                     self._outside.add((migration.name, direction))
                 if not captured and not seen.consulted:
                     # the down of a file from migrate create, never written: the rollback would
