@@ -784,6 +784,25 @@ def test_mysql_enum_and_set_values_added_at_the_end_are_instant(db: Database) ->
     assert findings(db, db.schema.alter_table("t").alter_column("e", lambda c: c.set_data_type(portable))) == {"KS305": Severity.WARNING}
 
 
+def test_mysql_enum_values_keep_their_case_when_values_are_added(db: Database) -> None:
+    """The new type was lower-cased before its values were compared with the column's: adding
+    'Pending' to enum('Active','Inactive') read as taking 'Active' away (KS106, an error saying
+    data would be lost) and copying the table (KS206)."""
+    if db.dialect.name != "mysql":
+        pytest.skip("ENUM and SET columns are MySQL's")
+    table_with_rows(db, 10)
+    db.execute("ALTER TABLE t ADD COLUMN e enum('Active','Inactive') DEFAULT 'Active'")
+    added = "enum('Active','Inactive','Pending')"
+    assert findings(db, db.schema.alter_table("t").modify_column("e", added)) == {"KS305": Severity.WARNING}
+    assert findings(db, db.schema.alter_table("t").alter_column("e", lambda c: c.set_data_type(added))) == {"KS305": Severity.WARNING}
+    assert raw_findings(db, f"ALTER TABLE t MODIFY e {added} DEFAULT 'Active'") == {"KS305": Severity.WARNING}
+    portable = enum_type("e", ["Active", "Inactive", "Pending"])
+    assert findings(db, db.schema.alter_table("t").alter_column("e", lambda c: c.set_data_type(portable))) == {"KS305": Severity.WARNING}
+    # a value whose case changes is one taken away (and another added)
+    renamed = findings(db, db.schema.alter_table("t").modify_column("e", "enum('active','Inactive')"))
+    assert renamed["KS106"] is Severity.ERROR
+
+
 def test_a_raw_volatile_default_is_seen_in_any_expression(db: Database) -> None:
     """DEFAULT 1 + random() and DEFAULT pg_catalog.gen_random_uuid() were read as their first
     word: a constant, so no KS207, while PostgreSQL rewrote the table."""

@@ -275,7 +275,7 @@ class _Analysis:
     def type_text(self, data_type: DataTypeNode) -> str:
         """A portable enum's or a raw type's text on this engine (``enum('a', 'b')`` on MySQL)."""
         try:
-            return self.dialect.compiler().data_type(data_type).strip().lower()
+            return self.dialect.compiler().data_type(data_type).strip()
         except KyseraError:
             return ""
 
@@ -625,7 +625,8 @@ class _Analysis:
         a = action.alteration
         col = action.column
         if isinstance(a, SetDataTypeNode):
-            new = a.data_type.name.strip().lower() if isinstance(a.data_type.name, str) else self.type_text(a.data_type)
+            # as written: an ENUM's or SET's values keep their case ('Active' is not 'active')
+            new = a.data_type.name.strip() if isinstance(a.data_type.name, str) else self.type_text(a.data_type)
             old = self.facts.column_type(t, col)
             change = _type_change(old, new, self.engine)
             if change == "narrowing" and self.engine != "sqlite":  # SQLite enforces no lengths or sizes: nothing is cut
@@ -639,7 +640,7 @@ class _Analysis:
                 if not (self.my and change == "widening-free"):
                     self.add("KS206", stmt, t, f"changes the type of {col}{f' from {old}' if old else ''} to {new}: {how}", column=col,
                              fills=_recipe_fills(new_type=a.data_type.name if isinstance(a.data_type.name, str) else None))
-                elif old is not None and old.strip().lower() != new and _members(new) is not None:
+                elif old is not None and old.strip().lower() != new.lower() and _members(new) is not None:
                     self.add("KS305", stmt, t, f"adds values at the end of {col} ({new}): {self.how('instant')}; "
                              "code that does not know a new value may fail", column=col)
         elif isinstance(a, SetNotNullNode):
