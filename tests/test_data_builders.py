@@ -88,6 +88,21 @@ def test_params_of_sql_text_are_a_list_and_go_only_with_sql_text(db: Database) -
     assert [r["id"] for r in db.fetch(f"SELECT id FROM items WHERE kind = {p} ORDER BY id", ("z",))] == [1, 3]
 
 
+def test_fetch_with_a_dict_binds_named_placeholders_on_every_engine(db: Database) -> None:
+    """fetch passes a dict to the driver for its named placeholders: PostgreSQL took it, but
+    SQLite's adapter made a tuple of it and bound its keys (WHERE kind = :kind matched the text
+    'kind', so nothing), and MySQL's failed with 'format requires a mapping'. A fetch that changes
+    data bound the keys everywhere (UPDATE ... RETURNING stored the text 'kind' on SQLite)."""
+    from kysera.errors import BuilderError
+
+    _rows(db)
+    named = ":kind" if db.dialect.name == "sqlite" else "%(kind)s"
+    assert [r["id"] for r in db.fetch(f"SELECT id FROM items WHERE kind = {named} ORDER BY id", {"kind": "b"})] == [2, 4]
+    with pytest.raises(BuilderError, match="takes its values as a list"):
+        db.fetch(f"UPDATE items SET kind = {named} WHERE id = 1 RETURNING id", {"kind": "z"})
+    assert [r["kind"] for r in db.fetch("SELECT kind FROM items ORDER BY id")] == ["a", "b", "a", "b"]
+
+
 def test_a_misspelt_column_is_an_error_not_a_constant(db: Database) -> None:
     """SQLite reads a double-quoted name that matches no column as a string: WHERE "sttaus" <> 'x'
     was true for every row, and the delete emptied the table. Every engine now says no such column."""

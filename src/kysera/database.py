@@ -421,6 +421,11 @@ class Database:
         if not isinstance(params, Mapping):  # a dict: the driver's named placeholders, as it is
             params = _driver_values(params, "fetch")
         if _may_write(sql):
+            if isinstance(params, Mapping):  # a statement that changes data is recorded with its values in order
+                raise BuilderError(
+                    "fetch() of a statement that changes data takes its values as a list, one per placeholder, "
+                    "not a dict of named placeholders; or write it with sql('... {} ...', value)"
+                )
             values = tuple(params)
             return self._fetch_writing(CompiledStatement(sql, values, RawNode((sql,))))
         rows, _ = self._raw_run(sql, params or None, sql)

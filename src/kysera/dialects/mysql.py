@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -1026,7 +1026,12 @@ class PymysqlConnection:
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
         with self._conn.cursor() as cur:
-            count = cur.execute(sql, tuple(_bindable(p) for p in params) if params else None)
+            bound: tuple[object, ...] | dict[str, object] | None = None
+            if isinstance(params, Mapping):  # db.fetch's named placeholders, %(name)s
+                bound = {k: _bindable(v) for k, v in params.items()} if params else None
+            elif params:
+                bound = tuple(_bindable(p) for p in params)
+            count = cur.execute(sql, bound)
             rows: list[Row] = []
             if cur.description is not None:
                 names = [d[0] for d in cur.description]

@@ -17,7 +17,7 @@ import datetime as _dt
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
@@ -369,14 +369,19 @@ class SqliteConnection:
         return self._conn
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
+        # a dict (db.fetch's named placeholders, :name) goes to sqlite3 as it is: a tuple of it
+        # would bind its keys
+        bound: Sequence[object] | Mapping[str, object] = (
+            params if isinstance(params, Mapping) else tuple(params) if params else ()
+        )
         if params:
-            _refuse_nan(params)
+            _refuse_nan(list(bound.values()) if isinstance(bound, Mapping) else bound)
         try:
-            cur = self._conn.execute(sql, tuple(params) if params else ())
+            cur = self._conn.execute(sql, bound)
         except sqlite3.ProgrammingError:
             if not params or not _adapt_late_types():
                 raise
-            cur = self._conn.execute(sql, tuple(params))  # a Decimal or UUID, bound now that it can be
+            cur = self._conn.execute(sql, bound)  # a Decimal or UUID, bound now that it can be
         description = cur.description
         if description is None:  # DDL, writes, transaction control: no rows to read
             return [], cur.rowcount
