@@ -90,3 +90,13 @@ def test_a_submodule_a_type_checker_sees_on_the_package_is_there_at_run_time() -
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_a_dotted_name_asked_of_a_lazy_package_is_an_attribute_error() -> None:
+    """getattr(kysera, "no_such.x") (hasattr, pkgutil.resolve_name) raised ModuleNotFoundError
+    from the submodule lookup, which hasattr does not catch: no attribute has a dot."""
+    import kysera
+    import kysera.migrations
+
+    assert not hasattr(kysera, "no_such.x")
+    assert not hasattr(kysera.migrations, "errors.x")

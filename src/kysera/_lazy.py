@@ -19,7 +19,8 @@ def lazy_exports(package: str, exports: dict[str, str], namespace: dict[str, Any
         if module is None:
             from importlib.util import find_spec  # not at start-up: only here
 
-            if not name.startswith("__") and find_spec(f"{package}.{name}") is not None:
+            # (a name that is no identifier, "a.b", is no submodule: find_spec would import "a")
+            if name.isidentifier() and not name.startswith("__") and find_spec(f"{package}.{name}") is not None:
                 return import_module(f"{package}.{name}")  # the import sets it on the package
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(import_module(f"{package}.{module}"), name)
