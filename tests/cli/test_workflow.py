@@ -237,6 +237,21 @@ def test_drift_refused_then_accepted(db_url: str) -> None:
     assert "posts" in tables(db_url)
 
 
+def test_status_of_a_renamed_applied_migration_gives_the_fix_up_gives(db_url: str) -> None:
+    """Its advice for the missing name was to accept it, which alone would run the renamed file again."""
+    folder = project(db_url, count=2)
+    assert kysera("migrate", "up").exit_code == 0
+    renamed = "20260102000000_create_post"
+    (folder / f"{NAMES[1]}.py").rename(folder / f"{renamed}.py")
+    result = kysera("migrate", "status")
+    assert result.exit_code == 0, result.stderr
+    assert f"its contents are in {renamed}, which is pending" in result.stdout
+    assert f"kysera migrate accept {NAMES[1]}, then kysera migrate mark-applied {renamed}" in result.stdout
+    assert kysera("migrate", "accept", NAMES[1]).exit_code == 0
+    assert kysera("migrate", "mark-applied", renamed).exit_code == 0
+    assert kysera("migrate", "status", "--check").exit_code == 0
+
+
 def test_redo(db_url: str) -> None:
     project(db_url, count=2)
     assert kysera("migrate", "up").exit_code == 0

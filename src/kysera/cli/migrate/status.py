@@ -186,6 +186,12 @@ def _print_status(
         if names
     ]
     out.result(f"{plural(len(status.migrations), 'migration')}: {', '.join(counts)}")
+    # a pending file with the checksum of a missing one: the missing one renamed
+    renamed = {
+        info.current_checksum: info.name
+        for info in status.migrations
+        if info.state == "pending" and info.current_checksum
+    }
     for info in status.migrations:
         if info.state == "running" and running_now:
             out.result(f"  {info.name} is running now ({running_now} holds the migration lock): let it finish")
@@ -208,6 +214,14 @@ def _print_status(
         elif info.state == "changed":
             out.result(
                 f"  {info.name} changed since it was applied; restore it, or: kysera migrate accept {info.name}"
+            )
+        elif info.state == "missing" and info.checksum is not None and info.checksum in renamed:
+            # as migrate up says it: accepting the missing name alone would run the renamed file again
+            new = renamed[info.checksum]
+            out.result(
+                f"  {info.name} is applied but its file is gone, and its contents are in {new}, which is pending: "
+                f"was it renamed? Rename it back, or record the new name: kysera migrate accept {info.name}, "
+                f"then kysera migrate mark-applied {new}"
             )
         elif info.state == "missing":
             out.result(
