@@ -264,6 +264,7 @@ def test_unknown_command_suggests_the_nearest() -> None:
         (["migrate", "create", "add", "users"], 'quote a name of several words: kysera migrate create "add users"'),
         (["migrate", "create", "add_users", "sql"], "for a .sql file, use --sql"),
         (["migrate", "create", "-m", "add users"], 'The name is an argument: kysera migrate create "add users".'),
+        (["migrate", "create", "add_bio", "--autogenerate"], "kysera compares no models with the database: write the change in the up()"),
         (["init", "db/migrations"], "set [migrations] directory = 'db/migrations' in kysera.toml"),
     ],
 )

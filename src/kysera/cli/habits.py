@@ -94,6 +94,10 @@ OPTIONS: dict[str, str] = {
     "-m": "The name is an argument: kysera migrate create \"add users\".",
     "--message": "The name is an argument: kysera migrate create \"add users\".",
     "--name": "The name is an argument: kysera migrate create \"add users\".",
+    "--autogenerate": (
+        "kysera compares no models with the database: write the change in the up() and down() of "
+        "the file that kysera migrate create NAME writes."
+    ),
     "--to-version": _TO,
     "--target": _TO,
 }
