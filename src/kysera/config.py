@@ -85,6 +85,8 @@ class Settings(NamedTuple):
     environments: tuple[str, ...] = ()
     #: ``[safety]``: the runner's safety options (mode, allow, start_after, ...), as given
     safety: Mapping[str, Any] = MappingProxyType({})
+    #: whether the ``--env`` section itself sets ``database.url`` (a URL variable still wins over it)
+    env_sets_url: bool = False
 
 
 class ResolvedUrl(NamedTuple):
@@ -228,6 +230,7 @@ def settings_from_file(path: Path, env: str | None = None, *, env_source: str | 
         allow_out_of_order=bool(migrations.get("allow_out_of_order", False)),
         environments=environments,
         safety=safety,
+        env_sets_url=env is not None and "url" in overrides[env].get("database", {}),
     )
 
 

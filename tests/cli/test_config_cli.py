@@ -60,6 +60,22 @@ def test_env_sections() -> None:
     assert "KYSERA_ENV" not in kysera("migrate", "status", "--env", "prod").stderr
 
 
+def test_a_url_variable_that_wins_over_the_env_sections_url_is_named() -> None:
+    """``--env production`` with a local DATABASE_URL exported migrated the local database, silently."""
+    here = Path.cwd()
+    write_config(here, "sqlite:///dev.db", '\n[env.ci]\ndatabase.url = "sqlite:///ci.db"\n[env.other.migrations]\ntable = "h"\n')
+    (here / "migrations").mkdir()
+    url, stderr = database("--env", "ci", env={"DATABASE_URL": "sqlite:///local.db"})
+    assert url.endswith("/local.db")  # the documented order stands
+    assert "warning: DATABASE_URL is set and wins over [env.ci] database.url: using sqlite:///local.db" in stderr
+    assert "unset DATABASE_URL" in stderr
+    # no word when nothing was overridden: --url, an env without a URL of its own, KYSERA_ENV (a CI's setting)
+    assert "wins over" not in database("--env", "ci", "--url", "sqlite:///flag.db", env={"DATABASE_URL": "sqlite:///l.db"})[1]
+    assert "wins over" not in database("--env", "other", env={"DATABASE_URL": "sqlite:///l.db"})[1]
+    assert "wins over" not in database(env={"KYSERA_ENV": "ci", "DATABASE_URL": "sqlite:///l.db"})[1]
+    assert "wins over" not in database("--env", "ci")[1]
+
+
 def test_explicit_config_and_pyproject(tmp_path: Path) -> None:
     here = Path.cwd()
     (here / "pyproject.toml").write_text(

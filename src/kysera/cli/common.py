@@ -73,6 +73,8 @@ class State:
         self._output: Output | None = None
         #: whether a .env file that kysera does not read was looked for (see _dotenv_url)
         self._dotenv_checked = False
+        #: whether a URL variable that wins over the --env section's URL was said (once)
+        self._env_url_checked = False
         #: what Ctrl-C interrupted, in words (a command that runs migrations sets it)
         self.interrupted: Callable[[], str] | None = None
         #: and for --json: what the run did before it (``executed``, ``interrupted``)
@@ -99,9 +101,23 @@ class State:
         return self._settings
 
     def resolve_url(self) -> ResolvedUrl:
-        from ..config import resolve_url
+        from ..config import URL_VARIABLES, resolve_url
 
         resolved = resolve_url(self.settings(), self.url)
+        settings = self.settings()
+        if (
+            settings.env_sets_url
+            and not self.env_from_environment
+            and resolved.source in URL_VARIABLES
+            and not self._env_url_checked
+        ):
+            # --env NAME asked for that environment's database; a variable exported for another
+            # one (a local DATABASE_URL) wins over it, as documented, but not without a word
+            self._env_url_checked = True
+            self.out.warn(
+                f"{resolved.source} is set and wins over [env.{settings.env}] database.url: using "
+                f"{resolved.url.redacted()}. To use the environment's database, unset {resolved.source}"
+            )
         if not self._dotenv_checked and (resolved.is_default or resolved.source.startswith(str(self.settings().path))):
             self._dotenv_checked = True  # said once, however often the URL is needed
             unread = _dotenv_url(self.settings().root, resolved)
