@@ -205,7 +205,7 @@ def test_a_backfills_progress_line_on_a_terminal_is_not_glued_to_the_lines_befor
     (folder / "002_fill.py").write_text(
         "transaction = False\n\n"
         "def up(db):\n    db.backfill('t', set={'x': 1}, where=('x', 'is', None), batch_size=100, pause=0.02)\n\n"
-        "def down(db):\n    pass\n"
+        "def down(db):\n    db.update_table('t').set({'x': None}).execute()\n"
     )
     shown = _on_a_terminal(["migrate", "up"], tmp_path)
     assert "backfill t: 2000/2000 rows" in shown, shown

@@ -817,3 +817,24 @@ def test_a_confirmation_answered_no_gives_json_its_document(db_url: str) -> None
             "ok": False, "error": "cancelled; nothing was changed", "error_type": "Cancelled", "exit_code": 1
         }
         assert status_json()["executed"] == NAMES[:2]
+
+
+def test_an_up_that_ran_nothing_and_was_fixed_runs_again_after_resolve() -> None:
+    """A builder without .execute(): the migration is recorded as applied with a warning; with the
+    file fixed, up refused it as edited, accept recorded it with no table made, redo's down failed
+    on the missing table, resolve refused an applied migration. resolve --rolled-back now takes it."""
+    (Path.cwd() / "migrations").mkdir()
+    write_config(Path.cwd(), "sqlite:///app.db")
+    path = Path("migrations") / "20260101000000_things.py"
+    forgot = "def up(db):\n    db.schema.create_table('things').add_column('id', 'integer')\n"
+    path.write_text(forgot)
+    first = kysera("migrate", "up")
+    assert first.exit_code == 0 and "changes nothing" in first.stderr
+    assert "kysera migrate resolve 20260101000000_things --rolled-back" in first.stderr
+    path.write_text(forgot.replace("'integer')", "'integer').execute()"))
+    assert kysera("migrate", "up").exit_code != 0  # an edited applied migration
+    resolved = kysera("migrate", "resolve", "things", "--rolled-back")
+    assert resolved.exit_code == 0, resolved.stderr
+    assert "recorded as not applied" in resolved.stderr + resolved.stdout
+    assert kysera("migrate", "up").exit_code == 0
+    assert "things" in tables("sqlite:///app.db")

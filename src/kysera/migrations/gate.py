@@ -252,7 +252,8 @@ def empty_migration_note(migration: Migration) -> str:
         return f"{migration.name} changes nothing: its '-- migrate:up' section holds no statement"
     return (
         f"{migration.name} changes nothing: its up() ran no statement (a builder runs only with .execute(), "
-        "as in db.schema.alter_table(...).add_column(...).execute())"
+        "as in db.schema.alter_table(...).add_column(...).execute()). Applied like this and fixed later, it "
+        f"runs again after kysera migrate resolve {migration.name} --rolled-back"
     )
 
 

@@ -427,7 +427,9 @@ class MigrationRunner:
 
         ``applied=True``: its changes are in place (you finished them by hand): it is recorded as
         applied. ``applied=False``: its changes are not there (you undid them): it goes back to
-        pending (after a failed ``down``: it is recorded as rolled back).
+        pending (after a failed ``down``: it is recorded as rolled back). An *applied* migration
+        can be recorded as not applied too, when its changes are not in the database: an ``up``
+        that ran no statement (a builder left without ``.execute()``), fixed since.
         """
         if not isinstance(applied, bool):
             raise ConfigurationError(f"resolve(): applied must be True or False, got {applied!r}")
@@ -439,9 +441,19 @@ class MigrationRunner:
                 raise MigrationStateError(
                     f"migration {name} has no failed run to resolve (it is pending); resolve is only for failed migrations"
                 )
+            if row.state == APPLIED and not applied:
+                # the way out of an up that ran nothing (recorded applied, then its file fixed)
+                self.history.delete(name)
+                self.logger.warning(
+                    "resolved %s: it was applied and is now recorded as not applied, as asked; the next up runs it "
+                    "(whatever it changed the first time is still in the database)",
+                    name,
+                )
+                return
             if row.state not in (FAILED, RUNNING):
                 raise MigrationStateError(
-                    f"migration {name} has not failed (it is {row.state}); resolve is only for failed migrations"
+                    f"migration {name} has not failed (it is {row.state}); resolve is only for failed migrations "
+                    "(and --rolled-back for an applied one whose changes are not in the database)"
                 )
             migration = self._by_name.get(name)
             if applied:

@@ -28,7 +28,9 @@ def resolve(name: str, applied: bool, rolled_back: bool) -> None:
     """Settle a migration that failed part-way (outside a transaction).
 
     Check the database first, then say what is true: --applied when its changes are in place
-    (you finished them by hand), --rolled-back when they are not (you undid them).
+    (you finished them by hand), --rolled-back when they are not (you undid them). --rolled-back
+    also takes an applied migration whose changes are not in the database (its up ran no
+    statement: a builder without .execute(), fixed since): the next up runs it.
     """
     if applied == rolled_back:
         raise click.UsageError(
