@@ -690,6 +690,27 @@ def test_status_tells_a_migration_running_now_from_an_interrupted_one(db_url: st
     assert data["running_now"] == [] and data["failed"] == [slow.name]  # nobody holds the lock: interrupted
 
 
+def test_status_during_a_deploy_says_the_lock_is_held(db_url: str) -> None:
+    """On PostgreSQL and SQLite a migration under way commits its history row with itself: status
+    showed it, and the rest, as plainly pending. The migration lock tells that a run is applying them."""
+    from kysera.dialects.locks import migration_lock
+    from kysera.migrations import create_migration_runner, load_migrations
+
+    folder = project(db_url, count=2)
+    assert kysera("migrate", "up", "--steps", "1").exit_code == 0
+    with connect(db_url) as db:
+        runner = create_migration_runner(db, load_migrations(folder))
+        lock = migration_lock(db, runner.history.node)
+        lock.acquire(5)
+        try:
+            shown = kysera("migrate", "status")
+            assert shown.exit_code == 0 and "note: a kysera run holds the migration lock now" in shown.stderr
+            assert json.loads(kysera("migrate", "status", "--json").stdout)["lock_holder"]
+        finally:
+            lock.release()
+    assert "holds the migration lock" not in kysera("migrate", "status").stderr
+
+
 def test_quiet_prints_only_warnings_errors_and_the_data_asked_for(db_url: str) -> None:
     """-q: a deploy script's log shows nothing when all is well, and still every failure."""
     project(db_url, 2)

@@ -53,7 +53,16 @@ def status(check: bool) -> None:
         history = HistoryTable(db, settings.table)
         result = read_status(history, migrations)
         where = db.url.redacted()
-        running_now = orphan = None
+        running_now = orphan = deploying = None
+        if result.table_exists and result.pending and not any(m.state == "running" for m in result.migrations):
+            # on PostgreSQL and SQLite a migration under way commits its history row with itself:
+            # until then it looks pending, and only the lock tells that a run is applying them
+            from ...dialects.locks import migration_lock
+
+            try:
+                deploying = migration_lock(db, history.node).busy()
+            except Exception:  # a courtesy: the table is what was asked for
+                deploying = None
         if any(m.state == "running" for m in result.migrations):
             # under way in another process (it holds the lock), or interrupted (nobody does, or
             # only the server session of a kysera process that is gone: nothing will record it)
@@ -87,7 +96,7 @@ def status(check: bool) -> None:
                 **result.as_dict(),
                 "failed": failed,
                 "running_now": running,
-                "lock_holder": running_now,
+                "lock_holder": running_now or deploying,
                 "database": where,
                 "table": settings.table,
                 "directory": str(settings.directory),
@@ -95,6 +104,11 @@ def status(check: bool) -> None:
         )
     else:
         _print_status(out, result, where, settings.table, bool(state.verbose), running_now)
+    if deploying is not None:
+        out.note(
+            f"note: a kysera run holds the migration lock now ({deploying}): it may be applying the pending "
+            "migrations; run status again when it is done"
+        )
     if orphan is not None:
         out.note(
             f"note: {orphan}; what it runs will not be recorded. The next kysera migrate command that "
