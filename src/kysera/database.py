@@ -347,7 +347,8 @@ class Database:
         if not stmt.transactional:
             raise self._not_here(stmt)
         self.dialect.note_statement(stmt)
-        self._resume_transaction()
+        if self.dialect.commits_at_ddl:
+            self._resume_transaction()
         self._send(stmt, params)
 
     def _resume_transaction(self) -> None:
@@ -388,7 +389,8 @@ class Database:
             self._captured.consulted = True
         elif self._depth:
             self._same_thread()
-            self._resume_transaction()
+            if self.dialect.commits_at_ddl:
+                self._resume_transaction()
         elif self.dialect.keeping_session:
             self.dialect.before_autocommit(self._conn)
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from ..nodes import CompiledStatement, IdentifierNode
@@ -119,6 +119,9 @@ class Dialect:
 
     def note_statement(self, statement: CompiledStatement) -> None:
         """Called for each statement run inside a transaction (SQLite tracks what to check at COMMIT)."""
+
+    #: the engine commits a transaction at a DDL statement (MySQL): :meth:`transaction_ended` may be True
+    commits_at_ddl: ClassVar[bool] = False
 
     def transaction_ended(self) -> bool:
         """Whether the session's transaction ended by itself: MySQL commits at a DDL statement

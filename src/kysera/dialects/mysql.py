@@ -878,6 +878,8 @@ class MysqlDialect(Dialect):
     def is_mariadb(self) -> bool:
         return self.display_name == "MariaDB"
 
+    commits_at_ddl = True
+
     def transaction_ended(self) -> bool:
         return self.server_status is not None and not self.server_status() & _IN_TRANSACTION
 
