@@ -202,7 +202,7 @@ def _remove_orphaned_dumps(folder: str) -> None:
             pass
 
 
-@db.command()
+@db.command(short_help="Write the database to a restorable SQL file.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="File to write ('-' for stdout).")
 @click.option("--schema-only", is_flag=True, help="Tables, indexes, views... without rows.")
 @click.option("--data-only", is_flag=True, help="Rows only, for a database that has the schema.")
@@ -297,7 +297,7 @@ def dump(output: str, schema_only: bool, data_only: bool, native: bool, exclude:
         out.line(summary)
 
 
-@db.command()
+@db.command(short_help="Load a dump into an empty database.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @global_options
 @json_option

@@ -32,7 +32,7 @@ def _toml_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-@click.command()
+@click.command(short_help="Create kysera.toml and a migrations/ folder.")
 @click.option(
     "--force", is_flag=True, help="Overwrite an existing kysera.toml, or start a project inside another project's folder."
 )

@@ -45,7 +45,7 @@ def safety_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
-@click.command()
+@click.command(short_help="Apply pending migrations, after the safety check.")
 @steps_option(None, "Apply only the next N pending migrations.")
 @click.option(
     "--to", "target", metavar="NAME", help="Apply pending migrations up to and including NAME."
@@ -164,7 +164,7 @@ def _new_file(stem: str, suffix: str) -> str:
     raise FileExistsError(f"{stem}{suffix} and 9,998 numbered variants exist already")
 
 
-@click.command()
+@click.command(short_help="Roll back applied migrations (the last one by default).")
 @steps_option(None, "Roll back the last N applied migrations (default 1).")
 @click.option(
     "--to",
@@ -227,7 +227,7 @@ def _confirm_rollback_all(session: Session, yes: bool, what: str) -> None:
     confirm_or_refuse(f"{what} ({plural(len(applied), 'migration')}) on {where}", yes, session.out)
 
 
-@click.command()
+@click.command(short_help="Roll back the last migration and apply it again.")
 @dry_run_option
 @safety_options
 @global_options
@@ -248,7 +248,7 @@ def redo(dry_run: bool, allow_unsafe: bool, safety: str | None) -> None:
             state.out.line(f"Redid {result.executed[0]} in {format_duration(result.duration)}.")
 
 
-@click.command()
+@click.command(short_help="Roll back every applied migration.")
 @dry_run_option
 @yes_option
 @global_options
@@ -267,7 +267,7 @@ def reset(dry_run: bool, yes: bool) -> None:
         )
 
 
-@click.command()
+@click.command(short_help="Drop everything in the schema, then apply all.")
 @yes_option
 @safety_options
 @global_options

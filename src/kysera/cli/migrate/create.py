@@ -34,7 +34,7 @@ def sanitize_name(name: str) -> str:
 MAX_NAME = 200
 
 
-@click.command()
+@click.command(short_help="Create a new migration file.")
 @click.argument("name")
 @click.option(
     "--sql",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ...migrations import Migration
 
 
-@click.command()
+@click.command(short_help="Report what pending migrations would lock or lose.")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--dialect",

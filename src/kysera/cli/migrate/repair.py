@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     pass
 
 
-@click.command()
+@click.command(short_help="Settle a migration that failed part-way.")
 @click.argument("name")
 @click.option("--applied", is_flag=True, help="Its changes are in place: record it as applied.")
 @click.option("--rolled-back", is_flag=True, help="Its changes are not there: record it as not applied.")
@@ -49,7 +49,7 @@ def resolve(name: str, applied: bool, rolled_back: bool) -> None:
         state.out.line(f"Resolved {name}: recorded as {'applied' if applied else 'not applied'}.")
 
 
-@click.command()
+@click.command(short_help="Accept an applied migration that was edited or deleted.")
 @click.argument("name")
 @global_options
 @json_option
@@ -68,7 +68,7 @@ def accept(name: str) -> None:
         state.out.line(f"Removed {name} from the history (its file is gone; its changes stay).")
 
 
-@click.command("mark-applied")
+@click.command("mark-applied", short_help="Record migrations as applied without running them.")
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--all", "everything", is_flag=True, help="Mark every pending migration.")
 @click.option(

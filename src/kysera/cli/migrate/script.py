@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     pass
 
 
-@click.command("sql")
+@click.command("sql", short_help="Print the migrations' SQL script, offline.")
 @click.option(
     "--dialect",
     type=click.Choice(["postgres", "postgresql", "mysql", "mariadb", "sqlite"], case_sensitive=False),

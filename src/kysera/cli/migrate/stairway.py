@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ...url import DatabaseUrl
 
 
-@click.command("test")
+@click.command("test", short_help="Run each migration up, down and up again.")
 @global_options
 @json_option
 def test_command() -> None:

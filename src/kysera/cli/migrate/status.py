@@ -29,7 +29,7 @@ _STATE_COLOURS = {
 }
 
 
-@click.command()
+@click.command(short_help="Show applied, pending and changed migrations.")
 @click.option(
     "--check",
     is_flag=True,
