@@ -112,8 +112,7 @@ def dump_database(
             f"the history table {history_table} is in another database, which this dump does not "
             "cover; dump that database too"
         )
-        result.notes.append(note)
-        out.write(f"-- NOTE: {note}\n\n")
+        result.note(out, note)
     writer.dump(db, out, opts, result)
     if result.largest_statement:
         out.write(f"\n{LARGEST_PREFIX} {result.largest_statement}\n")

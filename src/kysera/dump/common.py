@@ -84,6 +84,11 @@ class DumpResult:
     #: size in bytes (UTF-8) of the largest INSERT written (0 for a native dump)
     largest_statement: int = 0
 
+    def note(self, out: TextIO, text: str) -> None:
+        """Record what the dump leaves out, and say it in the script as a ``-- NOTE:`` line."""
+        self.notes.append(text)
+        out.write(f"-- NOTE: {text}\n\n")
+
 
 @dataclass(frozen=True)
 class Options:

@@ -110,13 +110,15 @@ def literal(q: QueryCompiler, value: object) -> str:
     return q.literal(value)
 
 
-def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> list[str]:
+def _tables(db: Database, schema: str, exclude: tuple[str, ...]) -> dict[str, bool]:
+    """The schema's tables to dump, in name order, each with whether it is WITH SYSTEM
+    VERSIONING (MariaDB: a table type of its own)."""
     rows = db.fetch(
-        "SELECT TABLE_NAME AS name FROM information_schema.TABLES "
+        "SELECT TABLE_NAME AS name, TABLE_TYPE = 'SYSTEM VERSIONED' AS versioned FROM information_schema.TABLES "
         "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
         [schema],
     )
-    return [str(r["name"]) for r in rows if str(r["name"]) not in exclude]
+    return {str(r["name"]): bool(r["versioned"]) for r in rows if str(r["name"]) not in exclude}
 
 
 def _show(db: Database, q: QueryCompiler, kind: str, name: str, column: str) -> str:
@@ -170,7 +172,8 @@ def _view_deps(views: dict[str, str]) -> dict[str, set[str]]:
 def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
     q = db.dialect.compiler(db)
     with snapshot(db) as schema:
-        tables = _tables(db, schema, opts.exclude)
+        found = _tables(db, schema, opts.exclude)
+        tables = list(found)
         refs: dict[str, set[str]] = {}
         for r in db.fetch(
             "SELECT TABLE_NAME AS t, REFERENCED_TABLE_NAME AS r FROM information_schema.REFERENTIAL_CONSTRAINTS "
@@ -195,24 +198,14 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                 f"{routines} stored routine(s)/event(s) of {schema} are not in this dump; "
                 f"dump with {option('native')} (mariadb-dump) to keep them"
             )
-            result.notes.append(note)
-            out.write(f"-- NOTE: {note}\n\n")
-        versioned = [
-            str(r["name"])
-            for r in db.fetch(
-                "SELECT TABLE_NAME AS name FROM information_schema.TABLES "
-                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'SYSTEM VERSIONED' ORDER BY TABLE_NAME",
-                [schema],
-            )
-            if str(r["name"]) in tables
-        ]
+            result.note(out, note)
+        versioned = [t for t, is_versioned in found.items() if is_versioned]
         if versioned and opts.data:
             note = (
                 f"{', '.join(versioned)} {'is' if len(versioned) == 1 else 'are'} WITH SYSTEM VERSIONING: the rows as "
                 "they are now are in this dump, not their history (mariadb-dump --dump-history keeps it)"
             )
-            result.notes.append(note)
-            out.write(f"-- NOTE: {note}\n\n")
+            result.note(out, note)
         list_loaded_tables(out, opts, tables)
         for line in PROLOGUE:
             statement(out, line)

@@ -664,8 +664,7 @@ def _note_left_out(
             f"{routines} function(s)/procedure(s) and {triggers} trigger(s) of schema {schema} are not "
             f"in this dump; dump with {option('native')} (pg_dump) to keep them"
         )
-        result.notes.append(note)
-        out.write(f"-- NOTE: {note}\n\n")
+        result.note(out, note)
     for r in db.fetch(
         "SELECT n.nspname AS schema, count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname <> %s "
@@ -677,8 +676,7 @@ def _note_left_out(
             f"schema {r['schema']} holds {r['n']} table(s) that are not in this dump (it writes schema "
             f"{schema} only); dump with {option('native')} (pg_dump) to keep them"
         )
-        result.notes.append(note)
-        out.write(f"-- NOTE: {note}\n\n")
+        result.note(out, note)
 
 
 def _create_table(
