@@ -12,7 +12,9 @@ of ``--runs`` rounds, side by side (each round runs every tool once):
   that has slowed down and, on PostgreSQL, a server still busy with the last round's work, and
   measured here that place alone costs PostgreSQL runs 25%);
 - the floor: the same DDL and history inserts sent by a bare script on one connection, one
-  transaction per migration.
+  transaction per migration, in the driver's default journal mode on SQLite. ``--tool
+  floor-persist`` adds the floor in the journal mode kysera's runs use on SQLite
+  (``journal_mode=PERSIST``, see ``Dialect.many_commits``): kysera's own cost, like for like.
 
 Alembic and yoyo are installed into a side virtualenv (``--side-venv``, created when missing);
 they are never dependencies of kysera. Results print as a table with ratios, go to
@@ -166,6 +168,8 @@ url, n, action = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 if url.startswith("sqlite"):
     import sqlite3
     conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+    if len(sys.argv) > 4:  # floor-persist: the journal mode kysera's runs use
+        conn.execute(f"PRAGMA journal_mode = {sys.argv[4]}")
     ph = "?"
 else:
     import psycopg
@@ -185,11 +189,12 @@ for i in (range(1, n + 1) if action == "up" else range(n, 0, -1)):
 '''
 
 
-def floor_project(root: Path, n: int, url: str, venv: Path) -> tuple[list[str], ...]:
+def floor_project(root: Path, n: int, url: str, venv: Path, journal: str | None = None) -> tuple[list[str], ...]:
     root.mkdir(parents=True, exist_ok=True)
     (root / "floor.py").write_text(FLOOR)
     py = str(venv / "bin" / "python")
-    return [py, "floor.py", url, str(n), "up"], [py, "floor.py", url, str(n), "down"], [], []
+    extra = [journal] if journal else []
+    return [py, "floor.py", url, str(n), "up", *extra], [py, "floor.py", url, str(n), "down", *extra], [], []
 
 
 # ----------------------------------------------------------------------------- databases
@@ -240,7 +245,7 @@ def make_project(tool: str, engine: str, n: int, root: Path, venv: Path) -> tupl
     if tool == "yoyo":
         url = url.replace("postgresql://", "postgresql+psycopg://") if engine == "postgres" else url
         return yoyo_project(root, n, url, venv)
-    return floor_project(root, n, url, venv)
+    return floor_project(root, n, url, venv, "persist" if tool == "floor-persist" else None)
 
 
 def bench_round(
@@ -292,7 +297,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="migrations in the workload; repeat it (default: 100 and 1000)")
     parser.add_argument("--engine", choices=["sqlite", "postgres"], action="append", help="repeat it (default: both)")
-    parser.add_argument("--tool", choices=["kysera", "alembic", "yoyo", "floor"], action="append", help="repeat it (default: all four)")
+    parser.add_argument(
+        "--tool",
+        choices=["kysera", "alembic", "yoyo", "floor", "floor-persist"],
+        action="append",
+        help="repeat it (default: the first four). floor-persist is the floor with the SQLite journal mode "
+        "kysera's runs switch to (journal_mode=PERSIST; the same as the floor elsewhere): the like-for-like floor",
+    )
     parser.add_argument("--runs", type=int, default=3, help="rounds, rounded up to a multiple of the tools (default: 3)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after writing the projects")
     parser.add_argument(
@@ -335,8 +346,11 @@ def main() -> None:
             for tool in tools:
                 result: dict[str, object] = {k: round(statistics.median(v), 3) for k, v in samples[tool].items() if v}
                 result["apply_runs"] = [round(v, 3) for v in samples[tool]["apply"]]
-                if "floor" in samples and tool != "floor":
-                    result["apply_x_floor_paired"] = round(paired_ratio(samples[tool]["apply"], samples["floor"]["apply"], len(tools)), 3)
+                for floor in ("floor", "floor-persist"):
+                    if floor in samples and tool != floor:
+                        result[f"apply_x_{floor}_paired"] = round(
+                            paired_ratio(samples[tool]["apply"], samples[floor]["apply"], len(tools)), 3
+                        )
                 results[f"{engine}/{n}/{tool}"] = result
                 print(f"{engine}/{n}/{tool}", result, flush=True)
     table = ratio_table(results, engines, ns, tools)
@@ -370,6 +384,9 @@ def ratio_table(results: dict[str, dict[str, Any]], engines: list[str], ns: list
                 r = results[f"{engine}/{n}/{tool}"]
                 ratio = f"{r['apply'] / floor:.2f}" if floor else ""
                 shown_paired = f"{r['apply_x_floor_paired']:.2f}" if "apply_x_floor_paired" in r else ""
+                if "apply_x_floor-persist_paired" in r:
+                    alike = results[f"{engine}/{n}/floor-persist"]["apply"]
+                    shown_paired += f" (x floor-persist {r['apply'] / alike:.2f}, paired {r['apply_x_floor-persist_paired']:.2f})"
                 lines.append(
                     f"| {engine} | {n} | {tool} | {r['apply']} | {ratio} | {shown_paired} | {r['rollback']} | "
                     f"{r.get('status', '')} | {r.get('help', '')} | {r['peak_mib']:.0f} |"

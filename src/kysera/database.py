@@ -469,6 +469,14 @@ class Database:
         with self.dialect.keep_session(self._conn):
             yield
 
+    @contextmanager
+    def many_commits(self) -> Iterator[None]:
+        """Many write transactions in a row, outside any transaction at both ends: the runner
+        wraps the migrations it applies in it. On SQLite the rollback journal is kept between
+        the commits instead of created and deleted at each (see :meth:`Dialect.many_commits`)."""
+        with self.dialect.many_commits(self._conn):
+            yield
+
     def _safe_rollback(self) -> None:
         try:
             self.dialect.rollback(self._conn)

@@ -412,3 +412,50 @@ def test_names_that_differ_only_in_accents_are_two_migrations(db: Database) -> N
     runner = create_migration_runner(db, migrations)
     assert runner.up().executed == ["001_cafe", "001_café"]
     assert runner.status().pending == []
+
+
+def _journal_mode(db: Database) -> str:
+    return str(next(iter(db.fetch("PRAGMA journal_mode")[0].values())))
+
+
+def test_sqlite_keeps_its_journal_between_the_commits_of_a_run_and_puts_the_mode_back(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    seen: list[str] = []
+
+    def observe(db: Database) -> None:
+        seen.append(_journal_mode(db))
+
+    migrations = [*MIGRATIONS, Migration("004_observe", observe, observe)]
+    run_migrations(sqlite_db, migrations)
+    # the gate's dry run reads the default; the applied run, the kept journal
+    assert seen == ["delete", "persist"]
+    assert _journal_mode(sqlite_db) == "delete"
+    assert not (tmp_path / "sqlite.db-journal").exists()  # put back: the journal is deleted
+    rollback_migrations(sqlite_db, migrations, steps=4)
+    assert _journal_mode(sqlite_db) == "delete" and not (tmp_path / "sqlite.db-journal").exists()
+    assert tables(sqlite_db) == ["kysera_migrations"]
+
+
+def test_sqlite_a_failed_run_puts_the_journal_mode_back_too(sqlite_db: Database, tmp_path: Path) -> None:
+    from .util import failing_migration
+
+    with pytest.raises(MigrationError):
+        run_migrations(sqlite_db, [*MIGRATIONS, failing_migration("004_bad", "bad")])
+    assert _journal_mode(sqlite_db) == "delete"
+    assert not (tmp_path / "sqlite.db-journal").exists()
+    assert tables(sqlite_db) == ["kysera_migrations", "posts", "tags", "users"]
+
+
+def test_sqlite_a_wal_database_and_a_migration_that_switches_to_wal_stay_wal(tmp_path: Path) -> None:
+    from kysera import connect
+
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    with connect(url) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        run_migrations(db, MIGRATIONS)
+        assert _journal_mode(db) == "wal"
+    to_wal = Migration("002_wal", lambda db: db.execute("PRAGMA journal_mode = WAL"), transaction=False)
+    with connect(f"sqlite:///{tmp_path / 'other.db'}") as db:
+        run_migrations(db, [MIGRATIONS[0], to_wal, MIGRATIONS[2]])
+        assert _journal_mode(db) == "wal"

@@ -143,6 +143,13 @@ class Dialect:
         before a statement outside a transaction (:meth:`before_autocommit`)."""
         yield
 
+    @contextmanager
+    def many_commits(self, conn: DriverConnection) -> Iterator[None]:
+        """A run of many write transactions in a row (a migration run applying several): the
+        engine may make each COMMIT cheaper for its duration, as long as each stays as durable.
+        Outside any transaction, at both ends."""
+        yield
+
     def before_autocommit(self, conn: DriverConnection) -> None:
         """Inside :meth:`keep_session`: put session settings back before a statement outside a transaction."""
 

@@ -852,6 +852,7 @@ class MigrationRunner:
                 with (
                     self.db.rehearsal() if dry else nullcontext(False) as self._rehearsed,
                     self.db.planning() if dry else nullcontext(),
+                    self.db.many_commits() if not dry and len(plan) > 1 else nullcontext(),
                 ):
                     for migration, direction in plan:
                         if dry:
