@@ -228,3 +228,60 @@ def test_code_that_uses_the_driver_connection_runs_for_real(db: Database) -> Non
 
     assert "built" in tables(db)
     assert len(calls) == 2  # the dry run, then up() itself: its statements are not replayed
+
+
+# ----------------------------------------------------------------------------- downs
+
+
+def _reversible(name: str, table: str, calls: list[str], down_reads: bool = False) -> Migration:
+    def down(db: Database) -> None:
+        calls.append(name)
+        if down_reads and not db.table_exists(table):
+            return
+        db.schema.drop_table(table).execute()
+
+    return Migration(name, lambda db: _create(db, table), down)
+
+
+def test_a_plain_down_runs_the_statements_its_dry_run_built(db: Database) -> None:
+    calls: list[str] = []
+    migrations = [_reversible("001_a", "a", calls), _reversible("002_b", "b", calls)]
+    runner = create_migration_runner(db, migrations)
+    runner.up()
+
+    result = runner.down(2)
+
+    assert tables(db) == ["kysera_migrations"] and history_rows(db) == []
+    # each down's dry run, then, on engines that replay it, no second call
+    expected = ["002_b", "001_a"] if db.dialect.transactional_ddl else ["002_b", "001_a", "002_b", "001_a"]
+    assert calls == expected
+    assert [len(step.statements) for step in result.steps] == [1, 1]
+
+
+def test_a_down_that_reads_runs_its_code_for_real(db: Database) -> None:
+    calls: list[str] = []
+    migrations = [_reversible("001_a", "a", calls, down_reads=True)]
+    runner = create_migration_runner(db, migrations)
+    runner.up()
+
+    runner.down()
+
+    assert calls == ["001_a", "001_a"]  # the dry run read the catalog: the code runs again
+    assert "a" not in tables(db)
+
+
+def test_a_replayed_down_that_fails_reports_the_failure_and_keeps_the_migration(db: Database) -> None:
+    def down(db: Database) -> None:
+        db.schema.drop_table("a").execute()
+        db.execute(sql("DROP TABLE no_such_table"))
+
+    runner = create_migration_runner(db, [Migration("001_a", lambda db: _create(db, "a"), down)])
+    runner.up()
+
+    with pytest.raises(MigrationError) as caught:
+        runner.down()
+
+    assert "no_such_table" in str(caught.value)
+    assert [r["name"] for r in history_rows(db)] == ["001_a"]
+    if db.dialect.transactional_ddl:
+        assert "a" in tables(db)

@@ -248,6 +248,8 @@ class MigrationRunner:
         self._rewriters: dict[str, Rewriter] = {}
         #: the gate's statements of each migration whose dry run touched nothing (see _replay)
         self._replays: dict[str, Capture] = {}
+        #: the same for the Python downs of the plan, dry-run by _precheck
+        self._down_replays: dict[str, Capture] = {}
         #: what the gate found for the current run: the migrations it could not dry-run in
         #: advance are checked right before they run (see _check_now)
         self._report: GateReport | None = None
@@ -585,12 +587,17 @@ class MigrationRunner:
                 from ..database import Capture
 
                 seen = Capture()
+                started = time.perf_counter()
                 try:
                     captured = migration.capture(self.db, direction, in_transaction=in_tx, into=seen)
                 except Exception:
                     continue  # it needs the database as earlier steps leave it: it runs as it asks
+                captured.seconds = time.perf_counter() - started
                 if in_tx and any(not s.transactional for s in captured):
                     self._outside.add((migration.name, direction))
+                elif in_tx and captured and captured.replayable:
+                    # built without touching the database: the step replays it (see _replay)
+                    self._down_replays[migration.name] = captured
                 if not captured and not seen.consulted:
                     # the down of a file from migrate create, never written: the rollback would
                     # be recorded while what the up made stays
@@ -836,6 +843,7 @@ class MigrationRunner:
                 redone = state.applied[-1].name if action == "redo" and state.applied else None
                 changed = self._check_drift(state, redone)
                 plan = planner(state)
+                self._down_replays = {}
                 self._precheck(plan)
                 self._replays = {}
                 self._gate(plan, dry, result)
@@ -1259,12 +1267,13 @@ class MigrationRunner:
         self.logger.debug("running %s %s", direction, migration.name)
         if not atomic:
             self._mark_running(migration, direction, batch)
-        replay = self._replays.pop(migration.name, None) if direction == "up" and atomic else None
+        replays = self._replays if direction == "up" else self._down_replays
+        replay = replays.pop(migration.name, None) if atomic else None
         begun = time.perf_counter()
         # a replayed migration took the time its code built its statements in, in the dry run, too
         started = begun if replay is None else begun - replay.seconds
         try:
-            if replay is None or not self._replay(replay, migration, batch, started, step):
+            if replay is None or not self._replay(replay, migration, direction, batch, started, step):
                 started = begun
                 listeners = self.db.listeners
                 listener = step.statements.append  # what the code runs, as it runs it
@@ -1305,15 +1314,16 @@ class MigrationRunner:
                 ) from exc
 
     def _replay(
-        self, replay: Capture, migration: Migration, batch: int, started: float, step: MigrationStep
+        self, replay: Capture, migration: Migration, direction: Direction, batch: int, started: float, step: MigrationStep
     ) -> bool:
-        """Run the statements the gate captured for ``migration`` instead of calling its ``up`` again.
+        """Run the statements a dry run captured for ``migration`` (the gate's of an ``up``,
+        :meth:`_precheck`'s of a ``down``) instead of calling its code again.
 
         Only for a migration whose dry run built its statements without touching the database
         (:class:`~kysera.database.Capture`), in an all-or-nothing transaction, with nothing that
         changes how nodes compile (auto-fix, MySQL's online clauses). When a statement fails,
         the transaction rolls back and False says to run the code itself, which then handles
-        or reports the failure as it always would: the result is the same as running ``up``,
+        or reports the failure as it always would: the result is the same as running the code,
         without building and compiling every statement a second time.
         """
         if self.db.rewriter is not None or self.db.adjuster is not None:
@@ -1324,7 +1334,7 @@ class MigrationRunner:
                 self.db.replay(replay)
                 replayed = True
                 step.statements.extend(replay)
-                self._record_success(migration, "up", batch, time.perf_counter() - started, True)
+                self._record_success(migration, direction, batch, time.perf_counter() - started, True)
         except ConnectionLostError:
             raise
         except Exception as exc:
@@ -1332,7 +1342,7 @@ class MigrationRunner:
             if replayed or is_lock_timeout(self.db, cause):
                 raise  # not something the migration's code could have handled: report it
             self.logger.debug(
-                "%s: a statement of its dry run failed (%s); running its up() to handle or report that",
+                "%s: a statement of its dry run failed (%s); running its %s() to handle or report that",
                 migration.name,
                 _first_line(str(exc)),
             )
