@@ -441,3 +441,52 @@ def test_fetch_one_asks_for_one_row(db: Database) -> None:
     assert "LIMIT 1" in seen[-1].upper()
     assert query.limit(3).offset(2).fetch_one() == {"id": 2}  # its own limit stays
     assert db.select_from("many").where("id", ">", 9).fetch_one() is None
+
+
+# --------------------------------------------------------------------------- joins
+
+
+def _people_and_pets(db: Database) -> None:
+    db.execute("CREATE TABLE person (id integer PRIMARY KEY, name varchar(20))")
+    db.execute("CREATE TABLE pet (id integer PRIMARY KEY, owner_id integer, name varchar(20))")
+    db.insert_into("person").values([{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}]).execute()
+    db.insert_into("pet").values([{"id": 1, "owner_id": 1, "name": "rex"}, {"id": 2, "owner_id": 1, "name": "tom"}]).execute()
+
+
+def test_inner_and_left_joins_name_columns_with_their_tables(db: Database) -> None:
+    _people_and_pets(db)
+    query = (db.select_from("person").inner_join("pet", "pet.owner_id", "person.id")
+             .select("person.name", "pet.name as pet").where("pet.name", "!=", "tom"))
+    expected = {
+        "sqlite": 'SELECT "person".`name`, "pet".`name` AS "pet" FROM "person" INNER JOIN "pet" ON "pet".`owner_id` = "person".`id` WHERE "pet".`name` != ?',
+        "postgres": 'SELECT "person"."name", "pet"."name" AS "pet" FROM "person" INNER JOIN "pet" ON "pet"."owner_id" = "person"."id" WHERE "pet"."name" != %s',
+        "mysql": "SELECT `person`.`name`, `pet`.`name` AS `pet` FROM `person` INNER JOIN `pet` ON `pet`.`owner_id` = `person`.`id` WHERE `pet`.`name` != %s",
+    }[db.dialect.name]
+    assert query.compile().sql == expected + ";"
+    assert query.fetch_all() == [{"name": "ann", "pet": "rex"}]
+    left = (db.select_from("person").left_join("pet", "pet.owner_id", "person.id")
+            .select("person.id", db.ref("pet.name").as_("pet")).order_by("person.id").order_by("pet.name"))
+    assert left.fetch_all() == [{"id": 1, "pet": "rex"}, {"id": 1, "pet": "tom"}, {"id": 2, "pet": None}]
+    # another condition in sql(...)
+    other = (db.select_from("person").left_join("pet", sql("{} = {} AND {} <> {}", db.ref("pet.owner_id"), db.ref("person.id"), db.ref("pet.name"), "rex"))
+             .select("person.name", "pet.name as pet").order_by("person.id"))
+    assert other.fetch_all() == [{"name": "ann", "pet": "tom"}, {"name": "bob", "pet": None}]
+    assert db.select_from("person").inner_join("pet", "pet.owner_id", "person.id").select("pet.*").where("pet.id", "=", 2).fetch_all() == [
+        {"id": 2, "owner_id": 1, "name": "tom"}
+    ]
+
+
+def test_a_join_used_wrongly_is_refused_with_its_two_forms(db: Database) -> None:
+    _people_and_pets(db)
+    for bad in (
+        lambda: db.select_from("person").inner_join("pet", "pet.owner_id"),
+        lambda: db.select_from("person").left_join("pet", "pet.owner_id", "=", "person.id"),
+        lambda: db.select_from("person").inner_join("pet", "pet.owner_id = person.id"),
+    ):
+        with pytest.raises(BuilderError, match=r"_join\(\) takes the table and two columns that are equal, .*or the table and sql\(\.\.\.\)"):
+            bad()
+    with pytest.raises(BuilderError, match=r"inner_join\(table, column, column\) takes column names such as 'pet.owner_id', got 1"):
+        db.select_from("person").inner_join("pet", "pet.owner_id", 1)
+    with pytest.raises(BuilderError, match="a table name must be a non-empty string"):
+        db.select_from("person").inner_join("", "pet.owner_id", "person.id")
+

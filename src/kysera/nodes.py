@@ -680,6 +680,18 @@ class OrderByNode(Node):
     descending: bool = False
 
 
+JoinKind = Literal["inner", "left"]
+
+
+@node
+class JoinNode(Node):
+    """``INNER JOIN table ON ...`` / ``LEFT JOIN table ON ...`` of a select."""
+
+    kind: JoinKind
+    table: IdentifierNode
+    on: FilterNode
+
+
 @node
 class SelectNode(Node):
     table: IdentifierNode
@@ -689,6 +701,7 @@ class SelectNode(Node):
     limit: int | None = None
     offset: int | None = None
     for_update: bool = False
+    joins: tuple[JoinNode, ...] = ()
 
 
 @node

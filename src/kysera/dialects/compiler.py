@@ -1378,6 +1378,9 @@ class QueryCompiler:
                 w.text(", ")
             self.write_expression(w, expr)
         w.text(" FROM ").table(node.table)
+        for join in node.joins:
+            w.text(" INNER JOIN " if join.kind == "inner" else " LEFT JOIN ").table(join.table).text(" ON ")
+            self.write_filter(w, join.on)
         if node.where is not None:
             w.text(" WHERE ")
             self.write_filter(w, node.where)

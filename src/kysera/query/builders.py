@@ -7,20 +7,24 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import BuilderError
+from ..fragment import Sql
 from ..nodes import (
     AndNode,
+    BinaryFilterNode,
     DeleteNode,
     Expression,
     FilterNode,
     IdentifierNode,
     InsertNode,
+    JoinKind,
+    JoinNode,
     OrderByNode,
     SelectNode,
     UpdateNode,
     replace,
 )
 from ..schema.executable import Executable
-from .expressions import aliased_node, column_expression, filter_node, value_expression
+from .expressions import Ref, aliased_node, column_expression, filter_node, value_expression
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -79,6 +83,34 @@ class SelectBuilder(Executable[SelectNode]):
     def where(self, *args: object) -> SelectBuilder:
         """Filters; several ``where`` calls are joined with AND."""
         return self._with(where=_and(self._node.where, filter_node(*args)))
+
+    def inner_join(self, table: str | Sql, *on: object) -> SelectBuilder:
+        """``INNER JOIN table ON ...``: ``inner_join("pet", "pet.owner_id", "person.id")`` (two
+        columns that are equal, named with their tables) or ``inner_join("pet", sql(...))``."""
+        return self._join("inner", table, on)
+
+    def left_join(self, table: str | Sql, *on: object) -> SelectBuilder:
+        """``LEFT JOIN table ON ...``: as :meth:`inner_join`; a row without a match keeps NULLs
+        in the joined table's columns."""
+        return self._join("left", table, on)
+
+    def _join(self, kind: JoinKind, table: str | Sql, on: tuple[object, ...]) -> SelectBuilder:
+        method = f"{kind}_join"
+        if len(on) == 2:
+            left, right = on
+            for side in (left, right):
+                if not isinstance(side, str | Sql | Ref):
+                    raise BuilderError(f"{method}(table, column, column) takes column names such as 'pet.owner_id', got {side!r}")
+            condition: FilterNode = BinaryFilterNode(column_expression(left), "=", column_expression(right))
+        elif len(on) == 1 and isinstance(on[0], Sql):
+            condition = on[0].node
+        else:
+            raise BuilderError(
+                f"{method}() takes the table and two columns that are equal, {method}('pet', 'pet.owner_id', 'person.id'), "
+                f"or the table and sql(...) for another condition"
+            )
+        joined = JoinNode(kind, self._db._table(table), condition)
+        return self._with(joins=(*self._node.joins, joined))
 
     def order_by(self, column: object, direction: str = "asc") -> SelectBuilder:
         if direction.lower() not in ("asc", "desc"):
