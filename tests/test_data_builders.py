@@ -490,3 +490,56 @@ def test_a_join_used_wrongly_is_refused_with_its_two_forms(db: Database) -> None
     with pytest.raises(BuilderError, match="a table name must be a non-empty string"):
         db.select_from("person").inner_join("", "pet.owner_id", "person.id")
 
+
+# --------------------------------------------------------------------------- INSERT ... SELECT
+
+
+def test_insert_select_fills_the_named_columns_from_a_query(db: Database) -> None:
+    _people_and_pets(db)
+    db.execute("CREATE TABLE names (n integer PRIMARY KEY, label varchar(40))")
+    insert = db.insert_into("names").columns("n", "label").expression(
+        db.select_from("person").select(sql("{} + {}", db.ref("id"), 10), "name").where("id", ">", 1)
+    )
+    q = "`" if db.dialect.name == "mysql" else '"'
+    ref = "`" if db.dialect.name != "postgres" else '"'
+    mark = "?" if db.dialect.name == "sqlite" else "%s"
+    assert insert.compile().sql == (
+        f"INSERT INTO {q}names{q} ({q}n{q}, {q}label{q}) SELECT {ref}id{ref} + {mark}, {ref}name{ref} "
+        f"FROM {q}person{q} WHERE {ref}id{ref} > {mark};"
+    )
+    assert insert.compile().params == (10, 1)
+    assert insert.execute().rowcount == 1
+    # a join in the query, raw SQL, the same columns given as a list
+    db.insert_into("names").columns(["n", "label"]).expression(
+        db.select_from("pet").inner_join("person", "person.id", "pet.owner_id")
+        .select(sql("{} + 20", db.ref("pet.id")), sql("{} || {}", db.ref("pet.name"), db.ref("person.name")) if db.dialect.name != "mysql"
+                else sql("concat({}, {})", db.ref("pet.name"), db.ref("person.name")))
+    ).execute()
+    db.insert_into("names").columns("n", "label").expression(sql("SELECT 30, {}", "raw")).execute()
+    assert db.select_from("names").order_by("n").fetch_all() == [
+        {"n": 12, "label": "bob"}, {"n": 21, "label": "rexann"}, {"n": 22, "label": "tomann"}, {"n": 30, "label": "raw"}
+    ]
+
+
+def test_insert_select_used_wrongly_is_refused(db: Database) -> None:
+    _people_and_pets(db)
+    query = db.select_from("person").select("id", "name")
+    with pytest.raises(BuilderError, match=r"insert_into\('pet'\) takes its rows from values\(\.\.\.\) or from expression\(\.\.\.\) \(INSERT \.\.\. SELECT\), not both"):
+        db.insert_into("pet").values({"id": 5, "name": "x"}).expression(query)
+    with pytest.raises(BuilderError, match="not both"):
+        db.insert_into("pet").columns("id", "name").expression(query).values({"id": 5, "name": "x"})
+    with pytest.raises(BuilderError, match=r"insert_into\('pet'\) has no rows: add \.values\(\{\.\.\.\}\), or \.columns\(\.\.\.\)\.expression"):
+        db.insert_into("pet").columns("id").compile()
+    with pytest.raises(BuilderError, match=r"expression\(\) takes db\.select_from\(\.\.\.\), sql\(\.\.\.\) or SQL text"):
+        db.insert_into("pet").expression(42)
+    with pytest.raises(BuilderError, match="columns\\(\\) names column 'id' twice"):
+        db.insert_into("pet").columns("id", "id")
+    with pytest.raises(BuilderError, match="columns\\(\\) takes one or more column names"):
+        db.insert_into("pet").columns()
+    with pytest.raises(BuilderError, match=r"every row must have the columns \['id', 'name'\]"):
+        db.insert_into("pet").columns("id", "name").values({"id": 5})
+    if db.dialect.name == "mysql":  # its ignore_conflicts updates a column to itself: it needs a name
+        with pytest.raises(BuilderError, match=r"needs the columns on MariaDB: add \.columns\(\.\.\.\)"):
+            db.insert_into("pet").expression(db.select_from("pet")).ignore_conflicts().compile()
+    assert db.select_from("pet").select("id").order_by("id").fetch_all() == [{"id": 1}, {"id": 2}]
+

@@ -706,10 +706,13 @@ class SelectNode(Node):
 
 @node
 class InsertNode(Node):
+    """``rows`` (VALUES) or ``query`` (INSERT ... SELECT: a select builder's node or raw SQL)."""
+
     table: IdentifierNode
     columns: tuple[str, ...]
     rows: tuple[tuple[Expression, ...], ...]
     ignore_conflicts: bool = False
+    query: QueryNode | None = None
 
 
 @node

@@ -1439,22 +1439,36 @@ class QueryCompiler:
         return parts
 
     def compile_insert(self, node: InsertNode) -> CompiledStatement:
-        if not node.rows:
-            raise BuilderError(f"insert_into({node.table.name!r}) has no values")
+        if not node.rows and node.query is None:
+            raise BuilderError(
+                f"insert_into({node.table.name!r}) has no rows: add .values({{...}}), or "
+                ".columns(...).expression(db.select_from(...)) for INSERT ... SELECT"
+            )
         w = Writer(self, inline=False).text(self.insert_keyword(node)).table(node.table)
-        w.text(f" ({self.column_list(node.columns)}) VALUES ")
-        for i, row in enumerate(node.rows):
-            w.text(", (" if i else "(")
-            for j, expr in enumerate(row):
-                if j:
-                    w.text(", ")
-                self.write_expression(w, expr)
-            w.text(")")
+        if node.columns:
+            w.text(f" ({self.column_list(node.columns)})")
+        if node.query is not None:
+            w.text(" ")
+            self.write_insert_query(w, node)
+        else:
+            w.text(" VALUES ")
+            for i, row in enumerate(node.rows):
+                w.text(", (" if i else "(")
+                for j, expr in enumerate(row):
+                    if j:
+                        w.text(", ")
+                    self.write_expression(w, expr)
+                w.text(")")
         w.text(self.insert_suffix(node))
         return w.finish(node)
 
     def insert_keyword(self, node: InsertNode) -> str:
         return "INSERT INTO "
+
+    def write_insert_query(self, w: Writer, node: InsertNode) -> None:
+        """The query of INSERT ... SELECT."""
+        assert node.query is not None
+        self.write_query(w, node.query)
 
     def insert_suffix(self, node: InsertNode) -> str:
         return " ON CONFLICT DO NOTHING" if node.ignore_conflicts else ""

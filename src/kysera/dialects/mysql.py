@@ -843,6 +843,11 @@ class MysqlCompiler(QueryCompiler):
         # is to be skipped. A duplicate "updates" a column to itself instead: nothing changes.
         if not node.ignore_conflicts:
             return ""
+        if not node.columns:
+            raise BuilderError(
+                f"insert_into({node.table.name!r}).expression(...).ignore_conflicts() needs the columns on "
+                f"{self.dialect.display_name}: add .columns(...) naming the columns the query fills"
+            )
         first = self.quote(node.columns[0])
         return f" ON DUPLICATE KEY UPDATE {first} = {first}"
 

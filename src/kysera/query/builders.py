@@ -23,8 +23,15 @@ from ..nodes import (
     UpdateNode,
     replace,
 )
-from ..schema.executable import Executable
-from .expressions import Ref, aliased_node, column_expression, filter_node, value_expression
+from ..schema.executable import Executable, query_node
+from .expressions import (
+    Ref,
+    aliased_node,
+    column_expression,
+    column_names,
+    filter_node,
+    value_expression,
+)
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -144,8 +151,18 @@ class InsertBuilder(Executable[InsertNode]):
     def __init__(self, db: Database, table: IdentifierNode | InsertNode) -> None:
         super().__init__(db, table if isinstance(table, InsertNode) else InsertNode(table, (), ()))
 
+    def columns(self, *names: str | Sequence[str]) -> InsertBuilder:
+        """The columns the rows of :meth:`expression` fill, in order: ``columns("a", "b")``.
+        Before ``values(...)``, every row must have these columns."""
+        columns = column_names(names, "columns")
+        if self._node.rows and set(columns) != set(self._node.columns):
+            raise BuilderError(f"columns({', '.join(map(repr, columns))}) differ from the columns of values(): {list(self._node.columns)}")
+        return self._changed(columns=columns)
+
     def values(self, rows: Mapping[str, object] | Sequence[Mapping[str, object]]) -> InsertBuilder:
         """One row (a dict) or several (a list of dicts with the same keys)."""
+        if self._node.query is not None:
+            raise BuilderError(_TWO_SOURCES.format(table=self._node.table.name))
         batch = [rows] if isinstance(rows, Mapping) else list(rows)
         if not batch:
             raise BuilderError("values() needs at least one row")
@@ -159,6 +176,13 @@ class InsertBuilder(Executable[InsertNode]):
             new_rows.append(tuple(value_expression(row[c]) for c in columns))
         return InsertBuilder(self._db, replace(self._node, columns=columns, rows=(*self._node.rows, *new_rows)))
 
+    def expression(self, query: object) -> InsertBuilder:
+        """INSERT ... SELECT: the rows a query gives, ``db.select_from(...)`` or ``sql(...)``;
+        ``columns(...)`` names the columns they fill, in the order the query selects them."""
+        if self._node.rows:
+            raise BuilderError(_TWO_SOURCES.format(table=self._node.table.name))
+        return self._changed(query=query_node(query, "expression()"))
+
     def ignore_conflicts(self) -> InsertBuilder:
         """Skip rows that would duplicate a primary key or unique constraint; any other error
         (a NULL into a NOT NULL column, a value that does not fit) still fails. PostgreSQL and
@@ -166,6 +190,11 @@ class InsertBuilder(Executable[InsertNode]):
         to itself (not ``INSERT IGNORE``, which lets those other errors through as warnings; the
         row count then includes the rows skipped)."""
         return InsertBuilder(self._db, replace(self._node, ignore_conflicts=True))
+
+
+_TWO_SOURCES = (
+    "insert_into({table!r}) takes its rows from values(...) or from expression(...) (INSERT ... SELECT), not both"
+)
 
 
 class UpdateBuilder(Executable[UpdateNode]):

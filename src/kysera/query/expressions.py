@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..errors import BuilderError
 from ..fragment import Sql, bound_value
@@ -93,6 +93,26 @@ def filter_node(*args: object) -> FilterNode:
             right = value_expression(value)
         return BinaryFilterNode(column_expression(column), op, right)
     raise BuilderError("where() takes (column, operator, value), a dict or sql(...)")
+
+
+def column_names(names: tuple[str | Sequence[str], ...], method: str) -> tuple[str, ...]:
+    """``("a", "b")`` or ``(["a", "b"],)`` as the column names they are; BuilderError otherwise."""
+    flat: list[object] = []
+    for item in names:
+        if isinstance(item, list | tuple):
+            flat.extend(item)
+        else:
+            flat.append(item)
+    if not flat:
+        raise BuilderError(f"{method}() takes one or more column names")
+    out: list[str] = []
+    for name in flat:
+        if not isinstance(name, str) or not name:
+            raise BuilderError(f"{method}() takes column names (non-empty strings), got {name!r}")
+        if name in out:
+            raise BuilderError(f"{method}() names column {name!r} twice")
+        out.append(name)
+    return tuple(out)
 
 
 def and_(*filters: FilterNode) -> AndNode:
