@@ -543,3 +543,67 @@ def test_insert_select_used_wrongly_is_refused(db: Database) -> None:
             db.insert_into("pet").expression(db.select_from("pet")).ignore_conflicts().compile()
     assert db.select_from("pet").select("id").order_by("id").fetch_all() == [{"id": 1}, {"id": 2}]
 
+
+# --------------------------------------------------------------------------- RETURNING
+
+
+def _returning_table(db: Database) -> None:
+    db.schema.create_table("acct").add_column("id", "serial", lambda c: c.primary_key()).add_column("name", "varchar(20)").add_column(
+        "n", "integer", lambda c: c.not_null().default_to(0)
+    ).execute()
+
+
+def test_returning_gives_back_the_rows_changed(db: Database) -> None:
+    _returning_table(db)
+    inserted = db.insert_into("acct").values([{"name": "a"}, {"name": "b"}]).returning("id", "name as who").fetch_all()
+    assert inserted == [{"id": 1, "who": "a"}, {"id": 2, "who": "b"}]
+    assert db.insert_into("acct").values({"name": "c", "n": 5}).returning(db.ref("n"), sql("{} * 2", db.ref("id")).as_("twice")).fetch_one() == {
+        "n": 5, "twice": 6
+    }
+    result = db.insert_into("acct").values({"name": "d"}).returning("*").execute()
+    assert result.rows == [{"id": 4, "name": "d", "n": 0}] and result.rowcount == 1
+    q, ref = {"sqlite": ('"', "`"), "postgres": ('"', '"'), "mysql": ("`", "`")}[db.dialect.name]
+    mark = "?" if db.dialect.name == "sqlite" else "%s"
+    assert db.delete_from("acct").where("id", ">", 3).returning("id").compile().sql.endswith(f" RETURNING {ref}id{ref};")
+    assert db.delete_from("acct").where("id", ">", 2).returning("id", "name").fetch_all() == [{"id": 3, "name": "c"}, {"id": 4, "name": "d"}]
+    update = db.update_table("acct").set({"n": sql("{} + 1", db.ref("n"))}).where("id", "=", 2).returning("id", "n")
+    if db.dialect.name == "mysql":  # MariaDB returns rows from INSERT and DELETE only
+        with pytest.raises(UnsupportedError, match=r"update_table\(table\)\.set\(\.\.\.\)\.returning\(columns\) is not supported on MariaDB; select the rows with select_from\(\.\.\.\)\.for_update\(\)"):
+            update.fetch_all()
+    else:
+        assert update.compile().sql == f"UPDATE {q}acct{q} SET {q}n{q} = {ref}n{ref} + 1 WHERE {ref}id{ref} = {mark} RETURNING {ref}id{ref}, {ref}n{ref};"
+        assert update.fetch_one() == {"id": 2, "n": 1}
+    assert db.select_from("acct").select("id", "n").order_by("id").fetch_all() == [
+        {"id": 1, "n": 0}, {"id": 2, "n": 0 if db.dialect.name == "mysql" else 1}
+    ]
+    # a statement without returning(...) gives no rows to fetch
+    for bad in (lambda: db.delete_from("acct").fetch_all(), lambda: db.insert_into("acct").values({"name": "x"}).fetch_one()):
+        with pytest.raises(BuilderError, match=r"gives back the rows of returning\(\.\.\.\); add \.returning\('id', \.\.\.\) first"):
+            bad()
+    with pytest.raises(BuilderError, match=r"returning\(\) takes one or more columns"):
+        db.delete_from("acct").returning()
+    with pytest.raises(BuilderError, match=r"a InsertBuilder is not a value; run it on its own with \.execute\(\)"):
+        db.update_table("acct").set({"n": db.insert_into("acct").values({"name": "x"}).returning("id")})
+    assert len(db.select_from("acct").fetch_all()) == 2  # nothing ran
+
+
+def test_returning_of_a_big_insert_gives_the_rows_of_every_part(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An insert with more values than one statement takes is split; the rows of every part come back."""
+    _returning_table(db)
+    monkeypatch.setattr(db.dialect.compiler_class, "max_bound_values", 4)
+    insert = db.insert_into("acct").values([{"name": f"r{i}", "n": i} for i in range(5)]).returning("id", "n")
+    assert len(insert.compile()) == 3
+    result = insert.execute()
+    assert result.rows == [{"id": i + 1, "n": i} for i in range(5)] and result.rowcount == 5
+
+
+def test_returning_with_ignore_conflicts_gives_the_rows_inserted_or_is_refused(db: Database) -> None:
+    _returning_table(db)
+    db.insert_into("acct").values({"id": 1, "name": "a"}).execute()
+    insert = db.insert_into("acct").values([{"id": 1, "name": "dup"}, {"id": 2, "name": "new"}]).ignore_conflicts().returning("id", "name")
+    if db.dialect.name == "mysql":  # its ON DUPLICATE KEY UPDATE ... RETURNING gives back the skipped row too
+        with pytest.raises(UnsupportedError, match=r"ignore_conflicts\(\)\.returning\(columns\) is not supported on MariaDB; .*skipped too"):
+            insert.execute()
+        return
+    assert insert.fetch_all() == [{"id": 2, "name": "new"}]
+

@@ -506,3 +506,36 @@ def test_live_engines_do_what_the_table_says(feature: str, probe_db: Database) -
                          "generated_drop_not_null": "MODIFY"}
         word = ignored_words[feature]
         assert not any(re.search(rf"\b{word}\b", s.sql) for s in result.statements)
+
+
+# ------------------------------------------------------------------------------ data statements
+
+# the probes of the data statements' rows (RETURNING), with the rest above
+PROBES.update(
+    {
+        "insert_returning": Probe(lambda db: db.insert_into("t").values({"id": 1, "a": 1}).returning("id", "a"), table_t),
+        "returning_with_ignore_conflicts": Probe(
+            lambda db: db.insert_into("t").values({"id": 1, "a": 1}).ignore_conflicts().returning("id"), table_t
+        ),
+        "update_returning": Probe(lambda db: db.update_table("t").set({"a": 2}).where("id", "=", 1).returning("id"), table_t),
+        "delete_returning": Probe(lambda db: db.delete_from("t").where("id", "=", 1).returning("id"), table_t),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "feature"),
+    [
+        ("sqlite", (3, 34, 1), "insert_returning"),
+        ("sqlite", (3, 34, 1), "delete_returning"),
+        ("mariadb", (10, 4, 30), "insert_returning"),
+        ("mariadb", (10, 0, 4), "delete_returning"),
+    ],
+)
+def test_returning_on_too_old_a_server_says_the_version_it_needs(
+    engine: EngineKey, version: tuple[int, ...], feature: str
+) -> None:
+    db = offline(engine, version)
+    with pytest.raises(UnsupportedError, match=r"\(it needs [\d.]+ or newer\)") as info:
+        PROBES[feature].build(db).compile()
+    _assert_refusal(info.value, feature, engine, version)

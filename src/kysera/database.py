@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Protocol
 from .compiled import CompiledQuery
 from .errors import BuilderError, KyseraError, StatementError
 from .fragment import Sql, name_node
-from .nodes import CompiledStatement, IdentifierNode, InsertNode, OperationNode, RawNode, replace
+from .nodes import (
+    CompiledStatement,
+    IdentifierNode,
+    InsertNode,
+    OperationNode,
+    RawNode,
+    replace,
+    returns_rows,
+)
 from .url import DatabaseUrl, parse_url
 
 if TYPE_CHECKING:
@@ -283,20 +291,30 @@ class Database:
 
     def _run_all(self, statements: list[CompiledStatement]) -> Result:
         rows: list[Row] = []
+        returned: list[Row] = []
         count = total = 0
-        counted = False
+        counted = returning = False
         for stmt in statements:
             rows, count = self._run_one(stmt)
             if count >= 0:  # -1: the driver does not know (a SELECT on SQLite)
                 total += count
                 counted = True
-        # the rows of the last statement; the rows all of them touched
-        return Result(rows, total if counted else count, statements)
+            if returns_rows(stmt.node):  # the parts of a big INSERT ... RETURNING: every part's rows
+                returned.extend(rows)
+                returning = True
+        # the rows of the last statement (of every statement with RETURNING); the rows all of them touched
+        return Result(returned if returning else rows, total if counted else count, statements)
 
     def _run_one(self, stmt: CompiledStatement) -> tuple[list[Row], int]:
         for listener in self.listeners:
             listener(stmt)
         if self._captured is not None and not stmt.reads:
+            if returns_rows(stmt.node):
+                # a change with RETURNING is recorded, not run, and gives its code no rows: the
+                # code may do something else with the rows it gets for real, so it runs again
+                # instead of its record being replayed (as fetch() of a change: _fetch_writing)
+                self._captured.replayable = False
+                self._captured.consulted = True
             self._captured.append(stmt)
             if self._planned is not None:
                 self._planned.add(stmt)

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import BuilderError
-from .nodes import ColumnRefNode, IdentifierNode, LiteralNode, RawNode, ValueNode
+from .nodes import ColumnRefNode, IdentifierNode, LiteralNode, RawNode, SelectNode, ValueNode
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -105,9 +105,11 @@ _PLAIN = frozenset({type(None), bool, int, float, str, bytes})
 def bound_value(value: object) -> ValueNode:
     """``value`` as a bound value; a builder is refused: bound, it reached the driver as an object
     (PostgreSQL: "cannot adapt type 'SelectBuilder'"), never as the query it builds."""
-    if value.__class__ not in _PLAIN and callable(getattr(value, "to_node", None)) and callable(getattr(value, "compile", None)):
+    to_node = getattr(value, "to_node", None) if value.__class__ not in _PLAIN else None
+    if callable(to_node) and callable(getattr(value, "compile", None)):
         kind = type(value).__name__
-        if not callable(getattr(value, "fetch_all", None)):
+        if not callable(getattr(value, "fetch_all", None)) or not isinstance(to_node(), SelectNode):
+            # an insert, update or delete with returning(...) has fetch_all() too: no subquery either
             raise BuilderError(f"a {kind} is not a value; run it on its own with .execute()")
         raise BuilderError(
             f"a {kind} is not a value: builders do not nest as subqueries; run it first (.fetch_all(), "

@@ -706,13 +706,15 @@ class SelectNode(Node):
 
 @node
 class InsertNode(Node):
-    """``rows`` (VALUES) or ``query`` (INSERT ... SELECT: a select builder's node or raw SQL)."""
+    """``rows`` (VALUES) or ``query`` (INSERT ... SELECT: a select builder's node or raw SQL);
+    ``returning``: the expressions of the rows it gives back."""
 
     table: IdentifierNode
     columns: tuple[str, ...]
     rows: tuple[tuple[Expression, ...], ...]
     ignore_conflicts: bool = False
     query: QueryNode | None = None
+    returning: tuple[Expression, ...] = ()
 
 
 @node
@@ -720,6 +722,7 @@ class UpdateNode(Node):
     table: IdentifierNode
     assignments: tuple[tuple[str, Expression], ...]
     where: FilterNode | None = None
+    returning: tuple[Expression, ...] = ()
 
 
 @node
@@ -739,6 +742,17 @@ class BackfillNode(Node):
 class DeleteNode(Node):
     table: IdentifierNode
     where: FilterNode | None = None
+    returning: tuple[Expression, ...] = ()
+
+
+def returns_rows(node: object) -> bool:
+    """Whether ``node`` is a data change that gives rows back (``RETURNING``): it changes data,
+    so a dry run records it without running it, and the rows its code would get are missing."""
+    return bool(getattr(node, "returning", ())) and isinstance(node, _CHANGES_ROWS)
+
+
+#: a tuple: ``isinstance`` with ``A | B`` builds the union on each call
+_CHANGES_ROWS = (InsertNode, UpdateNode, DeleteNode)
 
 
 # --------------------------------------------------------------------------- the union

@@ -333,3 +333,25 @@ def test_a_sqlite_dry_run_reports_the_errors_of_a_migration_outside_a_transactio
     assert not sqlite_db.table_exists("made")
     runner = create_migration_runner(sqlite_db, [Migration("002_vacuum", vacuum, transaction=False)])
     assert runner.up(dry_run=True).executed == ["002_vacuum"]
+
+
+def test_a_builder_with_returning_is_recorded_in_a_dry_run_and_its_code_runs_for_real(db: Database) -> None:
+    """insert_into(...).returning(...) changes data: a dry run records it and gives its code no
+    rows. The real run must then run the code again, not replay the record (which logged 0)."""
+    db.schema.create_table("src").add_column("id", "integer", lambda c: c.primary_key()).execute()
+    db.schema.create_table("log").add_column("n", "integer").execute()
+
+    def copy(db: Database) -> None:
+        rows = db.insert_into("src").values([{"id": 1}, {"id": 2}]).returning("id").fetch_all()
+        db.insert_into("log").values({"n": len(rows)}).execute()
+
+    migrations = [Migration("001_copy", copy, lambda db: None)]
+    with db.capture() as captured:
+        assert db.insert_into("src").values({"id": 9}).returning("id").execute().rows == []
+    assert len(captured) == 1 and not captured.replayable and captured.consulted
+    plan = create_migration_runner(db, migrations, dry_run=True).up()
+    assert [s.sql.split()[0] for s in plan.statements("001_copy")] == ["INSERT", "INSERT"]
+    assert db.select_from("src").fetch_all() == [] and db.select_from("log").fetch_all() == []
+    create_migration_runner(db, migrations).up()
+    assert db.select_from("log").fetch_all() == [{"n": 2}]
+    assert db.select_from("src").select("id").order_by("id").fetch_all() == [{"id": 1}, {"id": 2}]

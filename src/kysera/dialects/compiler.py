@@ -1460,6 +1460,9 @@ class QueryCompiler:
                     self.write_expression(w, expr)
                 w.text(")")
         w.text(self.insert_suffix(node))
+        if node.returning and node.ignore_conflicts:
+            self.require("returning_with_ignore_conflicts")
+        self.write_returning(w, node.returning, "insert_returning")
         return w.finish(node)
 
     def insert_keyword(self, node: InsertNode) -> str:
@@ -1473,6 +1476,17 @@ class QueryCompiler:
     def insert_suffix(self, node: InsertNode) -> str:
         return " ON CONFLICT DO NOTHING" if node.ignore_conflicts else ""
 
+    def write_returning(self, w: Writer, returning: Sequence[Expression], feature: str) -> None:
+        """`` RETURNING ...``, where the engine has it for this statement (``feature``)."""
+        if not returning:
+            return
+        self.require(feature)
+        w.text(" RETURNING ")
+        for i, expr in enumerate(returning):
+            if i:
+                w.text(", ")
+            self.write_expression(w, expr)
+
     def compile_update(self, node: UpdateNode) -> CompiledStatement:
         if not node.assignments:
             raise BuilderError(f"update_table({node.table.name!r}) needs .set({{...}})")
@@ -1485,6 +1499,7 @@ class QueryCompiler:
         if node.where is not None:
             w.text(" WHERE ")
             self.write_filter(w, node.where)
+        self.write_returning(w, node.returning, "update_returning")
         return w.finish(node)
 
     def compile_delete(self, node: DeleteNode) -> CompiledStatement:
@@ -1492,6 +1507,7 @@ class QueryCompiler:
         if node.where is not None:
             w.text(" WHERE ")
             self.write_filter(w, node.where)
+        self.write_returning(w, node.returning, "delete_returning")
         return w.finish(node)
 
 

@@ -102,6 +102,8 @@ _NO_ALGORITHM_PG = "PostgreSQL has no ALGORITHM clause; nothing is emitted (for 
 _NO_ONLINE_SQLITE = "SQLite has no online DDL; nothing is emitted"
 _GENERATED_NULL_MARIADB = "MariaDB's generated columns always allow NULL (they take no NOT NULL)"
 _INPLACE_INSTEAD = "use algorithm(\"inplace\") with lock(\"none\")"
+_NO_INSERT_RETURNING = "insert, then read the rows back with select_from(...) in the same transaction"
+_NO_CHANGE_RETURNING = "select the rows with select_from(...).for_update() in the same transaction, then {verb} them"
 
 FEATURES_LIST: tuple[Feature, ...] = (
     # ---------------------------------------------------------------- tables
@@ -497,6 +499,29 @@ FEATURES_LIST: tuple[Feature, ...] = (
     Feature(
         "drop_sequence_cascade", "Sequences", "drop_sequence(name).cascade()",
         yes(), no(_NO_SEQUENCES), no("drop the defaults that use the sequence first"), no(_NO_SEQUENCES),
+    ),
+    # ---------------------------------------------------------------- data statements
+    Feature(
+        "insert_returning", "Data statements", "insert_into(table).values(...).returning(columns)",
+        yes(), no(_NO_INSERT_RETURNING), yes(since=(10, 5), before=_NO_INSERT_RETURNING),
+        yes(since=(3, 35), before=_NO_INSERT_RETURNING),
+    ),
+    Feature(
+        "returning_with_ignore_conflicts", "Data statements", "insert_into(table).values(...).ignore_conflicts().returning(columns)",
+        yes("the rows inserted, not the ones skipped"), no(_NO_INSERT_RETURNING),
+        no("its ON DUPLICATE KEY UPDATE ... RETURNING gives back the rows it skipped too: select the new rows after the insert"),
+        yes("the rows inserted, not the ones skipped", since=(3, 35), before=_NO_INSERT_RETURNING),
+    ),
+    Feature(
+        "update_returning", "Data statements", "update_table(table).set(...).returning(columns)",
+        yes(), *_same(no(_NO_CHANGE_RETURNING.format(verb="update"))),
+        yes(since=(3, 35), before=_NO_CHANGE_RETURNING.format(verb="update")),
+    ),
+    Feature(
+        "delete_returning", "Data statements", "delete_from(table).returning(columns)",
+        yes(), no(_NO_CHANGE_RETURNING.format(verb="delete")),
+        yes(since=(10, 0, 5), before=_NO_CHANGE_RETURNING.format(verb="delete")),
+        yes(since=(3, 35), before=_NO_CHANGE_RETURNING.format(verb="delete")),
     ),
 )
 

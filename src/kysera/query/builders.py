@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from ..errors import BuilderError
 from ..fragment import Sql
@@ -145,7 +145,47 @@ class SelectBuilder(Executable[SelectNode]):
         return query.execute().first()
 
 
-class InsertBuilder(Executable[InsertNode]):
+M = TypeVar("M", InsertNode, UpdateNode, DeleteNode)
+
+
+class _ChangesRows(Executable[M]):
+    """What insert, update and delete builders share: ``returning`` and the rows it gives back."""
+
+    __slots__ = ()
+
+    def returning(self, *columns: Sequence[object] | object) -> Self:
+        """The rows the statement changed, given back by ``execute()`` (``fetch_all()``,
+        ``fetch_one()``): ``returning("id", "name")``, ``"email as contact"``, ``db.ref(...)`` or
+        ``sql(...)`` as in ``select``. PostgreSQL, SQLite 3.35+, MariaDB 10.5+ (not UPDATE's)."""
+        flat: list[object] = []
+        for item in columns:
+            if isinstance(item, list | tuple):
+                flat.extend(item)
+            else:
+                flat.append(item)
+        if not flat:
+            raise BuilderError("returning() takes one or more columns, such as returning('id')")
+        return self._changed(returning=(*self._node.returning, *(_selection(c) for c in flat)))
+
+    def fetch_all(self) -> list[Row]:
+        """Run the statement; the rows of its ``returning(...)`` (the same as ``execute().rows``)."""
+        return self._with_returning("fetch_all").execute().rows
+
+    def fetch_one(self) -> Row | None:
+        """Run the statement (every row it matches still changes); the first row of its
+        ``returning(...)``, or None."""
+        return self._with_returning("fetch_one").execute().first()
+
+    def _with_returning(self, method: str) -> Self:
+        if not self._node.returning:
+            raise BuilderError(
+                f"{method}() gives back the rows of returning(...); add .returning('id', ...) first, "
+                "or run the statement with .execute()"
+            )
+        return self
+
+
+class InsertBuilder(_ChangesRows[InsertNode]):
     __slots__ = ()
 
     def __init__(self, db: Database, table: IdentifierNode | InsertNode) -> None:
@@ -197,7 +237,7 @@ _TWO_SOURCES = (
 )
 
 
-class UpdateBuilder(Executable[UpdateNode]):
+class UpdateBuilder(_ChangesRows[UpdateNode]):
     __slots__ = ()
 
     def __init__(self, db: Database, table: IdentifierNode | UpdateNode) -> None:
@@ -216,7 +256,7 @@ class UpdateBuilder(Executable[UpdateNode]):
         return UpdateBuilder(self._db, replace(self._node, where=_and(self._node.where, filter_node(*args))))
 
 
-class DeleteBuilder(Executable[DeleteNode]):
+class DeleteBuilder(_ChangesRows[DeleteNode]):
     __slots__ = ()
 
     def __init__(self, db: Database, table: IdentifierNode | DeleteNode) -> None:
