@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kysera import Database, sql
+from kysera import Database, excluded, sql
 from kysera.errors import BuilderError, UnsupportedError
+from kysera.nodes import ValueNode
 
 
 def _rows(db: Database) -> None:
@@ -607,3 +608,170 @@ def test_returning_with_ignore_conflicts_gives_the_rows_inserted_or_is_refused(d
         return
     assert insert.fetch_all() == [{"id": 2, "name": "new"}]
 
+
+# --------------------------------------------------------------------------- upserts
+
+
+def _kv(db: Database) -> None:
+    db.schema.create_table("kv").add_column("k", "varchar(10)", lambda c: c.primary_key()).add_column("v", "varchar(20)").add_column(
+        "hits", "integer", lambda c: c.not_null().default_to(0)
+    ).execute()
+    db.insert_into("kv").values([{"k": "a", "v": "old", "hits": 1}, {"k": "b", "v": "keep", "hits": 1}]).execute()
+
+
+def _upsert(db: Database, rows: list[dict[str, object]]) -> object:
+    """The same upsert on each engine: a new row is inserted, an existing one takes the new v
+    and counts one more hit."""
+    insert = db.insert_into("kv").values(rows)
+    if db.dialect.name == "mysql":
+        return insert.on_duplicate_key_update({"v": excluded("v"), "hits": sql("{} + 1", db.ref("hits"))})
+    # PostgreSQL: the existing row's columns are named with the table (excluded has them too)
+    return insert.on_conflict(lambda oc: oc.column("k").do_update_set({"v": db.ref("excluded.v"), "hits": sql("{} + 1", db.ref("kv.hits"))}))
+
+
+def test_an_upsert_inserts_new_rows_and_updates_existing_ones(db: Database) -> None:
+    _kv(db)
+    upsert = _upsert(db, [{"k": "a", "v": "new"}, {"k": "c", "v": "fresh"}])
+    mark = "?" if db.dialect.name == "sqlite" else "%s"
+    assert upsert.compile().sql == {  # type: ignore[attr-defined]
+        "sqlite": f'INSERT INTO "kv" ("k", "v") VALUES ({mark}, {mark}), ({mark}, {mark}) ON CONFLICT (`k`) DO UPDATE SET "v" = "excluded".`v`, "hits" = "kv".`hits` + 1;',
+        "postgres": f'INSERT INTO "kv" ("k", "v") VALUES ({mark}, {mark}), ({mark}, {mark}) ON CONFLICT ("k") DO UPDATE SET "v" = "excluded"."v", "hits" = "kv"."hits" + 1;',
+        "mysql": f"INSERT INTO `kv` (`k`, `v`) VALUES ({mark}, {mark}), ({mark}, {mark}) ON DUPLICATE KEY UPDATE `v` = VALUES(`v`), `hits` = `hits` + 1;",
+    }[db.dialect.name]
+    upsert.execute()  # type: ignore[attr-defined]
+    assert db.select_from("kv").order_by("k").fetch_all() == [
+        {"k": "a", "v": "new", "hits": 2}, {"k": "b", "v": "keep", "hits": 1}, {"k": "c", "v": "fresh", "hits": 0}
+    ]
+    # with returning: the rows inserted and the rows updated, as they are now
+    assert _upsert(db, [{"k": "b", "v": "again"}]).returning("k", "v", "hits").fetch_all() == [  # type: ignore[attr-defined]
+        {"k": "b", "v": "again", "hits": 2}
+    ]
+
+
+def test_on_conflict_targets_actions_and_conditions(db: Database) -> None:
+    if db.dialect.name == "mysql":
+        pytest.skip("ON CONFLICT is PostgreSQL's and SQLite's")
+    _kv(db)
+    db.execute("CREATE TABLE tags (id integer PRIMARY KEY, name varchar(20), deleted integer)")
+    db.execute("CREATE UNIQUE INDEX tags_live ON tags (name) WHERE deleted = 0")
+    db.insert_into("tags").values([{"id": 1, "name": "x", "deleted": 0}, {"id": 2, "name": "y", "deleted": 1}]).execute()
+    # do_nothing with and without a target; with the partial index's predicate
+    db.insert_into("kv").values({"k": "a", "v": "skip"}).on_conflict(lambda oc: oc.column("k").do_nothing()).execute()
+    db.insert_into("kv").values({"k": "b", "v": "skip"}).on_conflict(lambda oc: oc.do_nothing()).execute()
+    partial = db.insert_into("tags").values({"id": 3, "name": "x", "deleted": 0}).on_conflict(
+        lambda oc: oc.column("name").where("deleted", "=", 0).do_update_set({"id": sql("{} + 10", db.ref("tags.id"))})
+    )
+    ref = "`" if db.dialect.name == "sqlite" else '"'
+    assert f"ON CONFLICT ({ref}name{ref}) WHERE {ref}deleted{ref} = " in partial.compile().sql
+    partial.execute()
+    # do_update_set ... where: only the existing rows that match are updated
+    only_old = db.insert_into("kv").values([{"k": "a", "v": "x"}, {"k": "b", "v": "x"}]).on_conflict(
+        lambda oc: oc.columns(["k"]).do_update_set({"v": excluded("v")}).where("kv.v", "=", "old")
+    )
+    assert only_old.returning("k").fetch_all() == [{"k": "a"}]
+    assert db.select_from("kv").select("k", "v").order_by("k").fetch_all() == [{"k": "a", "v": "x"}, {"k": "b", "v": "keep"}]
+    assert db.select_from("tags").select("id").order_by("id").fetch_all() == [{"id": 2}, {"id": 11}]
+    constraint = db.insert_into("kv").values({"k": "a", "v": "y"}).on_conflict(lambda oc: oc.constraint("kv_pkey").do_nothing())
+    if db.dialect.name == "postgres":
+        assert 'ON CONFLICT ON CONSTRAINT "kv_pkey" DO NOTHING' in constraint.compile().sql
+        constraint.execute()
+    else:
+        with pytest.raises(UnsupportedError, match=r"oc\.constraint\(name\)\) is not supported on SQLite; name the constraint's columns"):
+            constraint.compile()
+
+
+def test_insert_select_with_on_conflict_reads_as_an_upsert_on_sqlite_too(db: Database) -> None:
+    """SQLite reads ON after INSERT ... SELECT ... FROM t as a join's ("near DO: syntax error")
+    unless the query has a WHERE: kysera adds WHERE true."""
+    _kv(db)
+    db.execute("CREATE TABLE incoming (k varchar(10), v varchar(20))")
+    db.insert_into("incoming").values([{"k": "a", "v": "in-a"}, {"k": "z", "v": "in-z"}]).execute()
+    query = db.select_from("incoming").select("k", "v")
+    insert = db.insert_into("kv").columns("k", "v")
+    if db.dialect.name == "mysql":
+        upsert = insert.expression(query).on_duplicate_key_update({"v": excluded("v")})
+        assert "ON DUPLICATE KEY UPDATE `v` = VALUES(`v`)" in upsert.compile().sql
+    else:
+        upsert = insert.expression(query).on_conflict(lambda oc: oc.column("k").do_update_set({"v": excluded("v")}))
+        if db.dialect.name == "sqlite":
+            assert 'FROM "incoming" WHERE true ON CONFLICT' in upsert.compile().sql
+            raw = insert.expression(sql("SELECT k, v FROM incoming")).on_conflict(lambda oc: oc.do_nothing())
+            assert "SELECT * FROM (SELECT k, v FROM incoming) WHERE true ON CONFLICT DO NOTHING" in raw.compile().sql
+            raw.execute()
+    upsert.execute()
+    assert db.select_from("kv").select("k", "v").order_by("k").fetch_all() == [
+        {"k": "a", "v": "in-a"}, {"k": "b", "v": "keep"}, {"k": "z", "v": "in-z"}
+    ]
+
+
+def test_each_engine_refuses_the_other_upsert_naming_its_own(db: Database) -> None:
+    _kv(db)
+    insert = db.insert_into("kv").values({"k": "a", "v": "x"})
+    if db.dialect.name == "mysql":
+        with pytest.raises(UnsupportedError, match=r"on_conflict\(lambda oc: \.\.\.\) is not supported on MariaDB; use on_duplicate_key_update\(\{\.\.\.\}\)"):
+            insert.on_conflict(lambda oc: oc.column("k").do_nothing()).execute()
+    else:
+        with pytest.raises(UnsupportedError, match=r"on_duplicate_key_update\(\{\.\.\.\}\) is not supported on (PostgreSQL|SQLite); use on_conflict\(lambda oc: oc\.column\(\.\.\.\)\.do_update_set"):
+            insert.on_duplicate_key_update({"v": excluded("v")}).execute()
+    assert db.select_from("kv").select("k", "v").order_by("k").fetch_all() == [{"k": "a", "v": "old"}, {"k": "b", "v": "keep"}]
+
+
+def test_an_upsert_used_wrongly_is_refused_with_the_fix(db: Database) -> None:
+    insert = db.insert_into("kv").values({"k": "a", "v": "x"})
+    for build, message in (
+        (lambda: insert.on_conflict(lambda oc: oc.do_update_set({"v": "y"})), r"do_update_set needs the conflict target: oc\.column\(name\)"),
+        (lambda: insert.on_conflict(lambda oc: oc.column("k")), r"must end in \.do_nothing\(\) or \.do_update_set\(\{\.\.\.\}\)"),
+        (lambda: insert.on_conflict("k"), r"on_conflict\(\) takes a callback such as lambda oc"),  # type: ignore[arg-type]
+        (lambda: insert.on_conflict(lambda oc: oc.column("k").do_update_set({})), r"do_update_set\(\) takes a non-empty dict"),
+        (lambda: insert.on_conflict(lambda oc: oc.column("k").constraint("c").do_nothing()), "columns or a constraint, not both"),
+        (lambda: insert.on_conflict(lambda oc: oc.where("k", "=", 1).do_nothing()), r"give its columns first, oc\.columns\(\.\.\.\)\.where"),
+        (lambda: insert.on_conflict(lambda oc: oc.column("k").column("k").do_nothing()), "names column 'k' twice"),
+        (lambda: insert.ignore_conflicts().on_conflict(lambda oc: oc.do_nothing()), r"on_conflict\(\) and ignore_conflicts\(\) both say what a duplicate key does: use one"),
+        (lambda: insert.on_duplicate_key_update({"v": "y"}).on_conflict(lambda oc: oc.do_nothing()), "an insert takes one of them"),
+        (lambda: insert.on_conflict(lambda oc: oc.do_nothing()).on_duplicate_key_update({"v": "y"}), "an insert takes one of them"),
+        (lambda: insert.on_duplicate_key_update({"v": "y"}).ignore_conflicts(), r"ignore_conflicts\(\) and on_duplicate_key_update\(\) both"),
+        (lambda: insert.on_duplicate_key_update([]), r"on_duplicate_key_update\(\) takes a non-empty dict"),  # type: ignore[arg-type]
+        (lambda: excluded("kv.v"), r"excluded\(\) takes a column of the inserted row"),
+    ):
+        with pytest.raises(BuilderError, match=message):
+            build()
+    # a later on_duplicate_key_update adds to the earlier one; a column set again takes the newest value
+    both = insert.on_duplicate_key_update({"v": "y", "hits": 1}).on_duplicate_key_update({"v": "z"})
+    assert both.to_node().on_duplicate_key_update == (("v", ValueNode("z")), ("hits", ValueNode(1)))
+
+
+def test_mysql_names_the_proposed_row_by_its_version() -> None:
+    """MySQL 8.0.19+ has the new row's alias (VALUES(col) is deprecated from 8.0.20); MariaDB,
+    an older MySQL, an offline "8.0" (any release of it) and INSERT ... SELECT take VALUES(col)."""
+    from .test_support_matrix import offline
+
+    def upsert(engine: str, version: tuple[int, ...] | None) -> str:
+        db = offline(engine, version)  # type: ignore[arg-type]
+        insert = db.insert_into("t").values({"a": 1, "n": 2})
+        return insert.on_duplicate_key_update({"n": sql("{} + {}", db.ref("n"), excluded("n"))}).compile().sql
+
+    values = "INSERT INTO `t` (`a`, `n`) VALUES (%s, %s) ON DUPLICATE KEY UPDATE `n` = `n` + VALUES(`n`);"
+    alias = "INSERT INTO `t` (`a`, `n`) VALUES (%s, %s) AS `excluded` ON DUPLICATE KEY UPDATE `n` = `n` + `excluded`.`n`;"
+    assert upsert("mariadb", None) == upsert("mysql", None) == upsert("mysql", (8, 0, 18)) == values
+    assert upsert("mysql", (8, 0, 19)) == upsert("mysql", (9, 1)) == alias
+    db = offline("mysql", (8, 4, 0))
+    from_query = db.insert_into("t").columns("a", "n").expression(db.select_from("u").select("a", "n"))
+    assert from_query.on_duplicate_key_update({"n": db.ref("excluded.n")}).compile().sql == (
+        "INSERT INTO `t` (`a`, `n`) SELECT `a`, `n` FROM `u` ON DUPLICATE KEY UPDATE `n` = VALUES(`n`);"
+    )
+
+
+def test_an_upsert_that_changes_a_key_other_rows_point_at_is_checked_at_commit_on_sqlite(sqlite_db: Database) -> None:
+    """SQLite checks foreign keys at COMMIT; after an insert only the table's own keys (new rows
+    break nothing else), which let an upsert's DO UPDATE of a parent key commit orphaned rows."""
+    from kysera.dialects.sqlite import ForeignKeyViolation
+
+    db = sqlite_db
+    db.execute("CREATE TABLE parent (id integer PRIMARY KEY, v text)")
+    db.execute("CREATE TABLE child (id integer PRIMARY KEY, pid integer REFERENCES parent (id))")
+    db.insert_into("parent").values({"id": 1, "v": "a"}).execute()
+    db.insert_into("child").values({"id": 1, "pid": 1}).execute()
+    with pytest.raises(ForeignKeyViolation, match=r"child row 1 -> parent"), db.transaction():
+        db.insert_into("parent").values({"id": 1, "v": "b"}).on_conflict(lambda oc: oc.column("id").do_update_set({"id": 5})).execute()
+    assert db.fetch("PRAGMA foreign_key_check") == []
+    assert db.select_from("parent").fetch_all() == [{"id": 1, "v": "a"}]

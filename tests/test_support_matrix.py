@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kysera import Database, sql
+from kysera import Database, excluded, sql
 from kysera.dialects import offline_dialect
 from kysera.dialects.support import (
     ENGINES,
@@ -510,7 +510,7 @@ def test_live_engines_do_what_the_table_says(feature: str, probe_db: Database) -
 
 # ------------------------------------------------------------------------------ data statements
 
-# the probes of the data statements' rows (RETURNING), with the rest above
+# the probes of the data statements' rows (upserts and RETURNING), with the rest above
 PROBES.update(
     {
         "insert_returning": Probe(lambda db: db.insert_into("t").values({"id": 1, "a": 1}).returning("id", "a"), table_t),
@@ -519,6 +519,19 @@ PROBES.update(
         ),
         "update_returning": Probe(lambda db: db.update_table("t").set({"a": 2}).where("id", "=", 1).returning("id"), table_t),
         "delete_returning": Probe(lambda db: db.delete_from("t").where("id", "=", 1).returning("id"), table_t),
+        "on_conflict": Probe(
+            lambda db: db.insert_into("t").values({"id": 1, "a": 1}).on_conflict(
+                lambda oc: oc.column("id").do_update_set({"a": excluded("a")})
+            ),
+            table_t,
+        ),
+        "on_conflict_constraint": Probe(
+            lambda db: db.insert_into("t").values({"id": 1, "b": "x"}).on_conflict(lambda oc: oc.constraint("t_b_key").do_nothing()),
+            table_t,
+        ),
+        "on_duplicate_key_update": Probe(
+            lambda db: db.insert_into("t").values({"id": 1, "a": 1}).on_duplicate_key_update({"a": excluded("a")}), table_t
+        ),
     }
 )
 
@@ -528,11 +541,12 @@ PROBES.update(
     [
         ("sqlite", (3, 34, 1), "insert_returning"),
         ("sqlite", (3, 34, 1), "delete_returning"),
+        ("sqlite", (3, 23, 0), "on_conflict"),
         ("mariadb", (10, 4, 30), "insert_returning"),
         ("mariadb", (10, 0, 4), "delete_returning"),
     ],
 )
-def test_returning_on_too_old_a_server_says_the_version_it_needs(
+def test_returning_and_upserts_on_too_old_a_server_say_the_version_they_need(
     engine: EngineKey, version: tuple[int, ...], feature: str
 ) -> None:
     db = offline(engine, version)

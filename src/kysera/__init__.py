@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         run_migrations,
     )
     from .nodes import CompiledStatement
+    from .query.expressions import excluded
     from .schema.column import enum_type
 
 _EXPORTS = {
@@ -68,6 +69,8 @@ _EXPORTS = {
     "BuilderError": "errors",
     "StatementError": "errors",
     "enum_type": "schema.column",
+    # an upsert's proposed row: on_conflict(...).do_update_set({"name": excluded("name")})
+    "excluded": "query.expressions",
     "ConnectionLostError": "database",
     "NonTransactionalStatementError": "database",
     "Row": "dialects.base",
@@ -118,6 +121,7 @@ __all__ = [
     "connect",
     "create_migration_runner",
     "enum_type",
+    "excluded",
     "get_migration_status",
     "load_migrations",
     "rollback_migrations",

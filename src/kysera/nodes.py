@@ -705,15 +705,33 @@ class SelectNode(Node):
 
 
 @node
+class OnConflictNode(Node):
+    """PostgreSQL's and SQLite's ``ON CONFLICT``: the conflict target (``columns``, or PostgreSQL's
+    ``constraint``; neither for a DO NOTHING on any conflict), the predicate of a partial unique
+    index it names (``where``), and the action: ``DO NOTHING`` when ``updates`` is None, else
+    ``DO UPDATE SET`` those columns (``update_where``: only for the existing rows it matches)."""
+
+    columns: tuple[str, ...] = ()
+    constraint: str | None = None
+    where: FilterNode | None = None
+    updates: tuple[tuple[str, Expression], ...] | None = None
+    update_where: FilterNode | None = None
+
+
+@node
 class InsertNode(Node):
     """``rows`` (VALUES) or ``query`` (INSERT ... SELECT: a select builder's node or raw SQL);
-    ``returning``: the expressions of the rows it gives back."""
+    what a duplicate key does: ``ignore_conflicts``, ``on_conflict`` (PostgreSQL, SQLite) or
+    ``on_duplicate_key_update`` (MySQL/MariaDB); ``returning``: the expressions of the rows
+    it gives back."""
 
     table: IdentifierNode
     columns: tuple[str, ...]
     rows: tuple[tuple[Expression, ...], ...]
     ignore_conflicts: bool = False
     query: QueryNode | None = None
+    on_conflict: OnConflictNode | None = None
+    on_duplicate_key_update: tuple[tuple[str, Expression], ...] = ()
     returning: tuple[Expression, ...] = ()
 
 

@@ -1459,7 +1459,7 @@ class QueryCompiler:
                         w.text(", ")
                     self.write_expression(w, expr)
                 w.text(")")
-        w.text(self.insert_suffix(node))
+        self.write_conflict_clause(w, node)
         if node.returning and node.ignore_conflicts:
             self.require("returning_with_ignore_conflicts")
         self.write_returning(w, node.returning, "insert_returning")
@@ -1473,8 +1473,46 @@ class QueryCompiler:
         assert node.query is not None
         self.write_query(w, node.query)
 
-    def insert_suffix(self, node: InsertNode) -> str:
-        return " ON CONFLICT DO NOTHING" if node.ignore_conflicts else ""
+    def write_conflict_clause(self, w: Writer, node: InsertNode) -> None:
+        """What a duplicate key does: PostgreSQL's and SQLite's ``ON CONFLICT``."""
+        if node.on_duplicate_key_update:
+            self.require("on_duplicate_key_update")
+        if node.ignore_conflicts:
+            w.text(" ON CONFLICT DO NOTHING")
+        conflict = node.on_conflict
+        if conflict is None:
+            return
+        self.require("on_conflict_constraint" if conflict.constraint is not None else "on_conflict")
+        w.text(" ON CONFLICT")
+        if conflict.constraint is not None:
+            w.text(" ON CONSTRAINT ").ident(conflict.constraint)
+        elif conflict.columns:
+            w.text(" (" + ", ".join(self.column_reference(c) for c in conflict.columns) + ")")
+            if conflict.where is not None:
+                # the partial index's predicate, which the engine matches with the index's own
+                # text: values as literals (as in CREATE INDEX), a bound one matches no index
+                w.text(" WHERE ")
+                w.inline, inline = True, w.inline
+                try:
+                    self.write_filter(w, conflict.where)
+                finally:
+                    w.inline = inline
+        if conflict.updates is None:
+            w.text(" DO NOTHING")
+            return
+        w.text(" DO UPDATE SET ")
+        self.write_assignments(w, conflict.updates)
+        if conflict.update_where is not None:
+            w.text(" WHERE ")
+            self.write_filter(w, conflict.update_where)
+
+    def write_assignments(self, w: Writer, assignments: Sequence[tuple[str, Expression]]) -> None:
+        """``"a" = value, "b" = value`` of an UPDATE's SET (an upsert's too)."""
+        for i, (col, expr) in enumerate(assignments):
+            if i:
+                w.text(", ")
+            w.ident(col).text(" = ")
+            self.write_expression(w, expr)
 
     def write_returning(self, w: Writer, returning: Sequence[Expression], feature: str) -> None:
         """`` RETURNING ...``, where the engine has it for this statement (``feature``)."""
@@ -1491,11 +1529,7 @@ class QueryCompiler:
         if not node.assignments:
             raise BuilderError(f"update_table({node.table.name!r}) needs .set({{...}})")
         w = Writer(self, inline=False).text("UPDATE ").table(node.table).text(" SET ")
-        for i, (col, expr) in enumerate(node.assignments):
-            if i:
-                w.text(", ")
-            w.ident(col).text(" = ")
-            self.write_expression(w, expr)
+        self.write_assignments(w, node.assignments)
         if node.where is not None:
             w.text(" WHERE ")
             self.write_filter(w, node.where)

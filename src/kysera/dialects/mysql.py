@@ -31,6 +31,7 @@ from ..nodes import (
     AlterTableNode,
     ColumnAlteration,
     ColumnDefinitionNode,
+    ColumnRefNode,
     CompiledStatement,
     ConstraintNode,
     CreateTableNode,
@@ -837,19 +838,47 @@ class MysqlCompiler(QueryCompiler):
 
     # ----------------------------------------------------------------- data
 
-    def insert_suffix(self, node: InsertNode) -> str:
-        # not INSERT IGNORE: that turns every error into a warning (a NULL into a NOT NULL column
-        # stored as '', a long string cut, text into a number as 0), where only a duplicate key
-        # is to be skipped. A duplicate "updates" a column to itself instead: nothing changes.
-        if not node.ignore_conflicts:
-            return ""
-        if not node.columns:
-            raise BuilderError(
-                f"insert_into({node.table.name!r}).expression(...).ignore_conflicts() needs the columns on "
-                f"{self.dialect.display_name}: add .columns(...) naming the columns the query fills"
-            )
-        first = self.quote(node.columns[0])
-        return f" ON DUPLICATE KEY UPDATE {first} = {first}"
+    #: inside ON DUPLICATE KEY UPDATE without the new row's alias: excluded(column) is VALUES(column)
+    _excluded_as_values = False
+
+    def write_conflict_clause(self, w: Writer, node: InsertNode) -> None:
+        if node.on_conflict is not None:
+            self.require("on_conflict_constraint" if node.on_conflict.constraint is not None else "on_conflict")
+        if node.ignore_conflicts:
+            # not INSERT IGNORE: that turns every error into a warning (a NULL into a NOT NULL column
+            # stored as '', a long string cut, text into a number as 0), where only a duplicate key
+            # is to be skipped. A duplicate "updates" a column to itself instead: nothing changes.
+            if not node.columns:
+                raise BuilderError(
+                    f"insert_into({node.table.name!r}).expression(...).ignore_conflicts() needs the columns on "
+                    f"{self.dialect.display_name}: add .columns(...) naming the columns the query fills"
+                )
+            first = self.quote(node.columns[0])
+            w.text(f" ON DUPLICATE KEY UPDATE {first} = {first}")
+            return
+        if not node.on_duplicate_key_update:
+            return
+        self.require("on_duplicate_key_update")
+        # the proposed row: MySQL 8.0.19+ names it with an alias after VALUES (and deprecates
+        # VALUES(col) from 8.0.20); MariaDB, older MySQL and INSERT ... SELECT take VALUES(col),
+        # as does an offline "8.0", which may be any 8.0 release
+        version = tuple(self.dialect.server_version)
+        new_enough = version >= (8, 0, 19) if len(version) >= 3 else version[:1] > (8,)
+        alias = node.query is None and not self.is_mariadb and new_enough
+        if alias:
+            w.text(" AS ").ident("excluded")
+        w.text(" ON DUPLICATE KEY UPDATE ")
+        self._excluded_as_values = not alias
+        try:
+            self.write_assignments(w, node.on_duplicate_key_update)
+        finally:
+            self._excluded_as_values = False
+
+    def write_expression(self, w: Writer, expr: Expression) -> None:
+        if self._excluded_as_values and isinstance(expr, ColumnRefNode) and (expr.table or "").lower() == "excluded":
+            w.text(f"VALUES({self.column_reference(expr.column)})")
+            return
+        super().write_expression(w, expr)
 
     def offset_clause(self, node: SelectNode) -> str:
         prefix = "" if node.limit is not None else " LIMIT 18446744073709551615"

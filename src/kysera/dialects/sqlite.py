@@ -45,7 +45,7 @@ from ..nodes import (
     replace,
 )
 from .base import Capabilities, Dialect, DriverConnection, Row
-from .compiler import QueryCompiler
+from .compiler import QueryCompiler, Writer
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -181,6 +181,20 @@ class SqliteCompiler(QueryCompiler):
 
     # ----------------------------------------------------------------- data
 
+    def write_insert_query(self, w: Writer, node: InsertNode) -> None:
+        """SQLite reads the ``ON`` of ``INSERT ... SELECT ... FROM t ON CONFLICT`` as a join's
+        and fails ("near DO: syntax error"); its documented way out is a WHERE in the query."""
+        query = node.query
+        if (node.on_conflict is not None or node.ignore_conflicts) and query is not None:
+            if isinstance(query, RawNode):
+                w.text("SELECT * FROM (")
+                self.write_raw(w, query)
+                w.text(") WHERE true")
+                return
+            if query.where is None:
+                node = replace(node, query=replace(query, where=RawNode(("true",))))
+        super().write_insert_query(w, node)
+
     def for_update_clause(self) -> str:
         return ""  # SQLite locks the whole database for writes
 
@@ -261,7 +275,9 @@ class SqliteDialect(Dialect):
         node = statement.node
         if isinstance(node, _BREAK_NO_KEYS) or statement.reads:
             return
-        if isinstance(node, InsertNode) and node.table.schema is None:
+        # an upsert's DO UPDATE changes rows that other tables' keys may point at
+        upsert = isinstance(node, InsertNode) and node.on_conflict is not None and node.on_conflict.updates is not None
+        if isinstance(node, InsertNode) and node.table.schema is None and not upsert:
             if node.table.name in self._no_foreign_keys:
                 return
             checked = self._check if isinstance(self._check, set) else set()

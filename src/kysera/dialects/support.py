@@ -104,6 +104,8 @@ _GENERATED_NULL_MARIADB = "MariaDB's generated columns always allow NULL (they t
 _INPLACE_INSTEAD = "use algorithm(\"inplace\") with lock(\"none\")"
 _NO_INSERT_RETURNING = "insert, then read the rows back with select_from(...) in the same transaction"
 _NO_CHANGE_RETURNING = "select the rows with select_from(...).for_update() in the same transaction, then {verb} them"
+_USE_ON_DUPLICATE_KEY = "use on_duplicate_key_update({...}) (ON DUPLICATE KEY UPDATE), or ignore_conflicts() to skip the row"
+_USE_ON_CONFLICT = "use on_conflict(lambda oc: oc.column(...).do_update_set({...})) (ON CONFLICT ... DO UPDATE)"
 
 FEATURES_LIST: tuple[Feature, ...] = (
     # ---------------------------------------------------------------- tables
@@ -522,6 +524,20 @@ FEATURES_LIST: tuple[Feature, ...] = (
         yes(), no(_NO_CHANGE_RETURNING.format(verb="delete")),
         yes(since=(10, 0, 5), before=_NO_CHANGE_RETURNING.format(verb="delete")),
         yes(since=(3, 35), before=_NO_CHANGE_RETURNING.format(verb="delete")),
+    ),
+    Feature(
+        "on_conflict", "Data statements", "insert_into(table).values(...).on_conflict(lambda oc: ...)",
+        yes(), *_same(no(_USE_ON_DUPLICATE_KEY)),
+        yes(since=(3, 24), before="use ignore_conflicts(), or update the rows that exist and insert the others"),
+    ),
+    Feature(
+        "on_conflict_constraint", "Data statements", "on_conflict(lambda oc: oc.constraint(name))",
+        yes(), *_same(no(_USE_ON_DUPLICATE_KEY)), no("name the constraint's columns: oc.columns(...)"),
+    ),
+    Feature(
+        "on_duplicate_key_update", "Data statements", "insert_into(table).values(...).on_duplicate_key_update({...})",
+        no(_USE_ON_CONFLICT), yes("excluded(column) is the new row's alias on 8.0.19+ (VALUES(column) before, offline and in INSERT ... SELECT)"),
+        yes("excluded(column) is written VALUES(column)"), no(_USE_ON_CONFLICT),
     ),
 )
 

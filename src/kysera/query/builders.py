@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Self, TypeVar
 
 from ..errors import BuilderError
 from ..fragment import Sql
 from ..nodes import (
-    AndNode,
     BinaryFilterNode,
     DeleteNode,
     Expression,
@@ -24,26 +23,21 @@ from ..nodes import (
     replace,
 )
 from ..schema.executable import Executable, query_node
+from .conflict import OnConflictAction, OnConflictBuilder
 from .expressions import (
     Ref,
     aliased_node,
+    assignments,
     column_expression,
     column_names,
     filter_node,
     value_expression,
 )
+from .expressions import and_filter as _and
 
 if TYPE_CHECKING:
     from ..database import Database
     from ..dialects.base import Row
-
-
-def _and(current: FilterNode | None, new: FilterNode) -> FilterNode:
-    if current is None:
-        return new
-    if isinstance(current, AndNode):
-        return AndNode((*current.items, new))
-    return AndNode((current, new))
 
 
 #: ``"users.email as contact"``: a selected column and the name it comes back under
@@ -229,7 +223,56 @@ class InsertBuilder(_ChangesRows[InsertNode]):
         SQLite: ``ON CONFLICT DO NOTHING``; MySQL/MariaDB: ``ON DUPLICATE KEY UPDATE`` of a column
         to itself (not ``INSERT IGNORE``, which lets those other errors through as warnings; the
         row count then includes the rows skipped)."""
+        self._one_conflict_clause("ignore_conflicts")
         return InsertBuilder(self._db, replace(self._node, ignore_conflicts=True))
+
+    def on_conflict(self, build: Callable[[OnConflictBuilder], OnConflictAction]) -> InsertBuilder:
+        """What a row whose key is taken does (PostgreSQL, SQLite: ``ON CONFLICT``):
+        ``on_conflict(lambda oc: oc.column("id").do_update_set({"name": excluded("name")}))`` or
+        ``on_conflict(lambda oc: oc.column("id").do_nothing())``. MySQL/MariaDB: :meth:`on_duplicate_key_update`."""
+        self._one_conflict_clause("on_conflict")
+        if not callable(build):
+            raise BuilderError(f"on_conflict() takes a callback such as lambda oc: oc.column('id').do_nothing(), got {build!r}")
+        action = build(OnConflictBuilder())
+        if not isinstance(action, OnConflictAction):
+            raise BuilderError(
+                "the callback of on_conflict() must end in .do_nothing() or .do_update_set({...}), "
+                "e.g. lambda oc: oc.column('id').do_nothing()"
+            )
+        return self._changed(on_conflict=action.node)
+
+    def on_duplicate_key_update(self, values: Mapping[str, object]) -> InsertBuilder:
+        """MySQL/MariaDB's upsert: a row whose primary key or unique key is taken updates the
+        existing row instead: ``on_duplicate_key_update({"name": excluded("name")})``.
+        PostgreSQL and SQLite: :meth:`on_conflict`."""
+        self._one_conflict_clause("on_duplicate_key_update")
+        pairs = assignments(values, "on_duplicate_key_update", self._node.on_duplicate_key_update)
+        return self._changed(on_duplicate_key_update=pairs)
+
+    def _one_conflict_clause(self, method: str) -> None:
+        """The three ways to say what a duplicate key does exclude each other."""
+        node = self._node
+        given = [
+            name
+            for name, present in (
+                ("ignore_conflicts", node.ignore_conflicts),
+                ("on_conflict", node.on_conflict is not None),
+                ("on_duplicate_key_update", bool(node.on_duplicate_key_update)),
+            )
+            if present and name != method
+        ]
+        if not given:
+            return
+        other = given[0]
+        if {method, other} == {"on_conflict", "on_duplicate_key_update"}:
+            raise BuilderError(
+                "on_conflict(...) is PostgreSQL's and SQLite's upsert and on_duplicate_key_update(...) MySQL's and "
+                "MariaDB's: an insert takes one of them (choose by db.dialect.name)"
+            )
+        raise BuilderError(
+            f"{method}() and {other}() both say what a duplicate key does: use one "
+            "(ignore_conflicts() is on_conflict(lambda oc: oc.do_nothing()))"
+        )
 
 
 _TWO_SOURCES = (
@@ -245,12 +288,7 @@ class UpdateBuilder(_ChangesRows[UpdateNode]):
 
     def set(self, values: Mapping[str, object]) -> UpdateBuilder:
         """``set({"email_new": db.ref("email"), "status": "active"})``."""
-        if not isinstance(values, Mapping) or not values:
-            raise BuilderError("set() takes a non-empty dict of column -> value")
-        pairs = {str(k): value_expression(v) for k, v in values.items()}
-        # a column set again takes its newest value, in the place it was first set
-        earlier = tuple((column, pairs.pop(column, value)) for column, value in self._node.assignments)
-        return UpdateBuilder(self._db, replace(self._node, assignments=(*earlier, *pairs.items())))
+        return self._changed(assignments=assignments(values, "set", self._node.assignments))
 
     def where(self, *args: object) -> UpdateBuilder:
         return UpdateBuilder(self._db, replace(self._node, where=_and(self._node.where, filter_node(*args))))

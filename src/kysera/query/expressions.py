@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import BuilderError
 from ..fragment import Sql, bound_value
@@ -36,6 +36,28 @@ class Ref:
 
     def __repr__(self) -> str:
         return f"ref({self.node.column!r})"
+
+
+def excluded(column: str) -> Ref:
+    """In an upsert's update (``on_conflict(...).do_update_set`` or ``on_duplicate_key_update``),
+    the value the insert proposed for ``column``: Kysely's ``eb.ref("excluded.name")``, which
+    ``db.ref("excluded.name")`` also is. PostgreSQL and SQLite write ``excluded.name``, MariaDB
+    (and MySQL for INSERT ... SELECT) ``VALUES(name)``, MySQL 8.0.19+ the new row's alias."""
+    if not isinstance(column, str) or not column or "." in column:
+        raise BuilderError(f"excluded() takes a column of the inserted row, such as excluded('name'), got {column!r}")
+    return Ref(f"excluded.{column}")
+
+
+def assignments(
+    values: object, method: str, earlier: tuple[tuple[str, Expression], ...] = ()
+) -> tuple[tuple[str, Expression], ...]:
+    """``{column: value}`` of ``set`` / ``do_update_set`` / ``on_duplicate_key_update`` after the
+    ``earlier`` pairs: a column set again takes its newest value, in the place it was first set."""
+    if not isinstance(values, Mapping) or not values:
+        raise BuilderError(f"{method}() takes a non-empty dict of column -> value, got {values!r}")
+    pairs = {str(key): value_expression(value) for key, value in values.items()}
+    kept = tuple((column, pairs.pop(column, value)) for column, value in earlier)
+    return (*kept, *pairs.items())
 
 
 def aliased_node(expr: Expression, alias: object) -> RawNode:
@@ -93,6 +115,15 @@ def filter_node(*args: object) -> FilterNode:
             right = value_expression(value)
         return BinaryFilterNode(column_expression(column), op, right)
     raise BuilderError("where() takes (column, operator, value), a dict or sql(...)")
+
+
+def and_filter(current: FilterNode | None, new: FilterNode) -> FilterNode:
+    """``current AND new`` (several ``where`` calls), flat."""
+    if current is None:
+        return new
+    if isinstance(current, AndNode):
+        return AndNode((*current.items, new))
+    return AndNode((current, new))
 
 
 def column_names(names: tuple[str | Sequence[str], ...], method: str) -> tuple[str, ...]:
