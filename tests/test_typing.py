@@ -130,3 +130,26 @@ print(query.sql, query.params, first.sql, first.transactional)
 
     query = kysera.connect("sqlite:///:memory:").schema.create_table("t").add_column("id", "integer").compile()
     assert isinstance(query, kysera.CompiledQuery) and isinstance(query[0], kysera.CompiledStatement)
+
+
+def test_the_data_migrations_example_type_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/data-migrations.md's example (the upsert's callback, returning's rows, excluded) and
+    the builders' classes a user annotates with pass `mypy --strict`."""
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    docs = (SRC.parent / "docs" / "data-migrations.md").read_text(encoding="utf-8")
+    example = docs.split("This example runs as it is", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    extra = """
+from kysera import Row
+from kysera.query.builders import InsertBuilder, SelectBuilder
+from kysera.query.conflict import OnConflictAction, OnConflictBuilder
+
+
+def keep_newest(oc: OnConflictBuilder) -> OnConflictAction:
+    return oc.columns("pet").do_update_set({"owner": excluded("owner")}).where("pet_owner.seen", "<", 5)
+
+
+insert: InsertBuilder = db.insert_into("pet_owner").values({"pet": "Rex", "owner": "Cy"}).on_conflict(keep_newest)
+query: SelectBuilder = db.select_from("pet").left_join("person", "person.id", "pet.owner_id")
+first: Row | None = insert.returning("pet").fetch_one()
+"""
+    assert strict_errors(tmp_path, example + extra) == []
