@@ -397,14 +397,17 @@ class Database:
             self._run_one(replace(stmt, params=tuple(params), display=None))
 
     def _raw_run(
-        self, sql: str, params: Sequence[object] | None, shown: str | CompiledStatement
+        self, sql: str, params: Sequence[object] | None, shown: str | CompiledStatement, *, consulted: bool = True
     ) -> tuple[list[Row], int]:
-        """Run ``sql``; errors name ``shown`` (a statement renders its values only then)."""
+        """Run ``sql``; errors name ``shown`` (a statement renders its values only then).
+        ``consulted``: False for kysera's own statement, which a capture does not count as the
+        captured code's reading the database."""
         if self.closed:
             raise KyseraError("this Database is closed")
         if self._captured is not None:
-            self._captured.replayable = False  # the captured code read the database
-            self._captured.consulted = True
+            if consulted:
+                self._captured.replayable = False  # the captured code read the database
+                self._captured.consulted = True
         elif self._depth:
             self._same_thread()
             if self.dialect.commits_at_ddl:
@@ -449,6 +452,13 @@ class Database:
             values = tuple(params)
             return self._fetch_writing(CompiledStatement(sql, values, RawNode((sql,))))
         rows, _ = self._raw_run(sql, params or None, sql)
+        return rows
+
+    def run_own(self, sql: str, params: Sequence[object] | None = None) -> list[Row]:
+        """Run one of kysera's own statements about the session (reading or setting back a
+        setting, see :mod:`kysera.dialects.session_settings`) now, as it is: even in a dry run,
+        seen by no listener, not recorded by a capture nor counted as the captured code's."""
+        rows, _ = self._raw_run(sql, params or None, sql, consulted=False)
         return rows
 
     def _fetch_writing(self, stmt: CompiledStatement) -> list[Row]:
@@ -514,6 +524,12 @@ class Database:
         self._captured.replayable = False
         self._captured.consulted = True
         return True
+
+    @property
+    def records_only(self) -> bool:
+        """Whether a statement given now is only recorded, not run: inside :meth:`capture`,
+        except in a :meth:`rehearsal`. Unlike :attr:`capturing`, asking changes nothing."""
+        return self._captured is not None and not self._rehearsing
 
     @contextmanager
     def capture(self) -> Iterator[Capture]:

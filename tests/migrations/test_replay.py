@@ -203,16 +203,22 @@ def test_sqlite_a_migration_in_a_run_still_checks_foreign_keys_at_commit(sqlite_
     assert [r["name"] for r in history_rows(sqlite_db)] == ["001_tables", "002_t"]
 
 
-def test_sqlite_a_migration_that_turns_foreign_keys_off_keeps_them_off(sqlite_db: Database) -> None:
+def test_sqlite_a_migration_that_turns_foreign_keys_off_has_them_off_until_it_ends(sqlite_db: Database) -> None:
+    """Its own statements run unchecked; the migrations after it, and the connection after the
+    run, have them on again (a migration's session settings end with it: test_session_settings)."""
+
+    def off_then_orphan(db: Database) -> None:
+        db.execute("PRAGMA foreign_keys = OFF")
+        _orphan(db)
+
     migrations = [
         Migration("001_t", lambda db: _create(db, "t")),
-        Migration("002_off", lambda db: db.execute("PRAGMA foreign_keys = OFF"), transaction=False),
-        Migration("003_tables", _parent_and_child),
-        Migration("004_orphan", _orphan),
+        Migration("002_tables", _parent_and_child),
+        Migration("003_off", off_then_orphan, transaction=False),
     ]
     create_migration_runner(sqlite_db, migrations).up()
 
-    assert sqlite_db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 0
+    assert sqlite_db.fetch("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
     assert len(sqlite_db.select_from("child").select(["id"]).fetch_all()) == 1
 
 

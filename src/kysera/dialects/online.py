@@ -36,16 +36,23 @@ def postgres_timeout(setting: str, seconds: float) -> str:
 
 
 @contextmanager
-def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: float | None) -> Iterator[None]:
-    """Session timeouts for the statements of one migration; the previous values come back after."""
+def lock_timeouts(
+    db: Database, lock_timeout: float | None, statement_timeout: float | None
+) -> Iterator[dict[str, object]]:
+    """Session timeouts for the statements of a run; the previous values come back after.
+    Yields what it set, as :func:`kysera.dialects.session_settings.restore_settings` sets it
+    back after a migration that changed it."""
     name = db.dialect.name
     if name == "postgres" and (lock_timeout or statement_timeout):
+        own: dict[str, object] = {}
         if lock_timeout:
             db.fetch(postgres_timeout("lock_timeout", lock_timeout))
+            own["lock_timeout"] = f"{int(lock_timeout * 1000)}ms"
         if statement_timeout:
             db.fetch(postgres_timeout("statement_timeout", statement_timeout))
+            own["statement_timeout"] = f"{int(statement_timeout * 1000)}ms"
         try:
-            yield
+            yield own
         finally:
             try:
                 db.fetch("RESET lock_timeout")
@@ -61,7 +68,7 @@ def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: f
         seconds = max(1, round(lock_timeout))
         db.fetch(f"SET SESSION lock_wait_timeout = {seconds}, SESSION innodb_lock_wait_timeout = {seconds}")
         try:
-            yield
+            yield {"lock_wait_timeout": seconds, "innodb_lock_wait_timeout": seconds}
         finally:
             try:
                 db.fetch(f"SET SESSION lock_wait_timeout = {md}, SESSION innodb_lock_wait_timeout = {rw}")
@@ -76,7 +83,7 @@ def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: f
         dialect: Any = db.dialect
         dialect.busy_timeout = lock_timeout  # for the message when it runs out
         try:
-            yield
+            yield {"busy_timeout": max(1, round(lock_timeout * 1000))}
         finally:
             dialect.busy_timeout = previous / 1000
             try:
@@ -84,7 +91,7 @@ def lock_timeouts(db: Database, lock_timeout: float | None, statement_timeout: f
             except Exception:
                 pass
         return
-    yield
+    yield {}
 
 
 def drop_invalid_index(db: Database, index: str, schema: str | None) -> bool:

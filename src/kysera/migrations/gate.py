@@ -151,7 +151,10 @@ def inspect_plan(
         from dataclasses import replace as with_changes
 
         options = with_changes(options, catalog_current=False)
-    with db.rehearsal() if downs_first else nullcontext(False), db.planning():
+    # what a dry run runs (SQLite's rehearsal, a query) may change a session setting: it is set back
+    # after each migration, as a real run does, and the real run starts from the session as it was
+    session = runner.session_guard
+    with db.rehearsal() if downs_first else nullcontext(False), db.planning(), session.watching():
         for migration, direction in plan:
             in_tx = runner.use_transactions and migration.uses_transaction(direction)
             if direction != "up":
@@ -160,6 +163,7 @@ def inspect_plan(
                         migration.capture(runner.db, direction, in_transaction=in_tx)
                     except Exception:  # what it does is judged no better than without this step
                         pass
+                    session.restore(quietly=True)
                 continue
             inspect_migration(runner, migration, in_tx, judge, facts, options, report)
     if downs_first:
@@ -184,7 +188,8 @@ def _inspect_rehearsed(
     rolled back at the end, as ``up --dry-run`` does: the run refuses before it applies anything."""
     later = set(report.unanalysed)
     db = runner.db
-    with db.rehearsal() as rehearsing, db.planning():
+    session = runner.session_guard
+    with db.rehearsal() as rehearsing, db.planning(), session.watching():
         if not rehearsing:
             return
         report.unanalysed = []
@@ -200,6 +205,7 @@ def _inspect_rehearsed(
                     migration.capture(db, "up", in_transaction=in_tx)  # runs, for those after it
                 except Exception:
                     pass
+                session.restore(quietly=True)
 
 
 def inspect_migration(
@@ -220,8 +226,13 @@ def inspect_migration(
     """
     seen = Capture()
     started = time.perf_counter()
+    session = runner.session_guard
     try:
-        captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)
+        with session.watching():
+            try:
+                captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)
+            finally:
+                session.restore(quietly=True)
         captured.seconds = time.perf_counter() - started  # a replay counts the time the code took
     except Exception as exc:
         if not seen.consulted and not report.unanalysed:

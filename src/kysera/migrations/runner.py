@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypedDict, Unpack, cast
 from ..database import Capture, ConnectionLostError, Database, NonTransactionalStatementError
 from ..dialects import raw_text
 from ..dialects.online import is_lock_timeout, lock_timeouts, needs_online_clauses, postgres_timeout
+from ..dialects.session_settings import SessionGuard
 from ..errors import (
     ConfigurationError,
     KyseraError,
@@ -301,6 +302,9 @@ class MigrationRunner:
         #: retries left for the step under way when a lock timeout rolls it back
         self._attempts_left = 0
         self.history = HistoryTable(db, table_name)
+        #: sets back, when a migration ends, the session settings its raw SQL changed
+        #: (``SET lock_timeout``, ``PRAGMA busy_timeout``...): each one starts as the run set it up
+        self.session_guard = SessionGuard(db)
         self._by_name = {m.name: m for m in listed}
         self._position = {m.name: i for i, m in enumerate(listed)}
 
@@ -828,7 +832,8 @@ class MigrationRunner:
         try:
             with (
                 self._locked(dry),
-                lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout),
+                lock_timeouts(self.db, self.statement_lock_timeout, self.statement_timeout) as own,
+                self.session_guard.run(own),
                 self.db.keep_session(),
             ):
                 # session timeouts for the whole run: the gate's catalog reads and every statement
@@ -1145,19 +1150,17 @@ class MigrationRunner:
             yield
             return
         limit = postgres_timeout("statement_timeout", self.statement_timeout)
-        lifted = setting = False
+        lifted = False
 
         def listener(statement: CompiledStatement) -> None:
-            nonlocal lifted, setting
-            if setting:
-                return  # the SET itself
+            nonlocal lifted
+            if self.session_guard.changed("statement_timeout"):
+                return  # the migration set its own: it holds until the migration ends
             online = _scans_online(statement, self.db.dialect.name)
             if online != lifted:
-                setting = True
-                try:
-                    self.db.fetch("SET statement_timeout = 0" if online else limit)
-                finally:
-                    setting = False
+                # kysera's own: not one of the migration's statements, nor a SET the session
+                # guard would take for the migration's
+                self.db.run_own("SET statement_timeout = 0" if online else limit)
                 lifted = online
 
         self.db.listeners.append(listener)
@@ -1167,7 +1170,7 @@ class MigrationRunner:
             _remove(self.db.listeners, listener)
             if lifted:
                 try:
-                    self.db.fetch(limit)
+                    self.db.run_own(limit)
                 except Exception:  # the connection may be gone; the setting dies with it
                     pass
 
@@ -1176,8 +1179,13 @@ class MigrationRunner:
         step = MigrationStep(migration.name, direction, status="planned", transaction=in_tx)
         started = time.perf_counter()
         try:
-            with self._rewriting(migration, direction):
-                migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
+            # on SQLite a dry run runs the statements too (a rehearsal): a SET of the migration's
+            # ends with it there as well
+            with self._rewriting(migration, direction), self.session_guard.watching():
+                try:
+                    migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
+                finally:
+                    self.session_guard.restore(quietly=True)
         except Exception as exc:
             step.status = "failed"
             step.duration = time.perf_counter() - started
@@ -1272,6 +1280,7 @@ class MigrationRunner:
         begun = time.perf_counter()
         # a replayed migration took the time its code built its statements in, in the dry run, too
         started = begun if replay is None else begun - replay.seconds
+        session = self.session_guard
         try:
             if replay is None or not self._replay(replay, migration, direction, batch, started, step):
                 started = begun
@@ -1280,13 +1289,20 @@ class MigrationRunner:
                 listeners.append(listener)
                 try:
                     with self.db.transaction() if in_tx else nullcontext():
-                        with nullcontext() if checked else self._judging_each_statement(migration, in_tx, result):
+                        with (
+                            session.watching(),
+                            nullcontext() if checked else self._judging_each_statement(migration, in_tx, result),
+                        ):
                             call(fn, self.db)
                         _remove(listeners, listener)  # the history row is not the migration's
+                        # a SET of the migration's was its own: the history row, and the next
+                        # migration, have the session as the run set it up (no-op without one)
+                        session.restore()
                         self._record_success(migration, direction, batch, time.perf_counter() - started, atomic)
                 finally:
                     _remove(listeners, listener)
         except Exception as exc:
+            session.restore(quietly=True)  # after the rollback; what it had not set back
             step.duration = time.perf_counter() - started
             step.status = "failed"
             result.steps.append(step)
@@ -1328,6 +1344,8 @@ class MigrationRunner:
         """
         if self.db.rewriter is not None or self.db.adjuster is not None:
             return False
+        if self.session_guard.changes_any(replay):
+            return False  # run by its code, whose SET statements the session guard sees
         replayed = False
         try:
             with self.db.transaction():
