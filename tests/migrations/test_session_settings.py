@@ -4,6 +4,7 @@ migration and into kysera's own statements (the history row, the run's lock time
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,12 @@ SHORT = {
     "mysql": "SET SESSION innodb_lock_wait_timeout = 1, lock_wait_timeout = 1",
     "sqlite": "PRAGMA busy_timeout = 1",
 }
-KYSERA_DEFAULT: dict[str, object] = {
+KYSERA_DEFAULT: dict[str, dict[str, object]] = {
     "postgres": {"lock": "5s"},
     "mysql": {"lock": 5, "md": 5},
     "sqlite": {"lock": 5000},
 }
-SET_BY_A: dict[str, object] = {"postgres": {"lock": "1ms"}, "mysql": {"lock": 1, "md": 1}, "sqlite": {"lock": 1}}
+SET_BY_A: dict[str, dict[str, object]] = {"postgres": {"lock": "1ms"}, "mysql": {"lock": 1, "md": 1}, "sqlite": {"lock": 1}}
 
 
 def lock_setting(db: Database) -> dict[str, object]:
@@ -185,6 +186,30 @@ def test_postgres_search_path_and_role_end_and_the_advisory_lock_stays(db: Datab
         db.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_a_statement_that_releases_every_lock_does_not_lose_the_migration_lock(
+    db: Database, engine: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL's DISCARD ALL resets every setting and lets go of every advisory lock of the
+    session, MySQL's RELEASE_ALL_LOCKS() of every named lock: the run's lock timeout and its
+    migration lock come back."""
+    from kysera.dialects.locks import migration_lock
+
+    seen: dict[str, object] = {}
+
+    def b(db: Database) -> None:
+        seen.update(lock_setting(db))
+        seen["locked"] = migration_lock(db, runner.history.node).still_held()
+
+    release = "DISCARD ALL" if engine == "postgres" else "SELECT RELEASE_ALL_LOCKS()"
+    migrations = [Migration("001_a", lambda db: sql(release).execute(db), transaction=False), Migration("002_b", b)]
+    runner = create_migration_runner(db, migrations)
+    with caplog.at_level(logging.WARNING, logger="kysera.migrations"):
+        assert runner.up().executed == ["001_a", "002_b"]
+    assert seen == {**KYSERA_DEFAULT[engine], "locked": True}
+    assert "let go of the migration lock" in caplog.text
+
+
 @pytest.mark.parametrize("engine", ["postgres"])
 def test_a_migrations_own_statement_timeout_holds_past_a_concurrent_build(db: Database, engine: str) -> None:
     """kysera lifts statement_timeout for a concurrent build and sets it again after; a migration
@@ -238,7 +263,7 @@ def test_migrations_that_set_nothing_send_nothing_more(db: Database) -> None:
         sent.append(text)
         return run(text, params)  # type: ignore[arg-type]
 
-    conn.run = spy  # type: ignore[method-assign]
+    conn.run = spy  # type: ignore[method-assign,assignment]
     migrations = [
         Migration("001_t", lambda db: db.schema.create_table("t").add_column("id", "integer").execute()),
         Migration("002_raw", lambda db: sql("INSERT INTO t (id) VALUES (1); UPDATE t SET id = 2").execute(db)),

@@ -49,6 +49,11 @@ class MigrationLock:
         """Who holds the lock now, best effort (None when unknown)."""
         return None
 
+    def still_held(self) -> bool:
+        """Whether this session still holds the lock it took: a migration's own statement may
+        have let go of every lock of the session (PostgreSQL's ``DISCARD ALL``)."""
+        return True
+
     def acquire(
         self,
         timeout: float,
@@ -156,6 +161,14 @@ class PostgresAdvisoryLock(MigrationLock):
     def release(self) -> None:
         self._db.fetch("SELECT pg_advisory_unlock(%s) AS ok", [self.key])
 
+    def still_held(self) -> bool:
+        rows = self._db.fetch(
+            "SELECT 1 AS x FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() "
+            "AND classid = %s AND objid = %s AND objsubid = 1",
+            [(self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF],
+        )
+        return bool(rows)
+
     def _holder_row(self) -> dict[str, object] | None:
         rows = self._db.fetch(
             "SELECT a.pid AS pid, a.application_name AS app, a.client_addr AS addr, a.query AS query "
@@ -232,6 +245,10 @@ class MysqlNamedLock(MigrationLock):
 
     def release(self) -> None:
         self._db.fetch("SELECT RELEASE_LOCK(%s) AS ok", [self.name])
+
+    def still_held(self) -> bool:
+        rows = self._db.fetch("SELECT IS_USED_LOCK(%s) = CONNECTION_ID() AS mine", [self.name])
+        return bool(rows and rows[0]["mine"])
 
     def holder(self) -> str | None:
         rows = self._db.fetch("SELECT IS_USED_LOCK(%s) AS id", [self.name])

@@ -23,7 +23,7 @@ that only reads (``SELECT set_config(...)``, a ``PRAGMA``), or through ``db.driv
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -380,7 +380,7 @@ class SessionGuard:
     statements), and :meth:`restore` comes at the migration's end.
     """
 
-    __slots__ = ("_baseline", "_changed", "_in_run", "db")
+    __slots__ = ("_baseline", "_changed", "_in_run", "db", "on_locks_lost")
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -391,6 +391,8 @@ class SessionGuard:
         self._changed: set[str] = set()
         #: inside :meth:`run`: the values read stay known until the run ends
         self._in_run = False
+        #: called after a restore when a statement let go of the session's locks
+        self.on_locks_lost: Callable[[], None] | None = None
 
     def changed(self, name: str) -> bool:
         """Whether the statements seen since the last restore changed the setting ``name``."""
@@ -472,6 +474,8 @@ class SessionGuard:
         values = {n: self._baseline[n] for n in changed if n in self._baseline}
         try:
             restore_settings(self.db, values)
+            if LOCKS in changed and self.on_locks_lost is not None:
+                self.on_locks_lost()
         except Exception:
             if not quietly:
                 raise

@@ -43,6 +43,7 @@ from ..dialects.session_settings import SessionGuard
 from ..errors import (
     ConfigurationError,
     KyseraError,
+    LockError,
     ReadOnlyDatabaseError,
     StatementError,
     driver_reason,
@@ -799,9 +800,29 @@ class MigrationRunner:
             )
 
         lock.acquire(self.lock_timeout, waiting, lambda done: self.logger.warning("%s", done))
+
+        def take_again() -> None:
+            # a migration ran DISCARD ALL, pg_advisory_unlock_all() or RELEASE_ALL_LOCKS(): they
+            # let go of every lock of the session, the migration lock among them
+            if lock.still_held():
+                return
+            if not lock.try_acquire(0.0):
+                raise LockError(
+                    f"a statement of the migration let go of the migration lock on {lock.description} "
+                    "(DISCARD ALL, pg_advisory_unlock_all() and RELEASE_ALL_LOCKS() release every lock of the "
+                    f"session), and {lock.busy() or 'another process'} took it meanwhile: another run is "
+                    "migrating this database. Leave that statement out of the migration"
+                )
+            self.logger.warning(
+                "a statement of the migration let go of the migration lock on %s (it releases every lock of "
+                "the session); taken again", lock.description,
+            )
+
+        self.session_guard.on_locks_lost = take_again
         try:
             yield
         finally:
+            self.session_guard.on_locks_lost = None
             try:
                 lock.release()
             except Exception as exc:
