@@ -292,3 +292,37 @@ def test_a_misspelt_rule_in_a_kysera_allow_comment_is_refused(tmp_path: Path) ->
     (folder / "001_x.sql").write_text("-- kysera:allow KS101 because nothing uses it\n-- migrate:up\nDROP TABLE x; -- kysera:allow drop-table\n")
     (migration,) = load_migrations(folder)
     assert migration.allow_unsafe == frozenset({"KS101"})
+
+
+PROCEDURE_WITH_CASE = """
+CREATE PROCEDURE fill(IN k int)
+main: BEGIN
+  DECLARE c int DEFAULT 0;
+  WHILE c < k DO
+    SET c = c + 1;
+    INSERT INTO filled VALUES (c, 'while; looped');
+  END WHILE;
+  CASE k
+    WHEN 1 THEN INSERT INTO filled VALUES (100, 'one');
+    ELSE BEGIN INSERT INTO filled VALUES (101, 'else; begin'); END;
+  END CASE;
+END main"""
+
+
+@pytest.mark.parametrize("delimiter", [";", ";;", "//"])
+def test_a_mysql_case_statement_holding_a_begin_block_ends_where_its_routine_ends(db: Database, tmp_path: Path, delimiter: str) -> None:
+    """The END of a BEGIN ... END inside a CASE statement was taken for the CASE's, and END CASE's
+    CASE for a new one: the procedure swallowed the rest of the section (DELIMITER ;; and all)
+    and failed with a syntax error, the table before it created. After a DELIMITER line only the
+    delimiter ends a statement, as in the mysql client."""
+    if db.dialect.name != "mysql":
+        pytest.skip("CASE statements and DELIMITER lines are MySQL's")
+    body = PROCEDURE_WITH_CASE + (";\n" if delimiter == ";" else f"{delimiter}\nDELIMITER ;\n")
+    write(tmp_path, "001_fill.sql", "-- migrate:up\nCREATE TABLE filled (i int, s varchar(50));\n"
+          + ("" if delimiter == ";" else f"DELIMITER {delimiter}\n") + body.lstrip("\n")
+          + "CALL fill(2);\n-- migrate:down\nDROP PROCEDURE fill;\nDROP TABLE filled;\n")
+    runner = create_migration_runner(db, tmp_path)
+
+    assert len(runner.up().statements("001_fill")) == 3
+    assert [r["i"] for r in db.fetch("SELECT i FROM filled ORDER BY i")] == [1, 2, 101]
+    assert runner.down().executed == ["001_fill"]

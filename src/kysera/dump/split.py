@@ -88,8 +88,8 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
     start = 0  # where the current statement starts
     line = 1  # line number of ``start`` in the whole script
     depth = 0
-    block = 0
-    cases = 0
+    #: the BEGIN and CASE blocks open in a routine or trigger body, innermost last
+    opened: list[str] = []
     words: list[str] = []
     skip_case = False
     content = False
@@ -109,12 +109,13 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
         return True
 
     def reset(at: int) -> None:
-        nonlocal start, depth, block, cases, words, content, last_end, line, skip_case, tail_at
+        nonlocal start, depth, words, content, last_end, line, skip_case, tail_at
         line += buf.count("\n", start, at)
         start = at
         last_end = at
         tail_at = -1
-        depth = block = cases = 0
+        depth = 0
+        opened.clear()
         words = []
         skip_case = False
         content = False
@@ -188,8 +189,8 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
         pos = last_end = m.end()
         tail_at = -1
         if kind == "delim":
-            if depth > 0 or block > 0:
-                continue
+            if depth > 0 or (delimiter == ";" and "BEGIN" in opened):
+                continue  # after a DELIMITER line, as in the mysql client, only the delimiter counts
             if content:
                 m_start = m.start()
                 yield found()
@@ -227,25 +228,26 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
             if len(words) < 8 and word:
                 words.append(word)
             if words == ["BEGIN"] and word == "BEGIN" and dialect == "mysql" and peek_word(m.end()) == "NOT":
-                block += 1  # MariaDB's BEGIN NOT ATOMIC ... END: a compound statement, its ; inside
+                opened.append("BEGIN")  # MariaDB's BEGIN NOT ATOMIC ... END: a compound statement, its ; inside
                 continue
             if depth == 0 and _in_routine(words):
                 if word == "BEGIN":
-                    block += 1
+                    opened.append("BEGIN")
                 elif word == "CASE":
                     if skip_case:
-                        skip_case = False
+                        skip_case = False  # the CASE of END CASE
                     else:
-                        cases += 1
+                        opened.append("CASE")
                 elif word == "END":
                     after = peek_word(m.end())
                     if after in ("IF", "LOOP", "WHILE", "REPEAT", "FOR"):
                         pass  # END IF ...: closes a statement inside the body, not the body
-                    elif cases > 0:
-                        cases -= 1
-                        skip_case = after == "CASE"  # MySQL's END CASE
-                    elif block > 0:
-                        block -= 1
+                    elif after == "CASE":  # MySQL's END CASE closes a CASE statement
+                        skip_case = True
+                        if opened and opened[-1] == "CASE":
+                            opened.pop()
+                    elif opened:
+                        opened.pop()  # the innermost: a CASE expression's END, or a BEGIN block's
     m_start = -1
     if content and buf[content_at:].strip():
         if tail_at >= 0 and not buf[last_end:].strip():
