@@ -326,3 +326,54 @@ def test_a_mysql_case_statement_holding_a_begin_block_ends_where_its_routine_end
     assert len(runner.up().statements("001_fill")) == 3
     assert [r["i"] for r in db.fetch("SELECT i FROM filled ORDER BY i")] == [1, 2, 101]
     assert runner.down().executed == ["001_fill"]
+
+
+def _run_up(db: Database, folder: Path) -> Exception:
+    from kysera.migrations import MigrationError
+    from kysera.migrations.errors import MigrationDefinitionError
+
+    try:
+        create_migration_runner(db, folder).up()
+    except (MigrationDefinitionError, MigrationError) as exc:
+        return exc
+    raise AssertionError("the migration ran")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # read as a comment, the down SQL ran with the up section: the table was made and dropped
+        ("-- migrate:up\nCREATE TABLE t (id integer);\n-- migrate down\nDROP TABLE t;\n",
+         "line 3 ('-- migrate down') is not a section marker, so it would be read as a comment; write it as '-- migrate:down'"),
+        ("-- migrate:up\nCREATE TABLE t (id integer);\n# migrate:down\nDROP TABLE t;\n", "line 3 ('# migrate:down') is not a section marker"),
+        ("-- +migrate Up\nCREATE TABLE t (id integer);\n-- +migrate Down\nDROP TABLE t;\n",
+         "line 1 is sql-migrate's '-- +migrate Up'; kysera's sections are '-- migrate:up' and '-- migrate:down'"),
+        ("-- +goose NO TRANSACTION\n-- migrate:up\nCREATE TABLE t (id integer);\n",
+         "line 1 is goose's '-- +goose NO TRANSACTION', which kysera would read as a comment; write transaction:false"),
+        ("-- migrate:up -- makes t\nCREATE TABLE t (id integer);\n", "line 1 has a comment after its section marker; put the comment on a line of its own"),
+        ("/* migrate:up */\nCREATE TABLE t (id integer);\n", "has no '-- migrate:up' line: line 1 ('/* migrate:up */') is inside a comment block"),
+    ],
+)
+def test_a_section_marker_of_another_tool_or_misspelt_is_refused_with_its_line(db: Database, tmp_path: Path, text: str, said: str) -> None:
+    from kysera.migrations import MigrationLoadError
+
+    write(tmp_path, "001_t.sql", text)
+    refused = _run_up(db, tmp_path)
+    assert isinstance(refused, MigrationLoadError) and f"001_t.sql {said}" in str(refused), refused
+    assert not db.table_exists("t")
+
+
+def test_what_is_not_utf8_is_named_with_its_line_or_its_encoding(tmp_path: Path) -> None:
+    from kysera.migrations import MigrationLoadError, load_migrations
+
+    (tmp_path / "001_latin1.sql").write_bytes("-- migrate:up\nINSERT INTO t VALUES ('café');\n".encode("latin-1"))
+    with pytest.raises(MigrationLoadError, match=r"001_latin1\.sql is not UTF-8 text \(line 2: byte 40, b'\\xe9'"):
+        load_migrations(tmp_path)
+    (tmp_path / "001_latin1.sql").unlink()
+    (tmp_path / "001_utf16.sql").write_bytes("-- migrate:up\nSELECT 1;\n".encode("utf-16"))
+    with pytest.raises(MigrationLoadError, match=r"001_utf16\.sql is UTF-16 text .* save it as UTF-8"):
+        load_migrations(tmp_path)
+    (tmp_path / "001_utf16.sql").unlink()
+    (tmp_path / "001_ok.sql").write_bytes(b"\xef\xbb\xbf-- migrate:up transaction:false\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n")
+    (migration,) = load_migrations(tmp_path)  # a BOM and CRLF line endings are fine
+    assert not migration.transaction and migration.sql_statements("down", "sqlite") == ["SELECT 2"]

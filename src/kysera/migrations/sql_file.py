@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 _MARKER = re.compile(r"^\s*--\s*migrate:\s*([A-Za-z_-]*)(.*)$", re.I)
 #: goose's sections: read as comments, its Down would run with the up section
 _GOOSE = re.compile(r"^\s*--\s*\+goose\s+(up|down)\b", re.I)
+#: goose's directives that change how a file runs, which kysera would read as comments
+_GOOSE_DIRECTIVE = re.compile(r"^\s*--\s*\+goose\s+(no\s+transaction|envsub)\b", re.I)
+#: sql-migrate's sections (-- +migrate Up, -- +migrate Down notransaction)
+_SQL_MIGRATE = re.compile(r"^\s*--\s*\+migrate\s+(up|down)\b", re.I)
+#: a line meant as a section marker but written otherwise (-- migrate up, # migrate:down,
+#: -- migrate : down): read as a comment, its down SQL would run with the up section
+_NEAR_MARKER = re.compile(r"^\s*(?:--|#)\s*\+?\s*migrate\s*:?\s*(up|down)(?:\s+[\w:=-]+){0,2}\s*$", re.I)
 
 
 class SqlFileError(ValueError):
@@ -42,8 +49,9 @@ def parse_sql_sections(text: str) -> dict[str, tuple[str, bool]]:
     return {name: (sql, tx) for name, (sql, tx, _) in _sections(text).items()}
 
 
-def _sections(text: str) -> dict[str, tuple[str, bool, int]]:
-    """:func:`parse_sql_sections`, with the line of each section's marker."""
+def _sections(text: str, name: str = "") -> dict[str, tuple[str, bool, int]]:
+    """:func:`parse_sql_sections`, with the line of each section's marker (``name``: the
+    migration's, for the hint of a file without sections)."""
     sections: dict[str, tuple[list[str], bool, int]] = {}
     current: list[str] | None = None
     preamble: list[str] = []
@@ -52,12 +60,8 @@ def _sections(text: str) -> dict[str, tuple[str, bool, int]]:
     code = _code_lines(text)
     for number, line in enumerate(_lines(text), start=1):
         match = _MARKER.match(line) if number in code else None
-        if match is None and number in code and _GOOSE.match(line):
-            raise SqlFileError(
-                f"line {number} is goose's {line.strip()!r}; kysera's sections are '-- migrate:up' and "
-                "'-- migrate:down': write those instead of '-- +goose Up' and '-- +goose Down' "
-                "('-- +goose NO TRANSACTION' becomes transaction:false on them; StatementBegin/End lines can go)"
-            )
+        if match is None and number in code and ("migrate" in (low := line.lower()) or "goose" in low):
+            _other_marker(line, number)
         if match is None:
             (current if current is not None else preamble).append(line)
             continue
@@ -76,20 +80,74 @@ def _sections(text: str) -> dict[str, tuple[str, bool, int]]:
         current = []
         sections[direction] = (current, transaction, number)
     if "up" not in sections:
-        raise SqlFileError(
-            "has no '-- migrate:up' line; put the SQL that applies the migration under '-- migrate:up' "
-            "and the SQL that reverts it under '-- migrate:down'"
-        )
+        raise SqlFileError(_no_up_section(text, name))
     if not raw_text.is_blank("\n".join(preamble)):
         raise SqlFileError(
             "has SQL before its first '-- migrate:' line; move it under '-- migrate:up' (only comments may come first)"
         )
-    return {name: ("\n".join(lines), tx, number) for name, (lines, tx, number) in sections.items()}
+    return {section: ("\n".join(lines), tx, number) for section, (lines, tx, number) in sections.items()}
+
+
+def _other_marker(line: str, number: int) -> None:
+    """Refuse a line of code that another tool reads as a section marker or directive, or that
+    looks meant as kysera's but is not one: kysera would read it as a comment, and the SQL after
+    a down marker would run with the up section."""
+    if _GOOSE.match(line):
+        raise SqlFileError(
+            f"line {number} is goose's {line.strip()!r}; kysera's sections are '-- migrate:up' and "
+            "'-- migrate:down': write those instead of '-- +goose Up' and '-- +goose Down' "
+            "('-- +goose NO TRANSACTION' becomes transaction:false on them; StatementBegin/End lines can go)"
+        )
+    directive = _GOOSE_DIRECTIVE.match(line)
+    if directive is not None:
+        if directive.group(1).lower().startswith("no"):
+            fix = "write transaction:false after '-- migrate:up' (and after '-- migrate:down') instead"
+        else:
+            fix = "kysera does not substitute ${VARIABLES}: write their values in the SQL, and remove the line"
+        raise SqlFileError(f"line {number} is goose's {line.strip()!r}, which kysera would read as a comment; {fix}")
+    if _SQL_MIGRATE.match(line):
+        raise SqlFileError(
+            f"line {number} is sql-migrate's {line.strip()!r}; kysera's sections are '-- migrate:up' and "
+            "'-- migrate:down': write those instead of '-- +migrate Up' and '-- +migrate Down' "
+            "('notransaction' becomes transaction:false on them; StatementBegin/End lines can go)"
+        )
+    near = _NEAR_MARKER.match(line)
+    if near is not None:
+        direction = near.group(1).lower()
+        raise SqlFileError(
+            f"line {number} ({line.strip()!r}) is not a section marker, so it would be read as a comment; "
+            f"write it as '-- migrate:{direction}' (two dashes, 'migrate', a colon, '{direction}')"
+        )
+
+
+def _no_up_section(text: str, name: str) -> str:
+    """Why a file has no up section, and the fix: the line meant as its marker, if one is."""
+    for number, line in enumerate(_lines(text), start=1):
+        if re.search(r"(?i)\bmigrate\s*:\s*up\b", line):
+            return (
+                f"has no '-- migrate:up' line: line {number} ({line.strip()!r}) is inside a comment block or a "
+                "quoted string, or is not a '--' comment; write '-- migrate:up' on a line of its own above "
+                "the SQL that applies the migration"
+            )
+    fix = (
+        "has no '-- migrate:up' line; put the SQL that applies the migration under a '-- migrate:up' line "
+        "and the SQL that reverts it under a '-- migrate:down' line"
+    )
+    if re.match(r"[VUR]\d*(?:[._]\d+)*__", name):
+        fix += (
+            " (Flyway's files become one file each: its V file's SQL under '-- migrate:up', its U undo file's "
+            "SQL under '-- migrate:down'; name it as kysera migrate create does or pad the version numbers)"
+        )
+    return fix
 
 
 def _options(text: str, number: int) -> bool:
     transaction = True
     for word in text.split():
+        if word.startswith(("--", "#", "/*")):
+            raise SqlFileError(
+                f"line {number} has a comment after its section marker; put the comment on a line of its own"
+            )
         key, sep, value = word.partition(":")
         if key.lower() == "transaction" and sep and value.lower() in ("false", "true"):
             transaction = value.lower() == "true"
@@ -105,10 +163,18 @@ def sql_migration(name: str, path: str | Path, data: bytes) -> Migration:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SqlFileError(f"is not UTF-8 text (byte {exc.start} is not valid UTF-8); save it as UTF-8") from None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise SqlFileError(
+                "is UTF-16 text (it starts with a UTF-16 byte order mark, as PowerShell's > writes files); save it as UTF-8"
+            ) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SqlFileError(
+            f"is not UTF-8 text (line {line}: byte {exc.start}, {data[exc.start : exc.start + 1]!r}, is not valid UTF-8, "
+            "as in a Latin-1 or Windows-1252 file); save it as UTF-8"
+        ) from None
     if "\r" in text and "\n" not in text:
         raise SqlFileError("ends its lines with CR alone (classic Mac line endings); save it with LF or CRLF line endings")
-    sections = _sections(text)
+    sections = _sections(text, name)
     _check_allows(text)
     up_sql, up_tx, up_line = sections["up"]
     down_sql, down_tx, down_line = sections.get("down", ("", None, 0))
