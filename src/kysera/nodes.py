@@ -817,6 +817,9 @@ class CompiledStatement(Node):
     # the SQL with parameters rendered inline as literals, for humans (dry runs, scripts,
     # errors); a function that renders it when asked, for statements that usually run unshown
     display: str | Callable[[], str] | None = field(default=None, compare=False)
+    #: where the statement was written, for findings and failures: ``path:line`` of a ``.sql``
+    #: migration's statement (None for what kysera compiled)
+    location: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         display = self.display

@@ -377,3 +377,25 @@ def test_what_is_not_utf8_is_named_with_its_line_or_its_encoding(tmp_path: Path)
     (tmp_path / "001_ok.sql").write_bytes(b"\xef\xbb\xbf-- migrate:up transaction:false\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n")
     (migration,) = load_migrations(tmp_path)  # a BOM and CRLF line endings are fine
     assert not migration.transaction and migration.sql_statements("down", "sqlite") == ["SELECT 2"]
+
+
+def test_findings_and_failures_name_the_file_and_line_of_their_statement(db: Database, tmp_path: Path) -> None:
+    """A finding named the migration and the statement's text, and a failure the text alone: with
+    the same statement twice in a file, which one broke could not be told."""
+    from kysera.migrations import MigrationError
+    from kysera.migrations.gate import UnsafeMigrationError
+
+    db.execute("CREATE TABLE keep (id integer PRIMARY KEY)")
+    db.execute("INSERT INTO keep VALUES (1)")
+    path = write(tmp_path, "001_drop.sql", "-- migrate:up\nCREATE TABLE other (id integer);\n\nDROP TABLE keep;\n")
+    with pytest.raises(UnsafeMigrationError) as refused:
+        create_migration_runner(db, tmp_path).up()
+    (finding,) = refused.value.findings
+    assert finding.code == "KS101" and finding.location == f"{path}:4"
+    assert f"statement ({path}:4): DROP TABLE keep" in finding.render() and finding.to_dict()["location"] == f"{path}:4"
+
+    path.unlink()
+    path = write(tmp_path, "001_twice.sql", "-- migrate:up\nCREATE TABLE twice (id integer);\nINSERT INTO keep VALUES (2);\nINSERT INTO keep VALUES (2);\n")
+    with pytest.raises(MigrationError) as failed:
+        create_migration_runner(db, tmp_path).up()
+    assert f"statement ({path}:4): INSERT INTO keep VALUES (2)" in str(failed.value)

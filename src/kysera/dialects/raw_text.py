@@ -67,20 +67,28 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
     included (``ALTER TABLE ...; -- kysera:allow KS102``), or is dropped without
     ``trailing_comments``. The final ``;`` is dropped otherwise.
     """
+    return [statement for statement, _ in split_located(text, dialect, trailing_comments=trailing_comments)]
+
+
+def split_located(text: str, dialect: str, *, trailing_comments: bool = True) -> list[tuple[str, int]]:
+    """:func:`split_statements`, each statement with the line of ``text`` (from 1) where its
+    first word is (after the comments it keeps): where an editor shows it."""
     body = text.strip()
+    first = text.count("\n", 0, len(text) - len(text.lstrip())) + 1  # the line body starts on
     if (
         ";" not in body.rstrip(";")
         and "--" not in body
         and "/*" not in body
         and not (dialect == "mysql" and ("delimiter" in body.lower() or "#" in body))
     ):
-        return [] if is_blank(body) else [_drop_trailing_semicolon(body)]
+        return [] if is_blank(body) else [(_drop_trailing_semicolon(body), first)]
     from ..dump.split import split_script  # light: re and dataclasses
 
-    out: list[str] = []
+    out: list[tuple[str, int]] = []
     cut = 0  # where the text not yet given to a statement starts
     for statement in split_script(body, dialect):
         start, end = statement.offset, statement.offset + len(statement.text)
+        line = first - 1 + statement.line
         lead = cut
         for token in _BETWEEN.finditer(body, cut, start):  # blanks, comments, and ;
             if token.group(1) is None:
@@ -88,14 +96,14 @@ def split_statements(text: str, dialect: str, *, trailing_comments: bool = True)
         tail = _TAIL.match(body, end)
         if tail is not None and tail.group(1) and (tail.group(1)[0] != "#" or dialect == "mysql"):
             # a comment on the statement's own line: kept with it, or dropped; never the next one's
-            out.append(body[lead : tail.end() if trailing_comments else end].strip())
+            out.append((body[lead : tail.end() if trailing_comments else end].strip(), line))
             cut = tail.end()
         else:
-            out.append(body[lead:end].strip())
+            out.append((body[lead:end].strip(), line))
             cut = end
     rest = body[cut:].strip()
     if trailing_comments and out and rest and not rest.startswith(";"):
-        out[-1] += " " + rest  # the comments after a last statement without its ;
+        out[-1] = (out[-1][0] + " " + rest, out[-1][1])  # the comments after a last statement without its ;
     return out
 
 

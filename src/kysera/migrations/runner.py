@@ -1519,7 +1519,8 @@ class MigrationRunner:
                 self.logger.error("the on_error hook raised %s: %s", type(hook_exc).__name__, hook_exc)
         message = f"migration {name} failed ({direction}): {reason}"
         if statement:
-            message += f"\n  statement: {_shorten(statement)}"
+            at = f" ({failing.location})" if failing is not None and failing.location else ""
+            message += f"\n  statement{at}: {_shorten(statement)}"
         if unrecorded is not None and direction == "up" and self._only_resumable_backfills(migration):
             # the next up runs it again (_resume_interrupted_backfills): resolving it by hand as
             # applied would record a backfill that stopped part-way as done

@@ -312,24 +312,32 @@ def split_sql(text: str, dialect: str) -> list[str]:
     part of its text already; written after its ``;`` on the same line, it is moved in front of it,
     so that the safety analysis reads it with that statement and no other.
     """
-    bare = raw_text.split_statements(text, dialect, trailing_comments=False)
+    return [statement for statement, _ in split_sql_located(text, dialect)]
+
+
+def split_sql_located(text: str, dialect: str) -> list[tuple[str, int]]:
+    """:func:`split_sql`, each statement with its line in ``text`` (from 1)."""
+    bare = raw_text.split_located(text, dialect, trailing_comments=False)
     if "kysera:allow" not in text.lower():
         return bare  # most files
-    out: list[str] = []
-    for statement, with_tail in zip(bare, raw_text.split_statements(text, dialect), strict=True):
+    out: list[tuple[str, int]] = []
+    for (statement, line), (with_tail, _) in zip(bare, raw_text.split_located(text, dialect), strict=True):
         tail = with_tail[len(statement) :].lstrip(" \t;")
-        out.append(f"{tail}\n{statement}" if "kysera:allow" in tail.lower() else statement)
+        out.append((f"{tail}\n{statement}" if "kysera:allow" in tail.lower() else statement, line))
     return out
 
 
-def compile_text(db: Database, text: str) -> CompiledStatement:
-    """One statement of a .sql file as ``db``'s engine runs it (not split again, not parsed).
+def compile_text(db: Database, text: str, location: str | None = None) -> CompiledStatement:
+    """One statement of a .sql file as ``db``'s engine runs it (not split again, not parsed);
+    ``location`` is where it was written (``path:line``), for findings and failures.
 
     Never a read that a dry run would run: nothing uses a .sql file's results, so a ``SELECT``
     there is there for what it does (``SELECT nextval(...)``, a function that writes).
     """
     compiler = db.dialect.compiler(db)
-    return CompiledStatement(sql=text, node=RawNode((text,)), transactional=compiler.raw_is_transactional(text))
+    return CompiledStatement(
+        sql=text, node=RawNode((text,)), transactional=compiler.raw_is_transactional(text), location=location
+    )
 
 
 class SqlStatements:
@@ -347,19 +355,25 @@ class SqlStatements:
         self._section = section
         self._marker_line = marker_line
         self._file = file
-        #: the statements as last split, and for which engine: a run splits once, not once for
-        #: the transaction check, once for the safety gate's dry run and once to run them
-        self._split: tuple[str, tuple[str, ...]] | None = None
+        #: the statements as last split (with their lines in the file), and for which engine: a
+        #: run splits once, not once for the transaction check, once for the safety gate's dry
+        #: run and once to run them
+        self._split: tuple[str, tuple[tuple[str, int], ...]] | None = None
 
     def statements(self, dialect: str) -> list[str]:
+        return [statement for statement, _ in self.located(dialect)]
+
+    def located(self, dialect: str) -> tuple[tuple[str, int], ...]:
+        """The statements, each with the line of the file it starts on."""
         if self._split is None or self._split[0] != dialect:
             try:
-                self._split = (dialect, tuple(split_sql(self.text, dialect)))
+                found = split_sql_located(self.text, dialect)
             except KyseraError as exc:  # a DELIMITER line without a delimiter, say
                 from .errors import MigrationDefinitionError
 
                 raise MigrationDefinitionError(self._where(str(exc))) from None
-        return list(self._split[1])
+            self._split = (dialect, tuple((statement, self._marker_line + line) for statement, line in found))
+        return self._split[1]
 
     def _where(self, problem: str) -> str:
         """``problem`` with its line counted in the file, and the section named."""
@@ -371,8 +385,9 @@ class SqlStatements:
         return f"{prefix}line {line} (in its '-- migrate:{self._section}' section): {found.group(2)}"
 
     def __call__(self, db: Database) -> None:
-        for statement in self.statements(db.dialect.name):
-            db.run_compiled([compile_text(db, statement)])
+        file = self._file
+        for statement, line in self.located(db.dialect.name):
+            db.run_compiled([compile_text(db, statement, f"{file}:{line}" if file else None)])
 
     def __repr__(self) -> str:
         return f"<SqlStatements {len(self.text)} characters>"

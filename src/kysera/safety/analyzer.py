@@ -254,6 +254,7 @@ class _Analysis:
                 migration=self.migration,
                 table=table.name if table else None,
                 statement=str(stmt),
+                location=stmt.location,
                 suppressed=code in self.allow or code in _inline_allows(stmt, self.dialect.name),
                 # the node the statement came from: safety="auto" rewrites nodes, not text
                 extra={"node": stmt.node, "partitioned": True} if partitioned else {"node": stmt.node},

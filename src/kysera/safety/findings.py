@@ -42,6 +42,8 @@ class Finding:
     extra: dict[str, object] = field(default_factory=dict, compare=False)
     #: safety="auto" runs the safe recipe instead of the statement, so it is no error
     fixed: bool = False
+    #: where the statement was written: ``path:line`` in a ``.sql`` migration (None for Python code)
+    location: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -56,6 +58,7 @@ class Finding:
             "migration": self.migration,
             "table": self.table,
             "statement": self.statement,
+            "location": self.location,
             "message": self.message,
             "recipe": self.recipe,
             "suppressed": self.suppressed,
@@ -68,7 +71,8 @@ class Finding:
         head = f"{self.severity.value.upper()} {self.code} {self.name}: {where}{self.message}"
         lines = [head + (" (allowed)" if self.suppressed else "") + (" (safety=auto runs the safe recipe instead)" if self.fixed else "")]
         if self.statement:
-            lines.append(f"    statement: {_one_line(self.statement)}")
+            at = f" ({self.location})" if self.location else ""
+            lines.append(f"    statement{at}: {_one_line(self.statement)}")
         if self.recipe:
             lines.append("    safe recipe:")
             lines.extend("      " + line for line in self.recipe.strip().splitlines())
