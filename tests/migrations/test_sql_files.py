@@ -339,6 +339,30 @@ def _run_up(db: Database, folder: Path) -> Exception:
     raise AssertionError("the migration ran")
 
 
+def test_what_only_a_command_line_client_runs_is_refused_with_its_line(db: Database, tmp_path: Path) -> None:
+    """COPY ... FROM stdin ran, waited for rows that never came, and failed as 'another command is
+    already in progress' (the lock release too); psql's \\set was told to 'restore this file with
+    psql'. Each client's commands are named, with the line and what to write instead, before
+    anything runs."""
+    from kysera.migrations.errors import MigrationDefinitionError
+
+    command, said = {
+        "postgres": ("COPY items (id) FROM stdin;\n1\n2\n\\.\n", "line 3 (in its '-- migrate:up' section): COPY ... FROM stdin needs psql"),
+        "sqlite": (".read more.sql\nSELECT 1;\n", "line 3 (in its '-- migrate:up' section): .read is a command of the sqlite3 shell"),
+        "mysql": ("source more.sql\n", "line 3 (in its '-- migrate:up' section): source is a command of the mysql client"),
+    }[db.dialect.name]
+    write(tmp_path, "001_client.sql", "-- migrate:up\nCREATE TABLE items (id integer);\n" + command + "-- migrate:down\nDROP TABLE items;\n")
+    refused = _run_up(db, tmp_path)
+    assert isinstance(refused, MigrationDefinitionError) and f"001_client.sql: {said}" in str(refused), refused
+    assert "paste that file's SQL" in str(refused) or "INSERT INTO ... VALUES" in str(refused)
+    assert not db.table_exists("items") and not db.table_exists("kysera_migrations")
+    if db.dialect.name == "postgres":
+        write(tmp_path, "001_client.sql", "-- migrate:up\n\\set ON_ERROR_STOP on\nCREATE TABLE items (id integer);\n")
+        refused = _run_up(db, tmp_path)
+        assert "line 2 (in its '-- migrate:up' section): \\set is a command of the psql client" in str(refused)
+        assert "write the value itself" in str(refused) and "restore" not in str(refused)
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

@@ -80,6 +80,7 @@ def split_located(text: str, dialect: str, *, trailing_comments: bool = True) ->
         and "--" not in body
         and "/*" not in body
         and not (dialect == "mysql" and ("delimiter" in body.lower() or "#" in body))
+        and not (dialect == "postgres" and "\\" in body)  # a psql command, which split_script refuses
     ):
         return [] if is_blank(body) else [(_drop_trailing_semicolon(body), first)]
     from ..dump.split import split_script  # light: re and dataclasses

@@ -20,7 +20,14 @@ from ..errors import KyseraError
 
 
 class ScriptError(KyseraError):
-    """The script holds something a database driver cannot run (a client-side command)."""
+    """The script holds something a database driver cannot run (a client-side command).
+
+    ``line`` is where (from 1); ``command`` the psql command, when that is what it is."""
+
+    def __init__(self, message: str, line: int = 0, command: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.command = command
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +187,12 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
                     pos = m.end()
                     reset(pos)
                     continue
+                at = line + buf.count(chr(10), start, m.start())
                 raise ScriptError(
-                    f"line {line + buf.count(chr(10), start, m.start())}: the psql command {command.split()[0]} "
-                    "cannot run through a database driver; remove it, or restore this file with psql"
+                    f"line {at}: the psql command {command.split()[0]} "
+                    "cannot run through a database driver; remove it, or restore this file with psql",
+                    at,
+                    command,
                 )
             pos = last_end = m.end()
             continue

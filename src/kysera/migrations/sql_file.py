@@ -316,8 +316,19 @@ def split_sql(text: str, dialect: str) -> list[str]:
 
 
 def split_sql_located(text: str, dialect: str) -> list[tuple[str, int]]:
-    """:func:`split_sql`, each statement with its line in ``text`` (from 1)."""
-    bare = raw_text.split_located(text, dialect, trailing_comments=False)
+    """:func:`split_sql`, each statement with its line in ``text`` (from 1). Raises
+    :class:`~kysera.errors.KyseraError` (``line N: ...``) for what only a command-line client
+    runs: psql's backslash commands and ``COPY ... FROM stdin``, the sqlite3 shell's dot
+    commands, the mysql client's ``source``."""
+    from ..dump.split import ScriptError
+
+    try:
+        bare = raw_text.split_located(text, dialect, trailing_comments=False)
+    except ScriptError as exc:
+        if exc.command is None:
+            raise
+        raise KyseraError(f"line {exc.line}: {_client_command(exc.command, 'the psql client')}") from None
+    _refuse_client_commands(text, bare, dialect)
     if "kysera:allow" not in text.lower():
         return bare  # most files
     out: list[tuple[str, int]] = []
@@ -325,6 +336,59 @@ def split_sql_located(text: str, dialect: str) -> list[tuple[str, int]]:
         tail = with_tail[len(statement) :].lstrip(" \t;")
         out.append((f"{tail}\n{statement}" if "kysera:allow" in tail.lower() else statement, line))
     return out
+
+
+#: what to do instead of a client's command, by its first word
+_CLIENT_FIXES = {
+    "\\i": "paste that file's SQL here instead",
+    "\\ir": "paste that file's SQL here instead",
+    "\\include": "paste that file's SQL here instead",
+    "\\set": "write the value itself where the variable is used",
+    "\\c": "a migration runs on the database of the URL; make one project per database",
+    "\\connect": "a migration runs on the database of the URL; make one project per database",
+    ".read": "paste that file's SQL here instead",
+    "source": "paste that file's SQL here instead",
+}
+
+
+def _client_command(command: str, client: str) -> str:
+    """Why ``command`` of ``client`` ("the psql client") cannot run in a migration, and the fix."""
+    word = command.split()[0]
+    fix = _CLIENT_FIXES.get(word.lower(), "remove it")
+    return f"{word} is a command of {client}, not SQL, and kysera sends each statement to the database through its driver; {fix}"
+
+
+_COPY_STD = re.compile(r"(?i)\b(?:from\s+stdin|to\s+stdout)\b")
+_DOT_COMMAND = re.compile(r"(?m)^[ \t]*\.[A-Za-z]")
+_SOURCE = re.compile(r"(?im)^[ \t]*(?:source\s|\\\.\s)")
+
+
+def _refuse_client_commands(text: str, statements: list[tuple[str, int]], dialect: str) -> None:
+    """What only a command-line client runs, found at the start of a statement (the text is
+    searched first: most sections hold none)."""
+    if dialect == "postgres" and _COPY_STD.search(text):
+        for statement, line in statements:
+            if raw_text.leading_words(statement, 1) == ["COPY"] and (found := _COPY_STD.search(statement)):
+                if found.group().lower().startswith("from"):
+                    raise KyseraError(
+                        f"line {line}: COPY ... FROM stdin needs psql, which sends the rows written after it; "
+                        "kysera sends each statement to the database through its driver. Write the rows as "
+                        "INSERT INTO ... VALUES statements (pg_dump --inserts writes them), or COPY ... FROM a "
+                        "file on the database server"
+                    )
+                raise KyseraError(
+                    f"line {line}: COPY ... TO STDOUT sends rows to psql, which a migration cannot read; remove it"
+                )
+    elif dialect == "sqlite" and _DOT_COMMAND.search(text):
+        for statement, line in statements:
+            head = raw_text.strip_leading_comments(statement)
+            if _DOT_COMMAND.match(head):
+                raise KyseraError(f"line {line}: {_client_command(head, 'the sqlite3 shell')}")
+    elif dialect == "mysql" and _SOURCE.search(text):
+        for statement, line in statements:
+            head = raw_text.strip_leading_comments(statement)
+            if _SOURCE.match(head):
+                raise KyseraError(f"line {line}: {_client_command(head.replace(chr(92) + '.', 'source', 1), 'the mysql client')}")
 
 
 def compile_text(db: Database, text: str, location: str | None = None) -> CompiledStatement:
