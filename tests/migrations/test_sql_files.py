@@ -423,3 +423,23 @@ def test_findings_and_failures_name_the_file_and_line_of_their_statement(db: Dat
     with pytest.raises(MigrationError) as failed:
         create_migration_runner(db, tmp_path).up()
     assert f"statement ({path}:4): INSERT INTO keep VALUES (2)" in str(failed.value)
+
+
+def test_a_statement_that_cannot_run_in_a_transaction_beside_others_is_a_warning(db: Database, tmp_path: Path) -> None:
+    """It took the whole migration out of its transaction without a word: a failure after it left
+    the statements before it applied, recorded as failed. Alone in its migration, with
+    transaction:false, or with the file's own BEGIN ... COMMIT, nothing is said."""
+    if db.dialect.name == "mysql":
+        pytest.skip("MySQL has no statement that refuses a transaction")
+    statement = "CREATE INDEX CONCURRENTLY mix_id ON mix (id)" if db.dialect.name == "postgres" else "VACUUM"
+    path = write(tmp_path, "001_mix.sql", f"-- migrate:up\nCREATE TABLE mix (id integer);\nINSERT INTO mix VALUES (1);\n{statement};\n"
+                 "-- migrate:down\nDROP TABLE mix;\n")
+    write(tmp_path, "002_alone.sql", f"-- migrate:up\n{statement.replace('mix_id', 'mix_id2')};\n-- migrate:down\nSELECT 1;\n")
+    write(tmp_path, "003_said.sql", f"-- migrate:up transaction:false\nINSERT INTO mix VALUES (2);\n{statement.replace('mix_id', 'mix_id3')};\n")
+    result = create_migration_runner(db, tmp_path).up()
+
+    (mixed,) = [f for f in result.findings if f.code == "KS501"]
+    assert mixed.migration == "001_mix" and mixed.severity == "warning" and mixed.location == f"{path}:4"
+    assert "its 2 other statements fails, what ran before it stays" in mixed.message
+    assert "migration of its own" in mixed.recipe
+    assert result.executed == ["001_mix", "002_alone", "003_said"]

@@ -251,7 +251,8 @@ def inspect_migration(
         return True
     report.findings.extend(
         judge_statements(
-            runner, migration, captured, transactional=in_tx and not outside, created=report.created, facts=facts, options=options
+            runner, migration, captured, transactional=in_tx and not outside, created=report.created, facts=facts,
+            options=options, moved_outside=outside,
         )
     )
     return True
@@ -282,10 +283,12 @@ def judge_statements(
     created: PlanState,
     facts: Facts | None = None,
     options: SafetyOptions | None = None,
+    moved_outside: bool = False,
 ) -> list[Finding]:
     """The findings for ``statements`` of ``migration`` under ``runner``'s settings and
     acknowledgements; ``facts`` default to the live database. ``created`` carries what the
-    plan did so far (see :func:`~kysera.safety.analyze`)."""
+    plan did so far, ``moved_outside`` that it runs outside the transaction it asked for (see
+    :func:`~kysera.safety.analyze`)."""
     if options is None:
         options = safety_options(runner)
     if facts is None:
@@ -299,6 +302,7 @@ def judge_statements(
         allow=migration.allow_unsafe | runner.safety_allow,
         options=options,
         created=created,
+        moved_outside=moved_outside,
     )
     if migration.is_sql_file:
         # the recipes are kysera's Python: say where they go, and how a .sql file acknowledges

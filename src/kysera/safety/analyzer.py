@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from ..dialects.base import Dialect
-from ..dialects.raw_text import VOLATILE_CALL, columns_read
+from ..dialects.raw_text import VOLATILE_CALL, columns_read, controls_transaction
 from ..errors import BuilderError, KyseraError
 from ..nodes import (
     AddColumnNode,
@@ -144,6 +144,9 @@ class _Analysis:
         self.dropped_constraints: set[tuple[str, str]] = set()
         #: (table key, constraint) -> its rule: added NOT VALID by this migration (PostgreSQL)
         self.added_not_valid: dict[tuple[str, str], str] = {}
+        #: a migration that asked for a transaction and runs outside one because of some of its
+        #: statements: how many others change something (each then commits on its own)
+        self.others_outside = 0
 
     # --------------------------------------------------------------- helpers
 
@@ -215,7 +218,7 @@ class _Analysis:
 
     def add(self, code: str, stmt: CompiledStatement, table: IdentifierNode | None, detail: str, *,
             severity: Severity | None = None, fills: dict[str, str] | None = None, partitioned: bool = False,
-            **names: str) -> None:
+            recipe: str | None = None, **names: str) -> None:
         """A finding of rule ``code``. ``names`` fill the recipe's ``{table}``-style slots;
         ``fills`` replace its ``"<type>"``-style placeholders with what the statement says
         (see :func:`_recipe_fills`), so the recipe can be pasted as it is. ``partitioned``: about
@@ -236,7 +239,7 @@ class _Analysis:
             values.setdefault("column_q", self.dialect.compiler().quote(names["column"]))
         if "constraint" in names:
             values.setdefault("constraint_q", self.dialect.compiler().quote(names["constraint"]))
-        recipe = rule.recipe_for(PARTITIONED if partitioned else self.dialect.name)
+        recipe = rule.recipe_for(PARTITIONED if partitioned else self.dialect.name) if recipe is None else recipe
         for k, v in values.items():
             recipe = recipe.replace("{" + k + "}", v)
         recipe = recipe.replace("{{", "{").replace("}}", "}")
@@ -322,6 +325,17 @@ class _Analysis:
             return  # the safe form of a large update: batches that commit on their own
         if not stmt.transactional and self.transactional:
             self.add("KS501", stmt, None, f"{_first_words(str(stmt))} cannot run inside a transaction; kysera runs this migration outside one")
+        elif not stmt.transactional and self.others_outside:
+            others, self.others_outside = self.others_outside, 0  # said once, at the first such statement
+            self.add(
+                "KS501", stmt, None,
+                f"{_first_words(str(stmt))} cannot run inside a transaction, so kysera runs this whole migration outside one: "
+                f"if one of its {others} other statement{'' if others == 1 else 's'} fails, what ran before it stays, to undo by hand "
+                "before kysera migrate resolve",
+                severity=Severity.WARNING,
+                recipe=f"# move {_first_words(str(stmt))} to a migration of its own, after this one: kysera runs that one\n"
+                "# outside a transaction, and this one stays all-or-nothing",
+            )
         if from_text and self.text_statement(stmt, node):
             return
         if isinstance(node, CreateTableNode):
@@ -946,8 +960,13 @@ def analyze(
     allow: set[str] | frozenset[str] = frozenset(),
     options: SafetyOptions | None = None,
     created: PlanState | set[str] | None = None,
+    moved_outside: bool = False,
 ) -> list[Finding]:
     """Findings for one migration's statements, in statement order.
+
+    ``moved_outside``: the migration asked for a transaction, and runs outside one because some
+    of its statements cannot run in one (``transactional`` is then False); when others change
+    something too, those statements are named (a failure would leave the ones before it).
 
     ``created`` carries what earlier migrations of the same plan did (a :class:`PlanState`, which
     is updated; a set holds only the tables they created): an index on a table made a migration
@@ -957,6 +976,8 @@ def analyze(
     analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
     if created is not None:
         analysis.plan = created if isinstance(created, PlanState) else PlanState(created)
+    if moved_outside:
+        analysis.others_outside = _others_outside(statements)
     previous: object = None
     for stmt in statements:
         # one builder call can compile to several statements (a split ALTER TABLE, SQLite's
@@ -966,6 +987,22 @@ def analyze(
         previous = stmt.node
         analysis.statement(stmt)
     return analysis.findings
+
+
+def _others_outside(statements: Sequence[CompiledStatement]) -> int:
+    """How many of a migration's statements that could run in a transaction change something,
+    when others cannot: none when a statement of its own begins or ends a transaction (the file
+    says what goes together) or a ``db.backfill`` is what cannot (a backfill commits batch by
+    batch: the expand step it follows is meant to commit first)."""
+    if not any(not s.transactional and not isinstance(s.node, BackfillNode) for s in statements):
+        return 0
+    if any(isinstance(s.node, BackfillNode) or _controls_transaction(s) for s in statements):
+        return 0
+    return sum(1 for s in statements if s.transactional and not s.reads)
+
+
+def _controls_transaction(stmt: CompiledStatement) -> bool:
+    return isinstance(stmt.node, RawNode) and controls_transaction(stmt.sql)
 
 
 def _fk_names(columns: list[str], references: ReferencesNode) -> FkNames:
