@@ -443,3 +443,26 @@ def test_a_statement_that_cannot_run_in_a_transaction_beside_others_is_a_warning
     assert "its 2 other statements fails, what ran before it stays" in mixed.message
     assert "migration of its own" in mixed.recipe
     assert result.executed == ["001_mix", "002_alone", "003_said"]
+
+
+def test_a_migration_that_switches_database_or_search_path_leaves_the_connection_as_it_found_it(db: Database, tmp_path: Path) -> None:
+    """MySQL's USE other_db (as in a pasted dump) sent kysera's history writes to the other
+    database: the migration stayed 'running', partly applied, and the rest of the run went there
+    too. PostgreSQL's SET search_path failed the history INSERT ('relation kysera_migrations does
+    not exist'). The connection goes back to where it was after each migration."""
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite has no USE or search_path")
+    if db.dialect.name == "mysql":
+        switch, uses = "USE information_schema;\nSELECT COUNT(*) FROM TABLES;\n", "information_schema"
+    else:
+        switch, uses = "CREATE SCHEMA other;\nSET search_path TO other;\nCREATE TABLE b (id integer);\n", "other"
+    write(tmp_path, "001_switch.sql", f"-- migrate:up\nCREATE TABLE a (id integer);\n{switch}")
+    write(tmp_path, "002_after.sql", "-- migrate:up\nCREATE TABLE c (id integer);\n")
+    runner = create_migration_runner(db, tmp_path)
+    assert runner.up().executed == ["001_switch", "002_after"]
+
+    assert runner.status().executed == ["001_switch", "002_after"]
+    assert db.table_exists("a") and db.table_exists("c")  # where the URL points, not in the other one
+    assert uses not in str(db.fetch("SELECT DATABASE() AS d" if db.dialect.name == "mysql" else "SHOW search_path"))
+    if db.dialect.name == "postgres":
+        assert db.fetch("SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'b'") == [{"s": "other"}]
