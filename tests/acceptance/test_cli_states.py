@@ -208,3 +208,23 @@ def test_lock_held_elsewhere_waits_then_exit_1(project: Path, db_url: str) -> No
     assert status_json(db_url)["executed"] == []
     ok = subprocess.run([kysera_bin, "migrate", "up"], cwd=project, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_sql_file_that_fails_part_way_on_mysql_names_its_statement_in_up_and_status(project: Path, db_url: str, engine: str) -> None:
+    """MySQL commits each DDL statement: the failure is recorded with the statement that broke.
+    `up` names the file and line of that statement (the same text was in the file twice), and
+    `status` shows the statement, not only the server's error."""
+    if engine != "mysql":
+        pytest.skip("only MySQL/MariaDB commit DDL statements at once")
+    path = project / "migrations" / "003_half.sql"
+    path.write_text("-- migrate:up\nALTER TABLE t1 ADD COLUMN email varchar(100);\nALTER TABLE t1 ADD COLUMN email varchar(100);\n"
+                    "ALTER TABLE t1 ADD COLUMN phone varchar(20);\n-- migrate:down\nALTER TABLE t1 DROP COLUMN email;\n")
+    result = kysera("migrate", "up", "--url", db_url)
+    assert result.exit_code == 1
+    assert f"statement ({path}:3): ALTER TABLE t1 ADD COLUMN email varchar(100)" in result.stderr
+    assert "before it, this statement ran and stays:\n    ALTER TABLE t1 ADD COLUMN email varchar(100)" in result.stderr
+    status = kysera("migrate", "status", "--url", db_url)
+    assert "003_half failed (up): Duplicate column name 'email'" in status.stdout
+    assert "on the statement: ALTER TABLE t1 ADD COLUMN email varchar(100)" in status.stdout
+    assert "kysera migrate resolve 003_half --applied|--rolled-back" in status.stdout
+    assert status_json(db_url)["migrations"][2]["statement"] == "ALTER TABLE t1 ADD COLUMN email varchar(100)"  # type: ignore[index]
