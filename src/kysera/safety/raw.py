@@ -7,6 +7,7 @@ human to review instead of passing it silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..dialects.sql_lexer import SqlParseError
@@ -170,7 +171,16 @@ _HARMLESS_FIRST = {
 _HARMLESS_CREATE = {"TABLE", "VIEW", "FUNCTION", "PROCEDURE", "TRIGGER", "EXTENSION", "TYPE", "SEQUENCE", "SCHEMA", "DOMAIN", "OR", "TEMP", "TEMPORARY", "MATERIALIZED", "DATABASE", "ROLE", "USER", "POLICY", "RULE", "AGGREGATE", "COLLATION"}
 
 
+#: the first word of a statement, after the blanks and comments before it
+_HEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z]+)", re.S)
+
+
 def classify(text: str, dialect: str | None = None) -> Classified:
+    head = _HEAD.match(text)
+    if head is not None and head.group(1).upper() == "INSERT":
+        # rows added to a table: nothing to judge, whatever the rest says; and a data file holds
+        # thousands of them, which the lexer would read character by character
+        return Harmless("INSERT")
     toks = tokenize(text, dialect)
     if not toks:
         return Unknown(text)
