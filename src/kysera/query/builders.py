@@ -31,6 +31,7 @@ from .expressions import (
     column_expression,
     column_names,
     filter_node,
+    flattened,
     value_expression,
 )
 from .expressions import and_filter as _and
@@ -73,12 +74,7 @@ class SelectBuilder(Executable[SelectNode]):
         """Columns or expressions: ``select(["id", "email"])``, ``select("id", "email")``,
         ``select(sql("count(*)"))``; ``"email as contact"`` or ``.as_("n")`` on ``db.ref(...)`` /
         ``sql(...)`` names the result column."""
-        flat: list[object] = []
-        for item in columns:
-            if isinstance(item, list | tuple):
-                flat.extend(item)
-            else:
-                flat.append(item)
+        flat = flattened(columns)
         return self._with(selections=(*self._node.selections, *(_selection(c) for c in flat)))
 
     def where(self, *args: object) -> SelectBuilder:
@@ -151,12 +147,7 @@ class _ChangesRows(Executable[M]):
         """The rows the statement changed, given back by ``execute()`` (``fetch_all()``,
         ``fetch_one()``): ``returning("id", "name")``, ``"email as contact"``, ``db.ref(...)`` or
         ``sql(...)`` as in ``select``. PostgreSQL, SQLite 3.35+, MariaDB 10.5+ (not UPDATE's)."""
-        flat: list[object] = []
-        for item in columns:
-            if isinstance(item, list | tuple):
-                flat.extend(item)
-            else:
-                flat.append(item)
+        flat = flattened(columns)
         if not flat:
             raise BuilderError("returning() takes one or more columns, such as returning('id')")
         return self._changed(returning=(*self._node.returning, *(_selection(c) for c in flat)))

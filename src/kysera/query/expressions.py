@@ -126,14 +126,21 @@ def and_filter(current: FilterNode | None, new: FilterNode) -> FilterNode:
     return AndNode((current, new))
 
 
-def column_names(names: tuple[str | Sequence[str], ...], method: str) -> tuple[str, ...]:
-    """``("a", "b")`` or ``(["a", "b"],)`` as the column names they are; BuilderError otherwise."""
+def flattened(items: tuple[object, ...]) -> list[object]:
+    """``("a", "b")`` or ``(["a", "b"],)`` as one list: the arguments of ``select``,
+    ``returning`` and ``columns``, which take names one by one or as one list."""
     flat: list[object] = []
-    for item in names:
+    for item in items:
         if isinstance(item, list | tuple):
             flat.extend(item)
         else:
             flat.append(item)
+    return flat
+
+
+def column_names(names: tuple[str | Sequence[str], ...], method: str) -> tuple[str, ...]:
+    """``("a", "b")`` or ``(["a", "b"],)`` as the column names they are; BuilderError otherwise."""
+    flat = flattened(names)
     if not flat:
         raise BuilderError(f"{method}() takes one or more column names")
     out: list[str] = []
