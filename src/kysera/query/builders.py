@@ -147,7 +147,7 @@ class _ChangesRows(Executable[M]):
         """The rows the statement changed, given back by ``execute()`` (``fetch_all()``,
         ``fetch_one()``): ``returning("id", "name")``, ``"email as contact"``, ``db.ref(...)`` or
         ``sql(...)`` as in ``select``. PostgreSQL, SQLite 3.35+, MariaDB 10.5+ (not UPDATE's)."""
-        flat = flattened(columns)
+        flat: list[object] = flattened(columns)
         if not flat:
             raise BuilderError("returning() takes one or more columns, such as returning('id')")
         return self._changed(returning=(*self._node.returning, *(_selection(c) for c in flat)))
