@@ -459,3 +459,20 @@ def test_sqlite_a_wal_database_and_a_migration_that_switches_to_wal_stay_wal(tmp
     with connect(f"sqlite:///{tmp_path / 'other.db'}") as db:
         run_migrations(db, [MIGRATIONS[0], to_wal, MIGRATIONS[2]])
         assert _journal_mode(db) == "wal"
+
+
+def test_sqlite_the_kept_journal_leaves_an_attached_wal_database_in_wal(tmp_path: Path) -> None:
+    """The journal mode is the main database's only: an unqualified PRAGMA journal_mode = ...
+    would switch every attached database, a WAL one out of WAL for good."""
+    from kysera import connect
+
+    other = tmp_path / "other.db"
+    with connect(f"sqlite:///{other}") as db:
+        db.execute("PRAGMA journal_mode = WAL")
+    attach = Migration("001_attach", lambda db: db.execute(f"ATTACH DATABASE '{other}' AS other"), transaction=False)
+    with connect(f"sqlite:///{tmp_path / 'main.db'}") as db:
+        run_migrations(db, [attach, *MIGRATIONS])
+        assert _journal_mode(db) == "delete"
+        assert db.fetch("PRAGMA other.journal_mode")[0]["journal_mode"] == "wal"
+    with connect(f"sqlite:///{other}") as db:
+        assert _journal_mode(db) == "wal"

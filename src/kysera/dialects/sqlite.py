@@ -486,9 +486,11 @@ BUSY_TIMEOUT = 30.0
 
 def _journal_mode(conn: DriverConnection, new: str | None = None) -> str | None:
     """The connection's journal mode (lower case), after setting it to ``new`` when given;
-    None when SQLite refused (a transaction still open, a read-only file): it stays as it was."""
+    None when SQLite refused (a transaction still open, a read-only file): it stays as it was.
+    Only the main database's: an unqualified ``PRAGMA journal_mode = ...`` sets every attached
+    database's too, and would take an attached WAL file out of WAL for good."""
     try:
-        rows, _ = conn.run("PRAGMA journal_mode" + (f" = {new}" if new else ""), None)
+        rows, _ = conn.run("PRAGMA main.journal_mode" + (f" = {new}" if new else ""), None)
     except sqlite3.Error:
         return None
     value = next(iter(rows[0].values())) if rows else None
