@@ -291,3 +291,31 @@ def test_a_replayed_down_that_fails_reports_the_failure_and_keeps_the_migration(
     assert [r["name"] for r in history_rows(db)] == ["001_a"]
     if db.dialect.transactional_ddl:
         assert "a" in tables(db)
+
+
+def test_a_replay_that_fails_says_which_code_runs_instead(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    """The debug line names the direction whose code runs now; it had a %s too many, so logging
+    printed a 'Logging error' traceback instead of the line."""
+
+    class Collect:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def debug(self, message: str) -> None:
+            self.seen.append(message)
+
+        info = warning = error = debug
+
+    def down(db: Database) -> None:
+        db.schema.drop_table("a").execute()
+        db.execute(sql("DROP TABLE no_such_table"))
+
+    said = Collect()
+    runner = create_migration_runner(db, [Migration("001_a", lambda db: _create(db, "a"), down)], logger=said)
+    runner.up()
+    with pytest.raises(MigrationError):
+        runner.down()
+
+    assert "Logging error" not in capsys.readouterr().err
+    if db.dialect.transactional_ddl:  # where a down is replayed
+        assert any("running its down() to handle or report that" in m for m in said.seen)

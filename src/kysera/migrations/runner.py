@@ -1384,6 +1384,7 @@ class MigrationRunner:
                 "%s: a statement of its dry run failed (%s); running its %s() to handle or report that",
                 migration.name,
                 _first_line(str(exc)),
+                direction,
             )
             return False
         return True
