@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ...errors import _shorten
 from ..common import (
     EXIT_FAILED,
     get_state,
@@ -223,7 +224,7 @@ def _print_status(
             out.result(
                 f"  {info.name} {'interrupted' if info.state == 'running' else info.state} ({info.direction or 'up'})"
                 + (f": {info.error.splitlines()[0]}" if info.error else "")
-                + (f"\n    on the statement: {_one_line(info.statement)}" if info.statement else "")
+                + (f"\n    on the statement: {_shorten(info.statement, 200)}" if info.statement else "")
                 + f"\n    {advice}"
             )
         elif info.state == "changed":
@@ -247,9 +248,3 @@ def _print_status(
                 f"  {info.name} is pending but sorts before migrations already applied; rename it to sort after "
                 "them, or apply it anyway: kysera migrate up --allow-out-of-order"
             )
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    """A statement on one line, cut at ``limit`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
