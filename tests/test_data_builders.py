@@ -775,3 +775,17 @@ def test_an_upsert_that_changes_a_key_other_rows_point_at_is_checked_at_commit_o
         db.insert_into("parent").values({"id": 1, "v": "b"}).on_conflict(lambda oc: oc.column("id").do_update_set({"id": 5})).execute()
     assert db.fetch("PRAGMA foreign_key_check") == []
     assert db.select_from("parent").fetch_all() == [{"id": 1, "v": "a"}]
+
+
+def test_insert_select_ignore_conflicts_from_a_table_with_the_same_columns(db: Database) -> None:
+    """MySQL/MariaDB's skip is ON DUPLICATE KEY UPDATE k = k: in INSERT ... SELECT it names the
+    target table's column, else the query's table of the same column makes it "ambiguous"."""
+    _kv(db)
+    db.execute("CREATE TABLE incoming (k varchar(10), v varchar(20))")
+    db.insert_into("incoming").values([{"k": "a", "v": "in-a"}, {"k": "z", "v": "in-z"}]).execute()
+    insert = db.insert_into("kv").columns("k", "v")
+    insert.expression(db.select_from("incoming").select("k", "v")).ignore_conflicts().execute()
+    insert.expression(sql("SELECT k, v FROM incoming")).ignore_conflicts().execute()
+    assert db.select_from("kv").select("k", "v").order_by("k").fetch_all() == [
+        {"k": "a", "v": "old"}, {"k": "b", "v": "keep"}, {"k": "z", "v": "in-z"}
+    ]

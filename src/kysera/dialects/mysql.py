@@ -854,6 +854,8 @@ class MysqlCompiler(QueryCompiler):
                     f"{self.dialect.display_name}: add .columns(...) naming the columns the query fills"
                 )
             first = self.quote(node.columns[0])
+            if node.query is not None:  # the query's own tables may have that column: "ambiguous"
+                first = f"{self.table_name(node.table)}.{first}"
             w.text(f" ON DUPLICATE KEY UPDATE {first} = {first}")
             return
         if not node.on_duplicate_key_update:
