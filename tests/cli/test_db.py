@@ -11,6 +11,19 @@ from .conftest import assert_clean_error, kysera
 from .test_workflow import NAMES, project, status_json, tables
 
 
+def _drop_all_tables(db_url: str) -> None:
+    """Empty the database for a restore: a few passes, as foreign keys order the drops."""
+    from kysera.dialects.catalog import list_tables
+
+    with connect(db_url) as db:
+        for _ in range(3):
+            for table in list_tables(db):
+                try:
+                    db.schema.drop_table(table).execute()
+                except Exception:
+                    pass
+
+
 def test_dump_restore_round_trip(db_url: str, tmp_path: Path) -> None:
     project(db_url)
     assert kysera("migrate", "up").exit_code == 0
@@ -21,15 +34,7 @@ def test_dump_restore_round_trip(db_url: str, tmp_path: Path) -> None:
     assert list(backup.parent.iterdir()) == [backup]  # no temporary file left behind
 
     # restore needs an empty database: empty this one, then load the dump back
-    with connect(db_url) as db:
-        from kysera.dialects.catalog import list_tables
-
-        for _ in range(3):
-            for table in list_tables(db):
-                try:
-                    db.schema.drop_table(table).execute()
-                except Exception:
-                    pass
+    _drop_all_tables(db_url)
     assert tables(db_url) == set()
     result = kysera("db", "restore", str(backup), "--json")
     assert result.exit_code == 0, result.stderr
@@ -548,15 +553,7 @@ def test_restore_from_stdin_is_in_its_help_and_says_so(db_url: str, tmp_path: Pa
     assert dump.exit_code == 0, dump.stderr
     target = f"sqlite:///{tmp_path / 'copy.db'}"
     if not db_url.startswith("sqlite"):
-        with connect(db_url) as db:
-            from kysera.dialects.catalog import list_tables
-
-            for _ in range(3):
-                for table in list_tables(db):
-                    try:
-                        db.schema.drop_table(table).execute()
-                    except Exception:
-                        pass
+        _drop_all_tables(db_url)
         target = db_url
     result = kysera("db", "restore", "-", "--url", target, input=dump.stdout)
     assert result.exit_code == 0, result.stderr

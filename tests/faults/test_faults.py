@@ -137,6 +137,24 @@ def test_sigkill_at_random_points(db_url: str, db: Database, tmp_path: Path) -> 
     print(f"\n[faults] {db.dialect.name}: {kills} SIGKILLs, {survived} recoveries, {reported} reported as interrupted (MySQL)")
 
 
+def _up_cut_off_at_marker(db: Database, db_url: str, cwd: Path, marker: Path) -> tuple[int, str]:
+    """Run ``migrate up`` until its migration writes ``marker`` (its session id), end that session
+    from ``db``'s connection; the command's exit code and what it wrote on stderr."""
+    proc = subprocess.Popen([KYSERA, "--url", db_url, "migrate", "up"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    pid = int(marker.read_text())
+    if db.dialect.name == "postgres":
+        db.execute("SELECT pg_terminate_backend(%s)", [pid])
+    else:
+        db.execute(f"KILL {pid}")
+    marker.unlink()
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
 def test_connection_dropped_mid_migration(db_url: str, db: Database, tmp_path: Path) -> None:
     if db.dialect.name == "sqlite":
         pytest.skip("SQLite has no server connection to drop")
@@ -158,19 +176,8 @@ def test_connection_dropped_mid_migration(db_url: str, db: Database, tmp_path: P
         "def down(db):\n"
         "    db.schema.drop_table('second').execute()\n"
     )
-    proc = subprocess.Popen([KYSERA, "--url", db_url, "migrate", "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    deadline = time.monotonic() + 30
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    pid = int(marker.read_text())
-    if db.dialect.name == "postgres":
-        db.execute("SELECT pg_terminate_backend(%s)", [pid])
-    else:
-        db.execute(f"KILL {pid}")
-    marker.unlink()
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1, err
+    code, err = _up_cut_off_at_marker(db, db_url, tmp_path, marker)
+    assert code == 1, err
     assert "Traceback" not in err and "002_dropped" in err
     rows = history(db)
     assert rows.get("001_first") == "applied"
@@ -220,19 +227,8 @@ def test_connection_dropped_during_a_backfill(db_url: str, db: Database, tmp_pat
         "                progress=None if db.capturing else progress)\n"
     )
     assert kysera(db_url, tmp_path, "migrate", "up", "--to", "001_items").returncode == 0
-    proc = subprocess.Popen([KYSERA, "--url", db_url, "migrate", "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    deadline = time.monotonic() + 30
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
-    pid = int(marker.read_text())
-    if db.dialect.name == "postgres":
-        db.execute("SELECT pg_terminate_backend(%s)", [pid])
-    else:
-        db.execute(f"KILL {pid}")
-    marker.unlink()
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1, err
+    code, err = _up_cut_off_at_marker(db, db_url, tmp_path, marker)
+    assert code == 1, err
     assert "Traceback" not in err and "002_backfill" in err
     assert "the next `kysera migrate up` runs it again, resuming its backfill" in err, err
     assert "resolve" not in err, err
