@@ -32,7 +32,12 @@ def is_lock_timeout(db: Database, error: BaseException) -> bool:
 
 def postgres_timeout(setting: str, seconds: float) -> str:
     """``SET lock_timeout = '5000ms'`` and the like: a PostgreSQL session timeout, in whole ms."""
-    return f"SET {setting} = '{int(seconds * 1000)}ms'"
+    return f"SET {setting} = '{_postgres_ms(seconds)}'"
+
+
+def _postgres_ms(seconds: float) -> str:
+    """A PostgreSQL timeout in whole ms, as SET takes it and ``current_setting`` gives it back."""
+    return f"{int(seconds * 1000)}ms"
 
 
 @contextmanager
@@ -47,10 +52,10 @@ def lock_timeouts(
         own: dict[str, object] = {}
         if lock_timeout:
             db.fetch(postgres_timeout("lock_timeout", lock_timeout))
-            own["lock_timeout"] = f"{int(lock_timeout * 1000)}ms"
+            own["lock_timeout"] = _postgres_ms(lock_timeout)
         if statement_timeout:
             db.fetch(postgres_timeout("statement_timeout", statement_timeout))
-            own["statement_timeout"] = f"{int(statement_timeout * 1000)}ms"
+            own["statement_timeout"] = _postgres_ms(statement_timeout)
         try:
             yield own
         finally:
@@ -79,11 +84,12 @@ def lock_timeouts(
         # how long a statement waits for another connection's write lock (30 s otherwise)
         rows = db.fetch("PRAGMA busy_timeout")
         previous = int(str(next(iter(rows[0].values())))) if rows else 30_000
-        db.fetch(f"PRAGMA busy_timeout = {max(1, round(lock_timeout * 1000))}")
+        ms = max(1, round(lock_timeout * 1000))
+        db.fetch(f"PRAGMA busy_timeout = {ms}")
         dialect: Any = db.dialect
         dialect.busy_timeout = lock_timeout  # for the message when it runs out
         try:
-            yield {"busy_timeout": max(1, round(lock_timeout * 1000))}
+            yield {"busy_timeout": ms}
         finally:
             dialect.busy_timeout = previous / 1000
             try:
