@@ -429,6 +429,16 @@ class SessionGuard:
             if not self._in_run:  # migrate lint: what was read may change before the next look
                 self._baseline = {}
 
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """:meth:`watching` the dry run of one migration, and :meth:`restore` (quietly: it may have
+        failed) at its end: what it ran, a query or a rehearsed statement, ends with it."""
+        with self.watching():
+            try:
+                yield
+            finally:
+                self.restore(quietly=True)
+
     def see(self, statement: CompiledStatement) -> None:
         """A statement about to run: when it changes a setting, keep the value it had first."""
         db = self.db

@@ -152,18 +152,18 @@ def inspect_plan(
 
         options = with_changes(options, catalog_current=False)
     # what a dry run runs (SQLite's rehearsal, a query) may change a session setting: it is set back
-    # after each migration, as a real run does, and the real run starts from the session as it was
-    session = runner.session_guard
-    with db.rehearsal() if downs_first else nullcontext(False), db.planning(), session.watching():
+    # after each migration (SessionGuard.isolated), as a real run does, and the real run starts
+    # from the session as it was
+    with db.rehearsal() if downs_first else nullcontext(False), db.planning():
         for migration, direction in plan:
             in_tx = runner.use_transactions and migration.uses_transaction(direction)
             if direction != "up":
                 if downs_first:
                     try:
-                        migration.capture(runner.db, direction, in_transaction=in_tx)
+                        with runner.session_guard.isolated():
+                            migration.capture(runner.db, direction, in_transaction=in_tx)
                     except Exception:  # what it does is judged no better than without this step
                         pass
-                    session.restore(quietly=True)
                 continue
             inspect_migration(runner, migration, in_tx, judge, facts, options, report)
     if downs_first:
@@ -188,8 +188,7 @@ def _inspect_rehearsed(
     rolled back at the end, as ``up --dry-run`` does: the run refuses before it applies anything."""
     later = set(report.unanalysed)
     db = runner.db
-    session = runner.session_guard
-    with db.rehearsal() as rehearsing, db.planning(), session.watching():
+    with db.rehearsal() as rehearsing, db.planning():
         if not rehearsing:
             return
         report.unanalysed = []
@@ -202,10 +201,10 @@ def _inspect_rehearsed(
                 report.replays.pop(migration.name, None)  # compiled in the rehearsal: the run compiles it again
             else:
                 try:
-                    migration.capture(db, "up", in_transaction=in_tx)  # runs, for those after it
+                    with runner.session_guard.isolated():
+                        migration.capture(db, "up", in_transaction=in_tx)  # runs, for those after it
                 except Exception:
                     pass
-                session.restore(quietly=True)
 
 
 def inspect_migration(
@@ -226,13 +225,9 @@ def inspect_migration(
     """
     seen = Capture()
     started = time.perf_counter()
-    session = runner.session_guard
     try:
-        with session.watching():
-            try:
-                captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)
-            finally:
-                session.restore(quietly=True)
+        with runner.session_guard.isolated():
+            captured = migration.capture(runner.db, "up", in_transaction=in_tx, into=seen)
         captured.seconds = time.perf_counter() - started  # a replay counts the time the code took
     except Exception as exc:
         if not seen.consulted and not report.unanalysed:

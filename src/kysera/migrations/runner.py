@@ -1202,11 +1202,8 @@ class MigrationRunner:
         try:
             # on SQLite a dry run runs the statements too (a rehearsal): a SET of the migration's
             # ends with it there as well
-            with self._rewriting(migration, direction), self.session_guard.watching():
-                try:
-                    migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
-                finally:
-                    self.session_guard.restore(quietly=True)
+            with self._rewriting(migration, direction), self.session_guard.isolated():
+                migration.capture(self.db, direction, in_transaction=in_tx, into=step.statements)
         except Exception as exc:
             step.status = "failed"
             step.duration = time.perf_counter() - started
