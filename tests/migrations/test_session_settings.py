@@ -65,6 +65,28 @@ def test_a_migrations_set_ends_with_it(db: Database, in_transaction: bool) -> No
     assert runner.status().pending == []
 
 
+#: a lock timeout an application sets on its connection before it runs the migrations
+APP_SETS = {
+    "postgres": ("SET lock_timeout = '7s'", {"lock": "7s"}),
+    "mysql": ("SET SESSION innodb_lock_wait_timeout = 7, lock_wait_timeout = 7", {"lock": 7, "md": 7}),
+    "sqlite": ("PRAGMA busy_timeout = 7000", {"lock": 7000}),
+}
+
+
+def test_the_applications_own_lock_timeout_is_kept_after_a_run(db: Database) -> None:
+    """The run's 5 s lock timeout is its own: the value the connection had before comes back
+    (PostgreSQL used to RESET it to the server's default)."""
+    statement, value = APP_SETS[db.dialect.name]
+    db.fetch(statement)
+    seen: dict[str, object] = {}
+    runner = create_migration_runner(db, [observer(seen, "001_a")])
+    assert runner.up().executed == ["001_a"]
+    assert seen == {"001_a": KYSERA_DEFAULT[db.dialect.name]}
+    assert lock_setting(db) == value
+    runner.down()
+    assert lock_setting(db) == value
+
+
 def test_a_replayed_migrations_set_ends_with_it_too(db: Database) -> None:
     """A migration that only builds statements is run from the gate's record (no second call of
     its up): its SET is seen there as well."""
@@ -270,7 +292,7 @@ def test_migrations_that_set_nothing_send_nothing_more(db: Database) -> None:
         Migration("003_read", lambda db: db.fetch("SELECT id FROM t")),
     ]
     create_migration_runner(db, migrations).up()
-    # the run's own: its lock timeout set at the start and set back at the end
+    # the run's own: its lock timeout read, set at the start and set back at the end
     assert not [s for s in sent if "current_setting(" in s or "set_config(" in s or "@@SESSION.sql_mode" in s]
     busy = [s for s in sent if s.startswith("PRAGMA busy_timeout")]
     assert len(busy) == (3 if db.dialect.name == "sqlite" else 0)  # read, set, set back

@@ -50,18 +50,20 @@ def lock_timeouts(
     name = db.dialect.name
     if name == "postgres" and (lock_timeout or statement_timeout):
         own: dict[str, object] = {}
-        if lock_timeout:
-            db.fetch(postgres_timeout("lock_timeout", lock_timeout))
-            own["lock_timeout"] = _postgres_ms(lock_timeout)
-        if statement_timeout:
-            db.fetch(postgres_timeout("statement_timeout", statement_timeout))
-            own["statement_timeout"] = _postgres_ms(statement_timeout)
+        # the session's values before the run, set back after it: a RESET would drop a value the
+        # application set on this connection before it called up() (SHOW gives what SET takes)
+        before: dict[str, str] = {}
+        for setting, seconds in (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout)):
+            if seconds:
+                before[setting] = str(db.fetch(f"SHOW {setting}")[0][setting])
+                db.fetch(postgres_timeout(setting, seconds))
+                own[setting] = _postgres_ms(seconds)
         try:
             yield own
         finally:
             try:
-                db.fetch("RESET lock_timeout")
-                db.fetch("RESET statement_timeout")
+                for setting, value in before.items():
+                    db.fetch(f"SET {setting} = '{value.replace(chr(39), chr(39) * 2)}'")
             except Exception:  # the connection may be gone; the settings die with it
                 pass
         return
