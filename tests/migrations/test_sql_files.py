@@ -370,6 +370,8 @@ def test_what_only_a_command_line_client_runs_is_refused_with_its_line(db: Datab
         ("-- migrate:up\nCREATE TABLE t (id integer);\n-- migrate down\nDROP TABLE t;\n",
          "line 3 ('-- migrate down') is not a section marker, so it would be read as a comment; write it as '-- migrate:down'"),
         ("-- migrate:up\nCREATE TABLE t (id integer);\n# migrate:down\nDROP TABLE t;\n", "line 3 ('# migrate:down') is not a section marker"),
+        ("-- migrate:up\nCREATE TABLE t (id integer);\n-- migrate down transaction:false\nDROP TABLE t;\n",
+         "line 3 ('-- migrate down transaction:false') is not a section marker"),
         ("-- +migrate Up\nCREATE TABLE t (id integer);\n-- +migrate Down\nDROP TABLE t;\n",
          "line 1 is sql-migrate's '-- +migrate Up'; kysera's sections are '-- migrate:up' and '-- migrate:down'"),
         ("-- +goose NO TRANSACTION\n-- migrate:up\nCREATE TABLE t (id integer);\n",
@@ -385,6 +387,19 @@ def test_a_section_marker_of_another_tool_or_misspelt_is_refused_with_its_line(d
     refused = _run_up(db, tmp_path)
     assert isinstance(refused, MigrationLoadError) and f"001_t.sql {said}" in str(refused), refused
     assert not db.table_exists("t")
+
+
+def test_a_comment_that_starts_like_a_marker_is_a_comment(db: Database, tmp_path: Path) -> None:
+    """Words after 'migrate up' that are not an option make a line a comment, not a misspelt marker."""
+    write(
+        tmp_path,
+        "001_t.sql",
+        "-- migrate:up\n-- migrate up old rows first\nCREATE TABLE t (id integer);\n-- migrate:down\nDROP TABLE t;\n",
+    )
+    from kysera.migrations import create_migration_runner, load_migrations
+
+    assert create_migration_runner(db, load_migrations(tmp_path)).up().executed == ["001_t"]
+    assert db.table_exists("t")
 
 
 def test_what_is_not_utf8_is_named_with_its_line_or_its_encoding(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ _GOOSE_DIRECTIVE = re.compile(r"^\s*--\s*\+goose\s+(no\s+transaction|envsub)\b",
 #: sql-migrate's sections (-- +migrate Up, -- +migrate Down notransaction)
 _SQL_MIGRATE = re.compile(r"^\s*--\s*\+migrate\s+(up|down)\b", re.I)
 #: a line meant as a section marker but written otherwise (-- migrate up, # migrate:down,
-#: -- migrate : down): read as a comment, its down SQL would run with the up section
-_NEAR_MARKER = re.compile(r"^\s*(?:--|#)\s*\+?\s*migrate\s*:?\s*(up|down)(?:\s+[\w:=-]+){0,2}\s*$", re.I)
+#: -- migrate : down, maybe with an option such as transaction:false): read as a comment, its
+#: down SQL would run with the up section. Words after it make it a comment (-- migrate up old rows)
+_NEAR_MARKER = re.compile(r"^\s*(?:--|#)\s*\+?\s*migrate\s*:?\s*(up|down)(?:\s+[\w-]+\s*[:=]\s*[\w-]+){0,2}\s*$", re.I)
 
 
 class SqlFileError(ValueError):
