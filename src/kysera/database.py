@@ -531,16 +531,9 @@ class Database:
         except in a :meth:`rehearsal`. Unlike :attr:`capturing`, asking changes nothing."""
         return self._captured is not None and not self._rehearsing
 
-    @contextmanager
-    def capture(self) -> Iterator[Capture]:
+    def capture(self) -> _Capturing:
         """Record statements instead of running them; reads still run. Yields the record."""
-        previous = self._captured
-        record = Capture()
-        self._captured = record
-        try:
-            yield record
-        finally:
-            self._captured = previous
+        return _Capturing(self)
 
     @contextmanager
     def planning(self) -> Iterator[None]:
@@ -659,6 +652,26 @@ class Database:
         from .introspection import introspect_table
 
         return introspect_table(self, name, None if "." in name else self._default_schema)
+
+
+class _Capturing:
+    """What :meth:`Database.capture` returns. A class rather than a generator: the safety gate
+    captures each migration's dry run."""
+
+    __slots__ = ("_db", "_previous")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._previous: Capture | None = None
+
+    def __enter__(self) -> Capture:
+        db = self._db
+        self._previous = db._captured
+        record = db._captured = Capture()
+        return record
+
+    def __exit__(self, *exc: object) -> None:
+        self._db._captured = self._previous
 
 
 class Transaction:
