@@ -357,10 +357,14 @@ class QueryCompiler:
 
     def compile(self, node: OperationNode) -> list[CompiledStatement]:
         """``node`` as the statement(s) this engine runs, in order (none for what it ignores)."""
-        if isinstance(node, RawNode):
-            return self.compile_raw_statement(node)
+        # node classes derive from Node directly (none is another's subclass): the order of the
+        # checks is only speed, the commonest in a migration first
         if isinstance(node, CreateTableNode):
             return self.compile_create_table(node)
+        if isinstance(node, CreateIndexNode):
+            return [self.compile_create_index(node)]
+        if isinstance(node, RawNode):
+            return self.compile_raw_statement(node)
         if isinstance(node, DropTableNode):
             return [self.compile_drop_table(node)]
         if isinstance(node, AlterTableNode):
@@ -369,8 +373,6 @@ class QueryCompiler:
             from .alter_folding import fold_column_changes
 
             return self.compile_alter_table(fold_column_changes(node))
-        if isinstance(node, CreateIndexNode):
-            return [self.compile_create_index(node)]
         if isinstance(node, DropIndexNode):
             dropped = self.compile_drop_index(node)
             return [dropped] if dropped is not None else []

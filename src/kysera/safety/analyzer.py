@@ -338,8 +338,11 @@ class _Analysis:
             )
         if from_text and self.text_statement(stmt, node):
             return
+        # (operation node classes derive from Node directly, none from another: the commonest first)
         if isinstance(node, CreateTableNode):
             self.creates(node.table, node.if_not_exists)
+        elif isinstance(node, CreateIndexNode):
+            self.create_index(stmt, node)
         elif isinstance(node, CreateViewNode) and node.materialized:  # indexed like a table
             self.creates(node.name, node.if_not_exists)
         elif isinstance(node, DropTableNode):
@@ -350,8 +353,6 @@ class _Analysis:
                 self.add("KS104", stmt, node.table, f"deletes every row of {node.table.name}")
         elif isinstance(node, UpdateNode):
             self.update(stmt, node)
-        elif isinstance(node, CreateIndexNode):
-            self.create_index(stmt, node)
         elif isinstance(node, DropIndexNode):
             if self.pg and not node.concurrently:
                 table = node.table or self.facts.index_table(node.name)  # PostgreSQL's DROP INDEX names no table

@@ -213,16 +213,16 @@ ColumnCallback = Callable[[ColumnBuilder], ColumnBuilder] | None
 def build_column(name: str, data_type: object, build: ColumnCallback, schema: str | None = None) -> ColumnDefinitionNode:
     if not isinstance(name, str) or not name:
         raise BuilderError(f"a column name must be a non-empty string, got {name!r}")
-    builder = ColumnBuilder(ColumnDefinitionNode(name, data_type_node(data_type)))
+    node = ColumnDefinitionNode(name, data_type_node(data_type))
     if build is not None:
         if not callable(build):
             raise BuilderError(
                 f"the third argument of add_column({name!r}, ...) is a callback such as lambda col: col.not_null(), got {build!r}"
             )
-        result = build(builder)
+        result = build(ColumnBuilder(node))
         if not isinstance(result, ColumnBuilder):
             raise BuilderError(
                 f"the callback for column {name!r} must return the builder, e.g. lambda col: col.not_null()"
             )
-        builder = result
-    return qualify_column(builder.node, schema)
+        node = result.node
+    return qualify_column(node, schema) if schema else node

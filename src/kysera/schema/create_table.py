@@ -34,8 +34,8 @@ class CreateTableBuilder(Executable[CreateTableNode]):
         for col in self._node.columns:
             if col.name == name:
                 raise BuilderError(f"column {name!r} is added twice to table {self._node.table.name!r}")
-        column = build_column(name, data_type, build, self._schema)
-        return self._with(replace(self._node, columns=(*self._node.columns, column)))
+        column = build_column(name, data_type, build, self._db._default_schema)
+        return CreateTableBuilder(self._db, replace(self._node, columns=(*self._node.columns, column)))
 
     def if_not_exists(self) -> CreateTableBuilder:
         return self._with(replace(self._node, if_not_exists=True))
