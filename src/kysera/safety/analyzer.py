@@ -126,7 +126,10 @@ class PlanState:
 
 
 class _Analysis:
-    def __init__(self, dialect: Dialect, facts: Facts, options: SafetyOptions, migration: str | None, transactional: bool, allow: set[str]) -> None:
+    def __init__(
+        self, dialect: Dialect, facts: Facts, options: SafetyOptions, migration: str | None, transactional: bool,
+        allow: set[str], plan: PlanState | None = None,
+    ) -> None:
         self.dialect = dialect
         self.engine = dialect.name
         self.facts = facts
@@ -134,7 +137,7 @@ class _Analysis:
         self.migration = migration
         self.transactional = transactional and dialect.transactional_ddl
         self.allow = allow | set(options.allow)
-        self.plan = PlanState()
+        self.plan = PlanState() if plan is None else plan
         self.findings: list[Finding] = []
         self.exclusive_held: str | None = None  # a table locked ACCESS EXCLUSIVE earlier in this transaction
         self.has_ddl_on_existing = False
@@ -974,9 +977,9 @@ def analyze(
     earlier is not judged as if the table were old, nor a NOT NULL set again as if it were still
     in place, nor a renamed table as if it were empty.
     """
-    analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow))
-    if created is not None:
-        analysis.plan = created if isinstance(created, PlanState) else PlanState(created)
+    if created is not None and not isinstance(created, PlanState):
+        created = PlanState(created)
+    analysis = _Analysis(dialect, facts or OfflineFacts(), options or SafetyOptions(), migration, transactional, set(allow), created)
     if moved_outside:
         analysis.others_outside = _others_outside(statements)
     previous: object = None
