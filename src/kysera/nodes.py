@@ -144,18 +144,19 @@ def _specialize(cls: type) -> None:
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of ``obj`` with ``changes``; works for nodes and for ordinary dataclasses."""
-    names: tuple[str, ...] | None = getattr(type(obj), "__node_fields__", None)
-    if names is None:
+    cls = type(obj)
+    fields: frozenset[str] | None = getattr(cls, "__node_field_set__", None)
+    if fields is None:
         import dataclasses
 
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
-    cls = type(obj)
-    if not changes.keys() <= cls.__node_field_set__:  # type: ignore[attr-defined]
-        unknown = sorted(set(changes) - set(names))
+    if not changes.keys() <= fields:
+        unknown = sorted(set(changes) - fields)
         raise TypeError(f"{cls.__name__} has no field(s) {', '.join(unknown)}")
     copy = cls.__new__(cls)
-    copy.__dict__.update(obj.__dict__)  # a node's fields are its whole instance dict
-    copy.__dict__.update(changes)
+    values = copy.__dict__  # a node's fields are its whole instance dict
+    values.update(obj.__dict__)
+    values.update(changes)
     return copy
 
 
