@@ -593,7 +593,8 @@ class QueryCompiler:
         generated, identity, default, not null, unique, primary key, auto-increment, comment,
         references, check, modify_end."""
         out: list[str] = []
-        self.check_value_source(col)
+        if col.default is not None or col.generated is not None or col.identity is not None:
+            self.check_value_source(col)  # (most columns have none of them: no call)
         if col.unsigned:
             self.require("unsigned")
             out.append("UNSIGNED")

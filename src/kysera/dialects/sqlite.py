@@ -174,6 +174,8 @@ class SqliteCompiler(QueryCompiler):
     def index_name(self, name: IdentifierNode, table: IdentifierNode | None) -> str:
         # SQLite puts the schema on the index's name and refuses it on the table
         schema = name.schema or (table.schema if table else None)
+        if not schema:  # most indexes: no node to make for table_name
+            return self.quote(name.name)
         return self.table_name(IdentifierNode(name.name, schema))
 
     def index_table(self, table: IdentifierNode) -> str:

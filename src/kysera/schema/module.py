@@ -60,7 +60,8 @@ class SchemaModule:
 
     def _name(self, name: str | Sql, what: str) -> IdentifierNode:
         """``"users"``, ``"app.users"`` (schema ``app``), or ``sql.id("a.b")`` for a name with a dot in it."""
-        return qualify(name_node(name, what), self._schema)
+        node = name_node(name, what)
+        return qualify(node, self._schema) if self._schema else node
 
     def _table(self, name: str | Sql) -> IdentifierNode:
         return self._name(name, "a table name")
