@@ -242,6 +242,15 @@ class QueryCompiler:
     #: keeps its arguments after its alias, unless the alias has arguments of its own
     type_aliases_with_arguments: ClassVar[dict[str, str | None]] = {}
 
+    #: names this class has quoted (the quoting depends only on the class's quote_char and
+    #: name_limit): a migration's names repeat in each statement, and quoting one anew costs
+    #: several string copies. Each subclass gets its own (``__init_subclass__``); bounded
+    _quoted: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._quoted = {}
+
     def __init__(self, dialect: Dialect, reader: Reader | None = None) -> None:
         self.dialect = dialect
         self.reader = reader
@@ -249,6 +258,9 @@ class QueryCompiler:
     # ----------------------------------------------------------------- quoting and literals
 
     def quote(self, name: str) -> str:
+        known = self._quoted.get(name) if isinstance(name, str) else None
+        if known is not None:
+            return known
         if not isinstance(name, str) or name == "":
             raise BuilderError(f"an identifier must be a non-empty string, got {name!r}")
         if "\x00" in name:
@@ -256,7 +268,10 @@ class QueryCompiler:
         if len(name) > self.name_limit[0]:
             self._check_length(name)
         q = self.quote_char
-        return q + name.replace(q, q + q) + q
+        quoted = q + name.replace(q, q + q) + q
+        if len(self._quoted) < 8192:
+            self._quoted[name] = quoted
+        return quoted
 
     #: the longest identifier the engine keeps: (characters that surely fit, the limit, its unit)
     name_limit: ClassVar[tuple[int, int, str]] = (1 << 30, 1 << 30, "characters")
