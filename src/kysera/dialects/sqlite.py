@@ -403,19 +403,27 @@ class SqliteConnection:
         return self._conn
 
     def run(self, sql: str, params: Sequence[object] | None) -> tuple[list[Row], int]:
-        # a dict (db.fetch's named placeholders, :name) goes to sqlite3 as it is: a tuple of it
-        # would bind its keys
-        bound: Sequence[object] | Mapping[str, object] = (
-            params if isinstance(params, Mapping) else tuple(params) if params else ()
-        )
-        if params:
-            _refuse_nan(list(bound.values()) if isinstance(bound, Mapping) else bound)
-        try:
-            cur = self._conn.execute(sql, bound)
-        except sqlite3.ProgrammingError:
-            if not params or not _adapt_late_types():
-                raise
-            cur = self._conn.execute(sql, bound)  # a Decimal or UUID, bound now that it can be
+        if params is None:  # DDL, transaction control: most statements (no isinstance of an ABC each)
+            cur = self._conn.execute(sql)
+        else:
+            bound: Sequence[object] | Mapping[str, object]
+            values: Sequence[object]
+            if params.__class__ is tuple:  # a compiled statement's values
+                bound = values = params
+            elif isinstance(params, Mapping):
+                # a dict (db.fetch's named placeholders, :name) goes to sqlite3 as it is: a tuple
+                # of it would bind its keys
+                bound, values = params, list(params.values())
+            else:
+                bound = values = tuple(params)
+            if values:
+                _refuse_nan(values)
+            try:
+                cur = self._conn.execute(sql, bound)
+            except sqlite3.ProgrammingError:
+                if not params or not _adapt_late_types():
+                    raise
+                cur = self._conn.execute(sql, bound)  # a Decimal or UUID, bound now that it can be
         description = cur.description
         if description is None:  # DDL, writes, transaction control: no rows to read
             return [], cur.rowcount
@@ -464,6 +472,8 @@ _adapted: set[str] = set()
 
 def _refuse_nan(params: Sequence[object]) -> None:
     """SQLite would store a float NaN as NULL: refuse it, as MySQL/MariaDB do."""
+    if float not in map(type, params):  # as usual: no float to look at
+        return
     for value in params:
         if value.__class__ is float and value != value:
             raise ValueError("SQLite cannot store the float NaN (it would become NULL); store NULL or a marker value instead")
