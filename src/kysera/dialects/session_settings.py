@@ -455,7 +455,12 @@ class SessionGuard:
     def changes_any(self, statements: Iterable[CompiledStatement]) -> bool:
         """Whether any of ``statements`` may change a setting (a cheap look, without reading)."""
         dialect = self.db.dialect.name
-        return any(may_change_session(s, dialect) and changed_settings(s.sql, dialect) for s in statements)
+        for s in statements:
+            # kysera's own SQL (most statements) is passed over without a call: a run asks this
+            # of every migration it replays
+            if type(s.node) is RawNode and may_change_session(s, dialect) and changed_settings(s.sql, dialect):
+                return True
+        return False
 
     def restore(self, *, quietly: bool = False) -> None:
         """Set back what the statements seen since the last restore changed. ``quietly``: after

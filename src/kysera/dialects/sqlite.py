@@ -304,7 +304,7 @@ class SqliteDialect(Dialect):
         return rows
 
     def commit(self, conn: DriverConnection) -> None:
-        if self._checking:
+        if self._checking and self._check is not None:  # else no statement could break a key
             rows = self._violations(conn)
             if rows:
                 self.rollback(conn)

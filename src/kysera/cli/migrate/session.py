@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -220,8 +221,6 @@ class Session:
 
     # live progress, one line per migration (hooks are not called in dry runs)
     def _before(self, migration: Migration, direction: str) -> None:
-        import time
-
         self._started = time.perf_counter()
         self._running = (migration, direction)
         self._last_direction = direction
@@ -255,8 +254,6 @@ class Session:
     def _on_error(self, migration: Migration, direction: str, error: BaseException) -> None:
         self._running = None
         self._watchdog.finished()
-        import time
-
         seconds = time.perf_counter() - self._started
         self.out.line(
             f"{self.out.style('FAILED  ', fg='red', bold=True)}  {migration.name}  ({format_duration(seconds)})"
