@@ -150,6 +150,7 @@ class HistoryTable:
         self.name = table_name
         self.node: IdentifierNode = db._table(table_name)
         self._insert: CompiledStatement | None = None
+        self._delete: CompiledStatement | None = None
         db.dialect.note_no_foreign_keys(self.node)  # its rows reference nothing
 
     @property
@@ -301,4 +302,12 @@ class HistoryTable:
         self.db.update_table(self.name).set(values).where("name", "=", name).execute()
 
     def delete(self, name: str) -> None:
-        self.db.delete_from(self.name).where("name", "=", name).execute()
+        if self._delete is not None and not self.db.capturing:
+            # compiled once, as the INSERT of :meth:`insert`: a rollback of many migrations
+            # deletes one row after each
+            self.db.run_bound(self._delete, (name,))
+            return
+        compiled = self.db.compile(self.db.delete_from(self.name).where("name", "=", name))
+        if len(compiled) == 1 and compiled[0].params == (name,):
+            self._delete = compiled[0]
+        self.db.run_compiled(compiled)
