@@ -206,14 +206,15 @@ def _numbers_out_of_order(files: list[tuple[str, str, str]]) -> tuple[str, list[
     golang-migrate take them; Flyway's ``V1__a``): migrations run in name order, which puts
     ``10_c`` before ``2_b``. The message and the files concerned, or None when name order and
     number order agree (``001_a`` ... ``010_c``, timestamps)."""
-    for prefix in ("", "v"):  # V1__a and 2_b are not compared: a letter sorts after every digit
-        found = _out_of_turn(
-            [
-                (int(m.group(1)), m.start(1), m.end(1), stem, path)
-                for stem, _, path in files
-                if (m := _NUMBER.match(stem)) is not None and stem[: m.start(1)].lower() == prefix
-            ]
-        )
+    # V1__a and 2_b are not compared: a letter sorts after every digit
+    numbered: dict[str, list[tuple[int, int, int, str, str]]] = {"": [], "v": []}  # by prefix
+    for stem, _, path in files:
+        m = _NUMBER.match(stem)
+        if m is not None:
+            start, end = m.span(1)
+            numbered[stem[:start].lower()].append((int(m.group(1)), start, end, stem, path))
+    for prefix in ("", "v"):
+        found = _out_of_turn(numbered[prefix])
         if found is not None:
             return found
     return None
@@ -429,6 +430,8 @@ def _signature_problem(fn: object) -> str | None:
     object (cheap: status loads every migration); other callables through ``inspect``."""
     if isinstance(fn, types.FunctionType):
         code = fn.__code__
+        if code.co_argcount == 1 and not code.co_kwonlyargcount:
+            return None  # def up(db): the usual case, answered before the general rule below
         positional = code.co_argcount
         optional = len(fn.__defaults__ or ())
         star_args = bool(code.co_flags & 0x04)  # CO_VARARGS

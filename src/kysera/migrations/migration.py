@@ -74,12 +74,13 @@ class Migration:
             raise MigrationDefinitionError(
                 f"migration {name}{where}: down must be a function taking the database (or None), got {down!r}"
             )
-        for label, fn in (("up", up), ("down", down)):
-            if fn is not None and _is_async(fn):
-                raise MigrationDefinitionError(
-                    f"migration {name}{where}: {label} is an async function; kysera runs migrations "
-                    f"synchronously, so write 'def {label}(db)' instead of 'async def'"
-                )
+        if not _plain_functions(up, down):  # one call for the usual case, not one per function
+            for label, fn in (("up", up), ("down", down)):
+                if fn is not None and _is_async(fn):
+                    raise MigrationDefinitionError(
+                        f"migration {name}{where}: {label} is an async function; kysera runs migrations "
+                        f"synchronously, so write 'def {label}(db)' instead of 'async def'"
+                    )
         if not isinstance(transaction, bool):
             raise MigrationDefinitionError(f"migration {name}{where}: transaction must be True or False, got {transaction!r}")
         if down_transaction is not None and not isinstance(down_transaction, bool):
@@ -199,6 +200,15 @@ def _sql_statements_type() -> type[SqlStatements] | None:
 #: the code flag of an ``async def`` function (``inspect.CO_COROUTINE``; ``inspect`` loads only
 #: when needed: it costs a loaded folder a few milliseconds)
 _CO_COROUTINE = 0x80
+
+
+def _plain_functions(up: object, down: object) -> bool:
+    """Whether ``up`` and ``down`` (or None) are ``def`` functions, not ``async def`` ones."""
+    return (
+        type(up) is FunctionType
+        and not up.__code__.co_flags & _CO_COROUTINE
+        and (down is None or (type(down) is FunctionType and not down.__code__.co_flags & _CO_COROUTINE))
+    )
 
 
 def _is_async(fn: object) -> bool:
