@@ -325,11 +325,14 @@ def _module_name(package: types.ModuleType, index: int, stem: str) -> str:
     return f"{package.__name__}.m{index}_{_NOT_IDENTIFIER.sub('_', stem)}"
 
 
+#: O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def _read_file(path: str) -> tuple[bytes, os.stat_result]:
     """The file's contents, and its status taken before they were read (for the code cache)."""
     try:
-        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         raise _unreadable(path, exc) from None
     try:
