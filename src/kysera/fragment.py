@@ -131,7 +131,7 @@ def _to_part(value: object) -> RawPart:
 
 
 #: the text before a placeholder that an IN list goes into: "id IN (", "id not in "
-_AFTER_IN = re.compile(r"\bIN\s*\(?\s*$", re.IGNORECASE)
+_AFTER_IN = r"(?i)\bIN\s*\(?\s*$"  # compiled when first used (re's cache): few fragments need it
 
 
 def _parse(text: str, params: tuple[object, ...]) -> RawNode:
@@ -156,7 +156,7 @@ def _parse(text: str, params: tuple[object, ...]) -> RawNode:
             if buf:
                 parts.append("".join(buf))
                 buf = []
-            if isinstance(params[used], list | tuple) and parts and isinstance(parts[-1], str) and _AFTER_IN.search(parts[-1]):
+            if isinstance(params[used], list | tuple) and parts and isinstance(parts[-1], str) and re.search(_AFTER_IN, parts[-1]):
                 raise BuilderError(
                     f"sql(): the list after IN would be bound as one value (JSON text on SQLite and MySQL, an array "
                     f"on PostgreSQL), not as the IN list; spread it with sql.join: sql({text!r}, sql.join(values))"

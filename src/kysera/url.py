@@ -189,7 +189,7 @@ def _misplaced_at(parts: SplitResult) -> bool:
 def _redact_raw(url: str) -> str:
     """Hide anything that looks like a password in a URL we could not parse: the user part's
     password, and the value of a secret option (``?password=``, ``?sslpassword=``)."""
-    url = _SECRET_OPTION.sub(lambda m: m.group(1) + "***" if _secret(m.group(2)) else m.group(0), url)
+    url = re.sub(_SECRET_OPTION, lambda m: m.group(1) + "***" if _secret(m.group(2)) else m.group(0), url)
     at = url.rfind("@")
     if at == -1:
         return url
@@ -203,7 +203,7 @@ def _redact_raw(url: str) -> str:
 
 
 #: ``key=value`` after the ``?`` or an ``&`` of a URL's query (group 1 up to the ``=``, group 2 the key)
-_SECRET_OPTION = re.compile(r"([?&]([^=&#]*)=)[^&#]*")
+_SECRET_OPTION = r"([?&]([^=&#]*)=)[^&#]*"  # compiled when first used (re's cache): a URL that did not parse
 
 
 #: the options a MySQL/MariaDB URL takes (``?charset=utf8mb4&connect_timeout=5``)

@@ -13,7 +13,9 @@ from ..nodes import ColumnRefNode, IdentifierNode, RawNode
 
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)+", re.S)
 _READ_ONLY = re.compile(r"^(select|show|explain|describe|desc|values|table)\b", re.I)
-_WRITES_IN_WITH = re.compile(r"\b(insert|update|delete|merge)\b", re.I)
+#: patterns of rarer paths (WITH queries, split SQL text) are compiled when first used, through
+#: re's own cache: most runs never use them, and compiling one costs more than a run's lookups
+_WRITES_IN_WITH = r"(?i)\b(insert|update|delete|merge)\b"
 
 
 def strip_leading_comments(text: str) -> str:
@@ -91,10 +93,10 @@ def split_located(text: str, dialect: str, *, trailing_comments: bool = True) ->
         start, end = statement.offset, statement.offset + len(statement.text)
         line = first - 1 + statement.line
         lead = cut
-        for token in _BETWEEN.finditer(body, cut, start):  # blanks, comments, and ;
+        for token in re.compile(_BETWEEN).finditer(body, cut, start):  # blanks, comments, and ;
             if token.group(1) is None:
                 lead = token.end()  # a comment before a ; belongs to no statement
-        tail = _TAIL.match(body, end)
+        tail = re.compile(_TAIL).match(body, end)
         if tail is not None and tail.group(1) and (tail.group(1)[0] != "#" or dialect == "mysql"):
             # a comment on the statement's own line: kept with it, or dropped; never the next one's
             out.append((body[lead : tail.end() if trailing_comments else end].strip(), line))
@@ -109,9 +111,9 @@ def split_located(text: str, dialect: str, *, trailing_comments: bool = True) ->
 
 
 #: the text between two statements: blanks and comments (group 1), or a ; (or a MySQL DELIMITER line)
-_BETWEEN = re.compile(r"(\s+|--[^\n]*|#[^\n]*|/\*.*?(?:\*/|\Z))|[^\s]", re.S)
+_BETWEEN = r"(?s)(\s+|--[^\n]*|#[^\n]*|/\*.*?(?:\*/|\Z))|[^\s]"
 #: the ``;`` after a statement, and a comment on the same line after it
-_TAIL = re.compile(r"[ \t]*;[ \t]*(--[^\n]*|#[^\n]*|/\*[^\n]*?\*/)?")
+_TAIL = r"[ \t]*;[ \t]*(--[^\n]*|#[^\n]*|/\*[^\n]*?\*/)?"
 
 
 def _drop_trailing_semicolon(text: str) -> str:
@@ -119,7 +121,7 @@ def _drop_trailing_semicolon(text: str) -> str:
 
 
 #: stands for a fragment's i-th non-text part while its text is split (private-use characters)
-_MARK = re.compile("\ue000(\\d+)\ue001")
+_MARK = "\ue000(\\d+)\ue001"
 
 
 def split_fragment(node: RawNode, dialect: str) -> list[RawNode]:
@@ -132,7 +134,7 @@ def split_fragment(node: RawNode, dialect: str) -> list[RawNode]:
     for text in split_statements(marked, dialect):
         pieces: list[object] = []
         at = 0
-        for m in _MARK.finditer(text):
+        for m in re.finditer(_MARK, text):
             if m.start() > at:
                 pieces.append(text[at : m.start()])
             pieces.append(parts[int(m.group(1))])
@@ -181,7 +183,7 @@ def _check_places(marked: str, parts: tuple[object, ...], dialect: str) -> None:
     from ..nodes import ValueNode
 
     for region in _regions(marked, dialect):
-        inside = [parts[int(i)] for i in _MARK.findall(region.group())]
+        inside = [parts[int(i)] for i in re.findall(_MARK, region.group())]
         if not inside:
             continue
         if region.groupdict().get("dollar"):
@@ -217,7 +219,7 @@ def is_read_only(text: str) -> bool:
     if _READ_ONLY.match(head):
         return True
     if head[:4].lower() == "with":
-        return not _WRITES_IN_WITH.search(head)
+        return not re.search(_WRITES_IN_WITH, head)
     if head[:6].lower() == "pragma":
         return "=" not in head and "(" not in head
     return False

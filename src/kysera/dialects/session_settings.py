@@ -49,11 +49,12 @@ _FIRST_WORDS = {
     "sqlite": frozenset({"PRAGMA"}),
 }
 #: a statement's first word, after blanks and comments
-_FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*+([A-Za-z]+)", re.S)  # *+: never backtracks
+#: (these patterns are compiled when first used, through re's cache: only raw SQL needs them)
+_FIRST_WORD = r"(?s)(?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*+([A-Za-z]+)"  # *+: never backtracks
 #: SELECTs that change something: looked for in the text before it is read token by token
 _CALLS = {
-    "postgres": re.compile(r"(?i)\b(?:set_config|pg_advisory_unlock_all)\s*\("),
-    "mysql": re.compile(r"(?i)\brelease_all_locks\s*\("),
+    "postgres": r"(?i)\b(?:set_config|pg_advisory_unlock_all)\s*\(",
+    "mysql": r"(?i)\brelease_all_locks\s*\(",
 }
 
 #: SQLite: the pragmas that hold a setting of the connection and can be read back (not those of
@@ -70,20 +71,20 @@ _MYSQL_SCOPES = {"GLOBAL": "global", "PERSIST": "global", "PERSIST_ONLY": "globa
 #: what ``SET SESSION TRANSACTION`` changes (named ``tx_...`` on older servers: see _server_names)
 _MYSQL_TRANSACTION = ("transaction_isolation", "transaction_read_only")
 _PG_CHARACTERISTICS = ("default_transaction_isolation", "default_transaction_read_only", "default_transaction_deferrable")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z"
 
 
 def may_change_session(statement: CompiledStatement, dialect: str) -> bool:
     """A cheap first look: whether ``statement`` is raw SQL whose first word can change a setting."""
     if type(statement.node) is not RawNode:  # kysera's own SQL never changes a setting
         return False
-    found = _FIRST_WORD.match(statement.sql)
+    found = re.match(_FIRST_WORD, statement.sql)
     first = found.group(1).upper() if found is not None else ""
     if first not in _FIRST_WORDS.get(dialect, ()):
         return False
     if first in ("SELECT", "DO"):
         calls = _CALLS.get(dialect)
-        return calls is not None and calls.search(statement.sql) is not None
+        return calls is not None and re.search(calls, statement.sql) is not None
     return True
 
 
@@ -194,7 +195,7 @@ def _postgres_calls(tokens: list[Token]) -> tuple[str, ...]:
             and i + 2 < len(tokens)
             and tokens[i + 1].is_punct("(")
             and tokens[i + 2].kind == "string"
-            and _NAME.match(tokens[i + 2].value)
+            and re.match(_NAME, tokens[i + 2].value)
         ):
             out.append(tokens[i + 2].value.lower())
     return tuple(out)
@@ -235,7 +236,7 @@ def _mysql_set(tokens: list[Token]) -> tuple[str, ...]:
             name = piece[j].value
         else:
             continue  # a user variable (@x): not a setting
-        if here == "session" and _NAME.match(name) and "." not in name:
+        if here == "session" and re.match(_NAME, name) and "." not in name:
             out.append(name.lower())
     return tuple(dict.fromkeys(out))
 

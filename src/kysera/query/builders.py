@@ -42,12 +42,12 @@ if TYPE_CHECKING:
 
 
 #: ``"users.email as contact"``: a selected column and the name it comes back under
-_ALIASED = re.compile(r"^\s*(\S+)\s+as\s+(\S+)\s*$", re.IGNORECASE)
+_ALIASED = r"(?i)^\s*(\S+)\s+as\s+(\S+)\s*$"  # compiled when first used (re's cache)
 
 
 def _selection(column: object) -> Expression:
     if isinstance(column, str):
-        aliased = _ALIASED.match(column)
+        aliased = re.match(_ALIASED, column)
         if aliased:
             return aliased_node(column_expression(aliased.group(1)), aliased.group(2))
     return column_expression(column)
