@@ -54,8 +54,11 @@ from startup import bench_env  # noqa: E402 - a user's environment: no kysera va
 
 PHASES = ("imported", "loaded", "gated", "applied", "exited")
 
-#: runs a command counting the instructions it executes (the count is printed on stderr)
-VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+#: runs a command counting the instructions it executes (the count is printed on stderr); the
+#: compiling child of a first run (--cold) is forked, and would print a count of its own, often first
+VALGRIND = (
+    "valgrind", "--tool=cachegrind", "--cache-sim=no", "--child-silent-after-fork=yes", "--cachegrind-out-file=/dev/null"
+)
 
 #: runs in the child: wraps the functions at the phase boundaries, then runs the command line
 CHILD = r"""
