@@ -477,6 +477,40 @@ def test_inner_and_left_joins_name_columns_with_their_tables(db: Database) -> No
     ]
 
 
+def test_a_table_under_another_name_joins_to_itself(db: Database) -> None:
+    """Kysely's "person as p": the query names the table, so a table can be joined to itself."""
+    _people_and_pets(db)
+    query = (db.select_from("pet AS p").inner_join("pet as q", "q.owner_id", "p.owner_id")
+             .where("p.name", "<", db.ref("q.name")).select("p.name as first", "q.name as second"))
+    expected = {
+        "sqlite": 'SELECT "p".`name` AS "first", "q".`name` AS "second" FROM "pet" AS "p" INNER JOIN "pet" AS "q" ON "q".`owner_id` = "p".`owner_id` WHERE "p".`name` < "q".`name`',
+        "postgres": 'SELECT "p"."name" AS "first", "q"."name" AS "second" FROM "pet" AS "p" INNER JOIN "pet" AS "q" ON "q"."owner_id" = "p"."owner_id" WHERE "p"."name" < "q"."name"',
+        "mysql": "SELECT `p`.`name` AS `first`, `q`.`name` AS `second` FROM `pet` AS `p` INNER JOIN `pet` AS `q` ON `q`.`owner_id` = `p`.`owner_id` WHERE `p`.`name` < `q`.`name`",
+    }[db.dialect.name]
+    assert query.compile().sql == expected + ";"
+    assert query.fetch_all() == [{"first": "rex", "second": "tom"}]
+    # a left join under another name, and the aliased table in INSERT ... SELECT
+    owners = (db.select_from("person as o").left_join("pet as p", "p.owner_id", "o.id")
+              .select("o.name", "p.name as pet").order_by("o.id").order_by("p.name"))
+    assert owners.fetch_all() == [{"name": "ann", "pet": "rex"}, {"name": "ann", "pet": "tom"}, {"name": "bob", "pet": None}]
+    db.execute("CREATE TABLE pairs (a varchar(20), b varchar(20))")
+    db.insert_into("pairs").columns("a", "b").expression(query).execute()
+    assert db.select_from("pairs").fetch_all() == [{"a": "rex", "b": "tom"}]
+    # the alias is a plain name; a dotted one is a mistake named as such
+    with pytest.raises(BuilderError, match=r"select_from\('pet as a\.b'\): an alias is a plain name, such as 'p' in 'person as p'"):
+        db.select_from("pet as a.b")
+    with pytest.raises(BuilderError, match=r"inner_join\('pet as q.r'\): an alias is a plain name"):
+        db.select_from("person").inner_join("pet as q.r", "q.owner_id", "person.id")
+
+
+def test_an_aliased_table_keeps_the_schema_of_with_schema(db: Database) -> None:
+    query = db.with_schema("app").select_from("pet as p").inner_join("person as o", "o.id", "p.owner_id").select("p.name")
+    quote = "`" if db.dialect.name == "mysql" else '"'
+    sql_text = query.compile().sql
+    assert f"FROM {quote}app{quote}.{quote}pet{quote} AS {quote}p{quote}" in sql_text
+    assert f"JOIN {quote}app{quote}.{quote}person{quote} AS {quote}o{quote}" in sql_text
+
+
 def test_a_join_used_wrongly_is_refused_with_its_two_forms(db: Database) -> None:
     _people_and_pets(db)
     for bad in (

@@ -16,6 +16,7 @@ from .nodes import (
     InsertNode,
     OperationNode,
     RawNode,
+    SelectNode,
     replace,
     returns_rows,
 )
@@ -168,9 +169,11 @@ class Database:
         return Ref(column)
 
     def select_from(self, table: str | Sql) -> SelectBuilder:
-        from .query.builders import SelectBuilder
+        """A SELECT from ``table``; ``"person as p"`` names it ``p`` in the query (``"p.id"``)."""
+        from .query.builders import SelectBuilder, aliased_table
 
-        return SelectBuilder(self, self._table(table))
+        target, alias = aliased_table(self, table, "select_from")
+        return SelectBuilder(self, SelectNode(target, alias=alias))
 
     def insert_into(self, table: str | Sql) -> InsertBuilder:
         from .query.builders import InsertBuilder

@@ -686,11 +686,12 @@ JoinKind = Literal["inner", "left"]
 
 @node
 class JoinNode(Node):
-    """``INNER JOIN table ON ...`` / ``LEFT JOIN table ON ...`` of a select."""
+    """``INNER JOIN table [AS alias] ON ...`` / ``LEFT JOIN ...`` of a select."""
 
     kind: JoinKind
     table: IdentifierNode
     on: FilterNode
+    alias: str | None = None
 
 
 @node
@@ -703,6 +704,8 @@ class SelectNode(Node):
     offset: int | None = None
     for_update: bool = False
     joins: tuple[JoinNode, ...] = ()
+    #: ``select_from("person as p")``: the name the query gives the table
+    alias: str | None = None
 
 
 @node

@@ -1396,8 +1396,13 @@ class QueryCompiler:
                 w.text(", ")
             self.write_expression(w, expr)
         w.text(" FROM ").table(node.table)
+        if node.alias is not None:
+            w.text(" AS ").ident(node.alias)
         for join in node.joins:
-            w.text(" INNER JOIN " if join.kind == "inner" else " LEFT JOIN ").table(join.table).text(" ON ")
+            w.text(" INNER JOIN " if join.kind == "inner" else " LEFT JOIN ").table(join.table)
+            if join.alias is not None:
+                w.text(" AS ").ident(join.alias)
+            w.text(" ON ")
             self.write_filter(w, join.on)
         if node.where is not None:
             w.text(" WHERE ")

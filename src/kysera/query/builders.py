@@ -53,6 +53,19 @@ def _selection(column: object) -> Expression:
     return column_expression(column)
 
 
+def aliased_table(db: Database, table: str | Sql, method: str) -> tuple[IdentifierNode, str | None]:
+    """The table of ``select_from`` or a join, and the name the query gives it: ``"person as p"``
+    (Kysely's spelling) is table ``person`` called ``p``, so that a table can be joined to itself."""
+    if isinstance(table, str):
+        aliased = re.match(_ALIASED, table)
+        if aliased:
+            alias = aliased.group(2)
+            if "." in alias:
+                raise BuilderError(f"{method}({table!r}): an alias is a plain name, such as 'p' in 'person as p'")
+            return db._table(aliased.group(1)), alias
+    return db._table(table), None
+
+
 def _row_count(count: object, method: str) -> int:
     """A number of rows for ``limit`` / ``offset``: a whole number, 0 or more. LIMIT -1 is every
     row on SQLite and an error elsewhere; 2.5 would be cut to 2 without a word."""
@@ -83,7 +96,8 @@ class SelectBuilder(Executable[SelectNode]):
 
     def inner_join(self, table: str | Sql, *on: object) -> SelectBuilder:
         """``INNER JOIN table ON ...``: ``inner_join("pet", "pet.owner_id", "person.id")`` (two
-        columns that are equal, named with their tables) or ``inner_join("pet", sql(...))``."""
+        columns that are equal, named with their tables) or ``inner_join("pet", sql(...))``.
+        ``"person as parent"`` gives the table another name, to join a table to itself."""
         return self._join("inner", table, on)
 
     def left_join(self, table: str | Sql, *on: object) -> SelectBuilder:
@@ -106,7 +120,8 @@ class SelectBuilder(Executable[SelectNode]):
                 f"{method}() takes the table and two columns that are equal, {method}('pet', 'pet.owner_id', 'person.id'), "
                 f"or the table and sql(...) for another condition"
             )
-        joined = JoinNode(kind, self._db._table(table), condition)
+        target, alias = aliased_table(self._db, table, method)
+        joined = JoinNode(kind, target, condition, alias)
         return self._with(joins=(*self._node.joins, joined))
 
     def order_by(self, column: object, direction: str = "asc") -> SelectBuilder:
