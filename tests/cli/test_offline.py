@@ -673,3 +673,59 @@ def test_json_given_before_the_command_keeps_its_error_document_out_of_the_scrip
     assert data["ok"] is False and data["error_type"] == "UnknownMigrationError"
     script = kysera("--json", "migrate", "sql", "--dialect", dialect)
     assert script.exit_code == 0 and f"-- {NAMES[0]} (up)" in script.stdout
+
+
+#: a migration that moves the session elsewhere, and where the next one and the history should be
+SESSION_MOVES = {
+    "postgres": ("CREATE SCHEMA kysera_s21_elsewhere;\nSET search_path TO kysera_s21_elsewhere;\nCREATE TABLE moved (id integer);", "RESET search_path;"),
+    "mysql": ("SET SESSION sql_mode = 'ANSI_QUOTES';\nCREATE TABLE moved (id integer);", "SET SESSION sql_mode = DEFAULT;"),
+    "sqlite": ("PRAGMA foreign_keys = OFF;\nCREATE TABLE moved (id integer);", "-- PRAGMA foreign_keys above holds for the rest of this script"),
+}
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_a_migrations_session_setting_ends_with_it_in_the_script_too(tmp_path: Path, dialect: str) -> None:
+    """One client session runs the whole script: a migration's SET search_path used to hold for
+    the later migrations and the history rows, which migrate up keeps apart (the session guard)."""
+    up, restore = SESSION_MOVES[dialect]
+    folder = Path.cwd() / "migrations"  # the test's project folder
+    folder.mkdir()
+    (folder / "001_moves.sql").write_text(f"-- migrate:up\n{up}\n-- migrate:down\nDROP TABLE moved;\n")
+    (folder / "002_after.sql").write_text("-- migrate:up\nCREATE TABLE after_it (id integer);\n-- migrate:down\nDROP TABLE after_it;\n")
+    write_config(Path.cwd(), "sqlite:///never.db")
+    result = kysera("migrate", "sql", "--dialect", dialect)
+    assert result.exit_code == 0, result.stderr
+    script = result.stdout
+    first = script.split("-- 001_moves (up)", 1)[1].split("-- 002_after (up)", 1)[0]
+    # after the migration's own statements, before its history row
+    assert first.index("CREATE TABLE") < first.index(restore) < first.index("INSERT INTO"), first
+    assert restore not in script.split("-- 002_after (up)", 1)[1]
+
+
+def test_a_postgres_script_keeps_the_history_where_migrate_up_keeps_it(db_url: str, engine: str, tmp_path: Path) -> None:
+    """Run by psql: the migration after a SET search_path, and every history row, land in the
+    schema the session started in."""
+    import shutil
+    import subprocess
+
+    if engine != "postgres":
+        pytest.skip("PostgreSQL's search_path")
+    if shutil.which("psql") is None:
+        pytest.skip("psql is not installed")
+    folder = Path.cwd() / "migrations"  # the test's project folder
+    folder.mkdir()
+    (folder / "001_moves.sql").write_text(f"-- migrate:up\n{SESSION_MOVES['postgres'][0]}\n-- migrate:down\nDROP TABLE kysera_s21_elsewhere.moved;\n")
+    (folder / "002_after.sql").write_text("-- migrate:up\nCREATE TABLE after_it (id integer);\n-- migrate:down\nDROP TABLE after_it;\n")
+    write_config(Path.cwd(), db_url)
+    script = kysera("migrate", "sql")
+    assert script.exit_code == 0, script.stderr
+    try:
+        run = subprocess.run(["psql", "-X", "-q", "-d", db_url, "-f", "-"], input=script.stdout, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr
+        with connect(db_url) as db:
+            assert db.table_exists("after_it") and db.table_exists("kysera_s21_elsewhere.moved")
+            assert [row["name"] for row in db.fetch("SELECT name FROM public.kysera_migrations ORDER BY name")] == ["001_moves", "002_after"]
+            assert not db.table_exists("kysera_s21_elsewhere.kysera_migrations")
+    finally:
+        with connect(db_url) as db:
+            db.execute("DROP SCHEMA IF EXISTS kysera_s21_elsewhere CASCADE")

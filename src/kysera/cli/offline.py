@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import KyseraError
@@ -215,6 +215,8 @@ class ScriptPart:
     statements: list[CompiledStatement]
     transaction: bool
     history: list[CompiledStatement]
+    #: lines that end the session settings the migration changed (SET search_path ...)
+    restores: list[str] = field(default_factory=list)
 
 
 def select_range(
@@ -319,7 +321,9 @@ def compile_parts(
                             migration.name, checksum=migration.checksum, state="applied", batch=history.next_batch(not parts)
                         )
                 recorded = list(bookkeeping)
-            parts.append(ScriptPart(migration, list(captured), in_tx, recorded))
+            from ..dialects.session_settings import offline_restores
+
+            parts.append(ScriptPart(migration, list(captured), in_tx, recorded, offline_restores(captured, db.dialect.name)))
     return parts
 
 
@@ -387,13 +391,16 @@ def render_script(
         lines += ["", f"-- {part.migration.name} ({direction})" + ("" if part.transaction else " outside a transaction")]
         if id(part) in rebuilding:
             lines.append("PRAGMA foreign_keys = OFF;")  # a no-op inside a transaction: before BEGIN
-        body = [script_statement(s, mysql) for s in part.statements + part.history]
+        statements = [script_statement(s, mysql) for s in part.statements]
+        history = [script_statement(s, mysql) for s in part.history]
+        # a migration's SET ends with it, before its history row, as in migrate up
+        body = statements + part.restores + history
         if not part.statements:
             lines.append("-- (no statements)")
         if part.transaction and transactional:
             lines += ["BEGIN;", *body, "COMMIT;"]
         elif id(part) in rebuilding:
-            lines += _atomic_rebuilds(part.statements + part.history, body)
+            lines += _atomic_rebuilds(part.statements, statements) + part.restores + history
         else:
             lines += body
     return "\n".join(lines) + "\n"

@@ -125,6 +125,44 @@ def changed_settings(text: str, dialect: str) -> tuple[str, ...]:
     return ()
 
 
+def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> list[str]:
+    """Script lines that end the session settings a migration's raw ``statements`` changed, for
+    ``kysera migrate sql``: one client session runs the whole script, so without them a migration's
+    ``SET search_path`` would hold for every later migration and the history rows, where
+    ``migrate up`` sets it back. Offline, the value before is unknown: PostgreSQL's ``RESET``
+    and MySQL's ``= DEFAULT`` give the session's default; what has none (MySQL's ``USE``, SQLite's
+    pragmas) gets a comment that says so."""
+    names: dict[str, None] = {}
+    for statement in statements:
+        if may_change_session(statement, dialect):
+            names.update(dict.fromkeys(changed_settings(statement.sql, dialect)))
+    names.pop(ALL, None)  # RESET ALL / DISCARD ALL: the session is at its defaults already
+    names.pop(LOCKS, None)  # a script takes no lock of kysera's
+    if not names:
+        return []
+    if dialect == "postgres":
+        if "session_authorization" in names:
+            names.pop("role", None)  # RESET SESSION AUTHORIZATION ends SET ROLE too
+        special = {"role": "RESET ROLE;", "session_authorization": "RESET SESSION AUTHORIZATION;"}
+        return [special.get(name) or f"RESET {name};" for name in names if name in special or re.match(_NAME, name)]
+    if dialect == "mysql":
+        lines: list[str] = []
+        for name in names:
+            if name in _MYSQL_CHARSET:
+                if "SET NAMES utf8mb4;" not in lines:
+                    lines.append("SET NAMES utf8mb4;")  # as the script's first line set it
+            elif name == MYSQL_ROLE:
+                lines.append("SET ROLE DEFAULT;")
+            elif name == MYSQL_DATABASE:
+                lines.append("-- USE above: the statements below run in that database (migrate up goes back to its own)")
+            elif name in _MYSQL_TRANSACTION:
+                lines.append("-- SET SESSION TRANSACTION above holds for the rest of this script")
+            elif re.match(_NAME, name):
+                lines.append(f"SET SESSION {name} = DEFAULT;")
+        return lines
+    return [f"-- PRAGMA {name} above holds for the rest of this script (migrate up sets it back)" for name in names]
+
+
 def _word(tokens: list[Token], i: int) -> str:
     return tokens[i].upper if i < len(tokens) else ""
 
