@@ -503,6 +503,16 @@ def test_a_table_under_another_name_joins_to_itself(db: Database) -> None:
         db.select_from("person").inner_join("pet as q.r", "q.owner_id", "person.id")
 
 
+def test_a_write_names_its_table_without_an_alias(db: Database) -> None:
+    """insert_into, update_table and delete_from take the table alone: "pet as p" would name a
+    table "pet as p" and fail on the server; the message says which builders take an alias."""
+    _people_and_pets(db)
+    for method in ("insert_into", "update_table", "delete_from"):
+        with pytest.raises(BuilderError, match=rf"{method}\('pet as p'\): only select_from and the joins take a table with another name; write the table alone, {method}\('pet'\)"):
+            getattr(db, method)("pet as p")
+    assert db.select_from("pet").select("id").order_by("id").fetch_all() == [{"id": 1}, {"id": 2}]
+
+
 def test_an_aliased_table_keeps_the_schema_of_with_schema(db: Database) -> None:
     query = db.with_schema("app").select_from("pet as p").inner_join("person as o", "o.id", "p.owner_id").select("p.name")
     quote = "`" if db.dialect.name == "mysql" else '"'

@@ -176,19 +176,19 @@ class Database:
         return SelectBuilder(self, SelectNode(target, alias=alias))
 
     def insert_into(self, table: str | Sql) -> InsertBuilder:
-        from .query.builders import InsertBuilder
+        from .query.builders import InsertBuilder, unaliased_table
 
-        return InsertBuilder(self, self._table(table))
+        return InsertBuilder(self, unaliased_table(self, table, "insert_into"))
 
     def update_table(self, table: str | Sql) -> UpdateBuilder:
-        from .query.builders import UpdateBuilder
+        from .query.builders import UpdateBuilder, unaliased_table
 
-        return UpdateBuilder(self, self._table(table))
+        return UpdateBuilder(self, unaliased_table(self, table, "update_table"))
 
     def delete_from(self, table: str | Sql) -> DeleteBuilder:
-        from .query.builders import DeleteBuilder
+        from .query.builders import DeleteBuilder, unaliased_table
 
-        return DeleteBuilder(self, self._table(table))
+        return DeleteBuilder(self, unaliased_table(self, table, "delete_from"))
 
     def _table(self, table: str | Sql) -> IdentifierNode:
         """A table named as builders take it (see :func:`~kysera.fragment.name_node`), in the

@@ -66,6 +66,17 @@ def aliased_table(db: Database, table: str | Sql, method: str) -> tuple[Identifi
     return db._table(table), None
 
 
+def unaliased_table(db: Database, table: str | Sql, method: str) -> IdentifierNode:
+    """The table of ``insert_into``, ``update_table`` and ``delete_from``, which take no alias:
+    ``"person as p"`` there would name a table "person as p", and fail on the server."""
+    if isinstance(table, str) and re.match(_ALIASED, table):
+        raise BuilderError(
+            f"{method}({table!r}): only select_from and the joins take a table with another name; "
+            f"write the table alone, {method}({table.split()[0]!r}), and its columns with its own name"
+        )
+    return db._table(table)
+
+
 def _row_count(count: object, method: str) -> int:
     """A number of rows for ``limit`` / ``offset``: a whole number, 0 or more. LIMIT -1 is every
     row on SQLite and an error elsewhere; 2.5 would be cut to 2 without a word."""
