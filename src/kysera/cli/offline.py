@@ -271,6 +271,7 @@ def compile_parts(
     every table counts as a plain one (no FULLTEXT index, not compressed).
     """
     from ..dialects.mysql_online import online_clauses
+    from ..dialects.session_settings import offline_restores
     from ..migrations import IrreversibleMigrationError
 
     direction: Direction = "down" if down else "up"
@@ -321,8 +322,6 @@ def compile_parts(
                             migration.name, checksum=migration.checksum, state="applied", batch=history.next_batch(not parts)
                         )
                 recorded = list(bookkeeping)
-            from ..dialects.session_settings import offline_restores
-
             parts.append(ScriptPart(migration, list(captured), in_tx, recorded, offline_restores(captured, db.dialect.name)))
     return parts
 
