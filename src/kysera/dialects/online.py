@@ -62,8 +62,9 @@ def lock_timeouts(
             yield own
         finally:
             try:
+                compiler = db.dialect.compiler()
                 for setting, value in before.items():
-                    db.fetch(f"SET {setting} = '{value.replace(chr(39), chr(39) * 2)}'")
+                    db.fetch(f"SET {setting} = {compiler.string_literal(value)}")
             except Exception:  # the connection may be gone; the settings die with it
                 pass
         return
