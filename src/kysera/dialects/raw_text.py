@@ -89,14 +89,15 @@ def split_located(text: str, dialect: str, *, trailing_comments: bool = True) ->
 
     out: list[tuple[str, int]] = []
     cut = 0  # where the text not yet given to a statement starts
+    between, after = re.compile(_BETWEEN), re.compile(_TAIL)  # once, not at each statement
     for statement in split_script(body, dialect):
         start, end = statement.offset, statement.offset + len(statement.text)
         line = first - 1 + statement.line
         lead = cut
-        for token in re.compile(_BETWEEN).finditer(body, cut, start):  # blanks, comments, and ;
+        for token in between.finditer(body, cut, start):  # blanks, comments, and ;
             if token.group(1) is None:
                 lead = token.end()  # a comment before a ; belongs to no statement
-        tail = re.compile(_TAIL).match(body, end)
+        tail = after.match(body, end)
         if tail is not None and tail.group(1) and (tail.group(1)[0] != "#" or dialect == "mysql"):
             # a comment on the statement's own line: kept with it, or dropped; never the next one's
             out.append((body[lead : tail.end() if trailing_comments else end].strip(), line))
