@@ -338,6 +338,8 @@ def history_setup(db: Database, table: str) -> list[CompiledStatement]:
 def render_script(
     db: Database, parts: list[ScriptPart], down: bool, setup: list[CompiledStatement], table: str | None
 ) -> str:
+    from ..dialects.session_settings import MYSQL_SCRIPT_CHARSET
+
     direction = "down" if down else "up"
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     lines = [
@@ -361,7 +363,7 @@ def render_script(
     else:
         # the client's own character set (utf8mb3 for the stock mariadb client) would refuse
         # what migrate up stores over utf8mb4
-        lines += ["SET NAMES utf8mb4;"]
+        lines += [MYSQL_SCRIPT_CHARSET]
     transactional = db.dialect.transactional_ddl
     if not transactional:
         lines.append(f"-- {db.dialect.display_name} commits each DDL statement at once: a failure part-way leaves the earlier ones applied.")

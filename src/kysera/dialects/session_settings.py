@@ -125,6 +125,16 @@ def changed_settings(text: str, dialect: str) -> tuple[str, ...]:
     return ()
 
 
+def settings_changed_by(statement: CompiledStatement, dialect: str) -> tuple[str, ...]:
+    """:func:`changed_settings` of ``statement``, after :func:`may_change_session`'s cheap look."""
+    return changed_settings(statement.sql, dialect) if may_change_session(statement, dialect) else ()
+
+
+#: the first line of a MySQL/MariaDB script of ``kysera migrate sql``: the stock client's own
+#: character set would refuse what migrate up stores over utf8mb4
+MYSQL_SCRIPT_CHARSET = "SET NAMES utf8mb4;"
+
+
 def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> list[str]:
     """Script lines that end the session settings a migration's raw ``statements`` changed, for
     ``kysera migrate sql``: one client session runs the whole script, so without them a migration's
@@ -134,8 +144,7 @@ def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> l
     pragmas) gets a comment that says so."""
     names: dict[str, None] = {}
     for statement in statements:
-        if may_change_session(statement, dialect):
-            names.update(dict.fromkeys(changed_settings(statement.sql, dialect)))
+        names.update(dict.fromkeys(settings_changed_by(statement, dialect)))
     names.pop(ALL, None)  # RESET ALL / DISCARD ALL: the session is at its defaults already
     names.pop(LOCKS, None)  # a script takes no lock of kysera's
     if not names:
@@ -149,8 +158,8 @@ def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> l
         lines: list[str] = []
         for name in names:
             if name in _MYSQL_CHARSET:
-                if "SET NAMES utf8mb4;" not in lines:
-                    lines.append("SET NAMES utf8mb4;")  # as the script's first line set it
+                if MYSQL_SCRIPT_CHARSET not in lines:
+                    lines.append(MYSQL_SCRIPT_CHARSET)  # as the script's first line set it
             elif name == MYSQL_ROLE:
                 lines.append("SET ROLE DEFAULT;")
             elif name == MYSQL_DATABASE:
@@ -494,12 +503,9 @@ class SessionGuard:
     def changes_any(self, statements: Iterable[CompiledStatement]) -> bool:
         """Whether any of ``statements`` may change a setting (a cheap look, without reading)."""
         dialect = self.db.dialect.name
-        for s in statements:
-            # kysera's own SQL (most statements) is passed over without a call: a run asks this
-            # of every migration it replays
-            if type(s.node) is RawNode and may_change_session(s, dialect) and changed_settings(s.sql, dialect):
-                return True
-        return False
+        # kysera's own SQL (most statements) is passed over without a call: a run asks this of
+        # every migration it replays
+        return any(type(s.node) is RawNode and settings_changed_by(s, dialect) for s in statements)
 
     def restore(self, *, quietly: bool = False) -> None:
         """Set back what the statements seen since the last restore changed. ``quietly``: after
