@@ -773,6 +773,18 @@ def test_status_of_a_sqlite_file_that_does_not_exist_says_so() -> None:
     assert not Path("ap.db").exists()
 
 
+def test_status_of_a_sqlite_file_in_a_missing_folder_does_not_promise_up_creates_it() -> None:
+    """status said "migrate up creates it" of sqlite:///nodir/app.db, but up cannot: it fails
+    because the folder is missing. The note names the folder and the fix instead."""
+    project("sqlite:///app.db", count=1)
+    result = kysera("migrate", "status", "--url", "sqlite:///nodir/app.db")
+    assert result.exit_code == 0
+    assert "nodir/app.db does not exist and neither does its folder nodir" in result.stderr
+    assert "create the folder, or fix the path in the URL" in result.stderr
+    assert "migrate up creates it" not in result.stderr
+    assert not Path("nodir").exists()
+
+
 def test_status_table_columns_line_up_after_wide_and_combining_names(db_url: str) -> None:
     """The table was padded by code points: after a name with CJK characters or an emoji (two
     columns each on a terminal) or a decomposed accent (macOS spells file names so: none for

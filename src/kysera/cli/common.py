@@ -160,6 +160,14 @@ class State:
             # said without -v (the default URL's note says enough): a misspelt path looks like a
             # new project with everything pending
             message = f"{path} does not exist yet: read as an empty database (migrate up creates it)"
+            folder = os.path.dirname(path)
+            if folder and not os.path.isdir(folder):
+                # up would fail on it ("the folder ... does not exist"): say so now, not after
+                # the user has read a table of pending migrations as a new project's
+                message = (
+                    f"{path} does not exist and neither does its folder {folder}: read as an empty"
+                    " database; create the folder, or fix the path in the URL"
+                )
             if resolved.is_default:
                 self.out.detail(message)
             else:
