@@ -830,3 +830,13 @@ class CompiledStatement(Node):
         if display is None:
             return self.sql
         return display if isinstance(display, str) else display()
+
+    def __repr__(self) -> str:
+        # the SQL and what the driver gets, not the tree it was compiled from: a result printed
+        # in a REPL would otherwise show every node of every statement (``.node`` still has it)
+        extra = "".join(
+            f", {name}={value!r}"
+            for name, value, usual in (("params", self.params, ()), ("transactional", self.transactional, True), ("reads", self.reads, False))
+            if value != usual
+        )
+        return f"CompiledStatement({self.sql!r}{extra})"

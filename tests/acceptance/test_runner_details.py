@@ -112,6 +112,19 @@ def test_result_steps_and_status_detail(db: Database) -> None:
     assert status.as_dict()["executed"] == NAMES
 
 
+
+def test_a_result_printed_in_a_repl_shows_names_and_sql_not_node_trees(db: Database) -> None:
+    result = create_migration_runner(db, MIGRATIONS).up()
+    shown = repr(result)
+    assert shown.startswith(f"MigrationResult(executed={NAMES!r}, skipped=[], failed=[]")
+    assert "<3 steps" in shown and "Node" not in shown
+    step = repr(result.steps[0])
+    assert "CompiledStatement('CREATE TABLE" in step and "Node" not in step
+    assert len(shown) < 400 and len(step) < 400
+    # what the driver gets is still there when it matters
+    (insert,) = db.insert_into("t1").values({"id": 1}).compile()
+    assert repr(insert).startswith("CompiledStatement('INSERT INTO ") and repr(insert).endswith(", params=(1,))")
+
 def test_rollback_follows_application_order(db: Database) -> None:
     runner = create_migration_runner(db, MIGRATIONS)
     runner.up(1)

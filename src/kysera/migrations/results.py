@@ -70,6 +70,17 @@ class MigrationResult:
     #: errors nobody acknowledged. Empty when it goes ahead
     refused: list[Finding] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # what a REPL user wants to see after runner.up(): the names; the steps' statements and
+        # the findings' texts are a call away (.sql(), .steps, .findings), not printed whole
+        steps = f"<{len(self.steps)} step{'s' if len(self.steps) != 1 else ''}: .sql() shows them>"
+        findings = [f"{f.code} {f.migration}" for f in self.findings]
+        refused = [f"{f.code} {f.migration}" for f in self.refused]
+        return (
+            f"MigrationResult(executed={self.executed!r}, skipped={self.skipped!r}, failed={self.failed!r}, "
+            f"duration={self.duration:.3f}, dry_run={self.dry_run!r}, steps={steps}, findings={findings!r}, refused={refused!r})"
+        )
+
     @property
     def plan(self) -> list[MigrationStep]:
         """The steps (the name reads better for a dry run)."""
