@@ -60,7 +60,9 @@ def test_lint_reports_an_unacknowledged_error_and_exits_1_without_running_anythi
     (folder / "20260302000000_drop_legacy.py").write_text(textwrap.dedent(DROP_LEGACY.replace("{allow}", 'allow_unsafe = ["KS102"]')))
     result = kysera("migrate", "lint")
     assert result.exit_code == 0, result.stderr
-    assert "(allowed)" in result.stdout and "1 allowed" in result.stdout
+    # acknowledged, it stops nothing, and is not labelled ERROR
+    assert "ALLOWED KS102 drop-column: 20260302000000_drop_legacy" in result.stdout and "(error, acknowledged)" in result.stdout
+    assert "ERROR KS" not in result.stdout and "1 allowed" in result.stdout
 
 
 def test_lint_judges_as_up_does_under_safety_auto(tmp_path: Path) -> None:
@@ -73,7 +75,8 @@ def test_lint_judges_as_up_does_under_safety_auto(tmp_path: Path) -> None:
     write_config(Path.cwd(), extra='[safety]\nmode = "auto"\n')
     result = kysera("migrate", "lint", "--dialect", "postgres", str(path))
     assert result.exit_code == 0, result.stdout
-    assert "(safety=auto runs the safe recipe instead)" in result.stdout and "0 errors" in result.stdout
+    assert "FIXED KS201 create-index-blocking" in result.stdout and "safety=auto runs the safe recipe instead" in result.stdout
+    assert "ERROR KS" not in result.stdout and "0 errors" in result.stdout
 
 
 def test_lint_offline_assumes_every_table_is_large(tmp_path: Path) -> None:

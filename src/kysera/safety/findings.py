@@ -68,8 +68,15 @@ class Finding:
     def render(self) -> str:
         """Human text: what, where, why, and the recipe to paste."""
         where = f"{self.migration}: " if self.migration else ""
-        head = f"{self.severity.value.upper()} {self.code} {self.name}: {where}{self.message}"
-        lines = [head + (" (allowed)" if self.suppressed else "") + (" (safety=auto runs the safe recipe instead)" if self.fixed else "")]
+        # an error that stops nothing is not labelled ERROR: the run goes ahead (the severity is
+        # still in to_dict() and --json)
+        if self.fixed:
+            label, why = "FIXED", f" ({self.severity.value} taken care of: safety=auto runs the safe recipe instead)"
+        elif self.suppressed:
+            label, why = "ALLOWED", f" ({self.severity.value}, acknowledged)"
+        else:
+            label, why = self.severity.value.upper(), ""
+        lines = [f"{label} {self.code} {self.name}: {where}{self.message}{why}"]
         if self.statement:
             at = f" ({self.location})" if self.location else ""
             lines.append(f"    statement{at}: {_one_line(self.statement)}")
