@@ -173,6 +173,16 @@ class Migration:
         section = self.function(direction)
         return section.statements(dialect) if isinstance(section, kind) else []
 
+    def sql_compiled(self, direction: Direction, db: Database) -> tuple[CompiledStatement, ...] | None:
+        """The statements of a ``.sql`` migration's section as ``db``'s engine runs them, compiled
+        once (the runner's transaction check, the dry run and the run share them); None for a
+        Python migration."""
+        kind = _sql_statements_type()
+        if kind is None or not isinstance(self.up, kind):
+            return None
+        section = self.function(direction)
+        return section.compiled(db) if isinstance(section, kind) else ()
+
     @property
     def checksum(self) -> str:
         """sha256 (hex) of the file, or of the up/down source code for a migration made in code."""

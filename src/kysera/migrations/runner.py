@@ -582,11 +582,9 @@ class MigrationRunner:
         nothing is named, in a transaction or not."""
         for migration, direction in plan:
             in_tx = self._in_transaction(migration, direction)
-            texts = migration.sql_statements(direction, self.db.dialect.name)
-            if texts is not None:
-                from .sql_file import compile_text
-
-                if in_tx and any(not compile_text(self.db, text).transactional for text in texts):
+            compiled = migration.sql_compiled(direction, self.db)
+            if compiled is not None:
+                if in_tx and any(not statement.transactional for statement in compiled):
                     self._outside.add((migration.name, direction))
             elif direction == "down":
                 from ..database import Capture

@@ -27,6 +27,7 @@ from .migration import Migration, file_checksum
 
 if TYPE_CHECKING:
     from ..database import Database
+    from ..dialects.compiler import QueryCompiler
 
 _MARKER = re.compile(r"^\s*--\s*migrate:\s*([A-Za-z_-]*)(.*)$", re.I)
 #: goose's sections: read as comments, its Down would run with the up section
@@ -399,7 +400,11 @@ def compile_text(db: Database, text: str, location: str | None = None) -> Compil
     Never a read that a dry run would run: nothing uses a .sql file's results, so a ``SELECT``
     there is there for what it does (``SELECT nextval(...)``, a function that writes).
     """
-    compiler = db.dialect.compiler(db)
+    return _compile_with(db.dialect.compiler(db), text, location)
+
+
+def _compile_with(compiler: QueryCompiler, text: str, location: str | None) -> CompiledStatement:
+    """:func:`compile_text` with the engine's compiler made once, for every statement of a section."""
     return CompiledStatement(
         sql=text, node=RawNode((text,)), transactional=compiler.raw_is_transactional(text), location=location
     )
@@ -412,7 +417,7 @@ class SqlStatements:
     depends on it (MySQL reads the backslash as an escape, PostgreSQL and SQLite do not).
     """
 
-    __slots__ = ("_file", "_marker_line", "_section", "_split", "text")
+    __slots__ = ("_compiled", "_file", "_marker_line", "_section", "_split", "text")
 
     def __init__(self, text: str, section: str = "", marker_line: int = 0, file: str = "") -> None:
         self.text = text
@@ -424,6 +429,10 @@ class SqlStatements:
         #: run splits once, not once for the transaction check, once for the safety gate's dry
         #: run and once to run them
         self._split: tuple[str, tuple[tuple[str, int], ...]] | None = None
+        #: the statements as last compiled, and by which compiler: the runner's transaction check,
+        #: the safety gate's dry run and the run itself read one compiled form of each (a seed file
+        #: has tens of thousands of statements, each classified once)
+        self._compiled: tuple[tuple[str, type], tuple[CompiledStatement, ...]] | None = None
 
     def statements(self, dialect: str) -> list[str]:
         return [statement for statement, _ in self.located(dialect)]
@@ -440,6 +449,23 @@ class SqlStatements:
             self._split = (dialect, tuple((statement, self._marker_line + line) for statement, line in found))
         return self._split[1]
 
+    def compiled(self, db: Database) -> tuple[CompiledStatement, ...]:
+        """The statements as ``db``'s engine runs them (:func:`compile_text`), each with its
+        ``path:line``. Compiled once for an engine: whether a raw statement can run in a
+        transaction depends on its text and the engine's compiler only, never on the database."""
+        dialect = db.dialect.name
+        compiler = db.dialect.compiler(db)
+        if self._compiled is None or self._compiled[0] != (dialect, type(compiler)):
+            file = self._file
+            self._compiled = (
+                (dialect, type(compiler)),
+                tuple(
+                    _compile_with(compiler, statement, f"{file}:{line}" if file else None)
+                    for statement, line in self.located(dialect)
+                ),
+            )
+        return self._compiled[1]
+
     def _where(self, problem: str) -> str:
         """``problem`` with its line counted in the file, and the section named."""
         found = re.match(r"line (\d+): (.*)", problem, re.S)
@@ -450,9 +476,8 @@ class SqlStatements:
         return f"{prefix}line {line} (in its '-- migrate:{self._section}' section): {found.group(2)}"
 
     def __call__(self, db: Database) -> None:
-        file = self._file
-        for statement, line in self.located(db.dialect.name):
-            db.run_compiled([compile_text(db, statement, f"{file}:{line}" if file else None)])
+        for statement in self.compiled(db):
+            db.run_compiled([statement])
 
     def __repr__(self) -> str:
         return f"<SqlStatements {len(self.text)} characters>"
