@@ -251,52 +251,46 @@ def _code_lines(text: str) -> set[int]:
     ``/* ... */`` that comments out a down section must not bring it back). The engine is not
     known yet: a line counts when it begins outside them as the SQL standard reads quotes (a
     doubled quote escapes itself) or as MySQL does (a backslash escapes too)."""
-    return _code_lines_read(text, False) | _code_lines_read(text, True)
+    lines = _code_lines_read(text, False)
+    if "\\" not in text:
+        return lines  # without a backslash, MySQL reads the quotes as the standard does
+    return lines | _code_lines_read(text, True)
 
 
-#: where a comment, a quoted string or name, a ``$$`` body, or a line begins
-_OPENERS = re.compile(r"\n|--|/\*|['\"`]|\$[A-Za-z_]*\$")
-
-
-def _quoted_rest(quote: str, backslash: bool) -> re.Pattern[str]:
-    """The rest of a quoted string after its opening ``quote``: a doubled quote (and, read as
-    MySQL does, a backslash) escapes one."""
-    q = re.escape(quote)
-    body = rf"(?:[^{q}\\]|\\.|{q}{q})*{q}" if backslash else rf"(?:[^{q}]|{q}{q})*{q}"
-    return re.compile(body, re.S)
-
-
-_QUOTED_REST = {(q, b): _quoted_rest(q, b) for q in "'\"`" for b in (False, True)}
+def _spans(backslash: bool) -> re.Pattern[str]:
+    """A comment, a quoted string or name, or a ``$$`` body, each to its end (or to the end of
+    the text when it is not closed): a doubled quote escapes one, and with ``backslash`` (read
+    as MySQL does) a backslash too, except in backquoted names."""
+    quoted = []
+    for quote in "'\"`":
+        q = re.escape(quote)
+        body = rf"(?:[^{q}\\]|\\.|{q}{q})*{q}" if backslash and quote != "`" else rf"(?:[^{q}]|{q}{q})*{q}"
+        quoted.append(rf"{q}(?:{body}|.*)")
+    return re.compile(
+        r"--[^\n]*|/\*(?:.*?\*/|.*)|" + "|".join(quoted) + r"|(?P<tag>\$[A-Za-z_]*\$)(?:.*?(?P=tag)|.*)", re.S
+    )
 
 
 def _code_lines_read(text: str, backslash: bool) -> set[int]:
-    lines = {1}
-    line, i, n = 1, 0, len(text)
-    while (m := _OPENERS.search(text, i)) is not None:
-        token, start = m.group(), m.start()
-        if token == "\n":
-            line += 1
-            lines.add(line)
-            i = m.end()
-            continue
-        if token == "--":  # to the end of the line, whose newline starts the next one
-            end = text.find("\n", start)
-            if end < 0:
-                break
-            i = end
-            continue
-        if token == "/*":
-            end = text.find("*/", m.end())
-            stop = n if end < 0 else end + 2
-        elif token in "'\"`":
-            rest = _QUOTED_REST[token, backslash and token != "`"].match(text, m.end())
-            stop = n if rest is None else rest.end()
-        else:  # a $tag$ body
-            end = text.find(token, m.end())
-            stop = n if end < 0 else end + len(token)
-        line += text.count("\n", start, stop)  # lines that begin inside it are not code
-        i = stop
-    return lines
+    # every line, but those that begin inside a comment, a quoted string or name, or a $$ body;
+    # the patterns are compiled on first use (most files are read as the standard reads quotes)
+    spans = _SPANS.get(backslash)
+    if spans is None:
+        spans = _SPANS[backslash] = _spans(backslash)
+    inside: set[int] = set()
+    line, at = 1, 0  # the line at ``at``
+    for span in spans.finditer(text):
+        start, stop = span.span()
+        newlines = text.count("\n", start, stop)
+        if newlines:
+            line += text.count("\n", at, start)
+            inside.update(range(line + 1, line + newlines + 1))
+            line += newlines
+            at = stop
+    return set(range(1, text.count("\n") + 2)) - inside
+
+
+_SPANS: dict[bool, re.Pattern[str]] = {}
 
 
 def _lines(text: str) -> list[str]:
