@@ -19,7 +19,13 @@ _WRITES_IN_WITH = r"(?i)\b(insert|update|delete|merge)\b"
 
 
 def strip_leading_comments(text: str) -> str:
+    if text[:1] not in _NOISE_STARTS and not text[:1].isspace():
+        return text  # most statements: no pattern to run, no copy of the text
     return _LEADING_NOISE.sub("", text)
+
+
+#: what a comment begins with (whitespace aside)
+_NOISE_STARTS = frozenset("-/")
 
 
 def is_blank(text: str) -> bool:
@@ -243,5 +249,16 @@ def controls_transaction(text: str) -> bool:
 
 def leading_words(text: str, count: int = 6) -> list[str]:
     """The first ``count`` words of a statement, upper-cased, comments skipped."""
-    head = strip_leading_comments(text)
-    return [w.upper() for w in re.findall(r"[A-Za-z_]+", head[:200])[:count]]
+    global _last_words
+    last = _last_words
+    if last[0] != text:
+        # the same statement is often asked about again at once (whether it controls the
+        # transaction, then whether it is a VACUUM): its words are read once
+        head = strip_leading_comments(text)
+        last = _last_words = (text, [w.upper() for w in _WORD.findall(head[:200])])
+    return last[1][:count]
+
+
+_WORD = re.compile(r"[A-Za-z_]+")
+#: the last statement :func:`leading_words` read, and all the words of its first 200 characters
+_last_words: tuple[str | None, list[str]] = (None, [])

@@ -44,6 +44,7 @@ from ..nodes import (
     TableCommentNode,
     replace,
 )
+from . import raw_text
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer
 
@@ -97,8 +98,8 @@ class SqliteCompiler(QueryCompiler):
 
     def raw_is_transactional(self, text: str) -> bool:
         # SQLite refuses VACUUM inside a transaction: a .sql migration holding one runs outside
-        from . import raw_text
-
+        # (raw_text comes with the compiler this class extends: imported once, at the top, not at
+        # each statement of a seed file)
         return super().raw_is_transactional(text) and raw_text.leading_words(text, 1) != ["VACUUM"]
 
     def default_sql(self, expr: Expression) -> str:
