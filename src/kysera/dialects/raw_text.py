@@ -100,9 +100,10 @@ def split_located(text: str, dialect: str, *, trailing_comments: bool = True) ->
         start, end = statement.offset, statement.offset + len(statement.text)
         line = first - 1 + statement.line
         lead = cut
-        for token in between.finditer(body, cut, start):  # blanks, comments, and ;
-            if token.group(1) is None:
-                lead = token.end()  # a comment before a ; belongs to no statement
+        if not body[cut:start].isspace():  # most statements follow a line break alone: nothing to read
+            for token in between.finditer(body, cut, start):  # blanks, comments, and ;
+                if token.group(1) is None:
+                    lead = token.end()  # a comment before a ; belongs to no statement
         tail = after.match(body, end)
         if tail is not None and tail.group(1) and (tail.group(1)[0] != "#" or dialect == "mysql"):
             # a comment on the statement's own line: kept with it, or dropped; never the next one's
