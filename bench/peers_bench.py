@@ -225,7 +225,7 @@ def drop_databases(tools: list[str]) -> None:
 
 def _pg_database(tool: str) -> str:
     """The PostgreSQL database a tool's rounds use (made new for each run, dropped at the end)."""
-    return f"{PG_DB}_{tool}"
+    return f"{PG_DB}_{tool.replace('-', '_')}"  # floor-persist: a name that needs no quotes
 
 
 def ensure_side_venv(venv: Path) -> None:
