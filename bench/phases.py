@@ -110,13 +110,19 @@ def run_kysera(project: Path, stop: str, valgrind: bool, cold: bool = False) -> 
     if valgrind:
         cmd = [*VALGRIND, *cmd]
     proc = subprocess.run(cmd, cwd=project, env=bench_env(), capture_output=True, text=True, check=False)
+    return phase_marks(proc), instructions(proc.stderr) if valgrind else None
+
+
+def phase_marks(proc: subprocess.CompletedProcess[str]) -> dict[str, float]:
+    """The moments the child of :data:`CHILD` marked (ms since it started), from its stderr; a
+    failed run ends the benchmark with what it printed."""
     if proc.returncode != 0:
         raise SystemExit(f"kysera migrate up failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     marks: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         if line.startswith("PHASES "):
             marks = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
-    return marks, instructions(proc.stderr) if valgrind else None
+    return marks
 
 
 def run_floor(project: Path, valgrind: bool) -> tuple[float, int | None]:

@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from phases import CHILD, PHASES  # noqa: E402 - the same phase marks as the 1000-migration benchmark
+from phases import CHILD, PHASES, phase_marks  # noqa: E402 - the same phase marks as the 1000-migration benchmark
 from startup import bench_env  # noqa: E402 - a user's environment: no kysera variables, .pyc files used
 
 TABLES = 4
@@ -74,13 +74,7 @@ def run_once(project: Path, url: str) -> tuple[dict[str, float], float]:
         [sys.executable, "-c", CHILD, "never"], cwd=project, env=bench_env(), capture_output=True, text=True, check=False
     )
     whole = (time.perf_counter() - started) * 1000
-    if proc.returncode != 0:
-        raise SystemExit(f"kysera migrate up failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    marks: dict[str, float] = {}
-    for line in proc.stderr.splitlines():
-        if line.startswith("PHASES "):
-            marks = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
-    return marks, whole
+    return phase_marks(proc), whole
 
 
 def profile(project: Path, url: str) -> None:

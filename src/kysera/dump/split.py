@@ -164,6 +164,19 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
         skip_case = False
         content = False
 
+    def next_statement(at: int) -> int:
+        """Start the next statement at ``at``, dropping the text before it from ``buf`` once
+        that is more than a chunk; ``at`` as it is in ``buf`` then."""
+        nonlocal buf, dropped, start, last_end
+        reset(at)
+        if start > _CHUNK:
+            dropped += start
+            buf = buf[start:]
+            last_end -= start
+            at -= start
+            start = 0
+        return at
+
     def mark(at: int) -> None:
         nonlocal content, content_at
         if not content:
@@ -193,14 +206,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
             m_start = p.end() - 1
             words = [w.upper() for w in plain[1].findall(buf, content_at, m_start) if w][:8]
             yield found()
-            pos = p.end()
-            reset(pos)
-            if start > _CHUNK:
-                dropped += start
-                buf = buf[start:]
-                pos -= start
-                last_end -= start
-                start = 0
+            pos = next_statement(p.end())
             continue
         m = pattern.search(buf, pos)
         if m is None or (m.end() >= len(buf) and not eof):
@@ -259,13 +265,7 @@ def split_script(source: str | Iterable[str], dialect: str) -> Iterator[Statemen
             if content:
                 m_start = m.start()
                 yield found()
-            reset(m.end())
-            if start > _CHUNK:
-                dropped += start
-                buf = buf[start:]
-                pos -= start
-                last_end -= start
-                start = 0
+            pos = next_statement(m.end())
             continue
         mark(m.start())
         if kind == "open":
