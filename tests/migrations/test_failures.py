@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,6 +156,66 @@ def test_resolve_as_applied(db: Database) -> None:
     status = runner.status()
     assert status.executed == ["001_a", "002_b"] and status.failed == []
     assert runner.up().executed == ["003_c"]
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_resolve_rolled_back_warns_of_what_the_failed_up_left(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    """MySQL's DDL, or any engine outside a transaction, keeps what ran before the failure:
+    resolve --rolled-back with table b still there would make the next up fail on it, so it
+    says so at once; once b is dropped by hand, it says nothing."""
+    runner = create_migration_runner(db, _migrations(failing_migration("002_b", "b")), use_transactions=False)
+    with pytest.raises(MigrationError):
+        runner.up()
+    assert db.table_exists("b")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        runner.resolve("002_b", applied=False)
+    (said,) = _warnings(caplog)
+    assert said.startswith("002_b is recorded as not applied, but the database still holds table b, which its up creates")
+    assert "Drop it before the next up, which would fail on table b" in said
+    assert "kysera migrate resolve 002_b --applied" in said
+    assert runner.status().pending == ["002_b", "003_c"] and db.table_exists("b")  # resolve changes no table
+
+    db.schema.drop_table("b").execute()  # undone by hand, as resolve --rolled-back means
+    with pytest.raises(MigrationError):
+        runner.up()
+    db.schema.drop_table("b").execute()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        runner.resolve("002_b", applied=False)
+    assert _warnings(caplog) == []
+
+
+def test_resolve_rolled_back_reads_a_sql_migration_s_tables_indexes_and_columns(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "migrations"
+    write(folder, "001_users.sql", "-- migrate:up\nCREATE TABLE users (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n")
+    write(
+        folder,
+        "002_more.sql",
+        """
+        -- migrate:up transaction:false
+        CREATE TABLE tags (id integer PRIMARY KEY, label varchar(20));
+        CREATE INDEX ix_tags_label ON tags (label);
+        ALTER TABLE users ADD COLUMN nickname varchar(40);
+        INSERT INTO no_such_table VALUES (1);
+        -- migrate:down
+        DROP TABLE tags;
+        """,
+    )
+    runner = create_migration_runner(db, folder)
+    with pytest.raises(MigrationError):
+        runner.up()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        runner.resolve("002_more", applied=False)
+    (said,) = _warnings(caplog)
+    assert "still holds table tags, index ix_tags_label, column users.nickname, which its up creates" in said
+    assert "Drop them before the next up, which would fail on table tags" in said
 
 
 def test_failure_before_any_change_is_not_recorded(db: Database) -> None:

@@ -478,6 +478,30 @@ class MigrationRunner:
                 self.logger.info(
                     "resolved %s: recorded as %s", name, "rolled back" if row.direction == "down" else "not applied"
                 )
+                if row.direction != "down" and migration is not None and not (
+                    self.db.dialect.transactional_ddl and self._in_transaction(migration, "up")
+                ):
+                    self._say_leftovers(migration)
+
+    def _say_leftovers(self, migration: Migration) -> None:
+        """After ``resolve --rolled-back`` of an ``up`` that kept what ran before it failed (MySQL's
+        DDL, or a migration outside a transaction): warn of what the catalog still holds of it."""
+        from .leftovers import leftovers
+
+        found = leftovers(self, migration)
+        if not found:
+            return
+        why = (
+            f"{self.db.dialect.display_name} commits each DDL statement at once"
+            if not self.db.dialect.transactional_ddl
+            else "it runs outside a transaction"
+        )
+        self.logger.warning(
+            "%s is recorded as not applied, but the database still holds %s, which its up creates: what ran "
+            "before it failed stays (%s). Drop %s before the next up, which would fail on %s; or, if all of "
+            "its changes are in place, record it as applied (kysera migrate resolve %s --applied)",
+            migration.name, ", ".join(found), why, "it" if len(found) == 1 else "them", found[0], migration.name,
+        )
 
     def accept(self, name: str) -> Literal["changed", "missing"]:
         """Accept the drift of an applied migration.
