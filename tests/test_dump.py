@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kysera import Database, connect, sql
 from kysera.dump import (
@@ -21,6 +23,7 @@ from kysera.dump import (
     restore_database,
     split_script,
 )
+from kysera.dump.split import ScriptError
 from kysera.errors import ConfigurationError
 from kysera.url import parse_url
 
@@ -614,6 +617,39 @@ def test_split_script_across_chunks() -> None:
     assert lines[:4] == [1, 2, 3, 4]
     # a statement's line is where its text starts, after the comments before it
     assert [s.line for s in split_script("-- one\n\n/* two */\nSELECT 1;\n-- x;\nSELECT 2", "sqlite")] == [4, 6]
+
+
+#: pieces a seed, a dump or a routine is made of: every kind of quote, comment and body the
+#: splitter reads, and the words that start a routine
+_SQL_PIECES = [
+    "INSERT INTO t VALUES (1, 'a;b')", "UPDATE t SET a = 1", "SELECT 1", "DELETE FROM t", " ", "\n", ";", ";\n",
+    "'x''y'", "'it\\'s'", '"q;"', "`b;`", "[n;]", "E'a\\'b'", "-- c;\n", "# h;\n", "/* c; */", "$$ a; b $$", "$f$ x $f$",
+    "(", ")", "((1, 2))", "a.b", "x - y", "p / q", "\\", "CREATE TABLE t (a int)", "BEGIN", "END",
+    "CREATE PROCEDURE p() BEGIN SELECT 1; END", "DELIMITER //\n", "//", "DELIMITER ;\n", "COMMIT", "VALUES (3)",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_SQL_PIECES), max_size=30), dialect=st.sampled_from(["postgres", "mysql", "sqlite"]))
+def test_the_splitters_fast_path_reads_statements_as_its_loop_does(pieces: list[str], dialect: str) -> None:
+    """A plain statement (a seed's INSERT) is read in one match, everything else by the loop:
+    both must give the same statements, words, lines and offsets, whole or in chunks."""
+    from kysera.dump import split as splitting
+
+    script = "".join(pieces)
+
+    def split(source: str | Iterator[str]) -> list[tuple[str, tuple[str, ...], int, int]] | str:
+        try:
+            return [(s.text, s.words, s.line, s.offset) for s in split_script(source, dialect)]
+        except ScriptError as exc:
+            return str(exc)
+
+    fast = split(script)
+    assert split(iter([script[i : i + 5] for i in range(0, len(script), 5)])) == fast
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(splitting, "_PLAIN", {})
+        patch.setattr(splitting, "_PLAIN_TEXT", {})  # no fast path: every statement through the loop
+        assert split(script) == fast
 
 
 def test_awkward_identifiers(db: Database, target: Database, engine: str) -> None:
