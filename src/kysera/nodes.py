@@ -170,6 +170,12 @@ class IdentifierNode(Node):
     name: str
     schema: str | None = None
 
+    @property
+    def dotted(self) -> str:
+        """``app.users``, or ``users`` without a schema: the spelling :meth:`parse` reads, for
+        messages and for the catalog functions that take a table's name as text."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
     @staticmethod
     def parse(dotted: str) -> IdentifierNode:
         """``"app.users"`` -> schema ``app``, name ``users``; a name without a dot has no schema."""

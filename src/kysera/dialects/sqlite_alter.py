@@ -124,7 +124,7 @@ def compile_sqlite_alter_table(compiler: SqliteCompiler, node: AlterTableNode) -
             if compiler.dialect.catalog is not None:
                 raise compiler.catalog_needed(
                     describe(blocker),
-                    f"SQLite may need to rebuild table {_display(node.table)!r}, which needs its current "
+                    f"SQLite may need to rebuild table {node.table.dotted!r}, which needs its current "
                     "definition, and no migration before this one makes that table",
                 )
             raise compiler.catalog_needed(
@@ -151,7 +151,7 @@ def compile_sqlite_alter_table(compiler: SqliteCompiler, node: AlterTableNode) -
         if all(_native_without_catalog(a) or isinstance(a, DropColumnNode) for a in node.actions):
             return _native_statements(compiler, node, node.actions)
         raise BuilderError(
-            f"table {_display(node.table)!r} does not exist, so {describe(blocker)} cannot be applied"
+            f"table {node.table.dotted!r} does not exist, so {describe(blocker)} cannot be applied"
         )
     plan = Plan(compiler, node, catalog)
     plan.apply_all()
@@ -201,10 +201,6 @@ def describe(action: AlterTableAction) -> str:
     if isinstance(action, ValidateConstraintNode):
         return f"validate_constraint({action.name!r})"
     return type(action).__name__
-
-
-def _display(table: IdentifierNode) -> str:
-    return f"{table.schema}.{table.name}" if table.schema else table.name
 
 
 _KNOWN_ACTIONS = (

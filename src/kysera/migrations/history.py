@@ -155,7 +155,7 @@ class HistoryTable:
 
     @property
     def shown(self) -> str:
-        return f"{self.node.schema}.{self.node.name}" if self.node.schema else self.node.name
+        return self.node.dotted
 
     def next_batch(self, first: bool) -> Sql:
         """The batch of a script's run, worked out by the database as the script runs: after

@@ -53,7 +53,7 @@ def leftovers(runner: MigrationRunner, migration: Migration) -> list[str]:
             node = _read(statement.sql, db.dialect.name)
         if isinstance(node, CreateTableNode):
             if not node.if_not_exists and not node.temporary and table(node.table) is not None:
-                found.append(f"table {_shown(node.table)}")
+                found.append(f"table {node.table.dotted}")
         elif isinstance(node, CreateIndexNode):
             info = table(node.table) if node.table is not None and not node.if_not_exists else None
             if info is not None and any(index.name == node.name.name for index in info.indexes):
@@ -67,19 +67,15 @@ def leftovers(runner: MigrationRunner, migration: Migration) -> list[str]:
                 if isinstance(action, AddColumnNode):
                     name = action.column.name
                     if (name.lower() if db.dialect.name != "postgres" else name) in have:
-                        found.append(f"column {_shown(node.table)}.{name}")
+                        found.append(f"column {node.table.dotted}.{name}")
     return list(dict.fromkeys(found))  # each once, in the order the migration makes them
 
 
 def _introspect(db: Database, node: IdentifierNode) -> TableInfo | None:
     try:
-        return db.introspect_table(_shown(node))
+        return db.introspect_table(node.dotted)
     except Exception:  # a catalog that cannot be read: nothing to say
         return None
-
-
-def _shown(node: IdentifierNode) -> str:
-    return node.name if node.schema is None else f"{node.schema}.{node.name}"
 
 
 def _read(text: str, dialect: str) -> CreateTableNode | CreateIndexNode | AlterTableNode | None:

@@ -303,7 +303,7 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
                 if if_not_exists:
                     j += 3
                 table = _qualified(toks, j)[0]
-                created = f"{table.schema}.{table.name}" if table.schema else table.name
+                created = table.dotted
             return Harmless("CREATE " + toks[i].upper, created, if_not_exists)
         return Unknown(text)
     if head == "DROP":

@@ -61,8 +61,7 @@ class _SequenceOptions(Executable[S], Generic[S]):
             return self._opt(owned_by="none")
         table, col = parse_reference(column)
         table = qualify(table, self._schema)
-        dotted = f"{table.schema}.{table.name}" if table.schema else table.name
-        return self._opt(owned_by=ColumnRefNode(col, dotted))
+        return self._opt(owned_by=ColumnRefNode(col, table.dotted))
 
 
 class CreateSequenceBuilder(_SequenceOptions[CreateSequenceNode]):
