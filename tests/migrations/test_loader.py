@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -275,6 +276,37 @@ def test_migration_objects_are_validated() -> None:
             create_migration_runner(db, [up])  # type: ignore[list-item]
     finally:
         db.close()
+
+
+def test_migration_objects_are_checked_for_a_callable_signature_as_files_are() -> None:
+    """Migration(name, up, down) in code refuses the up/down that a file's would be refused
+    for (one that cannot take the database), when it is built: not later, part-way through
+    a rollback."""
+
+    def up(db: object) -> None:
+        pass
+
+    def no_args() -> None:
+        pass
+
+    def keyword_only(*, db: object) -> None:
+        pass
+
+    with pytest.raises(MigrationDefinitionError, match=r"migration 001: up takes 0 arguments, but kysera calls it with one"):
+        Migration("001", no_args)  # type: ignore[arg-type]
+    with pytest.raises(MigrationDefinitionError, match=r"migration 001: down takes 0 arguments"):
+        Migration("001", up, no_args)  # type: ignore[arg-type]
+    with pytest.raises(MigrationDefinitionError, match=r"up takes db as keyword-only \(after a \*\)"):
+        Migration("001", keyword_only)  # type: ignore[arg-type]
+    # what can be called with the database stays accepted: defaults, *args, partials, bound methods
+    Migration("001", lambda db, extra=1: None, lambda *args: None)
+    Migration("001", functools.partial(lambda tag, db: None, "t"), print)
+
+
+def test_file_with_keyword_only_up_is_told_so(tmp_path: Path) -> None:
+    write(tmp_path, "001_kw.py", "def up(*, db): pass\n")
+    with pytest.raises(MigrationLoadError, match=r"001_kw\.py: up takes db as keyword-only \(after a \*\), but kysera passes"):
+        load_migrations(tmp_path)
 
 
 def test_sql_sections_and_splitting() -> None:

@@ -32,7 +32,7 @@ from stat import S_ISREG
 from ..hashing import sha256
 from .code_cache import CodeCache
 from .errors import MigrationDefinitionError, MigrationLoadError
-from .migration import Migration, file_checksum
+from .migration import Migration, file_checksum, signature_problem
 
 EXTENSIONS = (".py", ".sql")
 
@@ -409,7 +409,7 @@ def _migration_from_module(stem: str, module: types.ModuleType, path: str, check
             continue
         if not callable(fn):
             raise _Problem(f"{path}: {label} is not a function; define 'def {label}(db): ...'")
-        problem = _signature_problem(fn)
+        problem = signature_problem(fn)
         if problem:
             raise _Problem(f"{path}: {label}{problem}; define it as 'def {label}(db): ...'")
     try:
@@ -426,33 +426,3 @@ def _migration_from_module(stem: str, module: types.ModuleType, path: str, check
         )
     except MigrationDefinitionError as exc:
         raise _Problem(str(exc)) from None
-
-
-def _signature_problem(fn: object) -> str | None:
-    """Why ``fn(db)`` cannot be called, or None. Plain functions are checked on their code
-    object (cheap: status loads every migration); other callables through ``inspect``."""
-    if isinstance(fn, types.FunctionType):
-        code = fn.__code__
-        if code.co_argcount == 1 and not code.co_kwonlyargcount:
-            return None  # def up(db): the usual case, answered before the general rule below
-        positional = code.co_argcount
-        optional = len(fn.__defaults__ or ())
-        star_args = bool(code.co_flags & 0x04)  # CO_VARARGS
-        keyword_only = code.co_varnames[positional : positional + code.co_kwonlyargcount]
-        required_keywords = [k for k in keyword_only if k not in (fn.__kwdefaults__ or {})]
-        if (positional >= 1 or star_args) and positional - optional <= 1 and not required_keywords:
-            return None
-        count = positional + code.co_kwonlyargcount
-        return f" takes {count} argument{'s' if count != 1 else ''}, but kysera calls it with one, the database"
-    import inspect
-
-    try:
-        signature = inspect.signature(fn)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    try:
-        signature.bind(object())
-    except TypeError:
-        count = len(signature.parameters)
-        return f" takes {count} argument{'s' if count != 1 else ''}, but kysera calls it with one, the database"
-    return None

@@ -74,6 +74,12 @@ class Migration:
             raise MigrationDefinitionError(
                 f"migration {name}{where}: down must be a function taking the database (or None), got {down!r}"
             )
+        for label, fn in (("up", up), ("down", down)):
+            problem = None if fn is None else signature_problem(fn)
+            if problem:  # as a file's up/down is checked when it loads, before anything runs
+                raise MigrationDefinitionError(
+                    f"migration {name}{where}: {label}{problem}; define it as 'def {label}(db): ...'"
+                )
         if not _plain_functions(up, down):  # one call for the usual case, not one per function
             for label, fn in (("up", up), ("down", down)):
                 if fn is not None and _is_async(fn):
@@ -210,6 +216,50 @@ def _sql_statements_type() -> type[SqlStatements] | None:
 #: the code flag of an ``async def`` function (``inspect.CO_COROUTINE``; ``inspect`` loads only
 #: when needed: it costs a loaded folder a few milliseconds)
 _CO_COROUTINE = 0x80
+
+
+def signature_problem(fn: object) -> str | None:
+    """Why ``fn(db)`` cannot be called, or None. Plain functions are checked on their code
+    object (cheap: status loads every migration); other callables through ``inspect``."""
+    if type(fn) is FunctionType:
+        code = fn.__code__
+        if code.co_argcount == 1 and not code.co_kwonlyargcount:
+            return None  # def up(db): the usual case, answered before the general rule below
+        positional = code.co_argcount
+        optional = len(fn.__defaults__ or ())
+        star_args = bool(code.co_flags & 0x04)  # CO_VARARGS
+        keyword_only = code.co_varnames[positional : positional + code.co_kwonlyargcount]
+        required_keywords = [k for k in keyword_only if k not in (fn.__kwdefaults__ or {})]
+        if (positional >= 1 or star_args) and positional - optional <= 1 and not required_keywords:
+            return None
+        if required_keywords and positional - optional <= 1:
+            return _keyword_only(required_keywords)
+        count = positional + code.co_kwonlyargcount
+        return f" takes {count} argument{'s' if count != 1 else ''}, but kysera calls it with one, the database"
+    import inspect
+
+    try:
+        signature = inspect.signature(fn)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(object())
+    except TypeError:
+        params = signature.parameters.values()
+        required_keywords = [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+        if required_keywords and sum(p.kind is p.POSITIONAL_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD for p in params) == 0:
+            return _keyword_only(required_keywords)
+        count = len(signature.parameters)
+        return f" takes {count} argument{'s' if count != 1 else ''}, but kysera calls it with one, the database"
+    return None
+
+
+def _keyword_only(names: list[str]) -> str:
+    shown = ", ".join(names)
+    return (
+        f" takes {shown} as keyword-only (after a *), but kysera passes the database as its one positional "
+        "argument"
+    )
 
 
 def _plain_functions(up: object, down: object) -> bool:
