@@ -133,6 +133,35 @@ def test_bad_arguments_are_errors_before_anything_runs(db: Database) -> None:
     assert tables(db) == []
 
 
+def test_a_target_that_is_not_a_name_or_a_dry_run_that_is_not_a_bool_is_a_clear_error(db: Database) -> None:
+    """up_to(None) raised a bare TypeError ('NoneType' object is not iterable) from inside the
+    name suggestions, and dry_run="no" counted as a dry run; both are usage errors, named, and
+    found before the lock is taken or the history read."""
+    runner = create_migration_runner(db, MIGRATIONS)
+    targets: list[Callable[[], object]] = [
+        lambda: runner.up_to(None),  # type: ignore[arg-type]
+        lambda: runner.up_to(1),  # type: ignore[arg-type]
+        lambda: runner.down_to(None),  # type: ignore[arg-type]
+        lambda: runner.resolve(None, applied=True),  # type: ignore[arg-type]
+        lambda: runner.accept(2),  # type: ignore[arg-type]
+    ]
+    for call in targets:
+        with pytest.raises(ConfigurationError, match=r"a migration is named by a string, such as '001_create_users'; got") as caught:
+            call()
+        assert caught.value.exit_code == 2
+    dry_runs: list[Callable[[], object]] = [
+        lambda: runner.up(dry_run="no"),  # type: ignore[arg-type]
+        lambda: runner.down(1, dry_run=1),  # type: ignore[arg-type]
+        lambda: runner.reset(dry_run="yes"),  # type: ignore[arg-type]
+        lambda: runner.mark_applied("001_users", dry_run="x"),  # type: ignore[arg-type]
+    ]
+    for call in dry_runs:
+        with pytest.raises(ConfigurationError, match=r"dry_run must be True, False or None, got"):
+            call()
+    assert tables(db) == []
+    assert runner.up(dry_run=False).executed == [m.name for m in MIGRATIONS]
+
+
 def test_code_that_fails_whatever_runs_first_stops_the_run_before_anything_changes(db: Database) -> None:
     """A builder used wrongly or a misspelt name fails however the migrations before it went: the
     safety gate's dry run finds it, and nothing is applied (the first migration used to be)."""

@@ -362,6 +362,7 @@ class MigrationRunner:
 
     def down_to(self, name: str, *, dry_run: bool | None = None) -> MigrationResult:
         """Roll back every migration applied after ``name``; ``name`` itself stays applied."""
+        _check_name(name)
         if name not in self._by_name and all(r.name != name for r in self._read_state().rows):
             self._known(name)  # raises: neither the code nor the history knows it
 
@@ -412,7 +413,7 @@ class MigrationRunner:
             wanted = listed
         for name in wanted or []:
             self._known(name)
-        dry = self.dry_run if dry_run is None else bool(dry_run)
+        dry = self._dry(dry_run)
         with self._locked(dry):
             state = self._read_state()
             self._check_unresolved(state)
@@ -438,6 +439,7 @@ class MigrationRunner:
         can be recorded as not applied too, when its changes are not in the database: an ``up``
         that ran no statement (a builder left without ``.execute()``), fixed since.
         """
+        _check_name(name)
         if not isinstance(applied, bool):
             raise ConfigurationError(f"resolve(): applied must be True or False, got {applied!r}")
         with self._locked():
@@ -509,6 +511,7 @@ class MigrationRunner:
         Changed code: its new checksum is recorded. Missing code: it is removed from the history
         (its changes stay in the database). Returns which of the two it was.
         """
+        _check_name(name)
         with self._locked():
             state = self._read_state()
             row = state.by_name.get(name)
@@ -545,7 +548,17 @@ class MigrationRunner:
 
     # ================================================================= planning
 
+    def _dry(self, dry_run: object) -> bool:
+        """A call's ``dry_run``: the runner's when None; else True or False, as the runner option
+        must be (a string such as ``"no"`` would otherwise count as a dry run)."""
+        if dry_run is None:
+            return self.dry_run
+        if not isinstance(dry_run, bool):
+            raise ConfigurationError(f"dry_run must be True, False or None, got {dry_run!r}")
+        return dry_run
+
     def _known(self, name: str) -> Migration:
+        _check_name(name)
         found = self._by_name.get(name)
         if found is None:
             raise UnknownMigrationError(unknown_migration_message(name, [m.name for m in self.migrations]), name)
@@ -864,7 +877,7 @@ class MigrationRunner:
     def _run(
         self, action: str, planner: Callable[[_State], Plan], dry_run: bool | None, safety: Safety | None = None
     ) -> MigrationResult:
-        dry = self.dry_run if dry_run is None else bool(dry_run)
+        dry = self._dry(dry_run)
         if safety is not None and safety not in SAFETY_MODES:
             raise ConfigurationError(f"safety must be one of {', '.join(SAFETY_MODES)}, got {safety!r}")
         started = time.perf_counter()
@@ -1750,6 +1763,11 @@ def _resolve_advice(name: str, direction: str | None) -> str:
         f"`kysera migrate resolve {name} --applied` {applied} or `kysera migrate resolve {name} --rolled-back` "
         f"{rolled_back} (in code: runner.resolve({name!r}, applied=True|False))"
     )
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str):
+        raise ConfigurationError(f"a migration is named by a string, such as '001_create_users'; got {name!r}")
 
 
 def _check_steps(steps: object, method: str, hint: str | None = None) -> None:
