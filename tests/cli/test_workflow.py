@@ -264,6 +264,31 @@ def test_redo(db_url: str) -> None:
     assert "-- dry run: 1 migration would run; nothing was changed" in dry.stdout  # not "2 migrations"
 
 
+def test_redo_dry_run_prints_the_findings_its_verdict_points_to(db_url: str) -> None:
+    """The verdict of a refused redo --dry-run says "see above", as up's does: the finding
+    must be above it, on stderr, once."""
+    import textwrap
+
+    write_config(Path.cwd(), db_url)
+    folder = Path.cwd() / "migrations"
+    folder.mkdir()
+    (folder / "20260201000000_users.py").write_text(textwrap.dedent(EXPAND_BACKFILL_CONTRACT["20260201000000_users.py"]))
+    (folder / "20260202000000_drop_email.py").write_text(textwrap.dedent("""\
+        allow_unsafe = ["KS102"]
+        def up(db):
+            db.schema.alter_table("users").drop_column("email").execute()
+        def down(db):
+            db.schema.alter_table("users").add_column("email", "varchar(255)").execute()
+        """))
+    assert kysera("migrate", "up").exit_code == 0
+    path = folder / "20260202000000_drop_email.py"
+    path.write_text(path.read_text().replace('allow_unsafe = ["KS102"]\n', ""))  # redo takes the edit
+    result = kysera("migrate", "redo", "--dry-run")
+    assert result.exit_code == 1, result.stderr
+    assert "the real run would refuse to run: 1 unsafe change in 20260202000000_drop_email (KS102, see above)" in result.stdout
+    assert result.stderr.count("KS102 drop-column") == 1
+    assert kysera("migrate", "redo", "--dry-run", "--allow-unsafe").stderr.count("KS102 drop-column") == 1
+
 def test_confirmation_refused_without_a_terminal(db_url: str) -> None:
     project(db_url, count=2)
     assert kysera("migrate", "up").exit_code == 0

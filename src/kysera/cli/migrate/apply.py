@@ -238,6 +238,7 @@ def redo(dry_run: bool, allow_unsafe: bool, safety: str | None) -> None:
     with Session(state, read_only=dry_run, applies=True, safety="warn" if allow_unsafe else safety) as session:
         result = session.runner.redo(dry_run=dry_run)
         if dry_run:
+            print_findings(state.out, result.findings)  # its verdict says "see above", as up's does
             print_dry_run(state.out, result, "no applied migrations", mysql_client=session.mysql)
             return
         if state.out.json_mode:
