@@ -289,6 +289,7 @@ def test_redo_dry_run_prints_the_findings_its_verdict_points_to(db_url: str) -> 
     assert result.stderr.count("KS102 drop-column") == 1
     assert kysera("migrate", "redo", "--dry-run", "--allow-unsafe").stderr.count("KS102 drop-column") == 1
 
+
 def test_confirmation_refused_without_a_terminal(db_url: str) -> None:
     project(db_url, count=2)
     assert kysera("migrate", "up").exit_code == 0
