@@ -189,7 +189,7 @@ def settings_from_file(path: Path, env: str | None = None, *, env_source: str | 
         if not isinstance(section, dict):
             raise ConfigurationError(f"{where}: [env.{name}] must be a table")
         _check_keys(section, ("database", "migrations", "safety"), f"{where} [env.{name}]")
-        overrides[name] = _sections(section, f"{where} [env.{name}]", f"env.{name}.")
+        overrides[name] = _sections(section, where, f"env.{name}.")  # [env.NAME.migrations] names both
         if name != env and "safety" in overrides[name]:
             _safety({**base.get("safety", {}), **overrides[name]["safety"]}, f"{where} [env.{name}]")
     if env is not None:

@@ -169,6 +169,10 @@ def test_every_env_section_is_checked_but_only_the_used_one_expanded(tmp_path: P
     (tmp_path / "kysera.toml").write_text('[env.production.migrations]\nlock_timeout = "soon"\n')
     with pytest.raises(ConfigurationError, match=r"env\.production\.migrations\.lock_timeout must be a number"):
         load_settings(cwd=tmp_path)
+    (tmp_path / "kysera.toml").write_text('[env.production.migrations]\ntabel = "x"\n')
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(cwd=tmp_path)
+    assert "kysera.toml [env.production.migrations]: unknown key 'tabel'" in str(raised.value)  # named once
 
 
 def test_explicit_config_path(tmp_path: Path) -> None:
