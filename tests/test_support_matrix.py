@@ -211,6 +211,10 @@ PROBES: dict[str, Probe] = {
         lambda db: db.schema.alter_table("t").alter_column("a", lambda col: col.set_default(3)),
         table_t,
     ),
+    "set_data_type_using": Probe(
+        lambda db: db.schema.alter_table("t").alter_column("a", lambda col: col.set_data_type("bigint", using=sql("a * 2"))),
+        table_t,
+    ),
     "add_constraint": Probe(
         lambda db: db.schema.alter_table("t").add_check_constraint("ck_b", sql("a < 100")), table_t
     ),

@@ -424,6 +424,8 @@ class MysqlCompiler(QueryCompiler):
 
     def alter_column_clauses(self, node: AlterTableNode, action: AlterColumnNode) -> list[str]:
         a = action.alteration
+        if isinstance(a, SetDataTypeNode) and a.using is not None:
+            self.require("set_data_type_using")  # MODIFY COLUMN has no USING: leaving it out would convert otherwise
         col = self.quote(action.column)
         folded = action.column in self._folded
         if isinstance(a, SetDefaultNode) and not folded:

@@ -171,6 +171,14 @@ FEATURES_LIST: tuple[Feature, ...] = (
         yes(), *_same(emulated(_MYSQL_MODIFY)), emulated(_SQLITE_REBUILD),
     ),
     Feature(
+        "set_data_type_using", "Tables",
+        "alter_table(name).alter_column(column, lambda col: col.set_data_type(type, using=sql(...)))",
+        yes(),
+        *_same(no("MySQL converts the values itself and has no USING: drop using=, or fill a new column "
+                  "with an UPDATE, then drop the old one and rename the new")),
+        emulated("the rebuild copies each row's value through the expression"),
+    ),
+    Feature(
         "add_constraint", "Tables", "alter_table(name).add_primary_key_constraint / add_unique_constraint / add_check_constraint / add_foreign_key_constraint(...)",
         yes(), *_same(yes()), emulated(_SQLITE_REBUILD),
     ),
