@@ -356,11 +356,32 @@ def test_what_only_a_command_line_client_runs_is_refused_with_its_line(db: Datab
     assert isinstance(refused, MigrationDefinitionError) and f"001_client.sql: {said}" in str(refused), refused
     assert "paste that file's SQL" in str(refused) or "INSERT INTO ... VALUES" in str(refused)
     assert not db.table_exists("items") and not db.table_exists("kysera_migrations")
-    if db.dialect.name == "postgres":
-        write(tmp_path, "001_client.sql", "-- migrate:up\n\\set ON_ERROR_STOP on\nCREATE TABLE items (id integer);\n")
-        refused = _run_up(db, tmp_path)
-        assert "line 2 (in its '-- migrate:up' section): \\set is a command of the psql client" in str(refused)
-        assert "write the value itself" in str(refused) and "restore" not in str(refused)
+    write(tmp_path, "001_client.sql", "-- migrate:up\n\\set ON_ERROR_STOP on\nCREATE TABLE items (id integer);\n")
+    refused = _run_up(db, tmp_path)
+    assert "line 2 (in its '-- migrate:up' section): \\set is a command of the psql client" in str(refused)
+    assert "write the value itself" in str(refused) and "restore" not in str(refused)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("\\set ON_ERROR_STOP on\n", "\\set is a command of the psql client"),
+        ("\\i more.sql\n", "\\i is a command of the psql client"),
+        (".read more.sql\n", ".read is a command of the sqlite3 shell"),
+        ("source more.sql\n", "source is a command of the mysql client"),
+        ("\\. more.sql\n", "source is a command of the mysql client"),
+    ],
+)
+def test_every_clients_commands_are_refused_on_every_engine(db: Database, tmp_path: Path, command: str, said: str) -> None:
+    """A file written for one client, run on another engine: psql's \\set on SQLite went to the
+    server, which failed the migration there, after the migrations before it had been applied."""
+    write(tmp_path, "001_first.sql", "-- migrate:up\nCREATE TABLE first (id integer);\n-- migrate:down\nDROP TABLE first;\n")
+    write(tmp_path, "002_client.sql", "-- migrate:up\nCREATE TABLE items (id integer);\n" + command + "SELECT 1;\n")
+    if db.dialect.name == "postgres" and command.startswith("\\."):
+        said = "\\. is a command of the psql client"  # psql's end of COPY data, to psql's own reader
+    refused = _run_up(db, tmp_path)
+    assert f"002_client.sql: line 3 (in its '-- migrate:up' section): {said}" in str(refused), refused
+    assert not db.table_exists("first") and not db.table_exists("items")  # refused before anything ran
 
 
 @pytest.mark.parametrize(

@@ -357,11 +357,14 @@ def _client_command(command: str, client: str) -> str:
 _COPY_STD = re.compile(r"(?i)\b(?:from\s+stdin|to\s+stdout)\b")
 _DOT_COMMAND = re.compile(r"(?m)^[ \t]*\.[A-Za-z]")
 _SOURCE = re.compile(r"(?im)^[ \t]*(?:source\s|\\\.\s)")
+#: psql's backslash commands; on PostgreSQL the splitter finds them (it ends them at the line's end)
+_BACKSLASH = re.compile(r"(?m)^[ \t]*\\[A-Za-z]")
 
 
 def _refuse_client_commands(text: str, statements: list[tuple[str, int]], dialect: str) -> None:
     """What only a command-line client runs, found at the start of a statement (the text is
-    searched first: most sections hold none)."""
+    searched first: most sections hold none). Every client's commands are refused on every
+    engine: none of them is SQL anywhere, and a file written for psql can be run on SQLite."""
     if dialect == "postgres" and _COPY_STD.search(text):
         for statement, line in statements:
             if raw_text.leading_words(statement, 1) == ["COPY"] and (found := _COPY_STD.search(statement)):
@@ -375,16 +378,23 @@ def _refuse_client_commands(text: str, statements: list[tuple[str, int]], dialec
                 raise KyseraError(
                     f"line {line}: COPY ... TO STDOUT sends rows to psql, which a migration cannot read; remove it"
                 )
-    elif dialect == "sqlite" and _DOT_COMMAND.search(text):
-        for statement, line in statements:
-            head = raw_text.strip_leading_comments(statement)
-            if _DOT_COMMAND.match(head):
-                raise KyseraError(f"line {line}: {_client_command(head, 'the sqlite3 shell')}")
-    elif dialect == "mysql" and _SOURCE.search(text):
-        for statement, line in statements:
-            head = raw_text.strip_leading_comments(statement)
-            if _SOURCE.match(head):
-                raise KyseraError(f"line {line}: {_client_command(head.replace(chr(92) + '.', 'source', 1), 'the mysql client')}")
+    clients = [
+        (pattern, client)
+        for pattern, client in (
+            (_DOT_COMMAND, "the sqlite3 shell"),
+            (_SOURCE, "the mysql client"),
+            (_BACKSLASH, "the psql client"),
+        )
+        if pattern.search(text)
+    ]
+    if not clients:
+        return
+    for statement, line in statements:
+        head = raw_text.strip_leading_comments(statement)
+        for pattern, client in clients:
+            if pattern.match(head):
+                command = head.replace(chr(92) + ".", "source", 1) if pattern is _SOURCE else head
+                raise KyseraError(f"line {line}: {_client_command(command, client)}")
 
 
 def compile_text(db: Database, text: str, location: str | None = None) -> CompiledStatement:
