@@ -327,6 +327,12 @@ def test_the_url_shown_is_one_that_parses_back_to_the_same_place() -> None:
         "mysql://root:***@%2Frun%2Fmysqld%2Fmysqld.sock/app"
     )
     assert parse_url("postgresql://u@[::1]/app").describe() == "[::1]:5432/app"
+    # SQLite: a file: URI's options (mode=ro) are part of where it opens, and a file name's own
+    # ?, # and % are spelt as the URL spells them (status -v showed sqlite:///file:app.db)
+    for text in ("sqlite:///file:app.db?mode=ro", "sqlite:////tmp/sp ace/q%3Fmark.db?mode=rwc", "sqlite:////tmp/h%23a.db",
+                 "sqlite:////tmp/50%25.db", "sqlite:///app.db", "sqlite:///:memory:"):
+        url = parse_url(text)
+        assert url.redacted() == text and parse_url(url.redacted()) == url
 
 
 @pytest.mark.parametrize("engine", ["postgres", "mysql"])

@@ -57,8 +57,12 @@ class DatabaseUrl(NamedTuple):
 
     def redacted(self) -> str:
         """The URL with the password replaced by ``***``."""
-        if self.dialect == "sqlite":
-            return f"sqlite:///{self.database}"
+        if self.dialect == "sqlite":  # a file: URI's query (mode=ro) is part of what opens it
+            query = "&".join(f"{k}={v}" for k, v in self.query)
+            path = self.database
+            if query or any(c in path for c in "?#%"):  # a file name's own ?, # and % as a URL spells them
+                path = path.replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+            return f"sqlite:///{path}" + (f"?{query}" if query else "")
         # written back as a URL parses: what is shown, with the password filled in, opens the same database
         auth = ""
         if self.username:
