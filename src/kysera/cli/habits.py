@@ -67,6 +67,16 @@ _ASK = (
     "which off a terminal refuse to run without --yes: pass --yes to those."
 )
 _TO = "The target is --to NAME (a migration's name, or its version alone)."
+_YES = "To skip the confirmation, use --yes (-y); off a terminal, down --all, reset and fresh refuse to run without it."
+_TEMPLATE = (
+    "kysera migrate create has no templates: it writes a .py file with up() and down() to fill in "
+    "with db.schema (--sql for a .sql file)."
+)
+_SCHEMA = (
+    "kysera works in the schema the URL selects: on PostgreSQL add ?options=-csearch_path%3Dtenant_x to the URL "
+    "(the migrations' tables and the history table go there); on MySQL/MariaDB the schema is the URL's database."
+)
+_LIST = "status lists every migration with its state; for the names alone: kysera migrate status --json (keys pending and executed)."
 
 #: an option of another tool -> what to do instead
 OPTIONS: dict[str, str] = {
@@ -83,6 +93,7 @@ OPTIONS: dict[str, str] = {
     "--database-url": _URL,
     "--dsn": _URL,
     "--dir": _DIR,
+    "--directory": _DIR,
     "--migrations-dir": _DIR,
     "--path": _DIR,
     "--source": _DIR,
@@ -100,6 +111,14 @@ OPTIONS: dict[str, str] = {
     ),
     "--to-version": _TO,
     "--target": _TO,
+    "--count": "The number of migrations is --steps N.",
+    "--template": _TEMPLATE,
+    "--pending": _LIST,
+    "--executed": _LIST,
+    "--seed": (
+        "kysera runs no seed files: put the data in a migration (db.insert_into(...), see docs/data-migrations.md) "
+        "or run your seed script after this command."
+    ),
 }
 
 _EXTRA = re.compile(r"^Got unexpected extra arguments? \((.*)\)$")
@@ -130,6 +149,18 @@ def usage_hint(exc: click.UsageError) -> click.UsageError:
             hint = f"To {'apply' if command == 'up' else 'roll back'} {count}, use --steps {count}."
         elif command == "up" and option in ("--yes", "-y", "--force", "-f"):
             hint = "migrate up never asks for confirmation: leave it out."
+        elif command in ("down", "reset", "fresh") and option in ("--force", "-f"):
+            hint = _YES
+        elif command == "restore" and option in ("--force", "-f", "--yes", "-y"):
+            hint = "db restore asks no confirmation: it restores only into an empty database, so leave it out."
+        elif command == "reset" and option == "--run":
+            hint = "To roll back everything and apply it again: kysera migrate reset --yes, then kysera migrate up."
+        elif option in ("--schema", "-s"):
+            hint = _SCHEMA + (" For the tables without their rows: --schema-only." if command == "dump" else "")
+        elif option == "-t" and command in ("up", "down"):
+            hint = _TO
+        elif option == "-t" and command == "create":
+            hint = _TEMPLATE
         elif command == "up" and option in ("--all", "-a"):
             hint = "migrate up applies every pending migration unless --steps or --to says otherwise: leave it out."
         else:
