@@ -330,6 +330,15 @@ def test_options_as_one_dict_as_the_typescript_call_passes_them(db: Database) ->
 def test_unknown_runner_options_are_named_with_the_known_ones(db: Database) -> None:
     with pytest.raises(ConfigurationError, match=r"no option 'use_transaction'; did you mean 'use_transactions'\?"):
         create_migration_runner(db, MIGRATIONS, use_transaction=False)  # type: ignore[call-arg]
+    # the TypeScript runner's options that kysera has no counterpart for say what to do instead
+    with pytest.raises(ConfigurationError, match=r"no option 'stopOnError'; kysera always stops at the first migration"):
+        create_migration_runner(db, MIGRATIONS, {"stopOnError": False})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(ConfigurationError, match=r"no option 'stop_on_error'; kysera always stops .* leave it out"):
+        create_migration_runner(db, MIGRATIONS, stop_on_error=False)  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match=r"no option 'verbose'; how much the runner says is its logger's level"):
+        create_migration_runner(db, MIGRATIONS, verbose=True)  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match=r"no option 'plugins'; its hooks are before=, after= and on_error="):
+        create_migration_runner(db, MIGRATIONS, plugins=[])  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="hooks= takes a mapping of before, after, on_error"):
         create_migration_runner(db, MIGRATIONS, hooks={"beforeMigration": print})
     with pytest.raises(ConfigurationError, match="the before hook is given twice"):

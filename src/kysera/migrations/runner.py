@@ -1893,6 +1893,16 @@ def _merged(options: object, keywords: RunnerOptions) -> RunnerOptions:
     return cast("RunnerOptions", {**options, **keywords})
 
 
+#: options of the TypeScript Kysera runner that kysera has no counterpart for: what to do instead
+_THEIRS = {
+    "stop_on_error": "kysera always stops at the first migration that fails (the ones after it do not run): "
+    "leave it out, fix that migration and run again",
+    "verbose": "how much the runner says is its logger's level: leave it out, and set "
+    "logging.getLogger('kysera.migrations') (or your logger=) to DEBUG for each statement",
+    "plugins": "its hooks are before=, after= and on_error= (or hooks={...})",
+}
+
+
 def _checked_options(options: RunnerOptions) -> RunnerOptions:
     """``options``, once every name is known (else a ConfigurationError naming the known ones)."""
     known = RunnerOptions.__annotations__.keys()
@@ -1900,8 +1910,9 @@ def _checked_options(options: RunnerOptions) -> RunnerOptions:
         if name not in known:
             from difflib import get_close_matches
 
+            theirs = _THEIRS.get("".join(f"_{c.lower()}" if c.isupper() else c for c in name))
             close = get_close_matches(name, list(known), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = f"{theirs}; " if theirs else f"did you mean {close[0]!r}? " if close else ""
             raise ConfigurationError(
                 f"create_migration_runner() has no option {name!r}; {hint}the options are {', '.join(sorted(known))}"
             )
