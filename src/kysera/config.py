@@ -364,6 +364,16 @@ def _starts_with_bom(path: Path) -> bool:
         return False
 
 
+#: [database] keys of other tools' files (the TypeScript Kysera's, knex's ...): kysera takes one URL
+_CONNECTION_KEYS = frozenset(
+    {"host", "port", "user", "username", "password", "database", "dialect", "client", "connection", "schema", "ssl"}
+)
+_URL_PARTS = (
+    ' (the connection is one URL: url = "postgresql://user:password@host:5432/app", "mysql://..." or '
+    '"sqlite:///app.db"; a PostgreSQL schema goes in it as ?options=-csearch_path%3Dname)'
+)
+
+
 def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in data:
         if key not in allowed:
@@ -371,6 +381,8 @@ def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -
             hint = (
                 f" (a quoted key is one name: write {head}.{rest} = ... without the quotes)"
                 if dot and head in allowed
+                else _URL_PARTS
+                if allowed == ("url",) and key in _CONNECTION_KEYS
                 else ""
             )
             raise ConfigurationError(

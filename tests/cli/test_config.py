@@ -126,6 +126,11 @@ def test_env_without_config_file(tmp_path: Path) -> None:
         ("[database\n", "not valid TOML"),
         ("[databse]\nurl = 'x'\n", "unknown key 'databse'"),
         ("[database]\nuri = 'x'\n", "unknown key 'uri'"),
+        ("[database]\nuri = 'x'\n", r"expected one of: url$"),
+        (  # the TypeScript Kysera's (and knex's) connection keys
+            "[database]\ndialect = 'postgres'\nhost = 'db'\n",
+            r"unknown key 'dialect'; expected one of: url \(the connection is one URL: url = \"postgresql://user:password@host",
+        ),
         ("[database]\nurl = 5\n", "database.url must be a string"),
         ("[migrations]\ntable = ''\n", "must not be empty"),
         ("[migrations]\ndirectory = ''\n", "migrations.directory must not be empty; leave it out for 'migrations'"),
