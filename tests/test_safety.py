@@ -186,6 +186,18 @@ def test_type_changes(db: Database) -> None:
         assert to_bigint == {"KS212": Severity.WARNING}
 
 
+def test_datetime_to_timestamp_on_mysql_copies_the_table(db: Database) -> None:
+    """MySQL's DATETIME and TIMESTAMP are two types: MariaDB copies the table to change one to the
+    other (error 1846 in place). Read as one type, the change was called free and said nothing."""
+    if db.dialect.name != "mysql":
+        pytest.skip("MySQL's DATETIME")
+    table_with_rows(db, 10)
+    db.execute("ALTER TABLE t ADD COLUMN seen datetime")
+    to_timestamp = findings(db, db.schema.alter_table("t").alter_column("seen", lambda c: c.set_data_type("timestamp")))
+    assert to_timestamp["KS206"] is Severity.ERROR
+    assert findings(db, db.schema.alter_table("t").alter_column("seen", lambda c: c.set_data_type("date")))["KS106"] is Severity.ERROR
+
+
 def test_add_columns(db: Database) -> None:
     table_with_rows(db, 10)
     nullable = findings(db, db.schema.alter_table("t").add_column("phone", "varchar(20)"))
@@ -508,6 +520,8 @@ def test_raw_column_additions_are_judged_as_the_builders(db: Database) -> None:
     [
         ("timestamp without time zone", "date", "postgres", "narrowing"),
         ("datetime", "date", "mysql", "narrowing"),
+        ("datetime", "timestamp", "mysql", "other"),
+        ("timestamp", "datetime", "mysql", "other"),
         ("numeric(10,2)", "numeric(12,2)", "postgres", "widening-free"),
         ("numeric(10,2)", "numeric", "postgres", "widening-free"),
         ("numeric(10,2)", "numeric(10,1)", "postgres", "narrowing"),

@@ -832,11 +832,11 @@ _INT_SIZE = {"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "bigint": 8}
 _SYNONYMS = {
     "character varying": "varchar", "nvarchar": "varchar", "int2": "smallint", "int4": "int", "integer": "int",
     "int8": "bigint", "decimal": "numeric", "double precision": "double", "float8": "double", "float4": "real",
-    "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz", "datetime": "timestamp",
+    "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz",
     "time without time zone": "time", "time with time zone": "timetz", "bool": "boolean",
 }  # fmt: skip
 _FRACTIONS = {"numeric", "double", "real", "float"}
-_TIMES = {"timestamp", "timestamptz"}
+_TIMES = {"timestamp", "timestamptz", "datetime"}  # (MySQL's datetime is not its timestamp: a copy)
 
 
 def _type_shape(text: str) -> tuple[str, tuple[int, ...], bool]:
