@@ -186,6 +186,23 @@ def test_type_changes(db: Database) -> None:
         assert to_bigint == {"KS212": Severity.WARNING}
 
 
+def test_more_digits_of_a_second_rewrite_nothing_on_postgres(db: Database) -> None:
+    """timestamp(3) -> timestamp(6) (or time, interval) only relabels the column on PostgreSQL
+    (its file stays the same): it was refused as a rewrite (KS206). Fewer digits round every value."""
+    if db.dialect.name != "postgres":
+        pytest.skip("PostgreSQL's time precision")
+    table_with_rows(db, 10)
+    db.execute("ALTER TABLE t ADD COLUMN seen timestamp(3), ADD COLUMN took interval(2)")
+
+    def change(column: str, new: str) -> dict[str, Severity]:
+        return findings(db, db.schema.alter_table("t").alter_column(column, lambda c: c.set_data_type(new)))
+
+    assert change("seen", "timestamp(6)") == {}
+    assert change("seen", "timestamp") == {}
+    assert change("took", "interval(5)") == {}
+    assert change("seen", "timestamp(0)") == {"KS106": Severity.ERROR, "KS206": Severity.ERROR}
+
+
 def test_datetime_to_timestamp_on_mysql_copies_the_table(db: Database) -> None:
     """MySQL's DATETIME and TIMESTAMP are two types: MariaDB copies the table to change one to the
     other (error 1846 in place). Read as one type, the change was called free and said nothing."""
@@ -522,6 +539,13 @@ def test_raw_column_additions_are_judged_as_the_builders(db: Database) -> None:
         ("datetime", "date", "mysql", "narrowing"),
         ("datetime", "timestamp", "mysql", "other"),
         ("timestamp", "datetime", "mysql", "other"),
+        ("timestamp(3) without time zone", "timestamp(6)", "postgres", "widening-free"),
+        ("timestamp(3) with time zone", "timestamptz", "postgres", "widening-free"),
+        ("time(2) without time zone", "time(5)", "postgres", "widening-free"),
+        ("interval(2)", "interval", "postgres", "widening-free"),
+        ("timestamp without time zone", "timestamp(3)", "postgres", "narrowing"),
+        ("datetime(3)", "datetime(6)", "mysql", "other"),
+        ("datetime(3)", "datetime", "mysql", "narrowing"),
         ("numeric(10,2)", "numeric(12,2)", "postgres", "widening-free"),
         ("numeric(10,2)", "numeric", "postgres", "widening-free"),
         ("numeric(10,2)", "numeric(10,1)", "postgres", "narrowing"),

@@ -837,6 +837,8 @@ _SYNONYMS = {
 }  # fmt: skip
 _FRACTIONS = {"numeric", "double", "real", "float"}
 _TIMES = {"timestamp", "timestamptz", "datetime"}  # (MySQL's datetime is not its timestamp: a copy)
+#: types whose argument is the digits of a second's fraction kept
+_SECOND_FRACTIONS = _TIMES | {"time", "timetz", "interval"}
 
 
 def _type_shape(text: str) -> tuple[str, tuple[int, ...], bool]:
@@ -927,6 +929,13 @@ def _type_change(old: str | None, new: str, engine: str) -> str:
         if new_s < old_s or new_p - new_s < old_p - old_s:
             return "narrowing"
         return "widening-free" if new_s == old_s and engine == "postgres" else "other"
+    if ob == nb and ob in _SECOND_FRACTIONS and len(oa) <= 1 and len(na) <= 1:
+        digits = 0 if engine == "mysql" else 6  # none written: MySQL keeps no fraction, PostgreSQL its most
+        old_p, new_p = (oa or (digits,))[0], (na or (digits,))[0]
+        if new_p < old_p:
+            return "narrowing"  # the digits beyond go
+        # more digits: PostgreSQL only relabels the column; MySQL/MariaDB copy the table
+        return "widening-free" if new_p == old_p or engine == "postgres" else "other"
     if ob in _FRACTIONS and nb in _INT_SIZE:
         return "narrowing"  # the fractions go
     if ob == "double" and nb in ("real", "float"):
