@@ -890,6 +890,25 @@ def test_recipes_fill_in_the_types_expressions_and_names_the_migration_wrote(db:
     assert db.introspect_table("t").column("nick").nullable  # type: ignore[union-attr]
 
 
+def test_the_recipe_for_a_not_null_column_without_default_runs_without_an_error(db: Database) -> None:
+    """Followed step by step (one migration per "# next migration"), the KS303 recipe runs on a
+    large table. On PostgreSQL its last step used to be a plain set_not_null(): refused (KS205)."""
+    from kysera.migrations import Migration, create_migration_runner
+
+    table_with_rows(db, 10)
+    [finding] = analyze(db.compile(db.schema.alter_table("t").add_column("nick", "integer", lambda c: c.not_null())),
+                        db.dialect, LiveFacts(db, OPTIONS.large_table_rows), migration="m", options=OPTIONS)
+    steps = [s for s in finding.recipe.replace("<value>", "0").split("# next migration") if s.strip()]
+
+    def migration(i: int, text: str) -> Migration:
+        code = "\n".join(line for line in text.splitlines()[(1 if i else 0):] if not line.startswith("#"))
+        return Migration(f"{i:03}_nick", lambda db: exec(code, {"db": db, "sql": sql}))
+
+    runner = create_migration_runner(db, [migration(i, step) for i, step in enumerate(steps)], large_table_rows=OPTIONS.large_table_rows)
+    assert runner.up().executed == [f"{i:03}_nick" for i in range(len(steps))]
+    assert not db.introspect_table("t").column("nick").nullable  # type: ignore[union-attr]
+
+
 def test_an_insert_is_classified_from_its_first_word(db: Database, tmp_path: Path) -> None:
     """A data file of INSERTs (5 MB, 45,000 statements) spent most of `migrate lint` and of the
     check before `up` in the lexer, which read each INSERT character by character to find that it

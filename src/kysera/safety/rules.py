@@ -176,7 +176,19 @@ allow_unsafe = ["KS302"]"""),
          """db.schema.alter_table("{table}").add_column("{column}", "<type>").execute()                  # nullable first
 db.backfill("{table}", set={{"{column}": <value>}}, where=sql("{column} IS NULL"))
 db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()
-# or give it a constant default: lambda col: col.not_null().default_to(<value>)"""),
+# or give it a constant default: lambda col: col.not_null().default_to(<value>)""",
+         recipes=(
+             # SET NOT NULL on a large table scans it under ACCESS EXCLUSIVE (KS205): prove it first
+             ("postgres", """db.schema.alter_table("{table}").add_column("{column}", "<type>").execute()                  # nullable first
+db.backfill("{table}", set={{"{column}": <value>}}, where=sql("{column} IS NULL"))
+# next migration: a check proves it, so SET NOT NULL skips its scan (PostgreSQL 12+)
+sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS NOT NULL) NOT VALID').execute(db)
+# next migration (validated in the same transaction, the scan would hold the lock ADD CONSTRAINT took):
+db.schema.alter_table("{table}").validate_constraint("{column}_not_null").execute()
+db.schema.alter_table("{table}").alter_column("{column}", lambda col: col.set_not_null()).execute()
+db.schema.alter_table("{table}").drop_constraint("{column}_not_null").execute()
+# or give it a constant default (no rewrite on PostgreSQL 11+): lambda col: col.not_null().default_to(<value>)"""),
+         )),
     Rule("KS304", "drop-not-null", (BC,), "allows NULL in a column: readers that assume a value may break", "# make sure every reader handles NULL before you deploy this"),
     Rule("KS305", "enum-change", (BC,), "changes an enum type: running code may not know the new value",
          """# add values at the end, and deploy code that understands a value before writing it"""),
