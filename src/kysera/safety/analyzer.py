@@ -620,7 +620,7 @@ class _Analysis:
                      fills=default_fills)
         if col.not_null and col.default is None and not serial and col.generated is None and not col.primary_key:
             detail = (f"adds NOT NULL column {col.name} without a default: "
-                      + ("MySQL fills existing rows with zero values" if self.my else "this fails on a table that has rows"))
+                      + (f"{self.dialect.display_name} fills existing rows with zero values" if self.my else "this fails on a table that has rows"))
             self.add("KS303", stmt, t, detail, column=col.name, fills=_recipe_fills(type=written_type))
         if self.my and col.references is not None:
             self.add("KS213", stmt, t, f"adds column {col.name} with a foreign key: {self.how('copy')}", column=col.name)
