@@ -488,6 +488,21 @@ def test_the_set_not_null_recipe_passes_on_postgres(db: Database) -> None:
     assert findings(db, drop, set_not_null)["KS205"] is Severity.ERROR  # the proof dropped first
 
 
+def test_validating_after_an_alter_table_of_the_same_table_is_blocking_on_postgres(db: Database) -> None:
+    """VALIDATE CONSTRAINT lets reads and writes go on, but not after an ALTER TABLE of the same
+    transaction: its ACCESS EXCLUSIVE lock is held for the whole scan. That passed without a word."""
+    if db.dialect.name != "postgres":
+        pytest.skip("PostgreSQL's VALIDATE CONSTRAINT")
+    table_with_rows(db, 10)
+    db.execute("ALTER TABLE t ADD CONSTRAINT n_positive CHECK (n >= 0) NOT VALID")
+    validate = db.schema.alter_table("t").validate_constraint("n_positive")
+    add_column = db.schema.alter_table("t").add_column("note", "text")
+    assert findings(db, validate) == {}
+    assert findings(db, validate, add_column) == {}  # validated first: the scan is done before the lock
+    assert findings(db, add_column, validate) == {"KS503": Severity.ERROR}
+    assert findings(db, add_column, validate, transactional=False) == {}  # each statement commits on its own
+
+
 def raw_findings(db: Database, *texts: str) -> dict[str, Severity]:
     return findings(db, *(sql(text) for text in texts))
 

@@ -568,6 +568,12 @@ class _Analysis:
                              f"validates {action.name} in the transaction that added it: the scan runs under the lock "
                              f"ADD CONSTRAINT took on {t.name}, held until COMMIT (validate it in a later migration)",
                              constraint=action.name)
+                elif self.pg and self.exclusive_held == self.key(t) and self.size(t) not in ("new", "empty", "small"):
+                    # VALIDATE lets reads and writes go on, but not the lock an earlier ALTER TABLE of this
+                    # transaction took on the table (on another table, exclusive() below reports it)
+                    self.add("KS503", stmt, t,
+                             f"validates {action.name} while the ACCESS EXCLUSIVE lock an earlier statement took on {t.name} is held "
+                             "until COMMIT: reads and writes wait for the whole scan (validate it in a migration of its own)")
             elif isinstance(action, DropConstraintNode):
                 self.not_null_checks.pop((self.key(t), action.name), None)
                 self.dropped_constraints.add((self.key(t), action.name))
