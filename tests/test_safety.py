@@ -942,3 +942,37 @@ def test_an_insert_is_classified_from_its_first_word(db: Database, tmp_path: Pat
     (tmp_path / "001_many.sql").write_text(f"-- migrate:up\nCREATE TABLE many (id integer PRIMARY KEY, note varchar(50));\n{rows}\n")
     result = create_migration_runner(db, tmp_path).up()
     assert result.findings == [] and db.fetch("SELECT COUNT(*) AS n FROM many") == [{"n": 5000}]
+
+
+def test_statements_that_rebuild_a_table_or_its_indexes_are_judged_not_left_to_review(db: Database) -> None:
+    """VACUUM FULL, CLUSTER, SET TABLESPACE / LOGGED / UNLOGGED and a REINDEX without
+    CONCURRENTLY were a KS901 "review" warning, so the gate let them run: each holds a lock that
+    stops writes (VACUUM FULL and CLUSTER reads too) for as long as it takes on a large table.
+    MySQL's CONVERT TO CHARACTER SET copies the table."""
+    table_with_rows(db, 10)
+    table_with_rows(db, 2, "small")
+    engine = db.dialect.name
+    if engine == "postgres":
+        for text in ("VACUUM FULL t", "VACUUM (FULL, ANALYZE) t", "CLUSTER t USING t_pkey", "CLUSTER t_pkey ON t",
+                     "ALTER TABLE t SET UNLOGGED", "ALTER TABLE t SET LOGGED", "ALTER TABLE t SET TABLESPACE pg_default"):
+            found = raw_findings(db, text)
+            found.pop("KS501", None)  # VACUUM runs outside a transaction (information)
+            assert found == {"KS215": Severity.ERROR}, text
+        assert raw_findings(db, "VACUUM FULL small")["KS215"] is Severity.INFO
+        assert raw_findings(db, "VACUUM FULL")["KS215"] is Severity.ERROR  # every table
+        assert raw_findings(db, "REINDEX TABLE t") == {"KS216": Severity.ERROR}
+        assert raw_findings(db, "REINDEX INDEX t_pkey") == {"KS216": Severity.ERROR}  # its table, from the catalog
+        assert raw_findings(db, "REINDEX TABLE small") == {"KS216": Severity.INFO}
+        # what lets reads and writes go on is not reported
+        assert "KS901" not in raw_findings(db, "VACUUM t") and "KS215" not in raw_findings(db, "VACUUM t")
+        assert "KS215" not in raw_findings(db, "VACUUM (FULL false) t")
+        assert set(raw_findings(db, "REINDEX TABLE CONCURRENTLY t")) <= {"KS501"}  # (outside a transaction)
+        statements = db.compile(sql("REINDEX TABLE t"))
+        [finding] = analyze(statements, db.dialect, LiveFacts(db, 5), migration="m", options=OPTIONS)
+        assert "REINDEX TABLE CONCURRENTLY \"t\"" in finding.recipe
+    elif engine == "mysql":
+        assert raw_findings(db, "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4") == {"KS213": Severity.ERROR}
+        assert raw_findings(db, "ALTER TABLE small CONVERT TO CHARACTER SET utf8mb4") == {"KS213": Severity.INFO}
+    else:  # SQLite: one writer holds the whole database during a migration anyway
+        assert set(raw_findings(db, "VACUUM")) <= {"KS501"}
+        assert raw_findings(db, "REINDEX t") == {}

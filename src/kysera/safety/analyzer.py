@@ -395,11 +395,40 @@ class _Analysis:
                      severity=Severity.ERROR)
         elif isinstance(node, raw.EnumChange):
             self.add("KS305", stmt, None, f"changes type {node.type_name}: code that does not know the change may fail")
+        elif isinstance(node, raw.Rewrite):
+            self.rewrite(stmt, node)
+        elif isinstance(node, raw.Reindex):
+            self.reindex(stmt, node)
         elif isinstance(node, raw.Unknown):
             self.add("KS901", stmt, None, f"{_first_words(node.text)}: kysera cannot tell what this statement locks or changes")
         else:
             return False
         return True
+
+    def rewrite(self, stmt: CompiledStatement, node: raw.Rewrite) -> None:
+        """A statement that rebuilds a whole table (VACUUM FULL, CLUSTER, SET TABLESPACE ...)."""
+        what = f"table {node.table.name}" if node.table is not None else "every table it names (or has clustered)"
+        if self.my:
+            self.add("KS213", stmt, node.table, f"{node.what} rebuilds {what}: {self.how('copy')}")
+        elif self.pg:
+            self.add("KS215", stmt, node.table, f"{node.what} rewrites {what} under an ACCESS EXCLUSIVE lock: reads and writes wait until it ends")
+            if node.table is not None:
+                self.exclusive(stmt, node.table)
+
+    def reindex(self, stmt: CompiledStatement, node: raw.Reindex) -> None:
+        """PostgreSQL's REINDEX without CONCURRENTLY (SQLite's, in a database that one writer holds
+        anyway, changes nothing for others)."""
+        if not self.pg:
+            return
+        table = node.name if node.kind == "TABLE" else None
+        if node.kind == "INDEX" and node.name is not None:
+            table = self.facts.index_table(node.name)
+        target = (f"the indexes of {node.name.name}" if node.kind == "TABLE" and node.name is not None
+                  else f"index {node.name.name}" if node.kind == "INDEX" and node.name is not None
+                  else f"every index of the {node.kind.lower()}")
+        self.add("KS216", stmt, table, f"REINDEX rebuilds {target} without CONCURRENTLY: writes to the table wait, "
+                 "and so do reads that would use an index being rebuilt", kind=node.kind,
+                 index_or_table=self.dialect.compiler().table_name(node.name) if node.name is not None else "")
 
     def exclusive(self, stmt: CompiledStatement, table: IdentifierNode) -> None:
         """An ACCESS EXCLUSIVE lock (PostgreSQL) taken on an existing table in a transaction."""

@@ -128,6 +128,27 @@ class EnumChange:
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    """A statement that rebuilds a table whole while reads and writes wait: PostgreSQL's
+    ``VACUUM FULL``, ``CLUSTER`` and ``ALTER TABLE ... SET TABLESPACE | SET LOGGED | SET
+    UNLOGGED``; MySQL's ``ALTER TABLE ... CONVERT TO CHARACTER SET`` (a copy). ``table`` is None
+    for every table of the database (``VACUUM FULL`` or ``CLUSTER`` without a name)."""
+
+    what: str
+    table: IdentifierNode | None
+
+
+@dataclass(frozen=True)
+class Reindex:
+    """PostgreSQL's ``REINDEX`` without ``CONCURRENTLY``: writes to the table wait while its
+    indexes are rebuilt, and so do reads that would use them. ``kind``: TABLE, INDEX, SCHEMA,
+    DATABASE or SYSTEM; ``name`` is None for the current database or its catalogs."""
+
+    kind: str
+    name: IdentifierNode | None
+
+
+@dataclass(frozen=True)
 class Harmless:
     """A statement with no schema risk worth reporting (CREATE TABLE, INSERT, SET, SELECT, ...)."""
 
@@ -162,6 +183,7 @@ class Several:
 Classified = (
     AlterTableNode | CreateIndexNode | DropIndexNode | DropTableNode | UpdateNode | DeleteNode
     | Truncate | DropTables | DropSchema | DropCascade | EnumChange | Harmless | Unknown | PartlyKnown | Several
+    | Rewrite | Reindex
 )
 
 _HARMLESS_FIRST = {
@@ -352,8 +374,12 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
         actions: list[AlterTableAction] = []
         unread: list[str] = []
         online: dict[str, str] = {}  # MySQL's ALGORITHM= / LOCK=, as the builder's .algorithm() / .lock()
+        rewrites: list[str] = []  # what rebuilds the whole table (SET TABLESPACE, CONVERT TO ...)
         for part in _split_top(toks[i:]):
             words = [t.upper for t in part]
+            if _rewrites_table(words, mysql):
+                rewrites.append(" ".join(words[:4] if words[0] == "CONVERT" else words[:2]))
+                continue
             if len(words) in (2, 3) and words[0] in ("ALGORITHM", "LOCK") and (len(words) == 2 or words[1] == "="):
                 online[words[0].lower()] = part[-1].text.lower()
                 continue
@@ -366,6 +392,9 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
                 actions.extend(_alter_actions(part, mysql))
             except (ValueError, IndexError):
                 unread.append(_text(part))
+        if rewrites and not actions and not unread:
+            return Rewrite(f"ALTER TABLE ... {rewrites[0]}", table)
+        unread.extend(rewrites)  # next to other changes: for a human to review, as a whole
         if unread and not actions:
             return Unknown(text)
         node = AlterTableNode(table, tuple(actions), algorithm=online.get("algorithm"), lock=online.get("lock"))
@@ -374,6 +403,8 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
         return node
     if head == "ALTER" and w[1] == "TYPE":
         return EnumChange(toks[2].name)
+    if head in ("VACUUM", "CLUSTER", "REINDEX") and not mysql:
+        return _maintenance(toks, head)
     if head == "UPDATE":
         i = _skip(toks, 1, "ONLY")
         table, i = _qualified(toks, i)
@@ -404,6 +435,51 @@ def _classify(toks: list[Tok], text: str, mysql: bool = False) -> Classified:
     if head in _HARMLESS_FIRST:
         return Harmless(head)
     return Unknown(text)
+
+
+def _rewrites_table(words: list[str], mysql: bool) -> bool:
+    """An ALTER TABLE action that rebuilds the table: PostgreSQL's SET TABLESPACE, SET LOGGED and
+    SET UNLOGGED; MySQL's CONVERT TO CHARACTER SET (ALGORITHM=COPY)."""
+    if mysql:
+        return words[:2] == ["CONVERT", "TO"]
+    return len(words) >= 2 and words[0] == "SET" and words[1] in ("TABLESPACE", "LOGGED", "UNLOGGED")
+
+
+#: words that end an option of VACUUM (...), CLUSTER (...) or REINDEX (...) and turn it off
+_OFF = frozenset({"FALSE", "OFF", "0"})
+
+
+def _maintenance(toks: list[Tok], head: str) -> Classified:
+    """PostgreSQL's VACUUM, CLUSTER and REINDEX (SQLite's VACUUM and REINDEX read the same way;
+    the analysis judges them per engine). A plain VACUUM, and a REINDEX ... CONCURRENTLY, let
+    reads and writes go on."""
+    i = 1
+    options: set[str] = set()
+    if i < len(toks) and toks[i].text == "(":  # VACUUM (FULL, ANALYZE) t; REINDEX (VERBOSE) TABLE t
+        names, i = _paren_names(toks, i)
+        options = {n.split()[0].upper() for n in names if n and not set(n.upper().split()[1:]) & _OFF}
+    while i < len(toks) and toks[i].upper in ("FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"):
+        options.add(toks[i].upper)
+        i += 1
+    if head == "VACUUM":
+        if "FULL" not in options:
+            return Harmless("VACUUM")
+        tables = [_qualified(part, 0)[0] for part in _split_top(toks[i:]) if part]
+        return Rewrite("VACUUM FULL", tables[0] if len(tables) == 1 else None)
+    if head == "CLUSTER":
+        if i >= len(toks):
+            return Rewrite("CLUSTER", None)  # every table clustered before
+        on = next((k for k in range(i, len(toks)) if toks[k].upper == "ON"), None)
+        return Rewrite("CLUSTER", _qualified(toks, on + 1 if on is not None else i)[0])  # CLUSTER index ON table: the old form
+    if i >= len(toks):
+        return Reindex("DATABASE", None)  # SQLite's REINDEX: every index
+    kind = toks[i].upper
+    i += 1
+    if i < len(toks) and toks[i].upper == "CONCURRENTLY":
+        return Harmless("REINDEX")
+    if kind not in ("TABLE", "INDEX", "SCHEMA", "DATABASE", "SYSTEM"):  # SQLite's REINDEX name
+        return Reindex("TABLE", _qualified(toks, i - 1)[0])
+    return Reindex(kind, _qualified(toks, i)[0] if i < len(toks) else None)
 
 
 def _data_changes(toks: list[Tok], text: str, mysql: bool = False) -> list[Classified]:

@@ -163,6 +163,15 @@ sql('ALTER TABLE {table_q} ADD CONSTRAINT {column}_not_null CHECK ({column_q} IS
 # next migration (validated in the same transaction, the scan would hold the lock ADD CONSTRAINT took):
 db.schema.alter_table("{table}").validate_constraint("{column}_not_null").execute()
 db.schema.alter_table("{table}").add_primary_key_constraint("{table}_pkey", using_index="{index}").execute()"""),
+    Rule("KS215", "table-rewrite", (BLK,), "rewrites the whole table under an ACCESS EXCLUSIVE lock (VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED): reads and writes wait until it ends",
+         """# rebuild a large table online instead, outside the migration: pg_repack (or pg_squeeze)
+# compacts or reorders it while reads and writes go on; a plain VACUUM needs no lock that
+# stops them. To run it in a quiet period, acknowledge it in the migration:
+allow_unsafe = ["KS215"]"""),
+    Rule("KS216", "reindex-blocking", (BLK,), "rebuilds indexes without CONCURRENTLY: writes to the table wait, and reads that would use them",
+         """# PostgreSQL 12+: rebuild them while reads and writes go on, in a migration of its own
+# (kysera runs it outside a transaction, as REINDEX CONCURRENTLY requires):
+sql('REINDEX {kind} CONCURRENTLY {index_or_table}').execute(db)"""),
     Rule("KS301", "rename-table", (BC,), "renames a table: code still using the old name fails",
          """# keep the table name and rename it in your code, or expand/contract through a view:
 sql('CREATE VIEW {table_q} AS SELECT * FROM <new name>').execute(db)   # old name keeps working"""),
