@@ -612,6 +612,19 @@ def test_auto_increment_on_every_engine(db: Database) -> None:
     assert [r["id"] for r in db.select_from("ai").order_by("id").fetch_all()] == [1, 2]
 
 
+@pytest.mark.parametrize("type_name", ["bigint", "int", "smallint"])
+def test_auto_increment_on_another_integer_type(db: Database, type_name: str) -> None:
+    # SQLite takes AUTOINCREMENT only on INTEGER (64-bit there): "bigint ... AUTOINCREMENT" was an error
+    db.schema.create_table("ai").add_column("id", type_name, lambda col: col.primary_key().auto_increment()).add_column("x", "text").execute()
+    db.schema.create_table("ai2").add_column("id", type_name, lambda col: col.auto_increment()).add_column("x", "text").add_primary_key_constraint("ai2_pk", ["id"]).execute()
+    for table in ("ai", "ai2"):
+        db.insert_into(table).values([{"x": "a"}, {"x": "b"}]).execute()
+        assert [r["id"] for r in db.select_from(table).order_by("id").fetch_all()] == [1, 2]
+        info = db.introspect_table(table)
+        assert info is not None and info.primary_key == ("id",)
+        assert info.columns[0].auto_increment
+
+
 def test_serial_in_a_table_level_primary_key(db: Database) -> None:
     db.schema.create_table("s").add_column("id", "serial").add_column("x", "text").add_primary_key_constraint("s_pk", ["id"]).execute()
     db.insert_into("s").values([{"x": "a"}, {"x": "b"}]).execute()

@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from ..url import DatabaseUrl
 
 
+#: the other integer types an auto-numbered primary key may be declared with elsewhere
+_INTEGER_TYPES = frozenset({"int", "bigint", "smallint", "tinyint", "mediumint", "int2", "int4", "int8"})
+
+
 class SqliteCompiler(QueryCompiler):
     dialect_name = "sqlite"
     placeholder = "?"
@@ -74,6 +78,11 @@ class SqliteCompiler(QueryCompiler):
         if kind is not None:
             if not col.primary_key:
                 self.require("auto_increment_without_key")
+            return "INTEGER"
+        name = col.data_type.name
+        if col.auto_increment and col.primary_key and isinstance(name, str) and " ".join(name.lower().split()) in _INTEGER_TYPES:
+            # AUTOINCREMENT takes only the INTEGER PRIMARY KEY, and SQLite's INTEGER is 64-bit:
+            # an auto-numbered bigint (or int, smallint) key is written INTEGER, as 'bigserial' is
             return "INTEGER"
         if isinstance(col.data_type.name, EnumTypeNode):
             # SQLite has no enum: a text column that only takes the values
