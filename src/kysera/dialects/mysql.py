@@ -583,12 +583,15 @@ class MysqlCompiler(QueryCompiler):
 
     def _exact_string_default(self, table: IdentifierNode, column: str) -> str | None:
         """MariaDB's catalog shows a default in utf8mb3, so a character beyond it (an emoji) reads
-        as '?'; the column keeps the real value, which DEFAULT() gives (no row needed)."""
+        as '?'; the column keeps the real value, which DEFAULT() gives (no row needed). It reads
+        an empty derived table: on the table itself, MariaDB gives NULL for a NOT NULL column's
+        DEFAULT() in a row the join made up, and the '?' would then be written back."""
         assert self.reader is not None
+        name = self.quote(column)
         try:
             rows = self.reader.fetch(
-                f"SELECT DEFAULT(t.{self.quote(column)}) AS d FROM (SELECT 1) AS one "
-                f"LEFT JOIN {self.table_name(table)} AS t ON 1 = 0"
+                f"SELECT DEFAULT(t.{name}) AS d FROM (SELECT 1) AS one "
+                f"LEFT JOIN (SELECT {name} FROM {self.table_name(table)} LIMIT 0) AS t ON 1 = 0"
             )
         except Exception:
             return None
