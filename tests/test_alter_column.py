@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kysera import Database, sql
-from kysera.errors import BuilderError, KyseraError, UnsupportedError
+from kysera.errors import BuilderError, KyseraError, StatementError, UnsupportedError
 from kysera.schema.create_table import CreateTableBuilder
 
 from . import catalog
@@ -248,6 +248,26 @@ def test_a_default_beyond_the_basic_plane_survives_a_change(db: Database) -> Non
     db.schema.alter_table("t").alter_column("v", lambda col: col.set_data_type("varchar(30)")).execute()
     db.insert_into("t").values({"id": 2}).execute()
     assert db.select_from("t").select(["v"]).order_by("id").fetch_all() == [{"v": "ok😀?"}, {"v": "ok😀?"}]
+
+
+def test_a_check_beyond_the_basic_plane_is_kept_or_refused(db: Database) -> None:
+    """MariaDB's catalog shows a CHECK in utf8mb3 ('😀' reads as '????'): MODIFY COLUMN restated
+    that, silently changing the check. It is refused there; elsewhere the check stays."""
+    db.schema.create_table("t").add_column("id", "integer", lambda col: col.primary_key()).add_column(
+        "k", "varchar(20)", lambda col: col.check(sql("k <> '😀'"))
+    ).add_column("q", "varchar(20)", lambda col: col.check(sql("q <> 'a?'"))).execute()
+    builder = db.schema.alter_table("t").alter_column("k", lambda col: col.set_data_type("varchar(30)"))
+    if db.dialect.name == "mysql":
+        with pytest.raises(UnsupportedError, match=r"U\+FFFF.*modify_column"):
+            builder.compile()
+    else:
+        builder.execute()
+        with pytest.raises(StatementError):
+            db.insert_into("t").values({"id": 1, "k": "😀"}).execute()
+    # a '?' that is really there is restated as it is
+    db.schema.alter_table("t").alter_column("q", lambda col: col.set_data_type("varchar(30)")).execute()
+    with pytest.raises(StatementError):
+        db.insert_into("t").values({"id": 2, "q": "a?"}).execute()
 
 
 def test_mysql_restates_the_catalogs_literals_for_no_backslash_escapes(db: Database) -> None:

@@ -560,6 +560,8 @@ class MysqlCompiler(QueryCompiler):
             default = f"({raw_default})" if not _PLAIN_DEFAULT.match(str(raw_default)) else str(raw_default)
         else:
             default = self.string_literal(str(raw_default))
+        if self.is_mariadb:
+            self._check_catalog_lossless(table, column, r["g"], r["k"])
         text = self._catalog_text
         return _LiveColumn(
             type=text(str(r["t"])),
@@ -580,6 +582,25 @@ class MysqlCompiler(QueryCompiler):
         if "\\" not in sql_text or not isinstance(self.dialect, MysqlDialect) or self.dialect.backslash_escapes:
             return sql_text
         return _QUOTED.sub(lambda m: self.string_literal(_unescape(m.group(1))), sql_text)
+
+    def _check_catalog_lossless(self, table: IdentifierNode, column: str, *texts: object) -> None:
+        """MariaDB's catalog shows a generation expression or CHECK in utf8mb3: a character beyond
+        it (an emoji) in a string reads as '?', and MODIFY COLUMN would restate the changed text.
+        SHOW CREATE TABLE has the real text; a '?' it does not show the same way is refused."""
+        suspect = [str(t) for t in texts if t and any("?" in m.group(1) for m in _QUOTED.finditer(str(t)))]
+        if not suspect:
+            return
+        assert self.reader is not None
+        rows = self.reader.fetch(f"SHOW CREATE TABLE {self.table_name(table)}")
+        shown = str(rows[0]["Create Table"]) if rows else ""
+        for text in suspect:
+            if text not in shown:
+                raise UnsupportedError(
+                    f"alter_column({column!r}) of a column whose expression or CHECK has a character beyond U+FFFF",
+                    "MariaDB",
+                    "its catalog shows the character as '?', so kysera cannot restate the column: "
+                    "use modify_column(column, type, ...) with the column's whole definition",
+                )
 
     def _exact_string_default(self, table: IdentifierNode, column: str) -> str | None:
         """MariaDB's catalog shows a default in utf8mb3, so a character beyond it (an emoji) reads
