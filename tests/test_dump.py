@@ -522,6 +522,31 @@ def test_restore_refuses_truncated_dump(db: Database, target: Database, engine: 
         assert target.introspect().tables == {}
 
 
+def test_restore_names_truncation_when_the_cut_statement_fails(db: Database, target: Database, engine: str) -> None:
+    """A dump read from a pipe and cut inside a statement: that statement fails first (a syntax
+    error), and the message said only that, not that the file is truncated."""
+    _make_portable(db, engine)
+    text = dump_text(db)
+    cut = text[: text.index("-- data of people") + 200]
+    expected = "truncated and the database is partly restored" if engine == "mysql" else "truncated; nothing was restored"
+    with pytest.raises(RestoreError, match=expected):
+        restore_database(target, io.StringIO(cut))
+    if engine != "mysql":
+        assert target.introspect().tables == {}
+
+
+def test_restore_names_truncation_inside_a_character(db: Database, target: Database, engine: str, tmp_path: Path) -> None:
+    """A file cut in the middle of a multi-byte character was called "not a UTF-8 text file"."""
+    db.execute("CREATE TABLE notes (id integer PRIMARY KEY, body text)")
+    db.execute("INSERT INTO notes VALUES (1, '\u00e9\U0001f600')")
+    data = dump_text(db).encode("utf-8")
+    path = tmp_path / "cut.sql"
+    path.write_bytes(data[: data.index("\U0001f600".encode()) + 2])
+    with pytest.raises(RestoreError, match="in the middle of a UTF-8 character: the file is truncated; nothing was restored"):
+        restore_database(target, path)
+    assert target.introspect().tables == {}
+
+
 def test_failing_statement_names_its_line(db: Database, engine: str) -> None:
     script = (
         f"-- kysera dump: engine={engine}; content=schema+data; format=kysera\n"

@@ -107,6 +107,11 @@ def _open(source: str | os.PathLike[str] | IO[str]) -> tuple[Iterator[str], str,
                 while chunk := f.read(_CHUNK):
                     yield chunk
             except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data":  # cut short inside a character
+                    raise _Refused(
+                        f"{path} ends early, in the middle of a UTF-8 character: the file is truncated; "
+                        "nothing was restored"
+                    ) from None
                 byte = exc.object[exc.start : exc.start + 1]
                 with open(path, "rb") as raw:
                     found = _tool_engine(raw.read(_HEAD).decode("utf-8", "replace"))
@@ -319,6 +324,11 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
         try:
             count = _run(db, statements, wrap=False, packet=packet)
         except RestoreError as exc:
+            if fields and tail.cut_short(END_MARKER):  # the last statement failed because it is cut
+                raise RestoreError(
+                    f"{name} ends early (no '{END_MARKER}' line): the file is truncated and the database "
+                    f"is partly restored; drop and recreate it, then restore a complete dump\n  {exc}"
+                ) from exc
             raise RestoreError(
                 f"{exc}\n  MySQL/MariaDB commit each DDL statement, so the database is partly restored; "
                 "drop and recreate it before trying again"
@@ -331,7 +341,15 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
         saved_pg = _pg_settings(db) if engine == "postgres" else {}
         try:
             with db.transaction():
-                count = _run(db, statements, wrap=True)
+                try:
+                    count = _run(db, statements, wrap=True)
+                except RestoreError as exc:
+                    if fields and tail.cut_short(END_MARKER):  # the last statement failed because it is cut
+                        raise RestoreError(
+                            f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was "
+                            f"restored\n  {exc}"
+                        ) from exc
+                    raise
                 if fields and not tail.ends_with(END_MARKER):
                     raise RestoreError(
                         f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored"
@@ -413,11 +431,18 @@ class _Tail:
 
     def __init__(self) -> None:
         self.text = ""
+        #: True once the stream has been read to its end
+        self.finished = False
 
     def watch(self, chunks: Iterator[str]) -> Iterator[str]:
         for chunk in chunks:
             self.text = (self.text + chunk)[-512:]
             yield chunk
+        self.finished = True
+
+    def cut_short(self, marker: str) -> bool:
+        """True when the whole stream was read and it does not end with ``marker``."""
+        return self.finished and not self.ends_with(marker)
 
     def ends_with(self, marker: str) -> bool:
         return self.text.rstrip().endswith(marker)
