@@ -1157,3 +1157,17 @@ def test_mariadb_system_versioned_tables_are_dumped_with_a_note(db: Database, ta
     restore_database(target, text)
     assert target.fetch("SELECT id, v FROM sv ORDER BY id") == [{"id": 1, "v": "c"}, {"id": 2, "v": "b"}]
     assert "WITH SYSTEM VERSIONING" in str(target.fetch("SHOW CREATE TABLE sv")[0]["Create Table"])
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_sqlite_header_numbers_an_application_keeps_come_back(db: Database, target: Database) -> None:
+    """PRAGMA user_version (an application's own schema version) and application_id came back
+    as 0 after a restore, so an app that reads them would take the copy for a new database."""
+    db.execute("CREATE TABLE t (id integer)")
+    assert "PRAGMA user_version" not in dump_text(db)  # 0: nothing to say
+    db.execute("PRAGMA user_version = 7")
+    db.execute("PRAGMA application_id = 1234")
+    restore_database(target, dump_text(db))
+    assert target.fetch("PRAGMA user_version") == [{"user_version": 7}]
+    assert target.fetch("PRAGMA application_id") == [{"application_id": 1234}]
+    assert "PRAGMA user_version" not in dump_text(db, data_only=True)  # the header goes with the schema

@@ -128,6 +128,13 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
                     section(out, title)
                     for o in items:
                         statement(out, str(o["sql"]))
+            # numbers an application keeps in the file's header (its own schema version, say)
+            marks = [(p, int(str(db.fetch(f"PRAGMA {p}")[0][p]))) for p in ("user_version", "application_id")]
+            if any(value for _, value in marks):
+                section(out, "the database header")
+                for pragma, value in marks:
+                    if value:
+                        statement(out, f"PRAGMA {pragma} = {value}")
         statement(out, "COMMIT")
 
 
