@@ -63,3 +63,18 @@ def test_every_json_key_is_described_in_the_cli_doc(db_url: str, tmp_path: Path)
     described = CLI_DOC.read_text(encoding="utf-8")
     missing = sorted(key for key in _keys(documents, set()) if not re.search(rf'[`"]{re.escape(key)}[`"]', described))
     assert missing == [], f"--json keys not described in docs/cli.md: {missing}"
+
+
+def test_a_finding_without_a_recipe_has_null(db_url: str) -> None:
+    """docs/cli.md says a finding's ``recipe`` is the safe way "or ``null``", but one without a
+    recipe (KS102 drop-column) had ``""``, which jq takes as true: ``.findings[] | select(.recipe)``
+    kept it, and a script printed an empty recipe."""
+    folder = project(db_url, count=1)
+    (folder / "20991231000000_drop_b.sql").write_text(
+        "-- migrate:up\nCREATE TABLE t (a integer, b integer);\nALTER TABLE t DROP COLUMN b;\n"
+    )
+    result = kysera("migrate", "up", "--json")  # t is new: an info finding, which has no recipe
+    assert result.exit_code == 0, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [f["code"] for f in findings] == ["KS102"], result.stdout
+    assert findings[0]["recipe"] is None

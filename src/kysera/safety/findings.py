@@ -60,7 +60,7 @@ class Finding:
             "statement": self.statement,
             "location": self.location,
             "message": self.message,
-            "recipe": self.recipe,
+            "recipe": self.recipe or None,  # documented as null when there is none, not ""
             "suppressed": self.suppressed,
             "fixed": self.fixed,
         }
