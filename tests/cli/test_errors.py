@@ -180,7 +180,7 @@ def test_a_failed_up_in_json_says_what_was_applied_before_it(db_url: str) -> Non
 
 def test_create_errors() -> None:
     Path("migrations").mkdir()
-    assert_clean_error(kysera("migrate", "create", "--", "--!!--"), 2, "has no letters or digits")
+    assert_clean_error(kysera("migrate", "create", "--", "--!!--"), 2, "has no letters a-z or digits 0-9")
     assert kysera("migrate", "create", "Add Users").exit_code == 0
     assert_clean_error(kysera("migrate", "create", "add_users"), 2, "already exists")
     assert len(list(Path("migrations").iterdir())) == 1

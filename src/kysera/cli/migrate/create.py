@@ -60,7 +60,8 @@ def create(name: str, as_sql: bool) -> None:
     safe = sanitize_name(name)
     if not safe:
         raise click.BadParameter(
-            f"{name!r} has no letters or digits to name a migration with; use e.g. add_users_table",
+            f"{name!r} has no letters a-z or digits 0-9 (accents dropped) to name a migration with; "
+            "use e.g. add_users_table",
             param_hint="NAME",
         )
     if len(safe) > MAX_NAME:
