@@ -1,7 +1,8 @@
 """What the CLI prints: colour only on a terminal (and never with ``NO_COLOR``), plain tables, JSON.
 
-Results go to stdout; notes, progress and errors go to stderr, so ``kysera migrate up --dry-run
-> plan.sql`` and ``kysera migrate status --json | jq`` stay clean.
+Results go to stdout, and so do the lines about what a command did (one per migration run, the
+summary); notes, warnings and errors go to stderr, so ``kysera migrate up --dry-run > plan.sql``
+and ``kysera migrate status --json | jq`` stay clean.
 """
 
 from __future__ import annotations
