@@ -673,6 +673,13 @@ def test_json_given_before_the_command_keeps_its_error_document_out_of_the_scrip
     assert data["ok"] is False and data["error_type"] == "UnknownMigrationError"
     script = kysera("--json", "migrate", "sql", "--dialect", dialect)
     assert script.exit_code == 0 and f"-- {NAMES[0]} (up)" in script.stdout
+    # a refused option too: `--json` after `sql` put its document into `> deploy.sql`, and click
+    # suggested --down or --to for it
+    for args in (["migrate", "sql", "--dialect", dialect, "--json"], ["--json", "migrate", "sql", "--bogus"]):
+        result = kysera(*args)
+        assert result.exit_code == 2 and result.stdout == "", (args, result.stdout)
+        assert json.loads(result.stderr.splitlines()[0])["error_type"] == "UsageError"
+    assert "prints the SQL script itself, no JSON document: leave --json out" in kysera("migrate", "sql", "--json").stderr
 
 
 #: a migration that moves the session elsewhere, and where the next one and the history should be

@@ -461,9 +461,11 @@ def _report_usage_error(exc: click.UsageError, state: State | None) -> click.Usa
     if state is not None and state.json_asked:
         import json
 
+        # migrate sql's stdout is the script (`> deploy.sql`), also when its options are refused
+        script = exc.ctx is not None and exc.ctx.command_path.split()[-2:] == ["migrate", "sql"]
         click.echo(
             json.dumps({"ok": False, "error": hinted.format_message(), "error_type": "UsageError", "exit_code": hinted.exit_code}),
-            err=state._output is not None and state._output.json_to_stderr,
+            err=script or (state._output is not None and state._output.json_to_stderr),
         )
     return hinted
 

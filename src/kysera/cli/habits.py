@@ -161,6 +161,8 @@ def usage_hint(exc: click.UsageError) -> click.UsageError:
             hint = _TO
         elif option == "-t" and command == "create":
             hint = _TEMPLATE
+        elif command == "sql" and option == "--json":
+            hint = "migrate sql prints the SQL script itself, no JSON document: leave --json out."
         elif command == "up" and option in ("--all", "-a"):
             hint = "migrate up applies every pending migration unless --steps or --to says otherwise: leave it out."
         else:
