@@ -507,6 +507,38 @@ def test_a_ci_timeout_stops_up_as_ctrl_c_does_and_json_says_what_ran(
     assert json.loads(result.stdout)["executed"] == [SLOW]
 
 
+@pytest.mark.parametrize("engine", ["postgres", "mysql"], indirect=True)
+def test_an_interrupted_statement_does_not_run_on_in_the_server(db_url: str, engine: str) -> None:
+    """Ctrl-C or a CI's SIGTERM cut PyMySQL off in the middle of a statement, but MariaDB ran it on
+    to its end (an ALTER TABLE: for hours), holding the migration lock: right after kysera said
+    "recorded as interrupted ... check the database, then resolve", status said the migration was
+    "running now: let it finish", and resolve or the next run waited. psycopg cancels by itself."""
+    import signal
+
+    from .conftest import KYSERA
+
+    folder = project(db_url, count=1)
+    here = Path.cwd()
+    sleep = "SELECT pg_sleep(30)" if engine == "postgres" else "SELECT SLEEP(30)"
+    (folder / f"{SLOW}.py").write_text(
+        "import pathlib, threading\nfrom kysera import sql\n\ndef up(db):\n"
+        "    db.schema.create_table('slow_t').add_column('id', 'integer').execute()\n"
+        "    if not db.capturing:\n"
+        "        threading.Timer(0.5, pathlib.Path('started').touch).start()  # the statement runs by then\n"
+        f"        db.execute(sql({sleep!r}))\n\n"
+        "def down(db):\n    db.schema.drop_table('slow_t').execute()\n"
+    )
+    code, _, stderr = _stopped([KYSERA, "migrate", "up"], here, signal.SIGTERM, here / "started")
+    assert code == 143, stderr
+    status = status_json()
+    assert status["running_now"] == [] and status["lock_holder"] is None, status
+    assert status["failed" if engine == "mysql" else "pending"] == [SLOW]
+    mine = "db = DATABASE()" if engine == "mysql" else "datname = current_database()"
+    where = "information_schema.processlist WHERE info" if engine == "mysql" else "pg_stat_activity WHERE query"
+    with connect(db_url) as db:  # the statement the run was in ended with it
+        assert db.fetch(f"SELECT 1 FROM {where} = '{sleep}' AND {mine}") == []
+
+
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_sigterm_that_comes_as_a_migration_commits_counts_it_applied(db_url: str) -> None:
     """Python raises a signal's exception once the call it came during returns; during a step's

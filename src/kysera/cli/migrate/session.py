@@ -194,11 +194,33 @@ class Session:
             if exc_type is None:
                 raise
         finally:
+            if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and self._running is not None:
+                self._end_server_statement()
             if self._peer is not None:
                 self._peer.close()
             self.db.close()
             save_deferred()
             keep_until_exit(self)  # the runner and its migrations: freed by the process's end
+
+    def _end_server_statement(self) -> None:
+        """Ctrl-C or SIGTERM cut PyMySQL off in the middle of a statement, but the server ran it
+        on to its end (an ALTER TABLE: for hours), holding the migration lock meanwhile: status
+        said the migration was "running now", and the next run or resolve waited for it. Its
+        session is ended from a second connection, as closing it would end an idle one
+        (psycopg cancels PostgreSQL's statement itself)."""
+        if self.db.dialect.name != "mysql":
+            return
+        try:
+            session = self.db.session_id
+            if session is None:
+                return
+            if self._peer is None:
+                from ...database import connect
+
+                self._peer = connect(self.db.url)
+            self._peer.execute(f"KILL CONNECTION {int(session)}")
+        except Exception:  # gone already, or the server cannot be reached: the message still holds
+            pass
 
     def _settle_running(self) -> None:
         """Ctrl-C or SIGTERM while a step ran: Python raises it once the call it came during
