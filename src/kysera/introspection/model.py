@@ -336,8 +336,9 @@ def _same_sql(a: str | None, b: str | None) -> bool:
 def _same_definition(a: str, b: str) -> bool:
     """Index texts that differ only in spelling are the same index: how names are quoted (SQLite
     rewrites `email` as "email" when it renames a column back, and kysera writes index columns in
-    backticks), the case of keywords and names, spaces, and an ``ASC`` that is the default anyway.
-    Quoted strings (a partial index's predicate) still compare exactly."""
+    backticks), the case of keywords and names, spaces (also around operators: SQLite keeps
+    ``a>1`` as written), parentheses around the whole text or a partial index's WHERE, and an
+    ``ASC`` that is the default anyway. Quoted strings still compare exactly."""
     return _norm_ws(a) == _norm_ws(b) or _index_key(a) == _index_key(b)
 
 
@@ -349,7 +350,7 @@ def _index_key(text: str) -> str:
     def plain(part: str) -> str:
         part = _QUOTED_NAME.sub(lambda m: next(g for g in m.groups() if g is not None), part).lower()
         part = re.sub(r"\s+asc\b", "", part)
-        part = re.sub(r"\s*([(),])\s*", r"\1", part)
+        part = re.sub(r"\s*([(),<>=!+*/%|-])\s*", r"\1", part)
         return " ".join(part.split())
 
     out, last = [], 0
@@ -358,7 +359,20 @@ def _index_key(text: str) -> str:
         out.append(m.group(0))
         last = m.end()
     out.append(plain(text[last:]))
-    return "".join(out)
+    key = "".join(out)
+    # SQLite keeps a partial index's WHERE (a > 1) as written, parentheses and all
+    while key.startswith("(") and key.endswith(")") and _balanced(key[1:-1]):
+        key = key[1:-1]
+    where = re.fullmatch(r"(create (?:unique )?index .*\bwhere)\((.*)\)", key, re.S)
+    if where and _balanced(where.group(2)):
+        key = f"{where.group(1)} {where.group(2)}"
+    return key
+
+
+def _same_key_parts(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """An index's columns the same: names exactly, expressions (SQLite keeps them as written:
+    ``lower(b)``, ``LOWER( b )``) but for spelling, as :func:`_same_sql` compares them."""
+    return len(a) == len(b) and all(x == y or (not (x.isidentifier() and y.isidentifier()) and _same_sql(x, y)) for x, y in zip(a, b, strict=True))
 
 
 #: spellings of one default: the time the transaction started, and the date
@@ -522,11 +536,11 @@ def _index_diff(t: str, before: tuple[IndexInfo, ...], after: tuple[IndexInfo, .
             out.append(f"index {name} on {t} {_cols(ia.columns)} removed")
         elif ia is not None and ib is not None:
             changes = []
-            if ia.columns != ib.columns:
+            if not _same_key_parts(ia.columns, ib.columns):
                 changes.append(f"columns {_cols(ia.columns)} -> {_cols(ib.columns)}")
             if ia.unique != ib.unique:
                 changes.append("became unique" if ib.unique else "is no longer unique")
-            if _norm_ws(ia.predicate) != _norm_ws(ib.predicate):
+            if not _same_sql(ia.predicate, ib.predicate):
                 changes.append(f"predicate {ia.predicate or 'none'} -> {ib.predicate or 'none'}")
             if ia.method != ib.method:
                 changes.append(f"method {ia.method} -> {ib.method}")
