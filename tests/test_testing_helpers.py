@@ -962,3 +962,31 @@ def test_stairway_takes_a_partial_or_expression_index_and_a_view_written_otherwi
     assert not bad.ok and "view vt definition changed" in shown, shown
     if partial:
         assert "predicate a > 1 -> a >= 1" in shown and "lower(" in shown and "upper(" in shown.lower(), shown
+
+
+def test_stairway_says_why_an_index_stays_after_drop_foreign_key_on_mysql(engine: str, db_url: str) -> None:
+    """A down that undoes ADD CONSTRAINT ... FOREIGN KEY with DROP FOREIGN KEY leaves the index
+    InnoDB made for the key: the report said only "index fk_b_a on b (a_id) added", an index no
+    migration names. It now says where it came from and what to do; the difference stays."""
+    if engine != "mysql":
+        pytest.skip("InnoDB's index for a foreign key")
+
+    def make(db: Database) -> None:
+        db.execute("CREATE TABLE a (id integer PRIMARY KEY)")
+        db.execute("CREATE TABLE b (id integer PRIMARY KEY, a_id integer)")
+
+    def drop_all(db: Database) -> None:
+        db.execute("DROP TABLE b")
+        db.execute("DROP TABLE a")
+
+    def add_key(db: Database) -> None:
+        db.execute("ALTER TABLE b ADD CONSTRAINT fk_b_a FOREIGN KEY (a_id) REFERENCES a (id)")
+
+    report = check_migrations(db_url, [Migration("001_t", make, drop_all), Migration("002_fk", add_key, lambda db: db.execute("ALTER TABLE b DROP FOREIGN KEY fk_b_a"))])
+    problem = next(p for p in report.problems if p.migration == "002_fk")
+    assert problem.kind == "down-differs" and len(problem.details) == 1, report.render()
+    assert problem.details[0].startswith("index fk_b_a on b (a_id) added (MySQL/MariaDB made it for the foreign key"), problem.details
+    assert "drop the index too" in problem.details[0], problem.details
+    both = Migration("002_fk", add_key, lambda db: db.execute("ALTER TABLE b DROP FOREIGN KEY fk_b_a, DROP INDEX fk_b_a"))
+    good = check_migrations(db_url, [Migration("001_t", make, drop_all), both])
+    assert good.ok and good.problems == [], good.render()

@@ -8,6 +8,7 @@ reports migrations without ``down``, and ups that fail the second time (they wer
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -144,6 +145,8 @@ def _run(db: Database, migrations: str | os.PathLike[str] | Sequence[Migration],
             break
         after = _schema(db, table_name)
         differences = before.diff(after)
+        if differences and db.dialect.name == "mysql":
+            differences = _key_indexes_explained(differences, undone.statements(migration.name))
         if differences:
             kind = "down-differs" if before.diff(after, column_order=False) else "order-differs"
             if kind == "order-differs":
@@ -212,6 +215,28 @@ def _only_refilled_moved(before: SchemaInfo, after: SchemaInfo, table: str, refi
         return False
     old, new = before.tables[table], after.tables[table]
     return [c for c in old.column_names if c.lower() not in added] == [c for c in new.column_names if c.lower() not in added]
+
+
+#: a foreign key dropped by raw SQL on MySQL/MariaDB: ALTER TABLE t DROP FOREIGN KEY fk
+_DROP_FOREIGN_KEY = re.compile(r"\bALTER\s+TABLE\s+[`\"]?(?:\w+[`\"]?\.[`\"]?)?(\w+)[`\"]?\s.*?\bDROP\s+FOREIGN\s+KEY\b", re.I | re.S)
+_INDEX_ADDED = re.compile(r"index \S+ on (\S+) \(.*\) added")
+
+
+def _key_indexes_explained(differences: list[str], statements: Sequence[CompiledStatement]) -> list[str]:
+    """An index left on a table whose foreign key the down dropped by DROP FOREIGN KEY: InnoDB
+    made that index for the key when the up added it, and DROP FOREIGN KEY leaves it. Say so,
+    since the down never names that index."""
+    tables = {m.group(1).lower() for s in statements if (m := _DROP_FOREIGN_KEY.search(s.sql))}
+    out = []
+    for line in differences:
+        added = _INDEX_ADDED.fullmatch(line)
+        if added and added.group(1).lower() in tables:
+            line += (
+                " (MySQL/MariaDB made it for the foreign key the up added, and DROP FOREIGN KEY leaves it: "
+                "drop the index too in the down, or use drop_constraint, which does)"
+            )
+        out.append(line)
+    return out
 
 
 def _failure(what: str, exc: MigrationError) -> tuple[str, ...]:
