@@ -990,3 +990,31 @@ def test_stairway_says_why_an_index_stays_after_drop_foreign_key_on_mysql(engine
     both = Migration("002_fk", add_key, lambda db: db.execute("ALTER TABLE b DROP FOREIGN KEY fk_b_a, DROP INDEX fk_b_a"))
     good = check_migrations(db_url, [Migration("001_t", make, drop_all), both])
     assert good.ok and good.problems == [], good.render()
+
+
+def test_stairway_takes_a_default_expression_written_otherwise(engine: str, db_url: str) -> None:
+    """SQLite keeps a default as written: a down that gave back DEFAULT (datetime('now')) as
+    (DATETIME( 'now' )) failed the check. Another function, or a string in another case, still fails."""
+
+    def make(db: Database) -> None:
+        db.execute("CREATE TABLE t (k varchar(20) DEFAULT (lower('X')))")
+
+    def drop_all(db: Database) -> None:
+        db.execute("DROP TABLE t")
+
+    def set_default(expression: str) -> Callable[[Database], None]:
+        def change(db: Database) -> None:
+            if db.dialect.name == "sqlite":  # no ALTER COLUMN: the table again
+                db.execute("DROP TABLE t")
+                db.execute(f"CREATE TABLE t (k varchar(20) DEFAULT {expression})")
+            else:
+                db.execute(f"ALTER TABLE t ALTER COLUMN k SET DEFAULT {expression}")
+
+        return change
+
+    for same in ("(LOWER( 'X' ))", "(Lower ('X'))"):
+        good = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_all), Migration("002_d", set_default("'y'"), set_default(same))])
+        assert good.ok and good.problems == [], (same, good.render())
+    for other in ("(upper('X'))", "(lower('x'))"):
+        bad = check_migrations(target(engine, db_url), [Migration("001_t", make, drop_all), Migration("002_d", set_default("'y'"), set_default(other))])
+        assert not bad.ok and "column t.k default changed" in bad.render(), (other, bad.render())

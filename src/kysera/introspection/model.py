@@ -387,7 +387,9 @@ _SAME_DEFAULT = {
 
 def _default_key(text: str | None) -> str | None:
     """A default as compared: ``now()``, ``CURRENT_TIMESTAMP`` and ``current_timestamp`` (in
-    parentheses or not) are one default; anything else compares as written, spaces aside."""
+    parentheses or not) are one default; anything else compares but for spelling, as
+    :func:`_index_key` sees it (SQLite keeps ``DATETIME( 'now' )`` as written): string literals
+    exactly."""
     if text is None:
         return None
     key = " ".join(text.split())
@@ -396,7 +398,7 @@ def _default_key(text: str | None) -> str | None:
     lower = key.lower()
     if lower in ("current_timestamp", "current_date", "current_time", "localtime", "localtimestamp"):
         return lower
-    return _SAME_DEFAULT.get(lower, key)
+    return _SAME_DEFAULT.get(lower) or _index_key(key)
 
 
 def _balanced(text: str) -> bool:
