@@ -526,12 +526,19 @@ def _table_diff(a: TableInfo, b: TableInfo, column_order: bool = True) -> list[s
 
 
 def _index_diff(t: str, before: tuple[IndexInfo, ...], after: tuple[IndexInfo, ...]) -> list[str]:
-    """How the indexes of table (or materialized view) ``t`` changed, matched by name."""
+    """How the indexes of table (or materialized view) ``t`` changed, matched by name; SQLite's
+    own indexes for UNIQUE and PRIMARY KEY (``sqlite_autoindex_t_1``, numbered in the order the
+    table declares them, and which no statement can name) by their columns."""
     out: list[str] = []
-    idx_a = {i.name: i for i in before}
-    idx_b = {i.name: i for i in after}
-    for name in sorted(set(idx_a) | set(idx_b)):
-        ia, ib = idx_a.get(name), idx_b.get(name)
+
+    def key(index: IndexInfo) -> str:
+        return f"sqlite_autoindex {_cols(index.columns)}" if index.name.startswith("sqlite_autoindex_") else index.name
+
+    idx_a = {key(i): i for i in before}
+    idx_b = {key(i): i for i in after}
+    for ikey in sorted(set(idx_a) | set(idx_b)):
+        ia, ib = idx_a.get(ikey), idx_b.get(ikey)
+        name = (ia or ib).name  # type: ignore[union-attr]
         if ia is None and ib is not None:
             out.append(f"index {name} on {t} {_cols(ib.columns)} added")
         elif ib is None and ia is not None:
