@@ -32,7 +32,8 @@ class ColumnInfo:
     #: MySQL/MariaDB's ``ON UPDATE`` (``current_timestamp()``), None elsewhere
     on_update: str | None = None
     #: the column's collation: on MySQL/MariaDB always (it names the character set), on
-    #: PostgreSQL only when it is not the type's default (``COLLATE "C"``); None on SQLite
+    #: PostgreSQL only when it is not the type's default (``COLLATE "C"``); on SQLite a COLLATE
+    #: in the column's definition (``NOCASE``)
     collation: str | None = None
     #: PostgreSQL's identity column: ``always`` or ``by default``; None elsewhere and for others
     identity: str | None = None
