@@ -189,6 +189,25 @@ def test_an_interrupted_backfill_that_would_redo_rows_waits_for_resolve(db: Data
 
 
 
+def test_a_backfill_that_failed_part_way_says_how_to_resume_it(db: Database) -> None:
+    """A batch failed after others had committed: the error offered only "--applied if its
+    changes are in place or --rolled-back if they are not", neither of which a half-done
+    backfill is. It names the way that resumes it, and that way works."""
+    from kysera.migrations import Migration, MigrationError, create_migration_runner
+
+    db.execute("CREATE TABLE users (id integer PRIMARY KEY, email varchar(100), email_new varchar(100) CHECK (email_new <> 'bad'))")
+    db.insert_into("users").values([{"id": i, "email": "bad" if i == 8 else f"u{i}"} for i in range(1, 13)]).execute()
+    runner = create_migration_runner(db, [Migration("001_copy", only_backfill)])
+    with pytest.raises(MigrationError) as failed:
+        runner.up()
+    assert "`kysera migrate resolve 001_copy --rolled-back`, then `kysera migrate up` resumes its backfill" in str(failed.value)
+    assert db.fetch("SELECT count(*) AS n FROM users WHERE email_new IS NOT NULL") == [{"n": 5}]  # the first batch
+    db.update_table("users").set({"email": "good"}).where("id", "=", 8).execute()  # the cause fixed
+    runner.resolve("001_copy", applied=False)
+    assert runner.up().executed == ["001_copy"]
+    assert db.fetch("SELECT count(*) AS n FROM users WHERE email_new IS NULL OR email_new <> email") == [{"n": 0}]
+
+
 def test_a_where_of_a_column_equal_to_none_resumes_as_is_null_does(db: Database) -> None:
     """where={"done": None} and ("done", "=", None) are written IS NULL, so they skip the rows
     done as sql("done IS NULL") does; an interrupted run of them waited for resolve."""

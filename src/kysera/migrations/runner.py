@@ -1643,6 +1643,14 @@ class MigrationRunner:
                 f"in {self.history.shown}; no migration runs until it is resolved: check the database, then run "
                 f"{_resolve_advice(name, direction)}"
             )
+            if direction == "up" and self._only_resumable_backfills(migration):
+                # its committed batches are neither "in place" nor "not": --applied would record a
+                # backfill that stopped part-way as done
+                message += (
+                    ". It only backfills, and what it sets comes out the same for the rows already done: once "
+                    f"the cause is fixed, `kysera migrate resolve {name} --rolled-back`, then `kysera migrate up` "
+                    "resumes its backfill"
+                )
         raise MigrationError(
             name,
             direction,
