@@ -325,10 +325,7 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
             count = _run(db, statements, wrap=False, packet=packet)
         except RestoreError as exc:
             if fields and tail.cut_short(END_MARKER):  # the last statement failed because it is cut
-                raise RestoreError(
-                    f"{name} ends early (no '{END_MARKER}' line): the file is truncated and the database "
-                    f"is partly restored; drop and recreate it, then restore a complete dump\n  {exc}"
-                ) from exc
+                raise _truncated(name, _PARTLY, exc) from exc
             raise RestoreError(
                 f"{exc}\n  MySQL/MariaDB commit each DDL statement, so the database is partly restored; "
                 "drop and recreate it before trying again"
@@ -336,7 +333,7 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
         finally:
             _restore_mysql_settings(db, saved_mysql)
         if fields and not tail.ends_with(END_MARKER):
-            raise RestoreError(f"{name} ends early (no '{END_MARKER}' line): the file is truncated and the database is partly restored")
+            raise _truncated(name, _PARTLY)
     else:
         saved_pg = _pg_settings(db) if engine == "postgres" else {}
         try:
@@ -345,15 +342,10 @@ def restore_database(db: Database, source: str | os.PathLike[str] | IO[str]) -> 
                     count = _run(db, statements, wrap=True)
                 except RestoreError as exc:
                     if fields and tail.cut_short(END_MARKER):  # the last statement failed because it is cut
-                        raise RestoreError(
-                            f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was "
-                            f"restored\n  {exc}"
-                        ) from exc
+                        raise _truncated(name, "; nothing was restored", exc) from exc
                     raise
                 if fields and not tail.ends_with(END_MARKER):
-                    raise RestoreError(
-                        f"{name} ends early (no '{END_MARKER}' line): the file is truncated; nothing was restored"
-                    )
+                    raise _truncated(name, "; nothing was restored")
         finally:
             if saved_pg:
                 _restore_pg_settings(db, saved_pg)
@@ -424,6 +416,18 @@ def _restore_mysql_settings(db: Database, saved: dict[str, object]) -> None:
                 db.fetch(f"SET SESSION {key} = %s", [value])
     except KyseraError:
         pass
+
+
+#: what a truncated dump left on MySQL/MariaDB, which commit each DDL statement
+_PARTLY = " and the database is partly restored; drop and recreate it, then restore a complete dump"
+
+
+def _truncated(name: str, outcome: str, cause: Exception | None = None) -> RestoreError:
+    """A dump without its last line: ``outcome`` says what the database holds now; ``cause`` is
+    the error of the statement the cut left unfinished."""
+    return RestoreError(
+        f"{name} ends early (no '{END_MARKER}' line): the file is truncated{outcome}" + (f"\n  {cause}" if cause else "")
+    )
 
 
 class _Tail:
