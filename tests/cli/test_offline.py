@@ -238,6 +238,71 @@ def test_mysql_scripts_put_routine_bodies_between_delimiter_lines(db_url: str, e
     assert status_json()["executed"] == [NAMES[0], "20260111000000_routine"]
 
 
+ZONED = """import datetime
+
+from kysera import Database, sql
+
+
+def up(db: Database) -> None:
+    db.schema.create_table("ev").add_column("id", "integer", lambda c: c.primary_key()).add_column(
+        "at", "timestamp NULL").add_column("dt", "datetime").add_column("short", "varchar(3)").execute()
+    db.insert_into("ev").values({"id": 1, "at": datetime.datetime(2026, 1, 2, 10, 0, tzinfo=datetime.timezone.utc),
+                                 "dt": sql("NOW()"), "short": "abc"}).execute()
+
+
+def down(db: Database) -> None:
+    db.schema.drop_table("ev").execute()
+"""
+
+
+def test_a_mysql_script_runs_in_the_session_migrate_up_runs_in(db_url: str, engine: str) -> None:
+    """migrate up's connection is in UTC and strict: a client whose session is in another zone
+    (the server's default) stored 10:00 UTC as 05:00 UTC and NOW() as local time, and one in a
+    lax sql_mode would cut a value that migrate up refuses."""
+    import shutil
+    import subprocess
+
+    if engine != "mysql":
+        pytest.skip("MySQL/MariaDB's session time zone and sql_mode")
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    if client is None:
+        pytest.skip("the mariadb/mysql client is not installed")
+    write_config(Path.cwd(), db_url)
+    folder = Path.cwd() / "migrations"
+    folder.mkdir()
+    (folder / "001_zoned.py").write_text(ZONED)
+    script = kysera("migrate", "sql", "--dialect", "mysql").stdout
+    from kysera.url import parse_url
+
+    url = parse_url(db_url)
+    run = subprocess.run(
+        [client, "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306), "-u", url.username or "root",
+         *([f"-p{url.password}"] if url.password else []), "--init-command=SET time_zone = '+05:00', sql_mode = ''",
+         url.database or ""],
+        input=script, capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    with connect(db_url) as db:  # in UTC, as migrate up's session
+        row = db.fetch("SELECT at, TIMESTAMPDIFF(MINUTE, dt, UTC_TIMESTAMP()) AS behind FROM ev")[0]
+        assert str(row["at"]) == "2026-01-02 10:00:00"
+        assert abs(row["behind"]) < 60
+    # a later migration's own SET ends with it: back to UTC and strict, not to the client's defaults
+    (folder / "002_moves.sql").write_text(
+        "-- migrate:up\nSET time_zone = '+03:00';\nSET SESSION sql_mode = '';\n"
+        "-- migrate:down\nSELECT 1;\n"
+    )
+    (folder / "003_after.py").write_text(ZONED.replace('"ev"', '"ev2"').replace("10, 0", "11, 0"))
+    script = kysera("migrate", "sql", "--dialect", "mysql", "--from", "001_zoned").stdout
+    run = subprocess.run(
+        [client, "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306), "-u", url.username or "root",
+         *([f"-p{url.password}"] if url.password else []), "--init-command=SET time_zone = '+05:00', sql_mode = ''",
+         url.database or ""],
+        input=script.replace("'abc'", "'abcd'"), capture_output=True, text=True, check=False,
+    )
+    assert run.returncode != 0 and "short" in run.stderr, (run.returncode, run.stderr)  # too long: refused, not cut
+    assert status_json()["executed"] == ["001_zoned", "002_moves"]
+
+
 def test_a_sqlite_script_run_by_the_shell_stops_at_an_error_and_its_batch_comes_last(tmp_path: Path) -> None:
     """The script's batch is worked out as it runs (it was minutes since 1970 when written, so a
     later script could sort before runs made meanwhile, and down took back the wrong migration);

@@ -338,7 +338,7 @@ def history_setup(db: Database, table: str) -> list[CompiledStatement]:
 def render_script(
     db: Database, parts: list[ScriptPart], down: bool, setup: list[CompiledStatement], table: str | None
 ) -> str:
-    from ..dialects.session_settings import MYSQL_SCRIPT_CHARSET
+    from ..dialects.session_settings import MYSQL_SCRIPT_CHARSET, MYSQL_SCRIPT_SESSION
 
     direction = "down" if down else "up"
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -362,8 +362,9 @@ def render_script(
         lines += ["-- For the sqlite3 shell; it stops at the first error.", ".bail on"]
     else:
         # the client's own character set (utf8mb3 for the stock mariadb client) would refuse
-        # what migrate up stores over utf8mb4
-        lines += [MYSQL_SCRIPT_CHARSET]
+        # what migrate up stores over utf8mb4; and the time zone and sql_mode of migrate up's
+        # session, or a datetime lands as another instant on a server not in UTC
+        lines += [MYSQL_SCRIPT_CHARSET, MYSQL_SCRIPT_SESSION]
     transactional = db.dialect.transactional_ddl
     if not transactional:
         lines.append(f"-- {db.dialect.display_name} commits each DDL statement at once: a failure part-way leaves the earlier ones applied.")

@@ -62,6 +62,7 @@ from ..nodes import (
 from .base import Capabilities, Dialect, DriverConnection, Row
 from .compiler import QueryCompiler, Writer
 from .raw_text import columns_read
+from .session_settings import MYSQL_SESSION_SETUP
 
 if TYPE_CHECKING:
     from ..url import DatabaseUrl
@@ -1198,11 +1199,7 @@ def open_mysql(url: DatabaseUrl) -> tuple[PymysqlConnection, MysqlDialect]:
     # set to a lax sql_mode, set_not_null would silently turn NULLs into 0 or '', a narrowed
     # column cut its values, an insert store '' as 0; a migration should fail instead (Rails'
     # MySQL adapter does the same). The server's other modes stay as they are.
-    kwargs["init_command"] = (
-        "SET time_zone = '+00:00', sql_mode = IF(FIND_IN_SET('STRICT_TRANS_TABLES', @@sql_mode) "
-        "OR FIND_IN_SET('STRICT_ALL_TABLES', @@sql_mode), @@sql_mode, "
-        "CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES'))"
-    )
+    kwargs["init_command"] = MYSQL_SESSION_SETUP  # kysera migrate sql's scripts start with it too
     try:
         conn = pymysql.connect(**kwargs)
     except pymysql.Error as exc:

@@ -133,6 +133,19 @@ def settings_changed_by(statement: CompiledStatement, dialect: str) -> tuple[str
 #: the first line of a MySQL/MariaDB script of ``kysera migrate sql``: the stock client's own
 #: character set would refuse what migrate up stores over utf8mb4
 MYSQL_SCRIPT_CHARSET = "SET NAMES utf8mb4;"
+#: what kysera's MySQL/MariaDB connection sets first (its ``init_command``): UTC, since kysera
+#: writes a datetime with a time zone as its UTC wall time and a TIMESTAMP column reads that in
+#: the session's zone (NOW() and CURRENT_TIMESTAMP give UTC too), and a strict ``sql_mode``, so
+#: that a narrowed column or a NOT NULL fails instead of changing values
+MYSQL_SESSION_SETUP = (
+    "SET time_zone = '+00:00', sql_mode = IF(FIND_IN_SET('STRICT_TRANS_TABLES', @@sql_mode) "
+    "OR FIND_IN_SET('STRICT_ALL_TABLES', @@sql_mode), @@sql_mode, "
+    "CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES'))"
+)
+#: the script's line after :data:`MYSQL_SCRIPT_CHARSET`: the session migrate up runs in, so a
+#: client in another zone or a lax mode stores what migrate up stores
+MYSQL_SCRIPT_SESSION = MYSQL_SESSION_SETUP + ";"
+_MYSQL_SETUP = ("time_zone", "sql_mode")
 
 
 def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> list[str]:
@@ -156,10 +169,15 @@ def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> l
         return [special.get(name) or f"RESET {name};" for name in names if name in special or re.match(_NAME, name)]
     if dialect == "mysql":
         lines: list[str] = []
+        setup_again = False  # the script's UTC time zone and strict mode, as its first lines set them
         for name in names:
             if name in _MYSQL_CHARSET:
                 if MYSQL_SCRIPT_CHARSET not in lines:
                     lines.append(MYSQL_SCRIPT_CHARSET)  # as the script's first line set it
+            elif name in _MYSQL_SETUP:
+                if name == "sql_mode":
+                    lines.append("SET SESSION sql_mode = DEFAULT;")  # then made strict again, below
+                setup_again = True
             elif name == MYSQL_ROLE:
                 lines.append("SET ROLE DEFAULT;")
             elif name == MYSQL_DATABASE:
@@ -168,7 +186,7 @@ def offline_restores(statements: Iterable[CompiledStatement], dialect: str) -> l
                 lines.append("-- SET SESSION TRANSACTION above holds for the rest of this script")
             elif re.match(_NAME, name):
                 lines.append(f"SET SESSION {name} = DEFAULT;")
-        return lines
+        return [*lines, MYSQL_SCRIPT_SESSION] if setup_again else lines
     return [f"-- PRAGMA {name} above holds for the rest of this script (migrate up sets it back)" for name in names]
 
 
