@@ -43,6 +43,31 @@ def test_script_per_dialect(tmp_path: Path, dialect: str) -> None:
     assert "INSERT INTO" not in ranged.stdout.split("-- " + NAMES[1])[1].replace("o''brien", "")
 
 
+@pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])
+def test_the_script_says_what_migrate_ups_gate_would_refuse(tmp_path: Path, dialect: str) -> None:
+    """migrate sql ran no safety analysis: a script that drops a column with its data was written
+    without a word, where migrate up refuses it. The findings now go to stderr, and what the gate
+    would refuse is named at the top of the script, which a DBA reads; the script is still written."""
+    write_config(Path.cwd(), "postgresql://nobody@127.0.0.1:1/never")  # never contacted
+    folder = Path.cwd() / "migrations"
+    folder.mkdir()
+    for name, text in {
+        "001_a.py": "def up(db):\n    db.schema.create_table('a').add_column('id', 'integer').add_column('x', 'text').add_column('y', 'text').execute()\n"
+                    "def down(db):\n    db.schema.drop_table('a').execute()\n",
+        "002_drop.py": "def up(db):\n    db.schema.alter_table('a').drop_column('x').execute()\n",
+        "003_ok.py": "allow_unsafe = ['KS102']\ndef up(db):\n    db.schema.alter_table('a').drop_column('y').execute()\n",
+    }.items():
+        (folder / name).write_text(text)
+    whole = kysera("migrate", "sql", "--dialect", dialect)  # the script creates the table: nothing to lose
+    assert whole.exit_code == 0 and "SAFETY" not in whole.stdout and "KS102" not in whole.stderr, whole.stderr
+    ranged = kysera("migrate", "sql", "--dialect", dialect, "--from", "001_a")  # a table of unknown size
+    assert ranged.exit_code == 0, ranged.stderr
+    assert "-- SAFETY: kysera migrate up would refuse 002_drop (KS102)" in ranged.stdout.splitlines()[2]
+    assert "ERROR KS102 drop-column: 002_drop: on a: drops column x and its data" in ranged.stderr
+    assert "003_ok" not in ranged.stderr  # acknowledged
+    assert "KS102" not in kysera("migrate", "sql", "--dialect", dialect, "--from", "001_a", "--safety", "off").stderr
+
+
 def test_dialect_takes_the_url_scheme_spelling_too(tmp_path: Path) -> None:
     """--dialect postgresql, as the URL scheme is spelt, is --dialect postgres (sql and lint)."""
     project("sqlite:///never.db", count=2)

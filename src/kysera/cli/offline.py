@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..migrations import Direction, Migration
     from ..nodes import CompiledStatement, IdentifierNode
     from ..planned_schema import PlannedColumn
+    from ..safety import Finding
 
 
 class OfflineError(KyseraError):
@@ -326,6 +327,24 @@ def compile_parts(
     return parts
 
 
+def script_findings(db: Database, parts: list[ScriptPart], allow: frozenset[str]) -> list[Finding]:
+    """What ``kysera migrate up``'s safety gate would say of an up script's migrations, judged
+    offline as ``kysera migrate lint --dialect`` judges them (a table the script does not create
+    counts as large): the warnings and errors nobody acknowledged, not the information."""
+    from ..safety import OfflineFacts, analyze
+    from ..safety.analyzer import PlanState
+    from ..safety.findings import Severity
+
+    plan = PlanState()  # a table an earlier migration of the script creates is new to the later ones
+    found: list[Finding] = []
+    for part in parts:
+        found += analyze(
+            part.statements, db.dialect, OfflineFacts(), migration=part.migration.name,
+            transactional=part.transaction, allow=part.migration.allow_unsafe | allow, created=plan,
+        )
+    return [f for f in found if not f.suppressed and f.severity is not Severity.INFO]
+
+
 def history_setup(db: Database, table: str) -> list[CompiledStatement]:
     from ..migrations.history import HistoryTable
 
@@ -336,7 +355,12 @@ def history_setup(db: Database, table: str) -> list[CompiledStatement]:
 
 
 def render_script(
-    db: Database, parts: list[ScriptPart], down: bool, setup: list[CompiledStatement], table: str | None
+    db: Database,
+    parts: list[ScriptPart],
+    down: bool,
+    setup: list[CompiledStatement],
+    table: str | None,
+    findings: Sequence[Finding] = (),
 ) -> str:
     from ..dialects.session_settings import MYSQL_SCRIPT_CHARSET, MYSQL_SCRIPT_SESSION
 
@@ -353,6 +377,14 @@ def render_script(
         )
     else:
         lines.append(f"-- Each migration also {'removes its row from' if down else 'records itself in'} the history table {table}.")
+    refused = sorted({(f.migration or "?", f.code) for f in findings if f.severity.value == "error"})
+    if refused:
+        # a DBA reads the script, not kysera's stderr: what migrate up's gate would stop is said here too
+        lines.append(
+            "-- SAFETY: kysera migrate up would refuse "
+            + ", ".join(f"{name} ({code})" for name, code in refused)
+            + f" (judged offline: a table this script does not create counts as large; kysera migrate lint --dialect {db.dialect.name} says why)"
+        )
     if db.dialect.name == "postgres":
         # psql goes on after a failed statement by default: a migration that runs outside a
         # transaction would then be recorded in the history although it failed

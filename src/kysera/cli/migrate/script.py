@@ -63,7 +63,7 @@ def sql(
     """
     from ...migrations import load_migrations
     from .. import offline
-    from .session import full_name
+    from .session import full_name, print_findings
 
     work_begins()  # a long run: the collector back on
     state = get_state()
@@ -87,9 +87,12 @@ def sql(
         offline.prepare_shadow(db, offline.earlier_migrations(migrations, chosen, down))
         parts = offline.compile_parts(db, chosen, down, table, mode, allow)
         setup = offline.history_setup(db, table) if table is not None and not down and parts else []
+        # what migrate up's gate would say, on stderr and, for what it would refuse, in the script
+        findings = offline.script_findings(db, parts, allow) if not down and mode != "off" else []
     finally:
         db.close()
-    state.out.raw(offline.render_script(db, parts, down, setup, table))
+    print_findings(state.out, findings)
+    state.out.raw(offline.render_script(db, parts, down, setup, table, findings))
 
 
 def _configured_dialect(state: State) -> str:
