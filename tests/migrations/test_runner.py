@@ -239,6 +239,21 @@ def test_logger_can_be_print_or_any_object_with_logging_methods(db: Database, ca
     assert stream.getvalue().startswith("migrated down: 002_posts in ") and stream.getvalue().endswith("\n")
 
 
+def test_a_run_inside_the_callers_open_transaction_is_refused(db: Database) -> None:
+    """Each migration commits with its history row: inside a transaction of the caller's, a run
+    would report success with nothing committed (the caller's rollback undid it; on MySQL, whose
+    DDL commits at once, only the history rows went), so it is refused before anything runs."""
+    runner = create_migration_runner(db, MIGRATIONS)
+    with db.transaction():
+        for call in (runner.up, runner.reset, lambda: runner.mark_applied("all")):
+            with pytest.raises(MigrationStateError, match="inside an open transaction"):
+                call()
+        assert runner.up(dry_run=True).executed == [m.name for m in MIGRATIONS]  # a dry run changes nothing
+        assert runner.status().pending == [m.name for m in MIGRATIONS]
+    assert tables(db) == []
+    assert runner.up().executed == [m.name for m in MIGRATIONS]  # outside it, the same runner works
+
+
 def test_missing_down_stops_the_rollback(db: Database) -> None:
     migrations = [table_migration("001_a", "a"), table_migration("002_b", "b", down=False), table_migration("003_c", "c")]
     runner = create_migration_runner(db, migrations)

@@ -822,6 +822,13 @@ class MigrationRunner:
         if dry:
             yield
             return
+        if self.db.in_transaction:
+            # each migration commits on its own, with its history row: inside the caller's
+            # transaction nothing would be committed, and rolling it back would undo the run
+            raise MigrationStateError(
+                "the migration runner was called inside an open transaction (db.transaction()); each migration "
+                "commits on its own, so run the migrations outside that transaction (or on a connection of their own)"
+            )
         from ..dialects.locks import migration_lock
 
         lock = migration_lock(self.db, self.history.node)
