@@ -60,6 +60,31 @@ run_migrations(db, migrations, hooks=None)
     assert strict_errors(tmp_path, code) == []
 
 
+def test_the_loggers_the_docs_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYPYPATH", str(SRC))
+    code = """
+import logging
+import sys
+
+from kysera import connect
+from kysera.migrations import Migration, create_migration_runner
+
+
+class Console:  # the guide's logger: console
+    def info(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
+
+
+db = connect("sqlite:///:memory:")
+migrations: list[Migration] = []
+for logger in (print, sys.stderr, logging.getLogger("app"), Console()):
+    create_migration_runner(db, migrations, logger=logger)
+create_migration_runner(db, migrations, {"logger": Console()})
+"""
+    assert strict_errors(tmp_path, code) == []
+
+
 def test_the_click_group_for_click_testing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/cli.md: ``from kysera.cli import cli`` for click's CliRunner; to mypy it was an object."""
     monkeypatch.setenv("MYPYPATH", str(SRC))

@@ -128,7 +128,7 @@ def test_bad_arguments_are_errors_before_anything_runs(db: Database) -> None:
         runner.down_to("002_posts")
     with pytest.raises(ConfigurationError, match="lock_timeout"):
         create_migration_runner(db, MIGRATIONS, lock_timeout=-1)
-    with pytest.raises(ConfigurationError, match=r"logger must be a logging\.Logger .*, an object with info/warning/error methods, a function of one message .*, or a text stream"):
+    with pytest.raises(ConfigurationError, match=r"logger must be a logging\.Logger .*, an object with info/warning \(or warn\)/error methods, a function of one message .*, or a text stream"):
         create_migration_runner(db, MIGRATIONS, logger="console")  # type: ignore[arg-type]
     assert tables(db) == []
 
@@ -234,9 +234,27 @@ def test_logger_can_be_print_or_any_object_with_logging_methods(db: Database, ca
     assert any(level == "debug" for level, _ in console.seen)  # it has debug(): it gets the detail
     assert "%s" not in " ".join(m for _, m in console.seen)  # already formatted
 
+    class JsConsole:  # the guide's console: warn, not warning
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, str]] = []
+
+        def info(self, message: str) -> None:
+            self.seen.append(("info", message))
+
+        def warn(self, message: str) -> None:
+            self.seen.append(("warn", message))
+
+        def error(self, message: str) -> None:
+            self.seen.append(("error", message))
+
     stream = io.StringIO()
     create_migration_runner(db, MIGRATIONS[:2], logger=stream).down()  # sys.stderr, a log file
     assert stream.getvalue().startswith("migrated down: 002_posts in ") and stream.getvalue().endswith("\n")
+
+    js_console = JsConsole()
+    edited = [Migration(m.name, m.up, m.down, checksum="edited") for m in MIGRATIONS[:1]]
+    create_migration_runner(db, edited, logger=js_console, accept_changed=True).up()  # warns of the edit
+    assert ("warn", "applied migration 001_users changed since it was applied; recorded its new checksum") in js_console.seen
 
 
 def test_a_run_inside_the_callers_open_transaction_is_refused(db: Database) -> None:

@@ -160,7 +160,7 @@ class MigrationRunner:
     - ``use_transactions`` (True): run each migration and its history row in one transaction.
       A migration can opt out with ``transaction = False``.
     - ``logger``: a :class:`logging.Logger` (default ``kysera.migrations``; never configured
-      here), an object with ``info``/``warning``/``error`` methods, or a function such as
+      here), an object with ``info``/``warning`` (or ``warn``)/``error`` methods, or a function such as
       ``print`` (see :mod:`kysera.migrations.log_target`).
     - ``dry_run`` (False): the default for every call's ``dry_run``.
     - ``table_name`` (``kysera_migrations``): the history table, optionally ``schema.table``.
