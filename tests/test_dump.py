@@ -1004,6 +1004,38 @@ def test_native_dump_over_a_unix_socket_named_either_way(db: Database, engine: s
 
 
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_native_dump_passes_no_secret_on_the_command_line(db: Database, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any user sees a process's arguments (ps): the password and a secret option (sslpassword,
+    which pg_dump got in its --dbname) travel another way."""
+    import os
+    import stat
+    import sys
+
+    real = shutil.which(TOOLS[engine])
+    if real is None:
+        pytest.skip(f"{TOOLS[engine]} is not installed")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    wrapper = tools / TOOLS[engine]  # records its arguments, then runs the real tool
+    wrapper.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        f"open({str(tmp_path / 'argv')!r}, 'w').write(repr(sys.argv))\n"
+        f"os.execv({real!r}, [{real!r}] + sys.argv[1:])\n"
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    db.execute("CREATE TABLE kept (id int PRIMARY KEY)")
+    # the test server trusts its connections: the password is not checked
+    options = (*db.url.query, ("sslpassword", "ssl-pw-not-in-argv"), ("sslmode", "disable"))
+    with connect(db.url._replace(password="pw-not-in-argv", query=options)) as over:
+        text = dump_text(over, native=True)
+    assert "kept" in text
+    argv = (tmp_path / "argv").read_text()
+    assert "not-in-argv" not in argv, argv
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("kysera-pg-service-*"))
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_postgres_primary_key_with_include(db: Database, target: Database) -> None:
     """The rows are read in primary-key order: the key's columns, not its whole definition, which
     goes on with INCLUDE (...) (the dump failed with a syntax error)."""

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
+from ..url import _secret
 from .common import END_MARKER, DumpError, DumpResult, Options, header, option
 
 if TYPE_CHECKING:
@@ -66,7 +67,10 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
     info = {"host": url.host, "port": str(url.port) if url.port else None, "user": url.username, "dbname": url.database}
     options = dict(url.options)
     password = options.pop("password", None) or url.password  # to pg_dump's environment, not its argv (ps shows that)
-    info.update(options)
+    # another secret option (sslpassword) has no environment variable: it goes to pg_dump in a
+    # service file only this user can read, removed when pg_dump is done (dump_native)
+    secrets = {k: v for k, v in options.items() if _secret(k)}
+    info.update({k: v for k, v in options.items() if k not in secrets})
     conninfo = " ".join(f"{k}={_conninfo_value(v)}" for k, v in info.items() if v)
     cmd = [tool, "--no-owner", "--no-privileges", "--rows-per-insert=500", "--no-password"]
     if not opts.data:
@@ -79,7 +83,22 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if password is not None:
         env["PGPASSWORD"] = password
+    if secrets:
+        if any("\n" in v or "\r" in v or v != v.strip() for v in secrets.values()):
+            raise DumpError(
+                f"a native dump cannot pass {', '.join(sorted(secrets))} to pg_dump: the value starts or ends "
+                f"with a space or holds a line break; dump without {option('native')}"
+            )
+        fd, path = tempfile.mkstemp(prefix="kysera-pg-service-", suffix=".conf")  # mode 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as service:
+            service.write(f"[{_SERVICE}]\n" + "".join(f"{k}={v}\n" for k, v in secrets.items()))
+        env["PGSERVICEFILE"] = path
+        cmd[-1] += f" service={_SERVICE}"
     return cmd, env
+
+
+#: the service a native PostgreSQL dump's secret options are written under (PGSERVICEFILE)
+_SERVICE = "kysera_dump"
 
 
 def _mysql(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
@@ -182,6 +201,14 @@ def dump_native(db: Database, out: TextIO, opts: Options) -> DumpResult:
     engine = db.dialect.name
     build = {"postgres": _postgres, "mysql": _mysql, "sqlite": _sqlite}[engine]
     cmd, env = build(db, opts)
+    try:
+        return _dump_native(db, out, opts, engine, cmd, env)
+    finally:
+        if env.get("PGSERVICEFILE") not in (None, os.environ.get("PGSERVICEFILE")):  # _postgres's own
+            os.unlink(env["PGSERVICEFILE"])
+
+
+def _dump_native(db: Database, out: TextIO, opts: Options, engine: str, cmd: list[str], env: dict[str, str]) -> DumpResult:
     tool = cmd[0]
     header(db, out, opts.content, os.path.basename(tool), _version(tool))
     with tempfile.TemporaryFile() as errors:
