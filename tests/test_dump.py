@@ -878,6 +878,22 @@ def test_sqlite_text_that_is_not_utf8(db: Database, target: Database) -> None:
             dump_database(db, io.StringIO(), native=True)
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_restore_refuses_a_dump_that_reaches_other_files(target: Database, tmp_path: Path) -> None:
+    """A crafted dump made the restore create (and write) any file the process could: ATTACH
+    DATABASE and VACUUM INTO name a file of their own; no dump holds either."""
+    outside = tmp_path / "outside.db"
+    for statement in (
+        f"ATTACH DATABASE '{outside}' AS other;\nCREATE TABLE other.t (x);",
+        f"attach '{outside}' as other;",
+        f"VACUUM main INTO '{outside}';",
+    ):
+        with pytest.raises(RestoreError, match=r"line 2: (ATTACH|VACUUM) reaches a file outside the database"):
+            restore_database(target, f"CREATE TABLE kept (x text);\n{statement}\n")
+        assert not outside.exists()
+        assert target.fetch("SELECT name FROM sqlite_master WHERE name = 'kept'") == []  # rolled back
+
+
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_restoring_a_copy_format_pg_dump_names_psql(db: Database, target: Database, tmp_path: Path) -> None:
     """A default pg_dump file (COPY ... FROM stdin) failed with the driver's hint "use copy() instead"."""

@@ -55,6 +55,7 @@ _PACKET_ERRORS = (1153, 2006, 2013)
 
 
 _COPY_STDIN = re.compile(r"\bFROM\s+STDIN\b", re.I)
+_INTO = re.compile(r"\bINTO\b", re.I)
 
 
 def _mb(size: int) -> str:
@@ -370,6 +371,14 @@ def _run(db: Database, statements: Iterator[Statement], wrap: bool, packet: int 
                     f"restore stopped at the statement on line {st.line}: COPY ... FROM stdin (pg_dump's "
                     "default format) needs psql, which sends the rows that follow it; load this file with "
                     "psql -f FILE, or make a plain-SQL dump (pg_dump --inserts, or kysera db dump)"
+                )
+            if db.dialect.name == "sqlite" and (
+                st.words[:1] == ("ATTACH",) or (st.words[:1] == ("VACUUM",) and _INTO.search(st.text))
+            ):
+                # no dump holds one; either would open or write a file other than the restored database
+                raise RestoreError(
+                    f"restore stopped at the statement on line {st.line}: {st.words[0]} reaches a file outside "
+                    "the database being restored, and a dump never holds one; remove it from the file"
                 )
             if packet is not None and len(st.text) * 4 >= packet:
                 size = utf8_size(st.text)
