@@ -409,7 +409,8 @@ def _sections(data: Mapping[str, Any], where: str, prefix: str) -> dict[str, dic
                 kind = {float: "a number", int: "a whole number", list: "a list", bool: "true or false"}.get(
                     expected, "a string"
                 )
-                raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be {kind}, not {value!r}")
+                shown = f"a {type(value).__name__}" if key == "url" else repr(value)  # a URL may hold a password
+                raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be {kind}, not {shown}")
             if number and value < 0:  # seconds, retries, rows: none of them can be negative
                 raise ConfigurationError(f"{where}: {prefix}{name}.{key} must be 0 or more, not {value!r}")
         out[name] = dict(section)

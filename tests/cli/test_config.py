@@ -143,6 +143,15 @@ def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
         load_settings(cwd=tmp_path)
 
 
+@pytest.mark.parametrize("where", ["[database]\nurl", "[env.prod]\ndatabase.url"])
+def test_a_url_of_the_wrong_type_is_not_shown(tmp_path: Path, where: str) -> None:
+    """The error quoted the value, and with it the password of a URL put in a list by mistake."""
+    (tmp_path / "kysera.toml").write_text(f"{where} = ['postgresql://app:s3cret-pw@db/app']\n")
+    with pytest.raises(ConfigurationError, match=r"database\.url must be a string, not a list") as info:
+        load_settings(cwd=tmp_path)
+    assert "s3cret" not in str(info.value)
+
+
 @pytest.mark.parametrize("name", ["kysera.toml", "pyproject.toml"])
 def test_a_byte_order_mark_is_named(tmp_path: Path, name: str) -> None:
     """Saved by Notepad as 'UTF-8 with BOM': tomllib said only 'Invalid statement (at line 1,
