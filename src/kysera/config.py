@@ -88,6 +88,14 @@ class Settings(NamedTuple):
     #: whether the ``--env`` section itself sets ``database.url`` (a URL variable still wins over it)
     env_sets_url: bool = False
 
+    def __repr__(self) -> str:
+        from .url import _redact_raw
+
+        fields = self._asdict()
+        if self.url is not None:  # as written in the file, password and all
+            fields["url"] = _redact_raw(self.url)
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
+
 
 class ResolvedUrl(NamedTuple):
     """The database URL a command uses, and where it came from (for messages)."""

@@ -152,6 +152,14 @@ def test_a_url_of_the_wrong_type_is_not_shown(tmp_path: Path, where: str) -> Non
     assert "s3cret" not in str(info.value)
 
 
+def test_the_settings_repr_hides_the_password(tmp_path: Path) -> None:
+    (tmp_path / "kysera.toml").write_text("[database]\nurl = 'postgresql://app:s3cret-pw@db/app?sslpassword=s3cret-too'\n")
+    settings = load_settings(cwd=tmp_path)
+    assert settings.url == "postgresql://app:s3cret-pw@db/app?sslpassword=s3cret-too"  # as written, for resolve_url
+    assert "url='postgresql://app:***@db/app?sslpassword=***'" in repr(settings)
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings)
+
+
 @pytest.mark.parametrize("name", ["kysera.toml", "pyproject.toml"])
 def test_a_byte_order_mark_is_named(tmp_path: Path, name: str) -> None:
     """Saved by Notepad as 'UTF-8 with BOM': tomllib said only 'Invalid statement (at line 1,
