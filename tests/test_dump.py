@@ -878,6 +878,18 @@ def test_sqlite_text_that_is_not_utf8(db: Database, target: Database) -> None:
             dump_database(db, io.StringIO(), native=True)
 
 
+def test_a_line_break_in_a_name_does_not_end_a_comment(db: Database, target: Database) -> None:
+    """The dump names each table in a ``-- table NAME`` comment: a name holding a line break
+    ended the comment, and the rest of the name ran as SQL when the dump was restored."""
+    evil = "evil\nCREATE TABLE injected (x int);\n--x"
+    db.schema.create_table(evil).add_column("id", "integer", lambda c: c.primary_key()).execute()
+    db.insert_into(evil).values({"id": 1}).execute()
+    text = dump_text(db)
+    restore_database(target, text)
+    assert list(target.introspect().tables) == [evil]
+    assert target.fetch(f"SELECT id FROM {target.dialect.compiler().quote(evil)}") == [{"id": 1}]
+
+
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_restore_refuses_a_dump_that_reaches_other_files(target: Database, tmp_path: Path) -> None:
     """A crafted dump made the restore create (and write) any file the process could: ATTACH

@@ -87,7 +87,7 @@ class DumpResult:
     def note(self, out: TextIO, text: str) -> None:
         """Record what the dump leaves out, and say it in the script as a ``-- NOTE:`` line."""
         self.notes.append(text)
-        out.write(f"-- NOTE: {text}\n\n")
+        out.write(f"-- NOTE: {one_line(text)}\n\n")
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,15 @@ def utf8_size(text: str) -> int:
 
 
 def section(out: TextIO, title: str) -> None:
-    out.write(f"\n-- {title}\n")
+    out.write(f"\n-- {one_line(title)}\n")
+
+
+def one_line(text: str) -> str:
+    """``text`` for a ``--`` comment: a line break in a name (a table "t<newline>DROP ...")
+    would end the comment, and what follows it would run when the dump is restored."""
+    if "\n" not in text and "\r" not in text:
+        return text
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def statement(out: TextIO, sql: str) -> None:

@@ -24,6 +24,7 @@ from .common import (
     dependency_order,
     insert_head,
     list_loaded_tables,
+    one_line,
     option,
     section,
     statement,
@@ -483,7 +484,7 @@ def dump(db: Database, out: TextIO, opts: Options, result: DumpResult) -> None:
             for name in order:
                 for idx in _indexes(db, info[name]["oid"]):
                     if not idx["valid"]:
-                        index_lines.append(f"-- index {idx['name']} is left out: it is invalid (a failed CREATE INDEX CONCURRENTLY)")
+                        index_lines.append(f"-- index {one_line(str(idx['name']))} is left out: it is invalid (a failed CREATE INDEX CONCURRENTLY)")
                         continue
                     index_lines.append(_index_sql(q, name, idx) + ";")
             if index_lines:
