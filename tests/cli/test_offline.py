@@ -151,6 +151,32 @@ def test_script_applies_and_records_history(db_url: str, engine: str) -> None:
     assert kysera("migrate", "down", "--steps", "3", "--yes").exit_code == 0
 
 
+def test_a_line_break_in_a_name_does_not_end_a_comment_of_the_script(tmp_path: Path) -> None:
+    """The script names each migration, and the history table, in ``--`` comments: a line break
+    in a migration's file name or in ``[migrations] table`` ended the comment, and the rest ran."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    if shutil.which("sqlite3") is None:
+        pytest.skip("the sqlite3 shell is not installed")
+    write_config(tmp_path, "sqlite:///app.db", '\n[migrations]\ntable = "h\\nDROP TABLE victim;\\n"\n')
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "20240101000000_a\nDROP TABLE victim;\nx.sql").write_text(
+        "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1;\n"
+    )
+    result = kysera("migrate", "sql", "--dialect", "sqlite")
+    assert result.exit_code == 0, result.stderr
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        conn.execute("CREATE TABLE victim (x)")
+    conn.close()
+    subprocess.run(["sqlite3", str(tmp_path / "app.db")], input=result.stdout, text=True, check=True)
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert names == {"victim", "h\nDROP TABLE victim;\n"}, result.stdout
+
+
 def test_offline_errors(tmp_path: Path) -> None:
     folder = project("sqlite:///x.db", count=1)
     assert_clean_error(kysera("migrate", "sql", "--dialect", "oracle"), 2, "'oracle' is not one of")

@@ -363,6 +363,7 @@ def render_script(
     findings: Sequence[Finding] = (),
 ) -> str:
     from ..dialects.session_settings import MYSQL_SCRIPT_CHARSET, MYSQL_SCRIPT_SESSION
+    from ..dump.common import one_line  # a name's line break would end a -- comment
 
     direction = "down" if down else "up"
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -376,13 +377,13 @@ def render_script(
             + ("remove the migrations from it by hand." if down else "record them with kysera migrate mark-applied.")
         )
     else:
-        lines.append(f"-- Each migration also {'removes its row from' if down else 'records itself in'} the history table {table}.")
+        lines.append(f"-- Each migration also {'removes its row from' if down else 'records itself in'} the history table {one_line(str(table))}.")
     refused = sorted({(f.migration or "?", f.code) for f in findings if f.severity.value == "error"})
     if refused:
         # a DBA reads the script, not kysera's stderr: what migrate up's gate would stop is said here too
         lines.append(
             "-- SAFETY: kysera migrate up would refuse "
-            + ", ".join(f"{name} ({code})" for name, code in refused)
+            + ", ".join(f"{one_line(name)} ({code})" for name, code in refused)
             + f" (judged offline: a table this script does not create counts as large; kysera migrate lint --dialect {db.dialect.name} says why)"
         )
     if db.dialect.name == "postgres":
@@ -422,7 +423,7 @@ def render_script(
     if setup:
         lines += ["", "-- history table"] + [script_statement(s, mysql) for s in setup]
     for part in parts:
-        lines += ["", f"-- {part.migration.name} ({direction})" + ("" if part.transaction else " outside a transaction")]
+        lines += ["", f"-- {one_line(part.migration.name)} ({direction})" + ("" if part.transaction else " outside a transaction")]
         if id(part) in rebuilding:
             lines.append("PRAGMA foreign_keys = OFF;")  # a no-op inside a transaction: before BEGIN
         statements = [script_statement(s, mysql) for s in part.statements]
