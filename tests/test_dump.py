@@ -907,6 +907,15 @@ def test_restore_refuses_a_dump_that_reaches_other_files(target: Database, tmp_p
 
 
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_restore_refuses_copy_to_a_program_or_a_file(target: Database, tmp_path: Path) -> None:
+    """A crafted dump ran a shell command on the server (COPY ... TO PROGRAM, as a superuser may)."""
+    for statement in ("COPY kept TO PROGRAM 'true'", "COPY kept FROM PROGRAM 'echo 1'", "COPY kept TO '/dev/null'"):
+        with pytest.raises(RestoreError, match=r"line 2: COPY to or from a file or a program reaches outside"):
+            restore_database(target, f"CREATE TABLE kept (x text);\n{statement};\n")
+        assert target.fetch("SELECT to_regclass('kept') IS NULL AS gone") == [{"gone": True}]  # rolled back
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_restoring_a_copy_format_pg_dump_names_psql(db: Database, target: Database, tmp_path: Path) -> None:
     """A default pg_dump file (COPY ... FROM stdin) failed with the driver's hint "use copy() instead"."""
     import subprocess

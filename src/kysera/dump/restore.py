@@ -372,6 +372,13 @@ def _run(db: Database, statements: Iterator[Statement], wrap: bool, packet: int 
                     "default format) needs psql, which sends the rows that follow it; load this file with "
                     "psql -f FILE, or make a plain-SQL dump (pg_dump --inserts, or kysera db dump)"
                 )
+            if st.words[:1] == ("COPY",) and db.dialect.name == "postgres":
+                # COPY ... TO/FROM 'file' or PROGRAM 'command' (no dump holds one) reads or writes the
+                # server's files, or runs a command there, as a superuser may
+                raise RestoreError(
+                    f"restore stopped at the statement on line {st.line}: COPY to or from a file or a program "
+                    "reaches outside the database being restored, and a dump never holds one; remove it from the file"
+                )
             if db.dialect.name == "sqlite" and (
                 st.words[:1] == ("ATTACH",) or (st.words[:1] == ("VACUUM",) and _INTO.search(st.text))
             ):
