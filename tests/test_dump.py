@@ -890,6 +890,12 @@ def test_a_line_break_in_a_name_does_not_end_a_comment(db: Database, target: Dat
     assert target.fetch(f"SELECT id FROM {target.dialect.compiler().quote(evil)}") == [{"id": 1}]
 
 
+def test_a_line_break_in_the_database_file_name_does_not_end_the_header_comment(tmp_path: Path) -> None:
+    with connect(f"sqlite:///{tmp_path / 'app.db'}\nCREATE TABLE injected (x);") as db:
+        text = dump_text(db)
+    assert "\nCREATE TABLE injected" not in text and "app.db\\nCREATE TABLE injected" in text
+
+
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_restore_refuses_a_dump_that_reaches_other_files(target: Database, tmp_path: Path) -> None:
     """A crafted dump made the restore create (and write) any file the process could: ATTACH

@@ -118,7 +118,7 @@ def header(db: Database, out: TextIO, content: str, fmt: str, tool: str | None =
     out.write(f"-- server version: {db.dialect.version_text}\n")
     if tool:
         out.write(f"-- dump tool: {tool}\n")
-    out.write(f"-- database: {db.url.redacted()}\n")
+    out.write(f"-- database: {one_line(db.url.redacted())}\n")
     out.write(f"-- created (UTC): {now}\n")
     out.write(f"-- content: {content}\n")
     out.write("-- restore into an empty database of the same engine: kysera db restore FILE\n\n")
