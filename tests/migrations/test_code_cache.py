@@ -73,6 +73,24 @@ def test_an_edited_file_runs_its_new_code(tmp_path: Path) -> None:
     assert _applied_tables(folder, tmp_path) == ["after_edit"]
 
 
+def test_an_edit_that_keeps_the_size_and_modification_time_runs_its_new_code(tmp_path: Path) -> None:
+    """An edit of the same length whose modification time was put back (touch -r, a sync tool)
+    ran the old cached code while the new source's checksum was recorded: a .pyc's own check
+    (modification time and size) passed. The file's status-change time, which cannot be set
+    back, is part of the check now."""
+    folder = tmp_path / "migrations"
+    path = write(folder, "001_first.py", _migration("before_1"))
+    for _ in (1, 2):  # the second load finds every file in the cache
+        load_migrations(folder)
+    stat = path.stat()
+
+    write(folder, "001_first.py", _migration("edited_2"))  # the same length
+    assert path.stat().st_size == stat.st_size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    assert _applied_tables(folder, tmp_path) == ["edited_2"]
+
+
 def test_added_and_deleted_files_are_followed(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     write(folder, "001_a.py", _migration("a"))

@@ -5,7 +5,8 @@ own ``.pyc`` files would mean one file per migration: a thousand files to create
 (which costs more than compiling them on many file systems, and leaves the disk busy writing them
 back while the migrations' own commits wait for it) and to open on every later run. This cache
 holds the code of the whole folder in one file instead. Like a ``.pyc``, each entry is valid for
-its file's modification time (ns) and size; a changed, new or deleted file rewrites the cache,
+its file's modification time (ns), status-change time and size (a ``.pyc`` checks only the first and
+the last, which an edit followed by ``touch -r`` keeps); a changed, new or deleted file rewrites the cache,
 atomically, so concurrent runs never read half a file. The checksum that detects edited
 migrations is always computed from the source itself, never from this cache.
 """
@@ -22,9 +23,9 @@ from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 #: changes whenever the layout below changes
-_FORMAT = b"KYSERA-CODE-2\n" + MAGIC_NUMBER
+_FORMAT = b"KYSERA-CODE-3\n" + MAGIC_NUMBER
 
-Entry = tuple[int, int, types.CodeType]  # mtime_ns, size, code
+Entry = tuple[int, int, types.CodeType]  # stamp (see _stamp), size, code
 #: what a compiling child sent, as it sent it: the file names it was given, and the marshalled
 #: list of (index into those names, mtime_ns, size, code) it compiled. The cache file holds such
 #: parts as they are, so a first run does not marshal that code a second time to write it.
@@ -74,7 +75,7 @@ class CodeCache:
         return merged
 
     def _cached(self, name: str, stat: os.stat_result) -> types.CodeType | None:
-        return _code_at(self._old.get(name), stat.st_mtime_ns, stat.st_size)  # twice per file: one call less
+        return _code_at(self._old.get(name), _stamp(stat), stat.st_size)  # twice per file: one call less
 
     def take_ahead(self) -> bool:
         """Take over the helper that :func:`compile_ahead` started for this folder earlier in the
@@ -113,7 +114,7 @@ class CodeCache:
             now = os.stat(path)
         except OSError:
             return None
-        if now.st_mtime_ns != mtime_ns or now.st_size != size:
+        if _stamp(now) != mtime_ns or now.st_size != size:
             return None
         code = _code_at(helper.collect().get(name), mtime_ns, size)
         if code is not None:
@@ -145,7 +146,7 @@ class CodeCache:
             else:
                 self._from_part.discard(name)
         if stat.st_size == len(data):  # not rewritten between the stat and the read
-            self._new[name] = (stat.st_mtime_ns, stat.st_size, code)
+            self._new[name] = (_stamp(stat), stat.st_size, code)
         return code
 
     def close(self) -> None:
@@ -212,7 +213,14 @@ class CodeCache:
 def _code_for(entry: Entry | None, stat: os.stat_result) -> types.CodeType | None:
     """The code of ``entry`` if it was compiled from the file that ``stat`` describes (the same
     modification time and size, as a ``.pyc`` checks), else None."""
-    return _code_at(entry, stat.st_mtime_ns, stat.st_size)
+    return _code_at(entry, _stamp(stat), stat.st_size)
+
+
+def _stamp(stat: os.stat_result) -> int:
+    """When the file last changed, as one number: its modification time and its status-change
+    time (ns). The second cannot be set back: an edit that keeps the size and restores the
+    modification time (``touch -r``, some sync tools) still changes it, so old code never runs."""
+    return (stat.st_mtime_ns << 64) | stat.st_ctime_ns
 
 
 def _code_at(entry: Entry | None, mtime_ns: int, size: int) -> types.CodeType | None:
@@ -396,7 +404,7 @@ def _start_helper(files: list[tuple[str, str, bytes, os.stat_result]]) -> _Helpe
         if stat.st_size != len(data):
             return None, None  # rewritten between the stat and the read: the loader compiles it
         code = _try_compile(path, data)
-        return (None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)), None
+        return (None if code is None else (i, _stamp(stat), stat.st_size, code)), None
 
     return _fork_helper([name for name, _, _, _ in files], "", compile_one)
 
@@ -450,13 +458,13 @@ def compile_ahead(
             return None, None  # the loader reads it, and reports what is wrong
         if stat.st_size != len(data):
             return None, None  # rewritten between the stat and the read: the loader reads it
-        seen = (i, stat.st_mtime_ns, stat.st_size, checksum(data))
+        seen = (i, _stamp(stat), stat.st_size, checksum(data))
         if not cache:
             cache.append(CodeCache(folder))
         if cache[0]._cached(name, stat) is not None:
             return None, seen  # cached: the loader finds its code there
         code = _try_compile(path, data)
-        return (None if code is None else (i, stat.st_mtime_ns, stat.st_size, code)), seen
+        return (None if code is None else (i, _stamp(stat), stat.st_size, code)), seen
 
     _early = _fork_helper([name for name, _ in files], str(folder), compile_one)
     if _early is not None:
