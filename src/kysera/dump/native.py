@@ -79,7 +79,6 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
         cmd.append("--data-only")
     for name in opts.exclude:
         cmd.append("--exclude-table=" + '"' + name.replace('"', '""') + '"')
-    cmd.append("--dbname=" + conninfo)
     env = dict(os.environ)
     if password is not None:
         env["PGPASSWORD"] = password
@@ -93,7 +92,8 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
         with os.fdopen(fd, "w", encoding="utf-8") as service:
             service.write(f"[{_SERVICE}]\n" + "".join(f"{k}={v}\n" for k, v in secrets.items()))
         env["PGSERVICEFILE"] = path
-        cmd[-1] += f" service={_SERVICE}"
+        conninfo += f" service={_SERVICE}"
+    cmd.append("--dbname=" + conninfo)
     return cmd, env
 
 
