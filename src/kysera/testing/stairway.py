@@ -225,8 +225,12 @@ _INDEX_ADDED = re.compile(r"index \S+ on (\S+) \(.*\) added")
 def _key_indexes_explained(differences: list[str], statements: Sequence[CompiledStatement]) -> list[str]:
     """An index left on a table whose foreign key the down dropped by DROP FOREIGN KEY: InnoDB
     made that index for the key when the up added it, and DROP FOREIGN KEY leaves it. Say so,
-    since the down never names that index."""
-    tables = {m.group(1).lower() for s in statements if (m := _DROP_FOREIGN_KEY.search(s.sql))}
+    since the down never names that index. Only raw SQL is read: a builder's drop_constraint
+    drops the index too."""
+    from ..nodes import RawNode
+
+    raw = [s for s in statements if s.node is None or isinstance(s.node, RawNode)]
+    tables = {m.group(1).lower() for s in raw if (m := _DROP_FOREIGN_KEY.search(s.sql))}
     out = []
     for line in differences:
         added = _INDEX_ADDED.fullmatch(line)
