@@ -89,11 +89,11 @@ class Settings(NamedTuple):
     env_sets_url: bool = False
 
     def __repr__(self) -> str:
-        from .url import _redact_raw
+        from .url import redact_url_text
 
         fields = self._asdict()
         if self.url is not None:  # as written in the file, password and all
-            fields["url"] = _redact_raw(self.url)
+            fields["url"] = redact_url_text(self.url)
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
 
 

@@ -73,7 +73,7 @@ class DatabaseUrl(NamedTuple):
         elif ":" in host:
             host = f"[{host}]"
         port = f":{self.port}" if self.port else ""
-        query = "&".join(f"{k}={'***' if _secret(k) else v}" for k, v in self.query if k != "password")
+        query = "&".join(f"{k}={'***' if is_secret_option(k) else v}" for k, v in self.query if k != "password")
         return f"{self.scheme}://{auth}{host}{port}/{self.database}" + (f"?{query}" if query else "")
 
     def __str__(self) -> str:
@@ -106,7 +106,7 @@ def parse_url(url: str) -> DatabaseUrl:
             rest = url[len("sqlite:") :]
             return DatabaseUrl("sqlite", "sqlite", database=rest or ":memory:")
         raise UnknownSchemeError(
-            f"'{_redact_raw(url)}' is not a database URL; it needs a scheme, one of: {known_schemes()}"
+            f"'{redact_url_text(url)}' is not a database URL; it needs a scheme, one of: {known_schemes()}"
         )
     # a SQLAlchemy URL names its driver (postgresql+psycopg2://, mysql+mysqldb://, the
     # DATABASE_URL an Alembic project shares with its application): kysera uses its own driver
@@ -137,19 +137,19 @@ def parse_url(url: str) -> DatabaseUrl:
         parts = urlsplit(url)
         hostname = parts.hostname
     except ValueError as exc:  # an unclosed [ of an IPv6 address
-        raise InvalidUrlError(f"bad host in database URL '{_redact_raw(url)}': {exc}") from None
+        raise InvalidUrlError(f"bad host in database URL '{redact_url_text(url)}': {exc}") from None
     if _misplaced_at(parts):
         raise InvalidUrlError(
-            f"database URL '{_redact_raw(url)}': its user name or password seems to hold a '/', '?' or '#', "
+            f"database URL '{redact_url_text(url)}': its user name or password seems to hold a '/', '?' or '#', "
             "where a URL ends that part; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)"
         )
     try:
         port = parts.port
     except ValueError:
         # the error's text would quote what stands where the port should: part of a password
-        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': a port is a number from 1 to 65535") from None
+        raise InvalidUrlError(f"bad port in database URL '{redact_url_text(url)}': a port is a number from 1 to 65535") from None
     if port == 0:
-        raise InvalidUrlError(f"bad port in database URL '{_redact_raw(url)}': 0 is no port; leave it out for the default")
+        raise InvalidUrlError(f"bad port in database URL '{redact_url_text(url)}': 0 is no port; leave it out for the default")
     if hostname and "%" in hostname:
         # a unix socket's folder, percent-encoded (postgresql://u@%2Fvar%2Frun%2Fpostgresql/db, as
         # libpq takes it): decoded from the URL as written (hostname is lower-cased)
@@ -173,7 +173,7 @@ def known_schemes() -> str:
     return "sqlite://, postgresql:// (postgres://), mysql:// (mariadb://)"
 
 
-def _secret(key: str) -> bool:
+def is_secret_option(key: str) -> bool:
     """A query option whose value is a secret (``sslpassword``, ``token`` ...)."""
     key = key.lower()
     return "password" in key or "secret" in key or "token" in key
@@ -190,10 +190,10 @@ def _misplaced_at(parts: SplitResult) -> bool:
     return at != -1 and "=" not in parts.query[:at]  # ?app=me@home is an option's value
 
 
-def _redact_raw(url: str) -> str:
+def redact_url_text(url: str) -> str:
     """Hide anything that looks like a password in a URL we could not parse: the user part's
     password, and the value of a secret option (``?password=``, ``?sslpassword=``)."""
-    url = re.sub(_SECRET_OPTION, lambda m: m.group(1) + "***" if _secret(m.group(2)) else m.group(0), url)
+    url = re.sub(_SECRET_OPTION, lambda m: m.group(1) + "***" if is_secret_option(m.group(2)) else m.group(0), url)
     at = url.rfind("@")
     if at == -1:
         return url

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from ..url import _secret
+from ..url import is_secret_option
 from .common import END_MARKER, DumpError, DumpResult, Options, header, option
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _postgres(db: Database, opts: Options) -> tuple[list[str], dict[str, str]]:
     password = options.pop("password", None) or url.password  # to pg_dump's environment, not its argv (ps shows that)
     # another secret option (sslpassword) has no environment variable: it goes to pg_dump in a
     # service file only this user can read, removed when pg_dump is done (dump_native)
-    secrets = {k: v for k, v in options.items() if _secret(k)}
+    secrets = {k: v for k, v in options.items() if is_secret_option(k)}
     info.update({k: v for k, v in options.items() if k not in secrets})
     conninfo = " ".join(f"{k}={_conninfo_value(v)}" for k, v in info.items() if v)
     cmd = [tool, "--no-owner", "--no-privileges", "--rows-per-insert=500", "--no-password"]
