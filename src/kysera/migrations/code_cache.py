@@ -27,7 +27,7 @@ _FORMAT = b"KYSERA-CODE-3\n" + MAGIC_NUMBER
 
 Entry = tuple[int, int, types.CodeType]  # stamp (see _stamp), size, code
 #: what a compiling child sent, as it sent it: the file names it was given, and the marshalled
-#: list of (index into those names, mtime_ns, size, code) it compiled. The cache file holds such
+#: list of (index into those names, stamp, size, code) it compiled. The cache file holds such
 #: parts as they are, so a first run does not marshal that code a second time to write it.
 Part = tuple[list[str], bytes]
 
@@ -67,8 +67,8 @@ class CodeCache:
                 return {}
             merged: dict[str, Entry] = {}
             for names, part in parts:
-                for i, mtime_ns, size, code in marshal.loads(part):
-                    merged[names[i]] = (mtime_ns, size, code)
+                for i, stamp, size, code in marshal.loads(part):
+                    merged[names[i]] = (stamp, size, code)
         except (EOFError, ValueError, TypeError, IndexError):
             return {}  # a damaged cache is a missing one
         merged.update(entries)  # the parent's own entries are the newer ones
@@ -99,7 +99,7 @@ class CodeCache:
     def read_ahead(self, name: str, path: str) -> tuple[types.CodeType, str] | None:
         """With the helper of :meth:`take_ahead`: the code and the checksum of the file ``name``
         at ``path`` as the helper read it, when the helper took that file (compiled it, or found
-        it cached) and the file still has the modification time and size it had then (a stat,
+        it cached) and the file still has the stamp and size it had then (a stat,
         as the cache checks a file). None when this process is to read the file and ask
         :meth:`code`: the helper has not got to it, could not read or compile it (the loader
         reports why), or the file changed since."""
@@ -109,22 +109,22 @@ class CodeCache:
         seen = helper.collect_read().get(name)
         if seen is None:
             return None
-        mtime_ns, size, checksum = seen
+        stamp, size, checksum = seen
         try:
             now = os.stat(path)
         except OSError:
             return None
-        if _stamp(now) != mtime_ns or now.st_size != size:
+        if _stamp(now) != stamp or now.st_size != size:
             return None
-        code = _code_at(helper.collect().get(name), mtime_ns, size)
+        code = _code_at(helper.collect().get(name), stamp, size)
         if code is not None:
             self._compiled = True
             self._from_part.add(name)
         else:
-            code = _code_at(self._old.get(name), mtime_ns, size)
+            code = _code_at(self._old.get(name), stamp, size)
             if code is None:
                 return None  # it did not compile: compiled here, which reports the error
-        self._new[name] = (mtime_ns, size, code)
+        self._new[name] = (stamp, size, code)
         return code, checksum
 
     def code(self, name: str, path: str, data: bytes, stat: os.stat_result) -> types.CodeType:
@@ -212,7 +212,7 @@ class CodeCache:
 
 def _code_for(entry: Entry | None, stat: os.stat_result) -> types.CodeType | None:
     """The code of ``entry`` if it was compiled from the file that ``stat`` describes (the same
-    modification time and size, as a ``.pyc`` checks), else None."""
+    stamp and size: see :func:`_stamp`), else None."""
     return _code_at(entry, _stamp(stat), stat.st_size)
 
 
@@ -223,8 +223,8 @@ def _stamp(stat: os.stat_result) -> int:
     return (stat.st_mtime_ns << 64) | stat.st_ctime_ns
 
 
-def _code_at(entry: Entry | None, mtime_ns: int, size: int) -> types.CodeType | None:
-    if entry is not None and entry[0] == mtime_ns and entry[1] == size:
+def _code_at(entry: Entry | None, stamp: int, size: int) -> types.CodeType | None:
+    if entry is not None and entry[0] == stamp and entry[1] == size:
         return entry[2]
     return None
 
@@ -283,7 +283,7 @@ class _Helper:
         self.folder = folder
         self.position = {name: i for i, name in enumerate(names)}
         self._done: dict[str, Entry] | None = None
-        #: the files the child read: modification time, size and checksum, by file name
+        #: the files the child read: stamp, size and checksum, by file name
         self._read: dict[str, tuple[int, int, str]] = {}
         #: what the child sent, for the cache file (:data:`Part`); None until it sent it whole
         self.part: Part | None = None
@@ -323,15 +323,15 @@ class _Helper:
         except (EOFError, ValueError, TypeError):
             return self._done
         names = self.names
-        for i, mtime_ns, size, code in compiled:
-            self._done[names[i]] = (mtime_ns, size, code)
-        for i, mtime_ns, size, checksum in read:
-            self._read[names[i]] = (mtime_ns, size, checksum)
+        for i, stamp, size, code in compiled:
+            self._done[names[i]] = (stamp, size, code)
+        for i, stamp, size, checksum in read:
+            self._read[names[i]] = (stamp, size, checksum)
         self.part = (names, part)
         return self._done
 
     def collect_read(self) -> dict[str, tuple[int, int, str]]:
-        """What the child read, by file name: modification time, size and checksum (waits for
+        """What the child read, by file name: stamp, size and checksum (waits for
         the child, like :meth:`collect`)."""
         self.collect()
         return self._read
@@ -348,8 +348,8 @@ class _Helper:
             self.collect()
 
 
-Compiled = tuple[int, int, int, types.CodeType]  # the file's index, mtime_ns, size, code
-#: a file the child read whole: its index, mtime_ns, size and checksum
+Compiled = tuple[int, int, int, types.CodeType]  # the file's index, stamp, size, code
+#: a file the child read whole: its index, stamp, size and checksum
 Read = tuple[int, int, int, str]
 
 
